@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fails when the tree drifts from what its tools would produce.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+
+unformatted=$(git ls-files -co --exclude-standard '*.go' | xargs -r gofmt -l)
+if [ -n "$unformatted" ]; then
+  echo "verify: gofmt would change:"; echo "$unformatted"; fail=1
+fi
+
+go vet ./... || fail=1
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp go.mod go.sum "$tmp"/
+go mod tidy
+if ! diff -q go.mod "$tmp/go.mod" >/dev/null || ! diff -q go.sum "$tmp/go.sum" >/dev/null; then
+  echo "verify: go.mod/go.sum are not tidy; run 'go mod tidy' and commit:"
+  diff -u "$tmp/go.mod" go.mod || true
+  cp "$tmp/go.mod" "$tmp/go.sum" .
+  fail=1
+fi
+
+bin/buf lint || fail=1
+mkdir -p "$tmp/gen"
+cp -r proto "$tmp/gen/before"
+bin/buf generate
+if ! diff -r "$tmp/gen/before" proto >/dev/null; then
+  echo "verify: generated protobuf code drifted; run 'make proto' and commit:"
+  diff -r "$tmp/gen/before" proto | head -20 || true
+  rm -rf proto && cp -r "$tmp/gen/before" proto
+  fail=1
+fi
+
+if [ "$fail" != 0 ]; then
+  echo "verify: FAILED"; exit 1
+fi
+echo "verify: ok"
