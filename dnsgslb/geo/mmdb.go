@@ -1,0 +1,130 @@
+package geo
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// DB is a GeoIP database decoded once: its networks in address order, each
+// naming a class. Building a Table from it decodes nothing.
+type DB struct {
+	v4, v6  []span
+	classes []Class
+}
+
+// mmdbRecord is the part of a City or Country record that steering uses.
+type mmdbRecord struct {
+	City struct {
+		Names map[string]string `maxminddb:"names"`
+	} `maxminddb:"city"`
+	Continent struct {
+		Code string `maxminddb:"code"`
+	} `maxminddb:"continent"`
+	Country struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"country"`
+	RegisteredCountry struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"registered_country"`
+	Location struct {
+		Latitude  *float64 `maxminddb:"latitude"`
+		Longitude *float64 `maxminddb:"longitude"`
+	} `maxminddb:"location"`
+}
+
+// continentCentre gives Country databases, which have no coordinates, a
+// point to measure distance from.
+var continentCentre = map[string][2]float64{
+	"AF": {1.6, 17.3}, "AN": {-80, 0}, "AS": {34, 100}, "EU": {50, 10},
+	"NA": {40, -100}, "OC": {-25, 140}, "SA": {-15, -60},
+}
+
+// OpenDB reads every network of the mmdb file at path.
+func OpenDB(path string) (*DB, error) {
+	r, err := maxminddb.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open GeoIP database %q: %w", path, err)
+	}
+	defer r.Close()
+	db, err := readDB(r)
+	if err != nil {
+		return nil, fmt.Errorf("read GeoIP database %q: %w", path, err)
+	}
+	return db, nil
+}
+
+// OpenDBBytes reads every network of an mmdb image held in memory.
+func OpenDBBytes(b []byte) (*DB, error) {
+	r, err := maxminddb.OpenBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("open GeoIP database: %w", err)
+	}
+	return readDB(r)
+}
+
+func readDB(r *maxminddb.Reader) (*DB, error) {
+	db := &DB{}
+	byOffset := map[uintptr]int32{}
+	byLoc := map[Location]int32{}
+	for res := range r.Networks() {
+		if err := res.Err(); err != nil {
+			return nil, err
+		}
+		class, ok := byOffset[res.Offset()]
+		if !ok {
+			var rec mmdbRecord
+			if err := res.Decode(&rec); err != nil {
+				return nil, fmt.Errorf("decode record of %s: %w", res.Prefix(), err)
+			}
+			loc := recordLocation(rec)
+			if class, ok = byLoc[loc]; !ok {
+				class = int32(len(db.classes))
+				db.classes = append(db.classes, Class{Location: loc, Source: "geoip"})
+				byLoc[loc] = class
+			}
+			byOffset[res.Offset()] = class
+		}
+		p := res.Prefix()
+		s := span{start: fromAddr(p.Addr()), bits: p.Bits(), class: class}
+		if p.Addr().Is4() {
+			db.v4 = append(db.v4, s)
+		} else {
+			db.v6 = append(db.v6, s)
+		}
+	}
+	byStart := func(a, b span) int {
+		if a.start == b.start {
+			return cmp.Compare(a.bits, b.bits)
+		}
+		if a.start.less(b.start) {
+			return -1
+		}
+		return 1
+	}
+	slices.SortFunc(db.v4, byStart)
+	slices.SortFunc(db.v6, byStart)
+	return db, nil
+}
+
+func recordLocation(rec mmdbRecord) Location {
+	loc := Location{
+		Country:   rec.Country.ISOCode,
+		Continent: rec.Continent.Code,
+		City:      rec.City.Names["en"],
+	}
+	if loc.Country == "" {
+		loc.Country = rec.RegisteredCountry.ISOCode
+	}
+	if rec.Location.Latitude != nil && rec.Location.Longitude != nil {
+		loc.Latitude, loc.Longitude = *rec.Location.Latitude, *rec.Location.Longitude
+	} else if c, ok := continentCentre[loc.Continent]; ok {
+		loc.Latitude, loc.Longitude = c[0], c[1]
+	}
+	return loc
+}
+
+// Networks is the number of networks read, per family.
+func (db *DB) Networks() (v4, v6 int) { return len(db.v4), len(db.v6) }

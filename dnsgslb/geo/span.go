@@ -1,0 +1,123 @@
+package geo
+
+// span is one CIDR block of a family's address space that names a class.
+type span struct {
+	start u128
+	bits  int
+	class int32
+}
+
+// end is the last address of the block in a family of the given width.
+func (s span) end(width int) u128 { return s.start.or(hostMask(width - s.bits)) }
+
+// decompose appends the CIDR blocks covering [a, b] exactly, in order.
+func decompose(out []span, a, b u128, width int, class int32) []span {
+	top := hostMask(width)
+	for !b.less(a) {
+		k := min(a.trailingZeros(), width)
+		for k > 0 && b.less(a.or(hostMask(k))) {
+			k--
+		}
+		out = append(out, span{start: a, bits: width - k, class: class})
+		last := a.or(hostMask(k))
+		if last == top {
+			break
+		}
+		a = last.add1()
+	}
+	return out
+}
+
+// fill turns sorted, disjoint blocks into a tiling of the whole family,
+// giving the gaps to class fill.
+func fill(blocks []span, width int, fillClass int32) []span {
+	out := make([]span, 0, len(blocks)*2+width)
+	next := u128{}
+	done := false
+	for _, s := range blocks {
+		if s.start.less(next) {
+			continue // overlaps the previous block; the database never does this
+		}
+		if next.less(s.start) {
+			out = decompose(out, next, s.start.sub1(), width, fillClass)
+		}
+		out = append(out, s)
+		e := s.end(width)
+		if e == hostMask(width) {
+			done = true
+			break
+		}
+		next = e.add1()
+	}
+	if !done {
+		out = decompose(out, next, hostMask(width), width, fillClass)
+	}
+	return out
+}
+
+// locate returns the index of the block of a tiling that holds a.
+func locate(tiling []span, a u128) int {
+	lo, hi := 0, len(tiling)
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if a.less(tiling[m].start) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return lo
+}
+
+// overlay gives the block p its class inside a tiling, splitting or
+// replacing the blocks it overlaps. The result is still a tiling.
+func overlay(tiling []span, p span, width int) []span {
+	pend := p.end(width)
+	i := locate(tiling, p.start)
+	j := locate(tiling, pend)
+	out := make([]span, 0, len(tiling)+2*width)
+	out = append(out, tiling[:i]...)
+	if tiling[i].start.less(p.start) {
+		out = decompose(out, tiling[i].start, p.start.sub1(), width, tiling[i].class)
+	}
+	out = append(out, p)
+	if jend := tiling[j].end(width); pend.less(jend) {
+		out = decompose(out, pend.add1(), jend, width, tiling[j].class)
+	}
+	return append(out, tiling[j+1:]...)
+}
+
+// block is a run of tiling leaves [first, last] that together form one CIDR
+// block with the same key.
+type block struct {
+	start       u128
+	bits        int
+	key         int32
+	first, last int
+}
+
+// mergeBlocks merges sibling leaves with the same key into their parent,
+// repeatedly, and returns the maximal blocks in order. key(i) is the key of
+// leaf i.
+func mergeBlocks(tiling []span, width int, key func(i int) int32) []block {
+	stack := make([]block, 0, 64)
+	for i, s := range tiling {
+		stack = append(stack, block{start: s.start, bits: s.bits, key: key(i), first: i, last: i})
+		for len(stack) >= 2 {
+			a, b := stack[len(stack)-2], stack[len(stack)-1]
+			if a.bits != b.bits || a.bits == 0 || a.key != b.key {
+				break
+			}
+			// a must be the lower half of its parent and b the upper half.
+			if a.start.andNot(hostMask(width-a.bits+1)) != a.start {
+				break
+			}
+			if (span{start: a.start, bits: a.bits}).end(width).add1() != b.start {
+				break
+			}
+			stack = stack[:len(stack)-2]
+			stack = append(stack, block{start: a.start, bits: a.bits - 1, key: a.key, first: a.first, last: b.last})
+		}
+	}
+	return stack
+}

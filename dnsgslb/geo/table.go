@@ -1,0 +1,115 @@
+package geo
+
+import (
+	"net/netip"
+)
+
+// family is the compiled partition of one address family.
+type family struct {
+	width  int
+	starts []u128
+	class  []int32
+	bits   []uint8
+}
+
+func newFamily(tiling []span, width int) family {
+	f := family{
+		width:  width,
+		starts: make([]u128, len(tiling)),
+		class:  make([]int32, len(tiling)),
+		bits:   make([]uint8, len(tiling)),
+	}
+	for i, s := range tiling {
+		f.starts[i], f.class[i], f.bits[i] = s.start, s.class, uint8(s.bits)
+	}
+	return f
+}
+
+func (f *family) tiling() []span {
+	out := make([]span, len(f.starts))
+	for i := range f.starts {
+		out[i] = span{start: f.starts[i], bits: int(f.bits[i]), class: f.class[i]}
+	}
+	return out
+}
+
+func (f *family) find(a u128) int {
+	s := f.starts
+	lo, hi := 0, len(s)
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if a.less(s[m]) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return lo
+}
+
+// Table is the compiled prefix table of one snapshot. It is immutable.
+type Table struct {
+	v4, v6  family
+	classes []Class
+}
+
+// Leaf is the result of a lookup: which leaf of which family holds the
+// address, its class and its prefix length.
+type Leaf struct {
+	V6    bool
+	Index int
+	Class int32
+	Bits  uint8
+}
+
+// Lookup finds the leaf holding a. IPv4-mapped IPv6 addresses are looked up
+// as IPv4.
+func (t *Table) Lookup(a netip.Addr) Leaf {
+	a = a.Unmap()
+	f, v6 := &t.v4, false
+	if a.Is6() {
+		f, v6 = &t.v6, true
+	}
+	i := f.find(fromAddr(a))
+	return Leaf{V6: v6, Index: i, Class: f.class[i], Bits: f.bits[i]}
+}
+
+// Classes returns the location classes; a Leaf's Class indexes it. The
+// caller must not modify it.
+func (t *Table) Classes() []Class { return t.classes }
+
+// Leaves is the number of leaves of a family.
+func (t *Table) Leaves(v6 bool) int {
+	if v6 {
+		return len(t.v6.starts)
+	}
+	return len(t.v4.starts)
+}
+
+// Prefix returns the network of a leaf.
+func (t *Table) Prefix(l Leaf) netip.Prefix {
+	f := &t.v4
+	if l.V6 {
+		f = &t.v6
+	}
+	return netip.PrefixFrom(toAddr(f.starts[l.Index], f.width), int(f.bits[l.Index]))
+}
+
+// Scopes returns, per leaf of a family, the prefix length of the widest
+// block around the leaf in which every leaf's class has the same key. key
+// maps a class to whatever the caller's answer depends on; a key that is the
+// same for every class gives scope 0 everywhere.
+func (t *Table) Scopes(v6 bool, key func(class int32) int32) []uint8 {
+	f := &t.v4
+	if v6 {
+		f = &t.v6
+	}
+	out := make([]uint8, len(f.starts))
+	tiling := f.tiling()
+	for _, b := range mergeBlocks(tiling, f.width, func(i int) int32 { return key(tiling[i].class) }) {
+		for i := b.first; i <= b.last; i++ {
+			out[i] = uint8(b.bits)
+		}
+	}
+	return out
+}
