@@ -1,0 +1,242 @@
+// Package etcdembed runs a single-member etcd inside the controller's process:
+// the default store of a small installation, of `anyctl dev` and of tests.
+//
+// The member listens on loopback only. Its two ports (client and peer) are
+// chosen free on first start and kept in DIR/etcd-ports.json, so two
+// controllers on one machine never collide and a restart on the same data
+// directory listens where it did before. When a kept port is busy at restart
+// a new one is chosen; a changed peer port is written back into the member's
+// own record in the cluster, which etcd would otherwise keep stale (etcd
+// reads its peer URLs from the data directory on restart, not from flags).
+//
+// Limits differ from etcd's defaults so that one apply of a thousand objects
+// fits in one transaction: MaxTxnOps operations and MaxRequestBytes bytes per
+// request. An external cluster used for large applies needs the same raised
+// with --max-txn-ops and --max-request-bytes. History is compacted
+// periodically, keeping CompactionRetention: a watcher that falls further
+// behind than that must list again. The backend is capped at QuotaBytes.
+package etcdembed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+const (
+	// MaxTxnOps is the most operations one transaction may hold (etcd's
+	// default is 128).
+	MaxTxnOps = 10000
+	// MaxRequestBytes is the largest request the member accepts (etcd's
+	// default is 1.5 MiB; 10 MiB is the most etcd recommends).
+	MaxRequestBytes = 10 << 20
+	// QuotaBytes caps the backend database. Desired state is small; the
+	// quota is etcd's default, stated here so that it is a decision.
+	QuotaBytes = 2 << 30
+	// CompactionRetention is how much history the periodic auto-compaction
+	// keeps.
+	CompactionRetention = time.Hour
+
+	memberName   = "anyctl"
+	clusterToken = "anyctl"
+	// grpcOverheadBytes is what etcd allows on top of MaxRequestBytes for
+	// the gRPC envelope; the client may send up to the sum.
+	grpcOverheadBytes = 512 << 10
+	// tickMs and electionMs are a tenth of etcd's defaults: a single member
+	// has no peer to wait for or to lose to, and the member is ready about
+	// ten times sooner.
+	tickMs     = 10
+	electionMs = 100
+	// startAttempts bounds retries when a port chosen free is taken before
+	// etcd binds it.
+	startAttempts = 3
+)
+
+// Config configures an embedded etcd member.
+type Config struct {
+	// Dir is the data directory: etcd's member/ directory and PortsFile.
+	Dir string
+	// Logger receives etcd's warnings and errors; nil means slog.Default().
+	Logger *slog.Logger
+	// StartTimeout bounds the wait for the member to serve; 0 means 30s.
+	StartTimeout time.Duration
+	// UnsafeNoFsync skips fsync on every write. A crash can lose or corrupt
+	// data: for tests only.
+	UnsafeNoFsync bool
+}
+
+// Server is a running embedded etcd member and a client connected to it.
+type Server struct {
+	etcd      *embed.Etcd
+	client    *clientv3.Client
+	endpoints []string
+	stopping  *atomic.Bool // set by Close; quiets etcd's shutdown noise
+	closeOnce sync.Once
+	closeErr  error // set once by closeOnce
+}
+
+// Start starts the member and returns once it serves requests, ctx is done or
+// Config.StartTimeout passes.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("etcdembed: Config.Dir is empty; set it to the directory etcd keeps its data in")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 30 * time.Second
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("etcdembed: data directory: %w", err)
+	}
+	saved, err := loadPorts(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("etcdembed: %w", err)
+	}
+	_, statErr := os.Stat(filepath.Join(cfg.Dir, "member"))
+	existing := statErr == nil
+	stopping := new(atomic.Bool)
+	zl := newZapLogger(cfg.Logger, stopping)
+
+	var e *embed.Etcd
+	var p ports
+	for attempt := 1; ; attempt++ {
+		if p, err = choosePorts(saved); err != nil {
+			return nil, fmt.Errorf("etcdembed: %w", err)
+		}
+		e, err = startMember(ctx, cfg, p, zl)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == startAttempts {
+			return nil, fmt.Errorf("etcdembed: start etcd in %q: %w", cfg.Dir, err)
+		}
+		// Someone took a port between choosing and binding: choose again.
+	}
+
+	clientURL := loopbackURL(p.Client)
+	s := &Server{etcd: e, endpoints: []string{clientURL.String()}, stopping: stopping}
+	s.client, err = clientv3.New(clientv3.Config{
+		Endpoints:          s.endpoints,
+		DialTimeout:        5 * time.Second,
+		MaxCallSendMsgSize: MaxRequestBytes + grpcOverheadBytes,
+		Logger:             zl,
+	})
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("etcdembed: connect to %s: %w", s.endpoints[0], err)
+	}
+	if existing && p.Peer != saved.Peer {
+		if err := s.updatePeerURL(ctx, p.Peer); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("etcdembed: %w", err)
+		}
+		cfg.Logger.Warn("etcd peer port changed; updated the member's peer URL",
+			"dir", cfg.Dir, "old_port", saved.Peer, "new_port", p.Peer)
+	}
+	if p != saved {
+		if err := savePorts(cfg.Dir, p); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("etcdembed: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// startMember starts etcd on the ports and waits until it serves.
+func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger) (*embed.Etcd, error) {
+	ec := embed.NewConfig()
+	ec.Name = memberName
+	ec.Dir = cfg.Dir
+	client, peer := loopbackURL(p.Client), loopbackURL(p.Peer)
+	ec.ListenClientUrls = []url.URL{client}
+	ec.AdvertiseClientUrls = []url.URL{client}
+	ec.ListenPeerUrls = []url.URL{peer}
+	ec.AdvertisePeerUrls = []url.URL{peer}
+	ec.InitialCluster = memberName + "=" + peer.String()
+	ec.InitialClusterToken = clusterToken
+	ec.TickMs = tickMs
+	ec.ElectionMs = electionMs
+	ec.MaxTxnOps = MaxTxnOps
+	ec.MaxRequestBytes = MaxRequestBytes
+	ec.QuotaBackendBytes = QuotaBytes
+	ec.AutoCompactionMode = embed.CompactorModePeriodic
+	ec.AutoCompactionRetention = CompactionRetention.String()
+	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
+	ec.Logger = "zap"
+	ec.LogLevel = "warn"
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zl)
+
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		return nil, err
+	}
+	timer := time.NewTimer(cfg.StartTimeout)
+	defer timer.Stop()
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, err
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
+	case <-timer.C:
+		e.Close()
+		return nil, fmt.Errorf("not ready after %s", cfg.StartTimeout)
+	}
+}
+
+// updatePeerURL points the member's record at its new peer port.
+func (s *Server) updatePeerURL(ctx context.Context, port int) error {
+	u := loopbackURL(port)
+	peer := u.String()
+	id := uint64(s.etcd.Server.MemberID())
+	if _, err := s.client.MemberUpdate(ctx, id, []string{peer}); err != nil {
+		return fmt.Errorf("update the peer URL of member %x to %q: %w", id, peer, err)
+	}
+	return nil
+}
+
+// Client returns the client connected to the member. It belongs to the
+// Server: do not close it.
+func (s *Server) Client() *clientv3.Client { return s.client }
+
+// Endpoints returns the client URLs of the member.
+func (s *Server) Endpoints() []string { return append([]string(nil), s.endpoints...) }
+
+// Err reports a failure of the running member; it is how a daemon learns
+// that its store died under it.
+func (s *Server) Err() <-chan error { return s.etcd.Err() }
+
+// Close closes the client, stops the member and waits until it has stopped.
+// It is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.stopping.Store(true)
+		if err := s.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			s.closeErr = fmt.Errorf("etcdembed: close client: %w", err)
+		}
+		s.etcd.Close()
+	})
+	return s.closeErr
+}
+
+func loopbackURL(port int) url.URL {
+	return url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(port)}
+}
