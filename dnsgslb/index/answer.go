@@ -1,0 +1,49 @@
+package index
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/miekg/dns"
+)
+
+// answer is one pre-packed response: a whole message whose question is the
+// node's canonical name. Serving it means copying it and patching the ID,
+// flags, the question's case and type, and appending the OPT record.
+type answer struct {
+	msg   []byte
+	rcode int
+	// addrs and slots are the GSLB addresses answered and the metrics slots
+	// of the candidates they came from.
+	addrs []netip.Addr
+	slots []int
+}
+
+// pack builds an answer with github.com/miekg/dns.
+func pack(name string, rcode int, an, ns, extra []dns.RR) (*answer, error) {
+	m := &dns.Msg{
+		MsgHdr:   dns.MsgHdr{Response: true, Authoritative: true, Rcode: rcode},
+		Compress: true,
+		Question: []dns.Question{{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}},
+		Answer:   an,
+		Ns:       ns,
+		Extra:    extra,
+	}
+	b, err := m.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("pack answer for %q: %w", name, err)
+	}
+	return &answer{msg: b, rcode: rcode}, nil
+}
+
+func hdr(name string, t uint16, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+}
+
+// addrRR is an A or AAAA record for an address.
+func addrRR(name string, ttl uint32, a netip.Addr) dns.RR {
+	if a.Is4() {
+		return &dns.A{Hdr: hdr(name, dns.TypeA, ttl), A: a.AsSlice()}
+	}
+	return &dns.AAAA{Hdr: hdr(name, dns.TypeAAAA, ttl), AAAA: a.AsSlice()}
+}

@@ -1,0 +1,54 @@
+package index
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// candidate is one origin or PoP a record may answer with.
+type candidate struct {
+	name string
+	// pop is true for a PoP's unicast addresses (hybrid mode).
+	pop      bool
+	location geo.Location
+	// addrs are the candidate's addresses of the record's family.
+	addrs        []netip.Addr
+	weight       int
+	dial         int
+	healthy      bool
+	healthReason string
+	// slot is the candidate's metrics slot.
+	slot int
+}
+
+func (c *candidate) kind() string {
+	if c.pop {
+		return "pop"
+	}
+	return "origin"
+}
+
+// client is what selection knows about the asker: its location class.
+type client struct {
+	class geo.Class
+	// rtt is the asking PoP's measured RTT to origins; nil when the client
+	// is not an in-service PoP.
+	rtt map[string]time.Duration
+}
+
+// clientFor describes a location class as a selection client.
+func clientFor(c geo.Class, pops map[string]*v1.SnapshotPop) client {
+	cl := client{class: c}
+	if p := pops[c.Pop]; p != nil && p.GetInService() {
+		for name, d := range p.GetRtt() {
+			if cl.rtt == nil {
+				cl.rtt = map[string]time.Duration{}
+			}
+			cl.rtt[name] = d.AsDuration()
+		}
+	}
+	return cl
+}

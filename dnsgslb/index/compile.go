@@ -1,0 +1,237 @@
+package index
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// Options are the parts of an index that do not come from the snapshot.
+type Options struct {
+	// GeoIP is the decoded GeoIP database; nil locates every client that is
+	// not a PoP at Default.
+	GeoIP   *geo.DB
+	Default geo.Location
+	// ZoneSlot and OriginSlot give zones and candidates (origins and PoPs)
+	// their metrics slots; nil gives slot 0.
+	ZoneSlot   func(zone string) int
+	OriginSlot func(name string) int
+}
+
+// Compile builds the index of a snapshot. It fails, naming the object, field
+// and value, on data it cannot serve.
+func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
+	if opts.ZoneSlot == nil {
+		opts.ZoneSlot = func(string) int { return 0 }
+	}
+	if opts.OriginSlot == nil {
+		opts.OriginSlot = func(string) int { return 0 }
+	}
+	ix := &Index{
+		revision:   snap.GetRevision(),
+		compiledAt: snap.GetCompiledAt().AsTime(),
+		names:      map[string]*node{},
+		zones:      map[string]*zone{},
+	}
+	byObject := map[string]*zone{}
+	for _, z := range snap.GetZones() {
+		zn, err := compileZone(z, snap.GetRevision())
+		if err != nil {
+			return nil, err
+		}
+		key := wireKey(zn.apex)
+		if other, ok := ix.zones[key]; ok {
+			return nil, fmt.Errorf("GslbZone %q field zone: %q is already served by GslbZone %q", zn.object, zn.apex, other.object)
+		}
+		zn.slot = opts.ZoneSlot(zn.apex)
+		ix.zones[key] = zn
+		byObject[zn.object] = zn
+		if err := ix.addZoneData(zn, z.GetSpec()); err != nil {
+			return nil, err
+		}
+	}
+	pops := map[string]*v1.SnapshotPop{}
+	var popNets []geo.PopNetwork
+	for _, p := range snap.GetPops() {
+		pops[p.GetName()] = p
+		for i, s := range p.GetCacheNetworks() {
+			pfx, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("Pop %q field cache_networks[%d]: bad network %q: %w", p.GetName(), i, s, err)
+			}
+			popNets = append(popNets, geo.PopNetwork{Prefix: pfx, Pop: p.GetName(), Location: location(p.GetLocation())})
+		}
+	}
+	ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
+	for _, c := range ix.table.Classes() {
+		ix.clients = append(ix.clients, clientFor(c, pops))
+	}
+	for _, r := range snap.GetRecords() {
+		rec, err := ix.newRecord(r, byObject, snap, opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := ix.compileRecord(rec, opts); err != nil {
+			return nil, fmt.Errorf("GslbRecord %q: %w", rec.object, err)
+		}
+		ix.records = append(ix.records, rec)
+	}
+	for _, n := range ix.names {
+		if err := n.check(); err != nil {
+			return nil, err
+		}
+		if err := n.finishAnswers(); err != nil {
+			return nil, err
+		}
+	}
+	return ix, nil
+}
+
+// node returns the node of a name inside zone z, creating it and the empty
+// non-terminals above it.
+func (ix *Index) node(name string, z *zone) *node {
+	key := wireKey(name)
+	if n, ok := ix.names[key]; ok {
+		return n
+	}
+	n := &node{name: name, zone: z}
+	ix.names[key] = n
+	if name != z.apex {
+		if i := strings.IndexByte(name, '.'); i >= 0 {
+			ix.node(name[i+1:], z)
+		}
+	}
+	return n
+}
+
+// addStatic adds fixed records of one type at a node.
+func (n *node) addStatic(qtype uint16, rrs ...dns.RR) error {
+	if rs := n.find(qtype); rs != nil {
+		if rs.rec != nil {
+			return fmt.Errorf("%s %s is both a GslbRecord %q and a static record", n.name, typeName(qtype), rs.rec.object)
+		}
+		rs.rrs = append(rs.rrs, rrs...)
+		return nil
+	}
+	n.rrsets = append(n.rrsets, rrset{qtype: qtype, rrs: rrs})
+	return nil
+}
+
+func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
+	apex := ix.node(zn.apex, zn)
+	if err := apex.addStatic(dns.TypeSOA, zn.soa); err != nil {
+		return err
+	}
+	if len(zn.ns) > 0 {
+		if err := apex.addStatic(dns.TypeNS, zn.ns...); err != nil {
+			return err
+		}
+	}
+	for i, sr := range spec.GetRecords() {
+		name, err := inZone(sr.GetName(), zn.apex)
+		if err != nil {
+			return fmt.Errorf("GslbZone %q field records[%d].name: %w", zn.object, i, err)
+		}
+		ttl := sr.GetTtl()
+		if ttl == 0 {
+			ttl = zn.ttl
+		}
+		rrs, qtype, err := staticRRs(name, ttl, sr)
+		if err != nil {
+			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
+		}
+		if err := ix.node(name, zn).addStatic(qtype, rrs...); err != nil {
+			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
+		}
+	}
+	// Glue names inside the zone answer A and AAAA queries too, unless a
+	// static record of the same name and type says otherwise.
+	var keys []string
+	glue := map[string][]dns.RR{}
+	for _, g := range zn.glue {
+		k := g.Header().Name + " " + typeName(g.Header().Rrtype)
+		if glue[k] == nil {
+			keys = append(keys, k)
+		}
+		glue[k] = append(glue[k], g)
+	}
+	for _, k := range keys {
+		h := glue[k][0].Header()
+		if n := ix.node(h.Name, zn); n.find(h.Rrtype) == nil {
+			if err := n.addStatic(h.Rrtype, glue[k]...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, error) {
+	var out []dns.RR
+	var qtype uint16
+	switch sr.GetType() {
+	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA:
+		qtype = dns.TypeA
+		if sr.GetType() == v1.RecordType_RECORD_TYPE_AAAA {
+			qtype = dns.TypeAAAA
+		}
+		for j, v := range sr.GetValues() {
+			a, err := netip.ParseAddr(v)
+			if err != nil || a.Unmap().Is4() != (qtype == dns.TypeA) {
+				return nil, 0, fmt.Errorf("field values[%d]: %q is not an %s address", j, v, typeName(qtype))
+			}
+			out = append(out, addrRR(name, ttl, a.Unmap()))
+		}
+	case v1.RecordType_RECORD_TYPE_CNAME:
+		qtype = dns.TypeCNAME
+		if len(sr.GetValues()) != 1 {
+			return nil, 0, fmt.Errorf("field values: a CNAME has exactly one target, got %d", len(sr.GetValues()))
+		}
+		target, err := canonical(sr.GetValues()[0])
+		if err != nil {
+			return nil, 0, fmt.Errorf("field values[0]: %w", err)
+		}
+		out = append(out, &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME, ttl), Target: target})
+	case v1.RecordType_RECORD_TYPE_TXT:
+		qtype = dns.TypeTXT
+		for _, v := range sr.GetValues() {
+			out = append(out, &dns.TXT{Hdr: hdr(name, dns.TypeTXT, ttl), Txt: splitTXT(v)})
+		}
+	default:
+		return nil, 0, fmt.Errorf("field type: unsupported record type %q", sr.GetType())
+	}
+	if len(out) == 0 {
+		return nil, 0, fmt.Errorf("field values: empty")
+	}
+	return out, qtype, nil
+}
+
+// splitTXT cuts a value into character-strings of at most 255 bytes.
+func splitTXT(v string) []string {
+	var out []string
+	for len(v) > 255 {
+		out = append(out, v[:255])
+		v = v[255:]
+	}
+	return append(out, v)
+}
+
+// check enforces that a CNAME is alone at its node.
+func (n *node) check() error {
+	if n.find(dns.TypeCNAME) != nil && len(n.rrsets) > 1 {
+		return fmt.Errorf("%s has a CNAME and other records; a CNAME must be alone", n.name)
+	}
+	return nil
+}
+
+func location(l *v1.Location) geo.Location {
+	return geo.Location{
+		Latitude: l.GetLatitude(), Longitude: l.GetLongitude(),
+		Country: strings.ToUpper(l.GetCountry()), Continent: strings.ToUpper(l.GetContinent()), City: l.GetCity(),
+	}
+}

@@ -1,0 +1,30 @@
+package index
+
+import (
+	"time"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+)
+
+// Index is the compiled, immutable form of one snapshot. Every method is
+// safe for concurrent use.
+type Index struct {
+	revision   int64
+	compiledAt time.Time
+	table      *geo.Table
+	// clients describes each location class of table as a selection client.
+	clients []client
+	// names and zones are keyed by the lower-case wire-format name.
+	names   map[string]*node
+	zones   map[string]*zone
+	records []*record
+}
+
+// Revision is the snapshot revision the index was compiled from.
+func (ix *Index) Revision() int64 { return ix.revision }
+
+// CompiledAt is when the controller compiled the snapshot.
+func (ix *Index) CompiledAt() time.Time { return ix.compiledAt }
+
+// Table is the prefix table clients are located with.
+func (ix *Index) Table() *geo.Table { return ix.table }

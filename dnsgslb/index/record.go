@@ -1,0 +1,98 @@
+package index
+
+import (
+	"net/netip"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// record is a compiled GslbRecord.
+type record struct {
+	object      string
+	node        *node
+	qtype       uint16
+	policy      v1.Policy
+	answers     int
+	ttl         uint32
+	rules       []rule
+	whenAllDown v1.AllDownBehavior
+	cands       []candidate
+	// missing names origins or PoPs the record refers to that the snapshot
+	// does not hold.
+	missing []string
+
+	// hashed is true when the answer depends on the client subnet's bucket
+	// (weighted policy, or a traffic dial below 100).
+	hashed bool
+	// classRC maps a location class to the record class: classes that rank
+	// the candidates the same way share one.
+	classRC []int32
+	rcs     []recordClass
+	// scopes are, per family (0 IPv4, 1 IPv6) and prefix-table leaf, the
+	// prefix length at which this record's answer stops varying; nil when
+	// the answer does not depend on location at all.
+	scopes [2][]uint8
+}
+
+// recordClass is one way of ranking the record's candidates.
+type recordClass struct {
+	prep prep
+	// answers has one answer per bucket when the record is hashed and the
+	// answer varies by bucket, else one answer.
+	answers []*answer
+}
+
+// rule is a compiled residency rule.
+type rule struct {
+	continents map[string]bool
+	countries  map[string]bool
+	allowed    map[string]bool
+	// text is the rule as written, for explanations.
+	text string
+}
+
+func (r *rule) matches(cl *client) bool {
+	loc := cl.class.Location
+	return (loc.Continent != "" && r.continents[loc.Continent]) || (loc.Country != "" && r.countries[loc.Country])
+}
+
+// pick returns the answer for a client of the class with the given leaf
+// scope and address, and the ECS scope of that answer.
+func (r *record) pick(class int32, v6 bool, leaf int, leafBits uint8, addr netip.Addr) (*answer, uint8) {
+	rc := &r.rcs[r.classRC[class]]
+	scope := leafBits
+	if s := r.scopes[b2i(v6)]; s != nil {
+		scope = s[leaf]
+	} else if len(r.rcs) == 1 {
+		scope = 0
+	}
+	if len(rc.answers) == 1 {
+		return rc.answers[0], scope
+	}
+	subnet := uint8(24)
+	if v6 {
+		subnet = 56
+	}
+	return rc.answers[Bucket(addr)], max(scope, subnet)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// addrsOf flattens ranked candidates into at most n addresses.
+func addrsOf(cands []candidate, order []int, n int) []netip.Addr {
+	var out []netip.Addr
+	for _, i := range order {
+		for _, a := range cands[i].addrs {
+			if len(out) == n {
+				return out
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}

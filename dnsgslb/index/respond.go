@@ -1,0 +1,187 @@
+package index
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/wire"
+)
+
+// Outcome says what a response was, for metrics.
+type Outcome struct {
+	// ZoneSlot is the metrics slot of the zone asked about; -1 outside
+	// every zone.
+	ZoneSlot int
+	Rcode    int
+	// Slots are the metrics slots of the origins or PoPs answered with.
+	Slots []int
+}
+
+// Respond writes the reply to q into dst (from dst[:0]) and returns it. src
+// is the address the query came from; maxSize is the largest reply allowed
+// (see UDPLimit), past which the reply is truncated with TC set. Respond
+// does not allocate.
+func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int) ([]byte, Outcome) {
+	out := Outcome{ZoneSlot: -1}
+	switch {
+	case q.FormErr:
+		return errorReply(dst, q, wire.RcodeFormErr), Outcome{ZoneSlot: -1, Rcode: wire.RcodeFormErr}
+	case q.EDNS && q.Version > 0:
+		return errorReply(dst, q, wire.RcodeBadVers), Outcome{ZoneSlot: -1, Rcode: wire.RcodeBadVers}
+	case q.Opcode != 0:
+		return errorReply(dst, q, wire.RcodeNotImp), Outcome{ZoneSlot: -1, Rcode: wire.RcodeNotImp}
+	case q.Qclass != dns.ClassINET:
+		return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
+	}
+	var lcBuf [255]byte
+	lc := lowerWire(&lcBuf, q.QName())
+	n := ix.names[string(lc)]
+	if n == nil {
+		z, off := ix.findZone(lc)
+		if z == nil {
+			return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
+		}
+		out.ZoneSlot, out.Rcode = z.slot, wire.RcodeNXDomain
+		return nxdomain(dst, q, z, off, maxSize), out
+	}
+	out.ZoneSlot = n.zone.slot
+	a, scope := ix.choose(n, q, src)
+	out.Rcode = a.rcode
+	out.Slots = a.slots
+	return patch(dst, q, a, scope, maxSize), out
+}
+
+// UDPLimit is the largest UDP reply to q: 512 without EDNS, else the
+// client's payload size capped at the advertised size.
+func UDPLimit(q *wire.Query) int {
+	if !q.EDNS {
+		return 512
+	}
+	return max(512, min(int(q.UDPSize), wire.AdvertisedUDPSize))
+}
+
+// findZone finds the zone holding a lower-case wire name and the offset of
+// the apex inside the name.
+func (ix *Index) findZone(lc []byte) (*zone, int) {
+	for off := 0; off < len(lc); off += int(lc[off]) + 1 {
+		if z := ix.zones[string(lc[off:])]; z != nil {
+			return z, off
+		}
+		if lc[off] == 0 {
+			break
+		}
+	}
+	return nil, 0
+}
+
+// choose picks the node's answer for the query and the answer's ECS scope.
+func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8) {
+	if q.Qtype == dns.TypeANY {
+		return n.any, 0
+	}
+	rs := n.find(q.Qtype)
+	if rs == nil {
+		rs = n.find(dns.TypeCNAME)
+	}
+	switch {
+	case rs == nil:
+		return n.nodata, 0
+	case rs.rec == nil:
+		return rs.static, 0
+	}
+	addr := clientAddr(q, src)
+	leaf := ix.table.Lookup(addr)
+	return rs.rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
+}
+
+// clientAddr is the address a query is steered by: the ECS address when the
+// client sent one with a non-zero source prefix, else the source address.
+func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
+	if !q.ECS || q.ECSSource == 0 {
+		return src
+	}
+	if q.ECSFamily == 1 {
+		return netip.AddrFrom4([4]byte(q.ECSAddr[:4]))
+	}
+	return netip.AddrFrom16(q.ECSAddr)
+}
+
+// patch copies a pre-packed answer into dst and makes it the reply to q.
+func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byte {
+	if q.ECS && q.ECSSource == 0 {
+		scope = 0
+	}
+	if len(a.msg)+wire.OPTLen(q) > maxSize {
+		return truncated(dst, q, a.rcode)
+	}
+	b := append(dst[:0], a.msg...)
+	binary.BigEndian.PutUint16(b, q.ID)
+	b[2] |= byte(q.Flags>>8) & byte(wire.FlagRD>>8)
+	b[3] |= byte(q.Flags) & byte(wire.FlagCD)
+	copy(b[12:], q.QName())
+	binary.BigEndian.PutUint16(b[12+q.NameLen:], q.Qtype)
+	if q.EDNS {
+		binary.BigEndian.PutUint16(b[10:], binary.BigEndian.Uint16(b[10:])+1)
+		b = wire.AppendOPT(b, q, a.rcode, scope)
+	}
+	return b
+}
+
+func arCount(q *wire.Query) uint16 {
+	if q.EDNS {
+		return 1
+	}
+	return 0
+}
+
+func qdCount(q *wire.Query) uint16 {
+	if q.HasQuestion {
+		return 1
+	}
+	return 0
+}
+
+// errorReply is a reply with no records: the header, the question if any,
+// and the OPT record if the query had one.
+func errorReply(dst []byte, q *wire.Query, rcode int) []byte {
+	b := dst[:12]
+	wire.PutHeader(b, q, false, rcode, qdCount(q), 0, 0, arCount(q))
+	if q.HasQuestion {
+		b = wire.AppendQuestion(b, q)
+	}
+	if q.EDNS {
+		b = wire.AppendOPT(b, q, rcode, 0)
+	}
+	return b
+}
+
+// truncated is an authoritative reply with TC set and no records.
+func truncated(dst []byte, q *wire.Query, rcode int) []byte {
+	b := dst[:12]
+	wire.PutHeader(b, q, true, rcode, 1, 0, 0, arCount(q))
+	b[2] |= byte(wire.FlagTC >> 8)
+	b = wire.AppendQuestion(b, q)
+	if q.EDNS {
+		b = wire.AppendOPT(b, q, rcode, 0)
+	}
+	return b
+}
+
+// nxdomain answers a name that does not exist in zone z, whose apex starts
+// at offset off of the question name.
+func nxdomain(dst []byte, q *wire.Query, z *zone, off, maxSize int) []byte {
+	if 12+q.NameLen+4+2+len(z.negSOA)+wire.OPTLen(q) > maxSize {
+		return truncated(dst, q, wire.RcodeNXDomain)
+	}
+	b := dst[:12]
+	wire.PutHeader(b, q, true, wire.RcodeNXDomain, 1, 0, 1, arCount(q))
+	b = wire.AppendQuestion(b, q)
+	b = binary.BigEndian.AppendUint16(b, uint16(0xC000|(12+off)))
+	b = append(b, z.negSOA...)
+	if q.EDNS {
+		b = wire.AppendOPT(b, q, wire.RcodeNXDomain, 0)
+	}
+	return b
+}

@@ -1,0 +1,99 @@
+package index
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+const defaultTTL = 300
+
+// zone is a compiled GslbZone.
+type zone struct {
+	object string
+	apex   string
+	slot   int
+	ttl    uint32
+	soa    *dns.SOA
+	// negSOA is the SOA record for negative answers without its owner name:
+	// type, class, TTL (the negative TTL), length and data.
+	negSOA []byte
+	ns     []dns.RR
+	glue   []dns.RR
+}
+
+func compileZone(z *v1.GslbZone, revision int64) (*zone, error) {
+	spec := z.GetSpec()
+	obj := z.GetMetadata().GetName()
+	apex, err := canonical(spec.GetZone())
+	if err != nil {
+		return nil, fmt.Errorf("GslbZone %q field zone: %w", obj, err)
+	}
+	zn := &zone{object: obj, apex: apex, ttl: spec.GetDefaultTtl()}
+	if zn.ttl == 0 {
+		zn.ttl = defaultTTL
+	}
+	soa := spec.GetSoa()
+	if soa == nil {
+		return nil, fmt.Errorf("GslbZone %q: field soa is missing", obj)
+	}
+	serial := soa.GetSerial()
+	if serial == 0 {
+		serial = uint32(revision)
+	}
+	mname, rname := soa.GetMname(), soa.GetRname()
+	if mname == "" && len(spec.GetNameServers()) > 0 {
+		mname = spec.GetNameServers()[0].GetName()
+	}
+	if mname, err = nameServerName(mname, apex); err != nil {
+		return nil, fmt.Errorf("GslbZone %q field soa.mname: %w", obj, err)
+	}
+	if rname == "" {
+		rname = "hostmaster"
+	}
+	if rname, err = nameServerName(rname, apex); err != nil {
+		return nil, fmt.Errorf("GslbZone %q field soa.rname: %w", obj, err)
+	}
+	zn.soa = &dns.SOA{
+		Hdr: hdr(apex, dns.TypeSOA, zn.ttl), Ns: mname, Mbox: rname, Serial: serial,
+		Refresh: soa.GetRefresh(), Retry: soa.GetRetry(), Expire: soa.GetExpire(), Minttl: soa.GetMinimum(),
+	}
+	neg := *zn.soa
+	neg.Hdr.Name = "."
+	neg.Hdr.Ttl = min(soa.GetMinimum(), zn.ttl)
+	buf := make([]byte, 512)
+	n, err := dns.PackRR(&neg, buf, 0, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("GslbZone %q: pack SOA: %w", obj, err)
+	}
+	zn.negSOA = buf[1:n]
+	for i, ns := range spec.GetNameServers() {
+		name, err := nameServerName(ns.GetName(), apex)
+		if err != nil {
+			return nil, fmt.Errorf("GslbZone %q field name_servers[%d].name: %w", obj, i, err)
+		}
+		zn.ns = append(zn.ns, &dns.NS{Hdr: hdr(apex, dns.TypeNS, zn.ttl), Ns: name})
+		for j, s := range ns.GetAddresses() {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("GslbZone %q field name_servers[%d].addresses[%d]: bad address %q: %w", obj, i, j, s, err)
+			}
+			if dns.IsSubDomain(apex, name) {
+				zn.glue = append(zn.glue, addrRR(name, zn.ttl, a.Unmap()))
+			}
+		}
+	}
+	return zn, nil
+}
+
+// nameServerName resolves a name server name: absolute names may be outside
+// the zone, relative ones are inside it.
+func nameServerName(name, apex string) (string, error) {
+	if len(name) > 0 && name[len(name)-1] == '.' {
+		return canonical(name)
+	}
+	return inZone(name, apex)
+}

@@ -1,0 +1,59 @@
+package wire
+
+import "net/netip"
+
+// Header flag bits, in the second 16-bit word of a message.
+const (
+	FlagQR = 1 << 15
+	FlagAA = 1 << 10
+	FlagTC = 1 << 9
+	FlagRD = 1 << 8
+	FlagCD = 1 << 4
+)
+
+// Query is a parsed request. It holds copies, never slices of the packet,
+// so a caller may reuse the packet buffer.
+type Query struct {
+	ID     uint16
+	Flags  uint16
+	Opcode uint8
+	// HasQuestion is false when the request carried no question; Name,
+	// Qtype and Qclass are then zero.
+	HasQuestion bool
+	// Name is the question name in wire format, in the case it was asked.
+	Name    [255]byte
+	NameLen int
+	Qtype   uint16
+	Qclass  uint16
+
+	EDNS    bool
+	UDPSize uint16
+	Version uint8
+	DO      bool
+
+	// ECS is true when the request carried a well-formed Client Subnet
+	// option. ECSAddr holds the address with every bit past ECSSource zero.
+	ECS       bool
+	ECSFamily uint16
+	ECSSource uint8
+	ECSAddr   [16]byte
+
+	// FormErr says the request is malformed in a way that is answered with
+	// FORMERR (a bad EDNS option, several questions, no question).
+	FormErr bool
+}
+
+// QName returns the question name in wire format.
+func (q *Query) QName() []byte { return q.Name[:q.NameLen] }
+
+// ECSPrefix returns the client subnet of the ECS option.
+func (q *Query) ECSPrefix() netip.Prefix {
+	if q.ECSFamily == 1 {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte(q.ECSAddr[:4])), int(q.ECSSource))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(q.ECSAddr), int(q.ECSSource))
+}
+
+// ecsAddrLen is the number of address bytes an ECS option carries for a
+// source prefix length.
+func ecsAddrLen(source uint8) int { return (int(source) + 7) / 8 }
