@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync/atomic"
 
 	"go.uber.org/zap"
@@ -17,6 +18,19 @@ var quietMessages = map[string]bool{
 	"Running http and grpc server on single port. This is not recommended for production.": true,
 	// About auth tokens; auth is off.
 	"simple token is not cryptographically signed": true,
+}
+
+// transientAtStart reports the storage-version check that a fresh member
+// runs before its first backend commit: it fails with "missing term
+// information", logs an error and succeeds on its next round a few seconds
+// later.
+func transientAtStart(fields []zapcore.Field) bool {
+	for _, f := range fields {
+		if err, ok := f.Interface.(error); ok && f.Type == zapcore.ErrorType && strings.Contains(err.Error(), "missing term information") {
+			return true
+		}
+	}
+	return false
 }
 
 // newZapLogger returns a zap logger that hands warnings and errors to logger
@@ -52,6 +66,9 @@ func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 }
 
 func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if transientAtStart(fields) {
+		return nil
+	}
 	enc := zapcore.NewMapObjectEncoder()
 	for _, f := range c.fields {
 		f.AddTo(enc)

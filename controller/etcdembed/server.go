@@ -78,14 +78,13 @@ type Config struct {
 	UnsafeNoFsync bool
 }
 
-// Server is a running embedded etcd member and a client connected to it.
+// Server is a running embedded etcd member.
 type Server struct {
 	etcd      *embed.Etcd
-	client    *clientv3.Client
 	endpoints []string
+	zl        *zap.Logger
 	stopping  *atomic.Bool // set by Close; quiets etcd's shutdown noise
 	closeOnce sync.Once
-	closeErr  error // set once by closeOnce
 }
 
 // Start starts the member and returns once it serves requests, ctx is done or
@@ -129,24 +128,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	clientURL := loopbackURL(p.Client)
-	s := &Server{etcd: e, endpoints: []string{clientURL.String()}, stopping: stopping}
-	s.client, err = clientv3.New(clientv3.Config{
-		Endpoints:          s.endpoints,
-		DialTimeout:        5 * time.Second,
-		MaxCallSendMsgSize: MaxRequestBytes + grpcOverheadBytes,
-		Logger:             zl,
-	})
-	if err != nil {
-		e.Close()
-		return nil, fmt.Errorf("etcdembed: connect to %s: %w", s.endpoints[0], err)
-	}
-	if existing && p.Peer != saved.Peer {
-		if err := s.updatePeerURL(ctx, p.Peer); err != nil {
+	s := &Server{etcd: e, endpoints: []string{clientURL.String()}, zl: zl, stopping: stopping}
+	if existing {
+		old, err := s.fixPeerURL(ctx, p.Peer)
+		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("etcdembed: %w", err)
 		}
-		cfg.Logger.Warn("etcd peer port changed; updated the member's peer URL",
-			"dir", cfg.Dir, "old_port", saved.Peer, "new_port", p.Peer)
+		if old != nil {
+			cfg.Logger.Warn("etcd peer port changed; updated the member's peer URL",
+				"dir", cfg.Dir, "old", old, "new", p.Peer)
+		}
 	}
 	if p != saved {
 		if err := savePorts(cfg.Dir, p); err != nil {
@@ -202,20 +194,51 @@ func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger) (*emb
 	}
 }
 
-// updatePeerURL points the member's record at its new peer port.
-func (s *Server) updatePeerURL(ctx context.Context, port int) error {
+// fixPeerURL points the member's record at its peer port when it names
+// another one, and returns the peer URLs it replaced (nil when none).
+func (s *Server) fixPeerURL(ctx context.Context, port int) ([]string, error) {
 	u := loopbackURL(port)
 	peer := u.String()
 	id := uint64(s.etcd.Server.MemberID())
-	if _, err := s.client.MemberUpdate(ctx, id, []string{peer}); err != nil {
-		return fmt.Errorf("update the peer URL of member %x to %q: %w", id, peer, err)
+	cli, err := s.Client()
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer cli.Close()
+	members, err := cli.MemberList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	for _, m := range members.Members {
+		if m.ID != id {
+			continue
+		}
+		if len(m.PeerURLs) == 1 && m.PeerURLs[0] == peer {
+			return nil, nil
+		}
+		if _, err := cli.MemberUpdate(ctx, id, []string{peer}); err != nil {
+			return nil, fmt.Errorf("update the peer URLs of member %x from %q to %q: %w", id, m.PeerURLs, peer, err)
+		}
+		return m.PeerURLs, nil
+	}
+	return nil, fmt.Errorf("member %x is not in its own cluster's member list", id)
 }
 
-// Client returns the client connected to the member. It belongs to the
-// Server: do not close it.
-func (s *Server) Client() *clientv3.Client { return s.client }
+// Client returns a new client connected to the member, allowed to send
+// requests as large as the member accepts. The caller closes it, before
+// closing the Server.
+func (s *Server) Client() (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:          s.endpoints,
+		DialTimeout:        5 * time.Second,
+		MaxCallSendMsgSize: MaxRequestBytes + grpcOverheadBytes,
+		Logger:             s.zl,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcdembed: connect to %s: %w", s.endpoints[0], err)
+	}
+	return cli, nil
+}
 
 // Endpoints returns the client URLs of the member.
 func (s *Server) Endpoints() []string { return append([]string(nil), s.endpoints...) }
@@ -224,17 +247,14 @@ func (s *Server) Endpoints() []string { return append([]string(nil), s.endpoints
 // that its store died under it.
 func (s *Server) Err() <-chan error { return s.etcd.Err() }
 
-// Close closes the client, stops the member and waits until it has stopped.
-// It is safe to call more than once.
+// Close stops the member and waits until it has stopped. It is safe to call
+// more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopping.Store(true)
-		if err := s.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
-			s.closeErr = fmt.Errorf("etcdembed: close client: %w", err)
-		}
 		s.etcd.Close()
 	})
-	return s.closeErr
+	return nil
 }
 
 func loopbackURL(port int) url.URL {

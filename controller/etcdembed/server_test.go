@@ -75,7 +75,7 @@ func occupy(t *testing.T, port int) {
 func TestRestartKeepsDataAndPorts(t *testing.T) {
 	dir := dataDir(t)
 	first := StartServerForTest(t, dir)
-	mustPut(t, first.Client(), "/k", "v1")
+	mustPut(t, ClientForTest(t, first), "/k", "v1")
 	saved, err := loadPorts(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestRestartKeepsDataAndPorts(t *testing.T) {
 	if got, want := second.Endpoints(), first.Endpoints(); got[0] != want[0] {
 		t.Errorf("endpoints after restart = %v, want %v", got, want)
 	}
-	if got := mustGet(t, second.Client(), "/k"); got != "v1" {
+	if got := mustGet(t, ClientForTest(t, second), "/k"); got != "v1" {
 		t.Errorf("value after restart = %q, want %q", got, "v1")
 	}
 }
@@ -102,12 +102,12 @@ func TestTwoServersDoNotCollide(t *testing.T) {
 	if a.Endpoints()[0] == b.Endpoints()[0] {
 		t.Fatalf("both servers listen on %s", a.Endpoints()[0])
 	}
-	mustPut(t, a.Client(), "/k", "a")
-	mustPut(t, b.Client(), "/k", "b")
-	if got := mustGet(t, a.Client(), "/k"); got != "a" {
+	mustPut(t, ClientForTest(t, a), "/k", "a")
+	mustPut(t, ClientForTest(t, b), "/k", "b")
+	if got := mustGet(t, ClientForTest(t, a), "/k"); got != "a" {
 		t.Errorf("server a has %q, want %q", got, "a")
 	}
-	if got := mustGet(t, b.Client(), "/k"); got != "b" {
+	if got := mustGet(t, ClientForTest(t, b), "/k"); got != "b" {
 		t.Errorf("server b has %q, want %q", got, "b")
 	}
 }
@@ -124,7 +124,7 @@ func TestRestartWithBusyPort(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := dataDir(t)
 			first := StartServerForTest(t, dir)
-			mustPut(t, first.Client(), "/k", "v1")
+			mustPut(t, ClientForTest(t, first), "/k", "v1")
 			if err := first.Close(); err != nil {
 				t.Fatalf("close: %v", err)
 			}
@@ -136,7 +136,7 @@ func TestRestartWithBusyPort(t *testing.T) {
 			occupy(t, busy)
 
 			second := StartServerForTest(t, dir)
-			if got := mustGet(t, second.Client(), "/k"); got != "v1" {
+			if got := mustGet(t, ClientForTest(t, second), "/k"); got != "v1" {
 				t.Errorf("value after restart = %q, want %q", got, "v1")
 			}
 			after, err := loadPorts(dir)
@@ -149,7 +149,7 @@ func TestRestartWithBusyPort(t *testing.T) {
 			if got := endpointPort(t, second.Endpoints()[0]); got != after.Client {
 				t.Errorf("client port %d, saved %d", got, after.Client)
 			}
-			members, err := second.Client().MemberList(testContext(t))
+			members, err := ClientForTest(t, second).MemberList(testContext(t))
 			if err != nil {
 				t.Fatalf("member list: %v", err)
 			}
@@ -166,7 +166,7 @@ func TestRestartWithBusyPort(t *testing.T) {
 			if got := endpointPort(t, third.Endpoints()[0]); got != after.Client {
 				t.Errorf("third start on client port %d, want the saved %d", got, after.Client)
 			}
-			if got := mustGet(t, third.Client(), "/k"); got != "v1" {
+			if got := mustGet(t, ClientForTest(t, third), "/k"); got != "v1" {
 				t.Errorf("value after second restart = %q, want %q", got, "v1")
 			}
 		})

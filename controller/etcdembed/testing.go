@@ -17,7 +17,18 @@ import (
 // fsync, so a test's data does not survive a crash of the machine.
 func StartForTest(t testing.TB) *clientv3.Client {
 	t.Helper()
-	return StartServerForTest(t, filepath.Join(t.TempDir(), "etcd")).Client()
+	return ClientForTest(t, StartServerForTest(t, filepath.Join(t.TempDir(), "etcd")))
+}
+
+// ClientForTest returns a new client of s, closed when the test ends.
+func ClientForTest(t testing.TB, s *Server) *clientv3.Client {
+	t.Helper()
+	cli, err := s.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
 }
 
 // StartServerForTest starts a member on dir for one test, for tests that stop
