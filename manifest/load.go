@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +55,42 @@ func LoadPaths(paths []string, stdin io.Reader) ([]*v1.Object, error) {
 				errs.add(err)
 			}
 		}
+	}
+	checkDuplicates(all, &errs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return objectsOf(all), nil
+}
+
+// LoadFS decodes the objects of every *.yaml, *.yml and *.json file at the
+// root of fsys, in name order, as LoadPaths does for a directory. It serves
+// embedded manifests such as the example deployment.
+func LoadFS(fsys fs.FS) ([]*v1.Object, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var (
+		all  []decoded
+		errs errorList
+	)
+	for _, e := range entries {
+		if e.IsDir() || !slices.Contains(extensions, filepath.Ext(e.Name())) {
+			continue
+		}
+		f, err := fsys.Open(e.Name())
+		if err != nil {
+			errs.add(err)
+			continue
+		}
+		ds, err := decode(f, e.Name())
+		f.Close()
+		if err != nil {
+			errs.add(err)
+			continue
+		}
+		all = append(all, ds...)
 	}
 	checkDuplicates(all, &errs)
 	if err := errs.err(); err != nil {

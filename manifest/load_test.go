@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/anyctl/anyctl/resource"
 )
@@ -79,6 +80,45 @@ func TestLoadPaths(t *testing.T) {
 			}
 			if !equalLines(got, tt.want) {
 				t.Errorf("LoadPaths = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadFS(t *testing.T) {
+	doc := func(kind, name string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("apiVersion: anycast.anyctl.io/v1\nkind: " + kind + "\nmetadata: {name: " + name + "}\n")}
+	}
+	tests := []struct {
+		name    string
+		fsys    fstest.MapFS
+		want    []string
+		wantErr string
+	}{
+		{name: "root files in name order", fsys: fstest.MapFS{
+			"b.yaml": doc("Pop", "b"), "a.json": doc("Origin", "a"), "notes.txt": doc("Pop", "no"), "sub/c.yaml": doc("Pop", "no"),
+		}, want: []string{"Origin/a", "Pop/b"}},
+		{name: "declared twice", fsys: fstest.MapFS{"a.yaml": doc("Pop", "a"), "b.yml": doc("Pop", "a")},
+			wantErr: `b.yml:1: document 1 (Pop "a"): declared again: first declared in a.yaml document 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := LoadFS(tt.fsys)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Errorf("LoadFS error = %v\nwant %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadFS: %v", err)
+			}
+			var got []string
+			for _, o := range objs {
+				got = append(got, resource.KindName(resource.KindOf(o))+"/"+resource.Meta(o).GetName())
+			}
+			if !equalLines(got, tt.want) {
+				t.Errorf("LoadFS = %q, want %q", got, tt.want)
 			}
 		})
 	}
