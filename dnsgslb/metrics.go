@@ -1,0 +1,181 @@
+package dnsgslb
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const (
+	maxZones   = 256
+	maxOrigins = 1024
+	// noZone is the zone slot of queries outside every zone.
+	noZone = maxZones
+)
+
+// typeSlots are the query types counted by name; the last slot is "other".
+var typeSlots = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeNS, dns.TypeSOA, dns.TypeCNAME, dns.TypeTXT, dns.TypeANY}
+
+// rcodeSlots are the rcodes counted by name; the last slot is "other".
+var rcodeSlots = []int{dns.RcodeSuccess, dns.RcodeFormatError, dns.RcodeServerFailure, dns.RcodeNameError, dns.RcodeNotImplemented, dns.RcodeRefused, dns.RcodeBadVers}
+
+func typeSlot(t uint16) int {
+	for i, v := range typeSlots {
+		if v == t {
+			return i
+		}
+	}
+	return len(typeSlots)
+}
+
+func rcodeSlot(r int) int {
+	for i, v := range rcodeSlots {
+		if v == r {
+			return i
+		}
+	}
+	return len(rcodeSlots)
+}
+
+// shard is one reader's counters: no two goroutines share a cache line in
+// the common case, and each add is one uncontended atomic.
+type shard struct {
+	queries [maxZones + 1][8][8]atomic.Uint64
+	answers [maxOrigins]atomic.Uint64
+}
+
+func (sh *shard) count(zone, qtype, rcode int, origins []int) {
+	if zone < 0 || zone > maxZones {
+		zone = noZone
+	}
+	sh.queries[zone][typeSlot(uint16(qtype))][rcodeSlot(rcode)].Add(1)
+	for _, o := range origins {
+		sh.answers[o].Add(1)
+	}
+}
+
+// metrics holds the server's counters and the names of their slots.
+type metrics struct {
+	mu          sync.Mutex // guards zoneSlots, zoneNames, originSlots, originNames, shards
+	zoneSlots   map[string]int
+	zoneNames   []string
+	originSlots map[string]int
+	originNames []string
+	shards      []*shard
+
+	revision   atomic.Int64
+	compiledAt atomic.Int64 // unix nanoseconds
+
+	queriesDesc, answersDesc, revisionDesc, ageDesc *prometheus.Desc
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		zoneSlots:    map[string]int{},
+		originSlots:  map[string]int{},
+		queriesDesc:  prometheus.NewDesc("anyctl_dns_queries_total", "DNS queries answered, by zone, query type and rcode.", []string{"zone", "type", "rcode"}, nil),
+		answersDesc:  prometheus.NewDesc("anyctl_dns_answers_total", "GSLB answers, by origin or PoP answered with.", []string{"origin"}, nil),
+		revisionDesc: prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
+		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
+	}
+}
+
+func (m *metrics) newShard() *shard {
+	sh := &shard{}
+	m.mu.Lock()
+	m.shards = append(m.shards, sh)
+	m.mu.Unlock()
+	return sh
+}
+
+// slot returns the stable slot of a name, allocating one while there is
+// room; past the limit every new name shares the last slot.
+func slot(slots map[string]int, names *[]string, name string, limit int) int {
+	if s, ok := slots[name]; ok {
+		return s
+	}
+	if len(*names) == limit-1 {
+		*names = append(*names, "other")
+	}
+	if len(*names) >= limit {
+		return limit - 1
+	}
+	s := len(*names)
+	*names = append(*names, name)
+	slots[name] = s
+	return s
+}
+
+func (m *metrics) zoneSlot(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slot(m.zoneSlots, &m.zoneNames, name, maxZones)
+}
+
+func (m *metrics) originSlot(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slot(m.originSlots, &m.originNames, name, maxOrigins)
+}
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.queriesDesc
+	ch <- m.answersDesc
+	ch <- m.revisionDesc
+	ch <- m.ageDesc
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	shards := append([]*shard(nil), m.shards...)
+	zones := append([]string(nil), m.zoneNames...)
+	origins := append([]string(nil), m.originNames...)
+	m.mu.Unlock()
+	typeName := func(i int) string {
+		if i < len(typeSlots) {
+			return dns.TypeToString[typeSlots[i]]
+		}
+		return "other"
+	}
+	rcodeName := func(i int) string {
+		if i < len(rcodeSlots) {
+			return dns.RcodeToString[rcodeSlots[i]]
+		}
+		return "other"
+	}
+	for z := 0; z <= maxZones; z++ {
+		name := "-"
+		if z < len(zones) {
+			name = zones[z]
+		} else if z != noZone {
+			continue
+		}
+		for t := range 8 {
+			for r := range 8 {
+				var n uint64
+				for _, sh := range shards {
+					n += sh.queries[z][t][r].Load()
+				}
+				if n > 0 {
+					ch <- prometheus.MustNewConstMetric(m.queriesDesc, prometheus.CounterValue, float64(n), name, typeName(t), rcodeName(r))
+				}
+			}
+		}
+	}
+	for o, name := range origins {
+		var n uint64
+		for _, sh := range shards {
+			n += sh.answers[o].Load()
+		}
+		ch <- prometheus.MustNewConstMetric(m.answersDesc, prometheus.CounterValue, float64(n), name)
+	}
+	ch <- prometheus.MustNewConstMetric(m.revisionDesc, prometheus.GaugeValue, float64(m.revision.Load()))
+	if at := m.compiledAt.Load(); at != 0 {
+		ch <- prometheus.MustNewConstMetric(m.ageDesc, prometheus.GaugeValue, time.Since(time.Unix(0, at)).Seconds())
+	}
+}

@@ -1,0 +1,152 @@
+package dnsgslb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	"github.com/anyctl/anyctl/dnsgslb/index"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// Server is an authoritative GSLB DNS server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	geoip   *geo.DB
+	index   atomic.Pointer[index.Index]
+	metrics *metrics
+
+	updateMu sync.Mutex // guards the order of index swaps and snapshot writes
+
+	ready   chan struct{}
+	udpAddr net.Addr // set before ready is closed
+	tcpAddr net.Addr // set before ready is closed
+}
+
+// New checks the configuration, reads the GeoIP database and loads the
+// persisted snapshot, if any, so the server answers from it as soon as it
+// runs.
+func New(cfg Config) (*Server, error) {
+	if cfg.Listen == "" {
+		return nil, errors.New("dnsgslb: Listen is empty: want host:port, e.g. \"[::]:53\"")
+	}
+	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
+		return nil, fmt.Errorf("dnsgslb: Listen %q: %w", cfg.Listen, err)
+	}
+	if cfg.UDPWorkers < 0 {
+		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
+	}
+	if cfg.UDPWorkers == 0 {
+		cfg.UDPWorkers = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	if cfg.GeoIPPath != "" {
+		db, err := geo.OpenDB(cfg.GeoIPPath)
+		if err != nil {
+			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
+		}
+		s.geoip = db
+	}
+	if cfg.StateDir != "" {
+		snap, err := loadSnapshot(cfg.StateDir)
+		if err != nil {
+			return nil, fmt.Errorf("dnsgslb: StateDir: %w", err)
+		}
+		if snap != nil {
+			if err := s.swap(snap); err != nil {
+				return nil, fmt.Errorf("dnsgslb: persisted snapshot in %q: %w", cfg.StateDir, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Update compiles a snapshot, swaps it in and persists it. On a compile
+// error the server keeps answering from the snapshot it had.
+func (s *Server) Update(snap *v1.GslbSnapshot) error {
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	if err := s.swap(snap); err != nil {
+		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
+	}
+	if s.cfg.StateDir == "" {
+		return nil
+	}
+	return saveSnapshot(s.cfg.StateDir, snap)
+}
+
+func (s *Server) swap(snap *v1.GslbSnapshot) error {
+	ix, err := index.Compile(snap, index.Options{
+		GeoIP:      s.geoip,
+		Default:    s.cfg.DefaultLocation,
+		ZoneSlot:   s.metrics.zoneSlot,
+		OriginSlot: s.metrics.originSlot,
+	})
+	if err != nil {
+		return err
+	}
+	s.index.Store(ix)
+	s.metrics.revision.Store(ix.Revision())
+	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
+	return nil
+}
+
+// Index returns the index being served; nil before the first snapshot.
+func (s *Server) Index() *Index { return s.index.Load() }
+
+// Collector exports the server's metrics.
+func (s *Server) Collector() prometheus.Collector { return s.metrics }
+
+// Ready is closed once Run listens; Addr is valid from then on.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr returns the UDP and TCP addresses served; nil before Ready.
+func (s *Server) Addr() (udp, tcp net.Addr) {
+	select {
+	case <-s.ready:
+		return s.udpAddr, s.tcpAddr
+	default:
+		return nil, nil
+	}
+}
+
+// Run serves UDP and TCP until ctx is cancelled, then returns nil. It
+// returns an error only when it cannot listen.
+func (s *Server) Run(ctx context.Context) error {
+	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers)
+	if err != nil {
+		return err
+	}
+	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
+	var wg sync.WaitGroup
+	for _, c := range udp {
+		w := s.newWorker()
+		wg.Go(func() { s.serveUDP(c, w) })
+	}
+	tcpSrv := s.tcpServer(tcp)
+	wg.Go(func() {
+		if err := tcpSrv.ActivateAndServe(); err != nil {
+			s.log.Warn("dns tcp server stopped", "addr", tcp.Addr().String(), "err", err)
+		}
+	})
+	close(s.ready)
+	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp))
+	<-ctx.Done()
+	for _, c := range udp {
+		c.Close()
+	}
+	tcpSrv.Shutdown()
+	wg.Wait()
+	return nil
+}

@@ -1,0 +1,40 @@
+package dnsgslb
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/wire"
+)
+
+// tcpServer serves DNS over TCP with github.com/miekg/dns, answering from
+// the same index as UDP.
+func (s *Server) tcpServer(ln net.Listener) *dns.Server {
+	// Connections share one metrics shard: its counters are atomic.
+	sh := s.metrics.newShard()
+	pool := sync.Pool{New: func() any { return &tcpResponder{r: s.newResponder(sh), buf: make([]byte, 0, dns.MaxMsgSize)} }}
+	return &dns.Server{
+		Listener: ln,
+		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+			tr := pool.Get().(*tcpResponder)
+			defer pool.Put(tr)
+			wire.FromMsg(req, &tr.r.q)
+			var src netip.Addr
+			if a, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+				src = a.AddrPort().Addr().Unmap()
+			}
+			if reply := tr.r.respond(tr.buf[:0], src, true); reply != nil {
+				w.Write(reply)
+			}
+		}),
+	}
+}
+
+// tcpResponder is a responder with its reply buffer.
+type tcpResponder struct {
+	r   *responder
+	buf []byte
+}

@@ -1,0 +1,142 @@
+//go:build linux && (amd64 || arm64)
+
+package dnsgslb
+
+import (
+	"net"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// batch is how many datagrams one recvmmsg or sendmmsg moves.
+const batch = 32
+
+// maxRequest is the largest request read; longer ones are dropped.
+const maxRequest = 4096
+
+// mmsghdr is struct mmsghdr of 64-bit Linux.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+	_   [4]byte
+}
+
+// udpWorker reads, answers and writes datagrams in batches with
+// recvmmsg/sendmmsg. Every buffer is allocated once.
+type udpWorker struct {
+	r     *responder
+	rc    syscall.RawConn
+	in    [batch][maxRequest]byte
+	out   [batch][maxReply]byte
+	names [batch]unix.RawSockaddrInet6
+	riov  [batch]unix.Iovec
+	siov  [batch]unix.Iovec
+	rmsgs [batch]mmsghdr
+	smsgs [batch]mmsghdr
+
+	// got and errno are set by recv, sent by send; the closures are made
+	// once so that the loop does not allocate.
+	got, sent, toSend int
+	errno             syscall.Errno
+	recv, send        func(fd uintptr) bool
+}
+
+func (s *Server) newWorker() *udpWorker {
+	w := &udpWorker{r: s.newResponder(s.metrics.newShard())}
+	for i := range batch {
+		w.riov[i].Base = &w.in[i][0]
+		w.riov[i].SetLen(maxRequest)
+		w.rmsgs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.names[i]))
+		w.rmsgs[i].hdr.Iov = &w.riov[i]
+		w.rmsgs[i].hdr.Iovlen = 1
+		w.siov[i].Base = &w.out[i][0]
+		w.smsgs[i].hdr.Iov = &w.siov[i]
+		w.smsgs[i].hdr.Iovlen = 1
+	}
+	w.recv = func(fd uintptr) bool {
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_DONTWAIT, 0, 0)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return false
+		}
+		w.got, w.errno = int(n), e
+		return true
+	}
+	w.send = func(fd uintptr) bool {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[w.sent])), uintptr(w.toSend-w.sent), unix.MSG_DONTWAIT, 0, 0)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return false
+		}
+		if e != 0 {
+			// Skip the datagram that failed (e.g. an unreachable
+			// destination); the client will retry.
+			w.sent++
+			return w.sent >= w.toSend
+		}
+		w.sent += int(n)
+		return w.sent >= w.toSend
+	}
+	return w
+}
+
+// serveUDP runs one worker on one socket until the socket is closed.
+func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		s.log.Error("dns udp socket", "err", err)
+		return
+	}
+	for {
+		for i := range batch {
+			w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+			w.rmsgs[i].hdr.Flags = 0
+		}
+		if err := rc.Read(w.recv); err != nil {
+			return // closed
+		}
+		if w.errno != 0 {
+			continue
+		}
+		w.toSend = 0
+		for i := range w.got {
+			m := &w.rmsgs[i]
+			if m.hdr.Flags&unix.MSG_TRUNC != 0 {
+				continue
+			}
+			src, ok := sockaddrAddr(&w.names[i])
+			if !ok {
+				continue
+			}
+			reply := w.r.handle(w.out[w.toSend][:0], w.in[i][:m.len], src, false)
+			if reply == nil {
+				continue
+			}
+			sm := &w.smsgs[w.toSend]
+			sm.hdr.Name = m.hdr.Name
+			sm.hdr.Namelen = m.hdr.Namelen
+			w.siov[w.toSend].SetLen(len(reply))
+			w.toSend++
+		}
+		if w.toSend == 0 {
+			continue
+		}
+		w.sent = 0
+		if err := rc.Write(w.send); err != nil {
+			return
+		}
+	}
+}
+
+// sockaddrAddr reads the source address of a datagram.
+func sockaddrAddr(sa *unix.RawSockaddrInet6) (netip.Addr, bool) {
+	switch sa.Family {
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrFrom4(sa4.Addr), true
+	case unix.AF_INET6:
+		return netip.AddrFrom16(sa.Addr).Unmap(), true
+	}
+	return netip.Addr{}, false
+}
