@@ -32,6 +32,8 @@ type record struct {
 	// prefix length at which this record's answer stops varying; nil when
 	// the answer does not depend on location at all.
 	scopes [2][]uint8
+	// locationFree is true when every location class gets the same answers.
+	locationFree bool
 }
 
 // recordClass is one way of ranking the record's candidates.
@@ -63,7 +65,7 @@ func (r *record) pick(class int32, v6 bool, leaf int, leafBits uint8, addr netip
 	scope := leafBits
 	if s := r.scopes[b2i(v6)]; s != nil {
 		scope = s[leaf]
-	} else if len(r.rcs) == 1 {
+	} else if r.locationFree {
 		scope = 0
 	}
 	if len(rc.answers) == 1 {

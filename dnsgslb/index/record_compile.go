@@ -210,10 +210,24 @@ func (ix *Index) compileRecord(rec *record, opts Options) error {
 			rc.answers = rc.answers[:1]
 		}
 	}
-	if len(rec.rcs) > 1 {
-		key := func(c int32) int32 { return rec.classRC[c] }
+	// Record classes that answer the same for every bucket are one block
+	// for ECS scope, even when they rank the unanswered candidates apart.
+	group := make([]int32, len(rec.rcs))
+	groups := map[string]int32{}
+	for i := range rec.rcs {
+		k := fmt.Sprint(rec.rcs[i].answers)
+		g, ok := groups[k]
+		if !ok {
+			g = int32(len(groups))
+			groups[k] = g
+		}
+		group[i] = g
+	}
+	rec.locationFree = len(groups) == 1
+	if !rec.locationFree {
+		key := func(c int32) int32 { return group[rec.classRC[c]] }
 		for f, v6 := range []bool{false, true} {
-			if ix.table.Leaves(v6)*len(ix.records) < maxScopeCells {
+			if ix.table.Leaves(v6)*(len(ix.records)+1) < maxScopeCells {
 				rec.scopes[f] = ix.table.Scopes(v6, key)
 			}
 		}

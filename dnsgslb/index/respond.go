@@ -185,3 +185,8 @@ func nxdomain(dst []byte, q *wire.Query, z *zone, off, maxSize int) []byte {
 	}
 	return b
 }
+
+// ErrorReply writes a reply with no records and the given rcode: the
+// header, the question if the query had one, and an OPT record if it had
+// one. It is for servers with no index yet, or requests that do not parse.
+func ErrorReply(dst []byte, q *wire.Query, rcode int) []byte { return errorReply(dst, q, rcode) }

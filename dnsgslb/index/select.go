@@ -135,4 +135,3 @@ func (r *record) finish(p prep, bucket int, tr *trace) []netip.Addr {
 	}
 	return addrs
 }
-

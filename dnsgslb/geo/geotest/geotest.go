@@ -30,6 +30,7 @@ var Networks = []Network{
 	{CIDR: "198.18.3.0/24", Country: "DE", Continent: "EU", City: "Frankfurt", Latitude: 50.11, Longitude: 8.68},
 	{CIDR: "198.18.4.0/24", Country: "SG", Continent: "AS", City: "Singapore", Latitude: 1.35, Longitude: 103.82},
 	{CIDR: "198.18.5.0/24", Country: "US", Continent: "NA", City: "San Francisco", Latitude: 37.77, Longitude: -122.42},
+	{CIDR: "198.18.16.0/20", Country: "US", Continent: "NA", City: "Palo Alto", Latitude: 37.44, Longitude: -122.14},
 	{CIDR: "2001:db8:1::/48", Country: "JP", Continent: "AS", City: "Tokyo", Latitude: 35.68, Longitude: 139.69},
 	{CIDR: "2001:db8:2::/48", Country: "GB", Continent: "EU", City: "London", Latitude: 51.51, Longitude: -0.13},
 	{CIDR: "2001:db8:3::/48", Country: "US", Continent: "NA", City: "New York", Latitude: 40.71, Longitude: -74.01},

@@ -1,0 +1,175 @@
+package dnsgslb_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// defaultLocation is near Ashburn, so unlocated clients go to us-east.
+var defaultLocation = dnsgslb.Location{Latitude: 39, Longitude: -77, Country: "US", Continent: "NA", City: "default"}
+
+// geoDB writes the test GeoIP database once per test.
+func geoDB(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := geotest.Write(path, geotest.Networks); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// testServer is a running server and where to reach it.
+type testServer struct {
+	*dnsgslb.Server
+	udp, tcp string
+}
+
+// newServer creates a server on loopback port 0; snap may be nil.
+func newServer(t testing.TB, stateDir string, snap *v1.GslbSnapshot) *dnsgslb.Server {
+	t.Helper()
+	s, err := dnsgslb.New(dnsgslb.Config{
+		Listen:          "127.0.0.1:0",
+		StateDir:        stateDir,
+		GeoIPPath:       geoDB(t),
+		DefaultLocation: defaultLocation,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap != nil {
+		if err := s.Update(snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// run serves s until the test ends.
+func run(t testing.TB, s *dnsgslb.Server) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not ready")
+	}
+	u, c := s.Addr()
+	return &testServer{Server: s, udp: u.String(), tcp: c.String()}
+}
+
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	return run(t, newServer(t, "", gslbtest.Snapshot()))
+}
+
+// msg builds a query. ecs is "" for none or a prefix ("198.18.0.0/24").
+func msg(t testing.TB, name string, qtype uint16, ecs string) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = false
+	if ecs == "" {
+		return m
+	}
+	m.SetEdns0(1232, false)
+	p := netip.MustParsePrefix(ecs)
+	family := uint16(1)
+	if p.Addr().Is6() {
+		family = 2
+	}
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{
+		Code: dns.EDNS0SUBNET, Family: family, SourceNetmask: uint8(p.Bits()), Address: p.Addr().AsSlice(),
+	})
+	return m
+}
+
+// exchange sends m over "udp" or "tcp" and returns the reply.
+func (ts *testServer) exchange(t testing.TB, network string, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: 1232}
+	addr := ts.udp
+	if network == "tcp" {
+		addr = ts.tcp
+	}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s query %s: %v", network, m.Question[0].String(), err)
+	}
+	if r.Id != m.Id {
+		t.Fatalf("reply ID %d, want %d", r.Id, m.Id)
+	}
+	return r
+}
+
+// raw sends bytes over UDP and returns the reply bytes.
+func (ts *testServer) raw(t testing.TB, b []byte) []byte {
+	t.Helper()
+	c, err := net.Dial("udp", ts.udp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65535)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	return buf[:n]
+}
+
+// rrs renders records as strings with tabs turned into spaces.
+func rrs(rs []dns.RR) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, strings.Join(strings.Fields(r.String()), " "))
+	}
+	return out
+}
+
+// scope returns the ECS scope of a reply, -1 without ECS.
+func scope(m *dns.Msg) int {
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if s, ok := o.(*dns.EDNS0_SUBNET); ok {
+				return int(s.SourceScope)
+			}
+		}
+	}
+	return -1
+}
+
+func equal(a, b []string) bool { return strings.Join(a, "|") == strings.Join(b, "|") }
