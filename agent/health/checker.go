@@ -24,12 +24,12 @@ type Checker struct {
 }
 
 // NewChecker returns a Checker for spec. Rise and Fall left zero in damp are
-// taken from spec. A nil clock is SystemClock. onChange, which may be nil,
+// taken from spec. A nil clock is RealClock(). onChange, which may be nil,
 // is called from Run's goroutine at the moment the decision changes, so it
 // must not block for long; it may call Status.
 func NewChecker(name string, spec Spec, damp DampConfig, clock Clock, onChange func(name string, up bool)) *Checker {
 	if clock == nil {
-		clock = SystemClock
+		clock = RealClock()
 	}
 	spec = spec.withDefaults()
 	if damp.Rise == 0 {

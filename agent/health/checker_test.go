@@ -176,7 +176,7 @@ func TestCheckerConnWatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr, kill := tt.start(t)
-			rec := &recorder{clock: SystemClock}
+			rec := &recorder{clock: RealClock()}
 			spec := Spec{Protocol: tt.protocol, Target: addr, Path: "/health", Interval: time.Hour,
 				Timeout: 5 * time.Second, Rise: 1, Fall: 1}
 			c := NewChecker("svc", spec, DampConfig{}, nil, rec.onChange)
@@ -198,7 +198,7 @@ func TestCheckerConnWatch(t *testing.T) {
 // causes an extra probe, which succeeds, not a withdrawal.
 func TestCheckerConnWatchIdleClose(t *testing.T) {
 	tt := startTCPTarget(t, true)
-	rec := &recorder{clock: SystemClock}
+	rec := &recorder{clock: RealClock()}
 	spec := Spec{Protocol: ProtocolTCP, Target: tt.Addr(), Interval: time.Hour, Timeout: 5 * time.Second, Rise: 1, Fall: 1}
 	c := NewChecker("svc", spec, DampConfig{}, nil, rec.onChange)
 	startChecker(t, c)
@@ -214,7 +214,7 @@ func TestCheckerConnWatchIdleClose(t *testing.T) {
 // TestCheckerTicker: without the watch, the ticker alone finds the death.
 func TestCheckerTicker(t *testing.T) {
 	tt := startTCPTarget(t, false)
-	rec := &recorder{clock: SystemClock}
+	rec := &recorder{clock: RealClock()}
 	spec := Spec{Protocol: ProtocolTCP, Target: tt.Addr(), Interval: 10 * time.Millisecond, Rise: 1, Fall: 2, DisableConnWatch: true}
 	c := NewChecker("svc", spec, DampConfig{}, nil, rec.onChange)
 	startChecker(t, c)
@@ -230,7 +230,7 @@ func TestCheckerTicker(t *testing.T) {
 // returns nil and counts nothing, so a shutdown never withdraws.
 func TestCheckerShutdownDuringProbe(t *testing.T) {
 	silent := startTCPTarget(t, false)
-	rec := &recorder{clock: SystemClock}
+	rec := &recorder{clock: RealClock()}
 	spec := Spec{Protocol: ProtocolHTTP, Target: silent.Addr(), Timeout: time.Hour, Interval: time.Hour, Rise: 1, Fall: 1}
 	c := NewChecker("svc", spec, DampConfig{}, nil, rec.onChange)
 	ctx, cancel := context.WithCancel(context.Background())

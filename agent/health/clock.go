@@ -17,8 +17,8 @@ type Timer interface {
 	Stop() bool
 }
 
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
+// RealClock returns the system clock.
+func RealClock() Clock { return systemClock{} }
 
 type systemClock struct{}
 
