@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/anyctl/anyctl/backoff"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// maxAttempts bounds how often a write is redone after losing the race to
+// another write.
+const maxAttempts = 10
+
+// writeGuarded commits the operations that decide returns for a snapshot,
+// together with a put of the guard, if the guard has not moved since the
+// snapshot. When it has moved, it waits a jittered moment and redoes the
+// snapshot and the decision. decide returning no operations ends the write
+// without writing, at revision 0. what names the write in errors.
+func (s *Store) writeGuarded(ctx context.Context, what string, decide func(*snapshot) ([]clientv3.Op, error)) (int64, error) {
+	bo := backoff.New(5*time.Millisecond, 200*time.Millisecond)
+	for attempt := 1; ; attempt++ {
+		snap, err := s.snapshot(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", what, err)
+		}
+		ops, err := decide(snap)
+		if err != nil || len(ops) == 0 {
+			return 0, err
+		}
+		ops = append(ops, clientv3.OpPut(GuardKey, ""))
+		resp, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)).
+			Then(ops...).
+			Commit()
+		if err != nil {
+			return 0, txnError(what, ops, err)
+		}
+		if resp.Succeeded {
+			return resp.Header.Revision, nil
+		}
+		if attempt == maxAttempts {
+			return 0, fmt.Errorf("%s: %w; gave up after %d attempts, try again", what, ErrContention, attempt)
+		}
+		s.log.Debug("desired state changed since it was read; redoing the write",
+			"write", what, "read_revision", snap.state.Revision, "attempt", attempt)
+		if !bo.Wait(ctx) {
+			return 0, fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+	}
+}
+
+// txnError explains a failed transaction, naming the server's limits when
+// it was too large.
+func txnError(what string, ops []clientv3.Op, err error) error {
+	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) ||
+		status.Code(err) == codes.ResourceExhausted {
+		size := 0
+		for _, op := range ops {
+			size += len(op.KeyBytes()) + len(op.ValueBytes())
+		}
+		return fmt.Errorf("%s: %d operations of %d bytes are %w (%w): raise the etcd server's --max-txn-ops and --max-request-bytes, or write fewer objects at a time",
+			what, len(ops), size, ErrTooLarge, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+const (
+	// DesiredPrefix is the prefix of every desired-state object's key.
+	DesiredPrefix = "/anyctl/v1/desired/"
+	// GuardKey is written by every desired-state transaction; its mod
+	// revision is the revision of the last desired-state write.
+	GuardKey = "/anyctl/v1/meta/desired-rev"
+)
+
+// kindPrefix is the prefix of one kind's keys, or of every kind's for
+// KIND_UNSPECIFIED.
+func kindPrefix(k v1.Kind) string {
+	if k == v1.Kind_KIND_UNSPECIFIED {
+		return DesiredPrefix
+	}
+	return DesiredPrefix + resource.KindPlural(k) + "/"
+}
+
+// Key is the etcd key of an object.
+func Key(r resource.Ref) string { return kindPrefix(r.Kind) + r.Name }
+
+// refOfKey parses a key written by Key.
+func refOfKey(key string) (resource.Ref, error) {
+	rest, ok := strings.CutPrefix(key, DesiredPrefix)
+	plural, name, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || name == "" {
+		return resource.Ref{}, fmt.Errorf("key %q is not %s<kind>/<name>", key, DesiredPrefix)
+	}
+	for _, k := range resource.Kinds() {
+		if resource.KindPlural(k) == plural {
+			return resource.Ref{Kind: k, Name: name}, nil
+		}
+	}
+	return resource.Ref{}, fmt.Errorf("key %q: unknown kind %q", key, plural)
+}
+
+// checkKind accepts a known kind, and KIND_UNSPECIFIED when all is true.
+func checkKind(k v1.Kind, all bool) error {
+	if k == v1.Kind_KIND_UNSPECIFIED && all {
+		return nil
+	}
+	for _, known := range resource.Kinds() {
+		if k == known {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown kind %q", k)
+}
+
+// checkRef accepts a reference that makes a well-formed key.
+func checkRef(r resource.Ref) error {
+	if err := checkKind(r.Kind, false); err != nil {
+		return err
+	}
+	switch {
+	case r.Name == "":
+		return fmt.Errorf("%s: metadata.name is empty", resource.KindName(r.Kind))
+	case strings.Contains(r.Name, "/"):
+		return fmt.Errorf("%s: metadata.name %q must not contain \"/\"", r, r.Name)
+	}
+	return nil
+}

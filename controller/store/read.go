@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Get returns one object with its versions set, or a *NotFoundError.
+func (s *Store) Get(ctx context.Context, ref resource.Ref) (*v1.Object, error) {
+	if err := checkRef(ref); err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	resp, err := s.cli.Get(ctx, Key(ref))
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", ref, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, &NotFoundError{Ref: ref}
+	}
+	return decode(resp.Kvs[0])
+}
+
+// List returns the objects of one kind in name order, or of every kind
+// (KIND_UNSPECIFIED) in resource.Kinds order, and the revision they were
+// read at. Watch from that revision+1 to see every later change.
+func (s *Store) List(ctx context.Context, kind v1.Kind) ([]*v1.Object, int64, error) {
+	if err := checkKind(kind, true); err != nil {
+		return nil, 0, fmt.Errorf("list: %w", err)
+	}
+	resp, err := s.cli.Get(ctx, kindPrefix(kind), clientv3.WithPrefix())
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", kindPrefix(kind), err)
+	}
+	objs := make([]*v1.Object, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		o, err := decode(kv)
+		if err != nil {
+			return nil, 0, err
+		}
+		objs = append(objs, o)
+	}
+	// Keys are in byte order: names within a kind are sorted already.
+	order := resource.Kinds()
+	slices.SortStableFunc(objs, func(a, b *v1.Object) int {
+		return slices.Index(order, resource.KindOf(a)) - slices.Index(order, resource.KindOf(b))
+	})
+	return objs, resp.Header.Revision, nil
+}
+
+// State returns the whole desired state at one revision.
+func (s *Store) State(ctx context.Context) (*resource.State, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.state, nil
+}
+
+// snapshot is the desired state and the guard, read at one revision.
+type snapshot struct {
+	state *resource.State
+	// values are the stored encodings, by object.
+	values map[resource.Ref][]byte
+	// guardRev is the guard key's mod revision, 0 before the first write.
+	guardRev int64
+}
+
+// snapshot reads every desired-state object and the guard in one
+// transaction, so both are of one revision.
+func (s *Store) snapshot(ctx context.Context) (*snapshot, error) {
+	resp, err := s.cli.Txn(ctx).Then(
+		clientv3.OpGet(DesiredPrefix, clientv3.WithPrefix()),
+		clientv3.OpGet(GuardKey),
+	).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("read desired state: %w", err)
+	}
+	kvs := resp.Responses[0].GetResponseRange().GetKvs()
+	snap := &snapshot{
+		state:  resource.NewState(),
+		values: make(map[resource.Ref][]byte, len(kvs)),
+	}
+	snap.state.Revision = resp.Header.Revision
+	for _, kv := range kvs {
+		o, err := decode(kv)
+		if err != nil {
+			return nil, err
+		}
+		snap.state.Put(o)
+		snap.values[resource.RefOf(o)] = kv.Value
+	}
+	if g := resp.Responses[1].GetResponseRange().GetKvs(); len(g) > 0 {
+		snap.guardRev = g[0].ModRevision
+	}
+	return snap, nil
+}

@@ -1,0 +1,54 @@
+// Package store keeps the desired state in etcd: one key per object under
+// /anyctl/v1/desired/<plural>/<name>, holding the deterministic protobuf
+// encoding of the v1.Object without its versions. On every read the object's
+// metadata.resourceVersion is set to the key's mod revision and
+// createRevision to its create revision.
+//
+// Every write of desired state also writes the guard key
+// /anyctl/v1/meta/desired-rev, and commits only if the guard has not moved
+// since the read it was validated against. Writes therefore serialise
+// optimistically, and validation of the whole state is free of races: a
+// write validated against revision R lands only if nothing changed after R.
+// A write that loses the race reads, validates and checks its preconditions
+// again.
+//
+// A reader that keeps the state current lists at a revision and watches from
+// the next one:
+//
+//	st, err := s.State(ctx)                                   // at st.Revision
+//	for ev := range s.Watch(ctx, v1.Kind_KIND_UNSPECIFIED, st.Revision+1) {
+//		if ev.Err != nil { break }                             // ErrCompacted: list again
+//		...
+//	}
+//
+// etcd compacts old revisions (the embedded server keeps an hour); a watch
+// that starts before the compacted revision ends with an error wrapping
+// ErrCompacted, and the reader lists again.
+//
+// One apply is one etcd transaction with one operation per created or
+// updated object plus the guard. etcd's default of 128 operations per
+// transaction is too few for large applies: the embedded server raises it,
+// and an external cluster needs --max-txn-ops (and --max-request-bytes)
+// raised to match the largest apply; a transaction over the limits fails
+// with an error wrapping ErrTooLarge.
+package store
+
+import (
+	"log/slog"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Store reads and writes desired state. It is safe for concurrent use.
+type Store struct {
+	cli *clientv3.Client
+	log *slog.Logger
+}
+
+// New returns a store over the client. A nil logger means slog.Default().
+func New(cli *clientv3.Client, logger *slog.Logger) *Store {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Store{cli: cli, log: logger}
+}

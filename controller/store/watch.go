@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// WatchEvent is one change of desired state, or the error that ends a watch.
+type WatchEvent struct {
+	Type v1.EventType
+	// Object is the new value on PUT and the last value on DELETE, with
+	// its versions set.
+	Object *v1.Object
+	// Revision is the revision of the change; the objects of one apply
+	// share it.
+	Revision int64
+	// Err, when set, is the last event. It wraps ErrCompacted when the
+	// start revision is gone: list again and watch from the list's
+	// revision+1.
+	Err error
+}
+
+// Watch sends every change of one kind (every kind for KIND_UNSPECIFIED)
+// from startRevision on, 0 meaning from now, in revision order. The channel
+// closes after an error event, or when ctx is done.
+func (s *Store) Watch(ctx context.Context, kind v1.Kind, startRevision int64) <-chan WatchEvent {
+	out := make(chan WatchEvent)
+	go func() {
+		defer close(out)
+		send := func(ev WatchEvent) bool {
+			select {
+			case out <- ev:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if err := checkKind(kind, true); err != nil {
+			send(WatchEvent{Err: fmt.Errorf("watch: %w", err)})
+			return
+		}
+		if err := s.watch(ctx, kindPrefix(kind), startRevision, send); err != nil && ctx.Err() == nil {
+			send(WatchEvent{Err: err})
+		}
+	}()
+	return out
+}
+
+// watch runs one etcd watch until it fails or ctx is done, handing each
+// event to send.
+func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, send func(WatchEvent) bool) error {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel() // releases the etcd watcher
+	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithPrevKV()}
+	if startRevision > 0 {
+		opts = append(opts, clientv3.WithRev(startRevision))
+	}
+	for wr := range s.cli.Watch(ctx, prefix, opts...) {
+		if wr.CompactRevision != 0 {
+			return fmt.Errorf("watch %s from revision %d: %w (compacted up to revision %d); list again and watch from the list's revision+1",
+				prefix, startRevision, ErrCompacted, wr.CompactRevision)
+		}
+		if err := wr.Err(); err != nil {
+			return fmt.Errorf("watch %s: %w", prefix, err)
+		}
+		for _, ev := range wr.Events {
+			we, err := event(ev)
+			if err != nil {
+				return fmt.Errorf("watch %s: %w", prefix, err)
+			}
+			if !send(we) {
+				return nil
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return errors.New("watch " + prefix + ": etcd closed the watch; list again and watch from the list's revision+1")
+}
+
+func event(ev *clientv3.Event) (WatchEvent, error) {
+	switch ev.Type {
+	case clientv3.EventTypePut:
+		o, err := decode(ev.Kv)
+		return WatchEvent{Type: v1.EventType_EVENT_TYPE_PUT, Object: o, Revision: ev.Kv.ModRevision}, err
+	case clientv3.EventTypeDelete:
+		o, err := lastValue(ev.Kv, ev.PrevKv)
+		return WatchEvent{Type: v1.EventType_EVENT_TYPE_DELETE, Object: o, Revision: ev.Kv.ModRevision}, err
+	}
+	return WatchEvent{}, fmt.Errorf("key %q: unknown event type %v", ev.Kv.Key, ev.Type)
+}
