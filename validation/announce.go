@@ -1,0 +1,72 @@
+package validation
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// maxPrepend is the longest AS-path prepend accepted; many networks filter
+// longer paths.
+const maxPrepend = 16
+
+// ErrCommunity is matched (errors.Is) by malformed communities.
+var ErrCommunity = errors.New("malformed community")
+
+// ParseCommunity parses an RFC 1997 community written "ASN:VALUE", each part
+// in 0..65535.
+func ParseCommunity(s string) (uint32, error) {
+	parts, ok := splitUints(s, 2, 16)
+	if !ok {
+		return 0, &ruleError{kind: ErrCommunity, msg: "not ASN:VALUE with both parts in 0..65535"}
+	}
+	return uint32(parts[0])<<16 | uint32(parts[1]), nil
+}
+
+// ParseLargeCommunity parses an RFC 8092 large community written
+// "GLOBAL:LOCAL1:LOCAL2", each part in 0..4294967295.
+func ParseLargeCommunity(s string) ([3]uint32, error) {
+	parts, ok := splitUints(s, 3, 32)
+	if !ok {
+		return [3]uint32{}, &ruleError{kind: ErrCommunity, msg: "not GLOBAL:LOCAL1:LOCAL2 with each part in 0..4294967295"}
+	}
+	return [3]uint32{uint32(parts[0]), uint32(parts[1]), uint32(parts[2])}, nil
+}
+
+// splitUints splits s at ':' into exactly n decimal numbers of the given
+// bit size.
+func splitUints(s string, n, bits int) ([]uint64, bool) {
+	fields := strings.Split(s, ":")
+	if len(fields) != n {
+		return nil, false
+	}
+	out := make([]uint64, n)
+	for i, f := range fields {
+		v, err := strconv.ParseUint(f, 10, bits)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = v
+	}
+	return out, true
+}
+
+// checkAnnounce applies the announce attribute rules at path.
+func checkAnnounce(r report, path string, a *v1.AnnounceAttributes) {
+	for i, c := range a.GetCommunities() {
+		if _, err := ParseCommunity(c); err != nil {
+			r.addErr(idx(path+".communities", i), c, err)
+		}
+	}
+	for i, c := range a.GetLargeCommunities() {
+		if _, err := ParseLargeCommunity(c); err != nil {
+			r.addErr(idx(path+".largeCommunities", i), c, err)
+		}
+	}
+	if n := a.GetAsPathPrepend(); n > maxPrepend {
+		r.add(path+".asPathPrepend", fmt.Sprint(n), "above 16: many networks filter longer AS paths")
+	}
+}
