@@ -1,0 +1,90 @@
+package validation
+
+import (
+	"net/netip"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+// index holds what the cross-object rules look up, computed once per
+// state from the objects that are valid enough to index.
+type index struct {
+	serviceNames    []string
+	servicePrefixes map[string][]netip.Prefix // announceable ones, by service name
+	zoneNames       []string
+	zoneApex        map[string]string         // by zone name
+	static          map[string]map[rrKey]bool // static RRsets by zone name
+	records         map[rrKey][]string        // GslbRecord names by owner and type
+}
+
+func newIndex(st *resource.State) *index {
+	ix := &index{
+		serviceNames:    resource.SortedNames(st.Services),
+		servicePrefixes: map[string][]netip.Prefix{},
+		zoneNames:       resource.SortedNames(st.Zones),
+		zoneApex:        map[string]string{},
+		static:          map[string]map[rrKey]bool{},
+		records:         map[rrKey][]string{},
+	}
+	for name, s := range st.Services {
+		for _, str := range s.GetSpec().GetPrefixes() {
+			if p, ok := announceable(str, s.GetSpec().GetAllowLongPrefixes()); ok {
+				ix.servicePrefixes[name] = append(ix.servicePrefixes[name], p)
+			}
+		}
+	}
+	for name, z := range st.Zones {
+		apex, ok := zoneApex(z.GetSpec())
+		if !ok {
+			continue
+		}
+		ix.zoneApex[name] = apex
+		ix.static[name] = map[rrKey]bool{}
+		for _, rec := range z.GetSpec().GetRecords() {
+			if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
+				ix.static[name][rrKey{owner, rec.GetType()}] = true
+			}
+		}
+	}
+	for _, name := range resource.SortedNames(st.Records) {
+		if key, ok := ix.recordKey(st.Records[name]); ok {
+			ix.records[key] = append(ix.records[key], name)
+		}
+	}
+	return ix
+}
+
+// recordKey returns a GslbRecord's canonical owner name and type, when its
+// zone is known and its name is valid.
+func (ix *index) recordKey(rec *v1.GslbRecord) (rrKey, bool) {
+	spec := rec.GetSpec()
+	apex, ok := ix.zoneApex[spec.GetZone()]
+	if !ok || spec.GetName() == "" {
+		return rrKey{}, false
+	}
+	owner, problem := ownerName(spec.GetName(), apex)
+	if problem != "" {
+		return rrKey{}, false
+	}
+	return rrKey{owner, spec.GetType()}, true
+}
+
+// crossCheck applies every cross-object rule to every object of the state.
+// Each error's order is the object's position in the state.
+func crossCheck(st *resource.State) Errors {
+	var errs Errors
+	ix := newIndex(st)
+	for i, o := range st.Objects() {
+		r := report{ref: resource.RefOf(o), order: i, errs: &errs}
+		switch x := o.GetResource().(type) {
+		case *v1.Object_AnycastService:
+			crossService(r, x.AnycastService, st, ix)
+		case *v1.Object_GslbZone:
+			crossZone(r, x.GslbZone, ix)
+		case *v1.Object_GslbRecord:
+			crossRecord(r, x.GslbRecord, st, ix)
+		}
+	}
+	return errs
+}

@@ -1,0 +1,46 @@
+package validation
+
+import (
+	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestOriginRules(t *testing.T) {
+	fra := func(edit func(s *v1.OriginSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			edit(f.fra.Spec)
+			return []proto.Message{f.fra}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"spec missing", func(f *fixture) []proto.Message {
+			f.fra.Spec = nil
+			return []proto.Message{f.fra}
+		}, `Origin "fra": spec: required`},
+		{"location missing", fra(func(s *v1.OriginSpec) { s.Location = nil }),
+			`Origin "fra": spec.location: required`},
+		{"no addresses", fra(func(s *v1.OriginSpec) { s.Addresses = nil; s.HealthCheck = nil }),
+			`Origin "fra": spec.addresses: at least one address required`},
+		{"address invalid", fra(func(s *v1.OriginSpec) { s.Addresses[1] = "fra.example.com" }),
+			`Origin "fra": spec.addresses[1] "fra.example.com": not an IP address`},
+		{"address unspecified", fra(func(s *v1.OriginSpec) { s.Addresses[1] = "::" }),
+			`Origin "fra": spec.addresses[1] "::": unspecified address`},
+		{"address repeated", fra(func(s *v1.OriginSpec) { s.Addresses[1] = s.Addresses[0] }),
+			`Origin "fra": spec.addresses[1] "198.51.100.100": duplicate of spec.addresses[0]`},
+		{"weight negative", fra(func(s *v1.OriginSpec) { s.Weight = -5 }),
+			`Origin "fra": spec.weight "-5": weight negative: use 0 to take no weighted traffic`},
+		{"traffic dial above 100", fra(func(s *v1.OriginSpec) { s.TrafficDial = proto.Int32(101) }),
+			`Origin "fra": spec.trafficDial "101": outside 0..100 (percent of its traffic the origin keeps)`},
+		{"traffic dial negative", fra(func(s *v1.OriginSpec) { s.TrafficDial = proto.Int32(-1) }),
+			`Origin "fra": spec.trafficDial "-1": outside 0..100 (percent of its traffic the origin keeps)`},
+		{"traffic dial zero drains", fra(func(s *v1.OriginSpec) { s.TrafficDial = proto.Int32(0) }), ``},
+		{"health check optional", fra(func(s *v1.OriginSpec) { s.HealthCheck = nil }), ``},
+		{"health check by host name", fra(func(s *v1.OriginSpec) { s.HealthCheck.Target = "fra.origin.example.com:443" }), ``},
+		{"health check without host", fra(func(s *v1.OriginSpec) { s.HealthCheck.Target = ":443" }),
+			`Origin "fra": spec.healthCheck.target ":443": empty host: name the host to probe`},
+		{"health check protocol unknown", fra(func(s *v1.OriginSpec) { s.HealthCheck.Protocol = 9 }),
+			`Origin "fra": spec.healthCheck.protocol "9": unknown protocol`},
+	})
+}

@@ -1,0 +1,99 @@
+package validation
+
+import (
+	"fmt"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// Limits of a GslbRecord's answers.
+const (
+	maxAnswers   = 8
+	maxRecordTTL = 86400
+)
+
+// checkRecord applies the per-object rules of a GslbRecord. Rules that need
+// the zone, the origins or the PoPs are in crossRecord.
+func checkRecord(r report, rec *v1.GslbRecord) {
+	spec := rec.GetSpec()
+	if spec == nil {
+		r.add("spec", "", "required")
+		return
+	}
+	if spec.GetZone() == "" {
+		r.add("spec.zone", "", "required: the name of a GslbZone")
+	}
+	if n := spec.GetName(); n == "" {
+		r.add("spec.name", "", "required: use \"@\" for the zone apex")
+	} else if p := domainProblem(n); n != "@" && p != "" {
+		r.add("spec.name", n, p)
+	}
+	switch t := spec.GetType(); t {
+	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA:
+	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
+		r.add("spec.type", "", "required: RECORD_TYPE_A or RECORD_TYPE_AAAA")
+	case v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT:
+		r.add("spec.type", t.String(), "GSLB answers A or AAAA only; put other types in the zone's static records")
+	default:
+		r.add("spec.type", t.String(), "unknown record type")
+	}
+	checkCandidates(r, spec)
+	switch p := spec.GetPolicy(); p {
+	case v1.Policy_POLICY_NEAREST, v1.Policy_POLICY_LATENCY, v1.Policy_POLICY_WEIGHTED, v1.Policy_POLICY_FAILOVER:
+	case v1.Policy_POLICY_UNSPECIFIED:
+		r.add("spec.policy", "", "required: one of POLICY_NEAREST, POLICY_LATENCY, POLICY_WEIGHTED, POLICY_FAILOVER")
+	default:
+		r.add("spec.policy", p.String(), "unknown policy")
+	}
+	if n := spec.GetAnswers(); n > maxAnswers {
+		r.add("spec.answers", fmt.Sprint(n), "outside 1..8 (0 means 1)")
+	}
+	if ttl := spec.GetTtl(); ttl > maxRecordTTL {
+		r.add("spec.ttl", fmt.Sprint(ttl), "outside 1..86400 (0 means the zone's defaultTtl)")
+	}
+	for i, rule := range spec.GetResidency() {
+		checkResidency(r, idx("spec.residency", i), rule)
+	}
+	switch b := spec.GetWhenAllDown(); b {
+	case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_UNSPECIFIED, v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_FAIL_OPEN,
+		v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_NODATA, v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_SERVFAIL:
+	default:
+		r.add("spec.whenAllDown", b.String(), "unknown behaviour")
+	}
+}
+
+// checkCandidates requires exactly one source of candidates: origins or
+// pops.
+func checkCandidates(r report, spec *v1.GslbRecordSpec) {
+	hasOrigins, hasPops := len(spec.GetOrigins()) > 0, spec.GetPops() != nil
+	switch {
+	case hasOrigins && hasPops:
+		r.add("spec.pops", "", "set origins or pops, not both")
+	case !hasOrigins && !hasPops:
+		r.add("spec.origins", "", "empty origin set: list origins or select pops")
+	case hasPops:
+		checkSelector(r, "spec.pops", spec.GetPops())
+	}
+	checkNameList(r, "spec.origins", spec.GetOrigins())
+}
+
+// checkResidency applies the per-object rules of one residency rule.
+func checkResidency(r report, path string, rule *v1.ResidencyRule) {
+	if len(rule.GetContinents()) == 0 && len(rule.GetCountries()) == 0 {
+		r.add(path, "", "matches no client: list continents or countries")
+	}
+	for i, c := range rule.GetContinents() {
+		if p := continentProblem(c); p != "" {
+			r.add(idx(path+".continents", i), c, p)
+		}
+	}
+	for i, c := range rule.GetCountries() {
+		if p := countryProblem(c); p != "" {
+			r.add(idx(path+".countries", i), c, p)
+		}
+	}
+	if len(rule.GetAllowed()) == 0 {
+		r.add(path+".allowed", "", "required: the candidates these clients may be answered with")
+	}
+	checkNameList(r, path+".allowed", rule.GetAllowed())
+}

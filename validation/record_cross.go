@@ -1,0 +1,127 @@
+package validation
+
+import (
+	"net/netip"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+// crossRecord applies the GslbRecord rules that need other objects: its
+// zone, its name in that zone, its candidates and their addresses, and
+// residency rules naming candidates.
+func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
+	spec := rec.GetSpec()
+	if spec == nil {
+		return
+	}
+	crossRecordName(r, spec, st, ix)
+	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st)
+	if candidates == nil {
+		return
+	}
+	if ok && len(candidates) > 0 {
+		what := "candidate"
+		if kind == v1.Kind_KIND_POP {
+			what = "selected PoP"
+		}
+		switch t := spec.GetType(); {
+		case t == v1.RecordType_RECORD_TYPE_A && !has4:
+			r.addf("spec.type", t.String(), "no %s has an IPv4 address", what)
+		case t == v1.RecordType_RECORD_TYPE_AAAA && !has6:
+			r.addf("spec.type", t.String(), "no %s has an IPv6 address", what)
+		}
+	}
+	for i, rule := range spec.GetResidency() {
+		for j, name := range rule.GetAllowed() {
+			if name != "" && !candidates[name] {
+				e := r.add(idx(idx("spec.residency", i)+".allowed", j), name, "not among the record's candidates")
+				e.refTo = resource.Ref{Kind: kind, Name: name}
+			}
+		}
+	}
+}
+
+// crossRecordName checks the record's zone exists, that its name is inside
+// it, and that no other record or static record holds the same name and
+// type.
+func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) {
+	zone, name := spec.GetZone(), spec.GetName()
+	if zone == "" {
+		return
+	}
+	if _, ok := st.Zones[zone]; !ok {
+		e := r.add("spec.zone", zone, "unknown GslbZone")
+		e.refTo = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: zone}
+		return
+	}
+	apex, ok := ix.zoneApex[zone]
+	if !ok || name == "" || (name != "@" && domainProblem(name) != "") {
+		return
+	}
+	owner, problem := ownerName(name, apex)
+	if problem != "" {
+		r.add("spec.name", name, problem)
+		return
+	}
+	static := ix.static[zone]
+	if static[rrKey{owner, v1.RecordType_RECORD_TYPE_CNAME}] {
+		r.addf("spec.name", name, "%q is a static CNAME in GslbZone %q", owner, zone)
+	} else if static[rrKey{owner, spec.GetType()}] {
+		r.addf("spec.name", name, "%q %s is a static record in GslbZone %q", owner, spec.GetType(), zone)
+	}
+	for _, other := range ix.records[rrKey{owner, spec.GetType()}] {
+		if other != r.ref.Name {
+			e := r.addf("spec.name", name, "same name and type as GslbRecord %q", other)
+			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: other}
+		}
+	}
+}
+
+// recordCandidates resolves the record's candidates, origins or PoPs, and
+// reports unknown ones. It returns their names (unknown ones included, as
+// written), their kind, whether any has an IPv4 or an IPv6 address, and ok
+// false when a candidate is unresolved. names is nil when the record has no
+// single source of candidates.
+func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State) (names map[string]bool, kind v1.Kind, has4, has6, ok bool) {
+	note := func(addrs []string) {
+		for _, s := range addrs {
+			if a, err := netip.ParseAddr(s); err == nil {
+				has4 = has4 || a.Is4()
+				has6 = has6 || a.Is6() && !a.Is4In6()
+			}
+		}
+	}
+	origins, pops := spec.GetOrigins(), spec.GetPops()
+	switch {
+	case len(origins) > 0 && pops == nil:
+		names, kind, ok = map[string]bool{}, v1.Kind_KIND_ORIGIN, true
+		for i, name := range origins {
+			if name == "" {
+				continue
+			}
+			names[name] = true
+			o, known := st.Origins[name]
+			if !known {
+				e := r.add(idx("spec.origins", i), name, "unknown Origin")
+				e.refTo = resource.Ref{Kind: v1.Kind_KIND_ORIGIN, Name: name}
+				ok = false
+				continue
+			}
+			note(o.GetSpec().GetAddresses())
+		}
+	case pops != nil && len(origins) == 0:
+		if !pops.GetAll() && len(pops.GetNames()) == 0 && len(pops.GetRegions()) == 0 {
+			return nil, 0, false, false, false // checkSelector reports it
+		}
+		kind = v1.Kind_KIND_POP
+		names, ok = selectPops(r, "spec.pops", pops, st)
+		for name := range names {
+			note(st.Pops[name].GetSpec().GetUnicastAddresses())
+		}
+		for _, name := range pops.GetNames() {
+			names[name] = true
+		}
+	}
+	return names, kind, has4, has6, ok
+}

@@ -1,0 +1,124 @@
+package validation
+
+import (
+	"strings"
+	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestRecordRules(t *testing.T) {
+	nearest := func(edit func(s *v1.GslbRecordSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			edit(f.nearest.Spec)
+			return []proto.Message{f.nearest}
+		}
+	}
+	hybrid := func(edit func(s *v1.GslbRecordSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			edit(f.hybrid.Spec)
+			return []proto.Message{f.hybrid}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"spec missing", func(f *fixture) []proto.Message {
+			f.nearest.Spec = nil
+			return []proto.Message{f.nearest}
+		}, `GslbRecord "origin": spec: required`},
+		{"zone missing", nearest(func(s *v1.GslbRecordSpec) { s.Zone = "" }),
+			`GslbRecord "origin": spec.zone: required: the name of a GslbZone`},
+		{"unknown zone", nearest(func(s *v1.GslbRecordSpec) { s.Zone = "cdn" }),
+			`GslbRecord "origin": spec.zone "cdn": unknown GslbZone`},
+		{"name missing", nearest(func(s *v1.GslbRecordSpec) { s.Name = "" }),
+			`GslbRecord "origin": spec.name: required: use "@" for the zone apex`},
+		{"name at the apex", nearest(func(s *v1.GslbRecordSpec) { s.Name = "@" }), ``},
+		{"name outside the zone", nearest(func(s *v1.GslbRecordSpec) { s.Name = "origin.example.com." }),
+			`GslbRecord "origin": spec.name "origin.example.com.": outside zone "gslb.example.com."`},
+		{"name malformed", nearest(func(s *v1.GslbRecordSpec) { s.Name = "origin!" }),
+			`GslbRecord "origin": spec.name "origin!": label "origin!" holds '!': use letters, digits, '-' and '_'`},
+		{"relative name repeating the zone", nearest(func(s *v1.GslbRecordSpec) { s.Name = "origin.gslb.example.com" }),
+			`GslbRecord "origin": spec.name "origin.gslb.example.com": relative name repeats the zone (it would mean "origin.gslb.example.com.gslb.example.com."); write "origin.gslb.example.com." with the trailing dot, or the name relative to the zone`},
+		{"same name and type as another record", func(f *fixture) []proto.Message {
+			f.weighted.Spec.Name = "ORIGIN.gslb.example.com."
+			return []proto.Message{f.weighted}
+		}, `GslbRecord "api": spec.name "ORIGIN.gslb.example.com.": same name and type as GslbRecord "origin"`},
+		{"same name as a static record", nearest(func(s *v1.GslbRecordSpec) { s.Name = "static" }),
+			`GslbRecord "origin": spec.name "static": "static.gslb.example.com." RECORD_TYPE_A is a static record in GslbZone "gslb"`},
+		{"same name as a static CNAME", nearest(func(s *v1.GslbRecordSpec) { s.Name = "docs" }),
+			`GslbRecord "origin": spec.name "docs": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb"`},
+		{"type missing", nearest(func(s *v1.GslbRecordSpec) { s.Type = v1.RecordType_RECORD_TYPE_UNSPECIFIED }),
+			`GslbRecord "origin": spec.type: required: RECORD_TYPE_A or RECORD_TYPE_AAAA`},
+		{"type CNAME", nearest(func(s *v1.GslbRecordSpec) { s.Type = v1.RecordType_RECORD_TYPE_CNAME }),
+			`GslbRecord "origin": spec.type "RECORD_TYPE_CNAME": GSLB answers A or AAAA only; put other types in the zone's static records`},
+		{"empty origin set", nearest(func(s *v1.GslbRecordSpec) { s.Origins = nil; s.Residency = nil }),
+			`GslbRecord "origin": spec.origins: empty origin set: list origins or select pops`},
+		{"origins and pops", nearest(func(s *v1.GslbRecordSpec) { s.Pops = &v1.PopSelector{All: true} }),
+			`GslbRecord "origin": spec.pops: set origins or pops, not both`},
+		{"unknown origin", nearest(func(s *v1.GslbRecordSpec) { s.Origins[1] = "ord" }),
+			`GslbRecord "origin": spec.origins[1] "ord": unknown Origin`},
+		{"origin listed twice", nearest(func(s *v1.GslbRecordSpec) { s.Origins[2] = "fra" }),
+			`GslbRecord "origin": spec.origins[2] "fra": duplicate of spec.origins[0]`},
+		{"A record without IPv4 candidates", func(f *fixture) []proto.Message {
+			f.iad.Spec.Addresses = []string{"2001:db8:100::101"}
+			f.iad.Spec.HealthCheck.Target = "[2001:db8:100::101]:443"
+			f.failover.Spec.Origins = []string{"iad"}
+			return []proto.Message{f.iad, f.failover}
+		}, `GslbRecord "assets": spec.type "RECORD_TYPE_A": no candidate has an IPv4 address`},
+		{"AAAA record without IPv6 candidates", func(f *fixture) []proto.Message {
+			f.latency.Spec.Origins = []string{"sin"}
+			return []proto.Message{f.latency}
+		}, `GslbRecord "origin-v6": spec.type "RECORD_TYPE_AAAA": no candidate has an IPv6 address`},
+		{"origin change breaks a stored record", func(f *fixture) []proto.Message {
+			f.iad.Spec.Addresses = []string{"198.51.100.101"}
+			f.fra.Spec.Addresses = []string{"198.51.100.100"}
+			return []proto.Message{f.fra, f.iad}
+		}, `GslbRecord "origin-v6": spec.type "RECORD_TYPE_AAAA": no candidate has an IPv6 address`},
+		{"hybrid record without unicast addresses", func(f *fixture) []proto.Message {
+			f.hybrid.Spec.Pops = &v1.PopSelector{Names: []string{"tokyo"}}
+			f.tokyo.Spec.UnicastAddresses = []string{"198.51.100.11"}
+			return []proto.Message{f.tokyo, f.hybrid}
+		}, `GslbRecord "edge": spec.type "RECORD_TYPE_AAAA": no selected PoP has an IPv6 address`},
+		{"hybrid record selects an unknown PoP", hybrid(func(s *v1.GslbRecordSpec) { s.Pops = &v1.PopSelector{Names: []string{"tokyo", "osaka"}} }),
+			`GslbRecord "edge": spec.pops.names[1] "osaka": unknown Pop`},
+		{"hybrid record selects nothing", hybrid(func(s *v1.GslbRecordSpec) { s.Pops = &v1.PopSelector{} }),
+			`GslbRecord "edge": spec.pops: selects nothing: set all, names or regions`},
+		{"policy missing", nearest(func(s *v1.GslbRecordSpec) { s.Policy = v1.Policy_POLICY_UNSPECIFIED }),
+			`GslbRecord "origin": spec.policy: required: one of POLICY_NEAREST, POLICY_LATENCY, POLICY_WEIGHTED, POLICY_FAILOVER`},
+		{"policy unknown", nearest(func(s *v1.GslbRecordSpec) { s.Policy = 5 }),
+			`GslbRecord "origin": spec.policy "5": unknown policy`},
+		{"type unknown", nearest(func(s *v1.GslbRecordSpec) { s.Type = 9 }),
+			`GslbRecord "origin": spec.type "9": unknown record type`},
+		{"answers above 8", nearest(func(s *v1.GslbRecordSpec) { s.Answers = 9 }),
+			`GslbRecord "origin": spec.answers "9": outside 1..8 (0 means 1)`},
+		{"TTL above a day", nearest(func(s *v1.GslbRecordSpec) { s.Ttl = 86401 }),
+			`GslbRecord "origin": spec.ttl "86401": outside 1..86400 (0 means the zone's defaultTtl)`},
+		{"when all down unknown", nearest(func(s *v1.GslbRecordSpec) { s.WhenAllDown = 4 }),
+			`GslbRecord "origin": spec.whenAllDown "4": unknown behaviour`},
+		{"residency unknown continent", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Continents[0] = "eu" }),
+			`GslbRecord "origin": spec.residency[0].continents[0] "eu": unknown continent code; did you mean "EU"?`},
+		{"residency unknown country", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Countries[1] = "UK" }),
+			`GslbRecord "origin": spec.residency[0].countries[1] "UK": unknown country code: want an ISO 3166-1 alpha-2 code such as "JP"`},
+		{"residency for Kosovo", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Countries[1] = "XK" }), ``},
+		{"residency matching nobody", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Continents, s.Residency[0].Countries = nil, nil }),
+			`GslbRecord "origin": spec.residency[0]: matches no client: list continents or countries`},
+		{"residency allowing nothing", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Allowed = nil }),
+			`GslbRecord "origin": spec.residency[0].allowed: required: the candidates these clients may be answered with`},
+		{"residency allowing a non-candidate", nearest(func(s *v1.GslbRecordSpec) {
+			s.Residency = append(s.Residency, &v1.ResidencyRule{Countries: []string{"SG"}, Allowed: []string{"sin", "hkg"}})
+		}), `GslbRecord "origin": spec.residency[1].allowed[1] "hkg": not among the record's candidates`},
+		{"hybrid residency allowing an unselected PoP", hybrid(func(s *v1.GslbRecordSpec) {
+			s.Pops = &v1.PopSelector{Regions: []string{"americas"}}
+		}), `GslbRecord "edge": spec.residency[0].allowed[0] "tokyo": not among the record's candidates`},
+		{"every problem of a record", nearest(func(s *v1.GslbRecordSpec) {
+			s.Answers = 10
+			s.Origins[0] = "ams"
+			s.Ttl = 100000
+		}), strings.Join([]string{
+			`GslbRecord "origin": spec.answers "10": outside 1..8 (0 means 1)`,
+			`GslbRecord "origin": spec.origins[0] "ams": unknown Origin`,
+			`GslbRecord "origin": spec.residency[0].allowed[0] "fra": not among the record's candidates`,
+			`GslbRecord "origin": spec.ttl "100000": outside 1..86400 (0 means the zone's defaultTtl)`,
+		}, "\n")},
+	})
+}

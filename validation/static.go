@@ -1,0 +1,107 @@
+package validation
+
+import (
+	"fmt"
+	"net/netip"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// maxTXTString is the longest character-string a TXT record holds.
+const maxTXTString = 255
+
+// rrKey identifies an RRset: canonical owner name and type.
+type rrKey struct {
+	owner string
+	typ   v1.RecordType
+}
+
+// checkStaticRecords applies the static record rules in the zone with the
+// given apex. A record's TTL of 0 means the zone's defaultTtl.
+func checkStaticRecords(r report, recs []*v1.StaticRecord, apex string) {
+	sets := map[rrKey]int{}
+	cnames := map[string]int{}
+	others := map[string]int{}
+	for i, rec := range recs {
+		path := idx("spec.records", i)
+		if ttl := rec.GetTtl(); ttl > maxZoneTTL {
+			r.add(path+".ttl", fmt.Sprint(ttl), "outside 1..604800 (0 means spec.defaultTtl)")
+		}
+		typeOK := checkStaticValues(r, path, rec)
+		if rec.GetName() == "" {
+			r.add(path+".name", "", "required: use \"@\" for the zone apex")
+			continue
+		}
+		owner, problem := ownerName(rec.GetName(), apex)
+		if problem != "" {
+			r.add(path+".name", rec.GetName(), problem)
+			continue
+		}
+		if !typeOK {
+			continue
+		}
+		key := rrKey{owner, rec.GetType()}
+		if j, dup := sets[key]; dup {
+			r.addf(path+".name", rec.GetName(), "same name and type as spec.records[%d]: list every value in one record", j)
+			continue
+		}
+		sets[key] = i
+		if rec.GetType() != v1.RecordType_RECORD_TYPE_CNAME {
+			if j, clash := cnames[owner]; clash {
+				r.addf(path+".name", rec.GetName(), "beside the CNAME at spec.records[%d]: a CNAME must stand alone", j)
+			}
+			others[owner] = i
+			continue
+		}
+		if owner == apex {
+			r.add(path+".type", rec.GetType().String(), "a CNAME cannot be at the zone apex")
+			continue
+		}
+		if j, clash := others[owner]; clash {
+			r.addf(path+".name", rec.GetName(), "CNAME beside spec.records[%d]: a CNAME must stand alone", j)
+		}
+		cnames[owner] = i
+	}
+}
+
+// checkStaticValues checks a static record's type and values, and reports
+// whether the type is one a static record may have.
+func checkStaticValues(r report, path string, rec *v1.StaticRecord) bool {
+	typ := rec.GetType()
+	switch typ {
+	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA, v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT:
+	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
+		r.add(path+".type", "", "required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT")
+		return false
+	default:
+		r.add(path+".type", typ.String(), "unknown record type")
+		return false
+	}
+	values := rec.GetValues()
+	if len(values) == 0 {
+		r.add(path+".values", "", "at least one value required")
+	}
+	if typ == v1.RecordType_RECORD_TYPE_CNAME && len(values) > 1 {
+		r.add(path+".values", "", "a CNAME has exactly one value")
+	}
+	for j, v := range values {
+		vpath := idx(path+".values", j)
+		switch typ {
+		case v1.RecordType_RECORD_TYPE_A:
+			if a, err := netip.ParseAddr(v); err != nil || !a.Is4() {
+				r.add(vpath, v, "not an IPv4 address")
+			}
+		case v1.RecordType_RECORD_TYPE_AAAA:
+			if a, err := netip.ParseAddr(v); err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+				r.add(vpath, v, "not an IPv6 address")
+			}
+		case v1.RecordType_RECORD_TYPE_CNAME:
+			checkDomain(r, vpath, v)
+		case v1.RecordType_RECORD_TYPE_TXT:
+			if len(v) > maxTXTString {
+				r.add(vpath, v, "longer than 255 bytes: split it into several values")
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,100 @@
+package validation
+
+import (
+	"strings"
+	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestZoneRules(t *testing.T) {
+	zone := func(edit func(s *v1.GslbZoneSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			edit(f.zone.Spec)
+			return []proto.Message{f.zone}
+		}
+	}
+	static := func(name string, typ v1.RecordType, values ...string) func(f *fixture) []proto.Message {
+		return zone(func(s *v1.GslbZoneSpec) {
+			s.Records = append(s.Records, &v1.StaticRecord{Name: name, Type: typ, Values: values})
+		})
+	}
+	runApplyCases(t, []applyCase{
+		{"spec missing", func(f *fixture) []proto.Message {
+			f.zone.Spec = nil
+			return []proto.Message{f.zone}
+		}, `GslbZone "gslb": spec: required`},
+		{"zone without trailing dot is absolute", zone(func(s *v1.GslbZoneSpec) { s.Zone = "GSLB.example.com" }), ``},
+		{"zone missing", zone(func(s *v1.GslbZoneSpec) { s.Zone = "" }),
+			`GslbZone "gslb": spec.zone: required: the zone apex, such as "gslb.example.com."`},
+		{"zone malformed", zone(func(s *v1.GslbZoneSpec) { s.Zone = "gslb..example.com." }),
+			`GslbZone "gslb": spec.zone "gslb..example.com.": empty label`},
+		{"root zone", zone(func(s *v1.GslbZoneSpec) { s.Zone = "." }),
+			`GslbZone "gslb": spec.zone ".": the root zone cannot be served`},
+		{"same apex as another zone", func(f *fixture) []proto.Message {
+			f.zone.Metadata.Name = "gslb-copy"
+			f.zone.Spec.Zone = "gslb.example.com"
+			return []proto.Message{f.zone}
+		}, `GslbZone "gslb-copy": spec.zone "gslb.example.com": same apex as GslbZone "gslb"`},
+		{"SOA missing", zone(func(s *v1.GslbZoneSpec) { s.Soa = nil }),
+			`GslbZone "gslb": spec.soa: required: mname and rname`},
+		{"SOA mname missing", zone(func(s *v1.GslbZoneSpec) { s.Soa.Mname = "" }),
+			`GslbZone "gslb": spec.soa.mname: required`},
+		{"SOA rname as an address", zone(func(s *v1.GslbZoneSpec) { s.Soa.Rname = "hostmaster@example.com" }),
+			`GslbZone "gslb": spec.soa.rname "hostmaster@example.com": a mailbox is written as a name; did you mean "hostmaster.example.com."?`},
+		{"SOA rname malformed", zone(func(s *v1.GslbZoneSpec) { s.Soa.Rname = "host master.example.com." }),
+			`GslbZone "gslb": spec.soa.rname "host master.example.com.": label "host master" holds ' ': use letters, digits, '-' and '_'`},
+		{"no name servers", zone(func(s *v1.GslbZoneSpec) { s.NameServers = nil }),
+			`GslbZone "gslb": spec.nameServers: at least one name server required`},
+		{"name server inside the zone without glue", zone(func(s *v1.GslbZoneSpec) { s.NameServers[0].Addresses = nil }),
+			`GslbZone "gslb": spec.nameServers[0].addresses: glue required: "ns1.gslb.example.com." is inside the zone`},
+		{"glue malformed", zone(func(s *v1.GslbZoneSpec) { s.NameServers[0].Addresses[1] = "2001:db8:53::53::1" }),
+			`GslbZone "gslb": spec.nameServers[0].addresses[1] "2001:db8:53::53::1": not an IP address`},
+		{"name server repeated", zone(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "NS2.example.net"})
+		}), `GslbZone "gslb": spec.nameServers[2].name "NS2.example.net": duplicate of spec.nameServers[1]`},
+		{"name server name missing", zone(func(s *v1.GslbZoneSpec) { s.NameServers[1].Name = "" }),
+			`GslbZone "gslb": spec.nameServers[1].name: required`},
+		{"static type unknown", static("www", 9, "x"),
+			`GslbZone "gslb": spec.records[4].type "9": unknown record type`},
+		{"static name label too long", static(strings.Repeat("a", 64), v1.RecordType_RECORD_TYPE_TXT, "x"),
+			`GslbZone "gslb": spec.records[4].name "` + strings.Repeat("a", 64) + `": label "` + strings.Repeat("a", 64) + `" longer than 63 characters`},
+		{"default TTL zero", zone(func(s *v1.GslbZoneSpec) { s.DefaultTtl = 0 }),
+			`GslbZone "gslb": spec.defaultTtl "0": outside 1..604800`},
+		{"default TTL above a week", zone(func(s *v1.GslbZoneSpec) { s.DefaultTtl = 604801 }),
+			`GslbZone "gslb": spec.defaultTtl "604801": outside 1..604800`},
+		{"static TTL above a week", zone(func(s *v1.GslbZoneSpec) { s.Records[1].Ttl = 604801 }),
+			`GslbZone "gslb": spec.records[1].ttl "604801": outside 1..604800 (0 means spec.defaultTtl)`},
+		{"static name outside the zone", static("www.example.com.", v1.RecordType_RECORD_TYPE_A, "198.51.100.1"),
+			`GslbZone "gslb": spec.records[4].name "www.example.com.": outside zone "gslb.example.com."`},
+		{"static relative name repeating the zone", static("www.gslb.example.com", v1.RecordType_RECORD_TYPE_A, "198.51.100.1"),
+			`GslbZone "gslb": spec.records[4].name "www.gslb.example.com": relative name repeats the zone (it would mean "www.gslb.example.com.gslb.example.com."); write "www.gslb.example.com." with the trailing dot, or the name relative to the zone`},
+		{"static name missing", static("", v1.RecordType_RECORD_TYPE_A, "198.51.100.1"),
+			`GslbZone "gslb": spec.records[4].name: required: use "@" for the zone apex`},
+		{"static type missing", static("www", v1.RecordType_RECORD_TYPE_UNSPECIFIED, "198.51.100.1"),
+			`GslbZone "gslb": spec.records[4].type: required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT`},
+		{"static without values", static("www", v1.RecordType_RECORD_TYPE_A),
+			`GslbZone "gslb": spec.records[4].values: at least one value required`},
+		{"static A with IPv6", static("www", v1.RecordType_RECORD_TYPE_A, "2001:db8::1"),
+			`GslbZone "gslb": spec.records[4].values[0] "2001:db8::1": not an IPv4 address`},
+		{"static AAAA with IPv4", static("www", v1.RecordType_RECORD_TYPE_AAAA, "2001:db8::1", "198.51.100.1"),
+			`GslbZone "gslb": spec.records[4].values[1] "198.51.100.1": not an IPv6 address`},
+		{"static CNAME target malformed", static("www", v1.RecordType_RECORD_TYPE_CNAME, "www..example.net."),
+			`GslbZone "gslb": spec.records[4].values[0] "www..example.net.": empty label`},
+		{"static CNAME with two values", static("www", v1.RecordType_RECORD_TYPE_CNAME, "a.example.net.", "b.example.net."),
+			`GslbZone "gslb": spec.records[4].values: a CNAME has exactly one value`},
+		{"static CNAME at the apex", static("@", v1.RecordType_RECORD_TYPE_CNAME, "www.example.net."),
+			`GslbZone "gslb": spec.records[4].type "RECORD_TYPE_CNAME": a CNAME cannot be at the zone apex`},
+		{"static CNAME beside other data", static("static", v1.RecordType_RECORD_TYPE_CNAME, "www.example.net."),
+			`GslbZone "gslb": spec.records[4].name "static": CNAME beside spec.records[3]: a CNAME must stand alone`},
+		{"static data beside a CNAME", static("docs.gslb.example.com.", v1.RecordType_RECORD_TYPE_TXT, "hello"),
+			`GslbZone "gslb": spec.records[4].name "docs.gslb.example.com.": beside the CNAME at spec.records[1]: a CNAME must stand alone`},
+		{"static RRset split", static("static", v1.RecordType_RECORD_TYPE_A, "198.51.100.81"),
+			`GslbZone "gslb": spec.records[4].name "static": same name and type as spec.records[2]: list every value in one record`},
+		{"static TXT string too long", static("long", v1.RecordType_RECORD_TYPE_TXT, strings.Repeat("x", 256)),
+			`GslbZone "gslb": spec.records[4].values[0] "` + strings.Repeat("x", 256) + `": longer than 255 bytes: split it into several values`},
+		{"static record takes a GSLB name", static("api", v1.RecordType_RECORD_TYPE_CNAME, "api.example.net."),
+			`GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is a static CNAME in GslbZone "gslb"`},
+	})
+}
