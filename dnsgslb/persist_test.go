@@ -1,0 +1,52 @@
+package dnsgslb_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// TestPersistence: a server restarted with the same state directory and no
+// controller answers from the snapshot it had.
+func TestPersistence(t *testing.T) {
+	dir := t.TempDir()
+	want := []string{a("nearest", gslbtest.EUWest4)}
+
+	first := newServer(t, dir, gslbtest.Snapshot())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	<-first.Ready()
+	u, c := first.Addr()
+	ts := &testServer{Server: first, udp: u.String(), tcp: c.String()}
+	if got := rrs(ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)).Answer); !equal(got, want) {
+		t.Fatalf("first server: %q, want %q", got, want)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	second := run(t, newServer(t, dir, nil))
+	if got := second.Index().Revision(); got != 7 {
+		t.Errorf("restarted server serves revision %d, want 7", got)
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		if got := rrs(second.exchange(t, network, msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)).Answer); !equal(got, want) {
+			t.Errorf("restarted server over %s: %q, want %q", network, got, want)
+		}
+	}
+}
+
+// TestNoSnapshot: before any snapshot the server answers SERVFAIL, so
+// resolvers try another server.
+func TestNoSnapshot(t *testing.T) {
+	ts := run(t, newServer(t, t.TempDir(), nil))
+	r := ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, ""))
+	if r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+}
