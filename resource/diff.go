@@ -37,16 +37,16 @@ func Diff(old, new *v1.Object) string {
 	switch {
 	case a == nil && b == nil:
 	case a == nil:
-		d.message("", emptyOf(b), b.ProtoReflect())
+		d.message(emptyOf(b), b.ProtoReflect())
 	case b == nil:
-		d.message("", a.ProtoReflect(), emptyOf(a))
+		d.message(a.ProtoReflect(), emptyOf(a))
 	case a.ProtoReflect().Descriptor() != b.ProtoReflect().Descriptor():
-		d.message("", a.ProtoReflect(), emptyOf(a))
-		d.message("", emptyOf(b), b.ProtoReflect())
+		d.message(a.ProtoReflect(), emptyOf(a))
+		d.message(emptyOf(b), b.ProtoReflect())
 	default:
-		d.message("", a.ProtoReflect(), b.ProtoReflect())
+		d.message(a.ProtoReflect(), b.ProtoReflect())
 	}
-	return d.String()
+	return d.out.String()
 }
 
 // Equal reports whether two objects are the same, ignoring metadata
@@ -71,47 +71,54 @@ func emptyOf(m proto.Message) protoreflect.Message {
 	return m.ProtoReflect().Type().Zero()
 }
 
-// differ collects diff lines.
+// differ collects diff lines. path is the path of the value being
+// compared; it grows and shrinks as the walk descends and returns, so that
+// a path is only made into a string for a line.
 type differ struct {
-	b strings.Builder
+	out  strings.Builder
+	path []byte
 }
 
-func (d *differ) String() string { return d.b.String() }
-
-func (d *differ) line(sign byte, path, value string) {
-	d.b.WriteByte(sign)
-	d.b.WriteByte(' ')
-	d.b.WriteString(path)
-	d.b.WriteString(": ")
-	d.b.WriteString(value)
-	d.b.WriteByte('\n')
+func (d *differ) line(sign byte, value string) {
+	d.out.WriteByte(sign)
+	d.out.WriteByte(' ')
+	d.out.Write(d.path)
+	d.out.WriteString(": ")
+	d.out.WriteString(value)
+	d.out.WriteByte('\n')
 }
 
 // message diffs two messages of one type; either may be an empty read-only
 // message standing for an absent one.
-func (d *differ) message(path string, a, b protoreflect.Message) {
+func (d *differ) message(a, b protoreflect.Message) {
 	fields := a.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		if versionFields[fd.FullName()] {
 			continue
 		}
-		p := fd.JSONName()
-		if path != "" {
-			p = path + "." + p
+		if !a.Has(fd) && !b.Has(fd) {
+			continue
 		}
+		n := len(d.path)
+		if n > 0 {
+			d.path = append(d.path, '.')
+		}
+		d.path = append(d.path, fd.JSONName()...)
 		switch {
 		case fd.IsList():
-			d.list(p, fd, a.Get(fd).List(), b.Get(fd).List())
+			d.list(fd, a.Get(fd).List(), b.Get(fd).List())
 		case fd.IsMap():
-			d.mapField(p, fd, a.Get(fd).Map(), b.Get(fd).Map())
+			d.mapField(fd, a.Get(fd).Map(), b.Get(fd).Map())
 		default:
-			d.value(p, fd, a.Has(fd), b.Has(fd), a.Get(fd), b.Get(fd))
+			d.value(fd, a.Has(fd), b.Has(fd), a.Get(fd), b.Get(fd))
 		}
+		d.path = d.path[:n]
 	}
 }
 
-func (d *differ) list(path string, fd protoreflect.FieldDescriptor, a, b protoreflect.List) {
+func (d *differ) list(fd protoreflect.FieldDescriptor, a, b protoreflect.List) {
+	n := len(d.path)
 	for i := 0; i < max(a.Len(), b.Len()); i++ {
 		var va, vb protoreflect.Value
 		hasA, hasB := i < a.Len(), i < b.Len()
@@ -121,11 +128,15 @@ func (d *differ) list(path string, fd protoreflect.FieldDescriptor, a, b protore
 		if hasB {
 			vb = b.Get(i)
 		}
-		d.value(path+"["+strconv.Itoa(i)+"]", fd, hasA, hasB, va, vb)
+		d.path = append(d.path, '[')
+		d.path = strconv.AppendInt(d.path, int64(i), 10)
+		d.path = append(d.path, ']')
+		d.value(fd, hasA, hasB, va, vb)
+		d.path = d.path[:n]
 	}
 }
 
-func (d *differ) mapField(path string, fd protoreflect.FieldDescriptor, a, b protoreflect.Map) {
+func (d *differ) mapField(fd protoreflect.FieldDescriptor, a, b protoreflect.Map) {
 	keys := map[string]protoreflect.MapKey{}
 	collect := func(k protoreflect.MapKey, _ protoreflect.Value) bool {
 		keys[mapKeyString(k)] = k
@@ -138,25 +149,28 @@ func (d *differ) mapField(path string, fd protoreflect.FieldDescriptor, a, b pro
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		k := keys[n]
-		d.value(path+"["+n+"]", fd.MapValue(), a.Has(k), b.Has(k), a.Get(k), b.Get(k))
+	n := len(d.path)
+	for _, name := range names {
+		k := keys[name]
+		d.path = append(append(append(d.path, '['), name...), ']')
+		d.value(fd.MapValue(), a.Has(k), b.Has(k), a.Get(k), b.Get(k))
+		d.path = d.path[:n]
 	}
 }
 
 // value diffs one singular value (a field, a list element or a map value).
 // has* tells whether the value is present on that side.
-func (d *differ) value(path string, fd protoreflect.FieldDescriptor, hasA, hasB bool, a, b protoreflect.Value) {
+func (d *differ) value(fd protoreflect.FieldDescriptor, hasA, hasB bool, a, b protoreflect.Value) {
 	if fd.Message() != nil && !isLeafMessage(fd.Message()) {
 		ma, mb := emptyMessage(fd, hasA, a), emptyMessage(fd, hasB, b)
-		before := d.b.Len()
-		d.message(path, ma, mb)
-		if d.b.Len() == before && hasA != hasB {
+		before := d.out.Len()
+		d.message(ma, mb)
+		if d.out.Len() == before && hasA != hasB {
 			// Present but empty on one side: presence is the change.
 			if hasA {
-				d.line('-', path, "{}")
+				d.line('-', "{}")
 			} else {
-				d.line('+', path, "{}")
+				d.line('+', "{}")
 			}
 		}
 		return
@@ -165,10 +179,10 @@ func (d *differ) value(path string, fd protoreflect.FieldDescriptor, hasA, hasB 
 		return
 	}
 	if hasA {
-		d.line('-', path, format(fd, a))
+		d.line('-', format(fd, a))
 	}
 	if hasB {
-		d.line('+', path, format(fd, b))
+		d.line('+', format(fd, b))
 	}
 }
 

@@ -107,11 +107,16 @@ func plan(objs []*v1.Object, refs []resource.Ref, values [][]byte, snap *snapsho
 		switch {
 		case old == nil:
 			r.Action = v1.ApplyAction_APPLY_ACTION_CREATED
-		case bytes.Equal(values[i], snap.values[refs[i]]) || resource.Equal(old, o):
+		case bytes.Equal(values[i], snap.values[refs[i]]):
 			r.Action = v1.ApplyAction_APPLY_ACTION_UNCHANGED
 		default:
-			r.Action = v1.ApplyAction_APPLY_ACTION_UPDATED
+			// Encodings can differ for equal objects (unknown fields kept
+			// from another version, -0 against 0): no diff, no change.
 			r.Diff = resource.Diff(old, o)
+			r.Action = v1.ApplyAction_APPLY_ACTION_UPDATED
+			if r.Diff == "" {
+				r.Action = v1.ApplyAction_APPLY_ACTION_UNCHANGED
+			}
 		}
 		r.ResourceVersion = resource.Meta(old).GetResourceVersion()
 		if r.Action != v1.ApplyAction_APPLY_ACTION_UNCHANGED {
