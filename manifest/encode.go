@@ -157,7 +157,7 @@ func valueNode(v protoreflect.Value, fd protoreflect.FieldDescriptor) *yaml.Node
 		if fd.Enum().Values().ByNumber(v.Enum()) == nil {
 			return plainNode(strconv.Itoa(int(v.Enum())))
 		}
-		return stringNode(shortEnumName(fd.Enum(), v.Enum()))
+		return stringNode(ShortEnumName(fd.Enum(), v.Enum()))
 	}
 	return stringNode(v.String())
 }

@@ -14,10 +14,11 @@ import (
 // (CHECK_PROTOCOL_HTTP is "http", ALL_DOWN_BEHAVIOR_FAIL_OPEN "fail-open").
 // A number without a name renders as the number.
 func ShortEnum(e protoreflect.Enum) string {
-	return shortEnumName(e.Descriptor(), e.Number())
+	return ShortEnumName(e.Descriptor(), e.Number())
 }
 
-func shortEnumName(ed protoreflect.EnumDescriptor, n protoreflect.EnumNumber) string {
+// ShortEnumName is ShortEnum for a number of the enum ed.
+func ShortEnumName(ed protoreflect.EnumDescriptor, n protoreflect.EnumNumber) string {
 	v := ed.Values().ByNumber(n)
 	if v == nil {
 		return strconv.Itoa(int(n))
@@ -55,7 +56,7 @@ func parseEnum(ed protoreflect.EnumDescriptor, s string) (protoreflect.EnumNumbe
 	var names []string
 	for i := range values.Len() {
 		if v := values.Get(i); v.Number() != 0 {
-			names = append(names, shortEnumName(ed, v.Number()))
+			names = append(names, ShortEnumName(ed, v.Number()))
 		}
 	}
 	return 0, fmt.Errorf("unknown value %q: want one of %s", s, strings.Join(names, ", "))

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/anyctl/anyctl/manifest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func init() { register(newApplyCommand) }
+
+// applyOptions are apply's flags.
+type applyOptions struct {
+	files  []string
+	dryRun bool
+}
+
+func newApplyCommand(g *globals) *cobra.Command {
+	var opts applyOptions
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE|DIR|- [-f ...]",
+		Short: "Create or update objects from YAML manifests, all or nothing",
+		Long: `Apply sends every object in the manifests to the controller, which validates
+them as a whole and writes them in one transaction: either every object is
+applied or none is. A directory means its *.yaml, *.yml and *.json files in
+name order; - means standard input. With --dry-run the controller validates
+and shows what would change, field by field, without writing.`,
+		Example: `  anyctl apply -f deploy/examples/
+  anyctl apply -f pops.yaml -f services.yaml --dry-run
+  anyctl get pop tokyo -o yaml | anyctl apply -f -`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := applyRequest(opts, g.stdin)
+			if err != nil {
+				return reportManifestProblems(g.stderr, err)
+			}
+			c, err := dialAdmin(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := callContext(cmd.Context())
+			defer cancel()
+			resp, err := c.Apply(ctx, req)
+			if err != nil {
+				return reportApplyRejection(g.stderr, c.explain(err))
+			}
+			return writeApplyResults(g.stdout, resp, opts.dryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&opts.files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "validate and show the changes without writing them")
+	return cmd
+}
+
+// applyRequest reads the manifests the flags name into an Apply request.
+func applyRequest(opts applyOptions, stdin io.Reader) (*v1.ApplyRequest, error) {
+	if len(opts.files) == 0 {
+		return nil, UsageErrorf("apply needs at least one -f FILE, DIR or - for stdin")
+	}
+	objs, err := manifest.LoadPaths(opts.files, stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("no objects in %s", strings.Join(opts.files, ", "))
+	}
+	return &v1.ApplyRequest{Objects: objs, DryRun: opts.dryRun}, nil
+}
+
+// reportManifestProblems prints every problem found in the manifests, one
+// per line, and returns a summary.
+func reportManifestProblems(w io.Writer, err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return err
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	return fmt.Errorf("%d problems in the manifests; nothing was sent", len(lines))
+}
+
+// reportApplyRejection prints the controller's validation problems, one
+// per line, as they came, and returns a summary. Other errors pass through.
+func reportApplyRejection(w io.Writer, err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.InvalidArgument {
+		return err
+	}
+	problems := rejectionProblems(st)
+	for _, p := range problems {
+		fmt.Fprintln(w, p)
+	}
+	noun := "problems"
+	if len(problems) == 1 {
+		noun = "problem"
+	}
+	return fmt.Errorf("the controller rejected the apply (%d %s); nothing was written", len(problems), noun)
+}
+
+// rejectionProblems lists an InvalidArgument status's problems: the lines
+// of its message, then any field violations in its details.
+func rejectionProblems(st *status.Status) []string {
+	var out []string
+	for _, l := range strings.Split(st.Message(), "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				out = append(out, v.GetField()+": "+v.GetDescription())
+			}
+		}
+	}
+	return out
+}
+
+// applyActions are the words apply prints per object, as kubectl does.
+var applyActions = map[v1.ApplyAction]string{
+	v1.ApplyAction_APPLY_ACTION_CREATED:   "created",
+	v1.ApplyAction_APPLY_ACTION_UPDATED:   "configured",
+	v1.ApplyAction_APPLY_ACTION_UNCHANGED: "unchanged",
+}
+
+// writeApplyResults prints one line per object, and on a dry run the
+// changes under it.
+func writeApplyResults(w io.Writer, resp *v1.ApplyResponse, dryRun bool) error {
+	var b strings.Builder
+	for _, r := range resp.GetResults() {
+		action, ok := applyActions[r.GetAction()]
+		if !ok {
+			action = "applied"
+		}
+		b.WriteString(objectLabel(r.GetKind(), r.GetName()) + " " + action)
+		if dryRun {
+			b.WriteString(" (dry run)")
+		}
+		b.WriteString("\n")
+		if !dryRun {
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimRight(r.GetDiff(), "\n"), "\n") {
+			if l != "" {
+				b.WriteString("    " + l + "\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
