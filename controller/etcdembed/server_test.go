@@ -2,11 +2,16 @@ package etcdembed
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,5 +193,24 @@ func TestLargeTransaction(t *testing.T) {
 func TestStartRejectsEmptyDir(t *testing.T) {
 	if _, err := Start(testContext(t), Config{}); err == nil {
 		t.Fatal("Start with an empty Dir succeeded")
+	}
+}
+
+// TestStartMemberReportsBusyPort checks the error Start retries on: a port
+// taken between choosing and binding must be recognisable.
+func TestStartMemberReportsBusyPort(t *testing.T) {
+	p, err := choosePorts(ports{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	occupy(t, p.Client)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := startMember(testContext(t), Config{Dir: dataDir(t), StartTimeout: time.Minute}, p, newZapLogger(logger, new(atomic.Bool)))
+	if err == nil {
+		e.Close()
+		t.Fatalf("etcd started on busy client port %d", p.Client)
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("start on a busy port: %v, want an error wrapping EADDRINUSE", err)
 	}
 }
