@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -53,3 +54,24 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// errorList collects problems up to maxErrors.
+type errorList struct {
+	errs    []error
+	dropped int
+}
+
+func (l *errorList) add(err error) {
+	if len(l.errs) >= maxErrors {
+		l.dropped++
+		return
+	}
+	l.errs = append(l.errs, err)
+}
+
+func (l *errorList) err() error {
+	if l.dropped > 0 {
+		return errors.Join(append(l.errs, fmt.Errorf("... and %d more problems", l.dropped))...)
+	}
+	return errors.Join(l.errs...)
+}

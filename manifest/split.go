@@ -1,6 +1,8 @@
 package manifest
 
-import "bytes"
+import (
+	"bytes"
+)
 
 // rawDocument is one YAML document of an input, not yet parsed.
 type rawDocument struct {

@@ -1,12 +1,8 @@
 package manifest
 
 import (
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -191,126 +187,6 @@ func (w *walker) scalar(n *yaml.Node, fd protoreflect.FieldDescriptor, path stri
 	return v, true
 }
 
-func scalarValue(n *yaml.Node, fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
-	switch fd.Kind() {
-	case protoreflect.BoolKind:
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
-			return protoreflect.ValueOfBool(strings.EqualFold(n.Value, "true")), nil
-		}
-		return protoreflect.Value{}, fmt.Errorf("want true or false, got %s", describe(n))
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		i, err := parseInt(n, 32)
-		return protoreflect.ValueOfInt32(int32(i)), err
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		i, err := parseInt(n, 64)
-		return protoreflect.ValueOfInt64(i), err
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		u, err := parseUint(n, 32)
-		return protoreflect.ValueOfUint32(uint32(u)), err
-	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		u, err := parseUint(n, 64)
-		return protoreflect.ValueOfUint64(u), err
-	case protoreflect.FloatKind:
-		f, err := parseFloat(n, 32)
-		return protoreflect.ValueOfFloat32(float32(f)), err
-	case protoreflect.DoubleKind:
-		f, err := parseFloat(n, 64)
-		return protoreflect.ValueOfFloat64(f), err
-	case protoreflect.StringKind:
-		if n.Kind != yaml.ScalarNode {
-			return protoreflect.Value{}, fmt.Errorf("want a string, got %s", describe(n))
-		}
-		return protoreflect.ValueOfString(n.Value), nil
-	case protoreflect.BytesKind:
-		if n.Kind != yaml.ScalarNode {
-			return protoreflect.Value{}, fmt.Errorf("want base64 bytes, got %s", describe(n))
-		}
-		b, err := base64.StdEncoding.DecodeString(n.Value)
-		if err != nil {
-			return protoreflect.Value{}, fmt.Errorf("want base64 bytes, got %q: %w", n.Value, err)
-		}
-		return protoreflect.ValueOfBytes(b), nil
-	case protoreflect.EnumKind:
-		if n.Kind != yaml.ScalarNode {
-			return protoreflect.Value{}, fmt.Errorf("want one of the names of %s, got %s", fd.Enum().Name(), describe(n))
-		}
-		e, err := parseEnum(fd.Enum(), n.Value)
-		return protoreflect.ValueOfEnum(e), err
-	}
-	return protoreflect.Value{}, fmt.Errorf("fields of kind %s are not supported in manifests", fd.Kind())
-}
-
-// numberText returns the text of a number: an integer or float scalar, or
-// a string, as protobuf JSON quotes 64-bit integers.
-func numberText(n *yaml.Node) (string, error) {
-	if n.Kind == yaml.ScalarNode {
-		switch n.ShortTag() {
-		case "!!int", "!!float", "!!str":
-			return n.Value, nil
-		}
-	}
-	return "", fmt.Errorf("want a number, got %s", describe(n))
-}
-
-func parseInt(n *yaml.Node, bits int) (int64, error) {
-	s, err := numberText(n)
-	if err != nil {
-		return 0, err
-	}
-	i, err := strconv.ParseInt(s, 0, bits)
-	return i, numberError(s, err, fmt.Sprintf("%d to %d", int64(-1)<<(bits-1), int64(1)<<(bits-1)-1))
-}
-
-func parseUint(n *yaml.Node, bits int) (uint64, error) {
-	s, err := numberText(n)
-	if err != nil {
-		return 0, err
-	}
-	u, err := strconv.ParseUint(s, 0, bits)
-	if err != nil && strings.HasPrefix(s, "-") {
-		if _, ierr := strconv.ParseInt(s, 0, 64); ierr == nil {
-			err = &strconv.NumError{Func: "ParseUint", Num: s, Err: strconv.ErrRange}
-		}
-	}
-	return u, numberError(s, err, fmt.Sprintf("0 to %d", uint64(math.MaxUint64)>>(64-bits)))
-}
-
-func numberError(s string, err error, valid string) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, strconv.ErrRange) {
-		return fmt.Errorf("%q is out of range: want %s", s, valid)
-	}
-	if _, ferr := strconv.ParseFloat(s, 64); ferr == nil {
-		return fmt.Errorf("want a whole number, got %q", s)
-	}
-	return fmt.Errorf("want a number, got %q", s)
-}
-
-// yamlFloats are YAML's spellings of the special floats.
-var yamlFloats = map[string]float64{
-	".nan": math.NaN(), ".NaN": math.NaN(), ".NAN": math.NaN(),
-	".inf": math.Inf(1), ".Inf": math.Inf(1), ".INF": math.Inf(1),
-	"+.inf": math.Inf(1), "+.Inf": math.Inf(1), "+.INF": math.Inf(1),
-	"-.inf": math.Inf(-1), "-.Inf": math.Inf(-1), "-.INF": math.Inf(-1),
-}
-
-func parseFloat(n *yaml.Node, bits int) (float64, error) {
-	s, err := numberText(n)
-	if err != nil {
-		return 0, err
-	}
-	if f, ok := yamlFloats[s]; ok {
-		return f, nil
-	}
-	f, err := strconv.ParseFloat(s, bits)
-	if err != nil {
-		return 0, fmt.Errorf("want a number, got %q", s)
-	}
-	return f, nil
-}
-
 // expectKind reports whether n is of kind k, recording the problem if not.
 func (w *walker) expectKind(n *yaml.Node, k yaml.Kind, path string) bool {
 	if n.Kind == k {
@@ -354,48 +230,4 @@ func joinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-// unknownField explains an unknown field, suggesting the field meant when
-// the key is the protobuf name or a near miss of a field's name.
-func unknownField(md protoreflect.MessageDescriptor, key string) error {
-	fields := md.Fields()
-	if fd := fields.ByName(protoreflect.Name(key)); fd != nil {
-		return fmt.Errorf("unknown field %q (did you mean %q?)", key, fd.JSONName())
-	}
-	best, bestDist := "", 3
-	for i := range fields.Len() {
-		name := fields.Get(i).JSONName()
-		if strings.EqualFold(name, key) {
-			return fmt.Errorf("unknown field %q (did you mean %q?)", key, name)
-		}
-		if d := editDistance(strings.ToLower(key), strings.ToLower(name)); d < bestDist && d < len(name)/2 {
-			best, bestDist = name, d
-		}
-	}
-	if best != "" {
-		return fmt.Errorf("unknown field %q (did you mean %q?)", key, best)
-	}
-	return fmt.Errorf("unknown field %q", key)
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
