@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,10 +73,4 @@ func (c *adminClient) explain(err error) error {
 		return context.Canceled
 	}
 	return &remoteError{st}
-}
-
-// isCode reports whether err carries the gRPC code.
-func isCode(err error, code codes.Code) bool {
-	var re *remoteError
-	return errors.As(err, &re) && re.st.Code() == code
 }
