@@ -1,0 +1,107 @@
+package wire_test
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/wire"
+)
+
+func pack(t *testing.T, m *dns.Msg) []byte {
+	t.Helper()
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func query(name string, edns bool, opts ...dns.EDNS0) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeAAAA)
+	if edns {
+		m.SetEdns0(4096, true)
+		m.IsEdns0().Option = opts
+	}
+	return m
+}
+
+func ecs(family uint16, bits uint8, addr string) *dns.EDNS0_SUBNET {
+	return &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family, SourceNetmask: bits, Address: netip.MustParseAddr(addr).AsSlice()}
+}
+
+func raw(data ...byte) *dns.EDNS0_LOCAL { return &dns.EDNS0_LOCAL{Code: dns.EDNS0SUBNET, Data: data} }
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		desc    string
+		msg     *dns.Msg
+		bytes   []byte
+		result  wire.Result
+		formErr bool
+		ecs     string
+	}{
+		{desc: "plain", msg: query("Example.COM.", false), result: wire.OK},
+		{desc: "EDNS", msg: query("example.com.", true), result: wire.OK},
+		{desc: "ECS v4", msg: query("example.com.", true, ecs(1, 24, "198.18.1.0")), result: wire.OK, ecs: "198.18.1.0/24"},
+		{desc: "ECS v4 /20", msg: query("example.com.", true, ecs(1, 20, "198.18.16.0")), result: wire.OK, ecs: "198.18.16.0/20"},
+		{desc: "ECS v6", msg: query("example.com.", true, ecs(2, 56, "2001:db8:1:100::")), result: wire.OK, ecs: "2001:db8:1:100::/56"},
+		{desc: "ECS /0", msg: query("example.com.", true, raw(0, 1, 0, 0)), result: wire.OK, ecs: "0.0.0.0/0"},
+		{desc: "ECS family 0 /0", msg: query("example.com.", true, raw(0, 0, 0, 0)), result: wire.OK},
+		{desc: "ECS bad family", msg: query("example.com.", true, raw(0, 9, 0, 0)), result: wire.OK, formErr: true},
+		{desc: "ECS /33", msg: query("example.com.", true, raw(0, 1, 33, 0, 1, 2, 3, 4, 5)), result: wire.OK, formErr: true},
+		{desc: "ECS address too long", msg: query("example.com.", true, raw(0, 1, 8, 0, 10, 0)), result: wire.OK, formErr: true},
+		{desc: "ECS address too short", msg: query("example.com.", true, raw(0, 1, 24, 0, 10, 0)), result: wire.OK, formErr: true},
+		{desc: "ECS host bits", msg: query("example.com.", true, raw(0, 1, 20, 0, 10, 0, 0x18)), result: wire.OK, formErr: true},
+		{desc: "two ECS", msg: query("example.com.", true, ecs(1, 24, "10.0.0.0"), ecs(1, 24, "10.0.1.0")), result: wire.OK, formErr: true},
+		{desc: "other option kept quiet", msg: query("example.com.", true, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}), result: wire.OK},
+		{desc: "short header", bytes: []byte{1, 2, 3}, result: wire.Drop},
+		{desc: "a response", bytes: []byte{0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0}, result: wire.Drop},
+		{desc: "no question", bytes: []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, result: wire.Fallback},
+		{desc: "compressed name", bytes: []byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1}, result: wire.Fallback},
+		{desc: "trailing bytes", bytes: append(pack(t, query("example.com.", false)), 0), result: wire.Fallback},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			b := tc.bytes
+			if tc.msg != nil {
+				b = pack(t, tc.msg)
+			}
+			var q wire.Query
+			if got := wire.Parse(b, &q); got != tc.result {
+				t.Fatalf("Parse = %d, want %d", got, tc.result)
+			}
+			if tc.result != wire.OK {
+				return
+			}
+			if q.FormErr != tc.formErr {
+				t.Errorf("FormErr %v, want %v", q.FormErr, tc.formErr)
+			}
+			if tc.formErr {
+				return
+			}
+			var m dns.Msg
+			m.Unpack(b)
+			name, _, err := dns.UnpackDomainName(q.QName(), 0)
+			if err != nil || name != m.Question[0].Name || q.Qtype != dns.TypeAAAA || q.ID != m.Id {
+				t.Errorf("question %q %d id %d, want %q AAAA %d (%v)", name, q.Qtype, q.ID, m.Question[0].Name, m.Id, err)
+			}
+			if got := ""; q.ECS {
+				got = q.ECSPrefix().String()
+				if got != tc.ecs {
+					t.Errorf("ECS %s, want %s", got, tc.ecs)
+				}
+			} else if tc.ecs != "" {
+				t.Errorf("no ECS, want %s", tc.ecs)
+			}
+			// The fallback conversion agrees with the fast parser.
+			var f wire.Query
+			wire.FromMsg(&m, &f)
+			if f.NameLen != q.NameLen || f.ECS != q.ECS || f.ECSAddr != q.ECSAddr || f.ECSSource != q.ECSSource || f.EDNS != q.EDNS || f.DO != q.DO {
+				t.Errorf("FromMsg %+v\nParse    %+v", f, q)
+			}
+		})
+	}
+}
