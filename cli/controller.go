@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"strings"
+	"time"
+
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/validation"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newControllerCommand) }
+
+func newControllerCommand(g *globals) *cobra.Command {
+	var (
+		cfg      controller.Config
+		allowed  []string
+		logs     logFlags
+		endpoint string
+	)
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run a controller: the Admin, Agent and GSLB feed APIs over etcd",
+		Long: `Run a controller replica. It stores the desired state in etcd (embedded by
+default, on loopback, in --data-dir; or an external cluster with
+--etcd-endpoints), validates every write, compiles per-PoP configs for agents
+and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logs.logger(g.stderr)
+			if err != nil {
+				return err
+			}
+			if cfg.AllowedPrefixes, err = parsePrefixes("allowed-prefixes", allowed); err != nil {
+				return err
+			}
+			if endpoint != "" {
+				cfg.EtcdEndpoints = strings.Split(endpoint, ",")
+			}
+			cfg.Logger = log
+			c, err := controller.New(cfg)
+			if err != nil {
+				return UsageErrorf("%v", err)
+			}
+			return c.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", DefaultServer, "gRPC listen address for the Admin, Agent and GSLB feed APIs")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "Prometheus metrics listen address (empty: off)")
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/anyctl/controller", "directory of the embedded etcd's data")
+	f.StringVar(&endpoint, "etcd-endpoints", "", "comma-separated external etcd endpoints (instead of the embedded etcd)")
+	f.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA certificate file (PEM) for the external etcd")
+	f.StringVar(&cfg.EtcdCert, "etcd-cert", "", "client certificate file (PEM) for the external etcd")
+	f.StringVar(&cfg.EtcdKey, "etcd-key", "", "client key file (PEM) for the external etcd")
+	f.StringSliceVar(&allowed, "allowed-prefixes", prefixStrings(validation.DefaultAllowedPrefixes()), "address space anycast prefixes must fall inside (default: the documentation ranges, for labs)")
+	f.DurationVar(&cfg.StatusTTL, "status-ttl", 15*time.Second, "how long a PoP's status outlives its agent's last report")
+	logs.register(f)
+	return cmd
+}
+
+func prefixStrings[T interface{ String() string }](ps []T) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}

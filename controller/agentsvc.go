@@ -1,0 +1,105 @@
+package controller
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+
+	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// agentServer serves the Agent API: each PoP agent holds one stream, gets
+// its full compiled config on connect and again on every change of it, and
+// reports status, which is kept in etcd under a lease.
+type agentServer struct {
+	v1.UnimplementedAgentServiceServer
+	cache    *stateCache
+	observed *observer
+	status   *statusStore
+	log      *slog.Logger
+	metrics  *metrics
+	// stop is closed when the controller shuts down, ending every stream.
+	stop <-chan struct{}
+}
+
+func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
+	ctx := stream.Context()
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	hello := first.GetHello()
+	if hello == nil || hello.GetPop() == "" {
+		return status.Error(codes.InvalidArgument, "agent stream: the first message must be a hello naming the PoP")
+	}
+	pop := hello.GetPop()
+	log := a.log.With("pop", pop)
+	log.Info("agent connected", "held_revision", hello.GetRevision(), "agent_version", hello.GetAgentVersion())
+	a.metrics.agentStreams.Inc()
+	defer a.metrics.agentStreams.Dec()
+
+	reports := a.status.session(pop)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			st := m.GetStatus()
+			if st == nil {
+				continue
+			}
+			if st.GetPop() != pop {
+				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %q", pop, st.GetPop())
+				return
+			}
+			if err := reports.put(ctx, st); err != nil {
+				log.Warn("storing PoP status failed", "err", err)
+			}
+		}
+	}()
+
+	var last *v1.PopConfig
+	for {
+		s, changed := a.cache.Current()
+		obs, obsChanged := a.observed.Current()
+		cfg, err := compile.PopConfig(s, pop, obs)
+		if err != nil {
+			return status.Errorf(codes.NotFound, "agent stream: %v", err)
+		}
+		if last == nil || !sameConfig(cfg, last) {
+			if err := stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}}); err != nil {
+				return err
+			}
+			log.Debug("sent config", "revision", cfg.GetRevision())
+			last = cfg
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.stop:
+			return status.Error(codes.Unavailable, "controller shutting down")
+		case err := <-recvErr:
+			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+				log.Info("agent disconnected")
+				return nil
+			}
+			return err
+		case <-changed:
+		case <-obsChanged:
+		}
+	}
+}
+
+// sameConfig compares two configs ignoring the revision they were compiled at.
+func sameConfig(a, b *v1.PopConfig) bool {
+	ac, bc := proto.Clone(a).(*v1.PopConfig), proto.Clone(b).(*v1.PopConfig)
+	ac.Revision, bc.Revision = 0, 0
+	return proto.Equal(ac, bc)
+}

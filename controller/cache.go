@@ -1,0 +1,102 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controller/store"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+// stateCache keeps the whole desired state in memory, current with etcd:
+// it lists at a revision, then watches from revision+1, and re-lists after
+// compaction or a broken watch. Readers get an immutable *resource.State and
+// a channel closed at the next change.
+type stateCache struct {
+	st  *store.Store
+	log *slog.Logger
+
+	mu      sync.Mutex // guards state and changed
+	state   *resource.State
+	changed chan struct{}
+	ready   chan struct{} // closed after the first list
+}
+
+func newStateCache(st *store.Store, log *slog.Logger) *stateCache {
+	return &stateCache{
+		st:      st,
+		log:     log,
+		state:   resource.NewState(),
+		changed: make(chan struct{}),
+		ready:   make(chan struct{}),
+	}
+}
+
+// Current returns the state and a channel closed when it is replaced. The
+// state must not be mutated.
+func (c *stateCache) Current() (*resource.State, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.changed
+}
+
+// Ready is closed once the cache holds the stored state.
+func (c *stateCache) Ready() <-chan struct{} { return c.ready }
+
+func (c *stateCache) publish(s *resource.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = s
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// run keeps the cache current until ctx is cancelled.
+func (c *stateCache) run(ctx context.Context) error {
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
+	first := true
+	for {
+		err := c.listAndWatch(ctx, &first)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.log.Warn("desired-state watch ended; re-listing", "err", err)
+		if !bo.Wait(ctx) {
+			return nil
+		}
+	}
+}
+
+func (c *stateCache) listAndWatch(ctx context.Context, first *bool) error {
+	s, err := c.st.State(ctx)
+	if err != nil {
+		return err
+	}
+	c.publish(s)
+	if *first {
+		*first = false
+		close(c.ready)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for ev := range c.st.Watch(wctx, v1.Kind_KIND_UNSPECIFIED, s.Revision+1) {
+		if ev.Err != nil {
+			return ev.Err
+		}
+		next := s.Clone()
+		switch ev.Type {
+		case v1.EventType_EVENT_TYPE_PUT:
+			next.Put(ev.Object)
+		case v1.EventType_EVENT_TYPE_DELETE:
+			next.Delete(resource.RefOf(ev.Object))
+		}
+		next.Revision = ev.Revision
+		s = next
+		c.publish(s)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,93 @@
+package controller
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+)
+
+// Config is everything a controller needs to run.
+type Config struct {
+	// Listen is the gRPC address for the Admin, Agent and GSLB feed APIs.
+	Listen string
+	// MetricsListen is the Prometheus /metrics address; empty disables it.
+	MetricsListen string
+	// DataDir holds the embedded etcd's data. Unused with EtcdEndpoints.
+	DataDir string
+	// EtcdEndpoints selects an external etcd cluster instead of the embedded one.
+	EtcdEndpoints []string
+	// EtcdCA, EtcdCert and EtcdKey are PEM files for TLS to an external etcd.
+	EtcdCA, EtcdCert, EtcdKey string
+	// AllowedPrefixes is the operator's address space: anycast prefixes must
+	// fall inside it.
+	AllowedPrefixes []netip.Prefix
+	// StatusTTL is how long a PoP's status outlives its agent's last report.
+	StatusTTL time.Duration
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
+	EtcdUnsafeNoFsync bool
+}
+
+// Validate checks the config and fills defaults. Errors name the flag.
+func (c *Config) Validate() error {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.StatusTTL == 0 {
+		c.StatusTTL = 15 * time.Second
+	}
+	if c.StatusTTL < 2*time.Second {
+		return fmt.Errorf("--status-ttl %q: must be at least 2s", c.StatusTTL)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: want host:port: %w", c.Listen, err)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen %q: want host:port: %w", c.MetricsListen, err)
+		}
+	}
+	if len(c.EtcdEndpoints) == 0 && c.DataDir == "" {
+		return fmt.Errorf("--data-dir is required with the embedded etcd (or give --etcd-endpoints)")
+	}
+	if (c.EtcdCert == "") != (c.EtcdKey == "") {
+		return fmt.Errorf("--etcd-cert %q and --etcd-key %q: give both or neither", c.EtcdCert, c.EtcdKey)
+	}
+	if len(c.EtcdEndpoints) == 0 && (c.EtcdCA != "" || c.EtcdCert != "") {
+		return fmt.Errorf("--etcd-ca/--etcd-cert apply only with --etcd-endpoints")
+	}
+	return nil
+}
+
+// etcdTLS builds the client TLS config for an external etcd, nil for none.
+func (c *Config) etcdTLS() (*tls.Config, error) {
+	if c.EtcdCA == "" && c.EtcdCert == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.EtcdCA != "" {
+		pem, err := os.ReadFile(c.EtcdCA)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-ca %q: %w", c.EtcdCA, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--etcd-ca %q: no PEM certificates found", c.EtcdCA)
+		}
+		cfg.RootCAs = pool
+	}
+	if c.EtcdCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.EtcdCert, c.EtcdKey)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-cert %q / --etcd-key %q: %w", c.EtcdCert, c.EtcdKey, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,221 @@
+// Package controller is the control plane's only reader and writer of etcd.
+// It serves the Admin API (validated, versioned writes of the desired
+// state), the Agent API (each PoP's compiled config, and the status agents
+// report) and the GSLB feed (the compiled snapshot for DNS servers).
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/anyctl/anyctl/controller/etcdembed"
+	"github.com/anyctl/anyctl/controller/store"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	"github.com/anyctl/anyctl/validation"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// Controller is one controller replica.
+type Controller struct {
+	cfg   Config
+	log   *slog.Logger
+	ready chan struct{}
+
+	mu        sync.Mutex // guards addr and metricsAddr
+	addr      net.Addr
+	metricsAd net.Addr
+}
+
+// New checks the config and returns a controller ready to Run.
+func New(cfg Config) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Controller{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}, nil
+}
+
+// Ready is closed when the controller serves its APIs with the stored state
+// loaded.
+func (c *Controller) Ready() <-chan struct{} { return c.ready }
+
+// Addr is the gRPC listen address; valid after Ready.
+func (c *Controller) Addr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addr
+}
+
+// MetricsAddr is the metrics listen address, nil when disabled; valid after
+// Ready.
+func (c *Controller) MetricsAddr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.metricsAd
+}
+
+// Run serves until ctx is cancelled, then stops gracefully and returns nil.
+func (c *Controller) Run(ctx context.Context) error {
+	cli, closeEtcd, err := c.connectEtcd(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeEtcd()
+
+	st := store.New(cli, c.log)
+	cache := newStateCache(st, c.log)
+	m := newMetrics(cache)
+	obs := newObserver()
+
+	lis, err := net.Listen("tcp", c.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", c.cfg.Listen, err)
+	}
+	var mlis net.Listener
+	if c.cfg.MetricsListen != "" {
+		if mlis, err = net.Listen("tcp", c.cfg.MetricsListen); err != nil {
+			lis.Close()
+			return fmt.Errorf("--metrics-listen %q: %w", c.cfg.MetricsListen, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gs := grpc.NewServer()
+	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m})
+	v1.RegisterAgentServiceServer(gs, &agentServer{cache: cache, observed: obs, status: &statusStore{cli: cli, ttl: c.cfg.StatusTTL}, log: c.log, metrics: m, stop: ctx.Done()})
+	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Go(func() {
+		if err := cache.run(ctx); err != nil {
+			errc <- err
+		}
+	})
+	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
+	wg.Go(func() {
+		if err := gs.Serve(lis); err != nil {
+			errc <- fmt.Errorf("gRPC server: %w", err)
+		}
+	})
+	var hsrv *http.Server
+	if mlis != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+		hsrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		wg.Go(func() {
+			if err := hsrv.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics server: %w", err)
+			}
+		})
+	}
+
+	var runErr error
+	select {
+	case <-cache.Ready():
+		c.mu.Lock()
+		c.addr = lis.Addr()
+		if mlis != nil {
+			c.metricsAd = mlis.Addr()
+		}
+		c.mu.Unlock()
+		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		c.log.Info("controller serving", "listen", lis.Addr().String(), "metrics", c.cfg.MetricsListen)
+		close(c.ready)
+		select {
+		case <-ctx.Done():
+		case runErr = <-errc:
+		}
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+
+	hs.Shutdown()
+	cancel()
+	stopGRPC(gs, 5*time.Second)
+	if hsrv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = hsrv.Shutdown(sctx)
+		scancel()
+	}
+	wg.Wait()
+	c.log.Info("controller stopped")
+	return runErr
+}
+
+// connectEtcd starts the embedded etcd or connects to the external cluster.
+func (c *Controller) connectEtcd(ctx context.Context) (*clientv3.Client, func(), error) {
+	if len(c.cfg.EtcdEndpoints) > 0 {
+		tlsCfg, err := c.cfg.etcdTLS()
+		if err != nil {
+			return nil, nil, err
+		}
+		cli, err := clientv3.New(clientv3.Config{
+			Endpoints:   c.cfg.EtcdEndpoints,
+			DialTimeout: 5 * time.Second,
+			TLS:         tlsCfg,
+			Context:     ctx,
+			// Large applies are one transaction; match the embedded
+			// server's request limit (raise --max-request-bytes on the
+			// external cluster too).
+			MaxCallSendMsgSize: etcdembed.MaxRequestBytes + 512<<10,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--etcd-endpoints %q: %w", c.cfg.EtcdEndpoints, err)
+		}
+		return cli, func() { cli.Close() }, nil
+	}
+	srv, err := etcdembed.Start(ctx, etcdembed.Config{Dir: c.cfg.DataDir, Logger: c.log, UnsafeNoFsync: c.cfg.EtcdUnsafeNoFsync})
+	if err != nil {
+		return nil, nil, fmt.Errorf("embedded etcd in --data-dir %q: %w", c.cfg.DataDir, err)
+	}
+	cli, err := srv.Client()
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return cli, func() { cli.Close(); srv.Close() }, nil
+}
+
+// stopGRPC drains streams and calls, then forces the rest after timeout.
+func stopGRPC(gs *grpc.Server, timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { gs.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		gs.Stop()
+		<-done
+	}
+}
+
+// trackObjectCounts keeps the per-kind object gauge current.
+func trackObjectCounts(ctx context.Context, cache *stateCache, m *metrics) {
+	for {
+		s, changed := cache.Current()
+		for _, k := range resource.Kinds() {
+			m.objects.WithLabelValues(resource.KindName(k)).Set(float64(len(s.OfKind(k))))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}

@@ -1,0 +1,107 @@
+// Package controllertest runs a real controller, with its embedded etcd, on
+// loopback for tests of the controller and of its clients.
+package controllertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/controller"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Running is a controller serving on a free loopback port.
+type Running struct {
+	Ctrl    *controller.Controller
+	Addr    string
+	DataDir string
+	Admin   v1.AdminServiceClient
+	Conn    *grpc.ClientConn
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start runs a controller with a fresh data dir until the test ends.
+func Start(t testing.TB) *Running {
+	t.Helper()
+	return StartAt(t, filepath.Join(t.TempDir(), "controller"), nil)
+}
+
+// StartAt runs a controller on dataDir, so a test can stop it and start
+// another on the same data. tweak, if not nil, adjusts the config.
+func StartAt(t testing.TB, dataDir string, tweak func(*controller.Config)) *Running {
+	t.Helper()
+	cfg := controller.Config{
+		Listen:            "127.0.0.1:0",
+		MetricsListen:     "127.0.0.1:0",
+		DataDir:           dataDir,
+		AllowedPrefixes:   validation.DefaultAllowedPrefixes(),
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		EtcdUnsafeNoFsync: true,
+	}
+	if testing.Verbose() {
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	c, err := controller.New(cfg)
+	if err != nil {
+		t.Fatalf("controller config: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Running{Ctrl: c, DataDir: dataDir, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- c.Run(ctx) }()
+	select {
+	case <-c.Ready():
+	case err := <-r.done:
+		cancel()
+		t.Fatalf("controller stopped before it was ready: %v", err)
+	case <-time.After(time.Minute):
+		cancel()
+		t.Fatal("controller not ready after a minute")
+	}
+	r.Addr = c.Addr().String()
+	conn, err := grpc.NewClient(r.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Conn = conn
+	r.Admin = v1.NewAdminServiceClient(conn)
+	t.Cleanup(func() { r.Stop(t) })
+	return r
+}
+
+// Stop stops the controller and waits for it; calling it again is a no-op.
+func (r *Running) Stop(t testing.TB) {
+	t.Helper()
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	r.Conn.Close()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("controller stopped with: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("controller did not stop within 30s")
+	}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

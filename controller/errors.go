@@ -1,0 +1,43 @@
+package controller
+
+import (
+	"context"
+	"errors"
+
+	"github.com/anyctl/anyctl/controller/store"
+	"github.com/anyctl/anyctl/validation"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// toStatus maps domain errors onto gRPC codes, keeping their messages: the
+// messages already name the object, field and value.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	var verr validation.Errors
+	var ferr *validation.FieldError
+	var conflict *store.ConflictError
+	var notFound *store.NotFoundError
+	switch {
+	case errors.As(err, &verr), errors.As(err, &ferr):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.As(err, &conflict):
+		return status.Error(codes.Aborted, err.Error())
+	case errors.As(err, &notFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, store.ErrContention):
+		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, store.ErrTooLarge):
+		return status.Error(codes.ResourceExhausted, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	return status.Error(codes.Internal, err.Error())
+}

@@ -1,0 +1,48 @@
+package controller
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the controller's Prometheus series, on their own registry.
+type metrics struct {
+	reg          *prometheus.Registry
+	applies      *prometheus.CounterVec
+	agentStreams prometheus.Gauge
+	feedStreams  prometheus.Gauge
+	revision     prometheus.GaugeFunc
+	objects      *prometheus.GaugeVec
+}
+
+func newMetrics(cache *stateCache) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		applies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "anyctl_controller_applies_total",
+			Help: "Apply calls by result (ok or the gRPC code).",
+		}, []string{"result"}),
+		agentStreams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "anyctl_controller_agent_streams",
+			Help: "Agent streams connected to this replica.",
+		}),
+		feedStreams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "anyctl_controller_gslb_feed_streams",
+			Help: "DNS servers subscribed to this replica's GSLB feed.",
+		}),
+		objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "anyctl_controller_objects",
+			Help: "Desired-state objects by kind.",
+		}, []string{"kind"}),
+	}
+	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "anyctl_controller_state_revision",
+		Help: "Store revision of the desired state this replica holds.",
+	}, func() float64 {
+		s, _ := cache.Current()
+		return float64(s.Revision)
+	})
+	m.reg.MustRegister(m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

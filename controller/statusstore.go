@@ -1,0 +1,104 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// statusPrefix is where observed PoP status lives, beside the desired state.
+const statusPrefix = "/anyctl/v1/status/pops/"
+
+// statusStore writes agents' reports to etcd under leases, so that the
+// status of an agent that stops reporting expires by itself.
+type statusStore struct {
+	cli *clientv3.Client
+	ttl time.Duration
+}
+
+// statusSession is one agent stream's reporter; its lease is kept alive
+// while the stream lives and expires StatusTTL after it ends.
+type statusSession struct {
+	s   *statusStore
+	pop string
+
+	mu      sync.Mutex // guards lease and stopKA
+	lease   clientv3.LeaseID
+	stopKA  context.CancelFunc
+	kaAlive bool
+}
+
+func (s *statusStore) session(pop string) *statusSession {
+	return &statusSession{s: s, pop: pop}
+}
+
+// put stores a report. The first report grants the lease and starts its
+// keepalive, bound to ctx (the stream's context).
+func (ss *statusSession) put(ctx context.Context, st *v1.PopStatus) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.lease == 0 || !ss.kaAlive {
+		if err := ss.grantLocked(ctx); err != nil {
+			return err
+		}
+	}
+	b, err := proto.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
+	}
+	_, err = ss.s.cli.Put(ctx, statusPrefix+ss.pop, string(b), clientv3.WithLease(ss.lease))
+	if err != nil {
+		ss.kaAlive = false
+		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
+	}
+	return nil
+}
+
+func (ss *statusSession) grantLocked(ctx context.Context) error {
+	if ss.stopKA != nil {
+		ss.stopKA()
+	}
+	g, err := ss.s.cli.Grant(ctx, int64(ss.s.ttl/time.Second))
+	if err != nil {
+		return fmt.Errorf("PoP %q status lease: %w", ss.pop, err)
+	}
+	kactx, cancel := context.WithCancel(ctx)
+	ka, err := ss.s.cli.KeepAlive(kactx, g.ID)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("PoP %q status lease keepalive: %w", ss.pop, err)
+	}
+	ss.lease, ss.stopKA, ss.kaAlive = g.ID, cancel, true
+	go func() {
+		for range ka {
+		}
+		ss.mu.Lock()
+		if ss.lease == g.ID {
+			ss.kaAlive = false
+		}
+		ss.mu.Unlock()
+	}()
+	return nil
+}
+
+// List returns every PoP status that has not expired, by PoP name.
+func (s *statusStore) List(ctx context.Context) (map[string]*v1.PopStatus, error) {
+	resp, err := s.cli.Get(ctx, statusPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("reading PoP status: %w", err)
+	}
+	out := make(map[string]*v1.PopStatus, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		st := &v1.PopStatus{}
+		if err := proto.Unmarshal(kv.Value, st); err != nil {
+			return nil, fmt.Errorf("PoP status %q: %w", kv.Key, err)
+		}
+		out[string(kv.Key[len(statusPrefix):])] = st
+	}
+	return out, nil
+}
