@@ -1,0 +1,36 @@
+// Package speaker is the PoP agent's BGP speaker: a wrapper around an
+// in-process GoBGP server that takes, level-triggered, the full desired set of
+// BGP neighbours and of announcements and reconciles GoBGP to them.
+//
+// SetAnnouncements diffs the desired set against what is announced: a prefix
+// that is gone is withdrawn, a new one is announced, and one whose attributes
+// changed is re-advertised in place (an implicit replace, never a session
+// reset). A nil set means "no change"; an empty, non-nil set withdraws all.
+// SetPeers does the same for neighbours: unchanged neighbours are not touched,
+// so their sessions stay up.
+//
+// Every mutation runs on one owner goroutine; calls select on their context
+// and on the speaker's shutdown, so they never hang after Stop.
+//
+// Origination safety: a Peer's MaxPrefixes caps what is announced to it.
+// GoBGP announces one global table to every neighbour that negotiated the
+// prefix's family, so the cap is enforced on the whole set: a desired set (or
+// a peer set) under which some capped peer would receive more prefixes than
+// its cap is refused whole with a *PrefixLimitError, and the previous set stays
+// announced.
+//
+// Attributes as the upstream router sees them:
+//   - Next hop: a zero Announcement.NextHop is sent as the session's own local
+//     address ("next-hop self"), per session and of the session's family.
+//     Announce IPv6 prefixes over IPv6 sessions and IPv4 prefixes over IPv4
+//     sessions, or give an explicit next hop of the prefix's family.
+//   - AS path: the local ASN appears 1+Prepend times on eBGP sessions.
+//     GoBGP does not send a path carrying the local ASN to iBGP neighbours, so
+//     prepends are meant for eBGP upstreams.
+//   - Communities and large communities are sent sorted and de-duplicated;
+//     GracefulShutdown (65535:0, RFC 8326) is an ordinary community here.
+//
+// GoBGP's own log lines are passed to the configured slog.Logger at warning
+// level and above. GoBGP's event loop has no way to stop, so each Speaker
+// leaves one idle goroutine behind after Stop.
+package speaker

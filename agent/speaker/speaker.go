@@ -1,0 +1,164 @@
+package speaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/server"
+)
+
+// Speaker is a running in-process BGP speaker. Its methods are safe for
+// concurrent use; mutations are applied one at a time, in arrival order.
+type Speaker struct {
+	bgp *server.BgpServer
+	log *slog.Logger
+	asn uint32
+
+	ops  chan op       // mutations, run in order by loop
+	done chan struct{} // closed when loop has returned after Stop
+
+	// announced is an immutable snapshot of paths, sorted by prefix, for
+	// Announced; loop replaces it after every change.
+	announced atomic.Pointer[[]Announcement]
+	sessions  *sessionTable
+	// stopWatch ends the session watcher.
+	stopWatch context.CancelFunc
+
+	// Owned by loop: read and written only inside ops.
+	peers map[netip.Addr]Peer
+	paths map[netip.Prefix]Announcement
+}
+
+// op is one mutation for loop to run; stop ends loop after it.
+type op struct {
+	run  func() error
+	errc chan error
+	stop bool
+}
+
+// Start runs a BGP speaker with cfg and adds cfg.Peers. ctx bounds the start
+// only; the speaker runs until Stop.
+func Start(ctx context.Context, cfg Config) (*Speaker, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	bgp := server.NewBgpServer(server.LoggerOption(gobgpLogger{log: logger}))
+	go bgp.Serve()
+	global := &api.Global{Asn: cfg.ASN, RouterId: cfg.RouterID.String(), ListenPort: cfg.ListenPort}
+	if err := bgp.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
+		return nil, fmt.Errorf("speaker: starting BGP as AS%d, router ID %q, listen port %d: %w", cfg.ASN, cfg.RouterID.String(), cfg.ListenPort, err)
+	}
+	s := &Speaker{
+		bgp:      bgp,
+		log:      logger,
+		asn:      cfg.ASN,
+		ops:      make(chan op),
+		done:     make(chan struct{}),
+		sessions: newSessionTable(logger),
+		peers:    map[netip.Addr]Peer{},
+		paths:    map[netip.Prefix]Announcement{},
+	}
+	s.publish()
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	s.stopWatch = stopWatch
+	if err := bgp.WatchEvent(watchCtx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, s.sessions.observe); err != nil {
+		stopWatch()
+		bgp.Stop()
+		return nil, fmt.Errorf("speaker: watching BGP sessions: %w", err)
+	}
+	go s.loop()
+	if err := s.SetPeers(ctx, cfg.Peers); err != nil {
+		_ = s.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// loop is the owner goroutine: it runs every mutation, one at a time.
+func (s *Speaker) loop() {
+	defer close(s.done)
+	for o := range s.ops {
+		o.errc <- o.run()
+		if o.stop {
+			return
+		}
+	}
+}
+
+// do runs f on the owner goroutine and returns its error. It gives up with
+// ctx's error while waiting its turn, and returns ErrStopped once the
+// speaker has stopped. Once started, f runs to its end: long operations
+// check ctx themselves.
+func (s *Speaker) do(ctx context.Context, stop bool, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o := op{run: f, errc: make(chan error, 1), stop: stop}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrStopped
+	}
+	return <-o.errc
+}
+
+// Stop closes every session (each neighbour receives a CEASE notification,
+// "peer de-configured") and stops the server. Announcements go with the
+// sessions. Stop is idempotent; after it every other call returns
+// ErrStopped. If ctx ends before GoBGP has finished closing, Stop returns
+// ctx's error and the speaker counts as stopped all the same.
+func (s *Speaker) Stop(ctx context.Context) error {
+	err := s.do(ctx, true, func() error {
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			s.bgp.Stop()
+		}()
+		defer s.stopWatch()
+		clear(s.paths)
+		clear(s.peers)
+		s.publish()
+		select {
+		case <-finished:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("speaker: stopping BGP: %w", ctx.Err())
+		}
+	})
+	if errors.Is(err, ErrStopped) {
+		return nil
+	}
+	return err
+}
+
+// publish replaces the snapshot Announced reads. It runs on the owner
+// goroutine.
+func (s *Speaker) publish() {
+	out := make([]Announcement, 0, len(s.paths))
+	for _, p := range sortedPrefixes(s.paths) {
+		out = append(out, s.paths[p])
+	}
+	s.announced.Store(&out)
+}
+
+// Announced is the set currently handed to GoBGP, sorted by prefix (IPv4
+// first), in canonical form. It reads a snapshot and never blocks.
+func (s *Speaker) Announced() []Announcement {
+	snap := *s.announced.Load()
+	out := make([]Announcement, len(snap))
+	for i, a := range snap {
+		out[i] = a.clone()
+	}
+	return out
+}
