@@ -9,6 +9,8 @@ package anycastv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -120,6 +122,66 @@ func (x EventType) Number() protoreflect.EnumNumber {
 // Deprecated: Use EventType.Descriptor instead.
 func (EventType) EnumDescriptor() ([]byte, []int) {
 	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+// DrainStep is where a PoP is in its drain.
+type DrainStep int32
+
+const (
+	DrainStep_DRAIN_STEP_UNSPECIFIED DrainStep = 0
+	// In service.
+	DrainStep_DRAIN_STEP_NONE DrainStep = 1
+	// Out of GSLB answers, waiting out the records' TTL.
+	DrainStep_DRAIN_STEP_GSLB DrainStep = 2
+	// Announcing with GRACEFUL_SHUTDOWN and extra prepends.
+	DrainStep_DRAIN_STEP_GRACEFUL_SHUTDOWN DrainStep = 3
+	// Withdrawn.
+	DrainStep_DRAIN_STEP_WITHDRAWN DrainStep = 4
+)
+
+// Enum value maps for DrainStep.
+var (
+	DrainStep_name = map[int32]string{
+		0: "DRAIN_STEP_UNSPECIFIED",
+		1: "DRAIN_STEP_NONE",
+		2: "DRAIN_STEP_GSLB",
+		3: "DRAIN_STEP_GRACEFUL_SHUTDOWN",
+		4: "DRAIN_STEP_WITHDRAWN",
+	}
+	DrainStep_value = map[string]int32{
+		"DRAIN_STEP_UNSPECIFIED":       0,
+		"DRAIN_STEP_NONE":              1,
+		"DRAIN_STEP_GSLB":              2,
+		"DRAIN_STEP_GRACEFUL_SHUTDOWN": 3,
+		"DRAIN_STEP_WITHDRAWN":         4,
+	}
+)
+
+func (x DrainStep) Enum() *DrainStep {
+	p := new(DrainStep)
+	*p = x
+	return p
+}
+
+func (x DrainStep) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DrainStep) Descriptor() protoreflect.EnumDescriptor {
+	return file_anycast_v1_admin_proto_enumTypes[2].Descriptor()
+}
+
+func (DrainStep) Type() protoreflect.EnumType {
+	return &file_anycast_v1_admin_proto_enumTypes[2]
+}
+
+func (x DrainStep) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DrainStep.Descriptor instead.
+func (DrainStep) EnumDescriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 type ApplyRequest struct {
@@ -722,12 +784,527 @@ func (x *WatchResponse) GetRevision() int64 {
 	return 0
 }
 
+type StatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pop limits the answer to one PoP; empty means every PoP.
+	Pop           string `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusRequest) Reset() {
+	*x = StatusRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusRequest) ProtoMessage() {}
+
+func (x *StatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
+func (*StatusRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StatusRequest) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+type StatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pops  []*PopStatusEntry      `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
+	// revision is the desired-state revision the controller compiles from.
+	Revision      int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Services      []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusResponse) Reset() {
+	*x = StatusResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusResponse) ProtoMessage() {}
+
+func (x *StatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
+func (*StatusResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StatusResponse) GetPops() []*PopStatusEntry {
+	if x != nil {
+		return x.Pops
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetServices() []*ServiceBudget {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+// PopStatusEntry is one PoP as the controller sees it.
+type PopStatusEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pop   string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// status is the agent's last report; unset when none is current (the
+	// agent never reported, or its report expired).
+	Status *PopStatus `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// report_age is the time since the agent's last report.
+	ReportAge *durationpb.Duration `protobuf:"bytes,3,opt,name=report_age,json=reportAge,proto3" json:"report_age,omitempty"`
+	Drain     *DrainState          `protobuf:"bytes,4,opt,name=drain,proto3" json:"drain,omitempty"`
+	// expected_revision is the config revision the PoP should run.
+	ExpectedRevision int64 `protobuf:"varint,5,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PopStatusEntry) Reset() {
+	*x = PopStatusEntry{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PopStatusEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PopStatusEntry) ProtoMessage() {}
+
+func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PopStatusEntry.ProtoReflect.Descriptor instead.
+func (*PopStatusEntry) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PopStatusEntry) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+func (x *PopStatusEntry) GetStatus() *PopStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *PopStatusEntry) GetReportAge() *durationpb.Duration {
+	if x != nil {
+		return x.ReportAge
+	}
+	return nil
+}
+
+func (x *PopStatusEntry) GetDrain() *DrainState {
+	if x != nil {
+		return x.Drain
+	}
+	return nil
+}
+
+func (x *PopStatusEntry) GetExpectedRevision() int64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type DrainState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Step  DrainStep              `protobuf:"varint,1,opt,name=step,proto3,enum=anycast.v1.DrainStep" json:"step,omitempty"`
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// draining is true while moving out, false while moving back in.
+	Draining      bool `protobuf:"varint,3,opt,name=draining,proto3" json:"draining,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainState) Reset() {
+	*x = DrainState{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainState) ProtoMessage() {}
+
+func (x *DrainState) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
+func (*DrainState) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DrainState) GetStep() DrainStep {
+	if x != nil {
+		return x.Step
+	}
+	return DrainStep_DRAIN_STEP_UNSPECIFIED
+}
+
+func (x *DrainState) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *DrainState) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
+}
+
+// ServiceBudget is a service's withdrawal budget as the controller sees it.
+type ServiceBudget struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Service           string                 `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	MinAnnouncingPops uint32                 `protobuf:"varint,2,opt,name=min_announcing_pops,json=minAnnouncingPops,proto3" json:"min_announcing_pops,omitempty"`
+	// announcing are the PoPs announcing the service's prefixes now.
+	Announcing []string `protobuf:"bytes,3,rep,name=announcing,proto3" json:"announcing,omitempty"`
+	// held are PoPs whose announcements the budget holds in place despite
+	// failing health checks.
+	Held          []string `protobuf:"bytes,4,rep,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceBudget) Reset() {
+	*x = ServiceBudget{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceBudget) ProtoMessage() {}
+
+func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
+func (*ServiceBudget) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ServiceBudget) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ServiceBudget) GetMinAnnouncingPops() uint32 {
+	if x != nil {
+		return x.MinAnnouncingPops
+	}
+	return 0
+}
+
+func (x *ServiceBudget) GetAnnouncing() []string {
+	if x != nil {
+		return x.Announcing
+	}
+	return nil
+}
+
+func (x *ServiceBudget) GetHeld() []string {
+	if x != nil {
+		return x.Held
+	}
+	return nil
+}
+
+type DrainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pop   string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// force drains even when a service would fall below its minimum.
+	Force bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	// drain_period is how long announcements carry GRACEFUL_SHUTDOWN before
+	// they are withdrawn; 0 means the controller's default.
+	DrainPeriod   *durationpb.Duration `protobuf:"bytes,3,opt,name=drain_period,json=drainPeriod,proto3" json:"drain_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainRequest) Reset() {
+	*x = DrainRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainRequest) ProtoMessage() {}
+
+func (x *DrainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
+func (*DrainRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DrainRequest) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+func (x *DrainRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *DrainRequest) GetDrainPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.DrainPeriod
+	}
+	return nil
+}
+
+type DrainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         *DrainState            `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainResponse) Reset() {
+	*x = DrainResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainResponse) ProtoMessage() {}
+
+func (x *DrainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
+func (*DrainResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DrainResponse) GetState() *DrainState {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+type UndrainRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pop           string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndrainRequest) Reset() {
+	*x = UndrainRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndrainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndrainRequest) ProtoMessage() {}
+
+func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
+func (*UndrainRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UndrainRequest) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+type UndrainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         *DrainState            `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndrainResponse) Reset() {
+	*x = UndrainResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndrainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndrainResponse) ProtoMessage() {}
+
+func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
+func (*UndrainResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UndrainResponse) GetState() *DrainState {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
 var File_anycast_v1_admin_proto protoreflect.FileDescriptor
 
 const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x16anycast/v1/admin.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\"U\n" +
+	"anycast.v1\x1a\x16anycast/v1/agent.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n" +
 	"\fApplyRequest\x12,\n" +
 	"\aobjects\x18\x01 \x03(\v2\x12.anycast.v1.ObjectR\aobjects\x12\x17\n" +
 	"\adry_run\x18\x02 \x01(\bR\x06dryRun\"\xb7\x01\n" +
@@ -763,7 +1340,42 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\rWatchResponse\x12)\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x15.anycast.v1.EventTypeR\x04type\x12*\n" +
 	"\x06object\x18\x02 \x01(\v2\x12.anycast.v1.ObjectR\x06object\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision*{\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"!\n" +
+	"\rStatusRequest\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\"\x93\x01\n" +
+	"\x0eStatusResponse\x12.\n" +
+	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
+	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xe6\x01\n" +
+	"\x0ePopStatusEntry\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
+	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
+	"\n" +
+	"report_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\treportAge\x12,\n" +
+	"\x05drain\x18\x04 \x01(\v2\x16.anycast.v1.DrainStateR\x05drain\x12+\n" +
+	"\x11expected_revision\x18\x05 \x01(\x03R\x10expectedRevision\"\x85\x01\n" +
+	"\n" +
+	"DrainState\x12)\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1a\n" +
+	"\bdraining\x18\x03 \x01(\bR\bdraining\"\x8d\x01\n" +
+	"\rServiceBudget\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12.\n" +
+	"\x13min_announcing_pops\x18\x02 \x01(\rR\x11minAnnouncingPops\x12\x1e\n" +
+	"\n" +
+	"announcing\x18\x03 \x03(\tR\n" +
+	"announcing\x12\x12\n" +
+	"\x04held\x18\x04 \x03(\tR\x04held\"t\n" +
+	"\fDrainRequest\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\x12<\n" +
+	"\fdrain_period\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vdrainPeriod\"=\n" +
+	"\rDrainResponse\x12,\n" +
+	"\x05state\x18\x01 \x01(\v2\x16.anycast.v1.DrainStateR\x05state\"\"\n" +
+	"\x0eUndrainRequest\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\"?\n" +
+	"\x0fUndrainResponse\x12,\n" +
+	"\x05state\x18\x01 \x01(\v2\x16.anycast.v1.DrainStateR\x05state*{\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +
@@ -772,13 +1384,22 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eEVENT_TYPE_PUT\x10\x01\x12\x15\n" +
-	"\x11EVENT_TYPE_DELETE\x10\x022\xc0\x02\n" +
+	"\x11EVENT_TYPE_DELETE\x10\x02*\x8d\x01\n" +
+	"\tDrainStep\x12\x1a\n" +
+	"\x16DRAIN_STEP_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fDRAIN_STEP_NONE\x10\x01\x12\x13\n" +
+	"\x0fDRAIN_STEP_GSLB\x10\x02\x12 \n" +
+	"\x1cDRAIN_STEP_GRACEFUL_SHUTDOWN\x10\x03\x12\x18\n" +
+	"\x14DRAIN_STEP_WITHDRAWN\x10\x042\x83\x04\n" +
 	"\fAdminService\x12<\n" +
 	"\x05Apply\x12\x18.anycast.v1.ApplyRequest\x1a\x19.anycast.v1.ApplyResponse\x126\n" +
 	"\x03Get\x12\x16.anycast.v1.GetRequest\x1a\x17.anycast.v1.GetResponse\x129\n" +
 	"\x04List\x12\x17.anycast.v1.ListRequest\x1a\x18.anycast.v1.ListResponse\x12?\n" +
 	"\x06Delete\x12\x19.anycast.v1.DeleteRequest\x1a\x1a.anycast.v1.DeleteResponse\x12>\n" +
-	"\x05Watch\x12\x18.anycast.v1.WatchRequest\x1a\x19.anycast.v1.WatchResponse0\x01B5Z3github.com/anyctl/anyctl/proto/anycast/v1;anycastv1b\x06proto3"
+	"\x05Watch\x12\x18.anycast.v1.WatchRequest\x1a\x19.anycast.v1.WatchResponse0\x01\x12?\n" +
+	"\x06Status\x12\x19.anycast.v1.StatusRequest\x1a\x1a.anycast.v1.StatusResponse\x12<\n" +
+	"\x05Drain\x12\x18.anycast.v1.DrainRequest\x1a\x19.anycast.v1.DrainResponse\x12B\n" +
+	"\aUndrain\x12\x1a.anycast.v1.UndrainRequest\x1a\x1b.anycast.v1.UndrainResponseB5Z3github.com/anyctl/anyctl/proto/anycast/v1;anycastv1b\x06proto3"
 
 var (
 	file_anycast_v1_admin_proto_rawDescOnce sync.Once
@@ -792,53 +1413,82 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 	return file_anycast_v1_admin_proto_rawDescData
 }
 
-var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_anycast_v1_admin_proto_goTypes = []any{
-	(ApplyAction)(0),       // 0: anycast.v1.ApplyAction
-	(EventType)(0),         // 1: anycast.v1.EventType
-	(*ApplyRequest)(nil),   // 2: anycast.v1.ApplyRequest
-	(*ApplyResult)(nil),    // 3: anycast.v1.ApplyResult
-	(*ApplyResponse)(nil),  // 4: anycast.v1.ApplyResponse
-	(*GetRequest)(nil),     // 5: anycast.v1.GetRequest
-	(*GetResponse)(nil),    // 6: anycast.v1.GetResponse
-	(*ListRequest)(nil),    // 7: anycast.v1.ListRequest
-	(*ListResponse)(nil),   // 8: anycast.v1.ListResponse
-	(*DeleteRequest)(nil),  // 9: anycast.v1.DeleteRequest
-	(*DeleteResponse)(nil), // 10: anycast.v1.DeleteResponse
-	(*WatchRequest)(nil),   // 11: anycast.v1.WatchRequest
-	(*WatchResponse)(nil),  // 12: anycast.v1.WatchResponse
-	(*Object)(nil),         // 13: anycast.v1.Object
-	(Kind)(0),              // 14: anycast.v1.Kind
+	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
+	(EventType)(0),                // 1: anycast.v1.EventType
+	(DrainStep)(0),                // 2: anycast.v1.DrainStep
+	(*ApplyRequest)(nil),          // 3: anycast.v1.ApplyRequest
+	(*ApplyResult)(nil),           // 4: anycast.v1.ApplyResult
+	(*ApplyResponse)(nil),         // 5: anycast.v1.ApplyResponse
+	(*GetRequest)(nil),            // 6: anycast.v1.GetRequest
+	(*GetResponse)(nil),           // 7: anycast.v1.GetResponse
+	(*ListRequest)(nil),           // 8: anycast.v1.ListRequest
+	(*ListResponse)(nil),          // 9: anycast.v1.ListResponse
+	(*DeleteRequest)(nil),         // 10: anycast.v1.DeleteRequest
+	(*DeleteResponse)(nil),        // 11: anycast.v1.DeleteResponse
+	(*WatchRequest)(nil),          // 12: anycast.v1.WatchRequest
+	(*WatchResponse)(nil),         // 13: anycast.v1.WatchResponse
+	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
+	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
+	(*PopStatusEntry)(nil),        // 16: anycast.v1.PopStatusEntry
+	(*DrainState)(nil),            // 17: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 18: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 19: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 20: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 21: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 22: anycast.v1.UndrainResponse
+	(*Object)(nil),                // 23: anycast.v1.Object
+	(Kind)(0),                     // 24: anycast.v1.Kind
+	(*PopStatus)(nil),             // 25: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	13, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	14, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	23, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	24, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 2: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
-	3,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	14, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	13, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	14, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	13, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	14, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	14, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
+	24, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	23, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	24, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	23, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	24, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	24, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 10: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	13, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	2,  // 12: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	5,  // 13: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	7,  // 14: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	9,  // 15: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	11, // 16: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	4,  // 17: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	6,  // 18: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	8,  // 19: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	10, // 20: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	12, // 21: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	23, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	16, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	18, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	25, // 14: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	26, // 15: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	17, // 16: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	2,  // 17: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	27, // 18: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	26, // 19: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	17, // 20: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	17, // 21: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	3,  // 22: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 23: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 24: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 25: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 26: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 27: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	19, // 28: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	21, // 29: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	5,  // 30: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 31: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 32: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 33: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 34: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 35: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	20, // 36: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	22, // 37: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	30, // [30:38] is the sub-list for method output_type
+	22, // [22:30] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -846,14 +1496,15 @@ func file_anycast_v1_admin_proto_init() {
 	if File_anycast_v1_admin_proto != nil {
 		return
 	}
+	file_anycast_v1_agent_proto_init()
 	file_anycast_v1_resources_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   11,
+			NumEnums:      3,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

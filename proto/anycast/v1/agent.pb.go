@@ -411,7 +411,10 @@ type ServiceAssignment struct {
 	Mode             AnnounceMode           `protobuf:"varint,8,opt,name=mode,proto3,enum=anycast.v1.AnnounceMode" json:"mode,omitempty"`
 	OnControllerLoss ControllerLossBehavior `protobuf:"varint,9,opt,name=on_controller_loss,json=onControllerLoss,proto3,enum=anycast.v1.ControllerLossBehavior" json:"on_controller_loss,omitempty"`
 	// drain_prepend is the extra prepend count while draining.
-	DrainPrepend  uint32 `protobuf:"varint,10,opt,name=drain_prepend,json=drainPrepend,proto3" json:"drain_prepend,omitempty"`
+	DrainPrepend uint32 `protobuf:"varint,10,opt,name=drain_prepend,json=drainPrepend,proto3" json:"drain_prepend,omitempty"`
+	// budget_hold keeps the prefixes announced despite failing local health:
+	// the controller's withdrawal budget would otherwise leave too few PoPs.
+	BudgetHold    bool `protobuf:"varint,11,opt,name=budget_hold,json=budgetHold,proto3" json:"budget_hold,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -514,6 +517,13 @@ func (x *ServiceAssignment) GetDrainPrepend() uint32 {
 		return x.DrainPrepend
 	}
 	return 0
+}
+
+func (x *ServiceAssignment) GetBudgetHold() bool {
+	if x != nil {
+		return x.BudgetHold
+	}
+	return false
 }
 
 // OriginProbe asks the PoP to probe an origin as a vantage point.
@@ -1060,7 +1070,7 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\rnext_hop_ipv4\x18\x06 \x01(\tR\vnextHopIpv4\x12\"\n" +
 	"\rnext_hop_ipv6\x18\a \x01(\tR\vnextHopIpv6\x129\n" +
 	"\bservices\x18\b \x03(\v2\x1d.anycast.v1.ServiceAssignmentR\bservices\x12<\n" +
-	"\rorigin_probes\x18\t \x03(\v2\x17.anycast.v1.OriginProbeR\foriginProbes\"\x93\x04\n" +
+	"\rorigin_probes\x18\t \x03(\v2\x17.anycast.v1.OriginProbeR\foriginProbes\"\xb4\x04\n" +
 	"\x11ServiceAssignment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bprefixes\x18\x02 \x03(\tR\bprefixes\x12:\n" +
@@ -1073,7 +1083,9 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\x04mode\x18\b \x01(\x0e2\x18.anycast.v1.AnnounceModeR\x04mode\x12P\n" +
 	"\x12on_controller_loss\x18\t \x01(\x0e2\".anycast.v1.ControllerLossBehaviorR\x10onControllerLoss\x12#\n" +
 	"\rdrain_prepend\x18\n" +
-	" \x01(\rR\fdrainPrepend\"\x7f\n" +
+	" \x01(\rR\fdrainPrepend\x12\x1f\n" +
+	"\vbudget_hold\x18\v \x01(\bR\n" +
+	"budgetHold\"\x7f\n" +
 	"\vOriginProbe\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1c\n" +
 	"\taddresses\x18\x02 \x03(\tR\taddresses\x12:\n" +
