@@ -30,6 +30,12 @@
 //   - Communities and large communities are sent sorted and de-duplicated;
 //     GracefulShutdown (65535:0, RFC 8326) is an ordinary community here.
 //
+// TCP MD5 passwords work on sessions the speaker dials. A speaker that also
+// listens (ListenPort >= 0) can check passwords on incoming sessions only in a
+// binary built with GODEBUG multipathtcp=0: Go listens with MPTCP by default
+// and Linux refuses MD5 keys on MPTCP sockets (GoBGP then logs "failed to set
+// md5" and such sessions never come up).
+//
 // GoBGP's own log lines are passed to the configured slog.Logger at warning
 // level and above. GoBGP's event loop has no way to stop, so each Speaker
 // leaves one idle goroutine behind after Stop.

@@ -38,8 +38,8 @@ func FamilyOf(a netip.Addr) Family {
 
 func (f Family) valid() bool { return f == IPv4Unicast || f == IPv6Unicast }
 
-// API is the family as GoBGP's API spells it.
-func (f Family) API() *api.Family {
+// api is the family as GoBGP's API spells it.
+func (f Family) api() *api.Family {
 	if f == IPv6Unicast {
 		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
 	}

@@ -12,14 +12,14 @@ import (
 // Routes is the router's best route for every prefix of family.
 func (r *Router) Routes(t testing.TB, family speaker.Family) map[netip.Prefix]Route {
 	t.Helper()
-	return r.list(t, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: family.API()}, true)
+	return r.list(t, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(family)}, true)
 }
 
 // RoutesFrom is what neighbour sent the router in family (its adj-RIB-in),
 // whether best or not.
 func (r *Router) RoutesFrom(t testing.TB, neighbor netip.Addr, family speaker.Family) map[netip.Prefix]Route {
 	t.Helper()
-	return r.list(t, &api.ListPathRequest{TableType: api.TableType_ADJ_IN, Name: neighbor.String(), Family: family.API()}, false)
+	return r.list(t, &api.ListPathRequest{TableType: api.TableType_ADJ_IN, Name: neighbor.String(), Family: apiFamily(family)}, false)
 }
 
 // Route is the router's best route for prefix, if it has one.
@@ -27,7 +27,7 @@ func (r *Router) Route(t testing.TB, prefix netip.Prefix) (Route, bool) {
 	t.Helper()
 	req := &api.ListPathRequest{
 		TableType: api.TableType_GLOBAL,
-		Family:    speaker.FamilyOf(prefix.Addr()).API(),
+		Family:    apiFamily(speaker.FamilyOf(prefix.Addr())),
 		Prefixes:  []*api.TableLookupPrefix{{Prefix: prefix.String(), Type: api.TableLookupPrefix_EXACT}},
 	}
 	route, ok := r.list(t, req, true)[prefix]
@@ -37,7 +37,7 @@ func (r *Router) Route(t testing.TB, prefix netip.Prefix) (Route, bool) {
 // Count is how many prefixes of family the router holds.
 func (r *Router) Count(t testing.TB, family speaker.Family) int {
 	t.Helper()
-	res, err := r.bgp.GetTable(context.Background(), &api.GetTableRequest{TableType: api.TableType_GLOBAL, Family: family.API()})
+	res, err := r.bgp.GetTable(context.Background(), &api.GetTableRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(family)})
 	if err != nil {
 		t.Fatalf("router AS%d: reading %s table: %v", r.asn, family, err)
 	}

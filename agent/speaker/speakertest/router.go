@@ -127,7 +127,7 @@ func WithFamilies(fams ...speaker.Family) NeighborOption {
 	return func(p *api.Peer) {
 		p.AfiSafis = nil
 		for _, f := range fams {
-			p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.API(), Enabled: true}})
+			p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: apiFamily(f), Enabled: true}})
 		}
 	}
 }
@@ -149,4 +149,12 @@ func (r *Router) AddNeighbor(t testing.TB, addr netip.Addr, asn uint32, opts ...
 	if p.Conf.AuthPassword != "" && r.log.md5Failed.Load() {
 		t.Fatalf("router AS%d: neighbour %s: the listener refused the TCP MD5 key: add //go:debug multipathtcp=0 to a test file (Go listens with MPTCP by default)", r.asn, addr)
 	}
+}
+
+// apiFamily is the family as GoBGP's API spells it.
+func apiFamily(f speaker.Family) *api.Family {
+	if f == speaker.IPv6Unicast {
+		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+	}
+	return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
 }
