@@ -1,0 +1,58 @@
+// Command dnsserve serves a GSLB snapshot from a file with the dnsgslb
+// server, for benchmarks, until it is interrupted. The real daemon is
+// `anyctl dns`; this stands in for it without a controller.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:5300", "UDP and TCP address to serve")
+	snapPath := flag.String("snapshot", "", "GSLB snapshot, binary protobuf (required)")
+	geoip := flag.String("geoip", "", "MaxMind City or Country database")
+	workers := flag.Int("workers", 1, "UDP sockets, each with its own reader")
+	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
+	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
+	flag.Parse()
+	if err := run(*listen, *snapPath, *geoip, *workers, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+		fmt.Fprintln(os.Stderr, "dnsserve:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, snapPath, geoip string, workers int, def dnsgslb.Location) error {
+	if snapPath == "" {
+		return fmt.Errorf("-snapshot is required")
+	}
+	b, err := os.ReadFile(snapPath)
+	if err != nil {
+		return err
+	}
+	snap := &v1.GslbSnapshot{}
+	if err := proto.Unmarshal(b, snap); err != nil {
+		return fmt.Errorf("snapshot %q: %w", snapPath, err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers})
+	if err != nil {
+		return err
+	}
+	if err := s.Update(snap); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return s.Run(ctx)
+}
