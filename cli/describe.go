@@ -1,6 +1,7 @@
 package cli
 
 import (
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/spf13/cobra"
 )
 
@@ -11,7 +12,9 @@ func newDescribeCommand(g *globals) *cobra.Command {
 		Use:   "describe KIND NAME",
 		Short: "Show every field of one object, for people",
 		Long: `Describe prints an object's metadata and every field of its spec, one per
-line, with the fields left unset shown as such.`,
+line, with the fields left unset shown as such. For a PoP it adds what its
+agent last reported: sessions, every prefix with why it is or is not
+announced, and every health check.`,
 		Example:           `  anyctl describe pop tokyo`,
 		Args:              exactArgs(2),
 		ValidArgsFunction: completeKindAndName(g),
@@ -29,7 +32,19 @@ line, with the fields left unset shown as such.`,
 			if err != nil {
 				return err
 			}
-			return writeDescription(g.stdout, objs[0])
+			if err := writeDescription(g.stdout, objs[0]); err != nil {
+				return err
+			}
+			if ref.Kind != v1.Kind_KIND_POP {
+				return nil
+			}
+			ctx, cancel := callContext(cmd.Context())
+			defer cancel()
+			resp, err := c.Status(ctx, &v1.StatusRequest{Pop: ref.Name})
+			if err != nil {
+				return c.explain(err)
+			}
+			return writePopStatus(g.stdout, resp)
 		},
 	}
 }

@@ -18,9 +18,12 @@ const maxApplyObjects = 10000
 // adminServer implements the Admin API over the store.
 type adminServer struct {
 	v1.UnimplementedAdminServiceServer
-	st      *store.Store
-	opts    validation.Options
-	metrics *metrics
+	st       *store.Store
+	opts     validation.Options
+	metrics  *metrics
+	cache    *stateCache
+	status   *statusStore
+	observed *observer
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {

@@ -93,8 +93,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	gs := grpc.NewServer()
-	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m})
-	v1.RegisterAgentServiceServer(gs, &agentServer{cache: cache, observed: obs, status: &statusStore{cli: cli, ttl: c.cfg.StatusTTL}, log: c.log, metrics: m, stop: ctx.Done()})
+	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
+	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, status: statuses, observed: obs})
+	v1.RegisterAgentServiceServer(gs, &agentServer{cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)

@@ -1,0 +1,267 @@
+// Package agent runs one PoP: it holds a stream to a controller, keeps the
+// last accepted config on disk, runs the health checks that gate the PoP's
+// announcements, and hands the full desired set of announcements to its
+// embedded BGP speaker, which diffs it against what it announced.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anyctl/anyctl/agent/speaker"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/protobuf/proto"
+)
+
+// Agent is one PoP's agent.
+type Agent struct {
+	cfg     Config
+	policy  *Policy
+	log     *slog.Logger
+	metrics *metrics
+	ready   chan struct{}
+
+	connected atomic.Bool // a controller stream is established
+
+	mu          sync.Mutex // guards metricsAddr and lastStatus
+	metricsAddr net.Addr
+	lastStatus  *v1.PopStatus
+}
+
+// New checks the config and returns an agent ready to Run.
+func New(cfg Config) (*Agent, error) {
+	policy, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{
+		cfg:     cfg,
+		policy:  policy,
+		log:     cfg.Logger.With("pop", cfg.Pop),
+		metrics: newMetrics(),
+		ready:   make(chan struct{}),
+	}, nil
+}
+
+// Ready is closed once the agent has started (its metrics listener bound).
+func (a *Agent) Ready() <-chan struct{} { return a.ready }
+
+// MetricsAddr is the bound metrics address, nil when disabled.
+func (a *Agent) MetricsAddr() net.Addr {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.metricsAddr
+}
+
+// ControllerConnected reports whether a controller stream is established.
+func (a *Agent) ControllerConnected() bool { return a.connected.Load() }
+
+// Status returns the last status the agent computed, nil before the first.
+func (a *Agent) Status() *v1.PopStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastStatus
+}
+
+// Run runs the agent until ctx is cancelled. Then, if anything is announced,
+// it tags every announcement with GRACEFUL_SHUTDOWN, waits the shutdown
+// grace period so routers move traffic away, and closes the sessions.
+func (a *Agent) Run(ctx context.Context) error {
+	var hsrv *http.Server
+	if a.cfg.MetricsListen != "" {
+		lis, err := net.Listen("tcp", a.cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metricsListen %q: %w", a.cfg.MetricsListen, err)
+		}
+		a.mu.Lock()
+		a.metricsAddr = lis.Addr()
+		a.mu.Unlock()
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
+		hsrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go hsrv.Serve(lis)
+		defer hsrv.Close()
+	}
+
+	l := newLoop(a)
+	persisted, err := loadConfig(a.cfg.StateDir)
+	if err != nil {
+		a.log.Error("ignoring persisted config", "err", err)
+	}
+	if persisted != nil && persisted.GetPop() == a.cfg.Pop {
+		a.log.Info("restored persisted config", "revision", persisted.GetRevision())
+		l.applyConfig(ctx, persisted)
+	}
+
+	sctx, stopSession := context.WithCancel(ctx)
+	defer stopSession()
+	if a.cfg.Controller != "" {
+		go l.sess.run(sctx)
+	} else {
+		a.log.Warn("no controller configured; running from the persisted config only")
+	}
+	close(a.ready)
+	l.run(ctx)
+	stopSession()
+	l.shutdown()
+	return nil
+}
+
+// loop is the agent's owner goroutine state: every field is touched only by
+// the goroutine running loop.run (and shutdown after it).
+type loop struct {
+	a        *Agent
+	sess     *session
+	configs  chan *v1.PopConfig
+	conn     chan bool
+	health   chan healthEvent
+	cfg      *v1.PopConfig
+	sp       *speaker.Speaker
+	spKey    string
+	checks   map[string]*runningCheck
+	healthy  map[string]bool
+	lost     bool
+	shutting bool
+	states   []prefixState
+}
+
+func newLoop(a *Agent) *loop {
+	l := &loop{
+		a:       a,
+		configs: make(chan *v1.PopConfig),
+		conn:    make(chan bool),
+		health:  make(chan healthEvent, 64),
+		checks:  map[string]*runningCheck{},
+		healthy: map[string]bool{},
+		lost:    true,
+	}
+	l.sess = &session{
+		addr:      a.cfg.Controller,
+		pop:       a.cfg.Pop,
+		log:       a.log,
+		revision:  func() int64 { return 0 },
+		configs:   l.configs,
+		connected: l.conn,
+		reports:   make(chan *v1.PopStatus, 1),
+	}
+	return l
+}
+
+func (l *loop) run(ctx context.Context) {
+	tick := time.NewTicker(time.Duration(l.a.cfg.StatusInterval))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case cfg := <-l.configs:
+			if l.cfg != nil && proto.Equal(cfg, l.cfg) {
+				continue
+			}
+			if err := saveConfig(l.a.cfg.StateDir, cfg); err != nil {
+				l.a.log.Error("persisting config failed; running it anyway", "err", err)
+			}
+			l.applyConfig(ctx, cfg)
+		case up := <-l.conn:
+			l.lost = !up
+			l.a.connected.Store(up)
+			l.a.metrics.controllerConnected.Set(boolFloat(up))
+			l.reconcile(ctx)
+		case ev := <-l.health:
+			if c, ok := l.checks[ev.service]; !ok || c != ev.check {
+				continue // from a checker since replaced
+			}
+			l.healthy[ev.service] = ev.up
+			l.reconcile(ctx)
+		case <-tick.C:
+			l.report(ctx)
+		}
+	}
+}
+
+// applyConfig starts or reconfigures the speaker and the checks for a new
+// config, then reconciles.
+func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
+	l.cfg = cfg
+	l.sess.revision = func() int64 { return cfg.GetRevision() }
+	l.a.metrics.configRevision.Set(float64(cfg.GetRevision()))
+	if err := l.ensureSpeaker(ctx); err != nil {
+		l.a.log.Error("BGP speaker", "err", err)
+	}
+	l.syncChecks(ctx)
+	l.reconcile(ctx)
+}
+
+// reconcile hands the speaker the full desired set of announcements.
+func (l *loop) reconcile(ctx context.Context) {
+	if l.cfg == nil {
+		return
+	}
+	anns, states := desired(view{cfg: l.cfg, healthy: l.healthy, controllerLost: l.lost, shuttingDown: l.shutting, policy: l.a.policy})
+	l.noteRefusals(states)
+	l.states = states
+	if l.sp != nil {
+		if anns == nil {
+			anns = []speaker.Announcement{}
+		}
+		if err := l.sp.SetAnnouncements(ctx, anns); err != nil {
+			l.a.log.Error("setting announcements", "err", err)
+		}
+	}
+	l.a.metrics.announced.Set(float64(len(anns)))
+	l.report(ctx)
+}
+
+// noteRefusals logs and counts prefixes newly refused by local policy.
+func (l *loop) noteRefusals(states []prefixState) {
+	was := map[string]bool{}
+	for _, s := range l.states {
+		if s.refused {
+			was[s.status.GetService()+"/"+s.status.GetPrefix()] = true
+		}
+	}
+	for _, s := range states {
+		if s.refused && !was[s.status.GetService()+"/"+s.status.GetPrefix()] {
+			l.a.log.Warn("refusing to announce", "service", s.status.GetService(), "prefix", s.status.GetPrefix(), "reason", s.status.GetReason())
+			l.a.metrics.refusals.WithLabelValues(s.status.GetService()).Inc()
+		}
+	}
+}
+
+// shutdown tags announcements with GRACEFUL_SHUTDOWN, waits the grace
+// period, then stops checks and the speaker.
+func (l *loop) shutdown() {
+	ctx := context.Background()
+	if l.sp != nil && len(l.sp.Announced()) > 0 && l.a.cfg.ShutdownGrace > 0 {
+		l.shutting = true
+		l.reconcile(ctx)
+		l.a.log.Info("shutting down: announcements carry GRACEFUL_SHUTDOWN", "grace", time.Duration(l.a.cfg.ShutdownGrace))
+		time.Sleep(time.Duration(l.a.cfg.ShutdownGrace))
+	}
+	for name, c := range l.checks {
+		c.stop()
+		delete(l.checks, name)
+	}
+	if l.sp != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := l.sp.Stop(sctx); err != nil {
+			l.a.log.Warn("stopping BGP speaker", "err", err)
+		}
+		cancel()
+	}
+	l.a.log.Info("agent stopped")
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,104 @@
+package agent
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/anyctl/anyctl/agent/health"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// healthEvent is a damped health transition of one service's check.
+type healthEvent struct {
+	service string
+	check   *runningCheck
+	up      bool
+}
+
+// runningCheck is one service's checker and what it was built from.
+type runningCheck struct {
+	svc     *v1.ServiceAssignment
+	checker *health.Checker
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func (c *runningCheck) stop() {
+	c.cancel()
+	<-c.done
+}
+
+// syncChecks starts, restarts and stops checkers so that each service of
+// the config has one. A checker whose service's check and damping are
+// unchanged keeps running, with its state.
+func (l *loop) syncChecks(ctx context.Context) {
+	want := map[string]*v1.ServiceAssignment{}
+	for _, svc := range l.cfg.GetServices() {
+		if svc.GetHealthCheck() != nil {
+			want[svc.GetName()] = svc
+		}
+	}
+	for name, c := range l.checks {
+		if svc, ok := want[name]; !ok || !sameCheck(c.svc, svc) {
+			c.stop()
+			delete(l.checks, name)
+			delete(l.healthy, name)
+		}
+	}
+	for name, svc := range want {
+		if _, ok := l.checks[name]; ok {
+			continue
+		}
+		spec, err := health.FromProto(svc.GetHealthCheck(), defaultCheckHost(svc))
+		if err != nil {
+			l.a.log.Error("service health check unusable; service stays withdrawn", "service", name, "err", err)
+			continue
+		}
+		damp, err := health.DampFromProto(svc)
+		if err != nil {
+			l.a.log.Error("service damping unusable; service stays withdrawn", "service", name, "err", err)
+			continue
+		}
+		damp.Rise, damp.Fall = spec.Rise, spec.Fall
+		rc := &runningCheck{svc: svc, done: make(chan struct{})}
+		cctx, cancel := context.WithCancel(ctx)
+		rc.cancel = cancel
+		events := l.health
+		rc.checker = health.NewChecker(name, spec, damp, health.RealClock(), func(_ string, up bool) {
+			select {
+			case events <- healthEvent{service: name, check: rc, up: up}:
+			case <-cctx.Done():
+			}
+		})
+		l.checks[name] = rc
+		go func() {
+			defer close(rc.done)
+			_ = rc.checker.Run(cctx)
+		}()
+	}
+}
+
+func sameCheck(a, b *v1.ServiceAssignment) bool {
+	return proto.Equal(a.GetHealthCheck(), b.GetHealthCheck()) &&
+		proto.Equal(a.GetHoldDown(), b.GetHoldDown()) &&
+		proto.Equal(a.GetHoldDownMax(), b.GetHoldDownMax()) &&
+		proto.Equal(a.GetFlapWindow(), b.GetFlapWindow())
+}
+
+// defaultCheckHost is the host a check with no host in its target probes:
+// the service address, the first host address of the service's first
+// prefix (the address itself for a /32 or /128).
+func defaultCheckHost(svc *v1.ServiceAssignment) string {
+	if len(svc.GetPrefixes()) == 0 {
+		return ""
+	}
+	p, err := netip.ParsePrefix(svc.GetPrefixes()[0])
+	if err != nil {
+		return ""
+	}
+	if p.IsSingleIP() {
+		return p.Addr().String()
+	}
+	return p.Masked().Addr().Next().String()
+}

@@ -1,0 +1,135 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/anyctl/anyctl/backoff"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Version is the agent's version, reported in its hello.
+var Version = "dev"
+
+// session holds the agent's stream to a controller: it says hello with the
+// revision it holds, delivers every config the controller sends, and sends
+// status reports. It reconnects with jittered backoff until ctx ends.
+type session struct {
+	addr string
+	pop  string
+	log  *slog.Logger
+
+	// revision returns the config revision the agent holds, for the hello.
+	revision func() int64
+	// configs receives each config from the controller.
+	configs chan<- *v1.PopConfig
+	// connected receives true on each established stream, false on loss.
+	connected chan<- bool
+	// reports carries status reports to send; the newest wins.
+	reports chan *v1.PopStatus
+}
+
+func (s *session) run(ctx context.Context) {
+	bo := backoff.New(200*time.Millisecond, 10*time.Second)
+	for {
+		err := s.once(ctx, bo)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("controller stream ended; reconnecting", "controller", s.addr, "err", err)
+		select {
+		case s.connected <- false:
+		case <-ctx.Done():
+			return
+		}
+		if !bo.Wait(ctx) {
+			return
+		}
+	}
+}
+
+// once runs one stream until it breaks.
+func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx, grpc.WaitForReady(false))
+	if err != nil {
+		return err
+	}
+	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision(), AgentVersion: Version}
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil {
+		return err
+	}
+	sendErr := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case st := <-s.reports:
+				if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}); err != nil {
+					sendErr <- err
+					return
+				}
+			}
+		}
+	}()
+	first := true
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			select {
+			case e := <-sendErr:
+				return e
+			default:
+			}
+			return err
+		}
+		cfg := msg.GetConfig()
+		if cfg == nil {
+			continue
+		}
+		if cfg.GetPop() != s.pop {
+			return fmt.Errorf("controller sent a config for PoP %q to the agent of PoP %q", cfg.GetPop(), s.pop)
+		}
+		if first {
+			first = false
+			bo.Reset()
+			s.log.Info("connected to controller", "controller", s.addr)
+			select {
+			case s.connected <- true:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		select {
+		case s.configs <- cfg:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// report queues a status report, replacing one not yet sent.
+func (s *session) report(st *v1.PopStatus) {
+	for {
+		select {
+		case s.reports <- st:
+			return
+		default:
+		}
+		select {
+		case <-s.reports:
+		default:
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"github.com/anyctl/anyctl/agent"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newAgentCommand) }
+
+func newAgentCommand(g *globals) *cobra.Command {
+	var (
+		cfgFile string
+		flagCfg agent.Config
+		allowed []string
+		logs    logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a PoP agent: BGP announcements driven by desired state and local health",
+		Long: `Run the agent of one PoP. It holds a stream to a controller, persists the
+last config it accepted in --state-dir (so it restarts without a controller),
+runs the health checks that gate announcements, and announces through an
+embedded GoBGP speaker. Its local origination policy (allowed prefixes,
+length limits, per-peer cap) comes from --config and flags only: no
+controller can widen it. SIGTERM tags every announcement with
+GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
+		Example: `  anyctl agent --config /etc/anyctl/agent.yaml
+  anyctl agent --pop tokyo --controller 10.0.0.1:7400 --state-dir /var/lib/anyctl/agent \
+      --allowed-prefixes 192.0.2.0/24,2001:db8::/32`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logs.logger(g.stderr)
+			if err != nil {
+				return err
+			}
+			var cfg agent.Config
+			if cfgFile != "" {
+				if cfg, err = agent.LoadConfigFile(cfgFile); err != nil {
+					return UsageErrorf("--config: %v", err)
+				}
+			}
+			f := cmd.Flags()
+			if f.Changed("pop") {
+				cfg.Pop = flagCfg.Pop
+			}
+			if f.Changed("controller") || cfg.Controller == "" {
+				cfg.Controller = flagCfg.Controller
+			}
+			if f.Changed("state-dir") || cfg.StateDir == "" {
+				cfg.StateDir = flagCfg.StateDir
+			}
+			if f.Changed("metrics-listen") || cfg.MetricsListen == "" {
+				cfg.MetricsListen = flagCfg.MetricsListen
+			}
+			if f.Changed("allowed-prefixes") {
+				cfg.Origination.AllowedPrefixes = allowed
+			}
+			if f.Changed("shutdown-grace") {
+				cfg.ShutdownGrace = flagCfg.ShutdownGrace
+			}
+			cfg.Logger = log
+			a, err := agent.New(cfg)
+			if err != nil {
+				return UsageErrorf("%v", err)
+			}
+			return a.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfgFile, "config", "", "agent config file (YAML); flags override it")
+	f.StringVar(&flagCfg.Pop, "pop", "", "the PoP this agent runs for")
+	f.StringVar(&flagCfg.Controller, "controller", DefaultServer, "controller gRPC address")
+	f.StringVar(&flagCfg.StateDir, "state-dir", "/var/lib/anyctl/agent", "directory for the persisted config")
+	f.StringVar(&flagCfg.MetricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
+	f.StringSliceVar(&allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")
+	f.Var(durationFlag{&flagCfg.ShutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on SIGTERM (default 5s)")
+	logs.register(f)
+	return cmd
+}

@@ -1,0 +1,94 @@
+package controller
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Status reports every PoP (or one) with its agent's last live report, and
+// each service's announcing PoPs against its minimum.
+func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.StatusResponse, error) {
+	s, _ := a.cache.Current()
+	if req.GetPop() != "" {
+		if _, ok := s.Pops[req.GetPop()]; !ok {
+			return nil, status.Errorf(codes.NotFound, "Pop %q not found", req.GetPop())
+		}
+	}
+	reports, err := a.status.List(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	obs, _ := a.observed.Current()
+	now := time.Now()
+	resp := &v1.StatusResponse{Revision: s.Revision}
+	for _, name := range resource.SortedNames(s.Pops) {
+		if req.GetPop() != "" && name != req.GetPop() {
+			continue
+		}
+		e := &v1.PopStatusEntry{Pop: name, Drain: drainState(obs, name)}
+		if st, ok := reports[name]; ok {
+			e.Status = st
+			if st.GetReportedAt() != nil {
+				e.ReportAge = durationpb.New(now.Sub(st.GetReportedAt().AsTime()))
+			}
+		}
+		resp.Pops = append(resp.Pops, e)
+	}
+	resp.Services = budgets(s, reports, obs)
+	return resp, nil
+}
+
+// drainState renders a PoP's drain step for the API.
+func drainState(obs compile.Observed, pop string) *v1.DrainState {
+	d := &v1.DrainState{Step: v1.DrainStep_DRAIN_STEP_NONE}
+	if st, ok := obs.Drain[pop]; ok {
+		d.Step = drainStepProto(st)
+	}
+	return d
+}
+
+func drainStepProto(st compile.DrainStep) v1.DrainStep {
+	switch st {
+	case compile.DrainGslb:
+		return v1.DrainStep_DRAIN_STEP_GSLB
+	case compile.DrainGracefulShutdown:
+		return v1.DrainStep_DRAIN_STEP_GRACEFUL_SHUTDOWN
+	case compile.DrainWithdrawn:
+		return v1.DrainStep_DRAIN_STEP_WITHDRAWN
+	}
+	return v1.DrainStep_DRAIN_STEP_NONE
+}
+
+// budgets lists, per service, the PoPs whose live reports say they
+// announce it.
+func budgets(s *resource.State, reports map[string]*v1.PopStatus, obs compile.Observed) []*v1.ServiceBudget {
+	var out []*v1.ServiceBudget
+	for _, name := range resource.SortedNames(s.Services) {
+		b := &v1.ServiceBudget{Service: name, MinAnnouncingPops: s.Services[name].GetSpec().GetMinAnnouncingPops()}
+		for _, pop := range resource.SortedNames(reports) {
+			if announces(reports[pop], name) {
+				b.Announcing = append(b.Announcing, pop)
+			}
+		}
+		sort.Strings(b.Announcing)
+		out = append(out, b)
+	}
+	return out
+}
+
+func announces(st *v1.PopStatus, service string) bool {
+	for _, p := range st.GetPrefixes() {
+		if p.GetService() == service && p.GetAnnounced() {
+			return true
+		}
+	}
+	return false
+}
