@@ -30,4 +30,11 @@ type Config struct {
 	// UDPWorkers is the number of UDP sockets (SO_REUSEPORT), each with its
 	// own reading goroutine; default 1.
 	UDPWorkers int
+	// UDPBlocking makes each UDP worker own an OS thread and block in
+	// recvmmsg through a raw system call, outside the Go scheduler: the
+	// least CPU per query at moderate load, as a C server. A blocked worker
+	// keeps its processor, so the other goroutines (TCP, the controller
+	// feed) wait for it to yield, at most the 5 ms receive timeout; keep
+	// UDPWorkers below GOMAXPROCS, or at 1. Linux on amd64 and arm64 only.
+	UDPBlocking bool
 }

@@ -5,10 +5,36 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// udpSocket is one UDP socket with the loop that serves it.
+type udpSocket interface {
+	LocalAddr() net.Addr
+	// serve answers datagrams until the socket is interrupted.
+	serve(s *Server, w *udpWorker, stop *atomic.Bool)
+	// interrupt makes serve return soon; Close releases the socket after.
+	interrupt()
+	Close() error
+}
+
+// pollSocket is served through the Go netpoller.
+type pollSocket struct{ *net.UDPConn }
+
+func (p pollSocket) serve(s *Server, w *udpWorker, _ *atomic.Bool) { s.serveUDP(p.UDPConn, w) }
+func (p pollSocket) interrupt()                                    { p.UDPConn.Close() }
+
+// blockingSocket is served by a worker blocking in recvmmsg.
+type blockingSocket struct{ *rawUDP }
+
+func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
+func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
+	s.serveUDPBlocking(b.rawUDP, w, stop)
+}
+func (b blockingSocket) interrupt() {} // the worker sees stop within the receive timeout
 
 // reusePort sets SO_REUSEPORT so several UDP sockets share one port.
 func reusePort(network, address string, c syscall.RawConn) error {
@@ -22,47 +48,62 @@ func reusePort(network, address string, c syscall.RawConn) error {
 	return serr
 }
 
+func listenUDP(ctx context.Context, addr string, blocking bool) (udpSocket, error) {
+	if blocking {
+		r, err := listenRawUDP(addr)
+		if err != nil {
+			return nil, err
+		}
+		return blockingSocket{r}, nil
+	}
+	lc := net.ListenConfig{Control: reusePort}
+	c, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %q: %w", addr, err)
+	}
+	return pollSocket{c.(*net.UDPConn)}, nil
+}
+
 // listen opens n UDP sockets and a TCP listener on one port. With port 0
 // the first UDP socket picks the port; if TCP cannot have the same port, it
 // tries again with a fresh one.
-func listen(ctx context.Context, addr string, n int) ([]*net.UDPConn, net.Listener, error) {
+func listen(ctx context.Context, addr string, n int, blocking bool) ([]udpSocket, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
-	lc := net.ListenConfig{Control: reusePort}
 	var lastErr error
 	for range 8 {
-		first, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, port))
+		first, err := listenUDP(ctx, net.JoinHostPort(host, port), blocking)
 		if err != nil {
-			return nil, nil, fmt.Errorf("listen udp %q: %w", addr, err)
+			return nil, nil, err
 		}
-		conns := []*net.UDPConn{first.(*net.UDPConn)}
-		bound := strconv.Itoa(first.LocalAddr().(*net.UDPAddr).Port)
+		socks := []udpSocket{first}
 		closeAll := func() {
-			for _, c := range conns {
+			for _, c := range socks {
 				c.Close()
 			}
 		}
-		tcp, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(host, bound))
+		bound := net.JoinHostPort(host, strconv.Itoa(first.LocalAddr().(*net.UDPAddr).Port))
+		tcp, err := (&net.ListenConfig{}).Listen(ctx, "tcp", bound)
 		if err != nil {
 			closeAll()
-			lastErr = fmt.Errorf("listen tcp %q: %w", net.JoinHostPort(host, bound), err)
+			lastErr = fmt.Errorf("listen tcp %q: %w", bound, err)
 			if port != "0" {
 				return nil, nil, lastErr
 			}
 			continue
 		}
-		for len(conns) < n {
-			c, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, bound))
+		for len(socks) < n {
+			c, err := listenUDP(ctx, bound, blocking)
 			if err != nil {
 				closeAll()
 				tcp.Close()
-				return nil, nil, fmt.Errorf("listen udp %q (socket %d of %d): %w", net.JoinHostPort(host, bound), len(conns)+1, n, err)
+				return nil, nil, fmt.Errorf("UDP socket %d of %d: %w", len(socks)+1, n, err)
 			}
-			conns = append(conns, c.(*net.UDPConn))
+			socks = append(socks, c)
 		}
-		return conns, tcp, nil
+		return socks, tcp, nil
 	}
 	return nil, nil, lastErr
 }

@@ -44,6 +44,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.UDPWorkers < 0 {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
 	}
+	if cfg.UDPBlocking && !blockingSupported {
+		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
+	}
 	if cfg.UDPWorkers == 0 {
 		cfg.UDPWorkers = 1
 	}
@@ -124,29 +127,35 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen.
 func (s *Server) Run(ctx context.Context) error {
-	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers)
+	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, s.cfg.UDPBlocking)
 	if err != nil {
 		return err
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
-	var wg sync.WaitGroup
+	var stop atomic.Bool
+	var udpWG, tcpWG sync.WaitGroup
 	for _, c := range udp {
 		w := s.newWorker()
-		wg.Go(func() { s.serveUDP(c, w) })
+		udpWG.Go(func() { c.serve(s, w, &stop) })
 	}
 	tcpSrv := s.tcpServer(tcp)
-	wg.Go(func() {
+	tcpWG.Go(func() {
 		if err := tcpSrv.ActivateAndServe(); err != nil {
 			s.log.Warn("dns tcp server stopped", "addr", tcp.Addr().String(), "err", err)
 		}
 	})
 	close(s.ready)
-	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp))
+	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_blocking", s.cfg.UDPBlocking)
 	<-ctx.Done()
+	stop.Store(true)
+	for _, c := range udp {
+		c.interrupt()
+	}
+	udpWG.Wait()
 	for _, c := range udp {
 		c.Close()
 	}
 	tcpSrv.Shutdown()
-	wg.Wait()
+	tcpWG.Wait()
 	return nil
 }

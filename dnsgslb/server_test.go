@@ -41,13 +41,18 @@ type testServer struct {
 // newServer creates a server on loopback port 0; snap may be nil.
 func newServer(t testing.TB, stateDir string, snap *v1.GslbSnapshot) *dnsgslb.Server {
 	t.Helper()
-	s, err := dnsgslb.New(dnsgslb.Config{
-		Listen:          "127.0.0.1:0",
-		StateDir:        stateDir,
-		GeoIPPath:       geoDB(t),
-		DefaultLocation: defaultLocation,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	return newServerWith(t, dnsgslb.Config{StateDir: stateDir}, snap)
+}
+
+// newServerWith creates a server from cfg with the test listen address,
+// GeoIP database, default location and a quiet logger filled in.
+func newServerWith(t testing.TB, cfg dnsgslb.Config, snap *v1.GslbSnapshot) *dnsgslb.Server {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.GeoIPPath = geoDB(t)
+	cfg.DefaultLocation = defaultLocation
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := dnsgslb.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,26 +99,7 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 		if w.errno != 0 {
 			continue
 		}
-		w.toSend = 0
-		for i := range w.got {
-			m := &w.rmsgs[i]
-			if m.hdr.Flags&unix.MSG_TRUNC != 0 {
-				continue
-			}
-			src, ok := sockaddrAddr(&w.names[i])
-			if !ok {
-				continue
-			}
-			reply := w.r.handle(w.out[w.toSend][:0], w.in[i][:m.len], src, false)
-			if reply == nil {
-				continue
-			}
-			sm := &w.smsgs[w.toSend]
-			sm.hdr.Name = m.hdr.Name
-			sm.hdr.Namelen = m.hdr.Namelen
-			w.siov[w.toSend].SetLen(len(reply))
-			w.toSend++
-		}
+		w.fill()
 		if w.toSend == 0 {
 			continue
 		}
@@ -127,6 +108,31 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 			return
 		}
 	}
+}
+
+// fill answers the w.got datagrams received and sets up w.toSend replies.
+func (w *udpWorker) fill() int {
+	w.toSend = 0
+	for i := range w.got {
+		m := &w.rmsgs[i]
+		if m.hdr.Flags&unix.MSG_TRUNC != 0 {
+			continue
+		}
+		src, ok := sockaddrAddr(&w.names[i])
+		if !ok {
+			continue
+		}
+		reply := w.r.handle(w.out[w.toSend][:0], w.in[i][:m.len], src, false)
+		if reply == nil {
+			continue
+		}
+		sm := &w.smsgs[w.toSend]
+		sm.hdr.Name = m.hdr.Name
+		sm.hdr.Namelen = m.hdr.Namelen
+		w.siov[w.toSend].SetLen(len(reply))
+		w.toSend++
+	}
+	return w.toSend
 }
 
 // sockaddrAddr reads the source address of a datagram.

@@ -1,0 +1,125 @@
+//go:build linux && (amd64 || arm64)
+
+package dnsgslb
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// blockingTimeout bounds how long a blocking worker stays in recvmmsg
+// without a datagram, so that it notices shutdown and lets other goroutines
+// have its processor.
+const blockingTimeoutMicros = 5000
+
+// blockingSupported says whether Config.UDPBlocking works on this platform.
+const blockingSupported = true
+
+// rawUDP is a UDP socket made outside the Go netpoller, in blocking mode
+// with a receive timeout.
+type rawUDP struct {
+	fd   int
+	addr *net.UDPAddr
+}
+
+// listenRawUDP binds a blocking SO_REUSEPORT UDP socket to addr.
+func listenRawUDP(addr string) (*rawUDP, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %q: %w", addr, err)
+	}
+	ip, _ := netip.AddrFromSlice(ua.IP)
+	ip = ip.Unmap()
+	if !ip.IsValid() {
+		ip = netip.IPv6Unspecified()
+	}
+	family := unix.AF_INET6
+	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: ua.Port, Addr: ip.As16()}
+	if ip.Is4() {
+		family = unix.AF_INET
+		sa = &unix.SockaddrInet4{Port: ua.Port, Addr: ip.As4()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %q: socket: %w", addr, err)
+	}
+	fail := func(what string, err error) (*rawUDP, error) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen udp %q: %s: %w", addr, what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return fail("SO_REUSEPORT", err)
+	}
+	tv := unix.Timeval{Usec: blockingTimeoutMicros}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fail("SO_RCVTIMEO", err)
+	}
+	if family == unix.AF_INET6 && ip.IsUnspecified() {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+			return fail("IPV6_V6ONLY", err)
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	got, err := unix.Getsockname(fd)
+	if err != nil {
+		return fail("getsockname", err)
+	}
+	r := &rawUDP{fd: fd, addr: &net.UDPAddr{IP: ua.IP, Port: ua.Port}}
+	switch g := got.(type) {
+	case *unix.SockaddrInet4:
+		r.addr = &net.UDPAddr{IP: net.IP(g.Addr[:]), Port: g.Port}
+	case *unix.SockaddrInet6:
+		r.addr = &net.UDPAddr{IP: net.IP(g.Addr[:]), Port: g.Port}
+	}
+	return r, nil
+}
+
+func (r *rawUDP) Close() error { return unix.Close(r.fd) }
+
+// serveUDPBlocking runs one worker on its own OS thread, blocking in
+// recvmmsg through a raw system call: the Go scheduler, the netpoller and
+// the monitor thread stay out of the wake-up path, as in a C server. While
+// blocked the worker keeps its processor, so other goroutines run when it
+// yields: after every receive timeout, and when the runtime preempts it.
+func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	fd := uintptr(r.fd)
+	for !stop.Load() {
+		for i := range batch {
+			w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+			w.rmsgs[i].hdr.Flags = 0
+		}
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_WAITFORONE, 0, 0)
+		if e != 0 {
+			if errors.Is(e, unix.EBADF) {
+				return
+			}
+			runtime.Gosched()
+			continue
+		}
+		w.got = int(n)
+		if w.fill() == 0 {
+			continue
+		}
+		for sent := 0; sent < w.toSend; {
+			k, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[sent])), uintptr(w.toSend-sent), 0, 0, 0)
+			switch {
+			case e == unix.EINTR || e == unix.EAGAIN:
+			case e != 0:
+				sent++ // drop the datagram that failed
+			default:
+				sent += int(k)
+			}
+		}
+	}
+}

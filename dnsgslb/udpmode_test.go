@@ -1,0 +1,39 @@
+package dnsgslb_test
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// TestUDPModes serves through each UDP design: netpoller workers sharing a
+// port, and a worker blocking in recvmmsg. Both answer UDP and TCP and stop
+// when the context is cancelled (checked by run's cleanup).
+func TestUDPModes(t *testing.T) {
+	for _, cfg := range []dnsgslb.Config{
+		{UDPWorkers: 3},
+		{UDPWorkers: 1, UDPBlocking: true},
+	} {
+		name := "netpoller"
+		if cfg.UDPBlocking {
+			name = "blocking"
+		}
+		t.Run(name, func(t *testing.T) {
+			ts := run(t, newServerWith(t, cfg, gslbtest.Snapshot()))
+			want := []string{a("nearest", gslbtest.APNortheast4)}
+			for i := range 50 {
+				network := "udp"
+				if i%10 == 0 {
+					network = "tcp"
+				}
+				r := ts.exchange(t, network, msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.Tokyo))
+				if got := rrs(r.Answer); !equal(got, want) {
+					t.Fatalf("%s query %d: %q, want %q", network, i, got, want)
+				}
+			}
+		})
+	}
+}
