@@ -4,6 +4,9 @@
 # geo names with IPv4 and IPv6 ECS from three continents. Each server runs
 # pinned to CPU0 (the Go server with GOMAXPROCS=1), dnsperf to CPU1.
 #
+# The Go server runs twice: with its netpoller UDP workers (the default)
+# and with a worker blocking in recvmmsg (Config.UDPBlocking).
+#
 # Per server it reports: saturated QPS with under 0.1% of queries lost, the
 # server's CPU share while saturated, CPU microseconds per query at a fixed
 # rate (from /proc/PID/stat ticks), p50/p99 latency at that rate, and the
@@ -45,8 +48,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 ANY_PORT=$(free_port)
+BLOCK_PORT=$(free_port)
 GDNSD_PORT=$(free_port)
-while [ "$GDNSD_PORT" = "$ANY_PORT" ]; do GDNSD_PORT=$(free_port); done
+while [ "$BLOCK_PORT" = "$ANY_PORT" ]; do BLOCK_PORT=$(free_port); done
+while [ "$GDNSD_PORT" = "$ANY_PORT" ] || [ "$GDNSD_PORT" = "$BLOCK_PORT" ]; do GDNSD_PORT=$(free_port); done
 
 go build -o "$WORK/dnsserve" ./bench/cmd/dnsserve
 go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -queries 50000
@@ -111,25 +116,33 @@ GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$ANY_PORT" -snapsh
   2>"$WORK/dnsserve.log" &
 PIDS+=($!)
 ANY_PID=$!
+GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -blocking -listen "127.0.0.1:$BLOCK_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+  2>"$WORK/dnsserve-blocking.log" &
+PIDS+=($!)
+BLOCK_PID=$!
 taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
 PIDS+=($!)
 GDNSD_PID=$!
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
 any=$(measure anyctl "$ANY_PORT" "$ANY_PID")
+blk=$(measure anyctl-blocking "$BLOCK_PORT" "$BLOCK_PID")
 ref=$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")
 
 # When dnsperf on its own CPU is the limit, the server is not saturated:
 # QPS per server core (QPS / CPU share) is the comparable figure.
 printf '\n| server | saturated QPS | lost %% | server CPU %% | QPS per server core | CPU µs/query @%s QPS | p50 µs | p99 µs |\n' "$FIXED_QPS"
 printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
-for line in "$any" "$ref"; do
+for line in "$any" "$blk" "$ref"; do
   read -r name qps lost share us p50 p99 <<<"$line"
   printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$(awk -v q="$qps" -v s="$share" 'BEGIN {print q * 100 / s}')" "$us" "$p50" "$p99"
 done
-read -r _ aq _ as au ap50 ap99 <<<"$any"
 read -r _ gq _ gs gu gp50 gp99 <<<"$ref"
-awk -v aq="$aq" -v gq="$gq" -v as="$as" -v gs="$gs" -v au="$au" -v gu="$gu" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" 'BEGIN {
-  printf "\nanyctl / gdnsd: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
-    aq / gq, (aq / as) / (gq / gs), au / gu, a5 / g5, a9 / g9
-}'
+echo
+for line in "$any" "$blk"; do
+  read -r name aq _ as au ap50 ap99 <<<"$line"
+  awk -v n="$name" -v aq="$aq" -v gq="$gq" -v as="$as" -v gs="$gs" -v au="$au" -v gu="$gu" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" 'BEGIN {
+    printf "%s / gdnsd: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
+      n, aq / gq, (aq / as) / (gq / gs), au / gu, a5 / g5, a9 / g9
+  }'
+done

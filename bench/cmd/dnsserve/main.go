@@ -23,16 +23,17 @@ func main() {
 	snapPath := flag.String("snapshot", "", "GSLB snapshot, binary protobuf (required)")
 	geoip := flag.String("geoip", "", "MaxMind City or Country database")
 	workers := flag.Int("workers", 1, "UDP sockets, each with its own reader")
+	blocking := flag.Bool("blocking", false, "UDP workers block in recvmmsg outside the Go scheduler")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
 	flag.Parse()
-	if err := run(*listen, *snapPath, *geoip, *workers, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+	if err := run(*listen, *snapPath, *geoip, *workers, *blocking, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, snapPath, geoip string, workers int, def dnsgslb.Location) error {
+func run(listen, snapPath, geoip string, workers int, blocking bool, def dnsgslb.Location) error {
 	if snapPath == "" {
 		return fmt.Errorf("-snapshot is required")
 	}
@@ -45,7 +46,7 @@ func run(listen, snapPath, geoip string, workers int, def dnsgslb.Location) erro
 		return fmt.Errorf("snapshot %q: %w", snapPath, err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers})
+	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPBlocking: blocking})
 	if err != nil {
 		return err
 	}
