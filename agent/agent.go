@@ -117,30 +117,35 @@ func (a *Agent) Run(ctx context.Context) error {
 // loop is the agent's owner goroutine state: every field is touched only by
 // the goroutine running loop.run (and shutdown after it).
 type loop struct {
-	a        *Agent
-	sess     *session
-	configs  chan *v1.PopConfig
-	conn     chan bool
-	health   chan healthEvent
-	cfg      *v1.PopConfig
-	sp       *speaker.Speaker
-	spKey    string
-	checks   map[string]*runningCheck
-	healthy  map[string]bool
-	lost     bool
-	shutting bool
-	states   []prefixState
+	a       *Agent
+	sess    *session
+	configs chan *v1.PopConfig
+	conn    chan bool
+	health  chan healthEvent
+	cfg     *v1.PopConfig
+	sp      *speaker.Speaker
+	spKey   string
+	checks  map[string]*runningCheck
+	origins map[string]*originProbe
+	// originEvents wakes the loop when an origin's health changes.
+	originEvents chan struct{}
+	healthy      map[string]bool
+	lost         bool
+	shutting     bool
+	states       []prefixState
 }
 
 func newLoop(a *Agent) *loop {
 	l := &loop{
-		a:       a,
-		configs: make(chan *v1.PopConfig),
-		conn:    make(chan bool),
-		health:  make(chan healthEvent, 64),
-		checks:  map[string]*runningCheck{},
-		healthy: map[string]bool{},
-		lost:    true,
+		a:            a,
+		configs:      make(chan *v1.PopConfig),
+		conn:         make(chan bool),
+		health:       make(chan healthEvent, 64),
+		checks:       map[string]*runningCheck{},
+		origins:      map[string]*originProbe{},
+		originEvents: make(chan struct{}, 1),
+		healthy:      map[string]bool{},
+		lost:         true,
 	}
 	l.sess = &session{
 		addr:      a.cfg.Controller,
@@ -180,6 +185,8 @@ func (l *loop) run(ctx context.Context) {
 			}
 			l.healthy[ev.service] = ev.up
 			l.reconcile(ctx)
+		case <-l.originEvents:
+			l.report(ctx)
 		case <-tick.C:
 			l.report(ctx)
 		}
@@ -196,6 +203,7 @@ func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
 		l.a.log.Error("BGP speaker", "err", err)
 	}
 	l.syncChecks(ctx)
+	l.syncOriginProbes(ctx)
 	l.reconcile(ctx)
 }
 
@@ -248,6 +256,10 @@ func (l *loop) shutdown() {
 	for name, c := range l.checks {
 		c.stop()
 		delete(l.checks, name)
+	}
+	for name, o := range l.origins {
+		o.stop()
+		delete(l.origins, name)
 	}
 	if l.sp != nil {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -53,6 +53,7 @@ func newMetrics() *metrics {
 // sortStatus orders a status's lists so that reports compare stably.
 func sortStatus(st *v1.PopStatus) {
 	sort.Slice(st.Peers, func(i, j int) bool { return st.Peers[i].GetAddress() < st.Peers[j].GetAddress() })
+	sort.Slice(st.OriginProbes, func(i, j int) bool { return st.OriginProbes[i].GetOrigin() < st.OriginProbes[j].GetOrigin() })
 	sort.Slice(st.Checks, func(i, j int) bool { return st.Checks[i].GetService() < st.Checks[j].GetService() })
 	sort.SliceStable(st.Prefixes, func(i, j int) bool {
 		a, b := st.Prefixes[i], st.Prefixes[j]

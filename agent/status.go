@@ -50,6 +50,9 @@ func (l *loop) report(ctx context.Context) {
 		l.a.metrics.checkUp.WithLabelValues(name).Set(boolFloat(cs.Healthy))
 		l.a.metrics.flaps.WithLabelValues(name).Set(float64(cs.Flaps))
 	}
+	for _, o := range l.origins {
+		st.OriginProbes = append(st.OriginProbes, o.result())
+	}
 	sortStatus(st)
 	l.a.mu.Lock()
 	l.a.lastStatus = st

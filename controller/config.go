@@ -26,6 +26,9 @@ type Config struct {
 	// AllowedPrefixes is the operator's address space: anycast prefixes must
 	// fall inside it.
 	AllowedPrefixes []netip.Prefix
+	// OriginDownQuorum is the share of reporting PoPs that must see an
+	// origin down for the fleet to call it down (more than this share).
+	OriginDownQuorum float64
 	// StatusTTL is how long a PoP's status outlives its agent's last report.
 	StatusTTL time.Duration
 	// Logger receives structured logs; nil means slog.Default().
@@ -38,6 +41,12 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.OriginDownQuorum == 0 {
+		c.OriginDownQuorum = DefaultOriginDownQuorum
+	}
+	if c.OriginDownQuorum < 0 || c.OriginDownQuorum >= 1 {
+		return fmt.Errorf("--origin-down-quorum %v: want a share in [0, 1): an origin is down when more than this share of reporting PoPs see it down", c.OriginDownQuorum)
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second

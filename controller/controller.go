@@ -110,6 +110,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
+	sw := &statusWatcher{cli: cli, obs: obs, quorum: c.cfg.OriginDownQuorum, log: c.log}
+	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() {
 		if err := gs.Serve(lis); err != nil {
 			errc <- fmt.Errorf("gRPC server: %w", err)

@@ -1,0 +1,84 @@
+package controller
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// DefaultOriginDownQuorum is the share of reporting PoPs that must see an
+// origin down for the fleet to call it down: more than half.
+const DefaultOriginDownQuorum = 0.5
+
+// originVerdicts decides each origin's health from the PoPs' probe reports:
+// down when more than quorum of the PoPs reporting on it see it down, so one
+// PoP's broken path does not take an origin out for everyone. An origin no
+// PoP reports on counts as healthy.
+func originVerdicts(reports map[string]*v1.PopStatus, quorum float64) map[string]compile.OriginHealth {
+	type tally struct{ up, down []string }
+	tallies := map[string]*tally{}
+	for pop, st := range reports {
+		for _, r := range st.GetOriginProbes() {
+			t := tallies[r.GetOrigin()]
+			if t == nil {
+				t = &tally{}
+				tallies[r.GetOrigin()] = t
+			}
+			if r.GetHealthy() {
+				t.up = append(t.up, pop)
+			} else {
+				t.down = append(t.down, pop)
+			}
+		}
+	}
+	out := make(map[string]compile.OriginHealth, len(tallies))
+	for origin, t := range tallies {
+		sort.Strings(t.down)
+		n := len(t.up) + len(t.down)
+		down := float64(len(t.down)) > quorum*float64(n)
+		var reason string
+		switch {
+		case down:
+			reason = fmt.Sprintf("down at %d of %d reporting PoPs (%s): more than %.0f%%", len(t.down), n, strings.Join(t.down, ", "), quorum*100)
+		case len(t.down) > 0:
+			reason = fmt.Sprintf("up: down at only %d of %d reporting PoPs (%s), not more than %.0f%%", len(t.down), n, strings.Join(t.down, ", "), quorum*100)
+		default:
+			reason = fmt.Sprintf("up at all %d reporting PoPs", n)
+		}
+		out[origin] = compile.OriginHealth{Healthy: !down, Reason: reason}
+	}
+	return out
+}
+
+// rttMatrix collects each PoP's measured RTT to each origin it reaches.
+func rttMatrix(reports map[string]*v1.PopStatus) map[string]map[string]time.Duration {
+	out := map[string]map[string]time.Duration{}
+	for pop, st := range reports {
+		for _, r := range st.GetOriginProbes() {
+			if !r.GetHealthy() || r.GetRtt() == nil {
+				continue
+			}
+			if out[pop] == nil {
+				out[pop] = map[string]time.Duration{}
+			}
+			out[pop][r.GetOrigin()] = roundRTT(r.GetRtt().AsDuration())
+		}
+	}
+	return out
+}
+
+// roundRTT keeps two significant digits of an RTT (in microseconds), so
+// that jitter does not recompile the GSLB snapshot on every report while
+// the latency policy still sees real differences.
+func roundRTT(d time.Duration) time.Duration {
+	us := d.Microseconds()
+	scale := int64(1)
+	for us/scale >= 100 {
+		scale *= 10
+	}
+	return time.Duration((us+scale/2)/scale*scale) * time.Microsecond
+}

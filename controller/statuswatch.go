@@ -1,0 +1,80 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/anyctl/anyctl/backoff"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// statusWatcher keeps the PoPs' live reports in memory (list, then watch
+// from the next revision; re-list when the watch breaks) and derives the
+// fleet's origin health and RTT matrix from them. Every replica computes
+// the same verdicts from the same reports.
+type statusWatcher struct {
+	cli    *clientv3.Client
+	obs    *observer
+	quorum float64
+	log    *slog.Logger
+}
+
+func (w *statusWatcher) run(ctx context.Context) {
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
+	for {
+		err := w.listAndWatch(ctx, bo)
+		if ctx.Err() != nil {
+			return
+		}
+		w.log.Warn("PoP status watch ended; re-listing", "err", err)
+		if !bo.Wait(ctx) {
+			return
+		}
+	}
+}
+
+func (w *statusWatcher) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
+	resp, err := w.cli.Get(ctx, statusPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return err
+	}
+	reports := map[string]*v1.PopStatus{}
+	for _, kv := range resp.Kvs {
+		w.put(reports, kv)
+	}
+	w.publish(reports)
+	bo.Reset()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for wr := range w.cli.Watch(clientv3.WithRequireLeader(wctx), statusPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+		if err := wr.Err(); err != nil {
+			return err
+		}
+		for _, ev := range wr.Events {
+			if ev.Type == mvccpb.DELETE {
+				delete(reports, string(ev.Kv.Key[len(statusPrefix):]))
+			} else {
+				w.put(reports, ev.Kv)
+			}
+		}
+		w.publish(reports)
+	}
+	return ctx.Err()
+}
+
+func (w *statusWatcher) put(reports map[string]*v1.PopStatus, kv *mvccpb.KeyValue) {
+	st := &v1.PopStatus{}
+	if err := proto.Unmarshal(kv.Value, st); err != nil {
+		w.log.Warn("skipping unreadable PoP status", "key", string(kv.Key), "err", err)
+		return
+	}
+	reports[string(kv.Key[len(statusPrefix):])] = st
+}
+
+func (w *statusWatcher) publish(reports map[string]*v1.PopStatus) {
+	w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+}
