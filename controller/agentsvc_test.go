@@ -236,5 +236,7 @@ func TestOriginHealthIsDecidedByQuorumAndFedToDNS(t *testing.T) {
 	// Both recover: healthy again.
 	report(t, streams["london"], "london", map[string]bool{"eu-west": true, "us-east": true})
 	report(t, streams["tokyo"], "tokyo", map[string]bool{"eu-west": true, "us-east": true})
-	awaitSnap("eu-west healthy again", func() bool { return euWest().GetHealthy() && strings.HasPrefix(euWest().GetHealthReason(), "up at all") })
+	awaitSnap("eu-west healthy again", func() bool {
+		return euWest().GetHealthy() && strings.HasPrefix(euWest().GetHealthReason(), "up at all")
+	})
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/anyctl/anyctl/backoff"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 )
 
