@@ -37,6 +37,7 @@ func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
 		compiledAt: snap.GetCompiledAt().AsTime(),
 		names:      map[string]*node{},
 		zones:      map[string]*zone{},
+		scopeCache: map[string][2][]uint8{},
 	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {
@@ -81,6 +82,7 @@ func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
 		}
 		ix.records = append(ix.records, rec)
 	}
+	ix.scopeCache = nil
 	for _, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err

@@ -18,6 +18,11 @@ type Index struct {
 	names   map[string]*node
 	zones   map[string]*zone
 	records []*record
+
+	// scopeCache and scopeCells are only used while compiling: scope
+	// tables by partition of the location classes, and their total size.
+	scopeCache map[string][2][]uint8
+	scopeCells int
 }
 
 // Revision is the snapshot revision the index was compiled from.
