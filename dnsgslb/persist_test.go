@@ -2,6 +2,8 @@ package dnsgslb_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -48,5 +50,25 @@ func TestNoSnapshot(t *testing.T) {
 	r := ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, ""))
 	if r.Rcode != dns.RcodeServerFailure {
 		t.Errorf("rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+}
+
+// TestCorruptStateFile: a damaged snapshot file does not keep the server
+// from starting; it answers SERVFAIL until the next Update, which replaces
+// the file.
+func TestCorruptStateFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gslb-snapshot.pb"), []byte("\xff\xff not a snapshot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, newServer(t, dir, nil))
+	if r := ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, "")); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+	if err := ts.Update(gslbtest.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	if s := newServer(t, dir, nil); s.Index() == nil || s.Index().Revision() != 7 {
+		t.Error("the state file was not replaced by the update")
 	}
 }

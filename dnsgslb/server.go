@@ -33,7 +33,7 @@ type Server struct {
 
 // New checks the configuration, reads the GeoIP database and loads the
 // persisted snapshot, if any, so the server answers from it as soon as it
-// runs.
+// runs. A persisted snapshot that cannot be read is logged and ignored.
 func New(cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		return nil, errors.New("dnsgslb: Listen is empty: want host:port, e.g. \"[::]:53\"")
@@ -62,14 +62,14 @@ func New(cfg Config) (*Server, error) {
 		s.geoip = db
 	}
 	if cfg.StateDir != "" {
+		// An unreadable snapshot must not keep the server down: it starts
+		// empty and the controller's next snapshot replaces the file.
 		snap, err := loadSnapshot(cfg.StateDir)
-		if err != nil {
-			return nil, fmt.Errorf("dnsgslb: StateDir: %w", err)
+		if err == nil && snap != nil {
+			err = s.swap(snap)
 		}
-		if snap != nil {
-			if err := s.swap(snap); err != nil {
-				return nil, fmt.Errorf("dnsgslb: persisted snapshot in %q: %w", cfg.StateDir, err)
-			}
+		if err != nil {
+			s.log.Warn("dns: ignoring the persisted snapshot; answering SERVFAIL until the controller sends one", "state_dir", cfg.StateDir, "err", err)
 		}
 	}
 	return s, nil
@@ -125,7 +125,7 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 }
 
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
-// returns an error only when it cannot listen.
+// returns an error only when it cannot listen. Call it once.
 func (s *Server) Run(ctx context.Context) error {
 	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, s.cfg.UDPBlocking)
 	if err != nil {

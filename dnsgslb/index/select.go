@@ -124,7 +124,9 @@ func (r *record) finish(p prep, bucket int, tr *trace) []netip.Addr {
 				c.RankedBy = fmt.Sprintf("weight %d at client-subnet bucket %d", r.cands[i].weight, bucket)
 			}
 			if slices.Contains(spilled, i) {
-				c.Note = strings.TrimPrefix(c.Note+"; ", "; ") + fmt.Sprintf("traffic dial %d%%: bucket %d spills to the next choice", r.cands[i].dial, bucket)
+				c.Note = strings.Join(slices.DeleteFunc([]string{c.Note,
+					fmt.Sprintf("traffic dial %d%%: bucket %d spills to the next choice", r.cands[i].dial, bucket)},
+					func(s string) bool { return s == "" }), "; ")
 			}
 			for _, a := range r.cands[i].addrs {
 				if slices.Contains(addrs, a) {
