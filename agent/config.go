@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/anyctl/anyctl/endpoint"
 	"sigs.k8s.io/yaml"
 )
 
@@ -106,8 +107,8 @@ func (c *Config) Validate() (*Policy, error) {
 		return nil, fmt.Errorf("stateDir: required (--state-dir or stateDir: in the config file)")
 	}
 	if c.Controller != "" {
-		if _, _, err := net.SplitHostPort(c.Controller); err != nil {
-			return nil, fmt.Errorf("controller %q: want host:port", c.Controller)
+		if err := endpoint.Check(c.Controller); err != nil {
+			return nil, fmt.Errorf("controller %q: %w", c.Controller, err)
 		}
 	}
 	if c.MetricsListen != "" {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/anyctl/anyctl/endpoint"
 	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -97,6 +99,9 @@ func defaultConfigPath(env clientEnv) (string, error) {
 
 // checkServerAddr accepts host:port.
 func checkServerAddr(addr string) error {
+	if strings.HasPrefix(addr, "unix:") {
+		return endpoint.Check(addr)
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("want host:port: %w", err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/anyctl/anyctl/endpoint"
 	"os"
 	"path/filepath"
 	"time"
@@ -60,7 +61,7 @@ stops everything; a second run reuses --data-dir.`,
 				return err
 			case <-c.Ready():
 			}
-			if err := applyExamples(ctx, c.Addr().String()); err != nil {
+			if err := applyExamples(ctx, endpoint.String(c.Addr())); err != nil {
 				cancel()
 				<-done
 				return err
@@ -97,7 +98,7 @@ func applyExamples(ctx context.Context, addr string) error {
 }
 
 func printDevBanner(g *globals, c *controller.Controller, dataDir string) {
-	addr := c.Addr().String()
+	addr := endpoint.String(c.Addr())
 	fmt.Fprintf(g.stdout, `
 anyctl dev is running (Ctrl-C stops it).
 

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/anyctl/anyctl/endpoint"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -54,8 +55,8 @@ func (c *Config) Validate() error {
 	if c.StatusTTL < 2*time.Second {
 		return fmt.Errorf("--status-ttl %q: must be at least 2s", c.StatusTTL)
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("--listen %q: want host:port: %w", c.Listen, err)
+	if err := endpoint.Check(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: %w", c.Listen, err)
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {

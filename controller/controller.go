@@ -16,6 +16,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
+	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
@@ -78,7 +79,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	m := newMetrics(cache)
 	obs := newObserver()
 
-	lis, err := net.Listen("tcp", c.cfg.Listen)
+	lis, err := endpoint.Listen(c.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", c.cfg.Listen, err)
 	}
@@ -139,7 +140,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		c.mu.Unlock()
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-		c.log.Info("controller serving", "listen", lis.Addr().String(), "metrics", c.cfg.MetricsListen)
+		c.log.Info("controller serving", "listen", endpoint.String(lis.Addr()), "metrics", c.cfg.MetricsListen)
 		close(c.ready)
 		select {
 		case <-ctx.Done():

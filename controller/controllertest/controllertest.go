@@ -4,6 +4,7 @@ package controllertest
 
 import (
 	"context"
+	"github.com/anyctl/anyctl/endpoint"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -69,7 +70,7 @@ func StartAt(t testing.TB, dataDir string, tweak func(*controller.Config)) *Runn
 		cancel()
 		t.Fatal("controller not ready after a minute")
 	}
-	r.Addr = c.Addr().String()
+	r.Addr = endpoint.String(c.Addr())
 	conn, err := grpc.NewClient(r.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
