@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -18,6 +19,14 @@ type Observed struct {
 	// RTT[pop][origin] is the measured round-trip time from a PoP to an
 	// origin.
 	RTT map[string]map[string]time.Duration
+	// Held lists, per service name, the PoPs whose announcements the
+	// withdrawal budget keeps in place despite failing health checks.
+	Held map[string][]string
+}
+
+// held reports whether the budget holds service's announcements at pop.
+func (o Observed) held(service, pop string) bool {
+	return slices.Contains(o.Held[service], pop)
 }
 
 // OriginHealth is the fleet's quorum verdict on one origin.

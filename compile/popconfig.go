@@ -22,7 +22,7 @@ func PopConfig(s *resource.State, pop string, obs Observed) (*v1.PopConfig, erro
 		return nil, fmt.Errorf("compile config of Pop %q at revision %d: %w", pop, s.Revision, ErrUnknownPop)
 	}
 	f := newFleet(s, func(m selector) bool { return m.picks(pop, p) })
-	return f.popConfig(pop, p, obs.Drain[pop]), nil
+	return f.popConfig(pop, p, obs), nil
 }
 
 // PopConfigs compiles the config of every PoP, by PoP name.
@@ -30,7 +30,7 @@ func PopConfigs(s *resource.State, obs Observed) map[string]*v1.PopConfig {
 	f := newFleet(s, func(selector) bool { return true })
 	out := make(map[string]*v1.PopConfig, len(s.Pops))
 	for name, p := range s.Pops {
-		out[name] = f.popConfig(name, p, obs.Drain[name])
+		out[name] = f.popConfig(name, p, obs)
 	}
 	return out
 }
@@ -65,7 +65,7 @@ func newFleet(s *resource.State, keep func(selector) bool) *fleet {
 	return f
 }
 
-func (f *fleet) popConfig(name string, p *v1.Pop, step DrainStep) *v1.PopConfig {
+func (f *fleet) popConfig(name string, p *v1.Pop, obs Observed) *v1.PopConfig {
 	spec := p.GetSpec()
 	cfg := &v1.PopConfig{
 		Pop:         name,
@@ -78,7 +78,7 @@ func (f *fleet) popConfig(name string, p *v1.Pop, step DrainStep) *v1.PopConfig 
 	for _, peer := range spec.GetPeers() {
 		cfg.Peers = append(cfg.Peers, peerWithDefaults(peer))
 	}
-	mode := announceMode(p, step)
+	mode := announceMode(p, obs.Drain[name])
 	for _, t := range f.services {
 		if !t.sel.picks(name, p) {
 			continue
@@ -88,6 +88,7 @@ func (f *fleet) popConfig(name string, p *v1.Pop, step DrainStep) *v1.PopConfig 
 		if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
 			a.DrainPrepend = DrainPrepend
 		}
+		a.BudgetHold = obs.held(a.GetName(), name)
 		cfg.Services = append(cfg.Services, a)
 	}
 	for _, probe := range f.probes {
