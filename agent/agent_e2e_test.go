@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/netip"
-	"sync"
 	"testing"
 	"text/template"
 	"time"
 
-	"github.com/anyctl/anyctl/agent"
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
 	"github.com/anyctl/anyctl/controller/controllertest"
@@ -139,55 +134,6 @@ func (l *lab) apply(t *testing.T) {
 	}
 }
 
-// runningAgent is an agent run in the background.
-type runningAgent struct {
-	a      *agent.Agent
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func startAgent(t *testing.T, controller, stateDir string, grace time.Duration) *runningAgent {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	a, err := agent.New(agent.Config{
-		Pop:            "tokyo",
-		Controller:     controller,
-		StateDir:       stateDir,
-		Origination:    agent.Origination{AllowedPrefixes: []string{"192.0.2.0/24", "203.0.113.0/24", "2001:db8::/32"}},
-		ShutdownGrace:  agent.Duration(grace),
-		StatusInterval: agent.Duration(200 * time.Millisecond),
-		Logger:         logger,
-	})
-	if err != nil {
-		t.Fatalf("agent config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ra := &runningAgent{a: a, cancel: cancel, done: make(chan error, 1)}
-	go func() { ra.done <- a.Run(ctx) }()
-	t.Cleanup(func() { ra.stop(t) })
-	return ra
-}
-
-func (ra *runningAgent) stop(t *testing.T) {
-	t.Helper()
-	if ra.cancel == nil {
-		return
-	}
-	ra.cancel()
-	ra.cancel = nil
-	select {
-	case err := <-ra.done:
-		if err != nil {
-			t.Errorf("agent stopped with: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Error("agent did not stop within 30s")
-	}
-}
-
 // check returns the agent's status of the named service's check.
 func (ra *runningAgent) check(name string) *v1.CheckStatus {
 	for _, c := range ra.a.Status().GetChecks() {
@@ -205,74 +151,6 @@ func (ra *runningAgent) prefix(p netip.Prefix) *v1.PrefixStatus {
 		}
 	}
 	return nil
-}
-
-// target is a TCP health target that can be stopped and started again on
-// the same port.
-type target struct {
-	port int
-	mu   sync.Mutex // guards lis and conns
-	lis  net.Listener
-	conn []net.Conn
-}
-
-func startTarget(t *testing.T) *target {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := &target{port: lis.Addr().(*net.TCPAddr).Port}
-	tg.serve(lis)
-	t.Cleanup(tg.down)
-	return tg
-}
-
-func (tg *target) serve(lis net.Listener) {
-	tg.mu.Lock()
-	tg.lis = lis
-	tg.mu.Unlock()
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			tg.mu.Lock()
-			tg.conn = append(tg.conn, c)
-			tg.mu.Unlock()
-		}
-	}()
-}
-
-// down closes the listener and every connection, as a dying service does.
-func (tg *target) down() {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	if tg.lis != nil {
-		tg.lis.Close()
-		tg.lis = nil
-	}
-	for _, c := range tg.conn {
-		c.Close()
-	}
-	tg.conn = nil
-}
-
-func (tg *target) up(t *testing.T) {
-	t.Helper()
-	lis, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", tg.port))
-	if err != nil {
-		t.Fatalf("restarting health target: %v", err)
-	}
-	tg.serve(lis)
-}
-
-type testLog struct{ t *testing.T }
-
-func (w testLog) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
 }
 
 func TestAgentAnnouncesAssignedPrefixesWithCompiledAttributes(t *testing.T) {
