@@ -47,6 +47,22 @@ func (c *stateCache) Current() (*resource.State, <-chan struct{}) {
 // Ready is closed once the cache holds the stored state.
 func (c *stateCache) Ready() <-chan struct{} { return c.ready }
 
+// WaitRevision waits until the cache holds revision rev or later, so that
+// a replica reads its own writes.
+func (c *stateCache) WaitRevision(ctx context.Context, rev int64) error {
+	for {
+		s, changed := c.Current()
+		if s.Revision >= rev {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
 func (c *stateCache) publish(s *resource.State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -83,19 +99,25 @@ func (c *stateCache) listAndWatch(ctx context.Context, first *bool) error {
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var next *resource.State
 	for ev := range c.st.Watch(wctx, v1.Kind_KIND_UNSPECIFIED, s.Revision+1) {
 		if ev.Err != nil {
 			return ev.Err
 		}
-		next := s.Clone()
+		if next == nil {
+			next = s.Clone()
+		}
 		switch ev.Type {
 		case v1.EventType_EVENT_TYPE_PUT:
 			next.Put(ev.Object)
 		case v1.EventType_EVENT_TYPE_DELETE:
 			next.Delete(resource.RefOf(ev.Object))
 		}
+		if !ev.LastInRevision {
+			continue // publish whole transactions only
+		}
 		next.Revision = ev.Revision
-		s = next
+		s, next = next, nil
 		c.publish(s)
 	}
 	return ctx.Err()

@@ -18,6 +18,10 @@ type WatchEvent struct {
 	// Revision is the revision of the change; the objects of one apply
 	// share it.
 	Revision int64
+	// LastInRevision marks the last event of its revision: a reader that
+	// applies events to a copy of the state has a consistent state only
+	// after it (etcd never splits one revision's events across responses).
+	LastInRevision bool
 	// Err, when set, is the last event. It wraps ErrCompacted when the
 	// start revision is gone: list again and watch from the list's
 	// revision+1.
@@ -67,11 +71,12 @@ func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, s
 		if err := wr.Err(); err != nil {
 			return fmt.Errorf("watch %s: %w", prefix, err)
 		}
-		for _, ev := range wr.Events {
+		for i, ev := range wr.Events {
 			we, err := event(ev)
 			if err != nil {
 				return fmt.Errorf("watch %s: %w", prefix, err)
 			}
+			we.LastInRevision = i == len(wr.Events)-1 || wr.Events[i+1].Kv.ModRevision != ev.Kv.ModRevision
 			if !send(we) {
 				return nil
 			}

@@ -147,6 +147,10 @@ func TestWatchEventContents(t *testing.T) {
 	if !resource.Equal(evs[0].Object, origin("frankfurt", 10)) || !resource.Equal(evs[1].Object, pop("tokyo", 64500)) {
 		t.Errorf("PUT events carry %v and %v, want the applied objects", evs[0].Object, evs[1].Object)
 	}
+	if evs[0].LastInRevision || !evs[1].LastInRevision || !evs[2].LastInRevision {
+		t.Errorf("LastInRevision = %v, %v, %v: want only the last event of the two-object apply, and the delete, marked",
+			evs[0].LastInRevision, evs[1].LastInRevision, evs[2].LastInRevision)
+	}
 	del := evs[2]
 	if del.Type != v1.EventType_EVENT_TYPE_DELETE || del.Revision != rev || !resource.Equal(del.Object, origin("frankfurt", 10)) {
 		t.Errorf("delete event = %v @%d %v, want DELETE @%d with the last object", del.Type, del.Revision, del.Object, rev)
