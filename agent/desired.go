@@ -61,9 +61,9 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 				st.Reason = "withdrawn by the controller (drain or maintenance)"
 			case v.controllerLost && svc.GetOnControllerLoss() == v1.ControllerLossBehavior_CONTROLLER_LOSS_BEHAVIOR_WITHDRAW:
 				st.Reason = "controller unreachable; this service withdraws on controller loss"
-			case svc.GetHealthCheck() != nil && !known:
+			case svc.GetHealthCheck() != nil && !known && !svc.GetBudgetHold():
 				st.Reason = "health check not yet run"
-			case svc.GetHealthCheck() != nil && !up:
+			case svc.GetHealthCheck() != nil && !up && !svc.GetBudgetHold():
 				st.Reason = "health check down"
 			default:
 				a := base
@@ -76,6 +76,9 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 				anns = append(anns, a)
 				st.Announced = true
 				st.Reason = "healthy"
+				if svc.GetHealthCheck() != nil && !up {
+					st.Reason = "held by the withdrawal budget despite a failing health check"
+				}
 				if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
 					st.Reason = "draining: GRACEFUL_SHUTDOWN and extra prepends"
 				}

@@ -55,6 +55,7 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f.StringVar(&cfg.EtcdKey, "etcd-key", "", "client key file (PEM) for the external etcd")
 	f.StringSliceVar(&allowed, "allowed-prefixes", prefixStrings(validation.DefaultAllowedPrefixes()), "address space anycast prefixes must fall inside (default: the documentation ranges, for labs)")
 	f.Float64Var(&cfg.OriginDownQuorum, "origin-down-quorum", controller.DefaultOriginDownQuorum, "an origin is down when more than this share of the PoPs reporting on it see it down")
+	f.DurationVar(&cfg.DrainPeriod, "drain-period", controller.DefaultDrainPeriod, "how long a drained PoP's announcements carry GRACEFUL_SHUTDOWN before they are withdrawn")
 	f.DurationVar(&cfg.StatusTTL, "status-ttl", 15*time.Second, "how long a PoP's status outlives its agent's last report")
 	logs.register(f)
 	return cmd

@@ -15,7 +15,7 @@ func writePopStatus(w io.Writer, resp *v1.StatusResponse) error {
 		return nil
 	}
 	e := resp.GetPops()[0]
-	fmt.Fprintf(w, "\nStatus:\n  Drain step:     %s\n", stepName(e.GetDrain().GetStep()))
+	fmt.Fprintf(w, "\nStatus:\n  Drain step:     %s\n", stepLabel(e.GetDrain()))
 	st := e.GetStatus()
 	if st == nil {
 		fmt.Fprintf(w, "  Agent:          no report (never connected, or silent for longer than the status TTL)\n")

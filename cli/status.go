@@ -51,14 +51,18 @@ func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
 		services = append(services, b.GetService())
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "POP\tSTEP\tSESSIONS\tANNOUNCED")
+	fmt.Fprintf(tw, "POP\tSTEP\tIN-STEP\tSESSIONS\tANNOUNCED")
 	for _, s := range services {
 		fmt.Fprintf(tw, "\t%s", strings.ToUpper(s))
 	}
 	fmt.Fprintf(tw, "\tCONFIG\tLAST-REPORT\n")
 	for _, e := range resp.GetPops() {
 		st := e.GetStatus()
-		fmt.Fprintf(tw, "%s\t%s", e.GetPop(), stepName(e.GetDrain().GetStep()))
+		inStep := "-"
+		if e.GetDrain().GetSince() != nil {
+			inStep = roundAge(time.Since(e.GetDrain().GetSince().AsTime())).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s", e.GetPop(), stepLabel(e.GetDrain()), inStep)
 		if st == nil {
 			fmt.Fprintf(tw, "\t-\t-")
 			for range services {
@@ -148,16 +152,30 @@ func shortReason(r string) string {
 	return r
 }
 
+// stepName names a drain step as status shows it.
 func stepName(s v1.DrainStep) string {
 	switch s {
 	case v1.DrainStep_DRAIN_STEP_GSLB:
-		return "draining:gslb"
+		return "gslb-out"
 	case v1.DrainStep_DRAIN_STEP_GRACEFUL_SHUTDOWN:
-		return "draining:gshut"
+		return "gshut"
 	case v1.DrainStep_DRAIN_STEP_WITHDRAWN:
 		return "drained"
 	}
 	return "serving"
+}
+
+// stepLabel adds the direction of a drain in progress: "draining:gshut",
+// "undraining:gslb-out"; a finished drain is "drained".
+func stepLabel(d *v1.DrainState) string {
+	name := stepName(d.GetStep())
+	switch {
+	case name == "serving" || name == "drained" && d.GetDraining():
+		return name
+	case d.GetDraining():
+		return "draining:" + name
+	}
+	return "undraining:" + name
 }
 
 func roundAge(d time.Duration) time.Duration {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -22,8 +23,11 @@ type adminServer struct {
 	opts     validation.Options
 	metrics  *metrics
 	cache    *stateCache
-	status   *statusStore
 	observed *observer
+	fleet    *fleetState
+	reports  *statusWatcher
+	// drainPeriod is the default GRACEFUL_SHUTDOWN phase of a drain.
+	drainPeriod time.Duration
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {
@@ -38,7 +42,15 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 	}
 	resp, err := a.st.Apply(ctx, req.GetObjects(), req.GetDryRun(), check)
 	a.metrics.applies.WithLabelValues(resultLabel(err)).Inc()
-	return resp, toStatus(err)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	// Read-your-writes: once Apply returns, every API of this replica
+	// (agent configs, the GSLB feed, status) works from the new state.
+	if err := a.cache.WaitRevision(ctx, resp.GetRevision()); err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
 }
 
 func (a *adminServer) Get(ctx context.Context, req *v1.GetRequest) (*v1.GetResponse, error) {
@@ -66,6 +78,9 @@ func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.De
 	}
 	rev, err := a.st.Delete(ctx, resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := a.cache.WaitRevision(ctx, rev); err != nil {
 		return nil, toStatus(err)
 	}
 	return &v1.DeleteResponse{Revision: rev}, nil

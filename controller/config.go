@@ -30,6 +30,9 @@ type Config struct {
 	// OriginDownQuorum is the share of reporting PoPs that must see an
 	// origin down for the fleet to call it down (more than this share).
 	OriginDownQuorum float64
+	// DrainPeriod is how long a drained PoP's announcements carry
+	// GRACEFUL_SHUTDOWN before they are withdrawn, unless a drain says.
+	DrainPeriod time.Duration
 	// StatusTTL is how long a PoP's status outlives its agent's last report.
 	StatusTTL time.Duration
 	// Logger receives structured logs; nil means slog.Default().
@@ -48,6 +51,12 @@ func (c *Config) Validate() error {
 	}
 	if c.OriginDownQuorum < 0 || c.OriginDownQuorum >= 1 {
 		return fmt.Errorf("--origin-down-quorum %v: want a share in [0, 1): an origin is down when more than this share of reporting PoPs see it down", c.OriginDownQuorum)
+	}
+	if c.DrainPeriod == 0 {
+		c.DrainPeriod = DefaultDrainPeriod
+	}
+	if c.DrainPeriod < 0 {
+		return fmt.Errorf("--drain-period %q: must not be negative", c.DrainPeriod)
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second

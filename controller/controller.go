@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -95,7 +96,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer cancel()
 	gs := grpc.NewServer()
 	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
-	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, status: statuses, observed: obs})
+	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
+	fleet := newFleetState(cli, obs, c.log)
+	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
 	v1.RegisterAgentServiceServer(gs, &agentServer{cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
@@ -111,8 +114,10 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
-	sw := &statusWatcher{cli: cli, obs: obs, quorum: c.cfg.OriginDownQuorum, log: c.log}
 	wg.Go(func() { sw.run(ctx) })
+	wg.Go(func() { fleet.run(ctx) })
+	ld := &leader{cli: cli, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+	wg.Go(func() { ld.run(ctx) })
 	wg.Go(func() {
 		if err := gs.Serve(lis); err != nil {
 			errc <- fmt.Errorf("gRPC server: %w", err)
@@ -222,4 +227,10 @@ func trackObjectCounts(ctx context.Context, cache *stateCache, m *metrics) {
 		case <-changed:
 		}
 	}
+}
+
+// replicaID names this replica in the leader election.
+func replicaID(listen string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%s/%d", host, listen, os.Getpid())
 }

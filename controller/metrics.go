@@ -13,6 +13,8 @@ type metrics struct {
 	feedStreams  prometheus.Gauge
 	revision     prometheus.GaugeFunc
 	objects      *prometheus.GaugeVec
+	leader       prometheus.Gauge
+	held         *prometheus.GaugeVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
@@ -35,6 +37,14 @@ func newMetrics(cache *stateCache) *metrics {
 			Help: "Desired-state objects by kind.",
 		}, []string{"kind"}),
 	}
+	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "anyctl_controller_leader",
+		Help: "1 while this replica leads the fleet jobs (drains, withdrawal budget).",
+	})
+	m.held = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "anyctl_controller_budget_held_pops",
+		Help: "PoPs whose announcements the withdrawal budget holds despite failing health, by service.",
+	}, []string{"service"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -42,7 +52,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.leader, m.held, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -51,6 +51,17 @@ func (o *observer) setDrain(drain map[string]compile.DrainStep) {
 	})
 }
 
+// setHeld replaces the withdrawal budget's holds.
+func (o *observer) setHeld(held map[string][]string) {
+	o.update(func(obs *compile.Observed) bool {
+		if reflect.DeepEqual(obs.Held, held) {
+			return false
+		}
+		obs.Held = held
+		return true
+	})
+}
+
 // update applies f to a copy and publishes it when f reports a change.
 func (o *observer) update(f func(*compile.Observed) bool) {
 	o.mu.Lock()

@@ -22,18 +22,18 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 			return nil, status.Errorf(codes.NotFound, "Pop %q not found", req.GetPop())
 		}
 	}
-	reports, err := a.status.List(ctx)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	obs, _ := a.observed.Current()
+	reports, _ := a.reports.Reports()
+	drains := a.fleet.Drains()
 	now := time.Now()
 	resp := &v1.StatusResponse{Revision: s.Revision}
 	for _, name := range resource.SortedNames(s.Pops) {
 		if req.GetPop() != "" && name != req.GetPop() {
 			continue
 		}
-		e := &v1.PopStatusEntry{Pop: name, Drain: drainState(obs, name)}
+		e := &v1.PopStatusEntry{Pop: name, Drain: &v1.DrainState{Step: v1.DrainStep_DRAIN_STEP_NONE}}
+		if r, ok := drains[name]; ok {
+			e.Drain = drainStateProto(r)
+		}
 		if st, ok := reports[name]; ok {
 			e.Status = st
 			if st.GetReportedAt() != nil {
@@ -42,17 +42,8 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 		}
 		resp.Pops = append(resp.Pops, e)
 	}
-	resp.Services = budgets(s, reports, obs)
+	resp.Services = budgets(s, reports, a.fleet.Holds())
 	return resp, nil
-}
-
-// drainState renders a PoP's drain step for the API.
-func drainState(obs compile.Observed, pop string) *v1.DrainState {
-	d := &v1.DrainState{Step: v1.DrainStep_DRAIN_STEP_NONE}
-	if st, ok := obs.Drain[pop]; ok {
-		d.Step = drainStepProto(st)
-	}
-	return d
 }
 
 func drainStepProto(st compile.DrainStep) v1.DrainStep {
@@ -69,7 +60,7 @@ func drainStepProto(st compile.DrainStep) v1.DrainStep {
 
 // budgets lists, per service, the PoPs whose live reports say they
 // announce it.
-func budgets(s *resource.State, reports map[string]*v1.PopStatus, obs compile.Observed) []*v1.ServiceBudget {
+func budgets(s *resource.State, reports map[string]*v1.PopStatus, holds map[string][]string) []*v1.ServiceBudget {
 	var out []*v1.ServiceBudget
 	for _, name := range resource.SortedNames(s.Services) {
 		b := &v1.ServiceBudget{Service: name, MinAnnouncingPops: s.Services[name].GetSpec().GetMinAnnouncingPops()}
@@ -79,6 +70,7 @@ func budgets(s *resource.State, reports map[string]*v1.PopStatus, obs compile.Ob
 			}
 		}
 		sort.Strings(b.Announcing)
+		b.Held = holds[name]
 		out = append(out, b)
 	}
 	return out

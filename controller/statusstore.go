@@ -85,20 +85,3 @@ func (ss *statusSession) grantLocked(ctx context.Context) error {
 	}()
 	return nil
 }
-
-// List returns every PoP status that has not expired, by PoP name.
-func (s *statusStore) List(ctx context.Context) (map[string]*v1.PopStatus, error) {
-	resp, err := s.cli.Get(ctx, statusPrefix, clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("reading PoP status: %w", err)
-	}
-	out := make(map[string]*v1.PopStatus, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		st := &v1.PopStatus{}
-		if err := proto.Unmarshal(kv.Value, st); err != nil {
-			return nil, fmt.Errorf("PoP status %q: %w", kv.Key, err)
-		}
-		out[string(kv.Key[len(statusPrefix):])] = st
-	}
-	return out, nil
-}

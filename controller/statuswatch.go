@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
@@ -21,6 +23,22 @@ type statusWatcher struct {
 	obs    *observer
 	quorum float64
 	log    *slog.Logger
+
+	mu      sync.Mutex // guards reports and changed
+	reports map[string]*v1.PopStatus
+	changed chan struct{}
+}
+
+func newStatusWatcher(cli *clientv3.Client, obs *observer, quorum float64, log *slog.Logger) *statusWatcher {
+	return &statusWatcher{cli: cli, obs: obs, quorum: quorum, log: log, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{})}
+}
+
+// Reports returns the live reports by PoP and a channel closed when they
+// change. The map and reports must not be mutated.
+func (w *statusWatcher) Reports() (map[string]*v1.PopStatus, <-chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reports, w.changed
 }
 
 func (w *statusWatcher) run(ctx context.Context) {
@@ -76,5 +94,10 @@ func (w *statusWatcher) put(reports map[string]*v1.PopStatus, kv *mvccpb.KeyValu
 }
 
 func (w *statusWatcher) publish(reports map[string]*v1.PopStatus) {
+	w.mu.Lock()
+	w.reports = maps.Clone(reports)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
 	w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
 }

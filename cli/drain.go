@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func init() {
+	register(newDrainCommand)
+	register(newUndrainCommand)
+}
+
+// popArg checks that a drain command names a PoP: "pop NAME".
+func popArg(args []string) (string, error) {
+	k, err := resource.ParseKind(args[0])
+	if err != nil || k != v1.Kind_KIND_POP {
+		return "", UsageErrorf("only PoPs can be drained: want \"pop NAME\", got %q", args[0])
+	}
+	return args[1], nil
+}
+
+func newDrainCommand(g *globals) *cobra.Command {
+	var (
+		force  bool
+		period time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "drain pop NAME",
+		Short: "Take a PoP out of service gracefully",
+		Long: `Drain takes a PoP out of service in steps the controller runs: (1) the PoP
+leaves GSLB answers (its unicast addresses, and as a latency source) and the
+controller waits out the records' TTL; (2) its announcements carry
+GRACEFUL_SHUTDOWN (RFC 8326) and extra prepends, so routers move traffic
+away; (3) after the drain period they are withdrawn. A drain that would
+leave a service with fewer announcing PoPs than its minimum is refused
+unless --force. "anyctl status" shows each PoP's step.`,
+		Example: `  anyctl drain pop london
+  anyctl drain pop london --period 2m --force`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pop, err := popArg(args)
+			if err != nil {
+				return err
+			}
+			c, err := dialAdmin(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := callContext(cmd.Context())
+			defer cancel()
+			req := &v1.DrainRequest{Pop: pop, Force: force}
+			if period > 0 {
+				req.DrainPeriod = durationpb.New(period)
+			}
+			resp, err := c.Drain(ctx, req)
+			if err != nil {
+				return c.explain(err)
+			}
+			fmt.Fprintf(g.stdout, "pop/%s draining: step %s since %s\n", pop, stepLabel(resp.GetState()), resp.GetState().GetSince().AsTime().Format(time.RFC3339))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "drain even when a service would fall below its minimum of announcing PoPs")
+	cmd.Flags().DurationVar(&period, "period", 0, "how long announcements carry GRACEFUL_SHUTDOWN before the withdrawal (default: the controller's --drain-period)")
+	return cmd
+}
+
+func newUndrainCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "undrain pop NAME",
+		Short: "Bring a drained PoP back into service, reversing the drain steps",
+		Long: `Undrain reverses a drain: the PoP announces again, first with
+GRACEFUL_SHUTDOWN (least preferred), then normally, and last it rejoins
+GSLB answers.`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pop, err := popArg(args)
+			if err != nil {
+				return err
+			}
+			c, err := dialAdmin(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := callContext(cmd.Context())
+			defer cancel()
+			resp, err := c.Undrain(ctx, &v1.UndrainRequest{Pop: pop})
+			if err != nil {
+				return c.explain(err)
+			}
+			fmt.Fprintf(g.stdout, "pop/%s undraining: step %s since %s\n", pop, stepLabel(resp.GetState()), resp.GetState().GetSince().AsTime().Format(time.RFC3339))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+// computeHolds is the withdrawal budget: for each service with a minimum
+// number of announcing PoPs, when fewer of its selected, in-service PoPs
+// pass their health check than the minimum, it holds the announcements of
+// just enough failing PoPs in place to reach it. A shared dependency
+// failing everywhere, or a bad check, then cannot take the service off the
+// internet. PoPs held before are kept first, so holds do not hop around;
+// then PoPs in name order. Only PoPs with a live report count: an agent
+// that is gone cannot be held. The hold is released as health returns.
+func computeHolds(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]drainRecord, prev map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, name := range resource.SortedNames(s.Services) {
+		minPops := int(s.Services[name].GetSpec().GetMinAnnouncingPops())
+		if minPops == 0 {
+			continue
+		}
+		var healthy int
+		var failing []string
+		for _, pop := range compile.SelectPops(s, s.Services[name].GetSpec().GetPops()) {
+			if s.Pops[pop].GetSpec().GetMaintenance() {
+				continue
+			}
+			if _, draining := drains[pop]; draining {
+				continue
+			}
+			st, ok := reports[pop]
+			if !ok {
+				continue
+			}
+			up, known := checkHealthy(st, name)
+			switch {
+			case up:
+				healthy++
+			case known:
+				failing = append(failing, pop)
+			}
+		}
+		need := minPops - healthy
+		if need <= 0 || len(failing) == 0 {
+			continue
+		}
+		sort.SliceStable(failing, func(i, j int) bool {
+			return slices.Contains(prev[name], failing[i]) && !slices.Contains(prev[name], failing[j])
+		})
+		held := failing[:min(need, len(failing))]
+		sort.Strings(held)
+		out[name] = held
+	}
+	return out
+}
+
+// checkHealthy reports a service's check result in a PoP's report.
+func checkHealthy(st *v1.PopStatus, service string) (up, known bool) {
+	for _, c := range st.GetChecks() {
+		if c.GetService() == service {
+			return c.GetHealthy(), c.GetLastResult() != ""
+		}
+	}
+	return false, false
+}

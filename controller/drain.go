@@ -1,0 +1,158 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// DefaultDrainPeriod is how long a drained PoP's announcements carry
+// GRACEFUL_SHUTDOWN before they are withdrawn.
+const DefaultDrainPeriod = 30 * time.Second
+
+// Drain starts taking a PoP out of service. The leader then walks it
+// through the steps. A drain that would leave a service with fewer
+// announcing PoPs than its minimum is refused unless forced.
+func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error) {
+	s, _ := a.cache.Current()
+	pop := req.GetPop()
+	if _, ok := s.Pops[pop]; !ok {
+		return nil, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+	}
+	drains := a.fleet.Drains()
+	if r, ok := drains[pop]; ok && r.Draining {
+		return &v1.DrainResponse{State: drainStateProto(r)}, nil
+	}
+	if !req.GetForce() {
+		reports, _ := a.reports.Reports()
+		if err := drainBudget(s, reports, drains, pop); err != nil {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+	}
+	period := req.GetDrainPeriod().AsDuration()
+	if period <= 0 {
+		period = a.drainPeriod
+	}
+	now := time.Now()
+	rec, existing := drains[pop]
+	if existing {
+		rec.Draining, rec.Since, rec.Period = true, now, period
+	} else {
+		rec = drainRecord{Step: compile.DrainGslb, Since: now, Draining: true, GslbWait: maxRecordTTL(s), Period: period}
+	}
+	if err := a.fleet.putDrain(ctx, pop, rec, existing); err != nil {
+		return nil, err
+	}
+	return &v1.DrainResponse{State: drainStateProto(rec)}, nil
+}
+
+// Undrain starts bringing a drained PoP back, reversing the steps.
+func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.UndrainResponse, error) {
+	pop := req.GetPop()
+	s, _ := a.cache.Current()
+	if _, ok := s.Pops[pop]; !ok {
+		return nil, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+	}
+	rec, ok := a.fleet.Drains()[pop]
+	if !ok {
+		return nil, status.Errorf(codes.FailedPrecondition, "Pop %q is not drained", pop)
+	}
+	if rec.Draining {
+		rec.Draining, rec.Since = false, time.Now()
+		if err := a.fleet.putDrain(ctx, pop, rec, true); err != nil {
+			return nil, err
+		}
+	}
+	return &v1.UndrainResponse{State: drainStateProto(rec)}, nil
+}
+
+// drainBudget refuses a drain that would leave any service the PoP
+// announces with fewer announcing PoPs than its minimum.
+func drainBudget(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]drainRecord, pop string) error {
+	var problems []string
+	for _, name := range resource.SortedNames(s.Services) {
+		spec := s.Services[name].GetSpec()
+		selected := compile.SelectPops(s, spec.GetPops())
+		if spec.GetMinAnnouncingPops() == 0 || !slices.Contains(selected, pop) {
+			continue
+		}
+		var left []string
+		for _, p := range selected {
+			if r, draining := drains[p]; p == pop || (draining && r.Draining) {
+				continue
+			}
+			if st, ok := reports[p]; ok && announces(st, name) {
+				left = append(left, p)
+			}
+		}
+		if len(left) < int(spec.GetMinAnnouncingPops()) {
+			problems = append(problems, fmt.Sprintf("AnycastService %q would have %d announcing PoP(s) (%s), below its minAnnouncingPops of %d",
+				name, len(left), joinOrNone(left), spec.GetMinAnnouncingPops()))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("drain of Pop %q refused: %s; use --force to drain anyway", pop, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func joinOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// maxRecordTTL is the longest TTL any GSLB answer carries: how long a
+// resolver may still hand out a PoP after it leaves GSLB answers.
+func maxRecordTTL(s *resource.State) time.Duration {
+	var ttl uint32
+	for _, r := range compile.GslbSnapshot(s, compile.Observed{}).GetRecords() {
+		ttl = max(ttl, r.GetSpec().GetTtl())
+	}
+	return time.Duration(ttl) * time.Second
+}
+
+func drainStateProto(r drainRecord) *v1.DrainState {
+	return &v1.DrainState{Step: drainStepProto(r.Step), Since: timestamppb.New(r.Since), Draining: r.Draining}
+}
+
+// putDrain writes a PoP's drain record, guarded: a new record must not
+// exist yet, an existing one must be unchanged since it was read.
+func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	key := drainPrefix + pop
+	cmp := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
+	if existing {
+		cmp = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
+	}
+	resp, err := f.cli.Txn(ctx).If(cmp).Then(clientv3.OpPut(key, string(b))).Commit()
+	if err != nil {
+		return status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
+	}
+	if !resp.Succeeded {
+		return status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
+	}
+	return nil
+}
+
+// deleteDrain removes a finished undrain's record, guarded like putDrain.
+func (f *fleetState) deleteDrain(ctx context.Context, pop string, r drainRecord) error {
+	key := drainPrefix + pop
+	_, err := f.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)).Then(clientv3.OpDelete(key)).Commit()
+	return err
+}

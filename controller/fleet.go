@@ -1,0 +1,154 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/compile"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Fleet-wide operational state the leader writes and every replica reads:
+// drain records per PoP, and the withdrawal budget's holds.
+const (
+	fleetPrefix = "/anyctl/v1/fleet/"
+	drainPrefix = fleetPrefix + "drain/"
+	holdsKey    = fleetPrefix + "holds"
+)
+
+// drainRecord is where one PoP stands in a drain or undrain.
+type drainRecord struct {
+	Step compile.DrainStep `json:"step"`
+	// Since is when the PoP entered Step.
+	Since time.Time `json:"since"`
+	// Draining is true while moving out of service, false while moving back.
+	Draining bool `json:"draining"`
+	// GslbWait is how long the PoP stays out of GSLB answers before its
+	// announcements change: the longest TTL a resolver may cache it for.
+	GslbWait time.Duration `json:"gslbWait"`
+	// Period is how long announcements carry GRACEFUL_SHUTDOWN.
+	Period time.Duration `json:"period"`
+	// modRev is the record's etcd mod revision, for guarded updates.
+	modRev int64
+}
+
+// fleetState mirrors the fleet prefix in memory (list, then watch) and
+// publishes drain steps and holds to the observer.
+type fleetState struct {
+	cli *clientv3.Client
+	obs *observer
+	log *slog.Logger
+
+	mu     sync.Mutex // guards drains and holds
+	drains map[string]drainRecord
+	holds  map[string][]string
+}
+
+func newFleetState(cli *clientv3.Client, obs *observer, log *slog.Logger) *fleetState {
+	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}}
+}
+
+// Drains returns a copy of every PoP's drain record.
+func (f *fleetState) Drains() map[string]drainRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.drains)
+}
+
+// Holds returns the withdrawal budget's holds, by service.
+func (f *fleetState) Holds() map[string][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.holds)
+}
+
+func (f *fleetState) run(ctx context.Context) {
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
+	for {
+		err := f.listAndWatch(ctx, bo)
+		if ctx.Err() != nil {
+			return
+		}
+		f.log.Warn("fleet state watch ended; re-listing", "err", err)
+		if !bo.Wait(ctx) {
+			return
+		}
+	}
+}
+
+func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
+	resp, err := f.cli.Get(ctx, fleetPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.drains, f.holds = map[string]drainRecord{}, map[string][]string{}
+	for _, kv := range resp.Kvs {
+		f.applyLocked(mvccpb.PUT, kv)
+	}
+	f.mu.Unlock()
+	f.publish()
+	bo.Reset()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for wr := range f.cli.Watch(clientv3.WithRequireLeader(wctx), fleetPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+		if err := wr.Err(); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		for _, ev := range wr.Events {
+			f.applyLocked(ev.Type, ev.Kv)
+		}
+		f.mu.Unlock()
+		f.publish()
+	}
+	return ctx.Err()
+}
+
+func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue) {
+	key := string(kv.Key)
+	switch {
+	case strings.HasPrefix(key, drainPrefix):
+		pop := key[len(drainPrefix):]
+		if typ == mvccpb.DELETE {
+			delete(f.drains, pop)
+			return
+		}
+		var r drainRecord
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			f.log.Warn("skipping unreadable drain record", "key", key, "err", err)
+			return
+		}
+		r.modRev = kv.ModRevision
+		f.drains[pop] = r
+	case key == holdsKey:
+		f.holds = map[string][]string{}
+		if typ == mvccpb.DELETE {
+			return
+		}
+		if err := json.Unmarshal(kv.Value, &f.holds); err != nil {
+			f.log.Warn("skipping unreadable budget holds", "err", err)
+		}
+	}
+}
+
+func (f *fleetState) publish() {
+	f.mu.Lock()
+	steps := make(map[string]compile.DrainStep, len(f.drains))
+	for pop, r := range f.drains {
+		if r.Step != compile.DrainNone {
+			steps[pop] = r.Step
+		}
+	}
+	holds := maps.Clone(f.holds)
+	f.mu.Unlock()
+	f.obs.setDrain(steps)
+	f.obs.setHeld(holds)
+}
