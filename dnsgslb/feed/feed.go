@@ -1,0 +1,144 @@
+// Package feed is a DNS server's client of the controller's GSLB feed: it
+// subscribes, hands every snapshot the controller sends to the server, and
+// reconnects with jittered backoff until its context ends. Between
+// connections the server keeps answering from the snapshot it holds.
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/endpoint"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// MaxSnapshotBytes bounds one snapshot message; gRPC's default of 4 MiB is
+// within reach of a large fleet's snapshot.
+const MaxSnapshotBytes = 256 << 20
+
+// Reconnect waits grow from minWait to maxWait, jittered.
+const (
+	minWait = 200 * time.Millisecond
+	maxWait = 10 * time.Second
+)
+
+// Config configures the feed client.
+type Config struct {
+	// Controller is the controller's gRPC address, host:port or unix:PATH.
+	Controller string
+	// ServerName names this DNS server in the controller's logs.
+	ServerName string
+	Logger     *slog.Logger
+}
+
+// Run subscribes to the controller's GSLB feed and calls apply with every
+// snapshot it sends, in order, from one goroutine. revision reports the
+// snapshot revision the server holds, sent on each subscribe. A snapshot
+// apply rejects is logged and the stream goes on: the server keeps what it
+// had until the controller sends one it accepts. Run reconnects whenever the
+// stream breaks and returns nil when ctx is cancelled; it returns an error
+// only for a configuration it cannot use.
+func Run(ctx context.Context, cfg Config, apply func(*v1.GslbSnapshot) error, revision func() int64) error {
+	if err := endpoint.Check(cfg.Controller); err != nil {
+		return fmt.Errorf("feed: Controller %q: %w", cfg.Controller, err)
+	}
+	if apply == nil || revision == nil {
+		return errors.New("feed: apply and revision must not be nil")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("controller", cfg.Controller)
+	c := &client{cfg: cfg, log: log, apply: apply, revision: revision}
+	c.run(ctx)
+	return nil
+}
+
+// client is one Run's state; only Run's goroutine touches it.
+type client struct {
+	cfg      Config
+	log      *slog.Logger
+	apply    func(*v1.GslbSnapshot) error
+	revision func() int64
+	// connected is true from a stream's first snapshot until it breaks.
+	connected bool
+	// failures counts attempts that failed since the last connection.
+	failures int
+}
+
+func (c *client) run(ctx context.Context) {
+	bo := backoff.New(minWait, maxWait)
+	for {
+		err := c.subscribe(ctx, bo)
+		if ctx.Err() != nil {
+			return
+		}
+		c.lost(err)
+		if !bo.Wait(ctx) {
+			return
+		}
+	}
+}
+
+// lost logs a broken stream or a failed attempt. Losing a connection is a
+// warning; while the controller stays unreachable, the first failure is a
+// warning and the rest are debug messages, so a long outage does not flood
+// the log.
+func (c *client) lost(err error) {
+	switch {
+	case c.connected:
+		c.connected = false
+		c.log.Warn("gslb feed lost; answering from the last snapshot and reconnecting", "err", err)
+	case c.failures == 0:
+		c.log.Warn("cannot reach the controller's gslb feed; answering from the last snapshot and retrying", "err", err)
+	default:
+		c.log.Debug("gslb feed still unreachable", "attempts", c.failures+1, "err", err)
+	}
+	c.failures++
+}
+
+// subscribe runs one stream until it breaks or ctx ends.
+func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
+	conn, err := grpc.NewClient(c.cfg.Controller,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName}
+	stream, err := v1.NewGslbFeedServiceClient(conn).Subscribe(ctx, req)
+	if err != nil {
+		return err
+	}
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		snap := msg.GetSnapshot()
+		if snap == nil {
+			continue
+		}
+		if !c.connected {
+			c.connected, c.failures = true, 0
+			bo.Reset()
+			c.log.Info("gslb feed connected", "held_revision", req.GetRevision(), "revision", snap.GetRevision())
+		}
+		if err := c.apply(snap); err != nil {
+			c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", err)
+			continue
+		}
+		c.log.Info("gslb snapshot applied", "revision", snap.GetRevision(), "zones", len(snap.GetZones()), "records", len(snap.GetRecords()))
+	}
+}
