@@ -7,11 +7,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anyctl/anyctl/agent"
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
+	bgppacket "github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/server"
 )
 
 // runningAgent is an agent run in the background.
@@ -105,7 +112,11 @@ func (tg *target) serve(lis net.Listener) {
 				return
 			}
 			tg.mu.Lock()
-			tg.conn = append(tg.conn, c)
+			if tg.lis != lis {
+				c.Close() // accepted just before down closed lis: it dies with it
+			} else {
+				tg.conn = append(tg.conn, c)
+			}
 			tg.mu.Unlock()
 		}
 	}()
@@ -141,3 +152,145 @@ func (w testLog) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }
+
+// eventRouter is an upstream GoBGP router that timestamps every change of its
+// best paths as GoBGP makes it, through a watch rather than by polling its
+// RIB: the arrival of a withdrawal or of a new attribute is known to within
+// the watch callback's scheduling delay.
+type eventRouter struct {
+	bgp    *server.BgpServer
+	port   uint16
+	events chan routeEvent
+
+	mu   sync.Mutex // guards best
+	best map[netip.Prefix]routeEvent
+}
+
+// routeEvent is one change of a prefix's best path.
+type routeEvent struct {
+	at          time.Time
+	prefix      netip.Prefix
+	withdrawn   bool
+	communities []uint32
+}
+
+// startEventRouter runs a router in routerASN on 127.0.0.1 that accepts a
+// passive IPv4 session from a speaker at 127.0.0.1 in popASN.
+func startEventRouter(t testing.TB) *eventRouter {
+	t.Helper()
+	bgp := server.NewBgpServer(server.LoggerOption(quietGoBGP{}))
+	go bgp.Serve()
+	t.Cleanup(bgp.Stop)
+	r := &eventRouter{bgp: bgp, events: make(chan routeEvent, 4096), best: map[netip.Prefix]routeEvent{}}
+	var err error
+	for range 10 { // another process may take the free port first
+		lis, lerr := net.Listen("tcp", "127.0.0.1:0")
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		r.port = uint16(lis.Addr().(*net.TCPAddr).Port)
+		lis.Close()
+		global := &api.Global{Asn: routerASN, RouterId: "198.18.0.1", ListenPort: int32(r.port), ListenAddresses: []string{"127.0.0.1"}}
+		if err = bgp.StartBgp(context.Background(), &api.StartBgpRequest{Global: global}); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("event router: starting: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	watch := &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
+		Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_BEST}},
+	}}
+	if err := bgp.WatchEvent(ctx, watch, func(res *api.WatchEventResponse) { r.observe(ctx, res) }); err != nil {
+		t.Fatalf("event router: watching best paths: %v", err)
+	}
+	peer := &api.Peer{
+		Conf:      &api.PeerConf{NeighborAddress: "127.0.0.1", PeerAsn: popASN},
+		Transport: &api.Transport{PassiveMode: true},
+		AfiSafis:  []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true}}},
+	}
+	if err := bgp.AddPeer(context.Background(), &api.AddPeerRequest{Peer: peer}); err != nil {
+		t.Fatalf("event router: adding neighbour: %v", err)
+	}
+	return r
+}
+
+// observe is GoBGP's watch callback: it records and queues each change.
+func (r *eventRouter) observe(ctx context.Context, res *api.WatchEventResponse) {
+	at := time.Now()
+	for _, p := range res.GetTable().GetPaths() {
+		nlri, err := apiutil.GetNativeNlri(p)
+		if err != nil {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(nlri.String())
+		if err != nil {
+			continue
+		}
+		ev := routeEvent{at: at, prefix: pfx, withdrawn: p.GetIsWithdraw()}
+		attrs, _ := apiutil.GetNativePathAttributes(p)
+		for _, a := range attrs {
+			if c, ok := a.(*bgppacket.PathAttributeCommunities); ok {
+				ev.communities = append(ev.communities, c.Value...)
+			}
+		}
+		r.mu.Lock()
+		r.best[pfx] = ev
+		r.mu.Unlock()
+		select {
+		case r.events <- ev:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// holds reports whether the router has a best path for pfx.
+func (r *eventRouter) holds(pfx netip.Prefix) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ev, ok := r.best[pfx]
+	return ok && !ev.withdrawn
+}
+
+// drain discards queued events.
+func (r *eventRouter) drain() {
+	for {
+		select {
+		case <-r.events:
+		default:
+			return
+		}
+	}
+}
+
+// next waits up to timeout for the next event on pfx that satisfies ok.
+func (r *eventRouter) next(t testing.TB, pfx netip.Prefix, timeout time.Duration, what string, ok func(routeEvent) bool) routeEvent {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case ev := <-r.events:
+			if ev.prefix == pfx && ok(ev) {
+				return ev
+			}
+		case <-deadline.C:
+			t.Fatalf("event router: no %s of %s within %v", what, pfx, timeout)
+		}
+	}
+}
+
+// quietGoBGP drops GoBGP's log.
+type quietGoBGP struct{}
+
+func (quietGoBGP) Panic(msg string, _ gobgplog.Fields) { panic("gobgp: " + msg) }
+func (quietGoBGP) Fatal(string, gobgplog.Fields)       {}
+func (quietGoBGP) Error(string, gobgplog.Fields)       {}
+func (quietGoBGP) Warn(string, gobgplog.Fields)        {}
+func (quietGoBGP) Info(string, gobgplog.Fields)        {}
+func (quietGoBGP) Debug(string, gobgplog.Fields)       {}
+func (quietGoBGP) SetLevel(gobgplog.LogLevel)          {}
+func (quietGoBGP) GetLevel() gobgplog.LogLevel         { return gobgplog.WarnLevel }
