@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/feed"
+	"github.com/anyctl/anyctl/endpoint"
+)
+
+func init() { register(newDNSCommand) }
+
+// DefaultDNSMetricsListen is the DNS server's default Prometheus listener.
+const DefaultDNSMetricsListen = "127.0.0.1:7403"
+
+func newDNSCommand(g *globals) *cobra.Command {
+	var f dnsFlags
+	cmd := &cobra.Command{
+		Use:   "dns",
+		Short: "Run an authoritative GeoDNS server answering from the controller's GSLB snapshots",
+		Long: `Run an authoritative GeoDNS server for every GslbZone. It subscribes to a
+controller's GSLB feed, answers over UDP and TCP from the newest snapshot, and
+persists it in --state-dir: with no controller reachable, even across a
+restart, it keeps answering from the last snapshot it had.
+
+Clients are located by their EDNS Client Subnet, else their resolver's
+address: first the PoPs' cache networks, then the --geoip database (MaxMind
+City or Country, mmdb), else --default-location. Without --geoip every
+client outside a PoP cache network is placed at the default location.`,
+		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
+      --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
+      --default-location 39.04,-77.49,US,NA`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.options(g.stderr)
+			if err != nil {
+				return err
+			}
+			return runDNS(cmd.Context(), opts, nil)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// dnsFlags are the flags of `anyctl dns`.
+type dnsFlags struct {
+	controller      string
+	listen          string
+	geoip           string
+	stateDir        string
+	metricsListen   string
+	defaultLocation string
+	udpWorkers      int
+	udpBlocking     bool
+	name            string
+	logs            logFlags
+}
+
+func (f *dnsFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
+	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
+	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
+	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
+	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
+	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
+	fs.BoolVar(&f.udpBlocking, "udp-blocking", false, "UDP workers block in recvmmsg on their own OS threads (Linux amd64/arm64; keep --udp-workers below GOMAXPROCS)")
+	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the host name)")
+	f.logs.register(fs)
+}
+
+// dnsOptions is what runDNS runs: the server, its feed and its metrics.
+type dnsOptions struct {
+	server        dnsgslb.Config
+	feed          feed.Config
+	metricsListen string
+}
+
+// options checks the flags and turns them into options; every error is a
+// usage error naming the flag and its value.
+func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
+	log, err := f.logs.logger(stderr)
+	if err != nil {
+		return dnsOptions{}, err
+	}
+	if err := endpoint.Check(f.controller); err != nil {
+		return dnsOptions{}, UsageErrorf("--controller %q: %v", f.controller, err)
+	}
+	if _, _, err := net.SplitHostPort(f.listen); err != nil {
+		return dnsOptions{}, UsageErrorf("--listen %q: want host:port, e.g. \"[::]:53\": %v", f.listen, err)
+	}
+	if f.metricsListen != "" {
+		if err := endpoint.Check(f.metricsListen); err != nil {
+			return dnsOptions{}, UsageErrorf("--metrics-listen %q: %v", f.metricsListen, err)
+		}
+	}
+	if f.udpWorkers < 1 {
+		return dnsOptions{}, UsageErrorf("--udp-workers %d: want 1 or more", f.udpWorkers)
+	}
+	if f.geoip != "" {
+		if _, err := os.Stat(f.geoip); err != nil {
+			return dnsOptions{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
+		}
+	}
+	loc, err := parseLocation("default-location", f.defaultLocation)
+	if err != nil {
+		return dnsOptions{}, err
+	}
+	name := f.name
+	if name == "" {
+		if name, err = os.Hostname(); err != nil {
+			name = "anyctl-dns"
+		}
+	}
+	return dnsOptions{
+		server: dnsgslb.Config{
+			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPBlocking: f.udpBlocking,
+		},
+		feed:          feed.Config{Controller: f.controller, ServerName: name, Logger: log},
+		metricsListen: f.metricsListen,
+	}, nil
+}
+
+// continents are the two-letter codes GeoIP databases use.
+var continents = []string{"AF", "AN", "AS", "EU", "NA", "OC", "SA"}
+
+// parseLocation parses LAT,LON[,COUNTRY[,CONTINENT]]; empty is the zero
+// location.
+func parseLocation(flag, s string) (dnsgslb.Location, error) {
+	var loc dnsgslb.Location
+	if strings.TrimSpace(s) == "" {
+		return loc, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) < 2 || len(parts) > 4 {
+		return loc, UsageErrorf("--%s %q: want LAT,LON[,COUNTRY[,CONTINENT]], e.g. \"39.04,-77.49,US,NA\"", flag, s)
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	lat, err := strconv.ParseFloat(parts[0], 64)
+	if err != nil || lat < -90 || lat > 90 {
+		return loc, UsageErrorf("--%s %q: latitude %q: want a number from -90 to 90", flag, s, parts[0])
+	}
+	lon, err := strconv.ParseFloat(parts[1], 64)
+	if err != nil || lon < -180 || lon > 180 {
+		return loc, UsageErrorf("--%s %q: longitude %q: want a number from -180 to 180", flag, s, parts[1])
+	}
+	loc.Latitude, loc.Longitude = lat, lon
+	if len(parts) > 2 {
+		c := strings.ToUpper(parts[2])
+		if len(c) != 2 || strings.IndexFunc(c, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+			return loc, UsageErrorf("--%s %q: country %q: want an ISO 3166-1 alpha-2 code such as \"US\"", flag, s, parts[2])
+		}
+		loc.Country = c
+	}
+	if len(parts) > 3 {
+		c := strings.ToUpper(parts[3])
+		if !slices.Contains(continents, c) {
+			return loc, UsageErrorf("--%s %q: continent %q: want one of %s", flag, s, parts[3], strings.Join(continents, " "))
+		}
+		loc.Continent = c
+	}
+	return loc, nil
+}
+
+// runDNS serves DNS, follows the controller's GSLB feed and serves metrics
+// until ctx is cancelled. ready, if not nil, is called once the server
+// listens, with the metrics address (nil when metrics are off).
+func runDNS(ctx context.Context, o dnsOptions, ready func(srv *dnsgslb.Server, metrics net.Addr)) error {
+	log := o.server.Logger
+	srv, err := dnsgslb.New(o.server)
+	if err != nil {
+		return UsageErrorf("%w", err)
+	}
+	if ix := srv.Index(); ix != nil {
+		log.Info("dns answering from the persisted snapshot until the controller sends one", "revision", ix.Revision(), "state_dir", o.server.StateDir)
+	}
+	if o.server.GeoIPPath == "" {
+		log.Info("dns has no GeoIP database: clients outside PoP cache networks are placed at the default location", "default_location", o.server.DefaultLocation)
+	}
+	var metricsAddr net.Addr
+	if o.metricsListen != "" {
+		lis, err := endpoint.Listen(o.metricsListen)
+		if err != nil {
+			return fmt.Errorf("--metrics-listen %q: %w", o.metricsListen, err)
+		}
+		metricsAddr = lis.Addr()
+		hsrv := &http.Server{Handler: dnsMetricsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
+		go hsrv.Serve(lis)
+		defer hsrv.Close()
+		log.Info("dns metrics serving", "addr", endpoint.String(metricsAddr))
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- srv.Run(ctx) }()
+	select {
+	case err := <-served:
+		return err
+	case <-srv.Ready():
+	}
+	fed := make(chan error, 1)
+	go func() { fed <- feed.Run(ctx, o.feed, srv.Update, func() int64 { return revisionOf(srv) }) }()
+	if ready != nil {
+		ready(srv, metricsAddr)
+	}
+	var feedErr error
+	select {
+	case <-ctx.Done():
+		feedErr = <-fed
+	case feedErr = <-fed:
+		cancel()
+	}
+	if err := <-served; err != nil {
+		return err
+	}
+	return feedErr
+}
+
+// revisionOf is the revision of the snapshot the server answers from.
+func revisionOf(srv *dnsgslb.Server) int64 {
+	if ix := srv.Index(); ix != nil {
+		return ix.Revision()
+	}
+	return 0
+}
+
+// dnsMetricsHandler serves the server's metrics with the Go runtime's and
+// the process's.
+func dnsMetricsHandler(srv *dnsgslb.Server) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}

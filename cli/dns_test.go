@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/feed"
+)
+
+func TestDNSOptions(t *testing.T) {
+	geoip := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := os.WriteFile(geoip, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.mmdb")
+	tests := []struct {
+		desc    string
+		args    []string
+		check   func(t *testing.T, o dnsOptions)
+		wantErr string
+	}{
+		{desc: "defaults", check: func(t *testing.T, o dnsOptions) {
+			host, _ := os.Hostname()
+			if o.feed.Controller != DefaultServer || o.feed.ServerName != host || o.server.Listen != ":53" ||
+				o.server.StateDir != "/var/lib/anyctl/dns" || o.server.UDPWorkers != 1 || o.server.UDPBlocking ||
+				o.server.GeoIPPath != "" || o.server.DefaultLocation != (dnsgslb.Location{}) || o.metricsListen != DefaultDNSMetricsListen {
+				t.Errorf("defaults: %+v", o)
+			}
+		}},
+		{desc: "every flag", args: []string{"--controller", "unix:/run/anyctl.sock", "--listen", "[::]:5353", "--geoip", geoip,
+			"--state-dir", "/tmp/dns", "--metrics-listen", "", "--default-location", "39.04,-77.49,us,na",
+			"--udp-workers", "2", "--udp-blocking", "--name", "dns-1"},
+			check: func(t *testing.T, o dnsOptions) {
+				want := dnsgslb.Location{Latitude: 39.04, Longitude: -77.49, Country: "US", Continent: "NA"}
+				if o.feed.Controller != "unix:/run/anyctl.sock" || o.feed.ServerName != "dns-1" || o.server.Listen != "[::]:5353" ||
+					o.server.GeoIPPath != geoip || o.server.StateDir != "/tmp/dns" || o.metricsListen != "" ||
+					o.server.DefaultLocation != want || o.server.UDPWorkers != 2 || !o.server.UDPBlocking {
+					t.Errorf("options: %+v", o)
+				}
+				if o.server.Logger == nil || o.feed.Logger != o.server.Logger {
+					t.Error("the server and the feed do not share the logger")
+				}
+			}},
+		{desc: "bad controller", args: []string{"--controller", "controller.example"},
+			wantErr: `--controller "controller.example": want host:port or unix:PATH: address controller.example: missing port in address`},
+		{desc: "bad listen", args: []string{"--listen", "53"},
+			wantErr: `--listen "53": want host:port, e.g. "[::]:53": address 53: missing port in address`},
+		{desc: "bad metrics listen", args: []string{"--metrics-listen", "7403"},
+			wantErr: `--metrics-listen "7403": want host:port or unix:PATH: address 7403: missing port in address`},
+		{desc: "no UDP workers", args: []string{"--udp-workers", "0"}, wantErr: `--udp-workers 0: want 1 or more`},
+		{desc: "missing GeoIP database", args: []string{"--geoip", missing},
+			wantErr: `--geoip "` + missing + `": stat ` + missing + `: no such file or directory`},
+		{desc: "bad default location", args: []string{"--default-location", "39.04"},
+			wantErr: `--default-location "39.04": want LAT,LON[,COUNTRY[,CONTINENT]], e.g. "39.04,-77.49,US,NA"`},
+		{desc: "bad log level", args: []string{"--log-level", "loud"}, wantErr: `--log-level "loud": want debug, info, warn or error`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			var f dnsFlags
+			fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
+			f.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			o, err := f.options(io.Discard)
+			if tc.wantErr != "" {
+				checkErr(t, err, tc.wantErr, true)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, o)
+		})
+	}
+}
+
+func TestParseLocation(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    dnsgslb.Location
+		wantErr string
+	}{
+		{in: "", want: dnsgslb.Location{}},
+		{in: "50.11,8.68", want: dnsgslb.Location{Latitude: 50.11, Longitude: 8.68}},
+		{in: " 50.11 , 8.68 , de ", want: dnsgslb.Location{Latitude: 50.11, Longitude: 8.68, Country: "DE"}},
+		{in: "-33.87,151.21,AU,OC", want: dnsgslb.Location{Latitude: -33.87, Longitude: 151.21, Country: "AU", Continent: "OC"}},
+		{in: "91,0", wantErr: `--loc "91,0": latitude "91": want a number from -90 to 90`},
+		{in: "north,0", wantErr: `--loc "north,0": latitude "north": want a number from -90 to 90`},
+		{in: "0,181", wantErr: `--loc "0,181": longitude "181": want a number from -180 to 180`},
+		{in: "0,0,USA", wantErr: `--loc "0,0,USA": country "USA": want an ISO 3166-1 alpha-2 code such as "US"`},
+		{in: "0,0,U1", wantErr: `--loc "0,0,U1": country "U1": want an ISO 3166-1 alpha-2 code such as "US"`},
+		{in: "0,0,US,XX", wantErr: `--loc "0,0,US,XX": continent "XX": want one of AF AN AS EU NA OC SA`},
+		{in: "0,0,US,NA,x", wantErr: `--loc "0,0,US,NA,x": want LAT,LON[,COUNTRY[,CONTINENT]], e.g. "39.04,-77.49,US,NA"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseLocation("loc", tc.in)
+			if tc.wantErr != "" {
+				checkErr(t, err, tc.wantErr, true)
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("parseLocation(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunDNSFailsToStart: a GeoIP file that is no database is a usage
+// error; an address already in use is a plain one. Neither waits for ctx.
+func TestRunDNSFailsToStart(t *testing.T) {
+	notDB := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := os.WriteFile(notDB, []byte("not a database"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tests := []struct {
+		desc      string
+		cfg       dnsgslb.Config
+		wantUsage bool
+		wantErr   string
+	}{
+		{desc: "not a GeoIP database", cfg: dnsgslb.Config{Listen: "127.0.0.1:0", GeoIPPath: notDB, Logger: log},
+			wantUsage: true, wantErr: "GeoIPPath: open GeoIP database"},
+		{desc: "address in use", cfg: dnsgslb.Config{Listen: busy.LocalAddr().String(), Logger: log},
+			wantErr: "address already in use"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			o := dnsOptions{server: tc.cfg, feed: feed.Config{Controller: DefaultServer, Logger: log}}
+			err := runDNS(context.Background(), o, func(*dnsgslb.Server, net.Addr) { t.Error("ready called") })
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("runDNS: %v, want an error containing %q", err, tc.wantErr)
+			}
+			if isUsage := errors.As(err, new(usageError)); isUsage != tc.wantUsage {
+				t.Errorf("%v is a usage error: %v, want %v", err, isUsage, tc.wantUsage)
+			}
+		})
+	}
+}
