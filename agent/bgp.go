@@ -34,7 +34,7 @@ func (l *loop) ensureSpeaker(ctx context.Context) error {
 			RouterID:   rid,
 			ListenPort: l.a.cfg.BGPListenPort,
 			Peers:      peers,
-			Logger:     l.a.log.With("component", "bgp"),
+			Logger:     l.a.log.With("subsystem", "bgp"),
 		})
 		if err != nil {
 			return err

@@ -1,117 +1,79 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"github.com/anyctl/anyctl/endpoint"
 	"os"
 	"path/filepath"
-	"time"
+	"strings"
 
-	"github.com/anyctl/anyctl/controller"
-	"github.com/anyctl/anyctl/deploy/examples"
-	"github.com/anyctl/anyctl/manifest"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	"github.com/anyctl/anyctl/validation"
+	"github.com/anyctl/anyctl/devenv"
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 func init() { register(newDevCommand) }
 
 func newDevCommand(g *globals) *cobra.Command {
 	var (
-		dataDir string
-		listen  string
-		metrics string
-		logs    logFlags
+		cfg  devenv.Config
+		logs logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
-		Short: "Run a whole local deployment in one process, with the examples applied",
-		Long: `Run a controller with an embedded etcd in one process and apply the example
-deployment (deploy/examples, built into the binary). Needs no root. Ctrl-C
-stops everything; a second run reuses --data-dir.`,
+		Short: "Run a whole deployment in one process: controller, DNS, an agent per PoP, a router",
+		Long: `Run everything in one process, for a first look: an embedded etcd and a
+controller; the example deployment (deploy/examples, built into the binary)
+applied; a GeoDNS server fed by the controller; an in-process upstream BGP
+router; and one agent per example PoP peering with it. Local stand-ins answer
+the health checks, so every PoP comes up healthy. Needs no root. Ctrl-C stops
+everything; a second run reuses --data-dir.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger(g.stderr)
 			if err != nil {
 				return err
 			}
-			if dataDir == "" {
-				dataDir = filepath.Join(os.TempDir(), fmt.Sprintf("anyctl-dev-%d", os.Getuid()))
+			if cfg.DataDir == "" {
+				cfg.DataDir = filepath.Join(os.TempDir(), fmt.Sprintf("anyctl-dev-%d", os.Getuid()))
 			}
-			c, err := controller.New(controller.Config{
-				Listen:          listen,
-				MetricsListen:   metrics,
-				DataDir:         filepath.Join(dataDir, "controller"),
-				AllowedPrefixes: validation.DefaultAllowedPrefixes(),
-				Logger:          log,
-			})
-			if err != nil {
-				return UsageErrorf("%v", err)
-			}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- c.Run(ctx) }()
-			select {
-			case err := <-done:
-				return err
-			case <-c.Ready():
-			}
-			if err := applyExamples(ctx, endpoint.String(c.Addr())); err != nil {
-				cancel()
-				<-done
-				return err
-			}
-			printDevBanner(g, c, dataDir)
-			return <-done
+			cfg.Logger = log
+			return devenv.Run(cmd.Context(), cfg, func(info devenv.Info) { printDevBanner(g, info) })
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dataDir, "data-dir", "", "state directory (default: $TMPDIR/anyctl-dev-UID)")
-	f.StringVar(&listen, "listen", DefaultServer, "controller gRPC listen address")
-	f.StringVar(&metrics, "metrics-listen", DefaultMetricsListen, "controller metrics listen address")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "state directory (default: $TMPDIR/anyctl-dev-UID)")
+	f.StringVar(&cfg.Listen, "listen", DefaultServer, "controller gRPC listen address")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "controller metrics listen address")
+	f.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:5300", "DNS server UDP and TCP listen address")
 	logs.register(f)
+	cmd.Flags().Lookup("log-level").DefValue = "warn"
+	_ = cmd.Flags().Set("log-level", "warn")
 	return cmd
 }
 
-// applyExamples applies the embedded example deployment through the Admin API.
-func applyExamples(ctx context.Context, addr string) error {
-	objs, err := manifest.LoadFS(examples.FS)
-	if err != nil {
-		return fmt.Errorf("example deployment: %w", err)
+func printDevBanner(g *globals, info devenv.Info) {
+	server := ""
+	if info.Controller != DefaultServer {
+		server = " --server " + info.Controller
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := v1.NewAdminServiceClient(conn).Apply(actx, &v1.ApplyRequest{Objects: objs}); err != nil {
-		return fmt.Errorf("applying the example deployment: %w", err)
-	}
-	return nil
-}
-
-func printDevBanner(g *globals, c *controller.Controller, dataDir string) {
-	addr := endpoint.String(c.Addr())
+	host, port, _ := strings.Cut(info.DNS, ":")
 	fmt.Fprintf(g.stdout, `
-anyctl dev is running (Ctrl-C stops it).
+anyctl dev is running. Ctrl-C stops it.
 
-  controller   %s   (gRPC: Admin, Agent, GSLB feed; grpcurl works)
-  metrics      http://%s/metrics
-  etcd         embedded, data in %s
+  controller  %s  (Admin, Agent and GSLB feed APIs over gRPC; grpcurl works)
+  metrics     http://%s/metrics
+  dns         %s  (UDP and TCP; authoritative for gslb.example.com.)
+  router      %s  (in-process upstream BGP router, AS%d)
+  agents      %s, each peering with the router
+  state       %s
 
-The example deployment is applied. Try, from another terminal:
+The example deployment is applied. From another terminal, try:
 
-  anyctl --server %s get pops
-  anyctl --server %s get services -o yaml
-  anyctl --server %s describe pop tokyo
-  anyctl --server %s apply -f deploy/examples --dry-run
+  anyctl%s status
+  anyctl%s describe pop tokyo
+  anyctl%s explain origin.gslb.example.com --client 198.51.100.7 --default-location 50.1109,8.6821,DE,EU
+  dig @%s -p %s origin.gslb.example.com +subnet=203.0.113.0/24
+  anyctl%s drain pop london
 
-`, addr, c.MetricsAddr(), dataDir, addr, addr, addr, addr)
+`, info.Controller, info.Metrics, info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir,
+		server, server, server, host, port, server)
 }

@@ -45,7 +45,11 @@ func (l *leader) run(ctx context.Context) {
 }
 
 func (l *leader) campaign(ctx context.Context) error {
-	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(5), concurrency.WithContext(ctx))
+	// The session outlives ctx by the moment Close needs to revoke its
+	// lease, so that a stopping leader hands over at once.
+	sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer scancel()
+	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(5), concurrency.WithContext(sctx))
 	if err != nil {
 		return err
 	}
