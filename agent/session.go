@@ -10,6 +10,7 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 )
 
 // Version is the agent's version, reported in its hello.
@@ -54,7 +55,8 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 	if err != nil {
 		return err
 	}

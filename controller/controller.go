@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 )
 
@@ -94,7 +95,12 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(
+		// Agents and DNS servers ping their long-lived streams so that a
+		// dead controller or peer is noticed in seconds, not minutes.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
 	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
 	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
 	fleet := newFleetState(cli, obs, c.log)

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/endpoint"
@@ -109,7 +110,8 @@ func (c *client) lost(err error) {
 func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
 	conn, err := grpc.NewClient(c.cfg.Controller,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 	if err != nil {
 		return err
 	}
