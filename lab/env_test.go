@@ -44,7 +44,7 @@ type labEnv struct {
 func requireLab(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("the routed lab takes about a minute: skipped with -short")
+		t.Skip("the routed lab takes about 40s: skipped with -short")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("the routed lab needs root (network namespaces); CI runs it as root")
@@ -118,8 +118,18 @@ func (l *labEnv) down(t *testing.T) {
 	if t.Failed() {
 		l.dumpLogs(t)
 	}
+	pids := l.pids()
 	if out, err := l.script("down"); err != nil {
 		t.Errorf("lab.sh down: %v\n%s", err, out)
+	}
+	for name, pid := range pids {
+		// lab.sh down waits for each process, or SIGKILLs it after 5 s.
+		for deadline := time.Now().Add(2 * time.Second); alive(pid) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if alive(pid) {
+			t.Errorf("%s (PID %d) still running after lab.sh down", name, pid)
+		}
 	}
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
@@ -199,6 +209,22 @@ func (l *labEnv) pid(t *testing.T, name string) int {
 		t.Fatalf("PID file %q: %v", f, err)
 	}
 	return pid
+}
+
+// pids are the processes lab.sh has recorded, by name.
+func (l *labEnv) pids() map[string]int {
+	files, _ := filepath.Glob(filepath.Join(l.dir, "pids", "*.pid"))
+	pids := map[string]int{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil || len(strings.Fields(string(b))) == 0 {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.Fields(string(b))[0]); err == nil {
+			pids[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+		}
+	}
+	return pids
 }
 
 // kill sends SIGKILL to one of the lab's processes and waits until it is
