@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/anyctl/anyctl/agent/health"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -70,6 +71,16 @@ func (l *loop) syncChecks(ctx context.Context) {
 			case events <- healthEvent{service: name, check: rc, up: up}:
 			case <-cctx.Done():
 			}
+		})
+		ok, fail := l.a.metrics.checkProbes.WithLabelValues(name, "ok"), l.a.metrics.checkProbes.WithLabelValues(name, "fail")
+		hist := l.a.metrics.checkDuration.WithLabelValues(name)
+		rc.checker.ObserveProbes(func(passed bool, took time.Duration) {
+			if passed {
+				ok.Inc()
+			} else {
+				fail.Inc()
+			}
+			hist.Observe(took.Seconds())
 		})
 		l.checks[name] = rc
 		go func() {

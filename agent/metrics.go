@@ -14,6 +14,8 @@ type metrics struct {
 	sessionUp           *prometheus.GaugeVec
 	announced           prometheus.Gauge
 	checkUp             *prometheus.GaugeVec
+	checkProbes         *prometheus.CounterVec
+	checkDuration       *prometheus.HistogramVec
 	flaps               *prometheus.GaugeVec
 	refusals            *prometheus.CounterVec
 	controllerConnected prometheus.Gauge
@@ -32,6 +34,14 @@ func newMetrics() *metrics {
 		checkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "anyctl_agent_check_up", Help: "1 when the service's damped health check is up.",
 		}, []string{"service"}),
+		checkProbes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "anyctl_agent_check_probes_total", Help: "Health probes of the service's check, by result (ok or fail).",
+		}, []string{"service", "result"}),
+		checkDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "anyctl_agent_check_duration_seconds",
+			Help:    "Duration of the service's health probes.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"service"}),
 		flaps: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "anyctl_agent_check_flaps", Help: "Flaps of the service's check within its flap window.",
 		}, []string{"service"}),
@@ -45,7 +55,7 @@ func newMetrics() *metrics {
 			Name: "anyctl_agent_config_revision", Help: "Store revision of the config the agent runs.",
 		}),
 	}
-	m.reg.MustRegister(m.sessionUp, m.announced, m.checkUp, m.flaps, m.refusals, m.controllerConnected, m.configRevision,
+	m.reg.MustRegister(m.sessionUp, m.announced, m.checkUp, m.checkProbes, m.checkDuration, m.flaps, m.refusals, m.controllerConnected, m.configRevision,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

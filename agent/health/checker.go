@@ -14,6 +14,8 @@ type Checker struct {
 	spec     Spec
 	clock    Clock
 	onChange func(name string, up bool)
+	// observe, when set, sees every probe's result and duration.
+	observe func(ok bool, took time.Duration)
 
 	mu       sync.Mutex // guards damper and the last-probe fields below
 	damper   *Damper
@@ -46,6 +48,11 @@ func NewChecker(name string, spec Spec, damp DampConfig, clock Clock, onChange f
 		damper:   NewDamper(damp, clock.Now()),
 	}
 }
+
+// ObserveProbes makes observe see every probe's result and duration, for
+// metrics; call it before Run. observe runs on Run's goroutine and must be
+// quick.
+func (c *Checker) ObserveProbes(observe func(ok bool, took time.Duration)) { c.observe = observe }
 
 // Name is the name the Checker reports under.
 func (c *Checker) Name() string { return c.name }
@@ -134,6 +141,9 @@ func (c *Checker) probe(ctx context.Context, p Prober, now time.Time) (ok, done 
 		c.result = err.Error()
 	}
 	c.mu.Unlock()
+	if c.observe != nil {
+		c.observe(err == nil, took)
+	}
 	if changed && c.onChange != nil {
 		c.onChange(c.name, up)
 	}
