@@ -238,7 +238,7 @@ frr_up() {
 }
 
 ctl_start() {
-  mkdir -p "$LAB_DIR/controller"
+  mkdir -p -m 700 "$LAB_DIR/controller"
   rm -f "$ctl_sock"
   spawn controller anyctl "$log_dir/controller.log" "$ANYCTL" controller --listen "unix:$ctl_sock" \
     --data-dir "$LAB_DIR/controller" --metrics-listen '' --status-ttl 5s
