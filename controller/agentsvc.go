@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/compile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
@@ -17,6 +18,9 @@ import (
 // reports status, which is kept in etcd under a lease.
 type agentServer struct {
 	v1.UnimplementedAgentServiceServer
+	// mtls is set when callers authenticate with client certificates: an
+	// agent may then connect only as the PoP its certificate names.
+	mtls     bool
 	cache    *stateCache
 	observed *observer
 	status   *statusStore
@@ -37,6 +41,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return status.Error(codes.InvalidArgument, "agent stream: the first message must be a hello naming the PoP")
 	}
 	pop := hello.GetPop()
+	if err := a.checkCaller(stream, pop); err != nil {
+		return err
+	}
 	log := a.log.With("pop", pop)
 	log.Info("agent connected", "held_revision", hello.GetRevision(), "agent_version", hello.GetAgentVersion())
 	a.metrics.agentStreams.Inc()
@@ -95,6 +102,23 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-obsChanged:
 		}
 	}
+}
+
+// checkCaller refuses, when callers authenticate, a hello naming a PoP
+// other than the one the client certificate's CommonName names.
+func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop string) error {
+	if !a.mtls {
+		return nil
+	}
+	id, ok := authn.FromContext(stream.Context())
+	if !ok {
+		return status.Error(codes.Unauthenticated, "agent stream: no verified client certificate")
+	}
+	if id.Name != pop {
+		a.log.Warn("agent refused: its hello names another PoP than its certificate", "hello_pop", pop, "certificate", id.Name, "role", string(id.Role))
+		return status.Errorf(codes.PermissionDenied, "agent stream: the hello names PoP %q but the client certificate is for %q (CommonName, role %s); an agent may connect only as the PoP its certificate names", pop, id.Name, id.Role)
+	}
+	return nil
 }
 
 // sameConfig compares two configs ignoring the revision they were compiled at.

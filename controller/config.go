@@ -4,12 +4,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/anyctl/anyctl/endpoint"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/endpoint"
 )
 
 // Config is everything a controller needs to run.
@@ -24,6 +26,10 @@ type Config struct {
 	EtcdEndpoints []string
 	// EtcdCA, EtcdCert and EtcdKey are PEM files for TLS to an external etcd.
 	EtcdCA, EtcdCert, EtcdKey string
+	// TLSCert, TLSKey and TLSClientCA turn on mutual TLS: the controller's
+	// certificate and key, and the CA that signs every client's certificate.
+	// All three or none; with none the APIs are unauthenticated plain text.
+	TLSCert, TLSKey, TLSClientCA string
 	// AllowedPrefixes is the operator's address space: anycast prefixes must
 	// fall inside it.
 	AllowedPrefixes []netip.Prefix
@@ -72,6 +78,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--metrics-listen %q: want host:port: %w", c.MetricsListen, err)
 		}
 	}
+	if err := c.apiTLSFiles().Check(); err != nil {
+		return err
+	}
 	if len(c.EtcdEndpoints) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required with the embedded etcd (or give --etcd-endpoints)")
 	}
@@ -82,6 +91,20 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--etcd-ca/--etcd-cert apply only with --etcd-endpoints")
 	}
 	return nil
+}
+
+// apiTLSFiles are the files of the APIs' mutual TLS.
+func (c *Config) apiTLSFiles() authn.Files {
+	return authn.Files{CA: c.TLSClientCA, Cert: c.TLSCert, Key: c.TLSKey, Names: authn.ServerFlags}
+}
+
+// apiTLS builds the APIs' server TLS config, nil for plain text.
+func (c *Config) apiTLS() (*tls.Config, error) {
+	f := c.apiTLSFiles()
+	if !f.Enabled() {
+		return nil, nil
+	}
+	return authn.ServerConfig(f)
 }
 
 // etcdTLS builds the client TLS config for an external etcd, nil for none.

@@ -6,6 +6,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
 	"github.com/anyctl/anyctl/endpoint"
@@ -35,6 +37,8 @@ type Controller struct {
 	cfg   Config
 	log   *slog.Logger
 	ready chan struct{}
+	// apiTLS is the APIs' mutual TLS config; nil serves plain text.
+	apiTLS *tls.Config
 
 	mu        sync.Mutex // guards addr and metricsAddr
 	addr      net.Addr
@@ -46,7 +50,11 @@ func New(cfg Config) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}, nil
+	apiTLS, err := cfg.apiTLS()
+	if err != nil {
+		return nil, err
+	}
+	return &Controller{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), apiTLS: apiTLS}, nil
 }
 
 // Ready is closed when the controller serves its APIs with the stored state
@@ -95,17 +103,12 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gs := grpc.NewServer(
-		// Agents and DNS servers ping their long-lived streams so that a
-		// dead controller or peer is noticed in seconds, not minutes.
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	gs := grpc.NewServer(c.serverOptions()...)
 	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
 	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
 	fleet := newFleetState(cli, obs, c.log)
 	v1.RegisterAdminServiceServer(gs, &adminServer{st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
-	v1.RegisterAgentServiceServer(gs, &agentServer{cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -172,6 +175,25 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Wait()
 	c.log.Info("controller stopped")
 	return runErr
+}
+
+// serverOptions are the gRPC server's options: keepalive, and mutual TLS
+// with role-based authorisation when configured.
+func (c *Controller) serverOptions() []grpc.ServerOption {
+	opts := []grpc.ServerOption{
+		// Agents and DNS servers ping their long-lived streams so that a
+		// dead controller or peer is noticed in seconds, not minutes.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	}
+	if c.apiTLS == nil {
+		c.log.Warn("the Admin, Agent and GSLB feed APIs are unauthenticated plain-text gRPC: whoever reaches --listen may change the desired state, "+
+			"pose as any PoP's agent and read the GSLB snapshot; keep it on loopback or a Unix socket, or give --tls-cert, --tls-key and --tls-client-ca",
+			"listen", c.cfg.Listen)
+		return opts
+	}
+	c.log.Info("the APIs require client certificates signed by --tls-client-ca; roles come from their OrganizationalUnit", "tls_client_ca", c.cfg.TLSClientCA)
+	return append(opts, authn.ServerOptions(c.apiTLS, c.log)...)
 }
 
 // connectEtcd starts the embedded etcd or connects to the external cluster.
