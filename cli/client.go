@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -20,6 +22,8 @@ type adminClient struct {
 	v1.AdminServiceClient
 	conn   *grpc.ClientConn
 	server serverChoice
+	// tls is set when the client speaks mutual TLS.
+	tls bool
 }
 
 // dialAdmin prepares a client for the controller the flags, environment or
@@ -29,11 +33,19 @@ func dialAdmin(g *globals) (*adminClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(server.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	tlsCfg, err := resolveClientTLS(g, server, osClientEnv())
+	if err != nil {
+		return nil, err
+	}
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	conn, err := grpc.NewClient(server.addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("controller address %q (from %s): %w", server.addr, server.from, err)
 	}
-	return &adminClient{AdminServiceClient: v1.NewAdminServiceClient(conn), conn: conn, server: server}, nil
+	return &adminClient{AdminServiceClient: v1.NewAdminServiceClient(conn), conn: conn, server: server, tls: tlsCfg != nil}, nil
 }
 
 func (c *adminClient) Close() error { return c.conn.Close() }
@@ -41,6 +53,21 @@ func (c *adminClient) Close() error { return c.conn.Close() }
 // callContext bounds one call.
 func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, callTimeout)
+}
+
+// tlsHint suggests a fix when a connection failed on TLS: a plain-text
+// client meeting a controller that requires TLS, or a certificate either
+// end refused. A controller that refuses the client's certificate may just
+// close the connection, so with TLS every failure but a refused dial gets
+// the hint. It is "" for other failures.
+func (c *adminClient) tlsHint(msg string) string {
+	switch {
+	case !c.tls && strings.Contains(msg, "server preface"):
+		return "does the controller require TLS? Give --tls-ca, --tls-cert and --tls-key"
+	case c.tls && !strings.Contains(msg, "connection refused") && !strings.Contains(msg, "no such file"):
+		return "is it running, did --tls-ca sign its certificate, and did its --tls-client-ca sign --tls-cert?"
+	}
+	return ""
 }
 
 // remoteError is an error the controller returned. It prints as the
@@ -62,6 +89,9 @@ func (c *adminClient) explain(err error) error {
 	}
 	switch st.Code() {
 	case codes.Unavailable:
+		if hint := c.tlsHint(st.Message()); hint != "" {
+			return fmt.Errorf("cannot reach the controller at %s (from %s): %s; %s", c.server.addr, c.server.from, st.Message(), hint)
+		}
 		hint := ""
 		if c.server.from == "default" {
 			hint = fmt.Sprintf(" (or set --server, $%s or server: in the config file)", envServer)

@@ -63,27 +63,39 @@ func serverFromEnvOrConfig(configFlag string, env clientEnv) (serverChoice, erro
 	if s := env.getenv(envServer); s != "" {
 		return serverChoice{addr: s, from: "$" + envServer}, nil
 	}
-	path, explicit := configFlag, true
-	if path == "" {
-		path = env.getenv(envConfig)
-	}
-	if path == "" {
-		explicit = false
-		var err error
-		if path, err = defaultConfigPath(env); err != nil {
-			return serverChoice{addr: DefaultServer, from: "default"}, nil
-		}
-	}
-	cfg, err := readClientConfig(path)
+	cfg, path, err := loadClientConfig(configFlag, env)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		return serverChoice{addr: DefaultServer, from: "default"}, nil
 	case err != nil:
 		return serverChoice{}, err
 	case cfg.server == "":
 		return serverChoice{addr: DefaultServer, from: "default"}, nil
 	}
 	return serverChoice{addr: cfg.server, from: "config file " + path}, nil
+}
+
+// loadClientConfig reads the client config file: --config-file, then
+// $ANYCTL_CONFIG, then $XDG_CONFIG_HOME/anyctl/config.yaml
+// (~/.config/anyctl/config.yaml). Only the last may be missing; then the
+// config is empty and path is "".
+func loadClientConfig(configFlag string, env clientEnv) (cfg clientConfig, path string, err error) {
+	path, explicit := configFlag, true
+	if path == "" {
+		path = env.getenv(envConfig)
+	}
+	if path == "" {
+		explicit = false
+		if path, err = defaultConfigPath(env); err != nil {
+			return clientConfig{}, "", nil
+		}
+	}
+	cfg, err = readClientConfig(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return clientConfig{}, "", nil
+	case err != nil:
+		return clientConfig{}, "", err
+	}
+	return cfg, path, nil
 }
 
 func defaultConfigPath(env clientEnv) (string, error) {
@@ -115,9 +127,17 @@ func checkServerAddr(addr string) error {
 // clientConfig is the client's config file:
 //
 //	server: controller.example.net:7400
+//	tlsCa: /etc/anyctl/ca.pem       # the CA that signed the controller's certificate
+//	tlsCert: ~/.config/anyctl/me.pem # this client's certificate and key
+//	tlsKey: ~/.config/anyctl/me-key.pem
+//	tlsServerName: controller.example.net # for a unix: server
 type clientConfig struct {
-	server string
+	server                                string
+	tlsCA, tlsCert, tlsKey, tlsServerName string
 }
+
+// clientConfigKeys are the config file's keys, for errors.
+const clientConfigKeys = "server, tlsCa, tlsCert, tlsKey or tlsServerName"
 
 // readClientConfig reads a config file strictly: an unknown key is an error,
 // so that a typo does not silently fall back to the default server.
@@ -143,15 +163,26 @@ func readClientConfig(path string) (clientConfig, error) {
 	var cfg clientConfig
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		var field *string
+		want := "a file name"
 		switch k.Value {
 		case "server":
-			if v.Kind != yaml.ScalarNode {
-				return clientConfig{}, fmt.Errorf("client config %s:%d: server: want host:port", path, v.Line)
-			}
-			cfg.server = v.Value
+			field, want = &cfg.server, "host:port"
+		case "tlsCa":
+			field = &cfg.tlsCA
+		case "tlsCert":
+			field = &cfg.tlsCert
+		case "tlsKey":
+			field = &cfg.tlsKey
+		case "tlsServerName":
+			field, want = &cfg.tlsServerName, "a host name"
 		default:
-			return clientConfig{}, fmt.Errorf("client config %s:%d: unknown field %q: want server", path, k.Line, k.Value)
+			return clientConfig{}, fmt.Errorf("client config %s:%d: unknown field %q: want %s", path, k.Line, k.Value, clientConfigKeys)
 		}
+		if v.Kind != yaml.ScalarNode {
+			return clientConfig{}, fmt.Errorf("client config %s:%d: %s: want %s", path, v.Line, k.Value, want)
+		}
+		*field = v.Value
 	}
 	return cfg, nil
 }

@@ -66,7 +66,7 @@ func TestResolveServer(t *testing.T) {
 		{name: "a named config file must exist", configFlag: filepath.Join(dir, "missing.yaml"), home: home,
 			wantErr: "client config: open " + filepath.Join(dir, "missing.yaml") + ": no such file or directory"},
 		{name: "unknown config key", configFlag: filepath.Join(dir, "typo.yaml"), home: home,
-			wantErr: "client config " + filepath.Join(dir, "typo.yaml") + `:1: unknown field "sever": want server`},
+			wantErr: "client config " + filepath.Join(dir, "typo.yaml") + `:1: unknown field "sever": want server, tlsCa, tlsCert, tlsKey or tlsServerName`},
 		{name: "config not a mapping", configFlag: filepath.Join(dir, "list.yaml"), home: home,
 			wantErr: "client config " + filepath.Join(dir, "list.yaml") + `:1: want a mapping such as "server: host:port"`},
 		{name: "bad address in config", configFlag: filepath.Join(dir, "badaddr.yaml"), home: home,

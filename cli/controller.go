@@ -27,6 +27,9 @@ default, on loopback, in --data-dir; or an external cluster with
 and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseClientTLSFlags(cmd); err != nil {
+				return err
+			}
 			log, err := logs.logger(g.stderr)
 			if err != nil {
 				return err
@@ -53,12 +56,27 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA certificate file (PEM) for the external etcd")
 	f.StringVar(&cfg.EtcdCert, "etcd-cert", "", "client certificate file (PEM) for the external etcd")
 	f.StringVar(&cfg.EtcdKey, "etcd-key", "", "client key file (PEM) for the external etcd")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "the controller's certificate (PEM); with --tls-key and --tls-client-ca, the APIs require mutual TLS")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "the controller's private key (PEM)")
+	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA certificate (PEM) that signs every client's certificate; a client's role is its certificate's OrganizationalUnit (admin, viewer, agent or dns)")
 	f.StringSliceVar(&allowed, "allowed-prefixes", prefixStrings(validation.DefaultAllowedPrefixes()), "address space anycast prefixes must fall inside (default: the documentation ranges, for labs)")
 	f.Float64Var(&cfg.OriginDownQuorum, "origin-down-quorum", controller.DefaultOriginDownQuorum, "an origin is down when more than this share of the PoPs reporting on it see it down")
 	f.DurationVar(&cfg.DrainPeriod, "drain-period", controller.DefaultDrainPeriod, "how long a drained PoP's announcements carry GRACEFUL_SHUTDOWN before they are withdrawn")
 	f.DurationVar(&cfg.StatusTTL, "status-ttl", 15*time.Second, "how long a PoP's status outlives its agent's last report")
 	logs.register(f)
 	return cmd
+}
+
+// refuseClientTLSFlags refuses the client commands' --tls-ca and
+// --tls-server-name, which the controller inherits but does not use: the
+// CA of its clients is --tls-client-ca.
+func refuseClientTLSFlags(cmd *cobra.Command) error {
+	for _, name := range []string{"tls-ca", "tls-server-name"} {
+		if cmd.Flags().Changed(name) {
+			return UsageErrorf("--%s is a client flag: the controller verifies its clients' certificates with --tls-client-ca", name)
+		}
+	}
+	return nil
 }
 
 func prefixStrings[T interface{ String() string }](ps []T) []string {

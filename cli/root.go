@@ -35,6 +35,7 @@ func UsageErrorf(format string, args ...any) error {
 type globals struct {
 	server     string
 	configFile string
+	tls        tlsFlags
 	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer
@@ -73,6 +74,7 @@ func newRootCommand(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address (default: $ANYCTL_SERVER, then the config file, then "+DefaultServer+")")
 	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config file (default: $ANYCTL_CONFIG or ~/.config/anyctl/config.yaml)")
+	g.tls.register(root.PersistentFlags(), "--server", true)
 	for _, add := range subcommands {
 		root.AddCommand(add(g))
 	}
