@@ -151,6 +151,7 @@ func newLoop(a *Agent) *loop {
 		addr:      a.cfg.Controller,
 		pop:       a.cfg.Pop,
 		log:       a.log,
+		creds:     a.cfg.transportCredentials(),
 		revision:  func() int64 { return 0 },
 		configs:   l.configs,
 		connected: l.conn,

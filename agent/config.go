@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -8,7 +9,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/endpoint"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"sigs.k8s.io/yaml"
 )
 
@@ -36,10 +40,33 @@ type Config struct {
 	BGPListenPort int32 `json:"bgpListenPort,omitempty"`
 	// StatusInterval is how often status is reported besides on change.
 	StatusInterval Duration `json:"statusInterval,omitempty"`
+	// TLS is the agent's client certificate for a controller that requires
+	// mutual TLS; empty speaks plain text.
+	TLS TLSFiles `json:"tls,omitzero"`
 
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
+
+	// clientTLS is built from TLS by Validate; nil for plain text.
+	clientTLS *tls.Config
 }
+
+// TLSFiles are the PEM files of the agent's mutual TLS with the
+// controller. The certificate's CommonName must be the PoP and its
+// OrganizationalUnit "agent".
+type TLSFiles struct {
+	// CA signed the controller's certificate.
+	CA string `json:"ca,omitempty"`
+	// Cert and Key are the agent's certificate and private key.
+	Cert string `json:"cert,omitempty"`
+	Key  string `json:"key,omitempty"`
+	// ServerName is the name the controller's certificate must carry;
+	// default the host of controller, localhost for unix:PATH.
+	ServerName string `json:"serverName,omitempty"`
+}
+
+// tlsNames name the TLS settings in errors, by key and by flag.
+var tlsNames = authn.Names{CA: "tls.ca (--tls-ca)", Cert: "tls.cert (--tls-cert)", Key: "tls.key (--tls-key)"}
 
 // Origination limits what this PoP will ever announce.
 type Origination struct {
@@ -128,10 +155,46 @@ func (c *Config) Validate() (*Policy, error) {
 	if c.BGPListenPort == 0 {
 		c.BGPListenPort = -1
 	}
+	if err := c.buildTLS(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("stateDir %q: %w", c.StateDir, err)
 	}
 	return c.Origination.policy()
+}
+
+// buildTLS loads the TLS files and checks that the certificate is an
+// agent's for this PoP, which is all the controller will accept.
+func (c *Config) buildTLS() error {
+	files := authn.Files{CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Names: tlsNames}
+	if !files.Enabled() {
+		c.clientTLS = nil
+		return nil
+	}
+	cfg, err := authn.ClientConfig(files, authn.ServerName(c.Controller, c.TLS.ServerName))
+	if err != nil {
+		return err
+	}
+	id, err := authn.IdentityOf(authn.Leaf(cfg))
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", tlsNames.Cert, c.TLS.Cert, err)
+	}
+	if id.Role != authn.RoleAgent || id.Name != c.Pop {
+		return fmt.Errorf("%s %q: the certificate is for %q with role %s; the agent of PoP %q needs one for %q with role agent (CommonName %q, OrganizationalUnit \"agent\")",
+			tlsNames.Cert, c.TLS.Cert, id.Name, id.Role, c.Pop, c.Pop, c.Pop)
+	}
+	c.clientTLS = cfg
+	return nil
+}
+
+// transportCredentials are the credentials of the stream to the
+// controller: mutual TLS when configured, else plain text.
+func (c *Config) transportCredentials() credentials.TransportCredentials {
+	if c.clientTLS == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(c.clientTLS)
 }
 
 func (o Origination) policy() (*Policy, error) {

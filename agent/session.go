@@ -9,6 +9,7 @@ import (
 	"github.com/anyctl/anyctl/backoff"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 )
@@ -20,9 +21,10 @@ var Version = "dev"
 // revision it holds, delivers every config the controller sends, and sends
 // status reports. It reconnects with jittered backoff until ctx ends.
 type session struct {
-	addr string
-	pop  string
-	log  *slog.Logger
+	addr  string
+	pop   string
+	log   *slog.Logger
+	creds credentials.TransportCredentials
 
 	// revision returns the config revision the agent holds, for the hello.
 	revision func() int64
@@ -55,7 +57,11 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds := s.creds
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ func newAgentCommand(g *globals) *cobra.Command {
 		cfgFile string
 		flagCfg agent.Config
 		allowed []string
+		tlsF    tlsFlags
 		logs    logFlags
 	)
 	cmd := &cobra.Command{
@@ -26,7 +27,8 @@ controller can widen it. SIGTERM tags every announcement with
 GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 		Example: `  anyctl agent --config /etc/anyctl/agent.yaml
   anyctl agent --pop tokyo --controller 10.0.0.1:7400 --state-dir /var/lib/anyctl/agent \
-      --allowed-prefixes 192.0.2.0/24,2001:db8::/32`,
+      --allowed-prefixes 192.0.2.0/24,2001:db8::/32 \
+      --tls-ca /etc/anyctl/ca.pem --tls-cert /etc/anyctl/tokyo.pem --tls-key /etc/anyctl/tokyo-key.pem`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := logs.logger(g.stderr)
@@ -58,6 +60,18 @@ GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 			if f.Changed("shutdown-grace") {
 				cfg.ShutdownGrace = flagCfg.ShutdownGrace
 			}
+			if f.Changed("tls-ca") {
+				cfg.TLS.CA = tlsF.ca
+			}
+			if f.Changed("tls-cert") {
+				cfg.TLS.Cert = tlsF.cert
+			}
+			if f.Changed("tls-key") {
+				cfg.TLS.Key = tlsF.key
+			}
+			if f.Changed("tls-server-name") {
+				cfg.TLS.ServerName = tlsF.serverName
+			}
 			cfg.Logger = log
 			a, err := agent.New(cfg)
 			if err != nil {
@@ -73,6 +87,7 @@ GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 	f.StringVar(&flagCfg.StateDir, "state-dir", "/var/lib/anyctl/agent", "directory for the persisted config")
 	f.StringVar(&flagCfg.MetricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
 	f.StringSliceVar(&allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")
+	tlsF.register(f, "--controller", "the agent's certificate (PEM): CommonName the PoP, OrganizationalUnit agent (tls.cert)", false)
 	f.Var(durationFlag{&flagCfg.ShutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on SIGTERM (default 5s)")
 	logs.register(f)
 	return cmd

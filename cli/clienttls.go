@@ -24,10 +24,10 @@ type tlsFlags struct {
 }
 
 // register adds --tls-ca, --tls-cert, --tls-key and --tls-server-name for
-// a client of the controller at the address flag addrFlag gives. fallback
-// says the client commands read unset ones from the environment and the
-// config file.
-func (f *tlsFlags) register(fs *pflag.FlagSet, addrFlag string, fallback bool) {
+// a client of the controller at the address flag addrFlag gives; certHelp
+// says what certificate --tls-cert takes. fallback says the client
+// commands read unset flags from the environment and the config file.
+func (f *tlsFlags) register(fs *pflag.FlagSet, addrFlag, certHelp string, fallback bool) {
 	or := func(env, key string) string {
 		if !fallback {
 			return ""
@@ -35,7 +35,7 @@ func (f *tlsFlags) register(fs *pflag.FlagSet, addrFlag string, fallback bool) {
 		return fmt.Sprintf(" (default: $%s, then %s: in the config file)", env, key)
 	}
 	fs.StringVar(&f.ca, "tls-ca", "", "CA certificate (PEM) that signed the controller's; with --tls-cert and --tls-key, speak mutual TLS"+or(envTLSCA, "tlsCa"))
-	fs.StringVar(&f.cert, "tls-cert", "", "client certificate (PEM); its OrganizationalUnit is its role (admin, viewer, agent or dns)"+or(envTLSCert, "tlsCert"))
+	fs.StringVar(&f.cert, "tls-cert", "", certHelp+or(envTLSCert, "tlsCert"))
 	fs.StringVar(&f.key, "tls-key", "", "client private key (PEM)"+or(envTLSKey, "tlsKey"))
 	help := "name the controller's certificate must carry (default: the host of " + addrFlag + ", localhost for unix:PATH)"
 	if fallback {

@@ -74,7 +74,7 @@ func newRootCommand(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address (default: $ANYCTL_SERVER, then the config file, then "+DefaultServer+")")
 	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config file (default: $ANYCTL_CONFIG or ~/.config/anyctl/config.yaml)")
-	g.tls.register(root.PersistentFlags(), "--server", true)
+	g.tls.register(root.PersistentFlags(), "--server", "client certificate (PEM); its OrganizationalUnit is its role, admin or viewer", true)
 	for _, add := range subcommands {
 		root.AddCommand(add(g))
 	}
