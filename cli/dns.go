@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
@@ -44,7 +46,8 @@ City or Country, mmdb), else --default-location. Without --geoip every
 client outside a PoP cache network is placed at the default location.`,
 		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
       --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
-      --default-location 39.04,-77.49,US,NA`,
+      --default-location 39.04,-77.49,US,NA \
+      --tls-ca /etc/anyctl/ca.pem --tls-cert /etc/anyctl/ns1.pem --tls-key /etc/anyctl/ns1-key.pem`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.options(g.stderr)
@@ -69,6 +72,7 @@ type dnsFlags struct {
 	udpWorkers      int
 	udpBlocking     bool
 	name            string
+	tls             tlsFlags
 	logs            logFlags
 }
 
@@ -81,7 +85,8 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
 	fs.BoolVar(&f.udpBlocking, "udp-blocking", false, "UDP workers block in recvmmsg on their own OS threads (Linux amd64/arm64; keep --udp-workers below GOMAXPROCS)")
-	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the host name)")
+	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
+	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
 
@@ -122,7 +127,14 @@ func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
 	if err != nil {
 		return dnsOptions{}, err
 	}
+	tlsCfg, id, err := f.feedTLS()
+	if err != nil {
+		return dnsOptions{}, err
+	}
 	name := f.name
+	if name == "" {
+		name = id.Name
+	}
 	if name == "" {
 		if name, err = os.Hostname(); err != nil {
 			name = "anyctl-dns"
@@ -133,9 +145,30 @@ func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
 			Logger: log, UDPWorkers: f.udpWorkers, UDPBlocking: f.udpBlocking,
 		},
-		feed:          feed.Config{Controller: f.controller, ServerName: name, Logger: log},
+		feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		metricsListen: f.metricsListen,
 	}, nil
+}
+
+// feedTLS is the GSLB feed's mutual TLS, nil without the TLS flags, and
+// the identity of the certificate, which must carry the dns role.
+func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
+	files := f.tls.files()
+	if !files.Enabled() {
+		return nil, authn.Identity{}, nil
+	}
+	cfg, err := authn.ClientConfig(files, authn.ServerName(f.controller, f.tls.serverName))
+	if err != nil {
+		return nil, authn.Identity{}, UsageErrorf("%w", err)
+	}
+	id, err := authn.IdentityOf(authn.Leaf(cfg))
+	if err != nil {
+		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: %w", f.tls.cert, err)
+	}
+	if id.Role != authn.RoleDNS {
+		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: the certificate %q has role %s; a DNS server needs OrganizationalUnit dns", f.tls.cert, id.Name, id.Role)
+	}
+	return cfg, id, nil
 }
 
 // continents are the two-letter codes GeoIP databases use.

@@ -6,12 +6,14 @@ package feed
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
@@ -36,7 +38,10 @@ type Config struct {
 	Controller string
 	// ServerName names this DNS server in the controller's logs.
 	ServerName string
-	Logger     *slog.Logger
+	// TLS is the client side of mutual TLS with the controller (see
+	// authn.ClientConfig); nil speaks plain text.
+	TLS    *tls.Config
+	Logger *slog.Logger
 }
 
 // Run subscribes to the controller's GSLB feed and calls apply with every
@@ -108,8 +113,12 @@ func (c *client) lost(err error) {
 
 // subscribe runs one stream until it breaks or ctx ends.
 func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
+	creds := insecure.NewCredentials()
+	if c.cfg.TLS != nil {
+		creds = credentials.NewTLS(c.cfg.TLS)
+	}
 	conn, err := grpc.NewClient(c.cfg.Controller,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 	if err != nil {
