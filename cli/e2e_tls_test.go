@@ -114,3 +114,21 @@ func TestTLSSettingsFromEnvironmentAndConfigFile(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSOverUnixSocket: over a unix: socket the controller's certificate
+// is checked for localhost, or for --tls-server-name.
+func TestTLSOverUnixSocket(t *testing.T) {
+	ca := authntest.NewCA(t, "fleet")
+	server := ca.ServerFiles(t)
+	sock := "unix:" + filepath.Join(t.TempDir(), "controller.sock")
+	ctl := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
+		c.Listen = sock
+		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
+	})
+	admin := tlsArgs(t, ca, "alice", authn.RoleAdmin)
+	mustAnyctl(t, ctl.Addr, "", slices.Concat(admin, []string{"get", "pops"})...)
+	r := anyctl(t, ctl.Addr, "", slices.Concat(admin, []string{"--tls-server-name", "controller.example.net", "get", "pops"})...)
+	if want := "certificate is valid for localhost, not controller.example.net"; r.code != cli.ExitFailure || !strings.Contains(r.stderr, want) {
+		t.Errorf("--tls-server-name naming another host: exit %d, stderr:\n%s\nwant exit %d with %q", r.code, r.stderr, cli.ExitFailure, want)
+	}
+}
