@@ -22,7 +22,8 @@ var methodRoles = map[string][]Role{
 
 	v1.AgentService_Connect_FullMethodName: {RoleAdmin, RoleAgent},
 
-	v1.GslbFeedService_Subscribe_FullMethodName: {RoleAdmin, RoleDNS},
+	// Viewers read the compiled GSLB snapshot too: anyctl explain does.
+	v1.GslbFeedService_Subscribe_FullMethodName: {RoleAdmin, RoleViewer, RoleDNS},
 }
 
 // openServices are open to every client whose certificate the CA signed,

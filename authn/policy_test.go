@@ -41,7 +41,7 @@ func TestRoleAllowed(t *testing.T) {
 	allowed := map[authn.Role][]string{
 		authn.RoleAdmin: apiMethods(),
 		authn.RoleViewer: {v1.AdminService_Get_FullMethodName, v1.AdminService_List_FullMethodName,
-			v1.AdminService_Watch_FullMethodName, v1.AdminService_Status_FullMethodName},
+			v1.AdminService_Watch_FullMethodName, v1.AdminService_Status_FullMethodName, v1.GslbFeedService_Subscribe_FullMethodName},
 		authn.RoleAgent: {v1.AgentService_Connect_FullMethodName},
 		authn.RoleDNS:   {v1.GslbFeedService_Subscribe_FullMethodName},
 	}

@@ -147,7 +147,7 @@ func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, ex
 	if !resp.Succeeded {
 		return status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
 	}
-	return nil
+	return f.WaitRevision(ctx, resp.Header.Revision)
 }
 
 // deleteDrain removes a finished undrain's record, guarded like putDrain.

@@ -46,13 +46,15 @@ type fleetState struct {
 	obs *observer
 	log *slog.Logger
 
-	mu     sync.Mutex // guards drains and holds
-	drains map[string]drainRecord
-	holds  map[string][]string
+	mu      sync.Mutex // guards drains, holds, rev and changed
+	drains  map[string]drainRecord
+	holds   map[string][]string
+	rev     int64         // the etcd revision the mirror is current to
+	changed chan struct{} // closed when rev moves
 }
 
 func newFleetState(cli *clientv3.Client, obs *observer, log *slog.Logger) *fleetState {
-	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}}
+	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{})}
 }
 
 // Drains returns a copy of every PoP's drain record.
@@ -93,6 +95,7 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 	for _, kv := range resp.Kvs {
 		f.applyLocked(mvccpb.PUT, kv)
 	}
+	f.advanceLocked(resp.Header.Revision)
 	f.mu.Unlock()
 	f.publish()
 	bo.Reset()
@@ -106,10 +109,38 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 		for _, ev := range wr.Events {
 			f.applyLocked(ev.Type, ev.Kv)
 		}
+		f.advanceLocked(wr.Header.Revision)
 		f.mu.Unlock()
 		f.publish()
 	}
 	return ctx.Err()
+}
+
+// advanceLocked records that the mirror is current to rev.
+func (f *fleetState) advanceLocked(rev int64) {
+	if rev > f.rev {
+		f.rev = rev
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
+}
+
+// WaitRevision waits until the mirror is current to rev, so that a drain
+// or undrain call reads its own write.
+func (f *fleetState) WaitRevision(ctx context.Context, rev int64) error {
+	for {
+		f.mu.Lock()
+		cur, changed := f.rev, f.changed
+		f.mu.Unlock()
+		if cur >= rev {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
 }
 
 func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue) {

@@ -150,7 +150,7 @@ func TestTLSRoles(t *testing.T) {
 		needs   string
 	}{
 		{caller: "alice", role: authn.RoleAdmin, allowed: []rpc{applyRPC, getRPC, listRPC, statusRPC, subscribeRPC}},
-		{caller: "bob", role: authn.RoleViewer, allowed: []rpc{getRPC, listRPC, statusRPC},
+		{caller: "bob", role: authn.RoleViewer, allowed: []rpc{getRPC, listRPC, statusRPC, subscribeRPC},
 			refused: []rpc{applyRPC, deleteRPC, drainRPC}, needs: "admin"},
 		{caller: "tokyo", role: authn.RoleAgent, allowed: []rpc{connectTokyoRPC},
 			refused: []rpc{applyRPC, getRPC, subscribeRPC}},
