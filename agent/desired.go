@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -123,16 +121,16 @@ func attributes(svc *v1.ServiceAssignment, mode v1.AnnounceMode) (speaker.Announ
 	var a speaker.Announcement
 	ann := svc.GetAnnounce()
 	for _, c := range ann.GetCommunities() {
-		v, err := parseCommunity(c)
+		v, err := speaker.ParseCommunity(c)
 		if err != nil {
-			return a, fmt.Errorf("service %q: community %q: %w", svc.GetName(), c, err)
+			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
 		}
 		a.Communities = append(a.Communities, v)
 	}
 	for _, c := range ann.GetLargeCommunities() {
-		v, err := parseLargeCommunity(c)
+		v, err := speaker.ParseLargeCommunity(c)
 		if err != nil {
-			return a, fmt.Errorf("service %q: large community %q: %w", svc.GetName(), c, err)
+			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
 		}
 		a.LargeCommunities = append(a.LargeCommunities, v)
 	}
@@ -158,35 +156,4 @@ func setAttrStatus(st *v1.PrefixStatus, svc *v1.ServiceAssignment, mode v1.Annou
 		st.Communities = append(st.Communities, "65535:0")
 		st.AsPathPrepend += svc.GetDrainPrepend()
 	}
-}
-
-// parseCommunity reads "ASN:VALUE" (RFC 1997).
-func parseCommunity(s string) (uint32, error) {
-	hi, lo, ok := strings.Cut(s, ":")
-	if !ok {
-		return 0, fmt.Errorf("want ASN:VALUE")
-	}
-	h, err1 := strconv.ParseUint(hi, 10, 16)
-	l, err2 := strconv.ParseUint(lo, 10, 16)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("want two numbers 0-65535")
-	}
-	return uint32(h)<<16 | uint32(l), nil
-}
-
-// parseLargeCommunity reads "GLOBAL:LOCAL1:LOCAL2" (RFC 8092).
-func parseLargeCommunity(s string) (speaker.LargeCommunity, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 3 {
-		return speaker.LargeCommunity{}, fmt.Errorf("want GLOBAL:LOCAL1:LOCAL2")
-	}
-	var v [3]uint32
-	for i, p := range parts {
-		n, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
-			return speaker.LargeCommunity{}, fmt.Errorf("want three numbers 0-4294967295")
-		}
-		v[i] = uint32(n)
-	}
-	return speaker.LargeCommunity{Global: v[0], Local1: v[1], Local2: v[2]}, nil
 }

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"cmp"
+	"github.com/anyctl/anyctl/validation"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -63,11 +64,8 @@ func canonicalCommunities(in []string) []string {
 }
 
 func parseCommunity(s string) (uint32, bool) {
-	parts, ok := parseUints(s, 2, 16)
-	if !ok {
-		return 0, false
-	}
-	return uint32(parts[0])<<16 | uint32(parts[1]), true
+	c, err := validation.ParseCommunity(s)
+	return c, err == nil
 }
 
 func formatCommunity(c uint32) string {
@@ -85,11 +83,8 @@ func canonicalLargeCommunities(in []string) []string {
 }
 
 func parseLargeCommunity(s string) (largeCommunity, bool) {
-	parts, ok := parseUints(s, 3, 32)
-	if !ok {
-		return largeCommunity{}, false
-	}
-	return largeCommunity{uint32(parts[0]), uint32(parts[1]), uint32(parts[2])}, true
+	c, err := validation.ParseLargeCommunity(s)
+	return c, err == nil
 }
 
 func compareLargeCommunity(a, b largeCommunity) int {
@@ -103,22 +98,4 @@ func compareLargeCommunity(a, b largeCommunity) int {
 
 func formatLargeCommunity(c largeCommunity) string {
 	return strconv.FormatUint(uint64(c[0]), 10) + ":" + strconv.FormatUint(uint64(c[1]), 10) + ":" + strconv.FormatUint(uint64(c[2]), 10)
-}
-
-// parseUints splits s at ':' into exactly n unsigned decimal numbers of at
-// most bits bits each.
-func parseUints(s string, n, bits int) ([]uint64, bool) {
-	fields := strings.Split(s, ":")
-	if len(fields) != n {
-		return nil, false
-	}
-	out := make([]uint64, n)
-	for i, f := range fields {
-		v, err := strconv.ParseUint(f, 10, bits)
-		if err != nil {
-			return nil, false
-		}
-		out[i] = v
-	}
-	return out, true
 }
