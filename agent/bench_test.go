@@ -137,7 +137,7 @@ func (l *benchLab) applyOnly(b *testing.B) int64 {
 // The check probes every 100ms with rise 1. Between trials the target comes
 // back and the route is announced again (no damping); the target then stays
 // up for two probe intervals and a random phase of a third before the next
-// kill. The flap cases kill it again within one interval of the
+// kill. The flap case kills it again within one interval of the
 // re-announcement instead: a service that dies again right after it came
 // back. It reports the median and the 99th percentile in milliseconds:
 //
