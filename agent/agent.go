@@ -129,10 +129,12 @@ type loop struct {
 	origins map[string]*originProbe
 	// originEvents wakes the loop when an origin's health changes.
 	originEvents chan struct{}
-	healthy      map[string]bool
-	lost         bool
-	shutting     bool
-	states       []prefixState
+	// reportC fires a pending status report; nil when none is pending.
+	reportC  <-chan time.Time
+	healthy  map[string]bool
+	lost     bool
+	shutting bool
+	states   []prefixState
 }
 
 func newLoop(a *Agent) *loop {
@@ -181,18 +183,48 @@ func (l *loop) run(ctx context.Context) {
 			l.a.metrics.controllerConnected.Set(boolFloat(up))
 			l.reconcile(ctx)
 		case ev := <-l.health:
-			if c, ok := l.checks[ev.service]; !ok || c != ev.check {
-				continue // from a checker since replaced
+			l.noteHealth(ev)
+			// Many checks may change at once (a shared dependency):
+			// take every queued transition into one reconcile.
+			for more := true; more; {
+				select {
+				case ev := <-l.health:
+					l.noteHealth(ev)
+				default:
+					more = false
+				}
 			}
-			l.healthy[ev.service] = ev.up
 			l.reconcile(ctx)
-		case <-l.originEvents:
+		case <-l.reportC:
+			l.reportC = nil
 			l.report(ctx)
+		case <-l.originEvents:
+			l.reportSoon()
 		case <-tick.C:
 			l.report(ctx)
 		}
 	}
 }
+
+// noteHealth records a check's transition, unless it comes from a checker
+// since replaced.
+func (l *loop) noteHealth(ev healthEvent) {
+	if c, ok := l.checks[ev.service]; ok && c == ev.check {
+		l.healthy[ev.service] = ev.up
+	}
+}
+
+// reportSoon schedules a status report shortly, so that a burst of origin
+// probe changes makes one report (reading peer status from GoBGP is not
+// free at scale). Announcement changes are reported at once.
+func (l *loop) reportSoon() {
+	if l.reportC == nil {
+		l.reportC = time.After(reportDelay)
+	}
+}
+
+// reportDelay is how long a change waits to be reported, gathering others.
+const reportDelay = 20 * time.Millisecond
 
 // applyConfig starts or reconfigures the speaker and the checks for a new
 // config, then reconciles.

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/anyctl/anyctl/agent/speaker"
@@ -65,6 +66,13 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 				st.Reason = "health check down"
 			default:
 				a := base
+				// Each announcement owns its attributes.
+				a.Communities = slices.Clone(base.Communities)
+				a.LargeCommunities = slices.Clone(base.LargeCommunities)
+				if base.MED != nil {
+					med := *base.MED
+					a.MED = &med
+				}
 				a.Prefix = pfx
 				if pfx.Addr().Is4() {
 					a.NextHop = nh4

@@ -33,11 +33,14 @@ func newConnWatch(s Spec) *connWatch {
 	}
 }
 
-// arm starts a watch unless one is running or one was started less than an
-// interval ago (a server that drops idle connections at once would
-// otherwise make the Checker probe in a tight loop).
+// arm starts a watch unless one is running or one was started less than
+// half an interval ago (a server that drops idle connections at once would
+// otherwise make the Checker probe in a tight loop; this bounds it to two
+// extra probes per interval). Half, not a whole interval: probe times
+// jitter, and a whole one refused about half the re-arms after a quick
+// recovery, leaving the next failure to the probe grid.
 func (w *connWatch) arm(ctx context.Context, wg *sync.WaitGroup, now time.Time) {
-	if w.active || (!w.armedAt.IsZero() && now.Sub(w.armedAt) < w.interval) {
+	if w.active || (!w.armedAt.IsZero() && now.Sub(w.armedAt) < w.interval/2) {
 		return
 	}
 	w.active, w.armedAt = true, now
