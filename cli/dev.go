@@ -44,9 +44,7 @@ everything; a second run reuses --data-dir.`,
 	f.StringVar(&cfg.Listen, "listen", DefaultServer, "controller gRPC listen address")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "controller metrics listen address")
 	f.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:5300", "DNS server UDP and TCP listen address")
-	logs.register(f)
-	cmd.Flags().Lookup("log-level").DefValue = "warn"
-	_ = cmd.Flags().Set("log-level", "warn")
+	logs.registerWithLevel(f, "warn")
 	return cmd
 }
 

@@ -15,8 +15,11 @@ type logFlags struct {
 	format string
 }
 
-func (l *logFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn, error")
+func (l *logFlags) register(fs *pflag.FlagSet) { l.registerWithLevel(fs, "info") }
+
+// registerWithLevel is register with another default level.
+func (l *logFlags) registerWithLevel(fs *pflag.FlagSet, level string) {
+	fs.StringVar(&l.level, "log-level", level, "log level: debug, info, warn, error")
 	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
 }
 
