@@ -2,12 +2,14 @@ package dnsgslb_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
@@ -70,5 +72,27 @@ func TestCorruptStateFile(t *testing.T) {
 	}
 	if s := newServer(t, dir, nil); s.Index() == nil || s.Index().Revision() != 7 {
 		t.Error("the state file was not replaced by the update")
+	}
+}
+
+// TestUpdateServesWhenSavingFails: a snapshot that cannot be saved is still
+// served, and the error says so (ErrNotPersisted), so the feed does not log
+// it as rejected.
+func TestUpdateServesWhenSavingFails(t *testing.T) {
+	dir := t.TempDir()
+	s := newServer(t, dir, nil)
+	// Make the state dir unusable for the save: replace it by a file.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(gslbtest.Snapshot())
+	if !errors.Is(err, dnsgslb.ErrNotPersisted) {
+		t.Fatalf("Update = %v, want an error wrapping ErrNotPersisted", err)
+	}
+	if ix := s.Index(); ix == nil || ix.Revision() != gslbtest.Snapshot().GetRevision() {
+		t.Fatalf("index after a failed save: %v, want the new snapshot served", ix)
 	}
 }

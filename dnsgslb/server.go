@@ -75,8 +75,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// ErrNotPersisted wraps a failure to save a snapshot that is nevertheless
+// being served.
+var ErrNotPersisted = errors.New("snapshot served but not persisted")
+
 // Update compiles a snapshot, swaps it in and persists it. On a compile
-// error the server keeps answering from the snapshot it had.
+// error the server keeps answering from the snapshot it had. When only the
+// save fails, the new snapshot is served and the error wraps
+// ErrNotPersisted.
 func (s *Server) Update(snap *v1.GslbSnapshot) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
@@ -86,7 +92,10 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 	if s.cfg.StateDir == "" {
 		return nil
 	}
-	return saveSnapshot(s.cfg.StateDir, snap)
+	if err := saveSnapshot(s.cfg.StateDir, snap); err != nil {
+		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
+	}
+	return nil
 }
 
 func (s *Server) swap(snap *v1.GslbSnapshot) error {

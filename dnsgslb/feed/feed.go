@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -147,6 +148,10 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
 			c.log.Info("gslb feed connected", "held_revision", req.GetRevision(), "revision", snap.GetRevision())
 		}
 		if err := c.apply(snap); err != nil {
+			if errors.Is(err, dnsgslb.ErrNotPersisted) {
+				c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)
+				continue
+			}
 			c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", err)
 			continue
 		}
