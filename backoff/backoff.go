@@ -1,5 +1,6 @@
-// Package backoff waits between retries: exponential, fully jittered, and
-// cut short by context cancellation.
+// Package backoff waits between retries: exponential, with equal jitter
+// (half the interval plus a random share of the other half), and cut short
+// by context cancellation.
 package backoff
 
 import (

@@ -15,9 +15,6 @@ const drainPeriod = 3 * time.Second
 // client moves to newyork) and undrains it (back to london), and fails on
 // any client request that fails in between.
 func (r *labRun) drain(t *testing.T) {
-	if out, err := r.l.anyctl("drain", "--help"); err != nil || !strings.Contains(out, "drain") {
-		t.Skipf("anyctl has no drain command yet (anyctl drain --help: %v): step not run", err)
-	}
 	mark := r.client.mark()
 	killed := r.l.kill(t, "svc-tokyo")
 	r.client.awaitPop(t, "london", mark, killed, 10*time.Second)
