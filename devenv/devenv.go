@@ -53,6 +53,9 @@ type Info struct {
 	Router     string
 	DataDir    string
 	Pops       []string
+	// Routes counts the IPv4 and IPv6 prefixes the router holds: what the
+	// "internet" would route to the PoPs.
+	Routes func(context.Context) (v4, v6 int, err error)
 }
 
 // Run starts everything, calls ready once the example deployment is applied
@@ -194,6 +197,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 		Router:     net.JoinHostPort(loopback.String(), fmt.Sprint(rt.port)),
 		DataDir:    cfg.DataDir,
 		Pops:       pops,
+		Routes:     rt.routes,
 	}
 	if m := ctrl.MetricsAddr(); m != nil {
 		info.Metrics = m.String()

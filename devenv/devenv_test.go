@@ -105,6 +105,17 @@ func TestDevEnvironmentComesUpHealthyAndRestarts(t *testing.T) {
 	for _, b := range resp.GetServices() {
 		t.Logf("%s announced by %v", b.GetService(), b.GetAnnouncing())
 	}
+	// The router holds every example prefix: 192.0.2.0/24 and
+	// 198.51.100.0/24, 2001:db8:53::/48 and 2001:db8:80::/48.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		v4, v6, err := info.Routes(context.Background())
+		if err == nil && v4 == 2 && v6 == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("router holds %d IPv4 and %d IPv6 prefixes (err %v), want 2 and 2", v4, v6, err)
+		}
+	}
 
 	// The DNS server answers the example zone from the controller's feed.
 	m := new(dns.Msg)

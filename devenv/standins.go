@@ -33,11 +33,13 @@ func startStandins() (*standins, error) {
 		return nil, fmt.Errorf("HTTP stand-in: %w", err)
 	}
 	s := &standins{dnsAddr: pc.LocalAddr().String(), httpAddr: hl.Addr().String()}
-	s.dnsSrv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(answerSOA)}
+	started := make(chan struct{})
+	s.dnsSrv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(answerSOA), NotifyStartedFunc: func() { close(started) }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.dnsSrv.ActivateAndServe()
+	<-started // Shutdown before the server runs would fail and leak it
 	go func() {
 		if err := s.httpSrv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return
