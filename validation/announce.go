@@ -9,9 +9,16 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// maxPrepend is the longest AS-path prepend accepted; many networks filter
-// longer paths.
-const maxPrepend = 16
+// AS-path prepend limits. Many networks filter AS paths longer than
+// maxPathPrepend prepends, and a drain adds drainPrepend to a service's own
+// (compile.DrainPrepend; the agent's tests check the two agree), so a
+// service may ask for at most MaxAsPathPrepend: a drained route must stay
+// within the limit, or the PoP's BGP speaker could not send it.
+const (
+	maxPathPrepend   = 16
+	drainPrepend     = 3
+	MaxAsPathPrepend = maxPathPrepend - drainPrepend
+)
 
 // ErrCommunity is matched (errors.Is) by malformed communities.
 var ErrCommunity = errors.New("malformed community")
@@ -66,7 +73,7 @@ func checkAnnounce(r report, path string, a *v1.AnnounceAttributes) {
 			r.addErr(idx(path+".largeCommunities", i), c, err)
 		}
 	}
-	if n := a.GetAsPathPrepend(); n > maxPrepend {
-		r.add(path+".asPathPrepend", fmt.Sprint(n), "above 16: many networks filter longer AS paths")
+	if n := a.GetAsPathPrepend(); n > MaxAsPathPrepend {
+		r.add(path+".asPathPrepend", fmt.Sprint(n), fmt.Sprintf("at most %d, so that a drain's %d extra prepends stay within %d", MaxAsPathPrepend, drainPrepend, maxPathPrepend))
 	}
 }
