@@ -254,9 +254,10 @@ func (l *loop) reconcile(ctx context.Context) {
 		}
 		if err := l.sp.SetAnnouncements(ctx, anns); err != nil {
 			l.a.log.Error("setting announcements", "err", err)
+			settle(states, l.sp.Announced(), "the BGP speaker did not take the set: "+err.Error())
 		}
 	}
-	l.a.metrics.announced.Set(float64(len(anns)))
+	l.a.metrics.announced.Set(float64(countAnnounced(states)))
 	l.report(ctx)
 }
 

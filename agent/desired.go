@@ -31,12 +31,14 @@ type prefixState struct {
 
 // desired computes the full set of announcements and why each prefix is or
 // is not announced. It is pure: the agent hands the result to the speaker,
-// which diffs it against what is announced.
+// which diffs it against what is announced. The speaker refuses a whole set
+// for one bad announcement, so whatever it would refuse is refused here,
+// per prefix, and the rest still goes out.
 func desired(v view) ([]speaker.Announcement, []prefixState) {
 	var anns []speaker.Announcement
 	var states []prefixState
-	nh4, _ := netip.ParseAddr(v.cfg.GetNextHopIpv4())
-	nh6, _ := netip.ParseAddr(v.cfg.GetNextHopIpv6())
+	hops := parseNextHops(v.cfg)
+	owners := map[netip.Prefix]string{}
 	for _, svc := range v.cfg.GetServices() {
 		mode := svc.GetMode()
 		if v.shuttingDown && mode == v1.AnnounceMode_ANNOUNCE_MODE_NORMAL {
@@ -47,15 +49,10 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 		for _, ps := range svc.GetPrefixes() {
 			st := &v1.PrefixStatus{Prefix: ps, Service: svc.GetName(), Mode: mode}
 			setAttrStatus(st, svc, mode)
-			refused := false
-			pfx, err := netip.ParsePrefix(ps)
+			pfx, why := refusal(ps, svc.GetName(), attrErr, hops, v.policy, owners)
 			switch {
-			case err != nil:
-				st.Reason, refused = fmt.Sprintf("refused: %q is not a prefix", ps), true
-			case attrErr != nil:
-				st.Reason, refused = "refused: "+attrErr.Error(), true
-			case v.policy.Check(pfx) != nil:
-				st.Reason, refused = "refused: "+v.policy.Check(pfx).Error(), true
+			case why != "":
+				st.Reason = "refused: " + why
 			case mode == v1.AnnounceMode_ANNOUNCE_MODE_WITHDRAWN:
 				st.Reason = "withdrawn by the controller (drain or maintenance)"
 			case v.controllerLost && svc.GetOnControllerLoss() == v1.ControllerLossBehavior_CONTROLLER_LOSS_BEHAVIOR_WITHDRAW:
@@ -74,10 +71,11 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 					a.MED = &med
 				}
 				a.Prefix = pfx
-				if pfx.Addr().Is4() {
-					a.NextHop = nh4
-				} else {
-					a.NextHop = nh6
+				a.NextHop = hops.of(pfx)
+				if err := sendable(a); err != nil {
+					why = err.Error()
+					st.Reason = "refused: " + why
+					break
 				}
 				anns = append(anns, a)
 				st.Announced = true
@@ -89,10 +87,35 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 					st.Reason = "draining: GRACEFUL_SHUTDOWN and extra prepends"
 				}
 			}
-			states = append(states, prefixState{status: st, refused: refused})
+			states = append(states, prefixState{status: st, refused: why != ""})
 		}
 	}
 	return capAnnouncements(anns, states, v.policy.MaxPerPeer)
+}
+
+// refusal parses a prefix of service svc and says why this PoP may never
+// announce it as configured, or "" when it may. owners records the service
+// each prefix went to first: the speaker takes each prefix once, so a later
+// listing is refused, whatever the health of either, for a stable choice.
+func refusal(ps, svc string, attrErr error, hops nextHops, policy *Policy, owners map[netip.Prefix]string) (netip.Prefix, string) {
+	pfx, err := netip.ParsePrefix(ps)
+	if err != nil {
+		return pfx, fmt.Sprintf("%q is not a prefix", ps)
+	}
+	if attrErr != nil {
+		return pfx, attrErr.Error()
+	}
+	if err := policy.Check(pfx); err != nil {
+		return pfx, err.Error()
+	}
+	if err := hops.check(pfx); err != nil {
+		return pfx, err.Error()
+	}
+	if owner, dup := owners[pfx]; dup {
+		return pfx, fmt.Sprintf("prefix %q already listed by service %q: list each prefix in one service, once", ps, owner)
+	}
+	owners[pfx] = svc
+	return pfx, ""
 }
 
 // capAnnouncements keeps at most max announcements, the lowest prefixes
@@ -122,46 +145,4 @@ func comparePrefix(a, b netip.Prefix) int {
 		return c
 	}
 	return a.Bits() - b.Bits()
-}
-
-// attributes builds the path attributes of a service's announcements.
-func attributes(svc *v1.ServiceAssignment, mode v1.AnnounceMode) (speaker.Announcement, error) {
-	var a speaker.Announcement
-	ann := svc.GetAnnounce()
-	for _, c := range ann.GetCommunities() {
-		v, err := speaker.ParseCommunity(c)
-		if err != nil {
-			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
-		}
-		a.Communities = append(a.Communities, v)
-	}
-	for _, c := range ann.GetLargeCommunities() {
-		v, err := speaker.ParseLargeCommunity(c)
-		if err != nil {
-			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
-		}
-		a.LargeCommunities = append(a.LargeCommunities, v)
-	}
-	if ann.Med != nil {
-		med := ann.GetMed()
-		a.MED = &med
-	}
-	a.Prepend = int(ann.GetAsPathPrepend())
-	if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
-		a.Communities = append(a.Communities, speaker.GracefulShutdown)
-		a.Prepend += int(svc.GetDrainPrepend())
-	}
-	return a, nil
-}
-
-func setAttrStatus(st *v1.PrefixStatus, svc *v1.ServiceAssignment, mode v1.AnnounceMode) {
-	ann := svc.GetAnnounce()
-	st.Communities = append([]string(nil), ann.GetCommunities()...)
-	st.LargeCommunities = append([]string(nil), ann.GetLargeCommunities()...)
-	st.Med = ann.Med
-	st.AsPathPrepend = ann.GetAsPathPrepend()
-	if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
-		st.Communities = append(st.Communities, "65535:0")
-		st.AsPathPrepend += svc.GetDrainPrepend()
-	}
 }

@@ -63,6 +63,16 @@ func attrs(s *v1.ServiceAssignment) {
 	s.DrainPrepend = 3
 }
 
+// prepend sets a service's own AS-path prepend.
+func prepend(n uint32) func(*v1.ServiceAssignment) {
+	return func(s *v1.ServiceAssignment) { s.Announce.AsPathPrepend = n }
+}
+
+func withPrepend(a speaker.Announcement, n int) speaker.Announcement {
+	a.Prepend = n
+	return a
+}
+
 func popConfig(svcs ...*v1.ServiceAssignment) *v1.PopConfig {
 	return &v1.PopConfig{Pop: "tokyo", LocalAsn: 64512, RouterId: "192.0.2.254", Services: svcs}
 }
@@ -312,6 +322,68 @@ func TestDesired(t *testing.T) {
 			states:  []want{{"192.0.2.0/24", false, true, `refused: service "edge": large community "1:2"`}},
 		},
 		{
+			name: "draining at the prepend limit: the drain's prepends stop at 16",
+			cfg: popConfig(service("edge", v4, attrs, prepend(15), mode(v1.AnnounceMode_ANNOUNCE_MODE_DRAINING)),
+				service("other", []string{"198.51.100.0/24"})),
+			healthy: map[string]bool{"edge": true, "other": true},
+			anns:    []speaker.Announcement{withPrepend(draining(annAttrs("192.0.2.0/24")), 16), ann("198.51.100.0/24")},
+			states:  []want{{"192.0.2.0/24", true, false, "draining"}, {"198.51.100.0/24", true, false, "healthy"}},
+		},
+		{
+			name:    "own prepend above 16 (an older controller): refused, the other services announced",
+			cfg:     popConfig(service("edge", v4, prepend(17)), service("other", []string{"198.51.100.0/24"})),
+			healthy: map[string]bool{"edge": true, "other": true},
+			anns:    []speaker.Announcement{ann("198.51.100.0/24")},
+			states:  []want{{"192.0.2.0/24", false, true, `refused: service "edge": asPathPrepend "17" is above 16`}, {"198.51.100.0/24", true, false, "healthy"}},
+		},
+		{
+			name:    "a prefix in two services: the first listing keeps it, whatever its health",
+			cfg:     popConfig(service("a", v4), service("b", []string{"198.51.100.0/24", "192.0.2.0/24"})),
+			healthy: map[string]bool{"a": false, "b": true},
+			anns:    []speaker.Announcement{ann("198.51.100.0/24")},
+			states: []want{
+				{"192.0.2.0/24", false, false, "health check down"},
+				{"198.51.100.0/24", true, false, "healthy"},
+				{"192.0.2.0/24", false, true, `refused: prefix "192.0.2.0/24" already listed by service "a"`},
+			},
+		},
+		{
+			name:    "a prefix twice in one service, written two ways: announced once",
+			cfg:     popConfig(service("edge", []string{"2001:db8:53::/48", "2001:DB8:53::/48"})),
+			healthy: up,
+			anns:    []speaker.Announcement{ann("2001:db8:53::/48")},
+			states:  []want{{"2001:db8:53::/48", true, false, "healthy"}, {"2001:DB8:53::/48", false, true, `refused: prefix "2001:DB8:53::/48" already listed by service "edge"`}},
+		},
+		{
+			name:    "host bits set: refused",
+			cfg:     popConfig(service("edge", []string{"192.0.2.1/24", "198.51.100.0/24"})),
+			healthy: up,
+			anns:    []speaker.Announcement{ann("198.51.100.0/24")},
+			states:  []want{{"192.0.2.1/24", false, true, "refused: host bits set"}, {"198.51.100.0/24", true, false, "healthy"}},
+		},
+		{
+			name: "IPv4 next hop of the wrong family: IPv4 prefixes refused, IPv6 announced",
+			cfg: func() *v1.PopConfig {
+				c := withNextHops(popConfig(service("edge", v4v6)))
+				c.NextHopIpv4 = "2001:db8::1"
+				return c
+			}(),
+			healthy: up,
+			anns:    []speaker.Announcement{annVia("2001:db8:53::/48", "2001:db8::1")},
+			states:  []want{{"192.0.2.0/24", false, true, `refused: config nextHopIpv4 "2001:db8::1": not a plain address`}, {"2001:db8:53::/48", true, false, "healthy"}},
+		},
+		{
+			name: "IPv6 next hop unparseable or scoped: IPv6 prefixes refused, not sent from the session address",
+			cfg: func() *v1.PopConfig {
+				c := withNextHops(popConfig(service("edge", v4v6)))
+				c.NextHopIpv6 = "fe80::1%eth0"
+				return c
+			}(),
+			healthy: up,
+			anns:    []speaker.Announcement{annVia("192.0.2.0/24", "203.0.113.1")},
+			states:  []want{{"192.0.2.0/24", true, false, "healthy"}, {"2001:db8:53::/48", false, true, `refused: config nextHopIpv6 "fe80::1%eth0"`}},
+		},
+		{
 			name: "policy refusal wins over withdrawn mode and lost controller",
 			cfg: popConfig(service("edge", []string{"203.0.113.0/24"}, mode(v1.AnnounceMode_ANNOUNCE_MODE_WITHDRAWN),
 				onLoss(v1.ControllerLossBehavior_CONTROLLER_LOSS_BEHAVIOR_WITHDRAW))),
@@ -397,6 +469,7 @@ func TestDesiredStatusAttributes(t *testing.T) {
 		name     string
 		mode     v1.AnnounceMode
 		shutting bool
+		prepend  uint32 // the service's own, when not attrs's 2
 		want     *v1.PrefixStatus
 	}{
 		{
@@ -411,6 +484,14 @@ func TestDesiredStatusAttributes(t *testing.T) {
 			want: &v1.PrefixStatus{Prefix: "192.0.2.0/24", Service: "edge", Announced: true, Mode: v1.AnnounceMode_ANNOUNCE_MODE_DRAINING,
 				Reason:      "draining: GRACEFUL_SHUTDOWN and extra prepends",
 				Communities: []string{"64512:100", "64512:200", "65535:0"}, LargeCommunities: []string{"64512:1:53"}, Med: &med, AsPathPrepend: 5},
+		},
+		{
+			name:    "draining at the prepend limit reports the 16 sent",
+			mode:    v1.AnnounceMode_ANNOUNCE_MODE_DRAINING,
+			prepend: 14,
+			want: &v1.PrefixStatus{Prefix: "192.0.2.0/24", Service: "edge", Announced: true, Mode: v1.AnnounceMode_ANNOUNCE_MODE_DRAINING,
+				Reason:      "draining: GRACEFUL_SHUTDOWN and extra prepends",
+				Communities: []string{"64512:100", "64512:200", "65535:0"}, LargeCommunities: []string{"64512:1:53"}, Med: &med, AsPathPrepend: 16},
 		},
 		{
 			name:     "shutting down reports draining",
@@ -430,7 +511,11 @@ func TestDesiredStatusAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := popConfig(service("edge", v4, attrs, mode(tt.mode)))
+			svc := service("edge", v4, attrs, mode(tt.mode))
+			if tt.prepend != 0 {
+				svc.Announce.AsPathPrepend = tt.prepend
+			}
+			cfg := popConfig(svc)
 			_, states := desired(view{cfg: cfg, healthy: up, shuttingDown: tt.shutting, policy: testPolicy()})
 			if len(states) != 1 {
 				t.Fatalf("%d states, want 1", len(states))

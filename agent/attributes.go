@@ -1,0 +1,64 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/anyctl/anyctl/agent/speaker"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// attributes builds the path attributes of a service's announcements.
+func attributes(svc *v1.ServiceAssignment, mode v1.AnnounceMode) (speaker.Announcement, error) {
+	var a speaker.Announcement
+	ann := svc.GetAnnounce()
+	for _, c := range ann.GetCommunities() {
+		v, err := speaker.ParseCommunity(c)
+		if err != nil {
+			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
+		}
+		a.Communities = append(a.Communities, v)
+	}
+	for _, c := range ann.GetLargeCommunities() {
+		v, err := speaker.ParseLargeCommunity(c)
+		if err != nil {
+			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
+		}
+		a.LargeCommunities = append(a.LargeCommunities, v)
+	}
+	if ann.Med != nil {
+		med := ann.GetMed()
+		a.MED = &med
+	}
+	if n := ann.GetAsPathPrepend(); n > speaker.MaxPrepend {
+		return a, fmt.Errorf("service %q: asPathPrepend %q is above %d, more than the speaker sends", svc.GetName(), fmt.Sprint(n), speaker.MaxPrepend)
+	}
+	a.Prepend = int(prepends(svc, mode))
+	if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
+		a.Communities = append(a.Communities, speaker.GracefulShutdown)
+	}
+	return a, nil
+}
+
+// prepends is how many prepends a service's announcements carry in mode:
+// its own, plus the drain's while draining, which stop at
+// speaker.MaxPrepend so that a drain never makes a route unsendable. An own
+// count above the limit is returned as it is, for attributes to refuse.
+func prepends(svc *v1.ServiceAssignment, mode v1.AnnounceMode) uint64 {
+	own := uint64(svc.GetAnnounce().GetAsPathPrepend())
+	if mode != v1.AnnounceMode_ANNOUNCE_MODE_DRAINING || own >= speaker.MaxPrepend {
+		return own
+	}
+	return min(own+uint64(svc.GetDrainPrepend()), speaker.MaxPrepend)
+}
+
+// setAttrStatus reports the attributes as they are sent.
+func setAttrStatus(st *v1.PrefixStatus, svc *v1.ServiceAssignment, mode v1.AnnounceMode) {
+	ann := svc.GetAnnounce()
+	st.Communities = append([]string(nil), ann.GetCommunities()...)
+	st.LargeCommunities = append([]string(nil), ann.GetLargeCommunities()...)
+	st.Med = ann.Med
+	st.AsPathPrepend = uint32(prepends(svc, mode))
+	if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
+		st.Communities = append(st.Communities, "65535:0")
+	}
+}
