@@ -48,7 +48,7 @@ metadata: {name: edge}
 spec:
   prefixes: [192.0.2.0/24]
   pops: {names: [tokyo]}
-  healthCheck: {protocol: {{.Protocol}}, target: "127.0.0.1:{{.CheckPort}}", {{if eq .Protocol "http"}}path: /health, {{end}}interval: 100ms, timeout: 50ms, rise: 1, fall: {{.Fall}}}
+  healthCheck: {protocol: {{.Protocol}}, target: "127.0.0.1:{{.CheckPort}}", {{if eq .Protocol "http"}}path: /health, {{end}}interval: 100ms, timeout: 50ms, rise: {{.Rise}}, fall: {{.Fall}}}
   announce: {communities: ["64512:{{.Community}}"]}
   holdDown: 0s
   flapWindow: 1ms
@@ -58,7 +58,7 @@ type benchParams struct {
 	RouterPort int
 	Protocol   string
 	CheckPort  int
-	Fall       int
+	Rise, Fall int
 	Community  int
 }
 
@@ -75,28 +75,33 @@ type benchLab struct {
 	p      benchParams
 }
 
-func newBenchLab(b *testing.B) *benchLab {
-	b.Helper()
-	l := &benchLab{ctrl: controllertest.Start(b), router: startEventRouter(b), tcp: startTarget(b), http: startHTTPTarget(b)}
-	l.p = benchParams{RouterPort: int(l.router.port), Protocol: "tcp", CheckPort: l.tcp.port, Fall: 1, Community: 1}
-	l.agent = runAgent(b, agent.Config{
-		Pop:           "tokyo",
-		Controller:    l.ctrl.Addr,
-		StateDir:      b.TempDir(),
-		Origination:   agent.Origination{AllowedPrefixes: []string{"192.0.2.0/24"}},
-		ShutdownGrace: agent.Duration(-1), // none: stop at once
-		Logger:        slog.New(slog.DiscardHandler),
+func newBenchLab(b *testing.B) *benchLab { return startBenchLab(b, 0) }
+
+// startBenchLab starts a bench lab whose agent reports every
+// statusInterval besides on change (zero: the agent's default).
+func startBenchLab(tb testing.TB, statusInterval time.Duration) *benchLab {
+	tb.Helper()
+	l := &benchLab{ctrl: controllertest.Start(tb), router: startEventRouter(tb), tcp: startTarget(tb), http: startHTTPTarget(tb)}
+	l.p = benchParams{RouterPort: int(l.router.port), Protocol: "tcp", CheckPort: l.tcp.port, Rise: 1, Fall: 1, Community: 1}
+	l.agent = runAgent(tb, agent.Config{
+		Pop:            "tokyo",
+		Controller:     l.ctrl.Addr,
+		StateDir:       tb.TempDir(),
+		Origination:    agent.Origination{AllowedPrefixes: []string{"192.0.2.0/24"}},
+		ShutdownGrace:  agent.Duration(-1), // none: stop at once
+		StatusInterval: agent.Duration(statusInterval),
+		Logger:         slog.New(slog.DiscardHandler),
 	})
-	l.apply(b)
+	l.apply(tb)
 	return l
 }
 
 // apply applies the lab's parameters and waits until the agent runs the
 // resulting config and the router holds the prefix.
-func (l *benchLab) apply(b *testing.B) {
-	b.Helper()
-	rev := l.applyOnly(b)
-	speakertest.Await(b, "agent running the applied config with the route announced", func() bool {
+func (l *benchLab) apply(tb testing.TB) {
+	tb.Helper()
+	rev := l.applyOnly(tb)
+	speakertest.Await(tb, "agent running the applied config with the route announced", func() bool {
 		st := l.agent.a.Status()
 		if st.GetConfigRevision() < rev || !l.router.holds(benchPrefix) {
 			return false
@@ -111,21 +116,21 @@ func (l *benchLab) apply(b *testing.B) {
 }
 
 // applyOnly applies the lab's parameters and returns the store revision.
-func (l *benchLab) applyOnly(b *testing.B) int64 {
-	b.Helper()
+func (l *benchLab) applyOnly(tb testing.TB) int64 {
+	tb.Helper()
 	var buf bytes.Buffer
 	if err := template.Must(template.New("bench").Parse(benchTmpl)).Execute(&buf, l.p); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	objs, err := manifest.Decode(&buf, "bench.yaml")
 	if err != nil {
-		b.Fatalf("decoding desired state: %v", err)
+		tb.Fatalf("decoding desired state: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	resp, err := l.ctrl.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs})
 	if err != nil {
-		b.Fatalf("apply: %v", err)
+		tb.Fatalf("apply: %v", err)
 	}
 	return resp.GetRevision()
 }

@@ -32,7 +32,10 @@ func (c *runningCheck) stop() {
 
 // syncChecks starts, restarts and stops checkers so that each service of
 // the config has one. A checker whose service's check and damping are
-// unchanged keeps running, with its state.
+// unchanged keeps running, with its state. A checker rebuilt for an edited
+// check starts in its predecessor's decision, so that editing a check at
+// every PoP does not withdraw the service everywhere until the new one has
+// risen: an announced service stays announced until the new check fails.
 func (l *loop) syncChecks(ctx context.Context) {
 	want := map[string]*v1.ServiceAssignment{}
 	for _, svc := range l.cfg.GetServices() {
@@ -40,11 +43,17 @@ func (l *loop) syncChecks(ctx context.Context) {
 			want[svc.GetName()] = svc
 		}
 	}
+	replaced := map[string]health.Status{}
 	for name, c := range l.checks {
-		if svc, ok := want[name]; !ok || !sameCheck(c.svc, svc) {
-			c.stop()
-			delete(l.checks, name)
-			delete(l.healthy, name)
+		svc, ok := want[name]
+		if ok && sameCheck(c.svc, svc) {
+			continue
+		}
+		c.stop()
+		delete(l.checks, name)
+		delete(l.healthy, name)
+		if ok {
+			replaced[name] = c.checker.Status()
 		}
 	}
 	for name, svc := range want {
@@ -62,6 +71,12 @@ func (l *loop) syncChecks(ctx context.Context) {
 			continue
 		}
 		damp.Rise, damp.Fall = spec.Rise, spec.Fall
+		if prev, ok := replaced[name]; ok {
+			damp.StartUp = prev.Healthy
+			if prev.Healthy || prev.Observed {
+				l.healthy[name] = prev.Healthy
+			}
+		}
 		rc := &runningCheck{svc: svc, done: make(chan struct{})}
 		cctx, cancel := context.WithCancel(ctx)
 		rc.cancel = cancel

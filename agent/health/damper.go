@@ -34,6 +34,10 @@ type DampConfig struct {
 	// FlapWindow is how long a re-announced service must stay up for its
 	// next withdrawal not to count as a flap; zero means DefaultFlapWindow.
 	FlapWindow time.Duration
+	// StartUp starts the Damper announced, for a check that replaces one
+	// whose service was up: the first decision can only be a withdrawal,
+	// after Fall failures, and it counts as no flap.
+	StartUp bool
 }
 
 func (c DampConfig) withDefaults() DampConfig {
@@ -55,8 +59,8 @@ func (c DampConfig) withDefaults() DampConfig {
 // It is a pure state machine: every method takes the time, nothing runs in
 // the background, and it is not safe for concurrent use.
 //
-// It starts down and comes up after Rise consecutive successes, with no
-// hold-down the first time. Once up, Fall consecutive failures withdraw it at
+// It starts down (up with StartUp) and comes up after Rise consecutive
+// successes, with no hold-down the first time. Once up, Fall consecutive failures withdraw it at
 // once. It comes back after Rise consecutive successes and once the hold-down
 // since the withdrawal has passed; when the successes arrive first, the
 // caller must call Advance at NextDeadline to notice the expiry.
@@ -75,9 +79,11 @@ type Damper struct {
 	holdUntil   time.Time // earliest re-announcement after the last withdrawal
 }
 
-// NewDamper returns a Damper that is down and not held down.
+// NewDamper returns a Damper that is down, or up with cfg.StartUp, and not
+// held down.
 func NewDamper(cfg DampConfig, now time.Time) *Damper {
-	return &Damper{cfg: cfg.withDefaults(), since: now}
+	cfg = cfg.withDefaults()
+	return &Damper{cfg: cfg, up: cfg.StartUp, since: now}
 }
 
 // Observe records one result and reports whether Up changed.

@@ -113,6 +113,37 @@ func TestDamperSteps(t *testing.T) {
 			},
 		},
 		{
+			name: "started up: successes keep it up with no event",
+			cfg:  DampConfig{Rise: 3, Fall: 2, StartUp: true},
+			steps: []dstep{
+				{0, "ok", true, false},
+				{1, "ok", true, false},
+				{2, "ok", true, false},
+			},
+		},
+		{
+			name: "started up: the first decision is a withdrawal after fall failures",
+			cfg:  DampConfig{Rise: 2, Fall: 3, StartUp: true},
+			steps: []dstep{
+				{0, "fail", true, false},
+				{1, "fail", true, false},
+				{2, "ok", true, false},
+				{3, "fail", true, false},
+				{4, "fail", true, false},
+				{5, "fail", false, true},
+			},
+		},
+		{
+			name: "started up: the first withdrawal holds down for hold_down, no flap",
+			cfg:  DampConfig{Rise: 1, Fall: 1, HoldDown: 10 * time.Second, FlapWindow: time.Hour, StartUp: true},
+			steps: []dstep{
+				{0, "fail", false, true}, // held until 10s, not 20s
+				{1 * time.Second, "ok", false, false},
+				{10*time.Second - 1, "tick", false, false},
+				{10 * time.Second, "tick", true, true},
+			},
+		},
+		{
 			name: "zero values mean rise and fall of one and no hold-down",
 			cfg:  DampConfig{},
 			steps: []dstep{
@@ -125,8 +156,8 @@ func TestDamperSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDamper(tt.cfg, t0)
-			if d.Up() {
-				t.Fatalf("new damper is up, want down")
+			if d.Up() != tt.cfg.StartUp {
+				t.Fatalf("new damper up=%v, want %v (StartUp)", d.Up(), tt.cfg.StartUp)
 			}
 			for i, s := range tt.steps {
 				now := t0.Add(s.at)
