@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/agent/health"
@@ -105,11 +107,25 @@ func (l *loop) syncChecks(ctx context.Context) {
 	}
 }
 
+// sameCheck reports whether two assignments of a service probe the same
+// way and damp the same: the same check, the same damping, and for a check
+// whose target names no host, the same host derived from the prefixes.
 func sameCheck(a, b *v1.ServiceAssignment) bool {
 	return proto.Equal(a.GetHealthCheck(), b.GetHealthCheck()) &&
 		proto.Equal(a.GetHoldDown(), b.GetHoldDown()) &&
 		proto.Equal(a.GetHoldDownMax(), b.GetHoldDownMax()) &&
-		proto.Equal(a.GetFlapWindow(), b.GetFlapWindow())
+		proto.Equal(a.GetFlapWindow(), b.GetFlapWindow()) &&
+		(targetHasHost(a.GetHealthCheck().GetTarget()) || defaultCheckHost(a) == defaultCheckHost(b))
+}
+
+// targetHasHost reports whether a check's target names its host, as
+// "host:port" or "host"; ":port" and "" take a default host.
+func targetHasHost(target string) bool {
+	host, _, err := net.SplitHostPort(target)
+	if err != nil && !strings.HasPrefix(target, ":") {
+		host = target
+	}
+	return host != ""
 }
 
 // defaultCheckHost is the host a check with no host in its target probes:

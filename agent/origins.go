@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/agent/health"
@@ -102,12 +100,7 @@ func (l *loop) syncOriginProbes(ctx context.Context) {
 // probeHosts lists the hosts an origin's check probes: each address when
 // the check's target names no host, else none (the target's own host).
 func probeHosts(p *v1.OriginProbe) []string {
-	target := p.GetHealthCheck().GetTarget()
-	host, _, err := net.SplitHostPort(target)
-	if err != nil && !strings.HasPrefix(target, ":") {
-		host = target
-	}
-	if host != "" {
+	if targetHasHost(p.GetHealthCheck().GetTarget()) {
 		return []string{""}
 	}
 	return p.GetAddresses()
