@@ -51,11 +51,17 @@ type fleetState struct {
 	holds   map[string][]string
 	rev     int64         // the etcd revision the mirror is current to
 	changed chan struct{} // closed when rev moves
+
+	ready     chan struct{} // closed after the first list
+	readyOnce sync.Once
 }
 
 func newFleetState(cli *clientv3.Client, obs *observer, log *slog.Logger) *fleetState {
-	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{})}
+	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{})}
 }
+
+// Ready is closed once the mirror holds the stored drains and holds.
+func (f *fleetState) Ready() <-chan struct{} { return f.ready }
 
 // Drains returns a copy of every PoP's drain record.
 func (f *fleetState) Drains() map[string]drainRecord {
@@ -98,6 +104,7 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 	f.advanceLocked(resp.Header.Revision)
 	f.mu.Unlock()
 	f.publish()
+	f.readyOnce.Do(func() { close(f.ready) })
 	bo.Reset()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -30,7 +30,14 @@ type leader struct {
 	log     *slog.Logger
 }
 
+// run campaigns, and leads while elected, until ctx is cancelled. It
+// campaigns only once this replica holds the stored state: a leader working
+// from an empty desired state would see no PoPs and delete every drain
+// record, and from empty reports would release every hold.
 func (l *leader) run(ctx context.Context) {
+	if stop, _ := awaitAll(ctx, nil, l.cache.Ready(), l.reports.Ready(), l.fleet.Ready()); stop {
+		return
+	}
 	bo := backoff.New(200*time.Millisecond, 5*time.Second)
 	for ctx.Err() == nil {
 		err := l.campaign(ctx)

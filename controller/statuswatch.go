@@ -27,11 +27,17 @@ type statusWatcher struct {
 	mu      sync.Mutex // guards reports and changed
 	reports map[string]*v1.PopStatus
 	changed chan struct{}
+
+	ready     chan struct{} // closed after the first list
+	readyOnce sync.Once
 }
 
 func newStatusWatcher(cli *clientv3.Client, obs *observer, quorum float64, log *slog.Logger) *statusWatcher {
-	return &statusWatcher{cli: cli, obs: obs, quorum: quorum, log: log, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{})}
+	return &statusWatcher{cli: cli, obs: obs, quorum: quorum, log: log, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{}), ready: make(chan struct{})}
 }
+
+// Ready is closed once the watcher holds the stored reports.
+func (w *statusWatcher) Ready() <-chan struct{} { return w.ready }
 
 // Reports returns the live reports by PoP and a channel closed when they
 // change. The map and reports must not be mutated.
@@ -65,6 +71,7 @@ func (w *statusWatcher) listAndWatch(ctx context.Context, bo *backoff.Backoff) e
 		w.put(reports, kv)
 	}
 	w.publish(reports)
+	w.readyOnce.Do(func() { close(w.ready) })
 	bo.Reset()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
