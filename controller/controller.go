@@ -116,7 +116,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	reflection.Register(gs)
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 3) // one slot per sender: the cache, gRPC and metrics
 	wg.Go(func() {
 		if err := cache.run(ctx); err != nil {
 			errc <- err
@@ -125,13 +125,6 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
-	ld := &leader{cli: cli, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
-	wg.Go(func() { ld.run(ctx) })
-	wg.Go(func() {
-		if err := gs.Serve(lis); err != nil {
-			errc <- fmt.Errorf("gRPC server: %w", err)
-		}
-	})
 	var hsrv *http.Server
 	if mlis != nil {
 		mux := http.NewServeMux()
@@ -144,9 +137,21 @@ func (c *Controller) Run(ctx context.Context) error {
 		})
 	}
 
-	var runErr error
-	select {
-	case <-cache.Ready():
+	// Serve nothing before this replica holds the stored state: a DNS
+	// server or agent that connects while it loads would be handed a
+	// snapshot or config compiled from an empty state, or without the
+	// drains and holds, and would act on it.
+	stop, runErr := awaitAll(ctx, errc, cache.Ready(), sw.Ready(), fleet.Ready())
+	if stop {
+		lis.Close()
+	} else {
+		ld := &leader{cli: cli, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		wg.Go(func() { ld.run(ctx) })
+		wg.Go(func() {
+			if err := gs.Serve(lis); err != nil {
+				errc <- fmt.Errorf("gRPC server: %w", err)
+			}
+		})
 		c.mu.Lock()
 		c.addr = lis.Addr()
 		if mlis != nil {
@@ -160,8 +165,6 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		case runErr = <-errc:
 		}
-	case <-ctx.Done():
-	case runErr = <-errc:
 	}
 
 	hs.Shutdown()

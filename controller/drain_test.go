@@ -60,7 +60,13 @@ spec: {zone: gslb, name: edge, type: a, pops: {all: true}, policy: nearest, ttl:
 
 func startFleet(t *testing.T) *controllertest.Running {
 	t.Helper()
-	r := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) { c.DrainPeriod = time.Second })
+	return startFleetAt(t, t.TempDir())
+}
+
+// startFleetAt runs a controller on dataDir with the fleet applied.
+func startFleetAt(t *testing.T, dataDir string) *controllertest.Running {
+	t.Helper()
+	r := controllertest.StartAt(t, dataDir, func(c *controller.Config) { c.DrainPeriod = time.Second })
 	objs, err := manifest.Decode(strings.NewReader(fleetYAML), "fleet.yaml")
 	if err != nil {
 		t.Fatal(err)
