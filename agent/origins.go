@@ -2,21 +2,30 @@ package agent
 
 import (
 	"context"
-	"time"
+	"sync/atomic"
 
 	"github.com/anyctl/anyctl/agent/health"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // originProbe is one origin probed from this PoP as a vantage point: one
 // checker per address when the check names no host, else one.
 type originProbe struct {
 	spec     *v1.OriginProbe
-	checkers []*health.Checker
+	checkers []*originChecker
 	cancel   context.CancelFunc
 	done     chan struct{}
+}
+
+// originChecker is one checker of an origin probe.
+type originChecker struct {
+	checker *health.Checker
+	fall    int
+	// down is set while the checker's decision is down after having been
+	// up, or when its check cannot run at all; written by the checker's
+	// goroutine, read by the loop's.
+	down atomic.Bool
 }
 
 func (o *originProbe) stop() {
@@ -24,29 +33,13 @@ func (o *originProbe) stop() {
 	<-o.done
 }
 
-// result is the origin's health from here: up when any address passes,
-// with the fastest passing probe as the RTT.
+// result is the origin's health from here, nil while it is unknown.
 func (o *originProbe) result() *v1.OriginProbeResult {
-	r := &v1.OriginProbeResult{Origin: o.spec.GetOrigin()}
-	var best time.Duration
-	for _, c := range o.checkers {
-		st := c.Status()
-		if !st.Healthy {
-			if r.LastResult == "" {
-				r.LastResult = st.LastResult
-			}
-			continue
-		}
-		r.Healthy = true
-		if best == 0 || st.LastDuration < best {
-			best = st.LastDuration
-		}
+	views := make([]checkerView, len(o.checkers))
+	for i, c := range o.checkers {
+		views[i] = checkerView{status: c.checker.Status(), fall: c.fall, down: c.down.Load()}
 	}
-	if r.Healthy {
-		r.Rtt = durationpb.New(best)
-		r.LastResult = "ok"
-	}
-	return r
+	return originResult(o.spec.GetOrigin(), views)
 }
 
 // syncOriginProbes starts and stops origin probes to match the config;
@@ -62,6 +55,13 @@ func (l *loop) syncOriginProbes(ctx context.Context) {
 			delete(l.origins, name)
 		}
 	}
+	events, log := l.originEvents, l.a.log
+	wake := func() {
+		select {
+		case events <- struct{}{}:
+		default:
+		}
+	}
 	for name, p := range want {
 		if _, ok := l.origins[name]; ok {
 			continue
@@ -71,24 +71,30 @@ func (l *loop) syncOriginProbes(ctx context.Context) {
 		for _, host := range probeHosts(p) {
 			spec, err := health.FromProto(p.GetHealthCheck(), host)
 			if err != nil {
-				l.a.log.Error("origin probe unusable", "origin", name, "err", err)
+				log.Error("origin probe unusable", "origin", name, "err", err)
 				continue
 			}
 			damp := health.DampConfig{Rise: spec.Rise, Fall: spec.Fall}
-			events := l.originEvents
-			o.checkers = append(o.checkers, health.NewChecker(name, spec, damp, health.RealClock(), func(string, bool) {
-				select {
-				case events <- struct{}{}:
-				default:
-				}
-			}))
+			oc := &originChecker{fall: spec.Fall}
+			oc.checker = health.NewChecker(name, spec, damp, health.RealClock(), func(_ string, up bool) {
+				oc.down.Store(!up)
+				wake()
+			})
+			o.checkers = append(o.checkers, oc)
 		}
 		l.origins[name] = o
 		go func() {
 			defer close(o.done)
 			done := make(chan struct{}, len(o.checkers))
 			for _, c := range o.checkers {
-				go func() { _ = c.Run(cctx); done <- struct{}{} }()
+				go func() {
+					defer func() { done <- struct{}{} }()
+					if err := c.checker.Run(cctx); err != nil {
+						log.Error("origin probe cannot run; this PoP reports the origin down", "origin", name, "err", err)
+						c.down.Store(true)
+						wake()
+					}
+				}()
 			}
 			for range o.checkers {
 				<-done

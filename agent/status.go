@@ -51,7 +51,9 @@ func (l *loop) report(ctx context.Context) {
 		l.a.metrics.flaps.WithLabelValues(name).Set(float64(cs.Flaps))
 	}
 	for _, o := range l.origins {
-		st.OriginProbes = append(st.OriginProbes, o.result())
+		if r := o.result(); r != nil {
+			st.OriginProbes = append(st.OriginProbes, r)
+		}
 	}
 	sortStatus(st)
 	l.a.mu.Lock()
