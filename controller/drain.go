@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,19 +26,41 @@ const DefaultDrainPeriod = 30 * time.Second
 // through the steps. A drain that would leave a service with fewer
 // announcing PoPs than its minimum is refused unless forced.
 func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error) {
+	resp, rev, err := a.drain(ctx, req)
+	if errors.Is(err, errFleetMoved) {
+		// Another drain, or a step of this PoP's, landed between the check
+		// and the write: check again against the fleet as it is now.
+		if err := a.fleet.WaitRevision(ctx, rev); err != nil {
+			return nil, toStatus(err)
+		}
+		resp, _, err = a.drain(ctx, req)
+	}
+	if errors.Is(err, errFleetMoved) {
+		return nil, status.Errorf(codes.Aborted, "drain of Pop %q: other drains changed the fleet while it was checked; try again", req.GetPop())
+	}
+	return resp, err
+}
+
+// errFleetMoved reports that a guarded drain write found the drain guard or
+// the PoP's record moved since it read them.
+var errFleetMoved = errors.New("the fleet's drains changed meanwhile")
+
+// drain checks and starts one drain. When the write loses a race it
+// returns errFleetMoved and the revision the fleet had moved to.
+func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, int64, error) {
 	s, _ := a.cache.Current()
 	pop := req.GetPop()
 	if _, ok := s.Pops[pop]; !ok {
-		return nil, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+		return nil, 0, status.Errorf(codes.NotFound, "Pop %q not found", pop)
 	}
-	drains := a.fleet.Drains()
+	drains, guardRev := a.fleet.DrainsAndGuard()
 	if r, ok := drains[pop]; ok && r.Draining {
-		return &v1.DrainResponse{State: drainStateProto(r)}, nil
+		return &v1.DrainResponse{State: drainStateProto(r)}, 0, nil
 	}
 	if !req.GetForce() {
 		reports, _ := a.reports.Reports()
 		if err := drainBudget(s, reports, drains, pop); err != nil {
-			return nil, status.Error(codes.FailedPrecondition, err.Error())
+			return nil, 0, status.Error(codes.FailedPrecondition, err.Error())
 		}
 	}
 	period := req.GetDrainPeriod().AsDuration()
@@ -51,10 +74,15 @@ func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	} else {
 		rec = drainRecord{Step: compile.DrainGslb, Since: now, Draining: true, GslbWait: maxRecordTTL(s), Period: period}
 	}
-	if err := a.fleet.putDrain(ctx, pop, rec, existing); err != nil {
-		return nil, err
+	// A forced drain skips the check, so it need not be the one checked
+	// against; it still moves the guard, for the drains checked without it.
+	if req.GetForce() {
+		guardRev = -1
 	}
-	return &v1.DrainResponse{State: drainStateProto(rec)}, nil
+	if rev, err := a.fleet.startDrain(ctx, pop, rec, existing, guardRev); err != nil {
+		return nil, rev, err
+	}
+	return &v1.DrainResponse{State: drainStateProto(rec)}, 0, nil
 }
 
 // Undrain starts bringing a drained PoP back, reversing the steps.
@@ -148,6 +176,34 @@ func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, ex
 		return status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
 	}
 	return f.WaitRevision(ctx, resp.Header.Revision)
+}
+
+// startDrain writes a PoP's drain record, guarded like putDrain, with the
+// drain guard. When guardRev is not negative, it also commits only if the
+// guard is still at guardRev, its revision when the drain was checked. A
+// write that loses either race returns errFleetMoved and the revision it
+// lost at.
+func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, existing bool, guardRev int64) (int64, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return 0, status.Error(codes.Internal, err.Error())
+	}
+	key := drainPrefix + pop
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)}
+	if existing {
+		cmps[0] = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
+	}
+	if guardRev >= 0 {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(drainGuardKey), "=", guardRev))
+	}
+	resp, err := f.cli.Txn(ctx).If(cmps...).Then(clientv3.OpPut(key, string(b)), clientv3.OpPut(drainGuardKey, pop)).Commit()
+	if err != nil {
+		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
+	}
+	if !resp.Succeeded {
+		return resp.Header.Revision, errFleetMoved
+	}
+	return 0, f.WaitRevision(ctx, resp.Header.Revision)
 }
 
 // deleteDrain removes a finished undrain's record, guarded like putDrain.

@@ -286,3 +286,48 @@ func TestWithdrawalBudgetHoldsAnnouncementsAndReleasesThem(t *testing.T) {
 		return resp != nil && len(resp.GetServices()[0].GetHeld()) == 0
 	})
 }
+
+// TestConcurrentDrainsKeepTheMinimum drains two PoPs at once when the
+// service's minimum leaves room for only one: exactly one drain passes, the
+// other is refused as the first one's drain now counts against it.
+func TestConcurrentDrainsKeepTheMinimum(t *testing.T) {
+	r := startFleet(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, p := range []string{"tokyo", "london", "newyork"} {
+		connectAgent(t, ctx, r, p).report(t, true)
+	}
+	await(t, "all three announcing", func() bool {
+		resp, _ := r.Admin.Status(ctx, &v1.StatusRequest{})
+		return resp != nil && len(resp.GetServices()[0].GetAnnouncing()) == 3
+	})
+
+	pops := []string{"london", "newyork"}
+	start := make(chan struct{})
+	errs := make(chan error, len(pops))
+	for _, p := range pops {
+		go func() {
+			<-start
+			_, err := r.Admin.Drain(ctx, &v1.DrainRequest{Pop: p})
+			errs <- err
+		}()
+	}
+	close(start)
+	var passed int
+	for range pops {
+		err := <-errs
+		switch status.Code(err) {
+		case codes.OK:
+			passed++
+		case codes.FailedPrecondition:
+			if !strings.Contains(err.Error(), "below its minAnnouncingPops of 2") {
+				t.Errorf("refused drain: %v, want it to name the minimum", err)
+			}
+		default:
+			t.Errorf("drain: %v, want OK or FailedPrecondition", err)
+		}
+	}
+	if passed != 1 {
+		t.Fatalf("%d of two concurrent drains passed; the minimum of 2 of 3 PoPs leaves room for one", passed)
+	}
+}

@@ -21,6 +21,11 @@ const (
 	fleetPrefix = "/anyctl/v1/fleet/"
 	drainPrefix = fleetPrefix + "drain/"
 	holdsKey    = fleetPrefix + "holds"
+	// drainGuardKey is written with every drain that starts. A drain checked
+	// against the minimum number of announcing PoPs commits only if the
+	// guard has not moved since the check, so two drains checked against
+	// the same fleet cannot both start.
+	drainGuardKey = fleetPrefix + "drain-guard"
 )
 
 // drainRecord is where one PoP stands in a drain or undrain.
@@ -46,11 +51,13 @@ type fleetState struct {
 	obs *observer
 	log *slog.Logger
 
-	mu      sync.Mutex // guards drains, holds, rev and changed
-	drains  map[string]drainRecord
-	holds   map[string][]string
-	rev     int64         // the etcd revision the mirror is current to
-	changed chan struct{} // closed when rev moves
+	mu     sync.Mutex // guards drains, holds, guardRev, rev and changed
+	drains map[string]drainRecord
+	holds  map[string][]string
+	// guardRev is drainGuardKey's mod revision, 0 while it does not exist.
+	guardRev int64
+	rev      int64         // the etcd revision the mirror is current to
+	changed  chan struct{} // closed when rev moves
 
 	ready     chan struct{} // closed after the first list
 	readyOnce sync.Once
@@ -68,6 +75,14 @@ func (f *fleetState) Drains() map[string]drainRecord {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drains)
+}
+
+// DrainsAndGuard returns a copy of every PoP's drain record and the drain
+// guard's mod revision, as of one moment.
+func (f *fleetState) DrainsAndGuard() (map[string]drainRecord, int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.drains), f.guardRev
 }
 
 // Holds returns the withdrawal budget's holds, by service.
@@ -97,7 +112,7 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 		return err
 	}
 	f.mu.Lock()
-	f.drains, f.holds = map[string]drainRecord{}, map[string][]string{}
+	f.drains, f.holds, f.guardRev = map[string]drainRecord{}, map[string][]string{}, 0
 	for _, kv := range resp.Kvs {
 		f.applyLocked(mvccpb.PUT, kv)
 	}
@@ -166,6 +181,11 @@ func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue
 		}
 		r.modRev = kv.ModRevision
 		f.drains[pop] = r
+	case key == drainGuardKey:
+		f.guardRev = 0
+		if typ != mvccpb.DELETE {
+			f.guardRev = kv.ModRevision
+		}
 	case key == holdsKey:
 		f.holds = map[string][]string{}
 		if typ == mvccpb.DELETE {
