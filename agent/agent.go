@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
+	"github.com/anyctl/anyctl/backoff"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/protobuf/proto"
@@ -125,8 +126,14 @@ type loop struct {
 	cfg     *v1.PopConfig
 	sp      *speaker.Speaker
 	spKey   string
-	checks  map[string]*runningCheck
-	origins map[string]*originProbe
+	// spErr is why the speaker could not be started or reconfigured, nil
+	// once it was; spRetry fires the next attempt (nil when none is
+	// pending), spaced by spBackoff.
+	spErr     error
+	spRetry   <-chan time.Time
+	spBackoff *backoff.Backoff
+	checks    map[string]*runningCheck
+	origins   map[string]*originProbe
 	// originEvents wakes the loop when an origin's health changes.
 	originEvents chan struct{}
 	// reportC fires a pending status report; nil when none is pending.
@@ -148,6 +155,7 @@ func newLoop(a *Agent) *loop {
 		originEvents: make(chan struct{}, 1),
 		healthy:      map[string]bool{},
 		lost:         true,
+		spBackoff:    backoff.New(speakerRetryMin, speakerRetryMax),
 	}
 	l.sess = &session{
 		addr:      a.cfg.Controller,
@@ -198,6 +206,10 @@ func (l *loop) run(ctx context.Context) {
 		case <-l.reportC:
 			l.reportC = nil
 			l.report(ctx)
+		case <-l.spRetry:
+			l.spRetry = nil
+			l.syncSpeaker(ctx)
+			l.reconcile(ctx)
 		case <-l.originEvents:
 			l.reportSoon()
 		case <-tick.C:
@@ -232,9 +244,7 @@ func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
 	l.cfg = cfg
 	l.sess.revision = func() int64 { return cfg.GetRevision() }
 	l.a.metrics.configRevision.Set(float64(cfg.GetRevision()))
-	if err := l.ensureSpeaker(ctx); err != nil {
-		l.a.log.Error("BGP speaker", "err", err)
-	}
+	l.syncSpeaker(ctx)
 	l.syncChecks(ctx)
 	l.syncOriginProbes(ctx)
 	l.reconcile(ctx)
@@ -248,7 +258,9 @@ func (l *loop) reconcile(ctx context.Context) {
 	anns, states := desired(view{cfg: l.cfg, healthy: l.healthy, controllerLost: l.lost, shuttingDown: l.shutting, policy: l.a.policy})
 	l.noteRefusals(states)
 	l.states = states
-	if l.sp != nil {
+	if l.sp == nil {
+		settle(states, nil, fmt.Sprintf("BGP speaker not running: %v", l.spErr))
+	} else {
 		if anns == nil {
 			anns = []speaker.Announcement{}
 		}

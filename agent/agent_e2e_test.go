@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/anyctl/anyctl/agent"
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
 	"github.com/anyctl/anyctl/controller/controllertest"
@@ -302,4 +305,36 @@ func controllerConnected(t *testing.T, ra *runningAgent) int {
 		return 1
 	}
 	return 0
+}
+
+// TestAgentRetriesTheSpeakerUntilItStarts starts the agent with its BGP
+// port taken: while the speaker cannot start, the prefixes are reported not
+// announced and why; once the port is free, the agent starts the speaker
+// by itself, without a new config, and announces.
+func TestAgentRetriesTheSpeakerUntilItStarts(t *testing.T) {
+	l := newLab(t)
+	busy, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ra := runAgent(t, agent.Config{
+		Pop:            "tokyo",
+		Controller:     l.ctrl.Addr,
+		StateDir:       t.TempDir(),
+		Origination:    agent.Origination{AllowedPrefixes: []string{"192.0.2.0/24", "2001:db8::/32"}},
+		ShutdownGrace:  agent.Duration(-1),
+		StatusInterval: agent.Duration(200 * time.Millisecond),
+		BGPListenPort:  int32(busy.Addr().(*net.TCPAddr).Port),
+	})
+	speakertest.Await(t, "prefix reported not announced while the speaker cannot start", func() bool {
+		s := ra.prefix(edgeV4)
+		return s != nil && !s.GetAnnounced() && strings.Contains(s.GetReason(), "BGP speaker not running: ")
+	}, func() string { return fmt.Sprint(ra.prefix(edgeV4)) })
+
+	busy.Close()
+	l.r4.AwaitRoute(t, edgeV4, nil)
+	l.r6.AwaitRoute(t, edgeV6, nil)
+	speakertest.Await(t, "prefix reported announced", func() bool { return ra.prefix(edgeV4).GetAnnounced() },
+		func() string { return fmt.Sprint(ra.prefix(edgeV4)) })
 }

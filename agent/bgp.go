@@ -4,10 +4,40 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
+
+// Bounds of the wait between attempts to start the speaker.
+const (
+	speakerRetryMin = 500 * time.Millisecond
+	speakerRetryMax = 30 * time.Second
+)
+
+// syncSpeaker runs ensureSpeaker; when it fails, it keeps the error for the
+// prefix statuses and schedules another attempt on a jittered backoff, so
+// that a speaker that could not start (its port busy at boot, say) starts
+// without waiting for a new config, which may never come while the
+// controller is down.
+func (l *loop) syncSpeaker(ctx context.Context) {
+	failing := l.spErr != nil
+	l.spErr = l.ensureSpeaker(ctx)
+	if l.spErr == nil {
+		if failing {
+			l.a.log.Info("BGP speaker running after earlier failures")
+		}
+		l.spBackoff.Reset()
+		l.spRetry = nil
+		return
+	}
+	if l.spRetry == nil {
+		wait := l.spBackoff.Next()
+		l.spRetry = time.After(wait)
+		l.a.log.Error("BGP speaker; retrying", "err", l.spErr, "in", wait)
+	}
+}
 
 // ensureSpeaker starts the speaker for the config's ASN and router ID
 // (restarting it if they changed) and reconciles its peers.
