@@ -156,19 +156,28 @@ func drainStateProto(r drainRecord) *v1.DrainState {
 	return &v1.DrainState{Step: drainStepProto(r.Step), Since: timestamppb.New(r.Since), Draining: r.Draining}
 }
 
-// putDrain writes a PoP's drain record, guarded: a new record must not
-// exist yet, an existing one must be unchanged since it was read.
-func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) error {
+// drainPut is the guard and the write of a PoP's drain record: a new record
+// must not exist yet, an existing one must be unchanged since it was read.
+func drainPut(pop string, r drainRecord, existing bool) (clientv3.Cmp, clientv3.Op, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return status.Error(codes.Internal, err.Error())
+		return clientv3.Cmp{}, clientv3.Op{}, fmt.Errorf("drain state of Pop %q: %w", pop, err)
 	}
 	key := drainPrefix + pop
 	cmp := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
 	if existing {
 		cmp = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
 	}
-	resp, err := f.cli.Txn(ctx).If(cmp).Then(clientv3.OpPut(key, string(b))).Commit()
+	return cmp, clientv3.OpPut(key, string(b)), nil
+}
+
+// putDrain writes a PoP's drain record, guarded as drainPut says.
+func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) error {
+	cmp, put, err := drainPut(pop, r, existing)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	resp, err := f.cli.Txn(ctx).If(cmp).Then(put).Commit()
 	if err != nil {
 		return status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}
@@ -184,19 +193,15 @@ func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, ex
 // write that loses either race returns errFleetMoved and the revision it
 // lost at.
 func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, existing bool, guardRev int64) (int64, error) {
-	b, err := json.Marshal(r)
+	cmp, put, err := drainPut(pop, r, existing)
 	if err != nil {
 		return 0, status.Error(codes.Internal, err.Error())
 	}
-	key := drainPrefix + pop
-	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)}
-	if existing {
-		cmps[0] = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
-	}
+	cmps := []clientv3.Cmp{cmp}
 	if guardRev >= 0 {
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(drainGuardKey), "=", guardRev))
 	}
-	resp, err := f.cli.Txn(ctx).If(cmps...).Then(clientv3.OpPut(key, string(b)), clientv3.OpPut(drainGuardKey, pop)).Commit()
+	resp, err := f.cli.Txn(ctx).If(cmps...).Then(put, clientv3.OpPut(drainGuardKey, pop)).Commit()
 	if err != nil {
 		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}
@@ -204,11 +209,4 @@ func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, 
 		return resp.Header.Revision, errFleetMoved
 	}
 	return 0, f.WaitRevision(ctx, resp.Header.Revision)
-}
-
-// deleteDrain removes a finished undrain's record, guarded like putDrain.
-func (f *fleetState) deleteDrain(ctx context.Context, pop string, r drainRecord) error {
-	key := drainPrefix + pop
-	_, err := f.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)).Then(clientv3.OpDelete(key)).Commit()
-	return err
 }

@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"time"
@@ -65,6 +67,7 @@ func (l *leader) campaign(ctx context.Context) error {
 	if err := el.Campaign(ctx, l.id); err != nil {
 		return err
 	}
+	tm := term{key: el.Key(), rev: el.Rev()}
 	l.log.Info("leading the fleet jobs", "replica", l.id)
 	l.metrics.leader.Set(1)
 	defer l.metrics.leader.Set(0)
@@ -77,71 +80,113 @@ func (l *leader) campaign(ctx context.Context) error {
 		case <-lctx.Done():
 		}
 	}()
-	l.lead(lctx)
+	err = l.lead(lctx, tm)
 	if ctx.Err() != nil {
 		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
 		_ = el.Resign(rctx)
 		rcancel()
 	}
+	if err != nil {
+		return err
+	}
 	return lctx.Err()
 }
 
-func (l *leader) lead(ctx context.Context) {
+// lead runs the fleet jobs every tick until ctx ends or a write finds the
+// term over.
+func (l *leader) lead(ctx context.Context, tm term) error {
 	t := time.NewTicker(leaderTick)
 	defer t.Stop()
 	for {
-		l.advanceDrains(ctx)
-		l.updateHolds(ctx)
+		if err := l.advanceDrains(ctx, tm); err != nil {
+			return err
+		}
+		if err := l.updateHolds(ctx, tm); err != nil {
+			return err
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
 }
 
-// advanceDrains moves every drain whose step has run its course.
-func (l *leader) advanceDrains(ctx context.Context) {
+// advanceDrains moves every drain whose step has run its course. It
+// returns only errDeposed; other failures are logged and retried next tick.
+func (l *leader) advanceDrains(ctx context.Context, tm term) error {
 	s, _ := l.cache.Current()
 	now := time.Now()
 	for pop, r := range l.fleet.Drains() {
-		if _, ok := s.Pops[pop]; !ok {
-			_ = l.fleet.deleteDrain(ctx, pop, r)
-			continue
-		}
-		next, changed, done := nextDrainStep(r, now)
 		var err error
-		switch {
-		case done:
-			err = l.fleet.deleteDrain(ctx, pop, r)
-			l.log.Info("undrain complete: PoP back in service", "pop", pop)
-		case changed:
-			err = l.fleet.putDrain(ctx, pop, next, true)
-			l.log.Info("drain step", "pop", pop, "step", next.Step.String(), "draining", next.Draining)
+		if _, ok := s.Pops[pop]; !ok {
+			err = l.deleteDrain(ctx, tm, pop, r)
+		} else {
+			next, changed, done := nextDrainStep(r, now)
+			switch {
+			case done:
+				err = l.deleteDrain(ctx, tm, pop, r)
+				l.log.Info("undrain complete: PoP back in service", "pop", pop)
+			case changed:
+				err = l.putDrain(ctx, tm, pop, next)
+				l.log.Info("drain step", "pop", pop, "step", next.Step.String(), "draining", next.Draining)
+			}
+		}
+		if errors.Is(err, errDeposed) {
+			return err
 		}
 		if err != nil && ctx.Err() == nil {
 			l.log.Warn("advancing drain", "pop", pop, "err", err)
 		}
 	}
+	return nil
 }
 
-// updateHolds recomputes the withdrawal budget's holds and stores them
-// when they change.
-func (l *leader) updateHolds(ctx context.Context) {
+// putDrain stores the next step of a PoP's drain, guarded by the term and
+// by the record being unchanged since it was read, and waits until the
+// mirror holds it.
+func (l *leader) putDrain(ctx context.Context, tm term, pop string, r drainRecord) error {
+	cmp, put, err := drainPut(pop, r, true)
+	if err != nil {
+		return err
+	}
+	ok, rev, err := tm.commit(ctx, l.cli, []clientv3.Cmp{cmp}, put)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("drain state of Pop %q changed meanwhile", pop)
+	}
+	return l.fleet.WaitRevision(ctx, rev)
+}
+
+// deleteDrain removes a finished undrain's record, guarded like putDrain.
+func (l *leader) deleteDrain(ctx context.Context, tm term, pop string, r drainRecord) error {
+	key := drainPrefix + pop
+	_, _, err := tm.commit(ctx, l.cli, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)}, clientv3.OpDelete(key))
+	return err
+}
+
+// updateHolds recomputes the withdrawal budget's holds and stores them,
+// guarded by the term, when they change. It returns only errDeposed.
+func (l *leader) updateHolds(ctx context.Context, tm term) error {
 	s, _ := l.cache.Current()
 	reports, _ := l.reports.Reports()
 	prev := l.fleet.Holds()
 	holds := computeHolds(s, reports, l.fleet.Drains(), prev)
 	if reflect.DeepEqual(holds, prev) || (len(holds) == 0 && len(prev) == 0) {
-		return
+		return nil
 	}
 	b, err := json.Marshal(holds)
 	if err != nil {
-		return
+		return nil
 	}
-	if _, err := l.cli.Put(ctx, holdsKey, string(b)); err != nil {
+	if _, _, err := tm.commit(ctx, l.cli, nil, clientv3.OpPut(holdsKey, string(b))); err != nil {
+		if errors.Is(err, errDeposed) {
+			return err
+		}
 		l.log.Warn("storing withdrawal budget holds", "err", err)
-		return
+		return nil
 	}
 	for svc, pops := range holds {
 		l.log.Warn("withdrawal budget holds announcements despite failing health", "service", svc, "pops", pops)
@@ -157,4 +202,5 @@ func (l *leader) updateHolds(ctx context.Context) {
 	for svc, pops := range holds {
 		l.metrics.held.WithLabelValues(svc).Set(float64(len(pops)))
 	}
+	return nil
 }

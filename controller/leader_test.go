@@ -1,10 +1,14 @@
 package controller
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
 // TestLeaderWaitsForTheStateBeforeCampaigning starts a leader before the
@@ -30,5 +34,41 @@ func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 	})
 	if _, ok := h.storedDrain(t, "london"); !ok {
 		t.Fatal("the leader deleted london's drain record")
+	}
+}
+
+// TestDeposedLeaderStopsWriting takes the election from a leader behind its
+// back, as when its lease expired while it was cut off, and then gives it a
+// drain step to take: it must not write, and must campaign again.
+func TestDeposedLeaderStopsWriting(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, popObject("london"))
+	due := drainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
+	h.putDrain(t, "london", due)
+	h.runCache(t)
+	h.run(h.fleet.run)
+	h.run(h.sw.run)
+	h.run(h.leader("a").run)
+	awaitTrue(t, "a leading", func() bool { return slices.Equal(h.electionValues(t), []string{"a"}) })
+
+	if _, err := h.cli.Delete(ctx, electionPrefix, clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := concurrency.NewSession(h.cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := concurrency.NewElection(sess, electionPrefix).Campaign(ctx, "rival"); err != nil {
+		t.Fatal(err)
+	}
+	due.GslbWait = 0
+	h.putDrain(t, "london", due)
+	awaitTrue(t, "a campaigning again, or taking the step", func() bool {
+		r, _ := h.storedDrain(t, "london")
+		return r.Step != compile.DrainGslb || slices.Equal(h.electionValues(t), []string{"rival", "a"})
+	})
+	if r, _ := h.storedDrain(t, "london"); r.Step != compile.DrainGslb {
+		t.Fatalf("the deposed leader moved london's drain on to %v", r.Step)
 	}
 }
