@@ -23,7 +23,9 @@ type stateCache struct {
 	mu      sync.Mutex // guards state and changed
 	state   *resource.State
 	changed chan struct{}
-	ready   chan struct{} // closed after the first list
+
+	ready     chan struct{} // closed after the first list
+	readyOnce sync.Once
 }
 
 func newStateCache(st *store.Store, log *slog.Logger) *stateCache {
@@ -74,9 +76,8 @@ func (c *stateCache) publish(s *resource.State) {
 // run keeps the cache current until ctx is cancelled.
 func (c *stateCache) run(ctx context.Context) error {
 	bo := backoff.New(100*time.Millisecond, 5*time.Second)
-	first := true
 	for {
-		err := c.listAndWatch(ctx, &first)
+		err := c.listAndWatch(ctx, bo)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -87,16 +88,17 @@ func (c *stateCache) run(ctx context.Context) error {
 	}
 }
 
-func (c *stateCache) listAndWatch(ctx context.Context, first *bool) error {
+// listAndWatch lists the state, then follows it until the watch ends. A
+// list that succeeds resets bo, so that the wait before the next re-list
+// starts short again.
+func (c *stateCache) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
 	s, err := c.st.State(ctx)
 	if err != nil {
 		return err
 	}
 	c.publish(s)
-	if *first {
-		*first = false
-		close(c.ready)
-	}
+	c.readyOnce.Do(func() { close(c.ready) })
+	bo.Reset()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next *resource.State
