@@ -147,8 +147,11 @@ func (ra *runningAgent) check(name string) *v1.CheckStatus {
 	return nil
 }
 
-func (ra *runningAgent) prefix(p netip.Prefix) *v1.PrefixStatus {
-	for _, s := range ra.a.Status().GetPrefixes() {
+func (ra *runningAgent) prefix(p netip.Prefix) *v1.PrefixStatus { return prefixIn(ra.a.Status(), p) }
+
+// prefixIn returns a status's report on prefix p, nil when it has none.
+func prefixIn(st *v1.PopStatus, p netip.Prefix) *v1.PrefixStatus {
+	for _, s := range st.GetPrefixes() {
 		if s.GetPrefix() == p.String() {
 			return s
 		}
@@ -241,15 +244,28 @@ func TestAgentKeepsAnnouncingWithoutController(t *testing.T) {
 	l.r4.AwaitRoute(t, edgeV4, nil)
 	l.r6.AwaitRoute(t, edgeV6, nil)
 
+	sessions4, sessions6 := l.r4.SessionsEstablished(loopback4), l.r6.SessionsEstablished(loopback6)
+
 	l.ctrl.Stop(t)
-	speakertest.Await(t, "agent noticing the controller is gone", func() bool {
-		return ra.prefix(edgeV4) != nil && controllerConnected(t, ra) == 0
-	}, func() string { return "still connected" })
+	speakertest.Await(t, "agent noticing the controller is gone", func() bool { return !ra.a.ControllerConnected() },
+		func() string { return "still connected" })
+	// The loop reconciles after it notes the loss: wait for a report made
+	// after that, so that the routes checked are the loop's answer to it.
+	lost := time.Now()
+	speakertest.Await(t, "a report after the loss, with both prefixes announced", func() bool {
+		st := ra.a.Status()
+		return st.GetReportedAt().AsTime().After(lost) &&
+			prefixIn(st, edgeV4).GetAnnounced() && prefixIn(st, edgeV6).GetAnnounced()
+	}, func() string { return fmt.Sprint(ra.a.Status()) })
 	if _, ok := l.r4.Route(t, edgeV4); !ok {
 		t.Fatal("IPv4 route withdrawn when the controller stopped")
 	}
 	if _, ok := l.r6.Route(t, edgeV6); !ok {
 		t.Fatal("IPv6 route withdrawn when the controller stopped")
+	}
+	if got4, got6 := l.r4.SessionsEstablished(loopback4), l.r6.SessionsEstablished(loopback6); got4 != sessions4 || got6 != sessions6 {
+		t.Errorf("sessions established %d and %d times before the controller stopped, %d and %d after: the loss reset them",
+			sessions4, sessions6, got4, got6)
 	}
 
 	// Restart the agent while the controller is still down: it runs from the
@@ -296,15 +312,6 @@ func TestAgentSignalsGracefulShutdownBeforeClosing(t *testing.T) {
 	t.Logf("during shutdown grace: %v", r)
 	l.r4.AwaitDown(t, loopback4)
 	<-stopped
-}
-
-// controllerConnected reports 1 while the agent holds a controller stream.
-func controllerConnected(t *testing.T, ra *runningAgent) int {
-	t.Helper()
-	if ra.a.ControllerConnected() {
-		return 1
-	}
-	return 0
 }
 
 // TestAgentRetriesTheSpeakerUntilItStarts starts the agent with its BGP
