@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
@@ -16,9 +17,14 @@ import (
 // maxApplyObjects bounds one apply; larger sets should be split.
 const maxApplyObjects = 10000
 
+// maxOwnWriteWait bounds how long a write waits for this replica to take
+// it in before it answers anyway.
+const maxOwnWriteWait = 10 * time.Second
+
 // adminServer implements the Admin API over the store.
 type adminServer struct {
 	v1.UnimplementedAdminServiceServer
+	log      *slog.Logger
 	st       *store.Store
 	opts     validation.Options
 	metrics  *metrics
@@ -47,9 +53,7 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 	}
 	// Read-your-writes: once Apply returns, every API of this replica
 	// (agent configs, the GSLB feed, status) works from the new state.
-	if err := a.cache.WaitRevision(ctx, resp.GetRevision()); err != nil {
-		return nil, toStatus(err)
-	}
+	a.awaitOwnWrite(ctx, "apply", resp.GetRevision(), a.cache.WaitRevision)
 	return resp, nil
 }
 
@@ -80,10 +84,31 @@ func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.De
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if err := a.cache.WaitRevision(ctx, rev); err != nil {
-		return nil, toStatus(err)
-	}
+	a.awaitOwnWrite(ctx, "delete", rev, a.cache.WaitRevision)
 	return &v1.DeleteResponse{Revision: rev}, nil
+}
+
+// awaitOwnWrite waits until this replica's view, through wait, holds the
+// write committed at rev, so that the caller then reads its own write from
+// every API of this replica. The write has happened whatever this replica
+// does: when it lags behind for longer than the caller will wait, that is
+// logged and the write is answered as committed, not as a deadline
+// exceeded that would have the caller believe it failed.
+func (a *adminServer) awaitOwnWrite(ctx context.Context, what string, rev int64, wait func(context.Context, int64) error) {
+	if rev == 0 {
+		return // nothing was written
+	}
+	patience := maxOwnWriteWait
+	if dl, ok := ctx.Deadline(); ok {
+		// Leave the caller a tenth of its time to receive the answer.
+		patience = min(patience, time.Until(dl)*9/10)
+	}
+	wctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	if err := wait(wctx, rev); err != nil && ctx.Err() == nil {
+		a.log.Warn("write committed, but this replica has not caught up with it: its APIs serve the state before it until they do",
+			"write", what, "revision", rev, "waited", patience.Round(time.Millisecond), "err", err)
+	}
 }
 
 func (a *adminServer) Watch(req *v1.WatchRequest, stream v1.AdminService_WatchServer) error {
