@@ -6,6 +6,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +31,9 @@ type Agent struct {
 	ready   chan struct{}
 
 	connected atomic.Bool // a controller stream is established
+	// revision is the revision of the config the loop runs, stored by the
+	// loop and read by the session for its hello.
+	revision atomic.Int64
 
 	mu          sync.Mutex // guards metricsAddr and lastStatus
 	metricsAddr net.Addr
@@ -87,7 +91,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
 		hsrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go hsrv.Serve(lis)
+		go func() {
+			if err := hsrv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics listener failed; metrics are no longer served", "addr", lis.Addr().String(), "err", err)
+			}
+		}()
 		defer hsrv.Close()
 	}
 
@@ -162,7 +170,7 @@ func newLoop(a *Agent) *loop {
 		pop:       a.cfg.Pop,
 		log:       a.log,
 		creds:     a.cfg.transportCredentials(),
-		revision:  func() int64 { return 0 },
+		revision:  &a.revision,
 		configs:   l.configs,
 		connected: l.conn,
 		reports:   make(chan *v1.PopStatus, 1),
@@ -242,7 +250,7 @@ const reportDelay = 20 * time.Millisecond
 // config, then reconciles.
 func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
 	l.cfg = cfg
-	l.sess.revision = func() int64 { return cfg.GetRevision() }
+	l.a.revision.Store(cfg.GetRevision())
 	l.a.metrics.configRevision.Set(float64(cfg.GetRevision()))
 	l.syncSpeaker(ctx)
 	l.syncChecks(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
@@ -26,8 +27,9 @@ type session struct {
 	log   *slog.Logger
 	creds credentials.TransportCredentials
 
-	// revision returns the config revision the agent holds, for the hello.
-	revision func() int64
+	// revision is the config revision the agent holds, for the hello; the
+	// agent's loop stores it.
+	revision *atomic.Int64
 	// configs receives each config from the controller.
 	configs chan<- *v1.PopConfig
 	// connected receives true on each established stream, false on loss.
@@ -73,7 +75,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
 	if err != nil {
 		return err
 	}
-	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision(), AgentVersion: Version}
+	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil {
 		return err
 	}
