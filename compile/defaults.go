@@ -6,6 +6,7 @@ import (
 	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -44,7 +45,7 @@ const (
 
 	// DrainPrepend is the extra AS-path prepend count of a service
 	// announced by a PoP at DrainGracefulShutdown.
-	DrainPrepend = 3
+	DrainPrepend = validation.DrainPrepend
 
 	// DefaultZoneTTL is a zone's default TTL when the zone sets none.
 	DefaultZoneTTL = 60

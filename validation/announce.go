@@ -10,13 +10,15 @@ import (
 )
 
 // AS-path prepend limits. Many networks filter AS paths longer than
-// maxPathPrepend prepends, and a drain adds drainPrepend to a service's own
-// (compile.DrainPrepend; the agent's tests check the two agree), so a
-// service may ask for at most MaxAsPathPrepend: a drained route must stay
-// within the limit, or the PoP's BGP speaker could not send it.
+// maxPathPrepend prepends, and a drain adds DrainPrepend to a service's own
+// (compile takes it from here), so a service may ask for at most
+// MaxAsPathPrepend: a drained route must stay within the limit, or the
+// PoP's BGP speaker could not send it.
 const (
-	maxPathPrepend   = 16
-	drainPrepend     = 3
+	maxPathPrepend = 16
+	// DrainPrepend is the extra prepend count of a draining PoP's routes.
+	DrainPrepend     = 3
+	drainPrepend     = DrainPrepend
 	MaxAsPathPrepend = maxPathPrepend - drainPrepend
 )
 

@@ -55,6 +55,7 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 	go bgp.Serve()
 	global := &api.Global{Asn: cfg.ASN, RouterId: cfg.RouterID.String(), ListenPort: cfg.ListenPort}
 	if err := bgp.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
+		bgp.Stop() // do not leak the server a retry would start again
 		return nil, fmt.Errorf("speaker: starting BGP as AS%d, router ID %q, listen port %d: %w", cfg.ASN, cfg.RouterID.String(), cfg.ListenPort, err)
 	}
 	s := &Speaker{
