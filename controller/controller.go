@@ -78,7 +78,7 @@ func (c *Controller) MetricsAddr() net.Addr {
 
 // Run serves until ctx is cancelled, then stops gracefully and returns nil.
 func (c *Controller) Run(ctx context.Context) error {
-	cli, closeEtcd, err := c.connectEtcd(ctx)
+	cli, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,19 @@ func (c *Controller) Run(ctx context.Context) error {
 	reflection.Register(gs)
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3) // one slot per sender: the cache, gRPC and metrics
+	errc := make(chan error, 4) // one slot per sender: etcd, the cache, gRPC and metrics
+	if etcdFailed != nil {
+		wg.Go(func() {
+			select {
+			case err := <-etcdFailed:
+				if err == nil {
+					err = errors.New("it stopped serving")
+				}
+				errc <- fmt.Errorf("embedded etcd in --data-dir %q failed: %w", c.cfg.DataDir, err)
+			case <-ctx.Done():
+			}
+		})
+	}
 	wg.Go(func() {
 		if err := cache.run(ctx); err != nil {
 			errc <- err
@@ -200,11 +212,13 @@ func (c *Controller) serverOptions() []grpc.ServerOption {
 }
 
 // connectEtcd starts the embedded etcd or connects to the external cluster.
-func (c *Controller) connectEtcd(ctx context.Context) (*clientv3.Client, func(), error) {
+// failed reports a failure of the embedded member while it runs; it is nil
+// for an external cluster, whose failures the client sees.
+func (c *Controller) connectEtcd(ctx context.Context) (cli *clientv3.Client, failed <-chan error, closeFn func(), err error) {
 	if len(c.cfg.EtcdEndpoints) > 0 {
 		tlsCfg, err := c.cfg.etcdTLS()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cli, err := clientv3.New(clientv3.Config{
 			Endpoints:   c.cfg.EtcdEndpoints,
@@ -217,20 +231,20 @@ func (c *Controller) connectEtcd(ctx context.Context) (*clientv3.Client, func(),
 			MaxCallSendMsgSize: etcdembed.MaxRequestBytes + 512<<10,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("--etcd-endpoints %q: %w", c.cfg.EtcdEndpoints, err)
+			return nil, nil, nil, fmt.Errorf("--etcd-endpoints %q: %w", c.cfg.EtcdEndpoints, err)
 		}
-		return cli, func() { cli.Close() }, nil
+		return cli, nil, func() { cli.Close() }, nil
 	}
 	srv, err := etcdembed.Start(ctx, etcdembed.Config{Dir: c.cfg.DataDir, Logger: c.log, UnsafeNoFsync: c.cfg.EtcdUnsafeNoFsync})
 	if err != nil {
-		return nil, nil, fmt.Errorf("embedded etcd in --data-dir %q: %w", c.cfg.DataDir, err)
+		return nil, nil, nil, fmt.Errorf("embedded etcd in --data-dir %q: %w", c.cfg.DataDir, err)
 	}
-	cli, err := srv.Client()
+	cli, err = srv.Client()
 	if err != nil {
 		srv.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cli, func() { cli.Close(); srv.Close() }, nil
+	return cli, srv.Err(), func() { cli.Close(); srv.Close() }, nil
 }
 
 // stopGRPC drains streams and calls, then forces the rest after timeout.
