@@ -45,11 +45,16 @@ type drainRecord struct {
 }
 
 // fleetState mirrors the fleet prefix in memory (list, then watch) and
-// publishes drain steps and holds to the observer.
+// publishes drain steps and holds to the observer, and the holds to the
+// metrics.
 type fleetState struct {
-	cli *clientv3.Client
-	obs *observer
-	log *slog.Logger
+	cli     *clientv3.Client
+	obs     *observer
+	metrics *metrics
+	log     *slog.Logger
+	// heldSeries are the services whose held-PoPs series is exported. Only
+	// the goroutine running run uses it.
+	heldSeries map[string]bool
 
 	mu     sync.Mutex // guards drains, holds, guardRev, rev and changed
 	drains map[string]drainRecord
@@ -63,8 +68,11 @@ type fleetState struct {
 	readyOnce sync.Once
 }
 
-func newFleetState(cli *clientv3.Client, obs *observer, log *slog.Logger) *fleetState {
-	return &fleetState{cli: cli, obs: obs, log: log, drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{})}
+func newFleetState(cli *clientv3.Client, obs *observer, m *metrics, log *slog.Logger) *fleetState {
+	return &fleetState{
+		cli: cli, obs: obs, metrics: m, log: log, heldSeries: map[string]bool{},
+		drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{}),
+	}
 }
 
 // Ready is closed once the mirror holds the stored drains and holds.
@@ -209,4 +217,22 @@ func (f *fleetState) publish() {
 	f.mu.Unlock()
 	f.obs.setDrain(steps)
 	f.obs.setHeld(holds)
+	f.exportHolds(holds)
+}
+
+// exportHolds sets the held-PoPs gauge of every held service and removes
+// the series of services no longer held. Every replica exports the holds it
+// mirrors, so the gauge is right on a leader that inherited them and on a
+// replica that stopped leading.
+func (f *fleetState) exportHolds(holds map[string][]string) {
+	for svc := range f.heldSeries {
+		if _, ok := holds[svc]; !ok {
+			f.metrics.held.DeleteLabelValues(svc)
+			delete(f.heldSeries, svc)
+		}
+	}
+	for svc, pops := range holds {
+		f.metrics.held.WithLabelValues(svc).Set(float64(len(pops)))
+		f.heldSeries[svc] = true
+	}
 }

@@ -44,7 +44,7 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 	h := &harness{cli: cli, st: store.New(cli, log), log: log, obs: newObserver()}
 	h.cache = newStateCache(h.st, log)
 	h.m = newMetrics(h.cache)
-	h.fleet = newFleetState(cli, h.obs, log)
+	h.fleet = newFleetState(cli, h.obs, h.m, log)
 	h.sw = newStatusWatcher(cli, h.obs, DefaultOriginDownQuorum, log)
 	if len(objs) > 0 {
 		if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
@@ -82,6 +82,19 @@ func (h *harness) putDrain(t *testing.T, pop string, r drainRecord) {
 		t.Fatal(err)
 	}
 	if _, err := h.cli.Put(context.Background(), drainPrefix+pop, string(b)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putHolds stores the withdrawal budget's holds behind the controller's
+// back.
+func (h *harness) putHolds(t *testing.T, holds map[string][]string) {
+	t.Helper()
+	b, err := json.Marshal(holds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.cli.Put(context.Background(), holdsKey, string(b)); err != nil {
 		t.Fatal(err)
 	}
 }

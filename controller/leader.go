@@ -196,11 +196,5 @@ func (l *leader) updateHolds(ctx context.Context, tm term) error {
 			l.log.Info("withdrawal budget hold released", "service", svc)
 		}
 	}
-	for svc := range prev {
-		l.metrics.held.WithLabelValues(svc).Set(0)
-	}
-	for svc, pops := range holds {
-		l.metrics.held.WithLabelValues(svc).Set(float64(len(pops)))
-	}
 	return nil
 }
