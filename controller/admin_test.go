@@ -10,6 +10,7 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
+	"google.golang.org/grpc/status"
 )
 
 const tokyoYAML = `
@@ -57,5 +58,27 @@ func TestCommittedWritesAreAnsweredAsCommittedWhileTheCacheLags(t *testing.T) {
 				t.Fatalf("after the %s, tokyo stored: %v (%v)", c.name, there, err)
 			}
 		})
+	}
+}
+
+// TestDrainIsAnsweredAsCommittedWhileTheFleetMirrorLags drains through a
+// replica whose fleet state does not follow etcd: the drain commits, and
+// must be answered as done, not with the raw context error of the wait.
+func TestDrainIsAnsweredAsCommittedWhileTheFleetMirrorLags(t *testing.T) {
+	h := newHarness(t, popObject("london"))
+	h.runCache(t)
+	awaitClosed(t, "the desired state loaded", h.cache.Ready())
+	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache, fleet: h.fleet, reports: h.sw, drainPeriod: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	resp, err := a.Drain(ctx, &v1.DrainRequest{Pop: "london", Force: true})
+	if err != nil {
+		t.Fatalf("drain: %v (code %v); want it answered as committed", err, status.Code(err))
+	}
+	if resp.GetState().GetStep() != v1.DrainStep_DRAIN_STEP_GSLB {
+		t.Errorf("drain answered step %v, want the GSLB step", resp.GetState().GetStep())
+	}
+	if r, ok := h.storedDrain(t, "london"); !ok || !r.Draining {
+		t.Fatalf("london's drain record after the drain: %+v (stored %v)", r, ok)
 	}
 }

@@ -33,19 +33,26 @@ func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 		if err := a.fleet.WaitRevision(ctx, rev); err != nil {
 			return nil, toStatus(err)
 		}
-		resp, _, err = a.drain(ctx, req)
+		resp, rev, err = a.drain(ctx, req)
 	}
 	if errors.Is(err, errFleetMoved) {
 		return nil, status.Errorf(codes.Aborted, "drain of Pop %q: other drains changed the fleet while it was checked; try again", req.GetPop())
 	}
-	return resp, err
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	// Read-your-writes: once Drain returns, this replica's status, configs
+	// and GSLB feed show the drain.
+	a.awaitOwnWrite(ctx, fmt.Sprintf("drain of Pop %q", req.GetPop()), rev, a.fleet.WaitRevision)
+	return resp, nil
 }
 
 // errFleetMoved reports that a guarded drain write found the drain guard or
 // the PoP's record moved since it read them.
 var errFleetMoved = errors.New("the fleet's drains changed meanwhile")
 
-// drain checks and starts one drain. When the write loses a race it
+// drain checks and starts one drain, and returns the revision it committed
+// at (0 when the PoP was draining already). When the write loses a race it
 // returns errFleetMoved and the revision the fleet had moved to.
 func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, int64, error) {
 	s, _ := a.cache.Current()
@@ -79,10 +86,11 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	if req.GetForce() {
 		guardRev = -1
 	}
-	if rev, err := a.fleet.startDrain(ctx, pop, rec, existing, guardRev); err != nil {
+	rev, err := a.fleet.startDrain(ctx, pop, rec, existing, guardRev)
+	if err != nil {
 		return nil, rev, err
 	}
-	return &v1.DrainResponse{State: drainStateProto(rec)}, 0, nil
+	return &v1.DrainResponse{State: drainStateProto(rec)}, rev, nil
 }
 
 // Undrain starts bringing a drained PoP back, reversing the steps.
@@ -98,9 +106,11 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 	}
 	if rec.Draining {
 		rec.Draining, rec.Since = false, time.Now()
-		if err := a.fleet.putDrain(ctx, pop, rec, true); err != nil {
-			return nil, err
+		rev, err := a.fleet.putDrain(ctx, pop, rec, true)
+		if err != nil {
+			return nil, toStatus(err)
 		}
+		a.awaitOwnWrite(ctx, fmt.Sprintf("undrain of Pop %q", pop), rev, a.fleet.WaitRevision)
 	}
 	return &v1.UndrainResponse{State: drainStateProto(rec)}, nil
 }
@@ -171,27 +181,28 @@ func drainPut(pop string, r drainRecord, existing bool) (clientv3.Cmp, clientv3.
 	return cmp, clientv3.OpPut(key, string(b)), nil
 }
 
-// putDrain writes a PoP's drain record, guarded as drainPut says.
-func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) error {
+// putDrain writes a PoP's drain record, guarded as drainPut says, and
+// returns the revision it committed at.
+func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) (int64, error) {
 	cmp, put, err := drainPut(pop, r, existing)
 	if err != nil {
-		return status.Error(codes.Internal, err.Error())
+		return 0, status.Error(codes.Internal, err.Error())
 	}
 	resp, err := f.cli.Txn(ctx).If(cmp).Then(put).Commit()
 	if err != nil {
-		return status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
+		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}
 	if !resp.Succeeded {
-		return status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
+		return 0, status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
 	}
-	return f.WaitRevision(ctx, resp.Header.Revision)
+	return resp.Header.Revision, nil
 }
 
 // startDrain writes a PoP's drain record, guarded like putDrain, with the
-// drain guard. When guardRev is not negative, it also commits only if the
-// guard is still at guardRev, its revision when the drain was checked. A
-// write that loses either race returns errFleetMoved and the revision it
-// lost at.
+// drain guard, and returns the revision it committed at. When guardRev is
+// not negative, it also commits only if the guard is still at guardRev, its
+// revision when the drain was checked. A write that loses either race
+// returns errFleetMoved and the revision it lost at.
 func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, existing bool, guardRev int64) (int64, error) {
 	cmp, put, err := drainPut(pop, r, existing)
 	if err != nil {
@@ -208,5 +219,5 @@ func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, 
 	if !resp.Succeeded {
 		return resp.Header.Revision, errFleetMoved
 	}
-	return 0, f.WaitRevision(ctx, resp.Header.Revision)
+	return resp.Header.Revision, nil
 }

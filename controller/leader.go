@@ -119,17 +119,22 @@ func (l *leader) advanceDrains(ctx context.Context, tm term) error {
 	now := time.Now()
 	for pop, r := range l.fleet.Drains() {
 		var err error
+		var deleted bool
 		if _, ok := s.Pops[pop]; !ok {
-			err = l.deleteDrain(ctx, tm, pop, r)
+			if deleted, err = l.deleteDrain(ctx, tm, pop, r); deleted {
+				l.log.Info("drain record of a PoP no longer in the desired state removed", "pop", pop)
+			}
 		} else {
 			next, changed, done := nextDrainStep(r, now)
 			switch {
 			case done:
-				err = l.deleteDrain(ctx, tm, pop, r)
-				l.log.Info("undrain complete: PoP back in service", "pop", pop)
+				if deleted, err = l.deleteDrain(ctx, tm, pop, r); deleted {
+					l.log.Info("undrain complete: PoP back in service", "pop", pop)
+				}
 			case changed:
-				err = l.putDrain(ctx, tm, pop, next)
-				l.log.Info("drain step", "pop", pop, "step", next.Step.String(), "draining", next.Draining)
+				if err = l.putDrain(ctx, tm, pop, next); err == nil {
+					l.log.Info("drain step", "pop", pop, "step", next.Step.String(), "draining", next.Draining)
+				}
 			}
 		}
 		if errors.Is(err, errDeposed) {
@@ -161,10 +166,12 @@ func (l *leader) putDrain(ctx context.Context, tm term, pop string, r drainRecor
 }
 
 // deleteDrain removes a finished undrain's record, guarded like putDrain.
-func (l *leader) deleteDrain(ctx context.Context, tm term, pop string, r drainRecord) error {
+// It reports whether it deleted: a record changed since it was read stays,
+// to be looked at again next tick.
+func (l *leader) deleteDrain(ctx context.Context, tm term, pop string, r drainRecord) (bool, error) {
 	key := drainPrefix + pop
-	_, _, err := tm.commit(ctx, l.cli, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)}, clientv3.OpDelete(key))
-	return err
+	deleted, _, err := tm.commit(ctx, l.cli, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)}, clientv3.OpDelete(key))
+	return deleted, err
 }
 
 // updateHolds recomputes the withdrawal budget's holds and stores them,
