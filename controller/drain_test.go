@@ -163,17 +163,35 @@ func TestDrainWalksTheStepsAndUndrainReversesThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inService := func() bool {
-		m, err := feed.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range m.GetSnapshot().GetPops() {
-			if p.GetName() == "london" {
-				return p.GetInService()
+	snaps := make(chan *v1.GslbSnapshot, 100)
+	go func() {
+		defer close(snaps)
+		for {
+			m, err := feed.Recv()
+			if err != nil {
+				return
 			}
+			snaps <- m.GetSnapshot()
 		}
-		t.Fatal("london missing from the snapshot")
+	}()
+	// inService waits for the next snapshot and reports whether it has
+	// london in service.
+	inService := func() bool {
+		t.Helper()
+		select {
+		case snap, open := <-snaps:
+			if !open {
+				t.Fatal("GSLB feed closed")
+			}
+			for _, p := range snap.GetPops() {
+				if p.GetName() == "london" {
+					return p.GetInService()
+				}
+			}
+			t.Fatal("london missing from the snapshot")
+		case <-time.After(20 * time.Second):
+			t.Fatal("no GSLB snapshot within 20s")
+		}
 		return false
 	}
 	if !inService() {
@@ -224,7 +242,13 @@ func TestDrainWalksTheStepsAndUndrainReversesThem(t *testing.T) {
 	agents["london"].awaitConfig(t, "draining mode on the way back", mode(v1.AnnounceMode_ANNOUNCE_MODE_DRAINING))
 	agents["london"].awaitConfig(t, "normal mode", mode(v1.AnnounceMode_ANNOUNCE_MODE_NORMAL))
 	await(t, "london serving again", func() bool { return popStep(t, r, "london").GetStep() == v1.DrainStep_DRAIN_STEP_NONE })
+	back := time.After(20 * time.Second)
 	for !inService() {
+		select {
+		case <-back:
+			t.Fatal("london not back in GSLB answers within 20s of its undrain completing")
+		default:
+		}
 	}
 }
 
