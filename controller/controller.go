@@ -40,9 +40,9 @@ type Controller struct {
 	// apiTLS is the APIs' mutual TLS config; nil serves plain text.
 	apiTLS *tls.Config
 
-	mu        sync.Mutex // guards addr and metricsAddr
-	addr      net.Addr
-	metricsAd net.Addr
+	mu          sync.Mutex // guards addr and metricsAddr
+	addr        net.Addr
+	metricsAddr net.Addr
 }
 
 // New checks the config and returns a controller ready to Run.
@@ -73,7 +73,7 @@ func (c *Controller) Addr() net.Addr {
 func (c *Controller) MetricsAddr() net.Addr {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.metricsAd
+	return c.metricsAddr
 }
 
 // Run serves until ctx is cancelled, then stops gracefully and returns nil.
@@ -167,7 +167,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.mu.Lock()
 		c.addr = lis.Addr()
 		if mlis != nil {
-			c.metricsAd = mlis.Addr()
+			c.metricsAddr = mlis.Addr()
 		}
 		c.mu.Unlock()
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -27,7 +27,7 @@ type statusSession struct {
 	s   *statusStore
 	pop string
 
-	mu      sync.Mutex // guards lease and stopKA
+	mu      sync.Mutex // guards lease, stopKA and kaAlive
 	lease   clientv3.LeaseID
 	stopKA  context.CancelFunc
 	kaAlive bool
