@@ -129,11 +129,13 @@ func TestWatchSeesEveryChangeInOrder(t *testing.T) {
 
 func TestWatchEventContents(t *testing.T) {
 	s, _ := newStore(t)
-	ch := s.Watch(testContext(t), v1.Kind_KIND_UNSPECIFIED, 0)
-	// A watch from "now" must be established before the writes it should
-	// see: wait for a first write to arrive.
-	mustApply(t, s, origin("warm-up", 1))
-	receive(t, ch, 1)
+	// Watch from a listed revision, so that the writes below are seen
+	// however late etcd registers the watch.
+	_, listed, err := s.List(testContext(t), v1.Kind_KIND_UNSPECIFIED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := s.Watch(testContext(t), v1.Kind_KIND_UNSPECIFIED, listed+1)
 
 	multi := mustApply(t, s, origin("frankfurt", 10), pop("tokyo", 64500))
 	rev, err := s.Delete(testContext(t), refOf(v1.Kind_KIND_ORIGIN, "frankfurt"), 0, nil)
