@@ -147,23 +147,38 @@ func (s *Server) Run(ctx context.Context) error {
 		w := s.newWorker()
 		udpWG.Go(func() { c.serve(s, w, &stop) })
 	}
+	stopUDP := func() {
+		stop.Store(true)
+		for _, c := range udp {
+			c.interrupt()
+		}
+		udpWG.Wait()
+		for _, c := range udp {
+			c.Close()
+		}
+	}
 	tcpSrv := s.tcpServer(tcp)
+	// Shutdown fails on a server that has not started yet, which would then
+	// serve forever: wait until it runs before anything can stop it.
+	tcpStarted := make(chan struct{})
+	tcpSrv.NotifyStartedFunc = func() { close(tcpStarted) }
+	tcpFailed := make(chan error, 1)
 	tcpWG.Go(func() {
 		if err := tcpSrv.ActivateAndServe(); err != nil {
 			s.log.Warn("dns tcp server stopped", "addr", tcp.Addr().String(), "err", err)
+			tcpFailed <- err
 		}
 	})
+	select {
+	case <-tcpStarted:
+	case err := <-tcpFailed:
+		stopUDP()
+		return fmt.Errorf("dns tcp server on %s: %w", tcp.Addr(), err)
+	}
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_blocking", s.cfg.UDPBlocking)
 	<-ctx.Done()
-	stop.Store(true)
-	for _, c := range udp {
-		c.interrupt()
-	}
-	udpWG.Wait()
-	for _, c := range udp {
-		c.Close()
-	}
+	stopUDP()
 	tcpSrv.Shutdown()
 	tcpWG.Wait()
 	return nil
