@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -202,7 +204,13 @@ func (c *Controller) serverOptions() []grpc.ServerOption {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 	}
 	if c.apiTLS == nil {
-		c.log.Warn("the Admin, Agent and GSLB feed APIs are unauthenticated plain-text gRPC: whoever reaches --listen may change the desired state, "+
+		// On loopback or a Unix socket only local users reach the API, so
+		// plain text is a choice worth noting, not a warning.
+		log := c.log.Warn
+		if localOnly(c.cfg.Listen) {
+			log = c.log.Info
+		}
+		log("the Admin, Agent and GSLB feed APIs are unauthenticated plain-text gRPC: whoever reaches --listen may change the desired state, "+
 			"pose as any PoP's agent and read the GSLB snapshot; keep it on loopback or a Unix socket, or give --tls-cert, --tls-key and --tls-client-ca",
 			"listen", c.cfg.Listen)
 		return opts
@@ -278,4 +286,21 @@ func trackObjectCounts(ctx context.Context, cache *stateCache, m *metrics) {
 func replicaID(listen string) string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s/%s/%d", host, listen, os.Getpid())
+}
+
+// localOnly reports whether a listen address is reachable from this host
+// only: a Unix socket or a loopback address.
+func localOnly(listen string) bool {
+	if strings.HasPrefix(listen, "unix:") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
