@@ -1,8 +1,6 @@
 package validation
 
 import (
-	"net/netip"
-
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
@@ -10,30 +8,28 @@ import (
 // index holds what the cross-object rules look up, computed once per
 // state from the objects that are valid enough to index.
 type index struct {
-	serviceNames    []string
-	servicePrefixes map[string][]netip.Prefix // announceable ones, by service name
-	zoneNames       []string
-	zoneApex        map[string]string         // by zone name
-	static          map[string]map[rrKey]bool // static RRsets by zone name
-	records         map[rrKey][]string        // GslbRecord names by owner and type
+	prefixOwners prefixOwners // announceable prefixes by owning service
+	zoneNames    []string
+	zoneApex     map[string]string         // by zone name
+	static       map[string]map[rrKey]bool // static RRsets by zone name
+	records      map[rrKey][]string        // GslbRecord names by owner and type
 }
 
 func newIndex(st *resource.State) *index {
 	ix := &index{
-		serviceNames:    resource.SortedNames(st.Services),
-		servicePrefixes: map[string][]netip.Prefix{},
-		zoneNames:       resource.SortedNames(st.Zones),
-		zoneApex:        map[string]string{},
-		static:          map[string]map[rrKey]bool{},
-		records:         map[rrKey][]string{},
+		zoneNames: resource.SortedNames(st.Zones),
+		zoneApex:  map[string]string{},
+		static:    map[string]map[rrKey]bool{},
+		records:   map[rrKey][]string{},
 	}
 	for name, s := range st.Services {
 		for _, str := range s.GetSpec().GetPrefixes() {
 			if p, ok := announceable(str, s.GetSpec().GetAllowLongPrefixes()); ok {
-				ix.servicePrefixes[name] = append(ix.servicePrefixes[name], p)
+				ix.prefixOwners.add(p, name)
 			}
 		}
 	}
+	ix.prefixOwners.seal()
 	for name, z := range st.Zones {
 		apex, ok := zoneApex(z.GetSpec())
 		if !ok {

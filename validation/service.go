@@ -112,17 +112,12 @@ func crossService(r report, s *v1.AnycastService, st *resource.State, ix *index)
 		if !ok {
 			continue
 		}
-		for _, other := range ix.serviceNames {
+		for _, other := range ix.prefixOwners.overlapping(p) {
 			if other == name {
 				continue
 			}
-			for _, q := range ix.servicePrefixes[other] {
-				if q.Overlaps(p) {
-					e := r.addf(idx("spec.prefixes", i), str, "overlaps AnycastService %q", other)
-					e.other = resource.Ref{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: other}
-					break
-				}
-			}
+			e := r.addf(idx("spec.prefixes", i), str, "overlaps AnycastService %q", other)
+			e.other = resource.Ref{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: other}
 		}
 	}
 }
