@@ -50,6 +50,19 @@ func dialAdmin(g *globals) (*adminClient, error) {
 
 func (c *adminClient) Close() error { return c.conn.Close() }
 
+// callAdmin dials the controller, runs one call bounded by callTimeout, and
+// turns its error into one an operator can act on.
+func callAdmin(ctx context.Context, g *globals, call func(context.Context, *adminClient) error) error {
+	c, err := dialAdmin(g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.explain(call(ctx, c))
+}
+
 // callContext bounds one call.
 func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, callTimeout)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -25,15 +26,12 @@ object still has that version.`,
 			if err != nil {
 				return err
 			}
-			c, err := dialAdmin(g)
+			err = callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				_, err := c.Delete(ctx, req)
+				return err
+			})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
-			if _, err := c.Delete(ctx, req); err != nil {
-				return c.explain(err)
 			}
 			_, err = fmt.Fprintln(g.stdout, objectLabel(req.GetKind(), req.GetName()), "deleted")
 			return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -47,23 +48,17 @@ unless --force. "anyctl status" shows each PoP's step.`,
 			if err != nil {
 				return err
 			}
-			c, err := dialAdmin(g)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
 			req := &v1.DrainRequest{Pop: pop, Force: force}
 			if period > 0 {
 				req.DrainPeriod = durationpb.New(period)
 			}
-			resp, err := c.Drain(ctx, req)
-			if err != nil {
-				return c.explain(err)
-			}
-			fmt.Fprintf(g.stdout, "pop/%s draining: step %s since %s\n", pop, stepLabel(resp.GetState()), resp.GetState().GetSince().AsTime().Format(time.RFC3339))
-			return nil
+			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				resp, err := c.Drain(ctx, req)
+				if err == nil {
+					printDrainState(g, pop, "draining", resp.GetState())
+				}
+				return err
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "drain even when a service would fall below its minimum of announcing PoPs")
@@ -84,19 +79,18 @@ GSLB answers.`,
 			if err != nil {
 				return err
 			}
-			c, err := dialAdmin(g)
-			if err != nil {
+			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				resp, err := c.Undrain(ctx, &v1.UndrainRequest{Pop: pop})
+				if err == nil {
+					printDrainState(g, pop, "undraining", resp.GetState())
+				}
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Undrain(ctx, &v1.UndrainRequest{Pop: pop})
-			if err != nil {
-				return c.explain(err)
-			}
-			fmt.Fprintf(g.stdout, "pop/%s undraining: step %s since %s\n", pop, stepLabel(resp.GetState()), resp.GetState().GetSince().AsTime().Format(time.RFC3339))
-			return nil
+			})
 		},
 	}
+}
+
+// printDrainState says where a drain or undrain stands.
+func printDrainState(g *globals, pop, what string, st *v1.DrainState) {
+	fmt.Fprintf(g.stdout, "pop/%s %s: step %s since %s\n", pop, what, stepLabel(st), st.GetSince().AsTime().Format(time.RFC3339))
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -24,22 +25,17 @@ announcing PoPs against its minimum. A PoP whose agent has not reported
 within the status TTL shows "no report".`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := dialAdmin(g)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
 			req := &v1.StatusRequest{}
 			if len(args) == 1 {
 				req.Pop = args[0]
 			}
-			resp, err := c.Status(ctx, req)
-			if err != nil {
-				return c.explain(err)
-			}
-			return writeStatus(g.stdout, resp)
+			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				resp, err := c.Status(ctx, req)
+				if err != nil {
+					return err
+				}
+				return writeStatus(g.stdout, resp)
+			})
 		},
 	}
 }
