@@ -49,14 +49,7 @@ func (f Files) Check() error {
 // must present a certificate signed by the CA. TLS 1.2 is the minimum; Go
 // negotiates 1.3 with every client that has it.
 func ServerConfig(f Files) (*tls.Config, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	pool, err := loadPool(f.Names.CA, f.CA)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := loadPair(f)
+	pool, cert, err := load(f)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +64,7 @@ func ServerConfig(f Files) (*tls.Config, error) {
 // ClientConfig is a client's TLS: it presents its certificate and verifies
 // that the controller's, signed by the CA, names serverName.
 func ClientConfig(f Files, serverName string) (*tls.Config, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	pool, err := loadPool(f.Names.CA, f.CA)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := loadPair(f)
+	pool, cert, err := load(f)
 	if err != nil {
 		return nil, err
 	}
@@ -153,4 +139,21 @@ func loadPair(f Files) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("%s %q: the certificate is not valid before %s", f.Names.Cert, f.Cert, cert.Leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	return cert, nil
+}
+
+// load checks the files are all given and reads the CA pool and the key
+// pair.
+func load(f Files) (*x509.CertPool, tls.Certificate, error) {
+	if err := f.Check(); err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	pool, err := loadPool(f.Names.CA, f.CA)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	cert, err := loadPair(f)
+	if err != nil {
+		return nil, tls.Certificate{}, err
+	}
+	return pool, cert, nil
 }
