@@ -21,6 +21,24 @@ type Config struct {
 	Peers []Peer
 	// Logger receives session changes and GoBGP's warnings; nil discards.
 	Logger *slog.Logger
+	// GracefulRestart, when Enabled, negotiates RFC 4724 graceful restart
+	// with every neighbour.
+	GracefulRestart GracefulRestart
+}
+
+// GracefulRestart is the speaker's RFC 4724 graceful restart. Peers that
+// support it keep the speaker's routes for RestartTime when its sessions
+// drop without a NOTIFICATION (the process exited), and drop the ones it
+// does not send again before its End-of-RIB once it is back.
+type GracefulRestart struct {
+	Enabled bool
+	// RestartTime is how long peers keep the routes; 0 means 120s, at most
+	// 4095s (whole seconds).
+	RestartTime time.Duration
+	// Restarting says this start follows a restart: the speaker sets the
+	// Restart State bit and sends its routes, then End-of-RIB, once the
+	// neighbours have sent theirs (or after RestartTime/2 at most).
+	Restarting bool
 }
 
 // Peer is one BGP neighbour. A neighbour is identified by its Address.
@@ -42,12 +60,27 @@ type Peer struct {
 	Families []Family
 	// MaxPrefixes caps the prefixes announced to this neighbour; 0 = no cap.
 	MaxPrefixes int
+	// MaxPrefixesIn caps the prefixes the neighbour may send per family:
+	// one more closes the session (Cease, maximum number of prefixes
+	// reached). The speaker keeps nothing it learns, but GoBGP holds what a
+	// neighbour sent until the session ends, so the cap bounds memory.
+	// 0 means DefaultMaxPrefixesIn.
+	MaxPrefixesIn int
+	// Export shapes what this neighbour receives.
+	Export Export
 	// ConnectRetry is the wait between connection attempts; 0 means 1s.
 	// GoBGP counts it in whole seconds, at least one.
 	ConnectRetry time.Duration
 }
 
+// DefaultMaxPrefixesIn is the inbound cap of a Peer that sets none: enough
+// for the default routes and the few more-specifics an upstream may send a
+// PoP, far too few for a full table.
+const DefaultMaxPrefixesIn = 1000
+
 const (
+	defaultRestartTime  = 120 * time.Second
+	maxRestartTime      = 4095 * time.Second
 	defaultPort         = 179
 	defaultHoldTime     = 90 * time.Second
 	minHoldTime         = 3 * time.Second
@@ -67,8 +100,19 @@ func (c Config) validate() error {
 	if c.ListenPort < -1 || c.ListenPort > 65535 {
 		return fmt.Errorf("speaker config: field ListenPort %q is out of range: use -1 (do not listen) or 0..65535", fmt.Sprint(c.ListenPort))
 	}
+	if gr := c.GracefulRestart; gr.RestartTime < 0 || gr.RestartTime > maxRestartTime {
+		return fmt.Errorf("speaker config: field GracefulRestart.RestartTime %q is outside 0..%s", gr.RestartTime.String(), maxRestartTime)
+	}
 	_, err := normalizePeers(c.Peers)
 	return err
+}
+
+// restartSeconds is the restart time sent in the capability.
+func (g GracefulRestart) restartSeconds() uint32 {
+	if g.RestartTime == 0 {
+		return uint32(defaultRestartTime / time.Second)
+	}
+	return uint32(g.RestartTime / time.Second)
 }
 
 // normalized fills defaults so that two Peers that mean the same compare
@@ -100,6 +144,17 @@ func (p Peer) normalized() (Peer, error) {
 	if p.MaxPrefixes < 0 {
 		return p, fmt.Errorf("peer %q: field MaxPrefixes %q is negative: use 0 for no cap", name, fmt.Sprint(p.MaxPrefixes))
 	}
+	switch {
+	case p.MaxPrefixesIn < 0:
+		return p, fmt.Errorf("peer %q: field MaxPrefixesIn %q is negative: use 0 for the default of %d", name, fmt.Sprint(p.MaxPrefixesIn), DefaultMaxPrefixesIn)
+	case p.MaxPrefixesIn == 0:
+		p.MaxPrefixesIn = DefaultMaxPrefixesIn
+	}
+	exp, err := p.Export.normalized(name)
+	if err != nil {
+		return p, err
+	}
+	p.Export = exp
 	switch {
 	case p.ConnectRetry < 0:
 		return p, fmt.Errorf("peer %q: field ConnectRetry %q is negative", name, p.ConnectRetry.String())
@@ -167,7 +222,7 @@ func (p Peer) hasFamily(f Family) bool {
 
 // equal reports whether two normalized peers are the same.
 func (p Peer) equal(q Peer) bool {
-	return p.session() == q.session() && p.MaxPrefixes == q.MaxPrefixes
+	return p.session() == q.session() && p.MaxPrefixes == q.MaxPrefixes && p.Export.equal(q.Export)
 }
 
 // sessionKey is what GoBGP sees of a peer: a change in it is a change
@@ -180,13 +235,14 @@ type sessionKey struct {
 	password              string
 	multihopTTL           uint8
 	ipv4, ipv6            bool
+	maxPrefixesIn         int
 }
 
 func (p Peer) session() sessionKey {
 	return sessionKey{
 		address: p.Address, localAddress: p.LocalAddress, port: p.Port, asn: p.ASN,
 		holdTime: p.HoldTime, retry: p.ConnectRetry, password: p.Password,
-		multihopTTL: p.MultihopTTL,
-		ipv4:        p.hasFamily(IPv4Unicast), ipv6: p.hasFamily(IPv6Unicast),
+		multihopTTL: p.MultihopTTL, maxPrefixesIn: p.MaxPrefixesIn,
+		ipv4: p.hasFamily(IPv4Unicast), ipv6: p.hasFamily(IPv6Unicast),
 	}
 }

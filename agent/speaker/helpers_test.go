@@ -45,7 +45,7 @@ func startSpeaker(t testing.TB, peers ...speaker.Peer) *speaker.Speaker {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := s.Stop(ctx); err != nil {
+		if err := s.Stop(ctx, "test over"); err != nil {
 			t.Errorf("stopping speaker: %v", err)
 		}
 	})

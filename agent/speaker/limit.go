@@ -39,7 +39,8 @@ func (e *PrefixLimitError) Error() string {
 
 // checkLimits refuses a combination of peers and announcements under which
 // a capped peer would receive more prefixes than its cap. A peer receives
-// every announced prefix of the families it negotiates. Peers are checked
+// every announced prefix of the families it negotiates that its export
+// lets through. Peers are checked
 // in address order, so the error is deterministic.
 func checkLimits(peers map[netip.Addr]Peer, paths map[netip.Prefix]Announcement) error {
 	var capped []netip.Addr
@@ -57,7 +58,7 @@ func checkLimits(peers map[netip.Addr]Peer, paths map[netip.Prefix]Announcement)
 		p := peers[addr]
 		var sent []netip.Prefix
 		for _, pfx := range prefixes {
-			if p.hasFamily(FamilyOf(pfx.Addr())) {
+			if p.hasFamily(FamilyOf(pfx.Addr())) && p.Export.sends(pfx) {
 				sent = append(sent, pfx)
 			}
 		}

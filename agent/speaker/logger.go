@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 
 	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
@@ -14,11 +15,14 @@ import (
 // fields it would throw away.
 type gobgpLogger struct {
 	log *slog.Logger
+	// problem receives why a session is not up, from the lines that say so.
+	problem func(addr netip.Addr, text string)
 }
 
 var _ gobgplog.Logger = gobgpLogger{}
 
 func (l gobgpLogger) emit(level slog.Level, msg string, fields gobgplog.Fields) {
+	l.note(msg, fields)
 	ctx := context.Background()
 	if !l.log.Enabled(ctx, level) {
 		return
@@ -55,10 +59,25 @@ func (l gobgpLogger) Warn(msg string, fields gobgplog.Fields) {
 	l.emit(slog.LevelWarn, msg, fields)
 }
 
-func (gobgpLogger) Info(string, gobgplog.Fields)  {}
-func (gobgpLogger) Debug(string, gobgplog.Fields) {}
+// note passes a line about a session problem to problem.
+func (l gobgpLogger) note(msg string, fields gobgplog.Fields) {
+	if l.problem == nil {
+		return
+	}
+	if addr, text := sessionProblem(msg, fields); text != "" {
+		l.problem(addr, text)
+	}
+}
 
-// SetLevel is ignored: the level is fixed at warning.
+// Info and Debug lines are dropped, but for the few that say why a
+// session is not up.
+func (l gobgpLogger) Info(msg string, fields gobgplog.Fields)  { l.note(msg, fields) }
+func (l gobgpLogger) Debug(msg string, fields gobgplog.Fields) { l.note(msg, fields) }
+
+// SetLevel is ignored: the level is fixed.
 func (gobgpLogger) SetLevel(gobgplog.LogLevel) {}
 
-func (gobgpLogger) GetLevel() gobgplog.LogLevel { return gobgplog.WarnLevel }
+// GetLevel says debug: GoBGP reports a failed connection attempt only at
+// that level. The few debug lines it guards with this level are per
+// UPDATE, not per route.
+func (gobgpLogger) GetLevel() gobgplog.LogLevel { return gobgplog.DebugLevel }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync/atomic"
+	"time"
+	"unicode/utf8"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
@@ -32,6 +34,10 @@ type Speaker struct {
 	// Owned by loop: read and written only inside ops.
 	peers map[netip.Addr]Peer
 	paths map[netip.Prefix]Announcement
+	// policy is the routing policy GoBGP holds; nil before the first.
+	policy *api.SetPoliciesRequest
+	// gr is the graceful restart every neighbour is added with.
+	gr GracefulRestart
 }
 
 // op is one mutation for loop to run; stop ends loop after it.
@@ -51,7 +57,8 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	bgp := server.NewBgpServer(server.LoggerOption(gobgpLogger{log: logger}))
+	sessions := newSessionTable(logger)
+	bgp := server.NewBgpServer(server.LoggerOption(gobgpLogger{log: logger, problem: sessions.noteProblem}))
 	go bgp.Serve()
 	global := &api.Global{Asn: cfg.ASN, RouterId: cfg.RouterID.String(), ListenPort: cfg.ListenPort}
 	if err := bgp.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
@@ -64,9 +71,10 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 		asn:      cfg.ASN,
 		ops:      make(chan op),
 		done:     make(chan struct{}),
-		sessions: newSessionTable(logger),
+		sessions: sessions,
 		peers:    map[netip.Addr]Peer{},
 		paths:    map[netip.Prefix]Announcement{},
+		gr:       cfg.GracefulRestart,
 	}
 	s.publish()
 	watchCtx, stopWatch := context.WithCancel(context.Background())
@@ -78,9 +86,11 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 	}
 	go s.loop()
 	if err := s.SetPeers(ctx, cfg.Peers); err != nil {
-		_ = s.Stop(context.WithoutCancel(ctx))
+		_ = s.Stop(context.WithoutCancel(ctx), "")
 		return nil, err
 	}
+	// Only the neighbours of the restart see the Restart State bit.
+	_ = s.do(ctx, false, func() error { s.gr.Restarting = false; return nil })
 	return s, nil
 }
 
@@ -114,19 +124,21 @@ func (s *Speaker) do(ctx context.Context, stop bool, f func() error) error {
 	return <-o.errc
 }
 
-// Stop closes every session (each neighbour receives a CEASE notification,
-// "peer de-configured") and stops the server. Announcements go with the
-// sessions. Stop is idempotent; after it every other call returns
-// ErrStopped. If ctx ends before GoBGP has finished closing, Stop returns
-// ctx's error and the speaker counts as stopped all the same.
-func (s *Speaker) Stop(ctx context.Context) error {
+// Stop closes every session with a Cease NOTIFICATION, subcode 2
+// (administrative shutdown), carrying message as the RFC 8203 shutdown
+// communication (cut to 255 bytes), and stops the server. Announcements
+// go with the sessions. Stop is idempotent; after it every other call
+// returns ErrStopped. If ctx ends before GoBGP has finished closing, Stop
+// returns ctx's error and the speaker counts as stopped all the same.
+func (s *Speaker) Stop(ctx context.Context, message string) error {
 	err := s.do(ctx, true, func() error {
+		defer s.stopWatch()
+		s.shutdownSessions(ctx, message)
 		finished := make(chan struct{})
 		go func() {
 			defer close(finished)
 			s.bgp.Stop()
 		}()
-		defer s.stopWatch()
 		clear(s.paths)
 		clear(s.peers)
 		s.publish()
@@ -141,6 +153,48 @@ func (s *Speaker) Stop(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// shutdownSessions takes every neighbour administratively down, which
+// sends the NOTIFICATION, and waits (up to shutdownWait, or ctx) for the
+// sessions to close: GoBGP's own stop would otherwise close them first with
+// "peer de-configured". It runs on the owner goroutine.
+func (s *Speaker) shutdownSessions(ctx context.Context, message string) {
+	message = cutUTF8(message, maxShutdownMessage)
+	for addr := range s.peers {
+		if err := s.bgp.DisablePeer(ctx, &api.DisablePeerRequest{Address: addr.String(), Communication: message}); err != nil {
+			s.log.Warn("bgp neighbour: sending the administrative shutdown", "peer", addr, "err", err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, shutdownWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.sessions.anyUp() {
+		select {
+		case <-wctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// maxShutdownMessage is RFC 8203's limit on the shutdown communication,
+// in bytes; shutdownWait bounds the wait for sessions to close on Stop.
+const (
+	maxShutdownMessage = 255
+	shutdownWait       = 2 * time.Second
+)
+
+// cutUTF8 is s cut to at most n bytes, at a rune boundary.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // publish replaces the snapshot Announced reads. It runs on the owner

@@ -21,8 +21,11 @@ type PeerState struct {
 	Since time.Time
 	// PrefixesSent counts the adj-RIB-out: prefixes announced on the session.
 	PrefixesSent int
-	// PrefixesReceived counts the prefixes the neighbour sent.
+	// PrefixesReceived counts the prefixes the neighbour sent; the speaker
+	// keeps none of them.
 	PrefixesReceived int
+	// LastProblem is the last thing that went wrong with the session.
+	LastProblem Problem
 }
 
 // Established reports whether the session is up.
@@ -56,6 +59,7 @@ func (s *Speaker) PeerStatus(ctx context.Context) ([]PeerState, error) {
 				st.Since = p.GetTimers().GetState().GetUptime().AsTime()
 			}
 		}
+		st.LastProblem = s.sessions.problem(addr)
 		for _, af := range p.GetAfiSafis() {
 			st.PrefixesSent += int(af.GetState().GetAdvertised())
 			st.PrefixesReceived += int(af.GetState().GetReceived())

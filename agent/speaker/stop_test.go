@@ -20,7 +20,7 @@ func TestStopClosesSessions(t *testing.T) {
 	r.AwaitRoute(t, ann.Prefix, nil)
 
 	ctx := context.Background()
-	if err := s.Stop(ctx); err != nil {
+	if err := s.Stop(ctx, "test over"); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	r.AwaitDown(t, loopback4)
@@ -40,7 +40,7 @@ func TestStopClosesSessions(t *testing.T) {
 			t.Errorf("%s after Stop = %v, want ErrStopped", c.name, err)
 		}
 	}
-	if err := s.Stop(ctx); err != nil {
+	if err := s.Stop(ctx, "test over"); err != nil {
 		t.Errorf("second Stop = %v, want nil", err)
 	}
 	if got := s.Announced(); len(got) != 0 {

@@ -31,7 +31,7 @@ func TestStartRejectsBadConfig(t *testing.T) {
 			tt.change(&cfg)
 			s, err := speaker.Start(context.Background(), cfg)
 			if err == nil {
-				_ = s.Stop(context.Background())
+				_ = s.Stop(context.Background(), "")
 				t.Fatalf("Start succeeded, want an error containing %q", tt.wantErr)
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {

@@ -24,6 +24,8 @@ type Router struct {
 	port     uint16
 	asn      uint32
 	sessions *sessionLog
+	// originating is set once Originate has installed its export policy.
+	originating bool
 }
 
 // Option changes how StartRouter starts a router.
