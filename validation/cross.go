@@ -74,6 +74,8 @@ func crossCheck(st *resource.State) Errors {
 	for i, o := range st.Objects() {
 		r := report{ref: resource.RefOf(o), order: i, errs: &errs}
 		switch x := o.GetResource().(type) {
+		case *v1.Object_Pop:
+			crossPop(r, x.Pop, st)
 		case *v1.Object_AnycastService:
 			crossService(r, x.AnycastService, st, ix)
 		case *v1.Object_GslbZone:

@@ -32,16 +32,8 @@ func checkPop(r report, p *v1.Pop) {
 	for i, n := range s.GetCacheNetworks() {
 		checkNetwork(r, idx("spec.cacheNetworks", i), n)
 	}
-	if nh := s.GetNextHopIpv4(); nh != "" {
-		if a, ok := checkAddr(r, "spec.nextHopIpv4", nh); ok && !a.Is4() {
-			r.add("spec.nextHopIpv4", nh, "not an IPv4 address")
-		}
-	}
-	if nh := s.GetNextHopIpv6(); nh != "" {
-		if a, ok := checkAddr(r, "spec.nextHopIpv6", nh); ok && !a.Is6() {
-			r.add("spec.nextHopIpv6", nh, "not an IPv6 address")
-		}
-	}
+	checkNextHop(r, "spec.nextHopIpv4", s.GetNextHopIpv4(), true)
+	checkNextHop(r, "spec.nextHopIpv6", s.GetNextHopIpv6(), false)
 	checkPeers(r, s)
 }
 

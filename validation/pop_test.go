@@ -87,7 +87,28 @@ func TestPopRules(t *testing.T) {
 		{"peer ASN missing", peer(func(p *v1.BgpPeer) { p.PeerAsn = 0 }),
 			`Pop "tokyo": spec.peers[0].peerAsn: ASN 0 is reserved (RFC 7607)`},
 		{"hold time below 3s", peer(func(p *v1.BgpPeer) { p.HoldTime = dur(2 * time.Second) }),
-			`Pop "tokyo": spec.peers[0].holdTime "2s": below 3s: use 0 to disable keepalives, or at least 3s`},
+			`Pop "tokyo": spec.peers[0].holdTime "2s": below 3s, the shortest BGP hold time`},
+		{"hold time 0", peer(func(p *v1.BgpPeer) { p.HoldTime = dur(0) }),
+			`Pop "tokyo": spec.peers[0].holdTime "0s": 0 (no keepalives) is not supported: the agent's BGP speaker always sends keepalives; leave holdTime out for 90s, or give 3s to 65535s`},
+		{"peer next hop of the wrong family", peer(func(p *v1.BgpPeer) { p.NextHopIpv6 = "192.0.2.1" }),
+			`Pop "tokyo": spec.peers[0].nextHopIpv6 "192.0.2.1": not an IPv6 address`},
+		{"peer next hop unspecified", peer(func(p *v1.BgpPeer) { p.NextHopIpv4 = "0.0.0.0" }),
+			`Pop "tokyo": spec.peers[0].nextHopIpv4 "0.0.0.0": unspecified address`},
+		{"peer inbound cap too high", peer(func(p *v1.BgpPeer) { p.MaxPrefixesIn = 2000000 }),
+			`Pop "tokyo": spec.peers[0].maxPrefixesIn "2000000": above 100000: a PoP needs a default route and a few more, not a full table`},
+		{"peer announce: bad community, prepend, services", peer(func(p *v1.BgpPeer) {
+			p.Announce = &v1.PeerAnnounce{Communities: []string{"1:65536"}, LargeCommunities: []string{"1:2"}, AsPathPrepend: 14, Services: []string{"edge-dns", "nope"}, NoServices: true}
+		}), strings.Join([]string{
+			`Pop "tokyo": spec.peers[0].announce.asPathPrepend "14": at most 13`,
+			`Pop "tokyo": spec.peers[0].announce.communities[0] "1:65536": not ASN:VALUE with both parts in 0..65535`,
+			`Pop "tokyo": spec.peers[0].announce.largeCommunities[0] "1:2": not GLOBAL:LOCAL1:LOCAL2 with each part in 0..4294967295`,
+			`Pop "tokyo": spec.peers[0].announce.noServices "true": contradicts services: give the services this peer gets, or noServices for none`,
+			`Pop "tokyo": spec.peers[0].announce.services[1] "nope": unknown AnycastService`,
+		}, "\n")},
+		{"IPv6 family with the peer's own IPv6 next hop", tokyo(func(s *v1.PopSpec) {
+			s.NextHopIpv6 = ""
+			s.Peers[0].NextHopIpv6 = "2001:db8:ffff::1"
+		}), ""},
 		{"hold time fractional", peer(func(p *v1.BgpPeer) { p.HoldTime = dur(3500 * time.Millisecond) }),
 			`Pop "tokyo": spec.peers[0].holdTime "3.5s": not whole seconds`},
 		{"hold time too long", peer(func(p *v1.BgpPeer) { p.HoldTime = dur(65536 * time.Second) }),
@@ -101,11 +122,11 @@ func TestPopRules(t *testing.T) {
 		{"family listed twice", peer(func(p *v1.BgpPeer) { p.Families[1] = p.Families[0] }),
 			`Pop "tokyo": spec.peers[0].families[1] "ADDRESS_FAMILY_IPV4_UNICAST": listed twice`},
 		{"IPv6 family without IPv6 next hop", tokyo(func(s *v1.PopSpec) { s.NextHopIpv6 = "" }),
-			`Pop "tokyo": spec.peers[0].families[1] "ADDRESS_FAMILY_IPV6_UNICAST": IPv6 on an IPv4 session needs spec.nextHopIpv6: a session cannot carry a family it has no next hop for`},
+			`Pop "tokyo": spec.peers[0].families[1] "ADDRESS_FAMILY_IPV6_UNICAST": IPv6 on an IPv4 session needs spec.peers[0].nextHopIpv6 (or spec.nextHopIpv6): a session cannot carry a family it has no next hop for`},
 		{"IPv4 family without IPv4 next hop", func(f *fixture) []proto.Message {
 			f.saopaulo.Spec.NextHopIpv4 = ""
 			return []proto.Message{f.saopaulo}
-		}, `Pop "saopaulo": spec.peers[0].families[0] "ADDRESS_FAMILY_IPV4_UNICAST": IPv4 on an IPv6 session needs spec.nextHopIpv4: a session cannot carry a family it has no next hop for`},
+		}, `Pop "saopaulo": spec.peers[0].families[0] "ADDRESS_FAMILY_IPV4_UNICAST": IPv4 on an IPv6 session needs spec.peers[0].nextHopIpv4 (or spec.nextHopIpv4): a session cannot carry a family it has no next hop for`},
 		{"two peers at one address", tokyo(func(s *v1.PopSpec) {
 			s.Peers = append(s.Peers, &v1.BgpPeer{Address: "198.51.100.1", PeerAsn: 64501})
 		}), `Pop "tokyo": spec.peers[1].address "198.51.100.1": duplicate of spec.peers[0]`},

@@ -693,12 +693,18 @@ type PeerStatus struct {
 	Address string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
 	PeerAsn uint32                 `protobuf:"varint,2,opt,name=peer_asn,json=peerAsn,proto3" json:"peer_asn,omitempty"`
 	// state is the BGP FSM state ("established", "active", ...).
-	State            string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
-	UpSince          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=up_since,json=upSince,proto3" json:"up_since,omitempty"`
-	PrefixesSent     uint32                 `protobuf:"varint,5,opt,name=prefixes_sent,json=prefixesSent,proto3" json:"prefixes_sent,omitempty"`
-	PrefixesReceived uint32                 `protobuf:"varint,6,opt,name=prefixes_received,json=prefixesReceived,proto3" json:"prefixes_received,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	State        string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	UpSince      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=up_since,json=upSince,proto3" json:"up_since,omitempty"`
+	PrefixesSent uint32                 `protobuf:"varint,5,opt,name=prefixes_sent,json=prefixesSent,proto3" json:"prefixes_sent,omitempty"`
+	// prefixes_received counts what the peer sent; none of it is kept.
+	PrefixesReceived uint32 `protobuf:"varint,6,opt,name=prefixes_received,json=prefixesReceived,proto3" json:"prefixes_received,omitempty"`
+	// last_problem is the last thing that went wrong with the session: a
+	// failed connection, a NOTIFICATION sent or received, the session going
+	// down; last_problem_at is when.
+	LastProblem   string                 `protobuf:"bytes,7,opt,name=last_problem,json=lastProblem,proto3" json:"last_problem,omitempty"`
+	LastProblemAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_problem_at,json=lastProblemAt,proto3" json:"last_problem_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PeerStatus) Reset() {
@@ -771,6 +777,20 @@ func (x *PeerStatus) GetPrefixesReceived() uint32 {
 		return x.PrefixesReceived
 	}
 	return 0
+}
+
+func (x *PeerStatus) GetLastProblem() string {
+	if x != nil {
+		return x.LastProblem
+	}
+	return ""
+}
+
+func (x *PeerStatus) GetLastProblemAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastProblemAt
+	}
+	return nil
 }
 
 type PrefixStatus struct {
@@ -1099,7 +1119,7 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\bprefixes\x18\x05 \x03(\v2\x18.anycast.v1.PrefixStatusR\bprefixes\x12/\n" +
 	"\x06checks\x18\x06 \x03(\v2\x17.anycast.v1.CheckStatusR\x06checks\x12B\n" +
 	"\rorigin_probes\x18\a \x03(\v2\x1d.anycast.v1.OriginProbeResultR\foriginProbes\x12#\n" +
-	"\ragent_version\x18\b \x01(\tR\fagentVersion\"\xe0\x01\n" +
+	"\ragent_version\x18\b \x01(\tR\fagentVersion\"\xc7\x02\n" +
 	"\n" +
 	"PeerStatus\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x19\n" +
@@ -1107,7 +1127,9 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\x05state\x18\x03 \x01(\tR\x05state\x125\n" +
 	"\bup_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aupSince\x12#\n" +
 	"\rprefixes_sent\x18\x05 \x01(\rR\fprefixesSent\x12+\n" +
-	"\x11prefixes_received\x18\x06 \x01(\rR\x10prefixesReceived\"\xba\x02\n" +
+	"\x11prefixes_received\x18\x06 \x01(\rR\x10prefixesReceived\x12!\n" +
+	"\flast_problem\x18\a \x01(\tR\vlastProblem\x12B\n" +
+	"\x0flast_problem_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rlastProblemAt\"\xba\x02\n" +
 	"\fPrefixStatus\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12\x1c\n" +
@@ -1197,17 +1219,18 @@ var file_anycast_v1_agent_proto_depIdxs = []int32{
 	10, // 17: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
 	11, // 18: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
 	17, // 19: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
-	0,  // 20: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
-	15, // 21: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
-	15, // 22: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
-	15, // 23: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
-	1,  // 24: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
-	2,  // 25: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
-	25, // [25:26] is the sub-list for method output_type
-	24, // [24:25] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	17, // 20: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
+	0,  // 21: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
+	15, // 22: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
+	15, // 23: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
+	15, // 24: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
+	1,  // 25: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
+	2,  // 26: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
+	26, // [26:27] is the sub-list for method output_type
+	25, // [25:26] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_agent_proto_init() }

@@ -770,8 +770,10 @@ type PopSpec struct {
 	CacheNetworks []string `protobuf:"bytes,6,rep,name=cache_networks,json=cacheNetworks,proto3" json:"cache_networks,omitempty"`
 	// maintenance takes the PoP out of service: nothing announced, no answers.
 	Maintenance bool `protobuf:"varint,7,opt,name=maintenance,proto3" json:"maintenance,omitempty"`
-	// next_hop_ipv4 and next_hop_ipv6 override the next hop of announcements;
-	// empty means the local address of each session.
+	// next_hop_ipv4 and next_hop_ipv6 are the next hops of a family carried
+	// over sessions of the other family (IPv6 over an IPv4 session), where the
+	// session's own address cannot serve. A session of the prefix's own family
+	// sends its local address unless its peer sets next_hop_ipv4/ipv6.
 	NextHopIpv4   string `protobuf:"bytes,8,opt,name=next_hop_ipv4,json=nextHopIpv4,proto3" json:"next_hop_ipv4,omitempty"`
 	NextHopIpv6   string `protobuf:"bytes,9,opt,name=next_hop_ipv6,json=nextHopIpv6,proto3" json:"next_hop_ipv6,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -878,7 +880,7 @@ type BgpPeer struct {
 	// port defaults to 179.
 	Port    uint32 `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
 	PeerAsn uint32 `protobuf:"varint,3,opt,name=peer_asn,json=peerAsn,proto3" json:"peer_asn,omitempty"`
-	// hold_time defaults to 90s; 0 disables keepalives, else at least 3s.
+	// hold_time defaults to 90s; at least 3s, whole seconds.
 	HoldTime *durationpb.Duration `protobuf:"bytes,4,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
 	// password_ref names a secret in the agent's local config holding the TCP
 	// MD5 password. The password itself never enters the desired state.
@@ -890,8 +892,19 @@ type BgpPeer struct {
 	LocalAddress string `protobuf:"bytes,7,opt,name=local_address,json=localAddress,proto3" json:"local_address,omitempty"`
 	// families are the address families negotiated on the session. Empty means
 	// the family of the session's address.
-	Families      []AddressFamily `protobuf:"varint,8,rep,packed,name=families,proto3,enum=anycast.v1.AddressFamily" json:"families,omitempty"`
-	Description   string          `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
+	Families    []AddressFamily `protobuf:"varint,8,rep,packed,name=families,proto3,enum=anycast.v1.AddressFamily" json:"families,omitempty"`
+	Description string          `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
+	// announce shapes what this peer receives, on top of each service's own
+	// attributes: more communities, a MED, prepends, and which services.
+	Announce *PeerAnnounce `protobuf:"bytes,10,opt,name=announce,proto3" json:"announce,omitempty"`
+	// next_hop_ipv4 and next_hop_ipv6 replace the next hop of the routes of
+	// their family sent to this peer; empty: the session's local address (or
+	// the Pop's next hop of that family, on a session of the other family).
+	NextHopIpv4 string `protobuf:"bytes,11,opt,name=next_hop_ipv4,json=nextHopIpv4,proto3" json:"next_hop_ipv4,omitempty"`
+	NextHopIpv6 string `protobuf:"bytes,12,opt,name=next_hop_ipv6,json=nextHopIpv6,proto3" json:"next_hop_ipv6,omitempty"`
+	// max_prefixes_in caps the prefixes this peer may send per family (the
+	// agent keeps none of them); one more closes the session. 0 means 1000.
+	MaxPrefixesIn uint32 `protobuf:"varint,13,opt,name=max_prefixes_in,json=maxPrefixesIn,proto3" json:"max_prefixes_in,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -989,6 +1002,124 @@ func (x *BgpPeer) GetDescription() string {
 	return ""
 }
 
+func (x *BgpPeer) GetAnnounce() *PeerAnnounce {
+	if x != nil {
+		return x.Announce
+	}
+	return nil
+}
+
+func (x *BgpPeer) GetNextHopIpv4() string {
+	if x != nil {
+		return x.NextHopIpv4
+	}
+	return ""
+}
+
+func (x *BgpPeer) GetNextHopIpv6() string {
+	if x != nil {
+		return x.NextHopIpv6
+	}
+	return ""
+}
+
+func (x *BgpPeer) GetMaxPrefixesIn() uint32 {
+	if x != nil {
+		return x.MaxPrefixesIn
+	}
+	return 0
+}
+
+// PeerAnnounce is a peer's own announcement policy.
+type PeerAnnounce struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// communities and large_communities are added to every route sent.
+	Communities      []string `protobuf:"bytes,1,rep,name=communities,proto3" json:"communities,omitempty"`
+	LargeCommunities []string `protobuf:"bytes,2,rep,name=large_communities,json=largeCommunities,proto3" json:"large_communities,omitempty"`
+	// med replaces the service's MED toward this peer.
+	Med *uint32 `protobuf:"varint,3,opt,name=med,proto3,oneof" json:"med,omitempty"`
+	// as_path_prepend adds that many copies of the local ASN toward this peer.
+	AsPathPrepend uint32 `protobuf:"varint,4,opt,name=as_path_prepend,json=asPathPrepend,proto3" json:"as_path_prepend,omitempty"`
+	// services, when set, are the only services announced to this peer.
+	Services []string `protobuf:"bytes,5,rep,name=services,proto3" json:"services,omitempty"`
+	// no_services announces nothing to this peer.
+	NoServices    bool `protobuf:"varint,6,opt,name=no_services,json=noServices,proto3" json:"no_services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerAnnounce) Reset() {
+	*x = PeerAnnounce{}
+	mi := &file_anycast_v1_resources_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerAnnounce) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerAnnounce) ProtoMessage() {}
+
+func (x *PeerAnnounce) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_resources_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerAnnounce.ProtoReflect.Descriptor instead.
+func (*PeerAnnounce) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PeerAnnounce) GetCommunities() []string {
+	if x != nil {
+		return x.Communities
+	}
+	return nil
+}
+
+func (x *PeerAnnounce) GetLargeCommunities() []string {
+	if x != nil {
+		return x.LargeCommunities
+	}
+	return nil
+}
+
+func (x *PeerAnnounce) GetMed() uint32 {
+	if x != nil && x.Med != nil {
+		return *x.Med
+	}
+	return 0
+}
+
+func (x *PeerAnnounce) GetAsPathPrepend() uint32 {
+	if x != nil {
+		return x.AsPathPrepend
+	}
+	return 0
+}
+
+func (x *PeerAnnounce) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *PeerAnnounce) GetNoServices() bool {
+	if x != nil {
+		return x.NoServices
+	}
+	return false
+}
+
 // AnycastService is a set of prefixes announced from PoPs while a local
 // service is healthy.
 type AnycastService struct {
@@ -1001,7 +1132,7 @@ type AnycastService struct {
 
 func (x *AnycastService) Reset() {
 	*x = AnycastService{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[6]
+	mi := &file_anycast_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1144,7 @@ func (x *AnycastService) String() string {
 func (*AnycastService) ProtoMessage() {}
 
 func (x *AnycastService) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[6]
+	mi := &file_anycast_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1157,7 @@ func (x *AnycastService) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnycastService.ProtoReflect.Descriptor instead.
 func (*AnycastService) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AnycastService) GetMetadata() *ObjectMeta {
@@ -1066,7 +1197,7 @@ type AnycastServiceSpec struct {
 
 func (x *AnycastServiceSpec) Reset() {
 	*x = AnycastServiceSpec{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[7]
+	mi := &file_anycast_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1209,7 @@ func (x *AnycastServiceSpec) String() string {
 func (*AnycastServiceSpec) ProtoMessage() {}
 
 func (x *AnycastServiceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[7]
+	mi := &file_anycast_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1222,7 @@ func (x *AnycastServiceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnycastServiceSpec.ProtoReflect.Descriptor instead.
 func (*AnycastServiceSpec) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AnycastServiceSpec) GetPrefixes() []string {
@@ -1176,7 +1307,7 @@ type PopSelector struct {
 
 func (x *PopSelector) Reset() {
 	*x = PopSelector{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[8]
+	mi := &file_anycast_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1319,7 @@ func (x *PopSelector) String() string {
 func (*PopSelector) ProtoMessage() {}
 
 func (x *PopSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[8]
+	mi := &file_anycast_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1332,7 @@ func (x *PopSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopSelector.ProtoReflect.Descriptor instead.
 func (*PopSelector) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PopSelector) GetAll() bool {
@@ -1240,7 +1371,7 @@ type AnnounceAttributes struct {
 
 func (x *AnnounceAttributes) Reset() {
 	*x = AnnounceAttributes{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[9]
+	mi := &file_anycast_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1383,7 @@ func (x *AnnounceAttributes) String() string {
 func (*AnnounceAttributes) ProtoMessage() {}
 
 func (x *AnnounceAttributes) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[9]
+	mi := &file_anycast_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1396,7 @@ func (x *AnnounceAttributes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnounceAttributes.ProtoReflect.Descriptor instead.
 func (*AnnounceAttributes) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AnnounceAttributes) GetCommunities() []string {
@@ -1327,7 +1458,7 @@ type HealthCheck struct {
 
 func (x *HealthCheck) Reset() {
 	*x = HealthCheck{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[10]
+	mi := &file_anycast_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1470,7 @@ func (x *HealthCheck) String() string {
 func (*HealthCheck) ProtoMessage() {}
 
 func (x *HealthCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[10]
+	mi := &file_anycast_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1483,7 @@ func (x *HealthCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthCheck.ProtoReflect.Descriptor instead.
 func (*HealthCheck) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HealthCheck) GetProtocol() CheckProtocol {
@@ -1464,7 +1595,7 @@ type Origin struct {
 
 func (x *Origin) Reset() {
 	*x = Origin{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[11]
+	mi := &file_anycast_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +1607,7 @@ func (x *Origin) String() string {
 func (*Origin) ProtoMessage() {}
 
 func (x *Origin) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[11]
+	mi := &file_anycast_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +1620,7 @@ func (x *Origin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Origin.ProtoReflect.Descriptor instead.
 func (*Origin) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Origin) GetMetadata() *ObjectMeta {
@@ -1524,7 +1655,7 @@ type OriginSpec struct {
 
 func (x *OriginSpec) Reset() {
 	*x = OriginSpec{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[12]
+	mi := &file_anycast_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1667,7 @@ func (x *OriginSpec) String() string {
 func (*OriginSpec) ProtoMessage() {}
 
 func (x *OriginSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[12]
+	mi := &file_anycast_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1680,7 @@ func (x *OriginSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OriginSpec.ProtoReflect.Descriptor instead.
 func (*OriginSpec) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OriginSpec) GetLocation() *Location {
@@ -1605,7 +1736,7 @@ type GslbZone struct {
 
 func (x *GslbZone) Reset() {
 	*x = GslbZone{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[13]
+	mi := &file_anycast_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1617,7 +1748,7 @@ func (x *GslbZone) String() string {
 func (*GslbZone) ProtoMessage() {}
 
 func (x *GslbZone) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[13]
+	mi := &file_anycast_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1630,7 +1761,7 @@ func (x *GslbZone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbZone.ProtoReflect.Descriptor instead.
 func (*GslbZone) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GslbZone) GetMetadata() *ObjectMeta {
@@ -1661,7 +1792,7 @@ type GslbZoneSpec struct {
 
 func (x *GslbZoneSpec) Reset() {
 	*x = GslbZoneSpec{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[14]
+	mi := &file_anycast_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +1804,7 @@ func (x *GslbZoneSpec) String() string {
 func (*GslbZoneSpec) ProtoMessage() {}
 
 func (x *GslbZoneSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[14]
+	mi := &file_anycast_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +1817,7 @@ func (x *GslbZoneSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbZoneSpec.ProtoReflect.Descriptor instead.
 func (*GslbZoneSpec) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GslbZoneSpec) GetZone() string {
@@ -1740,7 +1871,7 @@ type Soa struct {
 
 func (x *Soa) Reset() {
 	*x = Soa{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[15]
+	mi := &file_anycast_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1752,7 +1883,7 @@ func (x *Soa) String() string {
 func (*Soa) ProtoMessage() {}
 
 func (x *Soa) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[15]
+	mi := &file_anycast_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1765,7 +1896,7 @@ func (x *Soa) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Soa.ProtoReflect.Descriptor instead.
 func (*Soa) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Soa) GetMname() string {
@@ -1828,7 +1959,7 @@ type NameServer struct {
 
 func (x *NameServer) Reset() {
 	*x = NameServer{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[16]
+	mi := &file_anycast_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +1971,7 @@ func (x *NameServer) String() string {
 func (*NameServer) ProtoMessage() {}
 
 func (x *NameServer) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[16]
+	mi := &file_anycast_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +1984,7 @@ func (x *NameServer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NameServer.ProtoReflect.Descriptor instead.
 func (*NameServer) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NameServer) GetName() string {
@@ -1883,7 +2014,7 @@ type StaticRecord struct {
 
 func (x *StaticRecord) Reset() {
 	*x = StaticRecord{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[17]
+	mi := &file_anycast_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2026,7 @@ func (x *StaticRecord) String() string {
 func (*StaticRecord) ProtoMessage() {}
 
 func (x *StaticRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[17]
+	mi := &file_anycast_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2039,7 @@ func (x *StaticRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaticRecord.ProtoReflect.Descriptor instead.
 func (*StaticRecord) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StaticRecord) GetName() string {
@@ -1950,7 +2081,7 @@ type GslbRecord struct {
 
 func (x *GslbRecord) Reset() {
 	*x = GslbRecord{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[18]
+	mi := &file_anycast_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2093,7 @@ func (x *GslbRecord) String() string {
 func (*GslbRecord) ProtoMessage() {}
 
 func (x *GslbRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[18]
+	mi := &file_anycast_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2106,7 @@ func (x *GslbRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbRecord.ProtoReflect.Descriptor instead.
 func (*GslbRecord) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GslbRecord) GetMetadata() *ObjectMeta {
@@ -2018,7 +2149,7 @@ type GslbRecordSpec struct {
 
 func (x *GslbRecordSpec) Reset() {
 	*x = GslbRecordSpec{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[19]
+	mi := &file_anycast_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2030,7 +2161,7 @@ func (x *GslbRecordSpec) String() string {
 func (*GslbRecordSpec) ProtoMessage() {}
 
 func (x *GslbRecordSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[19]
+	mi := &file_anycast_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2043,7 +2174,7 @@ func (x *GslbRecordSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbRecordSpec.ProtoReflect.Descriptor instead.
 func (*GslbRecordSpec) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GslbRecordSpec) GetZone() string {
@@ -2129,7 +2260,7 @@ type ResidencyRule struct {
 
 func (x *ResidencyRule) Reset() {
 	*x = ResidencyRule{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[20]
+	mi := &file_anycast_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2141,7 +2272,7 @@ func (x *ResidencyRule) String() string {
 func (*ResidencyRule) ProtoMessage() {}
 
 func (x *ResidencyRule) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[20]
+	mi := &file_anycast_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2154,7 +2285,7 @@ func (x *ResidencyRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResidencyRule.ProtoReflect.Descriptor instead.
 func (*ResidencyRule) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResidencyRule) GetContinents() []string {
@@ -2222,7 +2353,7 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\x0ecache_networks\x18\x06 \x03(\tR\rcacheNetworks\x12 \n" +
 	"\vmaintenance\x18\a \x01(\bR\vmaintenance\x12\"\n" +
 	"\rnext_hop_ipv4\x18\b \x01(\tR\vnextHopIpv4\x12\"\n" +
-	"\rnext_hop_ipv6\x18\t \x01(\tR\vnextHopIpv6\"\xce\x02\n" +
+	"\rnext_hop_ipv6\x18\t \x01(\tR\vnextHopIpv6\"\xf4\x03\n" +
 	"\aBgpPeer\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04port\x18\x02 \x01(\rR\x04port\x12\x19\n" +
@@ -2232,7 +2363,21 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\fmultihop_ttl\x18\x06 \x01(\rR\vmultihopTtl\x12#\n" +
 	"\rlocal_address\x18\a \x01(\tR\flocalAddress\x125\n" +
 	"\bfamilies\x18\b \x03(\x0e2\x19.anycast.v1.AddressFamilyR\bfamilies\x12 \n" +
-	"\vdescription\x18\t \x01(\tR\vdescription\"x\n" +
+	"\vdescription\x18\t \x01(\tR\vdescription\x124\n" +
+	"\bannounce\x18\n" +
+	" \x01(\v2\x18.anycast.v1.PeerAnnounceR\bannounce\x12\"\n" +
+	"\rnext_hop_ipv4\x18\v \x01(\tR\vnextHopIpv4\x12\"\n" +
+	"\rnext_hop_ipv6\x18\f \x01(\tR\vnextHopIpv6\x12&\n" +
+	"\x0fmax_prefixes_in\x18\r \x01(\rR\rmaxPrefixesIn\"\xe1\x01\n" +
+	"\fPeerAnnounce\x12 \n" +
+	"\vcommunities\x18\x01 \x03(\tR\vcommunities\x12+\n" +
+	"\x11large_communities\x18\x02 \x03(\tR\x10largeCommunities\x12\x15\n" +
+	"\x03med\x18\x03 \x01(\rH\x00R\x03med\x88\x01\x01\x12&\n" +
+	"\x0fas_path_prepend\x18\x04 \x01(\rR\rasPathPrepend\x12\x1a\n" +
+	"\bservices\x18\x05 \x03(\tR\bservices\x12\x1f\n" +
+	"\vno_services\x18\x06 \x01(\bR\n" +
+	"noServicesB\x06\n" +
+	"\x04_med\"x\n" +
 	"\x0eAnycastService\x122\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x16.anycast.v1.ObjectMetaR\bmetadata\x122\n" +
 	"\x04spec\x18\x02 \x01(\v2\x1e.anycast.v1.AnycastServiceSpecR\x04spec\"\xba\x04\n" +
@@ -2390,7 +2535,7 @@ func file_anycast_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_anycast_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_anycast_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_anycast_v1_resources_proto_goTypes = []any{
 	(Kind)(0),                   // 0: anycast.v1.Kind
 	(AddressFamily)(0),          // 1: anycast.v1.AddressFamily
@@ -2405,71 +2550,73 @@ var file_anycast_v1_resources_proto_goTypes = []any{
 	(*Pop)(nil),                 // 10: anycast.v1.Pop
 	(*PopSpec)(nil),             // 11: anycast.v1.PopSpec
 	(*BgpPeer)(nil),             // 12: anycast.v1.BgpPeer
-	(*AnycastService)(nil),      // 13: anycast.v1.AnycastService
-	(*AnycastServiceSpec)(nil),  // 14: anycast.v1.AnycastServiceSpec
-	(*PopSelector)(nil),         // 15: anycast.v1.PopSelector
-	(*AnnounceAttributes)(nil),  // 16: anycast.v1.AnnounceAttributes
-	(*HealthCheck)(nil),         // 17: anycast.v1.HealthCheck
-	(*Origin)(nil),              // 18: anycast.v1.Origin
-	(*OriginSpec)(nil),          // 19: anycast.v1.OriginSpec
-	(*GslbZone)(nil),            // 20: anycast.v1.GslbZone
-	(*GslbZoneSpec)(nil),        // 21: anycast.v1.GslbZoneSpec
-	(*Soa)(nil),                 // 22: anycast.v1.Soa
-	(*NameServer)(nil),          // 23: anycast.v1.NameServer
-	(*StaticRecord)(nil),        // 24: anycast.v1.StaticRecord
-	(*GslbRecord)(nil),          // 25: anycast.v1.GslbRecord
-	(*GslbRecordSpec)(nil),      // 26: anycast.v1.GslbRecordSpec
-	(*ResidencyRule)(nil),       // 27: anycast.v1.ResidencyRule
-	nil,                         // 28: anycast.v1.ObjectMeta.LabelsEntry
-	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
+	(*PeerAnnounce)(nil),        // 13: anycast.v1.PeerAnnounce
+	(*AnycastService)(nil),      // 14: anycast.v1.AnycastService
+	(*AnycastServiceSpec)(nil),  // 15: anycast.v1.AnycastServiceSpec
+	(*PopSelector)(nil),         // 16: anycast.v1.PopSelector
+	(*AnnounceAttributes)(nil),  // 17: anycast.v1.AnnounceAttributes
+	(*HealthCheck)(nil),         // 18: anycast.v1.HealthCheck
+	(*Origin)(nil),              // 19: anycast.v1.Origin
+	(*OriginSpec)(nil),          // 20: anycast.v1.OriginSpec
+	(*GslbZone)(nil),            // 21: anycast.v1.GslbZone
+	(*GslbZoneSpec)(nil),        // 22: anycast.v1.GslbZoneSpec
+	(*Soa)(nil),                 // 23: anycast.v1.Soa
+	(*NameServer)(nil),          // 24: anycast.v1.NameServer
+	(*StaticRecord)(nil),        // 25: anycast.v1.StaticRecord
+	(*GslbRecord)(nil),          // 26: anycast.v1.GslbRecord
+	(*GslbRecordSpec)(nil),      // 27: anycast.v1.GslbRecordSpec
+	(*ResidencyRule)(nil),       // 28: anycast.v1.ResidencyRule
+	nil,                         // 29: anycast.v1.ObjectMeta.LabelsEntry
+	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
 }
 var file_anycast_v1_resources_proto_depIdxs = []int32{
-	28, // 0: anycast.v1.ObjectMeta.labels:type_name -> anycast.v1.ObjectMeta.LabelsEntry
+	29, // 0: anycast.v1.ObjectMeta.labels:type_name -> anycast.v1.ObjectMeta.LabelsEntry
 	10, // 1: anycast.v1.Object.pop:type_name -> anycast.v1.Pop
-	13, // 2: anycast.v1.Object.anycast_service:type_name -> anycast.v1.AnycastService
-	18, // 3: anycast.v1.Object.origin:type_name -> anycast.v1.Origin
-	20, // 4: anycast.v1.Object.gslb_zone:type_name -> anycast.v1.GslbZone
-	25, // 5: anycast.v1.Object.gslb_record:type_name -> anycast.v1.GslbRecord
+	14, // 2: anycast.v1.Object.anycast_service:type_name -> anycast.v1.AnycastService
+	19, // 3: anycast.v1.Object.origin:type_name -> anycast.v1.Origin
+	21, // 4: anycast.v1.Object.gslb_zone:type_name -> anycast.v1.GslbZone
+	26, // 5: anycast.v1.Object.gslb_record:type_name -> anycast.v1.GslbRecord
 	7,  // 6: anycast.v1.Pop.metadata:type_name -> anycast.v1.ObjectMeta
 	11, // 7: anycast.v1.Pop.spec:type_name -> anycast.v1.PopSpec
 	9,  // 8: anycast.v1.PopSpec.location:type_name -> anycast.v1.Location
 	12, // 9: anycast.v1.PopSpec.peers:type_name -> anycast.v1.BgpPeer
-	29, // 10: anycast.v1.BgpPeer.hold_time:type_name -> google.protobuf.Duration
+	30, // 10: anycast.v1.BgpPeer.hold_time:type_name -> google.protobuf.Duration
 	1,  // 11: anycast.v1.BgpPeer.families:type_name -> anycast.v1.AddressFamily
-	7,  // 12: anycast.v1.AnycastService.metadata:type_name -> anycast.v1.ObjectMeta
-	14, // 13: anycast.v1.AnycastService.spec:type_name -> anycast.v1.AnycastServiceSpec
-	15, // 14: anycast.v1.AnycastServiceSpec.pops:type_name -> anycast.v1.PopSelector
-	17, // 15: anycast.v1.AnycastServiceSpec.health_check:type_name -> anycast.v1.HealthCheck
-	16, // 16: anycast.v1.AnycastServiceSpec.announce:type_name -> anycast.v1.AnnounceAttributes
-	29, // 17: anycast.v1.AnycastServiceSpec.hold_down:type_name -> google.protobuf.Duration
-	29, // 18: anycast.v1.AnycastServiceSpec.hold_down_max:type_name -> google.protobuf.Duration
-	29, // 19: anycast.v1.AnycastServiceSpec.flap_window:type_name -> google.protobuf.Duration
-	2,  // 20: anycast.v1.AnycastServiceSpec.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
-	3,  // 21: anycast.v1.HealthCheck.protocol:type_name -> anycast.v1.CheckProtocol
-	29, // 22: anycast.v1.HealthCheck.interval:type_name -> google.protobuf.Duration
-	29, // 23: anycast.v1.HealthCheck.timeout:type_name -> google.protobuf.Duration
-	7,  // 24: anycast.v1.Origin.metadata:type_name -> anycast.v1.ObjectMeta
-	19, // 25: anycast.v1.Origin.spec:type_name -> anycast.v1.OriginSpec
-	9,  // 26: anycast.v1.OriginSpec.location:type_name -> anycast.v1.Location
-	17, // 27: anycast.v1.OriginSpec.health_check:type_name -> anycast.v1.HealthCheck
-	7,  // 28: anycast.v1.GslbZone.metadata:type_name -> anycast.v1.ObjectMeta
-	21, // 29: anycast.v1.GslbZone.spec:type_name -> anycast.v1.GslbZoneSpec
-	22, // 30: anycast.v1.GslbZoneSpec.soa:type_name -> anycast.v1.Soa
-	23, // 31: anycast.v1.GslbZoneSpec.name_servers:type_name -> anycast.v1.NameServer
-	24, // 32: anycast.v1.GslbZoneSpec.records:type_name -> anycast.v1.StaticRecord
-	4,  // 33: anycast.v1.StaticRecord.type:type_name -> anycast.v1.RecordType
-	7,  // 34: anycast.v1.GslbRecord.metadata:type_name -> anycast.v1.ObjectMeta
-	26, // 35: anycast.v1.GslbRecord.spec:type_name -> anycast.v1.GslbRecordSpec
-	4,  // 36: anycast.v1.GslbRecordSpec.type:type_name -> anycast.v1.RecordType
-	15, // 37: anycast.v1.GslbRecordSpec.pops:type_name -> anycast.v1.PopSelector
-	5,  // 38: anycast.v1.GslbRecordSpec.policy:type_name -> anycast.v1.Policy
-	27, // 39: anycast.v1.GslbRecordSpec.residency:type_name -> anycast.v1.ResidencyRule
-	6,  // 40: anycast.v1.GslbRecordSpec.when_all_down:type_name -> anycast.v1.AllDownBehavior
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	13, // 12: anycast.v1.BgpPeer.announce:type_name -> anycast.v1.PeerAnnounce
+	7,  // 13: anycast.v1.AnycastService.metadata:type_name -> anycast.v1.ObjectMeta
+	15, // 14: anycast.v1.AnycastService.spec:type_name -> anycast.v1.AnycastServiceSpec
+	16, // 15: anycast.v1.AnycastServiceSpec.pops:type_name -> anycast.v1.PopSelector
+	18, // 16: anycast.v1.AnycastServiceSpec.health_check:type_name -> anycast.v1.HealthCheck
+	17, // 17: anycast.v1.AnycastServiceSpec.announce:type_name -> anycast.v1.AnnounceAttributes
+	30, // 18: anycast.v1.AnycastServiceSpec.hold_down:type_name -> google.protobuf.Duration
+	30, // 19: anycast.v1.AnycastServiceSpec.hold_down_max:type_name -> google.protobuf.Duration
+	30, // 20: anycast.v1.AnycastServiceSpec.flap_window:type_name -> google.protobuf.Duration
+	2,  // 21: anycast.v1.AnycastServiceSpec.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
+	3,  // 22: anycast.v1.HealthCheck.protocol:type_name -> anycast.v1.CheckProtocol
+	30, // 23: anycast.v1.HealthCheck.interval:type_name -> google.protobuf.Duration
+	30, // 24: anycast.v1.HealthCheck.timeout:type_name -> google.protobuf.Duration
+	7,  // 25: anycast.v1.Origin.metadata:type_name -> anycast.v1.ObjectMeta
+	20, // 26: anycast.v1.Origin.spec:type_name -> anycast.v1.OriginSpec
+	9,  // 27: anycast.v1.OriginSpec.location:type_name -> anycast.v1.Location
+	18, // 28: anycast.v1.OriginSpec.health_check:type_name -> anycast.v1.HealthCheck
+	7,  // 29: anycast.v1.GslbZone.metadata:type_name -> anycast.v1.ObjectMeta
+	22, // 30: anycast.v1.GslbZone.spec:type_name -> anycast.v1.GslbZoneSpec
+	23, // 31: anycast.v1.GslbZoneSpec.soa:type_name -> anycast.v1.Soa
+	24, // 32: anycast.v1.GslbZoneSpec.name_servers:type_name -> anycast.v1.NameServer
+	25, // 33: anycast.v1.GslbZoneSpec.records:type_name -> anycast.v1.StaticRecord
+	4,  // 34: anycast.v1.StaticRecord.type:type_name -> anycast.v1.RecordType
+	7,  // 35: anycast.v1.GslbRecord.metadata:type_name -> anycast.v1.ObjectMeta
+	27, // 36: anycast.v1.GslbRecord.spec:type_name -> anycast.v1.GslbRecordSpec
+	4,  // 37: anycast.v1.GslbRecordSpec.type:type_name -> anycast.v1.RecordType
+	16, // 38: anycast.v1.GslbRecordSpec.pops:type_name -> anycast.v1.PopSelector
+	5,  // 39: anycast.v1.GslbRecordSpec.policy:type_name -> anycast.v1.Policy
+	28, // 40: anycast.v1.GslbRecordSpec.residency:type_name -> anycast.v1.ResidencyRule
+	6,  // 41: anycast.v1.GslbRecordSpec.when_all_down:type_name -> anycast.v1.AllDownBehavior
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_resources_proto_init() }
@@ -2484,15 +2631,16 @@ func file_anycast_v1_resources_proto_init() {
 		(*Object_GslbZone)(nil),
 		(*Object_GslbRecord)(nil),
 	}
-	file_anycast_v1_resources_proto_msgTypes[9].OneofWrappers = []any{}
-	file_anycast_v1_resources_proto_msgTypes[12].OneofWrappers = []any{}
+	file_anycast_v1_resources_proto_msgTypes[6].OneofWrappers = []any{}
+	file_anycast_v1_resources_proto_msgTypes[10].OneofWrappers = []any{}
+	file_anycast_v1_resources_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_resources_proto_rawDesc), len(file_anycast_v1_resources_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
