@@ -31,6 +31,8 @@ type Agent struct {
 	ready   chan struct{}
 
 	connected atomic.Bool // a controller stream is established
+	// restart makes the stop a restart (see ExitForRestart).
+	restart atomic.Bool
 	// revision is the revision of the config the loop runs, stored by the
 	// loop and read by the session for its hello.
 	revision atomic.Int64
@@ -54,6 +56,15 @@ func New(cfg Config) (*Agent, error) {
 		ready:   make(chan struct{}),
 	}, nil
 }
+
+// ExitForRestart makes the coming stop (Run's context ending) a restart
+// that moves no traffic, when graceful restart is enabled: the agent records
+// which services are healthy, stops its checks and returns from Run with its
+// BGP sessions still open, for the process to exit and close them without a
+// NOTIFICATION. Peers that support RFC 4724 keep the PoP's routes for the
+// restart time; the next start sends them again, then End-of-RIB. Without
+// graceful restart the stop is the usual one.
+func (a *Agent) ExitForRestart() { a.restart.Store(true) }
 
 // Ready is closed once the agent has started (its metrics listener bound).
 func (a *Agent) Ready() <-chan struct{} { return a.ready }
@@ -100,6 +111,16 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 
 	l := newLoop(a)
+	if gr := a.cfg.GracefulRestart; gr.Enabled {
+		resumed, err := takeRestart(a.cfg.StateDir, time.Duration(gr.RestartTime))
+		if err != nil {
+			a.log.Error("ignoring the restart record", "err", err)
+		}
+		if resumed != nil {
+			a.log.Info("resuming after a restart: announcing what was healthy while the checks start", "healthy", len(resumed))
+			l.resumed = resumed
+		}
+	}
 	persisted, err := loadConfig(a.cfg.StateDir)
 	if err != nil {
 		a.log.Error("ignoring persisted config", "err", err)
@@ -132,6 +153,7 @@ type loop struct {
 	conn    chan bool
 	health  chan healthEvent
 	cfg     *v1.PopConfig
+	prev    *v1.PopConfig // the config before cfg, for logging what changed
 	sp      *speaker.Speaker
 	spKey   string
 	// spErr is why the speaker could not be started or reconfigured, nil
@@ -150,6 +172,9 @@ type loop struct {
 	lost     bool
 	shutting bool
 	states   []prefixState
+	// resumed holds the services healthy when the agent exited for a
+	// restart, until the first config is applied; nil otherwise.
+	resumed map[string]bool
 }
 
 func newLoop(a *Agent) *loop {
@@ -230,6 +255,9 @@ func (l *loop) run(ctx context.Context) {
 // since replaced.
 func (l *loop) noteHealth(ev healthEvent) {
 	if c, ok := l.checks[ev.service]; ok && c == ev.check {
+		if was, known := l.healthy[ev.service]; !known || was != ev.up {
+			logCheck(l.a.log, ev.service, ev.up, c.checker.Status())
+		}
 		l.healthy[ev.service] = ev.up
 	}
 }
@@ -249,11 +277,13 @@ const reportDelay = 20 * time.Millisecond
 // applyConfig starts or reconfigures the speaker and the checks for a new
 // config, then reconciles.
 func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
-	l.cfg = cfg
+	l.prev, l.cfg = l.cfg, cfg
 	l.a.revision.Store(cfg.GetRevision())
 	l.a.metrics.configRevision.Set(float64(cfg.GetRevision()))
+	l.noteDrainSteps(cfg)
 	l.syncSpeaker(ctx)
 	l.syncChecks(ctx)
+	l.resumed = nil
 	l.syncOriginProbes(ctx)
 	l.reconcile(ctx)
 }
@@ -265,7 +295,7 @@ func (l *loop) reconcile(ctx context.Context) {
 	}
 	anns, states := desired(view{cfg: l.cfg, healthy: l.healthy, controllerLost: l.lost, shuttingDown: l.shutting, policy: l.a.policy})
 	l.noteRefusals(states)
-	l.states = states
+	defer l.noteAnnouncements(states)
 	if l.sp == nil {
 		settle(states, nil, fmt.Sprintf("BGP speaker not running: %v", l.spErr))
 	} else {
@@ -278,6 +308,7 @@ func (l *loop) reconcile(ctx context.Context) {
 		}
 	}
 	l.a.metrics.announced.Set(float64(countAnnounced(states)))
+	l.states = states
 	l.report(ctx)
 }
 
@@ -297,14 +328,17 @@ func (l *loop) noteRefusals(states []prefixState) {
 	}
 }
 
-// shutdown tags announcements with GRACEFUL_SHUTDOWN, waits the grace
-// period, then stops checks and the speaker.
+// shutdown ends the agent. A stop tags announcements with
+// GRACEFUL_SHUTDOWN and the drain's prepends, waits the grace period, then
+// closes the sessions with an administrative shutdown. A restart (see
+// ExitForRestart) records what is healthy and leaves the sessions open.
 func (l *loop) shutdown() {
 	ctx := context.Background()
-	if l.sp != nil && len(l.sp.Announced()) > 0 && l.a.cfg.ShutdownGrace > 0 {
+	restart := l.a.restart.Load() && l.a.cfg.GracefulRestart.Enabled
+	if !restart && l.sp != nil && len(l.sp.Announced()) > 0 && l.a.cfg.ShutdownGrace > 0 {
 		l.shutting = true
+		l.a.log.Info("stopping: announcements carry GRACEFUL_SHUTDOWN and the drain's prepends", "grace", time.Duration(l.a.cfg.ShutdownGrace))
 		l.reconcile(ctx)
-		l.a.log.Info("shutting down: announcements carry GRACEFUL_SHUTDOWN", "grace", time.Duration(l.a.cfg.ShutdownGrace))
 		time.Sleep(time.Duration(l.a.cfg.ShutdownGrace))
 	}
 	for name, c := range l.checks {
@@ -315,9 +349,16 @@ func (l *loop) shutdown() {
 		o.stop()
 		delete(l.origins, name)
 	}
+	if restart {
+		if err := saveRestart(l.a.cfg.StateDir, l.healthy); err != nil {
+			l.a.log.Error("recording the healthy services for the restart; the next start waits for its checks", "err", err)
+		}
+		l.a.log.Info("exiting for a restart: sessions close without a NOTIFICATION; peers keep the routes", "restartTime", time.Duration(l.a.cfg.GracefulRestart.RestartTime))
+		return
+	}
 	if l.sp != nil {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := l.sp.Stop(sctx); err != nil {
+		if err := l.sp.Stop(sctx, "anyctl agent of PoP "+l.a.cfg.Pop+" stopping"); err != nil {
 			l.a.log.Warn("stopping BGP speaker", "err", err)
 		}
 		cancel()

@@ -17,6 +17,7 @@ import (
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 const (
@@ -298,10 +299,14 @@ func TestAgentAppliesAttributeChangeWithoutSessionReset(t *testing.T) {
 	}
 }
 
+// TestAgentSignalsGracefulShutdownBeforeClosing stops the agent: its routes
+// carry GRACEFUL_SHUTDOWN and the drain's prepends on top of the service's
+// before the session closes, with Cease/administrative shutdown and a
+// message naming the PoP.
 func TestAgentSignalsGracefulShutdownBeforeClosing(t *testing.T) {
 	l := newLab(t)
 	ra := startAgent(t, l.ctrl.Addr, t.TempDir(), 2*time.Second)
-	l.r4.AwaitRoute(t, edgeV4, func(r speakertest.Route) bool { return !r.HasCommunity(speaker.GracefulShutdown) })
+	before := l.r4.AwaitRoute(t, edgeV4, func(r speakertest.Route) bool { return !r.HasCommunity(speaker.GracefulShutdown) })
 
 	stopped := make(chan struct{})
 	go func() { ra.stop(t); close(stopped) }()
@@ -309,9 +314,15 @@ func TestAgentSignalsGracefulShutdownBeforeClosing(t *testing.T) {
 	if !l.r4.Established(loopback4) {
 		t.Fatal("session closed before GRACEFUL_SHUTDOWN was seen")
 	}
+	if got, want := r.CountAS(popASN), before.CountAS(popASN)+validation.DrainPrepend; got != want {
+		t.Errorf("during shutdown grace: %v carries the PoP's ASN %d times, want %d (the drain's %d prepends on top)", r, got, want, validation.DrainPrepend)
+	}
 	t.Logf("during shutdown grace: %v", r)
 	l.r4.AwaitDown(t, loopback4)
 	<-stopped
+	if got, want := l.r4.LastNotification(), "6/2 anyctl agent of PoP tokyo stopping"; got != want {
+		t.Errorf("router received NOTIFICATION %q, want %q (Cease, administrative shutdown, RFC 8203 message)", got, want)
+	}
 }
 
 // TestAgentRetriesTheSpeakerUntilItStarts starts the agent with its BGP

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/anyctl/anyctl/agent/speaker"
+	"github.com/anyctl/anyctl/validation"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -40,15 +41,21 @@ func attributes(svc *v1.ServiceAssignment, mode v1.AnnounceMode) (speaker.Announ
 }
 
 // prepends is how many prepends a service's announcements carry in mode:
-// its own, plus the drain's while draining, which stop at
-// speaker.MaxPrepend so that a drain never makes a route unsendable. An own
-// count above the limit is returned as it is, for attributes to refuse.
+// its own, plus the drain's while draining (the controller's count, or the
+// standard validation.DrainPrepend when the agent drains by itself on
+// stop), which stop at speaker.MaxPrepend so that a drain never makes a
+// route unsendable. An own count above the limit is returned as it is, for
+// attributes to refuse.
 func prepends(svc *v1.ServiceAssignment, mode v1.AnnounceMode) uint64 {
 	own := uint64(svc.GetAnnounce().GetAsPathPrepend())
 	if mode != v1.AnnounceMode_ANNOUNCE_MODE_DRAINING || own >= speaker.MaxPrepend {
 		return own
 	}
-	return min(own+uint64(svc.GetDrainPrepend()), speaker.MaxPrepend)
+	drain := uint64(svc.GetDrainPrepend())
+	if drain == 0 {
+		drain = validation.DrainPrepend
+	}
+	return min(own+drain, speaker.MaxPrepend)
 }
 
 // setAttrStatus reports the attributes as they are sent.

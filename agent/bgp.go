@@ -53,18 +53,24 @@ func (l *loop) ensureSpeaker(ctx context.Context) error {
 	key := fmt.Sprintf("%d/%s", l.cfg.GetLocalAsn(), rid)
 	if l.sp != nil && l.spKey != key {
 		l.a.log.Warn("local ASN or router ID changed; restarting the BGP speaker", "was", l.spKey, "now", key)
-		if err := l.sp.Stop(ctx); err != nil {
+		if err := l.sp.Stop(ctx, "local ASN or router ID changed; restarting"); err != nil {
 			l.a.log.Warn("stopping BGP speaker", "err", err)
 		}
 		l.sp = nil
 	}
 	if l.sp == nil {
+		gr := l.a.cfg.GracefulRestart
 		sp, err := speaker.Start(ctx, speaker.Config{
 			ASN:        l.cfg.GetLocalAsn(),
 			RouterID:   rid,
 			ListenPort: l.a.cfg.BGPListenPort,
 			Peers:      peers,
 			Logger:     l.a.log.With("subsystem", "bgp"),
+			GracefulRestart: speaker.GracefulRestart{
+				Enabled:     gr.Enabled,
+				RestartTime: time.Duration(gr.RestartTime),
+				Restarting:  l.resumed != nil,
+			},
 		})
 		if err != nil {
 			return err
@@ -79,6 +85,8 @@ func (l *loop) ensureSpeaker(ctx context.Context) error {
 // from the local secrets.
 func (l *loop) peers() ([]speaker.Peer, error) {
 	var out []speaker.Peer
+	hops := parseNextHops(l.cfg)
+	services := servicePrefixes(l.cfg)
 	for i, p := range l.cfg.GetPeers() {
 		addr, err := netip.ParseAddr(p.GetAddress())
 		if err != nil {
@@ -89,8 +97,12 @@ func (l *loop) peers() ([]speaker.Peer, error) {
 			Port:        uint16(p.GetPort()),
 			ASN:         p.GetPeerAsn(),
 			HoldTime:    p.GetHoldTime().AsDuration(),
-			MultihopTTL: uint8(p.GetMultihopTtl()),
-			MaxPrefixes: l.a.policy.MaxPerPeer,
+			MultihopTTL:   uint8(p.GetMultihopTtl()),
+			MaxPrefixes:   l.a.policy.MaxPerPeer,
+			MaxPrefixesIn: int(p.GetMaxPrefixesIn()),
+		}
+		if sp.Export, err = peerExport(i, p, addr, hops, services); err != nil {
+			return nil, err
 		}
 		if ref := p.GetPasswordRef(); ref != "" {
 			pw, ok := l.a.cfg.Secrets[ref]

@@ -79,6 +79,12 @@ func (l *loop) syncChecks(ctx context.Context) {
 				l.healthy[name] = prev.Healthy
 			}
 		}
+		if l.resumed[name] {
+			// Healthy when the agent exited for a restart: announced
+			// again at once, until the check says otherwise.
+			damp.StartUp = true
+			l.healthy[name] = true
+		}
 		rc := &runningCheck{svc: svc, done: make(chan struct{})}
 		cctx, cancel := context.WithCancel(ctx)
 		rc.cancel = cancel

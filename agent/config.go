@@ -36,6 +36,10 @@ type Config struct {
 	// ShutdownGrace is how long announcements carry GRACEFUL_SHUTDOWN before
 	// the sessions close on SIGTERM.
 	ShutdownGrace Duration `json:"shutdownGrace,omitempty"`
+	// GracefulRestart makes SIGTERM a restart that moves nothing: with it,
+	// peers that support RFC 4724 keep the PoP's routes while the agent
+	// restarts (see Agent.ExitForRestart).
+	GracefulRestart GracefulRestart `json:"gracefulRestart,omitzero"`
 	// BGPListenPort is the port GoBGP listens on; -1 (default) only dials out.
 	BGPListenPort int32 `json:"bgpListenPort,omitempty"`
 	// StatusInterval is how often status is reported besides on change.
@@ -49,6 +53,15 @@ type Config struct {
 
 	// clientTLS is built from TLS by Validate; nil for plain text.
 	clientTLS *tls.Config
+}
+
+// GracefulRestart is the agent's RFC 4724 graceful restart as a
+// restarting speaker.
+type GracefulRestart struct {
+	Enabled bool `json:"enabled,omitempty"`
+	// RestartTime is how long peers keep the routes of an agent that
+	// exited for a restart; default 120s, at most 4095s.
+	RestartTime Duration `json:"restartTime,omitempty"`
 }
 
 // TLSFiles are the PEM files of the agent's mutual TLS with the
@@ -119,6 +132,8 @@ const (
 	defaultShutdownGrace  = 5 * time.Second
 	defaultStatusInterval = 5 * time.Second
 	defaultMaxPrefixes    = 1000
+	defaultRestartTime    = 120 * time.Second
+	maxRestartTime        = 4095 * time.Second
 )
 
 // Validate checks the config, fills defaults and returns the parsed
@@ -151,6 +166,12 @@ func (c *Config) Validate() (*Policy, error) {
 	}
 	if c.StatusInterval <= 0 {
 		c.StatusInterval = Duration(defaultStatusInterval)
+	}
+	switch gr := &c.GracefulRestart; {
+	case gr.RestartTime == 0:
+		gr.RestartTime = Duration(defaultRestartTime)
+	case time.Duration(gr.RestartTime) < time.Second || time.Duration(gr.RestartTime) > maxRestartTime || time.Duration(gr.RestartTime)%time.Second != 0:
+		return nil, fmt.Errorf("gracefulRestart.restartTime %q: want whole seconds from 1s to 4095s", time.Duration(gr.RestartTime).String())
 	}
 	if c.BGPListenPort == 0 {
 		c.BGPListenPort = -1

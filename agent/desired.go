@@ -71,7 +71,6 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 					a.MED = &med
 				}
 				a.Prefix = pfx
-				a.NextHop = hops.of(pfx)
 				if err := sendable(a); err != nil {
 					why = err.Error()
 					st.Reason = "refused: " + why

@@ -96,12 +96,6 @@ func ann(prefix string) speaker.Announcement {
 	return speaker.Announcement{Prefix: netip.MustParsePrefix(prefix)}
 }
 
-func annVia(prefix, nextHop string) speaker.Announcement {
-	a := ann(prefix)
-	a.NextHop = netip.MustParseAddr(nextHop)
-	return a
-}
-
 // annAttrs is ann with the attributes attrs sets, undrained.
 func annAttrs(prefix string) speaker.Announcement {
 	a := ann(prefix)
@@ -138,10 +132,10 @@ func TestDesired(t *testing.T) {
 		states   []want
 	}{
 		{
-			name:    "normal and healthy: both families, each with its next hop",
+			name:    "normal and healthy: both families; the PoP's next hops go to the peers (peerExport), not the announcements",
 			cfg:     withNextHops(popConfig(service("edge", v4v6))),
 			healthy: up,
-			anns:    []speaker.Announcement{annVia("192.0.2.0/24", "203.0.113.1"), annVia("2001:db8:53::/48", "2001:db8::1")},
+			anns:    []speaker.Announcement{ann("192.0.2.0/24"), ann("2001:db8:53::/48")},
 			states:  []want{{"192.0.2.0/24", true, false, "healthy"}, {"2001:db8:53::/48", true, false, "healthy"}},
 		},
 		{
@@ -369,7 +363,7 @@ func TestDesired(t *testing.T) {
 				return c
 			}(),
 			healthy: up,
-			anns:    []speaker.Announcement{annVia("2001:db8:53::/48", "2001:db8::1")},
+			anns:    []speaker.Announcement{ann("2001:db8:53::/48")},
 			states:  []want{{"192.0.2.0/24", false, true, `refused: config nextHopIpv4 "2001:db8::1": not a plain address`}, {"2001:db8:53::/48", true, false, "healthy"}},
 		},
 		{
@@ -380,7 +374,7 @@ func TestDesired(t *testing.T) {
 				return c
 			}(),
 			healthy: up,
-			anns:    []speaker.Announcement{annVia("192.0.2.0/24", "203.0.113.1")},
+			anns:    []speaker.Announcement{ann("192.0.2.0/24")},
 			states:  []want{{"192.0.2.0/24", true, false, "healthy"}, {"2001:db8:53::/48", false, true, `refused: config nextHopIpv6 "fe80::1%eth0"`}},
 		},
 		{

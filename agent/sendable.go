@@ -8,10 +8,10 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// nextHops are the config's next hops, one per family. A zero address
-// means the session's own address; an error says the config's value
-// cannot be sent, and the family's prefixes are refused rather than sent
-// from the session address the operator did not ask for.
+// nextHops are the PoP's next hops, one per family, for sessions of the
+// other family (peerExport). A zero address means none; an error says the
+// config's value cannot be sent, and the family's prefixes are refused
+// rather than sent from an address the operator did not ask for.
 type nextHops struct {
 	v4, v6     netip.Addr
 	err4, err6 error
@@ -20,9 +20,7 @@ type nextHops struct {
 func parseNextHops(cfg *v1.PopConfig) nextHops {
 	var h nextHops
 	h.v4, h.err4 = parseNextHop("nextHopIpv4", cfg.GetNextHopIpv4(), netip.Addr.Is4)
-	h.v6, h.err6 = parseNextHop("nextHopIpv6", cfg.GetNextHopIpv6(), func(a netip.Addr) bool {
-		return a.Is6() && !a.Is4In6() && a.Zone() == ""
-	})
+	h.v6, h.err6 = parseNextHop("nextHopIpv6", cfg.GetNextHopIpv6(), plainIPv6)
 	return h
 }
 
@@ -46,14 +44,6 @@ func (h nextHops) check(pfx netip.Prefix) error {
 		return h.err4
 	}
 	return h.err6
-}
-
-// of is the next hop of the prefix's family.
-func (h nextHops) of(pfx netip.Prefix) netip.Addr {
-	if pfx.Addr().Is4() {
-		return h.v4
-	}
-	return h.v6
 }
 
 // sendable applies the speaker's rules for one announcement, which it

@@ -22,7 +22,7 @@ func startSpeaker(t *testing.T) *speaker.Speaker {
 	if err != nil {
 		t.Fatalf("starting speaker: %v", err)
 	}
-	t.Cleanup(func() { _ = sp.Stop(context.Background()) })
+	t.Cleanup(func() { _ = sp.Stop(context.Background(), "test over") })
 	return sp
 }
 

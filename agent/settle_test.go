@@ -73,7 +73,7 @@ func TestReconcileReportsWhatTheSpeakerAnnounces(t *testing.T) {
 	l := newLoop(a)
 	l.cfg = popConfig(service("edge", v4, noCheck))
 	l.sp = startSpeaker(t)
-	if err := l.sp.Stop(context.Background()); err != nil {
+	if err := l.sp.Stop(context.Background(), "test over"); err != nil {
 		t.Fatal(err)
 	}
 	l.reconcile(context.Background())

@@ -40,6 +40,10 @@ func (l *loop) report(ctx context.Context) {
 			if !p.Since.IsZero() {
 				ps.UpSince = timestamppb.New(p.Since)
 			}
+			if pr := p.LastProblem; pr.Text != "" {
+				ps.LastProblem = pr.Text
+				ps.LastProblemAt = timestamppb.New(pr.At)
+			}
 			st.Peers = append(st.Peers, ps)
 			l.a.metrics.sessionUp.WithLabelValues(ps.Address).Set(boolFloat(p.State == "established"))
 		}

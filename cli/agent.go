@@ -23,8 +23,15 @@ last config it accepted in --state-dir (so it restarts without a controller),
 runs the health checks that gate announcements, and announces through an
 embedded GoBGP speaker. Its local origination policy (allowed prefixes,
 length limits, per-peer cap) comes from --config and flags only: no
-controller can widen it. SIGTERM tags every announcement with
-GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
+controller can widen it.
+
+A stop (SIGINT, SIGUSR1, or SIGTERM without graceful restart) moves traffic
+away first: every announcement carries GRACEFUL_SHUTDOWN and the drain's
+prepends for the shutdown grace period, then the sessions close with an
+administrative shutdown. With graceful restart (gracefulRestart.enabled or
+--graceful-restart), SIGTERM is a restart that moves nothing: the agent exits
+without closing its sessions, peers keep its routes for the restart time,
+and the next start sends them again, then End-of-RIB.`,
 		Example: `  anyctl agent --config /etc/anyctl/agent.yaml
   anyctl agent --pop tokyo --controller 10.0.0.1:7400 --state-dir /var/lib/anyctl/agent \
       --allowed-prefixes 192.0.2.0/24,2001:db8::/32 \
@@ -60,6 +67,9 @@ GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 			if f.Changed("shutdown-grace") {
 				cfg.ShutdownGrace = flagCfg.ShutdownGrace
 			}
+			if f.Changed("graceful-restart") {
+				cfg.GracefulRestart.Enabled = flagCfg.GracefulRestart.Enabled
+			}
 			if f.Changed("tls-ca") {
 				cfg.TLS.CA = tlsF.ca
 			}
@@ -77,7 +87,9 @@ GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 			if err != nil {
 				return UsageErrorf("%v", err)
 			}
-			return a.Run(cmd.Context())
+			ctx, stop := agentContext(cmd.Context(), a, cfg.GracefulRestart.Enabled, log)
+			defer stop()
+			return a.Run(ctx)
 		},
 	}
 	f := cmd.Flags()
@@ -88,7 +100,8 @@ GRACEFUL_SHUTDOWN, waits the shutdown grace period, then closes the sessions.`,
 	f.StringVar(&flagCfg.MetricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
 	f.StringSliceVar(&allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")
 	tlsF.register(f, "--controller", "the agent's certificate (PEM): CommonName the PoP, OrganizationalUnit agent (tls.cert)", false)
-	f.Var(durationFlag{&flagCfg.ShutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on SIGTERM (default 5s)")
+	f.Var(durationFlag{&flagCfg.ShutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on a stop (default 5s)")
+	f.BoolVar(&flagCfg.GracefulRestart.Enabled, "graceful-restart", false, "RFC 4724 graceful restart: SIGTERM restarts without moving traffic (gracefulRestart.enabled)")
 	logs.register(f)
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -35,6 +36,7 @@ func writePopStatus(w io.Writer, resp *v1.StatusResponse) error {
 		fmt.Fprintf(tw, "    %s\t%d\t%s\t%s\t%d\t%d\n", p.GetAddress(), p.GetPeerAsn(), p.GetState(), since, p.GetPrefixesSent(), p.GetPrefixesReceived())
 	}
 	tw.Flush()
+	writeSessionProblems(w, st, e.GetStatus().GetReportedAt().AsTime())
 
 	fmt.Fprintf(w, "\n  Prefixes:\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -70,4 +72,24 @@ func prefixAttrs(p *v1.PrefixStatus) string {
 		parts = append(parts, fmt.Sprintf("prepend=%d", p.GetAsPathPrepend()))
 	}
 	return joinOr(parts, "-")
+}
+
+// writeSessionProblems says, under the sessions, why each one that is not
+// up is not, and the last problem of the others, with its age at the time
+// of the report.
+func writeSessionProblems(w io.Writer, st *v1.PopStatus, reported time.Time) {
+	for _, p := range st.GetPeers() {
+		if p.GetLastProblem() == "" {
+			continue
+		}
+		label := "last problem"
+		if p.GetState() != "established" {
+			label = "not up"
+		}
+		age := "-"
+		if at := p.GetLastProblemAt(); at != nil {
+			age = roundAge(reported.Sub(at.AsTime())).String() + " before the report"
+		}
+		fmt.Fprintf(w, "    %s %s (%s): %s\n", p.GetAddress(), label, age, p.GetLastProblem())
+	}
 }
