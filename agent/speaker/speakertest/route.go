@@ -22,6 +22,9 @@ type Route struct {
 	MED              *uint32
 	// From is the neighbour the route was learned from.
 	From netip.Addr
+	// Stale is set while the router keeps the route for a neighbour that is
+	// restarting (RFC 4724).
+	Stale bool
 }
 
 // CountAS is how many times asn appears in the AS path.
@@ -49,6 +52,9 @@ func (r Route) HasCommunity(c uint32) bool {
 func (r Route) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s via %s from %s as-path %v", r.Prefix, r.NextHop, r.From, r.ASPath)
+	if r.Stale {
+		b.WriteString(" (stale)")
+	}
 	if len(r.Communities) > 0 {
 		cs := make([]string, len(r.Communities))
 		for i, c := range r.Communities {
@@ -71,7 +77,7 @@ func routeFromAPI(p *api.Path) (Route, error) {
 	if err != nil {
 		return Route{}, fmt.Errorf("decoding NLRI: %w", err)
 	}
-	var r Route
+	r := Route{Stale: p.Stale}
 	if r.Prefix, err = netip.ParsePrefix(nlri.String()); err != nil {
 		return Route{}, fmt.Errorf("NLRI %q: %w", nlri.String(), err)
 	}

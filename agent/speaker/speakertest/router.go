@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	api "github.com/osrg/gobgp/v3/api"
@@ -130,6 +131,18 @@ func WithFamilies(fams ...speaker.Family) NeighborOption {
 		p.AfiSafis = nil
 		for _, f := range fams {
 			p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: apiFamily(f), Enabled: true}})
+		}
+	}
+}
+
+// WithGracefulRestart makes the router a graceful restart helper (RFC 4724)
+// for the neighbour: it keeps the neighbour's routes, stale, for up to
+// restartTime after the session drops without a NOTIFICATION.
+func WithGracefulRestart(restartTime time.Duration) NeighborOption {
+	return func(p *api.Peer) {
+		p.GracefulRestart = &api.GracefulRestart{Enabled: true, RestartTime: uint32(restartTime / time.Second)}
+		for _, af := range p.AfiSafis {
+			af.MpGracefulRestart = &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}}
 		}
 	}
 }
