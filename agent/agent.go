@@ -295,7 +295,6 @@ func (l *loop) reconcile(ctx context.Context) {
 	}
 	anns, states := desired(view{cfg: l.cfg, healthy: l.healthy, controllerLost: l.lost, shuttingDown: l.shutting, policy: l.a.policy})
 	l.noteRefusals(states)
-	defer l.noteAnnouncements(states)
 	if l.sp == nil {
 		settle(states, nil, fmt.Sprintf("BGP speaker not running: %v", l.spErr))
 	} else {
@@ -308,6 +307,7 @@ func (l *loop) reconcile(ctx context.Context) {
 		}
 	}
 	l.a.metrics.announced.Set(float64(countAnnounced(states)))
+	l.noteAnnouncements(states)
 	l.states = states
 	l.report(ctx)
 }
