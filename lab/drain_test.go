@@ -12,8 +12,9 @@ import (
 const drainPeriod = 3 * time.Second
 
 // drain stops tokyo's service so that london serves, drains london (the
-// client moves to newyork) and undrains it (back to london), and fails on
-// any client request that fails in between.
+// client moves to newyork, and so does BIRD's route, by its GRACEFUL_SHUTDOWN
+// filter) and undrains it (back to london), and fails on any client
+// request that fails in between.
 func (r *labRun) drain(t *testing.T) {
 	mark := r.client.mark()
 	killed := r.l.kill(t, "svc-tokyo")
@@ -25,6 +26,7 @@ func (r *labRun) drain(t *testing.T) {
 		t.Fatalf("anyctl drain pop london: %v\n%s", err, out)
 	}
 	atNewyork := r.client.awaitPop(t, "newyork", mark, began, 2*time.Minute)
+	r.birdHonoursGshut(t, began)
 	drained := r.awaitStep(t, "london", "drained", 2*time.Minute)
 	if v := r.l.router(t); v.kernel != "newyork" {
 		t.Errorf("london drained, but the router: %v", v)

@@ -7,30 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// The lab's addresses, as deploy/lab/lab.sh builds it: each PoP is .2 on
-// its link 10.100.N.0/30 to the router.
-var popAddr = map[string]string{
-	"tokyo":   "10.100.1.2",
-	"london":  "10.100.2.2",
-	"newyork": "10.100.3.2",
-}
-
-// popByAddr is popAddr inverted.
-func popByAddr(addr string) string {
-	for pop, a := range popAddr {
-		if a == addr {
-			return pop
-		}
-	}
-	return addr
-}
 
 // labEnv is a lab brought up by lab.sh, torn down at cleanup.
 type labEnv struct {
@@ -44,13 +27,18 @@ type labEnv struct {
 func requireLab(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("the routed lab takes about 40s: skipped with -short")
+		t.Skip("the routed lab takes about a minute: skipped with -short")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("the routed lab needs root (network namespaces); CI runs it as root")
 	}
 	if _, err := os.Stat("/usr/lib/frr/bgpd"); err != nil {
 		t.Skip("FRR is not installed (/usr/lib/frr/bgpd missing): run scripts/test-deps.sh as root, or apt-get install frr")
+	}
+	for _, prog := range []string{"bird", "birdc"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			t.Skipf("BIRD 2 is not installed (%s not on PATH): run scripts/test-deps.sh as root, or apt-get install bird2", prog)
+		}
 	}
 	probe := fmt.Sprintf("labprobe%d", os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", probe).CombinedOutput(); err != nil {
@@ -76,7 +64,8 @@ func startLab(t *testing.T) *labEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// FRR drops to user frr, which must reach its files under dir.
+	// FRR and BIRD drop to users frr and bird, which must reach their
+	// files under dir.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +138,8 @@ func (l *labEnv) dumpLogs(t *testing.T) {
 	t.Helper()
 	logs, _ := filepath.Glob(filepath.Join(l.dir, "logs", "*.log"))
 	frr, _ := filepath.Glob(filepath.Join(l.dir, "frr", "*.log"))
-	for _, f := range append(logs, frr...) {
+	bird, _ := filepath.Glob(filepath.Join(l.dir, "bird", "*.log"))
+	for _, f := range slices.Concat(logs, frr, bird) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue

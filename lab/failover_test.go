@@ -60,7 +60,7 @@ func (r *labRun) failoverOnce(t *testing.T) trial {
 		return tr
 	}
 	update := r.updates.await(t, "tokyo's withdrawal UPDATE", killed, 5*time.Second, nil)
-	route := r.routes.await(t, "the router's kernel route to london", killed, 5*time.Second, routeVia("london"))
+	route := r.routes.await(t, "the router's kernel route to london", killed, 5*time.Second, frr4.routeVia("london"))
 	tr.agent, tr.router, tr.frr, tr.split = update.Sub(killed), answer.end.Sub(update), route.Sub(update), true
 	return tr
 }

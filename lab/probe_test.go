@@ -52,23 +52,25 @@ func parseProbe(line string) (probeResult, error) {
 	return r, nil
 }
 
-// prober is the client's labprobe, running for the whole test.
+// prober is a client's labprobe, asking the service one way (a vantage)
+// until t ends.
 type prober struct {
 	mu      sync.Mutex // guards results and bad
 	results []probeResult
 	bad     []string
 }
 
-func startProber(t *testing.T, l *labEnv) *prober {
+// startProber starts v's client asking v's anycast address every every.
+func startProber(t *testing.T, l *labEnv, v vantage, every time.Duration) *prober {
 	t.Helper()
 	p := &prober{}
-	startProc(t, "labprobe", p.add, "ip", "netns", "exec", l.ns("client"), filepath.Join(l.bin, "labprobe"),
-		"-addr", "192.0.2.1", "-every", probeEvery.String(), "-timeout", probeTimeout.String())
+	startProc(t, "labprobe ("+v.String()+")", p.add, "ip", "netns", "exec", l.ns(v.up.client), filepath.Join(l.bin, "labprobe"),
+		"-addr", v.fam.anycast, "-every", every.String(), "-timeout", probeTimeout.String())
 	t.Cleanup(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if len(p.bad) > 0 {
-			t.Errorf("labprobe wrote %d lines that are not results, first: %q", len(p.bad), p.bad[0])
+			t.Errorf("labprobe (%v) wrote %d lines that are not results, first: %q", v, len(p.bad), p.bad[0])
 		}
 	})
 	return p

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// routerView is what the router knows of the anycast prefix and its PoPs.
+// routerView is what FRR knows of the IPv4 anycast prefix and its PoPs.
 type routerView struct {
 	best     string                 // the PoP of the best path
 	kernel   string                 // the PoP the kernel route points to
@@ -75,20 +75,10 @@ func (v routerView) String() string {
 	return b.String()
 }
 
-// router reads the router's BGP table, sessions and kernel route.
+// router reads FRR's paths to the IPv4 anycast prefix, its sessions and
+// its kernel route.
 func (l *labEnv) router(t *testing.T) routerView {
 	t.Helper()
-	var prefix struct {
-		Paths []struct {
-			ASPath     struct{ String string } `json:"aspath"`
-			Bestpath   *struct{ Overall bool } `json:"bestpath"`
-			LastUpdate struct{ Epoch int64 }   `json:"lastUpdate"`
-			Peer       struct {
-				PeerID string `json:"peerId"`
-			} `json:"peer"`
-		} `json:"paths"`
-	}
-	l.vtyshJSON(t, "show bgp ipv4 unicast 192.0.2.0/24 json", &prefix)
 	var summary struct {
 		Peers map[string]struct {
 			State                      string `json:"state"`
@@ -105,11 +95,10 @@ func (l *labEnv) router(t *testing.T) routerView {
 	l.vtyshJSON(t, "show bgp neighbors json", &neighbors)
 
 	v := routerView{paths: map[string]pathView{}, sessions: map[string]sessionView{}}
-	for _, p := range prefix.Paths {
-		pop := popByAddr(p.Peer.PeerID)
-		v.paths[pop] = pathView{asPath: p.ASPath.String, lastUpdate: p.LastUpdate.Epoch}
-		if p.Bestpath != nil && p.Bestpath.Overall {
-			v.best = pop
+	for _, p := range l.frrPaths(t, ipv4, ipv4.prefix) {
+		v.paths[p.pop] = pathView{asPath: p.asPath, lastUpdate: p.lastUpdate}
+		if p.best {
+			v.best = p.pop
 		}
 	}
 	for addr, s := range summary.Peers {
@@ -120,8 +109,44 @@ func (l *labEnv) router(t *testing.T) routerView {
 			updatesRecv: neighbors[addr].MessageStats.UpdatesRecv,
 		}
 	}
-	v.kernel = l.kernelRoute(t)
+	v.kernel = l.kernelRoute(t, frr4)
 	return v
+}
+
+// frrPath is one of FRR's paths to a prefix.
+type frrPath struct {
+	pop        string // the PoP it came from (its address if no PoP's)
+	peer       string // the neighbour's address
+	asPath     string
+	best       bool
+	lastUpdate int64 // epoch seconds
+}
+
+// frrPaths reads FRR's paths to prefix, none when it has no route.
+func (l *labEnv) frrPaths(t *testing.T, f family, prefix string) []frrPath {
+	t.Helper()
+	var out struct {
+		Paths []struct {
+			ASPath     struct{ String string } `json:"aspath"`
+			Bestpath   *struct{ Overall bool } `json:"bestpath"`
+			LastUpdate struct{ Epoch int64 }   `json:"lastUpdate"`
+			Peer       struct {
+				PeerID string `json:"peerId"`
+			} `json:"peer"`
+		} `json:"paths"`
+	}
+	l.vtyshJSON(t, fmt.Sprintf("show bgp ipv%s unicast %s json", f.version, prefix), &out)
+	var paths []frrPath
+	for _, p := range out.Paths {
+		paths = append(paths, frrPath{
+			pop:        popByAddr(p.Peer.PeerID),
+			peer:       p.Peer.PeerID,
+			asPath:     p.ASPath.String,
+			best:       p.Bestpath != nil && p.Bestpath.Overall,
+			lastUpdate: p.LastUpdate.Epoch,
+		})
+	}
+	return paths
 }
 
 func (l *labEnv) vtyshJSON(t *testing.T, command string, v any) {
@@ -135,22 +160,56 @@ func (l *labEnv) vtyshJSON(t *testing.T, command string, v any) {
 	}
 }
 
-// kernelRoute is the PoP the router's kernel sends the anycast prefix to,
+// kernelRoute is the PoP v's router's kernel sends v's anycast prefix to,
 // "none" when it has no route.
-func (l *labEnv) kernelRoute(t *testing.T) string {
+func (l *labEnv) kernelRoute(t *testing.T, v vantage) string {
 	t.Helper()
-	out, err := exec.Command("ip", "-n", l.ns("router"), "-j", "route", "show", "192.0.2.0/24").Output()
+	out, err := exec.Command("ip", "-n", l.ns(v.up.ns), "-"+v.fam.version, "-j", "route", "show", v.fam.prefix).Output()
 	if err != nil {
-		t.Fatalf("ip route in the router: %v", err)
+		t.Fatalf("ip route in %s (%v): %v", v.up.ns, v, err)
 	}
 	var routes []struct {
 		Gateway string `json:"gateway"`
 	}
 	if err := json.Unmarshal(out, &routes); err != nil {
-		t.Fatalf("ip -j route: %v in %q", err, out)
+		t.Fatalf("ip -j route in %s: %v in %q", v.up.ns, err, out)
 	}
 	if len(routes) == 0 {
 		return "none"
 	}
 	return popByAddr(routes[0].Gateway)
+}
+
+// frrRoute is one path in FRR's table.
+type frrRoute struct {
+	prefix, peer, asPath string
+}
+
+// frrTable reads FRR's whole table in f.
+func (l *labEnv) frrTable(t *testing.T, f family) []frrRoute {
+	t.Helper()
+	var out struct {
+		Routes map[string][]struct {
+			PeerID string `json:"peerId"`
+			Path   string `json:"path"`
+		} `json:"routes"`
+	}
+	l.vtyshJSON(t, fmt.Sprintf("show bgp ipv%s unicast json", f.version), &out)
+	var routes []frrRoute
+	for _, prefix := range slices.Sorted(maps.Keys(out.Routes)) {
+		for _, p := range out.Routes[prefix] {
+			routes = append(routes, frrRoute{prefix: prefix, peer: p.PeerID, asPath: p.Path})
+		}
+	}
+	return routes
+}
+
+// frrAdvertised reads the prefixes FRR sends to the neighbour at addr in f.
+func (l *labEnv) frrAdvertised(t *testing.T, f family, addr string) []string {
+	t.Helper()
+	var out struct {
+		AdvertisedRoutes map[string]json.RawMessage `json:"advertisedRoutes"`
+	}
+	l.vtyshJSON(t, fmt.Sprintf("show bgp ipv%s unicast neighbors %s advertised-routes json", f.version, addr), &out)
+	return slices.Sorted(maps.Keys(out.AdvertisedRoutes))
 }

@@ -3,8 +3,8 @@
 # they are missing. Without root it says what is missing; tests that need a
 # package skip with a message naming it.
 set -euo pipefail
-# frr and tcpdump: the routed anycast lab (lab/, deploy/lab/).
-pkgs=(iproute2 frr tcpdump)
+# frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
+pkgs=(iproute2 frr bird2 tcpdump)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,8 @@
 // (request sent, answer or error seen); POP is the PoP that answered, "-" on
 // failure; RESULT is "ok" or the error, to the end of the line.
 //
+// -addr is the IPv4 or the IPv6 anycast address; one labprobe asks one.
+//
 // With -count N it sends N requests of each kind, one after the other, and
 // exits. Otherwise it starts one request of each kind every -every, without
 // waiting for earlier ones, until SIGTERM or SIGINT.
@@ -36,7 +38,7 @@ import (
 const whoami = "whoami.lab."
 
 func main() {
-	addr := flag.String("addr", "192.0.2.1", "anycast address to ask (HTTP port 80, DNS port 53)")
+	addr := flag.String("addr", "192.0.2.1", "anycast address to ask, IPv4 or IPv6 (HTTP port 80, DNS port 53)")
 	every := flag.Duration("every", 5*time.Millisecond, "time between request starts, when running continuously")
 	timeout := flag.Duration("timeout", 100*time.Millisecond, "how long one request may take")
 	count := flag.Int("count", 0, "send this many requests of each kind and exit (0: run until stopped)")

@@ -1,6 +1,9 @@
 // Command labsvc is the service each PoP of the routed anycast lab runs on
-// the anycast address: an HTTP server and a DNS server that both name the
+// the anycast addresses: an HTTP server and a DNS server that both name the
 // PoP that answered. It has no state; stopping it is killing it.
+//
+// -addr takes one address or a comma-separated list (the lab passes its
+// IPv4 and its IPv6 anycast address); it serves on each.
 //
 // HTTP answers every path with status 200, the header "X-Pop: NAME" and the
 // body "NAME\n" (/healthz answers "ok\n", for the agent's health check).
@@ -19,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/miekg/dns"
@@ -29,58 +33,72 @@ const whoami = "whoami.lab."
 
 func main() {
 	pop := flag.String("pop", "", "name of the PoP this copy of the service runs in")
-	addr := flag.String("addr", "192.0.2.1", "address to serve HTTP (port 80) and DNS (port 53) on")
+	addrs := flag.String("addr", "192.0.2.1", "addresses to serve HTTP (port 80) and DNS (port 53) on, comma-separated")
 	flag.Parse()
-	if err := run(*pop, *addr); err != nil {
+	if err := run(*pop, strings.Split(*addrs, ",")); err != nil {
 		fmt.Fprintf(os.Stderr, "labsvc: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until SIGTERM or SIGINT.
-func run(pop, addr string) error {
+// run serves on every address until SIGTERM or SIGINT.
+func run(pop string, addrs []string) error {
 	if pop == "" {
 		return errors.New("flag -pop is required")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	lis, err := net.Listen("tcp", net.JoinHostPort(addr, "80"))
-	if err != nil {
-		return fmt.Errorf("HTTP listener on %q: %w", addr, err)
-	}
-	udp, err := net.ListenPacket("udp", net.JoinHostPort(addr, "53"))
-	if err != nil {
-		return fmt.Errorf("DNS UDP socket on %q: %w", addr, err)
-	}
-	tcp, err := net.Listen("tcp", net.JoinHostPort(addr, "53"))
-	if err != nil {
-		return fmt.Errorf("DNS TCP listener on %q: %w", addr, err)
-	}
-
 	web := &http.Server{Handler: httpHandler(pop)}
 	dnsHandler := dnsHandler(pop)
-	servers := []*dns.Server{
-		{PacketConn: udp, Handler: dnsHandler},
-		{Listener: tcp, Handler: dnsHandler},
+	var listeners []net.Listener
+	var servers []*dns.Server
+	for _, addr := range addrs {
+		lis, udp, tcp, err := listen(addr)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, lis)
+		servers = append(servers,
+			&dns.Server{PacketConn: udp, Handler: dnsHandler},
+			&dns.Server{Listener: tcp, Handler: dnsHandler})
 	}
-	errc := make(chan error, 3)
-	go func() { errc <- web.Serve(lis) }()
+	errc := make(chan error, len(listeners)+len(servers))
+	for _, lis := range listeners {
+		go func() { errc <- web.Serve(lis) }()
+	}
 	for _, s := range servers {
 		go func() { errc <- s.ActivateAndServe() }()
 	}
-	fmt.Fprintf(os.Stderr, "labsvc: %s serving HTTP and DNS on %s\n", pop, addr)
+	fmt.Fprintf(os.Stderr, "labsvc: %s serving HTTP and DNS on %s\n", pop, strings.Join(addrs, ", "))
 
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
-		return fmt.Errorf("serving as %q on %q: %w", pop, addr, err)
+		return fmt.Errorf("serving as %q on %s: %w", pop, strings.Join(addrs, ", "), err)
 	}
 	web.Close()
 	for _, s := range servers {
 		s.Shutdown()
 	}
 	return nil
+}
+
+// listen opens addr's HTTP listener and DNS sockets.
+func listen(addr string) (web net.Listener, udp net.PacketConn, tcp net.Listener, err error) {
+	if net.ParseIP(addr) == nil {
+		return nil, nil, nil, fmt.Errorf("-addr: %q is not an IP address", addr)
+	}
+	if web, err = net.Listen("tcp", net.JoinHostPort(addr, "80")); err != nil {
+		return nil, nil, nil, fmt.Errorf("HTTP listener on %q: %w", addr, err)
+	}
+	if udp, err = net.ListenPacket("udp", net.JoinHostPort(addr, "53")); err != nil {
+		return nil, nil, nil, fmt.Errorf("DNS UDP socket on %q: %w", addr, err)
+	}
+	if tcp, err = net.Listen("tcp", net.JoinHostPort(addr, "53")); err != nil {
+		return nil, nil, nil, fmt.Errorf("DNS TCP listener on %q: %w", addr, err)
+	}
+	return web, udp, tcp, nil
 }
 
 func httpHandler(pop string) http.Handler {
