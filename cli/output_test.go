@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Objects the output tests print.
@@ -152,32 +153,51 @@ Spec:
   Local ASN:          64512
   Router ID:          203.0.113.133
   Peers:
-    - Address:        203.0.113.129
-      Port:           <unset>
-      Peer ASN:       64496
-      Hold Time:      1m30s
-      Password Ref:   <unset>
-      Multihop TTL:   <unset>
-      Local Address:  <unset>
-      Families:       ipv4-unicast
-      Description:    <unset>
-    - Address:        2001:db8:100::1
-      Port:           <unset>
-      Peer ASN:       64497
-      Hold Time:      <unset>
-      Password Ref:   <unset>
-      Multihop TTL:   <unset>
-      Local Address:  <unset>
-      Families:       <none>
-      Description:    <unset>
+    - Address:          203.0.113.129
+      Port:             <unset>
+      Peer ASN:         64496
+      Hold Time:        1m30s
+      Password Ref:     <unset>
+      Multihop TTL:     <unset>
+      Local Address:    <unset>
+      Families:         ipv4-unicast
+      Description:      <unset>
+      Announce:
+        Communities:        64496:100
+        Large Communities:  <none>
+        MED:                <unset>
+        AS Path Prepend:    1
+        Services:           edge-dns
+        No Services:        false
+      Next Hop IPv4:    203.0.113.133
+      Next Hop IPv6:    <unset>
+      Max Prefixes In:  <unset>
+    - Address:          2001:db8:100::1
+      Port:             <unset>
+      Peer ASN:         64497
+      Hold Time:        <unset>
+      Password Ref:     <unset>
+      Multihop TTL:     <unset>
+      Local Address:    <unset>
+      Families:         <none>
+      Description:      <unset>
+      Announce:         <unset>
+      Next Hop IPv4:    <unset>
+      Next Hop IPv6:    <unset>
+      Max Prefixes In:  <unset>
   Unicast Addresses:  203.0.113.132, 2001:db8:100::10
   Cache Networks:     <none>
   Maintenance:        false
   Next Hop IPv4:      <unset>
   Next Hop IPv6:      <unset>
 `
+	// The first peer's own announcement policy is shown under it.
+	tokyo := proto.Clone(outputTokyo).(*v1.Object)
+	first := tokyo.GetPop().GetSpec().GetPeers()[0]
+	first.Announce = &v1.PeerAnnounce{Communities: []string{"64496:100"}, AsPathPrepend: 1, Services: []string{"edge-dns"}}
+	first.NextHopIpv4 = "203.0.113.133"
 	var b bytes.Buffer
-	if err := writeDescription(&b, outputTokyo); err != nil {
+	if err := writeDescription(&b, tokyo); err != nil {
 		t.Fatalf("writeDescription: %v", err)
 	}
 	if b.String() != want {
@@ -325,5 +345,24 @@ func TestVersionLine(t *testing.T) {
 	}
 	if got := buildCommit("linked"); got != "linked" {
 		t.Errorf("buildCommit(%q) = %q, want the linked commit", "linked", got)
+	}
+}
+
+// TestWriteSessionProblems checks that describe pop says why a session is
+// not up, and the last problem of one that is.
+func TestWriteSessionProblems(t *testing.T) {
+	reported := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	st := &v1.PopStatus{Peers: []*v1.PeerStatus{
+		{Address: "198.51.100.1", State: "active", LastProblem: "connect: dial tcp 198.51.100.1:179: i/o timeout: no answer: the neighbour is unreachable, does not expect a session from this address, or its TCP MD5 password differs (a wrong password is dropped silently)", LastProblemAt: timestamppb.New(reported.Add(-3 * time.Second))},
+		{Address: "198.51.100.5", State: "established", LastProblem: "received NOTIFICATION code 6(cease) subcode 2(administrative shutdown): \"maintenance\"", LastProblemAt: timestamppb.New(reported.Add(-time.Hour))},
+		{Address: "198.51.100.9", State: "established"},
+	}}
+	var b bytes.Buffer
+	writeSessionProblems(&b, st, reported)
+	want := `    198.51.100.1 not up (3s before the report): connect: dial tcp 198.51.100.1:179: i/o timeout: no answer: the neighbour is unreachable, does not expect a session from this address, or its TCP MD5 password differs (a wrong password is dropped silently)
+    198.51.100.5 last problem (1h0m0s before the report): received NOTIFICATION code 6(cease) subcode 2(administrative shutdown): "maintenance"
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
