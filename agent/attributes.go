@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/anyctl/anyctl/agent/speaker"
-	"github.com/anyctl/anyctl/validation"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 // attributes builds the path attributes of a service's announcements.

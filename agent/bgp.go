@@ -93,10 +93,10 @@ func (l *loop) peers() ([]speaker.Peer, error) {
 			return nil, fmt.Errorf("config peers[%d].address %q: %w", i, p.GetAddress(), err)
 		}
 		sp := speaker.Peer{
-			Address:     addr,
-			Port:        uint16(p.GetPort()),
-			ASN:         p.GetPeerAsn(),
-			HoldTime:    p.GetHoldTime().AsDuration(),
+			Address:       addr,
+			Port:          uint16(p.GetPort()),
+			ASN:           p.GetPeerAsn(),
+			HoldTime:      p.GetHoldTime().AsDuration(),
 			MultihopTTL:   uint8(p.GetMultihopTtl()),
 			MaxPrefixes:   l.a.policy.MaxPerPeer,
 			MaxPrefixesIn: int(p.GetMaxPrefixesIn()),
