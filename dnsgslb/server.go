@@ -104,6 +104,7 @@ func (s *Server) swap(snap *v1.GslbSnapshot) error {
 		Default:    s.cfg.DefaultLocation,
 		ZoneSlot:   s.metrics.zoneSlot,
 		OriginSlot: s.metrics.originSlot,
+		Previous:   s.index.Load(),
 	})
 	if err != nil {
 		return err

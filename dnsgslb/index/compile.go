@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -21,11 +22,20 @@ type Options struct {
 	// their metrics slots; nil gives slot 0.
 	ZoneSlot   func(zone string) int
 	OriginSlot func(name string) int
+	// Previous is the index being replaced, if any: what the new one shares
+	// with it (the prefix table, distances, rankings) is taken from it
+	// rather than computed again.
+	Previous *Index
 }
 
 // Compile builds the index of a snapshot. It fails, naming the object, field
 // and value, on data it cannot serve.
 func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
+	return CompileContext(context.Background(), snap, opts)
+}
+
+// CompileContext is Compile that gives up with ctx's error once ctx ends.
+func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*Index, error) {
 	if opts.ZoneSlot == nil {
 		opts.ZoneSlot = func(string) int { return 0 }
 	}
@@ -37,7 +47,7 @@ func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
 		compiledAt: snap.GetCompiledAt().AsTime(),
 		names:      map[string]*node{},
 		zones:      map[string]*zone{},
-		scopeCache: map[string][2][]uint8{},
+		profiles:   map[string]*profile{},
 	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {
@@ -68,21 +78,26 @@ func Compile(snap *v1.GslbSnapshot, opts Options) (*Index, error) {
 			popNets = append(popNets, geo.PopNetwork{Prefix: pfx, Pop: p.GetName(), Location: location(p.GetLocation())})
 		}
 	}
-	ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
+	popNets = sortedPopNets(popNets)
+	b := newBuilder(ctx, ix, opts.Previous, keyOfTable(opts.GeoIP, opts.Default, popNets), popNets, opts)
 	for _, c := range ix.table.Classes() {
 		ix.clients = append(ix.clients, clientFor(c, pops))
 	}
+	b.rttSig = rttSignature(ix.clients)
 	for _, r := range snap.GetRecords() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rec, err := ix.newRecord(r, byObject, snap, opts)
 		if err != nil {
 			return nil, err
 		}
-		if err := ix.compileRecord(rec, opts); err != nil {
+		if err := b.compileRecord(rec); err != nil {
 			return nil, fmt.Errorf("GslbRecord %q: %w", rec.object, err)
 		}
 		ix.records = append(ix.records, rec)
 	}
-	ix.scopeCache = nil
+	b.finish()
 	for _, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err

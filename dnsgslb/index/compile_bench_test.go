@@ -12,9 +12,8 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb/index"
 )
 
-// BenchmarkCompile compiles the test snapshot against a GeoIP database of
-// 20,000 networks in 2,000 places: the cost of every Update.
-func BenchmarkCompile(b *testing.B) {
+// benchDB is a GeoIP database of 20,000 networks in 2,000 places.
+func benchDB(b *testing.B) *geo.DB {
 	r := rand.New(rand.NewPCG(3, 4))
 	continents := []string{"AS", "EU", "NA", "SA", "OC", "AF"}
 	var nets []geotest.Network
@@ -38,11 +37,39 @@ func BenchmarkCompile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return db
+}
+
+// BenchmarkCompile compiles the test snapshot from scratch against a GeoIP
+// database of 20,000 networks in 2,000 places: the cost of a first start.
+func BenchmarkCompile(b *testing.B) {
+	db := benchDB(b)
 	snap := gslbtest.Snapshot()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := index.Compile(snap, index.Options{GeoIP: db}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRecompileHealthChange compiles the test snapshot with one
+// origin's health flipped, the previous index given: the cost of a health
+// change or an apply.
+func BenchmarkRecompileHealthChange(b *testing.B) {
+	db := benchDB(b)
+	snap := gslbtest.Snapshot()
+	prev, err := index.Compile(snap, index.Options{GeoIP: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		snap.GetOrigins()[1].Healthy = !snap.GetOrigins()[1].GetHealthy()
+		ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev = ix
 	}
 }

@@ -19,9 +19,14 @@ type Index struct {
 	zones   map[string]*zone
 	records []*record
 
-	// scopeCache and scopeCells are only used while compiling: scope
-	// tables by partition of the location classes, and their total size.
-	scopeCache map[string][2][]uint8
+	// tableKey is what table was built from; dist and profiles are the
+	// distances and rankings computed against it, for the next build to
+	// reuse (see builder).
+	tableKey tableKey
+	dist     map[[2]float64][]float64
+	profiles map[string]*profile
+	// scopeCells counts the cells of the scope tables this index built or
+	// kept, against maxScopeCells.
 	scopeCells int
 }
 

@@ -24,10 +24,11 @@ type record struct {
 	// hashed is true when the answer depends on the client subnet's bucket
 	// (weighted policy, or a traffic dial below 100).
 	hashed bool
-	// classRC maps a location class to the record class: classes that rank
-	// the candidates the same way share one.
-	classRC []int32
-	rcs     []recordClass
+	// prof maps a location class to the record class: classes that rank
+	// the candidates the same way share one. rcs holds the answers of each
+	// record class.
+	prof *profile
+	rcs  []recordClass
 	// scopes are, per family (0 IPv4, 1 IPv6) and prefix-table leaf, the
 	// prefix length at which this record's answer stops varying; nil when
 	// the answer does not depend on location at all.
@@ -38,7 +39,6 @@ type record struct {
 
 // recordClass is one way of ranking the record's candidates.
 type recordClass struct {
-	prep prep
 	// answers has one answer per bucket when the record is hashed and the
 	// answer varies by bucket, else one answer.
 	answers []*answer
@@ -61,7 +61,7 @@ func (r *rule) matches(cl *client) bool {
 // pick returns the answer for a client of the class with the given leaf
 // scope and address, and the ECS scope of that answer.
 func (r *record) pick(class int32, v6 bool, leaf int, leafBits uint8, addr netip.Addr) (*answer, uint8) {
-	rc := &r.rcs[r.classRC[class]]
+	rc := &r.rcs[r.prof.rc(class)]
 	scope := leafBits
 	if s := r.scopes[b2i(v6)]; s != nil {
 		scope = s[leaf]

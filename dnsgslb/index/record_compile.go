@@ -62,26 +62,20 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 	return rec, nil
 }
 
-// compileRecord computes the record's answer for every location class and
-// bucket, and its ECS scopes.
-func (ix *Index) compileRecord(rec *record, opts Options) error {
+// compileRecord gives the record its profile (how it ranks its
+// candidates per location class, shared with records that rank alike), its
+// answers per record class and bucket, and its ECS scopes.
+func (b *builder) compileRecord(rec *record) error {
 	rec.hashed = rec.policy == v1.Policy_POLICY_WEIGHTED
 	for _, c := range rec.cands {
 		rec.hashed = rec.hashed || c.dial < 100
 	}
-	rec.classRC = make([]int32, len(ix.clients))
-	byKey := map[string]int32{}
-	for ci := range ix.clients {
-		p := rec.prepare(&ix.clients[ci], nil)
-		k := p.key()
-		id, ok := byKey[k]
-		if !ok {
-			id = int32(len(rec.rcs))
-			rec.rcs = append(rec.rcs, recordClass{prep: p})
-			byKey[k] = id
-		}
-		rec.classRC[ci] = id
+	prof, err := b.profile(rec)
+	if err != nil {
+		return err
 	}
+	rec.prof = prof
+	rec.rcs = make([]recordClass, len(prof.preps))
 	answers := map[string]*answer{}
 	for i := range rec.rcs {
 		rc := &rec.rcs[i]
@@ -90,12 +84,12 @@ func (ix *Index) compileRecord(rec *record, opts Options) error {
 			n = Buckets
 		}
 		varies := false
-		for b := range n {
-			a, err := rec.answerFor(rc.prep, rec.finish(rc.prep, b, nil), answers)
+		for bucket := range n {
+			a, err := rec.answerFor(prof.preps[i], rec.finish(prof.preps[i], bucket, nil), answers)
 			if err != nil {
 				return err
 			}
-			varies = varies || (b > 0 && a != rc.answers[0])
+			varies = varies || (bucket > 0 && a != rc.answers[0])
 			rc.answers = append(rc.answers, a)
 		}
 		if !varies {
@@ -117,7 +111,7 @@ func (ix *Index) compileRecord(rec *record, opts Options) error {
 	}
 	rec.locationFree = len(groups) == 1
 	if !rec.locationFree {
-		rec.scopes = ix.scopesFor(func(c int32) int32 { return group[rec.classRC[c]] })
+		rec.scopes = b.scopesFor(prof, group)
 	}
 	return nil
 }

@@ -1,0 +1,260 @@
+package index
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// profile is how a record ranks its candidates for every location class,
+// shared by every record whose ranking reads the same inputs (candidates,
+// their locations and health, policy, residency): thousands of records over
+// a few origin pools compile a few profiles, not one mapping each.
+type profile struct {
+	// classRC maps a location class to its record class (an index into
+	// preps); nil when every class has record class 0.
+	classRC []uint16
+	preps   []prep
+	// scopes caches ECS scope tables by grouping of the record classes.
+	scopes map[string][2][]uint8
+}
+
+// rc is the record class of a location class.
+func (p *profile) rc(class int32) int {
+	if p.classRC == nil {
+		return 0
+	}
+	return int(p.classRC[class])
+}
+
+// maxRecordClasses bounds the record classes of one profile (classRC holds
+// uint16).
+const maxRecordClasses = math.MaxUint16
+
+// profileKey is everything prepare reads of a record, so that records with
+// equal keys rank alike for every class. rttSig is the PoPs' measured RTTs,
+// which only the latency policy reads.
+func profileKey(rec *record, rttSig string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d/%d|", rec.policy, rec.whenAllDown, len(rec.cands))
+	for _, c := range rec.cands {
+		b.WriteString(c.name)
+		fmt.Fprintf(&b, "/%t/%t/%t/%x/%x/%s/%s|", c.pop, c.healthy, len(c.addrs) > 0,
+			math.Float64bits(c.location.Latitude), math.Float64bits(c.location.Longitude), c.location.Country, c.location.Continent)
+	}
+	for _, r := range rec.rules {
+		b.WriteString(r.text)
+		b.WriteByte('|')
+	}
+	if rec.policy == v1.Policy_POLICY_LATENCY {
+		b.WriteString(rttSig)
+	}
+	return b.String()
+}
+
+// rttSignature sums up what the latency policy reads of the clients: the
+// in-service PoPs' RTTs.
+func rttSignature(clients []client) string {
+	var b strings.Builder
+	for i, cl := range clients {
+		if cl.rtt == nil {
+			continue
+		}
+		names := make([]string, 0, len(cl.rtt))
+		for n := range cl.rtt {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		b.WriteString(strconv.Itoa(i))
+		for _, n := range names {
+			fmt.Fprintf(&b, ",%s=%d", n, cl.rtt[n])
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// buildProfile ranks the record's candidates for every class. Classes whose
+// ranking does not depend on where they are (listed-order policies, a
+// single eligible candidate) are ranked once per residency rule instead.
+func (b *builder) buildProfile(rec *record) (*profile, error) {
+	p := &profile{scopes: map[string][2][]uint8{}}
+	if !b.dependsOnLocation(rec) && len(rec.rules) == 0 {
+		p.preps = []prep{rec.prepare(&b.ix.clients[0], nil)}
+		return p, nil
+	}
+	p.classRC = make([]uint16, len(b.ix.clients))
+	byKey := map[string]uint16{}
+	var key []byte
+	dist := b.distances(rec)
+	for ci := range b.ix.clients {
+		if ci%4096 == 0 {
+			if err := b.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		cl := &b.ix.clients[ci]
+		pr := rec.prepareFast(cl, dist, ci, &b.scratch)
+		key = pr.appendKey(key[:0])
+		id, ok := byKey[string(key)]
+		if !ok {
+			if len(p.preps) == maxRecordClasses {
+				return nil, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
+			}
+			id = uint16(len(p.preps))
+			pr.base = slices.Clone(pr.base)
+			p.preps = append(p.preps, pr)
+			byKey[string(key)] = id
+		}
+		p.classRC[ci] = id
+	}
+	if len(p.preps) == 1 {
+		p.classRC = nil
+	}
+	return p, nil
+}
+
+// dependsOnLocation reports whether the record's ranking can differ
+// between classes other than by residency: a policy that ranks by distance
+// or RTT over more than one candidate.
+func (b *builder) dependsOnLocation(rec *record) bool {
+	switch rec.policy {
+	case v1.Policy_POLICY_FAILOVER, v1.Policy_POLICY_WEIGHTED:
+		return false
+	}
+	n := 0
+	for _, c := range rec.cands {
+		if len(c.addrs) > 0 {
+			n++
+		}
+	}
+	return n > 1
+}
+
+// distances returns, per candidate of rec, its distance from every class,
+// computed once per location and shared by every profile.
+func (b *builder) distances(rec *record) [][]float64 {
+	out := make([][]float64, len(rec.cands))
+	for i, c := range rec.cands {
+		k := [2]float64{c.location.Latitude, c.location.Longitude}
+		col, ok := b.dist[k]
+		if !ok {
+			col = make([]float64, len(b.ix.clients))
+			for ci := range b.ix.clients {
+				col[ci] = geo.DistanceKm(b.ix.clients[ci].class.Location, c.location)
+			}
+			b.dist[k] = col
+		}
+		out[i] = col
+	}
+	return out
+}
+
+// appendKey appends a compact encoding of a prep, equal for equal preps.
+func (p prep) appendKey(dst []byte) []byte {
+	flags := byte(0)
+	if p.nodata {
+		flags |= 1
+	}
+	if p.allDown {
+		flags |= 2
+	}
+	dst = append(dst, byte(p.rcode), flags)
+	for _, i := range p.base {
+		dst = binaryAppendUvarint(dst, uint64(i))
+	}
+	return dst
+}
+
+func binaryAppendUvarint(dst []byte, x uint64) []byte {
+	for x >= 0x80 {
+		dst = append(dst, byte(x)|0x80)
+		x >>= 7
+	}
+	return append(dst, byte(x))
+}
+
+// prepScratch is reused by prepareFast across classes.
+type prepScratch struct {
+	allowed, healthy, order []int
+}
+
+// prepareFast is prepare without a trace, for compiling: it reads
+// distances from dist (per candidate, per class) and returns a prep whose
+// base lives in s until the next call. It must agree with prepare.
+func (r *record) prepareFast(cl *client, dist [][]float64, ci int, s *prepScratch) prep {
+	s.allowed = s.allowed[:0]
+	for i := range r.cands {
+		if len(r.cands[i].addrs) > 0 {
+			s.allowed = append(s.allowed, i)
+		}
+	}
+	for _, ru := range r.rules {
+		if ru.matches(cl) {
+			s.allowed = slices.DeleteFunc(s.allowed, func(i int) bool { return !ru.allowed[r.cands[i].name] })
+			break
+		}
+	}
+	s.healthy = s.healthy[:0]
+	for _, i := range s.allowed {
+		if r.cands[i].healthy {
+			s.healthy = append(s.healthy, i)
+		}
+	}
+	rank := func(idx []int, allDown bool) prep {
+		s.order = append(s.order[:0], idx...)
+		how := r.rankInto(s.order, cl, dist, ci)
+		return prep{base: s.order, how: how, allDown: allDown}
+	}
+	if len(s.healthy) > 0 {
+		return rank(s.healthy, false)
+	}
+	switch r.whenAllDown {
+	case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_NODATA:
+		return prep{nodata: true}
+	case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_SERVFAIL:
+		return prep{rcode: 2}
+	}
+	if len(s.allowed) == 0 {
+		return prep{nodata: true}
+	}
+	return rank(s.allowed, true)
+}
+
+// rankInto sorts order as rankBase does, reading distances from dist.
+func (r *record) rankInto(order []int, cl *client, dist [][]float64, ci int) string {
+	switch r.policy {
+	case v1.Policy_POLICY_FAILOVER, v1.Policy_POLICY_WEIGHTED:
+		return "listed order"
+	case v1.Policy_POLICY_LATENCY:
+		if cl.rtt != nil && hasRTT(r.cands, order, cl) {
+			slices.SortStableFunc(order, func(a, b int) int {
+				ra, oka := cl.rtt[r.cands[a].name]
+				rb, okb := cl.rtt[r.cands[b].name]
+				switch {
+				case oka && okb:
+					return cmp.Compare(ra, rb)
+				case oka:
+					return -1
+				case okb:
+					return 1
+				}
+				return cmp.Compare(dist[a][ci], dist[b][ci])
+			})
+			return "measured RTT from PoP " + cl.class.Pop
+		}
+	}
+	// Insertion sort: stable, and fast for the few candidates of a record.
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && dist[order[j]][ci] < dist[order[j-1]][ci]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	return "distance"
+}
