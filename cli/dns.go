@@ -252,7 +252,7 @@ func runDNS(ctx context.Context, o dnsOptions, ready func(srv *dnsgslb.Server, m
 	case <-srv.Ready():
 	}
 	fed := make(chan error, 1)
-	go func() { fed <- feed.Run(ctx, o.feed, srv.Update, func() int64 { return revisionOf(srv) }) }()
+	go func() { fed <- feed.Run(ctx, o.feed, srv.UpdateContext, func() int64 { return revisionOf(srv) }) }()
 	if ready != nil {
 		ready(srv, metricsAddr)
 	}

@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 			}
 			return 0
 		}
-		return feed.Run(ctx, feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")}, dnsSrv.Update, revision)
+		return feed.Run(ctx, feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")}, dnsSrv.UpdateContext, revision)
 	})
 
 	var pops []string

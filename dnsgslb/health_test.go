@@ -1,6 +1,8 @@
 package dnsgslb_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -116,5 +118,21 @@ func TestBadSnapshotKeepsServing(t *testing.T) {
 	r := ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.NewYork))
 	if got, want := rrs(r.Answer), []string{a("nearest", gslbtest.USEast4)}; !equal(got, want) {
 		t.Errorf("answer %q, want %q", got, want)
+	}
+}
+
+// TestCancelledUpdateKeepsServing gives up an update whose context has
+// ended: the server keeps the snapshot it had.
+func TestCancelledUpdateKeepsServing(t *testing.T) {
+	ts := startServer(t)
+	next := gslbtest.Snapshot()
+	next.Revision = 99
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ts.UpdateContext(ctx, next); !errors.Is(err, context.Canceled) {
+		t.Fatalf("UpdateContext with an ended context: %v, want context.Canceled", err)
+	}
+	if got := ts.Index().Revision(); got != 7 {
+		t.Errorf("serving revision %d after a cancelled update, want 7", got)
 	}
 }

@@ -66,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 		// empty and the controller's next snapshot replaces the file.
 		snap, err := loadSnapshot(cfg.StateDir)
 		if err == nil && snap != nil {
-			err = s.swap(snap)
+			err = s.swap(context.Background(), snap)
 		}
 		if err != nil {
 			s.log.Warn("dns: ignoring the persisted snapshot; answering SERVFAIL until the controller sends one", "state_dir", cfg.StateDir, "err", err)
@@ -84,9 +84,17 @@ var ErrNotPersisted = errors.New("snapshot served but not persisted")
 // save fails, the new snapshot is served and the error wraps
 // ErrNotPersisted.
 func (s *Server) Update(snap *v1.GslbSnapshot) error {
+	return s.UpdateContext(context.Background(), snap)
+}
+
+// UpdateContext is Update that gives up, keeping the snapshot it had, once
+// ctx ends. The build runs beside the serving workers at a low priority
+// (on Linux, a thread of its own at niceness 19), so that it never takes
+// their CPU.
+func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
-	if err := s.swap(snap); err != nil {
+	if err := s.swap(ctx, snap); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
 	if s.cfg.StateDir == "" {
@@ -98,14 +106,22 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 	return nil
 }
 
-func (s *Server) swap(snap *v1.GslbSnapshot) error {
-	ix, err := index.Compile(snap, index.Options{
-		GeoIP:      s.geoip,
-		Default:    s.cfg.DefaultLocation,
-		ZoneSlot:   s.metrics.zoneSlot,
-		OriginSlot: s.metrics.originSlot,
-		Previous:   s.index.Load(),
+func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot) error {
+	type built struct {
+		ix  *Index
+		err error
+	}
+	b := inBackground(func() built {
+		ix, err := index.CompileContext(ctx, snap, index.Options{
+			GeoIP:      s.geoip,
+			Default:    s.cfg.DefaultLocation,
+			ZoneSlot:   s.metrics.zoneSlot,
+			OriginSlot: s.metrics.originSlot,
+			Previous:   s.index.Load(),
+		})
+		return built{ix, err}
 	})
+	ix, err := b.ix, b.err
 	if err != nil {
 		return err
 	}

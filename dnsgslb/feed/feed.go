@@ -46,13 +46,14 @@ type Config struct {
 }
 
 // Run subscribes to the controller's GSLB feed and calls apply with every
-// snapshot it sends, in order, from one goroutine. revision reports the
+// snapshot it sends, in order, from one goroutine; apply is given a
+// context that ends with ctx, so that a build in progress stops with Run. revision reports the
 // snapshot revision the server holds, sent on each subscribe. A snapshot
 // apply rejects is logged and the stream goes on: the server keeps what it
 // had until the controller sends one it accepts. Run reconnects whenever the
 // stream breaks and returns nil when ctx is cancelled; it returns an error
 // only for a configuration it cannot use.
-func Run(ctx context.Context, cfg Config, apply func(*v1.GslbSnapshot) error, revision func() int64) error {
+func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSnapshot) error, revision func() int64) error {
 	if err := endpoint.Check(cfg.Controller); err != nil {
 		return fmt.Errorf("feed: Controller %q: %w", cfg.Controller, err)
 	}
@@ -73,7 +74,7 @@ func Run(ctx context.Context, cfg Config, apply func(*v1.GslbSnapshot) error, re
 type client struct {
 	cfg      Config
 	log      *slog.Logger
-	apply    func(*v1.GslbSnapshot) error
+	apply    func(context.Context, *v1.GslbSnapshot) error
 	revision func() int64
 	// connected is true from a stream's first snapshot until it breaks.
 	connected bool
@@ -147,7 +148,10 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
 			bo.Reset()
 			c.log.Info("gslb feed connected", "held_revision", req.GetRevision(), "revision", snap.GetRevision())
 		}
-		if err := c.apply(snap); err != nil {
+		if err := c.apply(ctx, snap); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if errors.Is(err, dnsgslb.ErrNotPersisted) {
 				c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)
 				continue

@@ -87,7 +87,7 @@ func TestFeedRetriesUntilCancelled(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- feed.Run(ctx, feed.Config{Controller: addr, Logger: slog.New(logs)},
-			func(*v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
+			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
 	}()
 	logs.await(t, "cannot reach the controller")
 	cancel()
@@ -102,12 +102,12 @@ func TestFeedRetriesUntilCancelled(t *testing.T) {
 }
 
 func TestRunRejectsConfig(t *testing.T) {
-	ok := func(*v1.GslbSnapshot) error { return nil }
+	ok := func(context.Context, *v1.GslbSnapshot) error { return nil }
 	rev := func() int64 { return 0 }
 	tests := []struct {
 		desc       string
 		controller string
-		apply      func(*v1.GslbSnapshot) error
+		apply      func(context.Context, *v1.GslbSnapshot) error
 		revision   func() int64
 		want       string
 	}{
@@ -204,7 +204,7 @@ func startFeedWith(t *testing.T, addr string, apply func(*v1.GslbSnapshot) error
 	done := make(chan error, 1)
 	go func() {
 		done <- feed.Run(ctx, feed.Config{Controller: addr, ServerName: t.Name(), Logger: slog.New(f.logs)},
-			func(s *v1.GslbSnapshot) error {
+			func(_ context.Context, s *v1.GslbSnapshot) error {
 				if err := apply(s); err != nil {
 					return err
 				}

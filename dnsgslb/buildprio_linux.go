@@ -1,0 +1,24 @@
+package dnsgslb
+
+import (
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// buildNice is the niceness a snapshot build runs at: the kernel then gives
+// the serving threads the CPU first, and the build the rest.
+const buildNice = 19
+
+// inBackground runs f on an OS thread of its own at buildNice and returns
+// its result. The thread is never unlocked, so it ends with f and its
+// niceness goes with it rather than to other goroutines.
+func inBackground[T any](f func() T) T {
+	out := make(chan T, 1)
+	go func() {
+		runtime.LockOSThread()
+		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)
+		out <- f()
+	}()
+	return <-out
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package dnsgslb
+
+// inBackground runs f; only Linux lowers the priority of one thread.
+func inBackground[T any](f func() T) T { return f() }
