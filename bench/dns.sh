@@ -4,8 +4,10 @@
 # geo names with IPv4 and IPv6 ECS from three continents. Each server runs
 # pinned to CPU0 (the Go server with GOMAXPROCS=1), dnsperf to CPU1.
 #
-# The Go server runs twice: with its netpoller UDP workers (the default)
-# and with a worker blocking in recvmmsg (Config.UDPBlocking).
+# The Go server runs twice: in its default configuration (what `anyctl dns`
+# runs without flags: a UDP worker blocking in recvmmsg, GOMAXPROCS raised
+# to leave a processor for the rest) and with netpoller UDP workers
+# (-udp-mode netpoller).
 #
 # Per server it reports: saturated QPS with under 0.1% of queries lost, the
 # server's CPU share while saturated, CPU microseconds per query at a fixed
@@ -116,8 +118,8 @@ GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$ANY_PORT" -snapsh
   2>"$WORK/dnsserve.log" &
 PIDS+=($!)
 ANY_PID=$!
-GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -blocking -listen "127.0.0.1:$BLOCK_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
-  2>"$WORK/dnsserve-blocking.log" &
+GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -udp-mode netpoller -listen "127.0.0.1:$BLOCK_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+  2>"$WORK/dnsserve-netpoller.log" &
 PIDS+=($!)
 BLOCK_PID=$!
 taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
@@ -125,8 +127,8 @@ PIDS+=($!)
 GDNSD_PID=$!
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
-any=$(measure anyctl "$ANY_PORT" "$ANY_PID")
-blk=$(measure anyctl-blocking "$BLOCK_PORT" "$BLOCK_PID")
+any=$(measure anyctl-default "$ANY_PORT" "$ANY_PID")
+blk=$(measure anyctl-netpoller "$BLOCK_PORT" "$BLOCK_PID")
 ref=$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")
 
 # When dnsperf on its own CPU is the limit, the server is not saturated:

@@ -70,7 +70,7 @@ type dnsFlags struct {
 	metricsListen   string
 	defaultLocation string
 	udpWorkers      int
-	udpBlocking     bool
+	udpMode         string
 	name            string
 	tls             tlsFlags
 	logs            logFlags
@@ -84,7 +84,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
-	fs.BoolVar(&f.udpBlocking, "udp-blocking", false, "UDP workers block in recvmmsg on their own OS threads (Linux amd64/arm64; keep --udp-workers below GOMAXPROCS)")
+	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
@@ -118,6 +118,10 @@ func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
 	if f.udpWorkers < 1 {
 		return dnsOptions{}, UsageErrorf("--udp-workers %d: want 1 or more", f.udpWorkers)
 	}
+	udpMode, err := dnsgslb.ParseUDPMode(f.udpMode)
+	if err != nil {
+		return dnsOptions{}, UsageErrorf("--udp-mode: %v", err)
+	}
 	if f.geoip != "" {
 		if _, err := os.Stat(f.geoip); err != nil {
 			return dnsOptions{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
@@ -143,7 +147,7 @@ func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
 	return dnsOptions{
 		server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPBlocking: f.udpBlocking,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
 		},
 		feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		metricsListen: f.metricsListen,

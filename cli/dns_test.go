@@ -32,19 +32,19 @@ func TestDNSOptions(t *testing.T) {
 		{desc: "defaults", check: func(t *testing.T, o dnsOptions) {
 			host, _ := os.Hostname()
 			if o.feed.Controller != DefaultServer || o.feed.ServerName != host || o.server.Listen != ":53" ||
-				o.server.StateDir != "/var/lib/anyctl/dns" || o.server.UDPWorkers != 1 || o.server.UDPBlocking ||
+				o.server.StateDir != "/var/lib/anyctl/dns" || o.server.UDPWorkers != 1 || o.server.UDPMode != dnsgslb.UDPAuto ||
 				o.server.GeoIPPath != "" || o.server.DefaultLocation != (dnsgslb.Location{}) || o.metricsListen != DefaultDNSMetricsListen {
 				t.Errorf("defaults: %+v", o)
 			}
 		}},
 		{desc: "every flag", args: []string{"--controller", "unix:/run/anyctl.sock", "--listen", "[::]:5353", "--geoip", geoip,
 			"--state-dir", "/tmp/dns", "--metrics-listen", "", "--default-location", "39.04,-77.49,us,na",
-			"--udp-workers", "2", "--udp-blocking", "--name", "dns-1"},
+			"--udp-workers", "2", "--udp-mode", "netpoller", "--name", "dns-1"},
 			check: func(t *testing.T, o dnsOptions) {
 				want := dnsgslb.Location{Latitude: 39.04, Longitude: -77.49, Country: "US", Continent: "NA"}
 				if o.feed.Controller != "unix:/run/anyctl.sock" || o.feed.ServerName != "dns-1" || o.server.Listen != "[::]:5353" ||
 					o.server.GeoIPPath != geoip || o.server.StateDir != "/tmp/dns" || o.metricsListen != "" ||
-					o.server.DefaultLocation != want || o.server.UDPWorkers != 2 || !o.server.UDPBlocking {
+					o.server.DefaultLocation != want || o.server.UDPWorkers != 2 || o.server.UDPMode != dnsgslb.UDPNetpoller {
 					t.Errorf("options: %+v", o)
 				}
 				if o.server.Logger == nil || o.feed.Logger != o.server.Logger {
@@ -58,6 +58,7 @@ func TestDNSOptions(t *testing.T) {
 		{desc: "bad metrics listen", args: []string{"--metrics-listen", "7403"},
 			wantErr: `--metrics-listen "7403": want host:port or unix:PATH: address 7403: missing port in address`},
 		{desc: "no UDP workers", args: []string{"--udp-workers", "0"}, wantErr: `--udp-workers 0: want 1 or more`},
+		{desc: "bad UDP mode", args: []string{"--udp-mode", "fast"}, wantErr: `--udp-mode: UDP mode "fast": want auto, blocking or netpoller`},
 		{desc: "missing GeoIP database", args: []string{"--geoip", missing},
 			wantErr: `--geoip "` + missing + `": stat ` + missing + `: no such file or directory`},
 		{desc: "bad default location", args: []string{"--default-location", "39.04"},

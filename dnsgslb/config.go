@@ -1,6 +1,7 @@
 package dnsgslb
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
@@ -30,11 +31,53 @@ type Config struct {
 	// UDPWorkers is the number of UDP sockets (SO_REUSEPORT), each with its
 	// own reading goroutine; default 1.
 	UDPWorkers int
+	// UDPMode is how UDP workers wait for queries; the zero value is the
+	// fastest the platform has.
+	UDPMode UDPMode
+}
+
+// UDPMode is how UDP workers wait for queries.
+type UDPMode int
+
+const (
+	// UDPAuto blocks where the platform can (UDPBlocking), else polls.
+	UDPAuto UDPMode = iota
 	// UDPBlocking makes each UDP worker own an OS thread and block in
 	// recvmmsg through a raw system call, outside the Go scheduler: the
-	// least CPU per query at moderate load, as a C server. A blocked worker
-	// keeps its processor, so the other goroutines (TCP, the controller
-	// feed) wait for it to yield, at most the 5 ms receive timeout; keep
-	// UDPWorkers below GOMAXPROCS, or at 1. Linux on amd64 and arm64 only.
-	UDPBlocking bool
+	// least CPU per query at any load, as a C server. A blocked worker keeps
+	// its processor, so Run raises GOMAXPROCS to at least the workers plus
+	// one: TCP, the controller feed, snapshot builds and the garbage
+	// collector always have a processor of their own. Linux on amd64 and
+	// arm64 only.
+	UDPBlocking
+	// UDPNetpoller reads through the Go runtime's netpoller.
+	UDPNetpoller
+)
+
+// String is the mode's name, as --udp-mode takes it.
+func (m UDPMode) String() string {
+	switch m {
+	case UDPAuto:
+		return "auto"
+	case UDPBlocking:
+		return "blocking"
+	case UDPNetpoller:
+		return "netpoller"
+	}
+	return fmt.Sprintf("UDPMode(%d)", int(m))
+}
+
+// ParseUDPMode reads a mode name: auto, blocking or netpoller.
+func ParseUDPMode(s string) (UDPMode, error) {
+	for _, m := range []UDPMode{UDPAuto, UDPBlocking, UDPNetpoller} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("UDP mode %q: want auto, blocking or netpoller", s)
+}
+
+// blocking says whether the mode blocks on this platform.
+func (m UDPMode) blocking() bool {
+	return m == UDPBlocking || (m == UDPAuto && blockingSupported)
 }

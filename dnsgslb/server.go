@@ -1,6 +1,7 @@
 package dnsgslb
 
 import (
+	"runtime"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +45,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.UDPWorkers < 0 {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
 	}
-	if cfg.UDPBlocking && !blockingSupported {
+	switch {
+	case cfg.UDPMode < UDPAuto || cfg.UDPMode > UDPNetpoller:
+		return nil, fmt.Errorf("dnsgslb: UDPMode %d: want UDPAuto, UDPBlocking or UDPNetpoller", int(cfg.UDPMode))
+	case cfg.UDPMode == UDPBlocking && !blockingSupported:
 		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
 	}
 	if cfg.UDPWorkers == 0 {
@@ -153,9 +157,17 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.
 func (s *Server) Run(ctx context.Context) error {
-	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, s.cfg.UDPBlocking)
+	blocking := s.cfg.UDPMode.blocking()
+	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {
 		return err
+	}
+	if blocking {
+		// A blocked worker keeps its processor: leave one for the rest.
+		if procs, want := runtime.GOMAXPROCS(0), s.cfg.UDPWorkers+1; procs < want {
+			runtime.GOMAXPROCS(want)
+			s.log.Info("dns raised GOMAXPROCS so that blocking UDP workers leave a processor for the rest", "from", procs, "to", want)
+		}
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
 	var stop atomic.Bool
@@ -193,7 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("dns tcp server on %s: %w", tcp.Addr(), err)
 	}
 	close(s.ready)
-	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_blocking", s.cfg.UDPBlocking)
+	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	stopUDP()
 	tcpSrv.Shutdown()

@@ -10,18 +10,16 @@ import (
 )
 
 // TestUDPModes serves through each UDP design: netpoller workers sharing a
-// port, and a worker blocking in recvmmsg. Both answer UDP and TCP and stop
-// when the context is cancelled (checked by run's cleanup).
+// port, a worker blocking in recvmmsg, and the default (blocking here).
+// Each answers UDP and TCP and stops when the context is cancelled (checked
+// by run's cleanup).
 func TestUDPModes(t *testing.T) {
 	for _, cfg := range []dnsgslb.Config{
-		{UDPWorkers: 3},
-		{UDPWorkers: 1, UDPBlocking: true},
+		{UDPWorkers: 3, UDPMode: dnsgslb.UDPNetpoller},
+		{UDPWorkers: 1, UDPMode: dnsgslb.UDPBlocking},
+		{UDPWorkers: 2},
 	} {
-		name := "netpoller"
-		if cfg.UDPBlocking {
-			name = "blocking"
-		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(cfg.UDPMode.String(), func(t *testing.T) {
 			ts := run(t, newServerWith(t, cfg, gslbtest.Snapshot()))
 			want := []string{a("nearest", gslbtest.APNortheast4)}
 			for i := range 50 {

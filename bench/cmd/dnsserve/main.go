@@ -23,17 +23,22 @@ func main() {
 	snapPath := flag.String("snapshot", "", "GSLB snapshot, binary protobuf (required)")
 	geoip := flag.String("geoip", "", "MaxMind City or Country database")
 	workers := flag.Int("workers", 1, "UDP sockets, each with its own reader")
-	blocking := flag.Bool("blocking", false, "UDP workers block in recvmmsg outside the Go scheduler")
+	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
 	flag.Parse()
-	if err := run(*listen, *snapPath, *geoip, *workers, *blocking, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+	mode, err := dnsgslb.ParseUDPMode(*udpMode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
+		os.Exit(2)
+	}
+	if err := run(*listen, *snapPath, *geoip, *workers, mode, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, snapPath, geoip string, workers int, blocking bool, def dnsgslb.Location) error {
+func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def dnsgslb.Location) error {
 	if snapPath == "" {
 		return fmt.Errorf("-snapshot is required")
 	}
@@ -46,7 +51,7 @@ func run(listen, snapPath, geoip string, workers int, blocking bool, def dnsgslb
 		return fmt.Errorf("snapshot %q: %w", snapPath, err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPBlocking: blocking})
+	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPMode: mode})
 	if err != nil {
 		return err
 	}
