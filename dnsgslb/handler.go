@@ -55,6 +55,9 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	}
 	out, o := ix.Respond(dst, q, src, limit)
 	r.shard.count(o.ZoneSlot, int(q.Qtype), o.Rcode, o.Slots)
+	for _, slot := range o.LiveSlots() {
+		r.shard.answers[slot].Add(1)
+	}
 	return out
 }
 

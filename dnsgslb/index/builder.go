@@ -30,6 +30,9 @@ type builder struct {
 	counted map[*profile]bool
 	// scopeCellsBuilt counts the scope table cells this build computed.
 	scopeCellsBuilt int
+	// prevRows is the previous index's row table when it was built against
+	// the same prefix table.
+	prevRows *rowTable
 }
 
 // tableKey says what a prefix table was built from: the same key builds
@@ -56,6 +59,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, key tableKey, popNe
 		ix.table = prev.table
 		b.dist = maps.Clone(prev.dist)
 		b.profiles = prev.profiles
+		b.prevRows = prev.rows
 	} else {
 		ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
 	}
@@ -76,6 +80,19 @@ func (b *builder) profile(rec *record) (*profile, error) {
 	}
 	b.ix.profiles[k] = p
 	return p, nil
+}
+
+// locations are the candidate locations of every record answered live.
+func (b *builder) locations() []geo.Location {
+	var out []geo.Location
+	for _, rec := range b.ix.records {
+		if b.useLive(rec) {
+			for _, c := range rec.cands {
+				out = append(out, c.location)
+			}
+		}
+	}
+	return out
 }
 
 // finish keeps, for the next build, the distances of the locations still

@@ -85,17 +85,19 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	}
 	b.rttSig = rttSignature(ix.clients)
 	for _, r := range snap.GetRecords() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		rec, err := ix.newRecord(r, byObject, snap, opts)
 		if err != nil {
+			return nil, err
+		}
+		ix.records = append(ix.records, rec)
+	}
+	for _, rec := range ix.records {
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if err := b.compileRecord(rec); err != nil {
 			return nil, fmt.Errorf("GslbRecord %q: %w", rec.object, err)
 		}
-		ix.records = append(ix.records, rec)
 	}
 	b.finish()
 	for _, n := range ix.names {

@@ -25,6 +25,9 @@ type Index struct {
 	tableKey tableKey
 	dist     map[[2]float64][]float64
 	profiles map[string]*profile
+	// rows ranks the candidate locations of the records answered live for
+	// every class; nil when there are none.
+	rows *rowTable
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int

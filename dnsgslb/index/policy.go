@@ -55,22 +55,30 @@ func rankBase(policy v1.Policy, cands []candidate, idx []int, cl *client) (order
 				ra, oka := cl.rtt[cands[a].name]
 				rb, okb := cl.rtt[cands[b].name]
 				switch {
-				case oka && okb:
+				case oka && okb && ra != rb:
 					return cmp.Compare(ra, rb)
-				case oka:
+				case oka && !okb:
 					return -1
-				case okb:
+				case okb && !oka:
 					return 1
 				}
-				return cmp.Compare(geo.DistanceKm(cl.class.Location, cands[a].location), geo.DistanceKm(cl.class.Location, cands[b].location))
+				return byDistance(cl, cands, a, b)
 			})
 			return order, "measured RTT from PoP " + cl.class.Pop
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(geo.DistanceKm(cl.class.Location, cands[a].location), geo.DistanceKm(cl.class.Location, cands[b].location))
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return byDistance(cl, cands, a, b) })
 	return order, "distance"
+}
+
+// byDistance orders candidates a and b by their distance from the client,
+// then by location (compareLoc), so that candidates at one place keep
+// their listed order and the order is the one rowTable gives.
+func byDistance(cl *client, cands []candidate, a, b int) int {
+	if c := cmp.Compare(geo.DistanceKm(cl.class.Location, cands[a].location), geo.DistanceKm(cl.class.Location, cands[b].location)); c != 0 {
+		return c
+	}
+	return compareLoc(cands[a].location, cands[b].location)
 }
 
 func hasRTT(cands []candidate, idx []int, cl *client) bool {

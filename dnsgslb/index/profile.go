@@ -238,23 +238,31 @@ func (r *record) rankInto(order []int, cl *client, dist [][]float64, ci int) str
 				ra, oka := cl.rtt[r.cands[a].name]
 				rb, okb := cl.rtt[r.cands[b].name]
 				switch {
-				case oka && okb:
+				case oka && okb && ra != rb:
 					return cmp.Compare(ra, rb)
-				case oka:
+				case oka && !okb:
 					return -1
-				case okb:
+				case okb && !oka:
 					return 1
 				}
-				return cmp.Compare(dist[a][ci], dist[b][ci])
+				return r.byDist(dist, ci, a, b)
 			})
 			return "measured RTT from PoP " + cl.class.Pop
 		}
 	}
 	// Insertion sort: stable, and fast for the few candidates of a record.
 	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && dist[order[j]][ci] < dist[order[j-1]][ci]; j-- {
+		for j := i; j > 0 && r.byDist(dist, ci, order[j], order[j-1]) < 0; j-- {
 			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
 	return "distance"
+}
+
+// byDist is byDistance with distances read from dist.
+func (r *record) byDist(dist [][]float64, ci, a, b int) int {
+	if c := cmp.Compare(dist[a][ci], dist[b][ci]); c != 0 {
+		return c
+	}
+	return compareLoc(r.cands[a].location, r.cands[b].location)
 }

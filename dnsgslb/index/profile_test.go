@@ -3,13 +3,19 @@ package index
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	"github.com/anyctl/anyctl/dnsgslb/wire"
 )
 
 // randomDB writes and opens a GeoIP database of n networks in places
@@ -106,5 +112,125 @@ func TestRecompileReusesWhatDidNotChange(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLiveAnswersAsCompiled answers every record of the test snapshot,
+// with one origin down and a traffic dial, from every leaf of a database of
+// 2,000 places (every fourth leaf, two client subnets in it, for the
+// buckets), once
+// with answers compiled per class and once assembled live: the answers are
+// the same, and explain, which ranks as prepare does, names the answered
+// candidates of the live index.
+func TestLiveAnswersAsCompiled(t *testing.T) {
+	snap := gslbtest.Snapshot()
+	snap.GetOrigins()[0].Healthy = false
+	dialled := int32(40)
+	snap.GetOrigins()[1].GetSpec().TrafficDial = &dialled
+	db := randomDB(t, 5000, 2000)
+	compiled, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := liveClasses
+	liveClasses = 0
+	defer func() { liveClasses = saved }()
+	lv, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nLive := 0
+	for _, rec := range lv.records {
+		if rec.live != nil {
+			nLive++
+		}
+	}
+	if nLive < 3 {
+		t.Fatalf("only %d records answered live; the test needs the nearest and latency ones", nLive)
+	}
+	queries := 0
+	for _, rec := range lv.records {
+		if rec.live == nil {
+			continue
+		}
+		for _, v6 := range []bool{false, true} {
+			for i := 0; i < lv.table.Leaves(v6); i += 4 {
+				pfx := lv.table.Prefix(geo.Leaf{V6: v6, Index: i})
+				for k := range 2 {
+					client := clientIn(pfx, k)
+					got := lv.Explain(rec.node.name, rec.qtype, client)
+					want := compiled.Explain(rec.node.name, rec.qtype, client)
+					queries++
+					if got.Rcode != want.Rcode || !slices.Equal(got.Answer, want.Answer) {
+						t.Fatalf("%s %s from %s: live %s %q, compiled %s %q", rec.node.name, typeName(rec.qtype), client, got.Rcode, got.Answer, want.Rcode, want.Answer)
+					}
+					var named []string
+					for _, c := range got.Candidates {
+						if c.Answered {
+							named = append(named, c.Addresses...)
+						}
+					}
+					for _, a := range got.Answer {
+						if !slices.ContainsFunc(named, func(addr string) bool { return strings.HasSuffix(a, "\t"+addr) }) {
+							t.Fatalf("%s from %s: live answer %q is not among the candidates explain answers with %q", rec.node.name, client, a, named)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d live records, %d queries compared", nLive, queries)
+}
+
+// clientIn is the k-th /24 (IPv4) or /56 (IPv6) client subnet inside pfx,
+// or pfx itself when it is no wider.
+func clientIn(pfx netip.Prefix, k int) netip.Prefix {
+	bits := 24
+	if pfx.Addr().Is6() {
+		bits = 56
+	}
+	if pfx.Bits() >= bits {
+		return pfx
+	}
+	b := pfx.Addr().AsSlice()
+	b[bits/8-1] += byte(k * 37)
+	a, _ := netip.AddrFromSlice(b)
+	return netip.PrefixFrom(a, bits).Masked()
+}
+
+// BenchmarkRespond answers a nearest query from a 2,000-place database
+// with the record's answers compiled per class, and assembled live.
+func BenchmarkRespond(b *testing.B) {
+	snap := gslbtest.Snapshot()
+	db := randomDB(b, 5000, 2000)
+	m := new(dns.Msg)
+	m.SetQuestion("nearest."+gslbtest.Zone, dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.ParseIP("1.2.3.0").To4()})
+	pkt, err := m.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var q wire.Query
+	wire.Parse(pkt, &q)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, mode := range []struct {
+		name string
+		live int
+	}{{"compiled", liveClasses}, {"live", 0}} {
+		b.Run(mode.name, func(b *testing.B) {
+			saved := liveClasses
+			liveClasses = mode.live
+			ix, err := Compile(snap, Options{GeoIP: db})
+			liveClasses = saved
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				ix.Respond(dst, &q, src, 1232)
+			}
+		})
 	}
 }

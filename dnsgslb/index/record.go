@@ -29,6 +29,9 @@ type record struct {
 	// record class.
 	prof *profile
 	rcs  []recordClass
+	// live is set when the record is answered at query time (see live);
+	// prof, rcs and scopes are then unused.
+	live *live
 	// scopes are, per family (0 IPv4, 1 IPv6) and prefix-table leaf, the
 	// prefix length at which this record's answer stops varying; nil when
 	// the answer does not depend on location at all.
@@ -71,11 +74,7 @@ func (r *record) pick(class int32, v6 bool, leaf int, leafBits uint8, addr netip
 	if len(rc.answers) == 1 {
 		return rc.answers[0], scope
 	}
-	subnet := uint8(24)
-	if v6 {
-		subnet = 56
-	}
-	return rc.answers[Bucket(addr)], max(scope, subnet)
+	return rc.answers[Bucket(addr)], max(scope, bucketBits(v6))
 }
 
 func b2i(b bool) int {

@@ -70,6 +70,9 @@ func (b *builder) compileRecord(rec *record) error {
 	for _, c := range rec.cands {
 		rec.hashed = rec.hashed || c.dial < 100
 	}
+	if b.useLive(rec) {
+		return b.compileLive(rec)
+	}
 	prof, err := b.profile(rec)
 	if err != nil {
 		return err

@@ -15,9 +15,17 @@ type Outcome struct {
 	// every zone.
 	ZoneSlot int
 	Rcode    int
-	// Slots are the metrics slots of the origins or PoPs answered with.
+	// Slots are the metrics slots of the origins or PoPs answered with,
+	// for an answer compiled ahead; LiveSlots has those of an answer
+	// assembled at query time.
 	Slots []int
+	live  [maxLiveCandidates]int32
+	nlive int
 }
+
+// LiveSlots are the metrics slots of the origins or PoPs of an answer
+// assembled at query time (see Slots).
+func (o *Outcome) LiveSlots() []int32 { return o.live[:o.nlive] }
 
 // Respond writes the reply to q into dst (from dst[:0]) and returns it. src
 // is the address the query came from; maxSize is the largest reply allowed
@@ -47,6 +55,9 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 		return nxdomain(dst, q, z, off, maxSize), out
 	}
 	out.ZoneSlot = n.zone.slot
+	if rec := liveRecord(n, q); rec != nil {
+		return ix.respondLive(dst, q, rec, src, maxSize, out)
+	}
 	a, scope := ix.choose(n, q, src)
 	out.Rcode = a.rcode
 	out.Slots = a.slots
@@ -110,13 +121,19 @@ func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
 
 // patch copies a pre-packed answer into dst and makes it the reply to q.
 func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byte {
-	if q.ECS && q.ECSSource == 0 {
-		scope = 0
-	}
 	if len(a.msg)+wire.OPTLen(q) > maxSize {
 		return truncated(dst, q, a.rcode)
 	}
-	b := append(dst[:0], a.msg...)
+	return makeReply(append(dst[:0], a.msg...), q, a.rcode, scope)
+}
+
+// makeReply turns b, a copied or assembled answer whose question is the
+// node's canonical name, into the reply to q: its ID, RD and CD, the
+// question as asked, and the OPT record.
+func makeReply(b []byte, q *wire.Query, rcode int, scope uint8) []byte {
+	if q.ECS && q.ECSSource == 0 {
+		scope = 0
+	}
 	binary.BigEndian.PutUint16(b, q.ID)
 	b[2] |= byte(q.Flags>>8) & byte(wire.FlagRD>>8)
 	b[3] |= byte(q.Flags) & byte(wire.FlagCD)
@@ -124,7 +141,7 @@ func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byt
 	binary.BigEndian.PutUint16(b[12+q.NameLen:], q.Qtype)
 	if q.EDNS {
 		binary.BigEndian.PutUint16(b[10:], binary.BigEndian.Uint16(b[10:])+1)
-		b = wire.AppendOPT(b, q, a.rcode, scope)
+		b = wire.AppendOPT(b, q, rcode, scope)
 	}
 	return b
 }

@@ -1,0 +1,335 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/wire"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// liveClasses is the number of location classes (a City database has about
+// 100,000) from which a record ranked by distance or RTT over several
+// candidates picks its answer at query time, reading its candidates' order
+// off the class's row (rowTable), instead of compiling one answer per class:
+// compiling then costs the same whatever the database, and the query a walk
+// over a few dozen locations. Below it, records compile an answer per class
+// (profile), which gives each record its own, wider, ECS scopes.
+var liveClasses = 1 << 14
+
+// maxLiveCandidates bounds the candidates of a record answered live: its
+// candidate sets are bitmasks.
+const maxLiveCandidates = 64
+
+// live is what a record answered at query time needs: where its candidates
+// are in the rows, which of them each residency variant lets through, and
+// its answer in pieces to assemble.
+type live struct {
+	rows *rowTable
+	// at maps a location id to the record's candidates there, in record
+	// order; nil for a location the record has no candidate at.
+	at [][]uint8
+	// eligible and allowed are, per residency variant (0: no rule applies;
+	// i: rule i-1 applies), the candidates with an address of the record's
+	// type that the rule allows, healthy (eligible) or not (allowed, for
+	// failing open).
+	eligible, allowed []uint64
+	// dial is each candidate's traffic dial.
+	dial []uint8
+	// rrs holds each candidate's answer records, packed, one per address,
+	// their owner a pointer to the question.
+	rrs [][][]byte
+	// head is the reply up to its answer records: the header (no records)
+	// and the question.
+	head []byte
+	// nodata and servfail are the answers when no candidate can be given.
+	nodata, servfail *answer
+}
+
+// useLive says whether rec is answered live: many classes, a policy that
+// ranks by where the client is, and more than one candidate with an
+// address.
+func (b *builder) useLive(rec *record) bool {
+	return len(b.ix.clients) >= liveClasses && len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
+}
+
+// compileLive prepares rec to be answered at query time.
+func (b *builder) compileLive(rec *record) error {
+	rows, err := b.rowsFor()
+	if err != nil {
+		return err
+	}
+	lv := &live{rows: rows, at: make([][]uint8, len(rows.locs)), dial: make([]uint8, len(rec.cands))}
+	var hasAddr uint64
+	for i, c := range rec.cands {
+		id, ok := rows.ids[locKey(c.location)]
+		if !ok {
+			return fmt.Errorf("candidate %q: its location is not ranked", c.name)
+		}
+		lv.at[id] = append(lv.at[id], uint8(i))
+		lv.dial[i] = uint8(c.dial)
+		if len(c.addrs) > 0 {
+			hasAddr |= 1 << i
+		}
+		var rrs [][]byte
+		for _, a := range c.addrs {
+			rrs = append(rrs, packAddrRR(rec.ttl, a.AsSlice()))
+		}
+		lv.rrs = append(lv.rrs, rrs)
+	}
+	variants := len(rec.rules) + 1
+	for v := range variants {
+		allowed := hasAddr
+		if v > 0 {
+			ru := &rec.rules[v-1]
+			for i, c := range rec.cands {
+				if !ru.allowed[c.name] {
+					allowed &^= 1 << i
+				}
+			}
+		}
+		eligible := allowed
+		for i, c := range rec.cands {
+			if !c.healthy {
+				eligible &^= 1 << i
+			}
+		}
+		lv.allowed = append(lv.allowed, allowed)
+		lv.eligible = append(lv.eligible, eligible)
+	}
+	name := rec.node.name
+	head, err := pack(name, dns.RcodeSuccess, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	lv.head = head.msg
+	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, map[string]*answer{}); err != nil {
+		return err
+	}
+	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, map[string]*answer{}); err != nil {
+		return err
+	}
+	rec.live = lv
+	return nil
+}
+
+// rowsFor returns the build's row table over every candidate location of
+// the snapshot's records, taken from the previous index when it ranks the
+// same locations against the same table.
+func (b *builder) rowsFor() (*rowTable, error) {
+	if b.ix.rows != nil {
+		return b.ix.rows, nil
+	}
+	locs := sortedLocs(b.locations())
+	if p := b.prevRows; p != nil && p.sameLocs(locs) {
+		b.ix.rows = p
+		return p, nil
+	}
+	t, err := b.buildRows(locs)
+	if err != nil {
+		return nil, err
+	}
+	b.ix.rows = t
+	return t, nil
+}
+
+// packAddrRR packs an A or AAAA record whose owner is the question name
+// (a compression pointer to offset 12).
+func packAddrRR(ttl uint32, ip []byte) []byte {
+	t := dns.TypeA
+	if len(ip) == 16 {
+		t = dns.TypeAAAA
+	}
+	b := []byte{0xC0, 12}
+	b = binary.BigEndian.AppendUint16(b, t)
+	b = binary.BigEndian.AppendUint16(b, dns.ClassINET)
+	b = binary.BigEndian.AppendUint32(b, ttl)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(ip)))
+	return append(b, ip...)
+}
+
+// liveChoice is the outcome of a live selection: the candidates answered
+// with, in order, and how many of their addresses, or a fixed answer.
+type liveChoice struct {
+	fixed *answer
+	order [maxLiveCandidates]uint8
+	n     int
+	// addrs is how many addresses the answer carries.
+	addrs int
+}
+
+// variant is the residency variant of a client: 0 when no rule applies,
+// else one more than the index of the first rule that does.
+func (r *record) variant(cl *client) int {
+	for i := range r.rules {
+		if r.rules[i].matches(cl) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// chooseLive runs the record's selection for a client of class c at
+// bucket, as prepare and finish would, without allocating.
+func (r *record) chooseLive(cl *client, c int32, bucket int) liveChoice {
+	lv := r.live
+	v := r.variant(cl)
+	mask := lv.eligible[v]
+	if mask == 0 {
+		switch r.whenAllDown {
+		case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_NODATA:
+			return liveChoice{fixed: lv.nodata}
+		case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_SERVFAIL:
+			return liveChoice{fixed: lv.servfail}
+		}
+		if mask = lv.allowed[v]; mask == 0 {
+			return liveChoice{fixed: lv.nodata}
+		}
+	}
+	var ch liveChoice
+	for _, id := range lv.rows.row(c) {
+		for _, i := range lv.at[id] {
+			if mask&(1<<i) != 0 {
+				ch.order[ch.n] = i
+				ch.n++
+			}
+		}
+	}
+	if r.policy == v1.Policy_POLICY_LATENCY && cl.rtt != nil {
+		r.byRTT(&ch, cl)
+	}
+	if r.hashed {
+		r.spill(&ch, bucket)
+	}
+	for k := 0; k < ch.n && ch.addrs < r.answers; k++ {
+		ch.addrs += min(len(lv.rrs[ch.order[k]]), r.answers-ch.addrs)
+	}
+	return ch
+}
+
+// byRTT orders candidates with a measured RTT from the asking PoP first, by
+// RTT, keeping the distance order among the rest, as rankBase does; it
+// does nothing when none has one.
+func (r *record) byRTT(ch *liveChoice, cl *client) {
+	var rtt [maxLiveCandidates]time.Duration
+	var has [maxLiveCandidates]bool
+	any := false
+	for k := range ch.n {
+		c := &r.cands[ch.order[k]]
+		if !c.pop {
+			rtt[k], has[k] = cl.rtt[c.name]
+			any = any || has[k]
+		}
+	}
+	if !any {
+		return
+	}
+	for i := 1; i < ch.n; i++ {
+		for j := i; j > 0 && rttBefore(has[j], rtt[j], has[j-1], rtt[j-1]); j-- {
+			ch.order[j], ch.order[j-1] = ch.order[j-1], ch.order[j]
+			rtt[j], rtt[j-1] = rtt[j-1], rtt[j]
+			has[j], has[j-1] = has[j-1], has[j]
+		}
+	}
+}
+
+// rttBefore reports whether a candidate with RTT (hasA, a) comes strictly
+// before one with (hasB, b).
+func rttBefore(hasA bool, a time.Duration, hasB bool, b time.Duration) bool {
+	switch {
+	case hasA && hasB:
+		return a < b
+	case hasA:
+		return true
+	}
+	return false
+}
+
+// spill moves the candidates whose traffic dial the bucket is past behind
+// the others, keeping each group's order, as applyDial does.
+func (r *record) spill(ch *liveChoice, bucket int) {
+	var kept, spilled [maxLiveCandidates]uint8
+	nk, ns := 0, 0
+	for _, i := range ch.order[:ch.n] {
+		if d := r.live.dial[i]; d >= 100 || bucket < int(d) {
+			kept[nk] = i
+			nk++
+		} else {
+			spilled[ns] = i
+			ns++
+		}
+	}
+	copy(ch.order[:], kept[:nk])
+	copy(ch.order[nk:], spilled[:ns])
+}
+
+// liveRecord is the record answered live for q at n, or nil.
+func liveRecord(n *node, q *wire.Query) *record {
+	if q.Qtype == dns.TypeANY {
+		return nil
+	}
+	rs := n.find(q.Qtype)
+	if rs == nil || rs.rec == nil || rs.rec.live == nil {
+		return nil
+	}
+	return rs.rec
+}
+
+// respondLive assembles the reply of a live record: the head, then the
+// chosen candidates' records.
+func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.Addr, maxSize int, out Outcome) ([]byte, Outcome) {
+	addr := clientAddr(q, src).Unmap()
+	leaf := ix.table.Lookup(addr)
+	lv := rec.live
+	scope := lv.rows.scopes[b2i(leaf.V6)][leaf.Index]
+	bucket := 0
+	if rec.hashed {
+		bucket = Bucket(addr)
+		scope = max(scope, bucketBits(leaf.V6))
+	}
+	ch := rec.chooseLive(&ix.clients[leaf.Class], leaf.Class, bucket)
+	if ch.fixed != nil {
+		out.Rcode = ch.fixed.rcode
+		return patch(dst, q, ch.fixed, scope, maxSize), out
+	}
+	size := len(lv.head) + wire.OPTLen(q)
+	left := ch.addrs
+	for k := 0; left > 0; k++ {
+		for _, rr := range lv.rrs[ch.order[k]][:min(left, len(lv.rrs[ch.order[k]]))] {
+			size += len(rr)
+		}
+		left -= min(left, len(lv.rrs[ch.order[k]]))
+	}
+	if size > maxSize {
+		return truncated(dst, q, wire.RcodeSuccess), out
+	}
+	b := append(dst[:0], lv.head...)
+	binary.BigEndian.PutUint16(b[6:], uint16(ch.addrs))
+	left = ch.addrs
+	for k := 0; left > 0; k++ {
+		c := ch.order[k]
+		take := min(left, len(lv.rrs[c]))
+		for _, rr := range lv.rrs[c][:take] {
+			b = append(b, rr...)
+		}
+		if take > 0 {
+			out.live[out.nlive] = int32(rec.cands[c].slot)
+			out.nlive++
+		}
+		left -= take
+	}
+	return makeReply(b, q, wire.RcodeSuccess, scope), out
+}
+
+// bucketBits is the subnet a bucket is drawn from: a hashed answer varies
+// at least at that length.
+func bucketBits(v6 bool) uint8 {
+	if v6 {
+		return 56
+	}
+	return 24
+}
