@@ -1,12 +1,12 @@
 package dnsgslb
 
 import (
-	"runtime"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
