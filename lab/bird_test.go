@@ -19,6 +19,11 @@ type birdRoute struct {
 	via       string // next hop; empty for a route into an interface
 	asPath    string // BGP routes only
 	localPref int    // BGP routes only
+	// BGP routes only, as FRR writes them: "64512:100 64497:100",
+	// "64512:7:1"; med is -1 when the route has none.
+	community, large string
+	med              int
+	since            string // when BIRD took the route: "2026-12-05 16:44:07"
 }
 
 // pop is the PoP the route came from, or its next hop when no PoP's.
@@ -64,6 +69,12 @@ func parseBirdRoutes(out string) []birdRoute {
 				r.asPath = v
 			case k == "BGP.local_pref":
 				r.localPref, _ = strconv.Atoi(v)
+			case k == "BGP.med":
+				r.med, _ = strconv.Atoi(v)
+			case k == "BGP.community":
+				r.community = birdCommunities(v)
+			case k == "BGP.large_community":
+				r.large = birdCommunities(v)
 			}
 			continue
 		}
@@ -79,15 +90,30 @@ func parseBirdRoutes(out string) []birdRoute {
 		default:
 			continue
 		}
-		proto, _, _ := strings.Cut(rest, " ")
-		_, flags, _ := strings.Cut(rest, "]")
+		proto, since, _ := strings.Cut(rest, " ")
+		since, flags, _ := strings.Cut(since, "]")
 		routes = append(routes, birdRoute{
 			prefix: prefix,
 			proto:  proto,
 			best:   strings.HasPrefix(strings.TrimSpace(flags), "*"),
+			med:    -1,
+			since:  since,
 		})
 	}
 	return routes
+}
+
+// birdCommunities rewrites BIRD's "(64512,100) (64497,100)" or
+// "(64512, 7, 1)" as FRR writes them: "64512:100 64497:100", "64512:7:1".
+func birdCommunities(v string) string {
+	var out []string
+	for _, c := range strings.Split(v, ")") {
+		c = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c), "("))
+		if c != "" {
+			out = append(out, strings.ReplaceAll(strings.ReplaceAll(c, " ", ""), ",", ":"))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // TestParseBirdRoutes checks the parser on BIRD 2.0.12's output; it needs
@@ -101,7 +127,10 @@ func TestParseBirdRoutes(t *testing.T) {
 		"\tBGP.origin: IGP\n" +
 		"\tBGP.as_path: 64512 64496\n" +
 		"\tBGP.next_hop: 10.101.1.2\n" +
+		"\tBGP.med: 50\n" +
 		"\tBGP.local_pref: 100\n" +
+		"\tBGP.community: (64512,100) (64497,100)\n" +
+		"\tBGP.large_community: (64512, 7, 1)\n" +
 		"                     unicast [london4 2026-12-05 16:44:07] (100) [AS64496i]\n" +
 		"\tvia 10.101.2.2 on to-london\n" +
 		"\tType: BGP univ\n" +
@@ -112,9 +141,11 @@ func TestParseBirdRoutes(t *testing.T) {
 		"\tdev own\n" +
 		"\tType: static univ\n"
 	want := []birdRoute{
-		{prefix: "10.99.0.0/16", proto: "tokyo4", best: true, via: "10.101.1.2", asPath: "64512 64496", localPref: 100},
-		{prefix: "10.99.0.0/16", proto: "london4", via: "10.101.2.2", asPath: "64512 64512 64496"},
-		{prefix: "10.98.0.0/16", proto: "own4", best: true},
+		{prefix: "10.99.0.0/16", proto: "tokyo4", best: true, via: "10.101.1.2", asPath: "64512 64496", localPref: 100,
+			med: 50, community: "64512:100 64497:100", large: "64512:7:1", since: "2026-12-05 16:44:07"},
+		{prefix: "10.99.0.0/16", proto: "london4", via: "10.101.2.2", asPath: "64512 64512 64496", med: -1,
+			community: "65535:0", since: "2026-12-05 16:44:07"},
+		{prefix: "10.98.0.0/16", proto: "own4", best: true, med: -1, since: "2026-12-05 16:44:04"},
 	}
 	got := parseBirdRoutes(out)
 	if len(got) != len(want) {

@@ -10,9 +10,11 @@
 // and fails over when that PoP's service dies (and reports how long that
 // takes, split into the agent's and the router's share). It checks that
 // the PoPs pass no route from one upstream to the other, that both routers
-// offer graceful restart, that no request is lost while a PoP is drained
-// and undrained, and that the router sees no routing change when the
-// controller is killed and restarted.
+// offer graceful restart, that per-peer attributes reach only the router
+// they were meant for, that no request is lost while a PoP is drained and
+// undrained, that the router sees no routing change when the controller is
+// killed and restarted, and that restarting a PoP's agent (graceful
+// restart) moves nothing at either router.
 //
 // It needs root, ip netns, FRR (/usr/lib/frr) and BIRD 2, and skips without
 // them; scripts/test-deps.sh installs the packages.

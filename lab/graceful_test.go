@@ -17,8 +17,12 @@ const minRestartTime = 120
 // minRestartTime: they will keep a restarting agent's routes.
 func (r *labRun) routersOfferGracefulRestart(t *testing.T) {
 	var neighbors map[string]struct {
+		// FRR 8.4 writes "gracefulRestart": "advertisedAndReceived" when
+		// both sides sent the capability, else "gracefulRestartCapability":
+		// "advertised" (or "received").
 		Capabilities struct {
-			GracefulRestart string `json:"gracefulRestartCapability"`
+			Both string `json:"gracefulRestart"`
+			One  string `json:"gracefulRestartCapability"`
 		} `json:"neighborCapabilities"`
 		GracefulRestartInfo struct {
 			Timers struct {
@@ -34,9 +38,9 @@ func (r *labRun) routersOfferGracefulRestart(t *testing.T) {
 			switch {
 			case !ok:
 				t.Errorf("FRR has no neighbour %s (%s)", addr, pop)
-			case !strings.Contains(n.Capabilities.GracefulRestart, "advertised"):
+			case !strings.Contains(n.Capabilities.Both+n.Capabilities.One, "advertised"):
 				t.Errorf("FRR's session with %s (%s): graceful-restart capability %q, want it advertised",
-					addr, pop, n.Capabilities.GracefulRestart)
+					addr, pop, n.Capabilities.Both+n.Capabilities.One)
 			case n.GracefulRestartInfo.Timers.Configured < minRestartTime:
 				t.Errorf("FRR's session with %s (%s): restart time %ds, want at least %ds",
 					addr, pop, n.GracefulRestartInfo.Timers.Configured, minRestartTime)

@@ -31,11 +31,13 @@ func TestLab(t *testing.T) {
 		{"NearestPopAnswers", r.nearestPopAnswers, false},
 		{"NearestPopThroughBothRoutersOverBothFamilies", r.nearestPopEverywhere, false},
 		{"RoutersOfferGracefulRestart", r.routersOfferGracefulRestart, true},
+		{"PerPeerAttributesAtRouters", r.perPeerAttributes, true},
 		{"NoRouteLeakBetweenUpstreams", r.noRouteLeak, true},
 		{"FailoverToNextPop", r.failover, false},
 		{"FailoverThroughBothRoutersOverBothFamilies", r.failoverEverywhere, false},
 		{"DrainLosesNoRequest", r.drain, false},
 		{"ControllerKillChangesNoRoute", r.controllerKill, false},
+		{"AgentRestartMovesNothing", r.agentRestartMovesNothing, false},
 	} {
 		if !t.Run(step.name, step.run) && !step.keepGoing {
 			break
@@ -48,8 +50,8 @@ func TestLab(t *testing.T) {
 // that the client is answered by the nearest, tokyo, over IPv4.
 func (r *labRun) nearestPopAnswers(t *testing.T) {
 	v := r.l.router(t)
-	for pop, path := range distancePaths {
-		if got := v.paths[pop].asPath; got != path {
+	for _, pop := range pops {
+		if got, path := v.paths[pop].asPath, distancePath(frr, pop); got != path {
 			t.Errorf("router's path from %s has AS path [%s], want [%s]", pop, got, path)
 		}
 	}

@@ -14,7 +14,7 @@ func (r *labRun) nearestPopEverywhere(t *testing.T) {
 	for _, v := range vantages {
 		pv := r.l.prefixView(t, v)
 		for _, pop := range pops {
-			if got, want := pv.paths[pop], distancePaths[pop]; got != want {
+			if got, want := pv.paths[pop], distancePath(v.up, pop); got != want {
 				t.Errorf("%v: %v's path to %s from %s has AS path [%s], want [%s]", v, v.up, v.fam.prefix, pop, got, want)
 			}
 		}

@@ -119,7 +119,11 @@ type frrPath struct {
 	peer       string // the neighbour's address
 	asPath     string
 	best       bool
-	lastUpdate int64 // epoch seconds
+	lastUpdate int64  // epoch seconds
+	stale      bool   // kept for a neighbour in graceful restart
+	community  string // "64496:200 64512:100"
+	large      string // large communities: "64512:7:1"
+	med        *int64 // nil when the path has none
 }
 
 // frrPaths reads FRR's paths to prefix, none when it has no route.
@@ -133,6 +137,10 @@ func (l *labEnv) frrPaths(t *testing.T, f family, prefix string) []frrPath {
 			Peer       struct {
 				PeerID string `json:"peerId"`
 			} `json:"peer"`
+			Stale          bool                    `json:"stale"`
+			Community      struct{ String string } `json:"community"`
+			LargeCommunity struct{ String string } `json:"largeCommunity"`
+			Med            *int64                  `json:"metric"` // the MED
 		} `json:"paths"`
 	}
 	l.vtyshJSON(t, fmt.Sprintf("show bgp ipv%s unicast %s json", f.version, prefix), &out)
@@ -144,17 +152,29 @@ func (l *labEnv) frrPaths(t *testing.T, f family, prefix string) []frrPath {
 			asPath:     p.ASPath.String,
 			best:       p.Bestpath != nil && p.Bestpath.Overall,
 			lastUpdate: p.LastUpdate.Epoch,
+			stale:      p.Stale,
+			community:  p.Community.String,
+			large:      p.LargeCommunity.String,
+			med:        p.Med,
 		})
 	}
 	return paths
 }
 
-func (l *labEnv) vtyshJSON(t *testing.T, command string, v any) {
+// vtysh runs one vtysh command against the lab's FRR and returns what it
+// printed.
+func (l *labEnv) vtysh(t *testing.T, command string) string {
 	t.Helper()
 	out, err := exec.Command("vtysh", "--vty_socket", filepath.Join(l.dir, "frr", "run"), "-c", command).Output()
 	if err != nil {
 		t.Fatalf("vtysh -c %q: %v", command, err)
 	}
+	return string(out)
+}
+
+func (l *labEnv) vtyshJSON(t *testing.T, command string, v any) {
+	t.Helper()
+	out := []byte(l.vtysh(t, command))
 	if err := json.Unmarshal(out, v); err != nil {
 		t.Fatalf("vtysh -c %q: %v in %.200q", command, err, out)
 	}

@@ -58,6 +58,15 @@ func (u upstream) popAddr(f family, pop string) string {
 	return fmt.Sprintf("%s.%d.2", u.net4, n)
 }
 
+// routerAddr is u's address on its link to pop, in f: the PoP's peer.
+func (u upstream) routerAddr(f family, pop string) string {
+	n := popNumber(pop)
+	if f == ipv6 {
+		return fmt.Sprintf("%s:%d::1", u.net6, n)
+	}
+	return fmt.Sprintf("%s.%d.1", u.net4, n)
+}
+
 // own is the prefix u originates in f.
 func (u upstream) own(f family) string {
 	if f == ipv6 {

@@ -15,6 +15,8 @@ type prefixView struct {
 	kernel    string            // the PoP the kernel route points to; "none"
 	paths     map[string]string // AS path by PoP
 	localPref map[string]int    // by PoP; BIRD only
+	stale     map[string]bool   // by PoP; FRR only: kept for a PoP in graceful restart
+	since     map[string]string // by PoP; BIRD only: when it took the route
 }
 
 func (p prefixView) String() string {
@@ -33,11 +35,12 @@ func (p prefixView) String() string {
 // route.
 func (l *labEnv) prefixView(t *testing.T, v vantage) prefixView {
 	t.Helper()
-	pv := prefixView{paths: map[string]string{}, localPref: map[string]int{}}
+	pv := prefixView{paths: map[string]string{}, localPref: map[string]int{}, stale: map[string]bool{}, since: map[string]string{}}
 	switch v.up {
 	case frr:
 		for _, p := range l.frrPaths(t, v.fam, v.fam.prefix) {
 			pv.paths[p.pop] = p.asPath
+			pv.stale[p.pop] = p.stale
 			if p.best {
 				pv.best = p.pop
 			}
@@ -46,6 +49,7 @@ func (l *labEnv) prefixView(t *testing.T, v vantage) prefixView {
 		for _, r := range l.birdRoutes(t, v.fam.prefix) {
 			pv.paths[r.pop()] = r.asPath
 			pv.localPref[r.pop()] = r.localPref
+			pv.since[r.pop()] = r.since
 			if r.best {
 				pv.best = r.pop()
 			}
@@ -57,10 +61,14 @@ func (l *labEnv) prefixView(t *testing.T, v vantage) prefixView {
 	return pv
 }
 
-// distancePaths are the AS paths both routers should have from each PoP:
-// their inbound policies prepend 0, 1 and 2 hops.
-var distancePaths = map[string]string{
-	"tokyo":   popASN,
-	"london":  popASN + " " + popASN,
-	"newyork": popASN + " " + popASN + " " + popASN,
+// peerPrepends are the prepends a PoP's own peer config asks for toward
+// an upstream (lab.yaml's announce.asPathPrepend): newyork's to BIRD.
+var peerPrepends = map[upstream]map[string]int{bird: {"newyork": 1}}
+
+// distancePath is the AS path u should have from pop: the PoP's AS, the
+// prepends pop's peer config asks for toward u, and the hops u's inbound
+// policy prepends for distance (0, 1 and 2 for tokyo, london and newyork).
+func distancePath(u upstream, pop string) string {
+	n := popNumber(pop) + peerPrepends[u][pop]
+	return strings.TrimSpace(strings.Repeat(popASN+" ", n))
 }

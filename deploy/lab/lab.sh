@@ -31,6 +31,17 @@
 #   status           namespaces, processes, both routers' BGP view, anyctl status
 #   svc-stop POP     kill POP's service (as a crash does)
 #   svc-start POP    start POP's service and wait until it listens
+#   agent-restart POP
+#                    restart POP's agent as an operator's restart does:
+#                    SIGTERM (with graceful restart, the agent exits without
+#                    closing its sessions and the routers keep its routes),
+#                    wait for it to exit, start it again with the same
+#                    arguments, wait until its sessions with both routers
+#                    are up again
+#   agent-stop POP   stop POP's agent: SIGINT (traffic moves away on
+#                    GRACEFUL_SHUTDOWN, then the sessions close), wait for it
+#                    to exit
+#   agent-start POP  start POP's agent, wait until its sessions are up
 #   ctl-kill         SIGKILL the controller
 #   ctl-start        start the controller on the same data directory
 #   anyctl ARGS...   run the anyctl client against the lab's controller
@@ -81,9 +92,12 @@ bird_net4=10.101
 bird_net6=2001:db8:101
 bird_own4=10.98.0.0/16
 bird_own6=2001:db8:98::/48
-# Both routers help a PoP's agent through a graceful restart (RFC 4724) for
-# this long.
+# The agents run with graceful restart (RFC 4724), as operators deploy them
+# (deploy/agent/agent.yaml): SIGTERM is a restart that moves nothing, and
+# both routers, as helpers, keep a restarting agent's routes for this long.
 gr_restart_time=120
+# Each agent's BGP sessions: one per router and family.
+agent_sessions=4
 
 frr_dir=$LAB_DIR/frr
 bird_dir=$LAB_DIR/bird
@@ -435,9 +449,59 @@ origination:
   allowedPrefixes: [$anycast_prefix4, $anycast_prefix6]
 shutdownGrace: 2s
 statusInterval: 1s
+gracefulRestart:
+  enabled: true
+  restartTime: ${gr_restart_time}s
 EOF
   spawn "agent-$p" anyctl "$log_dir/agent-$p.log" ip netns exec "$(ns "$p")" \
     "$ANYCTL" agent --config "$LAB_DIR/agents/$p.yaml" --metrics-listen ''
+}
+
+# agent_pid POP: the PID of POP's running agent; fails when none runs.
+agent_pid() {
+  local f=$pid_dir/agent-$1.pid pid prog
+  [ -f "$f" ] || return 1
+  read -r pid prog <"$f"
+  alive "$pid" || return 1
+  echo "$pid"
+}
+
+# gone PID: the process has exited (a zombie counts as gone).
+gone() { ! alive "$1"; }
+
+# sessions_since LOG OFFSET: LOG, from byte OFFSET on, reports every one of
+# the agent's sessions established.
+sessions_since() {
+  local n
+  n=$(tail -c "+$(($2 + 1))" "$1" | grep -c 'bgp session established') || true
+  [ "$n" -ge "$agent_sessions" ]
+}
+
+# agent_run POP: start POP's agent and wait until its log says that all its
+# sessions are established.
+agent_run() {
+  local p=$1 log=$log_dir/agent-$1.log offset pid
+  if pid=$(agent_pid "$p"); then die "$p's agent already runs (PID $pid)"; fi
+  offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
+  agent_start "$p"
+  await "$p's agent to establish its $agent_sessions sessions (see $log)" 30 sessions_since "$log" "$offset"
+}
+
+# agent_signal POP SIGNAL: signal POP's agent and wait until it has exited.
+agent_signal() {
+  local p=$1 pid
+  pid=$(agent_pid "$p") || die "$p's agent is not running"
+  stop "agent-$p" "$2"
+  await "$p's agent (PID $pid) to exit after SIG$2" 15 gone "$pid"
+  rm -f "$pid_dir/agent-$p.pid"
+}
+
+# agent_restart POP: what an operator's restart does (systemctl restart
+# sends SIGTERM): with graceful restart the agent exits without closing its
+# sessions, and the next start announces the same services at once.
+agent_restart() {
+  agent_signal "$1" TERM
+  agent_run "$1"
 }
 
 svc_start() {
@@ -496,6 +560,9 @@ up() {
   mkdir -p "$pid_dir" "$log_dir"
   chmod 755 "$LAB_DIR"
   trap 'echo "lab: up failed; logs in $log_dir; tearing down" >&2; down' EXIT
+  # A restart record left by an earlier lab would make a new agent announce
+  # before its checks have run.
+  rm -f "$LAB_DIR"/agents/*/restart.json
   topology
   frr_up
   bird_up
@@ -518,7 +585,12 @@ down() {
       [ -e "$f" ] || continue
       f=$(basename "$f" .pid)
       names+=("$f")
-      stop "$f" TERM
+      case $f in
+        # SIGTERM would be a graceful restart, leaving a restart record;
+        # the routers go with the agents, so no stop needs to move traffic.
+        agent-*) stop "$f" KILL ;;
+        *) stop "$f" TERM ;;
+      esac
     done
     [ ${#names[@]} -eq 0 ] || reap "${names[@]}"
   fi
@@ -585,6 +657,9 @@ case $cmd in
   status) status ;;
   svc-stop) pop_index "${1:?svc-stop POP}" >/dev/null; stop "svc-$1" KILL; reap "svc-$1" ;;
   svc-start) pop_index "${1:?svc-start POP}" >/dev/null; svc_start "$1" ;;
+  agent-restart) pop_index "${1:?agent-restart POP}" >/dev/null; agent_restart "$1" ;;
+  agent-stop) pop_index "${1:?agent-stop POP}" >/dev/null; agent_signal "$1" INT ;;
+  agent-start) pop_index "${1:?agent-start POP}" >/dev/null; agent_run "$1" ;;
   ctl-kill) stop controller KILL; reap controller ;;
   ctl-start) ctl_start ;;
   anyctl) exec "$ANYCTL" --server "unix:$ctl_sock" "$@" ;;
