@@ -87,7 +87,7 @@ and the next start sends them again, then End-of-RIB.`,
 			if err != nil {
 				return UsageErrorf("%v", err)
 			}
-			ctx, stop := agentContext(cmd.Context(), a, cfg.GracefulRestart.Enabled, log)
+			ctx, stop := agentContext(cmd.Context(), a, cfg.GracefulRestart.Enabled, log.With("pop", cfg.Pop))
 			defer stop()
 			return a.Run(ctx)
 		},

@@ -32,6 +32,7 @@ spec:
   routerId: 192.0.2.254
   peers:
     - {address: 127.0.0.1, port: %d, peerAsn: 64500, holdTime: 9s}
+    - {address: 127.0.0.2, port: %d, peerAsn: 64501, holdTime: 9s, localAddress: 127.0.0.1}
 ---
 apiVersion: anycast.anyctl.io/v1
 kind: AnycastService
@@ -87,13 +88,18 @@ func (p *agentProc) signal(t *testing.T, sig os.Signal) {
 }
 
 // TestAgentRestartMovesNothing runs the agent with graceful restart as a
-// process, SIGTERMs it and starts it again: the router keeps the route
-// throughout (stale while the agent is away) and its best path is never
-// withdrawn. Then SIGINT stops it for good: the route goes.
+// process, peering with two routers, SIGTERMs it and starts it again: each
+// router keeps the route throughout (stale while the agent is away) and its
+// best path is never withdrawn, also at the router that reconnects second
+// (GoBGP v3.37.0 would end restart mode at the first End-of-RIB and send
+// it an OPEN without the Restart State bit, see speaker/restart.go). Then
+// SIGINT stops it for good: the route goes.
 func TestAgentRestartMovesNothing(t *testing.T) {
 	ctrl := controllertest.Start(t)
 	r := speakertest.StartRouter(t, 64500)
 	r.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, speakertest.WithGracefulRestart(60*time.Second))
+	r2 := speakertest.StartRouter(t, 64501, speakertest.ListenOn(netip.MustParseAddr("127.0.0.2")))
+	r2.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, speakertest.WithGracefulRestart(60*time.Second))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +114,7 @@ func TestAgentRestartMovesNothing(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	objs, err := manifest.Decode(strings.NewReader(fmt.Sprintf(restartDesired, r.Port(), lis.Addr().(*net.TCPAddr).Port)), "desired.yaml")
+	objs, err := manifest.Decode(strings.NewReader(fmt.Sprintf(restartDesired, r.Port(), r2.Port(), lis.Addr().(*net.TCPAddr).Port)), "desired.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,31 +129,40 @@ func TestAgentRestartMovesNothing(t *testing.T) {
 		"--allowed-prefixes", "192.0.2.0/24", "--graceful-restart", "--shutdown-grace", "1s"}
 	edge := netip.MustParsePrefix("192.0.2.0/24")
 	first := startAgentProc(t, args...)
-	r.AwaitRoute(t, edge, nil)
-	changes := r.WatchBest(t, edge)
+	routers := []*speakertest.Router{r, r2}
+	var changes []*speakertest.Changes
+	for _, rt := range routers {
+		rt.AwaitRoute(t, edge, nil)
+		changes = append(changes, rt.WatchBest(t, edge))
+	}
 	loopback := netip.MustParseAddr("127.0.0.1")
 
 	first.signal(t, syscall.SIGTERM)
-	r.AwaitDown(t, loopback)
-	if route, ok := r.Route(t, edge); !ok || !route.Stale {
-		t.Fatalf("after SIGTERM with graceful restart the router has %v (found %v), want the route kept, stale", route, ok)
+	for _, rt := range routers {
+		rt.AwaitDown(t, loopback)
+		if route, ok := rt.Route(t, edge); !ok || !route.Stale {
+			t.Fatalf("after SIGTERM with graceful restart router AS%d has %v (found %v), want the route kept, stale", rt.ASN(), route, ok)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(state, "restart.json")); err != nil {
 		t.Errorf("the agent left no restart record: %v", err)
 	}
 	second := startAgentProc(t, args...)
-	r.AwaitEstablished(t, loopback)
-	r.AwaitRoute(t, edge, func(rt speakertest.Route) bool { return !rt.Stale })
-	if n := changes.Withdrawn(); n != 0 {
-		t.Errorf("the router withdrew its best path for %s %d times during the restart, want 0", edge, n)
+	for i, rt := range routers {
+		rt.AwaitEstablished(t, loopback)
+		rt.AwaitRoute(t, edge, func(route speakertest.Route) bool { return !route.Stale })
+		if n := changes[i].Withdrawn(); n != 0 {
+			t.Errorf("router AS%d withdrew its best path for %s %d times during the restart, want 0", rt.ASN(), edge, n)
+		}
+		t.Logf("restart: router AS%d best path withdrawn %d times, replaced %d times", rt.ASN(), changes[i].Withdrawn(), changes[i].Updated())
 	}
-	t.Logf("restart: best path withdrawn %d times, replaced %d times", changes.Withdrawn(), changes.Updated())
 	if !strings.Contains(second.logs.String(), "resuming after a restart") {
 		t.Errorf("the second agent did not resume; log:\n%s", second.logs)
 	}
 
 	second.signal(t, syscall.SIGINT)
 	r.AwaitNoRoute(t, edge)
+	r2.AwaitNoRoute(t, edge)
 	if got := r.LastNotification(); !strings.HasPrefix(got, "6/2 ") {
 		t.Errorf("router received NOTIFICATION %q after SIGINT, want Cease/administrative shutdown", got)
 	}

@@ -84,6 +84,19 @@ func (s *Speaker) reconcilePeers(ctx context.Context, want map[netip.Addr]Peer) 
 		}
 		s.peers[addr] = p
 	}
+	if s.stage != nil {
+		s.stage.waiting = map[netip.Addr]Peer{}
+		for _, addr := range added {
+			s.stage.waiting[addr] = want[addr]
+		}
+		if cur := s.stage.current; cur.IsValid() {
+			if _, ok := want[cur]; !ok {
+				s.stage.current = netip.Addr{}
+			}
+		}
+		s.publishWaiting()
+		return s.stageNext(ctx)
+	}
 	for _, addr := range added {
 		p := want[addr]
 		if err := s.bgp.AddPeer(ctx, &api.AddPeerRequest{Peer: apiPeer(p, s.gr)}); err != nil {

@@ -38,6 +38,12 @@ type Speaker struct {
 	policy *api.SetPoliciesRequest
 	// gr is the graceful restart every neighbour is added with.
 	gr GracefulRestart
+	// stage is the staged adding of neighbours after a restart (see
+	// staging); nil when neighbours are added at once.
+	stage *staging
+	// waiting is the snapshot of neighbours staging has not added yet, for
+	// PeerStatus.
+	waiting atomic.Pointer[[]PeerState]
 }
 
 // op is one mutation for loop to run; stop ends loop after it.
@@ -77,6 +83,10 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 		gr:       cfg.GracefulRestart,
 	}
 	s.publish()
+	if cfg.GracefulRestart.Enabled && cfg.GracefulRestart.Restarting {
+		s.stage = &staging{waiting: map[netip.Addr]Peer{}}
+	}
+	s.publishWaiting()
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	s.stopWatch = stopWatch
 	if err := bgp.WatchEvent(watchCtx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}}, s.sessions.observe); err != nil {
@@ -89,8 +99,9 @@ func Start(ctx context.Context, cfg Config) (*Speaker, error) {
 		_ = s.Stop(context.WithoutCancel(ctx), "")
 		return nil, err
 	}
-	// Only the neighbours of the restart see the Restart State bit.
-	_ = s.do(ctx, false, func() error { s.gr.Restarting = false; return nil })
+	if s.stage != nil {
+		go s.runStaging()
+	}
 	return s, nil
 }
 
@@ -141,7 +152,9 @@ func (s *Speaker) Stop(ctx context.Context, message string) error {
 		}()
 		clear(s.paths)
 		clear(s.peers)
+		s.stage = nil
 		s.publish()
+		s.publishWaiting()
 		select {
 		case <-finished:
 			return nil

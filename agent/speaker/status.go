@@ -75,6 +75,7 @@ func (s *Speaker) PeerStatus(ctx context.Context) ([]PeerState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("speaker: listing neighbours: %w", err)
 	}
+	out = append(out, *s.waiting.Load()...)
 	slices.SortFunc(out, func(a, b PeerState) int { return a.Address.Compare(b.Address) })
 	return out, nil
 }
