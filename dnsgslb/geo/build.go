@@ -27,8 +27,10 @@ func Build(db *DB, pops []PopNetwork, def Location) *Table {
 	popClass := map[string]int32{}
 	pops = slices.Clone(pops)
 	slices.SortStableFunc(pops, func(a, b PopNetwork) int { return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()) })
-	v4 := fill(db.v4, 32, defClass)
-	v6 := fill(db.v6, 128, defClass)
+	// The PoP networks are laid over a tiling of their own first (few
+	// blocks), then over the database's in one pass.
+	layer4 := []span{{bits: 0, class: noClass}}
+	layer6 := []span{{bits: 0, class: noClass}}
 	for _, p := range pops {
 		c, ok := popClass[p.Pop]
 		if !ok {
@@ -47,14 +49,59 @@ func Build(db *DB, pops []PopNetwork, def Location) *Table {
 		}
 		s := span{start: fromAddr(a), bits: bits, class: c}
 		if a.Is4() {
-			v4 = overlay(v4, s, 32)
+			layer4 = overlay(layer4, s, 32)
 		} else {
-			v6 = overlay(v6, s, 128)
+			layer6 = overlay(layer6, s, 128)
 		}
 	}
+	v4 := overlayLayer(fill(db.v4, 32, defClass), layer4, 32)
+	v6 := overlayLayer(fill(db.v6, 128, defClass), layer6, 128)
 	t.v4 = newFamily(mergeClasses(v4, 32), 32)
 	t.v6 = newFamily(mergeClasses(v6, 128), 128)
 	return t
+}
+
+// noClass marks the parts of a layer that leave the tiling below as it is.
+const noClass = -1
+
+// overlayLayer lays layer, a tiling whose blocks of class noClass are
+// transparent, over tiling, in one pass over both: the result is the
+// common refinement, each block taking the layer's class where it has one.
+func overlayLayer(tiling, layer []span, width int) []span {
+	if len(layer) == 1 && layer[0].class == noClass {
+		return tiling
+	}
+	out := make([]span, 0, len(tiling)+len(layer)*width)
+	i, j := 0, 0
+	pos := u128{}
+	for i < len(tiling) && j < len(layer) {
+		d, l := tiling[i], layer[j]
+		dEnd, lEnd := d.end(width), l.end(width)
+		end := dEnd
+		if lEnd.less(end) {
+			end = lEnd
+		}
+		class := d.class
+		if l.class != noClass {
+			class = l.class
+		}
+		if pos == d.start && end == dEnd {
+			out = append(out, span{start: d.start, bits: d.bits, class: class})
+		} else {
+			out = decompose(out, pos, end, width, class)
+		}
+		if end == hostMask(width) {
+			break
+		}
+		pos = end.add1()
+		if end == dEnd {
+			i++
+		}
+		if end == lEnd {
+			j++
+		}
+	}
+	return out
 }
 
 // mergeClasses joins sibling leaves of the same class, so that a leaf is the
