@@ -107,10 +107,13 @@ func overlayLayer(tiling, layer []span, width int) []span {
 // mergeClasses joins sibling leaves of the same class, so that a leaf is the
 // widest block its class covers.
 func mergeClasses(tiling []span, width int) []span {
-	blocks := mergeBlocks(tiling, width, func(i int) int32 { return tiling[i].class })
+	blocks := mergeBlocks(len(tiling), width,
+		func(i int) u128 { return tiling[i].start },
+		func(i int) int { return tiling[i].bits },
+		func(i int) int32 { return tiling[i].class })
 	out := make([]span, len(blocks))
 	for i, b := range blocks {
-		out[i] = span{start: b.start, bits: b.bits, class: b.key}
+		out[i] = span{start: b.start, bits: int(b.bits), class: b.key}
 	}
 	return out
 }

@@ -91,28 +91,28 @@ func overlay(tiling []span, p span, width int) []span {
 // block with the same key.
 type block struct {
 	start       u128
-	bits        int
 	key         int32
-	first, last int
+	first, last int32
+	bits        uint8
 }
 
 // mergeBlocks merges sibling leaves with the same key into their parent,
-// repeatedly, and returns the maximal blocks in order. key(i) is the key of
-// leaf i.
-func mergeBlocks(tiling []span, width int, key func(i int) int32) []block {
+// repeatedly, and returns the maximal blocks in order. Leaf i starts at
+// start(i), has bits(i) prefix bits and key key(i).
+func mergeBlocks(n, width int, start func(i int) u128, bits func(i int) int, key func(i int) int32) []block {
 	stack := make([]block, 0, 64)
-	for i, s := range tiling {
-		stack = append(stack, block{start: s.start, bits: s.bits, key: key(i), first: i, last: i})
+	for i := range n {
+		stack = append(stack, block{start: start(i), bits: uint8(bits(i)), key: key(i), first: int32(i), last: int32(i)})
 		for len(stack) >= 2 {
 			a, b := stack[len(stack)-2], stack[len(stack)-1]
 			if a.bits != b.bits || a.bits == 0 || a.key != b.key {
 				break
 			}
 			// a must be the lower half of its parent and b the upper half.
-			if a.start.andNot(hostMask(width-a.bits+1)) != a.start {
+			if a.start.andNot(hostMask(width-int(a.bits)+1)) != a.start {
 				break
 			}
-			if (span{start: a.start, bits: a.bits}).end(width).add1() != b.start {
+			if (span{start: a.start, bits: int(a.bits)}).end(width).add1() != b.start {
 				break
 			}
 			stack = stack[:len(stack)-2]

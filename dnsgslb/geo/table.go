@@ -25,14 +25,6 @@ func newFamily(tiling []span, width int) family {
 	return f
 }
 
-func (f *family) tiling() []span {
-	out := make([]span, len(f.starts))
-	for i := range f.starts {
-		out[i] = span{start: f.starts[i], bits: int(f.bits[i]), class: f.class[i]}
-	}
-	return out
-}
-
 func (f *family) find(a u128) int {
 	s := f.starts
 	lo, hi := 0, len(s)
@@ -105,10 +97,13 @@ func (t *Table) Scopes(v6 bool, key func(class int32) int32) []uint8 {
 		f = &t.v6
 	}
 	out := make([]uint8, len(f.starts))
-	tiling := f.tiling()
-	for _, b := range mergeBlocks(tiling, f.width, func(i int) int32 { return key(tiling[i].class) }) {
+	blocks := mergeBlocks(len(f.starts), f.width,
+		func(i int) u128 { return f.starts[i] },
+		func(i int) int { return int(f.bits[i]) },
+		func(i int) int32 { return key(f.class[i]) })
+	for _, b := range blocks {
 		for i := b.first; i <= b.last; i++ {
-			out[i] = uint8(b.bits)
+			out[i] = b.bits
 		}
 	}
 	return out
