@@ -100,7 +100,7 @@ type block struct {
 // repeatedly, and returns the maximal blocks in order. Leaf i starts at
 // start(i), has bits(i) prefix bits and key key(i).
 func mergeBlocks(n, width int, start func(i int) u128, bits func(i int) int, key func(i int) int32) []block {
-	stack := make([]block, 0, 64)
+	stack := make([]block, 0, n)
 	for i := range n {
 		stack = append(stack, block{start: start(i), bits: uint8(bits(i)), key: key(i), first: int32(i), last: int32(i)})
 		for len(stack) >= 2 {
