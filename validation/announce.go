@@ -65,17 +65,23 @@ func splitUints(s string, n, bits int) ([]uint64, bool) {
 
 // checkAnnounce applies the announce attribute rules at path.
 func checkAnnounce(r report, path string, a *v1.AnnounceAttributes) {
-	for i, c := range a.GetCommunities() {
+	checkCommunities(r, path, a.GetCommunities(), a.GetLargeCommunities())
+	if n := a.GetAsPathPrepend(); n > MaxAsPathPrepend {
+		r.add(path+".asPathPrepend", fmt.Sprint(n), fmt.Sprintf("at most %d, so that a drain's %d extra prepends stay within %d", MaxAsPathPrepend, drainPrepend, maxPathPrepend))
+	}
+}
+
+// checkCommunities checks the communities and large communities listed at
+// path (a service's or a peer's announce).
+func checkCommunities(r report, path string, communities, large []string) {
+	for i, c := range communities {
 		if _, err := ParseCommunity(c); err != nil {
 			r.addErr(idx(path+".communities", i), c, err)
 		}
 	}
-	for i, c := range a.GetLargeCommunities() {
+	for i, c := range large {
 		if _, err := ParseLargeCommunity(c); err != nil {
 			r.addErr(idx(path+".largeCommunities", i), c, err)
 		}
-	}
-	if n := a.GetAsPathPrepend(); n > MaxAsPathPrepend {
-		r.add(path+".asPathPrepend", fmt.Sprint(n), fmt.Sprintf("at most %d, so that a drain's %d extra prepends stay within %d", MaxAsPathPrepend, drainPrepend, maxPathPrepend))
 	}
 }

@@ -120,16 +120,7 @@ func checkNextHop(r report, path, nh string, v4 bool) {
 
 // checkPeerAnnounce applies the rules of a peer's announcement policy.
 func checkPeerAnnounce(r report, path string, a *v1.PeerAnnounce) {
-	for i, c := range a.GetCommunities() {
-		if _, err := ParseCommunity(c); err != nil {
-			r.addErr(idx(path+".communities", i), c, err)
-		}
-	}
-	for i, c := range a.GetLargeCommunities() {
-		if _, err := ParseLargeCommunity(c); err != nil {
-			r.addErr(idx(path+".largeCommunities", i), c, err)
-		}
-	}
+	checkCommunities(r, path, a.GetCommunities(), a.GetLargeCommunities())
 	if n := a.GetAsPathPrepend(); n > MaxAsPathPrepend {
 		r.addf(path+".asPathPrepend", fmt.Sprint(n), "at most %d", MaxAsPathPrepend)
 	}

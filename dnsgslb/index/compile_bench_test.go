@@ -1,8 +1,6 @@
 package index_test
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -14,21 +12,7 @@ import (
 
 // benchDB is a GeoIP database of 20,000 networks in 2,000 places.
 func benchDB(b *testing.B) *geo.DB {
-	r := rand.New(rand.NewPCG(3, 4))
-	continents := []string{"AS", "EU", "NA", "SA", "OC", "AF"}
-	var nets []geotest.Network
-	for i := range 20000 {
-		place := r.IntN(2000)
-		pr := rand.New(rand.NewPCG(uint64(place), 9))
-		nets = append(nets, geotest.Network{
-			CIDR:      fmt.Sprintf("%d.%d.%d.0/24", 1+i/65536, (i/256)%256, i%256),
-			Country:   fmt.Sprintf("C%d", place%200),
-			Continent: continents[place%len(continents)],
-			City:      fmt.Sprintf("city%d", place),
-			Latitude:  pr.Float64()*140 - 70,
-			Longitude: pr.Float64()*360 - 180,
-		})
-	}
+	nets := geotest.Scattered(20000, 2000)
 	path := filepath.Join(b.TempDir(), "big.mmdb")
 	if err := geotest.Write(path, nets); err != nil {
 		b.Fatal(err)

@@ -52,23 +52,30 @@ func rankBase(policy v1.Policy, cands []candidate, idx []int, cl *client) (order
 	case v1.Policy_POLICY_LATENCY:
 		if cl.rtt != nil && hasRTT(cands, idx, cl) {
 			slices.SortStableFunc(order, func(a, b int) int {
-				ra, oka := cl.rtt[cands[a].name]
-				rb, okb := cl.rtt[cands[b].name]
-				switch {
-				case oka && okb && ra != rb:
-					return cmp.Compare(ra, rb)
-				case oka && !okb:
-					return -1
-				case okb && !oka:
-					return 1
-				}
-				return byDistance(cl, cands, a, b)
+				return byRTT(cl, cands, a, b, func() int { return byDistance(cl, cands, a, b) })
 			})
 			return order, "measured RTT from PoP " + cl.class.Pop
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return byDistance(cl, cands, a, b) })
 	return order, "distance"
+}
+
+// byRTT orders candidates a and b by the client's measured RTT to them, a
+// candidate with one before a candidate without, and by dist (the distance
+// order) when that does not tell them apart.
+func byRTT(cl *client, cands []candidate, a, b int, dist func() int) int {
+	ra, oka := cl.rtt[cands[a].name]
+	rb, okb := cl.rtt[cands[b].name]
+	switch {
+	case oka && okb && ra != rb:
+		return cmp.Compare(ra, rb)
+	case oka && !okb:
+		return -1
+	case okb && !oka:
+		return 1
+	}
+	return dist()
 }
 
 // byDistance orders candidates a and b by their distance from the client,

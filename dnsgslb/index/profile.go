@@ -235,17 +235,7 @@ func (r *record) rankInto(order []int, cl *client, dist [][]float64, ci int) str
 	case v1.Policy_POLICY_LATENCY:
 		if cl.rtt != nil && hasRTT(r.cands, order, cl) {
 			slices.SortStableFunc(order, func(a, b int) int {
-				ra, oka := cl.rtt[r.cands[a].name]
-				rb, okb := cl.rtt[r.cands[b].name]
-				switch {
-				case oka && okb && ra != rb:
-					return cmp.Compare(ra, rb)
-				case oka && !okb:
-					return -1
-				case okb && !oka:
-					return 1
-				}
-				return r.byDist(dist, ci, a, b)
+				return byRTT(cl, r.cands, a, b, func() int { return r.byDist(dist, ci, a, b) })
 			})
 			return "measured RTT from PoP " + cl.class.Pop
 		}

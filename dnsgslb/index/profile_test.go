@@ -1,8 +1,6 @@
 package index
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -22,21 +20,7 @@ import (
 // places on six continents.
 func randomDB(t testing.TB, n, places int) *geo.DB {
 	t.Helper()
-	r := rand.New(rand.NewPCG(3, 4))
-	continents := []string{"AS", "EU", "NA", "SA", "OC", "AF"}
-	var nets []geotest.Network
-	for i := range n {
-		place := r.IntN(places)
-		pr := rand.New(rand.NewPCG(uint64(place), 9))
-		nets = append(nets, geotest.Network{
-			CIDR:      fmt.Sprintf("%d.%d.%d.0/24", 1+i/65536, (i/256)%256, i%256),
-			Country:   fmt.Sprintf("C%d", place%200),
-			Continent: continents[place%len(continents)],
-			City:      fmt.Sprintf("city%d", place),
-			Latitude:  pr.Float64()*140 - 70,
-			Longitude: pr.Float64()*360 - 180,
-		})
-	}
+	nets := geotest.Scattered(n, places)
 	path := filepath.Join(t.TempDir(), "random.mmdb")
 	if err := geotest.Write(path, nets); err != nil {
 		t.Fatal(err)

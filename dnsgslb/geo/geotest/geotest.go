@@ -4,6 +4,7 @@ package geotest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 
@@ -74,4 +75,26 @@ func Write(path string, nets []Network) error {
 		return fmt.Errorf("write mmdb %q: %w", path, err)
 	}
 	return f.Close()
+}
+
+// Scattered is n IPv4 /24 networks in places places spread over six
+// continents and 200 countries, the same for the same arguments: a
+// database bigger than Networks for tests and benchmarks of scale.
+func Scattered(n, places int) []Network {
+	r := rand.New(rand.NewPCG(3, 4))
+	continents := []string{"AS", "EU", "NA", "SA", "OC", "AF"}
+	nets := make([]Network, 0, n)
+	for i := range n {
+		place := r.IntN(places)
+		pr := rand.New(rand.NewPCG(uint64(place), 9))
+		nets = append(nets, Network{
+			CIDR:      fmt.Sprintf("%d.%d.%d.0/24", 1+i/65536, (i/256)%256, i%256),
+			Country:   fmt.Sprintf("C%d", place%200),
+			Continent: continents[place%len(continents)],
+			City:      fmt.Sprintf("city%d", place),
+			Latitude:  pr.Float64()*140 - 70,
+			Longitude: pr.Float64()*360 - 180,
+		})
+	}
+	return nets
 }
