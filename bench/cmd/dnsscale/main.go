@@ -1,0 +1,271 @@
+//go:build linux
+
+// Command dnsscale measures the GeoDNS server at production scale: a
+// GeoIP2-City-shaped database of millions of networks and ~100,000
+// locations (generated once by bench/gslbscale and cached) and a snapshot
+// of thousands of records over dozens of origins. It prints the time to
+// read the database (geo.OpenDB); the time, CPU and memory (Go heap in use,
+// RSS and peak RSS from /proc/self/status) of a cold index.Compile; the
+// same for a compile after one record's TTL changes and after one origin's
+// health flips, the previous index still held as a server holds it; then
+// it starts the real server on loopback and times New, Update and the first
+// answer to a UDP query, and its Update after each change. -timeout bounds
+// the whole run once the database is ready: a step still running then is
+// reported as not finished and the run stops there.
+//
+//	go run ./bench/cmd/dnsscale                         # 3M networks, 100k locations, 5,000 records, 50 origins
+//	go run ./bench/cmd/dnsscale -networks 100000 -locations 10000
+//	go run ./bench/cmd/dnsscale -db GeoIP2-City.mmdb    # a real database
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/anyctl/anyctl/bench/gslbscale"
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	"github.com/anyctl/anyctl/dnsgslb/index"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+type options struct {
+	networks, locations, records, origins int
+	seed                                  uint64
+	db                                    string
+	timeout                               time.Duration
+	deadline                              time.Time
+	serve, genOnly                        bool
+	cpuProfile, memProfile                string
+	ecs                                   string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.networks, "networks", 3_000_000, "networks in the generated GeoIP database")
+	flag.IntVar(&o.locations, "locations", 100_000, "distinct locations in the generated GeoIP database")
+	flag.IntVar(&o.records, "records", 5000, "GslbRecords in the snapshot")
+	flag.IntVar(&o.origins, "origins", 50, "origins in the snapshot")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the database and the snapshot")
+	flag.StringVar(&o.db, "db", "", "use this mmdb file instead of a generated one")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop the run this long after the database is ready, reporting the step then running as not finished")
+	flag.BoolVar(&o.serve, "serve", true, "also start the real server on loopback and time its first answer and updates")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cold compile (finished or not) to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile after the cold compile to this file")
+	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
+	flag.BoolVar(&o.genOnly, "gen-only", false, "only generate the database into the cache (what the child process does)")
+	flag.Parse()
+	var err error
+	if o.genOnly {
+		err = generateOnly(o)
+	} else {
+		err = run(o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dnsscale:", err)
+		os.Exit(1)
+	}
+}
+
+// left is the time the run has left.
+func (o *options) left() time.Duration { return max(time.Until(o.deadline), 0) }
+
+// unfinished is printed when a step times out; the run stops there, since
+// the step keeps using the CPU in the background.
+func unfinished() error {
+	fmt.Println("stopped: the step above did not finish within -timeout of the start")
+	return nil
+}
+
+func run(o options) error {
+	ecs, err := netip.ParsePrefix(o.ecs)
+	if err != nil {
+		return fmt.Errorf("-ecs: %w", err)
+	}
+	fmt.Printf("dnsscale: %d networks, %d locations, %d records, %d origins, seed %d; GOMAXPROCS %d; timeout %s\n",
+		o.networks, o.locations, o.records, o.origins, o.seed, runtime.GOMAXPROCS(0), o.timeout)
+	dbPath := o.db
+	if dbPath == "" {
+		if dbPath, err = database(o); err != nil {
+			return err
+		}
+	}
+	o.deadline = time.Now().Add(o.timeout)
+
+	start := time.Now()
+	snap := gslbscale.Snapshot(o.records, o.origins, o.seed)
+	fmt.Printf("%-26s %d records over %d origins, %d PoPs: %s protobuf, built in %s\n",
+		"snapshot", len(snap.GetRecords()), len(snap.GetOrigins()), len(snap.GetPops()), mib(uint64(proto.Size(snap))), dur(time.Since(start)))
+
+	resetPeak()
+	var db *geo.DB
+	t, err := timed(o.left(), func() error {
+		var err error
+		db, err = geo.OpenDB(dbPath)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !t.done {
+		fmt.Printf("%-26s %s\n", "open db", t)
+		return unfinished()
+	}
+	v4, v6 := db.Networks()
+	fmt.Printf("%-26s %s: %d IPv4 + %d IPv6 networks\n  %s\n", "open db", t, v4, v6, measureMem())
+
+	ix, err := coldCompile(o, snap, db)
+	if err != nil || ix == nil {
+		return err
+	}
+	table := ix.Table()
+	fmt.Printf("  index: %d location classes, %d IPv4 + %d IPv6 prefix-table leaves\n",
+		len(table.Classes()), table.Leaves(false), table.Leaves(true))
+
+	ttl := proto.Clone(snap).(*v1.GslbSnapshot)
+	ttl.Revision++
+	changed := ttl.GetRecords()[0]
+	changed.Spec.Ttl++
+	resetPeak()
+	ix2, t, err := compile(ttl, db, o.left())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-26s %s: record %s\n", "compile, a TTL changed", t, changed.GetMetadata().GetName())
+	if !t.done {
+		return unfinished()
+	}
+	fmt.Printf("  %s (the previous index still held)\n", measureMem())
+	runtime.KeepAlive(ix)
+
+	flip, name := flipped(ttl)
+	resetPeak()
+	ix3, t, err := compile(flip, db, o.left())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-26s %s: %s\n", "compile, an origin down", t, name)
+	if !t.done {
+		return unfinished()
+	}
+	fmt.Printf("  %s (the previous index still held)\n", measureMem())
+	runtime.KeepAlive(ix2)
+	runtime.KeepAlive(ix3)
+
+	if !o.serve {
+		return nil
+	}
+	ix, ix2, ix3, db = nil, nil, nil, nil
+	return serve(o, dbPath, snap, ttl, flip, query(firstName(snap), ecs))
+}
+
+// coldCompile compiles the snapshot for the first time, profiling it if
+// asked. It returns a nil index when the compile did not finish.
+func coldCompile(o options, snap *v1.GslbSnapshot, db *geo.DB) (*index.Index, error) {
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
+	resetPeak()
+	ix, t, err := compile(snap, db, o.left())
+	if o.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("%-26s %s\n", "compile cold", t)
+	if !t.done {
+		fmt.Printf("  so far: %s\n", measureMem())
+		return nil, unfinished()
+	}
+	fmt.Printf("  %s\n", measureMem())
+	if o.memProfile != "" {
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			return nil, fmt.Errorf("-memprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return nil, fmt.Errorf("-memprofile: %w", err)
+		}
+	}
+	return ix, nil
+}
+
+// flipped is a copy of snap with the origin most records name marked down
+// and the revision bumped.
+func flipped(snap *v1.GslbSnapshot) (*v1.GslbSnapshot, string) {
+	uses := map[string]int{}
+	for _, r := range snap.GetRecords() {
+		for _, o := range r.GetSpec().GetOrigins() {
+			uses[o]++
+		}
+	}
+	out := proto.Clone(snap).(*v1.GslbSnapshot)
+	out.Revision++
+	var busiest *v1.SnapshotOrigin
+	for _, o := range out.GetOrigins() {
+		if busiest == nil || uses[o.GetName()] > uses[busiest.GetName()] {
+			busiest = o
+		}
+	}
+	busiest.Healthy = false
+	busiest.HealthReason = "2 of 3 vantage points see it down"
+	return out, fmt.Sprintf("%s, in %d records", busiest.GetName(), uses[busiest.GetName()])
+}
+
+// firstName is the name of the snapshot's first A record.
+func firstName(snap *v1.GslbSnapshot) string {
+	for _, r := range snap.GetRecords() {
+		if r.GetSpec().GetType() == v1.RecordType_RECORD_TYPE_A {
+			return r.GetSpec().GetName() + "." + gslbscale.Zone
+		}
+	}
+	return "www." + gslbscale.Zone
+}
+
+// serve starts the real server and times its updates to the changed
+// snapshots.
+func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Msg) error {
+	runtime.GC()
+	resetPeak()
+	fmt.Printf("server on loopback, query %s A with ECS %s:\n", q.Question[0].Name, o.ecs)
+	srv, err := startServer(dbPath, snap, q, o.left())
+	if err != nil || srv == nil {
+		if err == nil {
+			return unfinished()
+		}
+		return err
+	}
+	defer srv.close()
+	fmt.Printf("  %s\n", measureMem())
+	for _, step := range []struct {
+		what string
+		snap *v1.GslbSnapshot
+	}{{"Update, TTL changed", ttl}, {"Update, origin down", flip}} {
+		t, err := srv.update(step.snap, o.left())
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-24s %s\n", step.what, t)
+		if !t.done {
+			return unfinished()
+		}
+	}
+	fmt.Printf("  %s\n", measureMem())
+	return nil
+}

@@ -1,0 +1,103 @@
+package gslbscale_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/anyctl/anyctl/bench/gslbscale"
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	"github.com/anyctl/anyctl/dnsgslb/index"
+)
+
+// scaleEnv names the environment variable that sets the benchmarks' sizes:
+// "networks,locations,records,origins", e.g. "3000000,100000,5000,50".
+const scaleEnv = "ANYCTL_BENCH_SCALE"
+
+// size is a benchmark's scale.
+type size struct{ networks, locations, records, origins int }
+
+func (s size) String() string {
+	return fmt.Sprintf("networks=%d/locations=%d/records=%d/origins=%d", s.networks, s.locations, s.records, s.origins)
+}
+
+// benchSize is $ANYCTL_BENCH_SCALE, or small enough for `make bench`.
+func benchSize(b *testing.B) size {
+	s := size{100_000, 10_000, 100, 20}
+	v := os.Getenv(scaleEnv)
+	if v == "" {
+		return s
+	}
+	f := strings.Split(v, ",")
+	n := make([]int, len(f))
+	for i := range f {
+		var err error
+		if n[i], err = strconv.Atoi(strings.TrimSpace(f[i])); err != nil || len(f) != 4 {
+			b.Fatalf("%s=%q: want four numbers: networks,locations,records,origins", scaleEnv, v)
+		}
+	}
+	return size{n[0], n[1], n[2], n[3]}
+}
+
+func cachedDB(b *testing.B, s size) string {
+	b.Helper()
+	path, generated, err := gslbscale.CachedGeoDB(s.networks, s.locations, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if generated {
+		b.Logf("generated %s", path)
+	}
+	return path
+}
+
+// BenchmarkOpenDB reads a generated City database the way the server does
+// at start.
+func BenchmarkOpenDB(b *testing.B) {
+	s := benchSize(b)
+	path := cachedDB(b, s)
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := geo.OpenDB(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCompile compiles a generated snapshot against a generated
+// database: the cost of a server's start and, for a compiler that does not
+// reuse the previous index, of every update.
+func BenchmarkCompile(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := index.Compile(snap, index.Options{GeoIP: db}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGeoDB writes a database, not cached: the generator's own cost.
+func BenchmarkGeoDB(b *testing.B) {
+	s := benchSize(b)
+	path := filepath.Join(b.TempDir(), "city.mmdb")
+	b.Run(s.String(), func(b *testing.B) {
+		for b.Loop() {
+			if err := gslbscale.GeoDB(path, s.networks, s.locations, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
