@@ -30,6 +30,8 @@ type builder struct {
 	counted map[*profile]bool
 	// scopeCellsBuilt counts the scope table cells this build computed.
 	scopeCellsBuilt int
+	// live is set when location-ranked records are answered live.
+	live bool
 	// prevRows is the previous index's row table when it was built against
 	// the same prefix table.
 	prevRows *rowTable

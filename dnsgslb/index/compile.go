@@ -91,6 +91,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 		ix.records = append(ix.records, rec)
 	}
+	b.decideLive()
 	for _, rec := range ix.records {
 		if err := ctx.Err(); err != nil {
 			return nil, err

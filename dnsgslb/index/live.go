@@ -12,14 +12,16 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// liveClasses is the number of location classes (a City database has about
-// 100,000) from which a record ranked by distance or RTT over several
-// candidates picks its answer at query time, reading its candidates' order
-// off the class's row (rowTable), instead of compiling one answer per class:
-// compiling then costs the same whatever the database, and the query a walk
-// over a few dozen locations. Below it, records compile an answer per class
-// (profile), which gives each record its own, wider, ECS scopes.
-var liveClasses = 1 << 14
+// liveBudget bounds the work of compiling an answer per location class for
+// records ranked by distance or RTT: when the classes times the distinct
+// ways such records rank (their profiles) exceed it, every such record over
+// several candidates picks its answer at query time instead, reading its
+// candidates' order off its client's row (rowTable): compiling then costs
+// the same whatever the database and however many candidate sets there
+// are, and a query walks a few dozen locations. Under it, each record gets
+// its own, wider, ECS scopes. A City database (about 100,000 classes) with
+// more than 40 such profiles answers live; the example zone never does.
+var liveBudget = 4_000_000
 
 // maxLiveCandidates bounds the candidates of a record answered live: its
 // candidate sets are bitmasks.
@@ -50,11 +52,25 @@ type live struct {
 	nodata, servfail *answer
 }
 
-// useLive says whether rec is answered live: many classes, a policy that
-// ranks by where the client is, and more than one candidate with an
-// address.
-func (b *builder) useLive(rec *record) bool {
-	return len(b.ix.clients) >= liveClasses && len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
+// liveCandidate says whether rec could be answered live: a policy that
+// ranks by where the client is, more than one candidate with an address,
+// and few enough candidates for the bitmasks.
+func (b *builder) liveCandidate(rec *record) bool {
+	return len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
+}
+
+// useLive says whether rec is answered live (see liveBudget).
+func (b *builder) useLive(rec *record) bool { return b.live && b.liveCandidate(rec) }
+
+// decideLive sets whether the build answers live (see liveBudget).
+func (b *builder) decideLive() {
+	keys := map[string]bool{}
+	for _, rec := range b.ix.records {
+		if b.liveCandidate(rec) {
+			keys[profileKey(rec, b.rttSig)] = true
+		}
+	}
+	b.live = len(keys) > 0 && len(b.ix.clients)*len(keys) > liveBudget
 }
 
 // compileLive prepares rec to be answered at query time.

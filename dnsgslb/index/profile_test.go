@@ -116,9 +116,9 @@ func TestLiveAnswersAsCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := liveClasses
-	liveClasses = 0
-	defer func() { liveClasses = saved }()
+	saved := liveBudget
+	liveBudget = 0
+	defer func() { liveBudget = saved }()
 	lv, err := Compile(snap, Options{GeoIP: db})
 	if err != nil {
 		t.Fatal(err)
@@ -201,12 +201,12 @@ func BenchmarkRespond(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		live int
-	}{{"compiled", liveClasses}, {"live", 0}} {
+	}{{"compiled", liveBudget}, {"live", 0}} {
 		b.Run(mode.name, func(b *testing.B) {
-			saved := liveClasses
-			liveClasses = mode.live
+			saved := liveBudget
+			liveBudget = mode.live
 			ix, err := Compile(snap, Options{GeoIP: db})
-			liveClasses = saved
+			liveBudget = saved
 			if err != nil {
 				b.Fatal(err)
 			}

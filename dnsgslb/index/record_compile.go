@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -103,8 +104,19 @@ func (b *builder) compileRecord(rec *record) error {
 	// for ECS scope, even when they rank the unanswered candidates apart.
 	group := make([]int32, len(rec.rcs))
 	groups := map[string]int32{}
+	ids := map[*answer]uint32{}
+	var key []byte
 	for i := range rec.rcs {
-		k := fmt.Sprint(rec.rcs[i].answers)
+		key = key[:0]
+		for _, a := range rec.rcs[i].answers {
+			id, ok := ids[a]
+			if !ok {
+				id = uint32(len(ids))
+				ids[a] = id
+			}
+			key = binary.LittleEndian.AppendUint32(key, id)
+		}
+		k := string(key)
 		g, ok := groups[k]
 		if !ok {
 			g = int32(len(groups))
