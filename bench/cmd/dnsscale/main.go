@@ -43,6 +43,8 @@ type options struct {
 	timeout                               time.Duration
 	deadline                              time.Time
 	serve, genOnly                        bool
+	loadQPS                               int
+	loadFor                               time.Duration
 	cpuProfile, memProfile                string
 	ecs                                   string
 }
@@ -60,6 +62,8 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cold compile (finished or not) to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile after the cold compile to this file")
 	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
+	flag.IntVar(&o.loadQPS, "load-qps", 0, "with -serve, also run dnsperf at this rate, idle and while the snapshot changes every second (0: no load test)")
+	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long each dnsperf run of the load test lasts")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only generate the database into the cache (what the child process does)")
 	flag.Parse()
 	var err error
@@ -267,5 +271,8 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		}
 	}
 	fmt.Printf("  %s\n", measureMem())
+	if o.loadQPS > 0 {
+		return loadTest(o, srv, flip)
+	}
 	return nil
 }
