@@ -36,6 +36,11 @@ func TestCheckDelete(t *testing.T) {
 		}, ref(pop, "tokyo"), []string{
 			`Pop "tokyo": referred to by GslbRecord "edge" at spec.pops.names[1]; remove the reference first`,
 		}},
+		{"service a PoP's peer announces", func(f *fixture) {
+			f.tokyo.Spec.Peers[0].Announce = &v1.PeerAnnounce{Services: []string{"edge-http"}}
+		}, ref(svc, "edge-http"), []string{
+			`AnycastService "edge-http": referred to by Pop "tokyo" at spec.peers[0].announce.services[0]; remove the reference first`,
+		}},
 		{"last PoP of a selected region", nil, ref(pop, "london"), []string{
 			`Pop "london": deleting it breaks AnycastService "edge-http": spec.pops.regions[0] "emea": no Pop in this region`,
 		}},
