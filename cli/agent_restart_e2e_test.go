@@ -90,10 +90,11 @@ func (p *agentProc) signal(t *testing.T, sig os.Signal) {
 // TestAgentRestartMovesNothing runs the agent with graceful restart as a
 // process, peering with two routers, SIGTERMs it and starts it again: each
 // router keeps the route throughout (stale while the agent is away) and its
-// best path is never withdrawn, also at the router that reconnects second
-// (GoBGP v3.37.0 would end restart mode at the first End-of-RIB and send
-// it an OPEN without the Restart State bit, see speaker/restart.go). Then
-// SIGINT stops it for good: the route goes.
+// best path is never withdrawn, at the router that reconnects first and at
+// the one that reconnects second. Then SIGINT stops it for good: the route
+// goes. (GoBGP routers keep stale routes even from an OPEN without the
+// Restart State bit, so the bits each OPEN carries after a restart, see
+// speaker/restart.go, are checked in the lab, against FRR and BIRD.)
 func TestAgentRestartMovesNothing(t *testing.T) {
 	ctrl := controllertest.Start(t)
 	r := speakertest.StartRouter(t, 64500)

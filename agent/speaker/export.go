@@ -86,11 +86,11 @@ func (e Export) sends(p netip.Prefix) bool {
 	return found
 }
 
-// narrowed lists the prefixes of announced that old sent and new does not.
-func narrowed(old, new Export, announced map[netip.Prefix]Announcement) []netip.Prefix {
+// narrowed lists the prefixes of announced that was sent and now is not.
+func narrowed(was, now Export, announced map[netip.Prefix]Announcement) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range sortedPrefixes(announced) {
-		if old.sends(p) && !new.sends(p) {
+		if was.sends(p) && !now.sends(p) {
 			out = append(out, p)
 		}
 	}
