@@ -27,11 +27,26 @@ type Class struct {
 
 const earthRadiusKm = 6371.0
 
-// DistanceKm is the great-circle distance between two locations (haversine).
+// DistanceKm is the great-circle distance between two locations.
 func DistanceKm(a, b Location) float64 {
-	la1, la2 := a.Latitude*math.Pi/180, b.Latitude*math.Pi/180
-	dla := la2 - la1
-	dlo := (b.Longitude - a.Longitude) * math.Pi / 180
-	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
-	return 2 * earthRadiusKm * math.Asin(math.Min(1, math.Sqrt(h)))
+	chord := math.Sqrt(a.Point().Farness(b.Point()))
+	return 2 * earthRadiusKm * math.Asin(math.Min(1, chord/2))
+}
+
+// Point is a location on the unit sphere. Ranking places by distance
+// compares Farness, which needs no trigonometry once the points are
+// known: steering ranks every location class against every candidate.
+type Point struct{ X, Y, Z float64 }
+
+// Point places l on the unit sphere.
+func (l Location) Point() Point {
+	la, lo := l.Latitude*math.Pi/180, l.Longitude*math.Pi/180
+	return Point{X: math.Cos(la) * math.Cos(lo), Y: math.Cos(la) * math.Sin(lo), Z: math.Sin(la)}
+}
+
+// Farness is the squared chord between two points: it grows with their
+// great-circle distance, so it orders places as distance does.
+func (p Point) Farness(q Point) float64 {
+	dx, dy, dz := p.X-q.X, p.Y-q.Y, p.Z-q.Z
+	return dx*dx + dy*dy + dz*dz
 }

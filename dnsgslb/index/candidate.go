@@ -34,6 +34,8 @@ func (c *candidate) kind() string {
 // client is what selection knows about the asker: its location class.
 type client struct {
 	class geo.Class
+	// at is the class's location on the sphere, for ranking by distance.
+	at geo.Point
 	// rtt is the asking PoP's measured RTT to origins; nil when the client
 	// is not an in-service PoP.
 	rtt map[string]time.Duration
@@ -41,7 +43,7 @@ type client struct {
 
 // clientFor describes a location class as a selection client.
 func clientFor(c geo.Class, pops map[string]*v1.SnapshotPop) client {
-	cl := client{class: c}
+	cl := client{class: c, at: c.Location.Point()}
 	if p := pops[c.Pop]; p != nil && p.GetInService() {
 		for name, d := range p.GetRtt() {
 			if cl.rtt == nil {

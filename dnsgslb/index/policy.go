@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/anyctl/anyctl/dnsgslb/geo"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -82,7 +81,8 @@ func byRTT(cl *client, cands []candidate, a, b int, dist func() int) int {
 // then by location (compareLoc), so that candidates at one place keep
 // their listed order and the order is the one rowTable gives.
 func byDistance(cl *client, cands []candidate, a, b int) int {
-	if c := cmp.Compare(geo.DistanceKm(cl.class.Location, cands[a].location), geo.DistanceKm(cl.class.Location, cands[b].location)); c != 0 {
+	at := cl.class.Location.Point()
+	if c := cmp.Compare(at.Farness(cands[a].location.Point()), at.Farness(cands[b].location.Point())); c != 0 {
 		return c
 	}
 	return compareLoc(cands[a].location, cands[b].location)

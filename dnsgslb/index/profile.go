@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/anyctl/anyctl/dnsgslb/geo"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -137,8 +136,9 @@ func (b *builder) dependsOnLocation(rec *record) bool {
 	return n > 1
 }
 
-// distances returns, per candidate of rec, its distance from every class,
-// computed once per location and shared by every profile.
+// distances returns, per candidate of rec, its farness (geo.Point.Farness)
+// from every class, computed once per location and shared by every
+// profile.
 func (b *builder) distances(rec *record) [][]float64 {
 	out := make([][]float64, len(rec.cands))
 	for i, c := range rec.cands {
@@ -146,8 +146,9 @@ func (b *builder) distances(rec *record) [][]float64 {
 		col, ok := b.dist[k]
 		if !ok {
 			col = make([]float64, len(b.ix.clients))
+			at := c.location.Point()
 			for ci := range b.ix.clients {
-				col[ci] = geo.DistanceKm(b.ix.clients[ci].class.Location, c.location)
+				col[ci] = b.ix.clients[ci].at.Farness(at)
 			}
 			b.dist[k] = col
 		}

@@ -63,6 +63,10 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 		t.ids[locKey(l)] = uint16(i)
 	}
 	dist := make([]float64, len(locs))
+	at := make([]geo.Point, len(locs))
+	for i, l := range locs {
+		at[i] = l.Point()
+	}
 	groups := map[string]int32{}
 	group := make([]int32, len(ix.clients))
 	var key strings.Builder
@@ -73,8 +77,8 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 			}
 		}
 		cl := &ix.clients[c]
-		for i, l := range locs {
-			dist[i] = geo.DistanceKm(cl.class.Location, l)
+		for i := range locs {
+			dist[i] = cl.at.Farness(at[i])
 		}
 		row := t.row(int32(c))
 		for i := range row {
