@@ -69,6 +69,7 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 	db := &DB{}
 	byOffset := map[uintptr]int32{}
 	byLoc := map[Location]int32{}
+	var v4, v6 chunks
 	for res := range r.Networks() {
 		if err := res.Err(); err != nil {
 			return nil, err
@@ -90,11 +91,12 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 		p := res.Prefix()
 		s := span{start: fromAddr(p.Addr()), bits: p.Bits(), class: class}
 		if p.Addr().Is4() {
-			db.v4 = append(db.v4, s)
+			v4.add(s)
 		} else {
-			db.v6 = append(db.v6, s)
+			v6.add(s)
 		}
 	}
+	db.v4, db.v6 = v4.join(), v6.join()
 	byStart := func(a, b span) int {
 		if a.start == b.start {
 			return cmp.Compare(a.bits, b.bits)
@@ -107,6 +109,35 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 	slices.SortFunc(db.v4, byStart)
 	slices.SortFunc(db.v6, byStart)
 	return db, nil
+}
+
+// chunks collects spans without regrowing one slice: a City database has
+// millions of networks, and copying a slice that large both costs time and
+// keeps the garbage collector waiting on the goroutine copying it.
+type chunks struct {
+	full [][]span
+	last []span
+}
+
+const chunkLen = 1 << 16
+
+func (c *chunks) add(s span) {
+	if len(c.last) == cap(c.last) {
+		if c.last != nil {
+			c.full = append(c.full, c.last)
+		}
+		c.last = make([]span, 0, chunkLen)
+	}
+	c.last = append(c.last, s)
+}
+
+// join returns the spans in one slice of their size.
+func (c *chunks) join() []span {
+	out := make([]span, 0, len(c.full)*chunkLen+len(c.last))
+	for _, ch := range c.full {
+		out = append(out, ch...)
+	}
+	return append(out, c.last...)
 }
 
 func recordLocation(rec mmdbRecord) Location {

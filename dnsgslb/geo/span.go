@@ -12,47 +12,65 @@ func (s span) end(width int) u128 { return s.start.or(hostMask(width - s.bits)) 
 
 // decompose appends the CIDR blocks covering [a, b] exactly, in order.
 func decompose(out []span, a, b u128, width int, class int32) []span {
+	eachBlock(a, b, width, func(start u128, bits int) {
+		out = append(out, span{start: start, bits: bits, class: class})
+	})
+	return out
+}
+
+// eachBlock calls f with each CIDR block covering [a, b] exactly, in order.
+func eachBlock(a, b u128, width int, f func(start u128, bits int)) {
 	top := hostMask(width)
 	for !b.less(a) {
 		k := min(a.trailingZeros(), width)
 		for k > 0 && b.less(a.or(hostMask(k))) {
 			k--
 		}
-		out = append(out, span{start: a, bits: width - k, class: class})
+		f(a, width-k)
 		last := a.or(hostMask(k))
 		if last == top {
 			break
 		}
 		a = last.add1()
 	}
-	return out
 }
 
 // fill turns sorted, disjoint blocks into a tiling of the whole family,
-// giving the gaps to class fill.
+// giving the gaps to class fill. A first pass counts the tiling's blocks,
+// so that the second writes them into a slice of their size: a
+// City-sized database tiles into millions.
 func fill(blocks []span, width int, fillClass int32) []span {
-	out := make([]span, 0, len(blocks)*2+width)
+	n := 0
+	tileGaps(blocks, width, func(a, b u128) {
+		eachBlock(a, b, width, func(u128, int) { n++ })
+	}, func(span) { n++ })
+	out := make([]span, 0, n)
+	tileGaps(blocks, width, func(a, b u128) {
+		out = decompose(out, a, b, width, fillClass)
+	}, func(s span) { out = append(out, s) })
+	return out
+}
+
+// tileGaps walks sorted, disjoint blocks in order, calling gap with each
+// stretch [a, b] of the family they leave uncovered and block with each
+// block.
+func tileGaps(blocks []span, width int, gap func(a, b u128), block func(span)) {
 	next := u128{}
-	done := false
 	for _, s := range blocks {
 		if s.start.less(next) {
 			continue // overlaps the previous block; the database never does this
 		}
 		if next.less(s.start) {
-			out = decompose(out, next, s.start.sub1(), width, fillClass)
+			gap(next, s.start.sub1())
 		}
-		out = append(out, s)
+		block(s)
 		e := s.end(width)
 		if e == hostMask(width) {
-			done = true
-			break
+			return
 		}
 		next = e.add1()
 	}
-	if !done {
-		out = decompose(out, next, hostMask(width), width, fillClass)
-	}
-	return out
+	gap(next, hostMask(width))
 }
 
 // locate returns the index of the block of a tiling that holds a.
