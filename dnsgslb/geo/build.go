@@ -17,10 +17,21 @@ type PopNetwork struct {
 // networks and the default location into a Table. A cache network wins over
 // the database; a more specific cache network wins over a wider one.
 func Build(db *DB, pops []PopNetwork, def Location) *Table {
+	return build(db, pops, def, false)
+}
+
+// BuildConcurrently is Build with the two address families built at once,
+// for when nothing else needs the CPU: a server's first build.
+func BuildConcurrently(db *DB, pops []PopNetwork, def Location) *Table {
+	return build(db, pops, def, true)
+}
+
+func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
+	key := TableKey(db.ID(), pops, def)
 	if db == nil {
 		db = &DB{}
 	}
-	t := &Table{classes: slices.Clone(db.classes)}
+	t := &Table{key: key, classes: slices.Clone(db.classes)}
 	defClass := int32(len(t.classes))
 	t.classes = append(t.classes, Class{Location: def, Source: "default"})
 
@@ -54,10 +65,21 @@ func Build(db *DB, pops []PopNetwork, def Location) *Table {
 			layer6 = overlay(layer6, s, 128)
 		}
 	}
-	v4 := overlayLayer(fill(db.v4, 32, defClass), layer4, 32)
-	v6 := overlayLayer(fill(db.v6, 128, defClass), layer6, 128)
-	t.v4 = newFamily(mergeClasses(v4, 32), 32)
-	t.v6 = newFamily(mergeClasses(v6, 128), 128)
+	buildFamily := func(f *family, spans, layer []span, width int) {
+		*f = newFamily(mergeClasses(overlayLayer(fill(spans, width, defClass), layer, width), width), width)
+	}
+	if !concurrently {
+		buildFamily(&t.v4, db.v4, layer4, 32)
+		buildFamily(&t.v6, db.v6, layer6, 128)
+		return t
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buildFamily(&t.v6, db.v6, layer6, 128)
+	}()
+	buildFamily(&t.v4, db.v4, layer4, 32)
+	<-done
 	return t
 }
 

@@ -2,6 +2,8 @@ package geo
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 
@@ -13,6 +15,8 @@ import (
 type DB struct {
 	v4, v6  []span
 	classes []Class
+	// id names the content (see ID).
+	id string
 }
 
 // mmdbRecord is the part of a City or Country record that steering uses.
@@ -49,10 +53,15 @@ func OpenDB(path string) (*DB, error) {
 		return nil, fmt.Errorf("open GeoIP database %q: %w", path, err)
 	}
 	defer r.Close()
+	id, err := identify(path, r)
+	if err != nil {
+		return nil, err
+	}
 	db, err := readDB(r)
 	if err != nil {
 		return nil, fmt.Errorf("read GeoIP database %q: %w", path, err)
 	}
+	db.id = id
 	return db, nil
 }
 
@@ -62,7 +71,13 @@ func OpenDBBytes(b []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database: %w", err)
 	}
-	return readDB(r)
+	db, err := readDB(r)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	db.id = hex.EncodeToString(sum[:16])
+	return db, nil
 }
 
 func readDB(r *maxminddb.Reader) (*DB, error) {

@@ -41,9 +41,18 @@ func (f *family) find(a u128) int {
 
 // Table is the compiled prefix table of one snapshot. It is immutable.
 type Table struct {
+	// key names what the table was built from (see TableKey).
+	key string
+	// inPlace is set when the families are views of a mapped table file
+	// (ReadTableFile), which must not be written to.
+	inPlace bool
 	v4, v6  family
 	classes []Class
 }
+
+// Key names what the table was built from: TableKey of its database, PoP
+// networks and default location.
+func (t *Table) Key() string { return t.key }
 
 // Leaf is the result of a lookup: which leaf of which family holds the
 // address, its class and its prefix length.
