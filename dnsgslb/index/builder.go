@@ -2,7 +2,7 @@ package index
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"maps"
 	"net/netip"
 	"slices"
@@ -19,12 +19,15 @@ import (
 type builder struct {
 	ctx context.Context
 	ix  *Index
+	// quick leaves out scope tables (Options.Quick).
+	quick bool
+	// concurrent lets the build use every processor (Options.Concurrent).
+	concurrent bool
 	// dist is, per candidate location, its distance from every class.
 	dist map[[2]float64][]float64
 	// profiles by profileKey.
 	profiles map[string]*profile
 	rttSig   string
-	scratch  prepScratch
 	// counted marks the profiles whose kept scope tables are counted in
 	// the index's scopeCells.
 	counted map[*profile]bool
@@ -37,36 +40,37 @@ type builder struct {
 	prevRows *rowTable
 }
 
-// tableKey says what a prefix table was built from: the same key builds
-// the same table.
-type tableKey struct {
-	db      *geo.DB
-	def     geo.Location
-	popNets string
-}
-
-func keyOfTable(db *geo.DB, def geo.Location, nets []geo.PopNetwork) tableKey {
-	var b strings.Builder
-	for _, n := range nets {
-		fmt.Fprintf(&b, "%s=%s@%v;", n.Prefix, n.Pop, n.Location)
-	}
-	return tableKey{db: db, def: def, popNets: b.String()}
-}
+// ErrNeedGeoIP is returned by Compile when the snapshot needs a prefix
+// table that neither the previous index nor Options.Table has, and the
+// GeoIP database to build it from is not read yet (Options.GeoIPID set,
+// Options.GeoIP nil).
+var ErrNeedGeoIP = errors.New("the GeoIP database is needed and not read yet")
 
 // newBuilder starts the build of ix, reusing prev's table, distances and
 // profiles when ix is located with the same table.
-func newBuilder(ctx context.Context, ix *Index, prev *Index, key tableKey, popNets []geo.PopNetwork, opts Options) *builder {
+func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNetwork, opts Options) (*builder, error) {
 	b := &builder{ctx: ctx, ix: ix, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}}
-	if prev != nil && prev.tableKey == key {
+	dbID := opts.GeoIP.ID()
+	if opts.GeoIP == nil && opts.GeoIPID != "" {
+		dbID = opts.GeoIPID
+	}
+	key := geo.TableKey(dbID, popNets, opts.Default)
+	switch {
+	case prev != nil && prev.table.Key() == key:
 		ix.table = prev.table
 		b.dist = maps.Clone(prev.dist)
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
-	} else {
+	case opts.Table != nil && opts.Table.Key() == key:
+		ix.table = opts.Table
+	case opts.GeoIP == nil && opts.GeoIPID != "":
+		return nil, ErrNeedGeoIP
+	case opts.Concurrent:
+		ix.table = geo.BuildConcurrently(opts.GeoIP, popNets, opts.Default)
+	default:
 		ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
 	}
-	ix.tableKey = key
-	return b
+	return b, nil
 }
 
 // profile returns the record's profile, built or shared.

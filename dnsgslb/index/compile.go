@@ -26,6 +26,22 @@ type Options struct {
 	// with it (the prefix table, distances, rankings) is taken from it
 	// rather than computed again.
 	Previous *Index
+	// Table is a prefix table built before, e.g. read from a file
+	// (geo.ReadTableFile): used instead of building one when its key is
+	// the one the snapshot needs.
+	Table *geo.Table
+	// GeoIPID names the GeoIP database (geo.Identify) while GeoIP is nil
+	// because it is not read yet: Compile then takes the prefix table from
+	// Previous or Table, or fails with ErrNeedGeoIP.
+	GeoIPID string
+	// Concurrent lets Compile use more than one goroutine, for a build
+	// that takes no CPU from serving (a server's first).
+	Concurrent bool
+	// Quick leaves out the ECS scope tables, the slowest part of a build
+	// that reuses a prefix table: every answer then carries its client's
+	// leaf as scope, which is correct but narrower. A later Compile with
+	// the quick index as Previous adds them (see Index.Quick).
+	Quick bool
 }
 
 // Compile builds the index of a snapshot. It fails, naming the object, field
@@ -79,7 +95,12 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 	}
 	popNets = sortedPopNets(popNets)
-	b := newBuilder(ctx, ix, opts.Previous, keyOfTable(opts.GeoIP, opts.Default, popNets), popNets, opts)
+	b, err := newBuilder(ctx, ix, opts.Previous, popNets, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.quick, ix.quick, b.concurrent = opts.Quick, opts.Quick, opts.Concurrent
+	ix.clients = make([]client, 0, len(ix.table.Classes()))
 	for _, c := range ix.table.Classes() {
 		ix.clients = append(ix.clients, clientFor(c, pops))
 	}

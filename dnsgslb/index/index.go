@@ -19,10 +19,9 @@ type Index struct {
 	zones   map[string]*zone
 	records []*record
 
-	// tableKey is what table was built from; dist and profiles are the
-	// distances and rankings computed against it, for the next build to
-	// reuse (see builder).
-	tableKey tableKey
+	// dist and profiles are the distances and rankings computed against
+	// table, for the next build with the same table to reuse (see
+	// builder).
 	dist     map[[2]float64][]float64
 	profiles map[string]*profile
 	// rows ranks the candidate locations of the records answered live for
@@ -31,7 +30,14 @@ type Index struct {
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int
+	// quick is set when the index was built without scope tables
+	// (Options.Quick).
+	quick bool
 }
+
+// Quick reports whether the index was built without ECS scope tables
+// (Options.Quick): its answers are right and their scopes narrower.
+func (ix *Index) Quick() bool { return ix.quick }
 
 // Revision is the snapshot revision the index was compiled from.
 func (ix *Index) Revision() int64 { return ix.revision }

@@ -142,6 +142,11 @@ func (b *builder) rowsFor() (*rowTable, error) {
 	}
 	locs := sortedLocs(b.locations())
 	if p := b.prevRows; p != nil && p.sameLocs(locs) {
+		if p.scopes[0] == nil && !b.quick {
+			// Built quick: the rows stand, the scopes are added.
+			p = &rowTable{locs: p.locs, ids: p.ids, rows: p.rows, group: p.group}
+			p.scopes = b.rowScopes(p.group)
+		}
 		b.ix.rows = p
 		return p, nil
 	}
@@ -301,7 +306,10 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 	addr := clientAddr(q, src).Unmap()
 	leaf := ix.table.Lookup(addr)
 	lv := rec.live
-	scope := lv.rows.scopes[b2i(leaf.V6)][leaf.Index]
+	scope := leaf.Bits
+	if s := lv.rows.scopes[b2i(leaf.V6)]; s != nil {
+		scope = s[leaf.Index]
+	}
 	bucket := 0
 	if rec.hashed {
 		bucket = Bucket(addr)

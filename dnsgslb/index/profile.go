@@ -89,34 +89,78 @@ func (b *builder) buildProfile(rec *record) (*profile, error) {
 		return p, nil
 	}
 	p.classRC = make([]uint16, len(b.ix.clients))
-	byKey := map[string]uint16{}
-	var key []byte
 	dist := b.distances(rec)
-	for ci := range b.ix.clients {
-		if ci%4096 == 0 {
-			if err := b.ctx.Err(); err != nil {
-				return nil, err
+	// Each range of classes numbers its rankings by first appearance;
+	// the ranges are then joined in class order, which numbers them as
+	// one pass would.
+	parts, err := split(b, len(b.ix.clients), func(lo, hi int) (rankings, error) {
+		return b.rankRange(rec, dist, lo, hi, p.classRC)
+	})
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]uint16{}
+	for _, part := range parts {
+		remap := make([]uint16, len(part.preps))
+		for j, pr := range part.preps {
+			id, ok := byKey[part.keys[j]]
+			if !ok {
+				if len(p.preps) == maxRecordClasses {
+					return nil, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
+				}
+				id = uint16(len(p.preps))
+				p.preps = append(p.preps, pr)
+				byKey[part.keys[j]] = id
 			}
+			remap[j] = id
 		}
-		cl := &b.ix.clients[ci]
-		pr := rec.prepareFast(cl, dist, ci, &b.scratch)
-		key = pr.appendKey(key[:0])
-		id, ok := byKey[string(key)]
-		if !ok {
-			if len(p.preps) == maxRecordClasses {
-				return nil, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
-			}
-			id = uint16(len(p.preps))
-			pr.base = slices.Clone(pr.base)
-			p.preps = append(p.preps, pr)
-			byKey[string(key)] = id
+		for ci := part.lo; ci < part.hi; ci++ {
+			p.classRC[ci] = remap[p.classRC[ci]]
 		}
-		p.classRC[ci] = id
 	}
 	if len(p.preps) == 1 {
 		p.classRC = nil
 	}
 	return p, nil
+}
+
+// rankings are the distinct rankings of a range of classes, numbered by
+// first appearance; classRC holds those numbers for the range.
+type rankings struct {
+	lo, hi int
+	preps  []prep
+	keys   []string
+}
+
+// rankRange ranks rec's candidates for the classes [lo, hi), writing each
+// class's ranking number into classRC.
+func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC []uint16) (rankings, error) {
+	out := rankings{lo: lo, hi: hi}
+	byKey := map[string]uint16{}
+	var key []byte
+	var scratch prepScratch
+	for ci := lo; ci < hi; ci++ {
+		if ci%4096 == 0 {
+			if err := b.ctx.Err(); err != nil {
+				return out, err
+			}
+		}
+		pr := rec.prepareFast(&b.ix.clients[ci], dist, ci, &scratch)
+		key = pr.appendKey(key[:0])
+		id, ok := byKey[string(key)]
+		if !ok {
+			if len(out.preps) == maxRecordClasses {
+				return out, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
+			}
+			id = uint16(len(out.preps))
+			pr.base = slices.Clone(pr.base)
+			out.preps = append(out.preps, pr)
+			out.keys = append(out.keys, string(key))
+			byKey[string(key)] = id
+		}
+		classRC[ci] = id
+	}
+	return out, nil
 }
 
 // dependsOnLocation reports whether the record's ranking can differ

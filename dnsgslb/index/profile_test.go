@@ -40,7 +40,7 @@ func randomDB(t testing.TB, n, places int) *geo.DB {
 func TestProfilesAgreeWithPrepare(t *testing.T) {
 	snap := gslbtest.Snapshot()
 	snap.GetOrigins()[0].Healthy = false
-	ix, err := Compile(snap, Options{GeoIP: randomDB(t, 5000, 2000)})
+	ix, err := Compile(snap, Options{GeoIP: randomDB(t, 5000, 2000), Concurrent: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 )
@@ -21,9 +20,12 @@ type rowTable struct {
 	// rows holds, per class, the location ids nearest first (ties by id):
 	// class c's row is rows[c*len(locs) : (c+1)*len(locs)].
 	rows []uint16
+	// group numbers, per class, the classes with the same row, continent,
+	// country and PoP: no answer read off the rows differs between them.
+	group []int32
 	// scopes are, per family and leaf, the prefix length of the widest
-	// block around the leaf whose classes have the same row, continent,
-	// country and PoP: no answer read off the rows changes within it.
+	// block around the leaf whose classes are of one group; nil when built
+	// quick (Options.Quick).
 	scopes [2][]uint8
 }
 
@@ -62,46 +64,70 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 	for i, l := range locs {
 		t.ids[locKey(l)] = uint16(i)
 	}
-	dist := make([]float64, len(locs))
 	at := make([]geo.Point, len(locs))
 	for i, l := range locs {
 		at[i] = l.Point()
 	}
+	// The rows are ranked in pieces, each naming its classes' groups by
+	// key; the groups are numbered after, in class order.
+	keys := make([]string, len(ix.clients))
+	if _, err := split(b, len(ix.clients), func(lo, hi int) (struct{}, error) {
+		dist := make([]float64, len(locs))
+		var key []byte
+		for c := lo; c < hi; c++ {
+			if c%4096 == 0 {
+				if err := b.ctx.Err(); err != nil {
+					return struct{}{}, err
+				}
+			}
+			cl := &ix.clients[c]
+			for i := range locs {
+				dist[i] = cl.at.Farness(at[i])
+			}
+			row := t.row(int32(c))
+			for i := range row {
+				row[i] = uint16(i)
+			}
+			slices.SortStableFunc(row, func(x, y uint16) int { return cmp.Compare(dist[x], dist[y]) })
+			key = append(key[:0], cl.class.Location.Continent...)
+			key = append(key, '/')
+			key = append(key, cl.class.Location.Country...)
+			key = append(key, '/')
+			key = append(key, cl.class.Pop...)
+			key = append(key, '/')
+			for _, id := range row {
+				key = append(key, byte(id), byte(id>>8))
+			}
+			keys[c] = string(key)
+		}
+		return struct{}{}, nil
+	}); err != nil {
+		return nil, err
+	}
 	groups := map[string]int32{}
 	group := make([]int32, len(ix.clients))
-	var key strings.Builder
-	for c := range ix.clients {
-		if c%4096 == 0 {
-			if err := b.ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		cl := &ix.clients[c]
-		for i := range locs {
-			dist[i] = cl.at.Farness(at[i])
-		}
-		row := t.row(int32(c))
-		for i := range row {
-			row[i] = uint16(i)
-		}
-		slices.SortStableFunc(row, func(x, y uint16) int { return cmp.Compare(dist[x], dist[y]) })
-		key.Reset()
-		fmt.Fprintf(&key, "%s/%s/%s/", cl.class.Location.Continent, cl.class.Location.Country, cl.class.Pop)
-		for _, id := range row {
-			key.WriteByte(byte(id))
-			key.WriteByte(byte(id >> 8))
-		}
-		g, ok := groups[key.String()]
+	for c, k := range keys {
+		g, ok := groups[k]
 		if !ok {
 			g = int32(len(groups))
-			groups[key.String()] = g
+			groups[k] = g
 		}
 		group[c] = g
 	}
-	for f, v6 := range []bool{false, true} {
-		t.scopes[f] = ix.table.Scopes(v6, func(c int32) int32 { return group[c] })
+	t.group = group
+	if !b.quick {
+		t.scopes = b.rowScopes(group)
 	}
 	return t, nil
+}
+
+// rowScopes computes a rowTable's scopes from its groups.
+func (b *builder) rowScopes(group []int32) [2][]uint8 {
+	var s [2][]uint8
+	for f, v6 := range []bool{false, true} {
+		s[f] = b.ix.table.Scopes(v6, func(c int32) int32 { return group[c] })
+	}
+	return s
 }
 
 // sameLocs reports whether t ranks exactly the locations locs (sorted,

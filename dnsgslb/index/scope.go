@@ -39,7 +39,7 @@ func (b *builder) scopesFor(p *profile, group []int32) [2][]uint8 {
 		return s
 	}
 	var s [2][]uint8
-	if ix.scopeCells+cells > maxScopeCells || b.scopeCellsBuilt+cells > maxScopeCellsPerBuild {
+	if b.quick || ix.scopeCells+cells > maxScopeCells || b.scopeCellsBuilt+cells > maxScopeCellsPerBuild {
 		return s
 	}
 	ix.scopeCells += cells
