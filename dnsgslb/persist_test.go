@@ -1,6 +1,7 @@
 package dnsgslb_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -95,4 +96,75 @@ func TestUpdateServesWhenSavingFails(t *testing.T) {
 	if ix := s.Index(); ix == nil || ix.Revision() != gslbtest.Snapshot().GetRevision() {
 		t.Fatalf("index after a failed save: %v, want the new snapshot served", ix)
 	}
+}
+
+// TestRestartAnswersFromThePersistedTable: a restarted server answers from
+// the prefix table it persisted, without the GeoIP database. The test
+// damages the database's search tree (keeping its size, modification time
+// and metadata, so that it is still named the same) before the restart:
+// the answers and scopes stay those of the first server, although the
+// database can no longer be read.
+func TestRestartAnswersFromThePersistedTable(t *testing.T) {
+	dir := t.TempDir()
+	cfg := dnsgslb.Config{StateDir: dir, GeoIPPath: geoDB(t)}
+	first := run(t, newServerWith(t, cfg, gslbtest.Snapshot()))
+	if _, err := os.Stat(filepath.Join(dir, "gslb-table.bin")); err != nil {
+		t.Fatalf("no prefix table persisted: %v", err)
+	}
+	queries := []*dns.Msg{
+		msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London),
+		msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.Tokyo),
+		msg(t, "eu-only.gslb.example.com.", dns.TypeA, gslbtest.Frankfurt),
+	}
+	var want []*dns.Msg
+	for _, q := range queries {
+		want = append(want, first.exchange(t, "udp", q))
+	}
+
+	fi, err := os.Stat(cfg.GeoIPPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(cfg.GeoIPPath, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, 64), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(cfg.GeoIPPath, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+
+	second := run(t, newServerWith(t, cfg, nil))
+	for i, q := range queries {
+		got := second.exchange(t, "udp", q)
+		if !equal(rrs(got.Answer), rrs(want[i].Answer)) || scopeOf(got) != scopeOf(want[i]) {
+			t.Errorf("%s from %s: restarted server %q scope /%d, first server %q scope /%d", q.Question[0].Name, ecsOf(q),
+				rrs(got.Answer), scopeOf(got), rrs(want[i].Answer), scopeOf(want[i]))
+		}
+	}
+}
+
+func scopeOf(m *dns.Msg) int {
+	if o := m.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_SUBNET); ok {
+				return int(e.SourceScope)
+			}
+		}
+	}
+	return -1
+}
+
+func ecsOf(m *dns.Msg) string {
+	if o := m.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_SUBNET); ok {
+				return e.String()
+			}
+		}
+	}
+	return "no ECS"
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,20 +22,26 @@ import (
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	geoip   *geo.DB
+	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
 
-	updateMu sync.Mutex // guards the order of index swaps and snapshot writes
+	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
+	// savedTable is the key of the prefix table in the state directory.
+	savedTable string
+	// refining counts the refine goroutines running.
+	refining sync.WaitGroup
 
 	ready   chan struct{}
 	udpAddr net.Addr // set before ready is closed
 	tcpAddr net.Addr // set before ready is closed
 }
 
-// New checks the configuration, reads the GeoIP database and loads the
-// persisted snapshot, if any, so the server answers from it as soon as it
-// runs. A persisted snapshot that cannot be read is logged and ignored.
+// New checks the configuration, starts reading the GeoIP database and loads
+// the persisted snapshot, if any, so the server answers from it as soon as
+// it runs. With the prefix table persisted beside the snapshot, that takes
+// neither the database nor the time to build a table from it. A persisted
+// snapshot that cannot be read is logged and ignored.
 func New(cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		return nil, errors.New("dnsgslb: Listen is empty: want host:port, e.g. \"[::]:53\"")
@@ -59,22 +66,33 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
 	if cfg.GeoIPPath != "" {
-		db, err := geo.OpenDB(cfg.GeoIPPath)
+		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
 		}
-		s.geoip = db
+		s.geoip = g
 	}
 	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
 		// empty and the controller's next snapshot replaces the file.
+		s.updateMu.Lock()
 		snap, err := loadSnapshot(cfg.StateDir)
 		if err == nil && snap != nil {
-			err = s.swap(context.Background(), snap)
+			err = s.swap(context.Background(), snap, s.loadTable())
+			if err == nil {
+				if err := s.saveTableLocked(); err != nil {
+					s.log.Warn("dns: cannot persist the prefix table; the next start builds it again", "err", err)
+				}
+			}
 		}
+		s.updateMu.Unlock()
 		if err != nil {
 			s.log.Warn("dns: ignoring the persisted snapshot; answering SERVFAIL until the controller sends one", "state_dir", cfg.StateDir, "err", err)
 		}
+	}
+	if s.geoip != nil {
+		// Read after the persisted state is served, so as not to slow it.
+		s.geoip.read()
 	}
 	return s, nil
 }
@@ -98,7 +116,7 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
-	if err := s.swap(ctx, snap); err != nil {
+	if err := s.swap(ctx, snap, nil); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
 	if s.cfg.StateDir == "" {
@@ -107,32 +125,83 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	if err := saveSnapshot(s.cfg.StateDir, snap); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
 	}
+	if err := s.saveTableLocked(); err != nil {
+		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
+	}
 	return nil
 }
 
-func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot) error {
+// swap compiles snap and serves it. table is a prefix table read from the
+// state directory, used if it is the one snap needs.
+func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Table) error {
+	prev := s.index.Load()
+	opts := index.Options{
+		Default:    s.cfg.DefaultLocation,
+		ZoneSlot:   s.metrics.zoneSlot,
+		OriginSlot: s.metrics.originSlot,
+		Previous:   prev,
+		Table:      table,
+		// Nothing is answered from an index yet: the build may take
+		// every processor, and answers come first, their scope tables
+		// after (see refine).
+		Concurrent: prev == nil,
+		Quick:      prev == nil,
+	}
+	if s.geoip != nil {
+		opts.GeoIP, opts.GeoIPID = s.geoip.ready(), s.geoip.id
+	}
 	type built struct {
 		ix  *Index
 		err error
 	}
-	b := inBackground(func() built {
-		ix, err := index.CompileContext(ctx, snap, index.Options{
-			GeoIP:      s.geoip,
-			Default:    s.cfg.DefaultLocation,
-			ZoneSlot:   s.metrics.zoneSlot,
-			OriginSlot: s.metrics.originSlot,
-			Previous:   s.index.Load(),
+	compile := func() built {
+		return inBackground(func() built {
+			ix, err := index.CompileContext(ctx, snap, opts)
+			return built{ix, err}
 		})
-		return built{ix, err}
-	})
+	}
+	b := compile()
+	if errors.Is(b.err, index.ErrNeedGeoIP) {
+		db, err := s.geoip.wait(ctx)
+		if err != nil {
+			return fmt.Errorf("GeoIP database %q: %w", s.geoip.path, err)
+		}
+		opts.GeoIP = db
+		b = compile()
+	}
 	ix, err := b.ix, b.err
 	if err != nil {
 		return err
 	}
+	if table != nil && ix.Table() == table {
+		s.savedTable = table.Key()
+	}
 	s.index.Store(ix)
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
+	if ix.Quick() {
+		s.refining.Add(1)
+		go s.refine(snap, ix)
+	}
 	return nil
+}
+
+// refine builds the full index of a snapshot first served from a quick one
+// (index.Options.Quick), in the background at a low priority, unless a
+// newer snapshot replaced it first.
+func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
+	defer s.refining.Done()
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	if s.index.Load() != quick {
+		return
+	}
+	start := time.Now()
+	if err := s.swap(context.Background(), snap, nil); err != nil {
+		s.log.Warn("dns: cannot add ECS scope tables; answering with narrower scopes until the next snapshot", "revision", snap.GetRevision(), "err", err)
+		return
+	}
+	s.log.Info("dns added the ECS scope tables", "revision", snap.GetRevision(), "took", time.Since(start).Round(time.Millisecond))
 }
 
 // Index returns the index being served; nil before the first snapshot.

@@ -49,7 +49,9 @@ func newServer(t testing.TB, stateDir string, snap *v1.GslbSnapshot) *dnsgslb.Se
 func newServerWith(t testing.TB, cfg dnsgslb.Config, snap *v1.GslbSnapshot) *dnsgslb.Server {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.GeoIPPath = geoDB(t)
+	if cfg.GeoIPPath == "" {
+		cfg.GeoIPPath = geoDB(t)
+	}
 	cfg.DefaultLocation = defaultLocation
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := dnsgslb.New(cfg)
@@ -61,7 +63,22 @@ func newServerWith(t testing.TB, cfg dnsgslb.Config, snap *v1.GslbSnapshot) *dns
 			t.Fatal(err)
 		}
 	}
+	awaitFullIndex(t, s)
 	return s
+}
+
+// awaitFullIndex waits until s answers from a full index: a server's first
+// snapshot is served from a quick one first (index.Options.Quick), with
+// narrower ECS scopes.
+func awaitFullIndex(t testing.TB, s *dnsgslb.Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for ix := s.Index(); ix != nil && ix.Quick(); ix = s.Index() {
+		if time.Now().After(deadline) {
+			t.Fatal("the server still answers from its quick index 10 s after the snapshot")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // run serves s until the test ends.

@@ -1,0 +1,51 @@
+package dnsgslb
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+)
+
+// tableFile holds, in the state directory, the prefix table of the index
+// served, so that a restart answers without reading the GeoIP database or
+// building a table from it (see geo.Table.WriteFile).
+const tableFile = "gslb-table.bin"
+
+// loadTable reads the persisted prefix table; nil when there is none or it
+// cannot be read (logged: the table is then built again). Temporary files
+// a write cut short left behind are removed.
+func (s *Server) loadTable() *geo.Table {
+	if stale, _ := filepath.Glob(filepath.Join(s.cfg.StateDir, "."+tableFile+".*")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+	path := filepath.Join(s.cfg.StateDir, tableFile)
+	t, err := geo.ReadTableFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("dns: ignoring the persisted prefix table; building it again", "err", err)
+		}
+		return nil
+	}
+	return t
+}
+
+// saveTableLocked writes the served index's prefix table to the state
+// directory unless it is there already. The caller holds updateMu.
+func (s *Server) saveTableLocked() error {
+	ix := s.index.Load()
+	if ix == nil || ix.Table().Key() == s.savedTable {
+		return nil
+	}
+	t := ix.Table()
+	err := inBackground(func() error { return t.WriteFile(filepath.Join(s.cfg.StateDir, tableFile)) })
+	if err != nil {
+		return err
+	}
+	s.savedTable = t.Key()
+	return nil
+}
