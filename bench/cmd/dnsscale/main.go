@@ -248,7 +248,12 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	runtime.GC()
 	resetPeak()
 	fmt.Printf("server on loopback, query %s A with ECS %s:\n", q.Question[0].Name, o.ecs)
-	srv, err := startServer(dbPath, snap, q, o.left())
+	stateDir, err := os.MkdirTemp("", "dnsscale-state-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stateDir)
+	srv, err := startServer(dbPath, stateDir, snap, q, o.left())
 	if err != nil || srv == nil {
 		if err == nil {
 			return unfinished()
@@ -272,7 +277,22 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	}
 	fmt.Printf("  %s\n", measureMem())
 	if o.loadQPS > 0 {
-		return loadTest(o, srv, flip)
+		if err := loadTest(o, srv, flip); err != nil {
+			return err
+		}
 	}
+	srv.close()
+	runtime.GC()
+	resetPeak()
+	fmt.Printf("restart with the state persisted in %s:\n", stateDir)
+	srv, err = startServer(dbPath, stateDir, nil, q, o.left())
+	if err != nil || srv == nil {
+		if err == nil {
+			return unfinished()
+		}
+		return err
+	}
+	defer srv.close()
+	fmt.Printf("  %s\n", measureMem())
 	return nil
 }
