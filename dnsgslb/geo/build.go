@@ -127,15 +127,18 @@ func overlayLayer(tiling, layer []span, width int) []span {
 }
 
 // mergeClasses joins sibling leaves of the same class, so that a leaf is the
-// widest block its class covers.
+// widest block its class covers. A first pass counts the blocks.
 func mergeClasses(tiling []span, width int) []span {
-	blocks := mergeBlocks(len(tiling), width,
-		func(i int) u128 { return tiling[i].start },
-		func(i int) int { return tiling[i].bits },
-		func(i int) int32 { return tiling[i].class })
-	out := make([]span, len(blocks))
-	for i, b := range blocks {
-		out[i] = span{start: b.start, bits: int(b.bits), class: b.key}
+	merge := func(emit func(block)) {
+		mergeBlocks(len(tiling), width,
+			func(i int) u128 { return tiling[i].start },
+			func(i int) int { return tiling[i].bits },
+			func(i int) int32 { return tiling[i].class },
+			emit)
 	}
+	n := 0
+	merge(func(block) { n++ })
+	out := make([]span, 0, n)
+	merge(func(b block) { out = append(out, span{start: b.start, bits: int(b.bits), class: b.key}) })
 	return out
 }

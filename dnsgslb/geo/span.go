@@ -115,27 +115,37 @@ type block struct {
 }
 
 // mergeBlocks merges sibling leaves with the same key into their parent,
-// repeatedly, and returns the maximal blocks in order. Leaf i starts at
-// start(i), has bits(i) prefix bits and key key(i).
-func mergeBlocks(n, width int, start func(i int) u128, bits func(i int) int, key func(i int) int32) []block {
-	stack := make([]block, 0, n)
+// repeatedly, and calls emit with each maximal block, in address order.
+// Leaf i starts at start(i), has bits(i) prefix bits and key key(i).
+//
+// Only blocks that may still merge are held: lower halves waiting for
+// their sibling, each smaller than the one below it, so at most width+1
+// of them. Once a block cannot merge with the leaf after it, no block
+// held can grow any more, and all are emitted.
+func mergeBlocks(n, width int, start func(i int) u128, bits func(i int) int, key func(i int) int32, emit func(block)) {
+	stack := make([]block, 0, width+2)
+	lowerHalf := func(b block) bool { return b.start.andNot(hostMask(width-int(b.bits)+1)) == b.start }
 	for i := range n {
-		stack = append(stack, block{start: start(i), bits: uint8(bits(i)), key: key(i), first: int32(i), last: int32(i)})
-		for len(stack) >= 2 {
-			a, b := stack[len(stack)-2], stack[len(stack)-1]
-			if a.bits != b.bits || a.bits == 0 || a.key != b.key {
+		cur := block{start: start(i), bits: uint8(bits(i)), key: key(i), first: int32(i), last: int32(i)}
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			if a.bits != cur.bits || a.bits == 0 || a.key != cur.key || !lowerHalf(a) {
 				break
 			}
-			// a must be the lower half of its parent and b the upper half.
-			if a.start.andNot(hostMask(width-int(a.bits)+1)) != a.start {
-				break
-			}
-			if (span{start: a.start, bits: int(a.bits)}).end(width).add1() != b.start {
-				break
-			}
-			stack = stack[:len(stack)-2]
-			stack = append(stack, block{start: a.start, bits: a.bits - 1, key: a.key, first: a.first, last: b.last})
+			stack = stack[:len(stack)-1]
+			cur = block{start: a.start, bits: a.bits - 1, key: a.key, first: a.first, last: cur.last}
 		}
+		if len(stack) > 0 {
+			if a := stack[len(stack)-1]; !lowerHalf(a) || cur.bits <= a.bits {
+				for _, b := range stack {
+					emit(b)
+				}
+				stack = stack[:0]
+			}
+		}
+		stack = append(stack, cur)
 	}
-	return stack
+	for _, b := range stack {
+		emit(b)
+	}
 }

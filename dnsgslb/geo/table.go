@@ -106,14 +106,14 @@ func (t *Table) Scopes(v6 bool, key func(class int32) int32) []uint8 {
 		f = &t.v6
 	}
 	out := make([]uint8, len(f.starts))
-	blocks := mergeBlocks(len(f.starts), f.width,
+	mergeBlocks(len(f.starts), f.width,
 		func(i int) u128 { return f.starts[i] },
 		func(i int) int { return int(f.bits[i]) },
-		func(i int) int32 { return key(f.class[i]) })
-	for _, b := range blocks {
-		for i := b.first; i <= b.last; i++ {
-			out[i] = b.bits
-		}
-	}
+		func(i int) int32 { return key(f.class[i]) },
+		func(b block) {
+			for i := b.first; i <= b.last; i++ {
+				out[i] = b.bits
+			}
+		})
 	return out
 }
