@@ -38,6 +38,9 @@ type builder struct {
 	// prevRows is the previous index's row table when it was built against
 	// the same prefix table.
 	prevRows *rowTable
+	// prevRecords are the previous index's records by recordKey when it
+	// was built against the same prefix table (see reuse).
+	prevRecords map[string]*record
 }
 
 // ErrNeedGeoIP is returned by Compile when the snapshot needs a prefix
@@ -61,6 +64,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.dist = maps.Clone(prev.dist)
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
+		b.prevRecords = prev.byKey
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
 	case opts.GeoIP == nil && opts.GeoIPID != "":

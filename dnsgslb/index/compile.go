@@ -64,6 +64,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		names:      map[string]*node{},
 		zones:      map[string]*zone{},
 		profiles:   map[string]*profile{},
+		byKey:      map[string]*record{},
 	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {

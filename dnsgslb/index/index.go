@@ -18,6 +18,8 @@ type Index struct {
 	names   map[string]*node
 	zones   map[string]*zone
 	records []*record
+	// byKey holds the records by recordKey, for the next build to reuse.
+	byKey map[string]*record
 
 	// dist and profiles are the distances and rankings computed against
 	// table, for the next build with the same table to reuse (see

@@ -56,9 +56,10 @@ func TestProfilesAgreeWithPrepare(t *testing.T) {
 }
 
 // TestRecompileReusesWhatDidNotChange compiles a snapshot, then the same
-// with one origin's health flipped, with the first as Previous: the table
-// and the profiles of records without that origin are shared, and the
-// answers are those of a compile from scratch.
+// with one origin's health flipped and one record's TTL changed, with the
+// first as Previous: the table, and the profiles and compiled answers of
+// the records that touch neither, are shared, and the answers are those
+// of a compile from scratch.
 func TestRecompileReusesWhatDidNotChange(t *testing.T) {
 	db := randomDB(t, 5000, 2000)
 	snap := gslbtest.Snapshot()
@@ -68,6 +69,13 @@ func TestRecompileReusesWhatDidNotChange(t *testing.T) {
 	}
 	snap.GetOrigins()[1].Healthy = false
 	flipped := snap.GetOrigins()[1].GetName()
+	var retimed string
+	for _, r := range snap.GetRecords() {
+		if !slices.Contains(r.GetSpec().GetOrigins(), flipped) && len(r.GetSpec().GetOrigins()) > 1 {
+			r.GetSpec().Ttl, retimed = 77, r.GetMetadata().GetName()
+			break
+		}
+	}
 	second, err := Compile(snap, Options{GeoIP: db, Previous: first})
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +91,10 @@ func TestRecompileReusesWhatDidNotChange(t *testing.T) {
 		uses := slices.ContainsFunc(rec.cands, func(c candidate) bool { return c.name == flipped })
 		if shared := rec.prof == first.records[i].prof; shared == uses && rec.prof.classRC != nil {
 			t.Errorf("record %s (uses %s: %v): profile shared with the previous index: %v", rec.object, flipped, uses, shared)
+		}
+		changed := uses || rec.object == retimed
+		if reused := len(rec.rcs) > 0 && &rec.rcs[0] == &first.records[i].rcs[0]; reused == changed {
+			t.Errorf("record %s (changed: %v): compiled answers taken from the previous index: %v", rec.object, changed, reused)
 		}
 		for ci := range second.clients {
 			got := rec.rcs[rec.prof.rc(int32(ci))].answers

@@ -67,6 +67,11 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
+	recKey := b.recordKey(rec, b.useLive(rec))
+	b.ix.byKey[recKey] = rec
+	if ok, err := b.reuse(rec, recKey); ok || err != nil {
+		return err
+	}
 	rec.hashed = rec.policy == v1.Policy_POLICY_WEIGHTED
 	for _, c := range rec.cands {
 		rec.hashed = rec.hashed || c.dial < 100

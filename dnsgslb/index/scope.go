@@ -11,6 +11,15 @@ const maxScopeCells = 1 << 26
 // need a new table get their leaves' own scopes until a later build.
 const maxScopeCellsPerBuild = 1 << 23
 
+// countScopes counts the scope tables profile p keeps in the index's
+// scopeCells, once.
+func (b *builder) countScopes(p *profile) {
+	if !b.counted[p] {
+		b.counted[p] = true
+		b.ix.scopeCells += (b.ix.table.Leaves(false) + b.ix.table.Leaves(true)) * len(p.scopes)
+	}
+}
+
 // scopesFor returns the per-leaf scopes of a record whose record classes
 // (of profile p) fall in the given groups, shared by every record of the
 // profile that groups them the same way. Past maxScopeCells it returns nil
@@ -32,10 +41,7 @@ func (b *builder) scopesFor(p *profile, group []int32) [2][]uint8 {
 	ix := b.ix
 	cells := ix.table.Leaves(false) + ix.table.Leaves(true)
 	if s, ok := p.scopes[key]; ok {
-		if !b.counted[p] {
-			b.counted[p] = true
-			ix.scopeCells += cells * len(p.scopes)
-		}
+		b.countScopes(p)
 		return s
 	}
 	var s [2][]uint8
