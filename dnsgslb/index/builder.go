@@ -23,6 +23,8 @@ type builder struct {
 	quick bool
 	// concurrent lets the build use every processor (Options.Concurrent).
 	concurrent bool
+	// placeOf numbers the classes' places (see places); nil until needed.
+	placeOf *placeIDs
 	// dist is, per candidate location, its distance from every class.
 	dist map[[2]float64][]float64
 	// profiles by profileKey.

@@ -89,7 +89,12 @@ func (b *builder) buildProfile(rec *record) (*profile, error) {
 		return p, nil
 	}
 	p.classRC = make([]uint16, len(b.ix.clients))
-	dist := b.distances(rec)
+	var dist [][]float64 // unread unless the ranking depends on location
+	if b.dependsOnLocation(rec) {
+		dist = b.distances(rec)
+	} else {
+		b.places()
+	}
 	// Each range of classes numbers its rankings by first appearance;
 	// the ranges are then joined in class order, which numbers them as
 	// one pass would.
@@ -139,10 +144,32 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 	byKey := map[string]uint16{}
 	var key []byte
 	var scratch prepScratch
+	// A record whose ranking does not depend on where the client is
+	// ranks alike every class the same residency rule applies to.
+	// Rules read only a class's continent and country: the rule of each
+	// place is found once.
+	byRule := map[int]uint16{}
+	located := b.dependsOnLocation(rec)
+	var ruleAt []int
+	if !located {
+		pl := b.places()
+		ruleAt = make([]int, len(pl.first))
+		for i, ci := range pl.first {
+			ruleAt[i] = rec.ruleFor(&b.ix.clients[ci])
+		}
+	}
 	for ci := lo; ci < hi; ci++ {
 		if ci%4096 == 0 {
 			if err := b.ctx.Err(); err != nil {
 				return out, err
+			}
+		}
+		rule := -1
+		if !located {
+			rule = ruleAt[b.placeOf.of[ci]]
+			if id, ok := byRule[rule]; ok {
+				classRC[ci] = id
+				continue
 			}
 		}
 		pr := rec.prepareFast(&b.ix.clients[ci], dist, ci, &scratch)
@@ -159,8 +186,52 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 			byKey[string(key)] = id
 		}
 		classRC[ci] = id
+		if !located {
+			byRule[rule] = id
+		}
 	}
 	return out, nil
+}
+
+// placeIDs number the (continent, country) pairs of the classes.
+type placeIDs struct {
+	// of is each class's place; first is each place's first class.
+	of    []int32
+	first []int
+}
+
+// places numbers the classes' places, once per build. buildProfile calls
+// it before splitting the classes into pieces, which then only read it.
+func (b *builder) places() *placeIDs {
+	if b.placeOf != nil {
+		return b.placeOf
+	}
+	p := &placeIDs{of: make([]int32, len(b.ix.clients))}
+	ids := map[[2]string]int32{}
+	for ci := range b.ix.clients {
+		loc := &b.ix.clients[ci].class.Location
+		k := [2]string{loc.Continent, loc.Country}
+		id, ok := ids[k]
+		if !ok {
+			id = int32(len(p.first))
+			ids[k] = id
+			p.first = append(p.first, ci)
+		}
+		p.of[ci] = id
+	}
+	b.placeOf = p
+	return p
+}
+
+// ruleFor is the index of the first residency rule that applies to cl, or
+// -1 for none: the rule prepare follows.
+func (r *record) ruleFor(cl *client) int {
+	for i := range r.rules {
+		if r.rules[i].matches(cl) {
+			return i
+		}
+	}
+	return -1
 }
 
 // dependsOnLocation reports whether the record's ranking can differ

@@ -72,7 +72,11 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 	// key; the groups are numbered after, in class order.
 	keys := make([]string, len(ix.clients))
 	if _, err := split(b, len(ix.clients), func(lo, hi int) (struct{}, error) {
-		dist := make([]float64, len(locs))
+		type near struct {
+			d  float64
+			id uint16
+		}
+		byDist := make([]near, len(locs))
 		var key []byte
 		for c := lo; c < hi; c++ {
 			if c%4096 == 0 {
@@ -82,13 +86,19 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 			}
 			cl := &ix.clients[c]
 			for i := range locs {
-				dist[i] = cl.at.Farness(at[i])
+				byDist[i] = near{cl.at.Farness(at[i]), uint16(i)}
 			}
+			// Nearest first, ties by id.
+			slices.SortFunc(byDist, func(x, y near) int {
+				if c := cmp.Compare(x.d, y.d); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.id, y.id)
+			})
 			row := t.row(int32(c))
-			for i := range row {
-				row[i] = uint16(i)
+			for i, n := range byDist {
+				row[i] = n.id
 			}
-			slices.SortStableFunc(row, func(x, y uint16) int { return cmp.Compare(dist[x], dist[y]) })
 			key = append(key[:0], cl.class.Location.Continent...)
 			key = append(key, '/')
 			key = append(key, cl.class.Location.Country...)
