@@ -23,8 +23,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -42,7 +45,8 @@ type options struct {
 	db                                    string
 	timeout                               time.Duration
 	deadline                              time.Time
-	serve, genOnly                        bool
+	serve, genOnly, library               bool
+	restartFrom                           string
 	loadQPS                               int
 	loadFor                               time.Duration
 	cpuProfile, memProfile                string
@@ -59,17 +63,22 @@ func main() {
 	flag.StringVar(&o.db, "db", "", "use this mmdb file instead of a generated one")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop the run this long after the database is ready, reporting the step then running as not finished")
 	flag.BoolVar(&o.serve, "serve", true, "also start the real server on loopback and time its first answer and updates")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cold compile (finished or not) to this file")
+	flag.BoolVar(&o.library, "library", true, "time geo.OpenDB and index.Compile in this process first (false: only the server runs here, so the process's RSS is the server's)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cold compile (finished or not) to this file, and of the restart to this file with .restart appended")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile after the cold compile to this file")
 	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
 	flag.IntVar(&o.loadQPS, "load-qps", 0, "with -serve, also run dnsperf at this rate, idle and while the snapshot changes every second (0: no load test)")
 	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long each dnsperf run of the load test lasts")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only generate the database into the cache (what the child process does)")
+	flag.StringVar(&o.restartFrom, "restart-from", "", "only restart a server from this state directory and time it (what the child process does)")
 	flag.Parse()
 	var err error
-	if o.genOnly {
+	switch {
+	case o.genOnly:
 		err = generateOnly(o)
-	} else {
+	case o.restartFrom != "":
+		err = restartOnly(o)
+	default:
 		err = run(o)
 	}
 	if err != nil {
@@ -108,6 +117,16 @@ func run(o options) error {
 	fmt.Printf("%-26s %d records over %d origins, %d PoPs: %s protobuf, built in %s\n",
 		"snapshot", len(snap.GetRecords()), len(snap.GetOrigins()), len(snap.GetPops()), mib(uint64(proto.Size(snap))), dur(time.Since(start)))
 
+	ttl := proto.Clone(snap).(*v1.GslbSnapshot)
+	ttl.Revision++
+	changed := ttl.GetRecords()[0]
+	changed.Spec.Ttl++
+	flip, name := flipped(ttl)
+	q := query(firstName(snap), ecs)
+	if !o.library {
+		return serve(o, dbPath, snap, ttl, flip, q)
+	}
+
 	resetPeak()
 	var db *geo.DB
 	t, err := timed(o.left(), func() error {
@@ -133,10 +152,6 @@ func run(o options) error {
 	fmt.Printf("  index: %d location classes, %d IPv4 + %d IPv6 prefix-table leaves\n",
 		len(table.Classes()), table.Leaves(false), table.Leaves(true))
 
-	ttl := proto.Clone(snap).(*v1.GslbSnapshot)
-	ttl.Revision++
-	changed := ttl.GetRecords()[0]
-	changed.Spec.Ttl++
 	resetPeak()
 	ix2, t, err := compile(ttl, db, o.left())
 	if err != nil {
@@ -149,7 +164,6 @@ func run(o options) error {
 	fmt.Printf("  %s (the previous index still held)\n", measureMem())
 	runtime.KeepAlive(ix)
 
-	flip, name := flipped(ttl)
 	resetPeak()
 	ix3, t, err := compile(flip, db, o.left())
 	if err != nil {
@@ -167,7 +181,7 @@ func run(o options) error {
 		return nil
 	}
 	ix, ix2, ix3, db = nil, nil, nil, nil
-	return serve(o, dbPath, snap, ttl, flip, query(firstName(snap), ecs))
+	return serve(o, dbPath, snap, ttl, flip, q)
 }
 
 // coldCompile compiles the snapshot for the first time, profiling it if
@@ -282,10 +296,47 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		}
 	}
 	srv.close()
-	runtime.GC()
-	resetPeak()
-	fmt.Printf("restart with the state persisted in %s:\n", stateDir)
-	srv, err = startServer(dbPath, stateDir, nil, q, o.left())
+	fmt.Printf("restart with the state persisted in %s, in a new process:\n", stateDir)
+	return restart(o, dbPath, stateDir)
+}
+
+// restart runs this program again to restart a server from stateDir, so
+// that the server starts in a fresh process, as after a reboot or an
+// upgrade, and its RSS is the process's.
+func restart(o options, dbPath, stateDir string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "-restart-from", stateDir, "-db", dbPath, "-ecs", o.ecs,
+		"-records", strconv.Itoa(o.records), "-origins", strconv.Itoa(o.origins), "-seed", strconv.FormatUint(o.seed, 10),
+		"-timeout", o.left().String())
+	if o.cpuProfile != "" {
+		cmd.Args = append(cmd.Args, "-cpuprofile", o.cpuProfile+".restart")
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd.Run()
+}
+
+// restartOnly is the child of restart: it starts a server from the state
+// directory, times its first answer, then waits for the full index and
+// the database read in the background, and reports memory.
+func restartOnly(o options) error {
+	ecs, err := netip.ParsePrefix(o.ecs)
+	if err != nil {
+		return fmt.Errorf("-ecs: %w", err)
+	}
+	snap := gslbscale.Snapshot(o.records, o.origins, o.seed)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+	}
+	srv, err := startServer(o.db, o.restartFrom, nil, query(firstName(snap), ecs), o.timeout)
+	pprof.StopCPUProfile()
 	if err != nil || srv == nil {
 		if err == nil {
 			return unfinished()
@@ -294,5 +345,14 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	}
 	defer srv.close()
 	fmt.Printf("  %s\n", measureMem())
+	start := time.Now()
+	for ix := srv.s.Index(); ix.Quick(); ix = srv.s.Index() {
+		if time.Since(start) > o.timeout {
+			return unfinished()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // the GeoIP database is read meanwhile
+	fmt.Printf("  %-24s %s later\n  %s\n", "scope tables added", dur(time.Since(start)), measureMem())
 	return nil
 }
