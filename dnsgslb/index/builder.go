@@ -43,6 +43,9 @@ type builder struct {
 	// prevRecords are the previous index's records by recordKey when it
 	// was built against the same prefix table (see reuse).
 	prevRecords map[string]*record
+	// prevPlaceScopes are the previous index's placeScopes, under the same
+	// condition.
+	prevPlaceScopes map[string][2][]uint8
 }
 
 // ErrNeedGeoIP is returned by Compile when the snapshot needs a prefix
@@ -67,6 +70,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
 		b.prevRecords = prev.byKey
+		b.prevPlaceScopes = prev.placeScopes
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
 	case opts.GeoIP == nil && opts.GeoIPID != "":

@@ -59,12 +59,13 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		opts.OriginSlot = func(string) int { return 0 }
 	}
 	ix := &Index{
-		revision:   snap.GetRevision(),
-		compiledAt: snap.GetCompiledAt().AsTime(),
-		names:      map[string]*node{},
-		zones:      map[string]*zone{},
-		profiles:   map[string]*profile{},
-		byKey:      map[string]*record{},
+		revision:    snap.GetRevision(),
+		compiledAt:  snap.GetCompiledAt().AsTime(),
+		names:       map[string]*node{},
+		zones:       map[string]*zone{},
+		profiles:    map[string]*profile{},
+		byKey:       map[string]*record{},
+		placeScopes: map[string][2][]uint8{},
 	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {

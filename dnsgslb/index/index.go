@@ -20,6 +20,9 @@ type Index struct {
 	records []*record
 	// byKey holds the records by recordKey, for the next build to reuse.
 	byKey map[string]*record
+	// placeScopes are the scope tables of records ranked by residency
+	// rule alone, by grouping of the places (see placeScopesFor).
+	placeScopes map[string][2][]uint8
 
 	// dist and profiles are the distances and rankings computed against
 	// table, for the next build with the same table to reuse (see

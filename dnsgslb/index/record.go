@@ -38,6 +38,9 @@ type record struct {
 	scopes [2][]uint8
 	// locationFree is true when every location class gets the same answers.
 	locationFree bool
+	// placeKey names the record's scope tables among the index's
+	// placeScopes when it is ranked by residency rule alone.
+	placeKey string
 }
 
 // recordClass is one way of ranking the record's candidates.

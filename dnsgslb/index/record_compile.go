@@ -131,7 +131,11 @@ func (b *builder) compileRecord(rec *record) error {
 	}
 	rec.locationFree = len(groups) == 1
 	if !rec.locationFree {
-		rec.scopes = b.scopesFor(prof, group)
+		if b.dependsOnLocation(rec) {
+			rec.scopes = b.scopesFor(prof, group)
+		} else {
+			rec.placeKey, rec.scopes = b.placeScopesFor(prof, group)
+		}
 	}
 	return nil
 }

@@ -46,10 +46,13 @@ func (b *builder) reuse(rec *record, key string) (bool, error) {
 		return false, nil
 	}
 	rec.hashed, rec.prof, rec.rcs, rec.live = old.hashed, old.prof, old.rcs, old.live
-	rec.scopes, rec.locationFree = old.scopes, old.locationFree
+	rec.scopes, rec.locationFree, rec.placeKey = old.scopes, old.locationFree, old.placeKey
 	if rec.prof != nil {
 		b.ix.profiles[profileKey(rec, b.rttSig)] = rec.prof
-		if rec.scopes[0] != nil {
+		switch {
+		case rec.placeKey != "":
+			b.keepPlaceScopes(rec.placeKey, rec.scopes)
+		case rec.scopes[0] != nil:
 			b.countScopes(rec.prof)
 		}
 	}

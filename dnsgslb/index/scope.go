@@ -56,3 +56,58 @@ func (b *builder) scopesFor(p *profile, group []int32) [2][]uint8 {
 	p.scopes[key] = s
 	return s
 }
+
+// placeScopesFor is scopesFor for a record whose ranking follows only the
+// residency rule that applies (see rankRange): every class of one place
+// (continent and country) answers alike, so the table depends only on
+// which places answer alike. It is shared by every such record that
+// groups the places the same way, and kept across builds with the same
+// prefix table: records with the same rules over different origins, or
+// whose origins' health flaps, need no table of their own.
+func (b *builder) placeScopesFor(p *profile, group []int32) (key string, scopes [2][]uint8) {
+	pl := b.places()
+	relabel := map[int32]int32{}
+	label := make([]int32, len(pl.first))
+	canon := make([]byte, 0, 4*len(pl.first))
+	for i, ci := range pl.first {
+		g := group[p.rc(int32(ci))]
+		r, ok := relabel[g]
+		if !ok {
+			r = int32(len(relabel))
+			relabel[g] = r
+		}
+		label[i] = r
+		canon = binary.LittleEndian.AppendUint32(canon, uint32(r))
+	}
+	key = string(canon)
+	if s, ok := b.keepPlaceScopes(key, b.prevPlaceScopes[key]); ok {
+		return key, s
+	}
+	ix := b.ix
+	cells := ix.table.Leaves(false) + ix.table.Leaves(true)
+	if b.quick || ix.scopeCells+cells > maxScopeCells || b.scopeCellsBuilt+cells > maxScopeCellsPerBuild {
+		return key, scopes
+	}
+	b.scopeCellsBuilt += cells
+	for f, v6 := range []bool{false, true} {
+		scopes[f] = ix.table.Scopes(v6, func(c int32) int32 { return label[pl.of[c]] })
+	}
+	b.keepPlaceScopes(key, scopes)
+	return key, scopes
+}
+
+// keepPlaceScopes puts place scope tables s (nil when there are none yet)
+// in the index under key, counted once, and returns the tables the index
+// holds under key.
+func (b *builder) keepPlaceScopes(key string, s [2][]uint8) ([2][]uint8, bool) {
+	ix := b.ix
+	if kept, ok := ix.placeScopes[key]; ok {
+		return kept, true
+	}
+	if s[0] == nil {
+		return s, false
+	}
+	ix.scopeCells += ix.table.Leaves(false) + ix.table.Leaves(true)
+	ix.placeScopes[key] = s
+	return s, true
+}
