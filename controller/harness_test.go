@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/controller/etcdembed"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -36,7 +36,7 @@ type harness struct {
 // when it ends.
 func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 	t.Helper()
-	cli := etcdembed.StartForTest(t)
+	cli := etcdembedtest.Start(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/controller/etcdembed"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -20,7 +20,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // newStore returns a store over a fresh embedded etcd, and its client.
 func newStore(t testing.TB) (*Store, *clientv3.Client) {
 	t.Helper()
-	cli := etcdembed.StartForTest(t)
+	cli := etcdembedtest.Start(t)
 	return New(cli, quietLogger()), cli
 }
 

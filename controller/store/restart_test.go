@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/anyctl/anyctl/controller/etcdembed"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/protobuf/proto"
@@ -12,8 +12,8 @@ import (
 
 func TestRestartKeepsObjectsAndVersions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etcd")
-	first := etcdembed.StartServerForTest(t, dir)
-	s := New(etcdembed.ClientForTest(t, first), quietLogger())
+	first := etcdembedtest.StartServer(t, dir)
+	s := New(etcdembedtest.Client(t, first), quietLogger())
 	mustApply(t, s, pop("tokyo", 64500), origin("frankfurt", 10))
 	mustApply(t, s, origin("frankfurt", 20))
 	before, _, err := s.List(testContext(t), v1.Kind_KIND_UNSPECIFIED)
@@ -24,8 +24,8 @@ func TestRestartKeepsObjectsAndVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := etcdembed.StartServerForTest(t, dir)
-	s = New(etcdembed.ClientForTest(t, second), quietLogger())
+	second := etcdembedtest.StartServer(t, dir)
+	s = New(etcdembedtest.Client(t, second), quietLogger())
 	after, _, err := s.List(testContext(t), v1.Kind_KIND_UNSPECIFIED)
 	if err != nil {
 		t.Fatal(err)

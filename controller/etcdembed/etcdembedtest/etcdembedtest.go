@@ -1,4 +1,7 @@
-package etcdembed
+// Package etcdembedtest runs a real embedded etcd member on loopback for one
+// test, in a temporary directory, and stops it when the test ends. It is
+// apart from etcdembed so that the anyctl binary does not link "testing".
+package etcdembedtest
 
 import (
 	"bytes"
@@ -9,19 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/etcdembed"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// StartForTest starts a member in a fresh temporary directory for one test
-// and returns its client. The member stops when the test ends. It skips
-// fsync, so a test's data does not survive a crash of the machine.
-func StartForTest(t testing.TB) *clientv3.Client {
+// Start starts a member in a fresh temporary directory for one test and
+// returns its client. The member stops when the test ends. It skips fsync,
+// so a test's data does not survive a crash of the machine.
+func Start(t testing.TB) *clientv3.Client {
 	t.Helper()
-	return ClientForTest(t, StartServerForTest(t, filepath.Join(t.TempDir(), "etcd")))
+	return Client(t, StartServer(t, filepath.Join(t.TempDir(), "etcd")))
 }
 
-// ClientForTest returns a new client of s, closed when the test ends.
-func ClientForTest(t testing.TB, s *Server) *clientv3.Client {
+// Client returns a new client of s, closed when the test ends.
+func Client(t testing.TB, s *etcdembed.Server) *clientv3.Client {
 	t.Helper()
 	cli, err := s.Client()
 	if err != nil {
@@ -31,10 +35,10 @@ func ClientForTest(t testing.TB, s *Server) *clientv3.Client {
 	return cli
 }
 
-// StartServerForTest starts a member on dir for one test, for tests that stop
-// and restart it; the member stops when the test ends if it is still running.
+// StartServer starts a member on dir for one test, for tests that stop and
+// restart it; the member stops when the test ends if it is still running.
 // etcd's warnings go to the test log.
-func StartServerForTest(t testing.TB, dir string) *Server {
+func StartServer(t testing.TB, dir string) *etcdembed.Server {
 	t.Helper()
 	w := &testLogWriter{t: t}
 	// Cleanups run last-registered first: the member stops before the
@@ -42,7 +46,7 @@ func StartServerForTest(t testing.TB, dir string) *Server {
 	t.Cleanup(w.close)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Config{
+	s, err := etcdembed.Start(ctx, etcdembed.Config{
 		Dir:           dir,
 		Logger:        slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		UnsafeNoFsync: true,
