@@ -106,6 +106,14 @@ var importRules = []importRule{
 		},
 	},
 	{
+		rule:   "atomicfile is for every package: it imports only the standard library",
+		covers: func(p string) bool { return p == m("atomicfile") },
+		denied: func(imp string) bool {
+			first, _, _ := strings.Cut(imp, "/")
+			return strings.Contains(first, ".")
+		},
+	},
+	{
 		rule:       "test helpers stay out of the binary: anyctl links neither testing nor a ...test package",
 		covers:     func(p string) bool { return p == m("cli/anyctl") },
 		transitive: true,

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/anyctl/anyctl/atomicfile"
 )
 
 // restartFile records, when the agent exits for a restart, which services
@@ -33,7 +35,7 @@ func saveRestart(dir string, healthy map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("encoding restart state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, restartFile), b)
+	return atomicfile.WriteFile(filepath.Join(dir, restartFile), b)
 }
 
 // takeRestart reads and removes the restart record. It returns the services

@@ -9,13 +9,14 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/anyctl/anyctl/atomicfile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 const snapshotFile = "gslb-snapshot.pb"
 
 // saveSnapshot writes the snapshot to the state directory atomically: a
-// temporary file, synced, renamed over the old one.
+// crash leaves the old one or the new one.
 func saveSnapshot(dir string, snap *v1.GslbSnapshot) error {
 	b, err := proto.Marshal(snap)
 	if err != nil {
@@ -24,32 +25,7 @@ func saveSnapshot(dir string, snap *v1.GslbSnapshot) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state dir %q: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+snapshotFile+".*")
-	if err != nil {
-		return fmt.Errorf("state dir %q: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %q: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %q: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %q: %w", tmp, err)
-	}
-	path := filepath.Join(dir, snapshotFile)
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %q to %q: %w", tmp, path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, snapshotFile), b)
 }
 
 // loadSnapshot reads the persisted snapshot; nil and no error when there is

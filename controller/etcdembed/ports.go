@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/anyctl/anyctl/atomicfile"
 )
 
 // PortsFile is the file, inside the data directory, that keeps the ports
@@ -45,23 +47,7 @@ func savePorts(dir string, p ports) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, PortsFile+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save etcd ports: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save etcd ports to %q: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save etcd ports to %q: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save etcd ports to %q: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, PortsFile)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, PortsFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("save etcd ports: %w", err)
 	}
 	return nil
