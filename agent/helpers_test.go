@@ -8,15 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anyctl/anyctl/agent"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/apiutil"
-	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
 	bgppacket "github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/server"
 )
@@ -178,41 +177,22 @@ type routeEvent struct {
 // passive IPv4 session from a speaker at 127.0.0.1 in popASN.
 func startEventRouter(t testing.TB) *eventRouter {
 	t.Helper()
-	bgp := server.NewBgpServer(server.LoggerOption(quietGoBGP{}))
-	go bgp.Serve()
-	t.Cleanup(bgp.Stop)
-	r := &eventRouter{bgp: bgp, events: make(chan routeEvent, 4096), best: map[netip.Prefix]routeEvent{}}
-	var err error
-	for range 10 { // another process may take the free port first
-		lis, lerr := net.Listen("tcp", "127.0.0.1:0")
-		if lerr != nil {
-			t.Fatal(lerr)
-		}
-		r.port = uint16(lis.Addr().(*net.TCPAddr).Port)
-		lis.Close()
-		global := &api.Global{Asn: routerASN, RouterId: "198.18.0.1", ListenPort: int32(r.port), ListenAddresses: []string{"127.0.0.1"}}
-		if err = bgp.StartBgp(context.Background(), &api.StartBgpRequest{Global: global}); err == nil || !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
+	up, err := upstream.Start(context.Background(), upstream.Config{ASN: routerASN, Listen: netip.MustParseAddr("127.0.0.1"), RouterID: netip.MustParseAddr("198.18.0.1")})
 	if err != nil {
-		t.Fatalf("event router: starting: %v", err)
+		t.Fatal(err)
 	}
+	t.Cleanup(up.Stop)
+	r := &eventRouter{bgp: up.Server(), port: up.Port(), events: make(chan routeEvent, 4096), best: map[netip.Prefix]routeEvent{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	watch := &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
 		Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_BEST}},
 	}}
-	if err := bgp.WatchEvent(ctx, watch, func(res *api.WatchEventResponse) { r.observe(ctx, res) }); err != nil {
+	if err := r.bgp.WatchEvent(ctx, watch, func(res *api.WatchEventResponse) { r.observe(ctx, res) }); err != nil {
 		t.Fatalf("event router: watching best paths: %v", err)
 	}
-	peer := &api.Peer{
-		Conf:      &api.PeerConf{NeighborAddress: "127.0.0.1", PeerAsn: popASN},
-		Transport: &api.Transport{PassiveMode: true},
-		AfiSafis:  []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true}}},
-	}
-	if err := bgp.AddPeer(context.Background(), &api.AddPeerRequest{Peer: peer}); err != nil {
-		t.Fatalf("event router: adding neighbour: %v", err)
+	if err := up.AddNeighbor(context.Background(), netip.MustParseAddr("127.0.0.1"), popASN); err != nil {
+		t.Fatalf("event router: %v", err)
 	}
 	return r
 }
@@ -282,15 +262,3 @@ func (r *eventRouter) next(t testing.TB, pfx netip.Prefix, timeout time.Duration
 		}
 	}
 }
-
-// quietGoBGP drops GoBGP's log.
-type quietGoBGP struct{}
-
-func (quietGoBGP) Panic(msg string, _ gobgplog.Fields) { panic("gobgp: " + msg) }
-func (quietGoBGP) Fatal(string, gobgplog.Fields)       {}
-func (quietGoBGP) Error(string, gobgplog.Fields)       {}
-func (quietGoBGP) Warn(string, gobgplog.Fields)        {}
-func (quietGoBGP) Info(string, gobgplog.Fields)        {}
-func (quietGoBGP) Debug(string, gobgplog.Fields)       {}
-func (quietGoBGP) SetLevel(gobgplog.LogLevel)          {}
-func (quietGoBGP) GetLevel() gobgplog.LogLevel         { return gobgplog.WarnLevel }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -98,9 +99,9 @@ func (p *agentProc) signal(t *testing.T, sig os.Signal) {
 func TestAgentRestartMovesNothing(t *testing.T) {
 	ctrl := controllertest.Start(t)
 	r := speakertest.StartRouter(t, 64500)
-	r.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, speakertest.WithGracefulRestart(60*time.Second))
+	r.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, upstream.WithGracefulRestart(60*time.Second))
 	r2 := speakertest.StartRouter(t, 64501, speakertest.ListenOn(netip.MustParseAddr("127.0.0.2")))
-	r2.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, speakertest.WithGracefulRestart(60*time.Second))
+	r2.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512, upstream.WithGracefulRestart(60*time.Second))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

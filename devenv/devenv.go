@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	if err != nil {
 		return err
 	}
-	stops = append(stops, rt.stop)
+	stops = append(stops, rt.Stop)
 	si, err := startStandins()
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	if err != nil {
 		return fmt.Errorf("example deployment: %w", err)
 	}
-	objs, sources, err := localize(objs, localPlan{routerAddr: loopback, routerPort: rt.port, dnsTarget: si.dnsAddr, httpTarget: si.httpAddr})
+	objs, sources, err := localize(objs, localPlan{routerAddr: loopback, routerPort: int(rt.Port()), dnsTarget: si.dnsAddr, httpTarget: si.httpAddr})
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	// GoBGP v3.37.0 servers share process-wide settings while starting:
 	// start the agents' speakers one after another.
 	for _, pop := range pops {
-		if err := rt.addNeighbor(ctx, sources[pop], popASN(objs, pop)); err != nil {
+		if err := addNeighbor(ctx, rt, sources[pop], popASN(objs, pop)); err != nil {
 			return fmt.Errorf("router neighbour for %s: %w", pop, err)
 		}
 		a, err := agent.New(agent.Config{
@@ -194,10 +194,10 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	info := Info{
 		Controller: ctlAddr,
 		DNS:        udp.String(),
-		Router:     net.JoinHostPort(loopback.String(), fmt.Sprint(rt.port)),
+		Router:     net.JoinHostPort(loopback.String(), fmt.Sprint(rt.Port())),
 		DataDir:    cfg.DataDir,
 		Pops:       pops,
-		Routes:     rt.routes,
+		Routes:     routeCounts(rt),
 	}
 	if m := ctrl.MetricsAddr(); m != nil {
 		info.Metrics = m.String()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 )
 
 // TestAttributesReachRouter announces over real IPv4 and IPv6 sessions and
@@ -109,7 +110,7 @@ func TestNextHopSelfUsesLocalAddress(t *testing.T) {
 
 // TestPassword brings a session up with TCP MD5 on both ends.
 func TestPassword(t *testing.T) {
-	r, p := peeredRouter(t, addr("127.0.0.5"), loopback4, speakertest.WithPassword("s3cret"))
+	r, p := peeredRouter(t, addr("127.0.0.5"), loopback4, upstream.WithPassword("s3cret"))
 	p.Password = "s3cret"
 	s := startSpeaker(t, p)
 	set(t, s, speaker.Announcement{Prefix: pfx("203.0.113.0/24")})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 )
 
 // TestPerPeerExport gives two neighbours different exports and checks each
@@ -100,7 +101,7 @@ func TestStopSendsAdministrativeShutdown(t *testing.T) {
 // TestWrongPasswordIsExplained peers with a router that expects another MD5
 // password and checks the speaker says why the session is not up.
 func TestWrongPasswordIsExplained(t *testing.T) {
-	_, p := peeredRouter(t, addr("127.0.0.33"), loopback4, speakertest.WithPassword("right"))
+	_, p := peeredRouter(t, addr("127.0.0.33"), loopback4, upstream.WithPassword("right"))
 	p.Password = "wrong"
 	s := startSpeaker(t, p)
 	var last speaker.PeerState

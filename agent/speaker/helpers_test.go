@@ -12,6 +12,7 @@ import (
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 )
 
 const (
@@ -54,7 +55,7 @@ func startSpeaker(t testing.TB, peers ...speaker.Peer) *speaker.Speaker {
 
 // peeredRouter starts a router on addr that accepts the speaker from
 // neighbor, and the Peer that dials it.
-func peeredRouter(t testing.TB, addr, neighbor netip.Addr, opts ...speakertest.NeighborOption) (*speakertest.Router, speaker.Peer) {
+func peeredRouter(t testing.TB, addr, neighbor netip.Addr, opts ...upstream.NeighborOption) (*speakertest.Router, speaker.Peer) {
 	t.Helper()
 	r := speakertest.StartRouter(t, routerASN, speakertest.ListenOn(addr))
 	r.AddNeighbor(t, neighbor, localASN, opts...)

@@ -7,26 +7,27 @@ import (
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 )
 
-// upstream is one of two transit routers of different ASes that the
+// transit is one of two transit routers of different ASes that the
 // speaker peers with over IPv4, carrying IPv4 and IPv6, each originating
 // prefixes of its own with a routable next hop, as a transit does.
-type upstream struct {
+type transit struct {
 	r      *speakertest.Router
 	peer   speaker.Peer
 	routes []netip.Prefix
 }
 
-func startUpstream(t *testing.T, asn uint32, listen string, v4, v6 string) upstream {
+func startUpstream(t *testing.T, asn uint32, listen string, v4, v6 string) transit {
 	t.Helper()
-	both := speakertest.WithFamilies(speaker.IPv4Unicast, speaker.IPv6Unicast)
+	both := upstream.WithFamilies(speaker.IPv4Unicast, speaker.IPv6Unicast)
 	r := speakertest.StartRouter(t, asn, speakertest.ListenOn(addr(listen)))
 	r.AddNeighbor(t, loopback4, localASN, both)
 	p := r.Peer()
 	p.Families = []speaker.Family{speaker.IPv4Unicast, speaker.IPv6Unicast}
 	p.Export.NextHopIPv6 = addr("2001:db8:ffff::1")
-	u := upstream{r: r, peer: p, routes: []netip.Prefix{pfx(v4), pfx(v6)}}
+	u := transit{r: r, peer: p, routes: []netip.Prefix{pfx(v4), pfx(v6)}}
 	r.Originate(t, pfx(v4), addr("198.18.7.1"))
 	r.Originate(t, pfx(v6), addr("2001:db8:7::1"))
 	return u
@@ -36,7 +37,7 @@ func startUpstream(t *testing.T, asn uint32, listen string, v4, v6 string) upstr
 // speaker but the speaker's own prefixes. It first announces marker, a new
 // prefix, and waits for it at both: UPDATEs on a session arrive in order,
 // so a route passed on before it would be there by then.
-func assertNoTransit(t *testing.T, s *speaker.Speaker, own []speaker.Announcement, marker speaker.Announcement, ups ...upstream) {
+func assertNoTransit(t *testing.T, s *speaker.Speaker, own []speaker.Announcement, marker speaker.Announcement, ups ...transit) {
 	t.Helper()
 	set(t, s, append(own, marker)...)
 	allowed := map[netip.Prefix]bool{marker.Prefix: true}
@@ -67,7 +68,7 @@ func TestNeverATransit(t *testing.T) {
 	s := startSpeaker(t, a.peer, b.peer)
 	own := []speaker.Announcement{{Prefix: pfx("198.51.100.0/24")}, {Prefix: pfx("2001:db8:53::/48")}}
 	set(t, s, own...)
-	for _, u := range []upstream{a, b} {
+	for _, u := range []transit{a, b} {
 		speakertest.Await(t, "the speaker to receive AS"+u.peer.Address.String()+"'s routes", func() bool {
 			return peerState(t, s, u.peer.Address).PrefixesReceived == len(u.routes)
 		}, func() string { return "not yet" })

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 )
 
 // scaleSpace is the address space the services' /24s are carved from; it
@@ -14,7 +16,7 @@ var scaleSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // desiredYAML is PoP tokyo peering with the two routers, and services
 // services of perService /24s each, all checked against one TCP target.
-func desiredYAML(r1, r2 *router, services, perService, checkPort int) string {
+func desiredYAML(r1, r2 *upstream.Router, services, perService, checkPort int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `apiVersion: anycast.anyctl.io/v1
 kind: Pop
@@ -26,7 +28,7 @@ spec:
   peers:
     - {address: %s, port: %d, peerAsn: %d, holdTime: 90s}
     - {address: %s, port: %d, peerAsn: %d, holdTime: 90s}
-`, popASN, r1.addr, r1.port, routerASN, r2.addr, r2.port, routerASN)
+`, popASN, r1.Addr(), r1.Port(), routerASN, r2.Addr(), r2.Port(), routerASN)
 	base := scaleSpace.Addr().As4()
 	first := uint32(base[0])<<24 | uint32(base[1])<<16
 	for s := range services {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anyctl/anyctl/agent/speaker/upstream"
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -67,12 +68,12 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer r1.stop()
+	defer r1.Stop()
 	r2, err := startRouter(ctx, router2, routerASN, agentAddr, popASN)
 	if err != nil {
 		return err
 	}
-	defer r2.stop()
+	defer r2.Stop()
 	target, err := startTarget()
 	if err != nil {
 		return err
@@ -153,9 +154,9 @@ type ramp struct {
 
 // watchRamp counts both routers' tables until both hold total prefixes,
 // sampling the agent's resident memory as it goes.
-func watchRamp(ctx context.Context, agent *agentProc, r1, r2 *router, total int, timeout time.Duration) (ramp, error) {
+func watchRamp(ctx context.Context, agent *agentProc, r1, r2 *upstream.Router, total int, timeout time.Duration) (ramp, error) {
 	var m ramp
-	routers := [2]*router{r1, r2}
+	routers := [2]*upstream.Router{r1, r2}
 	deadline := agent.started.Add(timeout)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -167,13 +168,13 @@ func watchRamp(ctx context.Context, agent *agentProc, r1, r2 *router, total int,
 			m.peakRSS = max(m.peakRSS, rss)
 		}
 		for i, r := range routers {
-			if m.established[i] == 0 && r.established(ctx) {
+			if m.established[i] == 0 && established(ctx, r) {
 				m.established[i] = since
 			}
 			if m.all[i] != 0 {
 				continue
 			}
-			n, err := r.count(ctx)
+			n, err := prefixCount(ctx, r)
 			if err != nil {
 				return m, err
 			}
