@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -173,7 +174,7 @@ func drainPut(pop string, r drainRecord, existing bool) (clientv3.Cmp, clientv3.
 	if err != nil {
 		return clientv3.Cmp{}, clientv3.Op{}, fmt.Errorf("drain state of Pop %q: %w", pop, err)
 	}
-	key := drainPrefix + pop
+	key := store.DrainKey(pop)
 	cmp := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
 	if existing {
 		cmp = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
@@ -210,9 +211,9 @@ func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, 
 	}
 	cmps := []clientv3.Cmp{cmp}
 	if guardRev >= 0 {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(drainGuardKey), "=", guardRev))
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(store.DrainGuardKey), "=", guardRev))
 	}
-	resp, err := f.cli.Txn(ctx).If(cmps...).Then(put, clientv3.OpPut(drainGuardKey, pop)).Commit()
+	resp, err := f.cli.Txn(ctx).If(cmps...).Then(put, clientv3.OpPut(store.DrainGuardKey, pop)).Commit()
 	if err != nil {
 		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}

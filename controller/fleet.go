@@ -11,21 +11,9 @@ import (
 
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-)
-
-// Fleet-wide operational state the leader writes and every replica reads:
-// drain records per PoP, and the withdrawal budget's holds.
-const (
-	fleetPrefix = "/anyctl/v1/fleet/"
-	drainPrefix = fleetPrefix + "drain/"
-	holdsKey    = fleetPrefix + "holds"
-	// drainGuardKey is written with every drain that starts. A drain checked
-	// against the minimum number of announcing PoPs commits only if the
-	// guard has not moved since the check, so two drains checked against
-	// the same fleet cannot both start.
-	drainGuardKey = fleetPrefix + "drain-guard"
 )
 
 // drainRecord is where one PoP stands in a drain or undrain.
@@ -59,7 +47,7 @@ type fleetState struct {
 	mu     sync.Mutex // guards drains, holds, guardRev, rev and changed
 	drains map[string]drainRecord
 	holds  map[string][]string
-	// guardRev is drainGuardKey's mod revision, 0 while it does not exist.
+	// guardRev is store.DrainGuardKey's mod revision, 0 while it does not exist.
 	guardRev int64
 	rev      int64         // the etcd revision the mirror is current to
 	changed  chan struct{} // closed when rev moves
@@ -115,7 +103,7 @@ func (f *fleetState) run(ctx context.Context) {
 }
 
 func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
-	resp, err := f.cli.Get(ctx, fleetPrefix, clientv3.WithPrefix())
+	resp, err := f.cli.Get(ctx, store.FleetPrefix, clientv3.WithPrefix())
 	if err != nil {
 		return err
 	}
@@ -131,7 +119,7 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 	bo.Reset()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for wr := range f.cli.Watch(clientv3.WithRequireLeader(wctx), fleetPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+	for wr := range f.cli.Watch(clientv3.WithRequireLeader(wctx), store.FleetPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
 		if err := wr.Err(); err != nil {
 			return err
 		}
@@ -176,8 +164,8 @@ func (f *fleetState) WaitRevision(ctx context.Context, rev int64) error {
 func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue) {
 	key := string(kv.Key)
 	switch {
-	case strings.HasPrefix(key, drainPrefix):
-		pop := key[len(drainPrefix):]
+	case strings.HasPrefix(key, store.DrainPrefix):
+		pop := key[len(store.DrainPrefix):]
 		if typ == mvccpb.DELETE {
 			delete(f.drains, pop)
 			return
@@ -189,12 +177,12 @@ func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue
 		}
 		r.modRev = kv.ModRevision
 		f.drains[pop] = r
-	case key == drainGuardKey:
+	case key == store.DrainGuardKey:
 		f.guardRev = 0
 		if typ != mvccpb.DELETE {
 			f.guardRev = kv.ModRevision
 		}
-	case key == holdsKey:
+	case key == store.HoldsKey:
 		f.holds = map[string][]string{}
 		if typ == mvccpb.DELETE {
 			return

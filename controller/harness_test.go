@@ -81,7 +81,7 @@ func (h *harness) putDrain(t *testing.T, pop string, r drainRecord) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.cli.Put(context.Background(), drainPrefix+pop, string(b)); err != nil {
+	if _, err := h.cli.Put(context.Background(), store.DrainKey(pop), string(b)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -94,7 +94,7 @@ func (h *harness) putHolds(t *testing.T, holds map[string][]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.cli.Put(context.Background(), holdsKey, string(b)); err != nil {
+	if _, err := h.cli.Put(context.Background(), store.HoldsKey, string(b)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -103,7 +103,7 @@ func (h *harness) putHolds(t *testing.T, holds map[string][]string) {
 // is none.
 func (h *harness) storedDrain(t *testing.T, pop string) (r drainRecord, ok bool) {
 	t.Helper()
-	resp, err := h.cli.Get(context.Background(), drainPrefix+pop)
+	resp, err := h.cli.Get(context.Background(), store.DrainKey(pop))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func (h *harness) storedDrain(t *testing.T, pop string) (r drainRecord, ok bool)
 // the leader first.
 func (h *harness) electionValues(t *testing.T) []string {
 	t.Helper()
-	resp, err := h.cli.Get(context.Background(), electionPrefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	resp, err := h.cli.Get(context.Background(), store.ElectionPrefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		t.Fatal(err)
 	}

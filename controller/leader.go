@@ -10,12 +10,10 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controller/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
-
-// electionPrefix is where replicas campaign for leadership.
-const electionPrefix = "/anyctl/v1/leader"
 
 // leaderTick is how often the leader advances drains and the budget.
 const leaderTick = 100 * time.Millisecond
@@ -63,7 +61,7 @@ func (l *leader) campaign(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	el := concurrency.NewElection(sess, electionPrefix)
+	el := concurrency.NewElection(sess, store.ElectionPrefix)
 	if err := el.Campaign(ctx, l.id); err != nil {
 		return err
 	}
@@ -169,7 +167,7 @@ func (l *leader) putDrain(ctx context.Context, tm term, pop string, r drainRecor
 // It reports whether it deleted: a record changed since it was read stays,
 // to be looked at again next tick.
 func (l *leader) deleteDrain(ctx context.Context, tm term, pop string, r drainRecord) (bool, error) {
-	key := drainPrefix + pop
+	key := store.DrainKey(pop)
 	deleted, _, err := tm.commit(ctx, l.cli, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)}, clientv3.OpDelete(key))
 	return deleted, err
 }
@@ -188,7 +186,7 @@ func (l *leader) updateHolds(ctx context.Context, tm term) error {
 	if err != nil {
 		return nil
 	}
-	if _, _, err := tm.commit(ctx, l.cli, nil, clientv3.OpPut(holdsKey, string(b))); err != nil {
+	if _, _, err := tm.commit(ctx, l.cli, nil, clientv3.OpPut(store.HoldsKey, string(b))); err != nil {
 		if errors.Is(err, errDeposed) {
 			return err
 		}

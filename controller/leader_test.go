@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
@@ -51,7 +52,7 @@ func TestDeposedLeaderStopsWriting(t *testing.T) {
 	h.run(h.leader("a").run)
 	awaitTrue(t, "a leading", func() bool { return slices.Equal(h.electionValues(t), []string{"a"}) })
 
-	if _, err := h.cli.Delete(ctx, electionPrefix, clientv3.WithPrefix()); err != nil {
+	if _, err := h.cli.Delete(ctx, store.ElectionPrefix, clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
 	sess, err := concurrency.NewSession(h.cli)
@@ -59,7 +60,7 @@ func TestDeposedLeaderStopsWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if err := concurrency.NewElection(sess, electionPrefix).Campaign(ctx, "rival"); err != nil {
+	if err := concurrency.NewElection(sess, store.ElectionPrefix).Campaign(ctx, "rival"); err != nil {
 		t.Fatal(err)
 	}
 	due.GslbWait = 0

@@ -6,13 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 )
-
-// statusPrefix is where observed PoP status lives, beside the desired state.
-const statusPrefix = "/anyctl/v1/status/pops/"
 
 // statusStore writes agents' reports to etcd under leases, so that the
 // status of an agent that stops reporting expires by itself.
@@ -51,7 +49,7 @@ func (ss *statusSession) put(ctx context.Context, st *v1.PopStatus) error {
 	if err != nil {
 		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	_, err = ss.s.cli.Put(ctx, statusPrefix+ss.pop, string(b), clientv3.WithLease(ss.lease))
+	_, err = ss.s.cli.Put(ctx, store.StatusKey(ss.pop), string(b), clientv3.WithLease(ss.lease))
 	if err != nil {
 		ss.kaAlive = false
 		return fmt.Errorf("PoP %q status: %w", ss.pop, err)

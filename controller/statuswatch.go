@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -62,7 +63,7 @@ func (w *statusWatcher) run(ctx context.Context) {
 }
 
 func (w *statusWatcher) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
-	resp, err := w.cli.Get(ctx, statusPrefix, clientv3.WithPrefix())
+	resp, err := w.cli.Get(ctx, store.StatusPrefix, clientv3.WithPrefix())
 	if err != nil {
 		return err
 	}
@@ -75,13 +76,13 @@ func (w *statusWatcher) listAndWatch(ctx context.Context, bo *backoff.Backoff) e
 	bo.Reset()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for wr := range w.cli.Watch(clientv3.WithRequireLeader(wctx), statusPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+	for wr := range w.cli.Watch(clientv3.WithRequireLeader(wctx), store.StatusPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
 		if err := wr.Err(); err != nil {
 			return err
 		}
 		for _, ev := range wr.Events {
 			if ev.Type == mvccpb.DELETE {
-				delete(reports, string(ev.Kv.Key[len(statusPrefix):]))
+				delete(reports, string(ev.Kv.Key[len(store.StatusPrefix):]))
 			} else {
 				w.put(reports, ev.Kv)
 			}
@@ -97,7 +98,7 @@ func (w *statusWatcher) put(reports map[string]*v1.PopStatus, kv *mvccpb.KeyValu
 		w.log.Warn("skipping unreadable PoP status", "key", string(kv.Key), "err", err)
 		return
 	}
-	reports[string(kv.Key[len(statusPrefix):])] = st
+	reports[string(kv.Key[len(store.StatusPrefix):])] = st
 }
 
 func (w *statusWatcher) publish(reports map[string]*v1.PopStatus) {
