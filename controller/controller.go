@@ -108,7 +108,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	gs := grpc.NewServer(c.serverOptions()...)
 	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
 	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
-	fleet := newFleetState(cli, obs, m, c.log)
+	fleet := newFleetState(st, cli, obs, m, c.log)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
@@ -159,7 +159,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if stop {
 		lis.Close()
 	} else {
-		ld := &leader{cli: cli, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {

@@ -16,26 +16,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// drainRecord is where one PoP stands in a drain or undrain.
-type drainRecord struct {
-	Step compile.DrainStep `json:"step"`
-	// Since is when the PoP entered Step.
-	Since time.Time `json:"since"`
-	// Draining is true while moving out of service, false while moving back.
-	Draining bool `json:"draining"`
-	// GslbWait is how long the PoP stays out of GSLB answers before its
-	// announcements change: the longest TTL a resolver may cache it for.
-	GslbWait time.Duration `json:"gslbWait"`
-	// Period is how long announcements carry GRACEFUL_SHUTDOWN.
-	Period time.Duration `json:"period"`
-	// modRev is the record's etcd mod revision, for guarded updates.
-	modRev int64
-}
-
 // fleetState mirrors the fleet prefix in memory (list, then watch) and
 // publishes drain steps and holds to the observer, and the holds to the
 // metrics.
 type fleetState struct {
+	st      *store.Store
 	cli     *clientv3.Client
 	obs     *observer
 	metrics *metrics
@@ -45,7 +30,7 @@ type fleetState struct {
 	heldSeries map[string]bool
 
 	mu     sync.Mutex // guards drains, holds, guardRev, rev and changed
-	drains map[string]drainRecord
+	drains map[string]store.DrainRecord
 	holds  map[string][]string
 	// guardRev is store.DrainGuardKey's mod revision, 0 while it does not exist.
 	guardRev int64
@@ -56,10 +41,10 @@ type fleetState struct {
 	readyOnce sync.Once
 }
 
-func newFleetState(cli *clientv3.Client, obs *observer, m *metrics, log *slog.Logger) *fleetState {
+func newFleetState(st *store.Store, cli *clientv3.Client, obs *observer, m *metrics, log *slog.Logger) *fleetState {
 	return &fleetState{
-		cli: cli, obs: obs, metrics: m, log: log, heldSeries: map[string]bool{},
-		drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{}),
+		st: st, cli: cli, obs: obs, metrics: m, log: log, heldSeries: map[string]bool{},
+		drains: map[string]store.DrainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{}),
 	}
 }
 
@@ -67,7 +52,7 @@ func newFleetState(cli *clientv3.Client, obs *observer, m *metrics, log *slog.Lo
 func (f *fleetState) Ready() <-chan struct{} { return f.ready }
 
 // Drains returns a copy of every PoP's drain record.
-func (f *fleetState) Drains() map[string]drainRecord {
+func (f *fleetState) Drains() map[string]store.DrainRecord {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drains)
@@ -75,7 +60,7 @@ func (f *fleetState) Drains() map[string]drainRecord {
 
 // DrainsAndGuard returns a copy of every PoP's drain record and the drain
 // guard's mod revision, as of one moment.
-func (f *fleetState) DrainsAndGuard() (map[string]drainRecord, int64) {
+func (f *fleetState) DrainsAndGuard() (map[string]store.DrainRecord, int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drains), f.guardRev
@@ -108,7 +93,7 @@ func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) erro
 		return err
 	}
 	f.mu.Lock()
-	f.drains, f.holds, f.guardRev = map[string]drainRecord{}, map[string][]string{}, 0
+	f.drains, f.holds, f.guardRev = map[string]store.DrainRecord{}, map[string][]string{}, 0
 	for _, kv := range resp.Kvs {
 		f.applyLocked(mvccpb.PUT, kv)
 	}
@@ -170,12 +155,12 @@ func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue
 			delete(f.drains, pop)
 			return
 		}
-		var r drainRecord
+		var r store.DrainRecord
 		if err := json.Unmarshal(kv.Value, &r); err != nil {
 			f.log.Warn("skipping unreadable drain record", "key", key, "err", err)
 			return
 		}
-		r.modRev = kv.ModRevision
+		r.ModRevision = kv.ModRevision
 		f.drains[pop] = r
 	case key == store.DrainGuardKey:
 		f.guardRev = 0

@@ -44,7 +44,7 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 	h := &harness{cli: cli, st: store.New(cli, log), log: log, obs: newObserver()}
 	h.cache = newStateCache(h.st, log)
 	h.m = newMetrics(h.cache)
-	h.fleet = newFleetState(cli, h.obs, h.m, log)
+	h.fleet = newFleetState(h.st, cli, h.obs, h.m, log)
 	h.sw = newStatusWatcher(cli, h.obs, DefaultOriginDownQuorum, log)
 	if len(objs) > 0 {
 		if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
@@ -71,11 +71,11 @@ func (h *harness) runCache(t *testing.T) {
 
 // leader returns a leader replica named id over the harness's parts.
 func (h *harness) leader(id string) *leader {
-	return &leader{cli: h.cli, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id)}
+	return &leader{st: h.st, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id)}
 }
 
 // putDrain stores a PoP's drain record behind the controller's back.
-func (h *harness) putDrain(t *testing.T, pop string, r drainRecord) {
+func (h *harness) putDrain(t *testing.T, pop string, r store.DrainRecord) {
 	t.Helper()
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -101,7 +101,7 @@ func (h *harness) putHolds(t *testing.T, holds map[string][]string) {
 
 // storedDrain reads a PoP's drain record from etcd; ok is false when there
 // is none.
-func (h *harness) storedDrain(t *testing.T, pop string) (r drainRecord, ok bool) {
+func (h *harness) storedDrain(t *testing.T, pop string) (r store.DrainRecord, ok bool) {
 	t.Helper()
 	resp, err := h.cli.Get(context.Background(), store.DrainKey(pop))
 	if err != nil {

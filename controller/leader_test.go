@@ -19,7 +19,7 @@ import (
 func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 	h := newHarness(t, popObject("london"))
 	// A drain the leader moves on as soon as it leads: withdrawn is next.
-	h.putDrain(t, "london", drainRecord{Step: compile.DrainGracefulShutdown, Since: time.Now(), Draining: true})
+	h.putDrain(t, "london", store.DrainRecord{Step: compile.DrainGracefulShutdown, Since: time.Now(), Draining: true})
 	h.run(h.leader("a").run)
 	h.run(h.fleet.run)
 	h.run(h.sw.run)
@@ -44,7 +44,7 @@ func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 func TestDeposedLeaderStopsWriting(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, popObject("london"))
-	due := drainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
+	due := store.DrainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
 	h.putDrain(t, "london", due)
 	h.runCache(t)
 	h.run(h.fleet.run)
