@@ -1,4 +1,4 @@
-package controller
+package store
 
 import (
 	"context"
@@ -6,24 +6,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 )
 
-// statusStore writes agents' reports to etcd under leases, so that the
-// status of an agent that stops reporting expires by itself.
-type statusStore struct {
-	cli *clientv3.Client
-	ttl time.Duration
-}
-
-// statusSession is one agent stream's reporter; its lease is kept alive
-// while the stream lives and expires StatusTTL after it ends.
-type statusSession struct {
-	s   *statusStore
+// StatusSession writes one agent stream's reports of its PoP to StatusKey
+// under a lease, so that the status of an agent that stops reporting
+// expires by itself: the lease is kept alive while the stream lives and
+// expires its TTL after it ends.
+type StatusSession struct {
+	s   *Store
 	pop string
+	ttl time.Duration
 
 	mu      sync.Mutex // guards lease, stopKA and kaAlive
 	lease   clientv3.LeaseID
@@ -31,13 +26,15 @@ type statusSession struct {
 	kaAlive bool
 }
 
-func (s *statusStore) session(pop string) *statusSession {
-	return &statusSession{s: s, pop: pop}
+// StatusSession returns a session for one PoP's reports whose lease has
+// the TTL ttl (whole seconds).
+func (s *Store) StatusSession(pop string, ttl time.Duration) *StatusSession {
+	return &StatusSession{s: s, pop: pop, ttl: ttl}
 }
 
-// put stores a report. The first report grants the lease and starts its
+// Put stores a report. The first report grants the lease and starts its
 // keepalive, bound to ctx (the stream's context).
-func (ss *statusSession) put(ctx context.Context, st *v1.PopStatus) error {
+func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.lease == 0 || !ss.kaAlive {
@@ -49,7 +46,7 @@ func (ss *statusSession) put(ctx context.Context, st *v1.PopStatus) error {
 	if err != nil {
 		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	_, err = ss.s.cli.Put(ctx, store.StatusKey(ss.pop), string(b), clientv3.WithLease(ss.lease))
+	_, err = ss.s.cli.Put(ctx, StatusKey(ss.pop), string(b), clientv3.WithLease(ss.lease))
 	if err != nil {
 		ss.kaAlive = false
 		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
@@ -57,11 +54,11 @@ func (ss *statusSession) put(ctx context.Context, st *v1.PopStatus) error {
 	return nil
 }
 
-func (ss *statusSession) grantLocked(ctx context.Context) error {
+func (ss *StatusSession) grantLocked(ctx context.Context) error {
 	if ss.stopKA != nil {
 		ss.stopKA()
 	}
-	g, err := ss.s.cli.Grant(ctx, int64(ss.s.ttl/time.Second))
+	g, err := ss.s.cli.Grant(ctx, int64(ss.ttl/time.Second))
 	if err != nil {
 		return fmt.Errorf("PoP %q status lease: %w", ss.pop, err)
 	}
