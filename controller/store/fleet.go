@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -76,4 +78,85 @@ func (s *Store) StartDrain(ctx context.Context, w DrainWrite, guardRev int64) (o
 		return false, 0, err
 	}
 	return resp.Succeeded, resp.Header.Revision, nil
+}
+
+// FleetKind tells the keys under FleetPrefix apart.
+type FleetKind int
+
+const (
+	// FleetDrain is a PoP's drain record (DrainKey).
+	FleetDrain FleetKind = iota + 1
+	// FleetHolds is the withdrawal budget's holds (HoldsKey).
+	FleetHolds
+	// FleetDrainGuard is the drain guard (DrainGuardKey).
+	FleetDrainGuard
+)
+
+// FleetKey is a key under FleetPrefix.
+type FleetKey struct {
+	Kind FleetKind
+	// Pop is the PoP of a drain record.
+	Pop string
+}
+
+// FleetRecord is the value of a key under FleetPrefix; which field is set
+// follows the key's kind.
+type FleetRecord struct {
+	// Drain is a PoP's drain record, with its ModRevision.
+	Drain DrainRecord
+	// Holds are the withdrawal budget's holds: the PoPs held announcing,
+	// by service.
+	Holds map[string][]string
+	// ModRevision is the key's mod revision (for the drain guard, the
+	// revision of the last drain that started).
+	ModRevision int64
+}
+
+// FleetMirror returns a mirror of the fleet state. An unreadable drain
+// record is skipped with a warning; unreadable holds are read as none.
+func (s *Store) FleetMirror(sink Sink[FleetKey, FleetRecord]) *Mirror[FleetKey, FleetRecord] {
+	return newMirror(s, codec[FleetKey, FleetRecord]{
+		name:   "fleet state",
+		prefix: FleetPrefix,
+		key:    fleetKeyOf,
+		decode: s.decodeFleet,
+		skip:   true,
+	}, sink)
+}
+
+func (s *Store) decodeFleet(kv *mvccpb.KeyValue) (FleetKey, FleetRecord, error) {
+	k, err := fleetKeyOf(string(kv.Key))
+	if err != nil {
+		return k, FleetRecord{}, err
+	}
+	r := FleetRecord{ModRevision: kv.ModRevision}
+	switch k.Kind {
+	case FleetDrain:
+		if err := json.Unmarshal(kv.Value, &r.Drain); err != nil {
+			return k, r, fmt.Errorf("drain record of Pop %q: %w", k.Pop, err)
+		}
+		r.Drain.ModRevision = kv.ModRevision
+	case FleetHolds:
+		if err := json.Unmarshal(kv.Value, &r.Holds); err != nil {
+			s.log.Warn("skipping unreadable budget holds", "err", err)
+			r.Holds = nil
+		}
+		if r.Holds == nil {
+			r.Holds = map[string][]string{}
+		}
+	}
+	return k, r, nil
+}
+
+// fleetKeyOf parses a key under FleetPrefix.
+func fleetKeyOf(key string) (FleetKey, error) {
+	switch {
+	case key == HoldsKey:
+		return FleetKey{Kind: FleetHolds}, nil
+	case key == DrainGuardKey:
+		return FleetKey{Kind: FleetDrainGuard}, nil
+	case strings.HasPrefix(key, DrainPrefix):
+		return FleetKey{Kind: FleetDrain, Pop: key[len(DrainPrefix):]}, nil
+	}
+	return FleetKey{}, fmt.Errorf("key %q is none of %s<pop>, %s and %s", key, DrainPrefix, HoldsKey, DrainGuardKey)
 }

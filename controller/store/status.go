@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -79,4 +81,35 @@ func (ss *StatusSession) grantLocked(ctx context.Context) error {
 		ss.mu.Unlock()
 	}()
 	return nil
+}
+
+// StatusMirror returns a mirror of the PoPs' live reports, by PoP. An
+// unreadable report is skipped with a warning.
+func (s *Store) StatusMirror(sink Sink[string, *v1.PopStatus]) *Mirror[string, *v1.PopStatus] {
+	return newMirror(s, codec[string, *v1.PopStatus]{
+		name:   "PoP status",
+		prefix: StatusPrefix,
+		key:    popOfStatusKey,
+		decode: func(kv *mvccpb.KeyValue) (string, *v1.PopStatus, error) {
+			pop, err := popOfStatusKey(string(kv.Key))
+			if err != nil {
+				return "", nil, err
+			}
+			st := &v1.PopStatus{}
+			if err := proto.Unmarshal(kv.Value, st); err != nil {
+				return "", nil, err
+			}
+			return pop, st, nil
+		},
+		skip: true,
+	}, sink)
+}
+
+// popOfStatusKey parses a key written by StatusKey.
+func popOfStatusKey(key string) (string, error) {
+	pop, ok := strings.CutPrefix(key, StatusPrefix)
+	if !ok {
+		return "", fmt.Errorf("key %q is not %s<pop>", key, StatusPrefix)
+	}
+	return pop, nil
 }
