@@ -87,7 +87,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer closeEtcd()
 
 	st := store.New(cli, c.log)
-	cache := newStateCache(st, c.log)
+	cache := newStateCache(st)
 	m := newMetrics(cache)
 	obs := newObserver()
 
@@ -106,8 +106,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	gs := grpc.NewServer(c.serverOptions()...)
-	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
-	fleet := newFleetState(st, cli, obs, m, c.log)
+	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
+	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
@@ -117,7 +117,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	reflection.Register(gs)
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 4) // one slot per sender: etcd, the cache, gRPC and metrics
+	errc := make(chan error, 3) // one slot per sender: etcd, gRPC and metrics
 	if etcdFailed != nil {
 		wg.Go(func() {
 			select {
@@ -130,11 +130,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		})
 	}
-	wg.Go(func() {
-		if err := cache.run(ctx); err != nil {
-			errc <- err
-		}
-	})
+	wg.Go(func() { cache.run(ctx) })
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })

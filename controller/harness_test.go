@@ -42,10 +42,10 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 		log = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	h := &harness{cli: cli, st: store.New(cli, log), log: log, obs: newObserver()}
-	h.cache = newStateCache(h.st, log)
+	h.cache = newStateCache(h.st)
 	h.m = newMetrics(h.cache)
-	h.fleet = newFleetState(h.st, cli, h.obs, h.m, log)
-	h.sw = newStatusWatcher(cli, h.obs, DefaultOriginDownQuorum, log)
+	h.fleet = newFleetState(h.st, h.obs, h.m)
+	h.sw = newStatusWatcher(h.st, h.obs, DefaultOriginDownQuorum)
 	if len(objs) > 0 {
 		if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
 			t.Fatal(err)
@@ -61,13 +61,7 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 func (h *harness) run(f func(context.Context)) { h.wg.Go(func() { f(h.ctx) }) }
 
 // runCache runs the state cache until the test ends.
-func (h *harness) runCache(t *testing.T) {
-	h.run(func(ctx context.Context) {
-		if err := h.cache.run(ctx); err != nil {
-			t.Errorf("state cache: %v", err)
-		}
-	})
-}
+func (h *harness) runCache() { h.run(h.cache.run) }
 
 // leader returns a leader replica named id over the harness's parts.
 func (h *harness) leader(id string) *leader {

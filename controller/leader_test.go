@@ -28,7 +28,7 @@ func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 		t.Fatalf("candidates %q before the desired state loaded, want none", c)
 	}
 
-	h.runCache(t)
+	h.runCache()
 	awaitTrue(t, "the leader moving london's drain on", func() bool {
 		r, ok := h.storedDrain(t, "london")
 		return !ok || r.Step == compile.DrainWithdrawn
@@ -46,7 +46,7 @@ func TestDeposedLeaderStopsWriting(t *testing.T) {
 	h := newHarness(t, popObject("london"))
 	due := store.DrainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
 	h.putDrain(t, "london", due)
-	h.runCache(t)
+	h.runCache()
 	h.run(h.fleet.run)
 	h.run(h.sw.run)
 	h.run(h.leader("a").run)
