@@ -26,7 +26,6 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -80,13 +79,12 @@ func (c *Controller) MetricsAddr() net.Addr {
 
 // Run serves until ctx is cancelled, then stops gracefully and returns nil.
 func (c *Controller) Run(ctx context.Context) error {
-	cli, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
+	st, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeEtcd()
 
-	st := store.New(cli, c.log)
 	cache := newStateCache(st)
 	m := newMetrics(cache)
 	obs := newObserver()
@@ -217,37 +215,36 @@ func (c *Controller) serverOptions() []grpc.ServerOption {
 // connectEtcd starts the embedded etcd or connects to the external cluster.
 // failed reports a failure of the embedded member while it runs; it is nil
 // for an external cluster, whose failures the client sees.
-func (c *Controller) connectEtcd(ctx context.Context) (cli *clientv3.Client, failed <-chan error, closeFn func(), err error) {
+func (c *Controller) connectEtcd(ctx context.Context) (st *store.Store, failed <-chan error, closeFn func(), err error) {
 	if len(c.cfg.EtcdEndpoints) > 0 {
 		tlsCfg, err := c.cfg.etcdTLS()
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints:   c.cfg.EtcdEndpoints,
-			DialTimeout: 5 * time.Second,
-			TLS:         tlsCfg,
-			Context:     ctx,
+		st, err := store.Dial(ctx, store.DialConfig{
+			Endpoints: c.cfg.EtcdEndpoints,
+			TLS:       tlsCfg,
 			// Large applies are one transaction; match the embedded
 			// server's request limit (raise --max-request-bytes on the
 			// external cluster too).
 			MaxCallSendMsgSize: etcdembed.MaxRequestBytes + 512<<10,
-		})
+		}, c.log)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--etcd-endpoints %q: %w", c.cfg.EtcdEndpoints, err)
 		}
-		return cli, nil, func() { cli.Close() }, nil
+		return st, nil, func() { st.Close() }, nil
 	}
 	srv, err := etcdembed.Start(ctx, etcdembed.Config{Dir: c.cfg.DataDir, Logger: c.log, UnsafeNoFsync: c.cfg.EtcdUnsafeNoFsync})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("embedded etcd in --data-dir %q: %w", c.cfg.DataDir, err)
 	}
-	cli, err = srv.Client()
+	cli, err := srv.Client()
 	if err != nil {
 		srv.Close()
 		return nil, nil, nil, err
 	}
-	return cli, srv.Err(), func() { cli.Close(); srv.Close() }, nil
+	st = store.New(cli, c.log)
+	return st, srv.Err(), func() { st.Close(); srv.Close() }, nil
 }
 
 // stopGRPC drains streams and calls, then forces the rest after timeout.

@@ -34,7 +34,10 @@
 package store
 
 import (
+	"context"
+	"crypto/tls"
 	"log/slog"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -52,3 +55,32 @@ func New(cli *clientv3.Client, logger *slog.Logger) *Store {
 	}
 	return &Store{cli: cli, log: logger}
 }
+
+// DialConfig is how to reach an external etcd cluster.
+type DialConfig struct {
+	Endpoints []string
+	// TLS is the client's TLS config; nil dials plain text.
+	TLS *tls.Config
+	// MaxCallSendMsgSize bounds a request the client sends: a large apply
+	// is one transaction.
+	MaxCallSendMsgSize int
+}
+
+// Dial connects to an external etcd cluster and returns a store over it;
+// Close closes the connection. ctx bounds the client's lifetime.
+func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:          cfg.Endpoints,
+		DialTimeout:        5 * time.Second,
+		TLS:                cfg.TLS,
+		Context:            ctx,
+		MaxCallSendMsgSize: cfg.MaxCallSendMsgSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return New(cli, logger), nil
+}
+
+// Close closes the store's etcd client.
+func (s *Store) Close() error { return s.cli.Close() }
