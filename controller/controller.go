@@ -1,5 +1,5 @@
-// Package controller is the control plane's only reader and writer of etcd.
-// It serves the Admin API (validated, versioned writes of the desired
+// Package controller is the control plane's only reader and writer of etcd,
+// which it reaches through its store package only. It serves the Admin API (validated, versioned writes of the desired
 // state), the Agent API (each PoP's compiled config, and the status agents
 // report) and the GSLB feed (the compiled snapshot for DNS servers).
 package controller
