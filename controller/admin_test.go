@@ -66,7 +66,7 @@ func TestCommittedWritesAreAnsweredAsCommittedWhileTheCacheLags(t *testing.T) {
 // must be answered as done, not with the raw context error of the wait.
 func TestDrainIsAnsweredAsCommittedWhileTheFleetMirrorLags(t *testing.T) {
 	h := newHarness(t, popObject("london"))
-	h.runCache(t)
+	h.runCache()
 	awaitClosed(t, "the desired state loaded", h.cache.Ready())
 	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache, fleet: h.fleet, reports: h.sw, drainPeriod: time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,9 +25,11 @@ type agentServer struct {
 	mtls     bool
 	cache    *stateCache
 	observed *observer
-	status   *statusStore
-	log      *slog.Logger
-	metrics  *metrics
+	// st keeps the reports, each stream's under a lease of statusTTL.
+	st        *store.Store
+	statusTTL time.Duration
+	log       *slog.Logger
+	metrics   *metrics
 	// stop is closed when the controller shuts down, ending every stream.
 	stop <-chan struct{}
 }
@@ -49,7 +53,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
 
-	reports := a.status.session(pop)
+	reports := a.st.StatusSession(pop, a.statusTTL)
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -66,7 +70,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %q", pop, st.GetPop())
 				return
 			}
-			if err := reports.put(ctx, st); err != nil {
+			if err := reports.Put(ctx, st); err != nil {
 				log.Warn("storing PoP status failed", "err", err)
 			}
 		}

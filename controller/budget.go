@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
@@ -17,7 +18,7 @@ import (
 // internet. PoPs held before are kept first, so holds do not hop around;
 // then PoPs in name order. Only PoPs with a live report count: an agent
 // that is gone cannot be held. The hold is released as health returns.
-func computeHolds(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]drainRecord, prev map[string][]string) map[string][]string {
+func computeHolds(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord, prev map[string][]string) map[string][]string {
 	out := map[string][]string{}
 	for _, name := range resource.SortedNames(s.Services) {
 		minPops := int(s.Services[name].GetSpec().GetMinAnnouncingPops())

@@ -3,6 +3,7 @@ package controller
 import (
 	"testing"
 
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/google/go-cmp/cmp"
@@ -52,9 +53,9 @@ func TestComputeHolds(t *testing.T) {
 			for pop, up := range tt.healthy {
 				reports[pop] = checkReport(up)
 			}
-			drains := map[string]drainRecord{}
+			drains := map[string]store.DrainRecord{}
 			for _, p := range tt.drains {
-				drains[p] = drainRecord{Draining: true}
+				drains[p] = store.DrainRecord{Draining: true}
 			}
 			got := computeHolds(budgetState(tt.min), reports, drains, map[string][]string{"edge": tt.prev})
 			if d := cmp.Diff(tt.want, got["edge"], cmpopts.EquateEmpty()); d != "" {

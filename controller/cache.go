@@ -2,40 +2,28 @@ package controller
 
 import (
 	"context"
-	"log/slog"
 	"sync"
-	"time"
 
-	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
 
-// stateCache keeps the whole desired state in memory, current with etcd:
-// it lists at a revision, then watches from revision+1, and re-lists after
-// compaction or a broken watch. Readers get an immutable *resource.State and
-// a channel closed at the next change.
+// stateCache keeps the whole desired state in memory, current with etcd
+// through a store mirror, and publishes whole transactions only. Readers
+// get an immutable *resource.State and a channel closed at the next change.
 type stateCache struct {
-	st  *store.Store
-	log *slog.Logger
+	mirror *store.Mirror[resource.Ref, *v1.Object]
 
 	mu      sync.Mutex // guards state and changed
 	state   *resource.State
 	changed chan struct{}
-
-	ready     chan struct{} // closed after the first list
-	readyOnce sync.Once
 }
 
-func newStateCache(st *store.Store, log *slog.Logger) *stateCache {
-	return &stateCache{
-		st:      st,
-		log:     log,
-		state:   resource.NewState(),
-		changed: make(chan struct{}),
-		ready:   make(chan struct{}),
-	}
+func newStateCache(st *store.Store) *stateCache {
+	c := &stateCache{state: resource.NewState(), changed: make(chan struct{})}
+	c.mirror = st.DesiredMirror(c)
+	return c
 }
 
 // Current returns the state and a channel closed when it is replaced. The
@@ -47,7 +35,7 @@ func (c *stateCache) Current() (*resource.State, <-chan struct{}) {
 }
 
 // Ready is closed once the cache holds the stored state.
-func (c *stateCache) Ready() <-chan struct{} { return c.ready }
+func (c *stateCache) Ready() <-chan struct{} { return c.mirror.Ready() }
 
 // WaitRevision waits until the cache holds revision rev or later, so that
 // a replica reads its own writes.
@@ -65,62 +53,38 @@ func (c *stateCache) WaitRevision(ctx context.Context, rev int64) error {
 	}
 }
 
+// run keeps the cache current until ctx is cancelled.
+func (c *stateCache) run(ctx context.Context) { c.mirror.Run(ctx) }
+
+// Reset publishes the state as listed (the mirror's sink).
+func (c *stateCache) Reset(objs map[resource.Ref]*v1.Object, rev int64) {
+	s := resource.NewState()
+	for _, o := range objs {
+		s.Put(o)
+	}
+	s.Revision = rev
+	c.publish(s)
+}
+
+// Apply publishes the state after one transaction (the mirror's sink).
+func (c *stateCache) Apply(changes []store.Change[resource.Ref, *v1.Object], rev int64) {
+	cur, _ := c.Current()
+	next := cur.Clone()
+	for _, ch := range changes {
+		if ch.Deleted {
+			next.Delete(ch.Key)
+		} else {
+			next.Put(ch.Value)
+		}
+	}
+	next.Revision = rev
+	c.publish(next)
+}
+
 func (c *stateCache) publish(s *resource.State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state = s
 	close(c.changed)
 	c.changed = make(chan struct{})
-}
-
-// run keeps the cache current until ctx is cancelled.
-func (c *stateCache) run(ctx context.Context) error {
-	bo := backoff.New(100*time.Millisecond, 5*time.Second)
-	for {
-		err := c.listAndWatch(ctx, bo)
-		if ctx.Err() != nil {
-			return nil
-		}
-		c.log.Warn("desired-state watch ended; re-listing", "err", err)
-		if !bo.Wait(ctx) {
-			return nil
-		}
-	}
-}
-
-// listAndWatch lists the state, then follows it until the watch ends. A
-// list that succeeds resets bo, so that the wait before the next re-list
-// starts short again.
-func (c *stateCache) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
-	s, err := c.st.State(ctx)
-	if err != nil {
-		return err
-	}
-	c.publish(s)
-	c.readyOnce.Do(func() { close(c.ready) })
-	bo.Reset()
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var next *resource.State
-	for ev := range c.st.Watch(wctx, v1.Kind_KIND_UNSPECIFIED, s.Revision+1) {
-		if ev.Err != nil {
-			return ev.Err
-		}
-		if next == nil {
-			next = s.Clone()
-		}
-		switch ev.Type {
-		case v1.EventType_EVENT_TYPE_PUT:
-			next.Put(ev.Object)
-		case v1.EventType_EVENT_TYPE_DELETE:
-			next.Delete(resource.RefOf(ev.Object))
-		}
-		if !ev.LastInRevision {
-			continue // publish whole transactions only
-		}
-		next.Revision = ev.Revision
-		s, next = next, nil
-		c.publish(s)
-	}
-	return ctx.Err()
 }

@@ -1,5 +1,5 @@
-// Package controller is the control plane's only reader and writer of etcd.
-// It serves the Admin API (validated, versioned writes of the desired
+// Package controller is the control plane's only reader and writer of etcd,
+// which it reaches through its store package only. It serves the Admin API (validated, versioned writes of the desired
 // state), the Agent API (each PoP's compiled config, and the status agents
 // report) and the GSLB feed (the compiled snapshot for DNS servers).
 package controller
@@ -26,7 +26,6 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -80,14 +79,13 @@ func (c *Controller) MetricsAddr() net.Addr {
 
 // Run serves until ctx is cancelled, then stops gracefully and returns nil.
 func (c *Controller) Run(ctx context.Context) error {
-	cli, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
+	st, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeEtcd()
 
-	st := store.New(cli, c.log)
-	cache := newStateCache(st, c.log)
+	cache := newStateCache(st)
 	m := newMetrics(cache)
 	obs := newObserver()
 
@@ -106,11 +104,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	gs := grpc.NewServer(c.serverOptions()...)
-	statuses := &statusStore{cli: cli, ttl: c.cfg.StatusTTL}
-	sw := newStatusWatcher(cli, obs, c.cfg.OriginDownQuorum, c.log)
-	fleet := newFleetState(cli, obs, m, c.log)
+	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
+	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, status: statuses, log: c.log, metrics: m, stop: ctx.Done()})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done()})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -118,7 +115,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	reflection.Register(gs)
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 4) // one slot per sender: etcd, the cache, gRPC and metrics
+	errc := make(chan error, 3) // one slot per sender: etcd, gRPC and metrics
 	if etcdFailed != nil {
 		wg.Go(func() {
 			select {
@@ -131,11 +128,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		})
 	}
-	wg.Go(func() {
-		if err := cache.run(ctx); err != nil {
-			errc <- err
-		}
-	})
+	wg.Go(func() { cache.run(ctx) })
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
@@ -159,7 +152,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if stop {
 		lis.Close()
 	} else {
-		ld := &leader{cli: cli, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {
@@ -222,37 +215,36 @@ func (c *Controller) serverOptions() []grpc.ServerOption {
 // connectEtcd starts the embedded etcd or connects to the external cluster.
 // failed reports a failure of the embedded member while it runs; it is nil
 // for an external cluster, whose failures the client sees.
-func (c *Controller) connectEtcd(ctx context.Context) (cli *clientv3.Client, failed <-chan error, closeFn func(), err error) {
+func (c *Controller) connectEtcd(ctx context.Context) (st *store.Store, failed <-chan error, closeFn func(), err error) {
 	if len(c.cfg.EtcdEndpoints) > 0 {
 		tlsCfg, err := c.cfg.etcdTLS()
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints:   c.cfg.EtcdEndpoints,
-			DialTimeout: 5 * time.Second,
-			TLS:         tlsCfg,
-			Context:     ctx,
+		st, err := store.Dial(ctx, store.DialConfig{
+			Endpoints: c.cfg.EtcdEndpoints,
+			TLS:       tlsCfg,
 			// Large applies are one transaction; match the embedded
 			// server's request limit (raise --max-request-bytes on the
 			// external cluster too).
 			MaxCallSendMsgSize: etcdembed.MaxRequestBytes + 512<<10,
-		})
+		}, c.log)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--etcd-endpoints %q: %w", c.cfg.EtcdEndpoints, err)
 		}
-		return cli, nil, func() { cli.Close() }, nil
+		return st, nil, func() { st.Close() }, nil
 	}
 	srv, err := etcdembed.Start(ctx, etcdembed.Config{Dir: c.cfg.DataDir, Logger: c.log, UnsafeNoFsync: c.cfg.EtcdUnsafeNoFsync})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("embedded etcd in --data-dir %q: %w", c.cfg.DataDir, err)
 	}
-	cli, err = srv.Client()
+	cli, err := srv.Client()
 	if err != nil {
 		srv.Close()
 		return nil, nil, nil, err
 	}
-	return cli, srv.Err(), func() { cli.Close(); srv.Close() }, nil
+	st = store.New(cli, c.log)
+	return st, srv.Err(), func() { st.Close(); srv.Close() }, nil
 }
 
 // stopGRPC drains streams and calls, then forces the rest after timeout.

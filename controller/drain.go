@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,9 +9,9 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -79,7 +78,7 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	if existing {
 		rec.Draining, rec.Since, rec.Period = true, now, period
 	} else {
-		rec = drainRecord{Step: compile.DrainGslb, Since: now, Draining: true, GslbWait: maxRecordTTL(s), Period: period}
+		rec = store.DrainRecord{Step: compile.DrainGslb, Since: now, Draining: true, GslbWait: maxRecordTTL(s), Period: period}
 	}
 	// A forced drain skips the check, so it need not be the one checked
 	// against; it still moves the guard, for the drains checked without it.
@@ -117,7 +116,7 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 
 // drainBudget refuses a drain that would leave any service the PoP
 // announces with fewer announcing PoPs than its minimum.
-func drainBudget(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]drainRecord, pop string) error {
+func drainBudget(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord, pop string) error {
 	var problems []string
 	for _, name := range resource.SortedNames(s.Services) {
 		spec := s.Services[name].GetSpec()
@@ -162,40 +161,25 @@ func maxRecordTTL(s *resource.State) time.Duration {
 	return time.Duration(ttl) * time.Second
 }
 
-func drainStateProto(r drainRecord) *v1.DrainState {
+func drainStateProto(r store.DrainRecord) *v1.DrainState {
 	return &v1.DrainState{Step: drainStepProto(r.Step), Since: timestamppb.New(r.Since), Draining: r.Draining}
 }
 
-// drainPut is the guard and the write of a PoP's drain record: a new record
-// must not exist yet, an existing one must be unchanged since it was read.
-func drainPut(pop string, r drainRecord, existing bool) (clientv3.Cmp, clientv3.Op, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return clientv3.Cmp{}, clientv3.Op{}, fmt.Errorf("drain state of Pop %q: %w", pop, err)
-	}
-	key := drainPrefix + pop
-	cmp := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
-	if existing {
-		cmp = clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)
-	}
-	return cmp, clientv3.OpPut(key, string(b)), nil
-}
-
-// putDrain writes a PoP's drain record, guarded as drainPut says, and
-// returns the revision it committed at.
-func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, existing bool) (int64, error) {
-	cmp, put, err := drainPut(pop, r, existing)
+// putDrain writes a PoP's drain record, guarded as store.NewDrainWrite
+// says, and returns the revision it committed at.
+func (f *fleetState) putDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool) (int64, error) {
+	w, err := store.NewDrainWrite(pop, r, existing)
 	if err != nil {
 		return 0, status.Error(codes.Internal, err.Error())
 	}
-	resp, err := f.cli.Txn(ctx).If(cmp).Then(put).Commit()
+	ok, rev, err := f.st.PutDrain(ctx, w)
 	if err != nil {
 		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}
-	if !resp.Succeeded {
+	if !ok {
 		return 0, status.Errorf(codes.Aborted, "drain state of Pop %q changed meanwhile; try again", pop)
 	}
-	return resp.Header.Revision, nil
+	return rev, nil
 }
 
 // startDrain writes a PoP's drain record, guarded like putDrain, with the
@@ -203,21 +187,17 @@ func (f *fleetState) putDrain(ctx context.Context, pop string, r drainRecord, ex
 // not negative, it also commits only if the guard is still at guardRev, its
 // revision when the drain was checked. A write that loses either race
 // returns errFleetMoved and the revision it lost at.
-func (f *fleetState) startDrain(ctx context.Context, pop string, r drainRecord, existing bool, guardRev int64) (int64, error) {
-	cmp, put, err := drainPut(pop, r, existing)
+func (f *fleetState) startDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool, guardRev int64) (int64, error) {
+	w, err := store.NewDrainWrite(pop, r, existing)
 	if err != nil {
 		return 0, status.Error(codes.Internal, err.Error())
 	}
-	cmps := []clientv3.Cmp{cmp}
-	if guardRev >= 0 {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(drainGuardKey), "=", guardRev))
-	}
-	resp, err := f.cli.Txn(ctx).If(cmps...).Then(put, clientv3.OpPut(drainGuardKey, pop)).Commit()
+	ok, rev, err := f.st.StartDrain(ctx, w, guardRev)
 	if err != nil {
 		return 0, status.Errorf(codes.Unavailable, "writing drain state of Pop %q: %v", pop, err)
 	}
-	if !resp.Succeeded {
-		return resp.Header.Revision, errFleetMoved
+	if !ok {
+		return rev, errFleetMoved
 	}
-	return resp.Header.Revision, nil
+	return rev, nil
 }

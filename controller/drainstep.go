@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 )
 
 // undrainSettle bounds how long each undrain step waits for routing to
@@ -16,10 +17,10 @@ const undrainSettle = 5 * time.Second
 // withdrawn → graceful-shutdown (announced, least preferred) → gslb
 // (announced normally, still out of GSLB) → none, each for a settle time.
 // It reports whether the record changed and whether the drain is over.
-func nextDrainStep(r drainRecord, now time.Time) (next drainRecord, changed, done bool) {
+func nextDrainStep(r store.DrainRecord, now time.Time) (next store.DrainRecord, changed, done bool) {
 	in := now.Sub(r.Since)
 	next = r
-	step := func(s compile.DrainStep) (drainRecord, bool, bool) {
+	step := func(s compile.DrainStep) (store.DrainRecord, bool, bool) {
 		next.Step, next.Since = s, now
 		return next, true, s == compile.DrainNone && !r.Draining
 	}

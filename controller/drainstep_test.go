@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 )
 
 func TestNextDrainStep(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rec := func(step compile.DrainStep, draining bool) drainRecord {
-		return drainRecord{Step: step, Since: t0, Draining: draining, GslbWait: 30 * time.Second, Period: 20 * time.Second}
+	rec := func(step compile.DrainStep, draining bool) store.DrainRecord {
+		return store.DrainRecord{Step: step, Since: t0, Draining: draining, GslbWait: 30 * time.Second, Period: 20 * time.Second}
 	}
 	tests := []struct {
 		name          string
-		r             drainRecord
+		r             store.DrainRecord
 		after         time.Duration
 		want          compile.DrainStep
 		changed, done bool

@@ -2,84 +2,49 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
-	"log/slog"
 	"maps"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/compile"
-	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"github.com/anyctl/anyctl/controller/store"
 )
 
-// Fleet-wide operational state the leader writes and every replica reads:
-// drain records per PoP, and the withdrawal budget's holds.
-const (
-	fleetPrefix = "/anyctl/v1/fleet/"
-	drainPrefix = fleetPrefix + "drain/"
-	holdsKey    = fleetPrefix + "holds"
-	// drainGuardKey is written with every drain that starts. A drain checked
-	// against the minimum number of announcing PoPs commits only if the
-	// guard has not moved since the check, so two drains checked against
-	// the same fleet cannot both start.
-	drainGuardKey = fleetPrefix + "drain-guard"
-)
-
-// drainRecord is where one PoP stands in a drain or undrain.
-type drainRecord struct {
-	Step compile.DrainStep `json:"step"`
-	// Since is when the PoP entered Step.
-	Since time.Time `json:"since"`
-	// Draining is true while moving out of service, false while moving back.
-	Draining bool `json:"draining"`
-	// GslbWait is how long the PoP stays out of GSLB answers before its
-	// announcements change: the longest TTL a resolver may cache it for.
-	GslbWait time.Duration `json:"gslbWait"`
-	// Period is how long announcements carry GRACEFUL_SHUTDOWN.
-	Period time.Duration `json:"period"`
-	// modRev is the record's etcd mod revision, for guarded updates.
-	modRev int64
-}
-
-// fleetState mirrors the fleet prefix in memory (list, then watch) and
-// publishes drain steps and holds to the observer, and the holds to the
-// metrics.
+// fleetState mirrors the fleet state in memory, current with etcd through a
+// store mirror, and publishes drain steps and holds to the observer, and
+// the holds to the metrics. Drain calls write through it.
 type fleetState struct {
-	cli     *clientv3.Client
+	st      *store.Store
+	mirror  *store.Mirror[store.FleetKey, store.FleetRecord]
 	obs     *observer
 	metrics *metrics
-	log     *slog.Logger
 	// heldSeries are the services whose held-PoPs series is exported. Only
-	// the goroutine running run uses it.
+	// the goroutine running the mirror uses it.
 	heldSeries map[string]bool
 
 	mu     sync.Mutex // guards drains, holds, guardRev, rev and changed
-	drains map[string]drainRecord
+	drains map[string]store.DrainRecord
 	holds  map[string][]string
-	// guardRev is drainGuardKey's mod revision, 0 while it does not exist.
+	// guardRev is store.DrainGuardKey's mod revision, 0 while it does not
+	// exist.
 	guardRev int64
 	rev      int64         // the etcd revision the mirror is current to
 	changed  chan struct{} // closed when rev moves
-
-	ready     chan struct{} // closed after the first list
-	readyOnce sync.Once
 }
 
-func newFleetState(cli *clientv3.Client, obs *observer, m *metrics, log *slog.Logger) *fleetState {
-	return &fleetState{
-		cli: cli, obs: obs, metrics: m, log: log, heldSeries: map[string]bool{},
-		drains: map[string]drainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}), ready: make(chan struct{}),
+func newFleetState(st *store.Store, obs *observer, m *metrics) *fleetState {
+	f := &fleetState{
+		st: st, obs: obs, metrics: m, heldSeries: map[string]bool{},
+		drains: map[string]store.DrainRecord{}, holds: map[string][]string{}, changed: make(chan struct{}),
 	}
+	f.mirror = st.FleetMirror(f)
+	return f
 }
 
 // Ready is closed once the mirror holds the stored drains and holds.
-func (f *fleetState) Ready() <-chan struct{} { return f.ready }
+func (f *fleetState) Ready() <-chan struct{} { return f.mirror.Ready() }
 
 // Drains returns a copy of every PoP's drain record.
-func (f *fleetState) Drains() map[string]drainRecord {
+func (f *fleetState) Drains() map[string]store.DrainRecord {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drains)
@@ -87,7 +52,7 @@ func (f *fleetState) Drains() map[string]drainRecord {
 
 // DrainsAndGuard returns a copy of every PoP's drain record and the drain
 // guard's mod revision, as of one moment.
-func (f *fleetState) DrainsAndGuard() (map[string]drainRecord, int64) {
+func (f *fleetState) DrainsAndGuard() (map[string]store.DrainRecord, int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drains), f.guardRev
@@ -100,50 +65,34 @@ func (f *fleetState) Holds() map[string][]string {
 	return maps.Clone(f.holds)
 }
 
-func (f *fleetState) run(ctx context.Context) {
-	bo := backoff.New(100*time.Millisecond, 5*time.Second)
-	for {
-		err := f.listAndWatch(ctx, bo)
-		if ctx.Err() != nil {
-			return
-		}
-		f.log.Warn("fleet state watch ended; re-listing", "err", err)
-		if !bo.Wait(ctx) {
-			return
-		}
-	}
-}
+// run keeps the mirror current until ctx is cancelled.
+func (f *fleetState) run(ctx context.Context) { f.mirror.Run(ctx) }
 
-func (f *fleetState) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
-	resp, err := f.cli.Get(ctx, fleetPrefix, clientv3.WithPrefix())
-	if err != nil {
-		return err
-	}
+// Reset replaces the fleet state with the one listed (the mirror's sink).
+func (f *fleetState) Reset(recs map[store.FleetKey]store.FleetRecord, rev int64) {
 	f.mu.Lock()
-	f.drains, f.holds, f.guardRev = map[string]drainRecord{}, map[string][]string{}, 0
-	for _, kv := range resp.Kvs {
-		f.applyLocked(mvccpb.PUT, kv)
+	f.drains, f.holds, f.guardRev = map[string]store.DrainRecord{}, map[string][]string{}, 0
+	for k, r := range recs {
+		f.putLocked(k, r)
 	}
-	f.advanceLocked(resp.Header.Revision)
+	f.advanceLocked(rev)
 	f.mu.Unlock()
 	f.publish()
-	f.readyOnce.Do(func() { close(f.ready) })
-	bo.Reset()
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for wr := range f.cli.Watch(clientv3.WithRequireLeader(wctx), fleetPrefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
-		if err := wr.Err(); err != nil {
-			return err
+}
+
+// Apply applies one transaction's changes (the mirror's sink).
+func (f *fleetState) Apply(changes []store.Change[store.FleetKey, store.FleetRecord], rev int64) {
+	f.mu.Lock()
+	for _, c := range changes {
+		if c.Deleted {
+			f.deleteLocked(c.Key)
+		} else {
+			f.putLocked(c.Key, c.Value)
 		}
-		f.mu.Lock()
-		for _, ev := range wr.Events {
-			f.applyLocked(ev.Type, ev.Kv)
-		}
-		f.advanceLocked(wr.Header.Revision)
-		f.mu.Unlock()
-		f.publish()
 	}
-	return ctx.Err()
+	f.advanceLocked(rev)
+	f.mu.Unlock()
+	f.publish()
 }
 
 // advanceLocked records that the mirror is current to rev.
@@ -173,35 +122,25 @@ func (f *fleetState) WaitRevision(ctx context.Context, rev int64) error {
 	}
 }
 
-func (f *fleetState) applyLocked(typ mvccpb.Event_EventType, kv *mvccpb.KeyValue) {
-	key := string(kv.Key)
-	switch {
-	case strings.HasPrefix(key, drainPrefix):
-		pop := key[len(drainPrefix):]
-		if typ == mvccpb.DELETE {
-			delete(f.drains, pop)
-			return
-		}
-		var r drainRecord
-		if err := json.Unmarshal(kv.Value, &r); err != nil {
-			f.log.Warn("skipping unreadable drain record", "key", key, "err", err)
-			return
-		}
-		r.modRev = kv.ModRevision
-		f.drains[pop] = r
-	case key == drainGuardKey:
+func (f *fleetState) putLocked(k store.FleetKey, r store.FleetRecord) {
+	switch k.Kind {
+	case store.FleetDrain:
+		f.drains[k.Pop] = r.Drain
+	case store.FleetDrainGuard:
+		f.guardRev = r.ModRevision
+	case store.FleetHolds:
+		f.holds = r.Holds
+	}
+}
+
+func (f *fleetState) deleteLocked(k store.FleetKey) {
+	switch k.Kind {
+	case store.FleetDrain:
+		delete(f.drains, k.Pop)
+	case store.FleetDrainGuard:
 		f.guardRev = 0
-		if typ != mvccpb.DELETE {
-			f.guardRev = kv.ModRevision
-		}
-	case key == holdsKey:
+	case store.FleetHolds:
 		f.holds = map[string][]string{}
-		if typ == mvccpb.DELETE {
-			return
-		}
-		if err := json.Unmarshal(kv.Value, &f.holds); err != nil {
-			f.log.Warn("skipping unreadable budget holds", "err", err)
-		}
 	}
 }
 

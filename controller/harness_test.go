@@ -42,10 +42,10 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 		log = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	h := &harness{cli: cli, st: store.New(cli, log), log: log, obs: newObserver()}
-	h.cache = newStateCache(h.st, log)
+	h.cache = newStateCache(h.st)
 	h.m = newMetrics(h.cache)
-	h.fleet = newFleetState(cli, h.obs, h.m, log)
-	h.sw = newStatusWatcher(cli, h.obs, DefaultOriginDownQuorum, log)
+	h.fleet = newFleetState(h.st, h.obs, h.m)
+	h.sw = newStatusWatcher(h.st, h.obs, DefaultOriginDownQuorum)
 	if len(objs) > 0 {
 		if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
 			t.Fatal(err)
@@ -61,27 +61,21 @@ func newHarness(t *testing.T, objs ...*v1.Object) *harness {
 func (h *harness) run(f func(context.Context)) { h.wg.Go(func() { f(h.ctx) }) }
 
 // runCache runs the state cache until the test ends.
-func (h *harness) runCache(t *testing.T) {
-	h.run(func(ctx context.Context) {
-		if err := h.cache.run(ctx); err != nil {
-			t.Errorf("state cache: %v", err)
-		}
-	})
-}
+func (h *harness) runCache() { h.run(h.cache.run) }
 
 // leader returns a leader replica named id over the harness's parts.
 func (h *harness) leader(id string) *leader {
-	return &leader{cli: h.cli, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id)}
+	return &leader{st: h.st, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id)}
 }
 
 // putDrain stores a PoP's drain record behind the controller's back.
-func (h *harness) putDrain(t *testing.T, pop string, r drainRecord) {
+func (h *harness) putDrain(t *testing.T, pop string, r store.DrainRecord) {
 	t.Helper()
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.cli.Put(context.Background(), drainPrefix+pop, string(b)); err != nil {
+	if _, err := h.cli.Put(context.Background(), store.DrainKey(pop), string(b)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -94,16 +88,16 @@ func (h *harness) putHolds(t *testing.T, holds map[string][]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.cli.Put(context.Background(), holdsKey, string(b)); err != nil {
+	if _, err := h.cli.Put(context.Background(), store.HoldsKey, string(b)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // storedDrain reads a PoP's drain record from etcd; ok is false when there
 // is none.
-func (h *harness) storedDrain(t *testing.T, pop string) (r drainRecord, ok bool) {
+func (h *harness) storedDrain(t *testing.T, pop string) (r store.DrainRecord, ok bool) {
 	t.Helper()
-	resp, err := h.cli.Get(context.Background(), drainPrefix+pop)
+	resp, err := h.cli.Get(context.Background(), store.DrainKey(pop))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +114,7 @@ func (h *harness) storedDrain(t *testing.T, pop string) (r drainRecord, ok bool)
 // the leader first.
 func (h *harness) electionValues(t *testing.T) []string {
 	t.Helper()
-	resp, err := h.cli.Get(context.Background(), electionPrefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	resp, err := h.cli.Get(context.Background(), store.ElectionPrefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,12 +9,8 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
+	"github.com/anyctl/anyctl/controller/store"
 )
-
-// electionPrefix is where replicas campaign for leadership.
-const electionPrefix = "/anyctl/v1/leader"
 
 // leaderTick is how often the leader advances drains and the budget.
 const leaderTick = 100 * time.Millisecond
@@ -23,7 +18,7 @@ const leaderTick = 100 * time.Millisecond
 // leader campaigns for leadership (etcd election) and, while leader, runs
 // the fleet-wide jobs: drain sequencing and the withdrawal budget.
 type leader struct {
-	cli     *clientv3.Client
+	st      *store.Store
 	id      string
 	cache   *stateCache
 	fleet   *fleetState
@@ -54,20 +49,13 @@ func (l *leader) run(ctx context.Context) {
 }
 
 func (l *leader) campaign(ctx context.Context) error {
-	// The session outlives ctx by the moment Close needs to revoke its
-	// lease, so that a stopping leader hands over at once.
-	sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer scancel()
-	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(5), concurrency.WithContext(sctx))
+	// The term outlives ctx until Close revokes its lease, so that a
+	// stopping leader hands over at once.
+	tm, err := l.st.Campaign(ctx, l.id)
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
-	el := concurrency.NewElection(sess, electionPrefix)
-	if err := el.Campaign(ctx, l.id); err != nil {
-		return err
-	}
-	tm := term{key: el.Key(), rev: el.Rev()}
+	defer tm.Close()
 	l.log.Info("leading the fleet jobs", "replica", l.id)
 	l.metrics.leader.Set(1)
 	defer l.metrics.leader.Set(0)
@@ -75,7 +63,7 @@ func (l *leader) campaign(ctx context.Context) error {
 	defer cancel()
 	go func() {
 		select {
-		case <-sess.Done():
+		case <-tm.Done():
 			cancel()
 		case <-lctx.Done():
 		}
@@ -83,7 +71,7 @@ func (l *leader) campaign(ctx context.Context) error {
 	err = l.lead(lctx, tm)
 	if ctx.Err() != nil {
 		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
-		_ = el.Resign(rctx)
+		_ = tm.Resign(rctx)
 		rcancel()
 	}
 	if err != nil {
@@ -94,7 +82,7 @@ func (l *leader) campaign(ctx context.Context) error {
 
 // lead runs the fleet jobs every tick until ctx ends or a write finds the
 // term over.
-func (l *leader) lead(ctx context.Context, tm term) error {
+func (l *leader) lead(ctx context.Context, tm *store.Term) error {
 	t := time.NewTicker(leaderTick)
 	defer t.Stop()
 	for {
@@ -113,8 +101,9 @@ func (l *leader) lead(ctx context.Context, tm term) error {
 }
 
 // advanceDrains moves every drain whose step has run its course. It
-// returns only errDeposed; other failures are logged and retried next tick.
-func (l *leader) advanceDrains(ctx context.Context, tm term) error {
+// returns only store.ErrDeposed; other failures are logged and retried
+// next tick.
+func (l *leader) advanceDrains(ctx context.Context, tm *store.Term) error {
 	s, _ := l.cache.Current()
 	now := time.Now()
 	for pop, r := range l.fleet.Drains() {
@@ -137,7 +126,7 @@ func (l *leader) advanceDrains(ctx context.Context, tm term) error {
 				}
 			}
 		}
-		if errors.Is(err, errDeposed) {
+		if errors.Is(err, store.ErrDeposed) {
 			return err
 		}
 		if err != nil && ctx.Err() == nil {
@@ -150,12 +139,12 @@ func (l *leader) advanceDrains(ctx context.Context, tm term) error {
 // putDrain stores the next step of a PoP's drain, guarded by the term and
 // by the record being unchanged since it was read, and waits until the
 // mirror holds it.
-func (l *leader) putDrain(ctx context.Context, tm term, pop string, r drainRecord) error {
-	cmp, put, err := drainPut(pop, r, true)
+func (l *leader) putDrain(ctx context.Context, tm *store.Term, pop string, r store.DrainRecord) error {
+	w, err := store.NewDrainWrite(pop, r, true)
 	if err != nil {
 		return err
 	}
-	ok, rev, err := tm.commit(ctx, l.cli, []clientv3.Cmp{cmp}, put)
+	ok, rev, err := tm.PutDrain(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -168,15 +157,13 @@ func (l *leader) putDrain(ctx context.Context, tm term, pop string, r drainRecor
 // deleteDrain removes a finished undrain's record, guarded like putDrain.
 // It reports whether it deleted: a record changed since it was read stays,
 // to be looked at again next tick.
-func (l *leader) deleteDrain(ctx context.Context, tm term, pop string, r drainRecord) (bool, error) {
-	key := drainPrefix + pop
-	deleted, _, err := tm.commit(ctx, l.cli, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", r.modRev)}, clientv3.OpDelete(key))
-	return deleted, err
+func (l *leader) deleteDrain(ctx context.Context, tm *store.Term, pop string, r store.DrainRecord) (bool, error) {
+	return tm.DeleteDrain(ctx, pop, r.ModRevision)
 }
 
 // updateHolds recomputes the withdrawal budget's holds and stores them,
-// guarded by the term, when they change. It returns only errDeposed.
-func (l *leader) updateHolds(ctx context.Context, tm term) error {
+// guarded by the term, when they change. It returns only store.ErrDeposed.
+func (l *leader) updateHolds(ctx context.Context, tm *store.Term) error {
 	s, _ := l.cache.Current()
 	reports, _ := l.reports.Reports()
 	prev := l.fleet.Holds()
@@ -184,12 +171,8 @@ func (l *leader) updateHolds(ctx context.Context, tm term) error {
 	if reflect.DeepEqual(holds, prev) || (len(holds) == 0 && len(prev) == 0) {
 		return nil
 	}
-	b, err := json.Marshal(holds)
-	if err != nil {
-		return nil
-	}
-	if _, _, err := tm.commit(ctx, l.cli, nil, clientv3.OpPut(holdsKey, string(b))); err != nil {
-		if errors.Is(err, errDeposed) {
+	if err := tm.PutHolds(ctx, holds); err != nil {
+		if errors.Is(err, store.ErrDeposed) {
 			return err
 		}
 		l.log.Warn("storing withdrawal budget holds", "err", err)

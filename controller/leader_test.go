@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/controller/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
@@ -18,7 +19,7 @@ import (
 func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 	h := newHarness(t, popObject("london"))
 	// A drain the leader moves on as soon as it leads: withdrawn is next.
-	h.putDrain(t, "london", drainRecord{Step: compile.DrainGracefulShutdown, Since: time.Now(), Draining: true})
+	h.putDrain(t, "london", store.DrainRecord{Step: compile.DrainGracefulShutdown, Since: time.Now(), Draining: true})
 	h.run(h.leader("a").run)
 	h.run(h.fleet.run)
 	h.run(h.sw.run)
@@ -27,7 +28,7 @@ func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 		t.Fatalf("candidates %q before the desired state loaded, want none", c)
 	}
 
-	h.runCache(t)
+	h.runCache()
 	awaitTrue(t, "the leader moving london's drain on", func() bool {
 		r, ok := h.storedDrain(t, "london")
 		return !ok || r.Step == compile.DrainWithdrawn
@@ -43,15 +44,15 @@ func TestLeaderWaitsForTheStateBeforeCampaigning(t *testing.T) {
 func TestDeposedLeaderStopsWriting(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, popObject("london"))
-	due := drainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
+	due := store.DrainRecord{Step: compile.DrainGslb, Since: time.Now(), Draining: true, GslbWait: time.Hour, Period: time.Hour}
 	h.putDrain(t, "london", due)
-	h.runCache(t)
+	h.runCache()
 	h.run(h.fleet.run)
 	h.run(h.sw.run)
 	h.run(h.leader("a").run)
 	awaitTrue(t, "a leading", func() bool { return slices.Equal(h.electionValues(t), []string{"a"}) })
 
-	if _, err := h.cli.Delete(ctx, electionPrefix, clientv3.WithPrefix()); err != nil {
+	if _, err := h.cli.Delete(ctx, store.ElectionPrefix, clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
 	sess, err := concurrency.NewSession(h.cli)
@@ -59,7 +60,7 @@ func TestDeposedLeaderStopsWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if err := concurrency.NewElection(sess, electionPrefix).Campaign(ctx, "rival"); err != nil {
+	if err := concurrency.NewElection(sess, store.ElectionPrefix).Campaign(ctx, "rival"); err != nil {
 		t.Fatal(err)
 	}
 	due.GslbWait = 0

@@ -57,3 +57,21 @@ func lastValue(kv, prev *mvccpb.KeyValue) (*v1.Object, error) {
 	resource.EnsureMeta(o).Name = ref.Name
 	return o, nil
 }
+
+// DesiredMirror returns a mirror of the desired state: every object by
+// reference, with its versions set. An unreadable object fails the list or
+// the watch, and the mirror lists again.
+func (s *Store) DesiredMirror(sink Sink[resource.Ref, *v1.Object]) *Mirror[resource.Ref, *v1.Object] {
+	return newMirror(s, codec[resource.Ref, *v1.Object]{
+		name:   "desired-state",
+		prefix: DesiredPrefix,
+		key:    refOfKey,
+		decode: func(kv *mvccpb.KeyValue) (resource.Ref, *v1.Object, error) {
+			o, err := decode(kv)
+			if err != nil {
+				return resource.Ref{}, nil, err
+			}
+			return resource.RefOf(o), o, nil
+		},
+	}, sink)
+}

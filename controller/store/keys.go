@@ -8,12 +8,40 @@ import (
 	"github.com/anyctl/anyctl/resource"
 )
 
+// The key layout: every key the controller reads or writes in etcd is
+// defined here.
 const (
-	// DesiredPrefix is the prefix of every desired-state object's key.
-	DesiredPrefix = "/anyctl/v1/desired/"
+	// root is the prefix of every key.
+	root = "/anyctl/v1/"
+
+	// DesiredPrefix is the prefix of every desired-state object's key:
+	// DesiredPrefix + <plural>/<name> (Key).
+	DesiredPrefix = root + "desired/"
 	// GuardKey is written by every desired-state transaction; its mod
 	// revision is the revision of the last desired-state write.
-	GuardKey = "/anyctl/v1/meta/desired-rev"
+	GuardKey = root + "meta/desired-rev"
+
+	// StatusPrefix is the prefix of the PoPs' leased reports:
+	// StatusPrefix + <pop> (StatusKey).
+	StatusPrefix = root + "status/pops/"
+
+	// FleetPrefix is the prefix of the fleet state the leader (and drain
+	// calls) write and every replica mirrors: drain records, the
+	// withdrawal budget's holds and the drain guard.
+	FleetPrefix = root + "fleet/"
+	// DrainPrefix is the prefix of the PoPs' drain records:
+	// DrainPrefix + <pop> (DrainKey).
+	DrainPrefix = FleetPrefix + "drain/"
+	// HoldsKey holds the withdrawal budget's holds.
+	HoldsKey = FleetPrefix + "holds"
+	// DrainGuardKey is written with every drain that starts. A drain
+	// checked against the minimum number of announcing PoPs commits only
+	// if the guard has not moved since the check, so two drains checked
+	// against the same fleet cannot both start.
+	DrainGuardKey = FleetPrefix + "drain-guard"
+
+	// ElectionPrefix is where replicas campaign for leadership.
+	ElectionPrefix = root + "leader"
 )
 
 // kindPrefix is the prefix of one kind's keys, or of every kind's for
@@ -27,6 +55,12 @@ func kindPrefix(k v1.Kind) string {
 
 // Key is the etcd key of an object.
 func Key(r resource.Ref) string { return kindPrefix(r.Kind) + r.Name }
+
+// StatusKey is the etcd key of a PoP's report.
+func StatusKey(pop string) string { return StatusPrefix + pop }
+
+// DrainKey is the etcd key of a PoP's drain record.
+func DrainKey(pop string) string { return DrainPrefix + pop }
 
 // refOfKey parses a key written by Key.
 func refOfKey(key string) (resource.Ref, error) {

@@ -1,40 +1,39 @@
-// Package store keeps the desired state in etcd: one key per object under
+// Package store is the controller's one home in etcd: every key it uses
+// (keys.go), and every read, write, lease, watch and election behind them.
+// Nothing else in the controller speaks to etcd.
+//
+// The desired state is one key per object under
 // /anyctl/v1/desired/<plural>/<name>, holding the deterministic protobuf
-// encoding of the v1.Object without its versions. On every read the object's
-// metadata.resourceVersion is set to the key's mod revision and
-// createRevision to its create revision.
+// encoding of the v1.Object without its versions. On every read the
+// object's metadata.resourceVersion is set to the key's mod revision and
+// createRevision to its create revision. Every write of desired state also
+// writes the guard key /anyctl/v1/meta/desired-rev, and commits only if the
+// guard has not moved since the read it was validated against: writes
+// serialise optimistically, and validation of the whole state is free of
+// races. A write that loses the race reads, validates and checks its
+// preconditions again. One apply is one etcd transaction with one
+// operation per created or updated object plus the guard; an external
+// cluster needs --max-txn-ops and --max-request-bytes raised to match the
+// largest apply, and a transaction over the limits fails with an error
+// wrapping ErrTooLarge.
 //
-// Every write of desired state also writes the guard key
-// /anyctl/v1/meta/desired-rev, and commits only if the guard has not moved
-// since the read it was validated against. Writes therefore serialise
-// optimistically, and validation of the whole state is free of races: a
-// write validated against revision R lands only if nothing changed after R.
-// A write that loses the race reads, validates and checks its preconditions
-// again.
+// Beside it: the PoPs' reports under leases (StatusSession), the fleet
+// state (drain records, the withdrawal budget's holds, the drain guard),
+// and the leader election, whose Term guards the leader's writes.
 //
-// A reader that keeps the state current lists at a revision and watches from
-// the next one:
-//
-//	st, err := s.State(ctx)                                   // at st.Revision
-//	for ev := range s.Watch(ctx, v1.Kind_KIND_UNSPECIFIED, st.Revision+1) {
-//		if ev.Err != nil { break }                             // ErrCompacted: list again
-//		...
-//	}
-//
+// A reader keeps a key space current by listing at a revision and watching
+// from the next one; Mirror does that for the desired state, the reports
+// and the fleet state, and Watch streams the desired state's changes.
 // etcd compacts old revisions (the embedded server keeps an hour); a watch
 // that starts before the compacted revision ends with an error wrapping
 // ErrCompacted, and the reader lists again.
-//
-// One apply is one etcd transaction with one operation per created or
-// updated object plus the guard. etcd's default of 128 operations per
-// transaction is too few for large applies: the embedded server raises it,
-// and an external cluster needs --max-txn-ops (and --max-request-bytes)
-// raised to match the largest apply; a transaction over the limits fails
-// with an error wrapping ErrTooLarge.
 package store
 
 import (
+	"context"
+	"crypto/tls"
 	"log/slog"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -52,3 +51,32 @@ func New(cli *clientv3.Client, logger *slog.Logger) *Store {
 	}
 	return &Store{cli: cli, log: logger}
 }
+
+// DialConfig is how to reach an external etcd cluster.
+type DialConfig struct {
+	Endpoints []string
+	// TLS is the client's TLS config; nil dials plain text.
+	TLS *tls.Config
+	// MaxCallSendMsgSize bounds a request the client sends: a large apply
+	// is one transaction.
+	MaxCallSendMsgSize int
+}
+
+// Dial connects to an external etcd cluster and returns a store over it;
+// Close closes the connection. ctx bounds the client's lifetime.
+func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:          cfg.Endpoints,
+		DialTimeout:        5 * time.Second,
+		TLS:                cfg.TLS,
+		Context:            ctx,
+		MaxCallSendMsgSize: cfg.MaxCallSendMsgSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return New(cli, logger), nil
+}
+
+// Close closes the store's etcd client.
+func (s *Store) Close() error { return s.cli.Close() }

@@ -57,9 +57,35 @@ func (s *Store) Watch(ctx context.Context, kind v1.Kind, startRevision int64) <-
 // watch runs one etcd watch until it fails or ctx is done, handing each
 // event to send.
 func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, send func(WatchEvent) bool) error {
+	return s.watchPrefix(ctx, prefix, startRevision, true, func(evs []*clientv3.Event) (bool, error) {
+		for i, ev := range evs {
+			we, err := event(ev)
+			if err != nil {
+				return false, err
+			}
+			we.LastInRevision = i == len(evs)-1
+			if !send(we) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// watchPrefix follows the keys under prefix from startRevision on (0:
+// from now) and hands fn the events of one revision at a time, in revision
+// order (etcd never splits one revision's events across responses). It
+// returns nil when ctx is done or fn returns false, and an error when fn
+// fails, when etcd ends the watch, or, wrapping ErrCompacted, when etcd has
+// compacted startRevision away: the caller lists again and watches from
+// the list's revision+1. prevKV asks for deleted keys' last values.
+func (s *Store) watchPrefix(ctx context.Context, prefix string, startRevision int64, prevKV bool, fn func(evs []*clientv3.Event) (bool, error)) error {
 	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel() // releases the etcd watcher
-	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithPrevKV()}
+	opts := []clientv3.OpOption{clientv3.WithPrefix()}
+	if prevKV {
+		opts = append(opts, clientv3.WithPrevKV())
+	}
 	if startRevision > 0 {
 		opts = append(opts, clientv3.WithRev(startRevision))
 	}
@@ -71,15 +97,19 @@ func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, s
 		if err := wr.Err(); err != nil {
 			return fmt.Errorf("watch %s: %w", prefix, err)
 		}
-		for i, ev := range wr.Events {
-			we, err := event(ev)
+		for evs := wr.Events; len(evs) > 0; {
+			n := 1
+			for n < len(evs) && evs[n].Kv.ModRevision == evs[0].Kv.ModRevision {
+				n++
+			}
+			more, err := fn(evs[:n])
 			if err != nil {
 				return fmt.Errorf("watch %s: %w", prefix, err)
 			}
-			we.LastInRevision = i == len(wr.Events)-1 || wr.Events[i+1].Kv.ModRevision != ev.Kv.ModRevision
-			if !send(we) {
+			if !more {
 				return nil
 			}
+			evs = evs[n:]
 		}
 	}
 	if ctx.Err() != nil {
