@@ -71,7 +71,7 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 					a.MED = &med
 				}
 				a.Prefix = pfx
-				if err := sendable(a); err != nil {
+				if err := a.Check(); err != nil {
 					why = err.Error()
 					st.Reason = "refused: " + why
 					break

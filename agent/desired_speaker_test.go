@@ -66,37 +66,6 @@ func TestDesiredSetIsAcceptedBySpeaker(t *testing.T) {
 	}
 }
 
-// TestSendableAgreesWithSpeaker checks sendable against the speaker it
-// mirrors: each announcement alone is taken by a real speaker exactly when
-// sendable passes it.
-func TestSendableAgreesWithSpeaker(t *testing.T) {
-	p := netip.MustParsePrefix
-	a := netip.MustParseAddr
-	tests := []speaker.Announcement{
-		{Prefix: p("192.0.2.0/24")},
-		{Prefix: p("2001:db8::/32")},
-		{Prefix: p("192.0.2.1/24")},
-		{Prefix: p("::ffff:192.0.2.0/120")},
-		{Prefix: p("192.0.2.0/24"), NextHop: a("203.0.113.1")},
-		{Prefix: p("192.0.2.0/24"), NextHop: a("2001:db8::1")},
-		{Prefix: p("2001:db8::/32"), NextHop: a("203.0.113.1")},
-		{Prefix: p("2001:db8::/32"), NextHop: a("::ffff:203.0.113.1")},
-		{Prefix: p("2001:db8::/32"), NextHop: a("fe80::1%eth0")},
-		{Prefix: p("192.0.2.0/24"), Prepend: speaker.MaxPrepend},
-		{Prefix: p("192.0.2.0/24"), Prepend: speaker.MaxPrepend + 1},
-		{Prefix: p("192.0.2.0/24"), Prepend: -1},
-		{},
-	}
-	sp := startSpeaker(t)
-	for _, ann := range tests {
-		want := sp.SetAnnouncements(context.Background(), []speaker.Announcement{ann})
-		got := sendable(ann)
-		if (got == nil) != (want == nil) {
-			t.Errorf("%+v: sendable says %v, the speaker %v", ann, got, want)
-		}
-	}
-}
-
 // TestDrainedPrependFitsTheSpeaker checks that the most prepends validation
 // lets a service ask for, plus a drain's, is what the speaker sends.
 func TestDrainedPrependFitsTheSpeaker(t *testing.T) {
