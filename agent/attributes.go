@@ -13,14 +13,14 @@ func attributes(svc *v1.ServiceAssignment, mode v1.AnnounceMode) (speaker.Announ
 	var a speaker.Announcement
 	ann := svc.GetAnnounce()
 	for _, c := range ann.GetCommunities() {
-		v, err := speaker.ParseCommunity(c)
+		v, err := parseCommunity(c)
 		if err != nil {
 			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
 		}
 		a.Communities = append(a.Communities, v)
 	}
 	for _, c := range ann.GetLargeCommunities() {
-		v, err := speaker.ParseLargeCommunity(c)
+		v, err := parseLargeCommunity(c)
 		if err != nil {
 			return a, fmt.Errorf("service %q: %w", svc.GetName(), err)
 		}
@@ -68,4 +68,24 @@ func setAttrStatus(st *v1.PrefixStatus, svc *v1.ServiceAssignment, mode v1.Annou
 	if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
 		st.Communities = append(st.Communities, "65535:0")
 	}
+}
+
+// parseCommunity reads an RFC 1997 community with the parser the
+// controller validates with.
+func parseCommunity(s string) (uint32, error) {
+	v, err := validation.ParseCommunity(s)
+	if err != nil {
+		return 0, fmt.Errorf("community %q: %w", s, err)
+	}
+	return v, nil
+}
+
+// parseLargeCommunity reads an RFC 8092 large community with the parser
+// the controller validates with.
+func parseLargeCommunity(s string) (speaker.LargeCommunity, error) {
+	v, err := validation.ParseLargeCommunity(s)
+	if err != nil {
+		return speaker.LargeCommunity{}, fmt.Errorf("large community %q: %w", s, err)
+	}
+	return speaker.LargeCommunity{Global: v[0], Local1: v[1], Local2: v[2]}, nil
 }

@@ -19,14 +19,14 @@ func peerExport(i int, p *v1.BgpPeer, session netip.Addr, hops nextHops, service
 	field := func(name string) string { return fmt.Sprintf("config peers[%d].%s", i, name) }
 	ann := p.GetAnnounce()
 	for j, c := range ann.GetCommunities() {
-		v, err := speaker.ParseCommunity(c)
+		v, err := parseCommunity(c)
 		if err != nil {
 			return e, fmt.Errorf("%s[%d] %q: %w", field("announce.communities"), j, c, err)
 		}
 		e.Communities = append(e.Communities, v)
 	}
 	for j, c := range ann.GetLargeCommunities() {
-		v, err := speaker.ParseLargeCommunity(c)
+		v, err := parseLargeCommunity(c)
 		if err != nil {
 			return e, fmt.Errorf("%s[%d] %q: %w", field("announce.largeCommunities"), j, c, err)
 		}
