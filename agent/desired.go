@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -118,12 +117,13 @@ func refusal(ps, svc string, attrErr error, hops nextHops, policy *Policy, owner
 }
 
 // capAnnouncements keeps at most max announcements, the lowest prefixes
-// first so the choice is stable, and marks the rest refused.
+// first (IPv4 first, then by address, then shorter first) so the choice is
+// stable, and marks the rest refused.
 func capAnnouncements(anns []speaker.Announcement, states []prefixState, max int) ([]speaker.Announcement, []prefixState) {
 	if max <= 0 || len(anns) <= max {
 		return anns, states
 	}
-	sort.Slice(anns, func(i, j int) bool { return comparePrefix(anns[i].Prefix, anns[j].Prefix) < 0 })
+	slices.SortFunc(anns, func(a, b speaker.Announcement) int { return a.Prefix.Compare(b.Prefix) })
 	dropped := map[netip.Prefix]bool{}
 	for _, a := range anns[max:] {
 		dropped[a.Prefix] = true
@@ -137,11 +137,4 @@ func capAnnouncements(anns []speaker.Announcement, states []prefixState, max int
 		}
 	}
 	return anns[:max], states
-}
-
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
 }

@@ -436,7 +436,7 @@ func TestDesired(t *testing.T) {
 var annOpts = cmp.Options{cmpopts.EquateComparable(netip.Prefix{}, netip.Addr{}), cmpopts.EquateEmpty()}
 
 func sortedAnns(anns []speaker.Announcement) []speaker.Announcement {
-	return slices.SortedFunc(slices.Values(anns), func(a, b speaker.Announcement) int { return comparePrefix(a.Prefix, b.Prefix) })
+	return slices.SortedFunc(slices.Values(anns), func(a, b speaker.Announcement) int { return a.Prefix.Compare(b.Prefix) })
 }
 
 // checkStates compares the decisions, in config order, with want.

@@ -119,20 +119,14 @@ func normalizeAnnouncements(anns []Announcement) (map[netip.Prefix]Announcement,
 	return out, nil
 }
 
-// sortedPrefixes is the keys of m in address order.
+// sortedPrefixes is the keys of m in address order (IPv4 first, then by
+// address, then shorter first: netip.Prefix.Compare on prefixes without
+// host bits).
 func sortedPrefixes[V any](m map[netip.Prefix]V) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(m))
 	for p := range m {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, comparePrefix)
+	slices.SortFunc(out, netip.Prefix.Compare)
 	return out
-}
-
-// comparePrefix orders IPv4 before IPv6, then by address, then by length.
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
 }
