@@ -51,7 +51,7 @@ func TestDesiredSetIsAcceptedBySpeaker(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sp := startSpeaker(t)
 			healthy := map[string]bool{"edge": true, "good": true}
-			anns, _ := desired(view{cfg: tt.cfg, healthy: healthy, shuttingDown: true, policy: testPolicy()})
+			anns, _ := desired(view{cfg: accept(tt.cfg), healthy: healthy, shuttingDown: true, policy: testPolicy()})
 			if err := sp.SetAnnouncements(context.Background(), anns); err != nil {
 				t.Fatalf("speaker refused desired's set %v: %v", anns, err)
 			}

@@ -65,20 +65,6 @@ func peerExport(i int, p *v1.BgpPeer, session netip.Addr, hops nextHops, service
 	return e, nil
 }
 
-// servicePrefixes maps each service of the config to its prefixes, the
-// ones that parse (desired refuses the others).
-func servicePrefixes(cfg *v1.PopConfig) map[string][]netip.Prefix {
-	out := map[string][]netip.Prefix{}
-	for _, svc := range cfg.GetServices() {
-		for _, s := range svc.GetPrefixes() {
-			if p, err := netip.ParsePrefix(s); err == nil && p.Masked() == p {
-				out[svc.GetName()] = append(out[svc.GetName()], p)
-			}
-		}
-	}
-	return out
-}
-
 // plainIPv6 reports whether a is an IPv6 address with no zone and no IPv4
 // mapping.
 func plainIPv6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() && a.Zone() == "" }
