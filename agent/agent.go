@@ -127,7 +127,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if persisted != nil && persisted.GetPop() == a.cfg.Pop {
 		a.log.Info("restored persisted config", "revision", persisted.GetRevision())
-		l.applyConfig(ctx, persisted)
+		l.applyConfig(ctx, accept(persisted))
 	}
 
 	sctx, stopSession := context.WithCancel(ctx)
@@ -152,8 +152,8 @@ type loop struct {
 	configs chan *v1.PopConfig
 	conn    chan bool
 	health  chan healthEvent
-	cfg     *v1.PopConfig
-	prev    *v1.PopConfig // the config before cfg, for logging what changed
+	cfg     *accepted
+	prev    *accepted // the config before cfg, for logging what changed
 	sp      *speaker.Speaker
 	spKey   string
 	// spErr is why the speaker could not be started or reconfigured, nil
@@ -211,13 +211,13 @@ func (l *loop) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case cfg := <-l.configs:
-			if l.cfg != nil && proto.Equal(cfg, l.cfg) {
+			if l.cfg != nil && proto.Equal(cfg, l.cfg.wire) {
 				continue
 			}
 			if err := saveConfig(l.a.cfg.StateDir, cfg); err != nil {
 				l.a.log.Error("persisting config failed; running it anyway", "err", err)
 			}
-			l.applyConfig(ctx, cfg)
+			l.applyConfig(ctx, accept(cfg))
 		case up := <-l.conn:
 			l.lost = !up
 			l.a.connected.Store(up)
@@ -274,12 +274,12 @@ func (l *loop) reportSoon() {
 // reportDelay is how long a change waits to be reported, gathering others.
 const reportDelay = 20 * time.Millisecond
 
-// applyConfig starts or reconfigures the speaker and the checks for a new
-// config, then reconciles.
-func (l *loop) applyConfig(ctx context.Context, cfg *v1.PopConfig) {
+// applyConfig starts or reconfigures the speaker and the checks for a
+// newly accepted config, then reconciles.
+func (l *loop) applyConfig(ctx context.Context, cfg *accepted) {
 	l.prev, l.cfg = l.cfg, cfg
-	l.a.revision.Store(cfg.GetRevision())
-	l.a.metrics.configRevision.Set(float64(cfg.GetRevision()))
+	l.a.revision.Store(cfg.revision())
+	l.a.metrics.configRevision.Set(float64(cfg.revision()))
 	l.noteDrainSteps(cfg)
 	l.syncSpeaker(ctx)
 	l.syncChecks(ctx)

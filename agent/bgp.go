@@ -3,11 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // Bounds of the wait between attempts to start the speaker.
@@ -42,15 +40,15 @@ func (l *loop) syncSpeaker(ctx context.Context) {
 // ensureSpeaker starts the speaker for the config's ASN and router ID
 // (restarting it if they changed) and reconciles its peers.
 func (l *loop) ensureSpeaker(ctx context.Context) error {
-	rid, err := netip.ParseAddr(l.cfg.GetRouterId())
-	if err != nil {
-		return fmt.Errorf("config routerId %q: %w", l.cfg.GetRouterId(), err)
+	if l.cfg.routerIDErr != nil {
+		return l.cfg.routerIDErr
 	}
+	rid := l.cfg.routerID
 	peers, err := l.peers()
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("%d/%s", l.cfg.GetLocalAsn(), rid)
+	key := fmt.Sprintf("%d/%s", l.cfg.asn, rid)
 	if l.sp != nil && l.spKey != key {
 		l.a.log.Warn("local ASN or router ID changed; restarting the BGP speaker", "was", l.spKey, "now", key)
 		if err := l.sp.Stop(ctx, "local ASN or router ID changed; restarting"); err != nil {
@@ -61,7 +59,7 @@ func (l *loop) ensureSpeaker(ctx context.Context) error {
 	if l.sp == nil {
 		gr := l.a.cfg.GracefulRestart
 		sp, err := speaker.Start(ctx, speaker.Config{
-			ASN:        l.cfg.GetLocalAsn(),
+			ASN:        l.cfg.asn,
 			RouterID:   rid,
 			ListenPort: l.a.cfg.BGPListenPort,
 			Peers:      peers,
@@ -81,48 +79,25 @@ func (l *loop) ensureSpeaker(ctx context.Context) error {
 	return l.sp.SetPeers(ctx, peers)
 }
 
-// peers converts the config's peers, resolving MD5 password references
-// from the local secrets.
+// peers are the config's peers for the speaker, with the MD5 passwords
+// their references name in the local secrets and the local per-peer cap.
 func (l *loop) peers() ([]speaker.Peer, error) {
 	var out []speaker.Peer
-	hops := parseNextHops(l.cfg)
-	services := servicePrefixes(l.cfg)
-	for i, p := range l.cfg.GetPeers() {
-		addr, err := netip.ParseAddr(p.GetAddress())
-		if err != nil {
-			return nil, fmt.Errorf("config peers[%d].address %q: %w", i, p.GetAddress(), err)
+	for i, p := range l.cfg.peers {
+		if p.err != nil {
+			return nil, p.err
 		}
-		sp := speaker.Peer{
-			Address:       addr,
-			Port:          uint16(p.GetPort()),
-			ASN:           p.GetPeerAsn(),
-			HoldTime:      p.GetHoldTime().AsDuration(),
-			MultihopTTL:   uint8(p.GetMultihopTtl()),
-			MaxPrefixes:   l.a.policy.MaxPerPeer,
-			MaxPrefixesIn: int(p.GetMaxPrefixesIn()),
-		}
-		if sp.Export, err = peerExport(i, p, addr, hops, services); err != nil {
-			return nil, err
-		}
-		if ref := p.GetPasswordRef(); ref != "" {
-			pw, ok := l.a.cfg.Secrets[ref]
+		sp := p.Peer
+		sp.MaxPrefixes = l.a.policy.MaxPerPeer
+		if p.passwordRef != "" {
+			pw, ok := l.a.cfg.Secrets[p.passwordRef]
 			if !ok {
-				return nil, fmt.Errorf("config peers[%d].passwordRef %q: no such secret in the agent's local config", i, ref)
+				return nil, fmt.Errorf("config peers[%d].passwordRef %q: no such secret in the agent's local config", i, p.passwordRef)
 			}
 			sp.Password = pw
 		}
-		if la := p.GetLocalAddress(); la != "" {
-			if sp.LocalAddress, err = netip.ParseAddr(la); err != nil {
-				return nil, fmt.Errorf("config peers[%d].localAddress %q: %w", i, la, err)
-			}
-		}
-		for _, f := range p.GetFamilies() {
-			switch f {
-			case v1.AddressFamily_ADDRESS_FAMILY_IPV4_UNICAST:
-				sp.Families = append(sp.Families, speaker.IPv4Unicast)
-			case v1.AddressFamily_ADDRESS_FAMILY_IPV6_UNICAST:
-				sp.Families = append(sp.Families, speaker.IPv6Unicast)
-			}
+		if p.localErr != nil {
+			return nil, p.localErr
 		}
 		out = append(out, sp)
 	}

@@ -3,12 +3,10 @@ package agent
 import (
 	"context"
 	"net"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/agent/health"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -21,7 +19,7 @@ type healthEvent struct {
 
 // runningCheck is one service's checker and what it was built from.
 type runningCheck struct {
-	svc     *v1.ServiceAssignment
+	check   *serviceCheck
 	checker *health.Checker
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -39,16 +37,16 @@ func (c *runningCheck) stop() {
 // every PoP does not withdraw the service everywhere until the new one has
 // risen: an announced service stays announced until the new check fails.
 func (l *loop) syncChecks(ctx context.Context) {
-	want := map[string]*v1.ServiceAssignment{}
-	for _, svc := range l.cfg.GetServices() {
-		if svc.GetHealthCheck() != nil {
-			want[svc.GetName()] = svc
+	want := map[string]*serviceCheck{}
+	for _, svc := range l.cfg.services {
+		if svc.check != nil {
+			want[svc.name] = svc.check
 		}
 	}
 	replaced := map[string]health.Status{}
 	for name, c := range l.checks {
-		svc, ok := want[name]
-		if ok && sameCheck(c.svc, svc) {
+		check, ok := want[name]
+		if ok && sameCheck(c.check, check) {
 			continue
 		}
 		c.stop()
@@ -58,20 +56,19 @@ func (l *loop) syncChecks(ctx context.Context) {
 			replaced[name] = c.checker.Status()
 		}
 	}
-	for name, svc := range want {
+	for name, check := range want {
 		if _, ok := l.checks[name]; ok {
 			continue
 		}
-		spec, err := health.FromProto(svc.GetHealthCheck(), defaultCheckHost(svc))
-		if err != nil {
-			l.a.log.Error("service health check unusable; service stays withdrawn", "service", name, "err", err)
+		if check.specErr != nil {
+			l.a.log.Error("service health check unusable; service stays withdrawn", "service", name, "err", check.specErr)
 			continue
 		}
-		damp, err := health.DampFromProto(svc)
-		if err != nil {
-			l.a.log.Error("service damping unusable; service stays withdrawn", "service", name, "err", err)
+		if check.dampErr != nil {
+			l.a.log.Error("service damping unusable; service stays withdrawn", "service", name, "err", check.dampErr)
 			continue
 		}
+		spec, damp := check.spec, check.damp
 		damp.Rise, damp.Fall = spec.Rise, spec.Fall
 		if prev, ok := replaced[name]; ok {
 			damp.StartUp = prev.Healthy
@@ -85,7 +82,7 @@ func (l *loop) syncChecks(ctx context.Context) {
 			damp.StartUp = true
 			l.healthy[name] = true
 		}
-		rc := &runningCheck{svc: svc, done: make(chan struct{})}
+		rc := &runningCheck{check: check, done: make(chan struct{})}
 		cctx, cancel := context.WithCancel(ctx)
 		rc.cancel = cancel
 		events := l.health
@@ -113,15 +110,15 @@ func (l *loop) syncChecks(ctx context.Context) {
 	}
 }
 
-// sameCheck reports whether two assignments of a service probe the same
-// way and damp the same: the same check, the same damping, and for a check
+// sameCheck reports whether two checks of a service probe the same way
+// and damp the same: the same check, the same damping, and for a check
 // whose target names no host, the same host derived from the prefixes.
-func sameCheck(a, b *v1.ServiceAssignment) bool {
-	return proto.Equal(a.GetHealthCheck(), b.GetHealthCheck()) &&
-		proto.Equal(a.GetHoldDown(), b.GetHoldDown()) &&
-		proto.Equal(a.GetHoldDownMax(), b.GetHoldDownMax()) &&
-		proto.Equal(a.GetFlapWindow(), b.GetFlapWindow()) &&
-		(targetHasHost(a.GetHealthCheck().GetTarget()) || defaultCheckHost(a) == defaultCheckHost(b))
+func sameCheck(a, b *serviceCheck) bool {
+	return proto.Equal(a.wire.GetHealthCheck(), b.wire.GetHealthCheck()) &&
+		proto.Equal(a.wire.GetHoldDown(), b.wire.GetHoldDown()) &&
+		proto.Equal(a.wire.GetHoldDownMax(), b.wire.GetHoldDownMax()) &&
+		proto.Equal(a.wire.GetFlapWindow(), b.wire.GetFlapWindow()) &&
+		(targetHasHost(a.wire.GetHealthCheck().GetTarget()) || a.host == b.host)
 }
 
 // targetHasHost reports whether a check's target names its host, as
@@ -132,21 +129,4 @@ func targetHasHost(target string) bool {
 		host = target
 	}
 	return host != ""
-}
-
-// defaultCheckHost is the host a check with no host in its target probes:
-// the service address, the first host address of the service's first
-// prefix (the address itself for a /32 or /128).
-func defaultCheckHost(svc *v1.ServiceAssignment) string {
-	if len(svc.GetPrefixes()) == 0 {
-		return ""
-	}
-	p, err := netip.ParsePrefix(svc.GetPrefixes()[0])
-	if err != nil {
-		return ""
-	}
-	if p.IsSingleIP() {
-		return p.Addr().String()
-	}
-	return p.Masked().Addr().Next().String()
 }

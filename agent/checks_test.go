@@ -32,7 +32,7 @@ func TestSameCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := sameCheck(tt.a, tt.b); got != tt.same {
+			if got := sameCheck(acceptAssignment(tt.a).check, acceptAssignment(tt.b).check); got != tt.same {
 				t.Errorf("sameCheck = %v, want %v", got, tt.same)
 			}
 		})

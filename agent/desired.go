@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -12,7 +11,7 @@ import (
 
 // view is everything that decides what the PoP announces right now.
 type view struct {
-	cfg *v1.PopConfig
+	cfg *accepted
 	// healthy says, per service, whether its check is up (damped).
 	healthy map[string]bool
 	// controllerLost is true while no controller stream is established.
@@ -25,7 +24,9 @@ type view struct {
 
 // prefixState is one prefix's decision, for status and metrics.
 type prefixState struct {
-	status  *v1.PrefixStatus
+	status *v1.PrefixStatus
+	// prefix is the status's prefix, invalid when it is not one.
+	prefix  netip.Prefix
 	refused bool
 }
 
@@ -37,41 +38,32 @@ type prefixState struct {
 func desired(v view) ([]speaker.Announcement, []prefixState) {
 	var anns []speaker.Announcement
 	var states []prefixState
-	hops := parseNextHops(v.cfg)
 	owners := map[netip.Prefix]string{}
-	for _, svc := range v.cfg.GetServices() {
-		mode := svc.GetMode()
+	for i := range v.cfg.services {
+		svc := &v.cfg.services[i]
+		mode := svc.mode
 		if v.shuttingDown && mode == v1.AnnounceMode_ANNOUNCE_MODE_NORMAL {
 			mode = v1.AnnounceMode_ANNOUNCE_MODE_DRAINING
 		}
-		base, attrErr := attributes(svc, mode)
-		up, known := v.healthy[svc.GetName()]
-		for _, ps := range svc.GetPrefixes() {
-			st := &v1.PrefixStatus{Prefix: ps, Service: svc.GetName(), Mode: mode}
-			setAttrStatus(st, svc, mode)
-			pfx, why := refusal(ps, svc.GetName(), attrErr, hops, v.policy, owners)
+		up, known := v.healthy[svc.name]
+		for _, p := range svc.prefixes {
+			st := &v1.PrefixStatus{Prefix: p.text, Service: svc.name, Mode: mode}
+			svc.attrs.setStatus(st, mode)
+			why := refusal(p, svc, v.cfg.hops, v.policy, owners)
 			switch {
 			case why != "":
 				st.Reason = "refused: " + why
 			case mode == v1.AnnounceMode_ANNOUNCE_MODE_WITHDRAWN:
 				st.Reason = "withdrawn by the controller (drain or maintenance)"
-			case v.controllerLost && svc.GetOnControllerLoss() == v1.ControllerLossBehavior_CONTROLLER_LOSS_BEHAVIOR_WITHDRAW:
+			case v.controllerLost && svc.onLoss == v1.ControllerLossBehavior_CONTROLLER_LOSS_BEHAVIOR_WITHDRAW:
 				st.Reason = "controller unreachable; this service withdraws on controller loss"
-			case svc.GetHealthCheck() != nil && !known && !svc.GetBudgetHold():
+			case svc.check != nil && !known && !svc.budgetHold:
 				st.Reason = "health check not yet run"
-			case svc.GetHealthCheck() != nil && !up && !svc.GetBudgetHold():
+			case svc.check != nil && !up && !svc.budgetHold:
 				st.Reason = "health check down"
 			default:
-				a := base
-				// Each announcement owns its attributes.
-				a.Communities = slices.Clone(base.Communities)
-				a.LargeCommunities = slices.Clone(base.LargeCommunities)
-				if base.MED != nil {
-					med := *base.MED
-					a.MED = &med
-				}
-				a.Prefix = pfx
-				if err := sendable(a); err != nil {
+				a := svc.attrs.announcement(p.pfx, mode)
+				if err := a.Check(); err != nil {
 					why = err.Error()
 					st.Reason = "refused: " + why
 					break
@@ -79,69 +71,62 @@ func desired(v view) ([]speaker.Announcement, []prefixState) {
 				anns = append(anns, a)
 				st.Announced = true
 				st.Reason = "healthy"
-				if svc.GetHealthCheck() != nil && !up {
+				if svc.check != nil && !up {
 					st.Reason = "held by the withdrawal budget despite a failing health check"
 				}
 				if mode == v1.AnnounceMode_ANNOUNCE_MODE_DRAINING {
 					st.Reason = "draining: GRACEFUL_SHUTDOWN and extra prepends"
 				}
 			}
-			states = append(states, prefixState{status: st, refused: why != ""})
+			states = append(states, prefixState{status: st, prefix: p.pfx, refused: why != ""})
 		}
 	}
 	return capAnnouncements(anns, states, v.policy.MaxPerPeer)
 }
 
-// refusal parses a prefix of service svc and says why this PoP may never
-// announce it as configured, or "" when it may. owners records the service
-// each prefix went to first: the speaker takes each prefix once, so a later
-// listing is refused, whatever the health of either, for a stable choice.
-func refusal(ps, svc string, attrErr error, hops nextHops, policy *Policy, owners map[netip.Prefix]string) (netip.Prefix, string) {
-	pfx, err := netip.ParsePrefix(ps)
-	if err != nil {
-		return pfx, fmt.Sprintf("%q is not a prefix", ps)
+// refusal says why this PoP may never announce prefix p of service svc as
+// configured, or "" when it may. owners records the service each prefix
+// went to first: the speaker takes each prefix once, so a later listing is
+// refused, whatever the health of either, for a stable choice.
+func refusal(p servicePrefix, svc *assignment, hops nextHops, policy *Policy, owners map[netip.Prefix]string) string {
+	if !p.pfx.IsValid() {
+		return fmt.Sprintf("%q is not a prefix", p.text)
 	}
-	if attrErr != nil {
-		return pfx, attrErr.Error()
+	if svc.attrs.err != nil {
+		return svc.attrs.err.Error()
 	}
-	if err := policy.Check(pfx); err != nil {
-		return pfx, err.Error()
+	if err := policy.Check(p.pfx); err != nil {
+		return err.Error()
 	}
-	if err := hops.check(pfx); err != nil {
-		return pfx, err.Error()
+	if err := hops.check(p.pfx); err != nil {
+		return err.Error()
 	}
-	if owner, dup := owners[pfx]; dup {
-		return pfx, fmt.Sprintf("prefix %q already listed by service %q: list each prefix in one service, once", ps, owner)
+	if owner, dup := owners[p.pfx]; dup {
+		return fmt.Sprintf("prefix %q already listed by service %q: list each prefix in one service, once", p.text, owner)
 	}
-	owners[pfx] = svc
-	return pfx, ""
+	owners[p.pfx] = svc.name
+	return ""
 }
 
 // capAnnouncements keeps at most max announcements, the lowest prefixes
-// first so the choice is stable, and marks the rest refused.
+// first (IPv4 first, then by address, then shorter first) so the choice is
+// stable, and marks the rest refused.
 func capAnnouncements(anns []speaker.Announcement, states []prefixState, max int) ([]speaker.Announcement, []prefixState) {
 	if max <= 0 || len(anns) <= max {
 		return anns, states
 	}
-	sort.Slice(anns, func(i, j int) bool { return comparePrefix(anns[i].Prefix, anns[j].Prefix) < 0 })
+	slices.SortFunc(anns, func(a, b speaker.Announcement) int { return a.Prefix.Compare(b.Prefix) })
 	dropped := map[netip.Prefix]bool{}
 	for _, a := range anns[max:] {
 		dropped[a.Prefix] = true
 	}
 	for i := range states {
 		st := states[i].status
-		if p, err := netip.ParsePrefix(st.Prefix); err == nil && st.Announced && dropped[p] {
+		if st.Announced && dropped[states[i].prefix] {
 			st.Announced = false
 			st.Reason = fmt.Sprintf("refused: over the cap of %d prefixes per peer", max)
 			states[i].refused = true
 		}
 	}
 	return anns[:max], states
-}
-
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
 }

@@ -424,7 +424,7 @@ func TestDesired(t *testing.T) {
 			if tt.policy != nil {
 				tt.policy(p)
 			}
-			anns, states := desired(view{cfg: tt.cfg, healthy: tt.healthy, controllerLost: tt.lost, shuttingDown: tt.shutting, policy: p})
+			anns, states := desired(view{cfg: accept(tt.cfg), healthy: tt.healthy, controllerLost: tt.lost, shuttingDown: tt.shutting, policy: p})
 			if diff := cmp.Diff(sortedAnns(tt.anns), sortedAnns(anns), annOpts); diff != "" {
 				t.Errorf("announcements (-want +got):\n%s", diff)
 			}
@@ -436,7 +436,7 @@ func TestDesired(t *testing.T) {
 var annOpts = cmp.Options{cmpopts.EquateComparable(netip.Prefix{}, netip.Addr{}), cmpopts.EquateEmpty()}
 
 func sortedAnns(anns []speaker.Announcement) []speaker.Announcement {
-	return slices.SortedFunc(slices.Values(anns), func(a, b speaker.Announcement) int { return comparePrefix(a.Prefix, b.Prefix) })
+	return slices.SortedFunc(slices.Values(anns), func(a, b speaker.Announcement) int { return a.Prefix.Compare(b.Prefix) })
 }
 
 // checkStates compares the decisions, in config order, with want.
@@ -510,7 +510,7 @@ func TestDesiredStatusAttributes(t *testing.T) {
 				svc.Announce.AsPathPrepend = tt.prepend
 			}
 			cfg := popConfig(svc)
-			_, states := desired(view{cfg: cfg, healthy: up, shuttingDown: tt.shutting, policy: testPolicy()})
+			_, states := desired(view{cfg: accept(cfg), healthy: up, shuttingDown: tt.shutting, policy: testPolicy()})
 			if len(states) != 1 {
 				t.Fatalf("%d states, want 1", len(states))
 			}
@@ -537,7 +537,7 @@ func TestDesiredCapIsDeterministic(t *testing.T) {
 		popConfig(service("a", reversed(a)), service("b", reversed(b))),
 	}
 	for i, cfg := range orders {
-		anns, states := desired(view{cfg: cfg, healthy: healthy, policy: p})
+		anns, states := desired(view{cfg: accept(cfg), healthy: healthy, policy: p})
 		var kept, refused []string
 		for _, an := range anns {
 			kept = append(kept, an.Prefix.String())

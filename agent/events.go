@@ -45,15 +45,17 @@ func (l *loop) noteAnnouncements(states []prefixState) {
 }
 
 // noteDrainSteps logs each service whose mode the controller changed.
-func (l *loop) noteDrainSteps(cfg *v1.PopConfig) {
+func (l *loop) noteDrainSteps(cfg *accepted) {
 	was := map[string]v1.AnnounceMode{}
-	for _, svc := range l.prev.GetServices() {
-		was[svc.GetName()] = svc.GetMode()
+	if l.prev != nil {
+		for _, svc := range l.prev.services {
+			was[svc.name] = svc.mode
+		}
 	}
-	for _, svc := range cfg.GetServices() {
-		old, ok := was[svc.GetName()]
-		if ok && old != svc.GetMode() {
-			l.a.log.Info("drain step", "service", svc.GetName(), "mode", modeName(svc.GetMode()), "was", modeName(old))
+	for _, svc := range cfg.services {
+		old, ok := was[svc.name]
+		if ok && old != svc.mode {
+			l.a.log.Info("drain step", "service", svc.name, "mode", modeName(svc.mode), "was", modeName(old))
 		}
 	}
 }

@@ -19,14 +19,14 @@ func peerExport(i int, p *v1.BgpPeer, session netip.Addr, hops nextHops, service
 	field := func(name string) string { return fmt.Sprintf("config peers[%d].%s", i, name) }
 	ann := p.GetAnnounce()
 	for j, c := range ann.GetCommunities() {
-		v, err := speaker.ParseCommunity(c)
+		v, err := parseCommunity(c)
 		if err != nil {
 			return e, fmt.Errorf("%s[%d] %q: %w", field("announce.communities"), j, c, err)
 		}
 		e.Communities = append(e.Communities, v)
 	}
 	for j, c := range ann.GetLargeCommunities() {
-		v, err := speaker.ParseLargeCommunity(c)
+		v, err := parseLargeCommunity(c)
 		if err != nil {
 			return e, fmt.Errorf("%s[%d] %q: %w", field("announce.largeCommunities"), j, c, err)
 		}
@@ -63,20 +63,6 @@ func peerExport(i int, p *v1.BgpPeer, session netip.Addr, hops nextHops, service
 		}
 	}
 	return e, nil
-}
-
-// servicePrefixes maps each service of the config to its prefixes, the
-// ones that parse (desired refuses the others).
-func servicePrefixes(cfg *v1.PopConfig) map[string][]netip.Prefix {
-	out := map[string][]netip.Prefix{}
-	for _, svc := range cfg.GetServices() {
-		for _, s := range svc.GetPrefixes() {
-			if p, err := netip.ParsePrefix(s); err == nil && p.Masked() == p {
-				out[svc.GetName()] = append(out[svc.GetName()], p)
-			}
-		}
-	}
-	return out
 }
 
 // plainIPv6 reports whether a is an IPv6 address with no zone and no IPv4

@@ -17,7 +17,7 @@ func TestPeerExport(t *testing.T) {
 		{Name: "http", Prefixes: []string{"198.51.100.0/24"}},
 	}}
 	hops := parseNextHops(cfg)
-	services := servicePrefixes(cfg)
+	services := accept(cfg).servicePrefixes()
 	v4, v6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8:1::1")
 	med := uint32(20)
 	tests := []struct {

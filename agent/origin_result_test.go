@@ -86,7 +86,7 @@ func TestOriginProbeUnknownUntilFall(t *testing.T) {
 		t.Fatal(err)
 	}
 	oc := &originChecker{fall: spec.Fall, checker: health.NewChecker("fra", spec, health.DampConfig{}, nil, nil)}
-	o := &originProbe{spec: &v1.OriginProbe{Origin: "fra"}, checkers: []*originChecker{oc}}
+	o := &originProbe{origin: &origin{name: "fra"}, checkers: []*originChecker{oc}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = oc.checker.Run(ctx) }()

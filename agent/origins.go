@@ -9,10 +9,35 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// originProbe is one origin probed from this PoP as a vantage point: one
-// checker per address when the check names no host, else one.
+// origin is one origin of the config to probe from this PoP as a vantage
+// point: one check per address when the check names no host, else one.
+type origin struct {
+	name string
+	// wire is the probe as configured, to tell an edited probe from an
+	// unchanged one.
+	wire   *v1.OriginProbe
+	checks []originCheck
+}
+
+// originCheck is one check of an origin, or why it is unusable.
+type originCheck struct {
+	spec health.Spec
+	err  error
+}
+
+// acceptOrigin converts an origin probe of the config.
+func acceptOrigin(p *v1.OriginProbe) origin {
+	o := origin{name: p.GetOrigin(), wire: p}
+	for _, host := range probeHosts(p) {
+		spec, err := health.FromProto(p.GetHealthCheck(), host)
+		o.checks = append(o.checks, originCheck{spec: spec, err: err})
+	}
+	return o
+}
+
+// originProbe is one origin being probed from this PoP.
 type originProbe struct {
-	spec     *v1.OriginProbe
+	origin   *origin
 	checkers []*originChecker
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -39,18 +64,18 @@ func (o *originProbe) result() *v1.OriginProbeResult {
 	for i, c := range o.checkers {
 		views[i] = checkerView{status: c.checker.Status(), fall: c.fall, down: c.down.Load()}
 	}
-	return originResult(o.spec.GetOrigin(), views)
+	return originResult(o.origin.name, views)
 }
 
 // syncOriginProbes starts and stops origin probes to match the config;
 // unchanged probes keep running with their state.
 func (l *loop) syncOriginProbes(ctx context.Context) {
-	want := map[string]*v1.OriginProbe{}
-	for _, p := range l.cfg.GetOriginProbes() {
-		want[p.GetOrigin()] = p
+	want := map[string]*origin{}
+	for i := range l.cfg.origins {
+		want[l.cfg.origins[i].name] = &l.cfg.origins[i]
 	}
 	for name, o := range l.origins {
-		if p, ok := want[name]; !ok || !proto.Equal(p, o.spec) {
+		if p, ok := want[name]; !ok || !proto.Equal(p.wire, o.origin.wire) {
 			o.stop()
 			delete(l.origins, name)
 		}
@@ -67,13 +92,13 @@ func (l *loop) syncOriginProbes(ctx context.Context) {
 			continue
 		}
 		cctx, cancel := context.WithCancel(ctx)
-		o := &originProbe{spec: p, cancel: cancel, done: make(chan struct{})}
-		for _, host := range probeHosts(p) {
-			spec, err := health.FromProto(p.GetHealthCheck(), host)
-			if err != nil {
-				log.Error("origin probe unusable", "origin", name, "err", err)
+		o := &originProbe{origin: p, cancel: cancel, done: make(chan struct{})}
+		for _, c := range p.checks {
+			if c.err != nil {
+				log.Error("origin probe unusable", "origin", name, "err", c.err)
 				continue
 			}
+			spec := c.spec
 			damp := health.DampConfig{Rise: spec.Rise, Fall: spec.Fall}
 			oc := &originChecker{fall: spec.Fall}
 			oc.checker = health.NewChecker(name, spec, damp, health.RealClock(), func(_ string, up bool) {

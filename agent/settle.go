@@ -19,9 +19,8 @@ func settle(states []prefixState, announced []speaker.Announcement, cause string
 	}
 	claimed := map[netip.Prefix]bool{}
 	for _, s := range states {
-		st := s.status
-		pfx, err := netip.ParsePrefix(st.GetPrefix())
-		if err != nil || !st.GetAnnounced() {
+		st, pfx := s.status, s.prefix
+		if !pfx.IsValid() || !st.GetAnnounced() {
 			continue
 		}
 		if !held[pfx] {
@@ -32,9 +31,8 @@ func settle(states []prefixState, announced []speaker.Announcement, cause string
 		claimed[pfx] = true
 	}
 	for _, s := range states {
-		st := s.status
-		pfx, err := netip.ParsePrefix(st.GetPrefix())
-		if err != nil || !held[pfx] || claimed[pfx] {
+		st, pfx := s.status, s.prefix
+		if !pfx.IsValid() || !held[pfx] || claimed[pfx] {
 			continue
 		}
 		st.Announced = true

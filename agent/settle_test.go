@@ -50,7 +50,7 @@ func TestSettle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, states := desired(view{cfg: tt.cfg, healthy: tt.healthy, policy: testPolicy()})
+			_, states := desired(view{cfg: accept(tt.cfg), healthy: tt.healthy, policy: testPolicy()})
 			settle(states, tt.announced, cause)
 			checkStates(t, tt.states, states)
 		})
@@ -71,7 +71,7 @@ func TestReconcileReportsWhatTheSpeakerAnnounces(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := newLoop(a)
-	l.cfg = popConfig(service("edge", v4, noCheck))
+	l.cfg = accept(popConfig(service("edge", v4, noCheck)))
 	l.sp = startSpeaker(t)
 	if err := l.sp.Stop(context.Background(), "test over"); err != nil {
 		t.Fatal(err)

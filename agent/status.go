@@ -16,9 +16,7 @@ func (l *loop) report(ctx context.Context) {
 		ReportedAt:   timestamppb.Now(),
 		AgentVersion: Version,
 	}
-	if l.cfg != nil {
-		st.ConfigRevision = l.cfg.GetRevision()
-	}
+	st.ConfigRevision = l.cfg.revision()
 	for _, s := range l.states {
 		st.Prefixes = append(st.Prefixes, s.status)
 	}

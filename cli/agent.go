@@ -3,18 +3,13 @@ package cli
 import (
 	"github.com/anyctl/anyctl/agent"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func init() { register(newAgentCommand) }
 
 func newAgentCommand(g *globals) *cobra.Command {
-	var (
-		cfgFile string
-		flagCfg agent.Config
-		allowed []string
-		tlsF    tlsFlags
-		logs    logFlags
-	)
+	var f agentFlags
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run a PoP agent: BGP announcements driven by desired state and local health",
@@ -38,50 +33,17 @@ and the next start sends them again, then End-of-RIB.`,
       --tls-ca /etc/anyctl/ca.pem --tls-cert /etc/anyctl/tokyo.pem --tls-key /etc/anyctl/tokyo-key.pem`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := logs.logger(g.stderr)
+			log, err := f.logs.logger(g.stderr)
 			if err != nil {
 				return err
 			}
-			var cfg agent.Config
-			if cfgFile != "" {
-				if cfg, err = agent.LoadConfigFile(cfgFile); err != nil {
+			var file agent.Config
+			if f.configFile != "" {
+				if file, err = agent.LoadConfigFile(f.configFile); err != nil {
 					return UsageErrorf("--config: %v", err)
 				}
 			}
-			f := cmd.Flags()
-			if f.Changed("pop") {
-				cfg.Pop = flagCfg.Pop
-			}
-			if f.Changed("controller") || cfg.Controller == "" {
-				cfg.Controller = flagCfg.Controller
-			}
-			if f.Changed("state-dir") || cfg.StateDir == "" {
-				cfg.StateDir = flagCfg.StateDir
-			}
-			if f.Changed("metrics-listen") || cfg.MetricsListen == "" {
-				cfg.MetricsListen = flagCfg.MetricsListen
-			}
-			if f.Changed("allowed-prefixes") {
-				cfg.Origination.AllowedPrefixes = allowed
-			}
-			if f.Changed("shutdown-grace") {
-				cfg.ShutdownGrace = flagCfg.ShutdownGrace
-			}
-			if f.Changed("graceful-restart") {
-				cfg.GracefulRestart.Enabled = flagCfg.GracefulRestart.Enabled
-			}
-			if f.Changed("tls-ca") {
-				cfg.TLS.CA = tlsF.ca
-			}
-			if f.Changed("tls-cert") {
-				cfg.TLS.Cert = tlsF.cert
-			}
-			if f.Changed("tls-key") {
-				cfg.TLS.Key = tlsF.key
-			}
-			if f.Changed("tls-server-name") {
-				cfg.TLS.ServerName = tlsF.serverName
-			}
+			cfg := f.merge(file, cmd.Flags().Changed)
 			cfg.Logger = log
 			a, err := agent.New(cfg)
 			if err != nil {
@@ -92,16 +54,77 @@ and the next start sends them again, then End-of-RIB.`,
 			return a.Run(ctx)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfgFile, "config", "", "agent config file (YAML); flags override it")
-	f.StringVar(&flagCfg.Pop, "pop", "", "the PoP this agent runs for")
-	f.StringVar(&flagCfg.Controller, "controller", DefaultServer, "controller gRPC address")
-	f.StringVar(&flagCfg.StateDir, "state-dir", "/var/lib/anyctl/agent", "directory for the persisted config")
-	f.StringVar(&flagCfg.MetricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
-	f.StringSliceVar(&allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")
-	tlsF.register(f, "--controller", "the agent's certificate (PEM): CommonName the PoP, OrganizationalUnit agent (tls.cert)", false)
-	f.Var(durationFlag{&flagCfg.ShutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on a stop (default 5s)")
-	f.BoolVar(&flagCfg.GracefulRestart.Enabled, "graceful-restart", false, "RFC 4724 graceful restart: SIGTERM restarts without moving traffic (gracefulRestart.enabled)")
-	logs.register(f)
+	f.register(cmd.Flags())
 	return cmd
+}
+
+// agentFlags are the flags of `anyctl agent`.
+type agentFlags struct {
+	configFile      string
+	pop             string
+	controller      string
+	stateDir        string
+	metricsListen   string
+	allowed         []string
+	shutdownGrace   agent.Duration
+	gracefulRestart bool
+	tls             tlsFlags
+	logs            logFlags
+}
+
+func (f *agentFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.configFile, "config", "", "agent config file (YAML); flags override it")
+	fs.StringVar(&f.pop, "pop", "", "the PoP this agent runs for")
+	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address")
+	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/agent", "directory for the persisted config")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
+	fs.StringSliceVar(&f.allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")
+	f.tls.register(fs, "--controller", "the agent's certificate (PEM): CommonName the PoP, OrganizationalUnit agent (tls.cert)", false)
+	fs.Var(durationFlag{&f.shutdownGrace}, "shutdown-grace", "how long announcements carry GRACEFUL_SHUTDOWN before the sessions close on a stop (default 5s)")
+	fs.BoolVar(&f.gracefulRestart, "graceful-restart", false, "RFC 4724 graceful restart: SIGTERM restarts without moving traffic (gracefulRestart.enabled)")
+	f.logs.register(fs)
+}
+
+// merge lays the flags over the config file's settings (file; zero
+// without a file). A flag given on the command line (changed says which)
+// wins over the file. A flag left out leaves the file's setting, except
+// that --controller, --state-dir and --metrics-listen fill with their
+// defaults what the file leaves empty: to run without metrics, give
+// --metrics-listen "". Settings with no flag come from the file alone.
+func (f *agentFlags) merge(file agent.Config, changed func(flag string) bool) agent.Config {
+	cfg := file
+	if changed("pop") {
+		cfg.Pop = f.pop
+	}
+	if changed("controller") || cfg.Controller == "" {
+		cfg.Controller = f.controller
+	}
+	if changed("state-dir") || cfg.StateDir == "" {
+		cfg.StateDir = f.stateDir
+	}
+	if changed("metrics-listen") || cfg.MetricsListen == "" {
+		cfg.MetricsListen = f.metricsListen
+	}
+	if changed("allowed-prefixes") {
+		cfg.Origination.AllowedPrefixes = f.allowed
+	}
+	if changed("shutdown-grace") {
+		cfg.ShutdownGrace = f.shutdownGrace
+	}
+	if changed("graceful-restart") {
+		cfg.GracefulRestart.Enabled = f.gracefulRestart
+	}
+	if changed("tls-ca") {
+		cfg.TLS.CA = f.tls.ca
+	}
+	if changed("tls-cert") {
+		cfg.TLS.Cert = f.tls.cert
+	}
+	if changed("tls-key") {
+		cfg.TLS.Key = f.tls.key
+	}
+	if changed("tls-server-name") {
+		cfg.TLS.ServerName = f.tls.serverName
+	}
+	return cfg
 }

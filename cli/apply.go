@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -40,16 +41,13 @@ and shows what would change, field by field, without writing.`,
 			if err != nil {
 				return reportManifestProblems(g.stderr, err)
 			}
-			c, err := dialAdmin(g)
-			if err != nil {
+			var resp *v1.ApplyResponse
+			err = callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				resp, err = c.Apply(ctx, req)
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Apply(ctx, req)
+			})
 			if err != nil {
-				return reportApplyRejection(g.stderr, c.explain(err))
+				return reportApplyRejection(g.stderr, err)
 			}
 			return writeApplyResults(g.stdout, resp, opts.dryRun)
 		},

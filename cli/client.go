@@ -14,7 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// callTimeout bounds each Admin API call, connecting included.
+// callTimeout bounds what a command asks the Admin API (one callAdmin),
+// connecting included.
 const callTimeout = 30 * time.Second
 
 // adminClient is an Admin API client for one command.
@@ -50,22 +51,19 @@ func dialAdmin(g *globals) (*adminClient, error) {
 
 func (c *adminClient) Close() error { return c.conn.Close() }
 
-// callAdmin dials the controller, runs one call bounded by callTimeout, and
-// turns its error into one an operator can act on.
+// callAdmin is how every client command talks to the controller: it dials
+// it (as the flags, environment or config file say), runs call, bounded by
+// callTimeout, on one connection, and turns call's error into one an
+// operator can act on. call returns the API's errors as they come.
 func callAdmin(ctx context.Context, g *globals, call func(context.Context, *adminClient) error) error {
 	c, err := dialAdmin(g)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	ctx, cancel := callContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	return c.explain(call(ctx, c))
-}
-
-// callContext bounds one call.
-func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, callTimeout)
 }
 
 // tlsHint suggests a fix when a connection failed on TLS: a plain-text

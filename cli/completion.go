@@ -67,20 +67,18 @@ func completeNames(ctx context.Context, g *globals, kind string) []cobra.Complet
 	if err != nil {
 		return nil
 	}
-	c, err := dialAdmin(g)
-	if err != nil {
-		return nil
-	}
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	resp, err := c.List(ctx, &v1.ListRequest{Kind: k})
+	var names []cobra.Completion
+	err = callAdmin(ctx, g, func(ctx context.Context, c *adminClient) error {
+		resp, err := c.List(ctx, &v1.ListRequest{Kind: k})
+		for _, o := range resp.GetObjects() {
+			names = append(names, resource.Meta(o).GetName())
+		}
+		return err
+	})
 	if err != nil {
 		return nil
-	}
-	var names []cobra.Completion
-	for _, o := range resp.GetObjects() {
-		names = append(names, resource.Meta(o).GetName())
 	}
 	return names
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/spf13/cobra"
 )
@@ -23,28 +25,23 @@ announced, and every health check.`,
 			if err != nil {
 				return err
 			}
-			c, err := dialAdmin(g)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			objs, err := fetchObjects(cmd.Context(), c, ref)
-			if err != nil {
-				return err
-			}
-			if err := writeDescription(g.stdout, objs[0]); err != nil {
-				return err
-			}
-			if ref.Kind != v1.Kind_KIND_POP {
-				return nil
-			}
-			ctx, cancel := callContext(cmd.Context())
-			defer cancel()
-			resp, err := c.Status(ctx, &v1.StatusRequest{Pop: ref.Name})
-			if err != nil {
-				return c.explain(err)
-			}
-			return writePopStatus(g.stdout, resp)
+			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				objs, err := fetchObjects(ctx, c, ref)
+				if err != nil {
+					return err
+				}
+				if err := writeDescription(g.stdout, objs[0]); err != nil {
+					return err
+				}
+				if ref.Kind != v1.Kind_KIND_POP {
+					return nil
+				}
+				resp, err := c.Status(ctx, &v1.StatusRequest{Pop: ref.Name})
+				if err != nil {
+					return err
+				}
+				return writePopStatus(g.stdout, resp)
+			})
 		},
 	}
 }

@@ -151,23 +151,25 @@ func explainSnapshot(ctx context.Context, g *globals, stateDir string) (*v1.Gslb
 		}
 		return snap, "the DNS server's state in " + stateDir, nil
 	}
-	c, err := dialAdmin(g)
+	var snap *v1.GslbSnapshot
+	var from string
+	err := callAdmin(ctx, g, func(ctx context.Context, c *adminClient) error {
+		stream, err := v1.NewGslbFeedServiceClient(c.conn).Subscribe(ctx, &v1.SubscribeRequest{ServerName: "anyctl explain"},
+			grpc.MaxCallRecvMsgSize(feed.MaxSnapshotBytes))
+		if err != nil {
+			return err
+		}
+		msg, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		snap, from = msg.GetSnapshot(), "the controller at "+c.server.addr
+		return nil
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	defer c.Close()
-	ctx, cancel := callContext(ctx)
-	defer cancel()
-	stream, err := v1.NewGslbFeedServiceClient(c.conn).Subscribe(ctx, &v1.SubscribeRequest{ServerName: "anyctl explain"},
-		grpc.MaxCallRecvMsgSize(feed.MaxSnapshotBytes))
-	if err != nil {
-		return nil, "", c.explain(err)
-	}
-	msg, err := stream.Recv()
-	if err != nil {
-		return nil, "", c.explain(err)
-	}
-	return msg.GetSnapshot(), "the controller at " + c.server.addr, nil
+	return snap, from, nil
 }
 
 // printExplanation renders an explanation for people.

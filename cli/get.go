@@ -36,12 +36,9 @@ alias: pops, services (svc), origins, zones, records.`,
 			if err != nil {
 				return err
 			}
-			c, err := dialAdmin(g)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return runGet(cmd.Context(), c, opts, g.stdout, g.stderr)
+			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+				return runGet(ctx, c, opts, g.stdout, g.stderr)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", outputTable, "output format: table, yaml, json or name")
@@ -65,6 +62,8 @@ func parseGetArgs(args []string, output string) (getOptions, error) {
 	return getOptions{ref: ref, output: format}, nil
 }
 
+// runGet fetches what get was asked for and prints it; it runs inside
+// callAdmin.
 func runGet(ctx context.Context, c *adminClient, opts getOptions, stdout, stderr io.Writer) error {
 	objs, err := fetchObjects(ctx, c, opts.ref)
 	if err != nil {
@@ -85,19 +84,18 @@ func runGet(ctx context.Context, c *adminClient, opts getOptions, stdout, stderr
 }
 
 // fetchObjects gets one object, or lists the kind when ref has no name.
+// It runs inside callAdmin, which explains its error.
 func fetchObjects(ctx context.Context, c *adminClient, ref resource.Ref) ([]*v1.Object, error) {
-	ctx, cancel := callContext(ctx)
-	defer cancel()
 	if ref.Name != "" {
 		resp, err := c.Get(ctx, &v1.GetRequest{Kind: ref.Kind, Name: ref.Name})
 		if err != nil {
-			return nil, c.explain(err)
+			return nil, err
 		}
 		return []*v1.Object{resp.GetObject()}, nil
 	}
 	resp, err := c.List(ctx, &v1.ListRequest{Kind: ref.Kind})
 	if err != nil {
-		return nil, c.explain(err)
+		return nil, err
 	}
 	return resp.GetObjects(), nil
 }

@@ -40,7 +40,7 @@ func canonicalSet[K any](in []string, parse func(string) (K, bool), compare func
 // canonicalPrefixes masks each prefix to its network address and sorts them
 // IPv4 first, then by address, then shorter first.
 func canonicalPrefixes(in []string) []string {
-	return canonicalSet(in, parsePrefix, comparePrefix, netip.Prefix.String)
+	return canonicalSet(in, parsePrefix, netip.Prefix.Compare, netip.Prefix.String)
 }
 
 func parsePrefix(s string) (netip.Prefix, bool) {
@@ -49,13 +49,6 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	return p.Masked(), true
-}
-
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
 }
 
 // canonicalCommunities sorts RFC 1997 communities ("ASN:VALUE") numerically.

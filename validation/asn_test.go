@@ -45,6 +45,11 @@ func TestParseCommunities(t *testing.T) {
 		{"1:2:3", 0, true},
 		{"NO_EXPORT", 0, true},
 		{" 1:2", 0, true},
+		{"65535:0", 0xffff0000, false},
+		{"1:65536", 0, true},
+		{"65000", 0, true},
+		{"a:1", 0, true},
+		{"", 0, true},
 	}
 	for _, tc := range cases {
 		got, err := ParseCommunity(tc.in)
@@ -64,6 +69,9 @@ func TestParseCommunities(t *testing.T) {
 		{"4294967296:0:1", [3]uint32{}, true},
 		{"1:2", [3]uint32{}, true},
 		{"1::2", [3]uint32{}, true},
+		{"65000:1:2", [3]uint32{65000, 1, 2}, false},
+		{"1:2:3:4", [3]uint32{}, true},
+		{"", [3]uint32{}, true},
 	}
 	for _, tc := range large {
 		got, err := ParseLargeCommunity(tc.in)

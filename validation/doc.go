@@ -4,6 +4,7 @@
 // target. Every problem is reported as a FieldError naming the object, the
 // field as the user writes it in YAML, the bad value and the rule.
 //
-// The prefix and ASN rules are exported on their own (CheckAnnouncePrefix,
-// CheckASN) because the PoP agent enforces the same rules locally.
+// The prefix and ASN rules and the community parsers are exported on their
+// own (CheckAnnouncePrefix, CheckASN, ParseCommunity, ParseLargeCommunity)
+// because the PoP agent enforces and reads them the same way locally.
 package validation

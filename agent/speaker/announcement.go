@@ -25,30 +25,41 @@ type Announcement struct {
 // filtered upstream.
 const MaxPrepend = 16
 
-// normalized checks an announcement and puts it in canonical form:
-// communities sorted and de-duplicated, MED copied.
-func (a Announcement) normalized() (Announcement, error) {
+// Check says why SetAnnouncements would refuse a set holding a, or nil
+// when it takes a: a valid plain prefix without host bits, a next hop (if
+// any) that is a plain address of the prefix's family, and 0 to MaxPrepend
+// prepends. Callers that must not lose a whole set to one bad announcement
+// check each one with it first.
+func (a Announcement) Check() error {
 	name := a.Prefix.String()
 	if !a.Prefix.IsValid() {
-		return a, fmt.Errorf("announcement %q: field Prefix is not a valid prefix", name)
+		return fmt.Errorf("announcement %q: field Prefix is not a valid prefix", name)
 	}
 	addr := a.Prefix.Addr()
 	if addr.Zone() != "" || addr.Is4In6() {
-		return a, fmt.Errorf("announcement %q: field Prefix must be plain IPv4 or IPv6", name)
+		return fmt.Errorf("announcement %q: field Prefix must be plain IPv4 or IPv6", name)
 	}
 	if m := a.Prefix.Masked(); m != a.Prefix {
-		return a, fmt.Errorf("announcement %q: field Prefix has host bits set: did you mean %q?", name, m.String())
+		return fmt.Errorf("announcement %q: field Prefix has host bits set: did you mean %q?", name, m.String())
 	}
-	if a.NextHop.IsValid() {
-		if FamilyOf(a.NextHop) != FamilyOf(addr) || a.NextHop.Is4In6() || a.NextHop.Zone() != "" {
-			return a, fmt.Errorf("announcement %q: field NextHop %q is not a plain address of the prefix's family", name, a.NextHop.String())
-		}
-		if a.NextHop.IsUnspecified() {
-			a.NextHop = netip.Addr{}
-		}
+	if a.NextHop.IsValid() && (FamilyOf(a.NextHop) != FamilyOf(addr) || a.NextHop.Is4In6() || a.NextHop.Zone() != "") {
+		return fmt.Errorf("announcement %q: field NextHop %q is not a plain address of the prefix's family", name, a.NextHop.String())
 	}
 	if a.Prepend < 0 || a.Prepend > MaxPrepend {
-		return a, fmt.Errorf("announcement %q: field Prepend %q is outside 0..%d", name, fmt.Sprint(a.Prepend), MaxPrepend)
+		return fmt.Errorf("announcement %q: field Prepend %q is outside 0..%d", name, fmt.Sprint(a.Prepend), MaxPrepend)
+	}
+	return nil
+}
+
+// normalized checks an announcement and puts it in canonical form: an
+// unspecified next hop made zero, communities sorted and de-duplicated,
+// MED copied.
+func (a Announcement) normalized() (Announcement, error) {
+	if err := a.Check(); err != nil {
+		return a, err
+	}
+	if a.NextHop.IsUnspecified() {
+		a.NextHop = netip.Addr{}
 	}
 	if len(a.Communities) == 0 {
 		a.Communities = nil
@@ -108,20 +119,14 @@ func normalizeAnnouncements(anns []Announcement) (map[netip.Prefix]Announcement,
 	return out, nil
 }
 
-// sortedPrefixes is the keys of m in address order.
+// sortedPrefixes is the keys of m in address order (IPv4 first, then by
+// address, then shorter first: netip.Prefix.Compare on prefixes without
+// host bits).
 func sortedPrefixes[V any](m map[netip.Prefix]V) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(m))
 	for p := range m {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, comparePrefix)
+	slices.SortFunc(out, netip.Prefix.Compare)
 	return out
-}
-
-// comparePrefix orders IPv4 before IPv6, then by address, then by length.
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
 }

@@ -103,3 +103,32 @@ func TestSetAnnouncementsRejectsBadSets(t *testing.T) {
 		t.Errorf("Announced after refused sets = %v, want none", got)
 	}
 }
+
+// TestCheckAgreesWithSetAnnouncements: each announcement alone is taken
+// exactly when Check passes it, and refused with Check's error.
+func TestCheckAgreesWithSetAnnouncements(t *testing.T) {
+	tests := []speaker.Announcement{
+		{Prefix: pfx("192.0.2.0/24")},
+		{Prefix: pfx("2001:db8::/32")},
+		{Prefix: pfx("192.0.2.1/24")},
+		{Prefix: pfx("::ffff:192.0.2.0/120")},
+		{Prefix: pfx("192.0.2.0/24"), NextHop: addr("203.0.113.1")},
+		{Prefix: pfx("192.0.2.0/24"), NextHop: addr("0.0.0.0")},
+		{Prefix: pfx("192.0.2.0/24"), NextHop: addr("2001:db8::1")},
+		{Prefix: pfx("2001:db8::/32"), NextHop: addr("203.0.113.1")},
+		{Prefix: pfx("2001:db8::/32"), NextHop: addr("::ffff:203.0.113.1")},
+		{Prefix: pfx("2001:db8::/32"), NextHop: addr("fe80::1%eth0")},
+		{Prefix: pfx("192.0.2.0/24"), Prepend: speaker.MaxPrepend},
+		{Prefix: pfx("192.0.2.0/24"), Prepend: speaker.MaxPrepend + 1},
+		{Prefix: pfx("192.0.2.0/24"), Prepend: -1},
+		{},
+	}
+	s := startSpeaker(t)
+	for _, ann := range tests {
+		set := s.SetAnnouncements(context.Background(), []speaker.Announcement{ann})
+		check := ann.Check()
+		if (check == nil) != (set == nil) || check != nil && check.Error() != set.Error() {
+			t.Errorf("%+v: Check says %v, SetAnnouncements %v", ann, check, set)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/anyctl/anyctl/agent/speaker"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -44,25 +43,4 @@ func (h nextHops) check(pfx netip.Prefix) error {
 		return h.err4
 	}
 	return h.err6
-}
-
-// sendable applies the speaker's rules for one announcement, which it
-// enforces by refusing the whole set: a valid plain prefix without host
-// bits, a next hop of its family, and at most speaker.MaxPrepend
-// prepends. The checks before it already refuse what breaks them; this is
-// the last guard, and TestSendableAgreesWithSpeaker keeps it in step with
-// the speaker.
-func sendable(a speaker.Announcement) error {
-	addr := a.Prefix.Addr()
-	switch {
-	case !a.Prefix.IsValid() || addr.Zone() != "" || addr.Is4In6():
-		return fmt.Errorf("prefix %q is not a plain IPv4 or IPv6 prefix", a.Prefix.String())
-	case a.Prefix.Masked() != a.Prefix:
-		return fmt.Errorf("prefix %q has host bits set: did you mean %q?", a.Prefix.String(), a.Prefix.Masked().String())
-	case a.NextHop.IsValid() && (speaker.FamilyOf(a.NextHop) != speaker.FamilyOf(addr) || a.NextHop.Is4In6() || a.NextHop.Zone() != ""):
-		return fmt.Errorf("next hop %q is not a plain address of the family of %q", a.NextHop.String(), a.Prefix.String())
-	case a.Prepend < 0 || a.Prepend > speaker.MaxPrepend:
-		return fmt.Errorf("%d prepends: the speaker sends 0 to %d", a.Prepend, speaker.MaxPrepend)
-	}
-	return nil
 }
