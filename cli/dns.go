@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
+	"github.com/anyctl/anyctl/metricshttp"
 )
 
 func init() { register(newDNSCommand) }
@@ -235,14 +233,13 @@ func runDNS(ctx context.Context, o dnsOptions, ready func(srv *dnsgslb.Server, m
 	}
 	var metricsAddr net.Addr
 	if o.metricsListen != "" {
-		lis, err := endpoint.Listen(o.metricsListen)
+		ms, err := metricshttp.Listen(o.metricsListen, dnsMetrics(srv))
 		if err != nil {
 			return fmt.Errorf("--metrics-listen %q: %w", o.metricsListen, err)
 		}
-		metricsAddr = lis.Addr()
-		hsrv := &http.Server{Handler: dnsMetricsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
-		go hsrv.Serve(lis)
-		defer hsrv.Close()
+		metricsAddr = ms.Addr()
+		go ms.Serve()
+		defer ms.Close()
 		log.Info("dns metrics serving", "addr", endpoint.String(metricsAddr))
 	}
 
@@ -281,12 +278,10 @@ func revisionOf(srv *dnsgslb.Server) int64 {
 	return 0
 }
 
-// dnsMetricsHandler serves the server's metrics with the Go runtime's and
-// the process's.
-func dnsMetricsHandler(srv *dnsgslb.Server) http.Handler {
+// dnsMetrics are the server's metrics with the Go runtime's and the
+// process's.
+func dnsMetrics(srv *dnsgslb.Server) prometheus.Gatherer {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return mux
+	return reg
 }
