@@ -188,7 +188,7 @@ func newLoop(a *Agent) *loop {
 		addr:      a.cfg.Controller,
 		pop:       a.cfg.Pop,
 		log:       a.log,
-		creds:     a.cfg.transportCredentials(),
+		tls:       a.cfg.clientTLS,
 		revision:  &a.revision,
 		configs:   l.configs,
 		connected: l.conn,

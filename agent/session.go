@@ -2,17 +2,16 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controlconn"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 )
 
 // Version is the agent's version, reported in its hello.
@@ -22,10 +21,11 @@ var Version = "dev"
 // revision it holds, delivers every config the controller sends, and sends
 // status reports. It reconnects with jittered backoff until ctx ends.
 type session struct {
-	addr  string
-	pop   string
-	log   *slog.Logger
-	creds credentials.TransportCredentials
+	addr string
+	pop  string
+	log  *slog.Logger
+	// tls is the client side of mutual TLS; nil speaks plain text.
+	tls *tls.Config
 
 	// revision is the config revision the agent holds, for the hello; the
 	// agent's loop stores it.
@@ -59,12 +59,7 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
-	creds := s.creds
-	if creds == nil {
-		creds = insecure.NewCredentials()
-	}
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(creds),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+	conn, err := controlconn.Dial(s.addr, s.tls)
 	if err != nil {
 		return err
 	}
