@@ -18,7 +18,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
-	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -101,7 +101,7 @@ func TestDNSEndToEnd(t *testing.T) {
 	nobody := "unix:" + filepath.Join(t.TempDir(), "no-controller.sock")
 	second := startDNS(t, "--controller", nobody, "--listen", "127.0.0.1:0", "--metrics-listen", "",
 		"--geoip", geoip, "--state-dir", stateDir)
-	if got := revisionOf(second.srv); got != rev {
+	if got := second.Revision(); got != rev {
 		t.Fatalf("restarted without a controller: serving revision %d, want the persisted %d", got, rev)
 	}
 	t.Run("without the controller", func(t *testing.T) {
@@ -135,9 +135,9 @@ func applyExampleDeployment(t *testing.T, ctl *controllertest.Running) int64 {
 	return resp.GetRevision()
 }
 
-// runningDNS is `anyctl dns` run through runDNS.
+// runningDNS is `anyctl dns` run as the command runs it.
 type runningDNS struct {
-	srv      *dnsgslb.Server
+	*daemon.Daemon
 	udp, tcp string
 	metrics  net.Addr
 	cancel   context.CancelFunc
@@ -162,18 +162,17 @@ func startDNS(t *testing.T, args ...string) *runningDNS {
 	if err != nil {
 		t.Fatalf("dns flags %q: %v", args, err)
 	}
+	dd, err := newDNS(opts)
+	if err != nil {
+		t.Fatalf("anyctl dns %q: %v", args, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &runningDNS{cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan struct{})
-	go func() {
-		d.done <- runDNS(ctx, opts, func(srv *dnsgslb.Server, metrics net.Addr) {
-			udp, tcp := srv.Addr()
-			d.srv, d.udp, d.tcp, d.metrics = srv, udp.String(), tcp.String(), metrics
-			close(ready)
-		})
-	}()
+	d := &runningDNS{Daemon: dd, cancel: cancel, done: make(chan error, 1)}
+	go func() { d.done <- d.Run(ctx) }()
 	select {
-	case <-ready:
+	case <-d.Ready():
+		udp, tcp := d.Server().Addr()
+		d.udp, d.tcp, d.metrics = udp.String(), tcp.String(), d.MetricsAddr()
 	case err := <-d.done:
 		cancel()
 		t.Fatalf("anyctl dns stopped before it was ready: %v", err)
@@ -211,13 +210,13 @@ func (d *runningDNS) awaitRevision(t *testing.T, rev int64) int64 {
 	defer tick.Stop()
 	deadline := time.After(dnsWait)
 	for {
-		if got := revisionOf(d.srv); got >= rev {
+		if got := d.Revision(); got >= rev {
 			return got
 		}
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("the DNS server serves revision %d after %s, want %d or later", revisionOf(d.srv), dnsWait, rev)
+			t.Fatalf("the DNS server serves revision %d after %s, want %d or later", d.Revision(), dnsWait, rev)
 		}
 	}
 }
