@@ -6,19 +6,17 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/metricshttp"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -90,24 +88,20 @@ func (a *Agent) Status() *v1.PopStatus {
 // it tags every announcement with GRACEFUL_SHUTDOWN, waits the shutdown
 // grace period so routers move traffic away, and closes the sessions.
 func (a *Agent) Run(ctx context.Context) error {
-	var hsrv *http.Server
 	if a.cfg.MetricsListen != "" {
-		lis, err := net.Listen("tcp", a.cfg.MetricsListen)
+		ms, err := metricshttp.Listen(a.cfg.MetricsListen, a.metrics.reg)
 		if err != nil {
 			return fmt.Errorf("metricsListen %q: %w", a.cfg.MetricsListen, err)
 		}
 		a.mu.Lock()
-		a.metricsAddr = lis.Addr()
+		a.metricsAddr = ms.Addr()
 		a.mu.Unlock()
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{}))
-		hsrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
-			if err := hsrv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
-				a.log.Error("metrics listener failed; metrics are no longer served", "addr", lis.Addr().String(), "err", err)
+			if err := ms.Serve(); err != nil {
+				a.log.Error("metrics listener failed; metrics are no longer served", "addr", ms.Addr().String(), "err", err)
 			}
 		}()
-		defer hsrv.Close()
+		defer ms.Close()
 	}
 
 	l := newLoop(a)
@@ -194,7 +188,7 @@ func newLoop(a *Agent) *loop {
 		addr:      a.cfg.Controller,
 		pop:       a.cfg.Pop,
 		log:       a.log,
-		creds:     a.cfg.transportCredentials(),
+		tls:       a.cfg.clientTLS,
 		revision:  &a.revision,
 		configs:   l.configs,
 		connected: l.conn,

@@ -11,8 +11,6 @@ import (
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/endpoint"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"sigs.k8s.io/yaml"
 )
 
@@ -207,15 +205,6 @@ func (c *Config) buildTLS() error {
 	}
 	c.clientTLS = cfg
 	return nil
-}
-
-// transportCredentials are the credentials of the stream to the
-// controller: mutual TLS when configured, else plain text.
-func (c *Config) transportCredentials() credentials.TransportCredentials {
-	if c.clientTLS == nil {
-		return insecure.NewCredentials()
-	}
-	return credentials.NewTLS(c.clientTLS)
 }
 
 func (o Origination) policy() (*Policy, error) {

@@ -2,17 +2,18 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controlconn"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 )
 
 // Version is the agent's version, reported in its hello.
@@ -22,10 +23,13 @@ var Version = "dev"
 // revision it holds, delivers every config the controller sends, and sends
 // status reports. It reconnects with jittered backoff until ctx ends.
 type session struct {
-	addr  string
-	pop   string
-	log   *slog.Logger
-	creds credentials.TransportCredentials
+	addr string
+	pop  string
+	log  *slog.Logger
+	// tls is the client side of mutual TLS; nil speaks plain text.
+	tls *tls.Config
+	// dialOpts are added to the connection's; tests use them.
+	dialOpts []grpc.DialOption
 
 	// revision is the config revision the agent holds, for the hello; the
 	// agent's loop stores it.
@@ -59,12 +63,7 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
-	creds := s.creds
-	if creds == nil {
-		creds = insecure.NewCredentials()
-	}
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(creds),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+	conn, err := controlconn.Dial(s.addr, s.tls, s.dialOpts...)
 	if err != nil {
 		return err
 	}
@@ -75,8 +74,11 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
 	if err != nil {
 		return err
 	}
+	// A Send that returns io.EOF found the stream ended, say refused by
+	// the controller; gRPC gives the reason only to Recv, so the loop
+	// below returns it.
 	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version}
-	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil {
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	sendErr := make(chan error, 1)
@@ -87,7 +89,9 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
 				return
 			case st := <-s.reports:
 				if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}); err != nil {
-					sendErr <- err
+					if !errors.Is(err, io.EOF) { // io.EOF: Recv returns why
+						sendErr <- err
+					}
 					return
 				}
 			}

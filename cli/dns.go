@@ -1,26 +1,20 @@
 package cli
 
 import (
-	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 )
@@ -50,11 +44,15 @@ client outside a PoP cache network is placed at the default location.`,
       --tls-ca /etc/anyctl/ca.pem --tls-cert /etc/anyctl/ns1.pem --tls-key /etc/anyctl/ns1-key.pem`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := f.options(g.stderr)
+			cfg, err := f.options(g.stderr)
 			if err != nil {
 				return err
 			}
-			return runDNS(cmd.Context(), opts, nil)
+			d, err := newDNS(cfg)
+			if err != nil {
+				return err
+			}
+			return d.Run(cmd.Context())
 		},
 	}
 	f.register(cmd.Flags())
@@ -90,50 +88,43 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	f.logs.register(fs)
 }
 
-// dnsOptions is what runDNS runs: the server, its feed and its metrics.
-type dnsOptions struct {
-	server        dnsgslb.Config
-	feed          feed.Config
-	metricsListen string
-}
-
 // options checks the flags and turns them into options; every error is a
 // usage error naming the flag and its value.
-func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
+func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	log, err := f.logs.logger(stderr)
 	if err != nil {
-		return dnsOptions{}, err
+		return daemon.Config{}, err
 	}
 	if err := endpoint.Check(f.controller); err != nil {
-		return dnsOptions{}, UsageErrorf("--controller %q: %v", f.controller, err)
+		return daemon.Config{}, UsageErrorf("--controller %q: %v", f.controller, err)
 	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
-		return dnsOptions{}, UsageErrorf("--listen %q: want host:port, e.g. \"[::]:53\": %v", f.listen, err)
+		return daemon.Config{}, UsageErrorf("--listen %q: want host:port, e.g. \"[::]:53\": %v", f.listen, err)
 	}
 	if f.metricsListen != "" {
 		if err := endpoint.Check(f.metricsListen); err != nil {
-			return dnsOptions{}, UsageErrorf("--metrics-listen %q: %v", f.metricsListen, err)
+			return daemon.Config{}, UsageErrorf("--metrics-listen %q: %v", f.metricsListen, err)
 		}
 	}
 	if f.udpWorkers < 1 {
-		return dnsOptions{}, UsageErrorf("--udp-workers %d: want 1 or more", f.udpWorkers)
+		return daemon.Config{}, UsageErrorf("--udp-workers %d: want 1 or more", f.udpWorkers)
 	}
 	udpMode, err := dnsgslb.ParseUDPMode(f.udpMode)
 	if err != nil {
-		return dnsOptions{}, UsageErrorf("--udp-mode: %v", err)
+		return daemon.Config{}, UsageErrorf("--udp-mode: %v", err)
 	}
 	if f.geoip != "" {
 		if _, err := os.Stat(f.geoip); err != nil {
-			return dnsOptions{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
+			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
 	if err != nil {
-		return dnsOptions{}, err
+		return daemon.Config{}, err
 	}
 	tlsCfg, id, err := f.feedTLS()
 	if err != nil {
-		return dnsOptions{}, err
+		return daemon.Config{}, err
 	}
 	name := f.name
 	if name == "" {
@@ -144,13 +135,13 @@ func (f *dnsFlags) options(stderr io.Writer) (dnsOptions, error) {
 			name = "anyctl-dns"
 		}
 	}
-	return dnsOptions{
-		server: dnsgslb.Config{
+	return daemon.Config{
+		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
 			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
 		},
-		feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
-		metricsListen: f.metricsListen,
+		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
+		MetricsListen: f.metricsListen,
 	}, nil
 }
 
@@ -218,75 +209,12 @@ func parseLocation(flag, s string) (dnsgslb.Location, error) {
 	return loc, nil
 }
 
-// runDNS serves DNS, follows the controller's GSLB feed and serves metrics
-// until ctx is cancelled. ready, if not nil, is called once the server
-// listens, with the metrics address (nil when metrics are off).
-func runDNS(ctx context.Context, o dnsOptions, ready func(srv *dnsgslb.Server, metrics net.Addr)) error {
-	log := o.server.Logger
-	srv, err := dnsgslb.New(o.server)
+// newDNS opens the DNS daemon; an error, say a file that is no GeoIP
+// database, is a usage error.
+func newDNS(cfg daemon.Config) (*daemon.Daemon, error) {
+	d, err := daemon.New(cfg)
 	if err != nil {
-		return UsageErrorf("%w", err)
+		return nil, UsageErrorf("%w", err)
 	}
-	if ix := srv.Index(); ix != nil {
-		log.Info("dns answering from the persisted snapshot until the controller sends one", "revision", ix.Revision(), "state_dir", o.server.StateDir)
-	}
-	if o.server.GeoIPPath == "" {
-		log.Info("dns has no GeoIP database: clients outside PoP cache networks are placed at the default location", "default_location", o.server.DefaultLocation)
-	}
-	var metricsAddr net.Addr
-	if o.metricsListen != "" {
-		lis, err := endpoint.Listen(o.metricsListen)
-		if err != nil {
-			return fmt.Errorf("--metrics-listen %q: %w", o.metricsListen, err)
-		}
-		metricsAddr = lis.Addr()
-		hsrv := &http.Server{Handler: dnsMetricsHandler(srv), ReadHeaderTimeout: 5 * time.Second}
-		go hsrv.Serve(lis)
-		defer hsrv.Close()
-		log.Info("dns metrics serving", "addr", endpoint.String(metricsAddr))
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- srv.Run(ctx) }()
-	select {
-	case err := <-served:
-		return err
-	case <-srv.Ready():
-	}
-	fed := make(chan error, 1)
-	go func() { fed <- feed.Run(ctx, o.feed, srv.UpdateContext, func() int64 { return revisionOf(srv) }) }()
-	if ready != nil {
-		ready(srv, metricsAddr)
-	}
-	var feedErr error
-	select {
-	case <-ctx.Done():
-		feedErr = <-fed
-	case feedErr = <-fed:
-		cancel()
-	}
-	if err := <-served; err != nil {
-		return err
-	}
-	return feedErr
-}
-
-// revisionOf is the revision of the snapshot the server answers from.
-func revisionOf(srv *dnsgslb.Server) int64 {
-	if ix := srv.Index(); ix != nil {
-		return ix.Revision()
-	}
-	return 0
-}
-
-// dnsMetricsHandler serves the server's metrics with the Go runtime's and
-// the process's.
-func dnsMetricsHandler(srv *dnsgslb.Server) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return mux
+	return d, nil
 }

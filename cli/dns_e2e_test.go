@@ -18,7 +18,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
-	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -101,9 +101,10 @@ func TestDNSEndToEnd(t *testing.T) {
 	nobody := "unix:" + filepath.Join(t.TempDir(), "no-controller.sock")
 	second := startDNS(t, "--controller", nobody, "--listen", "127.0.0.1:0", "--metrics-listen", "",
 		"--geoip", geoip, "--state-dir", stateDir)
-	if got := revisionOf(second.srv); got != rev {
+	if got := second.Revision(); got != rev {
 		t.Fatalf("restarted without a controller: serving revision %d, want the persisted %d", got, rev)
 	}
+	second.awaitRevision(t, rev)
 	t.Run("without the controller", func(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.desc, func(t *testing.T) {
@@ -135,9 +136,9 @@ func applyExampleDeployment(t *testing.T, ctl *controllertest.Running) int64 {
 	return resp.GetRevision()
 }
 
-// runningDNS is `anyctl dns` run through runDNS.
+// runningDNS is `anyctl dns` run as the command runs it.
 type runningDNS struct {
-	srv      *dnsgslb.Server
+	*daemon.Daemon
 	udp, tcp string
 	metrics  net.Addr
 	cancel   context.CancelFunc
@@ -162,18 +163,17 @@ func startDNS(t *testing.T, args ...string) *runningDNS {
 	if err != nil {
 		t.Fatalf("dns flags %q: %v", args, err)
 	}
+	dd, err := newDNS(opts)
+	if err != nil {
+		t.Fatalf("anyctl dns %q: %v", args, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &runningDNS{cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan struct{})
-	go func() {
-		d.done <- runDNS(ctx, opts, func(srv *dnsgslb.Server, metrics net.Addr) {
-			udp, tcp := srv.Addr()
-			d.srv, d.udp, d.tcp, d.metrics = srv, udp.String(), tcp.String(), metrics
-			close(ready)
-		})
-	}()
+	d := &runningDNS{Daemon: dd, cancel: cancel, done: make(chan error, 1)}
+	go func() { d.done <- d.Run(ctx) }()
 	select {
-	case <-ready:
+	case <-d.Ready():
+		udp, tcp := d.Server().Addr()
+		d.udp, d.tcp, d.metrics = udp.String(), tcp.String(), d.MetricsAddr()
 	case err := <-d.done:
 		cancel()
 		t.Fatalf("anyctl dns stopped before it was ready: %v", err)
@@ -203,21 +203,23 @@ func (d *runningDNS) stop(t *testing.T) {
 	}
 }
 
-// awaitRevision waits until the server answers from a snapshot at least
-// at revision rev, and returns the revision it answers from.
+// awaitRevision waits until the server answers from the full index of a
+// snapshot at least at revision rev (a server's first index is a quick
+// one, with narrower ECS scopes, until the full one replaces it), and
+// returns the revision it answers from.
 func (d *runningDNS) awaitRevision(t *testing.T, rev int64) int64 {
 	t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(dnsWait)
 	for {
-		if got := revisionOf(d.srv); got >= rev {
-			return got
+		if ix := d.Server().Index(); ix != nil && ix.Revision() >= rev && !ix.Quick() {
+			return ix.Revision()
 		}
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("the DNS server serves revision %d after %s, want %d or later", revisionOf(d.srv), dnsWait, rev)
+			t.Fatalf("the DNS server serves revision %d after %s, want %d or later", d.Revision(), dnsWait, rev)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 )
 
@@ -26,28 +27,28 @@ func TestDNSOptions(t *testing.T) {
 	tests := []struct {
 		desc    string
 		args    []string
-		check   func(t *testing.T, o dnsOptions)
+		check   func(t *testing.T, o daemon.Config)
 		wantErr string
 	}{
-		{desc: "defaults", check: func(t *testing.T, o dnsOptions) {
+		{desc: "defaults", check: func(t *testing.T, o daemon.Config) {
 			host, _ := os.Hostname()
-			if o.feed.Controller != DefaultServer || o.feed.ServerName != host || o.server.Listen != ":53" ||
-				o.server.StateDir != "/var/lib/anyctl/dns" || o.server.UDPWorkers != 1 || o.server.UDPMode != dnsgslb.UDPAuto ||
-				o.server.GeoIPPath != "" || o.server.DefaultLocation != (dnsgslb.Location{}) || o.metricsListen != DefaultDNSMetricsListen {
+			if o.Feed.Controller != DefaultServer || o.Feed.ServerName != host || o.Server.Listen != ":53" ||
+				o.Server.StateDir != "/var/lib/anyctl/dns" || o.Server.UDPWorkers != 1 || o.Server.UDPMode != dnsgslb.UDPAuto ||
+				o.Server.GeoIPPath != "" || o.Server.DefaultLocation != (dnsgslb.Location{}) || o.MetricsListen != DefaultDNSMetricsListen {
 				t.Errorf("defaults: %+v", o)
 			}
 		}},
 		{desc: "every flag", args: []string{"--controller", "unix:/run/anyctl.sock", "--listen", "[::]:5353", "--geoip", geoip,
 			"--state-dir", "/tmp/dns", "--metrics-listen", "", "--default-location", "39.04,-77.49,us,na",
 			"--udp-workers", "2", "--udp-mode", "netpoller", "--name", "dns-1"},
-			check: func(t *testing.T, o dnsOptions) {
+			check: func(t *testing.T, o daemon.Config) {
 				want := dnsgslb.Location{Latitude: 39.04, Longitude: -77.49, Country: "US", Continent: "NA"}
-				if o.feed.Controller != "unix:/run/anyctl.sock" || o.feed.ServerName != "dns-1" || o.server.Listen != "[::]:5353" ||
-					o.server.GeoIPPath != geoip || o.server.StateDir != "/tmp/dns" || o.metricsListen != "" ||
-					o.server.DefaultLocation != want || o.server.UDPWorkers != 2 || o.server.UDPMode != dnsgslb.UDPNetpoller {
+				if o.Feed.Controller != "unix:/run/anyctl.sock" || o.Feed.ServerName != "dns-1" || o.Server.Listen != "[::]:5353" ||
+					o.Server.GeoIPPath != geoip || o.Server.StateDir != "/tmp/dns" || o.MetricsListen != "" ||
+					o.Server.DefaultLocation != want || o.Server.UDPWorkers != 2 || o.Server.UDPMode != dnsgslb.UDPNetpoller {
 					t.Errorf("options: %+v", o)
 				}
-				if o.server.Logger == nil || o.feed.Logger != o.server.Logger {
+				if o.Server.Logger == nil || o.Feed.Logger != o.Server.Logger {
 					t.Error("the server and the feed do not share the logger")
 				}
 			}},
@@ -144,10 +145,17 @@ func TestRunDNSFailsToStart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			o := dnsOptions{server: tc.cfg, feed: feed.Config{Controller: DefaultServer, Logger: log}}
-			err := runDNS(context.Background(), o, func(*dnsgslb.Server, net.Addr) { t.Error("ready called") })
+			d, err := newDNS(daemon.Config{Server: tc.cfg, Feed: feed.Config{Controller: DefaultServer, Logger: log}})
+			if err == nil {
+				err = d.Run(context.Background())
+				select {
+				case <-d.Ready():
+					t.Error("Ready closed, although the daemon failed to start")
+				default:
+				}
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("runDNS: %v, want an error containing %q", err, tc.wantErr)
+				t.Fatalf("anyctl dns: %v, want an error containing %q", err, tc.wantErr)
 			}
 			if isUsage := errors.As(err, new(usageError)); isUsage != tc.wantUsage {
 				t.Errorf("%v is a usage error: %v, want %v", err, isUsage, tc.wantUsage)

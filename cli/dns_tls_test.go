@@ -99,8 +99,8 @@ func TestTLSDNSOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if opts.feed.TLS == nil || opts.feed.ServerName != c.name {
-				t.Errorf("feed TLS %v, server name %q; want TLS and %q", opts.feed.TLS != nil, opts.feed.ServerName, c.name)
+			if opts.Feed.TLS == nil || opts.Feed.ServerName != c.name {
+				t.Errorf("feed TLS %v, server name %q; want TLS and %q", opts.Feed.TLS != nil, opts.Feed.ServerName, c.name)
 			}
 		})
 	}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -22,10 +21,10 @@ import (
 	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
 	"github.com/anyctl/anyctl/endpoint"
+	"github.com/anyctl/anyctl/metricshttp"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -93,9 +92,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", c.cfg.Listen, err)
 	}
-	var mlis net.Listener
+	var ms *metricshttp.Server
 	if c.cfg.MetricsListen != "" {
-		if mlis, err = net.Listen("tcp", c.cfg.MetricsListen); err != nil {
+		if ms, err = metricshttp.Listen(c.cfg.MetricsListen, m.reg); err != nil {
 			lis.Close()
 			return fmt.Errorf("--metrics-listen %q: %w", c.cfg.MetricsListen, err)
 		}
@@ -132,13 +131,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
-	var hsrv *http.Server
-	if mlis != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-		hsrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if ms != nil {
 		wg.Go(func() {
-			if err := hsrv.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := ms.Serve(); err != nil {
 				errc <- fmt.Errorf("metrics server: %w", err)
 			}
 		})
@@ -161,8 +156,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		})
 		c.mu.Lock()
 		c.addr = lis.Addr()
-		if mlis != nil {
-			c.metricsAddr = mlis.Addr()
+		if ms != nil {
+			c.metricsAddr = ms.Addr()
 		}
 		c.mu.Unlock()
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -177,9 +172,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	hs.Shutdown()
 	cancel()
 	stopGRPC(gs, 5*time.Second)
-	if hsrv != nil {
+	if ms != nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = hsrv.Shutdown(sctx)
+		_ = ms.Shutdown(sctx)
 		scancel()
 	}
 	wg.Wait()

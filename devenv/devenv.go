@@ -21,6 +21,7 @@ import (
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 	"github.com/anyctl/anyctl/manifest"
@@ -133,25 +134,19 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 		return err
 	}
 
-	dnsSrv, err := dnsgslb.New(dnsgslb.Config{
-		Listen:          cfg.DNSListen,
-		StateDir:        filepath.Join(cfg.DataDir, "dns"),
-		DefaultLocation: dnsgslb.Location{Latitude: 50.1109, Longitude: 8.6821, Country: "DE", Continent: "EU", City: "Frankfurt"},
-		Logger:          log.With("component", "dns"),
+	dnsd, err := daemon.New(daemon.Config{
+		Server: dnsgslb.Config{
+			Listen:          cfg.DNSListen,
+			StateDir:        filepath.Join(cfg.DataDir, "dns"),
+			DefaultLocation: dnsgslb.Location{Latitude: 50.1109, Longitude: 8.6821, Country: "DE", Continent: "EU", City: "Frankfurt"},
+			Logger:          log.With("component", "dns"),
+		},
+		Feed: feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")},
 	})
 	if err != nil {
 		return err
 	}
-	goRun("dns", dnsSrv.Run)
-	goRun("dns feed", func(ctx context.Context) error {
-		revision := func() int64 {
-			if ix := dnsSrv.Index(); ix != nil {
-				return ix.Revision()
-			}
-			return 0
-		}
-		return feed.Run(ctx, feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")}, dnsSrv.UpdateContext, revision)
-	})
+	goRun("dns", dnsd.Run)
 
 	var pops []string
 	for pop := range sources {
@@ -184,13 +179,13 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	}
 
 	select {
-	case <-dnsSrv.Ready():
+	case <-dnsd.Ready():
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		return nil
 	}
-	udp, _ := dnsSrv.Addr()
+	udp, _ := dnsd.Server().Addr()
 	info := Info{
 		Controller: ctlAddr,
 		DNS:        udp.String(),

@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -115,14 +113,7 @@ func (c *client) lost(err error) {
 
 // subscribe runs one stream until it breaks or ctx ends.
 func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
-	creds := insecure.NewCredentials()
-	if c.cfg.TLS != nil {
-		creds = credentials.NewTLS(c.cfg.TLS)
-	}
-	conn, err := grpc.NewClient(c.cfg.Controller,
-		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+	conn, err := controlconn.Dial(c.cfg.Controller, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
 	if err != nil {
 		return err
 	}

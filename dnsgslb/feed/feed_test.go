@@ -12,6 +12,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/authn/authntest"
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
@@ -98,6 +100,36 @@ func TestFeedRetriesUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(waitLimit):
 		t.Fatal("Run did not return after its context was cancelled")
+	}
+}
+
+// TestFeedSaysWhyTheControllerRefusedIt: a certificate without the dns
+// role is refused, and the feed logs the refusal, not a bare EOF.
+func TestFeedSaysWhyTheControllerRefusedIt(t *testing.T) {
+	ca := authntest.NewCA(t, "fleet")
+	server := ca.ServerFiles(t)
+	ctl := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
+		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
+	})
+	logs := newLogRecorder()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- feed.Run(ctx, feed.Config{Controller: ctl.Addr, TLS: ca.ClientTLS(t, "tokyo", authn.RoleAgent), Logger: slog.New(logs)},
+			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(waitLimit):
+			t.Error("feed.Run did not return after cancel")
+		}
+	}()
+	logs.await(t, "cannot reach the controller's gslb feed")
+	want := `code = PermissionDenied desc = /anycast.v1.GslbFeedService/Subscribe: caller "tokyo" has role agent`
+	if !logs.has(want) {
+		t.Errorf("the feed does not log %q; log:\n%s", want, logs.String())
 	}
 }
 

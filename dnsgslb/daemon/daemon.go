@@ -1,0 +1,134 @@
+// Package daemon runs a DNS server as `anyctl dns` and `anyctl dev` do: a
+// dnsgslb.Server answering queries, the feed that keeps it current from a
+// controller, and its metrics listener, started in that order and stopped
+// together when Run's context ends.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/feed"
+	"github.com/anyctl/anyctl/endpoint"
+	"github.com/anyctl/anyctl/metricshttp"
+)
+
+// Config configures the server, its feed and its metrics.
+type Config struct {
+	Server dnsgslb.Config
+	Feed   feed.Config
+	// MetricsListen is the Prometheus metrics address, host:port or
+	// unix:PATH; empty serves none.
+	MetricsListen string
+}
+
+// Daemon is one DNS server with its feed and metrics.
+type Daemon struct {
+	cfg   Config
+	srv   *dnsgslb.Server
+	ready chan struct{}
+
+	mu          sync.Mutex // guards metricsAddr
+	metricsAddr net.Addr
+}
+
+// New opens the server (its GeoIP database and persisted snapshot) and
+// returns a daemon ready to Run. An error is one of the configuration.
+func New(cfg Config) (*Daemon, error) {
+	if cfg.Server.Logger == nil {
+		cfg.Server.Logger = slog.Default()
+	}
+	srv, err := dnsgslb.New(cfg.Server)
+	if err != nil {
+		return nil, err
+	}
+	return &Daemon{cfg: cfg, srv: srv, ready: make(chan struct{})}, nil
+}
+
+// Server is the DNS server the daemon runs.
+func (d *Daemon) Server() *dnsgslb.Server { return d.srv }
+
+// Ready is closed once the server listens and the feed has started.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// MetricsAddr is the bound metrics address, nil when metrics are off;
+// valid after Ready.
+func (d *Daemon) MetricsAddr() net.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.metricsAddr
+}
+
+// Revision is the revision of the snapshot the server answers from, 0
+// before it has one.
+func (d *Daemon) Revision() int64 {
+	if ix := d.srv.Index(); ix != nil {
+		return ix.Revision()
+	}
+	return 0
+}
+
+// Run serves metrics and DNS, then follows the controller's GSLB feed,
+// until ctx is cancelled; then it returns nil. It returns early with an
+// error when a listener cannot be bound or the feed's configuration is
+// unusable. Run may be called once.
+func (d *Daemon) Run(ctx context.Context) error {
+	log := d.cfg.Server.Logger
+	if ix := d.srv.Index(); ix != nil {
+		log.Info("dns answering from the persisted snapshot until the controller sends one", "revision", ix.Revision(), "state_dir", d.cfg.Server.StateDir)
+	}
+	if d.cfg.Server.GeoIPPath == "" {
+		log.Info("dns has no GeoIP database: clients outside PoP cache networks are placed at the default location", "default_location", d.cfg.Server.DefaultLocation)
+	}
+	if d.cfg.MetricsListen != "" {
+		ms, err := metricshttp.Listen(d.cfg.MetricsListen, d.metrics())
+		if err != nil {
+			return fmt.Errorf("--metrics-listen %q: %w", d.cfg.MetricsListen, err)
+		}
+		d.mu.Lock()
+		d.metricsAddr = ms.Addr()
+		d.mu.Unlock()
+		go ms.Serve()
+		defer ms.Close()
+		log.Info("dns metrics serving", "addr", endpoint.String(ms.Addr()))
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- d.srv.Run(ctx) }()
+	select {
+	case err := <-served:
+		return err
+	case <-d.srv.Ready():
+	}
+	fed := make(chan error, 1)
+	go func() { fed <- feed.Run(ctx, d.cfg.Feed, d.srv.UpdateContext, d.Revision) }()
+	close(d.ready)
+	var feedErr error
+	select {
+	case <-ctx.Done():
+		feedErr = <-fed
+	case feedErr = <-fed:
+		cancel()
+	}
+	if err := <-served; err != nil {
+		return err
+	}
+	return feedErr
+}
+
+// metrics are the server's metrics with the Go runtime's and the
+// process's.
+func (d *Daemon) metrics() prometheus.Gatherer {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
