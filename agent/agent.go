@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,7 +118,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	persisted, err := loadConfig(a.cfg.StateDir)
 	if err != nil {
-		a.log.Error("ignoring persisted config", "err", err)
+		a.log.Error("refusing the persisted config: announcing nothing until the controller sends one", "file", filepath.Join(a.cfg.StateDir, configFile), "err", err)
+		a.metrics.persistedRefused.Set(1)
 	}
 	if persisted != nil && persisted.GetPop() == a.cfg.Pop {
 		a.log.Info("restored persisted config", "revision", persisted.GetRevision())
@@ -210,6 +212,8 @@ func (l *loop) run(ctx context.Context) {
 			}
 			if err := saveConfig(l.a.cfg.StateDir, cfg); err != nil {
 				l.a.log.Error("persisting config failed; running it anyway", "err", err)
+			} else {
+				l.a.metrics.persistedRefused.Set(0)
 			}
 			l.applyConfig(ctx, accept(cfg))
 		case up := <-l.conn:

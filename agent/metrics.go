@@ -20,6 +20,7 @@ type metrics struct {
 	refusals            *prometheus.CounterVec
 	controllerConnected prometheus.Gauge
 	configRevision      prometheus.Gauge
+	persistedRefused    prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -54,8 +55,12 @@ func newMetrics() *metrics {
 		configRevision: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "anyctl_agent_config_revision", Help: "Store revision of the config the agent runs.",
 		}),
+		persistedRefused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "anyctl_agent_persisted_config_refused",
+			Help: "1 when the persisted config was refused at start (damaged, or from an older version) and no config from the controller has replaced it yet.",
+		}),
 	}
-	m.reg.MustRegister(m.sessionUp, m.announced, m.checkUp, m.checkProbes, m.checkDuration, m.flaps, m.refusals, m.controllerConnected, m.configRevision,
+	m.reg.MustRegister(m.sessionUp, m.announced, m.checkUp, m.checkProbes, m.checkDuration, m.flaps, m.refusals, m.controllerConnected, m.configRevision, m.persistedRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,7 +1,9 @@
 // Package atomicfile replaces a file's contents in one step, for state that
 // a daemon must find whole after a crash: the persisted PoP config, the GSLB
-// snapshot, the embedded etcd's ports. It imports only the standard library,
-// so that every package may use it.
+// snapshot, the embedded etcd's ports. WriteFramed and ReadFramed add a
+// magic, a version, a length and a checksum, so that a damaged file is
+// refused instead of read as other state. It imports only the standard
+// library, so that every package may use it.
 package atomicfile
 
 import (

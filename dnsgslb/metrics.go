@@ -68,8 +68,11 @@ type metrics struct {
 
 	revision   atomic.Int64
 	compiledAt atomic.Int64 // unix nanoseconds
+	// persistedRefused: the persisted snapshot was refused at start and no
+	// snapshot from the controller has replaced it yet.
+	persistedRefused atomic.Bool
 
-	queriesDesc, answersDesc, revisionDesc, ageDesc *prometheus.Desc
+	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc *prometheus.Desc
 }
 
 func newMetrics() *metrics {
@@ -79,6 +82,7 @@ func newMetrics() *metrics {
 		queriesDesc:  prometheus.NewDesc("anyctl_dns_queries_total", "DNS queries answered, by zone, query type and rcode.", []string{"zone", "type", "rcode"}, nil),
 		answersDesc:  prometheus.NewDesc("anyctl_dns_answers_total", "GSLB answers, by origin or PoP answered with.", []string{"origin"}, nil),
 		revisionDesc: prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
+		refusedDesc:  prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
 		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
 	}
 }
@@ -127,6 +131,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.answersDesc
 	ch <- m.revisionDesc
 	ch <- m.ageDesc
+	ch <- m.refusedDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -175,6 +180,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.answersDesc, prometheus.CounterValue, float64(n), name)
 	}
 	ch <- prometheus.MustNewConstMetric(m.revisionDesc, prometheus.GaugeValue, float64(m.revision.Load()))
+	refused := 0.0
+	if m.persistedRefused.Load() {
+		refused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.refusedDesc, prometheus.GaugeValue, refused)
 	if at := m.compiledAt.Load(); at != 0 {
 		ch <- prometheus.MustNewConstMetric(m.ageDesc, prometheus.GaugeValue, time.Since(time.Unix(0, at)).Seconds())
 	}

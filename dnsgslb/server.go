@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -87,7 +88,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.updateMu.Unlock()
 		if err != nil {
-			s.log.Warn("dns: ignoring the persisted snapshot; answering SERVFAIL until the controller sends one", "state_dir", cfg.StateDir, "err", err)
+			s.log.Error("dns: refusing the persisted snapshot; answering SERVFAIL until the controller sends one", "file", filepath.Join(cfg.StateDir, snapshotFile), "err", err)
+			s.metrics.persistedRefused.Store(true)
 		}
 	}
 	if s.geoip != nil {
@@ -119,6 +121,7 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	if err := s.swap(ctx, snap, nil); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
+	s.metrics.persistedRefused.Store(false)
 	if s.cfg.StateDir == "" {
 		return nil
 	}
