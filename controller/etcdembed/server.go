@@ -8,6 +8,9 @@
 // a new one is chosen; a changed peer port is written back into the member's
 // own record in the cluster, which etcd would otherwise keep stale (etcd
 // reads its peer URLs from the data directory on restart, not from flags).
+// A member locks DIR/anyctl.lock (LockFile) first, with its PID in it, so
+// that a second one on the same directory is refused at once, naming the
+// process that holds it, instead of blocking in etcd's own file locks.
 //
 // Limits differ from etcd's defaults so that one apply of a thousand objects
 // fits in one transaction: MaxTxnOps operations and MaxRequestBytes bytes per
@@ -84,6 +87,7 @@ type Server struct {
 	endpoints []string
 	zl        *zap.Logger
 	stopping  *atomic.Bool // set by Close; quiets etcd's shutdown noise
+	lock      *os.File     // holds LockFile until the member has stopped
 	closeOnce sync.Once
 }
 
@@ -102,6 +106,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("etcdembed: data directory: %w", err)
 	}
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("etcdembed: %w", err)
+	}
+	s, err := start(ctx, cfg)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// start is Start once the data directory is locked.
+func start(ctx context.Context, cfg Config) (*Server, error) {
 	saved, err := loadPorts(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("etcdembed: %w", err)
@@ -253,6 +272,9 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopping.Store(true)
 		s.etcd.Close()
+		if s.lock != nil {
+			s.lock.Close()
+		}
 	})
 	return nil
 }
