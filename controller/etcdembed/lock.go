@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // LockFile is the file in the data directory that the member holding the
@@ -14,9 +15,55 @@ import (
 // is taken first and refuses it at once.
 const LockFile = "anyctl.lock"
 
+// dirLock is a held data directory lock. A start given up on (its context
+// ended, its time ran out) leaves etcd stopping in the background; the lock
+// stays held until it has, so that no other member opens the directory
+// under it.
+type dirLock struct {
+	f        *os.File
+	mu       sync.Mutex // guards pending, released
+	pending  int        // starts still running in the background
+	released bool
+}
+
+// hold marks a start as running; done as finished. Both accept nil.
+func (l *dirLock) hold() {
+	if l != nil {
+		l.mu.Lock()
+		l.pending++
+		l.mu.Unlock()
+	}
+}
+
+func (l *dirLock) done() {
+	if l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.pending--
+		l.closeLocked()
+	}
+}
+
+// release gives the lock up, at once unless a start is still running.
+func (l *dirLock) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.released = true
+	l.closeLocked()
+}
+
+// closeLocked closes the lock file once released and no start runs. The
+// caller holds mu.
+func (l *dirLock) closeLocked() {
+	if l.released && l.pending == 0 && l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
 // lockDir takes the data directory's lock, or says which process holds it.
-// The lock lasts until the returned file is closed (or the process exits).
-func lockDir(dir string) (*os.File, error) {
+// The lock lasts until it is released (or the process exits).
+func lockDir(dir string) (*dirLock, error) {
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -39,5 +86,5 @@ func lockDir(dir string) (*os.File, error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return f, nil
+	return &dirLock{f: f}, nil
 }

@@ -11,6 +11,9 @@
 // A member locks DIR/anyctl.lock (LockFile) first, with its PID in it, so
 // that a second one on the same directory is refused at once, naming the
 // process that holds it, instead of blocking in etcd's own file locks.
+// Data dirs etcd would panic on (too little space for its WAL, an empty WAL
+// file, a database bbolt cannot open) are refused before etcd opens them,
+// naming the file and what to do, and the start honours its context.
 //
 // Limits differ from etcd's defaults so that one apply of a thousand objects
 // fits in one transaction: MaxTxnOps operations and MaxRequestBytes bytes per
@@ -87,7 +90,7 @@ type Server struct {
 	endpoints []string
 	zl        *zap.Logger
 	stopping  *atomic.Bool // set by Close; quiets etcd's shutdown noise
-	lock      *os.File     // holds LockFile until the member has stopped
+	lock      *dirLock     // holds LockFile until the member has stopped
 	closeOnce sync.Once
 }
 
@@ -110,9 +113,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcdembed: %w", err)
 	}
-	s, err := start(ctx, cfg)
+	if err := precheck(cfg.Dir); err != nil {
+		lock.release()
+		return nil, fmt.Errorf("etcdembed: %w", err)
+	}
+	s, err := start(ctx, cfg, lock)
 	if err != nil {
-		lock.Close()
+		lock.release()
 		return nil, err
 	}
 	s.lock = lock
@@ -120,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // start is Start once the data directory is locked.
-func start(ctx context.Context, cfg Config) (*Server, error) {
+func start(ctx context.Context, cfg Config, lock *dirLock) (*Server, error) {
 	saved, err := loadPorts(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("etcdembed: %w", err)
@@ -136,7 +143,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		if p, err = choosePorts(saved); err != nil {
 			return nil, fmt.Errorf("etcdembed: %w", err)
 		}
-		e, err = startMember(ctx, cfg, p, zl)
+		e, err = startMember(ctx, cfg, p, zl, lock)
 		if err == nil {
 			break
 		}
@@ -168,8 +175,12 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// startMember starts etcd on the ports and waits until it serves.
-func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger) (*embed.Etcd, error) {
+// startMember starts etcd on the ports and waits until it serves, the
+// context ends or cfg.StartTimeout passes, whichever is first: etcd's own
+// start, which can hang on a damaged WAL, runs in the background, and a
+// panic in it is returned as an error. A start given up on is stopped in
+// the background, holding lock (which may be nil) until it has.
+func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger, lock *dirLock) (*embed.Etcd, error) {
 	ec := embed.NewConfig()
 	ec.Name = memberName
 	ec.Dir = cfg.Dir
@@ -192,24 +203,67 @@ func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger) (*emb
 	ec.LogLevel = "warn"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zl)
 
-	e, err := embed.StartEtcd(ec)
-	if err != nil {
-		return nil, err
+	type result struct {
+		e   *embed.Etcd
+		err error
 	}
+	started := make(chan result, 1)
+	lock.hold()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				started <- result{err: fmt.Errorf("etcd failed starting from %q (panic: %v): %s", cfg.Dir, r, restoreAdvice)}
+			}
+		}()
+		e, err := embed.StartEtcd(ec)
+		started <- result{e, err}
+	}()
+	// abandon stops etcd in the background; e is nil while it is starting.
+	abandon := func(e *embed.Etcd) {
+		go func() {
+			defer lock.done()
+			if e == nil {
+				e = (<-started).e
+			}
+			if e != nil {
+				e.Close()
+			}
+		}()
+	}
+	notReady := func() error {
+		return fmt.Errorf("not ready after %s: if etcd's log above names no other cause, %s", cfg.StartTimeout, restoreAdvice)
+	}
+
 	timer := time.NewTimer(cfg.StartTimeout)
 	defer timer.Stop()
+	var e *embed.Etcd
 	select {
-	case <-e.Server.ReadyNotify():
-		return e, nil
-	case err := <-e.Err():
-		e.Close()
-		return nil, err
+	case r := <-started:
+		if r.err != nil {
+			lock.done()
+			return nil, r.err
+		}
+		e = r.e
 	case <-ctx.Done():
-		e.Close()
+		abandon(nil)
 		return nil, ctx.Err()
 	case <-timer.C:
-		e.Close()
-		return nil, fmt.Errorf("not ready after %s", cfg.StartTimeout)
+		abandon(nil)
+		return nil, notReady()
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		lock.done()
+		return e, nil
+	case err := <-e.Err():
+		abandon(e)
+		return nil, err
+	case <-ctx.Done():
+		abandon(e)
+		return nil, ctx.Err()
+	case <-timer.C:
+		abandon(e)
+		return nil, notReady()
 	}
 }
 
@@ -273,7 +327,7 @@ func (s *Server) Close() error {
 		s.stopping.Store(true)
 		s.etcd.Close()
 		if s.lock != nil {
-			s.lock.Close()
+			s.lock.release()
 		}
 	})
 	return nil

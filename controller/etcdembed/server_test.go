@@ -53,7 +53,7 @@ func TestStartMemberReportsBusyPort(t *testing.T) {
 	}
 	occupy(t, p.Client)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := startMember(testContext(t), Config{Dir: dataDir(t), StartTimeout: time.Minute}, p, newZapLogger(logger, new(atomic.Bool)))
+	e, err := startMember(testContext(t), Config{Dir: dataDir(t), StartTimeout: time.Minute}, p, newZapLogger(logger, new(atomic.Bool)), nil)
 	if err == nil {
 		e.Close()
 		t.Fatalf("etcd started on busy client port %d", p.Client)
