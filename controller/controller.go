@@ -102,7 +102,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gs := grpc.NewServer(c.serverOptions()...)
+	gs := grpc.NewServer(append(c.serverOptions(), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})

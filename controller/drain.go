@@ -35,7 +35,7 @@ func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 		resp, rev, err = a.drain(ctx, req)
 	}
 	if errors.Is(err, errFleetMoved) {
-		return nil, status.Errorf(codes.Aborted, "drain of Pop %q: other drains changed the fleet while it was checked; try again", req.GetPop())
+		return nil, status.Errorf(codes.Aborted, "drain of Pop %s: other drains changed the fleet while it was checked; try again", resource.Quote(req.GetPop()))
 	}
 	if err != nil {
 		return nil, toStatus(err)
@@ -57,7 +57,7 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	s, _ := a.cache.Current()
 	pop := req.GetPop()
 	if _, ok := s.Pops[pop]; !ok {
-		return nil, 0, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+		return nil, 0, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(pop))
 	}
 	drains, guardRev := a.fleet.DrainsAndGuard()
 	if r, ok := drains[pop]; ok && r.Draining {
@@ -97,11 +97,11 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 	pop := req.GetPop()
 	s, _ := a.cache.Current()
 	if _, ok := s.Pops[pop]; !ok {
-		return nil, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+		return nil, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(pop))
 	}
 	rec, ok := a.fleet.Drains()[pop]
 	if !ok {
-		return nil, status.Errorf(codes.FailedPrecondition, "Pop %q is not drained", pop)
+		return nil, status.Errorf(codes.FailedPrecondition, "Pop %s is not drained", resource.Quote(pop))
 	}
 	if rec.Draining {
 		rec.Draining, rec.Since = false, time.Now()

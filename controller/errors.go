@@ -23,7 +23,10 @@ func toStatus(err error) error {
 	var ferr *validation.FieldError
 	var conflict *store.ConflictError
 	var notFound *store.NotFoundError
+	var bad *store.RequestError
 	switch {
+	case errors.As(err, &bad):
+		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.As(err, &verr), errors.As(err, &ferr):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.As(err, &conflict):
