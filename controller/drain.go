@@ -21,10 +21,49 @@ import (
 // GRACEFUL_SHUTDOWN before they are withdrawn.
 const DefaultDrainPeriod = 30 * time.Second
 
+// The drain periods that make sense: long enough for routers to move
+// traffic away on GRACEFUL_SHUTDOWN, short enough that a drain ends.
+const (
+	MinDrainPeriod = time.Second
+	MaxDrainPeriod = time.Hour
+)
+
+// CheckDrainPeriod refuses a drain period outside MinDrainPeriod to
+// MaxDrainPeriod; the caller names the flag or field.
+func CheckDrainPeriod(d time.Duration) error {
+	if d < MinDrainPeriod || d > MaxDrainPeriod {
+		return fmt.Errorf("must be between %s and %s", MinDrainPeriod, MaxDrainPeriod)
+	}
+	return nil
+}
+
+// drainPeriodOf is the period a drain asks for, 0 for the controller's
+// default (drain_period unset or zero).
+func drainPeriodOf(req *v1.DrainRequest) (time.Duration, error) {
+	p := req.GetDrainPeriod()
+	if p == nil {
+		return 0, nil
+	}
+	if err := p.CheckValid(); err != nil {
+		return 0, fmt.Errorf("drain_period: invalid duration: %w", err)
+	}
+	d := p.AsDuration()
+	if d == 0 {
+		return 0, nil
+	}
+	if err := CheckDrainPeriod(d); err != nil {
+		return 0, fmt.Errorf("drain_period %q: %w (how long announcements carry GRACEFUL_SHUTDOWN before the withdrawal; 0 or unset for the controller's default)", d, err)
+	}
+	return d, nil
+}
+
 // Drain starts taking a PoP out of service. The leader then walks it
 // through the steps. A drain that would leave a service with fewer
 // announcing PoPs than its minimum is refused unless forced.
 func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error) {
+	if _, err := drainPeriodOf(req); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "drain of Pop %s: %v", resource.Quote(req.GetPop()), err)
+	}
 	resp, rev, err := a.drain(ctx, req)
 	if errors.Is(err, errFleetMoved) {
 		// Another drain, or a step of this PoP's, landed between the check
@@ -69,8 +108,8 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 			return nil, 0, status.Error(codes.FailedPrecondition, err.Error())
 		}
 	}
-	period := req.GetDrainPeriod().AsDuration()
-	if period <= 0 {
+	period, _ := drainPeriodOf(req) // checked by Drain
+	if period == 0 {
 		period = a.drainPeriod
 	}
 	now := time.Now()
