@@ -68,12 +68,34 @@ func (a *adminServer) Get(ctx context.Context, req *v1.GetRequest) (*v1.GetRespo
 	return &v1.GetResponse{Object: obj}, nil
 }
 
+// List page sizes: the default and the most one page holds, in objects
+// and, so that a page always fits the client's 4 MiB message limit, in
+// bytes (a page ends with the object that reaches it; one object is at
+// most a 1 MiB document).
+const (
+	defaultListPage  = 1000
+	maxListPage      = 10000
+	maxListPageBytes = 2 << 20
+)
+
 func (a *adminServer) List(ctx context.Context, req *v1.ListRequest) (*v1.ListResponse, error) {
-	objs, rev, err := a.st.List(ctx, req.GetKind())
+	if req.GetPageSize() < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "list: page_size %d: must not be negative (0 for the default of %d)", req.GetPageSize(), defaultListPage)
+	}
+	from, err := store.ParseCursor(req.GetPageToken())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &v1.ListResponse{Objects: objs, Revision: rev}, nil
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultListPage
+	}
+	lim := store.PageLimits{Objects: min(size, maxListPage), Bytes: maxListPageBytes}
+	objs, rev, next, err := a.st.ListPage(ctx, req.GetKind(), from, lim)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &v1.ListResponse{Objects: objs, Revision: rev, NextPageToken: next.String()}, nil
 }
 
 func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.DeleteResponse, error) {

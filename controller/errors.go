@@ -35,6 +35,8 @@ func toStatus(err error) error {
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, store.ErrContention):
 		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, store.ErrCompacted):
+		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, store.ErrTooLarge):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, context.Canceled):
