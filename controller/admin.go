@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -14,8 +15,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// maxApplyObjects bounds one apply; larger sets should be split.
-const maxApplyObjects = 10000
+// maxApplyObjects bounds one apply: one etcd transaction, which holds at
+// most etcdembed.MaxTxnOps operations, one of them the guard's. Larger
+// sets are split into several applies.
+const maxApplyObjects = etcdembed.MaxTxnOps - 1
 
 // maxOwnWriteWait bounds how long a write waits for this replica to take
 // it in before it answers anyway.
@@ -41,7 +44,9 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 		return nil, status.Error(codes.InvalidArgument, "apply: no objects given")
 	}
 	if n := len(req.GetObjects()); n > maxApplyObjects {
-		return nil, status.Errorf(codes.InvalidArgument, "apply: %d objects in one request; at most %d", n, maxApplyObjects)
+		return nil, status.Errorf(codes.InvalidArgument,
+			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
+			n, maxApplyObjects, maxApplyObjects)
 	}
 	check := func(incoming []*v1.Object, existing *resource.State) error {
 		return validation.CheckApply(incoming, existing, a.opts)
