@@ -6,12 +6,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 func init() { register(newApplyCommand) }
@@ -70,8 +72,20 @@ func applyRequest(opts applyOptions, stdin io.Reader) (*v1.ApplyRequest, error) 
 	if len(objs) == 0 {
 		return nil, fmt.Errorf("no objects in %s", strings.Join(opts.files, ", "))
 	}
-	return &v1.ApplyRequest{Objects: objs, DryRun: opts.dryRun}, nil
+	req := &v1.ApplyRequest{Objects: objs, DryRun: opts.dryRun}
+	if n := proto.Size(req); n > maxApplyRequestBytes {
+		return nil, fmt.Errorf("%s: %d objects of %d bytes in all, over the controller's limit of 4 MiB (%d bytes) per apply: %s",
+			strings.Join(opts.files, ", "), len(objs), n, controller.MaxRequestBytes, splitHint)
+	}
+	return req, nil
 }
+
+// maxApplyRequestBytes is the largest apply the client sends: the
+// controller's request limit, less room for gRPC's framing.
+const maxApplyRequestBytes = controller.MaxRequestBytes - 4<<10
+
+// splitHint is the way round a limit of one apply.
+const splitHint = "split the manifests into several files and apply them one at a time (each apply is all or nothing by itself)"
 
 // reportManifestProblems prints every problem found in the manifests, one
 // per line, and returns a summary.

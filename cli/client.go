@@ -112,6 +112,10 @@ func (c *adminClient) explain(err error) error {
 		return fmt.Errorf("the controller at %s did not answer within %s: %w", c.server.addr, callTimeout, &remoteError{st})
 	case codes.Canceled:
 		return context.Canceled
+	case codes.ResourceExhausted:
+		if strings.Contains(st.Message(), "message larger than max") {
+			return fmt.Errorf("%w: over gRPC's message limit of the controller at %s; for an apply, %s", &remoteError{st}, c.server.addr, splitHint)
+		}
 	}
 	return &remoteError{st}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/spf13/cobra"
 )
@@ -71,8 +70,8 @@ func completeNames(ctx context.Context, g *globals, kind string) []cobra.Complet
 	defer cancel()
 	var names []cobra.Completion
 	err = callAdmin(ctx, g, func(ctx context.Context, c *adminClient) error {
-		resp, err := c.List(ctx, &v1.ListRequest{Kind: k})
-		for _, o := range resp.GetObjects() {
+		objs, err := listObjects(ctx, c, k)
+		for _, o := range objs {
 			names = append(names, resource.Meta(o).GetName())
 		}
 		return err

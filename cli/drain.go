@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/anyctl/anyctl/controller"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/spf13/cobra"
@@ -48,9 +49,9 @@ unless --force. "anyctl status" shows each PoP's step.`,
 			if err != nil {
 				return err
 			}
-			req := &v1.DrainRequest{Pop: pop, Force: force}
-			if period > 0 {
-				req.DrainPeriod = durationpb.New(period)
+			req, err := drainRequest(pop, force, period, cmd.Flags().Changed("period"))
+			if err != nil {
+				return err
 			}
 			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
 				resp, err := c.Drain(ctx, req)
@@ -62,8 +63,23 @@ unless --force. "anyctl status" shows each PoP's step.`,
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "drain even when a service would fall below its minimum of announcing PoPs")
-	cmd.Flags().DurationVar(&period, "period", 0, "how long announcements carry GRACEFUL_SHUTDOWN before the withdrawal (default: the controller's --drain-period)")
+	cmd.Flags().DurationVar(&period, "period", 0, "how long announcements carry GRACEFUL_SHUTDOWN before the withdrawal, 1s to 1h (default: the controller's --drain-period)")
 	return cmd
+}
+
+// drainRequest is the request drain sends. A period given is checked
+// here, so that a mistyped one is not sent; one not given leaves the
+// controller's --drain-period.
+func drainRequest(pop string, force bool, period time.Duration, periodGiven bool) (*v1.DrainRequest, error) {
+	req := &v1.DrainRequest{Pop: pop, Force: force}
+	if !periodGiven {
+		return req, nil
+	}
+	if err := controller.CheckDrainPeriod(period); err != nil {
+		return nil, UsageErrorf("--period %q: %v (leave it out for the controller's --drain-period)", period, err)
+	}
+	req.DrainPeriod = durationpb.New(period)
+	return req, nil
 }
 
 func newUndrainCommand(g *globals) *cobra.Command {

@@ -58,11 +58,18 @@ func listAll(t *testing.T, admin v1.AdminServiceClient) *v1.ListResponse {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	resp, err := admin.List(ctx, &v1.ListRequest{})
-	if err != nil {
-		t.Fatalf("list: %v", err)
+	all := &v1.ListResponse{}
+	for {
+		resp, err := admin.List(ctx, &v1.ListRequest{PageToken: all.GetNextPageToken()})
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		all.Objects = append(all.Objects, resp.GetObjects()...)
+		all.Revision, all.NextPageToken = resp.GetRevision(), resp.GetNextPageToken()
+		if all.NextPageToken == "" {
+			return all
+		}
 	}
-	return resp
 }
 
 // requireSameState fails the test unless after holds the same objects,

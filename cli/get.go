@@ -93,11 +93,25 @@ func fetchObjects(ctx context.Context, c *adminClient, ref resource.Ref) ([]*v1.
 		}
 		return []*v1.Object{resp.GetObject()}, nil
 	}
-	resp, err := c.List(ctx, &v1.ListRequest{Kind: ref.Kind})
-	if err != nil {
-		return nil, err
+	return listObjects(ctx, c, ref.Kind)
+}
+
+// listObjects lists every object of a kind (every kind for
+// KIND_UNSPECIFIED), page by page: a list may be far larger than one
+// message. Every page is read at the revision of the first.
+func listObjects(ctx context.Context, c v1.AdminServiceClient, kind v1.Kind) ([]*v1.Object, error) {
+	var objs []*v1.Object
+	token := ""
+	for {
+		resp, err := c.List(ctx, &v1.ListRequest{Kind: kind, PageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, resp.GetObjects()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return objs, nil
+		}
 	}
-	return resp.GetObjects(), nil
 }
 
 // fetchZones maps zone object names to their specs, so that the records

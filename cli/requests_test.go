@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // checkErr compares an error with the one wanted, and whether it makes
@@ -131,5 +133,33 @@ func TestApplyRequest(t *testing.T) {
 				t.Errorf("applyRequest = %v\nwant %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDrainRequest(t *testing.T) {
+	const rule = "must be between 1s and 1h0m0s (leave it out for the controller's --drain-period)"
+	tests := []struct {
+		period  time.Duration
+		given   bool
+		want    *v1.DrainRequest
+		wantErr string
+	}{
+		{given: false, want: &v1.DrainRequest{Pop: "london"}},
+		{period: time.Second, given: true, want: &v1.DrainRequest{Pop: "london", DrainPeriod: durationpb.New(time.Second)}},
+		{period: time.Hour, given: true, want: &v1.DrainRequest{Pop: "london", DrainPeriod: durationpb.New(time.Hour)}},
+		{period: 0, given: true, wantErr: `--period "0s": ` + rule},
+		{period: -5 * time.Second, given: true, wantErr: `--period "-5s": ` + rule},
+		{period: time.Nanosecond, given: true, wantErr: `--period "1ns": ` + rule},
+		{period: time.Hour + time.Second, given: true, wantErr: `--period "1h0m1s": ` + rule},
+	}
+	for _, tt := range tests {
+		got, err := drainRequest("london", false, tt.period, tt.given)
+		if tt.wantErr != "" {
+			checkErr(t, err, tt.wantErr, true)
+			continue
+		}
+		if err != nil || !proto.Equal(got, tt.want) {
+			t.Errorf("drainRequest(%v, given %v) = %v, %v; want %v", tt.period, tt.given, got, err, tt.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -14,8 +15,10 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// maxApplyObjects bounds one apply; larger sets should be split.
-const maxApplyObjects = 10000
+// maxApplyObjects bounds one apply: one etcd transaction, which holds at
+// most etcdembed.MaxTxnOps operations, one of them the guard's. Larger
+// sets are split into several applies.
+const maxApplyObjects = etcdembed.MaxTxnOps - 1
 
 // maxOwnWriteWait bounds how long a write waits for this replica to take
 // it in before it answers anyway.
@@ -41,7 +44,9 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 		return nil, status.Error(codes.InvalidArgument, "apply: no objects given")
 	}
 	if n := len(req.GetObjects()); n > maxApplyObjects {
-		return nil, status.Errorf(codes.InvalidArgument, "apply: %d objects in one request; at most %d", n, maxApplyObjects)
+		return nil, status.Errorf(codes.InvalidArgument,
+			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
+			n, maxApplyObjects, maxApplyObjects)
 	}
 	check := func(incoming []*v1.Object, existing *resource.State) error {
 		return validation.CheckApply(incoming, existing, a.opts)
@@ -68,12 +73,34 @@ func (a *adminServer) Get(ctx context.Context, req *v1.GetRequest) (*v1.GetRespo
 	return &v1.GetResponse{Object: obj}, nil
 }
 
+// List page sizes: the default and the most one page holds, in objects
+// and, so that a page always fits the client's 4 MiB message limit, in
+// bytes (a page ends with the object that reaches it; one object is at
+// most a 1 MiB document).
+const (
+	defaultListPage  = 1000
+	maxListPage      = 10000
+	maxListPageBytes = 2 << 20
+)
+
 func (a *adminServer) List(ctx context.Context, req *v1.ListRequest) (*v1.ListResponse, error) {
-	objs, rev, err := a.st.List(ctx, req.GetKind())
+	if req.GetPageSize() < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "list: page_size %d: must not be negative (0 for the default of %d)", req.GetPageSize(), defaultListPage)
+	}
+	from, err := store.ParseCursor(req.GetPageToken())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &v1.ListResponse{Objects: objs, Revision: rev}, nil
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultListPage
+	}
+	lim := store.PageLimits{Objects: min(size, maxListPage), Bytes: maxListPageBytes}
+	objs, rev, next, err := a.st.ListPage(ctx, req.GetKind(), from, lim)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &v1.ListResponse{Objects: objs, Revision: rev, NextPageToken: next.String()}, nil
 }
 
 func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.DeleteResponse, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/anyctl/anyctl/compile"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -67,7 +68,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				continue
 			}
 			if st.GetPop() != pop {
-				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %q", pop, st.GetPop())
+				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %s", pop, resource.Quote(st.GetPop()))
 				return
 			}
 			if err := reports.Put(ctx, st); err != nil {
@@ -120,7 +121,7 @@ func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop stri
 	}
 	if id.Name != pop {
 		a.log.Warn("agent refused: its hello names another PoP than its certificate", "hello_pop", pop, "certificate", id.Name, "role", string(id.Role))
-		return status.Errorf(codes.PermissionDenied, "agent stream: the hello names PoP %q but the client certificate is for %q (CommonName, role %s); an agent may connect only as the PoP its certificate names", pop, id.Name, id.Role)
+		return status.Errorf(codes.PermissionDenied, "agent stream: the hello names PoP %s but the client certificate is for %q (CommonName, role %s); an agent may connect only as the PoP its certificate names", resource.Quote(pop), id.Name, id.Role)
 	}
 	return nil
 }

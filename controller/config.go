@@ -61,8 +61,8 @@ func (c *Config) Validate() error {
 	if c.DrainPeriod == 0 {
 		c.DrainPeriod = DefaultDrainPeriod
 	}
-	if c.DrainPeriod < 0 {
-		return fmt.Errorf("--drain-period %q: must not be negative", c.DrainPeriod)
+	if err := CheckDrainPeriod(c.DrainPeriod); err != nil {
+		return fmt.Errorf("--drain-period %q: %w", c.DrainPeriod, err)
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second

@@ -102,7 +102,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gs := grpc.NewServer(c.serverOptions()...)
+	gs := grpc.NewServer(append(c.serverOptions(), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
@@ -182,10 +182,15 @@ func (c *Controller) Run(ctx context.Context) error {
 	return runErr
 }
 
+// MaxRequestBytes is the largest request the APIs take (gRPC's default):
+// an apply larger than this is split by the client.
+const MaxRequestBytes = 4 << 20
+
 // serverOptions are the gRPC server's options: keepalive, and mutual TLS
 // with role-based authorisation when configured.
 func (c *Controller) serverOptions() []grpc.ServerOption {
 	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		// Agents and DNS servers ping their long-lived streams so that a
 		// dead controller or peer is noticed in seconds, not minutes.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),

@@ -21,10 +21,49 @@ import (
 // GRACEFUL_SHUTDOWN before they are withdrawn.
 const DefaultDrainPeriod = 30 * time.Second
 
+// The drain periods that make sense: long enough for routers to move
+// traffic away on GRACEFUL_SHUTDOWN, short enough that a drain ends.
+const (
+	MinDrainPeriod = time.Second
+	MaxDrainPeriod = time.Hour
+)
+
+// CheckDrainPeriod refuses a drain period outside MinDrainPeriod to
+// MaxDrainPeriod; the caller names the flag or field.
+func CheckDrainPeriod(d time.Duration) error {
+	if d < MinDrainPeriod || d > MaxDrainPeriod {
+		return fmt.Errorf("must be between %s and %s", MinDrainPeriod, MaxDrainPeriod)
+	}
+	return nil
+}
+
+// drainPeriodOf is the period a drain asks for, 0 for the controller's
+// default (drain_period unset or zero).
+func drainPeriodOf(req *v1.DrainRequest) (time.Duration, error) {
+	p := req.GetDrainPeriod()
+	if p == nil {
+		return 0, nil
+	}
+	if err := p.CheckValid(); err != nil {
+		return 0, fmt.Errorf("drain_period: invalid duration: %w", err)
+	}
+	d := p.AsDuration()
+	if d == 0 {
+		return 0, nil
+	}
+	if err := CheckDrainPeriod(d); err != nil {
+		return 0, fmt.Errorf("drain_period %q: %w (how long announcements carry GRACEFUL_SHUTDOWN before the withdrawal; 0 or unset for the controller's default)", d, err)
+	}
+	return d, nil
+}
+
 // Drain starts taking a PoP out of service. The leader then walks it
 // through the steps. A drain that would leave a service with fewer
 // announcing PoPs than its minimum is refused unless forced.
 func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error) {
+	if _, err := drainPeriodOf(req); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "drain of Pop %s: %v", resource.Quote(req.GetPop()), err)
+	}
 	resp, rev, err := a.drain(ctx, req)
 	if errors.Is(err, errFleetMoved) {
 		// Another drain, or a step of this PoP's, landed between the check
@@ -35,7 +74,7 @@ func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 		resp, rev, err = a.drain(ctx, req)
 	}
 	if errors.Is(err, errFleetMoved) {
-		return nil, status.Errorf(codes.Aborted, "drain of Pop %q: other drains changed the fleet while it was checked; try again", req.GetPop())
+		return nil, status.Errorf(codes.Aborted, "drain of Pop %s: other drains changed the fleet while it was checked; try again", resource.Quote(req.GetPop()))
 	}
 	if err != nil {
 		return nil, toStatus(err)
@@ -57,7 +96,7 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	s, _ := a.cache.Current()
 	pop := req.GetPop()
 	if _, ok := s.Pops[pop]; !ok {
-		return nil, 0, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+		return nil, 0, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(pop))
 	}
 	drains, guardRev := a.fleet.DrainsAndGuard()
 	if r, ok := drains[pop]; ok && r.Draining {
@@ -69,8 +108,8 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 			return nil, 0, status.Error(codes.FailedPrecondition, err.Error())
 		}
 	}
-	period := req.GetDrainPeriod().AsDuration()
-	if period <= 0 {
+	period, _ := drainPeriodOf(req) // checked by Drain
+	if period == 0 {
 		period = a.drainPeriod
 	}
 	now := time.Now()
@@ -97,11 +136,11 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 	pop := req.GetPop()
 	s, _ := a.cache.Current()
 	if _, ok := s.Pops[pop]; !ok {
-		return nil, status.Errorf(codes.NotFound, "Pop %q not found", pop)
+		return nil, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(pop))
 	}
 	rec, ok := a.fleet.Drains()[pop]
 	if !ok {
-		return nil, status.Errorf(codes.FailedPrecondition, "Pop %q is not drained", pop)
+		return nil, status.Errorf(codes.FailedPrecondition, "Pop %s is not drained", resource.Quote(pop))
 	}
 	if rec.Draining {
 		rec.Draining, rec.Since = false, time.Now()

@@ -23,7 +23,10 @@ func toStatus(err error) error {
 	var ferr *validation.FieldError
 	var conflict *store.ConflictError
 	var notFound *store.NotFoundError
+	var bad *store.RequestError
 	switch {
+	case errors.As(err, &bad):
+		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.As(err, &verr), errors.As(err, &ferr):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.As(err, &conflict):
@@ -31,6 +34,8 @@ func toStatus(err error) error {
 	case errors.As(err, &notFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, store.ErrContention):
+		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, store.ErrCompacted):
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, store.ErrTooLarge):
 		return status.Error(codes.ResourceExhausted, err.Error())

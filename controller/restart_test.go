@@ -38,7 +38,7 @@ func withdrawnFleet(t *testing.T) string {
 	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Admin.Drain(ctx, &v1.DrainRequest{Pop: "london", Force: true, DrainPeriod: durationpb.New(10 * time.Millisecond)}); err != nil {
+	if _, err := r.Admin.Drain(ctx, &v1.DrainRequest{Pop: "london", Force: true, DrainPeriod: durationpb.New(controller.MinDrainPeriod)}); err != nil {
 		t.Fatal(err)
 	}
 	await(t, "london withdrawn", func() bool { return popStep(t, r, "london").GetStep() == v1.DrainStep_DRAIN_STEP_WITHDRAWN })

@@ -19,7 +19,7 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	s, _ := a.cache.Current()
 	if req.GetPop() != "" {
 		if _, ok := s.Pops[req.GetPop()]; !ok {
-			return nil, status.Errorf(codes.NotFound, "Pop %q not found", req.GetPop())
+			return nil, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(req.GetPop()))
 		}
 	}
 	reports, _ := a.reports.Reports()

@@ -107,7 +107,8 @@ type Ref struct {
 }
 
 // String renders the reference as error messages use it: Pop "tokyo".
-func (r Ref) String() string { return fmt.Sprintf("%s %q", KindName(r.Kind), r.Name) }
+// A long name is cut, as Quote cuts it.
+func (r Ref) String() string { return KindName(r.Kind) + " " + Quote(r.Name) }
 
 // RefOf returns the reference of an object.
 func RefOf(o *v1.Object) Ref { return Ref{Kind: KindOf(o), Name: Meta(o).GetName()} }

@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -38,11 +37,11 @@ func (e *FieldError) Error() string {
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		if e.Value != "" {
-			fmt.Fprintf(&b, " %q", e.Value)
+			b.WriteString(" " + resource.Quote(e.Value))
 		}
 		b.WriteString(": ")
 	} else if e.Value != "" {
-		fmt.Fprintf(&b, "%q: ", e.Value)
+		b.WriteString(resource.Quote(e.Value) + ": ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()

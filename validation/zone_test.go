@@ -93,7 +93,8 @@ func TestZoneRules(t *testing.T) {
 		{"static RRset split", static("static", v1.RecordType_RECORD_TYPE_A, "198.51.100.81"),
 			`GslbZone "gslb": spec.records[4].name "static": same name and type as spec.records[2]: list every value in one record`},
 		{"static TXT string too long", static("long", v1.RecordType_RECORD_TYPE_TXT, strings.Repeat("x", 256)),
-			`GslbZone "gslb": spec.records[4].values[0] "` + strings.Repeat("x", 256) + `": longer than 255 bytes: split it into several values`},
+			// The value is quoted up to resource.MaxQuoted bytes.
+			`GslbZone "gslb": spec.records[4].values[0] "` + strings.Repeat("x", 64) + `"… (256 bytes): longer than 255 bytes: split it into several values`},
 		{"static record takes a GSLB name", static("api", v1.RecordType_RECORD_TYPE_CNAME, "api.example.net."),
 			`GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is a static CNAME in GslbZone "gslb"`},
 	})

@@ -36,13 +36,13 @@ func (s *Store) Apply(ctx context.Context, objs []*v1.Object, dryRun bool, check
 	for i, o := range objs {
 		ref := resource.RefOf(o)
 		if ref.Kind == v1.Kind_KIND_UNSPECIFIED {
-			return nil, fmt.Errorf("apply: objects[%d] holds no resource; set one of pop, anycastService, origin, gslbZone, gslbRecord", i)
+			return nil, requestErrorf("apply: objects[%d] holds no resource; set one of pop, anycastService, origin, gslbZone, gslbRecord", i)
 		}
 		if err := checkRef(ref); err != nil {
 			return nil, fmt.Errorf("apply: objects[%d]: %w", i, err)
 		}
 		if j, dup := index[ref]; dup {
-			return nil, fmt.Errorf("apply: %s is given twice, as objects[%d] and objects[%d]; give each object once", ref, j, i)
+			return nil, requestErrorf("apply: %s is given twice, as objects[%d] and objects[%d]; give each object once", ref, j, i)
 		}
 		index[ref] = i
 		v, err := encode(o)

@@ -37,6 +37,17 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s: resource version %d is stale: stored version is %d; get the object again and %s", e.Ref, e.Given, e.Stored, again)
 }
 
+// RequestError reports a request that is wrong whatever is stored: an
+// unknown kind, a name that makes no key, an object with no resource, the
+// same object twice. The client has to change the request.
+type RequestError struct{ msg string }
+
+func (e *RequestError) Error() string { return e.msg }
+
+func requestErrorf(format string, args ...any) error {
+	return &RequestError{msg: fmt.Sprintf(format, args...)}
+}
+
 var (
 	// ErrContention is wrapped by a write that lost the race to concurrent
 	// writes more times than it retries; trying again later may succeed.

@@ -64,7 +64,7 @@ func txnError(what string, ops []clientv3.Op, err error) error {
 		for _, op := range ops {
 			size += len(op.KeyBytes()) + len(op.ValueBytes())
 		}
-		return fmt.Errorf("%s: %d operations of %d bytes are %w (%w): raise the etcd server's --max-txn-ops and --max-request-bytes, or write fewer objects at a time",
+		return fmt.Errorf("%s: %d operations of %d bytes are %w (%w): split the manifests into several files and apply them one at a time, or raise the etcd server's --max-txn-ops and --max-request-bytes",
 			what, len(ops), size, ErrTooLarge, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

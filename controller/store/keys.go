@@ -87,7 +87,7 @@ func checkKind(k v1.Kind, all bool) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown kind %q", k)
+	return requestErrorf("unknown kind %q", k)
 }
 
 // checkRef accepts a reference that makes a well-formed key.
@@ -97,9 +97,9 @@ func checkRef(r resource.Ref) error {
 	}
 	switch {
 	case r.Name == "":
-		return fmt.Errorf("%s: metadata.name is empty", resource.KindName(r.Kind))
+		return requestErrorf("%s: metadata.name is empty", resource.KindName(r.Kind))
 	case strings.Contains(r.Name, "/"):
-		return fmt.Errorf("%s: metadata.name %q must not contain \"/\"", r, r.Name)
+		return requestErrorf("%s: metadata.name %s must not contain \"/\"", r, resource.Quote(r.Name))
 	}
 	return nil
 }

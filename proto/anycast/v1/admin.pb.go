@@ -468,7 +468,14 @@ func (x *GetResponse) GetObject() *Object {
 type ListRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// kind KIND_UNSPECIFIED lists every kind.
-	Kind          Kind `protobuf:"varint,1,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
+	Kind Kind `protobuf:"varint,1,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
+	// page_size is the most objects one page holds; 0 means the controller's
+	// default (1000), and more than 10000 is taken as 10000. A page also ends
+	// once it holds about 2 MiB, so that it always fits a gRPC message.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page, empty for the
+	// first page. The other fields must be those of the first request.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -510,12 +517,30 @@ func (x *ListRequest) GetKind() Kind {
 	return Kind_KIND_UNSPECIFIED
 }
 
+func (x *ListRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Objects []*Object              `protobuf:"bytes,1,rep,name=objects,proto3" json:"objects,omitempty"`
-	// revision is the store revision the list was read at; watch from
-	// revision+1 to see every later change.
-	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// revision is the store revision the list was read at (every page of a
+	// list is read at the first page's revision); watch from revision+1 to see
+	// every later change.
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// next_page_token asks for the next page; empty on the last page. A page
+	// may be empty and still not the last.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -562,6 +587,13 @@ func (x *ListResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ListResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type DeleteRequest struct {
@@ -1110,7 +1142,7 @@ type DrainRequest struct {
 	// force drains even when a service would fall below its minimum.
 	Force bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	// drain_period is how long announcements carry GRACEFUL_SHUTDOWN before
-	// they are withdrawn; 0 means the controller's default.
+	// they are withdrawn, 1s to 1h; unset or 0 means the controller's default.
 	DrainPeriod   *durationpb.Duration `protobuf:"bytes,3,opt,name=drain_period,json=drainPeriod,proto3" json:"drain_period,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1322,12 +1354,16 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"9\n" +
 	"\vGetResponse\x12*\n" +
-	"\x06object\x18\x01 \x01(\v2\x12.anycast.v1.ObjectR\x06object\"3\n" +
+	"\x06object\x18\x01 \x01(\v2\x12.anycast.v1.ObjectR\x06object\"o\n" +
 	"\vListRequest\x12$\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\"X\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n" +
 	"\fListResponse\x12,\n" +
 	"\aobjects\x18\x01 \x03(\v2\x12.anycast.v1.ObjectR\aobjects\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\"t\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"t\n" +
 	"\rDeleteRequest\x12$\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12)\n" +

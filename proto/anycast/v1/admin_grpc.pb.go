@@ -39,6 +39,9 @@ type AdminServiceClient interface {
 	// transaction: all or nothing.
 	Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error)
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
+	// List returns the objects one page at a time, every page read at the
+	// revision of the first: call again with next_page_token until it is
+	// empty.
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	// Watch sends every change after start_revision, in revision order.
@@ -160,6 +163,9 @@ type AdminServiceServer interface {
 	// transaction: all or nothing.
 	Apply(context.Context, *ApplyRequest) (*ApplyResponse, error)
 	Get(context.Context, *GetRequest) (*GetResponse, error)
+	// List returns the objects one page at a time, every page read at the
+	// revision of the first: call again with next_page_token until it is
+	// empty.
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	// Watch sends every change after start_revision, in revision order.

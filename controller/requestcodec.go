@@ -1,0 +1,84 @@
+package controller
+
+import (
+	"context"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	protocodec "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+)
+
+// requestCodec is the protobuf codec with one difference: a request that
+// does not decode (a string that is not UTF-8, a truncated field) is the
+// client's mistake, answered InvalidArgument, where gRPC itself answers
+// Internal for any decoding failure. Unmarshal records the failure against
+// the message and reports success; the interceptors, which run between the
+// decoding and the handler, find the record and refuse the call.
+type requestCodec struct {
+	base encoding.CodecV2
+	// bad guards nothing: it is a sync.Map of message pointer → the error
+	// decoding it, each entry removed by the interceptor that sees it.
+	bad sync.Map
+}
+
+func newRequestCodec() *requestCodec {
+	return &requestCodec{base: encoding.GetCodecV2(protocodec.Name)}
+}
+
+func (c *requestCodec) Name() string { return c.base.Name() }
+
+func (c *requestCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+
+func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if err := c.base.Unmarshal(data, v); err != nil {
+		c.bad.Store(v, err)
+	}
+	return nil
+}
+
+// refusal is the error for a message that did not decode, nil for one that
+// did.
+func (c *requestCodec) refusal(method string, m any) error {
+	err, ok := c.bad.LoadAndDelete(m)
+	if !ok {
+		return nil
+	}
+	return status.Errorf(codes.InvalidArgument, "%s: malformed request: %v", method, err)
+}
+
+// serverOptions install the codec and the interceptors that refuse what
+// it could not decode; they come after any other interceptor.
+func (c *requestCodec) serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(c),
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			if err := c.refusal(info.FullMethod, req); err != nil {
+				return nil, err
+			}
+			return handler(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			return handler(srv, &checkedStream{ServerStream: ss, codec: c, method: info.FullMethod})
+		}),
+	}
+}
+
+// checkedStream refuses a stream message that did not decode.
+type checkedStream struct {
+	grpc.ServerStream
+	codec  *requestCodec
+	method string
+}
+
+func (s *checkedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		// Whatever was recorded for m is of no use now.
+		s.codec.bad.Delete(m)
+		return err
+	}
+	return s.codec.refusal(s.method, m)
+}
