@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"testing"
 
 	"github.com/anyctl/anyctl/controller/store"
@@ -57,7 +58,10 @@ func TestComputeHolds(t *testing.T) {
 			for _, p := range tt.drains {
 				drains[p] = store.DrainRecord{Draining: true}
 			}
-			got := computeHolds(budgetState(tt.min), reports, drains, map[string][]string{"edge": tt.prev})
+			got, err := computeHolds(context.Background(), budgetState(tt.min), reports, drains, map[string][]string{"edge": tt.prev})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if d := cmp.Diff(tt.want, got["edge"], cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("holds (-want +got):\n%s", d)
 			}
