@@ -13,14 +13,21 @@ type index struct {
 	zoneApex     map[string]string         // by zone name
 	static       map[string]map[rrKey]bool // static RRsets by zone name
 	records      map[rrKey][]string        // GslbRecord names by owner and type
+	popsByRegion map[string][]string       // Pop names by region, regions not empty
 }
 
 func newIndex(st *resource.State) *index {
 	ix := &index{
-		zoneNames: resource.SortedNames(st.Zones),
-		zoneApex:  map[string]string{},
-		static:    map[string]map[rrKey]bool{},
-		records:   map[rrKey][]string{},
+		zoneNames:    resource.SortedNames(st.Zones),
+		zoneApex:     map[string]string{},
+		static:       map[string]map[rrKey]bool{},
+		records:      map[rrKey][]string{},
+		popsByRegion: map[string][]string{},
+	}
+	for name, p := range st.Pops {
+		if region := p.GetSpec().GetLocation().GetRegion(); region != "" {
+			ix.popsByRegion[region] = append(ix.popsByRegion[region], name)
+		}
 	}
 	for name, s := range st.Services {
 		for _, str := range s.GetSpec().GetPrefixes() {
@@ -72,17 +79,22 @@ func crossCheck(st *resource.State) Errors {
 	var errs Errors
 	ix := newIndex(st)
 	for i, o := range st.Objects() {
-		r := report{ref: resource.RefOf(o), order: i, errs: &errs}
-		switch x := o.GetResource().(type) {
-		case *v1.Object_Pop:
-			crossPop(r, x.Pop, st)
-		case *v1.Object_AnycastService:
-			crossService(r, x.AnycastService, st, ix)
-		case *v1.Object_GslbZone:
-			crossZone(r, x.GslbZone, ix)
-		case *v1.Object_GslbRecord:
-			crossRecord(r, x.GslbRecord, st, ix)
-		}
+		crossCheckObject(report{ref: resource.RefOf(o), order: i, errs: &errs}, o, st, ix)
 	}
 	return errs
+}
+
+// crossCheckObject applies the cross-object rules to one object of the
+// state, whose index ix is.
+func crossCheckObject(r report, o *v1.Object, st *resource.State, ix *index) {
+	switch x := o.GetResource().(type) {
+	case *v1.Object_Pop:
+		crossPop(r, x.Pop, st)
+	case *v1.Object_AnycastService:
+		crossService(r, x.AnycastService, st, ix)
+	case *v1.Object_GslbZone:
+		crossZone(r, x.GslbZone, ix)
+	case *v1.Object_GslbRecord:
+		crossRecord(r, x.GslbRecord, st, ix)
+	}
 }

@@ -16,7 +16,7 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 		return
 	}
 	crossRecordName(r, spec, st, ix)
-	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st)
+	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st, ix)
 	if candidates == nil {
 		return
 	}
@@ -83,7 +83,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 // written), their kind, whether any has an IPv4 or an IPv6 address, and ok
 // false when a candidate is unresolved. names is nil when the record has no
 // single source of candidates.
-func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State) (names map[string]bool, kind v1.Kind, has4, has6, ok bool) {
+func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) (names map[string]bool, kind v1.Kind, has4, has6, ok bool) {
 	note := func(addrs []string) {
 		for _, s := range addrs {
 			if a, err := netip.ParseAddr(s); err == nil {
@@ -115,7 +115,7 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State) (na
 			return nil, 0, false, false, false // checkSelector reports it
 		}
 		kind = v1.Kind_KIND_POP
-		names, ok = selectPops(r, "spec.pops", pops, st)
+		names, ok = selectPops(r, "spec.pops", pops, st, ix)
 		for name := range names {
 			note(st.Pops[name].GetSpec().GetUnicastAddresses())
 		}
