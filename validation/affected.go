@@ -84,7 +84,7 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 	if len(zones) > 0 {
 		for _, name := range records {
 			if key, ok := mix.recordKey(merged.Records[name]); ok {
-				for _, other := range mix.records[key] {
+				for _, other := range mix.recordsByKey()[key] {
 					add(resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: other})
 				}
 			}

@@ -59,7 +59,7 @@ func CheckApply(incoming []*v1.Object, existing *resource.State, opts Options) e
 	eix := newIndex(existing)
 	for _, ref := range affected {
 		if o := existing.Get(ref); o != nil {
-			crossCheckObject(report{ref: ref, errs: &was}, o, existing, eix)
+			crossCheckObject(report{ref: ref, errs: &was, existing: true}, o, existing, eix)
 		}
 	}
 	for _, e := range was {
@@ -67,7 +67,7 @@ func CheckApply(incoming []*v1.Object, existing *resource.State, opts Options) e
 	}
 	var now Errors
 	for i, ref := range affected {
-		crossCheckObject(report{ref: ref, order: len(incoming) + i, errs: &now}, merged.Get(ref), merged, mix)
+		crossCheckObject(report{ref: ref, order: len(incoming) + i, errs: &now, existing: true}, merged.Get(ref), merged, mix)
 	}
 	for _, e := range now {
 		if _, ok := order[e.other]; ok {

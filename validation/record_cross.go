@@ -55,7 +55,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		e.refTo = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: zone}
 		return
 	}
-	apex, ok := ix.zoneApex[zone]
+	apex, ok := ix.zones().zoneApex[zone]
 	if !ok || name == "" || (name != "@" && domainProblem(name) != "") {
 		return
 	}
@@ -70,7 +70,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 	} else if static[rrKey{owner, spec.GetType()}] {
 		r.addf("spec.name", name, "%q %s is a static record in GslbZone %q", owner, spec.GetType(), zone)
 	}
-	for _, other := range ix.records[rrKey{owner, spec.GetType()}] {
+	for _, other := range ix.recordsByKey()[rrKey{owner, spec.GetType()}] {
 		if other != r.ref.Name {
 			e := r.addf("spec.name", name, "same name and type as GslbRecord %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: other}

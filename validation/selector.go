@@ -76,7 +76,7 @@ func countSelected(r report, path string, s *v1.PopSelector, st *resource.State,
 		for _, region := range regions {
 			if !seen[region] {
 				seen[region] = true
-				n += len(ix.popsByRegion[region])
+				n += len(ix.regionPops(region))
 			}
 		}
 	}
@@ -106,7 +106,7 @@ func reportSelector(r report, path string, s *v1.PopSelector, st *resource.State
 		if region == "" {
 			continue
 		}
-		pops := ix.popsByRegion[region]
+		pops := ix.regionPops(region)
 		if len(pops) == 0 {
 			r.add(idx(path+".regions", i), region, "no Pop in this region")
 			ok = false

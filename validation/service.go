@@ -106,13 +106,16 @@ func crossService(r report, s *v1.AnycastService, st *resource.State, ix *index)
 			r.addf("spec.minAnnouncingPops", fmt.Sprint(want), "more than the %s selected", plural(selected, "PoP"))
 		}
 	}
+	if r.existing {
+		return // an overlap with an applied service is reported on it
+	}
 	name := r.ref.Name
 	for i, str := range spec.GetPrefixes() {
 		p, ok := announceable(str, spec.GetAllowLongPrefixes())
 		if !ok {
 			continue
 		}
-		for _, other := range ix.prefixOwners.overlapping(p) {
+		for _, other := range ix.prefixOwners().overlapping(p) {
 			if other == name {
 				continue
 			}
