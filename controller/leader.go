@@ -18,6 +18,13 @@ import (
 // and when a drain step falls due; this pass is only a backstop.
 const leaderSafetyPass = time.Minute
 
+// leaderSettle is how long the leader lets a burst of changes gather
+// before it runs its jobs on them: agents' reports of one event (a shared
+// dependency failing everywhere) arrive within it, and the budget holds
+// the PoPs it would hold for the event as a whole, not for the first
+// report of it.
+const leaderSettle = 100 * time.Millisecond
+
 // leaderRetry is how soon the leader runs its jobs again after a write
 // failed (other than by losing the term).
 const leaderRetry = time.Second
@@ -117,6 +124,7 @@ func (l *leader) lead(ctx context.Context, tm *store.Term) error {
 			wait = min(wait, leaderRetry)
 		}
 		timer.Reset(max(wait, 0))
+		changed := true
 		select {
 		case <-ctx.Done():
 			return nil
@@ -124,11 +132,14 @@ func (l *leader) lead(ctx context.Context, tm *store.Term) error {
 		case <-reportsChanged:
 		case <-fleetChanged:
 		case <-timer.C:
+			changed = false
 		}
-		if !timer.Stop() {
+		if changed {
+			timer.Reset(leaderSettle)
 			select {
+			case <-ctx.Done():
+				return nil
 			case <-timer.C:
-			default:
 			}
 		}
 	}
