@@ -68,3 +68,14 @@ func TestComputeHolds(t *testing.T) {
 		})
 	}
 }
+
+// TestComputeHoldsStopsWithItsContext: a stopping leader must not wait for
+// a budget pass over a large state.
+func TestComputeHoldsStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	reports := map[string]*v1.PopStatus{"a": checkReport(false), "b": checkReport(false)}
+	if holds, err := computeHolds(ctx, budgetState(2), reports, nil, nil); err == nil {
+		t.Fatalf("computeHolds with its context ended returned %v, want the context's error", holds)
+	}
+}
