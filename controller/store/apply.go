@@ -38,8 +38,8 @@ func (s *Store) Apply(ctx context.Context, objs []*v1.Object, dryRun bool, check
 // instead of reading the whole desired state from etcd: one changed object
 // then costs what it changes. The write commits only if no desired-state
 // write came after base.Revision; when one did, ApplyOn starts over from a
-// read, as Apply does. base must not be modified. A dry run answers from
-// base.
+// read, as Apply does. base must not be modified. A dry run, which
+// commits nothing that could check base, reads the state as Apply does.
 func (s *Store) ApplyOn(ctx context.Context, base *resource.State, objs []*v1.Object, dryRun bool, check ApplyCheck) (*v1.ApplyResponse, error) {
 	return s.apply(ctx, base, objs, dryRun, check)
 }
@@ -68,7 +68,7 @@ func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Obje
 	}
 
 	var first *snapshot
-	if base != nil {
+	if base != nil && !dryRun {
 		var err error
 		if first, err = heldSnapshot(base, refs); err != nil {
 			return nil, fmt.Errorf("apply: %w", err)
