@@ -1,6 +1,8 @@
 package compile
 
 import (
+	"slices"
+
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 
 	"github.com/anyctl/anyctl/resource"
@@ -11,9 +13,22 @@ import (
 // regions listed. A PoP without a region is in no region. Names of PoPs that do not exist pick nothing; a nil or
 // empty selector picks no PoP.
 func SelectPops(s *resource.State, sel *v1.PopSelector) []string {
+	return SelectSortedPops(s, sel, resource.SortedNames(s.Pops))
+}
+
+// SelectSortedPops is SelectPops given the state's PoP names already
+// sorted, for callers that select for many services and would otherwise
+// sort every PoP name once per service.
+func SelectSortedPops(s *resource.State, sel *v1.PopSelector, sorted []string) []string {
 	m := newSelector(sel)
+	if m.all {
+		if len(sorted) == 0 {
+			return nil
+		}
+		return slices.Clone(sorted)
+	}
 	var out []string
-	for _, name := range resource.SortedNames(s.Pops) {
+	for _, name := range sorted {
 		if m.picks(name, s.Pops[name]) {
 			out = append(out, name)
 		}

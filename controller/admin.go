@@ -51,7 +51,10 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 	check := func(incoming []*v1.Object, existing *resource.State) error {
 		return validation.CheckApply(incoming, existing, a.opts)
 	}
-	resp, err := a.st.Apply(ctx, req.GetObjects(), req.GetDryRun(), check)
+	// Checked against this replica's cache, not a fresh read of the whole
+	// state; the store redoes it from a read if the cache was behind.
+	base, _ := a.cache.Current()
+	resp, err := a.st.ApplyOn(ctx, base, req.GetObjects(), req.GetDryRun(), check)
 	a.metrics.applies.WithLabelValues(resultLabel(err)).Inc()
 	if err != nil {
 		return nil, toStatus(err)

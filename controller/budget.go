@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"slices"
 	"sort"
 
@@ -18,16 +19,26 @@ import (
 // internet. PoPs held before are kept first, so holds do not hop around;
 // then PoPs in name order. Only PoPs with a live report count: an agent
 // that is gone cannot be held. The hold is released as health returns.
-func computeHolds(s *resource.State, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord, prev map[string][]string) map[string][]string {
+//
+// It sorts the PoP names once, not once per service, and gives up with
+// ctx's error when ctx ends, so a stopping leader does not wait for it.
+func computeHolds(ctx context.Context, s *resource.State, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord, prev map[string][]string) (map[string][]string, error) {
 	out := map[string][]string{}
-	for _, name := range resource.SortedNames(s.Services) {
-		minPops := int(s.Services[name].GetSpec().GetMinAnnouncingPops())
+	var pops []string // sorted, once a service needs them
+	for name, svc := range s.Services {
+		minPops := int(svc.GetSpec().GetMinAnnouncingPops())
 		if minPops == 0 {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if pops == nil {
+			pops = resource.SortedNames(s.Pops)
+		}
 		var healthy int
 		var failing []string
-		for _, pop := range compile.SelectPops(s, s.Services[name].GetSpec().GetPops()) {
+		for _, pop := range compile.SelectSortedPops(s, svc.GetSpec().GetPops(), pops) {
 			if s.Pops[pop].GetSpec().GetMaintenance() {
 				continue
 			}
@@ -57,7 +68,7 @@ func computeHolds(s *resource.State, reports map[string]*v1.PopStatus, drains ma
 		sort.Strings(held)
 		out[name] = held
 	}
-	return out
+	return out, nil
 }
 
 // checkHealthy reports a service's check result in a PoP's report.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"testing"
 
 	"github.com/anyctl/anyctl/controller/store"
@@ -57,10 +58,24 @@ func TestComputeHolds(t *testing.T) {
 			for _, p := range tt.drains {
 				drains[p] = store.DrainRecord{Draining: true}
 			}
-			got := computeHolds(budgetState(tt.min), reports, drains, map[string][]string{"edge": tt.prev})
+			got, err := computeHolds(context.Background(), budgetState(tt.min), reports, drains, map[string][]string{"edge": tt.prev})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if d := cmp.Diff(tt.want, got["edge"], cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("holds (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestComputeHoldsStopsWithItsContext: a stopping leader must not wait for
+// a budget pass over a large state.
+func TestComputeHoldsStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	reports := map[string]*v1.PopStatus{"a": checkReport(false), "b": checkReport(false)}
+	if holds, err := computeHolds(ctx, budgetState(2), reports, nil, nil); err == nil {
+		t.Fatalf("computeHolds with its context ended returned %v, want the context's error", holds)
 	}
 }

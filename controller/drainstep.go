@@ -56,3 +56,25 @@ func nextDrainStep(r store.DrainRecord, now time.Time) (next store.DrainRecord, 
 	}
 	return r, false, false
 }
+
+// drainDue returns when nextDrainStep will next move the record on (a time
+// already past when it moves at once); ok is false when the record waits
+// on nothing but a new drain or undrain.
+func drainDue(r store.DrainRecord) (due time.Time, ok bool) {
+	if r.Draining {
+		switch r.Step {
+		case compile.DrainNone:
+			return r.Since, true
+		case compile.DrainGslb:
+			return r.Since.Add(r.GslbWait), true
+		case compile.DrainGracefulShutdown:
+			return r.Since.Add(r.Period), true
+		}
+		return time.Time{}, false
+	}
+	switch r.Step {
+	case compile.DrainGracefulShutdown, compile.DrainGslb:
+		return r.Since.Add(min(r.Period, undrainSettle)), true
+	}
+	return r.Since, true // withdrawn moves on at once; none is done
+}

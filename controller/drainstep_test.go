@@ -43,3 +43,30 @@ func TestNextDrainStep(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainDue checks drainDue against nextDrainStep: a record moves on at
+// its due time and not a nanosecond before, and one that waits on nothing
+// never moves on by itself.
+func TestDrainDue(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, draining := range []bool{true, false} {
+		for _, step := range []compile.DrainStep{compile.DrainNone, compile.DrainGslb, compile.DrainGracefulShutdown, compile.DrainWithdrawn} {
+			r := store.DrainRecord{Step: step, Since: t0, Draining: draining, GslbWait: 30 * time.Second, Period: 20 * time.Second}
+			due, ok := drainDue(r)
+			if !ok {
+				if _, changed, done := nextDrainStep(r, t0.Add(24*time.Hour)); changed || done {
+					t.Errorf("%v draining %v: not due, but moves on a day later", step, draining)
+				}
+				continue
+			}
+			if _, changed, done := nextDrainStep(r, due); !changed && !done {
+				t.Errorf("%v draining %v: due at +%v, but does not move on then", step, draining, due.Sub(t0))
+			}
+			if due.After(t0) {
+				if _, changed, done := nextDrainStep(r, due.Add(-time.Nanosecond)); changed || done {
+					t.Errorf("%v draining %v: due at +%v, but moves on before", step, draining, due.Sub(t0))
+				}
+			}
+		}
+	}
+}

@@ -58,6 +58,13 @@ func (f *fleetState) DrainsAndGuard() (map[string]store.DrainRecord, int64) {
 	return maps.Clone(f.drains), f.guardRev
 }
 
+// Changed returns a channel closed at the next change of the fleet state.
+func (f *fleetState) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
 // Holds returns the withdrawal budget's holds, by service.
 func (f *fleetState) Holds() map[string][]string {
 	f.mu.Lock()

@@ -34,7 +34,7 @@ type harness struct {
 
 // newHarness stores objs and builds the parts; whatever the test runs stops
 // when it ends.
-func newHarness(t *testing.T, objs ...*v1.Object) *harness {
+func newHarness(t testing.TB, objs ...*v1.Object) *harness {
 	t.Helper()
 	cli := etcdembedtest.Start(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

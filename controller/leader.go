@@ -12,8 +12,22 @@ import (
 	"github.com/anyctl/anyctl/controller/store"
 )
 
-// leaderTick is how often the leader advances drains and the budget.
-const leaderTick = 100 * time.Millisecond
+// leaderSafetyPass is how long the leader waits, with nothing changed and
+// no drain step due, before it runs its jobs anyway. Its jobs run on every
+// change of their inputs (the desired state, the reports, the fleet state)
+// and when a drain step falls due; this pass is only a backstop.
+const leaderSafetyPass = time.Minute
+
+// leaderSettle is how long the leader lets a burst of changes gather
+// before it runs its jobs on them: agents' reports of one event (a shared
+// dependency failing everywhere) arrive within it, and the budget holds
+// the PoPs it would hold for the event as a whole, not for the first
+// report of it.
+const leaderSettle = 100 * time.Millisecond
+
+// leaderRetry is how soon the leader runs its jobs again after a write
+// failed (other than by losing the term).
+const leaderRetry = time.Second
 
 // leader campaigns for leadership (etcd election) and, while leader, runs
 // the fleet-wide jobs: drain sequencing and the withdrawal budget.
@@ -80,30 +94,73 @@ func (l *leader) campaign(ctx context.Context) error {
 	return lctx.Err()
 }
 
-// lead runs the fleet jobs every tick until ctx ends or a write finds the
-// term over.
+// lead runs the fleet jobs whenever their inputs change or a drain step
+// falls due, until ctx ends or a write finds the term over. Idle, it waits:
+// nothing is recomputed while nothing changes.
 func (l *leader) lead(ctx context.Context, tm *store.Term) error {
-	t := time.NewTicker(leaderTick)
-	defer t.Stop()
+	timer := time.NewTimer(leaderSafetyPass)
+	defer timer.Stop()
 	for {
-		if err := l.advanceDrains(ctx, tm); err != nil {
+		// Taken before the pass, so that a change during it runs another.
+		_, stateChanged := l.cache.Current()
+		_, reportsChanged := l.reports.Reports()
+		fleetChanged := l.fleet.Changed()
+		retry, err := l.advanceDrains(ctx, tm)
+		if err != nil {
 			return err
 		}
-		if err := l.updateHolds(ctx, tm); err != nil {
+		held, err := l.updateHolds(ctx, tm)
+		if err != nil {
 			return err
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := leaderSafetyPass
+		if due, ok := l.nextDrainDue(); ok {
+			wait = min(wait, time.Until(due))
+		}
+		if retry || !held {
+			wait = min(wait, leaderRetry)
+		}
+		timer.Reset(max(wait, 0))
+		changed := true
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-stateChanged:
+		case <-reportsChanged:
+		case <-fleetChanged:
+		case <-timer.C:
+			changed = false
+		}
+		if changed {
+			timer.Reset(leaderSettle)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-timer.C:
+			}
 		}
 	}
 }
 
+// nextDrainDue returns when the earliest drain step falls due.
+func (l *leader) nextDrainDue() (time.Time, bool) {
+	var next time.Time
+	var any bool
+	for _, r := range l.fleet.Drains() {
+		if due, ok := drainDue(r); ok && (!any || due.Before(next)) {
+			next, any = due, true
+		}
+	}
+	return next, any
+}
+
 // advanceDrains moves every drain whose step has run its course. It
-// returns only store.ErrDeposed; other failures are logged and retried
-// next tick.
-func (l *leader) advanceDrains(ctx context.Context, tm *store.Term) error {
+// returns only store.ErrDeposed; other failures are logged and reported
+// as retry, to be tried again soon.
+func (l *leader) advanceDrains(ctx context.Context, tm *store.Term) (retry bool, _ error) {
 	s, _ := l.cache.Current()
 	now := time.Now()
 	for pop, r := range l.fleet.Drains() {
@@ -127,13 +184,14 @@ func (l *leader) advanceDrains(ctx context.Context, tm *store.Term) error {
 			}
 		}
 		if errors.Is(err, store.ErrDeposed) {
-			return err
+			return false, err
 		}
 		if err != nil && ctx.Err() == nil {
 			l.log.Warn("advancing drain", "pop", pop, "err", err)
+			retry = true
 		}
 	}
-	return nil
+	return retry, nil
 }
 
 // putDrain stores the next step of a PoP's drain, guarded by the term and
@@ -162,21 +220,27 @@ func (l *leader) deleteDrain(ctx context.Context, tm *store.Term, pop string, r 
 }
 
 // updateHolds recomputes the withdrawal budget's holds and stores them,
-// guarded by the term, when they change. It returns only store.ErrDeposed.
-func (l *leader) updateHolds(ctx context.Context, tm *store.Term) error {
+// guarded by the term, when they change. It returns only store.ErrDeposed;
+// ok is false when the holds could not be stored, to be tried again soon.
+func (l *leader) updateHolds(ctx context.Context, tm *store.Term) (ok bool, _ error) {
 	s, _ := l.cache.Current()
 	reports, _ := l.reports.Reports()
 	prev := l.fleet.Holds()
-	holds := computeHolds(s, reports, l.fleet.Drains(), prev)
+	holds, err := computeHolds(ctx, s, reports, l.fleet.Drains(), prev)
+	if err != nil {
+		return true, nil // ctx ended
+	}
 	if reflect.DeepEqual(holds, prev) || (len(holds) == 0 && len(prev) == 0) {
-		return nil
+		return true, nil
 	}
 	if err := tm.PutHolds(ctx, holds); err != nil {
 		if errors.Is(err, store.ErrDeposed) {
-			return err
+			return false, err
 		}
-		l.log.Warn("storing withdrawal budget holds", "err", err)
-		return nil
+		if ctx.Err() == nil {
+			l.log.Warn("storing withdrawal budget holds", "err", err)
+		}
+		return false, nil
 	}
 	for svc, pops := range holds {
 		l.log.Warn("withdrawal budget holds announcements despite failing health", "service", svc, "pops", pops)
@@ -186,5 +250,5 @@ func (l *leader) updateHolds(ctx context.Context, tm *store.Term) error {
 			l.log.Info("withdrawal budget hold released", "service", svc)
 		}
 	}
-	return nil
+	return true, nil
 }

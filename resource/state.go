@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"maps"
 	"sort"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -95,9 +96,22 @@ func (s *State) Get(r Ref) *v1.Object {
 // Clone returns a state with its own maps; the objects are shared, so
 // callers replace objects rather than mutate them.
 func (s *State) Clone() *State {
-	c := NewState(s.Objects()...)
-	c.Revision = s.Revision
-	return c
+	return &State{
+		Revision: s.Revision,
+		Pops:     cloneMap(s.Pops),
+		Services: cloneMap(s.Services),
+		Origins:  cloneMap(s.Origins),
+		Zones:    cloneMap(s.Zones),
+		Records:  cloneMap(s.Records),
+	}
+}
+
+// cloneMap copies a map, never returning nil, so the clone takes Put.
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return maps.Clone(m)
 }
 
 // Objects returns every object in kind order, then name order.

@@ -38,25 +38,44 @@ func CheckApply(incoming []*v1.Object, existing *resource.State, opts Options) e
 		merged.Put(o)
 	}
 
+	// The cross-object rules run on the incoming objects and on the
+	// existing ones the apply may affect, not on the whole state: an
+	// existing object's problem counts only when the apply brought it.
+	mix := newIndex(merged)
+	for i, o := range incoming {
+		ref := resource.RefOf(o)
+		if ref.Kind == v1.Kind_KIND_UNSPECIFIED || order[ref] != i {
+			continue // reported above; a repeat is checked once
+		}
+		crossCheckObject(report{ref: ref, order: i, errs: &errs}, merged.Get(ref), merged, mix)
+	}
+	affected := affectedBy(order, existing, merged, mix)
+	if len(affected) == 0 {
+		sortErrors(errs)
+		return errs.asError()
+	}
 	before := map[string]bool{}
-	if existing != nil {
-		for _, e := range crossCheck(existing) {
-			before[e.Error()] = true
+	var was Errors
+	eix := newIndex(existing)
+	for _, ref := range affected {
+		if o := existing.Get(ref); o != nil {
+			crossCheckObject(report{ref: ref, errs: &was, existing: true}, o, existing, eix)
 		}
 	}
-	for _, e := range crossCheck(merged) {
-		if i, ok := order[e.Ref]; ok {
-			e.order = i
-			errs = append(errs, e)
-			continue
-		}
+	for _, e := range was {
+		before[e.Error()] = true
+	}
+	var now Errors
+	for i, ref := range affected {
+		crossCheckObject(report{ref: ref, order: len(incoming) + i, errs: &now, existing: true}, merged.Get(ref), merged, mix)
+	}
+	for _, e := range now {
 		if _, ok := order[e.other]; ok {
 			continue // the incoming side of the conflict carries it
 		}
 		if before[e.Error()] {
 			continue
 		}
-		e.order += len(incoming)
 		errs = append(errs, e)
 	}
 	sortErrors(errs)

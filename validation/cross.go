@@ -5,57 +5,93 @@ import (
 	"github.com/anyctl/anyctl/resource"
 )
 
-// index holds what the cross-object rules look up, computed once per
-// state from the objects that are valid enough to index.
+// index holds what the cross-object rules look up, computed from the
+// objects that are valid enough to index. Each part is built the first
+// time a rule asks for it, so a check that touches few objects does not
+// pay for the parts it never reads. It is not safe for concurrent use.
 type index struct {
-	prefixOwners prefixOwners // announceable prefixes by owning service
+	st *resource.State
+
+	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
 	zoneApex     map[string]string         // by zone name
 	static       map[string]map[rrKey]bool // static RRsets by zone name
 	records      map[rrKey][]string        // GslbRecord names by owner and type
+	popsByRegion map[string][]string       // Pop names by region, regions not empty
 }
 
-func newIndex(st *resource.State) *index {
-	ix := &index{
-		zoneNames: resource.SortedNames(st.Zones),
-		zoneApex:  map[string]string{},
-		static:    map[string]map[rrKey]bool{},
-		records:   map[rrKey][]string{},
-	}
-	for name, s := range st.Services {
-		for _, str := range s.GetSpec().GetPrefixes() {
-			if p, ok := announceable(str, s.GetSpec().GetAllowLongPrefixes()); ok {
-				ix.prefixOwners.add(p, name)
+func newIndex(st *resource.State) *index { return &index{st: st} }
+
+// prefixOwners returns the announceable prefixes by owning service.
+func (ix *index) prefixOwners() *prefixOwners {
+	if ix.owners == nil {
+		ix.owners = &prefixOwners{}
+		for name, s := range ix.st.Services {
+			for _, str := range s.GetSpec().GetPrefixes() {
+				if p, ok := announceable(str, s.GetSpec().GetAllowLongPrefixes()); ok {
+					ix.owners.add(p, name)
+				}
 			}
 		}
+		ix.owners.seal()
 	}
-	ix.prefixOwners.seal()
-	for name, z := range st.Zones {
-		apex, ok := zoneApex(z.GetSpec())
-		if !ok {
-			continue
-		}
-		ix.zoneApex[name] = apex
-		ix.static[name] = map[rrKey]bool{}
-		for _, rec := range z.GetSpec().GetRecords() {
-			if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
-				ix.static[name][rrKey{owner, rec.GetType()}] = true
+	return ix.owners
+}
+
+// zones indexes the zones: their names, apexes and static RRsets.
+func (ix *index) zones() *index {
+	if ix.zoneApex == nil {
+		ix.zoneNames = resource.SortedNames(ix.st.Zones)
+		ix.zoneApex = map[string]string{}
+		ix.static = map[string]map[rrKey]bool{}
+		for name, z := range ix.st.Zones {
+			apex, ok := zoneApex(z.GetSpec())
+			if !ok {
+				continue
 			}
-		}
-	}
-	for _, name := range resource.SortedNames(st.Records) {
-		if key, ok := ix.recordKey(st.Records[name]); ok {
-			ix.records[key] = append(ix.records[key], name)
+			ix.zoneApex[name] = apex
+			ix.static[name] = map[rrKey]bool{}
+			for _, rec := range z.GetSpec().GetRecords() {
+				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
+					ix.static[name][rrKey{owner, rec.GetType()}] = true
+				}
+			}
 		}
 	}
 	return ix
+}
+
+// recordsByKey returns the GslbRecord names by owner and type.
+func (ix *index) recordsByKey() map[rrKey][]string {
+	if ix.records == nil {
+		ix.records = map[rrKey][]string{}
+		for _, name := range resource.SortedNames(ix.st.Records) {
+			if key, ok := ix.recordKey(ix.st.Records[name]); ok {
+				ix.records[key] = append(ix.records[key], name)
+			}
+		}
+	}
+	return ix.records
+}
+
+// regionPops returns the names of the PoPs in a region.
+func (ix *index) regionPops(region string) []string {
+	if ix.popsByRegion == nil {
+		ix.popsByRegion = map[string][]string{}
+		for name, p := range ix.st.Pops {
+			if region := p.GetSpec().GetLocation().GetRegion(); region != "" {
+				ix.popsByRegion[region] = append(ix.popsByRegion[region], name)
+			}
+		}
+	}
+	return ix.popsByRegion[region]
 }
 
 // recordKey returns a GslbRecord's canonical owner name and type, when its
 // zone is known and its name is valid.
 func (ix *index) recordKey(rec *v1.GslbRecord) (rrKey, bool) {
 	spec := rec.GetSpec()
-	apex, ok := ix.zoneApex[spec.GetZone()]
+	apex, ok := ix.zones().zoneApex[spec.GetZone()]
 	if !ok || spec.GetName() == "" {
 		return rrKey{}, false
 	}
@@ -72,17 +108,22 @@ func crossCheck(st *resource.State) Errors {
 	var errs Errors
 	ix := newIndex(st)
 	for i, o := range st.Objects() {
-		r := report{ref: resource.RefOf(o), order: i, errs: &errs}
-		switch x := o.GetResource().(type) {
-		case *v1.Object_Pop:
-			crossPop(r, x.Pop, st)
-		case *v1.Object_AnycastService:
-			crossService(r, x.AnycastService, st, ix)
-		case *v1.Object_GslbZone:
-			crossZone(r, x.GslbZone, ix)
-		case *v1.Object_GslbRecord:
-			crossRecord(r, x.GslbRecord, st, ix)
-		}
+		crossCheckObject(report{ref: resource.RefOf(o), order: i, errs: &errs}, o, st, ix)
 	}
 	return errs
+}
+
+// crossCheckObject applies the cross-object rules to one object of the
+// state, whose index ix is.
+func crossCheckObject(r report, o *v1.Object, st *resource.State, ix *index) {
+	switch x := o.GetResource().(type) {
+	case *v1.Object_Pop:
+		crossPop(r, x.Pop, st)
+	case *v1.Object_AnycastService:
+		crossService(r, x.AnycastService, st, ix)
+	case *v1.Object_GslbZone:
+		crossZone(r, x.GslbZone, ix)
+	case *v1.Object_GslbRecord:
+		crossRecord(r, x.GslbRecord, st, ix)
+	}
 }

@@ -16,7 +16,7 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 		return
 	}
 	crossRecordName(r, spec, st, ix)
-	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st)
+	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st, ix)
 	if candidates == nil {
 		return
 	}
@@ -55,7 +55,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		e.refTo = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: zone}
 		return
 	}
-	apex, ok := ix.zoneApex[zone]
+	apex, ok := ix.zones().zoneApex[zone]
 	if !ok || name == "" || (name != "@" && domainProblem(name) != "") {
 		return
 	}
@@ -70,7 +70,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 	} else if static[rrKey{owner, spec.GetType()}] {
 		r.addf("spec.name", name, "%q %s is a static record in GslbZone %q", owner, spec.GetType(), zone)
 	}
-	for _, other := range ix.records[rrKey{owner, spec.GetType()}] {
+	for _, other := range ix.recordsByKey()[rrKey{owner, spec.GetType()}] {
 		if other != r.ref.Name {
 			e := r.addf("spec.name", name, "same name and type as GslbRecord %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: other}
@@ -83,7 +83,7 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 // written), their kind, whether any has an IPv4 or an IPv6 address, and ok
 // false when a candidate is unresolved. names is nil when the record has no
 // single source of candidates.
-func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State) (names map[string]bool, kind v1.Kind, has4, has6, ok bool) {
+func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) (names map[string]bool, kind v1.Kind, has4, has6, ok bool) {
 	note := func(addrs []string) {
 		for _, s := range addrs {
 			if a, err := netip.ParseAddr(s); err == nil {
@@ -115,7 +115,7 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State) (na
 			return nil, 0, false, false, false // checkSelector reports it
 		}
 		kind = v1.Kind_KIND_POP
-		names, ok = selectPops(r, "spec.pops", pops, st)
+		names, ok = selectPops(r, "spec.pops", pops, st, ix)
 		for name := range names {
 			note(st.Pops[name].GetSpec().GetUnicastAddresses())
 		}

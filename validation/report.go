@@ -11,6 +11,11 @@ type report struct {
 	ref   resource.Ref
 	order int
 	errs  *Errors
+	// existing marks a stored object that an apply leaves alone, checked
+	// for what the apply may change around it: rules whose result only
+	// the applied objects can change, and whose problems are then
+	// reported on them (prefix overlaps), are not looked at.
+	existing bool
 }
 
 // add records one problem and returns it, so that cross-object checks can

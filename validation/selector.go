@@ -39,14 +39,55 @@ func checkNameList(r report, path string, names []string) {
 // names selected. Names of unknown PoPs and regions without PoPs are
 // reported; ok is false when anything was, or when the selector chooses by
 // nothing (which checkSelector reports).
-func selectPops(r report, path string, s *v1.PopSelector, st *resource.State) (map[string]bool, bool) {
+func selectPops(r report, path string, s *v1.PopSelector, st *resource.State, ix *index) (map[string]bool, bool) {
 	selected := map[string]bool{}
-	ok := s.GetAll() || len(s.GetNames()) > 0 || len(s.GetRegions()) > 0
 	if s.GetAll() {
 		for name := range st.Pops {
 			selected[name] = true
 		}
 	}
+	ok := reportSelector(r, path, s, st, ix, func(name string) { selected[name] = true })
+	return selected, ok
+}
+
+// countSelected is len(selectPops(...)) with the same reports, without
+// building the set where counting will do: every PoP, PoPs by name only,
+// or by region only (a PoP is in one region).
+func countSelected(r report, path string, s *v1.PopSelector, st *resource.State, ix *index) (int, bool) {
+	names, regions := s.GetNames(), s.GetRegions()
+	if !s.GetAll() && len(names) > 0 && len(regions) > 0 {
+		selected, ok := selectPops(r, path, s, st, ix)
+		return len(selected), ok
+	}
+	ok := reportSelector(r, path, s, st, ix, func(string) {})
+	seen := map[string]bool{}
+	var n int
+	switch {
+	case s.GetAll():
+		n = len(st.Pops)
+	case len(names) > 0:
+		for _, name := range names {
+			if _, known := st.Pops[name]; known && !seen[name] {
+				seen[name] = true
+				n++
+			}
+		}
+	default:
+		for _, region := range regions {
+			if !seen[region] {
+				seen[region] = true
+				n += len(ix.regionPops(region))
+			}
+		}
+	}
+	return n, ok
+}
+
+// reportSelector reports a selector's unknown PoP names and regions without
+// PoPs, calls pick with each PoP it names and each PoP of its regions
+// (unless it selects every PoP), and reports ok as selectPops does.
+func reportSelector(r report, path string, s *v1.PopSelector, st *resource.State, ix *index, pick func(string)) bool {
+	ok := s.GetAll() || len(s.GetNames()) > 0 || len(s.GetRegions()) > 0
 	for i, n := range s.GetNames() {
 		if n == "" {
 			continue
@@ -57,23 +98,25 @@ func selectPops(r report, path string, s *v1.PopSelector, st *resource.State) (m
 			ok = false
 			continue
 		}
-		selected[n] = true
+		if !s.GetAll() {
+			pick(n)
+		}
 	}
 	for i, region := range s.GetRegions() {
 		if region == "" {
 			continue
 		}
-		found := false
-		for name, p := range st.Pops {
-			if p.GetSpec().GetLocation().GetRegion() == region {
-				selected[name] = true
-				found = true
-			}
-		}
-		if !found {
+		pops := ix.regionPops(region)
+		if len(pops) == 0 {
 			r.add(idx(path+".regions", i), region, "no Pop in this region")
 			ok = false
+			continue
+		}
+		if !s.GetAll() {
+			for _, name := range pops {
+				pick(name)
+			}
 		}
 	}
-	return selected, ok
+	return ok
 }

@@ -101,10 +101,13 @@ func checkHoldDown(r report, spec *v1.AnycastServiceSpec) {
 func crossService(r report, s *v1.AnycastService, st *resource.State, ix *index) {
 	spec := s.GetSpec()
 	if spec.GetPops() != nil {
-		selected, ok := selectPops(r, "spec.pops", spec.GetPops(), st)
-		if want := spec.GetMinAnnouncingPops(); ok && int(want) > len(selected) {
-			r.addf("spec.minAnnouncingPops", fmt.Sprint(want), "more than the %s selected", plural(len(selected), "PoP"))
+		selected, ok := countSelected(r, "spec.pops", spec.GetPops(), st, ix)
+		if want := spec.GetMinAnnouncingPops(); ok && int(want) > selected {
+			r.addf("spec.minAnnouncingPops", fmt.Sprint(want), "more than the %s selected", plural(selected, "PoP"))
 		}
+	}
+	if r.existing {
+		return // an overlap with an applied service is reported on it
 	}
 	name := r.ref.Name
 	for i, str := range spec.GetPrefixes() {
@@ -112,7 +115,7 @@ func crossService(r report, s *v1.AnycastService, st *resource.State, ix *index)
 		if !ok {
 			continue
 		}
-		for _, other := range ix.prefixOwners.overlapping(p) {
+		for _, other := range ix.prefixOwners().overlapping(p) {
 			if other == name {
 				continue
 			}

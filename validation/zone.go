@@ -111,7 +111,7 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 	if !ok {
 		return
 	}
-	for _, other := range ix.zoneNames {
+	for _, other := range ix.zones().zoneNames {
 		if other != r.ref.Name && ix.zoneApex[other] == apex {
 			e := r.addf("spec.zone", z.GetSpec().GetZone(), "same apex as GslbZone %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}

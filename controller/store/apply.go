@@ -30,6 +30,21 @@ type ApplyCheck func(incoming []*v1.Object, existing *resource.State) error
 // stored versions. The response's revision is that of the write, 0 when
 // nothing was written.
 func (s *Store) Apply(ctx context.Context, objs []*v1.Object, dryRun bool, check ApplyCheck) (*v1.ApplyResponse, error) {
+	return s.apply(ctx, nil, objs, dryRun, check)
+}
+
+// ApplyOn is Apply checked against base, a desired state at base.Revision
+// that the caller keeps current from this store (the controller's cache),
+// instead of reading the whole desired state from etcd: one changed object
+// then costs what it changes. The write commits only if no desired-state
+// write came after base.Revision; when one did, ApplyOn starts over from a
+// read, as Apply does. base must not be modified. A dry run, which
+// commits nothing that could check base, reads the state as Apply does.
+func (s *Store) ApplyOn(ctx context.Context, base *resource.State, objs []*v1.Object, dryRun bool, check ApplyCheck) (*v1.ApplyResponse, error) {
+	return s.apply(ctx, base, objs, dryRun, check)
+}
+
+func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Object, dryRun bool, check ApplyCheck) (*v1.ApplyResponse, error) {
 	refs := make([]resource.Ref, len(objs))
 	values := make([][]byte, len(objs))
 	index := make(map[resource.Ref]int, len(objs))
@@ -52,8 +67,15 @@ func (s *Store) Apply(ctx context.Context, objs []*v1.Object, dryRun bool, check
 		refs[i], values[i] = ref, v
 	}
 
+	var first *snapshot
+	if base != nil && !dryRun {
+		var err error
+		if first, err = heldSnapshot(base, refs); err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+	}
 	var resp *v1.ApplyResponse
-	rev, err := s.writeGuarded(ctx, "apply", func(snap *snapshot) ([]clientv3.Op, error) {
+	rev, err := s.writeGuarded(ctx, "apply", first, func(snap *snapshot) ([]clientv3.Op, error) {
 		var ops []clientv3.Op
 		var err error
 		resp, ops, err = plan(objs, refs, values, snap, check)

@@ -21,7 +21,7 @@ func (s *Store) Delete(ctx context.Context, ref resource.Ref, resourceVersion in
 	if err := checkRef(ref); err != nil {
 		return 0, fmt.Errorf("delete: %w", err)
 	}
-	return s.writeGuarded(ctx, "delete "+ref.String(), func(snap *snapshot) ([]clientv3.Op, error) {
+	return s.writeGuarded(ctx, "delete "+ref.String(), nil, func(snap *snapshot) ([]clientv3.Op, error) {
 		old := snap.state.Get(ref)
 		if old == nil {
 			return nil, &NotFoundError{Ref: ref}

@@ -22,20 +22,32 @@ const maxAttempts = 10
 // snapshot. When it has moved, it waits a jittered moment and redoes the
 // snapshot and the decision. decide returning no operations ends the write
 // without writing, at revision 0. what names the write in errors.
-func (s *Store) writeGuarded(ctx context.Context, what string, decide func(*snapshot) ([]clientv3.Op, error)) (int64, error) {
+//
+// first, when not nil, is the snapshot of the first attempt (one the caller
+// keeps, see ApplyOn); later attempts read from etcd.
+func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, decide func(*snapshot) ([]clientv3.Op, error)) (int64, error) {
 	bo := backoff.New(5*time.Millisecond, 200*time.Millisecond)
 	for attempt := 1; ; attempt++ {
-		snap, err := s.snapshot(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
+		snap := first
+		if snap == nil || attempt > 1 {
+			var err error
+			if snap, err = s.snapshot(ctx); err != nil {
+				return 0, fmt.Errorf("%s: %w", what, err)
+			}
 		}
 		ops, err := decide(snap)
 		if err != nil || len(ops) == 0 {
 			return 0, err
 		}
 		ops = append(ops, clientv3.OpPut(GuardKey, ""))
+		guard := clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)
+		if snap.held {
+			// No desired-state write since the state's revision: every
+			// such write moves the guard.
+			guard = clientv3.Compare(clientv3.ModRevision(GuardKey), "<", snap.state.Revision+1)
+		}
 		resp, err := s.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)).
+			If(guard).
 			Then(ops...).
 			Commit()
 		if err != nil {

@@ -68,6 +68,27 @@ type snapshot struct {
 	values map[resource.Ref][]byte
 	// guardRev is the guard key's mod revision, 0 before the first write.
 	guardRev int64
+	// held marks a state the caller keeps rather than one read with the
+	// guard: guardRev is unknown, and values hold only the objects
+	// written.
+	held bool
+}
+
+// heldSnapshot is a snapshot of a state the caller keeps current (the
+// controller's cache) at state.Revision, with the stored encodings of the
+// objects refs name, so a write need not read the whole state again.
+func heldSnapshot(state *resource.State, refs []resource.Ref) (*snapshot, error) {
+	snap := &snapshot{state: state, values: make(map[resource.Ref][]byte, len(refs)), held: true}
+	for _, ref := range refs {
+		if o := state.Get(ref); o != nil {
+			v, err := encode(o)
+			if err != nil {
+				return nil, err
+			}
+			snap.values[ref] = v
+		}
+	}
+	return snap, nil
 }
 
 // snapshot reads every desired-state object and the guard in one

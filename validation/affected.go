@@ -1,0 +1,105 @@
+package validation
+
+import (
+	"cmp"
+	"slices"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+)
+
+// affectedBy returns the existing objects, other than the incoming ones
+// (the keys of applied), whose cross-object problems an apply may change,
+// in the state's order (kind, then name). It may return more than that,
+// never less:
+//
+//   - a Pop changes the services and records whose selectors name it or
+//     its region (old or new); a new Pop also changes those selecting every
+//     PoP (their count), and any Pop the records selecting every PoP (their
+//     addresses);
+//   - an Origin changes the records choosing among it;
+//   - a GslbZone changes its records, and so the records sharing a name
+//     and type with them.
+//
+// Nothing else can give an existing object a problem it did not have: an
+// apply deletes nothing, a problem with an incoming object is reported on
+// that object, and Pops and GslbZones only lose problems by an apply.
+func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, mix *index) []resource.Ref {
+	if existing == nil {
+		return nil
+	}
+	pops, regions := map[string]bool{}, map[string]bool{}
+	origins, zones := map[string]bool{}, map[string]bool{}
+	newPop := false
+	for ref := range applied {
+		switch ref.Kind {
+		case v1.Kind_KIND_POP:
+			pops[ref.Name] = true
+			if old, ok := existing.Pops[ref.Name]; ok {
+				regions[old.GetSpec().GetLocation().GetRegion()] = true
+			} else {
+				newPop = true
+			}
+			regions[merged.Pops[ref.Name].GetSpec().GetLocation().GetRegion()] = true
+		case v1.Kind_KIND_ORIGIN:
+			origins[ref.Name] = true
+		case v1.Kind_KIND_GSLB_ZONE:
+			zones[ref.Name] = true
+		}
+	}
+	delete(regions, "")
+	if len(pops) == 0 && len(origins) == 0 && len(zones) == 0 {
+		return nil
+	}
+	picks := func(sel *v1.PopSelector, all bool) bool {
+		if sel.GetAll() && all {
+			return true
+		}
+		return slices.ContainsFunc(sel.GetNames(), func(n string) bool { return pops[n] }) ||
+			slices.ContainsFunc(sel.GetRegions(), func(r string) bool { return regions[r] })
+	}
+	set := map[resource.Ref]bool{}
+	add := func(ref resource.Ref) {
+		if _, in := applied[ref]; !in {
+			set[ref] = true
+		}
+	}
+	if len(pops) > 0 {
+		for name, s := range existing.Services {
+			if sel := s.GetSpec().GetPops(); sel != nil && picks(sel, newPop) {
+				add(resource.Ref{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: name})
+			}
+		}
+	}
+	var records []string
+	for name, rec := range existing.Records {
+		spec := rec.GetSpec()
+		if zones[spec.GetZone()] ||
+			len(pops) > 0 && spec.GetPops() != nil && picks(spec.GetPops(), true) ||
+			slices.ContainsFunc(spec.GetOrigins(), func(o string) bool { return origins[o] }) {
+			add(resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: name})
+			records = append(records, name)
+		}
+	}
+	if len(zones) > 0 {
+		for _, name := range records {
+			if key, ok := mix.recordKey(merged.Records[name]); ok {
+				for _, other := range mix.recordsByKey()[key] {
+					add(resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: other})
+				}
+			}
+		}
+	}
+	rank := map[v1.Kind]int{}
+	for i, k := range resource.Kinds() {
+		rank[k] = i
+	}
+	out := make([]resource.Ref, 0, len(set))
+	for ref := range set {
+		out = append(out, ref)
+	}
+	slices.SortFunc(out, func(a, b resource.Ref) int {
+		return cmp.Or(cmp.Compare(rank[a.Kind], rank[b.Kind]), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
