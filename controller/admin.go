@@ -35,9 +35,11 @@ type adminServer struct {
 	// drainPeriod is the default GRACEFUL_SHUTDOWN phase of a drain.
 	drainPeriod time.Duration
 	// watchQueue and watchQueueBytes bound the events one Watch stream may
-	// queue for a client that reads slower than they come (0: the defaults).
+	// queue for a client that reads slower than they come, and watchGrace
+	// is how long a full queue waits for room (0: the defaults).
 	watchQueue      int
 	watchQueueBytes int64
+	watchGrace      time.Duration
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {

@@ -24,7 +24,7 @@ import (
 func TestWatchThatNeverReadsIsDropped(t *testing.T) {
 	const bound = 16
 	h := newHarness(t)
-	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache, watchQueue: bound}
+	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache, watchQueue: bound, watchGrace: 100 * time.Millisecond}
 	gs := grpc.NewServer()
 	v1.RegisterAdminServiceServer(gs, a)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,17 +43,8 @@ func TestWatchThatNeverReadsIsDropped(t *testing.T) {
 	t.Cleanup(func() { conn.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	stream, err := v1.NewAdminServiceClient(conn).Watch(ctx, &v1.WatchRequest{Kind: v1.Kind_KIND_POP})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The first event read shows the watch established; then no more reads.
-	if _, err := h.st.Apply(context.Background(), []*v1.Object{popObject("first")}, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stream.Recv(); err != nil {
-		t.Fatal(err)
-	}
+	stream := watchFromFirst(t, ctx, conn, h)
 
 	// About 1 KiB an event: 1,000 events fill both 64 KiB windows many
 	// times over. Each apply's burst fits in the queue: only the stall fills it.
@@ -109,4 +100,62 @@ func metricSum(t *testing.T, m *metrics, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestWatchThatReadsTakesInALargeApply: with the default bounds, a client
+// that keeps reading gets every event of a large apply, a burst five
+// times the queue, without being dropped.
+func TestWatchThatReadsTakesInALargeApply(t *testing.T) {
+	h := newHarness(t)
+	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache}
+	gs := grpc.NewServer()
+	v1.RegisterAdminServiceServer(gs, a)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stream := watchFromFirst(t, ctx, conn, h)
+	const burst = 5 * defaultWatchQueue
+	objs := make([]*v1.Object, burst)
+	for i := range objs {
+		objs[i] = popObject(fmt.Sprintf("pop-%d", i))
+	}
+	if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for n := range burst {
+		if _, err := stream.Recv(); err != nil {
+			t.Fatalf("after %d of the apply's %d events: %v", n, burst, err)
+		}
+	}
+	if d := metricSum(t, h.m, "anyctl_controller_streams_dropped_total"); d != 0 {
+		t.Errorf("%v streams dropped, want none", d)
+	}
+}
+
+// watchFromFirst stores a PoP, watches PoPs from its revision and reads its
+// event.
+func watchFromFirst(t *testing.T, ctx context.Context, conn *grpc.ClientConn, h *harness) v1.AdminService_WatchClient {
+	t.Helper()
+	resp, err := h.st.Apply(context.Background(), []*v1.Object{popObject("first")}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := v1.NewAdminServiceClient(conn).Watch(ctx, &v1.WatchRequest{Kind: v1.Kind_KIND_POP, StartRevision: resp.GetRevision()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	return stream
 }
