@@ -37,6 +37,12 @@ type adminServer struct {
 	reports  *statusWatcher
 	// drainPeriod is the default GRACEFUL_SHUTDOWN phase of a drain.
 	drainPeriod time.Duration
+	// watchQueue and watchQueueBytes bound the events one Watch stream may
+	// queue for a client that reads slower than they come, and watchGrace
+	// is how long a full queue waits for room (0: the defaults).
+	watchQueue      int
+	watchQueueBytes int64
+	watchGrace      time.Duration
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {
@@ -139,18 +145,6 @@ func (a *adminServer) awaitOwnWrite(ctx context.Context, what string, rev int64,
 		a.log.Warn("write committed, but this replica has not caught up with it: its APIs serve the state before it until they do",
 			"write", what, "revision", rev, "waited", patience.Round(time.Millisecond), "err", err)
 	}
-}
-
-func (a *adminServer) Watch(req *v1.WatchRequest, stream v1.AdminService_WatchServer) error {
-	for ev := range a.st.Watch(stream.Context(), req.GetKind(), req.GetStartRevision()) {
-		if ev.Err != nil {
-			return toStatus(ev.Err)
-		}
-		if err := stream.Send(&v1.WatchResponse{Type: ev.Type, Object: ev.Object, Revision: ev.Revision}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func requireKindName(k v1.Kind, name string) error {

@@ -33,6 +33,9 @@ type agentServer struct {
 	metrics   *metrics
 	// stop is closed when the controller shuts down, ending every stream.
 	stop <-chan struct{}
+	// sendStall bounds how long one send may wait for an agent that does not
+	// read (0: defaultSendStall).
+	sendStall time.Duration
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -86,7 +89,15 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return status.Errorf(codes.NotFound, "agent stream: %v", err)
 		}
 		if last == nil || !sameConfig(cfg, last) {
-			if err := stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}}); err != nil {
+			err := sendWithin(a.sendStall, func() error {
+				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}})
+			})
+			if errors.Is(err, errFellBehind) {
+				a.metrics.streamsDropped.WithLabelValues("agent").Inc()
+				log.Warn("agent fell behind: ending its stream; it reconnects and gets the current config", "revision", cfg.GetRevision(), "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "agent stream fell behind: the config of revision %d was not taken in time; reconnect to get the current one", cfg.GetRevision())
+			}
+			if err != nil {
 				return err
 			}
 			log.Debug("sent config", "revision", cfg.GetRevision())

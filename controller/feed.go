@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -22,6 +23,9 @@ type feedServer struct {
 	metrics  *metrics
 	// stop is closed when the controller shuts down, ending every stream.
 	stop <-chan struct{}
+	// sendStall bounds how long one send may wait for a DNS server that does not
+	// read (0: defaultSendStall).
+	sendStall time.Duration
 }
 
 func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
@@ -36,7 +40,14 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		snap := compile.GslbSnapshot(s, obs)
 		if last == nil || !sameSnapshot(snap, last) {
 			snap.CompiledAt = timestamppb.New(time.Now())
-			if err := stream.Send(&v1.SubscribeResponse{Snapshot: snap}); err != nil {
+			err := sendWithin(f.sendStall, func() error { return stream.Send(&v1.SubscribeResponse{Snapshot: snap}) })
+			if errors.Is(err, errFellBehind) {
+				f.metrics.streamsDropped.WithLabelValues("gslb_feed").Inc()
+				f.log.Warn("dns server fell behind: ending its feed stream; it resubscribes and gets the current snapshot",
+					"server", req.GetServerName(), "revision", snap.GetRevision(), "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "gslb feed fell behind: the snapshot of revision %d was not taken in time; resubscribe to get the current one", snap.GetRevision())
+			}
+			if err != nil {
 				return err
 			}
 			last = snap

@@ -15,6 +15,10 @@ type metrics struct {
 	objects      *prometheus.GaugeVec
 	leader       prometheus.Gauge
 	held         *prometheus.GaugeVec
+	// watchQueued counts the events Watch streams hold for their clients.
+	watchQueued prometheus.Gauge
+	// streamsDropped counts streams ended because their client fell behind.
+	streamsDropped *prometheus.CounterVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
@@ -45,6 +49,14 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_budget_held_pops",
 		Help: "PoPs whose announcements the withdrawal budget holds despite failing health, by service.",
 	}, []string{"service"})
+	m.watchQueued = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "anyctl_controller_watch_queued_events",
+		Help: "Events queued in Watch streams for clients that have not read them yet.",
+	})
+	m.streamsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "anyctl_controller_streams_dropped_total",
+		Help: "Streams ended because the client fell behind, by stream (watch, agent, gslb_feed).",
+	}, []string{"stream"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -52,7 +64,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.leader, m.held, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.leader, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
