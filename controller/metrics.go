@@ -15,6 +15,7 @@ type metrics struct {
 	objects      *prometheus.GaugeVec
 	leader       prometheus.Gauge
 	held         *prometheus.GaugeVec
+	tlsRefused   *prometheus.CounterVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
@@ -45,6 +46,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_budget_held_pops",
 		Help: "PoPs whose announcements the withdrawal budget holds despite failing health, by service.",
 	}, []string{"service"})
+	m.tlsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "anyctl_controller_tls_handshakes_refused_total",
+		Help: "TLS handshakes that failed, by reason (plaintext, unknown_ca, no_certificate, expired, client_refused, closed, timeout, other).",
+	}, []string{"reason"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -52,7 +57,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.leader, m.held, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.leader, m.tlsRefused, m.held, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
