@@ -34,10 +34,17 @@ func (s *Store) writeGuarded(ctx context.Context, what string, decide func(*snap
 			return 0, err
 		}
 		ops = append(ops, clientv3.OpPut(GuardKey, ""))
-		resp, err := s.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)).
-			Then(ops...).
-			Commit()
+		// A commit that etcd refused with "leader changed" is made
+		// again: it was not carried out, and the guard would refuse a
+		// repeat of one that was.
+		var resp *clientv3.TxnResponse
+		err = etcdCall(ctx, 0, func(ctx context.Context) (err error) {
+			resp, err = s.cli.Txn(ctx).
+				If(clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)).
+				Then(ops...).
+				Commit()
+			return err
+		})
 		if err != nil {
 			return 0, txnError(what, ops, err)
 		}
