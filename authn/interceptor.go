@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,11 +16,15 @@ import (
 
 // ServerOptions make a gRPC server speak mutual TLS with cfg (from
 // ServerConfig) and authorise every call by the caller's role. Refusals are
-// logged to log at warning level, as well as returned to the caller.
-func ServerOptions(cfg *tls.Config, log *slog.Logger) []grpc.ServerOption {
+// logged to log at warning level, as well as returned to the caller; a
+// refused TLS handshake is logged with the remote address and why, at most
+// once a minute per remote IP and reason, and counted by onRefused (when not nil) with
+// a short reason (see ClassifyServerHandshake).
+func ServerOptions(cfg *tls.Config, log *slog.Logger, onRefused func(reason string)) []grpc.ServerOption {
 	a := &authorizer{log: log}
+	r := &refusalLog{log: log, onRefused: onRefused, now: time.Now, last: make(map[string]time.Time)}
 	return []grpc.ServerOption{
-		grpc.Creds(credentials.NewTLS(cfg)),
+		grpc.Creds(refusalCreds{TransportCredentials: credentials.NewTLS(cfg), r: r}),
 		grpc.ChainUnaryInterceptor(a.unary),
 		grpc.ChainStreamInterceptor(a.stream),
 	}

@@ -39,7 +39,7 @@ func serveAuthorised(t *testing.T, ca *authntest.CA) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer(authn.ServerOptions(cfg, nil)...)
+	gs := grpc.NewServer(authn.ServerOptions(cfg, nil, nil)...)
 	v1.RegisterAdminServiceServer(gs, whoAmI{})
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -44,7 +44,11 @@ and shows what would change, field by field, without writing.`,
 				return reportManifestProblems(g.stderr, err)
 			}
 			var resp *v1.ApplyResponse
-			err = callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+			call := callAdminWrite
+			if opts.dryRun {
+				call = callAdmin // writes nothing
+			}
+			err = call(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
 				resp, err = c.Apply(ctx, req)
 				return err
 			})

@@ -42,7 +42,7 @@ func dialAdmin(g *globals) (*adminClient, error) {
 	if tlsCfg != nil {
 		creds = credentials.NewTLS(tlsCfg)
 	}
-	conn, err := grpc.NewClient(server.addr, grpc.WithTransportCredentials(creds))
+	conn, err := grpc.NewClient(server.addr, grpc.WithTransportCredentials(creds), grpc.WithStatsHandler(sentHandler{}))
 	if err != nil {
 		return nil, fmt.Errorf("controller address %q (from %s): %w", server.addr, server.from, err)
 	}
@@ -63,7 +63,20 @@ func callAdmin(ctx context.Context, g *globals, call func(context.Context, *admi
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	return c.explain(call(ctx, c))
+	rs, _ := ctx.Value(requestSentKey{}).(*requestSent)
+	err = call(ctx, c)
+	if rs != nil && outcomeUnknown(err, rs.sent.Load()) {
+		return unknownOutcomeError{c.explain(err)}
+	}
+	return c.explain(err)
+}
+
+// callAdminWrite is callAdmin for a call that changes state: when its
+// request went out and no answer came back (the connection broke, the
+// deadline passed), the error is an unknownOutcomeError rather than a
+// failure, since the controller may have applied it.
+func callAdminWrite(ctx context.Context, g *globals, call func(context.Context, *adminClient) error) error {
+	return callAdmin(context.WithValue(ctx, requestSentKey{}, &requestSent{}), g, call)
 }
 
 // tlsHint suggests a fix when a connection failed on TLS: a plain-text

@@ -26,7 +26,7 @@ object still has that version.`,
 			if err != nil {
 				return err
 			}
-			err = callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+			err = callAdminWrite(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
 				_, err := c.Delete(ctx, req)
 				return err
 			})

@@ -53,7 +53,7 @@ unless --force. "anyctl status" shows each PoP's step.`,
 			if err != nil {
 				return err
 			}
-			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+			return callAdminWrite(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
 				resp, err := c.Drain(ctx, req)
 				if err == nil {
 					printDrainState(g, pop, "draining", resp.GetState())
@@ -95,7 +95,7 @@ GSLB answers.`,
 			if err != nil {
 				return err
 			}
-			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
+			return callAdminWrite(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
 				resp, err := c.Undrain(ctx, &v1.UndrainRequest{Pop: pop})
 				if err == nil {
 					printDrainState(g, pop, "undraining", resp.GetState())

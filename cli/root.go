@@ -18,6 +18,10 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitUsage   = 2
+	// ExitUnknownOutcome: a write's request reached the connection but
+	// its answer never came (connection lost, deadline passed), so the
+	// controller may have applied it; check with anyctl get.
+	ExitUnknownOutcome = 3
 )
 
 // usageError marks an error in how the command was called.
@@ -60,6 +64,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ExitUsage
+	}
+	var uo unknownOutcomeError
+	if errors.As(err, &uo) {
+		return ExitUnknownOutcome
 	}
 	return ExitFailure
 }

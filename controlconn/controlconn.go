@@ -22,12 +22,14 @@ var keepaliveParams = keepalive.ClientParameters{Time: 10 * time.Second, Timeout
 
 // Dial returns a client connection to addr (host:port or unix:PATH):
 // mutual TLS with tlsCfg (see authn.ClientConfig), plain text when it is
-// nil, and keepalive pings. opts come after these and may add to them. Like
+// nil, and keepalive pings. A refused connection says what was refused
+// and why (a certificate the controller did not sign, a controller that
+// speaks TLS to a plain-text client, ...). opts come after these and may add to them. Like
 // grpc.NewClient it does not connect; the first call does.
 func Dial(addr string, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	creds := insecure.NewCredentials()
+	creds := explainingCreds{TransportCredentials: insecure.NewCredentials()}
 	if tlsCfg != nil {
-		creds = credentials.NewTLS(tlsCfg)
+		creds = explainingCreds{TransportCredentials: credentials.NewTLS(tlsCfg), tls: true, hasCert: len(tlsCfg.Certificates) > 0 || tlsCfg.GetClientCertificate != nil}
 	}
 	return grpc.NewClient(addr, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),

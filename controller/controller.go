@@ -102,7 +102,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	gs := grpc.NewServer(append(c.serverOptions(), newRequestCodec().serverOptions()...)...)
+	gs := grpc.NewServer(append(c.serverOptions(m), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
@@ -188,7 +188,7 @@ const MaxRequestBytes = 4 << 20
 
 // serverOptions are the gRPC server's options: keepalive, and mutual TLS
 // with role-based authorisation when configured.
-func (c *Controller) serverOptions() []grpc.ServerOption {
+func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		// Agents and DNS servers ping their long-lived streams so that a
@@ -209,7 +209,7 @@ func (c *Controller) serverOptions() []grpc.ServerOption {
 		return opts
 	}
 	c.log.Info("the APIs require client certificates signed by --tls-client-ca; roles come from their OrganizationalUnit", "tls_client_ca", c.cfg.TLSClientCA)
-	return append(opts, authn.ServerOptions(c.apiTLS, c.log)...)
+	return append(opts, authn.ServerOptions(c.apiTLS, c.log, func(reason string) { m.tlsRefused.WithLabelValues(reason).Inc() })...)
 }
 
 // connectEtcd starts the embedded etcd or connects to the external cluster.

@@ -19,6 +19,7 @@ type metrics struct {
 	watchQueued prometheus.Gauge
 	// streamsDropped counts streams ended because their client fell behind.
 	streamsDropped *prometheus.CounterVec
+	tlsRefused     *prometheus.CounterVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
@@ -57,6 +58,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_streams_dropped_total",
 		Help: "Streams ended because the client fell behind, by stream (watch, agent, gslb_feed).",
 	}, []string{"stream"})
+	m.tlsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "anyctl_controller_tls_handshakes_refused_total",
+		Help: "TLS handshakes that failed, by reason (plaintext, unknown_ca, no_certificate, expired, client_refused, closed, timeout, other).",
+	}, []string{"reason"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -64,7 +69,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.leader, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.leader, m.tlsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -46,10 +46,17 @@ func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, 
 			// such write moves the guard.
 			guard = clientv3.Compare(clientv3.ModRevision(GuardKey), "<", snap.state.Revision+1)
 		}
-		resp, err := s.cli.Txn(ctx).
-			If(guard).
-			Then(ops...).
-			Commit()
+		// A commit that etcd refused with "leader changed" is made
+		// again: it was not carried out, and the guard would refuse a
+		// repeat of one that was.
+		var resp *clientv3.TxnResponse
+		err = etcdCall(ctx, 0, func(ctx context.Context) (err error) {
+			resp, err = s.cli.Txn(ctx).
+				If(guard).
+				Then(ops...).
+				Commit()
+			return err
+		})
 		if err != nil {
 			return 0, txnError(what, ops, err)
 		}

@@ -59,7 +59,11 @@ func (s *Store) ListPage(ctx context.Context, kind v1.Kind, from Cursor, lim Pag
 		if rev != 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
-		resp, err := s.cli.Get(ctx, start, opts...)
+		var resp *clientv3.GetResponse
+		err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+			resp, err = s.cli.Get(ctx, start, opts...)
+			return err
+		})
 		if errors.Is(err, rpctypes.ErrCompacted) {
 			return nil, 0, Cursor{}, fmt.Errorf("list at revision %d: %w; list again from the first page", rev, ErrCompacted)
 		}

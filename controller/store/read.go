@@ -15,7 +15,11 @@ func (s *Store) Get(ctx context.Context, ref resource.Ref) (*v1.Object, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, fmt.Errorf("get: %w", err)
 	}
-	resp, err := s.cli.Get(ctx, Key(ref))
+	var resp *clientv3.GetResponse
+	err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, Key(ref))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", ref, err)
 	}
@@ -32,7 +36,11 @@ func (s *Store) List(ctx context.Context, kind v1.Kind) ([]*v1.Object, int64, er
 	if err := checkKind(kind, true); err != nil {
 		return nil, 0, fmt.Errorf("list: %w", err)
 	}
-	resp, err := s.cli.Get(ctx, kindPrefix(kind), clientv3.WithPrefix())
+	var resp *clientv3.GetResponse
+	err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, kindPrefix(kind), clientv3.WithPrefix())
+		return err
+	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", kindPrefix(kind), err)
 	}
@@ -94,10 +102,14 @@ func heldSnapshot(state *resource.State, refs []resource.Ref) (*snapshot, error)
 // snapshot reads every desired-state object and the guard in one
 // transaction, so both are of one revision.
 func (s *Store) snapshot(ctx context.Context) (*snapshot, error) {
-	resp, err := s.cli.Txn(ctx).Then(
-		clientv3.OpGet(DesiredPrefix, clientv3.WithPrefix()),
-		clientv3.OpGet(GuardKey),
-	).Commit()
+	var resp *clientv3.TxnResponse
+	err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Txn(ctx).Then(
+			clientv3.OpGet(DesiredPrefix, clientv3.WithPrefix()),
+			clientv3.OpGet(GuardKey),
+		).Commit()
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read desired state: %w", err)
 	}
