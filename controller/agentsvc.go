@@ -36,6 +36,8 @@ type agentServer struct {
 	// sendStall bounds how long one send may wait for an agent that does not
 	// read (0: defaultSendStall).
 	sendStall time.Duration
+	// live refuses a second concurrent agent for a PoP.
+	live liveAgents
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -53,6 +55,14 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return err
 	}
 	log := a.log.With("pop", pop)
+	release, logIt, suppressed, err := a.live.claim(pop, peerAddr(ctx).String(), time.Now())
+	if err != nil {
+		if logIt {
+			log.Warn("second agent for a PoP refused: it already has a live agent", "peer", peerAddr(ctx), "err", err, "refusals_not_logged", suppressed)
+		}
+		return err
+	}
+	defer release()
 	log.Info("agent connected", "held_revision", hello.GetRevision(), "agent_version", hello.GetAgentVersion())
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
