@@ -14,6 +14,8 @@ import (
 	"github.com/anyctl/anyctl/controlconn"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Version is the agent's version, reported in its hello.
@@ -49,7 +51,13 @@ func (s *session) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.Warn("controller stream ended; reconnecting", "controller", s.addr, "err", err)
+		if status.Code(err) == codes.FailedPrecondition {
+			// Say another agent holds this PoP; retrying lets this one take
+			// over once that one goes away.
+			s.log.Error("controller refused this agent; retrying with backoff", "controller", s.addr, "pop", s.pop, "reason", status.Convert(err).Message())
+		} else {
+			s.log.Warn("controller stream ended; reconnecting", "controller", s.addr, "err", err)
+		}
 		select {
 		case s.connected <- false:
 		case <-ctx.Done():
