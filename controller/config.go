@@ -166,7 +166,7 @@ func (c *Config) checkConnLimits() error {
 		{"--local-connections", &c.LocalConnections, DefaultLocalConnections},
 	} {
 		if *l.v < 0 {
-			return fmt.Errorf("%s %d: must be positive (0 means the default, %d)", l.flag, *l.v, l.def)
+			return fmt.Errorf("%s %d: must be positive, or 0 for the default (%d)", l.flag, *l.v, l.def)
 		}
 		if *l.v == 0 {
 			*l.v = l.def
