@@ -33,6 +33,9 @@ type connLimits struct {
 	// isLocal reports whether a remote address draws on the local pool;
 	// nil means loopback addresses.
 	isLocal func(netip.Addr) bool
+	// userTimeout is the TCP_USER_TIMEOUT of admitted connections (the
+	// keepalive timeout), which gRPC sets only on a bare *net.TCPConn.
+	userTimeout time.Duration
 }
 
 // inPrefixes reports whether an address is in ps; nil for no prefixes.
@@ -85,6 +88,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			c.Close()
 			l.refusedConn(c.RemoteAddr(), reason)
 		} else {
+			setUserTimeout(c, l.lim.userTimeout)
 			return &limitedConn{Conn: c, release: release}, nil
 		}
 	}
