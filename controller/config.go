@@ -41,6 +41,22 @@ type Config struct {
 	DrainPeriod time.Duration
 	// StatusTTL is how long a PoP's status outlives its agent's last report.
 	StatusTTL time.Duration
+	// MaxConnections caps the API's TCP connections from non-loopback
+	// addresses; 0 means RLIMIT_NOFILE's soft limit less a reserve.
+	MaxConnections int
+	// MaxConnectionsPerIP caps those of one remote address; 0 means
+	// DefaultMaxConnectionsPerIP.
+	MaxConnectionsPerIP int
+	// LocalConnections is the separate pool of loopback and Unix socket
+	// connections, so an operator on the host always gets in; 0 means
+	// DefaultLocalConnections.
+	LocalConnections int
+	// HandshakeTimeout is how long a new connection has to finish its
+	// handshake; 0 means DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// LocalAddrs are the remote addresses that draw on the local pool;
+	// empty means loopback.
+	LocalAddrs []netip.Prefix
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
@@ -69,6 +85,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StatusTTL < 2*time.Second {
 		return fmt.Errorf("--status-ttl %q: must be at least 2s", c.StatusTTL)
+	}
+	if err := c.checkConnLimits(); err != nil {
+		return err
 	}
 	if err := endpoint.Check(c.Listen); err != nil {
 		return fmt.Errorf("--listen %q: %w", c.Listen, err)
@@ -132,4 +151,32 @@ func (c *Config) etcdTLS() (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// checkConnLimits fills the connection limits' defaults and refuses
+// negative ones.
+func (c *Config) checkConnLimits() error {
+	for _, l := range []struct {
+		flag string
+		v    *int
+		def  int
+	}{
+		{"--max-connections", &c.MaxConnections, defaultMaxConnections()},
+		{"--max-connections-per-ip", &c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP},
+		{"--local-connections", &c.LocalConnections, DefaultLocalConnections},
+	} {
+		if *l.v < 0 {
+			return fmt.Errorf("%s %d: must be positive, or 0 for the default (%d)", l.flag, *l.v, l.def)
+		}
+		if *l.v == 0 {
+			*l.v = l.def
+		}
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.HandshakeTimeout < 100*time.Millisecond {
+		return fmt.Errorf("--handshake-timeout %q: must be at least 100ms", c.HandshakeTimeout)
+	}
+	return nil
 }

@@ -92,6 +92,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", c.cfg.Listen, err)
 	}
+	lis = newLimitListener(lis, connLimits{
+		max: c.cfg.MaxConnections, perIP: c.cfg.MaxConnectionsPerIP, local: c.cfg.LocalConnections, isLocal: inPrefixes(c.cfg.LocalAddrs),
+		userTimeout: keepaliveTimeout,
+	}, c.log, func(reason string) { m.connsRefused.WithLabelValues(reason).Inc() })
 	var ms *metricshttp.Server
 	if c.cfg.MetricsListen != "" {
 		if ms, err = metricshttp.Listen(c.cfg.MetricsListen, m.reg); err != nil {
@@ -182,6 +186,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	return runErr
 }
 
+// keepaliveTimeout is how long a keepalive ping or a write may go
+// unanswered before the connection is closed.
+const keepaliveTimeout = 10 * time.Second
+
 // MaxRequestBytes is the largest request the APIs take (gRPC's default):
 // an apply larger than this is split by the client.
 const MaxRequestBytes = 4 << 20
@@ -191,10 +199,13 @@ const MaxRequestBytes = 4 << 20
 func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		// A connection that has not finished its handshake and HTTP/2
+		// preface by then is closed (gRPC's default waits 120 s).
+		grpc.ConnectionTimeout(c.cfg.HandshakeTimeout),
 		// Agents and DNS servers ping their long-lived streams so that a
 		// dead controller or peer is noticed in seconds, not minutes.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: keepaliveTimeout}),
 	}
 	if c.apiTLS == nil {
 		// On loopback or a Unix socket only local users reach the API, so

@@ -20,6 +20,8 @@ type metrics struct {
 	// streamsDropped counts streams ended because their client fell behind.
 	streamsDropped *prometheus.CounterVec
 	tlsRefused     *prometheus.CounterVec
+	// connsRefused counts connections closed at accept for a limit.
+	connsRefused *prometheus.CounterVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
@@ -62,6 +64,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_tls_handshakes_refused_total",
 		Help: "TLS handshakes that failed, by reason (plaintext, unknown_ca, no_certificate, expired, client_refused, closed, timeout, other).",
 	}, []string{"reason"})
+	m.connsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "anyctl_controller_connections_refused_total",
+		Help: "Connections closed as soon as accepted, by limit (limit, per_ip_limit, local_limit).",
+	}, []string{"reason"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -69,7 +75,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.leader, m.tlsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
