@@ -57,8 +57,10 @@ func TestWatchThatNeverReadsIsDropped(t *testing.T) {
 		if _, err := h.st.Apply(context.Background(), objs, false, nil); err != nil {
 			t.Fatal(err)
 		}
-		if q := metricSum(t, h.m, "anyctl_controller_watch_queued_events"); q > bound {
-			t.Fatalf("%v events queued for the one watcher, want at most %d", q, bound)
+		// The gauge also counts, for a moment, the event the sender has
+		// taken off the queue and is sending: at most bound+1.
+		if q := metricSum(t, h.m, "anyctl_controller_watch_queued_events"); q > bound+1 {
+			t.Fatalf("%v events held for the one watcher, want at most %d queued and one being sent", q, bound)
 		}
 	}
 	awaitTrue(t, "the stalled watcher dropped", func() bool { return metricSum(t, h.m, "anyctl_controller_streams_dropped_total") == 1 })
