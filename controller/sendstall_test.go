@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -27,21 +25,7 @@ func TestFeedSubscriberThatStopsReadingIsDropped(t *testing.T) {
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	f := &feedServer{cache: h.cache, observed: h.obs, log: h.log, metrics: h.m, stop: stop, sendStall: 200 * time.Millisecond}
-	gs := grpc.NewServer()
-	v1.RegisterGslbFeedServiceServer(gs, f)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := smallWindowConn(t, func(gs *grpc.Server) { v1.RegisterGslbFeedServiceServer(gs, f) })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	stream, err := v1.NewGslbFeedServiceClient(conn).Subscribe(ctx, &v1.SubscribeRequest{ServerName: "stalled"})

@@ -25,22 +25,7 @@ func TestWatchThatNeverReadsIsDropped(t *testing.T) {
 	const bound = 16
 	h := newHarness(t)
 	a := &adminServer{log: h.log, st: h.st, metrics: h.m, cache: h.cache, watchQueue: bound, watchGrace: 100 * time.Millisecond}
-	gs := grpc.NewServer()
-	v1.RegisterAdminServiceServer(gs, a)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-
-	conn, err := grpc.NewClient(lis.Addr().String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := smallWindowConn(t, func(gs *grpc.Server) { v1.RegisterAdminServiceServer(gs, a) })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// The first event read shows the watch established; then no more reads.
@@ -70,6 +55,7 @@ func TestWatchThatNeverReadsIsDropped(t *testing.T) {
 
 	// The client, reading at last, gets what was sent and then the verdict.
 	n := 0
+	var err error
 	for {
 		if _, err = stream.Recv(); err != nil {
 			break
@@ -160,4 +146,27 @@ func watchFromFirst(t *testing.T, ctx context.Context, conn *grpc.ClientConn, h 
 		t.Fatal(err)
 	}
 	return stream
+}
+
+// smallWindowConn serves what register adds on loopback and returns a
+// client connection with 64 KiB flow-control windows: a client that stops
+// reading soon blocks the server's sends, as a stalled one does.
+func smallWindowConn(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
+	t.Helper()
+	gs := grpc.NewServer()
+	register(gs)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
