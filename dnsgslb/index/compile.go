@@ -65,6 +65,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
 		byKey:       map[string]*record{},
+		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 	}
 	byObject := map[string]*zone{}
@@ -107,11 +108,13 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		ix.clients = append(ix.clients, clientFor(c, pops))
 	}
 	b.rttSig = rttSignature(ix.clients)
+	src := newSources(snap, pops)
 	for _, r := range snap.GetRecords() {
-		rec, err := ix.newRecord(r, byObject, snap, opts)
+		rec, err := ix.newRecord(r, byObject, src, opts)
 		if err != nil {
 			return nil, err
 		}
+		b.profileKey(rec)
 		ix.records = append(ix.records, rec)
 	}
 	b.decideLive()

@@ -20,6 +20,9 @@ type Index struct {
 	records []*record
 	// byKey holds the records by recordKey, for the next build to reuse.
 	byKey map[string]*record
+	// profKeys holds the records' profile keys, for the next build to
+	// take rather than allocate again.
+	profKeys map[string]string
 	// placeScopes are the scope tables of records ranked by residency
 	// rule alone, by grouping of the places (see placeScopesFor).
 	placeScopes map[string][2][]uint8

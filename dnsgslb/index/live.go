@@ -67,7 +67,7 @@ func (b *builder) decideLive() {
 	keys := map[string]bool{}
 	for _, rec := range b.ix.records {
 		if b.liveCandidate(rec) {
-			keys[profileKey(rec, b.rttSig)] = true
+			keys[rec.profKey] = true
 		}
 	}
 	b.live = len(keys) > 0 && len(b.ix.clients)*len(keys) > liveBudget

@@ -21,6 +21,10 @@ type record struct {
 	// does not hold.
 	missing []string
 
+	// profKey and key are the record's profile key (appendProfileKey)
+	// and record key (recordKey).
+	profKey, key string
+
 	// hashed is true when the answer depends on the client subnet's bucket
 	// (weighted policy, or a traffic dial below 100).
 	hashed bool

@@ -11,7 +11,7 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.GslbSnapshot, opts Options) (*record, error) {
+func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *sources, opts Options) (*record, error) {
 	spec := r.GetSpec()
 	obj := r.GetMetadata().GetName()
 	zn := zones[spec.GetZone()]
@@ -43,7 +43,7 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 	if rec.policy == v1.Policy_POLICY_UNSPECIFIED {
 		rec.policy = v1.Policy_POLICY_NEAREST
 	}
-	if err := rec.addCandidates(spec, snap, opts); err != nil {
+	if err := rec.addCandidates(spec, src, opts); err != nil {
 		return nil, fmt.Errorf("GslbRecord %q: %w", obj, err)
 	}
 	for i, ru := range spec.GetResidency() {
@@ -67,9 +67,9 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
-	recKey := b.recordKey(rec, b.useLive(rec))
-	b.ix.byKey[recKey] = rec
-	if ok, err := b.reuse(rec, recKey); ok || err != nil {
+	b.recordKey(rec, b.useLive(rec))
+	b.ix.byKey[rec.key] = rec
+	if ok, err := b.reuse(rec); ok || err != nil {
 		return err
 	}
 	rec.hashed = rec.policy == v1.Policy_POLICY_WEIGHTED
@@ -156,7 +156,11 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, seen map[string]*answer
 		z := rec.node.zone
 		neg := *z.soa
 		neg.Hdr.Ttl = min(z.soa.Minttl, z.soa.Hdr.Ttl)
-		a, err = pack(name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil)
+		if a, err = pack(name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err == nil {
+			// The SOA is the last record: its serial is followed by
+			// refresh, retry, expire and minimum.
+			a.serialAt = len(a.msg) - 20
+		}
 	default:
 		rrs := make([]dns.RR, len(addrs))
 		for i, ad := range addrs {
