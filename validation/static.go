@@ -7,8 +7,11 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// maxTXTString is the longest character-string a TXT record holds.
-const maxTXTString = 255
+// maxTXTValue is the longest TXT value: it is served as one record of as
+// many 255-byte character-strings as it needs, and 4096 bytes hold a
+// 4096-bit DKIM key with room to spare while keeping the record small
+// enough for a TCP answer beside others.
+const maxTXTValue = 4096
 
 // rrKey identifies an RRset: canonical owner name and type.
 type rrKey struct {
@@ -98,8 +101,8 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord) bool {
 		case v1.RecordType_RECORD_TYPE_CNAME:
 			checkDomain(r, vpath, v)
 		case v1.RecordType_RECORD_TYPE_TXT:
-			if len(v) > maxTXTString {
-				r.add(vpath, v, "longer than 255 bytes: split it into several values")
+			if len(v) > maxTXTValue {
+				r.add(vpath, v, "longer than 4096 bytes")
 			}
 		}
 	}

@@ -92,9 +92,10 @@ func TestZoneRules(t *testing.T) {
 			`GslbZone "gslb": spec.records[4].name "docs.gslb.example.com.": beside the CNAME at spec.records[1]: a CNAME must stand alone`},
 		{"static RRset split", static("static", v1.RecordType_RECORD_TYPE_A, "198.51.100.81"),
 			`GslbZone "gslb": spec.records[4].name "static": same name and type as spec.records[2]: list every value in one record`},
-		{"static TXT string too long", static("long", v1.RecordType_RECORD_TYPE_TXT, strings.Repeat("x", 256)),
+		{"static TXT longer than one character-string", static("long", v1.RecordType_RECORD_TYPE_TXT, strings.Repeat("x", 600)), ``},
+		{"static TXT too long", static("long", v1.RecordType_RECORD_TYPE_TXT, strings.Repeat("x", 4097)),
 			// The value is quoted up to resource.MaxQuoted bytes.
-			`GslbZone "gslb": spec.records[4].values[0] "` + strings.Repeat("x", 64) + `"… (256 bytes): longer than 255 bytes: split it into several values`},
+			`GslbZone "gslb": spec.records[4].values[0] "` + strings.Repeat("x", 64) + `"… (4097 bytes): longer than 4096 bytes`},
 		{"static record takes a GSLB name", static("api", v1.RecordType_RECORD_TYPE_CNAME, "api.example.net."),
 			`GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is a static CNAME in GslbZone "gslb"`},
 	})

@@ -254,14 +254,16 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, 
 	return out, qtype, nil
 }
 
-// splitTXT cuts a value into character-strings of at most 255 bytes.
+// splitTXT cuts a value into the character-strings of one TXT record, of
+// at most 255 bytes each. github.com/miekg/dns reads a backslash in them as
+// an escape, so each one is escaped after the cut.
 func splitTXT(v string) []string {
 	var out []string
 	for len(v) > 255 {
-		out = append(out, v[:255])
+		out = append(out, strings.ReplaceAll(v[:255], `\`, `\\`))
 		v = v[255:]
 	}
-	return append(out, v)
+	return append(out, strings.ReplaceAll(v, `\`, `\\`))
 }
 
 // check enforces that a CNAME is alone at its node.
