@@ -45,3 +45,72 @@ func TestLongTXT(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneData: MX, SRV, CAA, SVCB and HTTPS records are served from the
+// zone, over UDP and TCP.
+func TestZoneData(t *testing.T) {
+	ts := startRealZone(t)
+	tests := []struct {
+		name   string
+		qtype  uint16
+		answer []string
+	}{
+		{"gslb.example.com.", dns.TypeMX, []string{"gslb.example.com. 300 IN MX 10 mx1.gslb.example.com.", "gslb.example.com. 300 IN MX 20 mx2.example.net."}},
+		{"_sip._tcp.gslb.example.com.", dns.TypeSRV, []string{"_sip._tcp.gslb.example.com. 300 IN SRV 10 5 5060 sip.example.net."}},
+		{"gslb.example.com.", dns.TypeCAA, []string{`gslb.example.com. 300 IN CAA 0 issue "ca.example.net; account=1"`}},
+		{"svc.gslb.example.com.", dns.TypeSVCB, []string{`svc.gslb.example.com. 300 IN SVCB 1 svc-pool.example.net. alpn="h2" port="8443"`}},
+		{"www.gslb.example.com.", dns.TypeHTTPS, []string{`www.gslb.example.com. 300 IN HTTPS 1 . alpn="h2,h3"`}},
+	}
+	for _, tc := range tests {
+		for _, network := range []string{"udp", "tcp"} {
+			r := ts.exchange(t, network, msg(t, tc.name, tc.qtype, ""))
+			if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+				t.Errorf("%s %s %s: rcode %s AA %v", network, tc.name, dns.TypeToString[tc.qtype], dns.RcodeToString[r.Rcode], r.Authoritative)
+			}
+			if got := rrs(r.Answer); !equal(got, tc.answer) {
+				t.Errorf("%s %s %s: answer\n got %q\nwant %q", network, tc.name, dns.TypeToString[tc.qtype], got, tc.answer)
+			}
+		}
+	}
+}
+
+// TestDelegation: names at and below a zone cut get a referral: not
+// authoritative, the cut's NS records in the authority section and the
+// glue in the additional section; DS at the cut is the parent's to answer.
+func TestDelegation(t *testing.T) {
+	ts := startRealZone(t)
+	ns := func(owner string) []string {
+		return []string{owner + " 3600 IN NS ns1.child.gslb.example.com.", owner + " 3600 IN NS ns.example.net."}
+	}
+	glue := []string{"ns1.child.gslb.example.com. 3600 IN A " + gslbtest.ChildNS4, "ns1.child.gslb.example.com. 3600 IN AAAA " + gslbtest.ChildNS6}
+	for _, tc := range []struct{ name, owner string }{
+		{"child.gslb.example.com.", "child.gslb.example.com."},
+		{"www.child.gslb.example.com.", "child.gslb.example.com."},
+		{"a.b.c.Child.gslb.example.com.", "Child.gslb.example.com."},
+		{"ns1.child.gslb.example.com.", "child.gslb.example.com."},
+	} {
+		for _, network := range []string{"udp", "tcp"} {
+			for _, qtype := range []uint16{dns.TypeA, dns.TypeNS, dns.TypeMX} {
+				r := ts.exchange(t, network, msg(t, tc.name, qtype, ""))
+				what := network + " " + tc.name + " " + dns.TypeToString[qtype]
+				if r.Rcode != dns.RcodeSuccess || r.Authoritative || len(r.Answer) != 0 {
+					t.Errorf("%s: rcode %s AA %v answers %d, want a referral", what, dns.RcodeToString[r.Rcode], r.Authoritative, len(r.Answer))
+				}
+				// Names compressed into the question take its case.
+				if got, want := rrs(r.Ns), ns(tc.owner); !strings.EqualFold(strings.Join(got, "|"), strings.Join(want, "|")) {
+					t.Errorf("%s: authority\n got %q\nwant %q", what, got, want)
+				}
+				if got := rrs(r.Extra); !strings.EqualFold(strings.Join(got, "|"), strings.Join(glue, "|")) {
+					t.Errorf("%s: additional\n got %q\nwant %q", what, got, glue)
+				}
+				if r.Question[0].Name != tc.name {
+					t.Errorf("%s: question %q", what, r.Question[0].Name)
+				}
+			}
+		}
+	}
+	r := ts.exchange(t, "udp", msg(t, "child.gslb.example.com.", dns.TypeDS, ""))
+	if !r.Authoritative || len(r.Answer) != 0 || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
+		t.Errorf("DS at the cut: AA %v, answer %q, authority %q; want NODATA from the parent", r.Authoritative, rrs(r.Answer), rrs(r.Ns))
+	}
+}

@@ -64,6 +64,10 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.add("spec.name", name, problem)
 		return
 	}
+	if cut, _ := CutAbove(owner, apex, func(n string) bool { return ix.cuts[zone][n] }); cut != "" {
+		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, zone)
+		return
+	}
 	static := ix.static[zone]
 	if static[rrKey{owner, v1.RecordType_RECORD_TYPE_CNAME}] {
 		r.addf("spec.name", name, "%q is a static CNAME in GslbZone %q", owner, zone)
@@ -89,6 +93,9 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 			if a, err := netip.ParseAddr(s); err == nil {
 				has4 = has4 || a.Is4()
 				has6 = has6 || a.Is6() && !a.Is4In6()
+			} else {
+				// A name origin is answered with a CNAME, whatever the type.
+				has4, has6 = true, true
 			}
 		}
 	}
