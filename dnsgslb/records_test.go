@@ -114,3 +114,57 @@ func TestDelegation(t *testing.T) {
 		t.Errorf("DS at the cut: AA %v, answer %q, authority %q; want NODATA from the parent", r.Authoritative, rrs(r.Answer), rrs(r.Ns))
 	}
 }
+
+// TestHTTPSRecord: a GslbRecord of type HTTPS answers one ServiceMode
+// record whose hints are the addresses of the origin or PoP chosen for the
+// client, with the record's own parameters.
+func TestHTTPSRecord(t *testing.T) {
+	ts := startRealZone(t)
+	tests := []struct {
+		name, ecs string
+		answer    []string
+	}{
+		{"web", gslbtest.London, []string{`web.gslb.example.com. 30 IN HTTPS 1 . alpn="h2,h3" ipv4hint="` + gslbtest.EUWest4 + `" ipv6hint="` + gslbtest.EUWest6 + `"`}},
+		{"web", gslbtest.Tokyo6, []string{`web.gslb.example.com. 30 IN HTTPS 1 . alpn="h2,h3" ipv4hint="` + gslbtest.APNortheast4 + `" ipv6hint="` + gslbtest.APNortheast6 + `"`}},
+		{"edge", gslbtest.PopLondon, []string{`edge.gslb.example.com. 30 IN HTTPS 1 . alpn="h3" port="443" ipv4hint="203.0.113.2"`}},
+		{"edge", gslbtest.PopTokyo, []string{`edge.gslb.example.com. 30 IN HTTPS 1 . alpn="h3" port="443" ipv4hint="203.0.113.1"`}},
+	}
+	for _, tc := range tests {
+		for _, network := range []string{"udp", "tcp"} {
+			r := ts.exchange(t, network, msg(t, tc.name+".gslb.example.com.", dns.TypeHTTPS, tc.ecs))
+			if got := rrs(r.Answer); !equal(got, tc.answer) || !r.Authoritative {
+				t.Errorf("%s %s from %s: AA %v answer\n got %q\nwant %q", network, tc.name, tc.ecs, r.Authoritative, got, tc.answer)
+			}
+			if s := scope(r); s <= 0 {
+				t.Errorf("%s %s from %s: ECS scope %d, want the answer's own", network, tc.name, tc.ecs, s)
+			}
+		}
+	}
+}
+
+// TestNameOrigin: an origin whose address is a DNS name is answered with a
+// CNAME to it when the policy chooses it, for every type, and passed over
+// for the next choice when it is down.
+func TestNameOrigin(t *testing.T) {
+	snap := gslbtest.RealZone()
+	ts := run(t, newServer(t, "", snap))
+	cname := "cloud.gslb.example.com. 30 IN CNAME " + gslbtest.CloudLB
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeHTTPS} {
+		r := ts.exchange(t, "udp", msg(t, "cloud.gslb.example.com.", qtype, gslbtest.Tokyo))
+		if got := rrs(r.Answer); !equal(got, []string{cname}) || !r.Authoritative {
+			t.Errorf("%s from Tokyo: AA %v answer %q, want %q", dns.TypeToString[qtype], r.Authoritative, got, cname)
+		}
+	}
+	r := ts.exchange(t, "udp", msg(t, "cloud.gslb.example.com.", dns.TypeA, gslbtest.NewYork))
+	if got, want := rrs(r.Answer), []string{a("cloud", gslbtest.USEast4)}; !equal(got, want) {
+		t.Errorf("A from New York: %q, want %q", got, want)
+	}
+	if err := ts.Update(gslbtest.SetHealthy(snap, "cloud-lb", false)); err != nil {
+		t.Fatal(err)
+	}
+	awaitFullIndex(t, ts.Server)
+	r = ts.exchange(t, "udp", msg(t, "cloud.gslb.example.com.", dns.TypeA, gslbtest.Tokyo))
+	if got, want := rrs(r.Answer), []string{a("cloud", gslbtest.USEast4)}; !equal(got, want) {
+		t.Errorf("A from Tokyo with cloud-lb down: %q, want %q", got, want)
+	}
+}

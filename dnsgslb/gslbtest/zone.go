@@ -34,5 +34,25 @@ func RealZone() *v1.GslbSnapshot {
 		&v1.StaticRecord{Name: "ns1.child", Type: v1.RecordType_RECORD_TYPE_A, Ttl: 3600, Values: []string{ChildNS4}},
 		&v1.StaticRecord{Name: "ns1.child", Type: v1.RecordType_RECORD_TYPE_AAAA, Ttl: 3600, Values: []string{ChildNS6}},
 	)
+	// A name origin (a cloud load balancer) in Tokyo.
+	snap.Origins = append(snap.Origins, &v1.SnapshotOrigin{Name: "cloud-lb", Healthy: true, Spec: &v1.OriginSpec{
+		Location: loc(35.68, 139.69, "JP", "AS", "apac", "Tokyo"), Addresses: []string{CloudLB}, Weight: 10,
+	}})
+	https := v1.RecordType_RECORD_TYPE_HTTPS
+	web := record("web", "web", https, v1.Policy_POLICY_NEAREST, "us-east", "eu-west", "ap-northeast")
+	web.Spec.Https = &v1.ServiceBinding{Params: "alpn=h2,h3"}
+	edgeHTTPS := &v1.GslbRecord{
+		Metadata: &v1.ObjectMeta{Name: "edge-https"},
+		Spec: &v1.GslbRecordSpec{Zone: "gslb", Name: "edge", Type: https, Policy: v1.Policy_POLICY_NEAREST,
+			Pops: &v1.PopSelector{All: true}, Ttl: 30, Https: &v1.ServiceBinding{Priority: 1, Params: "alpn=h3 port=443"}},
+	}
+	snap.Records = append(snap.Records, web, edgeHTTPS,
+		record("cloud", "cloud", v1.RecordType_RECORD_TYPE_A, v1.Policy_POLICY_NEAREST, "cloud-lb", "us-east"),
+		record("cloud6", "cloud", v1.RecordType_RECORD_TYPE_AAAA, v1.Policy_POLICY_NEAREST, "cloud-lb", "us-east"),
+		record("cloud-https", "cloud", https, v1.Policy_POLICY_NEAREST, "cloud-lb", "us-east"),
+	)
 	return snap
 }
+
+// CloudLB is the name of the name origin cloud-lb.
+const CloudLB = "lb-1.elb.example.net."

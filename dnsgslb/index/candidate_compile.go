@@ -10,10 +10,11 @@ import (
 	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 func (rec *record) addCandidates(spec *v1.GslbRecordSpec, snap *v1.GslbSnapshot, opts Options) error {
-	want4 := rec.qtype == dns.TypeA
+	want4, both := rec.qtype == dns.TypeA, rec.qtype == dns.TypeHTTPS
 	family := func(field string, addrs []string) ([]netip.Addr, error) {
 		var out []netip.Addr
 		for i, s := range addrs {
@@ -21,7 +22,7 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, snap *v1.GslbSnapshot,
 			if err != nil {
 				return nil, fmt.Errorf("field %s[%d]: bad address %q: %w", field, i, s, err)
 			}
-			if a = a.Unmap(); a.Is4() == want4 {
+			if a = a.Unmap(); both || a.Is4() == want4 {
 				out = append(out, a)
 			}
 		}
@@ -38,8 +39,14 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, snap *v1.GslbSnapshot,
 				rec.missing = append(rec.missing, name)
 				continue
 			}
-			addrs, err := family("addresses", o.GetSpec().GetAddresses())
-			if err != nil {
+			var addrs []netip.Addr
+			var host string
+			var err error
+			if as := o.GetSpec().GetAddresses(); len(as) == 1 && validation.IsOriginName(as[0]) {
+				if host, err = canonical(as[0]); err != nil {
+					return fmt.Errorf("Origin %q field addresses[0]: %w", name, err)
+				}
+			} else if addrs, err = family("addresses", as); err != nil {
 				return fmt.Errorf("Origin %q %w", name, err)
 			}
 			dial := 100
@@ -51,7 +58,7 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, snap *v1.GslbSnapshot,
 				reason = "quorum verdict down"
 			}
 			rec.cands = append(rec.cands, candidate{
-				name: name, location: location(o.GetSpec().GetLocation()), addrs: addrs,
+				name: name, location: location(o.GetSpec().GetLocation()), addrs: addrs, host: host,
 				weight: int(o.GetSpec().GetWeight()), dial: dial, healthy: o.GetHealthy(), healthReason: reason,
 				slot: opts.OriginSlot(name),
 			})

@@ -44,7 +44,7 @@ func profileKey(rec *record, rttSig string) string {
 	fmt.Fprintf(&b, "%d/%d/%d|", rec.policy, rec.whenAllDown, len(rec.cands))
 	for _, c := range rec.cands {
 		b.WriteString(c.name)
-		fmt.Fprintf(&b, "/%t/%t/%t/%x/%x/%s/%s|", c.pop, c.healthy, len(c.addrs) > 0,
+		fmt.Fprintf(&b, "/%t/%t/%t/%x/%x/%s/%s|", c.pop, c.healthy, c.usable(),
 			math.Float64bits(c.location.Latitude), math.Float64bits(c.location.Longitude), c.location.Country, c.location.Continent)
 	}
 	for _, r := range rec.rules {
@@ -244,7 +244,7 @@ func (b *builder) dependsOnLocation(rec *record) bool {
 	}
 	n := 0
 	for _, c := range rec.cands {
-		if len(c.addrs) > 0 {
+		if c.usable() {
 			n++
 		}
 	}
@@ -307,7 +307,7 @@ type prepScratch struct {
 func (r *record) prepareFast(cl *client, dist [][]float64, ci int, s *prepScratch) prep {
 	s.allowed = s.allowed[:0]
 	for i := range r.cands {
-		if len(r.cands[i].addrs) > 0 {
+		if r.cands[i].usable() {
 			s.allowed = append(s.allowed, i)
 		}
 	}

@@ -13,14 +13,15 @@ import (
 // recordKey sums up everything a record's compiled form is made from,
 // beside the prefix table (reuse needs the same table) and, for a live
 // record, the row table (compared by identity): its ranking inputs (the
-// profile key), its name, type, TTL and answer count, its candidates'
-// addresses, weights, dials and metrics slots, and its zone's SOA.
+// profile key), its name, type, TTL, answer count and HTTPS parameters,
+// its candidates' addresses, names, weights, dials and metrics slots, and
+// its zone's SOA.
 func (b *builder) recordKey(rec *record, live bool) string {
 	var sb strings.Builder
 	sb.WriteString(profileKey(rec, b.rttSig))
-	fmt.Fprintf(&sb, "#%s/%d/%d/%d/%t/%s#", rec.node.name, rec.qtype, rec.ttl, rec.answers, live, rec.node.zone.soa)
+	fmt.Fprintf(&sb, "#%s/%d/%d/%d/%t/%s/%v#", rec.node.name, rec.qtype, rec.ttl, rec.answers, live, rec.node.zone.soa, rec.https)
 	for _, c := range rec.cands {
-		fmt.Fprintf(&sb, "%v/%d/%d/%d|", c.addrs, c.weight, c.dial, c.slot)
+		fmt.Fprintf(&sb, "%v/%s/%d/%d/%d|", c.addrs, c.host, c.weight, c.dial, c.slot)
 	}
 	return sb.String()
 }
