@@ -80,3 +80,30 @@ func BenchmarkHandleZoneData(b *testing.B) {
 		})
 	}
 }
+
+// FuzzHandleZoneData is FuzzHandle against the zone with delegations,
+// HTTPS records and name origins: a referral is assembled from pieces for
+// names of any length below the cut.
+func FuzzHandleZoneData(f *testing.F) {
+	r := realZoneResponder(f)
+	for _, q := range zoneDataQueries {
+		f.Add(packed(f, q.name, q.qtype, q.ecs))
+	}
+	f.Add(packed(f, "x.y.z.w.v.u.t.s.r.q.p.o.n.m.l.k.j.i.h.g.f.e.d.c.b.a.child.gslb.example.com.", dns.TypeA, ""))
+	dst := make([]byte, 0, maxReply)
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		reply := r.handle(dst, pkt, netip.MustParseAddr("192.0.2.1"), false)
+		if reply == nil {
+			return
+		}
+		var m dns.Msg
+		if err := m.Unpack(reply); err != nil {
+			t.Fatalf("reply does not unpack: %v\nrequest % x\nreply % x", err, pkt, reply)
+		}
+		for _, rr := range append(m.Ns, m.Extra...) {
+			if h := rr.Header(); h.Rrtype == dns.TypeNS && !dns.IsSubDomain("child.gslb.example.com.", dns.CanonicalName(h.Name)) {
+				t.Fatalf("referral owner %q outside the cut\nrequest % x", h.Name, pkt)
+			}
+		}
+	})
+}
