@@ -24,8 +24,8 @@ const childNS = "127.14.11.2"
 
 // TestUnboundStubZone runs unbound (scripts/test-deps.sh installs it) as a
 // recursive resolver with a stub zone pointing at our server, and asks it
-// for each kind of data a real zone holds: MX, SRV, CAA, HTTPS (static and
-// GSLB), a name below a delegation (unbound follows the referral to the
+// for each kind of data a real zone holds: a TXT value of 600 bytes, MX,
+// SRV, CAA, HTTPS (static and GSLB), a name below a delegation (unbound follows the referral to the
 // child zone's server) and a name origin (unbound follows the CNAME).
 func TestUnboundStubZone(t *testing.T) {
 	bin, err := exec.LookPath("unbound")
@@ -80,6 +80,19 @@ func TestUnboundStubZone(t *testing.T) {
 		{"web.gslb.example.com.", dns.TypeHTTPS, []string{`web.gslb.example.com. IN HTTPS 1 . alpn="h2,h3" ipv4hint="` + gslbtest.USEast4 + `" ipv6hint="` + gslbtest.USEast6 + `"`}},
 		{"www.child.gslb.example.com.", dns.TypeA, []string{"www.child.gslb.example.com. IN A 192.0.2.201"}},
 		{"cloud.gslb.example.com.", dns.TypeA, []string{"cloud.gslb.example.com. IN CNAME " + gslbtest.CloudLB, gslbtest.CloudLB + " IN A 192.0.2.99"}},
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("sel._domainkey.gslb.example.com.", dns.TypeTXT)
+	m.SetEdns0(1232, false)
+	r := exchangeRetry(t, resolver, m, logPath)
+	var dkim []string
+	for _, rr := range r.Answer {
+		if txt, ok := rr.(*dns.TXT); ok && len(txt.Txt) > 1 {
+			dkim = append(dkim, strings.ReplaceAll(strings.Join(txt.Txt, ""), `\\`, `\`))
+		}
+	}
+	if len(r.Answer) != 2 || len(dkim) != 1 || dkim[0] != gslbtest.DKIM {
+		t.Errorf("unbound TXT of 600 bytes: %d records, joined strings of the long one %q; want 2 records, one of them the value", len(r.Answer), dkim)
 	}
 	for _, tc := range tests {
 		m := new(dns.Msg)
