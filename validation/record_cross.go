@@ -2,6 +2,8 @@ package validation
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -16,6 +18,7 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 		return
 	}
 	crossRecordName(r, spec, st, ix)
+	crossNameOrigins(r, spec, st, ix)
 	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st, ix)
 	if candidates == nil {
 		return
@@ -131,4 +134,33 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 		}
 	}
 	return names, kind, has4, has6, ok
+}
+
+// crossNameOrigins refuses name origins (answered with a CNAME) at a name
+// that holds static records: a CNAME stands alone.
+func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) {
+	apex, ok := ix.zones().zoneApex[spec.GetZone()]
+	if !ok || spec.GetName() == "" {
+		return
+	}
+	owner, problem := ownerName(spec.GetName(), apex)
+	if problem != "" {
+		return
+	}
+	var static []string
+	for key := range ix.static[spec.GetZone()] {
+		if key.owner == owner {
+			static = append(static, key.typ.String())
+		}
+	}
+	if len(static) == 0 {
+		return
+	}
+	slices.Sort(static)
+	for i, name := range spec.GetOrigins() {
+		if as := st.Origins[name].GetSpec().GetAddresses(); len(as) == 1 && IsOriginName(as[0]) {
+			r.addf(idx("spec.origins", i), name, "a DNS name origin, answered with a CNAME, but %q holds static %s records in GslbZone %q: a CNAME stands alone",
+				owner, strings.Join(static, ", "), spec.GetZone())
+		}
+	}
 }

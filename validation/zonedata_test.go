@@ -81,3 +81,22 @@ func TestHTTPSRecordRules(t *testing.T) {
 		}, `GslbRecord "origin": spec.https: only for a record of type RECORD_TYPE_HTTPS`},
 	})
 }
+
+// TestNameOriginRules: a name origin is answered with a CNAME, which stands
+// alone at its name.
+func TestNameOriginRules(t *testing.T) {
+	runApplyCases(t, []applyCase{
+		{"name origin", func(f *fixture) []proto.Message {
+			f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
+			f.fra.Spec.HealthCheck = nil
+			return []proto.Message{f.fra}
+		}, ``},
+		{"name origin at a name with static records", func(f *fixture) []proto.Message {
+			f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
+			f.fra.Spec.HealthCheck = nil
+			f.nearest.Spec.Name = "static"
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			return []proto.Message{f.fra, f.nearest}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "static.gslb.example.com." holds static RECORD_TYPE_A, RECORD_TYPE_AAAA records in GslbZone "gslb": a CNAME stands alone`},
+	})
+}
