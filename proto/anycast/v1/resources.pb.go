@@ -2167,7 +2167,8 @@ type GslbRecordSpec struct {
 	// mode). A record uses origins or pops, not both.
 	Pops   *PopSelector `protobuf:"bytes,5,opt,name=pops,proto3" json:"pops,omitempty"`
 	Policy Policy       `protobuf:"varint,6,opt,name=policy,proto3,enum=anycast.v1.Policy" json:"policy,omitempty"`
-	// answers is how many addresses a response carries; default 1.
+	// answers is how many addresses a response carries (for HTTPS, how many
+	// candidates' addresses its hints carry); default 1.
 	Answers uint32 `protobuf:"varint,7,opt,name=answers,proto3" json:"answers,omitempty"`
 	// ttl defaults to the zone's default_ttl.
 	Ttl         uint32           `protobuf:"varint,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
