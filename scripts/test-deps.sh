@@ -4,7 +4,9 @@
 # package skip with a message naming it.
 set -euo pipefail
 # frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
-pkgs=(iproute2 frr bird2 tcpdump)
+# unbound: dnsgslb's TestUnboundStubZone resolves through it (and fails
+# without it).
+pkgs=(iproute2 frr bird2 tcpdump unbound)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
