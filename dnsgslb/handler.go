@@ -62,7 +62,7 @@ func (r *responder) options(src netip.Addr, tcp bool) {
 		q.Reply.NSID = s.nsid
 	}
 	if q.Cookie && s.jar != nil {
-		now := uint32(time.Now().Unix())
+		now := s.clock.Now()
 		if !tcp && s.jar.Check(&q.ClientCookie, q.ServerCookie[:q.ServerCookieLen], src, now) == cookie.Invalid {
 			q.Reply.BadCookie = true
 		}

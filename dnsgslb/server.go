@@ -30,6 +30,7 @@ type Server struct {
 	jar     *cookie.Jar // nil with cookies off
 	nsid    []byte      // nil without an identity
 	chaos   *chaos      // nil without an identity or version
+	clock   clock       // seconds, for cookies
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -76,6 +77,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	s.clock.set()
 	if !cfg.NoCookies {
 		s.jar = cfg.Cookies
 		if s.jar == nil {
@@ -279,13 +281,15 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	tcpSrv := s.newTCPServer(tcp)
-	var tcpWG sync.WaitGroup
+	var tcpWG, clockWG sync.WaitGroup
 	tcpWG.Go(tcpSrv.serve)
+	clockWG.Go(func() { s.clock.run(ctx) })
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	stopUDP()
 	tcpSrv.close()
 	tcpWG.Wait()
+	clockWG.Wait()
 	return nil
 }
