@@ -35,7 +35,8 @@ func ParseSecrets(data []byte) (current Secret, previous []Secret, err error) {
 	return got[0], got[1:], nil
 }
 
-// ReadJar reads a secret file (see ParseSecrets) into a jar.
+// ReadJar reads a secret file (see ParseSecrets) into a jar; its errors
+// name a line, not the file.
 func ReadJar(path string) (*Jar, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -43,7 +44,7 @@ func ReadJar(path string) (*Jar, error) {
 	}
 	current, previous, err := ParseSecrets(data)
 	if err != nil {
-		return nil, fmt.Errorf("cookie secret file %q: %w", path, err)
+		return nil, err
 	}
 	return NewJar(current, previous...), nil
 }
