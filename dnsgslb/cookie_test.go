@@ -44,6 +44,11 @@ func secret(b byte) cookie.Secret {
 	return s
 }
 
+// off starts a server with cookies off.
+func off(t *testing.T) *testServer {
+	return run(t, newServerWith(t, dnsgslb.Config{NoCookies: true}, gslbtest.Snapshot()))
+}
+
 // TestCookies follows a client through RFC 7873: it learns a server
 // cookie, is answered when it sends it back, to this server or another
 // sharing the secret (after a rollover too), and is told BADCOOKIE over UDP
@@ -99,9 +104,37 @@ func TestCookies(t *testing.T) {
 		})
 	}
 
+	// A query without a question asks for a cookie alone (RFC 7873
+	// section 5.4): NOERROR with the cookie, BADCOOKIE for a forged one
+	// over UDP. Of an unknown opcode it is NOTIMP, with its cookie
+	// answered, as gdnsd does.
+	cookieOnly := func(opcode int, cookie string) []byte {
+		b, _ := hex.DecodeString(cookie)
+		return join(wireHeader(opcode, 0, 0, 0, 1), []byte{0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, byte(4 + len(b)), 0, 10, 0, byte(len(b))}, b)
+	}
+	for _, tc := range []struct {
+		desc    string
+		network string
+		b       []byte
+		rcode   int
+	}{
+		{"client cookie", "udp", cookieOnly(0, clientCookie), dns.RcodeSuccess},
+		{"client cookie", "tcp", cookieOnly(0, clientCookie), dns.RcodeSuccess},
+		{"learnt cookie", "udp", cookieOnly(0, learnt), dns.RcodeSuccess},
+		{"forged cookie", "udp", cookieOnly(0, clientCookie+string(forged)), dns.RcodeBadCookie},
+		{"opcode 15", "udp", cookieOnly(15, clientCookie), dns.RcodeNotImplemented},
+	} {
+		r := a.send(t, tc.network, tc.b)
+		if got := cookieOf(r); r.Rcode != tc.rcode || len(got) != 48 || got[:16] != clientCookie || len(r.Question) != 0 {
+			t.Errorf("no question, %s, %s: rcode %s cookie %q, %d questions; want %s, a fresh cookie, none", tc.desc, tc.network, rcodeName(r.Rcode), got, len(r.Question), rcodeName(tc.rcode))
+		}
+	}
+	if r := off(t).send(t, "udp", cookieOnly(0, clientCookie)); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("no question, cookies off: rcode %s, want FORMERR", rcodeName(r.Rcode))
+	}
+
 	// With cookies off, a cookie is ignored and none is sent.
-	off := run(t, newServerWith(t, dnsgslb.Config{NoCookies: true}, gslbtest.Snapshot()))
-	if r := off.exchange(t, "udp", withCookie(t, clientCookie+"0102030405060708")); r.Rcode != dns.RcodeSuccess || cookieOf(r) != "" {
+	if r := off(t).exchange(t, "udp", withCookie(t, clientCookie+"0102030405060708")); r.Rcode != dns.RcodeSuccess || cookieOf(r) != "" {
 		t.Errorf("cookies off: rcode %s cookie %q, want NOERROR and none", rcodeName(r.Rcode), cookieOf(r))
 	}
 }

@@ -40,14 +40,15 @@ func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 	return r.respond(dst, src, tcp)
 }
 
-// options sets the EDNS options of the reply to r.q: edns-tcp-keepalive
+// options sets the EDNS options of the reply to r.q, whatever its rcode
+// but BADVERS: edns-tcp-keepalive
 // over TCP (a query carrying a timeout is a FORMERR, RFC 7828 section
 // 3.2.1; over UDP the option is ignored), NSID, and a fresh server cookie,
 // with BADCOOKIE over UDP for a stale or invalid one (RFC 7873 section
 // 5.2.3; over TCP the client's address is proven and the query answered).
 func (r *responder) options(src netip.Addr, tcp bool) {
 	q := &r.q
-	if !q.EDNS || q.FormErr {
+	if !q.EDNS {
 		return
 	}
 	s := r.s

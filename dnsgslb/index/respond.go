@@ -36,6 +36,10 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 	if rcode := Reject(q); rcode >= 0 {
 		return errorReply(dst, q, rcode), Outcome{ZoneSlot: -1, Rcode: rcode}
 	}
+	if !q.HasQuestion {
+		// A query for a cookie alone (see Reject).
+		return errorReply(dst, q, wire.RcodeSuccess), Outcome{ZoneSlot: -1}
+	}
 	if q.Qclass != dns.ClassINET {
 		return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
 	}
@@ -63,14 +67,15 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 // Reject is the rcode of the error reply q gets whatever it asks, or -1:
 // NOTIMP for an opcode other than QUERY (even on a header alone) and for
 // zone transfers, which this server does not serve (as gdnsd); FORMERR for
-// a malformed query; BADVERS for an EDNS version other than 0; BADCOOKIE
+// a malformed query, and one without a question unless it asks for a
+// server cookie (RFC 7873 section 5.4: NOERROR, or BADCOOKIE); BADVERS for an EDNS version other than 0; BADCOOKIE
 // when the server judged the query's server cookie so (see
 // wire.ReplyOptions).
 func Reject(q *wire.Query) int {
 	switch {
 	case q.Opcode != 0:
 		return wire.RcodeNotImp
-	case q.FormErr:
+	case q.FormErr, !q.HasQuestion && !q.Reply.Cookie:
 		return wire.RcodeFormErr
 	case q.EDNS && q.Version > 0:
 		return wire.RcodeBadVers

@@ -18,7 +18,8 @@ type Query struct {
 	Flags  uint16
 	Opcode uint8
 	// HasQuestion is false when the request carried no question; Name,
-	// Qtype and Qclass are then zero.
+	// Qtype and Qclass are then zero. Such a request is a FORMERR unless
+	// it asks for a server cookie (RFC 7873 section 5.4).
 	HasQuestion bool
 	// Name is the question name in wire format, in the case it was asked.
 	Name    [255]byte
@@ -53,7 +54,7 @@ type Query struct {
 	KeepaliveLen uint16
 
 	// FormErr says the request is malformed in a way that is answered with
-	// FORMERR (a bad EDNS option, several questions, no question).
+	// FORMERR (a bad EDNS option, several questions, a bad record).
 	FormErr bool
 
 	// Reply holds what the server adds to the reply's OPT record.

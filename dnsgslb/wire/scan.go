@@ -10,7 +10,8 @@ import (
 // fallback: a compressed question name, records in the answer or authority
 // section, several additional records. It walks every record and sets
 // FormErr for what RFC 1035 and RFC 6891 answer with FORMERR: no question
-// or several, a question without its type and class, a record running past
+// but for a cookie (HasQuestion is false) or several, a question without
+// its type and class, a record running past
 // the end, an OPT record outside the additional section, with an owner
 // other than the root, or more than one. It allocates only for a
 // compressed question name.
@@ -27,14 +28,26 @@ func ParseAny(b []byte, q *Query) Result {
 		return Drop
 	}
 	qd, an, ns, ar := binary.BigEndian.Uint16(b[4:]), binary.BigEndian.Uint16(b[6:]), binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])
-	if qd != 1 {
-		q.FormErr = true
-		return OK
-	}
-	off, ok := question(b, q)
-	if !ok {
-		q.FormErr = true
-		return OK
+	off := headerLen
+	if qd == 1 {
+		end, ok := question(b, q)
+		if !ok {
+			q.FormErr = true
+			return OK
+		}
+		off = end
+	} else {
+		// No question is a FORMERR unless the query asks for a
+		// cookie (RFC 7873 section 5.4; see index.Reject); several
+		// are. The OPT record counts for the reply either way.
+		q.FormErr = qd > 1
+		for range qd {
+			end, ok := skipName(b, off)
+			if !ok || end+4 > len(b) {
+				return OK
+			}
+			off = end + 4
+		}
 	}
 	sawOPT := false
 	for i := 0; i < int(an)+int(ns)+int(ar); i++ {

@@ -47,7 +47,8 @@ func TestParseAny(t *testing.T) {
 		{"OPT owned by a pointer to the root", cat(header(1, 0, 0, 1), question(), opt(0xC0, 24)), false, true},
 		{"compressed question", cat(header(1, 0, 0, 0), []byte{0xC0, 18, 0, 1, 0, 1}, exampleCom), false, false},
 		{"an A record in the answer section", cat(header(1, 1, 0, 0), question(), aRecord), false, false},
-		{"no question", header(0, 0, 0, 0), true, false},
+		{"no question (a FORMERR unless it asks for a cookie)", header(0, 0, 0, 0), false, false},
+		{"no question, OPT", cat(header(0, 0, 0, 1), opt(0)), false, true},
 		{"two questions", cat(header(2, 0, 0, 0), question(), question()), true, false},
 		{"question without type and class", cat(header(1, 0, 0, 0), exampleCom), true, false},
 		{"question without class", cat(header(1, 0, 0, 0), exampleCom, []byte{0, 1}), true, false},
@@ -67,7 +68,10 @@ func TestParseAny(t *testing.T) {
 			if q.FormErr != tc.formErr || q.EDNS != tc.edns {
 				t.Errorf("FormErr %v EDNS %v, want %v %v", q.FormErr, q.EDNS, tc.formErr, tc.edns)
 			}
-			if !tc.formErr && string(q.QName()) != string(exampleCom) {
+			if !tc.formErr && q.HasQuestion != (q.NameLen > 0) {
+				t.Errorf("HasQuestion %v with a name of %d bytes", q.HasQuestion, q.NameLen)
+			}
+			if !tc.formErr && q.HasQuestion && string(q.QName()) != string(exampleCom) {
 				t.Errorf("name % x, want % x", q.QName(), exampleCom)
 			}
 		})
