@@ -122,7 +122,7 @@ func TestFormatErrors(t *testing.T) {
 		{"question without QCLASS", join(wireHeader(0, 1, 0, 0, 0), wwwName, []byte{0, 1}), dns.RcodeFormatError},
 		{"no question", wireHeader(0, 0, 0, 0, 0), dns.RcodeFormatError},
 		{"unknown opcode, header only", wireHeader(15, 0, 0, 0, 0), dns.RcodeNotImplemented},
-		{"unknown opcode, CD set, header only", func() []byte { b := wireHeader(3, 0, 0, 0, 0); b[3] |= 0x10; return b }(), dns.RcodeNotImplemented},
+		{"unknown opcode, RD and CD set, header only", func() []byte { b := wireHeader(3, 0, 0, 0, 0); b[2] |= 1; b[3] |= 0x10; return b }(), dns.RcodeNotImplemented},
 		{"UPDATE", join(wireHeader(dns.OpcodeUpdate, 1, 0, 0, 0), wireQuestion()), dns.RcodeNotImplemented},
 	}
 	for _, tc := range tests {
@@ -131,6 +131,11 @@ func TestFormatErrors(t *testing.T) {
 				r := ts.send(t, network, tc.b)
 				if r.Id != 0x4242 || r.Rcode != tc.rcode || !r.Response {
 					t.Errorf("%s: id %#x rcode %s QR %v, want 0x4242 %s QR", network, r.Id, rcodeName(r.Rcode), r.Response, rcodeName(tc.rcode))
+				}
+				// RD and CD are defined for QUERY only: not echoed
+				// for another opcode.
+				if r.Opcode != dns.OpcodeQuery && (r.RecursionDesired || r.CheckingDisabled) {
+					t.Errorf("%s: opcode %d reply with RD %v CD %v, want neither", network, r.Opcode, r.RecursionDesired, r.CheckingDisabled)
 				}
 			}
 		})
