@@ -2,6 +2,7 @@ package dnsgslb_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
 // rawTCP sends b over a new TCP connection, length-prefixed, and returns
@@ -237,5 +240,40 @@ func TestMalformedCookie(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTCPStopClosesConnections: stopping the server closes its idle TCP
+// connections at once rather than after their idle timeout.
+func TestTCPStopClosesConnections(t *testing.T) {
+	s := newServer(t, "", gslbtest.Snapshot())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	_, tcpAddr := s.Addr()
+	c, err := net.Dial("tcp", tcpAddr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ts := &testServer{Server: s, tcp: tcpAddr.String()}
+	var m dns.Msg
+	if err := m.Unpack(ts.rawTCP(t, pack(t, msg(t, "www.gslb.example.com.", dns.TypeA, "")))); err != nil || m.Rcode != dns.RcodeSuccess {
+		t.Fatalf("a query before stopping: %v %v", err, m.Rcode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Run returned, so the idle connection has been closed: the client
+	// reads EOF well before the 10 s idle timeout (bounded at 5 s here).
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read on an idle connection after stop: %v, want EOF", err)
 	}
 }

@@ -34,10 +34,10 @@ type tcpServer struct {
 	msgs sync.Pool
 	done chan struct{}
 
-	mu     sync.Mutex // guards conns and closed
+	mu     sync.Mutex // guards conns and closed, and wg's additions
 	conns  map[net.Conn]struct{}
 	closed bool
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the connections' goroutines
 }
 
 // tcpMessage is what answering one query takes: the responder and its
@@ -78,14 +78,17 @@ func (t *tcpServer) serve() {
 			c.Close()
 			continue
 		}
-		t.wg.Go(func() {
+		go func() {
+			defer t.wg.Done()
 			defer t.untrack(c)
 			t.conn(c)
-		})
+		}()
 	}
 }
 
-// track adds a connection; false when the server is closed or full.
+// track adds a connection and counts its goroutine in wg, under the lock
+// so that close never waits while one is being added; false when the
+// server is closed or full.
 func (t *tcpServer) track(c net.Conn) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -93,6 +96,7 @@ func (t *tcpServer) track(c net.Conn) bool {
 		return false
 	}
 	t.conns[c] = struct{}{}
+	t.wg.Add(1)
 	return true
 }
 
