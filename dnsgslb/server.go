@@ -82,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 		s.jar = cfg.Cookies
 		if s.jar == nil {
 			s.jar = cookie.RandomJar()
+			s.log.Info("dns cookies use a random secret of this server's own: servers of one anycast address accept each other's cookies only with a shared secret file")
 		}
 	}
 	if cfg.Identity != "" {
