@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -140,6 +141,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 			StateDir:        filepath.Join(cfg.DataDir, "dns"),
 			DefaultLocation: dnsgslb.Location{Latitude: 50.1109, Longitude: 8.6821, Country: "DE", Continent: "EU", City: "Frankfurt"},
 			Logger:          log.With("component", "dns"),
+			Identity:        devIdentity(),
 		},
 		Feed: feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")},
 	})
@@ -236,4 +238,14 @@ func prefixStrings(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
+}
+
+// devIdentity is the DNS server's NSID and CHAOS id.server. answer: the
+// host name, as `anyctl dns` has by default.
+func devIdentity() string {
+	host, err := os.Hostname()
+	if err != nil || len(host) > 128 {
+		return "anyctl-dev"
+	}
+	return host
 }
