@@ -11,9 +11,10 @@ import (
 )
 
 // BenchmarkHandle is the UDP answer path without the socket: parse, locate,
-// select, copy and patch the pre-packed answer, count.
+// select, copy and patch the pre-packed answer, count. Rate limiting is
+// off (see BenchmarkHandleRRL).
 func BenchmarkHandle(b *testing.B) {
-	r := testResponder(b)
+	r := testResponderWith(b, Config{RRL: &RRLConfig{}})
 	dst := make([]byte, 0, maxReply)
 	src := netip.MustParseAddr("192.0.2.1")
 	for _, q := range []struct {
@@ -33,6 +34,38 @@ func BenchmarkHandle(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r.handle(dst, pkt, src, false)
+			}
+		})
+	}
+}
+
+// BenchmarkHandleRRL is BenchmarkHandle's first query with rate limiting
+// off, on and within budget (clients from 4096 networks, 1,000,000 a
+// second each), and on and over budget (one client, 1 a second, every
+// reply dropped).
+func BenchmarkHandleRRL(b *testing.B) {
+	pkt := packed(b, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+	dst := make([]byte, 0, maxReply)
+	var srcs [4096]netip.Addr
+	for i := range srcs {
+		srcs[i] = netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})
+	}
+	for _, bc := range []struct {
+		name  string
+		cfg   RRLConfig
+		nsrcs int
+	}{
+		{"off", RRLConfig{}, len(srcs)},
+		{"on-allowed", RRLConfig{ResponsesPerSecond: 1_000_000, Slip: 2}, len(srcs)},
+		{"on-limited", RRLConfig{ResponsesPerSecond: 1, Slip: 0}, 1},
+	} {
+		r := testResponderWith(b, Config{RRL: &bc.cfg})
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r.handle(dst, pkt, srcs[i%bc.nsrcs], false)
+				i++
 			}
 		})
 	}

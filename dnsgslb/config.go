@@ -34,6 +34,9 @@ type Config struct {
 	// UDPMode is how UDP workers wait for queries; the zero value is the
 	// fastest the platform has.
 	UDPMode UDPMode
+	// RRL is response rate limiting on UDP; nil is DefaultRRL(), a
+	// ResponsesPerSecond of 0 turns it off.
+	RRL *RRLConfig
 }
 
 // UDPMode is how UDP workers wait for queries.

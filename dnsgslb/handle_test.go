@@ -18,17 +18,29 @@ import (
 // without sockets.
 func testResponder(tb testing.TB) *responder {
 	tb.Helper()
+	return testResponderWith(tb, Config{})
+}
+
+// testResponderWith is testResponder of a server configured by cfg, with
+// the listen address, GeoIP database and logger filled in.
+func testResponderWith(tb testing.TB, cfg Config) *responder {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "city.mmdb")
 	if err := geotest.Write(path, geotest.Networks); err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(Config{Listen: "127.0.0.1:0", GeoIPPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg.Listen, cfg.GeoIPPath, cfg.Logger = "127.0.0.1:0", path, slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		tb.Fatal(err)
 	}
+	// The first snapshot is served quick, then refined in the background:
+	// let that finish, so that it neither changes answers nor takes CPU
+	// from a benchmark.
+	s.refining.Wait()
 	return s.newResponder(s.metrics.newShard())
 }
 

@@ -26,6 +26,7 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
+	rrl     *rrl // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -66,6 +67,14 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	rrlCfg := DefaultRRL()
+	if cfg.RRL != nil {
+		rrlCfg = *cfg.RRL
+	}
+	var err error
+	if s.rrl, err = newRRL(rrlCfg); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
 	if cfg.GeoIPPath != "" {
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
@@ -211,7 +220,13 @@ func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 func (s *Server) Index() *Index { return s.index.Load() }
 
 // Collector exports the server's metrics.
-func (s *Server) Collector() prometheus.Collector { return s.metrics }
+func (s *Server) Collector() prometheus.Collector {
+	cs := collectors{s.metrics}
+	if s.rrl != nil {
+		cs = append(cs, s.rrl)
+	}
+	return cs
+}
 
 // Ready is closed once Run listens; Addr is valid from then on.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
