@@ -70,6 +70,7 @@ type dnsFlags struct {
 	udpWorkers      int
 	udpMode         string
 	name            string
+	rrl             rrlFlags
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -84,6 +85,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
+	f.rrl.register(fs)
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
@@ -122,6 +124,10 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	if err != nil {
 		return daemon.Config{}, err
 	}
+	rrl, err := f.rrl.options()
+	if err != nil {
+		return daemon.Config{}, err
+	}
 	tlsCfg, id, err := f.feedTLS()
 	if err != nil {
 		return daemon.Config{}, err
@@ -138,7 +144,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,
