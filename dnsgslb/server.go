@@ -31,6 +31,12 @@ type Server struct {
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
 	savedTable string
+	// snap is the snapshot served, compiled again on a GeoIP reload.
+	snap *v1.GslbSnapshot
+
+	reloadMu sync.Mutex // serializes GeoIP reloads, guards geoIPFile
+	// geoIPFile is the GeoIP file as last read, or tried.
+	geoIPFile fileState
 	// refining counts the refine goroutines running.
 	refining sync.WaitGroup
 
@@ -50,6 +56,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		return nil, fmt.Errorf("dnsgslb: Listen %q: %w", cfg.Listen, err)
+	}
+	if cfg.GeoIPReloadInterval < 0 {
+		return nil, fmt.Errorf("dnsgslb: GeoIPReloadInterval %v: want 0 (never) or more", cfg.GeoIPReloadInterval)
 	}
 	if cfg.UDPWorkers < 0 {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
@@ -81,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
 		}
 		s.geoip = g
+		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 	}
 	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
@@ -160,7 +170,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		Quick:      prev == nil,
 	}
 	if s.geoip != nil {
-		opts.GeoIP, opts.GeoIPID = s.geoip.ready(), s.geoip.id
+		opts.GeoIP, opts.GeoIPID = s.geoip.current()
 	}
 	type built struct {
 		ix  *Index
@@ -189,6 +199,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.savedTable = table.Key()
 	}
 	s.index.Store(ix)
+	s.snap = snap
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() {
@@ -222,6 +233,9 @@ func (s *Server) Index() *Index { return s.index.Load() }
 // Collector exports the server's metrics.
 func (s *Server) Collector() prometheus.Collector {
 	cs := collectors{s.metrics}
+	if s.geoip != nil {
+		cs = append(cs, s.geoip)
+	}
 	if s.rrl != nil {
 		cs = append(cs, s.rrl)
 	}
@@ -290,6 +304,11 @@ func (s *Server) Run(ctx context.Context) error {
 	case err := <-tcpFailed:
 		stopUDP()
 		return fmt.Errorf("dns tcp server on %s: %w", tcp.Addr(), err)
+	}
+	var watchWG sync.WaitGroup
+	defer watchWG.Wait()
+	if s.geoip != nil && s.cfg.GeoIPReloadInterval > 0 {
+		watchWG.Go(func() { s.watchGeoIP(ctx, s.cfg.GeoIPReloadInterval) })
 	}
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
