@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,7 +38,9 @@ restart, it keeps answering from the last snapshot it had.
 Clients are located by their EDNS Client Subnet, else their resolver's
 address: first the PoPs' cache networks, then the --geoip database (MaxMind
 City or Country, mmdb), else --default-location. Without --geoip every
-client outside a PoP cache network is placed at the default location.`,
+client outside a PoP cache network is placed at the default location. A new
+GeoIP file is read without a restart: checked every --geoip-reload-interval,
+and at once on SIGHUP; a file that cannot be used keeps the database served.`,
 		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
       --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
       --default-location 39.04,-77.49,US,NA \
@@ -52,6 +55,7 @@ client outside a PoP cache network is placed at the default location.`,
 			if err != nil {
 				return err
 			}
+			defer reloadOnHangup(cmd.Context(), d.Server(), cfg.Server.Logger)()
 			return d.Run(cmd.Context())
 		},
 	}
@@ -64,6 +68,7 @@ type dnsFlags struct {
 	controller      string
 	listen          string
 	geoip           string
+	geoipReload     time.Duration
 	stateDir        string
 	metricsListen   string
 	defaultLocation string
@@ -79,6 +84,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
+	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (0: only on SIGHUP)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
@@ -120,6 +126,9 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
+	if f.geoipReload < 0 {
+		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or more", f.geoipReload)
+	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
 	if err != nil {
 		return daemon.Config{}, err
@@ -143,7 +152,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	}
 	return daemon.Config{
 		Server: dnsgslb.Config{
-			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
+			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
 			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
