@@ -3,6 +3,7 @@ package dnsgslb
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -68,5 +69,44 @@ func BenchmarkHandleRRL(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkHandleDnstap is BenchmarkHandle's first query with dnstap off,
+// and on, writing to a file, every query or one in 100. A query that finds
+// the queue full (the writer behind) is dropped from the log, not waited
+// for: the drops are reported.
+func BenchmarkHandleDnstap(b *testing.B) {
+	pkt := packed(b, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, bc := range []struct {
+		name   string
+		sample int
+		on     bool
+	}{{"off", 0, false}, {"on-all", 1, true}, {"on-1in100", 100, true}} {
+		cfg := Config{RRL: &RRLConfig{}}
+		if bc.on {
+			cfg.Dnstap = DnstapConfig{Output: filepath.Join(b.TempDir(), "bench.dnstap"), Sample: bc.sample}
+		}
+		r := testResponderWith(b, cfg)
+		stop, err := r.s.startTap()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var dropped uint64
+			if r.tap != nil {
+				dropped = r.tap.dropped.Load()
+			}
+			for b.Loop() {
+				r.handle(dst, pkt, src, false)
+			}
+			if r.tap != nil {
+				b.ReportMetric(float64(r.tap.dropped.Load()-dropped)/float64(b.N), "dropped/op")
+			}
+		})
+		stop()
 	}
 }

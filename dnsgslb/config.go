@@ -42,6 +42,8 @@ type Config struct {
 	// RRL is response rate limiting on UDP; nil is DefaultRRL(), a
 	// ResponsesPerSecond of 0 turns it off.
 	RRL *RRLConfig
+	// Dnstap logs queries in dnstap; the zero value logs none.
+	Dnstap DnstapConfig
 }
 
 // UDPMode is how UDP workers wait for queries.

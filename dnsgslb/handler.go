@@ -22,10 +22,15 @@ type responder struct {
 	rrl       *rrl // nil when off
 	rrlStats  *rrlStats
 	slipCount int
+
+	tap      *tap // nil when off
+	tapCount int
+	// port is the source port of the request being answered.
+	port uint16
 }
 
 func (s *Server) newResponder(sh *shard) *responder {
-	r := &responder{s: s, shard: sh, rrl: s.rrl}
+	r := &responder{s: s, shard: sh, rrl: s.rrl, tap: s.tap}
 	if s.rrl != nil {
 		r.rrlStats = s.rrl.newStats()
 	}
@@ -52,6 +57,9 @@ func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 	reply := r.respond(dst, src, tcp)
 	if r.rrl != nil && !tcp {
 		reply = r.limit(reply, src)
+	}
+	if r.tap != nil {
+		r.tapLog(pkt, reply, src, tcp)
 	}
 	return reply
 }

@@ -27,6 +27,7 @@ type Server struct {
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
 	rrl     *rrl // nil when off
+	tap     *tap // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -82,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	var err error
 	if s.rrl, err = newRRL(rrlCfg); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
+	if s.tap, err = newTap(cfg.Dnstap); err != nil {
 		return nil, fmt.Errorf("dnsgslb: %w", err)
 	}
 	if cfg.GeoIPPath != "" {
@@ -239,6 +243,9 @@ func (s *Server) Collector() prometheus.Collector {
 	if s.rrl != nil {
 		cs = append(cs, s.rrl)
 	}
+	if s.tap != nil {
+		cs = append(cs, s.tap)
+	}
 	return cs
 }
 
@@ -258,6 +265,11 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.
 func (s *Server) Run(ctx context.Context) error {
+	stopTap, err := s.startTap()
+	if err != nil {
+		return err
+	}
+	defer stopTap()
 	blocking := s.cfg.UDPMode.blocking()
 	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {

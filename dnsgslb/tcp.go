@@ -24,17 +24,23 @@ func (s *Server) tcpServer(ln net.Listener) *dns.Server {
 			wire.FromMsg(req, &tr.r.q)
 			var src netip.Addr
 			if a, ok := w.RemoteAddr().(*net.TCPAddr); ok {
-				src = a.AddrPort().Addr().Unmap()
+				src, tr.r.port = a.AddrPort().Addr().Unmap(), a.AddrPort().Port()
 			}
-			if reply := tr.r.respond(tr.buf[:0], src, true); reply != nil {
+			reply := tr.r.respond(tr.buf[:0], src, true)
+			if tr.r.tap != nil {
+				tr.tapLog(req, reply, src)
+			}
+			if reply != nil {
 				w.Write(reply)
 			}
 		}),
 	}
 }
 
-// tcpResponder is a responder with its reply buffer.
+// tcpResponder is a responder with its reply buffer, and a buffer to pack
+// requests into for dnstap.
 type tcpResponder struct {
-	r   *responder
-	buf []byte
+	r    *responder
+	buf  []byte
+	qbuf []byte
 }
