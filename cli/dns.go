@@ -76,6 +76,7 @@ type dnsFlags struct {
 	udpMode         string
 	name            string
 	rrl             rrlFlags
+	dnstap          dnstapFlags
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -92,6 +93,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
 	f.rrl.register(fs)
+	f.dnstap.register(fs)
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
@@ -150,10 +152,14 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			name = "anyctl-dns"
 		}
 	}
+	tap, err := f.dnstap.options(name)
+	if err != nil {
+		return daemon.Config{}, err
+	}
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl, Dnstap: tap,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,
