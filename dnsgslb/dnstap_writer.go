@@ -15,8 +15,13 @@ import (
 	"github.com/anyctl/anyctl/backoff"
 )
 
-// tapTimeout bounds a write to, or the handshake with, a dnstap socket.
-const tapTimeout = 5 * time.Second
+const (
+	// tapTimeout bounds a write to, or the handshake with, a dnstap socket.
+	tapTimeout = 5 * time.Second
+	// tapTick is how often the writer writes what is queued: a queue of
+	// 4096 holds 10 ms of 400,000 queries a second.
+	tapTick = 10 * time.Millisecond
+)
 
 // tapWriter is an open dnstap output.
 type tapWriter struct {
@@ -62,8 +67,8 @@ func (t *tap) open() (*tapWriter, error) {
 	return tw, nil
 }
 
-// run writes queued queries to w (nil: not open yet) until ctx ends, then
-// writes those still queued and closes the output. A socket lost or not
+// run writes queued queries to w (nil: not open yet), every tapTick, until
+// ctx ends, then writes those still queued and closes the output. A socket lost or not
 // there is dialled again, with backoff; meanwhile the queue fills and
 // queries are dropped.
 func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
@@ -92,6 +97,24 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 		w.c.Close()
 		w = nil
 	}
+	// drain writes what is queued, then flushes.
+	drain := func() error {
+		for {
+			select {
+			case e := <-t.full:
+				if err := write(e); err != nil {
+					t.dropped.Add(1)
+					return err
+				}
+			default:
+				return w.flush()
+			}
+		}
+	}
+	// The writer wakes on a tick rather than on every query: the answer
+	// path hands an entry over without waking anybody.
+	tick := time.NewTicker(tapTick)
+	defer tick.Stop()
 	warned := false // about the output not being reachable, since it was last
 	for {
 		if w == nil {
@@ -111,32 +134,22 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 			warned = false
 			log.Info("dns dnstap output open", "output", t.cfg.Output)
 		}
+		done := false
 		select {
-		case e := <-t.full:
-			if err := write(e); err != nil {
-				t.dropped.Add(1)
-				lost(err)
-				continue
-			}
-			if len(t.full) == 0 {
-				if err := w.flush(); err != nil {
-					lost(err)
-				}
-			}
 		case <-ctx.Done():
-			for {
-				select {
-				case e := <-t.full:
-					if err := write(e); err != nil {
-						t.dropped.Add(1 + uint64(len(t.full)))
-						w.c.Close()
-						return
-					}
-				default:
-					w.close()
-					return
-				}
+			done = true
+		case <-tick.C:
+		}
+		if err := drain(); err != nil {
+			lost(err)
+			if done {
+				return
 			}
+			continue
+		}
+		if done {
+			w.close()
+			return
 		}
 	}
 }

@@ -26,19 +26,31 @@ func main() {
 	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
+	rrlRate := flag.Int("rrl-rate", dnsgslb.DefaultRRL().ResponsesPerSecond, "response rate limit per network and name (0: off); loopback is exempt, but counted, as in anyctl dns")
+	tapOut := flag.String("dnstap", "", "dnstap output: unix:PATH, tcp:HOST:PORT or a file (empty: off)")
+	tapSample := flag.Int("dnstap-sample", 1, "log one query in N")
 	flag.Parse()
+	rrl := dnsgslb.DefaultRRL()
+	rrl.ResponsesPerSecond = *rrlRate
+	opts := options{rrl: rrl, tap: dnsgslb.DnstapConfig{Output: *tapOut, Sample: *tapSample}}
 	mode, err := dnsgslb.ParseUDPMode(*udpMode)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
 		os.Exit(2)
 	}
-	if err := run(*listen, *snapPath, *geoip, *workers, mode, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+	if err := run(*listen, *snapPath, *geoip, *workers, mode, dnsgslb.Location{Latitude: *lat, Longitude: *lon}, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def dnsgslb.Location) error {
+// options are the server's optional features.
+type options struct {
+	rrl dnsgslb.RRLConfig
+	tap dnsgslb.DnstapConfig
+}
+
+func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def dnsgslb.Location, o options) error {
 	if snapPath == "" {
 		return fmt.Errorf("-snapshot is required")
 	}
@@ -51,7 +63,7 @@ func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def 
 		return fmt.Errorf("snapshot %q: %w", snapPath, err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPMode: mode})
+	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPMode: mode, RRL: &o.rrl, Dnstap: o.tap})
 	if err != nil {
 		return err
 	}
