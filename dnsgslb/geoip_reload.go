@@ -29,18 +29,19 @@ func (s *Server) ReloadGeoIP(ctx context.Context) error {
 	start := time.Now()
 	err := s.reloadGeoIPLocked(ctx)
 	g := s.geoip
+	// Logged before counted: whoever sees the count finds the log.
 	if err != nil {
-		g.failures.Add(1)
-		g.failing.Store(true)
 		s.log.Error("dns keeps the GeoIP database it has: the file cannot replace it", "path", g.path, "err", err)
+		g.failing.Store(true)
+		g.failures.Add(1)
 		return err
 	}
-	g.reloads.Add(1)
-	g.failing.Store(false)
-	g.loaded.Store(time.Now().UnixNano())
 	db, _ := g.current()
 	v4, v6 := db.Networks()
 	s.log.Info("dns reloaded the GeoIP database", "path", g.path, "ipv4_networks", v4, "ipv6_networks", v6, "took", time.Since(start).Round(time.Millisecond))
+	g.loaded.Store(time.Now().UnixNano())
+	g.failing.Store(false)
+	g.reloads.Add(1)
 	return nil
 }
 
