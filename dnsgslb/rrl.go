@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"math/bits"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,7 +97,7 @@ func (c RRLConfig) check() error {
 // atomic words, two-way associative, updated with compare-and-swap. It
 // never allocates and never locks on the answer path.
 type rrl struct {
-	slip         int
+	rate, slip   int
 	v4Len, v6Len int
 	exempt       []netip.Prefix
 	// interval is the time one response takes off a budget, tolerance how
@@ -137,6 +139,7 @@ func newRRL(c RRLConfig) (*rrl, error) {
 	size = max(2, 1<<bits.Len(uint(size-1)))
 	interval := uint64(1_000_000 / c.ResponsesPerSecond)
 	return &rrl{
+		rate:      c.ResponsesPerSecond,
 		slip:      c.Slip,
 		v4Len:     c.IPv4PrefixLen,
 		v6Len:     c.IPv6PrefixLen,
@@ -148,6 +151,20 @@ func newRRL(c RRLConfig) (*rrl, error) {
 		seed:      maphash.MakeSeed(),
 		epoch:     time.Now(),
 	}, nil
+}
+
+// logConfig says how responses are limited; l may be nil (off).
+func (l *rrl) logConfig(log *slog.Logger) {
+	if l == nil {
+		log.Warn("dns response rate limiting is off: the server answers any flood from a forged source")
+		return
+	}
+	var exempt []string
+	for _, p := range l.exempt {
+		exempt = append(exempt, p.String())
+	}
+	log.Info("dns rate limiting UDP responses", "per_second", l.rate, "slip", l.slip,
+		"ipv4_prefix", l.v4Len, "ipv6_prefix", l.v6Len, "exempt", strings.Join(exempt, ","), "budgets", len(l.table))
 }
 
 func (l *rrl) newStats() *rrlStats {

@@ -322,6 +322,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.geoip != nil && s.cfg.GeoIPReloadInterval > 0 {
 		watchWG.Go(func() { s.watchGeoIP(ctx, s.cfg.GeoIPReloadInterval) })
 	}
+	s.rrl.logConfig(s.log)
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
