@@ -1,11 +1,19 @@
 package cli
 
 import (
+	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	dnstap "github.com/dnstap/golang-dnstap"
+	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/dnsgslb"
 )
 
@@ -46,5 +54,63 @@ func TestDNSDnstapOptions(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%q: %+v, want %+v", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestDNSDnstapEndToEnd runs `anyctl dns --dnstap FILE` against a
+// controller and reads the file back with the dnstap library once the
+// server stops: each query asked is there, as asked, with its reply, under
+// the server's name.
+func TestDNSDnstapEndToEnd(t *testing.T) {
+	ctl := controllertest.Start(t)
+	rev := applyExampleDeployment(t, ctl)
+	path := filepath.Join(t.TempDir(), "queries.dnstap")
+	d := startDNS(t, "--controller", ctl.Addr, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--state-dir", t.TempDir(),
+		"--name", "ns-e2e", "--dnstap", path)
+	rev = d.awaitRevision(t, rev)
+	var asked []string
+	for _, tc := range exampleCases(rev) {
+		exchangeDNS(t, "udp", d.udp, query(tc.name, tc.qtype, tc.client))
+		asked = append(asked, tc.name+" "+dns.TypeToString[tc.qtype])
+	}
+	d.stop(t)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := dnstap.NewReader(f, nil)
+	if err != nil {
+		t.Fatalf("%s is not a dnstap file: %v", path, err)
+	}
+	var got []string
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := r.ReadFrame(buf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m dnstap.Dnstap
+		if err := proto.Unmarshal(buf[:n], &m); err != nil {
+			t.Fatal(err)
+		}
+		if string(m.GetIdentity()) != "ns-e2e" || !strings.HasPrefix(string(m.GetVersion()), "anyctl ") {
+			t.Errorf("identity %q version %q, want ns-e2e and anyctl's version", m.GetIdentity(), m.GetVersion())
+		}
+		if m.GetMessage().GetType() != dnstap.Message_AUTH_QUERY {
+			continue
+		}
+		var q dns.Msg
+		if err := q.Unpack(m.GetMessage().GetQueryMessage()); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, q.Question[0].Name+" "+dns.TypeToString[q.Question[0].Qtype])
+	}
+	// The log holds exactly what was asked, in order.
+	if strings.Join(got, "|") != strings.Join(asked, "|") {
+		t.Errorf("queries logged\n%q\nwant\n%q", got, asked)
 	}
 }
