@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -45,7 +46,11 @@ TXT id.server. (dig CH TXT id.server), with --identity. It answers DNS
 cookies (dig +cookie); give every server of an anycast address the same
 --cookie-secret-file so that each accepts the cookies the others made. To
 roll the secret over, first put the new secret on the second line of every
-server's file and restart them, then swap the lines and restart again.`,
+server's file and restart them, then swap the lines and restart again.
+
+A new GeoIP file is read without a restart: checked every
+--geoip-reload-interval, and at once on SIGHUP; a file that cannot be used
+keeps the database served.`,
 		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
       --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
       --default-location 39.04,-77.49,US,NA \
@@ -60,6 +65,7 @@ server's file and restart them, then swap the lines and restart again.`,
 			if err != nil {
 				return err
 			}
+			defer reloadOnHangup(cmd.Context(), d.Server(), cfg.Server.Logger)()
 			return d.Run(cmd.Context())
 		},
 	}
@@ -72,6 +78,7 @@ type dnsFlags struct {
 	controller      string
 	listen          string
 	geoip           string
+	geoipReload     time.Duration
 	stateDir        string
 	metricsListen   string
 	defaultLocation string
@@ -82,6 +89,8 @@ type dnsFlags struct {
 	versionBind     string
 	cookieSecret    string
 	cookies         bool
+	rrl             rrlFlags
+	dnstap          dnstapFlags
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -90,6 +99,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
+	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (0: only on SIGHUP)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
@@ -101,6 +111,8 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.versionBind, "version-bind", "", "answer CHAOS TXT version.bind. with this text (empty: refuse it)")
 	fs.StringVar(&f.cookieSecret, "cookie-secret-file", "", "DNS cookie secret file: 32 hex digits (openssl rand -hex 16) on the first line, optionally the previous secret, still accepted, on the second; every server of an anycast address should share it (empty: a random secret of this server's own)")
 	fs.BoolVar(&f.cookies, "cookies", true, "answer DNS cookies (RFC 7873, server cookies as in RFC 9018); false ignores COOKIE options")
+	f.rrl.register(fs)
+	f.dnstap.register(fs)
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
@@ -135,6 +147,9 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
+	if f.geoipReload < 0 {
+		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or more", f.geoipReload)
+	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
 	if err != nil {
 		return daemon.Config{}, err
@@ -154,6 +169,10 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--cookie-secret-file %q: %v", f.cookieSecret, err)
 		}
 	}
+	rrl, err := f.rrl.options()
+	if err != nil {
+		return daemon.Config{}, err
+	}
 	tlsCfg, id, err := f.feedTLS()
 	if err != nil {
 		return daemon.Config{}, err
@@ -167,10 +186,14 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			name = "anyctl-dns"
 		}
 	}
+	tap, err := f.dnstap.options(name)
+	if err != nil {
+		return daemon.Config{}, err
+	}
 	return daemon.Config{
 		Server: dnsgslb.Config{
-			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
+			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl, Dnstap: tap,
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},

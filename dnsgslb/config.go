@@ -3,6 +3,7 @@ package dnsgslb
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
@@ -26,9 +27,13 @@ type Config struct {
 	StateDir string
 	// GeoIPPath is a MaxMind City or Country database; empty locates every
 	// client that is not a PoP at DefaultLocation.
-	GeoIPPath       string
-	DefaultLocation Location
-	Logger          *slog.Logger
+	GeoIPPath string
+	// GeoIPReloadInterval is how often the GeoIP file is checked for a
+	// change (size or modification time); a change that holds for one
+	// interval is reloaded (see Server.ReloadGeoIP). 0 checks never.
+	GeoIPReloadInterval time.Duration
+	DefaultLocation     Location
+	Logger              *slog.Logger
 	// UDPWorkers is the number of UDP sockets (SO_REUSEPORT), each with its
 	// own reading goroutine; default 1.
 	UDPWorkers int
@@ -51,6 +56,11 @@ type Config struct {
 	Cookies *cookie.Jar
 	// NoCookies ignores COOKIE options: replies carry no cookie.
 	NoCookies bool
+	// RRL is response rate limiting on UDP; nil is DefaultRRL(), a
+	// ResponsesPerSecond of 0 turns it off.
+	RRL *RRLConfig
+	// Dnstap logs queries in dnstap; the zero value logs none.
+	Dnstap DnstapConfig
 }
 
 // UDPMode is how UDP workers wait for queries.

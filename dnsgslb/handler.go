@@ -17,10 +17,26 @@ type responder struct {
 	s     *Server
 	q     wire.Query
 	shard *shard
+	// zone and rcode are the metrics slot of the zone and the rcode of
+	// the last response.
+	zone, rcode int
+
+	rrl       *rrl // nil when off
+	rrlStats  *rrlStats
+	slipCount int
+
+	tap      *tap // nil when off
+	tapCount int
+	// port is the source port of the request being answered.
+	port uint16
 }
 
 func (s *Server) newResponder(sh *shard) *responder {
-	return &responder{s: s, shard: sh}
+	r := &responder{s: s, shard: sh, rrl: s.rrl, tap: s.tap}
+	if s.rrl != nil {
+		r.rrlStats = s.rrl.newStats()
+	}
+	return r
 }
 
 // handle writes the reply to the request pkt from src into dst (from
@@ -37,7 +53,14 @@ func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 		return nil
 	}
 	r.options(src, tcp)
-	return r.respond(dst, src, tcp)
+	reply := r.respond(dst, src, tcp)
+	if r.rrl != nil && !tcp {
+		reply = r.limit(reply, src)
+	}
+	if r.tap != nil {
+		r.tapLog(pkt, reply, src, tcp)
+	}
+	return reply
 }
 
 // options sets the EDNS options of the reply to r.q, whatever its rcode
@@ -83,6 +106,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	}
 	ix := r.s.index.Load()
 	if ix == nil {
+		r.zone, r.rcode = -1, dns.RcodeServerFailure
 		r.shard.count(-1, int(q.Qtype), dns.RcodeServerFailure, nil)
 		return index.ErrorReply(dst, q, wire.RcodeServFail)
 	}
@@ -91,6 +115,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 		limit = index.UDPLimit(q)
 	}
 	out, o := ix.Respond(dst, q, src, limit)
+	r.zone, r.rcode = o.ZoneSlot, o.Rcode
 	r.shard.count(o.ZoneSlot, int(q.Qtype), o.Rcode, o.Slots)
 	for _, slot := range o.LiveSlots() {
 		r.shard.answers[slot].Add(1)

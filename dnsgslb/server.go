@@ -31,10 +31,18 @@ type Server struct {
 	nsid    []byte      // nil without an identity
 	chaos   *chaos      // nil without an identity or version
 	clock   clock       // seconds, for cookies
+	rrl     *rrl        // nil when off
+	tap     *tap        // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
 	savedTable string
+	// snap is the snapshot served, compiled again on a GeoIP reload.
+	snap *v1.GslbSnapshot
+
+	reloadMu sync.Mutex // serializes GeoIP reloads, guards geoIPFile
+	// geoIPFile is the GeoIP file as last read, or tried.
+	geoIPFile fileState
 	// refining counts the refine goroutines running.
 	refining sync.WaitGroup
 
@@ -54,6 +62,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		return nil, fmt.Errorf("dnsgslb: Listen %q: %w", cfg.Listen, err)
+	}
+	if cfg.GeoIPReloadInterval < 0 {
+		return nil, fmt.Errorf("dnsgslb: GeoIPReloadInterval %v: want 0 (never) or more", cfg.GeoIPReloadInterval)
 	}
 	if cfg.UDPWorkers < 0 {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
@@ -89,12 +100,24 @@ func New(cfg Config) (*Server, error) {
 		s.nsid = []byte(cfg.Identity)
 	}
 	s.chaos = newChaos(cfg.Identity, cfg.VersionBind)
+	rrlCfg := DefaultRRL()
+	if cfg.RRL != nil {
+		rrlCfg = *cfg.RRL
+	}
+	var err error
+	if s.rrl, err = newRRL(rrlCfg); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
+	if s.tap, err = newTap(cfg.Dnstap); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
 	if cfg.GeoIPPath != "" {
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
 		}
 		s.geoip = g
+		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 	}
 	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
@@ -174,7 +197,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		Quick:      prev == nil,
 	}
 	if s.geoip != nil {
-		opts.GeoIP, opts.GeoIPID = s.geoip.ready(), s.geoip.id
+		opts.GeoIP, opts.GeoIPID = s.geoip.current()
 	}
 	type built struct {
 		ix  *Index
@@ -203,6 +226,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.savedTable = table.Key()
 	}
 	s.index.Store(ix)
+	s.snap = snap
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() {
@@ -234,7 +258,19 @@ func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 func (s *Server) Index() *Index { return s.index.Load() }
 
 // Collector exports the server's metrics.
-func (s *Server) Collector() prometheus.Collector { return s.metrics }
+func (s *Server) Collector() prometheus.Collector {
+	cs := collectors{s.metrics}
+	if s.geoip != nil {
+		cs = append(cs, s.geoip)
+	}
+	if s.rrl != nil {
+		cs = append(cs, s.rrl)
+	}
+	if s.tap != nil {
+		cs = append(cs, s.tap)
+	}
+	return cs
+}
 
 // Ready is closed once Run listens; Addr is valid from then on.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -252,6 +288,11 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.
 func (s *Server) Run(ctx context.Context) error {
+	stopTap, err := s.startTap()
+	if err != nil {
+		return err
+	}
+	defer stopTap()
 	blocking := s.cfg.UDPMode.blocking()
 	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {
@@ -285,6 +326,12 @@ func (s *Server) Run(ctx context.Context) error {
 	var tcpWG, clockWG sync.WaitGroup
 	tcpWG.Go(tcpSrv.serve)
 	clockWG.Go(func() { s.clock.run(ctx) })
+	var watchWG sync.WaitGroup
+	defer watchWG.Wait()
+	if s.geoip != nil && s.cfg.GeoIPReloadInterval > 0 {
+		watchWG.Go(func() { s.watchGeoIP(ctx, s.cfg.GeoIPReloadInterval) })
+	}
+	s.rrl.logConfig(s.log)
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()

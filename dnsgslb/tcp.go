@@ -125,8 +125,9 @@ func (t *tcpServer) close() {
 // are written together once no further query is buffered.
 func (t *tcpServer) conn(c net.Conn) {
 	var src netip.Addr
+	var port uint16
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		src = a.AddrPort().Addr().Unmap()
+		src, port = a.AddrPort().Addr().Unmap(), a.AddrPort().Port()
 	}
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriterSize(c, 4096)
@@ -142,6 +143,7 @@ func (t *tcpServer) conn(c net.Conn) {
 			t.msgs.Put(m)
 			return
 		}
+		m.r.port = port
 		reply := m.r.handle(m.out[2:2], pkt, src, true)
 		if reply != nil {
 			binary.BigEndian.PutUint16(m.out[:2], uint16(len(reply)))

@@ -28,18 +28,30 @@ func main() {
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
 	identity := flag.String("identity", "", "NSID and CHAOS id.server. answer (empty: none)")
 	noCookies := flag.Bool("no-cookies", false, "ignore DNS cookies")
+	rrlRate := flag.Int("rrl-rate", dnsgslb.DefaultRRL().ResponsesPerSecond, "response rate limit per network and name (0: off); loopback is exempt, but counted, as in anyctl dns")
+	tapOut := flag.String("dnstap", "", "dnstap output: unix:PATH, tcp:HOST:PORT or a file (empty: off)")
+	tapSample := flag.Int("dnstap-sample", 1, "log one query in N")
 	flag.Parse()
+	rrl := dnsgslb.DefaultRRL()
+	rrl.ResponsesPerSecond = *rrlRate
+	opts := options{rrl: rrl, tap: dnsgslb.DnstapConfig{Output: *tapOut, Sample: *tapSample}}
 	mode, err := dnsgslb.ParseUDPMode(*udpMode)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
 		os.Exit(2)
 	}
 	cfg := dnsgslb.Config{Listen: *listen, GeoIPPath: *geoip, DefaultLocation: dnsgslb.Location{Latitude: *lat, Longitude: *lon},
-		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies}
+		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap}
 	if err := run(cfg, *snapPath); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
+}
+
+// options are the server's optional features.
+type options struct {
+	rrl dnsgslb.RRLConfig
+	tap dnsgslb.DnstapConfig
 }
 
 func run(cfg dnsgslb.Config, snapPath string) error {
