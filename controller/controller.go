@@ -80,6 +80,11 @@ func (c *Controller) MetricsAddr() net.Addr {
 func (c *Controller) Run(ctx context.Context) error {
 	st, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while etcd started: a stop, not a failure.
+			c.log.Info("controller stopped while starting", "reason", err)
+			return nil
+		}
 		return err
 	}
 	defer closeEtcd()

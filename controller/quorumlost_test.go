@@ -3,6 +3,7 @@ package controller_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
@@ -115,4 +117,36 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestStopDuringStart stops a controller while its embedded etcd starts:
+// Run returns nil, as for any stop, not the start's "context canceled".
+func TestStopDuringStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "controller")
+	c, err := controller.New(controller.Config{
+		Listen: "127.0.0.1:0", DataDir: dir, EtcdUnsafeNoFsync: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Run(ctx); err != nil {
+		t.Errorf("Run stopped during start-up: %v; want nil", err)
+	}
+	// The start given up on stops in the background, holding the data
+	// dir until it has; wait for it before the test's dir is removed.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		s, err := etcdembed.Start(context.Background(), etcdembed.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), UnsafeNoFsync: true})
+		if err == nil {
+			s.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("data dir still held a minute after the stop: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
