@@ -22,7 +22,10 @@ func newStatusCommand(g *globals) *cobra.Command {
 prefixes announced, each anycast service's state there, the config revision
 its agent runs and the age of its last report; then each service's
 announcing PoPs against its minimum. A PoP whose agent has not reported
-within the status TTL shows "no report".`,
+within the status TTL shows "no report". Notes under the table name a
+second agent refused for a PoP that already had a live one (from where,
+when, which controller refused it) and an agent that refused its damaged
+persisted config at start.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &v1.StatusRequest{}
@@ -88,6 +91,7 @@ func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeStatusNotes(w, resp.GetPops(), time.Now())
 	if len(resp.GetServices()) == 0 {
 		return nil
 	}

@@ -80,6 +80,11 @@ func (c *Controller) MetricsAddr() net.Addr {
 func (c *Controller) Run(ctx context.Context) error {
 	st, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while etcd started: a stop, not a failure.
+			c.log.Info("controller stopped while starting", "reason", err)
+			return nil
+		}
 		return err
 	}
 	defer closeEtcd()
@@ -110,7 +115,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done()})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr()))})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)

@@ -37,7 +37,7 @@ func toStatus(err error) error {
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, store.ErrCompacted):
 		return status.Error(codes.Aborted, err.Error())
-	case errors.Is(err, store.ErrTooLarge):
+	case errors.Is(err, store.ErrTooLarge), errors.Is(err, store.ErrNoSpace):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, store.ErrQuorumLost):
 		return status.Error(codes.Unavailable, err.Error())

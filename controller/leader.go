@@ -63,8 +63,8 @@ func (l *leader) run(ctx context.Context) {
 }
 
 func (l *leader) campaign(ctx context.Context) error {
-	// The term outlives ctx until Close revokes its lease, so that a
-	// stopping leader hands over at once.
+	// The term outlives ctx until Close revokes its lease, which hands
+	// the leadership over at once.
 	tm, err := l.st.Campaign(ctx, l.id)
 	if err != nil {
 		return err
@@ -83,11 +83,6 @@ func (l *leader) campaign(ctx context.Context) error {
 		}
 	}()
 	err = l.lead(lctx, tm)
-	if ctx.Err() != nil {
-		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
-		_ = tm.Resign(rctx)
-		rcancel()
-	}
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
+
+// refusalsReadTimeout bounds the read of the refused agents for Status.
+const refusalsReadTimeout = time.Second
 
 // Status reports every PoP (or one) with its agent's last live report, and
 // each service's announcing PoPs against its minimum.
@@ -24,6 +28,12 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	}
 	reports, _ := a.reports.Reports()
 	drains := a.fleet.Drains()
+	// Refused second agents are a note, not the status: without etcd the
+	// status is answered from this replica's mirrors, without them.
+	refused, err := a.st.AgentRefusals(ctx, refusalsReadTimeout)
+	if err != nil {
+		a.log.Debug("status without refused agents: reading them failed", "err", err)
+	}
 	now := time.Now()
 	resp := &v1.StatusResponse{Revision: s.Revision}
 	for _, name := range resource.SortedNames(s.Pops) {
@@ -33,6 +43,10 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 		e := &v1.PopStatusEntry{Pop: name, Drain: &v1.DrainState{Step: v1.DrainStep_DRAIN_STEP_NONE}}
 		if r, ok := drains[name]; ok {
 			e.Drain = drainStateProto(r)
+		}
+		if r, ok := refused[name]; ok {
+			e.RefusedAgent = &v1.AgentRefusal{Address: r.Addr, At: timestamppb.New(r.At), LiveAgentAddress: r.Live.Addr,
+				LiveAgentSince: timestamppb.New(r.Live.Since), Controller: r.Controller}
 		}
 		if st, ok := reports[name]; ok {
 			e.Status = st

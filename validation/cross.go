@@ -119,9 +119,16 @@ func crossCheck(st *resource.State) Errors {
 	return errs
 }
 
+// crossChecked, when not nil, is told of each object crossCheckObject
+// checks: tests count the work a check does with it.
+var crossChecked func(resource.Ref)
+
 // crossCheckObject applies the cross-object rules to one object of the
 // state, whose index ix is.
 func crossCheckObject(r report, o *v1.Object, st *resource.State, ix *index) {
+	if crossChecked != nil {
+		crossChecked(r.ref)
+	}
 	switch x := o.GetResource().(type) {
 	case *v1.Object_Pop:
 		crossPop(r, x.Pop, st)

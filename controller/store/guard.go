@@ -77,6 +77,10 @@ func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, 
 // txnError explains a failed transaction, naming the server's limits when
 // it was too large.
 func txnError(what string, ops []clientv3.Op, err error) error {
+	if noSpace(err) {
+		return fmt.Errorf("%s: %w; nothing was written. Reclaim space: compact etcd's history and defragment it (etcdctl compact, etcdctl defrag), "+
+			"or raise its --quota-backend-bytes; free disk space if its file system is full; then clear the alarm (etcdctl alarm disarm)", what, ErrNoSpace)
+	}
 	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) ||
 		status.Code(err) == codes.ResourceExhausted {
 		size := 0
@@ -87,4 +91,9 @@ func txnError(what string, ops []clientv3.Op, err error) error {
 			what, len(ops), size, ErrTooLarge, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// noSpace reports whether etcd refused err's request for lack of space.
+func noSpace(err error) bool {
+	return err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrNoSpace.Error()
 }

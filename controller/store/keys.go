@@ -25,6 +25,14 @@ const (
 	// StatusPrefix + <pop> (StatusKey).
 	StatusPrefix = root + "status/pops/"
 
+	// AgentClaimPrefix is the prefix of the PoPs' live-agent claims,
+	// each under its stream's lease: AgentClaimPrefix + <pop>
+	// (AgentClaimKey).
+	AgentClaimPrefix = root + "agents/live/"
+	// AgentRefusedPrefix is the prefix of each PoP's last refused second
+	// agent, under a lease: AgentRefusedPrefix + <pop> (AgentRefusedKey).
+	AgentRefusedPrefix = root + "agents/refused/"
+
 	// FleetPrefix is the prefix of the fleet state the leader (and drain
 	// calls) write and every replica mirrors: drain records, the
 	// withdrawal budget's holds and the drain guard.
@@ -58,6 +66,12 @@ func Key(r resource.Ref) string { return kindPrefix(r.Kind) + r.Name }
 
 // StatusKey is the etcd key of a PoP's report.
 func StatusKey(pop string) string { return StatusPrefix + pop }
+
+// AgentClaimKey is the etcd key of a PoP's live-agent claim.
+func AgentClaimKey(pop string) string { return AgentClaimPrefix + pop }
+
+// AgentRefusedKey is the etcd key of a PoP's last refused agent.
+func AgentRefusedKey(pop string) string { return AgentRefusedPrefix + pop }
 
 // DrainKey is the etcd key of a PoP's drain record.
 func DrainKey(pop string) string { return DrainPrefix + pop }

@@ -17,7 +17,8 @@
 // largest apply, and a transaction over the limits fails with an error
 // wrapping ErrTooLarge.
 //
-// Beside it: the PoPs' reports under leases (StatusSession), the fleet
+// Beside it: the PoPs' reports under leases (StatusSession), each PoP's
+// live-agent claim and last refused agent (ClaimAgent), the fleet
 // state (drain records, the withdrawal budget's holds, the drain guard),
 // and the leader election, whose Term guards the leader's writes.
 //

@@ -944,8 +944,12 @@ type PopStatusEntry struct {
 	Drain     *DrainState          `protobuf:"bytes,4,opt,name=drain,proto3" json:"drain,omitempty"`
 	// expected_revision is the config revision the PoP should run.
 	ExpectedRevision int64 `protobuf:"varint,5,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// refused_agent is the last agent refused for this PoP because another
+	// was live for it (through any controller replica); unset when none was
+	// refused lately.
+	RefusedAgent  *AgentRefusal `protobuf:"bytes,6,opt,name=refused_agent,json=refusedAgent,proto3" json:"refused_agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PopStatusEntry) Reset() {
@@ -1013,6 +1017,95 @@ func (x *PopStatusEntry) GetExpectedRevision() int64 {
 	return 0
 }
 
+func (x *PopStatusEntry) GetRefusedAgent() *AgentRefusal {
+	if x != nil {
+		return x.RefusedAgent
+	}
+	return nil
+}
+
+// AgentRefusal is a second agent for a PoP, refused because the PoP
+// already had a live agent.
+type AgentRefusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is where the refused agent connected from.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// at is when it was last refused.
+	At *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	// live_agent_address and live_agent_since are the PoP's live agent.
+	LiveAgentAddress string                 `protobuf:"bytes,3,opt,name=live_agent_address,json=liveAgentAddress,proto3" json:"live_agent_address,omitempty"`
+	LiveAgentSince   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=live_agent_since,json=liveAgentSince,proto3" json:"live_agent_since,omitempty"`
+	// controller is the replica that refused it.
+	Controller    string `protobuf:"bytes,5,opt,name=controller,proto3" json:"controller,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentRefusal) Reset() {
+	*x = AgentRefusal{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentRefusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentRefusal) ProtoMessage() {}
+
+func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentRefusal.ProtoReflect.Descriptor instead.
+func (*AgentRefusal) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AgentRefusal) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *AgentRefusal) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AgentRefusal) GetLiveAgentAddress() string {
+	if x != nil {
+		return x.LiveAgentAddress
+	}
+	return ""
+}
+
+func (x *AgentRefusal) GetLiveAgentSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LiveAgentSince
+	}
+	return nil
+}
+
+func (x *AgentRefusal) GetController() string {
+	if x != nil {
+		return x.Controller
+	}
+	return ""
+}
+
 type DrainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Step  DrainStep              `protobuf:"varint,1,opt,name=step,proto3,enum=anycast.v1.DrainStep" json:"step,omitempty"`
@@ -1025,7 +1118,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1130,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1143,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1090,7 +1183,7 @@ type ServiceBudget struct {
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1195,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1208,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1160,7 +1253,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1265,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1278,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1218,7 +1311,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1230,7 +1323,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1336,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1262,7 +1355,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1367,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1380,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1306,7 +1399,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1411,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1424,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1393,14 +1486,23 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xe6\x01\n" +
+	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xa5\x02\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
 	"\n" +
 	"report_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\treportAge\x12,\n" +
 	"\x05drain\x18\x04 \x01(\v2\x16.anycast.v1.DrainStateR\x05drain\x12+\n" +
-	"\x11expected_revision\x18\x05 \x01(\x03R\x10expectedRevision\"\x85\x01\n" +
+	"\x11expected_revision\x18\x05 \x01(\x03R\x10expectedRevision\x12=\n" +
+	"\rrefused_agent\x18\x06 \x01(\v2\x18.anycast.v1.AgentRefusalR\frefusedAgent\"\xe8\x01\n" +
+	"\fAgentRefusal\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12,\n" +
+	"\x12live_agent_address\x18\x03 \x01(\tR\x10liveAgentAddress\x12D\n" +
+	"\x10live_agent_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eliveAgentSince\x12\x1e\n" +
+	"\n" +
+	"controller\x18\x05 \x01(\tR\n" +
+	"controller\"\x85\x01\n" +
 	"\n" +
 	"DrainState\x12)\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x120\n" +
@@ -1461,7 +1563,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -1480,62 +1582,66 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
 	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
 	(*PopStatusEntry)(nil),        // 16: anycast.v1.PopStatusEntry
-	(*DrainState)(nil),            // 17: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 18: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 19: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 20: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 21: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 22: anycast.v1.UndrainResponse
-	(*Object)(nil),                // 23: anycast.v1.Object
-	(Kind)(0),                     // 24: anycast.v1.Kind
-	(*PopStatus)(nil),             // 25: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*AgentRefusal)(nil),          // 17: anycast.v1.AgentRefusal
+	(*DrainState)(nil),            // 18: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 19: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 20: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 21: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 22: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 23: anycast.v1.UndrainResponse
+	(*Object)(nil),                // 24: anycast.v1.Object
+	(Kind)(0),                     // 25: anycast.v1.Kind
+	(*PopStatus)(nil),             // 26: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	23, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	24, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	24, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	25, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 2: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	24, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	23, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	24, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	23, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	24, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	24, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	25, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	24, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	25, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	24, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	25, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	25, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 10: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	23, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	24, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
 	16, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	18, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	25, // 14: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	26, // 15: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	17, // 16: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	2,  // 17: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	27, // 18: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	26, // 19: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	17, // 20: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	17, // 21: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	3,  // 22: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 23: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 24: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 25: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 26: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 27: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	19, // 28: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	21, // 29: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	5,  // 30: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 31: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 32: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 33: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 34: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 35: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	20, // 36: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	22, // 37: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	30, // [30:38] is the sub-list for method output_type
-	22, // [22:30] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	19, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	26, // 14: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	27, // 15: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	18, // 16: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	17, // 17: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	28, // 18: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	28, // 19: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 20: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	28, // 21: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	27, // 22: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	18, // 23: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	18, // 24: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	3,  // 25: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 26: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 27: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 28: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 29: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 30: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	20, // 31: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	22, // 32: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	5,  // 33: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 34: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 35: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 36: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 37: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 38: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	21, // 39: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	23, // 40: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	33, // [33:41] is the sub-list for method output_type
+	25, // [25:33] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -1551,7 +1657,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
