@@ -33,6 +33,8 @@ func toStatus(err error) error {
 		return status.Error(codes.Aborted, err.Error())
 	case errors.As(err, &notFound):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, store.ErrHistoryTooShort):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, store.ErrContention):
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, store.ErrCompacted):
