@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,11 +39,27 @@ func (a Author) record(rev int64, changes []*v1.HistoryChange) (clientv3.Op, err
 		Detail:    a.Detail,
 		Changes:   changes,
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(e)
+	b, err := marshalEntry(e)
 	if err != nil {
-		return clientv3.Op{}, fmt.Errorf("history record: %w", err)
+		return clientv3.Op{}, err
 	}
 	return clientv3.OpPut(historyKey(rev), string(b)), nil
+}
+
+// marshalEntry encodes a history record as it is stored, without the
+// diffs (they are made on read).
+func marshalEntry(e *v1.HistoryEntry) ([]byte, error) {
+	if slices.ContainsFunc(e.GetChanges(), func(c *v1.HistoryChange) bool { return c.GetDiff() != "" }) {
+		e = proto.Clone(e).(*v1.HistoryEntry)
+		for _, c := range e.Changes {
+			c.Diff = ""
+		}
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("history record: %w", err)
+	}
+	return b, nil
 }
 
 // change is the history of one object's change, its before and after
