@@ -2,11 +2,14 @@ package cli_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anyctl/anyctl/cli"
 	"github.com/anyctl/anyctl/controller/controllertest"
@@ -36,6 +39,9 @@ func TestE2EBackupRestore(t *testing.T) {
 	wantHist := history(t, src.Admin)
 
 	dst := controllertest.Start(t)
+	// The new leader's election key is the one write a fresh controller
+	// makes; one that came during the restore would move the revisions.
+	awaitLeader(t, dst)
 	empty := listAll(t, dst.Admin)
 	dry := mustAnyctl(t, dst.Addr, "", "restore", "-f", file, "--dry-run")
 	if !strings.Contains(dry.stdout, "would write 16 objects") {
@@ -122,4 +128,22 @@ func history(t *testing.T, admin v1.AdminServiceClient) []*v1.HistoryEntry {
 		t.Fatalf("history: %v", err)
 	}
 	return resp.GetEntries()
+}
+
+// awaitLeader waits until the controller leads, as its metrics say.
+func awaitLeader(t *testing.T, c *controllertest.Running) {
+	t.Helper()
+	url := "http://" + c.Ctrl.MetricsAddr().String() + "/metrics"
+	for i := 0; i < 600; i++ {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "\nanyctl_controller_leader 1\n") {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("controller at %s not leading after 30 s", c.Addr)
 }
