@@ -32,8 +32,8 @@ records for --history-max-age (10,000 and 90 days by default); they are
 etcd keys of their own, so etcd's compaction does not remove them.
 
 The table shows each changed object on a line of its own, with its changed
-fields as "path: old→new"; for one object (KIND NAME) every changed field is
-listed under it. -o json and -o yaml give every record in full.`,
+fields as "path: old→new"; for one object (KIND NAME) every changed field of
+each change is listed under it. -o json and -o yaml give every record in full.`,
 		Example: `  anyctl history
   anyctl history services
   anyctl history pop tokyo -o yaml`,
@@ -97,7 +97,7 @@ const maxChangeCell = 100
 
 // writeHistoryTable prints a row per changed object (a record with no
 // changes, such as a restore, gets one row), and with full every changed
-// field under its row.
+// field of a changed object under its row.
 func writeHistoryTable(w io.Writer, entries []*v1.HistoryEntry, full bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REVISION\tTIME\tACTOR\tOPERATION\tOBJECT\tACTION\tCHANGES")
@@ -112,10 +112,11 @@ func writeHistoryTable(w io.Writer, entries []*v1.HistoryEntry, full bool) error
 				changes = clip(strings.Join(compactDiff(c.GetDiff()), ", "), maxChangeCell)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", head, objectLabel(c.GetKind(), c.GetName()), historyActions[c.GetAction()], changes)
-			if full {
+			if full && c.GetAction() == v1.ApplyAction_APPLY_ACTION_UPDATED {
+				// Under CHANGES, the last column, so as not to widen the others.
 				for _, l := range strings.Split(strings.TrimRight(c.GetDiff(), "\n"), "\n") {
 					if l != "" {
-						fmt.Fprintf(tw, "\t\t\t\t    %s\t\t\n", l)
+						fmt.Fprintf(tw, "\t\t\t\t\t\t%s\n", l)
 					}
 				}
 			}
@@ -139,7 +140,8 @@ func operationCell(e *v1.HistoryEntry) string {
 }
 
 // compactDiff turns a field diff's "- path: old" and "+ path: new" lines
-// into "path: old→new", "path: +new" or "path: -old", in the diff's order.
+// into "path: old→new", "path: (unset)→new" or "path: old→(unset)", in the
+// diff's order.
 func compactDiff(diff string) []string {
 	type pair struct{ old, new string }
 	var order []string
@@ -169,9 +171,9 @@ func compactDiff(diff string) []string {
 		p := vals[path]
 		switch {
 		case p.old == "":
-			out = append(out, path+": +"+p.new)
+			out = append(out, path+": (unset)→"+p.new)
 		case p.new == "":
-			out = append(out, path+": -"+p.old)
+			out = append(out, path+": "+p.old+"→(unset)")
 		default:
 			out = append(out, path+": "+p.old+"→"+p.new)
 		}
