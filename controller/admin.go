@@ -17,9 +17,10 @@ import (
 )
 
 // maxApplyObjects bounds one apply: one etcd transaction, which holds at
-// most etcdembed.MaxTxnOps operations, one of them the guard's. Larger
+// most etcdembed.MaxTxnOps operations, two of them the guard's and the
+// history record's. Larger
 // sets are split into several applies.
-const maxApplyObjects = etcdembed.MaxTxnOps - 1
+const maxApplyObjects = etcdembed.MaxTxnOps - 2
 
 // maxOwnWriteWait bounds how long a write waits for this replica to take
 // it in before it answers anyway.
