@@ -7,8 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anyctl/anyctl/cli"
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
@@ -214,5 +217,47 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestE2EHistoryRetention restarts a controller with a retention of two
+// records: its leader prunes the older ones, and a rollback behind them is
+// refused, naming the oldest revision it can reach.
+func TestE2EHistoryRetention(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "controller")
+	c := controllertest.StartAt(t, dir, nil)
+	mustAnyctl(t, c.Addr, "", "apply", "-f", examplesDir)
+	services := readFile(t, filepath.Join(examplesDir, "services.yaml"))
+	for _, n := range []string{"3", "4", "2"} {
+		mustAnyctl(t, c.Addr, replaceOnce(t, services, "minAnnouncingPops: 2      # health never", "minAnnouncingPops: "+n+"      # health never"), "apply", "-f", "-")
+	}
+	all := history(t, c.Admin)
+	if len(all) != 4 {
+		t.Fatalf("%d records before the restart, want 4", len(all))
+	}
+	c.Stop(t)
+
+	c = controllertest.StartAt(t, dir, func(cfg *controller.Config) { cfg.HistoryMaxEntries = 2 })
+	var kept []*v1.HistoryEntry
+	for i := 0; i < 600; i++ {
+		if kept = history(t, c.Admin); len(kept) == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(kept) != 2 || kept[1].GetRevision() != all[1].GetRevision() {
+		t.Fatalf("after the restart with --history-max-entries 2: %d records, want the newest 2", len(kept))
+	}
+	floor := strconv.FormatInt(all[2].GetRevision(), 10)
+	r := anyctl(t, c.Addr, "", "rollback", "--to-revision", strconv.FormatInt(all[3].GetRevision(), 10))
+	if r.code != cli.ExitFailure || !strings.Contains(r.stderr, "history does not reach back that far") ||
+		!strings.Contains(r.stderr, "roll back to revision "+floor+" or later") {
+		t.Errorf("rollback behind the retention: exit %d\n%s", r.code, r.stderr)
+	}
+	mustAnyctl(t, c.Addr, "", "rollback", "--to-revision", floor)
+
+	bad := anyctl(t, "127.0.0.1:1", "", "controller", "--data-dir", t.TempDir(), "--history-max-entries", "-1")
+	if bad.code != cli.ExitUsage || !strings.Contains(bad.stderr, "--history-max-entries -1") {
+		t.Errorf("controller --history-max-entries -1: exit %d\n%s", bad.code, bad.stderr)
 	}
 }
