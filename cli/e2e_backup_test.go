@@ -28,11 +28,15 @@ func TestE2EBackupRestore(t *testing.T) {
 	mustAnyctl(t, src.Addr, replaceOnce(t, services, "minAnnouncingPops: 2      # health never", "minAnnouncingPops: 3      # health never"), "apply", "-f", "-")
 	mustAnyctl(t, src.Addr, "", "delete", "record", "accounts")
 	mustAnyctl(t, src.Addr, "", "drain", "pop", "tokyo", "--force")
+	// The drain is in the history, naming the Pop; a rollback leaves it be.
+	if h := mustAnyctl(t, src.Addr, "", "history", "pop", "tokyo"); !strings.Contains(h.stdout, "drain pop tokyo (forced)  pop/tokyo  drain") {
+		t.Errorf("history pop tokyo after a drain:\n%s", h.stdout)
+	}
 
 	file := filepath.Join(t.TempDir(), "anyctl.backup")
 	out := mustAnyctl(t, src.Addr, "", "backup", "-o", file)
 	t.Logf("anyctl backup: %s", out.stdout)
-	if !strings.Contains(out.stdout, "16 objects") || !strings.Contains(out.stdout, "3 history records") {
+	if !strings.Contains(out.stdout, "16 objects") || !strings.Contains(out.stdout, "4 history records") {
 		t.Errorf("backup printed %q", out.stdout)
 	}
 	want := listAll(t, src.Admin)
@@ -81,6 +85,9 @@ func TestE2EBackupRestore(t *testing.T) {
 	mustAnyctl(t, dst.Addr, "", "rollback", "--to-revision", strconv.FormatInt(good, 10))
 	if _, err := dst.Admin.Get(context.Background(), &v1.GetRequest{Kind: v1.Kind_KIND_GSLB_RECORD, Name: "accounts"}); err != nil {
 		t.Errorf("record accounts after rolling back the restored cluster: %v", err)
+	}
+	if h := history(t, dst.Admin); len(h) != len(gotHist)+1 || h[0].GetOperation() != "rollback" {
+		t.Errorf("after a rollback on the restored cluster the newest record is %q of %d, want the rollback's of %d", h[0].GetOperation(), len(h), len(gotHist)+1)
 	}
 
 	before := listAll(t, dst.Admin)

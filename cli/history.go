@@ -111,7 +111,11 @@ func writeHistoryTable(w io.Writer, entries []*v1.HistoryEntry, full bool) error
 			if c.GetAction() == v1.ApplyAction_APPLY_ACTION_UPDATED {
 				changes = clip(strings.Join(compactDiff(c.GetDiff()), ", "), maxChangeCell)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", head, objectLabel(c.GetKind(), c.GetName()), historyActions[c.GetAction()], changes)
+			action, ok := historyActions[c.GetAction()]
+			if !ok {
+				action = e.GetOperation() // a drain names its Pop, unchanged
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", head, objectLabel(c.GetKind(), c.GetName()), action, changes)
 			if full && c.GetAction() == v1.ApplyAction_APPLY_ACTION_UPDATED {
 				// Under CHANGES, the last column, so as not to widen the others.
 				for _, l := range strings.Split(strings.TrimRight(c.GetDiff(), "\n"), "\n") {
@@ -222,6 +226,9 @@ func writeHistoryData(w io.Writer, resp *v1.HistoryResponse, format string) erro
 			Operation: e.GetOperation(), Detail: e.GetDetail(), Changes: []changeView{}}
 		for _, c := range e.GetChanges() {
 			cv := changeView{Kind: resource.KindName(c.GetKind()), Name: c.GetName(), Action: historyActions[c.GetAction()]}
+			if cv.Action == "" {
+				cv.Action = e.GetOperation()
+			}
 			for _, l := range strings.Split(strings.TrimRight(c.GetDiff(), "\n"), "\n") {
 				if l != "" {
 					cv.Diff = append(cv.Diff, l)

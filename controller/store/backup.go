@@ -219,6 +219,12 @@ func (s *Store) Restore(ctx context.Context, b *v1.Backup, force, dryRun bool) (
 		}
 	}
 
+	// Past the backup's revision, so that the records of later writes,
+	// keyed by the revisions they are planned on, sort after the restored
+	// ones.
+	if rev, err = s.padTo(ctx, rev, b.GetRevision()); err != nil {
+		return res, err
+	}
 	var ops []clientv3.Op
 	for _, kv := range b.GetFleet() {
 		ops = append(ops, clientv3.OpPut(FleetPrefix+kv.GetKey(), string(kv.GetValue())))

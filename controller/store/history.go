@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,11 @@ type Author struct {
 // state at rev. The record's revision is left 0: it is the key's mod
 // revision, the write's own, set on read.
 func (a Author) record(rev int64, changes []*v1.HistoryChange) (clientv3.Op, error) {
+	return a.recordAt(historyKey(rev), changes)
+}
+
+// recordAt returns the put of a history record at key.
+func (a Author) recordAt(key string, changes []*v1.HistoryChange) (clientv3.Op, error) {
 	e := &v1.HistoryEntry{
 		Time:      timestamppb.Now(),
 		Actor:     a.Actor,
@@ -43,7 +49,7 @@ func (a Author) record(rev int64, changes []*v1.HistoryChange) (clientv3.Op, err
 	if err != nil {
 		return clientv3.Op{}, err
 	}
-	return clientv3.OpPut(historyKey(rev), string(b)), nil
+	return clientv3.OpPut(key, string(b)), nil
 }
 
 // marshalEntry encodes a history record as it is stored, without the
@@ -168,6 +174,9 @@ func (s *Store) History(ctx context.Context, f HistoryFilter, limit int) ([]*v1.
 	if err != nil {
 		return nil, 0, err
 	}
+	// A drain's record sorts by the desired-state revision its caller had
+	// seen, which may be a little behind its own.
+	slices.SortStableFunc(out, func(a, b *v1.HistoryEntry) int { return cmp.Compare(b.Revision, a.Revision) })
 	floor, err := s.HistoryFloor(ctx)
 	return out, floor, err
 }

@@ -44,11 +44,17 @@ func (s *Store) Rollback(ctx context.Context, to int64, one *resource.Ref, dryRu
 		}
 		target := map[resource.Ref]*v1.Object{}
 		err = s.scanHistory(ctx, func(e *v1.HistoryEntry) bool {
+			if !changesObjects(e) {
+				return true // a drain's record: it sorts among the others only roughly
+			}
 			if e.Revision <= to {
 				return false
 			}
 			for _, c := range e.Changes {
 				ref := resource.Ref{Kind: c.Kind, Name: c.Name}
+				if c.Action == v1.ApplyAction_APPLY_ACTION_UNCHANGED {
+					continue
+				}
 				if one == nil || ref == *one {
 					target[ref] = c.Before // the earliest later write wins
 				}
@@ -101,4 +107,12 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// changesObjects reports whether a record changed any object: a drain's
+// names its Pop as unchanged.
+func changesObjects(e *v1.HistoryEntry) bool {
+	return slices.ContainsFunc(e.GetChanges(), func(c *v1.HistoryChange) bool {
+		return c.GetAction() != v1.ApplyAction_APPLY_ACTION_UNCHANGED
+	})
 }
