@@ -1472,7 +1472,8 @@ type HistoryEntry struct {
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	// role is the caller's role, empty without TLS.
 	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
-	// operation is apply, delete, rollback or restore.
+	// operation is apply, delete, rollback, restore, drain or undrain (a
+	// drain names its Pop as an UNCHANGED change).
 	Operation string `protobuf:"bytes,5,opt,name=operation,proto3" json:"operation,omitempty"`
 	// detail says more, such as the revision a rollback went back to.
 	Detail        string           `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
@@ -1565,7 +1566,8 @@ type HistoryChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
 	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// action is CREATED, UPDATED or DELETED.
+	// action is CREATED, UPDATED or DELETED; UNCHANGED names the Pop of a
+	// drain or undrain.
 	Action ApplyAction `protobuf:"varint,3,opt,name=action,proto3,enum=anycast.v1.ApplyAction" json:"action,omitempty"`
 	// before and after are the object's stored forms, without versions;
 	// unset when it did not exist.
