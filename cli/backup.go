@@ -96,9 +96,10 @@ to each object's revisions before writing it, one small write per revision
 skipped, so a backup of a cluster at revision R costs about R writes. When
 the cluster is already past them (a forced restore onto a used cluster) the
 objects get new versions, and the restore says how many. History records
-keep their revisions and a record of the restore is added. With --dry-run
-the file and the cluster are checked and nothing is written. Needs the
-admin role.`,
+keep their revisions and a record of the restore is added. A restore cut
+short (--timeout, a lost connection) leaves part of the backup written:
+run it again with --force. With --dry-run the file and the cluster are
+checked and nothing is written. Needs the admin role.`,
 		Example: `  anyctl restore -f anyctl-2026-12-05.backup
   anyctl restore -f anyctl-2026-12-05.backup --force`,
 		Args: exactArgs(0),
