@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/atomicfile"
 	"github.com/anyctl/anyctl/cli"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -117,6 +118,34 @@ func TestE2EBackupRestore(t *testing.T) {
 		if r.code != cli.ExitFailure || !strings.Contains(r.stderr, bad.want) || !strings.Contains(r.stderr, "nothing was sent") {
 			t.Errorf("restore of a %s file: exit %d\n%s\nwant %q", bad.name, r.code, r.stderr, bad.want)
 		}
+	}
+	// Well-framed files whose content a restore refuses.
+	badObj := &v1.Backup{FormatVersion: 1, Revision: 9, Objects: []*v1.Object{{Resource: &v1.Object_Origin{Origin: &v1.Origin{
+		Metadata: &v1.ObjectMeta{Name: "bad", ResourceVersion: 5, CreateRevision: 5},
+		Spec:     &v1.OriginSpec{Addresses: []string{"not-an-ip"}, Weight: 1},
+	}}}}}
+	newer := &v1.Backup{FormatVersion: 2}
+	for _, bad := range []struct {
+		name string
+		b    *v1.Backup
+		want string
+	}{
+		{"invalid-object", badObj, `the backup's objects do not pass validation`},
+		{"newer-format", newer, "backup format version 2: this controller reads version 1"},
+	} {
+		data, err := proto.Marshal(bad.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), bad.name)
+		if err := atomicfile.WriteFramed(path, "ABAK", data); err != nil {
+			t.Fatal(err)
+		}
+		r := anyctl(t, dst.Addr, "", "restore", "-f", path, "--force")
+		if r.code != cli.ExitFailure || !strings.Contains(r.stderr, bad.want) || !strings.Contains(r.stderr, "nothing was written") {
+			t.Errorf("restore of a backup with %s: exit %d\n%s\nwant %q", bad.name, r.code, r.stderr, bad.want)
+		}
+		t.Logf("restore of a backup with %s:\n%s", bad.name, r.stderr)
 	}
 	requireSameState(t, before, listAll(t, dst.Admin))
 

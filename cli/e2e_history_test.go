@@ -72,6 +72,9 @@ func TestE2EHistoryAndRollback(t *testing.T) {
 		{[]string{"rollback", "--to-revision", "-3"}, cli.ExitUsage, "--to-revision -3"},
 		{[]string{"rollback", "pop", "--to-revision", to}, cli.ExitUsage, "rollback takes KIND and NAME"},
 		{[]string{"rollback", "--to-revision", "999999"}, cli.ExitFailure, "rollback: revision 999999 is ahead of the store"},
+		{[]string{"history", "nonsense"}, cli.ExitUsage, `unknown kind "nonsense"`},
+		{[]string{"history", "--limit", "-1"}, cli.ExitUsage, "--limit -1"},
+		{[]string{"history", "-o", "name"}, cli.ExitUsage, "-o name: history has no names"},
 		// Before the zone existed: rolling it back alone deletes it, which
 		// the records that live in it refuse.
 		{[]string{"rollback", "zone", "gslb", "--to-revision", "1"}, cli.ExitFailure,
