@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // TestHistoryRecordsEveryWrite checks that apply and delete each leave one
@@ -187,5 +188,42 @@ func TestPruneRaisesFloor(t *testing.T) {
 	n, err = tm.PruneHistory(ctx, Retention{Count: 100, Age: time.Hour}, time.Now().Add(2*time.Hour))
 	if err != nil || n != 4 {
 		t.Fatalf("prune by age: %d deleted, %v; want 4", n, err)
+	}
+}
+
+// TestHistoryStartsAfterUnrecordedWrites: on a store written before
+// history was recorded, the floor starts at the last such write, so no
+// rollback reaches into the writes it knows nothing of.
+func TestHistoryStartsAfterUnrecordedWrites(t *testing.T) {
+	s, cli := newStore(t)
+	ctx := testContext(t)
+	v, err := encode(origin("fra", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A write as a version without history made it: the object and the guard.
+	old, err := cli.Txn(ctx).Then(clientv3.OpPut(Key(refOf(v1.Kind_KIND_ORIGIN, "fra")), string(v)), clientv3.OpPut(GuardKey, "")).Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartHistory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartHistory(ctx); err != nil { // a second start keeps the floor
+		t.Fatal(err)
+	}
+	mustApply(t, s, origin("fra", 2))
+	_, floor, err := s.History(ctx, HistoryFilter{}, 10)
+	if err != nil || floor != old.Header.Revision {
+		t.Fatalf("floor %d, %v; want %d, the unrecorded write's revision", floor, err, old.Header.Revision)
+	}
+	if _, err := s.Rollback(ctx, old.Header.Revision-1, nil, true, nil); !errors.Is(err, ErrHistoryTooShort) {
+		t.Errorf("rollback to before the unrecorded write: %v, want ErrHistoryTooShort", err)
+	}
+	if _, err := s.Rollback(ctx, old.Header.Revision, nil, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustGet(t, s, refOf(v1.Kind_KIND_ORIGIN, "fra")).GetOrigin().GetSpec().GetWeight(); w != 1 {
+		t.Errorf("weight %d after rolling back to the floor, want 1", w)
 	}
 }
