@@ -77,7 +77,9 @@ func (a *adminServer) Restore(stream v1.AdminService_RestoreServer) error {
 	if err != nil {
 		return toStatus(err)
 	}
+	// Read-your-writes, as for Apply and Drain.
 	a.awaitOwnWrite(stream.Context(), "restore", res.StateRevision, a.cache.WaitRevision)
+	a.awaitOwnWrite(stream.Context(), "restore", res.FleetRevision, a.fleet.WaitRevision)
 	return stream.SendAndClose(&v1.RestoreResponse{
 		Objects: int64(res.Objects), HistoryEntries: int64(res.History), FleetKeys: int64(res.Fleet),
 		Renumbered: int64(res.Renumbered), Revision: res.Revision,

@@ -83,8 +83,9 @@ type RestoreResult struct {
 	// between.
 	Renumbered int
 	Revision   int64
-	// StateRevision is that of the last desired-state write, 0 for none.
-	StateRevision int64
+	// StateRevision is that of the last desired-state write, 0 for none;
+	// FleetRevision that of the fleet state's, 0 for none.
+	StateRevision, FleetRevision int64
 }
 
 // CheckBackup refuses a backup that this store cannot restore as it is: of
@@ -161,7 +162,7 @@ func (s *Store) Restore(ctx context.Context, b *v1.Backup, force, dryRun bool) (
 			return res, fmt.Errorf("restore: clearing the cluster: %w", err)
 		}
 		rev = r.Header.Revision
-		res.StateRevision = rev
+		res.StateRevision, res.FleetRevision = rev, rev
 	}
 
 	// Each object at its create revision, then at its mod revision.
@@ -239,13 +240,16 @@ func (s *Store) Restore(ctx context.Context, b *v1.Backup, force, dryRun bool) (
 		ops = append(ops, clientv3.OpPut(historyKey(e.GetRevision()-1), string(v)))
 	}
 	ops = append(ops, clientv3.OpPut(HistoryFloorKey, strconv.FormatInt(b.GetHistoryFloor(), 10)), clientv3.OpDelete(padKey))
-	for len(ops) > 0 {
+	for done := 0; len(ops) > 0; {
 		n := min(len(ops), 1000)
 		r, err := s.cli.Txn(ctx).Then(ops[:n]...).Commit()
 		if err != nil {
 			return res, fmt.Errorf("restore: writing fleet state and history: %w", err)
 		}
-		rev, ops = r.Header.Revision, ops[n:]
+		if done < len(b.GetFleet()) {
+			res.FleetRevision = r.Header.Revision // the fleet keys come first
+		}
+		rev, ops, done = r.Header.Revision, ops[n:], done+n
 	}
 	a := authorOf(ctx, "restore")
 	a.Operation = "restore"
