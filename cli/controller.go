@@ -63,6 +63,8 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f.Float64Var(&cfg.OriginDownQuorum, "origin-down-quorum", controller.DefaultOriginDownQuorum, "an origin is down when more than this share of the PoPs reporting on it see it down")
 	f.DurationVar(&cfg.DrainPeriod, "drain-period", controller.DefaultDrainPeriod, "how long a drained PoP's announcements carry GRACEFUL_SHUTDOWN before they are withdrawn")
 	f.DurationVar(&cfg.StatusTTL, "status-ttl", 15*time.Second, "how long a PoP's status outlives its agent's last report")
+	f.IntVar(&cfg.HistoryMaxEntries, "history-max-entries", controller.DefaultHistoryMaxEntries, "history records to keep (anyctl history, rollback); the leader prunes the oldest beyond it")
+	f.DurationVar(&cfg.HistoryMaxAge, "history-max-age", controller.DefaultHistoryMaxAge, "how long history records are kept; a rollback reaches back no further")
 	f.IntVar(&cfg.MaxConnections, "max-connections", 0, "most API connections from non-loopback addresses; more are closed at once (0: RLIMIT_NOFILE's soft limit less 1024)")
 	f.IntVar(&cfg.MaxConnectionsPerIP, "max-connections-per-ip", controller.DefaultMaxConnectionsPerIP, "most API connections from one remote address")
 	f.IntVar(&cfg.LocalConnections, "local-connections", controller.DefaultLocalConnections, "API connections over loopback or the Unix socket, a pool of their own so an operator on the host always gets in")

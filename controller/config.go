@@ -14,6 +14,12 @@ import (
 	"github.com/anyctl/anyctl/endpoint"
 )
 
+// The history's default retention: records beyond either are pruned.
+const (
+	DefaultHistoryMaxEntries = 10000
+	DefaultHistoryMaxAge     = 90 * 24 * time.Hour
+)
+
 // Config is everything a controller needs to run.
 type Config struct {
 	// Listen is the gRPC address for the Admin, Agent and GSLB feed APIs.
@@ -41,6 +47,11 @@ type Config struct {
 	DrainPeriod time.Duration
 	// StatusTTL is how long a PoP's status outlives its agent's last report.
 	StatusTTL time.Duration
+	// HistoryMaxEntries and HistoryMaxAge are the history's retention:
+	// the leader deletes the oldest records beyond either. 0 means
+	// DefaultHistoryMaxEntries, DefaultHistoryMaxAge.
+	HistoryMaxEntries int
+	HistoryMaxAge     time.Duration
 	// MaxConnections caps the API's TCP connections from non-loopback
 	// addresses; 0 means RLIMIT_NOFILE's soft limit less a reserve.
 	MaxConnections int
@@ -85,6 +96,18 @@ func (c *Config) Validate() error {
 	}
 	if c.StatusTTL < 2*time.Second {
 		return fmt.Errorf("--status-ttl %q: must be at least 2s", c.StatusTTL)
+	}
+	if c.HistoryMaxEntries == 0 {
+		c.HistoryMaxEntries = DefaultHistoryMaxEntries
+	}
+	if c.HistoryMaxEntries < 0 {
+		return fmt.Errorf("--history-max-entries %d: want a positive number of records to keep", c.HistoryMaxEntries)
+	}
+	if c.HistoryMaxAge == 0 {
+		c.HistoryMaxAge = DefaultHistoryMaxAge
+	}
+	if c.HistoryMaxAge < time.Minute {
+		return fmt.Errorf("--history-max-age %q: want at least 1m", c.HistoryMaxAge)
 	}
 	if err := c.checkConnLimits(); err != nil {
 		return err

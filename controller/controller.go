@@ -156,7 +156,11 @@ func (c *Controller) Run(ctx context.Context) error {
 	if stop {
 		lis.Close()
 	} else {
-		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		if err := st.StartHistory(ctx); err != nil {
+			c.log.Warn("setting where history starts; the leader tries again", "err", err)
+		}
+		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log,
+			retention: store.Retention{Count: c.cfg.HistoryMaxEntries, Age: c.cfg.HistoryMaxAge}}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {

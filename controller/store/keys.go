@@ -48,6 +48,16 @@ const (
 	// against the same fleet cannot both start.
 	DrainGuardKey = FleetPrefix + "drain-guard"
 
+	// HistoryPrefix is the prefix of the history records, one per
+	// desired-state write, written in that write's transaction:
+	// HistoryPrefix + <revision of the state the write was planned on,
+	// 20 digits> (historyKey), so keys sort in the order of the writes.
+	HistoryPrefix = root + "history/"
+	// HistoryFloorKey holds the revision after which history is complete:
+	// the revision when recording began, raised when old records are
+	// pruned. A rollback reaches back to it, no further.
+	HistoryFloorKey = root + "meta/history-floor"
+
 	// ElectionPrefix is where replicas campaign for leadership.
 	ElectionPrefix = root + "leader"
 )
@@ -75,6 +85,12 @@ func AgentRefusedKey(pop string) string { return AgentRefusedPrefix + pop }
 
 // DrainKey is the etcd key of a PoP's drain record.
 func DrainKey(pop string) string { return DrainPrefix + pop }
+
+// historyKey is the key of the history record of a write planned on the
+// state at revision rev. Two writes cannot be planned on one revision: a
+// write commits only if no desired-state write came after the state it was
+// planned on, so the next one is planned on a later state.
+func historyKey(rev int64) string { return fmt.Sprintf("%s%020d", HistoryPrefix, rev) }
 
 // refOfKey parses a key written by Key.
 func refOfKey(key string) (resource.Ref, error) {
