@@ -18,7 +18,7 @@ function worldSVG(fill) {
   const land = WORLD.map(s => {
     const d = "M" + s.p.map(([lo, la]) => X(lo).toFixed(1) + "," + Y(la).toFixed(1)).join("L") + "Z";
     const f = fill ? fill(s) : null;
-    return `<path class="land" d="${d}" data-region="${s.c || s.r}" data-continent="${s.r}"${f ? ` data-origin="${esc(f.origin)}" fill="${f.color}"` : ""}/>`;
+    return `<path class="${f ? "area" : "land"}" d="${d}" data-region="${s.c || s.r}" data-continent="${s.r}"${f ? ` data-origin="${esc(f.origin)}" fill="${f.color}"` : ""}/>`;
   }).join("");
   return g + land;
 }
@@ -157,7 +157,7 @@ function pageGslb(v) {
     map += g.regions.filter(r => r.kind === "country").map(r => { const f = pick(r); return `<circle cx="${X(r.lon)}" cy="${Y(r.lat)}" r="1.8" fill="${f.color}" stroke="#fff" stroke-width=".4" data-country="${esc(r.id)}"/>`; }).join("");
     map += v.origins.map(o => `<rect class="origin" x="${X(o.lon) - 1.5}" y="${Y(o.lat) - 1.5}" width="3" height="3"/><text x="${X(o.lon) + 2.5}" y="${Y(o.lat) - 1.5}">${esc(o.name)}</text>`).join("");
     legend = Object.keys(colors).filter(n => g.regions.some(r => (r.chosen || []).includes(n))).map(n => `<span><svg width="10" height="10"><circle cx="5" cy="5" r="5" fill="${colors[n]}"/></svg> ${esc(n)}</span>`).join("");
-    table = g.regions.map(r => `<tr data-region="${esc(r.id)}"><td>${esc(r.label)}</td><td><b>${esc((r.chosen || []).join(", ") || "—")}</b></td><td>${esc(r.rcode)}</td><td><code>${esc((r.answer || []).join(" | "))}</code></td><td class="muted">${esc((r.excluded || []).join("; "))}</td></tr>`).join("");
+    table = g.regions.map(r => `<tr data-region="${esc(r.id)}"><td>${esc(r.label)}</td><td><b>${esc((r.chosen || []).join(", ") || "—")}</b></td><td>${esc(r.rcode)}</td><td><code>${esc((r.answer || []).join(" | "))}</code></td><td class="muted" title="${esc((r.excluded || []).join("; "))}">${esc((r.excluded || []).map(x => x.split(":")[0]).join(", ") || "—")}</td></tr>`).join("");
   }
   const ex = S.explain;
   return `<h1>GSLB</h1>
