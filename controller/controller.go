@@ -120,6 +120,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	fleet := newFleetState(st, obs, m)
 	admin := &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod}
 	v1.RegisterAdminServiceServer(gs, admin)
+	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS))
 	cs, err := c.listenConsole(admin)
 	if err != nil {
 		lis.Close()

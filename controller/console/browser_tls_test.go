@@ -214,4 +214,3 @@ func assertNotDrained(t *testing.T, admin v1.AdminServiceClient, pop string) {
 		t.Errorf("Pop %s drain step %s after refused requests, want NONE", pop, s)
 	}
 }
-
