@@ -4,7 +4,9 @@
 # package skip with a message naming it.
 set -euo pipefail
 # frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
-pkgs=(iproute2 frr bird2 tcpdump)
+# chromium: the web console's browser tests (controller/console).
+# prometheus: promtool, for the alert rules' tests (deploy/prometheus).
+pkgs=(iproute2 frr bird2 tcpdump chromium prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
