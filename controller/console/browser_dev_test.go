@@ -115,7 +115,15 @@ func TestBrowserDevFleet(t *testing.T) {
 	start := time.Now()
 	info.FailDNS(true)
 	run(t, ctx, time.Minute, "wait for tokyo failing", chromedp.WaitReady(chromedp.CSS(`#pop-tokyo[data-step="failing"]`)))
-	t.Logf("tokyo shown failing %v after its edge-dns stand-in started failing (check interval 100ms, fall 2; shared machine)", time.Since(start).Round(time.Millisecond))
+	t.Logf("tokyo shown failing %v after its edge-dns stand-in started failing (the check's interval and fall count, then the report; shared machine)", time.Since(start).Round(time.Millisecond))
+	// Where that time went: the agent's report, the view built from it,
+	// the page receiving it.
+	lat := get(t, ctx, "read the view's times", chromedp.Evaluate[map[string]string](
+		`({reported: S.view.pops.find(p => p.name === "tokyo").reportedAt, generated: S.view.generated, received: new Date(S.receivedAt).toISOString()})`))
+	rep, _ := time.Parse(time.RFC3339Nano, lat["reported"])
+	gen, _ := time.Parse(time.RFC3339Nano, lat["generated"])
+	recv, _ := time.Parse(time.RFC3339Nano, lat["received"])
+	t.Logf("latest view: agent report → view built %v, view built → page received %v", gen.Sub(rep).Round(time.Millisecond), recv.Sub(gen).Round(time.Millisecond))
 	screenshot(t, ctx, "fleet-map-failing")
 	run(t, ctx, 10*time.Second, "events page", chromedp.Navigate(info.Console+"#/events"),
 		chromedp.WaitReady(chromedp.CSS(`#events li[data-kind="health"]`)))

@@ -257,6 +257,7 @@ async function start() {
   es.onerror = () => { live.textContent = "reconnecting"; live.classList.add("off"); };
   es.addEventListener("view", ev => {
     S.view = JSON.parse(ev.data);
+    S.receivedAt = Date.now();
     // Keep typing undisturbed on the GSLB page: re-render it only when
     // what it shows may have changed.
     if (route().page === "gslb" && document.activeElement && document.activeElement.tagName === "INPUT") { loadGslb(S.view, false); return; }
