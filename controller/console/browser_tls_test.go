@@ -106,9 +106,11 @@ func TestConsoleTLSRoles(t *testing.T) {
 	// An agent's or DNS server's certificate is refused: only viewers and
 	// admins get in.
 	for _, role := range []authn.Role{authn.RoleAgent, authn.RoleDNS} {
-		code, body := do(t, httpsClient(t, ca, "tokyo", role), http.MethodGet, console.String()+"api/session", nil, nil)
-		if code != http.StatusForbidden || !strings.Contains(body, "needs role viewer or admin") {
-			t.Errorf("GET /api/session as role %s: %d %s, want 403 naming the roles", role, code, body)
+		for _, path := range []string{"", "app.js", "api/session", "api/stream"} {
+			code, body := do(t, httpsClient(t, ca, "tokyo", role), http.MethodGet, console.String()+path, nil, nil)
+			if code != http.StatusForbidden || !strings.Contains(body, "needs role viewer or admin") {
+				t.Errorf("GET /%s as role %s: %d %s, want 403 naming the roles", path, role, code, body)
+			}
 		}
 	}
 

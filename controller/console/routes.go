@@ -16,7 +16,10 @@ func (s *Server) routes(key csrfKey) http.Handler {
 	mux := http.NewServeMux()
 	static := http.FileServerFS(staticFS())
 	gm := &gslbMap{}
-	mux.Handle("GET /", static)
+	// The pages hold no data, but only viewers and admins get even them.
+	mux.HandleFunc("GET /", s.viewer(func(w http.ResponseWriter, r *http.Request, _ caller) { static.ServeHTTP(w, r) }))
+	// One explain at a time: each compiles an index of the whole snapshot.
+	explaining := make(chan struct{}, 1)
 	mux.HandleFunc("GET /api/session", s.viewer(func(w http.ResponseWriter, r *http.Request, c caller) {
 		writeJSON(w, http.StatusOK, map[string]any{"caller": c, "csrf": key.token(c)})
 	}))
@@ -31,6 +34,12 @@ func (s *Server) routes(key csrfKey) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"revision": snap.GetRevision(), "gslbKey": snapshotKey(snap), "regions": a})
 	}))
 	mux.HandleFunc("GET /api/explain", s.viewer(func(w http.ResponseWriter, r *http.Request, _ caller) {
+		select {
+		case explaining <- struct{}{}:
+			defer func() { <-explaining }()
+		case <-r.Context().Done():
+			return
+		}
 		q := r.URL.Query()
 		snap := s.cfg.Source.Snapshot()
 		ex, err := explain(snap, explainRequest{Name: q.Get("name"), Type: q.Get("type"), Client: q.Get("client"), Location: q.Get("location")})
