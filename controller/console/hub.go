@@ -14,6 +14,10 @@ import (
 // one update.
 const coalesce = 150 * time.Millisecond
 
+// maxStreams bounds the open pages of one console; more are refused
+// until some close.
+const maxStreams = 512
+
 // refresh pushes a view at least this often, so that ages and hold-downs
 // stay current while nothing changes.
 const refresh = 5 * time.Second
@@ -45,12 +49,12 @@ func newHub(src Source, log *slog.Logger) *hub {
 
 // subscribe returns a channel that holds the latest view (older ones are
 // replaced, never queued) and a cancel func. ok is false once the hub
-// stopped.
+// stopped or while maxStreams pages are open.
 func (h *hub) subscribe() (ch chan []byte, cancel func(), ok bool) {
 	ch = make(chan []byte, 1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.done {
+	if h.done || len(h.subs) >= maxStreams {
 		return nil, nil, false
 	}
 	h.subs[ch] = struct{}{}

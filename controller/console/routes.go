@@ -157,7 +157,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, _ caller) {
 	}
 	ch, cancel, ok := s.hub.subscribe()
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("the console is stopping"))
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("the console is stopping, or has %d pages open already", maxStreams))
 		return
 	}
 	defer cancel()
