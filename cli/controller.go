@@ -51,6 +51,7 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", DefaultServer, "gRPC listen address for the Admin, Agent and GSLB feed APIs")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "Prometheus metrics listen address (empty: off)")
+	f.StringVar(&cfg.ConsoleListen, "console-listen", "", "web console listen address (empty: off); plain HTTP on loopback only, with --tls-* it requires client certificates from --tls-client-ca")
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/anyctl/controller", "directory of the embedded etcd's data")
 	f.StringVar(&endpoint, "etcd-endpoints", "", "comma-separated external etcd endpoints (instead of the embedded etcd)")
 	f.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA certificate file (PEM) for the external etcd")

@@ -43,6 +43,7 @@ everything; a second run reuses --data-dir.`,
 	f.StringVar(&cfg.DataDir, "data-dir", "", "state directory (default: $TMPDIR/anyctl-dev-UID)")
 	f.StringVar(&cfg.Listen, "listen", DefaultServer, "controller gRPC listen address")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "controller metrics listen address")
+	f.StringVar(&cfg.ConsoleListen, "console-listen", "127.0.0.1:7480", "web console listen address (empty: off)")
 	f.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:5300", "DNS server UDP and TCP listen address")
 	logs.registerWithLevel(f, "warn")
 	return cmd
@@ -59,6 +60,7 @@ anyctl dev is running. Ctrl-C stops it.
 
   controller  %s  (Admin, Agent and GSLB feed APIs over gRPC; grpcurl works)
   metrics     http://%s/metrics
+  console     %s  (web console: fleet map, PoPs, origins, GSLB, events)
   dns         %s  (UDP and TCP; authoritative for gslb.example.com.)
   router      %s  (in-process upstream BGP router, AS%d)
   agents      %s, each peering with the router
@@ -72,6 +74,13 @@ The example deployment is applied. From another terminal, try:
   dig @%s -p %s origin.gslb.example.com +subnet=203.0.113.0/24
   anyctl%s drain pop london
 
-`, info.Controller, info.Metrics, info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir,
+`, info.Controller, info.Metrics, consoleOrOff(info.Console), info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir,
 		server, server, server, host, port, server)
+}
+
+func consoleOrOff(url string) string {
+	if url == "" {
+		return "off"
+	}
+	return url
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/controller/console"
 	"github.com/anyctl/anyctl/endpoint"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	Listen string
 	// MetricsListen is the Prometheus /metrics address; empty disables it.
 	MetricsListen string
+	// ConsoleListen is the web console's address; empty disables it. Plain
+	// HTTP on loopback only; with TLS configured it requires client
+	// certificates from TLSClientCA.
+	ConsoleListen string
 	// DataDir holds the embedded etcd's data. Unused with EtcdEndpoints.
 	DataDir string
 	// EtcdEndpoints selects an external etcd cluster instead of the embedded one.
@@ -122,6 +127,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.apiTLSFiles().Check(); err != nil {
 		return err
+	}
+	if c.ConsoleListen != "" {
+		if err := console.CheckListen(c.ConsoleListen, c.apiTLSFiles().Enabled()); err != nil {
+			return fmt.Errorf("--console-listen %q: %w", c.ConsoleListen, err)
+		}
 	}
 	if len(c.EtcdEndpoints) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required with the embedded etcd (or give --etcd-endpoints)")

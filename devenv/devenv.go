@@ -41,6 +41,9 @@ type Config struct {
 	Listen string
 	// MetricsListen is the controller's metrics address; empty disables.
 	MetricsListen string
+	// ConsoleListen is the controller's web console address; empty
+	// disables it.
+	ConsoleListen string
 	// DNSListen is the DNS server's UDP and TCP address.
 	DNSListen string
 	// Logger receives every component's logs.
@@ -51,10 +54,16 @@ type Config struct {
 type Info struct {
 	Controller string
 	Metrics    string
-	DNS        string
-	Router     string
-	DataDir    string
-	Pops       []string
+	// Console is the web console's URL, empty when it is off.
+	Console string
+	DNS     string
+	Router  string
+	DataDir string
+	Pops    []string
+	// FailDNS makes the DNS stand-in that every PoP's edge-dns check
+	// probes answer SERVFAIL (true) or answer again (false): a service
+	// failing everywhere, for demos and tests.
+	FailDNS func(bool)
 	// Routes counts the IPv4 and IPv6 prefixes the router holds: what the
 	// "internet" would route to the PoPs.
 	Routes func(context.Context) (v4, v6 int, err error)
@@ -93,6 +102,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	ctrl, err := controller.New(controller.Config{
 		Listen:          cfg.Listen,
 		MetricsListen:   cfg.MetricsListen,
+		ConsoleListen:   cfg.ConsoleListen,
 		DataDir:         filepath.Join(cfg.DataDir, "controller"),
 		AllowedPrefixes: validation.DefaultAllowedPrefixes(),
 		DrainPeriod:     10 * time.Second,
@@ -195,6 +205,8 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 		DataDir:    cfg.DataDir,
 		Pops:       pops,
 		Routes:     routeCounts(rt),
+		Console:    ctrl.ConsoleURL(),
+		FailDNS:    si.dnsFailing.Store,
 	}
 	if m := ctrl.MetricsAddr(); m != nil {
 		info.Metrics = m.String()

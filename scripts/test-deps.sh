@@ -6,7 +6,9 @@ set -euo pipefail
 # frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
 # unbound: dnsgslb's TestUnboundStubZone resolves through it (and fails
 # without it).
-pkgs=(iproute2 frr bird2 tcpdump unbound)
+# chromium: the web console's browser tests (controller/console).
+# prometheus: promtool, for the alert rules' tests (deploy/prometheus).
+pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
