@@ -14,6 +14,7 @@ import (
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
@@ -70,6 +71,7 @@ type dnsFlags struct {
 	udpWorkers      int
 	udpMode         string
 	name            string
+	dnssecKeys      string
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -83,6 +85,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
+	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
@@ -118,6 +121,11 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
+	if f.dnssecKeys != "" {
+		if _, err := dnssec.LoadDir(f.dnssecKeys); err != nil {
+			return daemon.Config{}, UsageErrorf("--dnssec-keys %q: %v", f.dnssecKeys, err)
+		}
+	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
 	if err != nil {
 		return daemon.Config{}, err
@@ -138,7 +146,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, DNSSECKeyDir: f.dnssecKeys,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,

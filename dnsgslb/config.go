@@ -34,6 +34,10 @@ type Config struct {
 	// UDPMode is how UDP workers wait for queries; the zero value is the
 	// fastest the platform has.
 	UDPMode UDPMode
+	// DNSSECKeyDir holds the BIND-format key files of the zones to sign
+	// (see package dnssec); a zone with keys there is signed, the others
+	// are not. Empty signs nothing.
+	DNSSECKeyDir string
 }
 
 // UDPMode is how UDP workers wait for queries.

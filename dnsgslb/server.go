@@ -26,6 +26,7 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
+	signing *signing // nil without DNSSEC keys
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -66,6 +67,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	if cfg.DNSSECKeyDir != "" {
+		sg, err := newSigning(cfg.DNSSECKeyDir)
+		if err != nil {
+			return nil, fmt.Errorf("dnsgslb: DNSSECKeyDir: %w", err)
+		}
+		s.signing = sg
+	}
 	if cfg.GeoIPPath != "" {
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
@@ -153,6 +161,15 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	if s.geoip != nil {
 		opts.GeoIP, opts.GeoIPID = s.geoip.ready(), s.geoip.id
 	}
+	var keyState string
+	if s.signing != nil {
+		now := time.Now()
+		signers, state, err := s.signing.signers(now)
+		if err != nil {
+			return err
+		}
+		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
+	}
 	type built struct {
 		ix  *Index
 		err error
@@ -180,6 +197,12 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.savedTable = table.Key()
 	}
 	s.index.Store(ix)
+	if s.signing != nil {
+		s.signing.mu.Lock()
+		s.signing.state, s.signing.snap = keyState, snap
+		s.signing.mu.Unlock()
+		s.metrics.resignAt.Store(ix.ResignAt().Unix())
+	}
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() {
@@ -242,6 +265,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
+	if s.signing != nil {
+		go s.resignLoop(ctx)
+	}
 	var stop atomic.Bool
 	var udpWG, tcpWG sync.WaitGroup
 	for _, c := range udp {
