@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -171,6 +172,20 @@ func TestSignedAnswersVerify(t *testing.T) {
 			if rt := rr.Header().Rrtype; rt == dns.TypeRRSIG || rt == dns.TypeNSEC {
 				t.Errorf("%s without DO: %s in the reply", what, dns.TypeToString[rt])
 			}
+		}
+	}
+}
+
+func TestExplainShowsTheSignatures(t *testing.T) {
+	ix, key := signedIndex(t)
+	ex := ix.Explain("nearest."+gslbtest.Zone, dns.TypeA, netip.MustParsePrefix("81.2.69.0/24"))
+	want := fmt.Sprintf("nearest.%s A: key %d (ECDSAP256SHA256), valid 2026-12-05T11:00:00Z to 2026-12-19T12:00:00Z", gslbtest.Zone, key.Tag())
+	if len(ex.Signatures) != 1 || ex.Signatures[0] != want {
+		t.Errorf("signatures %q, want [%q]", ex.Signatures, want)
+	}
+	for _, rr := range ex.Answer {
+		if strings.Contains(rr, "RRSIG") {
+			t.Errorf("answer lists the RRSIG: %q", ex.Answer)
 		}
 	}
 }
