@@ -1,21 +1,25 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
-	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 )
@@ -52,6 +56,10 @@ client outside a PoP cache network is placed at the default location.`,
 			d, err := newDNS(cfg)
 			if err != nil {
 				return err
+			}
+			if cfg.Server.DNSSECKeyDir != "" {
+				stop := reloadKeysOnHUP(cmd.Context(), d, cfg.Server.Logger)
+				defer stop()
 			}
 			return d.Run(cmd.Context())
 		},
@@ -225,4 +233,30 @@ func newDNS(cfg daemon.Config) (*daemon.Daemon, error) {
 		return nil, UsageErrorf("%w", err)
 	}
 	return d, nil
+}
+
+// reloadKeysOnHUP reads the DNSSEC key directory again on SIGHUP (the
+// server also does every minute).
+func reloadKeysOnHUP(ctx context.Context, d *daemon.Daemon, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := d.Server().ReloadKeys(ctx); err != nil {
+					log.Error("SIGHUP: cannot read the DNSSEC keys again; signing as before", "err", err)
+				} else {
+					log.Info("SIGHUP: DNSSEC keys read again")
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+	}
 }

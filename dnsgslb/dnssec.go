@@ -80,6 +80,17 @@ func (s *Server) resignLoop(ctx context.Context) {
 	}
 }
 
+// ReloadKeys reads the DNSSEC key directory again now, and signs the zones
+// again if a key was added, removed or reached a time in its timing, or
+// the signatures are due for refresh; the server also does this every
+// minute. Without a key directory it does nothing.
+func (s *Server) ReloadKeys(ctx context.Context) error {
+	if s.signing == nil {
+		return nil
+	}
+	return s.resignIfDue(ctx, time.Now())
+}
+
 // resignIfDue re-reads the keys and builds the index again if its
 // signatures must be refreshed or the keys changed.
 func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {

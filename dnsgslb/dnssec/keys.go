@@ -317,3 +317,46 @@ func (k *Key) readMeta(text string) error {
 
 // ErrNoKeys is returned when a zone to be signed has no key that signs.
 var ErrNoKeys = errors.New("no active key")
+
+// Load reads one key pair; file is its path with or without .key or
+// .private.
+func Load(file string) (*Key, error) {
+	file = strings.TrimSuffix(strings.TrimSuffix(file, ".key"), ".private")
+	return loadKey(file)
+}
+
+// ParseTime reads a key timing value: "now", "+DURATION" or "-DURATION"
+// from now (Go durations, and "d" for days), "none" (the zero time: never
+// for Inactive and Delete), RFC 3339 or YYYYMMDDHHMMSS (UTC).
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	switch {
+	case s == "now":
+		return now.UTC().Truncate(time.Second), nil
+	case s == "none":
+		return time.Time{}, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		d, err := parseDuration(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q: %w", s, err)
+		}
+		if s[0] == '-' {
+			d = -d
+		}
+		return now.Add(d).UTC().Truncate(time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(timeLayout, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want now, none, +DURATION (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS", s)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := time.ParseDuration(days + "h")
+		return 24 * n, err
+	}
+	return time.ParseDuration(s)
+}
