@@ -55,6 +55,7 @@ and shows what would change, field by field, without writing.`,
 			if err != nil {
 				return reportApplyRejection(g.stderr, err)
 			}
+			writeApplyWarnings(g.stderr, resp)
 			return writeApplyResults(g.stdout, resp, opts.dryRun)
 		},
 	}
@@ -146,6 +147,14 @@ var applyActions = map[v1.ApplyAction]string{
 	v1.ApplyAction_APPLY_ACTION_CREATED:   "created",
 	v1.ApplyAction_APPLY_ACTION_UPDATED:   "configured",
 	v1.ApplyAction_APPLY_ACTION_UNCHANGED: "unchanged",
+}
+
+// writeApplyWarnings prints what the controller accepted but warns about,
+// one "Warning:" line each, as kubectl does.
+func writeApplyWarnings(w io.Writer, resp *v1.ApplyResponse) {
+	for _, warn := range resp.GetWarnings() {
+		fmt.Fprintf(w, "Warning: %s\n", warn)
+	}
 }
 
 // writeApplyResults prints one line per object, and on a dry run the

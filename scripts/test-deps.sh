@@ -4,8 +4,10 @@
 # package skip with a message naming it.
 set -euo pipefail
 # frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
+# unbound: dnsgslb's TestUnboundStubZone resolves through it (and fails
+# without it).
 # bind9-dnsutils: delv, the validating resolver that judges signed zones.
-pkgs=(iproute2 frr bird2 tcpdump bind9-dnsutils)
+pkgs=(iproute2 frr bird2 tcpdump unbound bind9-dnsutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 // sources are the snapshot's origins and PoPs by name, and the addresses
@@ -20,11 +21,12 @@ type sources struct {
 	parsed  map[sourceAddrs][]netip.Addr
 }
 
-// sourceAddrs names one origin's or PoP's addresses of one family.
+// sourceAddrs names one origin's or PoP's addresses of the family a
+// record type answers with (both for HTTPS hints).
 type sourceAddrs struct {
 	name  string
 	pop   bool
-	want4 bool
+	qtype uint16
 }
 
 func newSources(snap *v1.GslbSnapshot, pops map[string]*v1.SnapshotPop) *sources {
@@ -35,11 +37,12 @@ func newSources(snap *v1.GslbSnapshot, pops map[string]*v1.SnapshotPop) *sources
 	return s
 }
 
-// addrs parses the addresses of one family of an origin (field addresses)
-// or a PoP (field unicast_addresses), once; the slice is shared and must
-// not be changed.
-func (s *sources) addrs(name string, pop, want4 bool, addrs []string) ([]netip.Addr, error) {
-	k := sourceAddrs{name, pop, want4}
+// addrs parses the addresses an origin (field addresses) or a PoP (field
+// unicast_addresses) answers a record type with, once; the slice is
+// shared and must not be changed.
+func (s *sources) addrs(name string, pop bool, qtype uint16, addrs []string) ([]netip.Addr, error) {
+	k := sourceAddrs{name, pop, qtype}
+	want4, both := qtype == dns.TypeA, qtype == dns.TypeHTTPS
 	if out, ok := s.parsed[k]; ok {
 		return out, nil
 	}
@@ -53,7 +56,7 @@ func (s *sources) addrs(name string, pop, want4 bool, addrs []string) ([]netip.A
 		if err != nil {
 			return nil, fmt.Errorf("field %s[%d]: bad address %q: %w", field, i, v, err)
 		}
-		if a = a.Unmap(); a.Is4() == want4 {
+		if a = a.Unmap(); both || a.Is4() == want4 {
 			out = append(out, a)
 		}
 	}
@@ -62,7 +65,6 @@ func (s *sources) addrs(name string, pop, want4 bool, addrs []string) ([]netip.A
 }
 
 func (rec *record) addCandidates(spec *v1.GslbRecordSpec, src *sources, opts Options) error {
-	want4 := rec.qtype == dns.TypeA
 	if len(spec.GetOrigins()) > 0 {
 		rec.cands = make([]candidate, 0, len(spec.GetOrigins()))
 		for _, name := range spec.GetOrigins() {
@@ -71,8 +73,14 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, src *sources, opts Opt
 				rec.missing = append(rec.missing, name)
 				continue
 			}
-			addrs, err := src.addrs(name, false, want4, o.GetSpec().GetAddresses())
-			if err != nil {
+			var addrs []netip.Addr
+			var host string
+			var err error
+			if as := o.GetSpec().GetAddresses(); len(as) == 1 && validation.IsOriginName(as[0]) {
+				if host, err = canonical(as[0]); err != nil {
+					return fmt.Errorf("Origin %q field addresses[0]: %w", name, err)
+				}
+			} else if addrs, err = src.addrs(name, false, rec.qtype, as); err != nil {
 				return fmt.Errorf("Origin %q %w", name, err)
 			}
 			dial := 100
@@ -84,7 +92,7 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, src *sources, opts Opt
 				reason = "quorum verdict down"
 			}
 			rec.cands = append(rec.cands, candidate{
-				name: name, location: location(o.GetSpec().GetLocation()), addrs: addrs,
+				name: name, location: location(o.GetSpec().GetLocation()), addrs: addrs, host: host,
 				weight: int(o.GetSpec().GetWeight()), dial: dial, healthy: o.GetHealthy(), healthReason: reason,
 				slot: opts.OriginSlot(name),
 			})
@@ -111,7 +119,7 @@ func (rec *record) addCandidates(spec *v1.GslbRecordSpec, src *sources, opts Opt
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].GetName() < rest[j].GetName() })
 	for _, p := range append(picked, rest...) {
-		addrs, err := src.addrs(p.GetName(), true, want4, p.GetUnicastAddresses())
+		addrs, err := src.addrs(p.GetName(), true, rec.qtype, p.GetUnicastAddresses())
 		if err != nil {
 			return fmt.Errorf("Pop %q %w", p.GetName(), err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 // Options are the parts of an index that do not come from the snapshot.
@@ -152,6 +153,9 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 	}
 	b.finish()
+	if err := ix.findCuts(); err != nil {
+		return nil, err
+	}
 	for _, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err
@@ -170,7 +174,7 @@ func (ix *Index) node(name string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
-	n := &node{name: name, zone: z}
+	n := &node{name: name, wlen: len(key), zone: z}
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
@@ -217,7 +221,7 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 		if ttl == 0 {
 			ttl = zn.ttl
 		}
-		rrs, qtype, err := staticRRs(name, ttl, sr)
+		rrs, qtype, err := staticRRs(name, ttl, sr, zn.apex)
 		if err != nil {
 			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
 		}
@@ -247,7 +251,7 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 	return nil
 }
 
-func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, error) {
+func staticRRs(name string, ttl uint32, sr *v1.StaticRecord, apex string) ([]dns.RR, uint16, error) {
 	var out []dns.RR
 	var qtype uint16
 	switch sr.GetType() {
@@ -278,6 +282,19 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, 
 		for _, v := range sr.GetValues() {
 			out = append(out, &dns.TXT{Hdr: hdr(name, dns.TypeTXT, ttl), Txt: splitTXT(v)})
 		}
+	case v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA,
+		v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS:
+		if sr.GetType() == v1.RecordType_RECORD_TYPE_NS && name == apex {
+			return nil, 0, fmt.Errorf("field type: NS at the zone apex: the zone's name servers are its name_servers")
+		}
+		for j, v := range sr.GetValues() {
+			rr, err := validation.RecordData(sr.GetType(), name, ttl, v, apex)
+			if err != nil {
+				return nil, 0, fmt.Errorf("field values[%d] %q: %w", j, v, err)
+			}
+			qtype = rr.Header().Rrtype
+			out = append(out, rr)
+		}
 	default:
 		return nil, 0, fmt.Errorf("field type: unsupported record type %q", sr.GetType())
 	}
@@ -287,14 +304,16 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, 
 	return out, qtype, nil
 }
 
-// splitTXT cuts a value into character-strings of at most 255 bytes.
+// splitTXT cuts a value into the character-strings of one TXT record, of
+// at most 255 bytes each. github.com/miekg/dns reads a backslash in them as
+// an escape, so each one is escaped after the cut.
 func splitTXT(v string) []string {
 	var out []string
 	for len(v) > 255 {
-		out = append(out, v[:255])
+		out = append(out, strings.ReplaceAll(v[:255], `\`, `\\`))
 		v = v[255:]
 	}
-	return append(out, v)
+	return append(out, strings.ReplaceAll(v, `\`, `\\`))
 }
 
 // check enforces that a CNAME is alone at its node.

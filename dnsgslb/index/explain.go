@@ -135,6 +135,9 @@ func (ix *Index) traceRecord(ex *Explanation, rec *record, addr netip.Addr) {
 		for _, a := range c.addrs {
 			ce.Addresses = append(ce.Addresses, a.String())
 		}
+		if c.host != "" {
+			ce.Addresses = []string{c.host}
+		}
 		tr.cands = append(tr.cands, ce)
 	}
 	for _, m := range rec.missing {

@@ -18,6 +18,8 @@ type Index struct {
 	names   map[string]*node
 	zones   map[string]*zone
 	records []*record
+	// cuts is set when a zone delegates names (see findCuts).
+	cuts bool
 	// byKey holds the records by recordKey, for the next build to reuse.
 	byKey map[string]*record
 	// profKeys holds the records' profile keys, for the next build to

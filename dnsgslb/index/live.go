@@ -54,8 +54,17 @@ type live struct {
 
 // liveCandidate says whether rec could be answered live: a policy that
 // ranks by where the client is, more than one candidate with an address,
-// and few enough candidates for the bitmasks.
+// few enough candidates for the bitmasks, and answers of address records
+// only (not HTTPS, no name origins).
 func (b *builder) liveCandidate(rec *record) bool {
+	if rec.qtype == dns.TypeHTTPS {
+		return false // one record of hints, compiled per class
+	}
+	for _, c := range rec.cands {
+		if c.host != "" {
+			return false // a CNAME, compiled per class
+		}
+	}
 	return len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
 }
 
@@ -125,10 +134,10 @@ func (b *builder) compileLive(rec *record) error {
 		return err
 	}
 	lv.head = head.msg
-	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, map[string]*answer{}); err != nil {
+	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, "", map[string]*answer{}); err != nil {
 		return err
 	}
-	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, map[string]*answer{}); err != nil {
+	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, "", map[string]*answer{}); err != nil {
 		return err
 	}
 	rec.live = lv

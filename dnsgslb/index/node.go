@@ -4,9 +4,15 @@ import "github.com/miekg/dns"
 
 // node is one name of a zone, possibly an empty non-terminal.
 type node struct {
-	name   string
+	name string
+	// wlen is the length of name in wire format.
+	wlen   int
 	zone   *zone
 	rrsets []rrset
+	// cut is the zone cut the node is at or below (itself at a cut), nil
+	// in the zone's own data; referral is set on a cut.
+	cut      *node
+	referral *referral
 	// nodata answers a type the node has no data for; any answers ANY
 	// (RFC 8482).
 	nodata *answer

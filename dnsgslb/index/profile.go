@@ -55,7 +55,7 @@ func appendProfileKey(b []byte, rec *record, rttSig string) []byte {
 		b = append(b, '/')
 		b = strconv.AppendBool(b, c.healthy)
 		b = append(b, '/')
-		b = strconv.AppendBool(b, len(c.addrs) > 0)
+		b = strconv.AppendBool(b, c.usable())
 		b = append(b, '/')
 		b = strconv.AppendUint(b, math.Float64bits(c.location.Latitude), 16)
 		b = append(b, '/')
@@ -276,7 +276,7 @@ func (b *builder) dependsOnLocation(rec *record) bool {
 	}
 	n := 0
 	for _, c := range rec.cands {
-		if len(c.addrs) > 0 {
+		if c.usable() {
 			n++
 		}
 	}
@@ -339,7 +339,7 @@ type prepScratch struct {
 func (r *record) prepareFast(cl *client, dist [][]float64, ci int, s *prepScratch) prep {
 	s.allowed = s.allowed[:0]
 	for i := range r.cands {
-		if len(r.cands[i].addrs) > 0 {
+		if r.cands[i].usable() {
 			s.allowed = append(s.allowed, i)
 		}
 	}

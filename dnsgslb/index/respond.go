@@ -47,6 +47,12 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 	lc := lowerWire(&lcBuf, q.QName())
 	n := ix.names[string(lc)]
 	if n == nil {
+		if ix.cuts {
+			if cut, off := ix.delegated(lc); cut != nil {
+				out.ZoneSlot = cut.zone.slot
+				return refer(dst, q, cut, off, maxSize), out
+			}
+		}
 		z, off := ix.findZone(lc)
 		if z == nil {
 			return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
@@ -58,6 +64,9 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 		return nxdomain(dst, q, z, off, maxSize), out
 	}
 	out.ZoneSlot = n.zone.slot
+	if n.cut != nil && (q.Qtype != dns.TypeDS || n.cut != n) {
+		return refer(dst, q, n.cut, q.NameLen-n.cut.wlen, maxSize), out
+	}
 	if rec := liveRecord(n, q); rec != nil {
 		return ix.respondLive(dst, q, rec, src, maxSize, out)
 	}

@@ -13,9 +13,10 @@ import (
 // recordKey sets rec.key: everything a record's compiled form is made
 // from, beside the prefix table (reuse needs the same table) and, for a
 // live record, the row table (compared by identity): its ranking inputs
-// (the profile key), its name, type, TTL and answer count, its candidates'
-// addresses, weights, dials and metrics slots, and its zone's SOA but
-// for the serial (reuse puts the new one in). A key
+// (the profile key), its name, type, TTL, answer count and HTTPS
+// parameters, its candidates' addresses, names, weights, dials and metrics
+// slots, and its zone's SOA but for the serial (reuse puts the new one
+// in). A key
 // the previous build also had is taken from its record, so that an update
 // allocates no key for a record that did not change.
 func (b *builder) recordKey(rec *record, live bool) {
@@ -28,6 +29,10 @@ func (b *builder) recordKey(rec *record, live bool) {
 	}
 	k = append(k, '/')
 	k = strconv.AppendBool(k, live)
+	if rec.https != nil {
+		k = append(k, '/')
+		k = append(k, rec.https.String()...)
+	}
 	soa := rec.node.zone.soa
 	k = append(k, '/')
 	k = append(k, soa.Ns...)
@@ -47,6 +52,7 @@ func (b *builder) recordKey(rec *record, live bool) {
 			k = a.AppendTo(k)
 			k = append(k, ',')
 		}
+		k = append(k, c.host...)
 		for _, n := range [...]int{c.weight, c.dial, c.slot} {
 			k = append(k, '/')
 			k = strconv.AppendInt(k, int64(n), 10)

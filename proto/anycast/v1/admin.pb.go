@@ -320,7 +320,10 @@ type ApplyResponse struct {
 	Results []*ApplyResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	// revision is the etcd revision of the transaction (0 on dry run or when
 	// nothing changed).
-	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// warnings are what the apply accepted but an operator should know,
+	// such as settings resolvers may defeat; one sentence each.
+	Warnings      []string `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -367,6 +370,13 @@ func (x *ApplyResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ApplyResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 type GetRequest struct {
@@ -1345,10 +1355,11 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
 	"\x06action\x18\x03 \x01(\x0e2\x17.anycast.v1.ApplyActionR\x06action\x12\x12\n" +
 	"\x04diff\x18\x04 \x01(\tR\x04diff\x12)\n" +
-	"\x10resource_version\x18\x05 \x01(\x03R\x0fresourceVersion\"^\n" +
+	"\x10resource_version\x18\x05 \x01(\x03R\x0fresourceVersion\"z\n" +
 	"\rApplyResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.anycast.v1.ApplyResultR\aresults\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\"F\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"F\n" +
 	"\n" +
 	"GetRequest\x12$\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
