@@ -18,6 +18,7 @@ import (
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
@@ -42,7 +43,14 @@ restart, it keeps answering from the last snapshot it had.
 Clients are located by their EDNS Client Subnet, else their resolver's
 address: first the PoPs' cache networks, then the --geoip database (MaxMind
 City or Country, mmdb), else --default-location. Without --geoip every
-client outside a PoP cache network is placed at the default location.`,
+client outside a PoP cache network is placed at the default location.
+
+Each server says which it is to queries that ask: NSID (dig +nsid) and CHAOS
+TXT id.server. (dig CH TXT id.server), with --identity. It answers DNS
+cookies (dig +cookie); give every server of an anycast address the same
+--cookie-secret-file so that each accepts the cookies the others made. To
+roll the secret over, first put the new secret on the second line of every
+server's file and restart them, then swap the lines and restart again.`,
 		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
       --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
       --default-location 39.04,-77.49,US,NA \
@@ -80,6 +88,10 @@ type dnsFlags struct {
 	udpMode         string
 	name            string
 	dnssecKeys      string
+	identity        string
+	versionBind     string
+	cookieSecret    string
+	cookies         bool
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -95,6 +107,11 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
 	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
+	host, _ := os.Hostname()
+	fs.StringVar(&f.identity, "identity", host, "this server's name in NSID (dig +nsid) and in CHAOS TXT id.server. and hostname.bind. answers, to tell which anycast node answered (empty: send and answer neither)")
+	fs.StringVar(&f.versionBind, "version-bind", "", "answer CHAOS TXT version.bind. with this text (empty: refuse it)")
+	fs.StringVar(&f.cookieSecret, "cookie-secret-file", "", "DNS cookie secret file: 32 hex digits (openssl rand -hex 16) on the first line, optionally the previous secret, still accepted, on the second; every server of an anycast address should share it (empty: a random secret of this server's own)")
+	fs.BoolVar(&f.cookies, "cookies", true, "answer DNS cookies (RFC 7873, server cookies as in RFC 9018); false ignores COOKIE options")
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
@@ -138,6 +155,21 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	if err != nil {
 		return daemon.Config{}, err
 	}
+	if err := checkIdentity("identity", f.identity); err != nil {
+		return daemon.Config{}, err
+	}
+	if err := checkIdentity("version-bind", f.versionBind); err != nil {
+		return daemon.Config{}, err
+	}
+	var jar *cookie.Jar
+	if f.cookieSecret != "" {
+		if !f.cookies {
+			return daemon.Config{}, UsageErrorf("--cookie-secret-file %q with --cookies=false: drop one", f.cookieSecret)
+		}
+		if jar, err = cookie.ReadJar(f.cookieSecret); err != nil {
+			return daemon.Config{}, UsageErrorf("--cookie-secret-file %q: %v", f.cookieSecret, err)
+		}
+	}
 	tlsCfg, id, err := f.feedTLS()
 	if err != nil {
 		return daemon.Config{}, err
@@ -154,7 +186,9 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, DNSSECKeyDir: f.dnssecKeys,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
+			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
+			DNSSECKeyDir: f.dnssecKeys,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,
@@ -180,6 +214,15 @@ func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
 		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: the certificate %q has role %s; a DNS server needs OrganizationalUnit dns", f.tls.cert, id.Name, id.Role)
 	}
 	return cfg, id, nil
+}
+
+// checkIdentity checks a CHAOS TXT text: one character-string, at most
+// 128 bytes.
+func checkIdentity(flag, s string) error {
+	if len(s) > 128 {
+		return UsageErrorf("--%s %q: %d bytes, want at most 128", flag, s, len(s))
+	}
+	return nil
 }
 
 // continents are the two-letter codes GeoIP databases use.

@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 			DNSSECKeyDir:    keyDir,
 			DefaultLocation: dnsgslb.Location{Latitude: 50.1109, Longitude: 8.6821, Country: "DE", Continent: "EU", City: "Frankfurt"},
 			Logger:          log.With("component", "dns"),
+			Identity:        devIdentity(),
 		},
 		Feed: feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")},
 	})
@@ -287,4 +288,14 @@ func firstSEP(keys []*dnssec.Key) *dnssec.Key {
 		}
 	}
 	return nil
+}
+
+// devIdentity is the DNS server's NSID and CHAOS id.server. answer: the
+// host name, as `anyctl dns` has by default.
+func devIdentity() string {
+	host, err := os.Hostname()
+	if err != nil || len(host) > 128 {
+		return "anyctl-dev"
+	}
+	return host
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 )
@@ -38,6 +39,22 @@ type Config struct {
 	// (see package dnssec); a zone with keys there is signed, the others
 	// are not. Empty signs nothing.
 	DNSSECKeyDir string
+
+	// Identity is the server's name, which says which server of an
+	// anycast address answered: sent as NSID (RFC 5001) to queries asking
+	// for it, and the CHAOS TXT answer to id.server. and hostname.bind.
+	// Empty sends and answers neither. At most 128 bytes.
+	Identity string
+	// VersionBind is the CHAOS TXT answer to version.bind.; empty refuses
+	// it. At most 128 bytes.
+	VersionBind string
+	// Cookies holds the DNS cookie secrets (RFC 7873, server cookies as in
+	// RFC 9018): the servers of one anycast address should share them, so
+	// that each accepts the others' cookies. Nil uses a random secret of
+	// this server's own.
+	Cookies *cookie.Jar
+	// NoCookies ignores COOKIE options: replies carry no cookie.
+	NoCookies bool
 }
 
 // UDPMode is how UDP workers wait for queries.

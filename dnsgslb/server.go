@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -26,7 +27,11 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
-	signing *signing // nil without DNSSEC keys
+	signing *signing    // nil without DNSSEC keys
+	jar     *cookie.Jar // nil with cookies off
+	nsid    []byte      // nil without an identity
+	chaos   *chaos      // nil without an identity or version
+	clock   clock       // seconds, for cookies
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -60,6 +65,12 @@ func New(cfg Config) (*Server, error) {
 	case cfg.UDPMode == UDPBlocking && !blockingSupported:
 		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
 	}
+	if len(cfg.Identity) > maxIdentity {
+		return nil, fmt.Errorf("dnsgslb: Identity %q: %d bytes, want at most %d", cfg.Identity, len(cfg.Identity), maxIdentity)
+	}
+	if len(cfg.VersionBind) > maxIdentity {
+		return nil, fmt.Errorf("dnsgslb: VersionBind %q: %d bytes, want at most %d", cfg.VersionBind, len(cfg.VersionBind), maxIdentity)
+	}
 	if cfg.UDPWorkers == 0 {
 		cfg.UDPWorkers = 1
 	}
@@ -74,6 +85,18 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.signing = sg
 	}
+	s.clock.set()
+	if !cfg.NoCookies {
+		s.jar = cfg.Cookies
+		if s.jar == nil {
+			s.jar = cookie.RandomJar()
+			s.log.Info("dns cookies use a random secret of this server's own: servers of one anycast address accept each other's cookies only with a shared secret file")
+		}
+	}
+	if cfg.Identity != "" {
+		s.nsid = []byte(cfg.Identity)
+	}
+	s.chaos = newChaos(cfg.Identity, cfg.VersionBind)
 	if cfg.GeoIPPath != "" {
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
@@ -269,7 +292,7 @@ func (s *Server) Run(ctx context.Context) error {
 		go s.resignLoop(ctx)
 	}
 	var stop atomic.Bool
-	var udpWG, tcpWG sync.WaitGroup
+	var udpWG sync.WaitGroup
 	for _, c := range udp {
 		w := s.newWorker()
 		udpWG.Go(func() { c.serve(s, w, &stop) })
@@ -284,29 +307,16 @@ func (s *Server) Run(ctx context.Context) error {
 			c.Close()
 		}
 	}
-	tcpSrv := s.tcpServer(tcp)
-	// Shutdown fails on a server that has not started yet, which would then
-	// serve forever: wait until it runs before anything can stop it.
-	tcpStarted := make(chan struct{})
-	tcpSrv.NotifyStartedFunc = func() { close(tcpStarted) }
-	tcpFailed := make(chan error, 1)
-	tcpWG.Go(func() {
-		if err := tcpSrv.ActivateAndServe(); err != nil {
-			s.log.Warn("dns tcp server stopped", "addr", tcp.Addr().String(), "err", err)
-			tcpFailed <- err
-		}
-	})
-	select {
-	case <-tcpStarted:
-	case err := <-tcpFailed:
-		stopUDP()
-		return fmt.Errorf("dns tcp server on %s: %w", tcp.Addr(), err)
-	}
+	tcpSrv := s.newTCPServer(tcp)
+	var tcpWG, clockWG sync.WaitGroup
+	tcpWG.Go(tcpSrv.serve)
+	clockWG.Go(func() { s.clock.run(ctx) })
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	stopUDP()
-	tcpSrv.Shutdown()
+	tcpSrv.close()
 	tcpWG.Wait()
+	clockWG.Wait()
 	return nil
 }

@@ -33,14 +33,14 @@ func (o *Outcome) LiveSlots() []int32 { return o.live[:o.nlive] }
 // does not allocate.
 func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int) ([]byte, Outcome) {
 	out := Outcome{ZoneSlot: -1}
-	switch {
-	case q.FormErr:
-		return errorReply(dst, q, wire.RcodeFormErr), Outcome{ZoneSlot: -1, Rcode: wire.RcodeFormErr}
-	case q.EDNS && q.Version > 0:
-		return errorReply(dst, q, wire.RcodeBadVers), Outcome{ZoneSlot: -1, Rcode: wire.RcodeBadVers}
-	case q.Opcode != 0:
-		return errorReply(dst, q, wire.RcodeNotImp), Outcome{ZoneSlot: -1, Rcode: wire.RcodeNotImp}
-	case q.Qclass != dns.ClassINET:
+	if rcode := Reject(q); rcode >= 0 {
+		return errorReply(dst, q, rcode), Outcome{ZoneSlot: -1, Rcode: rcode}
+	}
+	if !q.HasQuestion {
+		// A query for a cookie alone (see Reject).
+		return errorReply(dst, q, wire.RcodeSuccess), Outcome{ZoneSlot: -1}
+	}
+	if q.Qclass != dns.ClassINET {
 		return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
 	}
 	var lcBuf [255]byte
@@ -74,6 +74,29 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 	out.Rcode = a.rcode
 	out.Slots = a.slots
 	return patch(dst, q, a, scope, maxSize), out
+}
+
+// Reject is the rcode of the error reply q gets whatever it asks, or -1:
+// NOTIMP for an opcode other than QUERY (even on a header alone) and for
+// zone transfers, which this server does not serve (as gdnsd); FORMERR for
+// a malformed query, and one without a question unless it asks for a
+// server cookie (RFC 7873 section 5.4: NOERROR, or BADCOOKIE); BADVERS for an EDNS version other than 0; BADCOOKIE
+// when the server judged the query's server cookie so (see
+// wire.ReplyOptions).
+func Reject(q *wire.Query) int {
+	switch {
+	case q.Opcode != 0:
+		return wire.RcodeNotImp
+	case q.FormErr, !q.HasQuestion && !q.Reply.Cookie:
+		return wire.RcodeFormErr
+	case q.EDNS && q.Version > 0:
+		return wire.RcodeBadVers
+	case q.Reply.BadCookie:
+		return wire.RcodeBadCookie
+	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+		return wire.RcodeNotImp
+	}
+	return -1
 }
 
 // UDPLimit is the largest UDP reply to q: 512 without EDNS, else the

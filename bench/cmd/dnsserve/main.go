@@ -26,19 +26,23 @@ func main() {
 	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
+	identity := flag.String("identity", "", "NSID and CHAOS id.server. answer (empty: none)")
+	noCookies := flag.Bool("no-cookies", false, "ignore DNS cookies")
 	flag.Parse()
 	mode, err := dnsgslb.ParseUDPMode(*udpMode)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
 		os.Exit(2)
 	}
-	if err := run(*listen, *snapPath, *geoip, *workers, mode, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+	cfg := dnsgslb.Config{Listen: *listen, GeoIPPath: *geoip, DefaultLocation: dnsgslb.Location{Latitude: *lat, Longitude: *lon},
+		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies}
+	if err := run(cfg, *snapPath); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def dnsgslb.Location) error {
+func run(cfg dnsgslb.Config, snapPath string) error {
 	if snapPath == "" {
 		return fmt.Errorf("-snapshot is required")
 	}
@@ -50,8 +54,8 @@ func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def 
 	if err := proto.Unmarshal(b, snap); err != nil {
 		return fmt.Errorf("snapshot %q: %w", snapPath, err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPMode: mode})
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := dnsgslb.New(cfg)
 	if err != nil {
 		return err
 	}
