@@ -238,14 +238,24 @@ func (z *zone) denial(n *node, t uint16) []dns.RR {
 // covering is the index of the link whose NSEC covers (or owns) the
 // lower-case wire name.
 func (zs *zoneSigning) covering(lc []byte) int {
-	i, found := slices.BinarySearchFunc(zs.links, lc, func(l nsecLink, name []byte) int { return compareWire(l.owner, name) })
-	switch {
-	case found:
-		return i
-	case i == 0:
+	// A search by hand: slices.BinarySearchFunc makes lc escape, and the
+	// query path must not allocate.
+	lo, hi := 0, len(zs.links)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		switch c := compareWire(zs.links[mid].owner, lc); {
+		case c == 0:
+			return mid
+		case c < 0:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
+	}
+	if lo == 0 {
 		return len(zs.links) - 1
 	}
-	return i - 1
+	return lo - 1
 }
 
 // compareWire orders two lower-case wire names canonically (RFC 4034

@@ -189,3 +189,29 @@ func TestExplainShowsTheSignatures(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedAnswersDoNotAllocate answers queries with the DO bit from a
+// signed index: positive, NODATA and NXDOMAIN (assembled at query time)
+// make no allocation.
+func TestSignedAnswersDoNotAllocate(t *testing.T) {
+	ix, _ := signedIndex(t)
+	dst := make([]byte, 0, 4096)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+	}{{"nearest.", dns.TypeA}, {"www.", dns.TypeTXT}, {"x.nope.deep.", dns.TypeA}, {"", dns.TypeDNSKEY}} {
+		m := new(dns.Msg)
+		m.SetQuestion(tc.name+gslbtest.Zone, tc.qtype)
+		m.SetEdns0(1232, true)
+		pkt, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q wire.Query
+		wire.Parse(pkt, &q)
+		if n := testing.AllocsPerRun(100, func() { ix.Respond(dst, &q, src, 1232) }); n != 0 {
+			t.Errorf("%s%s %s with DO: %.1f allocations per query, want 0", tc.name, gslbtest.Zone, dns.TypeToString[tc.qtype], n)
+		}
+	}
+}
