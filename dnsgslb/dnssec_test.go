@@ -25,7 +25,7 @@ func signedServer(t *testing.T) (*testServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot())), anchorFile(t, k)
+	return run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.RealZone())), anchorFile(t, k)
 }
 
 func anchorFile(t *testing.T, k *dnssec.Key) string {
@@ -58,8 +58,9 @@ func needDelv(t *testing.T) {
 }
 
 // TestSignedZoneValidates has delv validate positive answers (static and
-// GSLB, IPv4 and IPv6), the DNSKEY RRset, NODATA (a name with other types,
-// a GSLB name, an empty non-terminal) and NXDOMAIN, then a health change
+// GSLB, IPv4 and IPv6, MX, CAA, SRV, a GSLB HTTPS record), the DNSKEY
+// RRset, NODATA (a name with other types, a GSLB name, an empty
+// non-terminal, the DS of an unsigned child zone) and NXDOMAIN, then a health change
 // and the answer after it; and refuse them all against another key.
 func TestSignedZoneValidates(t *testing.T) {
 	needDelv(t)
@@ -77,6 +78,11 @@ func TestSignedZoneValidates(t *testing.T) {
 		{"deep." + z, "A", "negative response, fully validated"},
 		{"nope." + z, "A", "negative response, fully validated"},
 		{"a.b.c.nope." + z, "AAAA", "negative response, fully validated"},
+		{z, "MX", "fully validated"},
+		{z, "CAA", "fully validated"},
+		{"web." + z, "HTTPS", "fully validated"},
+		{"_sip._tcp." + z, "SRV", "fully validated"},
+		{"child." + z, "DS", "negative response, fully validated"},
 	}
 	for _, tc := range cases {
 		if out := delv(t, ts, anchor, tc.name, tc.qtype); !strings.Contains(out, tc.want) {
@@ -86,7 +92,7 @@ func TestSignedZoneValidates(t *testing.T) {
 
 	// A health change: the answer changes, and still validates.
 	before := delv(t, ts, anchor, "failover."+z, "A")
-	snap := gslbtest.Snapshot()
+	snap := gslbtest.RealZone()
 	snap.Revision++
 	for _, o := range snap.GetOrigins() {
 		if o.GetName() == "eu-west" {

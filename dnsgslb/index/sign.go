@@ -165,8 +165,10 @@ func (z *zone) signAnswer(a *answer, name string, rcode int, an, ns, extra []dns
 func (ix *Index) buildChain(z *zone) error {
 	zs := z.signing
 	types := map[string][]uint16{}
+	// Names below a cut belong to the child zone (glue included).
+	ix.markCuts()
 	for _, n := range ix.names {
-		if n.zone != z || len(n.rrsets) == 0 {
+		if n.zone != z || len(n.rrsets) == 0 || (n.cut != nil && n.cut != n) {
 			continue
 		}
 		for _, rs := range n.rrsets {

@@ -31,7 +31,7 @@ func signedIndex(t *testing.T) (*Index, *dnssec.Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := gslbtest.Snapshot()
+	snap := gslbtest.RealZone()
 	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
 	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
 	v4only.Spec.Origins = []string{"us-west"}
@@ -132,6 +132,13 @@ func TestSignedAnswersVerify(t *testing.T) {
 		{"deep." + z, dns.TypeA, dns.RcodeSuccess, "ent"},
 		{"nope." + z, dns.TypeA, dns.RcodeNameError, "nxdomain"},
 		{"x.nope.deep." + z, dns.TypeA, dns.RcodeNameError, "nxdomain"},
+		{z, dns.TypeMX, dns.RcodeSuccess, ""},
+		{z, dns.TypeCAA, dns.RcodeSuccess, ""},
+		{"web." + z, dns.TypeHTTPS, dns.RcodeSuccess, ""},
+		{"_sip._tcp." + z, dns.TypeSRV, dns.RcodeSuccess, ""},
+		{"cloud." + z, dns.TypeA, dns.RcodeSuccess, ""},
+		{"child." + z, dns.TypeDS, dns.RcodeSuccess, "nodata"},
+		{"www.child." + z, dns.TypeA, dns.RcodeSuccess, "referral"},
 	} {
 		what := tc.name + " " + dns.TypeToString[tc.qtype]
 		r := ask(t, ix, tc.name, tc.qtype, true)
@@ -143,8 +150,18 @@ func TestSignedAnswersVerify(t *testing.T) {
 			t.Errorf("%s: no answer", what)
 		}
 		verifySection(t, what+" answer", key, r.Answer)
-		nsecs := verifySection(t, what+" authority", key, r.Ns)
+		authority := r.Ns
+		if tc.proves == "referral" {
+			// The child's NS records are not the parent's to sign.
+			authority = slices.DeleteFunc(slices.Clone(r.Ns), func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeNS })
+		}
+		nsecs := verifySection(t, what+" authority", key, authority)
 		switch tc.proves {
+		case "referral":
+			if r.Authoritative || len(nsecs) != 1 || nsecs[0].Hdr.Name != "child."+z ||
+				!slices.Contains(nsecs[0].TypeBitMap, dns.TypeNS) || slices.Contains(nsecs[0].TypeBitMap, dns.TypeDS) {
+				t.Errorf("%s: want a referral with the cut's NSEC proving there is no DS: %v", what, r)
+			}
 		case "nodata":
 			if len(nsecs) != 1 || !strings.EqualFold(nsecs[0].Hdr.Name, tc.name) || slices.Contains(nsecs[0].TypeBitMap, tc.qtype) {
 				t.Errorf("%s: NSEC %v does not prove there is no %s", what, nsecs, dns.TypeToString[tc.qtype])
