@@ -65,6 +65,8 @@ anyctl dev is running. Ctrl-C stops it.
   router      %s  (in-process upstream BGP router, AS%d)
   agents      %s, each peering with the router
   state       %s
+  dnssec      gslb.example.com. is signed; its DS record:
+              %s
 
 The example deployment is applied. From another terminal, try:
 
@@ -73,9 +75,10 @@ The example deployment is applied. From another terminal, try:
   anyctl%s explain origin.gslb.example.com --client 198.51.100.7 --default-location 50.1109,8.6821,DE,EU
   dig @%s -p %s origin.gslb.example.com +subnet=203.0.113.0/24
   anyctl%s drain pop london
+  delv @%s -p %s -a %s +root=gslb.example.com origin.gslb.example.com
 
-`, info.Controller, info.Metrics, consoleOrOff(info.Console), info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir,
-		server, server, server, host, port, server)
+`, info.Controller, info.Metrics, consoleOrOff(info.Console), info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir, info.DS,
+		server, server, server, host, port, server, host, port, info.TrustAnchor)
 }
 
 func consoleOrOff(url string) string {

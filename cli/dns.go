@@ -17,6 +17,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 )
@@ -85,6 +86,7 @@ type dnsFlags struct {
 	udpWorkers      int
 	udpMode         string
 	name            string
+	dnssecKeys      string
 	identity        string
 	versionBind     string
 	cookieSecret    string
@@ -105,6 +107,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
+	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
 	host, _ := os.Hostname()
 	fs.StringVar(&f.identity, "identity", host, "this server's name in NSID (dig +nsid) and in CHAOS TXT id.server. and hostname.bind. answers, to tell which anycast node answered (empty: send and answer neither)")
@@ -149,6 +152,11 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	}
 	if f.geoipReload < 0 {
 		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or more", f.geoipReload)
+	}
+	if f.dnssecKeys != "" {
+		if _, err := dnssec.LoadDir(f.dnssecKeys); err != nil {
+			return daemon.Config{}, UsageErrorf("--dnssec-keys %q: %v", f.dnssecKeys, err)
+		}
 	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
 	if err != nil {
@@ -195,6 +203,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
 			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl, Dnstap: tap,
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
+			DNSSECKeyDir: f.dnssecKeys,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,

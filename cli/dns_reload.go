@@ -15,9 +15,9 @@ import (
 // file for a new database.
 const DefaultGeoIPReloadInterval = 30 * time.Second
 
-// reloadOnHangup reloads the server's GeoIP database on every SIGHUP until
-// ctx ends or the returned stop is called. The outcome is logged by the
-// server.
+// reloadOnHangup reloads the server's GeoIP database and reads its DNSSEC
+// keys again on every SIGHUP until ctx ends or the returned stop is
+// called. The outcome is logged by the server.
 func reloadOnHangup(ctx context.Context, srv *dnsgslb.Server, log *slog.Logger) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP)
@@ -33,6 +33,9 @@ func reloadOnHangup(ctx context.Context, srv *dnsgslb.Server, log *slog.Logger) 
 				log.Info("SIGHUP: reloading the GeoIP database")
 				if err := srv.ReloadGeoIP(ctx); err != nil && ctx.Err() == nil {
 					log.Warn("SIGHUP: GeoIP database not reloaded", "err", err)
+				}
+				if err := srv.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
+					log.Error("SIGHUP: cannot read the DNSSEC keys again; signing as before", "err", err)
 				}
 			}
 		}

@@ -40,6 +40,10 @@ type Config struct {
 	// UDPMode is how UDP workers wait for queries; the zero value is the
 	// fastest the platform has.
 	UDPMode UDPMode
+	// DNSSECKeyDir holds the BIND-format key files of the zones to sign
+	// (see package dnssec); a zone with keys there is signed, the others
+	// are not. Empty signs nothing.
+	DNSSECKeyDir string
 
 	// Identity is the server's name, which says which server of an
 	// anycast address answered: sent as NSID (RFC 5001) to queries asking

@@ -27,6 +27,7 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
+	signing *signing    // nil without DNSSEC keys
 	jar     *cookie.Jar // nil with cookies off
 	nsid    []byte      // nil without an identity
 	chaos   *chaos      // nil without an identity or version
@@ -88,6 +89,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	if cfg.DNSSECKeyDir != "" {
+		sg, err := newSigning(cfg.DNSSECKeyDir)
+		if err != nil {
+			return nil, fmt.Errorf("dnsgslb: DNSSECKeyDir: %w", err)
+		}
+		s.signing = sg
+	}
 	s.clock.set()
 	if !cfg.NoCookies {
 		s.jar = cfg.Cookies
@@ -199,6 +207,15 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	if s.geoip != nil {
 		opts.GeoIP, opts.GeoIPID = s.geoip.current()
 	}
+	var keyState string
+	if s.signing != nil {
+		now := time.Now()
+		signers, state, err := s.signing.signers(now)
+		if err != nil {
+			return err
+		}
+		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
+	}
 	type built struct {
 		ix  *Index
 		err error
@@ -227,6 +244,12 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	}
 	s.index.Store(ix)
 	s.snap = snap
+	if s.signing != nil {
+		s.signing.mu.Lock()
+		s.signing.state = keyState
+		s.signing.mu.Unlock()
+		s.metrics.resignAt.Store(ix.ResignAt().Unix())
+	}
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() {
@@ -306,6 +329,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
+	if s.signing != nil {
+		go s.resignLoop(ctx)
+	}
 	var stop atomic.Bool
 	var udpWG sync.WaitGroup
 	for _, c := range udp {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/validation"
@@ -43,6 +45,11 @@ type Options struct {
 	// leaf as scope, which is correct but narrower. A later Compile with
 	// the quick index as Previous adds them (see Index.Quick).
 	Quick bool
+	// Signers sign the zones they are given for, by canonical apex name
+	// ("example.com."); other zones are not signed.
+	Signers map[string]*dnssec.Signer
+	// Now is the time signatures are made at; nil is time.Now.
+	Now func() time.Time
 }
 
 // Compile builds the index of a snapshot. It fails, naming the object, field
@@ -69,11 +76,18 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 	}
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
+	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {
 		zn, err := compileZone(z, snap.GetRevision())
 		if err != nil {
 			return nil, err
+		}
+		if err := startSigning(zn, opts.Previous, opts, now); err != nil {
+			return nil, fmt.Errorf("GslbZone %q: %w", zn.object, err)
 		}
 		key := wireKey(zn.apex)
 		if other, ok := ix.zones[key]; ok {
@@ -117,6 +131,17 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 		b.profileKey(rec)
 		ix.records = append(ix.records, rec)
+	}
+	for _, z := range ix.zones {
+		if z.signing == nil {
+			continue
+		}
+		if err := ix.buildChain(z); err != nil {
+			return nil, fmt.Errorf("GslbZone %q: %w", z.object, err)
+		}
+		if at := z.signing.signer.RefreshAt(z.signing.at); ix.resignAt.IsZero() || at.Before(ix.resignAt) {
+			ix.resignAt = at
+		}
 	}
 	b.decideLive()
 	for _, rec := range ix.records {
@@ -179,6 +204,11 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 	}
 	if len(zn.ns) > 0 {
 		if err := apex.addStatic(dns.TypeNS, zn.ns...); err != nil {
+			return err
+		}
+	}
+	if len(zn.dnskeys) > 0 {
+		if err := apex.addStatic(dns.TypeDNSKEY, zn.dnskeys...); err != nil {
 			return err
 		}
 	}

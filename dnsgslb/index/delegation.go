@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/miekg/dns"
 
@@ -21,28 +22,16 @@ type referral struct {
 	// on.
 	body int
 	ptrs []int
+	// signed is the referral with the cut's NSEC and its RRSIGs, for
+	// queries with the DO bit; nil outside signed zones.
+	signed *referral
 }
 
 // findCuts marks the nodes at and below each zone cut (an NS RRset below a
 // zone's apex) with their cut and packs each cut's referral. It fails
 // when a GslbRecord is at or below a cut.
 func (ix *Index) findCuts() error {
-	for _, n := range ix.names {
-		if n.name != n.zone.apex && n.find(dns.TypeNS) != nil {
-			n.cut = n
-		}
-	}
-	for _, n := range ix.names {
-		if n.cut != nil {
-			continue
-		}
-		for p := parentName(n.name); p != "" && len(p) >= len(n.zone.apex); p = parentName(p) {
-			if up := ix.names[wireKey(p)]; up != nil && up.cut == up {
-				n.cut = up
-				break
-			}
-		}
-	}
+	ix.markCuts()
 	for _, n := range ix.names {
 		if n.cut == nil {
 			continue
@@ -60,6 +49,26 @@ func (ix *Index) findCuts() error {
 	}
 	ix.cuts = true
 	return nil
+}
+
+// markCuts marks the nodes at and below each zone cut with their cut.
+func (ix *Index) markCuts() {
+	for _, n := range ix.names {
+		if n.name != n.zone.apex && n.find(dns.TypeNS) != nil {
+			n.cut = n
+		}
+	}
+	for _, n := range ix.names {
+		if n.cut != nil {
+			continue
+		}
+		for p := parentName(n.name); p != "" && len(p) >= len(n.zone.apex); p = parentName(p) {
+			if up := ix.names[wireKey(p)]; up != nil && up.cut == up {
+				n.cut = up
+				break
+			}
+		}
+	}
 }
 
 // parentName is name without its first label; "" for the root.
@@ -90,15 +99,37 @@ func (ix *Index) packReferral(n *node) error {
 			}
 		}
 	}
-	a, err := pack(n.name, dns.RcodeSuccess, nil, ns, glue)
+	r, err := packedReferral(n.name, n.wlen, ns, glue)
 	if err != nil {
 		return err
 	}
+	if zs := n.zone.signing; zs != nil {
+		// The cut's NSEC, signed, proves it has no DS: the child zone
+		// is not signed as far as validators are told.
+		denial, err := zs.withSigs(n.zone.denial(n, dns.TypeDS))
+		if err != nil {
+			return err
+		}
+		if r.signed, err = packedReferral(n.name, n.wlen, append(slices.Clone(ns), denial...), glue); err != nil {
+			return err
+		}
+	}
+	n.referral = r
+	return nil
+}
+
+// packedReferral packs a referral for the cut's name, and finds the
+// compression pointers in it past the question.
+func packedReferral(name string, wlen int, ns, glue []dns.RR) (*referral, error) {
+	a, err := pack(name, dns.RcodeSuccess, nil, ns, glue)
+	if err != nil {
+		return nil, err
+	}
 	b := a.msg
 	b[2] &^= byte(wire.FlagAA >> 8)
-	r := &referral{msg: b, body: 12 + n.wlen + 4}
+	r := &referral{msg: b, body: 12 + wlen + 4}
 	off := r.body
-	name := func() {
+	skipName := func() {
 		for off < len(b) {
 			c := b[off]
 			switch {
@@ -114,18 +145,17 @@ func (ix *Index) packReferral(n *node) error {
 		}
 	}
 	for range len(ns) + len(glue) {
-		name()
+		skipName()
 		typ := binary.BigEndian.Uint16(b[off:])
 		rdlen := int(binary.BigEndian.Uint16(b[off+8:]))
 		off += 10
 		end := off + rdlen
 		if typ == dns.TypeNS {
-			name()
+			skipName()
 		}
 		off = end
 	}
-	n.referral = r
-	return nil
+	return r, nil
 }
 
 // delegated returns the cut a query for lc (a lower-case wire name with no
@@ -146,6 +176,9 @@ func (ix *Index) delegated(lc []byte) (*node, int) {
 // holds the cut's name from offset off.
 func refer(dst []byte, q *wire.Query, cut *node, off, maxSize int) []byte {
 	r := cut.referral
+	if q.DO && r.signed != nil {
+		r = r.signed
+	}
 	if len(r.msg)+off+wire.OPTLen(q) > maxSize {
 		return truncated(dst, q, wire.RcodeSuccess)
 	}

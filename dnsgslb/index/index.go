@@ -40,6 +40,8 @@ type Index struct {
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int
+	// resignAt is when signatures must be made again (see ResignAt).
+	resignAt time.Time
 	// quick is set when the index was built without scope tables
 	// (Options.Quick).
 	quick bool

@@ -69,7 +69,9 @@ func (b *builder) liveCandidate(rec *record) bool {
 }
 
 // useLive says whether rec is answered live (see liveBudget).
-func (b *builder) useLive(rec *record) bool { return b.live && b.liveCandidate(rec) }
+func (b *builder) useLive(rec *record) bool {
+	return b.live && b.liveCandidate(rec) && rec.node.zone.signing == nil
+}
 
 // decideLive sets whether the build answers live (see liveBudget).
 func (b *builder) decideLive() {

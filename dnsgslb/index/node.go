@@ -46,8 +46,14 @@ func (n *node) finishAnswers() error {
 	if n.nodata, err = pack(n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err != nil {
 		return err
 	}
+	if err := z.signAnswer(n.nodata, n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(n, 0)); err != nil {
+		return err
+	}
 	hinfo := &dns.HINFO{Hdr: hdr(n.name, dns.TypeHINFO, z.ttl), Cpu: "RFC8482", Os: ""}
 	if n.any, err = pack(n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil); err != nil {
+		return err
+	}
+	if err := z.signAnswer(n.any, n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil, nil); err != nil {
 		return err
 	}
 	for i := range n.rrsets {
@@ -60,6 +66,9 @@ func (n *node) finishAnswers() error {
 			extra = z.glue
 		}
 		if rs.static, err = pack(n.name, dns.RcodeSuccess, rs.rrs, nil, extra); err != nil {
+			return err
+		}
+		if err := z.signAnswer(rs.static, n.name, dns.RcodeSuccess, rs.rrs, nil, extra, nil); err != nil {
 			return err
 		}
 	}

@@ -179,6 +179,7 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 			// The SOA is the last record: its serial is followed by
 			// refresh, retry, expire and minimum.
 			a.serialAt = len(a.msg) - 20
+			err = z.signAnswer(a, name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(rec.node, rec.qtype))
 		}
 	default:
 		rrs := make([]dns.RR, len(addrs))
@@ -189,6 +190,9 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 			rrs = []dns.RR{rec.httpsRR(addrs)}
 		}
 		if a, err = pack(name, dns.RcodeSuccess, rrs, nil, nil); err != nil {
+			return nil, err
+		}
+		if err := rec.node.zone.signAnswer(a, name, dns.RcodeSuccess, rrs, nil, nil, nil); err != nil {
 			return nil, err
 		}
 		a.addrs = addrs

@@ -58,6 +58,9 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 			return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
 		}
 		out.ZoneSlot, out.Rcode = z.slot, wire.RcodeNXDomain
+		if q.DO && z.signing != nil {
+			return ix.signedNXDomain(dst, q, z, lc, maxSize), out
+		}
 		return nxdomain(dst, q, z, off, maxSize), out
 	}
 	out.ZoneSlot = n.zone.slot
@@ -153,10 +156,11 @@ func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
 
 // patch copies a pre-packed answer into dst and makes it the reply to q.
 func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byte {
-	if len(a.msg)+wire.OPTLen(q) > maxSize {
+	msg := a.bytes(q.DO)
+	if len(msg)+wire.OPTLen(q) > maxSize {
 		return truncated(dst, q, a.rcode)
 	}
-	return makeReply(append(dst[:0], a.msg...), q, a.rcode, scope)
+	return makeReply(append(dst[:0], msg...), q, a.rcode, scope)
 }
 
 // makeReply turns b, a copied or assembled answer whose question is the

@@ -42,6 +42,10 @@ func (b *builder) recordKey(rec *record, live bool) {
 		k = append(k, '/')
 		k = strconv.AppendUint(k, uint64(n), 10)
 	}
+	if zs := rec.node.zone.signing; zs != nil {
+		k = append(k, '/')
+		k = append(k, zs.id...)
+	}
 	k = append(k, '#')
 	for _, c := range rec.cands {
 		for _, a := range c.addrs {
