@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
@@ -75,7 +76,7 @@ type dnsFlags struct {
 }
 
 func (f *dnsFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
+	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
@@ -95,7 +96,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	if err != nil {
 		return daemon.Config{}, err
 	}
-	if err := endpoint.Check(f.controller); err != nil {
+	if _, err := controlconn.ParseList(f.controller); err != nil {
 		return daemon.Config{}, UsageErrorf("--controller %q: %v", f.controller, err)
 	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
@@ -152,7 +153,13 @@ func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
 	if !files.Enabled() {
 		return nil, authn.Identity{}, nil
 	}
-	cfg, err := authn.ClientConfig(files, authn.ServerName(f.controller, f.tls.serverName))
+	// One controller: its certificate is checked against its host;
+	// several: against each replica's own name, unless --tls-server-name.
+	serverName := f.tls.serverName
+	if list, _ := controlconn.ParseList(f.controller); len(list) == 1 {
+		serverName = authn.ServerName(list[0], serverName)
+	}
+	cfg, err := authn.ClientConfig(files, serverName)
 	if err != nil {
 		return nil, authn.Identity{}, UsageErrorf("%w", err)
 	}
