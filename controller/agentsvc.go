@@ -38,6 +38,8 @@ type agentServer struct {
 	sendStall time.Duration
 	// live refuses a second concurrent agent for a PoP.
 	live liveAgents
+	// etcd says whether this replica reaches etcd: streams end when not.
+	etcd *etcdHealth
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -55,6 +57,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return err
 	}
 	log := a.log.With("pop", pop)
+	etcdLost, etcdErr := a.etcd.state()
+	if etcdErr != nil {
+		return unreachableErr(etcdErr)
+	}
 	release, logIt, suppressed, err := a.live.claim(pop, peerAddr(ctx).String(), time.Now())
 	if err != nil {
 		if logIt {
@@ -118,6 +124,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return nil
 		case <-a.stop:
 			return status.Error(codes.Unavailable, "controller shutting down")
+		case <-etcdLost:
+			log.Warn("ending agent stream: this replica cannot reach etcd")
+			return a.etcd.refusal()
 		case err := <-recvErr:
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 				log.Info("agent disconnected")

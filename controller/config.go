@@ -59,6 +59,10 @@ type Config struct {
 	LocalAddrs []netip.Prefix
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+	// EtcdLossGrace is how long the replica may go without reaching a
+	// majority of etcd before it ends its agent and DNS streams (so that
+	// they move to a replica that does); 0 means DefaultEtcdLossGrace.
+	EtcdLossGrace time.Duration
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
 	EtcdUnsafeNoFsync bool
 }
@@ -79,6 +83,9 @@ func (c *Config) Validate() error {
 	}
 	if err := CheckDrainPeriod(c.DrainPeriod); err != nil {
 		return fmt.Errorf("--drain-period %q: %w", c.DrainPeriod, err)
+	}
+	if c.EtcdLossGrace == 0 {
+		c.EtcdLossGrace = DefaultEtcdLossGrace
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second

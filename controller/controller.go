@@ -110,10 +110,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
 	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done()})
-	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	eh := newEtcdHealth(st, c.cfg.EtcdLossGrace, c.log, func(reached bool) {
+		if reached {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		} else {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
+	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
@@ -153,6 +160,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	} else {
 		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
 		wg.Go(func() { ld.run(ctx) })
+		wg.Go(func() { eh.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {
 				errc <- fmt.Errorf("gRPC server: %w", err)
