@@ -240,9 +240,15 @@ func (c *Controller) connectEtcd(ctx context.Context) (st *store.Store, failed <
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		password, err := c.cfg.etcdPassword()
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		st, err := store.Dial(ctx, store.DialConfig{
 			Endpoints: c.cfg.EtcdEndpoints,
 			TLS:       tlsCfg,
+			Username:  c.cfg.EtcdUsername,
+			Password:  password,
 			// Large applies are one transaction; match the embedded
 			// server's request limit (raise --max-request-bytes on the
 			// external cluster too).
