@@ -54,6 +54,9 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
 			n, maxApplyObjects, maxApplyObjects)
 	}
+	if err := checkWritable(ctx, a.st, "apply"); err != nil {
+		return nil, err
+	}
 	check := func(incoming []*v1.Object, existing *resource.State) error {
 		return validation.CheckApply(incoming, existing, a.opts)
 	}
@@ -114,6 +117,9 @@ func (a *adminServer) List(ctx context.Context, req *v1.ListRequest) (*v1.ListRe
 
 func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.DeleteResponse, error) {
 	if err := requireKindName(req.GetKind(), req.GetName()); err != nil {
+		return nil, err
+	}
+	if err := checkWritable(ctx, a.st, "delete"); err != nil {
 		return nil, err
 	}
 	rev, err := a.st.Delete(ctx, resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)

@@ -117,3 +117,19 @@ func (h *etcdHealth) update(err error, since time.Duration) {
 		h.log.Error("etcd unreachable: ending agent and DNS streams so that they move to a replica that reaches it", "for", since.Round(time.Millisecond), "err", err)
 	}
 }
+
+// writeCheckTimeout bounds the read a write makes first to see that etcd
+// has a majority.
+const writeCheckTimeout = 2 * time.Second
+
+// checkWritable makes one linearizable read before a write: without a
+// majority of etcd the write is refused within writeCheckTimeout, with
+// the cause and the certainty that nothing was written, instead of
+// running into etcd's own request timeout with an unknown outcome.
+func checkWritable(ctx context.Context, st *store.Store, what string) error {
+	err := st.Ping(ctx, writeCheckTimeout)
+	if err == nil || ctx.Err() != nil {
+		return nil // the write itself reports a cancelled caller
+	}
+	return status.Errorf(codes.FailedPrecondition, "%s refused, nothing was written: %v", what, err)
+}

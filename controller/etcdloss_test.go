@@ -11,6 +11,7 @@ import (
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -52,6 +53,18 @@ func TestReplicaWithoutEtcdEndsStreams(t *testing.T) {
 		t.Fatalf("a new subscription got %v; want Unavailable containing %q", err, want)
 	}
 
+	// A write is refused within seconds, sure that nothing was written.
+	start := time.Now()
+	_, err = r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{testPop("london")}})
+	took := time.Since(start)
+	const wantWrite = "apply refused, nothing was written: etcd has lost quorum"
+	if st := status.Convert(err); st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), wantWrite) {
+		t.Fatalf("apply without etcd: %v; want FailedPrecondition containing %q", err, wantWrite)
+	}
+	if took > 4*time.Second {
+		t.Errorf("apply without etcd failed after %s; want within the %s check and a little", took, 2*time.Second)
+	}
+
 	etcdembedtest.StartServer(t, dir) // on the ports its data dir keeps
 	for {
 		s, err := feed.Subscribe(ctx, &v1.SubscribeRequest{ServerName: "ns1"})
@@ -65,5 +78,19 @@ func TestReplicaWithoutEtcdEndsStreams(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if _, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_POP, Name: "london"}); status.Code(err) != codes.NotFound {
+		t.Errorf("after the refused apply, get pop london: %v; want NotFound", err)
+	}
 	r.Stop(t) // while etcd is up
+}
+
+func testPop(name string) *v1.Object {
+	return resource.Wrap(&v1.Pop{
+		Metadata: &v1.ObjectMeta{Name: name},
+		Spec: &v1.PopSpec{
+			Location: &v1.Location{Latitude: 51.5, Longitude: -0.1, Country: "GB", Continent: "EU", Region: "emea"},
+			LocalAsn: 65001,
+			RouterId: "192.0.2.1",
+		},
+	})
 }

@@ -246,8 +246,8 @@ func quorumLost(t *testing.T, f *fleet) {
 	out, err := f.cli("apply", "-f", manifest)
 	took := time.Since(start)
 	t.Logf("apply without quorum failed after %s: %s", took.Round(time.Millisecond), strings.TrimSpace(out))
-	if err == nil || !strings.Contains(out, "etcd has lost quorum") {
-		t.Errorf("apply without quorum: %v\n%s\nwant it to fail saying etcd has lost quorum", err, out)
+	if err == nil || !strings.Contains(out, "nothing was written: etcd has lost quorum") {
+		t.Errorf("apply without quorum: %v\n%s\nwant it to fail saying nothing was written as etcd has lost quorum", err, out)
 	}
 	status, _ := f.cli("status")
 	t.Logf("anyctl status without quorum:\n%s", status)
