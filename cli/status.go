@@ -22,7 +22,8 @@ func newStatusCommand(g *globals) *cobra.Command {
 prefixes announced, each anycast service's state there, the config revision
 its agent runs and the age of its last report; then each service's
 announcing PoPs against its minimum. A PoP whose agent has not reported
-within the status TTL shows "no report".`,
+within the status TTL shows "no report". A replica that cannot reach a
+majority of etcd says first that it is degraded, and why.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &v1.StatusRequest{}
@@ -40,8 +41,12 @@ within the status TTL shows "no report".`,
 	}
 }
 
-// writeStatus renders the fleet table and the service budgets.
+// writeStatus renders the fleet table and the service budgets, after a
+// warning when the replica that answered is degraded.
 func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
+	if d := resp.GetController().GetDegraded(); d != "" {
+		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
+	}
 	var services []string
 	for _, b := range resp.GetServices() {
 		services = append(services, b.GetService())

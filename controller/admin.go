@@ -43,6 +43,9 @@ type adminServer struct {
 	watchQueue      int
 	watchQueueBytes int64
 	watchGrace      time.Duration
+	// replica is this replica's own health, for Status; nil in tests that
+	// build an adminServer alone.
+	replica *replicaState
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {

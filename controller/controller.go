@@ -109,7 +109,6 @@ func (c *Controller) Run(ctx context.Context) error {
 	gs := grpc.NewServer(append(c.serverOptions(m), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
-	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	eh := newEtcdHealth(st, c.cfg.EtcdLossGrace, c.log, func(reached bool) {
@@ -119,6 +118,8 @@ func (c *Controller) Run(ctx context.Context) error {
 			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 		}
 	})
+	replica := &replicaState{etcd: eh}
+	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica})
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
 	healthpb.RegisterHealthServer(gs, hs)
@@ -158,7 +159,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if stop {
 		lis.Close()
 	} else {
-		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log, leading: &replica.leading}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() { eh.run(ctx) })
 		wg.Go(func() {

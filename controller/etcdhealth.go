@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -132,4 +134,23 @@ func checkWritable(ctx context.Context, st *store.Store, what string) error {
 		return nil // the write itself reports a cancelled caller
 	}
 	return status.Errorf(codes.FailedPrecondition, "%s refused, nothing was written: %v", what, err)
+}
+
+// replicaState is what Status says about the replica that answers.
+type replicaState struct {
+	etcd *etcdHealth
+	// leading is true while this replica leads the fleet jobs.
+	leading atomic.Bool
+}
+
+// proto renders the state for StatusResponse.controller.
+func (r *replicaState) proto() *v1.ControllerState {
+	if r == nil {
+		return nil
+	}
+	st := &v1.ControllerState{Leader: r.leading.Load()}
+	if _, err := r.etcd.state(); err != nil {
+		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
+	}
+	return st
 }

@@ -53,6 +53,10 @@ func TestReplicaWithoutEtcdEndsStreams(t *testing.T) {
 		t.Fatalf("a new subscription got %v; want Unavailable containing %q", err, want)
 	}
 
+	st, err := r.Admin.Status(ctx, &v1.StatusRequest{})
+	if err != nil || !strings.HasPrefix(st.GetController().GetDegraded(), "cannot reach etcd (etcd has lost quorum") {
+		t.Fatalf("status without etcd: controller %v, %v; want it degraded, saying it cannot reach etcd", st.GetController(), err)
+	}
 	// A write is refused within seconds, sure that nothing was written.
 	start := time.Now()
 	_, err = r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{testPop("london")}})
@@ -75,6 +79,16 @@ func TestReplicaWithoutEtcdEndsStreams(t *testing.T) {
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("etcd is back but the replica still refuses the feed: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		st, err := r.Admin.Status(ctx, &v1.StatusRequest{})
+		if err == nil && st.GetController().GetDegraded() == "" && st.GetController().GetLeader() {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("status with etcd back: controller %v, %v; want it healthy and leading again", st.GetController(), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

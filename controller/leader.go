@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
@@ -39,6 +40,8 @@ type leader struct {
 	reports *statusWatcher
 	metrics *metrics
 	log     *slog.Logger
+	// leading is set while this replica leads.
+	leading *atomic.Bool
 }
 
 // run campaigns, and leads while elected, until ctx is cancelled. It
@@ -73,6 +76,8 @@ func (l *leader) campaign(ctx context.Context) error {
 	l.log.Info("leading the fleet jobs", "replica", l.id)
 	l.metrics.leader.Set(1)
 	defer l.metrics.leader.Set(0)
+	l.leading.Store(true)
+	defer l.leading.Store(false)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

@@ -249,13 +249,15 @@ func quorumLost(t *testing.T, f *fleet) {
 	if err == nil || !strings.Contains(out, "nothing was written: etcd has lost quorum") {
 		t.Errorf("apply without quorum: %v\n%s\nwant it to fail saying nothing was written as etcd has lost quorum", err, out)
 	}
-	status, _ := f.cli("status")
-	t.Logf("anyctl status without quorum:\n%s", status)
-
 	// Stay without quorum past the replicas' etcd-loss grace, so that they
 	// end their streams: agents and DNS servers are then on their own.
 	for _, c := range f.ctls {
 		f.awaitAll(c.name+" noticing etcd is gone", 30*time.Second, func() bool { return strings.Contains(c.logText(), "etcd unreachable") })
+	}
+	status, _ := f.cli("status")
+	t.Logf("anyctl status without quorum:\n%s", status)
+	if !strings.Contains(status, "CONTROLLER DEGRADED: cannot reach etcd (etcd has lost quorum") {
+		t.Errorf("anyctl status without quorum does not say the controller is degraded:\n%s", status)
 	}
 	time.Sleep(2 * time.Second) // with every stream ended: does anything move?
 	f.quiet(t, fmt.Sprintf("%s without etcd quorum", time.Since(lost).Round(time.Second)), before, dnsBefore)

@@ -865,8 +865,10 @@ type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pops  []*PopStatusEntry      `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
 	// revision is the desired-state revision the controller compiles from.
-	Revision      int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
-	Services      []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	Revision int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Services []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	// controller is the state of the replica that answered.
+	Controller    *ControllerState `protobuf:"bytes,10,opt,name=controller,proto3" json:"controller,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -922,6 +924,71 @@ func (x *StatusResponse) GetServices() []*ServiceBudget {
 	return nil
 }
 
+func (x *StatusResponse) GetController() *ControllerState {
+	if x != nil {
+		return x.Controller
+	}
+	return nil
+}
+
+// ControllerState is one controller replica's own health.
+type ControllerState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// degraded says why the replica works from a state that may be stale
+	// and refuses writes (it cannot reach a majority of etcd); empty while
+	// it is healthy.
+	Degraded string `protobuf:"bytes,1,opt,name=degraded,proto3" json:"degraded,omitempty"`
+	// leader is true while this replica runs the fleet jobs (drain steps,
+	// the withdrawal budget).
+	Leader        bool `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ControllerState) Reset() {
+	*x = ControllerState{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ControllerState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ControllerState) ProtoMessage() {}
+
+func (x *ControllerState) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ControllerState.ProtoReflect.Descriptor instead.
+func (*ControllerState) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ControllerState) GetDegraded() string {
+	if x != nil {
+		return x.Degraded
+	}
+	return ""
+}
+
+func (x *ControllerState) GetLeader() bool {
+	if x != nil {
+		return x.Leader
+	}
+	return false
+}
+
 // PopStatusEntry is one PoP as the controller sees it.
 type PopStatusEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -940,7 +1007,7 @@ type PopStatusEntry struct {
 
 func (x *PopStatusEntry) Reset() {
 	*x = PopStatusEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -952,7 +1019,7 @@ func (x *PopStatusEntry) String() string {
 func (*PopStatusEntry) ProtoMessage() {}
 
 func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -965,7 +1032,7 @@ func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopStatusEntry.ProtoReflect.Descriptor instead.
 func (*PopStatusEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PopStatusEntry) GetPop() string {
@@ -1015,7 +1082,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1094,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1107,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1080,7 +1147,7 @@ type ServiceBudget struct {
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1159,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1172,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1150,7 +1217,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1229,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1242,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1208,7 +1275,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1287,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1300,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1252,7 +1319,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1331,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1344,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1296,7 +1363,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1375,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1388,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1378,11 +1445,18 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x06object\x18\x02 \x01(\v2\x12.anycast.v1.ObjectR\x06object\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\"!\n" +
 	"\rStatusRequest\x12\x10\n" +
-	"\x03pop\x18\x01 \x01(\tR\x03pop\"\x93\x01\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\"\xd0\x01\n" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xe6\x01\n" +
+	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\x12;\n" +
+	"\n" +
+	"controller\x18\n" +
+	" \x01(\v2\x1b.anycast.v1.ControllerStateR\n" +
+	"controller\"E\n" +
+	"\x0fControllerState\x12\x1a\n" +
+	"\bdegraded\x18\x01 \x01(\tR\bdegraded\x12\x16\n" +
+	"\x06leader\x18\x02 \x01(\bR\x06leader\"\xe6\x01\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
@@ -1450,7 +1524,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -1468,63 +1542,65 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*WatchResponse)(nil),         // 13: anycast.v1.WatchResponse
 	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
 	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
-	(*PopStatusEntry)(nil),        // 16: anycast.v1.PopStatusEntry
-	(*DrainState)(nil),            // 17: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 18: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 19: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 20: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 21: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 22: anycast.v1.UndrainResponse
-	(*Object)(nil),                // 23: anycast.v1.Object
-	(Kind)(0),                     // 24: anycast.v1.Kind
-	(*PopStatus)(nil),             // 25: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*ControllerState)(nil),       // 16: anycast.v1.ControllerState
+	(*PopStatusEntry)(nil),        // 17: anycast.v1.PopStatusEntry
+	(*DrainState)(nil),            // 18: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 19: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 20: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 21: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 22: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 23: anycast.v1.UndrainResponse
+	(*Object)(nil),                // 24: anycast.v1.Object
+	(Kind)(0),                     // 25: anycast.v1.Kind
+	(*PopStatus)(nil),             // 26: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	23, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	24, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	24, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	25, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 2: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	24, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	23, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	24, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	23, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	24, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	24, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	25, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	24, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	25, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	24, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	25, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	25, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 10: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	23, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	16, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	18, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	25, // 14: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	26, // 15: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	17, // 16: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	2,  // 17: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	27, // 18: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	26, // 19: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	17, // 20: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	17, // 21: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	3,  // 22: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 23: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 24: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 25: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 26: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 27: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	19, // 28: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	21, // 29: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	5,  // 30: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 31: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 32: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 33: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 34: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 35: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	20, // 36: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	22, // 37: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	30, // [30:38] is the sub-list for method output_type
-	22, // [22:30] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	24, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	17, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	19, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	16, // 14: anycast.v1.StatusResponse.controller:type_name -> anycast.v1.ControllerState
+	26, // 15: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	27, // 16: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	18, // 17: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	2,  // 18: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	28, // 19: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	27, // 20: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	18, // 21: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	18, // 22: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	3,  // 23: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 24: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 25: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 26: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 27: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 28: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	20, // 29: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	22, // 30: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	5,  // 31: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 32: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 33: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 34: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 35: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 36: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	21, // 37: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	23, // 38: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	31, // [31:39] is the sub-list for method output_type
+	23, // [23:31] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -1540,7 +1616,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
