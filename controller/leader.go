@@ -88,6 +88,14 @@ func (l *leader) campaign(ctx context.Context) error {
 		}
 	}()
 	err = l.lead(lctx, tm)
+	select {
+	case <-tm.Done():
+		// The lease ended (etcd unreachable for its TTL, or revoked):
+		// another replica may lead now. Say so at once; revoking the
+		// lease on Close below can take as long again.
+		l.log.Warn("stopped leading the fleet jobs: the election lease ended", "replica", l.id)
+	default:
+	}
 	if ctx.Err() != nil {
 		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
 		_ = tm.Resign(rctx)

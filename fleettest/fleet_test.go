@@ -78,26 +78,16 @@ func leaderKilledDuringDrain(t *testing.T, f *fleet) {
 	killed := time.Now()
 	f.kill(old, syscall.SIGKILL)
 	var next *controllerProc
-	took := f.awaitAll("a new leader", time.Minute, func() bool { next = f.leader(); return next != nil && next != old })
-	t.Logf("leader %s SIGKILLed %s into the drain (graceful-shutdown since %s): %s leads after %s",
-		old.name, killed.Sub(drained).Round(time.Millisecond), gshut.Round(time.Millisecond), next.name, took.Round(time.Millisecond))
-
-	var again time.Duration
-	if len(onOld) > 0 {
-		again = f.awaitAll("every agent of the dead replica streaming again", time.Minute, func() bool {
-			for pop, n := range onOld {
-				if replica, m := f.streamingTo(pop); m <= n || strings.HasPrefix(replica, old.addr) {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	t.Logf("%d agents streamed from the dead replica; all streaming from %s again %s after the SIGKILL", len(onOld), next.name, again.Round(time.Millisecond))
-
-	f.awaitAll("tokyo withdrawn", time.Minute, func() bool { return !f.popAnnounces("tokyo") })
-	withdrawn := time.Since(drained)
-	t.Logf("tokyo withdrawn %s after the drain began (graceful-shutdown step from %s, drain period %s)", withdrawn.Round(time.Millisecond), gshut.Round(time.Millisecond), drainPeriod)
+	at := f.awaitEach(killed, time.Minute, map[string]func() bool{
+		"new leader":      func() bool { next = f.leader(); return next != nil && next != old },
+		"agents moved":    f.moved(old, onOld),
+		"tokyo withdrawn": func() bool { return !f.popAnnounces("tokyo") },
+	})
+	withdrawn := killed.Sub(drained) + at["tokyo withdrawn"]
+	t.Logf("leader %s SIGKILLed %s into the drain (graceful-shutdown UPDATE at %s): %s leads %s after the SIGKILL; the %d agents that streamed from %s stream from another replica %s after it",
+		old.name, killed.Sub(drained).Round(time.Millisecond), gshut.Round(time.Millisecond), next.name, at["new leader"].Round(time.Millisecond),
+		len(onOld), old.name, at["agents moved"].Round(time.Millisecond))
+	t.Logf("tokyo withdrawn %s after the drain began (drain period %s)", withdrawn.Round(time.Millisecond), drainPeriod)
 	if withdrawn < drainPeriod {
 		t.Errorf("tokyo withdrawn %s after the drain began, before its %s graceful-shutdown period was over", withdrawn, drainPeriod)
 	}
@@ -160,14 +150,7 @@ func (f *fleet) agentsOn(c *controllerProc) map[string]int {
 // replica other than c.
 func (f *fleet) awaitMoved(c *controllerProc, on map[string]int, within time.Duration) time.Duration {
 	f.t.Helper()
-	return f.awaitAll("every agent of "+c.name+" streaming from another replica", within, func() bool {
-		for pop, n := range on {
-			if replica, m := f.streamingTo(pop); m <= n || strings.HasPrefix(replica, c.addr) {
-				return false
-			}
-		}
-		return true
-	})
+	return f.awaitAll("every agent of "+c.name+" streaming from another replica", within, f.moved(c, on))
 }
 
 // quiet checks that the router saw no UPDATE since before, every PoP still
@@ -322,6 +305,16 @@ func allControllersDown(t *testing.T, f *fleet) {
 func partitionedFromEtcd(t *testing.T, f *fleet) {
 	var l *controllerProc
 	f.awaitAll("a leader", 30*time.Second, func() bool { l = f.leader(); return l != nil })
+	if len(f.agentsOn(l)) == 0 {
+		// Every agent streams from the other replica: send them to the
+		// leader first, so that the cut shows them move.
+		o := f.other(l)
+		on := f.agentsOn(o)
+		f.kill(o, syscall.SIGKILL)
+		f.awaitMoved(o, on, time.Minute)
+		f.startController(o)
+		f.awaitServing(o)
+	}
 	on := f.agentsOn(l)
 	before := f.updates()
 	_, dnsBefore, _ := f.prober.counts()
@@ -329,13 +322,19 @@ func partitionedFromEtcd(t *testing.T, f *fleet) {
 	for _, p := range l.proxies {
 		p.setCut(true)
 	}
-	stopped := f.awaitAll(l.name+" no longer leading", time.Minute, func() bool { return strings.Contains(l.logText(), "leadership lost") })
 	var next *controllerProc
-	f.awaitAll("another leader", time.Minute, func() bool { next = f.leader(); return next != nil && next != l })
-	led := time.Since(cut)
-	moved := f.awaitMoved(l, on, time.Minute)
-	t.Logf("%s cut off from etcd: stopped leading after %s, %s leads after %s; its %d agents stream from another replica %s after the cut",
-		l.name, stopped.Round(time.Millisecond), next.name, led.Round(time.Millisecond), len(on), (led + moved).Round(time.Millisecond))
+	at := f.awaitEach(cut, time.Minute, map[string]func() bool{
+		"stopped leading": func() bool { return strings.Contains(l.logText(), "stopped leading the fleet jobs") },
+		"another leader":  func() bool { next = f.leader(); return next != nil && next != l },
+		"agents moved":    f.moved(l, on),
+		"streams ended":   func() bool { return strings.Contains(l.logText(), "etcd unreachable: ending agent and DNS streams") },
+	})
+	t.Logf("%s cut off from etcd (election lease 5 s, etcd-loss grace 5 s): stopped leading after %s, %s leads after %s; %s ends its streams after %s and its %d agents stream from another replica after %s",
+		l.name, at["stopped leading"].Round(time.Millisecond), next.name, at["another leader"].Round(time.Millisecond),
+		l.name, at["streams ended"].Round(time.Millisecond), len(on), at["agents moved"].Round(time.Millisecond))
+	if len(on) == 0 {
+		t.Errorf("no agent streamed from %s when it was cut off", l.name)
+	}
 	f.quiet(t, "replica partitioned from etcd", before, dnsBefore)
 	for _, p := range l.proxies {
 		p.setCut(false)

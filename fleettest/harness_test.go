@@ -378,8 +378,8 @@ func (f *fleet) leader() *controllerProc {
 			continue
 		}
 		l := c.logText()
-		lead := strings.LastIndex(l, "leading the fleet jobs")
-		if lead >= 0 && lead > strings.LastIndex(l, "leadership lost") {
+		lead := strings.LastIndex(l, `msg="leading the fleet jobs"`)
+		if lead >= 0 && lead > strings.LastIndex(l, "stopped leading") && lead > strings.LastIndex(l, "leadership lost") {
 			return c
 		}
 	}
@@ -551,4 +551,40 @@ func (c *controllerProc) alive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cmd != nil
+}
+
+// awaitEach polls every condition every 20 ms until all hold, and returns
+// how long after start each first held; it fails the test after within.
+func (f *fleet) awaitEach(start time.Time, within time.Duration, conds map[string]func() bool) map[string]time.Duration {
+	f.t.Helper()
+	got := map[string]time.Duration{}
+	for len(got) < len(conds) {
+		for what, cond := range conds {
+			if _, ok := got[what]; !ok && cond() {
+				got[what] = time.Since(start)
+			}
+		}
+		if time.Since(start) > within {
+			for what := range conds {
+				if _, ok := got[what]; !ok {
+					f.t.Fatalf("%s: not after %s", what, within)
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return got
+}
+
+// moved reports whether every agent in on has a new stream with a replica
+// other than c.
+func (f *fleet) moved(c *controllerProc, on map[string]int) func() bool {
+	return func() bool {
+		for pop, n := range on {
+			if replica, m := f.streamingTo(pop); m <= n || strings.HasPrefix(replica, c.addr) {
+				return false
+			}
+		}
+		return true
+	}
 }
