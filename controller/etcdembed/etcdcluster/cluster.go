@@ -22,7 +22,6 @@ import (
 
 	"github.com/anyctl/anyctl/authn/authntest"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
 )
 
 // Options says what cluster to run.
@@ -227,7 +226,7 @@ func (c *Cluster) stopAll() {
 // (with TLS); it is closed when the test ends.
 func (c *Cluster) Client() *clientv3.Client {
 	c.t.Helper()
-	cfg := clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, DialOptions: []grpc.DialOption{}}
+	cfg := clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second}
 	if c.opts.TLS {
 		tc, err := (&tlsFiles{ca: c.CAFile, cert: c.CertFile, key: c.KeyFile}).config()
 		if err != nil {

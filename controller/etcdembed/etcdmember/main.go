@@ -15,9 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/anyctl/anyctl/controller/etcdembed"
 	"go.etcd.io/etcd/server/v3/embed"
@@ -82,17 +80,11 @@ func run() error {
 	defer e.Close()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case <-e.Server.ReadyNotify():
-		fmt.Fprintf(os.Stderr, "etcdmember: %s ready, serving clients on %s\n", ec.Name, strings.Join([]string{cu.String()}, ","))
-	case err := <-e.Err():
-		return err
-	case <-sig:
-		return nil
-	case <-time.After(time.Minute):
-		// Not ready alone: the other members are not up yet. Go on
-		// waiting below; the cluster becomes ready when they are.
-	}
+	go func() {
+		// Ready once a majority of the members is up.
+		<-e.Server.ReadyNotify()
+		fmt.Fprintf(os.Stderr, "etcdmember: %s ready, serving clients on %s\n", ec.Name, cu.String())
+	}()
 	select {
 	case err := <-e.Err():
 		return err
