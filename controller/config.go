@@ -92,6 +92,9 @@ func (c *Config) Validate() error {
 	if c.EtcdLossGrace == 0 {
 		c.EtcdLossGrace = DefaultEtcdLossGrace
 	}
+	if c.EtcdLossGrace < 0 {
+		return fmt.Errorf("EtcdLossGrace %s: must not be negative", c.EtcdLossGrace)
+	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second
 	}
