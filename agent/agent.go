@@ -16,6 +16,7 @@ import (
 
 	"github.com/anyctl/anyctl/agent/speaker"
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/metricshttp"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/protobuf/proto"
@@ -130,7 +131,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	sctx, stopSession := context.WithCancel(ctx)
 	defer stopSession()
-	if a.cfg.Controller != "" {
+	if len(a.cfg.controllers) > 0 {
 		go l.sess.run(sctx)
 	} else {
 		a.log.Warn("no controller configured; running from the persisted config only")
@@ -192,14 +193,14 @@ func newLoop(a *Agent) *loop {
 		spBackoff:    backoff.New(speakerRetryMin, speakerRetryMax),
 	}
 	l.sess = &session{
-		addr:      a.cfg.Controller,
-		pop:       a.cfg.Pop,
-		log:       a.log,
-		tls:       a.cfg.clientTLS,
-		revision:  &a.revision,
-		configs:   l.configs,
-		connected: l.conn,
-		reports:   make(chan *v1.PopStatus, 1),
+		controllers: controlconn.NewRotation(a.cfg.controllers),
+		pop:         a.cfg.Pop,
+		log:         a.log,
+		tls:         a.cfg.clientTLS,
+		revision:    &a.revision,
+		configs:     l.configs,
+		connected:   l.conn,
+		reports:     make(chan *v1.PopStatus, 1),
 	}
 	return l
 }

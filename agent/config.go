@@ -7,10 +7,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
-	"github.com/anyctl/anyctl/endpoint"
+	"github.com/anyctl/anyctl/controlconn"
 	"sigs.k8s.io/yaml"
 )
 
@@ -20,8 +21,14 @@ import (
 type Config struct {
 	// Pop is the PoP this agent runs for.
 	Pop string `json:"pop"`
-	// Controller is the controller's gRPC address.
-	Controller string `json:"controller"`
+	// Controller is the controller's gRPC address (host:port or
+	// unix:PATH); several replicas separated by commas. A DNS name that
+	// resolves to several addresses stands for each of them.
+	Controller string `json:"controller,omitempty"`
+	// Controllers lists further controller replicas, as a YAML list. The
+	// agent streams from one replica at a time and moves to the next when
+	// its stream breaks.
+	Controllers []string `json:"controllers,omitempty"`
 	// StateDir holds the last accepted config, for restarts without a
 	// controller.
 	StateDir string `json:"stateDir"`
@@ -51,6 +58,9 @@ type Config struct {
 
 	// clientTLS is built from TLS by Validate; nil for plain text.
 	clientTLS *tls.Config
+	// controllers are Controller's and Controllers' addresses, set by
+	// Validate.
+	controllers []string
 }
 
 // GracefulRestart is the agent's RFC 4724 graceful restart as a
@@ -146,10 +156,8 @@ func (c *Config) Validate() (*Policy, error) {
 	if c.StateDir == "" {
 		return nil, fmt.Errorf("stateDir: required (--state-dir or stateDir: in the config file)")
 	}
-	if c.Controller != "" {
-		if err := endpoint.Check(c.Controller); err != nil {
-			return nil, fmt.Errorf("controller %q: %w", c.Controller, err)
-		}
+	if err := c.parseControllers(); err != nil {
+		return nil, err
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
@@ -191,7 +199,14 @@ func (c *Config) buildTLS() error {
 		c.clientTLS = nil
 		return nil
 	}
-	cfg, err := authn.ClientConfig(files, authn.ServerName(c.Controller, c.TLS.ServerName))
+	// With one controller address the certificate is checked against its
+	// host; with several, against each replica's own (the name a target
+	// was resolved from), unless serverName says otherwise.
+	serverName := c.TLS.ServerName
+	if len(c.controllers) == 1 {
+		serverName = authn.ServerName(c.controllers[0], serverName)
+	}
+	cfg, err := authn.ClientConfig(files, serverName)
 	if err != nil {
 		return err
 	}
@@ -229,4 +244,29 @@ func (o Origination) policy() (*Policy, error) {
 		p.Allowed = append(p.Allowed, pfx)
 	}
 	return p, nil
+}
+
+// parseControllers collects the controller addresses of Controller (a
+// comma-separated list) and Controllers.
+func (c *Config) parseControllers() error {
+	c.controllers = nil
+	all := c.Controller
+	for _, a := range c.Controllers {
+		if strings.Contains(a, ",") {
+			return fmt.Errorf("controllers: entry %q: one address per list entry", a)
+		}
+		all += "," + a
+	}
+	if strings.TrimSpace(strings.ReplaceAll(all, ",", "")) == "" {
+		return nil // no controller: run from the persisted config
+	}
+	list, err := controlconn.ParseList(all)
+	if err != nil {
+		if len(c.Controllers) == 0 {
+			return fmt.Errorf("controller %q: %w", c.Controller, err)
+		}
+		return fmt.Errorf("controller %q and controllers %q: %w", c.Controller, c.Controllers, err)
+	}
+	c.controllers = list
+	return nil
 }

@@ -30,6 +30,8 @@ func TestConfigValidateErrors(t *testing.T) {
 		{"no pop", func(c *Config) { c.Pop = "" }, "pop: required"},
 		{"no state dir", func(c *Config) { c.StateDir = "" }, "stateDir: required"},
 		{"controller without port", func(c *Config) { c.Controller = "ctrl.example.net" }, `controller "ctrl.example.net": want host:port`},
+		{"controller list entry without port", func(c *Config) { c.Controller = "10.0.0.1:7400, 10.0.0.2" }, `controller "10.0.0.1:7400, 10.0.0.2": controller address "10.0.0.2": want host:port`},
+		{"controllers entry holding a list", func(c *Config) { c.Controllers = []string{"10.0.0.1:7400,10.0.0.2:7400"} }, `controllers: entry "10.0.0.1:7400,10.0.0.2:7400": one address per list entry`},
 		{"metrics listen without port", func(c *Config) { c.MetricsListen = "localhost" }, `metricsListen "localhost": want host:port`},
 		{"no allowed prefixes", func(c *Config) { c.Origination.AllowedPrefixes = nil }, "origination.allowedPrefixes: required"},
 		{"allowed prefix not CIDR", func(c *Config) { c.Origination.AllowedPrefixes = []string{"192.0.2.0/24", "192.0.2.0/33"} },
@@ -88,6 +90,31 @@ func TestConfigValidateDefaults(t *testing.T) {
 	}
 	if p.MaxPerPeer != 20000 || !p.AllowLong || len(p.Allowed) != 2 {
 		t.Errorf("policy %+v; want cap 20000, long prefixes allowed, two allowed prefixes", p)
+	}
+}
+
+// TestControllerList: the agent takes several replicas, as a
+// comma-separated controller, a controllers list, or both.
+func TestControllerList(t *testing.T) {
+	for _, tt := range []struct {
+		controller  string
+		controllers []string
+		want        string
+	}{
+		{controller: "10.0.0.1:7400", want: "10.0.0.1:7400"},
+		{controller: "10.0.0.1:7400, ctl.example:7400", want: "10.0.0.1:7400 ctl.example:7400"},
+		{controllers: []string{"10.0.0.1:7400", "unix:/run/anyctl.sock"}, want: "10.0.0.1:7400 unix:/run/anyctl.sock"},
+		{controller: "10.0.0.1:7400", controllers: []string{"10.0.0.2:7400"}, want: "10.0.0.1:7400 10.0.0.2:7400"},
+		{want: ""},
+	} {
+		c := validConfig(t)
+		c.Controller, c.Controllers = tt.controller, tt.controllers
+		if _, err := c.Validate(); err != nil {
+			t.Fatalf("controller %q, controllers %q: %v", tt.controller, tt.controllers, err)
+		}
+		if got := strings.Join(c.controllers, " "); got != tt.want {
+			t.Errorf("controller %q, controllers %q: replicas %q; want %q", tt.controller, tt.controllers, got, tt.want)
+		}
 	}
 }
 

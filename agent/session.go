@@ -23,11 +23,15 @@ var Version = "dev"
 
 // session holds the agent's stream to a controller: it says hello with the
 // revision it holds, delivers every config the controller sends, and sends
-// status reports. It reconnects with jittered backoff until ctx ends.
+// status reports. It reconnects with jittered backoff until ctx ends, to
+// the next controller replica each time: the stream resumes from the
+// revision the agent holds, and the agent keeps announcing meanwhile.
 type session struct {
-	addr string
-	pop  string
-	log  *slog.Logger
+	// controllers hands out the replica each attempt dials: the next one
+	// after a stream breaks.
+	controllers *controlconn.Rotation
+	pop         string
+	log         *slog.Logger
 	// tls is the client side of mutual TLS; nil speaks plain text.
 	tls *tls.Config
 	// dialOpts are added to the connection's; tests use them.
@@ -47,16 +51,17 @@ type session struct {
 func (s *session) run(ctx context.Context) {
 	bo := backoff.New(200*time.Millisecond, 10*time.Second)
 	for {
-		err := s.once(ctx, bo)
+		target := s.controllers.Next(ctx)
+		err := s.once(ctx, bo, target)
 		if ctx.Err() != nil {
 			return
 		}
 		if status.Code(err) == codes.FailedPrecondition {
 			// Say another agent holds this PoP; retrying lets this one take
 			// over once that one goes away.
-			s.log.Error("controller refused this agent; retrying with backoff", "controller", s.addr, "pop", s.pop, "reason", status.Convert(err).Message())
+			s.log.Error("controller refused this agent; retrying with backoff", "controller", target.String(), "pop", s.pop, "reason", status.Convert(err).Message())
 		} else {
-			s.log.Warn("controller stream ended; reconnecting", "controller", s.addr, "err", err)
+			s.log.Warn("controller stream ended; reconnecting", "controller", target.String(), "err", err)
 		}
 		select {
 		case s.connected <- false:
@@ -70,8 +75,8 @@ func (s *session) run(ctx context.Context) {
 }
 
 // once runs one stream until it breaks.
-func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
-	conn, err := controlconn.Dial(s.addr, s.tls, s.dialOpts...)
+func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) error {
+	conn, err := controlconn.DialTarget(target, s.tls, s.dialOpts...)
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff) error {
 		if first {
 			first = false
 			bo.Reset()
-			s.log.Info("connected to controller", "controller", s.addr)
+			s.log.Info("connected to controller", "controller", target.String(), "held_revision", hello.GetRevision(), "revision", cfg.GetRevision())
 			select {
 			case s.connected <- true:
 			case <-ctx.Done():

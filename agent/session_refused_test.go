@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/manifest"
@@ -30,7 +31,7 @@ func TestSecondAgentForPopSaysWhyAndTakesOver(t *testing.T) {
 	start := func(ctx context.Context, log *slog.Logger) <-chan bool {
 		connected := make(chan bool, 16)
 		configs := make(chan *v1.PopConfig)
-		s := &session{addr: ctl.Addr, pop: "tokyo", log: log, revision: new(atomic.Int64),
+		s := &session{controllers: controlconn.NewRotation([]string{ctl.Addr}), pop: "tokyo", log: log, revision: new(atomic.Int64),
 			configs: configs, connected: connected, reports: make(chan *v1.PopStatus, 1)}
 		go func() {
 			for {

@@ -16,6 +16,7 @@ import (
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/authn/authntest"
 	"github.com/anyctl/anyctl/backoff"
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -34,19 +35,19 @@ func TestSessionSaysWhyTheControllerRefusedIt(t *testing.T) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
 	})
 	s := &session{
-		addr:      ctl.Addr,
-		pop:       "tokyo",
-		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		tls:       ca.ClientTLS(t, "tokyo", authn.RoleViewer), // New refuses it; the controller too
-		dialOpts:  []grpc.DialOption{grpc.WithStreamInterceptor(answerFirst)},
-		revision:  new(atomic.Int64),
-		configs:   make(chan *v1.PopConfig),
-		connected: make(chan bool),
-		reports:   make(chan *v1.PopStatus, 1),
+		controllers: controlconn.NewRotation([]string{ctl.Addr}),
+		pop:         "tokyo",
+		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		tls:         ca.ClientTLS(t, "tokyo", authn.RoleViewer), // New refuses it; the controller too
+		dialOpts:    []grpc.DialOption{grpc.WithStreamInterceptor(answerFirst)},
+		revision:    new(atomic.Int64),
+		configs:     make(chan *v1.PopConfig),
+		connected:   make(chan bool),
+		reports:     make(chan *v1.PopStatus, 1),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := s.once(ctx, backoff.New(time.Millisecond, time.Millisecond))
+	err := s.once(ctx, backoff.New(time.Millisecond, time.Millisecond), controlconn.Target{Addr: ctl.Addr})
 	st := status.Convert(err)
 	want := `/anycast.v1.AgentService/Connect: caller "tokyo" has role viewer; this method needs role admin or agent`
 	if st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), want) {

@@ -75,7 +75,7 @@ type agentFlags struct {
 func (f *agentFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.configFile, "config", "", "agent config file (YAML); flags override it")
 	fs.StringVar(&f.pop, "pop", "", "the PoP this agent runs for")
-	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address")
+	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/agent", "directory for the persisted config")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "127.0.0.1:7402", "Prometheus metrics listen address (empty: off)")
 	fs.StringSliceVar(&f.allowed, "allowed-prefixes", nil, "address space this PoP may announce (origination.allowedPrefixes)")

@@ -57,6 +57,8 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f.StringVar(&cfg.EtcdCA, "etcd-ca", "", "CA certificate file (PEM) for the external etcd")
 	f.StringVar(&cfg.EtcdCert, "etcd-cert", "", "client certificate file (PEM) for the external etcd")
 	f.StringVar(&cfg.EtcdKey, "etcd-key", "", "client key file (PEM) for the external etcd")
+	f.StringVar(&cfg.EtcdUsername, "etcd-username", "", "etcd user, for an external etcd with auth enabled (with --etcd-password-file)")
+	f.StringVar(&cfg.EtcdPasswordFile, "etcd-password-file", "", "file holding the password of --etcd-username")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "the controller's certificate (PEM); with --tls-key and --tls-client-ca, the APIs require mutual TLS")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "the controller's private key (PEM)")
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA certificate (PEM) that signs every client's certificate; a client's role is its certificate's OrganizationalUnit (admin, viewer, agent or dns)")

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
@@ -98,7 +99,7 @@ type dnsFlags struct {
 }
 
 func (f *dnsFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
+	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
 	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (0: only on SIGHUP)")
@@ -127,7 +128,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	if err != nil {
 		return daemon.Config{}, err
 	}
-	if err := endpoint.Check(f.controller); err != nil {
+	if _, err := controlconn.ParseList(f.controller); err != nil {
 		return daemon.Config{}, UsageErrorf("--controller %q: %v", f.controller, err)
 	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
@@ -217,7 +218,13 @@ func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
 	if !files.Enabled() {
 		return nil, authn.Identity{}, nil
 	}
-	cfg, err := authn.ClientConfig(files, authn.ServerName(f.controller, f.tls.serverName))
+	// One controller: its certificate is checked against its host;
+	// several: against each replica's own name, unless --tls-server-name.
+	serverName := f.tls.serverName
+	if list, _ := controlconn.ParseList(f.controller); len(list) == 1 {
+		serverName = authn.ServerName(list[0], serverName)
+	}
+	cfg, err := authn.ClientConfig(files, serverName)
 	if err != nil {
 		return nil, authn.Identity{}, UsageErrorf("%w", err)
 	}

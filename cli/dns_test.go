@@ -81,6 +81,14 @@ func TestDNSOptions(t *testing.T) {
 					t.Error("the server and the feed do not share the logger")
 				}
 			}},
+		{desc: "several controllers", args: []string{"--controller", "10.0.0.1:7400,ctl.example:7400"},
+			check: func(t *testing.T, o daemon.Config) {
+				if o.Feed.Controller != "10.0.0.1:7400,ctl.example:7400" {
+					t.Errorf("feed controller %q", o.Feed.Controller)
+				}
+			}},
+		{desc: "bad controller in a list", args: []string{"--controller", "10.0.0.1:7400,ctl.example"},
+			wantErr: `--controller "10.0.0.1:7400,ctl.example": controller address "ctl.example": want host:port or unix:PATH: address ctl.example: missing port in address`},
 		{desc: "bad controller", args: []string{"--controller", "controller.example"},
 			wantErr: `--controller "controller.example": want host:port or unix:PATH: address controller.example: missing port in address`},
 		{desc: "bad listen", args: []string{"--listen", "53"},

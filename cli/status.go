@@ -25,7 +25,8 @@ announcing PoPs against its minimum. A PoP whose agent has not reported
 within the status TTL shows "no report". Notes under the table name a
 second agent refused for a PoP that already had a live one (from where,
 when, which controller refused it) and an agent that refused its damaged
-persisted config at start.`,
+persisted config at start. A replica that cannot reach a majority of etcd
+says first that it is degraded, and why.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &v1.StatusRequest{}
@@ -43,8 +44,12 @@ persisted config at start.`,
 	}
 }
 
-// writeStatus renders the fleet table and the service budgets.
+// writeStatus renders the fleet table and the service budgets, after a
+// warning when the replica that answered is degraded.
 func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
+	if d := resp.GetController().GetDegraded(); d != "" {
+		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
+	}
 	var services []string
 	for _, b := range resp.GetServices() {
 		services = append(services, b.GetService())

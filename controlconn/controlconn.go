@@ -1,7 +1,10 @@
 // Package controlconn dials a controller for the long-lived streams that
 // agents (the Agent API) and DNS servers (the GSLB feed) hold: with
 // keepalive pings, so that a dead controller or a broken path is noticed
-// in seconds rather than when the kernel gives up on the connection.
+// in seconds rather than when the kernel gives up on the connection. A
+// client given several replicas (a list, or a DNS name with several
+// addresses) goes through them with a Rotation, moving on whenever a
+// stream breaks.
 package controlconn
 
 import (
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -34,5 +38,21 @@ func Dial(addr string, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.Clien
 	return grpc.NewClient(addr, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepaliveParams),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: grpcbackoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
 	}, opts...)...)
+}
+
+// connectTimeout bounds one connection attempt (TCP and TLS handshake): a
+// replica whose host is gone does not answer at all, and the client is
+// better moving on to the next replica than waiting out gRPC's 20 s.
+const connectTimeout = 5 * time.Second
+
+// DialTarget dials one target of a Rotation like Dial, with the name it
+// was resolved from as the authority, so that a TLS certificate for the
+// name is checked against the name.
+func DialTarget(t Target, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if t.Authority != "" {
+		opts = append([]grpc.DialOption{grpc.WithAuthority(t.Authority)}, opts...)
+	}
+	return Dial(t.Addr, tlsCfg, opts...)
 }

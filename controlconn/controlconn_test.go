@@ -67,3 +67,39 @@ func serveHealth(t *testing.T, tlsCfg *tls.Config) string {
 	t.Cleanup(gs.Stop)
 	return lis.Addr().String()
 }
+
+// TestDialTargetChecksTheName: a target resolved from a name is dialled by
+// address, and the controller's certificate is checked against the name.
+func TestDialTargetChecksTheName(t *testing.T) {
+	ca := authntest.NewCA(t, "fleet")
+	serverTLS, err := authn.ServerConfig(ca.ServerFiles(t)) // valid for localhost and 127.0.0.1
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveHealth(t, serverTLS)
+	_, port, _ := net.SplitHostPort(addr)
+	client, err := authn.ClientConfig(ca.ClientFiles(t, "ns1", authn.RoleDNS), "") // no fixed name
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		authority string
+		ok        bool
+	}{
+		{authority: "localhost:" + port, ok: true},
+		{authority: "", ok: true}, // the address itself: 127.0.0.1
+		{authority: "ctl.example:" + port, ok: false},
+	} {
+		conn, err := controlconn.DialTarget(controlconn.Target{Addr: addr, Authority: c.authority}, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		conn.Close()
+		if (err == nil) != c.ok {
+			t.Errorf("authority %q: health check error %v; want success %v", c.authority, err, c.ok)
+		}
+	}
+}

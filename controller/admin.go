@@ -45,6 +45,9 @@ type adminServer struct {
 	watchQueue      int
 	watchQueueBytes int64
 	watchGrace      time.Duration
+	// replica is this replica's own health, for Status; nil in tests that
+	// build an adminServer alone.
+	replica *replicaState
 }
 
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {
@@ -55,6 +58,9 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 		return nil, status.Errorf(codes.InvalidArgument,
 			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
 			n, maxApplyObjects, maxApplyObjects)
+	}
+	if err := checkWritable(ctx, a.st, "apply"); err != nil {
+		return nil, err
 	}
 	// Checked against this replica's cache, not a fresh read of the whole
 	// state; the store redoes it from a read if the cache was behind.
@@ -116,6 +122,9 @@ func (a *adminServer) List(ctx context.Context, req *v1.ListRequest) (*v1.ListRe
 
 func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.DeleteResponse, error) {
 	if err := requireKindName(req.GetKind(), req.GetName()); err != nil {
+		return nil, err
+	}
+	if err := checkWritable(ctx, a.st, "delete"); err != nil {
 		return nil, err
 	}
 	rev, err := a.st.Delete(withAuthor(ctx), resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)

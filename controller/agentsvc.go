@@ -42,6 +42,8 @@ type agentServer struct {
 	live liveAgents
 	// replica names this controller in claims and refusals.
 	replica string
+	// etcd says whether this replica reaches etcd: streams end when not.
+	etcd *etcdHealth
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -59,6 +61,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return err
 	}
 	log := a.log.With("pop", pop)
+	etcdLost, etcdErr := a.etcd.state()
+	if etcdErr != nil {
+		return unreachableErr(etcdErr)
+	}
 	addr, now := peerAddr(ctx).String(), time.Now()
 	release, live := a.live.claim(pop, addr, now)
 	if live != nil {
@@ -130,6 +136,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return nil
 		case <-a.stop:
 			return status.Error(codes.Unavailable, "controller shutting down")
+		case <-etcdLost:
+			log.Warn("ending agent stream: this replica cannot reach etcd")
+			return a.etcd.refusal()
 		case err := <-recvErr:
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 				log.Info("agent disconnected")

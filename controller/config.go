@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
@@ -37,6 +38,10 @@ type Config struct {
 	EtcdEndpoints []string
 	// EtcdCA, EtcdCert and EtcdKey are PEM files for TLS to an external etcd.
 	EtcdCA, EtcdCert, EtcdKey string
+	// EtcdUsername and EtcdPasswordFile authenticate to an external etcd
+	// with auth enabled (etcd's user/password auth); the file holds the
+	// password, a trailing newline ignored.
+	EtcdUsername, EtcdPasswordFile string
 	// TLSCert, TLSKey and TLSClientCA turn on mutual TLS: the controller's
 	// certificate and key, and the CA that signs every client's certificate.
 	// All three or none; with none the APIs are unauthenticated plain text.
@@ -75,6 +80,10 @@ type Config struct {
 	LocalAddrs []netip.Prefix
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+	// EtcdLossGrace is how long the replica may go without reaching a
+	// majority of etcd before it ends its agent and DNS streams (so that
+	// they move to a replica that does); 0 means DefaultEtcdLossGrace.
+	EtcdLossGrace time.Duration
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
 	EtcdUnsafeNoFsync bool
 }
@@ -95,6 +104,12 @@ func (c *Config) Validate() error {
 	}
 	if err := CheckDrainPeriod(c.DrainPeriod); err != nil {
 		return fmt.Errorf("--drain-period %q: %w", c.DrainPeriod, err)
+	}
+	if c.EtcdLossGrace == 0 {
+		c.EtcdLossGrace = DefaultEtcdLossGrace
+	}
+	if c.EtcdLossGrace < 0 {
+		return fmt.Errorf("EtcdLossGrace %s: must not be negative", c.EtcdLossGrace)
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second
@@ -141,6 +156,12 @@ func (c *Config) Validate() error {
 	}
 	if len(c.EtcdEndpoints) == 0 && (c.EtcdCA != "" || c.EtcdCert != "") {
 		return fmt.Errorf("--etcd-ca/--etcd-cert apply only with --etcd-endpoints")
+	}
+	if (c.EtcdUsername == "") != (c.EtcdPasswordFile == "") {
+		return fmt.Errorf("--etcd-username %q and --etcd-password-file %q: give both or neither", c.EtcdUsername, c.EtcdPasswordFile)
+	}
+	if len(c.EtcdEndpoints) == 0 && c.EtcdUsername != "" {
+		return fmt.Errorf("--etcd-username applies only with --etcd-endpoints: the embedded etcd has no users")
 	}
 	return nil
 }
@@ -212,4 +233,21 @@ func (c *Config) checkConnLimits() error {
 		return fmt.Errorf("--handshake-timeout %q: must be at least 100ms", c.HandshakeTimeout)
 	}
 	return nil
+}
+
+// etcdPassword reads the password of EtcdUsername from EtcdPasswordFile;
+// "" without a username.
+func (c *Config) etcdPassword() (string, error) {
+	if c.EtcdUsername == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(c.EtcdPasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("--etcd-password-file %q: %w", c.EtcdPasswordFile, err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("--etcd-password-file %q: the file is empty; it must hold the password of etcd user %q", c.EtcdPasswordFile, c.EtcdUsername)
+	}
+	return pw, nil
 }

@@ -123,7 +123,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	gs := grpc.NewServer(append(c.serverOptions(m), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
-	admin := &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod}
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	eh := newEtcdHealth(st, c.cfg.EtcdLossGrace, c.log, func(reached bool) {
+		if reached {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		} else {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	})
+	replica := &replicaState{etcd: eh}
+	admin := &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
 	v1.RegisterAdminServiceServer(gs, admin)
 	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS))
 	cs, err := c.listenConsole(admin)
@@ -134,10 +144,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr()))})
-	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
+	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
@@ -186,8 +194,9 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.log.Warn("setting where history starts; the leader tries again", "err", err)
 		}
 		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log,
-			retention: store.Retention{Count: c.cfg.HistoryMaxEntries, Age: c.cfg.HistoryMaxAge}}
+			retention: store.Retention{Count: c.cfg.HistoryMaxEntries, Age: c.cfg.HistoryMaxAge}, leading: &replica.leading}
 		wg.Go(func() { ld.run(ctx) })
+		wg.Go(func() { eh.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {
 				errc <- fmt.Errorf("gRPC server: %w", err)
@@ -270,9 +279,15 @@ func (c *Controller) connectEtcd(ctx context.Context) (st *store.Store, failed <
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		password, err := c.cfg.etcdPassword()
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		st, err := store.Dial(ctx, store.DialConfig{
 			Endpoints: c.cfg.EtcdEndpoints,
 			TLS:       tlsCfg,
+			Username:  c.cfg.EtcdUsername,
+			Password:  password,
 			// Large applies are one transaction; match the embedded
 			// server's request limit (raise --max-request-bytes on the
 			// external cluster too).

@@ -26,10 +26,16 @@ type feedServer struct {
 	// sendStall bounds how long one send may wait for a DNS server that does not
 	// read (0: defaultSendStall).
 	sendStall time.Duration
+	// etcd says whether this replica reaches etcd: streams end when not.
+	etcd *etcdHealth
 }
 
 func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
 	ctx := stream.Context()
+	etcdLost, etcdErr := f.etcd.state()
+	if etcdErr != nil {
+		return unreachableErr(etcdErr)
+	}
 	f.metrics.feedStreams.Inc()
 	defer f.metrics.feedStreams.Dec()
 	f.log.Info("dns server subscribed", "server", req.GetServerName(), "held_revision", req.GetRevision())
@@ -57,6 +63,9 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 			return nil
 		case <-f.stop:
 			return status.Error(codes.Unavailable, "controller shutting down")
+		case <-etcdLost:
+			f.log.Warn("ending dns server's feed stream: this replica cannot reach etcd", "server", req.GetServerName())
+			return f.etcd.refusal()
 		case <-changed:
 		case <-obsChanged:
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func (h *harness) runCache() { h.run(h.cache.run) }
 
 // leader returns a leader replica named id over the harness's parts.
 func (h *harness) leader(id string) *leader {
-	return &leader{st: h.st, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id)}
+	return &leader{st: h.st, id: id, cache: h.cache, fleet: h.fleet, reports: h.sw, metrics: h.m, log: h.log.With("replica", id), leading: new(atomic.Bool)}
 }
 
 // putDrain stores a PoP's drain record behind the controller's back.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
@@ -39,6 +40,8 @@ type leader struct {
 	reports *statusWatcher
 	metrics *metrics
 	log     *slog.Logger
+	// leading is set while this replica leads.
+	leading *atomic.Bool
 	// retention is how much history the leader keeps.
 	retention store.Retention
 	// pruned is when the history was last pruned; owned by lead.
@@ -107,6 +110,8 @@ func (l *leader) campaign(ctx context.Context) error {
 	l.log.Info("leading the fleet jobs", "replica", l.id)
 	l.metrics.leader.Set(1)
 	defer l.metrics.leader.Set(0)
+	l.leading.Store(true)
+	defer l.leading.Store(false)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -117,6 +122,14 @@ func (l *leader) campaign(ctx context.Context) error {
 		}
 	}()
 	err = l.lead(lctx, tm)
+	select {
+	case <-tm.Done():
+		// The lease ended (etcd unreachable for its TTL, or revoked):
+		// another replica may lead now. Say so at once; revoking the
+		// lease on Close below can take as long again.
+		l.log.Warn("stopped leading the fleet jobs: the election lease ended", "replica", l.id)
+	default:
+	}
 	if err != nil {
 		return err
 	}

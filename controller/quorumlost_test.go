@@ -32,17 +32,18 @@ func TestEtcdGoneFailsFast(t *testing.T) {
 	}
 	for _, c := range []struct {
 		desc string
+		code codes.Code
 		call func(context.Context) error
 	}{
-		{"get", func(ctx context.Context) error {
+		{"get", codes.Unavailable, func(ctx context.Context) error {
 			_, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_POP, Name: "tokyo"})
 			return err
 		}},
-		{"list", func(ctx context.Context) error {
+		{"list", codes.Unavailable, func(ctx context.Context) error {
 			_, err := r.Admin.List(ctx, &v1.ListRequest{Kind: v1.Kind_KIND_POP})
 			return err
 		}},
-		{"delete", func(ctx context.Context) error {
+		{"delete", codes.FailedPrecondition, func(ctx context.Context) error {
 			_, err := r.Admin.Delete(ctx, &v1.DeleteRequest{Kind: v1.Kind_KIND_POP, Name: "tokyo"})
 			return err
 		}},
@@ -53,8 +54,8 @@ func TestEtcdGoneFailsFast(t *testing.T) {
 			start := time.Now()
 			err := c.call(ctx)
 			took := time.Since(start)
-			if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "etcd has lost quorum") {
-				t.Errorf("after %s: %v; want Unavailable saying etcd has lost quorum", took.Round(time.Millisecond), err)
+			if status.Code(err) != c.code || !strings.Contains(status.Convert(err).Message(), "etcd has lost quorum") {
+				t.Errorf("after %s: %v; want %v saying etcd has lost quorum", took.Round(time.Millisecond), err, c.code)
 			}
 			if took > 10*time.Second {
 				t.Errorf("took %s; want it to fail within the %s read timeout and a little", took.Round(time.Millisecond), 5*time.Second)

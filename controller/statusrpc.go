@@ -57,6 +57,7 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 		resp.Pops = append(resp.Pops, e)
 	}
 	resp.Services = budgets(s, reports, a.fleet.Holds())
+	resp.Controller = a.replica.proto()
 	return resp, nil
 }
 

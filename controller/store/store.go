@@ -64,6 +64,9 @@ type DialConfig struct {
 	Endpoints []string
 	// TLS is the client's TLS config; nil dials plain text.
 	TLS *tls.Config
+	// Username and Password authenticate to a cluster with auth enabled;
+	// empty for none.
+	Username, Password string
 	// MaxCallSendMsgSize bounds a request the client sends: a large apply
 	// is one transaction.
 	MaxCallSendMsgSize int
@@ -76,6 +79,8 @@ func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, err
 		Endpoints:          cfg.Endpoints,
 		DialTimeout:        5 * time.Second,
 		TLS:                cfg.TLS,
+		Username:           cfg.Username,
+		Password:           cfg.Password,
 		Context:            ctx,
 		MaxCallSendMsgSize: cfg.MaxCallSendMsgSize,
 	})

@@ -17,7 +17,6 @@ import (
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/dnsgslb"
-	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -33,7 +32,10 @@ const (
 
 // Config configures the feed client.
 type Config struct {
-	// Controller is the controller's gRPC address, host:port or unix:PATH.
+	// Controller is the controller's gRPC address, host:port or unix:PATH;
+	// several replicas separated by commas. A DNS name that resolves to
+	// several addresses stands for each of them. The feed streams from one
+	// replica at a time and moves to the next when its stream breaks.
 	Controller string
 	// ServerName names this DNS server in the controller's logs.
 	ServerName string
@@ -55,7 +57,8 @@ type Config struct {
 // stream breaks and returns nil when ctx is cancelled; it returns an error
 // only for a configuration it cannot use.
 func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSnapshot) error, revision func() int64) error {
-	if err := endpoint.Check(cfg.Controller); err != nil {
+	controllers, err := controlconn.ParseList(cfg.Controller)
+	if err != nil {
 		return fmt.Errorf("feed: Controller %q: %w", cfg.Controller, err)
 	}
 	if apply == nil || revision == nil {
@@ -66,7 +69,7 @@ func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSn
 		log = slog.Default()
 	}
 	log = log.With("controller", cfg.Controller)
-	c := &client{cfg: cfg, log: log, apply: apply, revision: revision}
+	c := &client{cfg: cfg, log: log, apply: apply, revision: revision, controllers: controlconn.NewRotation(controllers)}
 	c.run(ctx)
 	return nil
 }
@@ -77,6 +80,8 @@ type client struct {
 	log      *slog.Logger
 	apply    func(context.Context, *v1.GslbSnapshot) error
 	revision func() int64
+	// controllers hands out the replica each attempt dials.
+	controllers *controlconn.Rotation
 	// connected is true from a stream's first snapshot until it breaks.
 	connected bool
 	// failures counts attempts that failed since the last connection.
@@ -86,11 +91,12 @@ type client struct {
 func (c *client) run(ctx context.Context) {
 	bo := backoff.New(minWait, maxWait)
 	for {
-		err := c.subscribe(ctx, bo)
+		target := c.controllers.Next(ctx)
+		err := c.subscribe(ctx, bo, target)
 		if ctx.Err() != nil {
 			return
 		}
-		c.lost(err)
+		c.lost(target, err)
 		if !bo.Wait(ctx) {
 			return
 		}
@@ -101,25 +107,25 @@ func (c *client) run(ctx context.Context) {
 // warning; while the controller stays unreachable, the first failure is a
 // warning and the rest are debug messages, so a long outage does not flood
 // the log.
-func (c *client) lost(err error) {
+func (c *client) lost(target controlconn.Target, err error) {
 	switch {
 	case c.connected:
 		c.connected = false
 		if c.cfg.Connected != nil {
 			c.cfg.Connected(false)
 		}
-		c.log.Warn("gslb feed lost; answering from the last snapshot and reconnecting", "err", err)
+		c.log.Warn("gslb feed lost; answering from the last snapshot and reconnecting", "replica", target.String(), "err", err)
 	case c.failures == 0:
-		c.log.Warn("cannot reach the controller's gslb feed; answering from the last snapshot and retrying", "err", err)
+		c.log.Warn("cannot reach the controller's gslb feed; answering from the last snapshot and retrying", "replica", target.String(), "err", err)
 	default:
-		c.log.Debug("gslb feed still unreachable", "attempts", c.failures+1, "err", err)
+		c.log.Debug("gslb feed still unreachable", "attempts", c.failures+1, "replica", target.String(), "err", err)
 	}
 	c.failures++
 }
 
 // subscribe runs one stream until it breaks or ctx ends.
-func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
-	conn, err := controlconn.Dial(c.cfg.Controller, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
+func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) error {
+	conn, err := controlconn.DialTarget(target, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
 	if err != nil {
 		return err
 	}
@@ -146,7 +152,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
 			if c.cfg.Connected != nil {
 				c.cfg.Connected(true)
 			}
-			c.log.Info("gslb feed connected", "held_revision", req.GetRevision(), "revision", snap.GetRevision())
+			c.log.Info("gslb feed connected", "replica", target.String(), "held_revision", req.GetRevision(), "revision", snap.GetRevision())
 		}
 		if err := c.apply(ctx, snap); err != nil {
 			if ctx.Err() != nil {

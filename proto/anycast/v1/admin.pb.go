@@ -890,8 +890,10 @@ type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pops  []*PopStatusEntry      `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
 	// revision is the desired-state revision the controller compiles from.
-	Revision      int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
-	Services      []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	Revision int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Services []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	// controller is the state of the replica that answered.
+	Controller    *ControllerState `protobuf:"bytes,10,opt,name=controller,proto3" json:"controller,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -947,6 +949,71 @@ func (x *StatusResponse) GetServices() []*ServiceBudget {
 	return nil
 }
 
+func (x *StatusResponse) GetController() *ControllerState {
+	if x != nil {
+		return x.Controller
+	}
+	return nil
+}
+
+// ControllerState is one controller replica's own health.
+type ControllerState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// degraded says why the replica works from a state that may be stale
+	// and refuses writes (it cannot reach a majority of etcd); empty while
+	// it is healthy.
+	Degraded string `protobuf:"bytes,1,opt,name=degraded,proto3" json:"degraded,omitempty"`
+	// leader is true while this replica runs the fleet jobs (drain steps,
+	// the withdrawal budget).
+	Leader        bool `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ControllerState) Reset() {
+	*x = ControllerState{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ControllerState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ControllerState) ProtoMessage() {}
+
+func (x *ControllerState) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ControllerState.ProtoReflect.Descriptor instead.
+func (*ControllerState) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ControllerState) GetDegraded() string {
+	if x != nil {
+		return x.Degraded
+	}
+	return ""
+}
+
+func (x *ControllerState) GetLeader() bool {
+	if x != nil {
+		return x.Leader
+	}
+	return false
+}
+
 // PopStatusEntry is one PoP as the controller sees it.
 type PopStatusEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -969,7 +1036,7 @@ type PopStatusEntry struct {
 
 func (x *PopStatusEntry) Reset() {
 	*x = PopStatusEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1048,7 @@ func (x *PopStatusEntry) String() string {
 func (*PopStatusEntry) ProtoMessage() {}
 
 func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1061,7 @@ func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopStatusEntry.ProtoReflect.Descriptor instead.
 func (*PopStatusEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PopStatusEntry) GetPop() string {
@@ -1058,7 +1125,7 @@ type AgentRefusal struct {
 
 func (x *AgentRefusal) Reset() {
 	*x = AgentRefusal{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1137,7 @@ func (x *AgentRefusal) String() string {
 func (*AgentRefusal) ProtoMessage() {}
 
 func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1150,7 @@ func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRefusal.ProtoReflect.Descriptor instead.
 func (*AgentRefusal) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AgentRefusal) GetAddress() string {
@@ -1133,7 +1200,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1212,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1225,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1198,7 +1265,7 @@ type ServiceBudget struct {
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1277,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1290,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1268,7 +1335,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1347,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1360,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1326,7 +1393,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1338,7 +1405,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1351,7 +1418,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1370,7 +1437,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1449,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1462,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1414,7 +1481,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1426,7 +1493,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1439,7 +1506,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1462,7 +1529,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1541,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1554,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HistoryRequest) GetKind() Kind {
@@ -1523,7 +1590,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1535,7 +1602,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1548,7 +1615,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HistoryResponse) GetEntries() []*HistoryEntry {
@@ -1587,7 +1654,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[23]
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1666,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[23]
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1679,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HistoryEntry) GetRevision() int64 {
@@ -1684,7 +1751,7 @@ type HistoryChange struct {
 
 func (x *HistoryChange) Reset() {
 	*x = HistoryChange{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1696,7 +1763,7 @@ func (x *HistoryChange) String() string {
 func (*HistoryChange) ProtoMessage() {}
 
 func (x *HistoryChange) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1709,7 +1776,7 @@ func (x *HistoryChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryChange.ProtoReflect.Descriptor instead.
 func (*HistoryChange) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HistoryChange) GetKind() Kind {
@@ -1768,7 +1835,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1847,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1860,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RollbackRequest) GetToRevision() int64 {
@@ -1835,7 +1902,7 @@ type RollbackResponse struct {
 
 func (x *RollbackResponse) Reset() {
 	*x = RollbackResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1914,7 @@ func (x *RollbackResponse) String() string {
 func (*RollbackResponse) ProtoMessage() {}
 
 func (x *RollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +1927,7 @@ func (x *RollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackResponse.ProtoReflect.Descriptor instead.
 func (*RollbackResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RollbackResponse) GetResults() []*ApplyResult {
@@ -1885,7 +1952,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1964,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1977,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 type BackupResponse struct {
@@ -1922,7 +1989,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2001,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2014,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BackupResponse) GetData() []byte {
@@ -1976,7 +2043,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2055,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2068,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Backup) GetFormatVersion() uint32 {
@@ -2064,7 +2131,7 @@ type BackupKeyValue struct {
 
 func (x *BackupKeyValue) Reset() {
 	*x = BackupKeyValue{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2143,7 @@ func (x *BackupKeyValue) String() string {
 func (*BackupKeyValue) ProtoMessage() {}
 
 func (x *BackupKeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2156,7 @@ func (x *BackupKeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupKeyValue.ProtoReflect.Descriptor instead.
 func (*BackupKeyValue) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BackupKeyValue) GetKey() string {
@@ -2120,7 +2187,7 @@ type RestoreRequest struct {
 
 func (x *RestoreRequest) Reset() {
 	*x = RestoreRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2199,7 @@ func (x *RestoreRequest) String() string {
 func (*RestoreRequest) ProtoMessage() {}
 
 func (x *RestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2212,7 @@ func (x *RestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRequest.ProtoReflect.Descriptor instead.
 func (*RestoreRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RestoreRequest) GetData() []byte {
@@ -2185,7 +2252,7 @@ type RestoreResponse struct {
 
 func (x *RestoreResponse) Reset() {
 	*x = RestoreResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2264,7 @@ func (x *RestoreResponse) String() string {
 func (*RestoreResponse) ProtoMessage() {}
 
 func (x *RestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2277,7 @@ func (x *RestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreResponse.ProtoReflect.Descriptor instead.
 func (*RestoreResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RestoreResponse) GetObjects() int64 {
@@ -2298,11 +2365,18 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x06object\x18\x02 \x01(\v2\x12.anycast.v1.ObjectR\x06object\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\"!\n" +
 	"\rStatusRequest\x12\x10\n" +
-	"\x03pop\x18\x01 \x01(\tR\x03pop\"\x93\x01\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\"\xd0\x01\n" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xa5\x02\n" +
+	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\x12;\n" +
+	"\n" +
+	"controller\x18\n" +
+	" \x01(\v2\x1b.anycast.v1.ControllerStateR\n" +
+	"controller\"E\n" +
+	"\x0fControllerState\x12\x1a\n" +
+	"\bdegraded\x18\x01 \x01(\tR\bdegraded\x12\x16\n" +
+	"\x06leader\x18\x02 \x01(\bR\x06leader\"\xa5\x02\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
@@ -2442,7 +2516,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -2460,102 +2534,104 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*WatchResponse)(nil),         // 13: anycast.v1.WatchResponse
 	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
 	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
-	(*PopStatusEntry)(nil),        // 16: anycast.v1.PopStatusEntry
-	(*AgentRefusal)(nil),          // 17: anycast.v1.AgentRefusal
-	(*DrainState)(nil),            // 18: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 19: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 20: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 21: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 22: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 23: anycast.v1.UndrainResponse
-	(*HistoryRequest)(nil),        // 24: anycast.v1.HistoryRequest
-	(*HistoryResponse)(nil),       // 25: anycast.v1.HistoryResponse
-	(*HistoryEntry)(nil),          // 26: anycast.v1.HistoryEntry
-	(*HistoryChange)(nil),         // 27: anycast.v1.HistoryChange
-	(*RollbackRequest)(nil),       // 28: anycast.v1.RollbackRequest
-	(*RollbackResponse)(nil),      // 29: anycast.v1.RollbackResponse
-	(*BackupRequest)(nil),         // 30: anycast.v1.BackupRequest
-	(*BackupResponse)(nil),        // 31: anycast.v1.BackupResponse
-	(*Backup)(nil),                // 32: anycast.v1.Backup
-	(*BackupKeyValue)(nil),        // 33: anycast.v1.BackupKeyValue
-	(*RestoreRequest)(nil),        // 34: anycast.v1.RestoreRequest
-	(*RestoreResponse)(nil),       // 35: anycast.v1.RestoreResponse
-	(*Object)(nil),                // 36: anycast.v1.Object
-	(Kind)(0),                     // 37: anycast.v1.Kind
-	(*PopStatus)(nil),             // 38: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 39: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*ControllerState)(nil),       // 16: anycast.v1.ControllerState
+	(*PopStatusEntry)(nil),        // 17: anycast.v1.PopStatusEntry
+	(*AgentRefusal)(nil),          // 18: anycast.v1.AgentRefusal
+	(*DrainState)(nil),            // 19: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 20: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 21: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 22: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 23: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 24: anycast.v1.UndrainResponse
+	(*HistoryRequest)(nil),        // 25: anycast.v1.HistoryRequest
+	(*HistoryResponse)(nil),       // 26: anycast.v1.HistoryResponse
+	(*HistoryEntry)(nil),          // 27: anycast.v1.HistoryEntry
+	(*HistoryChange)(nil),         // 28: anycast.v1.HistoryChange
+	(*RollbackRequest)(nil),       // 29: anycast.v1.RollbackRequest
+	(*RollbackResponse)(nil),      // 30: anycast.v1.RollbackResponse
+	(*BackupRequest)(nil),         // 31: anycast.v1.BackupRequest
+	(*BackupResponse)(nil),        // 32: anycast.v1.BackupResponse
+	(*Backup)(nil),                // 33: anycast.v1.Backup
+	(*BackupKeyValue)(nil),        // 34: anycast.v1.BackupKeyValue
+	(*RestoreRequest)(nil),        // 35: anycast.v1.RestoreRequest
+	(*RestoreResponse)(nil),       // 36: anycast.v1.RestoreResponse
+	(*Object)(nil),                // 37: anycast.v1.Object
+	(Kind)(0),                     // 38: anycast.v1.Kind
+	(*PopStatus)(nil),             // 39: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	36, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	37, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
-	37, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	37, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	38, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
+	38, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 3: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 4: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	37, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	36, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	37, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	36, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	37, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	37, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	38, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	37, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	38, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	37, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	38, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	38, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 11: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	36, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	16, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	19, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	38, // 15: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	39, // 16: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	18, // 17: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	17, // 18: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
-	40, // 19: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
-	40, // 20: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
-	2,  // 21: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	40, // 22: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	39, // 23: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	18, // 24: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	18, // 25: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	37, // 26: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
-	26, // 27: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
-	40, // 28: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
-	27, // 29: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
-	37, // 30: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
-	0,  // 31: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
-	36, // 32: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
-	36, // 33: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
-	37, // 34: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
-	4,  // 35: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
-	40, // 36: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
-	36, // 37: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
-	33, // 38: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
-	26, // 39: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
-	3,  // 40: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 41: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 42: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 43: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 44: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 45: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	20, // 46: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	22, // 47: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	24, // 48: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	28, // 49: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	30, // 50: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	34, // 51: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 52: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 53: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 54: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 55: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 56: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 57: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	21, // 58: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	23, // 59: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	25, // 60: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	29, // 61: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	31, // 62: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	35, // 63: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	52, // [52:64] is the sub-list for method output_type
-	40, // [40:52] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	37, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	17, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	20, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	16, // 15: anycast.v1.StatusResponse.controller:type_name -> anycast.v1.ControllerState
+	39, // 16: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	40, // 17: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	19, // 18: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	18, // 19: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	41, // 20: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	41, // 21: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 22: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	41, // 23: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	40, // 24: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	19, // 25: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	19, // 26: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	38, // 27: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
+	27, // 28: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
+	41, // 29: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
+	28, // 30: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
+	38, // 31: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
+	0,  // 32: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
+	37, // 33: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
+	37, // 34: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
+	38, // 35: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 36: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
+	41, // 37: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
+	37, // 38: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
+	34, // 39: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
+	27, // 40: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
+	3,  // 41: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 42: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 43: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 44: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 45: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 46: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	21, // 47: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	23, // 48: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	25, // 49: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	29, // 50: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	31, // 51: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	35, // 52: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 53: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 54: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 55: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 56: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 57: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 58: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	22, // 59: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	24, // 60: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	26, // 61: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	30, // 62: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	32, // 63: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	36, // 64: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	53, // [53:65] is the sub-list for method output_type
+	41, // [41:53] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -2571,7 +2647,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,156 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anyctl/anyctl/controller/store"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// etcdProbeInterval is how often a replica checks that it reaches a
+// majority of etcd; etcdProbeTimeout bounds one check.
+const (
+	etcdProbeInterval = time.Second
+	etcdProbeTimeout  = 2 * time.Second
+)
+
+// DefaultEtcdLossGrace is how long a replica may go without reaching a
+// majority of etcd before it ends its agent and DNS streams: the election
+// lease's TTL, after which it has stopped leading too.
+const DefaultEtcdLossGrace = 5 * time.Second
+
+// etcdHealth tracks whether this replica reaches a majority of etcd. A
+// replica that does not cannot see the desired state change, so the agent
+// and DNS streams it serves would go stale: it ends them, and refuses new
+// ones, so that their clients move to a replica that does. The clients
+// keep announcing and answering meanwhile.
+type etcdHealth struct {
+	st    *store.Store
+	grace time.Duration
+	log   *slog.Logger
+	// onChange is called, under mu, with whether etcd is reached.
+	onChange func(reached bool)
+
+	mu sync.Mutex // guards the fields below
+	// lostCh is closed when etcd is declared lost; a new one replaces it
+	// when etcd is back.
+	lostCh chan struct{}
+	// err says why etcd is lost; nil while it is reached.
+	err error
+}
+
+func newEtcdHealth(st *store.Store, grace time.Duration, log *slog.Logger, onChange func(reached bool)) *etcdHealth {
+	return &etcdHealth{st: st, grace: grace, log: log, onChange: onChange, lostCh: make(chan struct{})}
+}
+
+// refusal is the error a stream ends with, or is refused with, while this
+// replica cannot reach etcd; nil while it can.
+func (h *etcdHealth) refusal() error {
+	if _, err := h.state(); err != nil {
+		return unreachableErr(err)
+	}
+	return nil
+}
+
+func unreachableErr(err error) error {
+	return status.Errorf(codes.Unavailable, "this controller replica cannot reach etcd (%v); its state may be stale: connect to another replica", err)
+}
+
+// state returns a channel closed when etcd is declared lost, and why it is
+// lost now (nil while it is reached). A nil etcdHealth never loses etcd.
+func (h *etcdHealth) state() (<-chan struct{}, error) {
+	if h == nil {
+		return nil, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lostCh, h.err
+}
+
+// run probes etcd until ctx ends: lost after grace without a successful
+// probe, reached again on the first one.
+func (h *etcdHealth) run(ctx context.Context) {
+	lastOK := time.Now()
+	t := time.NewTicker(etcdProbeInterval)
+	defer t.Stop()
+	for {
+		err := h.st.Ping(ctx, etcdProbeTimeout)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			lastOK = time.Now()
+		}
+		h.update(err, time.Since(lastOK))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// update records a probe's outcome; since is the time since the last
+// successful one.
+func (h *etcdHealth) update(err error, since time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil && h.err != nil:
+		h.log.Info("etcd reached again: serving agent and DNS streams", "lost_for", since)
+		h.err = nil
+		h.lostCh = make(chan struct{})
+		h.onChange(true)
+	case err != nil && h.err == nil && since >= h.grace:
+		if !errors.Is(err, store.ErrQuorumLost) {
+			err = fmt.Errorf("%w: %v", store.ErrQuorumLost, err)
+		}
+		h.err = err
+		close(h.lostCh)
+		h.onChange(false)
+		h.log.Error("etcd unreachable: ending agent and DNS streams so that they move to a replica that reaches it", "for", since.Round(time.Millisecond), "err", err)
+	}
+}
+
+// writeCheckTimeout bounds the read a write makes first to see that etcd
+// has a majority.
+const writeCheckTimeout = 2 * time.Second
+
+// checkWritable makes one linearizable read before a write: without a
+// majority of etcd the write is refused within writeCheckTimeout, with
+// the cause and the certainty that nothing was written, instead of
+// running into etcd's own request timeout with an unknown outcome.
+func checkWritable(ctx context.Context, st *store.Store, what string) error {
+	err := st.Ping(ctx, writeCheckTimeout)
+	if err == nil || ctx.Err() != nil {
+		return nil // the write itself reports a cancelled caller
+	}
+	return status.Errorf(codes.FailedPrecondition, "%s refused, nothing was written: %v", what, err)
+}
+
+// replicaState is what Status says about the replica that answers.
+type replicaState struct {
+	etcd *etcdHealth
+	// leading is true while this replica leads the fleet jobs.
+	leading atomic.Bool
+}
+
+// proto renders the state for StatusResponse.controller.
+func (r *replicaState) proto() *v1.ControllerState {
+	if r == nil {
+		return nil
+	}
+	st := &v1.ControllerState{Leader: r.leading.Load()}
+	if _, err := r.etcd.state(); err != nil {
+		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
+	}
+	return st
+}
