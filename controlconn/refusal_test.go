@@ -67,7 +67,8 @@ func TestRefusalsExplained(t *testing.T) {
 				}
 			}
 			deadline := time.Now().Add(10 * time.Second)
-			for refused.Load() < before+2 && time.Now().Before(deadline) {
+			// The refusal is counted, then logged: wait for both.
+			for (refused.Load() < before+2 || !strings.Contains(logs.String(), "TLS handshake refused")) && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			if got := refused.Load() - before; got != 2 {
