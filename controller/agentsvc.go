@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
@@ -67,7 +69,20 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
 
-	reports := a.st.StatusSession(pop, a.statusTTL)
+	reports := a.st.StatusSession(pop, a.statusTTL, sameReport)
+	// An agent whose stream lives but that stops reporting for the status
+	// TTL loses its stored report, as one whose stream ends does: its
+	// unchanged reports are not written, so the lease alone says it is
+	// there.
+	silent := time.AfterFunc(a.statusTTL, func() {
+		log.Warn("agent silent: no report for the status TTL; its stored status is removed", "status_ttl", a.statusTTL)
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := reports.Expire(ectx); err != nil {
+			log.Warn("removing a silent agent's status failed", "err", err)
+		}
+	})
+	defer silent.Stop()
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -84,9 +99,12 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %s", pop, resource.Quote(st.GetPop()))
 				return
 			}
-			if err := reports.Put(ctx, st); err != nil {
+			silent.Reset(a.statusTTL)
+			written, err := reports.Put(ctx, st)
+			if err != nil {
 				log.Warn("storing PoP status failed", "err", err)
 			}
+			a.metrics.reports.WithLabelValues(strconv.FormatBool(written)).Inc()
 		}
 	}()
 
