@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -130,4 +133,47 @@ func TestSilentAgentOnLiveStreamLosesItsStatus(t *testing.T) {
 	await(t, "tokyo's report removed while its stream lives but it does not report", func() bool { return !hasStatus() })
 	send()
 	await(t, "tokyo's report stored again after it reports", hasStatus)
+}
+
+// TestStatusShowsNospaceAlarm raises etcd's NOSPACE alarm on the member
+// (as etcd does when the database reaches its quota): status names it,
+// writes fail, and once it is cleared status is quiet again.
+func TestStatusShowsNospaceAlarm(t *testing.T) {
+	r, cli := startOnExternal(t, nil)
+	ctx := context.Background()
+	member, err := cli.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := member.Members[0].ID
+	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
+	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := r.Admin.Status(ctx, &v1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetStoreAlarms()) != 1 || !strings.HasPrefix(resp.GetStoreAlarms()[0], "NOSPACE on etcd member") ||
+		!strings.Contains(resp.GetStoreAlarms()[0], "every write fails") {
+		t.Fatalf("status store alarms %q, want NOSPACE named", resp.GetStoreAlarms())
+	}
+	t.Logf("status: %s", resp.GetStoreAlarms()[0])
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := objs[0]
+	resource.EnsureMeta(p).Labels = map[string]string{"touched": "yes"}
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{p}}); err == nil {
+		t.Error("an apply succeeded under NOSPACE")
+	} else {
+		t.Logf("apply under NOSPACE: %v", err)
+	}
+	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err = r.Admin.Status(ctx, &v1.StatusRequest{}); err != nil || len(resp.GetStoreAlarms()) != 0 {
+		t.Fatalf("after disarming: alarms %q, err %v", resp.GetStoreAlarms(), err)
+	}
 }

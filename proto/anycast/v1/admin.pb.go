@@ -818,8 +818,18 @@ func (x *WatchResponse) GetRevision() int64 {
 
 type StatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// pop limits the answer to one PoP; empty means every PoP.
-	Pop           string `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// pop asks for that PoP's entry alone (with the summary); empty means
+	// the fleet.
+	Pop string `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// pops asks for every PoP's entry, a page at a time in name order;
+	// without it (and without pop) the answer is the summary alone.
+	Pops bool `protobuf:"varint,2,opt,name=pops,proto3" json:"pops,omitempty"`
+	// page_size is the most entries one page holds; 0 means 500, more than
+	// 5000 is taken as 5000. A page also ends before it passes 2 MiB.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page, empty for the
+	// first. Each page is current when it is served.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -861,12 +871,43 @@ func (x *StatusRequest) GetPop() string {
 	return ""
 }
 
+func (x *StatusRequest) GetPops() bool {
+	if x != nil {
+		return x.Pops
+	}
+	return false
+}
+
+func (x *StatusRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *StatusRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Pops  []*PopStatusEntry      `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
+	// pops are the PoPs' entries asked for (pop, or a page of pops).
+	Pops []*PopStatusEntry `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
 	// revision is the desired-state revision the controller compiles from.
-	Revision      int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
-	Services      []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// services are each service's budget; on the first page only.
+	Services []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	// summary counts the fleet; on the first page only.
+	Summary *StatusSummary `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// next_page_token asks for the next page; empty on the last one.
+	NextPageToken string `protobuf:"bytes,5,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// store_alarms are etcd's active alarms ("NOSPACE on member 8e9e…: the
+	// database is full, every write fails until space is freed"), checked
+	// on every call; on the first page only.
+	StoreAlarms   []string `protobuf:"bytes,6,rep,name=store_alarms,json=storeAlarms,proto3" json:"store_alarms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -922,6 +963,246 @@ func (x *StatusResponse) GetServices() []*ServiceBudget {
 	return nil
 }
 
+func (x *StatusResponse) GetSummary() *StatusSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetStoreAlarms() []string {
+	if x != nil {
+		return x.StoreAlarms
+	}
+	return nil
+}
+
+// StatusSummary counts the fleet.
+type StatusSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pops  uint32                 `protobuf:"varint,1,opt,name=pops,proto3" json:"pops,omitempty"`
+	// reporting counts the PoPs with a live agent report.
+	Reporting uint32 `protobuf:"varint,2,opt,name=reporting,proto3" json:"reporting,omitempty"`
+	// steps counts the PoPs at each drain step.
+	Steps               []*StepCount `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	SessionsEstablished uint32       `protobuf:"varint,4,opt,name=sessions_established,json=sessionsEstablished,proto3" json:"sessions_established,omitempty"`
+	Sessions            uint32       `protobuf:"varint,5,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	PrefixesAnnounced   uint32       `protobuf:"varint,6,opt,name=prefixes_announced,json=prefixesAnnounced,proto3" json:"prefixes_announced,omitempty"`
+	Prefixes            uint32       `protobuf:"varint,7,opt,name=prefixes,proto3" json:"prefixes,omitempty"`
+	// problems are PoPs that need a look, by name, at most 100;
+	// problems_total counts them all.
+	Problems      []*PopProblem `protobuf:"bytes,8,rep,name=problems,proto3" json:"problems,omitempty"`
+	ProblemsTotal uint32        `protobuf:"varint,9,opt,name=problems_total,json=problemsTotal,proto3" json:"problems_total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusSummary) Reset() {
+	*x = StatusSummary{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusSummary) ProtoMessage() {}
+
+func (x *StatusSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusSummary.ProtoReflect.Descriptor instead.
+func (*StatusSummary) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StatusSummary) GetPops() uint32 {
+	if x != nil {
+		return x.Pops
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetReporting() uint32 {
+	if x != nil {
+		return x.Reporting
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetSteps() []*StepCount {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *StatusSummary) GetSessionsEstablished() uint32 {
+	if x != nil {
+		return x.SessionsEstablished
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetSessions() uint32 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetPrefixesAnnounced() uint32 {
+	if x != nil {
+		return x.PrefixesAnnounced
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetPrefixes() uint32 {
+	if x != nil {
+		return x.Prefixes
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetProblems() []*PopProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *StatusSummary) GetProblemsTotal() uint32 {
+	if x != nil {
+		return x.ProblemsTotal
+	}
+	return 0
+}
+
+type StepCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Step          DrainStep              `protobuf:"varint,1,opt,name=step,proto3,enum=anycast.v1.DrainStep" json:"step,omitempty"`
+	Pops          uint32                 `protobuf:"varint,2,opt,name=pops,proto3" json:"pops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepCount) Reset() {
+	*x = StepCount{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepCount) ProtoMessage() {}
+
+func (x *StepCount) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepCount.ProtoReflect.Descriptor instead.
+func (*StepCount) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StepCount) GetStep() DrainStep {
+	if x != nil {
+		return x.Step
+	}
+	return DrainStep_DRAIN_STEP_UNSPECIFIED
+}
+
+func (x *StepCount) GetPops() uint32 {
+	if x != nil {
+		return x.Pops
+	}
+	return 0
+}
+
+// PopProblem is what is wrong at a PoP: no report, a session down, a
+// prefix withdrawn, or an agent on an older config.
+type PopProblem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pop           string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	Problem       string                 `protobuf:"bytes,2,opt,name=problem,proto3" json:"problem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PopProblem) Reset() {
+	*x = PopProblem{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PopProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PopProblem) ProtoMessage() {}
+
+func (x *PopProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PopProblem.ProtoReflect.Descriptor instead.
+func (*PopProblem) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PopProblem) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+func (x *PopProblem) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
 // PopStatusEntry is one PoP as the controller sees it.
 type PopStatusEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -940,7 +1221,7 @@ type PopStatusEntry struct {
 
 func (x *PopStatusEntry) Reset() {
 	*x = PopStatusEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -952,7 +1233,7 @@ func (x *PopStatusEntry) String() string {
 func (*PopStatusEntry) ProtoMessage() {}
 
 func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -965,7 +1246,7 @@ func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopStatusEntry.ProtoReflect.Descriptor instead.
 func (*PopStatusEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PopStatusEntry) GetPop() string {
@@ -1015,7 +1296,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1308,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1321,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1069,18 +1350,21 @@ type ServiceBudget struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Service           string                 `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	MinAnnouncingPops uint32                 `protobuf:"varint,2,opt,name=min_announcing_pops,json=minAnnouncingPops,proto3" json:"min_announcing_pops,omitempty"`
-	// announcing are the PoPs announcing the service's prefixes now.
+	// announcing are the PoPs announcing the service's prefixes now, by
+	// name when there are at most 50 of them (else empty: the answer would
+	// grow with PoPs × services); announcing_pops counts them always.
 	Announcing []string `protobuf:"bytes,3,rep,name=announcing,proto3" json:"announcing,omitempty"`
 	// held are PoPs whose announcements the budget holds in place despite
 	// failing health checks.
-	Held          []string `protobuf:"bytes,4,rep,name=held,proto3" json:"held,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Held           []string `protobuf:"bytes,4,rep,name=held,proto3" json:"held,omitempty"`
+	AnnouncingPops uint32   `protobuf:"varint,5,opt,name=announcing_pops,json=announcingPops,proto3" json:"announcing_pops,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1376,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1389,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1136,6 +1420,13 @@ func (x *ServiceBudget) GetHeld() []string {
 	return nil
 }
 
+func (x *ServiceBudget) GetAnnouncingPops() uint32 {
+	if x != nil {
+		return x.AnnouncingPops
+	}
+	return 0
+}
+
 type DrainRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pop   string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
@@ -1150,7 +1441,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1453,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1466,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1208,7 +1499,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1511,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1524,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1252,7 +1543,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1555,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1568,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1296,7 +1587,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1599,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1612,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1376,13 +1667,37 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\rWatchResponse\x12)\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x15.anycast.v1.EventTypeR\x04type\x12*\n" +
 	"\x06object\x18\x02 \x01(\v2\x12.anycast.v1.ObjectR\x06object\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"!\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"q\n" +
 	"\rStatusRequest\x12\x10\n" +
-	"\x03pop\x18\x01 \x01(\tR\x03pop\"\x93\x01\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x12\n" +
+	"\x04pops\x18\x02 \x01(\bR\x04pops\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x93\x02\n" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\"\xe6\x01\n" +
+	"\bservices\x18\x03 \x03(\v2\x19.anycast.v1.ServiceBudgetR\bservices\x123\n" +
+	"\asummary\x18\x04 \x01(\v2\x19.anycast.v1.StatusSummaryR\asummary\x12&\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\x12!\n" +
+	"\fstore_alarms\x18\x06 \x03(\tR\vstoreAlarms\"\xe3\x02\n" +
+	"\rStatusSummary\x12\x12\n" +
+	"\x04pops\x18\x01 \x01(\rR\x04pops\x12\x1c\n" +
+	"\treporting\x18\x02 \x01(\rR\treporting\x12+\n" +
+	"\x05steps\x18\x03 \x03(\v2\x15.anycast.v1.StepCountR\x05steps\x121\n" +
+	"\x14sessions_established\x18\x04 \x01(\rR\x13sessionsEstablished\x12\x1a\n" +
+	"\bsessions\x18\x05 \x01(\rR\bsessions\x12-\n" +
+	"\x12prefixes_announced\x18\x06 \x01(\rR\x11prefixesAnnounced\x12\x1a\n" +
+	"\bprefixes\x18\a \x01(\rR\bprefixes\x122\n" +
+	"\bproblems\x18\b \x03(\v2\x16.anycast.v1.PopProblemR\bproblems\x12%\n" +
+	"\x0eproblems_total\x18\t \x01(\rR\rproblemsTotal\"J\n" +
+	"\tStepCount\x12)\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x12\x12\n" +
+	"\x04pops\x18\x02 \x01(\rR\x04pops\"8\n" +
+	"\n" +
+	"PopProblem\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x18\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xe6\x01\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
@@ -1394,14 +1709,15 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"DrainState\x12)\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1a\n" +
-	"\bdraining\x18\x03 \x01(\bR\bdraining\"\x8d\x01\n" +
+	"\bdraining\x18\x03 \x01(\bR\bdraining\"\xb6\x01\n" +
 	"\rServiceBudget\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12.\n" +
 	"\x13min_announcing_pops\x18\x02 \x01(\rR\x11minAnnouncingPops\x12\x1e\n" +
 	"\n" +
 	"announcing\x18\x03 \x03(\tR\n" +
 	"announcing\x12\x12\n" +
-	"\x04held\x18\x04 \x03(\tR\x04held\"t\n" +
+	"\x04held\x18\x04 \x03(\tR\x04held\x12'\n" +
+	"\x0fannouncing_pops\x18\x05 \x01(\rR\x0eannouncingPops\"t\n" +
 	"\fDrainRequest\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\x12<\n" +
@@ -1450,7 +1766,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -1468,63 +1784,70 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*WatchResponse)(nil),         // 13: anycast.v1.WatchResponse
 	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
 	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
-	(*PopStatusEntry)(nil),        // 16: anycast.v1.PopStatusEntry
-	(*DrainState)(nil),            // 17: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 18: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 19: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 20: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 21: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 22: anycast.v1.UndrainResponse
-	(*Object)(nil),                // 23: anycast.v1.Object
-	(Kind)(0),                     // 24: anycast.v1.Kind
-	(*PopStatus)(nil),             // 25: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*StatusSummary)(nil),         // 16: anycast.v1.StatusSummary
+	(*StepCount)(nil),             // 17: anycast.v1.StepCount
+	(*PopProblem)(nil),            // 18: anycast.v1.PopProblem
+	(*PopStatusEntry)(nil),        // 19: anycast.v1.PopStatusEntry
+	(*DrainState)(nil),            // 20: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 21: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 22: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 23: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 24: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 25: anycast.v1.UndrainResponse
+	(*Object)(nil),                // 26: anycast.v1.Object
+	(Kind)(0),                     // 27: anycast.v1.Kind
+	(*PopStatus)(nil),             // 28: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 29: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	23, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	24, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	26, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	27, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 2: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	24, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	23, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	24, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	23, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	24, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	24, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	27, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	26, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	27, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	26, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	27, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	27, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 10: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	23, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	16, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	18, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	25, // 14: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	26, // 15: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	17, // 16: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	2,  // 17: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	27, // 18: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	26, // 19: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	17, // 20: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	17, // 21: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	3,  // 22: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 23: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 24: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 25: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 26: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 27: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	19, // 28: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	21, // 29: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	5,  // 30: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 31: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 32: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 33: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 34: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 35: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	20, // 36: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	22, // 37: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	30, // [30:38] is the sub-list for method output_type
-	22, // [22:30] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	26, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	19, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	21, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	16, // 14: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
+	17, // 15: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
+	18, // 16: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
+	2,  // 17: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
+	28, // 18: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	29, // 19: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	20, // 20: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	2,  // 21: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	30, // 22: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	29, // 23: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	20, // 24: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	20, // 25: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	3,  // 26: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 27: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 28: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 29: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 30: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 31: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	22, // 32: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	24, // 33: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	5,  // 34: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 35: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 36: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 37: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 38: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 39: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	23, // 40: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	25, // 41: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -1540,7 +1863,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
