@@ -28,7 +28,10 @@ type simAgent struct {
 	connected chan struct{} // closed at the first config
 	once      sync.Once
 	reports   atomic.Int64
-	failed    atomic.Value // error: why the stream ended early
+	failed    atomic.Value // error: why a stream last ended early
+	// ended counts streams that ended before ctx; the agent reconnects
+	// after a second or two, as a real one does.
+	ended atomic.Int64
 }
 
 type configSeen struct {
@@ -40,8 +43,28 @@ func newSimAgent(pop string) *simAgent {
 	return &simAgent{pop: pop, connected: make(chan struct{})}
 }
 
-// run holds the agent's stream until ctx ends.
+// run holds the agent's stream until ctx ends, reconnecting when it ends.
 func (a *simAgent) run(ctx context.Context, addr string, interval time.Duration) {
+	for {
+		a.once1(ctx, addr, interval)
+		if ctx.Err() != nil {
+			return
+		}
+		a.ended.Add(1)
+		t := time.NewTimer(time.Second + rand.N(time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// once1 runs one stream until it ends.
+func (a *simAgent) once1(ctx context.Context, addr string, interval time.Duration) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	conn, err := controlconn.Dial(addr, nil)
 	if err != nil {
 		a.failed.Store(err)

@@ -25,7 +25,10 @@ import (
 // controllerProc is `anyctl controller` running as its own process, with
 // an Admin client and a client of its embedded etcd.
 type controllerProc struct {
+	// cmd is the process; nil when the controller runs in this process
+	// (inproc).
 	cmd    *exec.Cmd
+	inproc *inProcess
 	addr   string
 	conn   *grpc.ClientConn
 	admin  v1.AdminServiceClient
@@ -57,9 +60,19 @@ func startController(ctx context.Context, bin, work string, agents int) (*contro
 	}
 	c := &controllerProc{cmd: cmd, addr: addr, exited: make(chan struct{})}
 	go func() { cmd.Wait(); logf.Close(); close(c.exited) }()
-	if c.conn, err = controlconn.Dial(addr, nil); err != nil {
+	if err := c.connect(ctx, dir); err != nil {
 		c.stop()
 		return nil, err
+	}
+	return c, nil
+}
+
+// connect waits until the controller serves and connects to its etcd,
+// whose port is in its data directory dir.
+func (c *controllerProc) connect(ctx context.Context, dir string) error {
+	var err error
+	if c.conn, err = controlconn.Dial(c.addr, nil); err != nil {
+		return err
 	}
 	c.admin = v1.NewAdminServiceClient(c.conn)
 	deadline := time.Now().Add(time.Minute)
@@ -72,12 +85,11 @@ func startController(ctx context.Context, bin, work string, agents int) (*contro
 		}
 		select {
 		case <-c.exited:
-			return nil, fmt.Errorf("the controller exited: see %s.log", dir)
+			return fmt.Errorf("the controller exited: see %s.log", dir)
 		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			c.stop()
-			return nil, fmt.Errorf("the controller did not serve within a minute: %v (see %s.log)", err, dir)
+			return fmt.Errorf("the controller did not serve within a minute: %v (see %s.log)", err, dir)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -89,15 +101,11 @@ func startController(ctx context.Context, bin, work string, agents int) (*contro
 		err = json.Unmarshal(b, &ports)
 	}
 	if err != nil {
-		c.stop()
-		return nil, fmt.Errorf("reading the embedded etcd's port: %w", err)
+		return fmt.Errorf("reading the embedded etcd's port: %w", err)
 	}
 	c.etcdEP = "http://127.0.0.1:" + strconv.Itoa(ports.Client)
-	if c.etcd, err = clientv3.New(clientv3.Config{Endpoints: []string{c.etcdEP}, DialTimeout: 5 * time.Second}); err != nil {
-		c.stop()
-		return nil, err
-	}
-	return c, nil
+	c.etcd, err = clientv3.New(clientv3.Config{Endpoints: []string{c.etcdEP}, DialTimeout: 5 * time.Second})
+	return err
 }
 
 // stop ends the controller: SIGTERM, then SIGKILL after 30 s.
@@ -107,6 +115,10 @@ func (c *controllerProc) stop() {
 	}
 	if c.conn != nil {
 		c.conn.Close()
+	}
+	if c.inproc != nil {
+		c.inproc.stop()
+		return
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -119,8 +131,11 @@ func (c *controllerProc) stop() {
 
 // usage is the controller's CPU time so far and its RSS now.
 func (c *controllerProc) usage() (cpu time.Duration, rssKB int, err error) {
-	pid := c.cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	pid := "self"
+	if c.cmd != nil {
+		pid = strconv.Itoa(c.cmd.Process.Pid)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%s/stat", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -131,7 +146,7 @@ func (c *controllerProc) usage() (cpu time.Duration, rssKB int, err error) {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	const ticks = 100 // USER_HZ on Linux
 	cpu = time.Duration(ut+st) * time.Second / ticks
-	sf, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	sf, err := os.Open(fmt.Sprintf("/proc/%s/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -44,6 +44,8 @@ type options struct {
 	soakEvery  time.Duration
 	anyctl     string
 	connTimout time.Duration
+	inprocess  bool
+	cpuprofile string
 }
 
 func main() {
@@ -58,6 +60,8 @@ func main() {
 	flag.DurationVar(&o.soakEvery, "soak-every", time.Minute, "soak logging interval")
 	flag.StringVar(&o.anyctl, "anyctl", "", "anyctl binary (default: built into a temporary directory)")
 	flag.DurationVar(&o.connTimout, "connect-timeout", 5*time.Minute, "give up when the agents are not all connected by then")
+	flag.BoolVar(&o.inprocess, "inprocess", false, "run the controller in this process (CPU and RSS are then the whole process's, agents included)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "with -inprocess, write a CPU profile of the run to this file")
 	flag.Parse()
 	for _, s := range strings.Split(*agents, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -13,9 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation/validationtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -26,7 +28,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(work)
 	bin := o.anyctl
-	if bin == "" {
+	if bin == "" && !o.inprocess {
 		bin = filepath.Join(work, "anyctl")
 		fmt.Printf("building anyctl into %s\n", work)
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cli/anyctl")
@@ -48,7 +50,13 @@ func run(ctx context.Context, o options) error {
 // runOne measures one fleet size against a fresh controller.
 func runOne(ctx context.Context, o options, bin, work string, n int) error {
 	fmt.Printf("\n== %d agents, %d services, a report every %s\n", n, o.services, o.interval)
-	c, err := startController(ctx, bin, work, n)
+	var c *controllerProc
+	var err error
+	if o.inprocess {
+		c, err = startInProcess(ctx, work, n, o.cpuprofile)
+	} else {
+		c, err = startController(ctx, bin, work, n)
+	}
 	if err != nil {
 		return err
 	}
@@ -84,7 +92,7 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 		}
 	}
 	slices.Sort(connectTimes)
-	fmt.Printf("connect: every agent holding its first config %.2f s after dialling (p50 %.2f s); failed streams %d\n",
+	fmt.Printf("connect: every agent holding its first config %.2f s after dialling (p50 %.2f s); streams ended (and redialled) %d\n",
 		connectTimes[n-1].Seconds(), pct(connectTimes, 50).Seconds(), failures(agents))
 
 	if err := sleepCtx(ctx, o.settle); err != nil {
@@ -94,8 +102,8 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("steady state over %s: controller CPU %.1f%% of a core, RSS %.0f MiB, etcd writes %.2f/s, reports %.0f/s\n",
-		o.window, cpu, mib(rss), rev, reports)
+	fmt.Printf("steady state over %s: controller CPU %.1f%% of a core, RSS %.0f MiB, etcd writes %.2f/s, reports %.0f/s; streams ended so far %d\n",
+		o.window, cpu, mib(rss), rev, reports, failures(agents))
 
 	var all []time.Duration
 	for trial := 1; trial <= o.fanout; trial++ {
@@ -103,8 +111,8 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", trial,
-			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]))
+		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms; streams ended so far %d\n", trial,
+			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), failures(agents))
 		all = append(all, lat...)
 		if err := sleepCtx(ctx, 2*time.Second); err != nil {
 			return err
@@ -164,9 +172,16 @@ func steady(ctx context.Context, c *controllerProc, agents []*simAgent, window t
 	}
 	r0 := sentReports(agents)
 	t0 := time.Now()
+	wctx, stopWatch := context.WithCancel(ctx)
+	counted := make(chan writeCounts, 1)
+	go func() { counted <- countStatusWrites(wctx, c, rev0+1) }()
 	if err := sleepCtx(ctx, window); err != nil {
+		stopWatch()
 		return 0, 0, 0, 0, err
 	}
+	stopWatch()
+	wc := <-counted
+	fmt.Printf("status keys over the window: %d created (a new lease), %d updated, %d deleted (a lease ended); %v\n", wc.created, wc.updated, wc.deleted, endReasons(agents))
 	cpu1, rss, err := c.usage()
 	if err != nil {
 		return 0, 0, 0, 0, err
@@ -236,7 +251,7 @@ func soak(ctx context.Context, c *controllerProc, agents []*simAgent, d, every t
 		}
 		r1, t1 := sentReports(agents), time.Now()
 		el := t1.Sub(t0).Seconds()
-		fmt.Printf("soak %6s  rev %8d  db %7.1f MiB  in use %7.1f MiB  RSS %6.0f MiB  CPU %5.1f%%  reports %5.0f/s  failed streams %d\n",
+		fmt.Printf("soak %6s  rev %8d  db %7.1f MiB  in use %7.1f MiB  RSS %6.0f MiB  CPU %5.1f%%  reports %5.0f/s  streams ended (and redialled) %d\n",
 			t1.Sub(began).Round(time.Second), rev, float64(size)/(1<<20), float64(inUse)/(1<<20), mib(rss),
 			100*(cpu1-cpu0).Seconds()/el, float64(r1-r0)/el, failures(agents))
 		cpu0, r0, t0 = cpu1, r1, t1
@@ -252,12 +267,11 @@ func sentReports(agents []*simAgent) int64 {
 	return n
 }
 
-func failures(agents []*simAgent) int {
-	n := 0
+// failures counts the streams that ended before the run did.
+func failures(agents []*simAgent) int64 {
+	var n int64
 	for _, a := range agents {
-		if a.failed.Load() != nil {
-			n++
-		}
+		n += a.ended.Load()
 	}
 	return n
 }
@@ -300,4 +314,41 @@ func moduleRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("run from inside the anyctl module (go env GOMOD: %q, %v)", gomod, err)
 	}
 	return filepath.Dir(gomod), nil
+}
+
+// writeCounts counts the writes to the PoP reports' keys.
+type writeCounts struct{ created, updated, deleted int }
+
+// countStatusWrites watches the reports' keys from rev until ctx ends.
+func countStatusWrites(ctx context.Context, c *controllerProc, rev int64) writeCounts {
+	var wc writeCounts
+	for resp := range c.etcd.Watch(ctx, store.StatusPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
+		for _, ev := range resp.Events {
+			switch {
+			case ev.Type == clientv3.EventTypeDelete:
+				wc.deleted++
+			case ev.IsCreate():
+				wc.created++
+			default:
+				wc.updated++
+			}
+		}
+	}
+	return wc
+}
+
+// endReasons counts why streams ended, by the last error of each agent
+// whose stream ended.
+func endReasons(agents []*simAgent) map[string]int {
+	out := map[string]int{}
+	for _, a := range agents {
+		if err, ok := a.failed.Load().(error); ok {
+			msg := err.Error()
+			if len(msg) > 80 {
+				msg = msg[:80]
+			}
+			out[msg]++
+		}
+	}
+	return out
 }
