@@ -165,9 +165,13 @@ func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop stri
 	return nil
 }
 
-// sameConfig compares two configs ignoring the revision they were compiled at.
+// sameConfig compares two configs ignoring the revision they were compiled
+// at. It sets both revisions to 0 while comparing, instead of copying two
+// configs per agent on every change: both belong to the one stream calling.
 func sameConfig(a, b *v1.PopConfig) bool {
-	ac, bc := proto.Clone(a).(*v1.PopConfig), proto.Clone(b).(*v1.PopConfig)
-	ac.Revision, bc.Revision = 0, 0
-	return proto.Equal(ac, bc)
+	ar, br := a.Revision, b.Revision
+	a.Revision, b.Revision = 0, 0
+	same := proto.Equal(a, b)
+	a.Revision, b.Revision = ar, br
+	return same
 }
