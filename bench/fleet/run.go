@@ -107,12 +107,20 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 
 	var all []time.Duration
 	for trial := 1; trial <= o.fanout; trial++ {
+		cpu0, _, err := c.usage()
+		if err != nil {
+			return err
+		}
 		lat, err := fanout(ctx, c, agents, trial)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms; streams ended so far %d\n", trial,
-			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), failures(agents))
+		cpu1, _, err := c.usage()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms; controller CPU meanwhile %.0f ms; streams ended so far %d\n", trial,
+			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), ms(cpu1-cpu0), failures(agents))
 		all = append(all, lat...)
 		if err := sleepCtx(ctx, 2*time.Second); err != nil {
 			return err
