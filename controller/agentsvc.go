@@ -1,11 +1,9 @@
 package controller
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
@@ -69,20 +67,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
 
-	reports := a.st.StatusSession(pop, a.statusTTL, sameReport)
-	// An agent whose stream lives but that stops reporting for the status
-	// TTL loses its stored report, as one whose stream ends does: its
-	// unchanged reports are not written, so the lease alone says it is
-	// there.
-	silent := time.AfterFunc(a.statusTTL, func() {
-		log.Warn("agent silent: no report for the status TTL; its stored status is removed", "status_ttl", a.statusTTL)
-		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := reports.Expire(ectx); err != nil {
-			log.Warn("removing a silent agent's status failed", "err", err)
-		}
-	})
-	defer silent.Stop()
+	reports := a.newReportWriter(ctx, pop, log)
+	defer reports.stop()
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -99,12 +85,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %s", pop, resource.Quote(st.GetPop()))
 				return
 			}
-			silent.Reset(a.statusTTL)
-			written, err := reports.Put(ctx, st)
-			if err != nil {
-				log.Warn("storing PoP status failed", "err", err)
-			}
-			a.metrics.reports.WithLabelValues(strconv.FormatBool(written)).Inc()
+			reports.take(st)
 		}
 	}()
 
