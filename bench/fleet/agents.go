@@ -28,7 +28,7 @@ type simAgent struct {
 	connected chan struct{} // closed at the first config
 	once      sync.Once
 	reports   atomic.Int64
-	failed    atomic.Value // error: why a stream last ended early
+	failed    atomic.Pointer[error] // why a stream last ended early
 	// ended counts streams that ended before ctx; the agent reconnects
 	// after a second or two, as a real one does.
 	ended atomic.Int64
@@ -67,17 +67,17 @@ func (a *simAgent) once1(ctx context.Context, addr string, interval time.Duratio
 	defer cancel()
 	conn, err := controlconn.Dial(addr, nil)
 	if err != nil {
-		a.failed.Store(err)
+		a.failed.Store(&err)
 		return
 	}
 	defer conn.Close()
 	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx)
 	if err != nil {
-		a.failed.Store(err)
+		a.failed.Store(&err)
 		return
 	}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: a.pop, AgentVersion: "fleet-sim"}}}); err != nil {
-		a.failed.Store(err)
+		a.failed.Store(&err)
 		return
 	}
 	go a.report(ctx, stream, interval)
@@ -85,7 +85,7 @@ func (a *simAgent) once1(ctx context.Context, addr string, interval time.Duratio
 		m, err := stream.Recv()
 		if err != nil {
 			if ctx.Err() == nil {
-				a.failed.Store(err)
+				a.failed.Store(&err)
 			}
 			return
 		}

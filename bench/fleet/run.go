@@ -287,7 +287,7 @@ func failures(agents []*simAgent) int64 {
 func firstFailure(agents []*simAgent) any {
 	for _, a := range agents {
 		if err := a.failed.Load(); err != nil {
-			return err
+			return *err
 		}
 	}
 	return nil
@@ -350,8 +350,8 @@ func countStatusWrites(ctx context.Context, c *controllerProc, rev int64) writeC
 func endReasons(agents []*simAgent) map[string]int {
 	out := map[string]int{}
 	for _, a := range agents {
-		if err, ok := a.failed.Load().(error); ok {
-			msg := err.Error()
+		if err := a.failed.Load(); err != nil {
+			msg := (*err).Error()
 			if len(msg) > 80 {
 				msg = msg[:80]
 			}
