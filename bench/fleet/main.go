@@ -12,9 +12,10 @@
 // at once until each has its first config), steady-state controller CPU
 // and RSS and etcd writes over -window, and the fan-out of -fanout changes
 // (a service every even PoP runs changes its health check; the time from
-// Apply to each agent holding the new config). With -soak it then keeps the
-// fleet reporting and logs etcd's database size, revision and the
-// controller's RSS and CPU every -soak-every.
+// Apply to each agent holding the new config). Then it soaks: it keeps the
+// fleet reporting (-soak: 2 minutes by default, 1h for the hour-long soak,
+// 0 for none) and logs etcd's database size, revision and the controller's
+// RSS and CPU every -soak-every.
 //
 //	go run ./bench/fleet                               # 1,000 agents, 10 services
 //	go run ./bench/fleet -agents 1000,3000,10000
@@ -56,7 +57,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 20*time.Second, "wait after every agent connected before measuring")
 	flag.DurationVar(&o.window, "window", 30*time.Second, "steady-state measuring window")
 	flag.IntVar(&o.fanout, "fanout", 5, "changes to time the fan-out of")
-	flag.DurationVar(&o.soak, "soak", 0, "after the measurements, keep reporting this long, logging every -soak-every (e.g. 1h)")
+	flag.DurationVar(&o.soak, "soak", 2*time.Minute, "after the measurements, keep the fleet reporting this long, logging every -soak-every (0: no soak; 1h for the hour-long soak)")
 	flag.DurationVar(&o.soakEvery, "soak-every", time.Minute, "soak logging interval")
 	flag.StringVar(&o.anyctl, "anyctl", "", "anyctl binary (default: built into a temporary directory)")
 	flag.DurationVar(&o.connTimout, "connect-timeout", 5*time.Minute, "give up when the agents are not all connected by then")
