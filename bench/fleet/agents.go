@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyctl/anyctl/controlconn"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -44,9 +45,11 @@ func newSimAgent(pop string) *simAgent {
 }
 
 // run holds the agent's stream until ctx ends, reconnecting when it ends.
-func (a *simAgent) run(ctx context.Context, addr string, interval time.Duration) {
+// With shared set, the stream goes over that connection instead of one of
+// its own.
+func (a *simAgent) run(ctx context.Context, addr string, shared *grpc.ClientConn, interval time.Duration) {
 	for {
-		a.once1(ctx, addr, interval)
+		a.once1(ctx, addr, shared, interval)
 		if ctx.Err() != nil {
 			return
 		}
@@ -62,15 +65,18 @@ func (a *simAgent) run(ctx context.Context, addr string, interval time.Duration)
 }
 
 // once1 runs one stream until it ends.
-func (a *simAgent) once1(ctx context.Context, addr string, interval time.Duration) {
+func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientConn, interval time.Duration) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conn, err := controlconn.Dial(addr, nil)
-	if err != nil {
-		a.failed.Store(&err)
-		return
+	conn := shared
+	if conn == nil {
+		var err error
+		if conn, err = controlconn.Dial(addr, nil); err != nil {
+			a.failed.Store(&err)
+			return
+		}
+		defer conn.Close()
 	}
-	defer conn.Close()
 	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx)
 	if err != nil {
 		a.failed.Store(&err)

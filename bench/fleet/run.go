@@ -13,11 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation/validationtest"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -49,7 +51,7 @@ func run(ctx context.Context, o options) error {
 
 // runOne measures one fleet size against a fresh controller.
 func runOne(ctx context.Context, o options, bin, work string, n int) error {
-	fmt.Printf("\n== %d agents, %d services, a report every %s\n", n, o.services, o.interval)
+	fmt.Printf("\n== %d agents, %d services, a report every %s, %d agent stream(s) per connection\n", n, o.services, o.interval, max(1, o.perConn))
 	var c *controllerProc
 	var err error
 	if o.inprocess {
@@ -75,9 +77,26 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 	defer func() { cancel(); wg.Wait() }()
 	agents := make([]*simAgent, n)
 	start := time.Now()
+	var conns []*grpc.ClientConn
+	defer func() {
+		for _, cc := range conns {
+			cc.Close()
+		}
+	}()
 	for i := range agents {
 		agents[i] = newSimAgent(validationtest.PopName(i))
-		wg.Go(func() { agents[i].run(actx, c.addr, o.interval) })
+		var shared *grpc.ClientConn
+		if o.perConn > 1 {
+			if i%o.perConn == 0 {
+				cc, err := controlconn.Dial(c.addr, nil)
+				if err != nil {
+					return err
+				}
+				conns = append(conns, cc)
+			}
+			shared = conns[len(conns)-1]
+		}
+		wg.Go(func() { agents[i].run(actx, c.addr, shared, o.interval) })
 	}
 	connectTimes := make([]time.Duration, 0, n)
 	deadline := time.After(o.connTimout)
