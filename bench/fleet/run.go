@@ -227,9 +227,21 @@ func fanout(ctx context.Context, c *controllerProc, agents []*simAgent, trial in
 	svc := validationtest.Service(0)
 	svc.Spec.HealthCheck.Interval = durationpb.New(time.Duration(2+trial%2) * time.Second)
 	start := time.Now()
-	resp, err := c.admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}})
-	if err != nil {
-		return nil, fmt.Errorf("fan-out apply: %w", err)
+	var resp *v1.ApplyResponse
+	var err error
+	// An etcd that is behind refuses for a while ("too many requests"):
+	// retry as an operator would, from the first attempt's clock.
+	for attempt := 1; ; attempt++ {
+		if resp, err = c.admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}}); err == nil {
+			break
+		}
+		if attempt == 10 {
+			return nil, fmt.Errorf("fan-out apply, %d attempts: %w", attempt, err)
+		}
+		fmt.Printf("fan-out %d: apply attempt %d failed: %v\n", trial, attempt, err)
+		if err := sleepCtx(ctx, time.Second); err != nil {
+			return nil, err
+		}
 	}
 	rev := resp.GetRevision()
 	if rev == 0 {
