@@ -3,11 +3,11 @@ package controller
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // reportWriter stores one agent stream's reports. Receiving and storing are
@@ -16,10 +16,11 @@ import (
 // slow etcd makes reports wait and be superseded, not the agent's stream,
 // and a report waiting to be written still counts as the agent being there.
 type reportWriter struct {
-	sess    *store.StatusSession
-	log     *slog.Logger
-	metrics *metrics
-	ttl     time.Duration
+	sess *store.StatusSession
+	log  *slog.Logger
+	// stored and unchanged count the reports written and not written.
+	stored, unchanged prometheus.Counter
+	ttl               time.Duration
 	// latest holds the newest report not yet written.
 	latest chan *v1.PopStatus
 	// silent fires when no report has arrived for ttl: the agent's stream
@@ -33,7 +34,8 @@ type reportWriter struct {
 // ends; stop stops the silence timer.
 func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog.Logger) *reportWriter {
 	w := &reportWriter{
-		sess: a.st.StatusSession(pop, a.statusTTL, sameReport), log: log, metrics: a.metrics, ttl: a.statusTTL,
+		sess: a.st.StatusSession(pop, a.statusTTL, sameReport), log: log, ttl: a.statusTTL,
+		stored: a.metrics.reports.WithLabelValues("true"), unchanged: a.metrics.reports.WithLabelValues("false"),
 		latest: make(chan *v1.PopStatus, 1),
 	}
 	w.silent = time.AfterFunc(w.ttl, func() {
@@ -75,7 +77,11 @@ func (w *reportWriter) write(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				w.log.Warn("storing PoP status failed", "err", err)
 			}
-			w.metrics.reports.WithLabelValues(strconv.FormatBool(written)).Inc()
+			if written {
+				w.stored.Inc()
+			} else {
+				w.unchanged.Inc()
+			}
 		}
 	}
 }
