@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,6 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation/validationtest"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -39,7 +39,7 @@ func largeReport(pop string, services int) *v1.PopStatus {
 
 // TestStatusAtThreeThousandPopsAndHundredServices runs status against a
 // controller on real etcd holding 3,000 PoPs and 100 services, each PoP's
-// report (100 prefixes and checks) written straight to the store's keys:
+// report (100 prefixes and checks) written through the store, each under its lease:
 // the summary is small and names the PoPs with problems, and --pops pages
 // through every PoP. A single answer holding every report would be about
 // 50 MB, far over the 4 MiB a client takes.
@@ -49,7 +49,6 @@ func TestStatusAtThreeThousandPopsAndHundredServices(t *testing.T) {
 	}
 	const pops, services = 3000, 100
 	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
-	cli := etcdembedtest.Client(t, srv)
 	c := controllertest.StartAt(t, "", func(cfg *controller.Config) {
 		cfg.EtcdEndpoints = srv.Endpoints()
 		cfg.StatusTTL = time.Hour // reports written here have no agent to keep them alive
@@ -68,35 +67,37 @@ func TestStatusAtThreeThousandPopsAndHundredServices(t *testing.T) {
 	}
 
 	// Reports: 10 PoPs have none, 20 a session down, 30 a prefix withdrawn.
-	lease, err := cli.Grant(ctx, 3600)
+	// Written through the store as the controller writes them, each under
+	// its lease, 16 at a time.
+	st, err := store.Dial(ctx, store.DialConfig{Endpoints: srv.Endpoints()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ops []clientv3.Op
-	flush := func() {
-		if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
-			t.Fatal(err)
-		}
-		ops = ops[:0]
-	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, pops)
+	sem := make(chan struct{}, 16)
 	for i := 10; i < pops; i++ {
-		st := largeReport(validationtest.PopName(i), services)
+		r := largeReport(validationtest.PopName(i), services)
 		switch {
 		case i < 30:
-			st.Peers[1].State, st.Peers[1].LastProblem = "active", "connect: connection refused"
+			r.Peers[1].State, r.Peers[1].LastProblem = "active", "connect: connection refused"
 		case i < 60:
-			st.Prefixes[7].Announced, st.Prefixes[7].Reason = false, "health check down: connect: connection refused"
+			r.Prefixes[7].Announced, r.Prefixes[7].Reason = false, "health check down: connect: connection refused"
 		}
-		b, err := proto.Marshal(st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ops = append(ops, clientv3.OpPut(store.StatusKey(st.GetPop()), string(b), clientv3.WithLease(lease.ID)))
-		if len(ops) == 200 {
-			flush()
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := st.StatusSession(r.GetPop(), time.Hour, nil).Put(ctx, r); err != nil {
+				errs <- err
+			}
+		})
 	}
-	flush()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 
 	var out run
 	deadline := time.Now().Add(time.Minute)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -17,8 +19,8 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/controlconn"
+	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 )
 
@@ -32,8 +34,9 @@ type controllerProc struct {
 	addr   string
 	conn   *grpc.ClientConn
 	admin  v1.AdminServiceClient
-	etcd   *clientv3.Client
-	etcdEP string
+	// st is a store over the controller's embedded etcd, for its
+	// revision, database size and the reports' keys.
+	st     *store.Store
 	exited chan struct{}
 }
 
@@ -103,15 +106,14 @@ func (c *controllerProc) connect(ctx context.Context, dir string) error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded etcd's port: %w", err)
 	}
-	c.etcdEP = "http://127.0.0.1:" + strconv.Itoa(ports.Client)
-	c.etcd, err = clientv3.New(clientv3.Config{Endpoints: []string{c.etcdEP}, DialTimeout: 5 * time.Second})
+	c.st, err = store.Dial(ctx, store.DialConfig{Endpoints: []string{"http://127.0.0.1:" + strconv.Itoa(ports.Client)}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return err
 }
 
 // stop ends the controller: SIGTERM, then SIGKILL after 30 s.
 func (c *controllerProc) stop() {
-	if c.etcd != nil {
-		c.etcd.Close()
+	if c.st != nil {
+		c.st.Close()
 	}
 	if c.conn != nil {
 		c.conn.Close()
@@ -162,11 +164,8 @@ func (c *controllerProc) usage() (cpu time.Duration, rssKB int, err error) {
 
 // etcdState is the etcd revision and database size (file and in use).
 func (c *controllerProc) etcdState(ctx context.Context) (rev, size, inUse int64, err error) {
-	st, err := c.etcd.Status(ctx, c.etcdEP)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	return st.Header.Revision, st.DbSize, st.DbSizeInUse, nil
+	st, err := c.st.DBStatus(ctx)
+	return st.Revision, st.Size, st.InUse, err
 }
 
 func freePort() (int, error) {

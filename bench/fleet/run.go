@@ -18,7 +18,6 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation/validationtest"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -201,7 +200,7 @@ func steady(ctx context.Context, c *controllerProc, agents []*simAgent, window t
 	t0 := time.Now()
 	wctx, stopWatch := context.WithCancel(ctx)
 	counted := make(chan writeCounts, 1)
-	go func() { counted <- countStatusWrites(wctx, c, rev0+1) }()
+	go func() { counted <- countStatusWrites(wctx, c) }()
 	if err := sleepCtx(ctx, window); err != nil {
 		stopWatch()
 		return 0, 0, 0, 0, err
@@ -358,22 +357,47 @@ func moduleRoot(ctx context.Context) (string, error) {
 // writeCounts counts the writes to the PoP reports' keys.
 type writeCounts struct{ created, updated, deleted int }
 
-// countStatusWrites watches the reports' keys from rev until ctx ends.
-func countStatusWrites(ctx context.Context, c *controllerProc, rev int64) writeCounts {
-	var wc writeCounts
-	for resp := range c.etcd.Watch(ctx, store.StatusPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
-		for _, ev := range resp.Events {
-			switch {
-			case ev.Type == clientv3.EventTypeDelete:
-				wc.deleted++
-			case ev.IsCreate():
-				wc.created++
-			default:
-				wc.updated++
-			}
+// countStatusWrites counts the writes to the reports' keys, through a
+// mirror of them, until ctx ends.
+func countStatusWrites(ctx context.Context, c *controllerProc) writeCounts {
+	k := &writeCounter{}
+	c.st.StatusMirror(k).Run(ctx)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.counts
+}
+
+// writeCounter is a mirror's sink that counts what changes.
+type writeCounter struct {
+	mu     sync.Mutex // guards known and counts
+	known  map[string]bool
+	counts writeCounts
+}
+
+func (k *writeCounter) Reset(entries map[string]*v1.PopStatus, _ int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.known = map[string]bool{}
+	for pop := range entries {
+		k.known[pop] = true
+	}
+}
+
+func (k *writeCounter) Apply(changes []store.Change[string, *v1.PopStatus], _ int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, ch := range changes {
+		switch {
+		case ch.Deleted:
+			k.counts.deleted++
+			delete(k.known, ch.Key)
+		case k.known[ch.Key]:
+			k.counts.updated++
+		default:
+			k.counts.created++
+			k.known[ch.Key] = true
 		}
 	}
-	return wc
 }
 
 // endReasons counts why streams ended, by the last error of each agent
