@@ -26,7 +26,8 @@ type inProcess struct {
 }
 
 // startInProcess runs a controller in this process on a fresh data
-// directory, profiling the process's CPU into profile when it is set.
+// directory; with profile set, the process's CPU over the steady-state
+// window is profiled into that file.
 func startInProcess(ctx context.Context, work string, agents int, profile string) (*controllerProc, error) {
 	dir := filepath.Join(work, "controller-inproc-"+strconv.Itoa(agents))
 	c, err := controller.New(controller.Config{
@@ -59,19 +60,30 @@ func startInProcess(ctx context.Context, work string, agents int, profile string
 			cp.stop()
 			return nil, err
 		}
-		if err := pprof.StartCPUProfile(p.profile); err != nil {
-			cp.stop()
-			return nil, err
-		}
 	}
 	return cp, nil
 }
 
-func (p *inProcess) stop() {
-	if p.profile != nil {
-		pprof.StopCPUProfile()
-		p.profile.Close()
+// startProfile starts the CPU profile, if there is one to write.
+func (p *inProcess) startProfile() error {
+	if p == nil || p.profile == nil {
+		return nil
 	}
+	return pprof.StartCPUProfile(p.profile)
+}
+
+// stopProfile ends the CPU profile; stop does too.
+func (p *inProcess) stopProfile() {
+	if p == nil || p.profile == nil {
+		return
+	}
+	pprof.StopCPUProfile()
+	p.profile.Close()
+	p.profile = nil
+}
+
+func (p *inProcess) stop() {
+	p.stopProfile()
 	p.cancel()
 	<-p.done
 }

@@ -198,6 +198,10 @@ func steady(ctx context.Context, c *controllerProc, agents []*simAgent, window t
 	}
 	r0 := sentReports(agents)
 	t0 := time.Now()
+	if err := c.inproc.startProfile(); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	defer c.inproc.stopProfile()
 	wctx, stopWatch := context.WithCancel(ctx)
 	counted := make(chan writeCounts, 1)
 	go func() { counted <- countStatusWrites(wctx, c) }()
