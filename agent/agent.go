@@ -120,6 +120,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		a.log.Error("refusing the persisted config: announcing nothing until the controller sends one", "file", filepath.Join(a.cfg.StateDir, configFile), "err", err)
 		a.metrics.persistedRefused.Set(1)
+		l.persistedRefused = err.Error() // names the file
+		l.reportSoon()
 	}
 	if persisted != nil && persisted.GetPop() == a.cfg.Pop {
 		a.log.Info("restored persisted config", "revision", persisted.GetRevision())
@@ -171,6 +173,9 @@ type loop struct {
 	// resumed holds the services healthy when the agent exited for a
 	// restart, until the first config is applied; nil otherwise.
 	resumed map[string]bool
+	// persistedRefused says why the persisted config was refused at
+	// start, for the reports; empty when it was not.
+	persistedRefused string
 }
 
 func newLoop(a *Agent) *loop {

@@ -132,6 +132,13 @@ func TestAgentWaitsForTheControllerOnADamagedConfig(t *testing.T) {
 	if got := gauge(t, a, "anyctl_agent_persisted_config_refused"); got != 1 {
 		t.Errorf("anyctl_agent_persisted_config_refused = %v, want 1", got)
 	}
+	// The report, and so `anyctl status`, says so too.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(a.Status().GetPersistedConfigRefused(), path); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %v: want persisted_config_refused naming %s", a.Status(), path)
+		}
+	}
+	t.Logf("persisted_config_refused: %s", a.Status().GetPersistedConfigRefused())
 	deadline := time.Now().Add(time.Second)
 	for time.Now().Before(deadline) {
 		if st := a.Status(); st.GetConfigRevision() != 0 || len(st.GetPrefixes()) != 0 {

@@ -15,6 +15,9 @@ func (l *loop) report(ctx context.Context) {
 		Pop:          l.a.cfg.Pop,
 		ReportedAt:   timestamppb.Now(),
 		AgentVersion: Version,
+		// For the life of the process: the operator learns the file
+		// on disk was bad even after the controller's config replaced it.
+		PersistedConfigRefused: l.persistedRefused,
 	}
 	st.ConfigRevision = l.cfg.revision()
 	for _, s := range l.states {

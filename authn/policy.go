@@ -19,6 +19,11 @@ var methodRoles = map[string][]Role{
 	v1.AdminService_List_FullMethodName:    {RoleAdmin, RoleViewer},
 	v1.AdminService_Watch_FullMethodName:   {RoleAdmin, RoleViewer},
 	v1.AdminService_Status_FullMethodName:  {RoleAdmin, RoleViewer},
+	v1.AdminService_History_FullMethodName: {RoleAdmin, RoleViewer},
+	// A backup holds what a viewer may read anyway; restoring one writes.
+	v1.AdminService_Backup_FullMethodName:   {RoleAdmin, RoleViewer},
+	v1.AdminService_Rollback_FullMethodName: {RoleAdmin},
+	v1.AdminService_Restore_FullMethodName:  {RoleAdmin},
 
 	v1.AgentService_Connect_FullMethodName: {RoleAdmin, RoleAgent},
 

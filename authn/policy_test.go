@@ -41,7 +41,8 @@ func TestRoleAllowed(t *testing.T) {
 	allowed := map[authn.Role][]string{
 		authn.RoleAdmin: apiMethods(),
 		authn.RoleViewer: {v1.AdminService_Get_FullMethodName, v1.AdminService_List_FullMethodName,
-			v1.AdminService_Watch_FullMethodName, v1.AdminService_Status_FullMethodName, v1.GslbFeedService_Subscribe_FullMethodName},
+			v1.AdminService_Watch_FullMethodName, v1.AdminService_Status_FullMethodName, v1.GslbFeedService_Subscribe_FullMethodName,
+			v1.AdminService_History_FullMethodName, v1.AdminService_Backup_FullMethodName},
 		authn.RoleAgent: {v1.AgentService_Connect_FullMethodName},
 		authn.RoleDNS:   {v1.GslbFeedService_Subscribe_FullMethodName},
 	}

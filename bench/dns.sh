@@ -12,15 +12,18 @@
 # Per server it reports: saturated QPS with under 0.1% of queries lost, the
 # server's CPU share while saturated, CPU microseconds per query at a fixed
 # rate (from /proc/PID/stat ticks), p50/p99 latency at that rate, and the
-# ratios to gdnsd.
+# ratios to gdnsd. The servers are measured in turn, ROUNDS times, and each
+# figure is the median of its rounds: one round moves by more than the
+# margins between the servers when anything else wakes on the machine.
 #
-#   bench/dns.sh                 # DURATION=10 FIXED_QPS=20000 by default
-#   DURATION=5 bench/dns.sh
+#   bench/dns.sh                 # DURATION=10 FIXED_QPS=20000 ROUNDS=3 by default
+#   DURATION=5 ROUNDS=5 bench/dns.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 FIXED_QPS=${FIXED_QPS:-20000}
+ROUNDS=${ROUNDS:-3}
 HZ=$(getconf CLK_TCK)
 
 need=()
@@ -126,10 +129,34 @@ taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
 PIDS+=($!)
 GDNSD_PID=$!
 
-echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
-any=$(measure anyctl-default "$ANY_PORT" "$ANY_PID")
-blk=$(measure anyctl-netpoller "$BLOCK_PORT" "$BLOCK_PID")
-ref=$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")
+echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
+: >"$WORK/rounds"
+for round in $(seq 1 "$ROUNDS"); do
+  for line in "$(measure anyctl-default "$ANY_PORT" "$ANY_PID")" \
+    "$(measure anyctl-netpoller "$BLOCK_PORT" "$BLOCK_PID")" \
+    "$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")"; do
+    echo "$line" >>"$WORK/rounds"
+    echo "dns.sh: round $round: $line" >&2
+  done
+done
+
+# median NAME prints NAME and the median of each figure over the rounds.
+median() {
+  awk -v n="$1" '$1 == n' "$WORK/rounds" | awk -v n="$1" '
+    { for (f = 2; f <= NF; f++) v[f, NR] = $f; nf = NF; rows = NR }
+    END {
+      printf "%s", n
+      for (f = 2; f <= nf; f++) {
+        for (i = 1; i <= rows; i++) a[i] = v[f, i]
+        for (i = 2; i <= rows; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+        printf " %s", a[int((rows + 1) / 2)]
+      }
+      printf "\n"
+    }'
+}
+any=$(median anyctl-default)
+blk=$(median anyctl-netpoller)
+ref=$(median gdnsd)
 
 # When dnsperf on its own CPU is the limit, the server is not saturated:
 # QPS per server core (QPS / CPU share) is the comparable figure.

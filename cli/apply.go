@@ -9,6 +9,7 @@ import (
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
 	"github.com/spf13/cobra"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -22,6 +23,10 @@ func init() { register(newApplyCommand) }
 type applyOptions struct {
 	files  []string
 	dryRun bool
+	// prune deletes the stored objects of the pruned kinds the manifests
+	// do not hold: the kinds in the manifests and pruneKinds.
+	prune      bool
+	pruneKinds []string
 }
 
 func newApplyCommand(g *globals) *cobra.Command {
@@ -33,10 +38,19 @@ func newApplyCommand(g *globals) *cobra.Command {
 them as a whole and writes them in one transaction: either every object is
 applied or none is. A directory means its *.yaml, *.yml and *.json files in
 name order; - means standard input. With --dry-run the controller validates
-and shows what would change, field by field, without writing.`,
+and shows what would change, field by field, without writing.
+
+With --prune the apply also deletes, in the same transaction, every stored
+object of the kinds the manifests hold that the manifests do not hold: the
+manifests are then the whole truth for those kinds. Kinds with no object in
+the manifests are left alone unless named with --prune-kind (so that
+removing the last record of a kind still prunes it). A deletion that would
+break a reference from an object that stays refuses the whole apply; with
+--dry-run the objects that would be deleted are listed.`,
 		Example: `  anyctl apply -f deploy/examples/
   anyctl apply -f pops.yaml -f services.yaml --dry-run
-  anyctl get pop tokyo -o yaml | anyctl apply -f -`,
+  anyctl get pop tokyo -o yaml | anyctl apply -f -
+  anyctl apply --prune -f deploy/examples/ --dry-run`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := applyRequest(opts, g.stdin)
@@ -55,12 +69,15 @@ and shows what would change, field by field, without writing.`,
 			if err != nil {
 				return reportApplyRejection(g.stderr, err)
 			}
+			writeApplyWarnings(g.stderr, resp)
 			return writeApplyResults(g.stdout, resp, opts.dryRun)
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&opts.files, "filename", "f", nil, "manifest file, directory or - for stdin (repeatable)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "validate and show the changes without writing them")
+	f.BoolVar(&opts.prune, "prune", false, "delete the stored objects of the manifests' kinds that the manifests do not hold")
+	f.StringArrayVar(&opts.pruneKinds, "prune-kind", nil, "with --prune, prune this kind too even when the manifests hold none of it (repeatable)")
 	return cmd
 }
 
@@ -77,6 +94,14 @@ func applyRequest(opts applyOptions, stdin io.Reader) (*v1.ApplyRequest, error) 
 		return nil, fmt.Errorf("no objects in %s", strings.Join(opts.files, ", "))
 	}
 	req := &v1.ApplyRequest{Objects: objs, DryRun: opts.dryRun}
+	if len(opts.pruneKinds) > 0 && !opts.prune {
+		return nil, UsageErrorf("--prune-kind needs --prune")
+	}
+	if opts.prune {
+		if req.PruneKinds, err = pruneKinds(objs, opts.pruneKinds); err != nil {
+			return nil, err
+		}
+	}
 	if n := proto.Size(req); n > maxApplyRequestBytes {
 		return nil, fmt.Errorf("%s: %d objects of %d bytes in all, over the controller's limit of 4 MiB (%d bytes) per apply: %s",
 			strings.Join(opts.files, ", "), len(objs), n, controller.MaxRequestBytes, splitHint)
@@ -107,6 +132,11 @@ func reportManifestProblems(w io.Writer, err error) error {
 // reportApplyRejection prints the controller's validation problems, one
 // per line, as they came, and returns a summary. Other errors pass through.
 func reportApplyRejection(w io.Writer, err error) error {
+	return reportRejection(w, "apply", err)
+}
+
+// reportRejection is reportApplyRejection for a write named what.
+func reportRejection(w io.Writer, what string, err error) error {
 	st, ok := status.FromError(err)
 	if !ok || st.Code() != codes.InvalidArgument {
 		return err
@@ -119,7 +149,7 @@ func reportApplyRejection(w io.Writer, err error) error {
 	if len(problems) == 1 {
 		noun = "problem"
 	}
-	return fmt.Errorf("the controller rejected the apply (%d %s); nothing was written", len(problems), noun)
+	return fmt.Errorf("the controller rejected the %s (%d %s); nothing was written", what, len(problems), noun)
 }
 
 // rejectionProblems lists an InvalidArgument status's problems: the lines
@@ -146,6 +176,15 @@ var applyActions = map[v1.ApplyAction]string{
 	v1.ApplyAction_APPLY_ACTION_CREATED:   "created",
 	v1.ApplyAction_APPLY_ACTION_UPDATED:   "configured",
 	v1.ApplyAction_APPLY_ACTION_UNCHANGED: "unchanged",
+	v1.ApplyAction_APPLY_ACTION_DELETED:   "deleted",
+}
+
+// writeApplyWarnings prints what the controller accepted but warns about,
+// one "Warning:" line each, as kubectl does.
+func writeApplyWarnings(w io.Writer, resp *v1.ApplyResponse) {
+	for _, warn := range resp.GetWarnings() {
+		fmt.Fprintf(w, "Warning: %s\n", warn)
+	}
 }
 
 // writeApplyResults prints one line per object, and on a dry run the
@@ -173,4 +212,26 @@ func writeApplyResults(w io.Writer, resp *v1.ApplyResponse, dryRun bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// pruneKinds is the prune scope: the kinds of the objects, and those named.
+func pruneKinds(objs []*v1.Object, named []string) ([]v1.Kind, error) {
+	seen := map[v1.Kind]bool{}
+	for _, o := range objs {
+		seen[resource.KindOf(o)] = true
+	}
+	for _, n := range named {
+		k, err := resource.ParseKind(n)
+		if err != nil {
+			return nil, UsageErrorf("--prune-kind: %w", err)
+		}
+		seen[k] = true
+	}
+	var kinds []v1.Kind
+	for _, k := range resource.Kinds() {
+		if seen[k] {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
 }

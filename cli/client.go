@@ -61,7 +61,11 @@ func callAdmin(ctx context.Context, g *globals, call func(context.Context, *admi
 		return err
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	timeout := callTimeout
+	if t, ok := ctx.Value(callTimeoutKey{}).(time.Duration); ok {
+		timeout = t
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rs, _ := ctx.Value(requestSentKey{}).(*requestSent)
 	err = call(ctx, c)
@@ -70,6 +74,10 @@ func callAdmin(ctx context.Context, g *globals, call func(context.Context, *admi
 	}
 	return c.explain(err)
 }
+
+// callTimeoutKey carries a call's own timeout (a time.Duration) in place
+// of callTimeout, for calls that may take long (restore).
+type callTimeoutKey struct{}
 
 // callAdminWrite is callAdmin for a call that changes state: when its
 // request went out and no answer came back (the connection broke, the

@@ -43,6 +43,7 @@ everything; a second run reuses --data-dir.`,
 	f.StringVar(&cfg.DataDir, "data-dir", "", "state directory (default: $TMPDIR/anyctl-dev-UID)")
 	f.StringVar(&cfg.Listen, "listen", DefaultServer, "controller gRPC listen address")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", DefaultMetricsListen, "controller metrics listen address")
+	f.StringVar(&cfg.ConsoleListen, "console-listen", "127.0.0.1:7480", "web console listen address (empty: off)")
 	f.StringVar(&cfg.DNSListen, "dns-listen", "127.0.0.1:5300", "DNS server UDP and TCP listen address")
 	logs.registerWithLevel(f, "warn")
 	return cmd
@@ -59,10 +60,13 @@ anyctl dev is running. Ctrl-C stops it.
 
   controller  %s  (Admin, Agent and GSLB feed APIs over gRPC; grpcurl works)
   metrics     http://%s/metrics
+  console     %s  (web console: fleet map, PoPs, origins, GSLB, events)
   dns         %s  (UDP and TCP; authoritative for gslb.example.com.)
   router      %s  (in-process upstream BGP router, AS%d)
   agents      %s, each peering with the router
   state       %s
+  dnssec      gslb.example.com. is signed; its DS record:
+              %s
 
 The example deployment is applied. From another terminal, try:
 
@@ -71,7 +75,15 @@ The example deployment is applied. From another terminal, try:
   anyctl%s explain origin.gslb.example.com --client 198.51.100.7 --default-location 50.1109,8.6821,DE,EU
   dig @%s -p %s origin.gslb.example.com +subnet=203.0.113.0/24
   anyctl%s drain pop london
+  delv @%s -p %s -a %s +root=gslb.example.com origin.gslb.example.com
 
-`, info.Controller, info.Metrics, info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir,
-		server, server, server, host, port, server)
+`, info.Controller, info.Metrics, consoleOrOff(info.Console), info.DNS, info.Router, devenv.RouterASN, strings.Join(info.Pops, ", "), info.DataDir, info.DS,
+		server, server, server, host, port, server, host, port, info.TrustAnchor)
+}
+
+func consoleOrOff(url string) string {
+	if url == "" {
+		return "off"
+	}
+	return url
 }

@@ -8,13 +8,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 )
@@ -37,7 +40,18 @@ restart, it keeps answering from the last snapshot it had.
 Clients are located by their EDNS Client Subnet, else their resolver's
 address: first the PoPs' cache networks, then the --geoip database (MaxMind
 City or Country, mmdb), else --default-location. Without --geoip every
-client outside a PoP cache network is placed at the default location.`,
+client outside a PoP cache network is placed at the default location.
+
+Each server says which it is to queries that ask: NSID (dig +nsid) and CHAOS
+TXT id.server. (dig CH TXT id.server), with --identity. It answers DNS
+cookies (dig +cookie); give every server of an anycast address the same
+--cookie-secret-file so that each accepts the cookies the others made. To
+roll the secret over, first put the new secret on the second line of every
+server's file and restart them, then swap the lines and restart again.
+
+A new GeoIP file is read without a restart: checked every
+--geoip-reload-interval, and at once on SIGHUP; a file that cannot be used
+keeps the database served.`,
 		Example: `  anyctl dns --controller 10.0.0.1:7400 --listen [::]:53 \
       --geoip /var/lib/GeoIP/GeoLite2-City.mmdb --state-dir /var/lib/anyctl/dns \
       --default-location 39.04,-77.49,US,NA \
@@ -52,6 +66,7 @@ client outside a PoP cache network is placed at the default location.`,
 			if err != nil {
 				return err
 			}
+			defer reloadOnHangup(cmd.Context(), d.Server(), cfg.Server.Logger)()
 			return d.Run(cmd.Context())
 		},
 	}
@@ -64,12 +79,20 @@ type dnsFlags struct {
 	controller      string
 	listen          string
 	geoip           string
+	geoipReload     time.Duration
 	stateDir        string
 	metricsListen   string
 	defaultLocation string
 	udpWorkers      int
 	udpMode         string
 	name            string
+	dnssecKeys      string
+	identity        string
+	versionBind     string
+	cookieSecret    string
+	cookies         bool
+	rrl             rrlFlags
+	dnstap          dnstapFlags
 	tls             tlsFlags
 	logs            logFlags
 }
@@ -78,12 +101,21 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH)")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
+	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (0: only on SIGHUP)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
+	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
+	host, _ := os.Hostname()
+	fs.StringVar(&f.identity, "identity", host, "this server's name in NSID (dig +nsid) and in CHAOS TXT id.server. and hostname.bind. answers, to tell which anycast node answered (empty: send and answer neither)")
+	fs.StringVar(&f.versionBind, "version-bind", "", "answer CHAOS TXT version.bind. with this text (empty: refuse it)")
+	fs.StringVar(&f.cookieSecret, "cookie-secret-file", "", "DNS cookie secret file: 32 hex digits (openssl rand -hex 16) on the first line, optionally the previous secret, still accepted, on the second; every server of an anycast address should share it (empty: a random secret of this server's own)")
+	fs.BoolVar(&f.cookies, "cookies", true, "answer DNS cookies (RFC 7873, server cookies as in RFC 9018); false ignores COOKIE options")
+	f.rrl.register(fs)
+	f.dnstap.register(fs)
 	f.tls.register(fs, "--controller", "the DNS server's certificate (PEM): OrganizationalUnit dns, CommonName the server's name", false)
 	f.logs.register(fs)
 }
@@ -118,7 +150,34 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
+	if f.geoipReload < 0 {
+		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or more", f.geoipReload)
+	}
+	if f.dnssecKeys != "" {
+		if _, err := dnssec.LoadDir(f.dnssecKeys); err != nil {
+			return daemon.Config{}, UsageErrorf("--dnssec-keys %q: %v", f.dnssecKeys, err)
+		}
+	}
 	loc, err := parseLocation("default-location", f.defaultLocation)
+	if err != nil {
+		return daemon.Config{}, err
+	}
+	if err := checkIdentity("identity", f.identity); err != nil {
+		return daemon.Config{}, err
+	}
+	if err := checkIdentity("version-bind", f.versionBind); err != nil {
+		return daemon.Config{}, err
+	}
+	var jar *cookie.Jar
+	if f.cookieSecret != "" {
+		if !f.cookies {
+			return daemon.Config{}, UsageErrorf("--cookie-secret-file %q with --cookies=false: drop one", f.cookieSecret)
+		}
+		if jar, err = cookie.ReadJar(f.cookieSecret); err != nil {
+			return daemon.Config{}, UsageErrorf("--cookie-secret-file %q: %v", f.cookieSecret, err)
+		}
+	}
+	rrl, err := f.rrl.options()
 	if err != nil {
 		return daemon.Config{}, err
 	}
@@ -135,10 +194,16 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			name = "anyctl-dns"
 		}
 	}
+	tap, err := f.dnstap.options(name)
+	if err != nil {
+		return daemon.Config{}, err
+	}
 	return daemon.Config{
 		Server: dnsgslb.Config{
-			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode,
+			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl, Dnstap: tap,
+			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
+			DNSSECKeyDir: f.dnssecKeys,
 		},
 		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
 		MetricsListen: f.metricsListen,
@@ -164,6 +229,15 @@ func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
 		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: the certificate %q has role %s; a DNS server needs OrganizationalUnit dns", f.tls.cert, id.Name, id.Role)
 	}
 	return cfg, id, nil
+}
+
+// checkIdentity checks a CHAOS TXT text: one character-string, at most
+// 128 bytes.
+func checkIdentity(flag, s string) error {
+	if len(s) > 128 {
+		return UsageErrorf("--%s %q: %d bytes, want at most 128", flag, s, len(s))
+	}
+	return nil
 }
 
 // continents are the two-letter codes GeoIP databases use.

@@ -24,6 +24,14 @@ func TestDNSOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.mmdb")
+	secrets := filepath.Join(t.TempDir(), "cookie-secret")
+	if err := os.WriteFile(secrets, []byte(strings.Repeat("ab", 16)+"\n"+strings.Repeat("cd", 16)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badSecrets := filepath.Join(t.TempDir(), "bad-secret")
+	if err := os.WriteFile(badSecrets, []byte("abcd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		desc    string
 		args    []string
@@ -34,10 +42,31 @@ func TestDNSOptions(t *testing.T) {
 			host, _ := os.Hostname()
 			if o.Feed.Controller != DefaultServer || o.Feed.ServerName != host || o.Server.Listen != ":53" ||
 				o.Server.StateDir != "/var/lib/anyctl/dns" || o.Server.UDPWorkers != 1 || o.Server.UDPMode != dnsgslb.UDPAuto ||
-				o.Server.GeoIPPath != "" || o.Server.DefaultLocation != (dnsgslb.Location{}) || o.MetricsListen != DefaultDNSMetricsListen {
+				o.Server.GeoIPPath != "" || o.Server.DefaultLocation != (dnsgslb.Location{}) || o.MetricsListen != DefaultDNSMetricsListen ||
+				o.Server.Identity != host || o.Server.VersionBind != "" || o.Server.Cookies != nil || o.Server.NoCookies {
 				t.Errorf("defaults: %+v", o)
 			}
 		}},
+		{desc: "identity, version, cookie secrets", args: []string{"--identity", "ns1.fra", "--version-bind", "anyctl", "--cookie-secret-file", secrets},
+			check: func(t *testing.T, o daemon.Config) {
+				if o.Server.Identity != "ns1.fra" || o.Server.VersionBind != "anyctl" || o.Server.Cookies == nil || o.Server.NoCookies {
+					t.Errorf("options: %+v", o.Server)
+				}
+			}},
+		{desc: "no identity, no cookies", args: []string{"--identity", "", "--cookies=false"},
+			check: func(t *testing.T, o daemon.Config) {
+				if o.Server.Identity != "" || !o.Server.NoCookies {
+					t.Errorf("options: %+v", o.Server)
+				}
+			}},
+		{desc: "identity too long", args: []string{"--identity", strings.Repeat("x", 129)},
+			wantErr: `--identity "` + strings.Repeat("x", 129) + `": 129 bytes, want at most 128`},
+		{desc: "bad cookie secret", args: []string{"--cookie-secret-file", badSecrets},
+			wantErr: `--cookie-secret-file "` + badSecrets + `": line 1: want a secret of 32 hexadecimal digits (128 bits), e.g. from ` + "`openssl rand -hex 16`"},
+		{desc: "missing cookie secret", args: []string{"--cookie-secret-file", missing},
+			wantErr: `--cookie-secret-file "` + missing + `": open ` + missing + `: no such file or directory`},
+		{desc: "cookie secret with cookies off", args: []string{"--cookie-secret-file", secrets, "--cookies=false"},
+			wantErr: `--cookie-secret-file "` + secrets + `" with --cookies=false: drop one`},
 		{desc: "every flag", args: []string{"--controller", "unix:/run/anyctl.sock", "--listen", "[::]:5353", "--geoip", geoip,
 			"--state-dir", "/tmp/dns", "--metrics-listen", "", "--default-location", "39.04,-77.49,us,na",
 			"--udp-workers", "2", "--udp-mode", "netpoller", "--name", "dns-1"},

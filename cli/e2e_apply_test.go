@@ -21,6 +21,7 @@ var exampleObjects = []string{
 	"gslbrecord/origin-failover",
 	"gslbrecord/edge-unicast",
 	"gslbrecord/accounts",
+	"gslbrecord/origin-https",
 	"origin/us-east",
 	"origin/eu-west",
 	"origin/ap-northeast",

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
@@ -27,6 +28,7 @@ func init() { register(newExplainCommand) }
 
 // explainFlags are the flags of `anyctl explain`.
 type explainFlags struct {
+	dnssecKeys      string
 	qtype           string
 	client          string
 	geoip           string
@@ -78,7 +80,11 @@ DNS server, or clients are located differently.`,
 			if err != nil {
 				return err
 			}
-			ix, err := index.Compile(snap, index.Options{GeoIP: db, Default: loc})
+			signers, err := explainSigners(f.dnssecKeys)
+			if err != nil {
+				return err
+			}
+			ix, err := index.Compile(snap, index.Options{GeoIP: db, Default: loc, Signers: signers})
 			if err != nil {
 				return fmt.Errorf("GSLB snapshot revision %d from %s: %w", snap.GetRevision(), from, err)
 			}
@@ -91,6 +97,7 @@ DNS server, or clients are located differently.`,
 	fs.StringVar(&f.client, "client", "", "the client: its subnet as ECS would carry it (IP/LEN) or its address (IP); required")
 	fs.StringVar(&f.geoip, "geoip", "", "the MaxMind database the DNS server uses (mmdb); without it, clients outside PoP cache networks are at --default-location")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] as the DNS server has it")
+	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "sign as a DNS server with this key directory does, and show the answer's RRSIGs and their validity")
 	fs.StringVar(&f.dnsStateDir, "dns-state-dir", "", "explain from the snapshot a DNS server persisted in this directory instead of asking the controller")
 	return cmd
 }
@@ -204,6 +211,9 @@ func printExplanation(w io.Writer, ex dnsgslb.Explanation, snap *v1.GslbSnapshot
 		field("TTL", "%ds", ex.TTL)
 	}
 	field("ECS scope", "%s", describeScope(ex.Client, ex.Scope))
+	for i, s := range ex.Signatures {
+		field(label(i, "RRSIG"), "%s", s)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -340,4 +350,25 @@ func outcome(c index.CandidateExplanation) string {
 		s += "; " + c.Note
 	}
 	return s
+}
+
+// explainSigners are the signers of the zones with keys in dir; nil
+// without a directory.
+func explainSigners(dir string) (map[string]*dnssec.Signer, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	keys, err := dnssec.LoadDir(dir)
+	if err != nil {
+		return nil, UsageErrorf("--dnssec-keys: %w", err)
+	}
+	out := map[string]*dnssec.Signer{}
+	for zone, ks := range keys {
+		s, err := dnssec.NewSigner(zone, ks, time.Now())
+		if err != nil {
+			return nil, UsageErrorf("--dnssec-keys: %w", err)
+		}
+		out[zone] = s
+	}
+	return out, nil
 }

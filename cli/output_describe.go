@@ -160,7 +160,7 @@ func joinOr(items []string, empty string) string {
 
 // labelWords are the words a field label spells in capitals.
 var labelWords = map[string]string{
-	"asn": "ASN", "id": "ID", "ttl": "TTL", "med": "MED", "dns": "DNS", "ipv4": "IPv4", "ipv6": "IPv6",
+	"asn": "ASN", "id": "ID", "ttl": "TTL", "med": "MED", "dns": "DNS", "ipv4": "IPv4", "ipv6": "IPv6", "https": "HTTPS",
 	"as": "AS", "soa": "SOA", "mname": "MNAME", "rname": "RNAME", "rcode": "RCODE",
 }
 

@@ -17,6 +17,12 @@ func writePopStatus(w io.Writer, resp *v1.StatusResponse) error {
 	}
 	e := resp.GetPops()[0]
 	fmt.Fprintf(w, "\nStatus:\n  Drain step:     %s\n", stepLabel(e.GetDrain()))
+	if r := e.GetRefusedAgent(); r != nil {
+		fmt.Fprintf(w, "  Refused agent:  %s\n", refusedAgentNote(r, time.Now()))
+	}
+	if why := e.GetStatus().GetPersistedConfigRefused(); why != "" {
+		fmt.Fprintf(w, "  Persisted:      %s\n", persistedRefusedNote(why))
+	}
 	st := e.GetStatus()
 	if st == nil {
 		fmt.Fprintf(w, "  Agent:          no report (never connected, or silent for longer than the status TTL)\n")

@@ -366,3 +366,30 @@ func TestWriteSessionProblems(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestWriteStatusNotes(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	pops := []*v1.PopStatusEntry{
+		{Pop: "london"},
+		{Pop: "saopaulo", RefusedAgent: &v1.AgentRefusal{
+			Address: "203.0.113.7:40112", At: timestamppb.New(now.Add(-3 * time.Second)), Controller: "ctl-b/10.0.0.2:7443/42",
+			LiveAgentAddress: "203.0.113.5:39000", LiveAgentSince: timestamppb.New(now.Add(-time.Hour)),
+		}},
+		{Pop: "tokyo", Status: &v1.PopStatus{PersistedConfigRefused: `persisted config: "/var/lib/anyctl/popconfig.pb": corrupt state file: checksum mismatch`}},
+	}
+	var b bytes.Buffer
+	writeStatusNotes(&b, pops, now)
+	want := `
+Notes:
+  saopaulo: a second agent, from 203.0.113.7:40112, was refused 3s ago by controller ctl-b/10.0.0.2:7443/42: the PoP's live agent is from 203.0.113.5:39000 since 2026-12-05 11:00:00Z; stop one of them, or give it another PoP
+  tokyo: the agent refused its persisted config at start (announcing nothing until the controller's config came): persisted config: "/var/lib/anyctl/popconfig.pb": corrupt state file: checksum mismatch
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	writeStatusNotes(&b, pops[:1], now)
+	if b.String() != "" {
+		t.Errorf("with nothing to note: got %q, want nothing", b.String())
+	}
+}

@@ -35,6 +35,21 @@ func UsageErrorf(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// exitError makes anyctl exit with code, printing err unless it is nil:
+// diff's exit code says whether there are changes, not whether it failed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e exitError) Unwrap() error { return e.err }
+
 // globals are the flags every client command shares.
 type globals struct {
 	server     string
@@ -59,6 +74,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "anyctl:", ee.err)
+		}
+		return ee.code
 	}
 	fmt.Fprintln(stderr, "anyctl:", err)
 	var ue usageError

@@ -32,7 +32,11 @@ there (one column per service up to 8 services, else a count), the config
 revision its agent runs and when its report last changed. An agent's
 unchanged reports are not stored, so the age is that of the last change;
 a PoP whose agent has not reported within the status TTL shows
-"no report". With POP, that PoP's line and the services.`,
+"no report". Notes under the table name a second agent refused for a PoP
+that already had a live one (from where, when, which controller refused
+it) and an agent that refused its damaged persisted config at start; the
+summary counts them among the problems. With POP, that PoP's line, its
+notes and the services.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
@@ -73,9 +77,13 @@ func writeEveryPop(ctx context.Context, w io.Writer, c *adminClient, pageSize in
 	services := serviceNames(first)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	writePopHeader(tw, services)
+	var noted []*v1.PopStatusEntry
 	for {
 		for _, e := range resp.GetPops() {
 			writePopRow(tw, services, e)
+			if e.GetRefusedAgent() != nil || e.GetStatus().GetPersistedConfigRefused() != "" {
+				noted = append(noted, e)
+			}
 		}
 		if resp.GetNextPageToken() == "" {
 			break
@@ -88,6 +96,7 @@ func writeEveryPop(ctx context.Context, w io.Writer, c *adminClient, pageSize in
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeStatusNotes(w, noted, time.Now())
 	return writeBudgets(w, first.GetServices())
 }
 
@@ -146,6 +155,7 @@ func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeStatusNotes(w, resp.GetPops(), time.Now())
 	return writeBudgets(w, resp.GetServices())
 }
 

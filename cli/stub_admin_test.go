@@ -248,7 +248,7 @@ spec:
 		{
 			name:       "describe",
 			args:       []string{"describe", "record", "origin-nearest"},
-			wantStdout: "Kind:              GslbRecord\nName:              origin-nearest\nLabels:            <none>\nDescription:       <unset>\nResource Version:  <unset>\nCreate Revision:   <unset>\nSpec:\n  Zone:           gslb\n  Name:           origin\n  Type:           a\n  Origins:        us-east\n  Pops:           <unset>\n  Policy:         nearest\n  Answers:        <unset>\n  TTL:            <unset>\n  Residency:      <none>\n  When All Down:  <unset>\n",
+			wantStdout: "Kind:              GslbRecord\nName:              origin-nearest\nLabels:            <none>\nDescription:       <unset>\nResource Version:  <unset>\nCreate Revision:   <unset>\nSpec:\n  Zone:           gslb\n  Name:           origin\n  Type:           a\n  Origins:        us-east\n  Pops:           <unset>\n  Policy:         nearest\n  Answers:        <unset>\n  TTL:            <unset>\n  Residency:      <none>\n  When All Down:  <unset>\n  HTTPS:          <unset>\n",
 			wantReqs:   []proto.Message{&v1.GetRequest{Kind: v1.Kind_KIND_GSLB_RECORD, Name: "origin-nearest"}},
 		},
 		{

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -16,9 +17,10 @@ import (
 )
 
 // maxApplyObjects bounds one apply: one etcd transaction, which holds at
-// most etcdembed.MaxTxnOps operations, one of them the guard's. Larger
+// most etcdembed.MaxTxnOps operations, two of them the guard's and the
+// history record's. Larger
 // sets are split into several applies.
-const maxApplyObjects = etcdembed.MaxTxnOps - 1
+const maxApplyObjects = etcdembed.MaxTxnOps - 2
 
 // maxOwnWriteWait bounds how long a write waits for this replica to take
 // it in before it answers anyway.
@@ -54,13 +56,12 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
 			n, maxApplyObjects, maxApplyObjects)
 	}
-	check := func(incoming []*v1.Object, existing *resource.State) error {
-		return validation.CheckApply(incoming, existing, a.opts)
-	}
 	// Checked against this replica's cache, not a fresh read of the whole
 	// state; the store redoes it from a read if the cache was behind.
 	base, _ := a.cache.Current()
-	resp, err := a.st.ApplyOn(ctx, base, req.GetObjects(), req.GetDryRun(), check)
+	resp, err := a.st.Change(withAuthor(ctx), base, store.ChangeRequest{
+		Objects: req.GetObjects(), PruneKinds: req.GetPruneKinds(), DryRun: req.GetDryRun(), Check: a.checkChange,
+	})
 	a.metrics.applies.WithLabelValues(resultLabel(err)).Inc()
 	if err != nil {
 		return nil, toStatus(err)
@@ -68,6 +69,7 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 	// Read-your-writes: once Apply returns, every API of this replica
 	// (agent configs, the GSLB feed, status) works from the new state.
 	a.awaitOwnWrite(ctx, "apply", resp.GetRevision(), a.cache.WaitRevision)
+	resp.Warnings = validation.Warnings(req.GetObjects())
 	return resp, nil
 }
 
@@ -116,7 +118,7 @@ func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.De
 	if err := requireKindName(req.GetKind(), req.GetName()); err != nil {
 		return nil, err
 	}
-	rev, err := a.st.Delete(ctx, resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)
+	rev, err := a.st.Delete(withAuthor(ctx), resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -162,4 +164,19 @@ func resultLabel(err error) string {
 		return "ok"
 	}
 	return status.Code(toStatus(err)).String()
+}
+
+// checkChange runs every rule a write must pass.
+func (a *adminServer) checkChange(puts []*v1.Object, deletes []resource.Ref, existing *resource.State) error {
+	return validation.CheckChange(puts, deletes, existing, a.opts)
+}
+
+// withAuthor returns ctx carrying the caller, for the history record of
+// its write: the certificate's CommonName and role, or "local" without TLS.
+func withAuthor(ctx context.Context) context.Context {
+	a := store.Author{Actor: "local"}
+	if id, ok := authn.FromContext(ctx); ok {
+		a.Actor, a.Role = id.Name, string(id.Role)
+	}
+	return store.WithAuthor(ctx, a)
 }

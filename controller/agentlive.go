@@ -4,48 +4,49 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/store"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
 // refusalLogEvery bounds how often refusals of a second agent for one PoP
-// are logged.
+// are logged and recorded for `anyctl status`.
 const refusalLogEvery = 10 * time.Second
 
-// liveAgents records, per controller, the one live Agent stream of each
-// PoP, so that a second agent for a PoP is refused rather than having the
-// PoP's status flip between two agents' reports. It is per controller
-// process: an agent connected to another controller replica is not seen.
+// refusalRecordTTL is how long `anyctl status` shows the last refused
+// second agent of a PoP.
+const refusalRecordTTL = 15 * time.Minute
+
+// liveAgents records the one live Agent stream of each PoP on this
+// controller, so that a second agent for a PoP is refused rather than
+// having the PoP's status flip between two agents' reports. Across
+// replicas, the claim in etcd (store.ClaimAgent) does the same.
 type liveAgents struct {
-	mu     sync.Mutex // guards byPop
-	byPop  map[string]*liveAgent
-	nextID uint64 // guarded by mu
+	mu       sync.Mutex // guards byPop, refusals and nextID
+	byPop    map[string]*liveAgent
+	refusals map[string]*refusalLog
+	nextID   uint64
 }
 
 type liveAgent struct {
-	id          uint64
-	addr        string
-	since       time.Time
-	lastLog     time.Time // when a refusal for this PoP was last logged
-	suppressedN int       // refusals not logged since lastLog
+	id    uint64
+	addr  string
+	since time.Time
 }
 
-// claim registers the stream from addr as pop's live agent. It returns a
-// release func, or a FailedPrecondition error naming the live agent, and
-// whether the refusal should be logged now (with how many were not).
-func (l *liveAgents) claim(pop, addr string, now time.Time) (release func(), logIt bool, suppressed int, err error) {
+// refusalLog rate-limits the logging of one PoP's refusals.
+type refusalLog struct {
+	last       time.Time // when a refusal was last logged
+	suppressed int       // refusals not logged since
+}
+
+// claim registers the stream from addr as pop's live agent and returns a
+// release func, or returns the live agent that holds the PoP.
+func (l *liveAgents) claim(pop, addr string, now time.Time) (release func(), live *store.AgentClaim) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur, ok := l.byPop[pop]; ok {
-		err := status.Errorf(codes.FailedPrecondition,
-			"PoP %q already has a live agent (from %s, connected at %s); stop it first, or give this agent another PoP",
-			pop, cur.addr, cur.since.UTC().Format(time.RFC3339))
-		if now.Sub(cur.lastLog) >= refusalLogEvery {
-			suppressed, cur.suppressedN, cur.lastLog = cur.suppressedN, 0, now
-			return nil, true, suppressed, err
-		}
-		cur.suppressedN++
-		return nil, false, 0, err
+		return nil, &store.AgentClaim{Addr: cur.addr, Since: cur.since}
 	}
 	if l.byPop == nil {
 		l.byPop = map[string]*liveAgent{}
@@ -59,5 +60,37 @@ func (l *liveAgents) claim(pop, addr string, now time.Time) (release func(), log
 		if cur, ok := l.byPop[pop]; ok && cur.id == id {
 			delete(l.byPop, pop)
 		}
-	}, false, 0, nil
+	}, nil
+}
+
+// noteRefusal counts a refusal for pop and says whether to log (and
+// record) it now, with how many were not since the last that was.
+func (l *liveAgents) noteRefusal(pop string, now time.Time) (logIt bool, suppressed int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refusals == nil {
+		l.refusals = map[string]*refusalLog{}
+	}
+	r, ok := l.refusals[pop]
+	if !ok {
+		r = &refusalLog{}
+		l.refusals[pop] = r
+	}
+	if now.Sub(r.last) < refusalLogEvery {
+		r.suppressed++
+		return false, 0
+	}
+	suppressed, r.suppressed, r.last = r.suppressed, 0, now
+	return true, suppressed
+}
+
+// secondAgentError is what a second agent for pop is told.
+func secondAgentError(pop string, live *store.AgentClaim) error {
+	through := ""
+	if live.Controller != "" {
+		through = ", through controller " + live.Controller
+	}
+	return status.Errorf(codes.FailedPrecondition,
+		"PoP %q already has a live agent (from %s, connected at %s%s); stop it first, or give this agent another PoP",
+		pop, live.Addr, live.Since.UTC().Format(time.RFC3339), through)
 }

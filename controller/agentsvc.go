@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -36,8 +37,11 @@ type agentServer struct {
 	// sendStall bounds how long one send may wait for an agent that does not
 	// read (0: defaultSendStall).
 	sendStall time.Duration
-	// live refuses a second concurrent agent for a PoP.
+	// live refuses a second concurrent agent for a PoP on this replica;
+	// claims in etcd refuse one through another replica.
 	live liveAgents
+	// replica names this controller in claims and refusals.
+	replica string
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -55,14 +59,22 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return err
 	}
 	log := a.log.With("pop", pop)
-	release, logIt, suppressed, err := a.live.claim(pop, peerAddr(ctx).String(), time.Now())
-	if err != nil {
-		if logIt {
-			log.Warn("second agent for a PoP refused: it already has a live agent", "peer", peerAddr(ctx), "err", err, "refusals_not_logged", suppressed)
-		}
-		return err
+	addr, now := peerAddr(ctx).String(), time.Now()
+	release, live := a.live.claim(pop, addr, now)
+	if live != nil {
+		return a.refuseSecond(ctx, log, pop, addr, live)
 	}
 	defer release()
+	// The claim in etcd refuses a second agent through another replica.
+	releaseClaim, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.statusTTL)
+	switch {
+	case live != nil:
+		return a.refuseSecond(ctx, log, pop, addr, live)
+	case err != nil:
+		log.Warn("could not record the PoP's live agent in etcd: a second agent through another controller replica is not refused meanwhile", "err", err)
+	default:
+		defer releaseClaim()
+	}
 	log.Info("agent connected", "held_revision", hello.GetRevision(), "agent_version", hello.GetAgentVersion())
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
@@ -127,6 +139,27 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-obsChanged:
 		}
 	}
+}
+
+// refuseSecond refuses the agent from addr for pop, which has the live
+// agent live: it logs and records the refusal for `anyctl status`, at most
+// every refusalLogEvery per PoP, and returns the agent's error.
+func (a *agentServer) refuseSecond(ctx context.Context, log *slog.Logger, pop, addr string, live *store.AgentClaim) error {
+	if live.Controller == "" {
+		live.Controller = a.replica
+	}
+	err := secondAgentError(pop, live)
+	logIt, suppressed := a.live.noteRefusal(pop, time.Now())
+	if !logIt {
+		return err
+	}
+	log.Warn("second agent for a PoP refused: it already has a live agent", "peer", addr, "live_agent", live.Addr,
+		"live_since", live.Since, "live_controller", live.Controller, "refusals_not_logged", suppressed)
+	r := store.AgentRefusal{Addr: addr, At: time.Now(), Live: *live, Controller: a.replica}
+	if rerr := a.st.RecordAgentRefusal(ctx, pop, r, refusalRecordTTL); rerr != nil {
+		log.Warn("could not record the refusal for anyctl status", "err", rerr)
+	}
+	return err
 }
 
 // checkCaller refuses, when callers authenticate, a hello naming a PoP

@@ -11,7 +11,14 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
+	"github.com/anyctl/anyctl/controller/console"
 	"github.com/anyctl/anyctl/endpoint"
+)
+
+// The history's default retention: records beyond either are pruned.
+const (
+	DefaultHistoryMaxEntries = 10000
+	DefaultHistoryMaxAge     = 90 * 24 * time.Hour
 )
 
 // Config is everything a controller needs to run.
@@ -20,6 +27,10 @@ type Config struct {
 	Listen string
 	// MetricsListen is the Prometheus /metrics address; empty disables it.
 	MetricsListen string
+	// ConsoleListen is the web console's address; empty disables it. Plain
+	// HTTP on loopback only; with TLS configured it requires client
+	// certificates from TLSClientCA.
+	ConsoleListen string
 	// DataDir holds the embedded etcd's data. Unused with EtcdEndpoints.
 	DataDir string
 	// EtcdEndpoints selects an external etcd cluster instead of the embedded one.
@@ -41,6 +52,11 @@ type Config struct {
 	DrainPeriod time.Duration
 	// StatusTTL is how long a PoP's status outlives its agent's last report.
 	StatusTTL time.Duration
+	// HistoryMaxEntries and HistoryMaxAge are the history's retention:
+	// the leader deletes the oldest records beyond either. 0 means
+	// DefaultHistoryMaxEntries, DefaultHistoryMaxAge.
+	HistoryMaxEntries int
+	HistoryMaxAge     time.Duration
 	// MaxConnections caps the API's TCP connections from non-loopback
 	// addresses; 0 means RLIMIT_NOFILE's soft limit less a reserve.
 	MaxConnections int
@@ -86,6 +102,18 @@ func (c *Config) Validate() error {
 	if c.StatusTTL < 2*time.Second {
 		return fmt.Errorf("--status-ttl %q: must be at least 2s", c.StatusTTL)
 	}
+	if c.HistoryMaxEntries == 0 {
+		c.HistoryMaxEntries = DefaultHistoryMaxEntries
+	}
+	if c.HistoryMaxEntries < 0 {
+		return fmt.Errorf("--history-max-entries %d: want a positive number of records to keep", c.HistoryMaxEntries)
+	}
+	if c.HistoryMaxAge == 0 {
+		c.HistoryMaxAge = DefaultHistoryMaxAge
+	}
+	if c.HistoryMaxAge < time.Minute {
+		return fmt.Errorf("--history-max-age %q: want at least 1m", c.HistoryMaxAge)
+	}
 	if err := c.checkConnLimits(); err != nil {
 		return err
 	}
@@ -99,6 +127,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.apiTLSFiles().Check(); err != nil {
 		return err
+	}
+	if c.ConsoleListen != "" {
+		if err := console.CheckListen(c.ConsoleListen, c.apiTLSFiles().Enabled()); err != nil {
+			return fmt.Errorf("--console-listen %q: %w", c.ConsoleListen, err)
+		}
 	}
 	if len(c.EtcdEndpoints) == 0 && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required with the embedded etcd (or give --etcd-endpoints)")

@@ -40,9 +40,10 @@ type Controller struct {
 	// apiTLS is the APIs' mutual TLS config; nil serves plain text.
 	apiTLS *tls.Config
 
-	mu          sync.Mutex // guards addr and metricsAddr
+	mu          sync.Mutex // guards addr, metricsAddr and consoleURL
 	addr        net.Addr
 	metricsAddr net.Addr
+	consoleURL  string
 }
 
 // New checks the config and returns a controller ready to Run.
@@ -76,10 +77,23 @@ func (c *Controller) MetricsAddr() net.Addr {
 	return c.metricsAddr
 }
 
+// ConsoleURL is the web console's URL, empty when disabled; valid after
+// Ready.
+func (c *Controller) ConsoleURL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.consoleURL
+}
+
 // Run serves until ctx is cancelled, then stops gracefully and returns nil.
 func (c *Controller) Run(ctx context.Context) error {
 	st, etcdFailed, closeEtcd, err := c.connectEtcd(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while etcd started: a stop, not a failure.
+			c.log.Info("controller stopped while starting", "reason", err)
+			return nil
+		}
 		return err
 	}
 	defer closeEtcd()
@@ -109,8 +123,18 @@ func (c *Controller) Run(ctx context.Context) error {
 	gs := grpc.NewServer(append(c.serverOptions(m), newRequestCodec().serverOptions()...)...)
 	sw := newStatusWatcher(st, obs, c.cfg.OriginDownQuorum)
 	fleet := newFleetState(st, obs, m)
-	v1.RegisterAdminServiceServer(gs, &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod})
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done()})
+	admin := &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod}
+	v1.RegisterAdminServiceServer(gs, admin)
+	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS))
+	cs, err := c.listenConsole(admin)
+	if err != nil {
+		lis.Close()
+		if ms != nil {
+			ms.Close()
+		}
+		return err
+	}
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr()))})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done()})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -118,7 +142,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	reflection.Register(gs)
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3) // one slot per sender: etcd, gRPC and metrics
+	errc := make(chan error, 4) // one slot per sender: etcd, gRPC, metrics and console
 	if etcdFailed != nil {
 		wg.Go(func() {
 			select {
@@ -142,6 +166,13 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		})
 	}
+	if cs != nil {
+		wg.Go(func() {
+			if err := cs.Serve(ctx); err != nil {
+				errc <- fmt.Errorf("console: %w", err)
+			}
+		})
+	}
 
 	// Serve nothing before this replica holds the stored state: a DNS
 	// server or agent that connects while it loads would be handed a
@@ -151,7 +182,11 @@ func (c *Controller) Run(ctx context.Context) error {
 	if stop {
 		lis.Close()
 	} else {
-		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log}
+		if err := st.StartHistory(ctx); err != nil {
+			c.log.Warn("setting where history starts; the leader tries again", "err", err)
+		}
+		ld := &leader{st: st, id: replicaID(c.cfg.Listen), cache: cache, fleet: fleet, reports: sw, metrics: m, log: c.log,
+			retention: store.Retention{Count: c.cfg.HistoryMaxEntries, Age: c.cfg.HistoryMaxAge}}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {
@@ -163,9 +198,12 @@ func (c *Controller) Run(ctx context.Context) error {
 		if ms != nil {
 			c.metricsAddr = ms.Addr()
 		}
+		if cs != nil {
+			c.consoleURL = cs.URL()
+		}
 		c.mu.Unlock()
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-		c.log.Info("controller serving", "listen", endpoint.String(lis.Addr()), "metrics", c.cfg.MetricsListen)
+		c.log.Info("controller serving", "listen", endpoint.String(lis.Addr()), "metrics", c.cfg.MetricsListen, "console", c.consoleURL)
 		close(c.ready)
 		select {
 		case <-ctx.Done():

@@ -124,7 +124,11 @@ func (a *adminServer) drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	if req.GetForce() {
 		guardRev = -1
 	}
-	rev, err := a.fleet.startDrain(ctx, pop, rec, existing, guardRev)
+	detail := "pop " + pop
+	if req.GetForce() {
+		detail += " (forced)"
+	}
+	rev, err := a.fleet.startDrain(withAuthor(ctx), pop, rec, existing, guardRev, s.Revision, detail)
 	if err != nil {
 		return nil, rev, err
 	}
@@ -144,7 +148,7 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 	}
 	if rec.Draining {
 		rec.Draining, rec.Since = false, time.Now()
-		rev, err := a.fleet.putDrain(ctx, pop, rec, true)
+		rev, err := a.fleet.putDrain(withAuthor(ctx), pop, rec, true, s.Revision)
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -206,8 +210,13 @@ func drainStateProto(r store.DrainRecord) *v1.DrainState {
 
 // putDrain writes a PoP's drain record, guarded as store.NewDrainWrite
 // says, and returns the revision it committed at.
-func (f *fleetState) putDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool) (int64, error) {
+// The write is recorded in the history as an undrain, by the author ctx
+// carries; seen is the desired-state revision the caller had seen.
+func (f *fleetState) putDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool, seen int64) (int64, error) {
 	w, err := store.NewDrainWrite(pop, r, existing)
+	if err == nil {
+		w, err = w.Audited(ctx, seen, "undrain", "pop "+pop)
+	}
 	if err != nil {
 		return 0, status.Error(codes.Internal, err.Error())
 	}
@@ -226,8 +235,15 @@ func (f *fleetState) putDrain(ctx context.Context, pop string, r store.DrainReco
 // not negative, it also commits only if the guard is still at guardRev, its
 // revision when the drain was checked. A write that loses either race
 // returns errFleetMoved and the revision it lost at.
-func (f *fleetState) startDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool, guardRev int64) (int64, error) {
+//
+// The write is recorded in the history as a drain with detail, by the
+// author ctx carries; seen is the desired-state revision the caller had
+// seen.
+func (f *fleetState) startDrain(ctx context.Context, pop string, r store.DrainRecord, existing bool, guardRev, seen int64, detail string) (int64, error) {
 	w, err := store.NewDrainWrite(pop, r, existing)
+	if err == nil {
+		w, err = w.Audited(ctx, seen, "drain", detail)
+	}
 	if err != nil {
 		return 0, status.Error(codes.Internal, err.Error())
 	}

@@ -24,7 +24,10 @@ func toStatus(err error) error {
 	var conflict *store.ConflictError
 	var notFound *store.NotFoundError
 	var bad *store.RequestError
+	var notEmpty *store.NotEmptyError
 	switch {
+	case errors.As(err, &notEmpty):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.As(err, &bad):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.As(err, &verr), errors.As(err, &ferr):
@@ -33,11 +36,13 @@ func toStatus(err error) error {
 		return status.Error(codes.Aborted, err.Error())
 	case errors.As(err, &notFound):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, store.ErrHistoryTooShort):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, store.ErrContention):
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, store.ErrCompacted):
 		return status.Error(codes.Aborted, err.Error())
-	case errors.Is(err, store.ErrTooLarge):
+	case errors.Is(err, store.ErrTooLarge), errors.Is(err, store.ErrNoSpace):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, store.ErrQuorumLost):
 		return status.Error(codes.Unavailable, err.Error())

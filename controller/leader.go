@@ -39,6 +39,40 @@ type leader struct {
 	reports *statusWatcher
 	metrics *metrics
 	log     *slog.Logger
+	// retention is how much history the leader keeps.
+	retention store.Retention
+	// pruned is when the history was last pruned; owned by lead.
+	pruned time.Time
+}
+
+// historyPruneEvery is how often the leader prunes the history.
+const historyPruneEvery = 10 * time.Minute
+
+// pruneHistory deletes the history records beyond the retention, at most
+// every historyPruneEvery. It returns only store.ErrDeposed.
+func (l *leader) pruneHistory(ctx context.Context, tm *store.Term) error {
+	if time.Since(l.pruned) < historyPruneEvery {
+		return nil
+	}
+	if err := l.st.StartHistory(ctx); err != nil {
+		l.log.Warn("setting where history starts", "err", err)
+		return nil
+	}
+	n, err := tm.PruneHistory(ctx, l.retention, time.Now())
+	if errors.Is(err, store.ErrDeposed) {
+		return err
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			l.log.Warn("pruning history", "err", err)
+		}
+		return nil
+	}
+	l.pruned = time.Now()
+	if n > 0 {
+		l.log.Info("history pruned", "deleted", n, "max_entries", l.retention.Count, "max_age", l.retention.Age)
+	}
+	return nil
 }
 
 // run campaigns, and leads while elected, until ctx is cancelled. It
@@ -63,8 +97,8 @@ func (l *leader) run(ctx context.Context) {
 }
 
 func (l *leader) campaign(ctx context.Context) error {
-	// The term outlives ctx until Close revokes its lease, so that a
-	// stopping leader hands over at once.
+	// The term outlives ctx until Close revokes its lease, which hands
+	// the leadership over at once.
 	tm, err := l.st.Campaign(ctx, l.id)
 	if err != nil {
 		return err
@@ -83,11 +117,6 @@ func (l *leader) campaign(ctx context.Context) error {
 		}
 	}()
 	err = l.lead(lctx, tm)
-	if ctx.Err() != nil {
-		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
-		_ = tm.Resign(rctx)
-		rcancel()
-	}
 	if err != nil {
 		return err
 	}
@@ -111,6 +140,9 @@ func (l *leader) lead(ctx context.Context, tm *store.Term) error {
 		}
 		held, err := l.updateHolds(ctx, tm)
 		if err != nil {
+			return err
+		}
+		if err := l.pruneHistory(ctx, tm); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {

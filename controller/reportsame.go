@@ -21,6 +21,7 @@ func sameReport(stored, next *v1.PopStatus) bool {
 	return stored.GetPop() == next.GetPop() &&
 		stored.GetConfigRevision() == next.GetConfigRevision() &&
 		stored.GetAgentVersion() == next.GetAgentVersion() &&
+		stored.GetPersistedConfigRefused() == next.GetPersistedConfigRefused() &&
 		slices.EqualFunc(stored.GetPeers(), next.GetPeers(), samePeer) &&
 		slices.EqualFunc(stored.GetPrefixes(), next.GetPrefixes(), samePrefix) &&
 		slices.EqualFunc(stored.GetChecks(), next.GetChecks(), sameCheck) &&

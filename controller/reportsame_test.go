@@ -14,7 +14,7 @@ func TestSameReportKnowsEveryField(t *testing.T) {
 		msg  proto.Message
 		want int
 	}{
-		{&v1.PopStatus{}, 8}, {&v1.PeerStatus{}, 8}, {&v1.PrefixStatus{}, 9}, {&v1.CheckStatus{}, 7}, {&v1.OriginProbeResult{}, 4},
+		{&v1.PopStatus{}, 9}, {&v1.PeerStatus{}, 8}, {&v1.PrefixStatus{}, 9}, {&v1.CheckStatus{}, 7}, {&v1.OriginProbeResult{}, 4},
 	} {
 		d := c.msg.ProtoReflect().Descriptor()
 		if got := d.Fields().Len(); got != c.want {

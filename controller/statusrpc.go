@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -28,6 +29,8 @@ const (
 	maxAnnouncingListed = 50
 	// alarmsTimeout bounds the look at etcd's alarms.
 	alarmsTimeout = 2 * time.Second
+	// refusalsReadTimeout bounds the read of the refused agents for Status.
+	refusalsReadTimeout = time.Second
 )
 
 // Status reports the fleet: a summary, each service's budget and etcd's
@@ -45,6 +48,12 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	}
 	reports, _ := a.reports.Reports()
 	drains := a.fleet.Drains()
+	// Refused second agents are a note, not the status: without etcd the
+	// status is answered from this replica's mirrors, without them.
+	refused, err := a.st.AgentRefusals(ctx, refusalsReadTimeout)
+	if err != nil {
+		a.log.Debug("status without refused agents: reading them failed", "err", err)
+	}
 	now := time.Now()
 	names := resource.SortedNames(s.Pops)
 	resp := &v1.StatusResponse{Revision: s.Revision}
@@ -52,6 +61,10 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 		e := &v1.PopStatusEntry{Pop: name, Drain: &v1.DrainState{Step: v1.DrainStep_DRAIN_STEP_NONE}}
 		if r, ok := drains[name]; ok {
 			e.Drain = drainStateProto(r)
+		}
+		if r, ok := refused[name]; ok {
+			e.RefusedAgent = &v1.AgentRefusal{Address: r.Addr, At: timestamppb.New(r.At), LiveAgentAddress: r.Live.Addr,
+				LiveAgentSince: timestamppb.New(r.Live.Since), Controller: r.Controller}
 		}
 		if st, ok := reports[name]; ok {
 			e.Status = st
@@ -85,7 +98,7 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	if req.GetPageToken() != "" {
 		return resp, nil
 	}
-	resp.Summary = summarise(names, reports, drains)
+	resp.Summary = summarise(names, reports, drains, refused)
 	resp.Services = budgets(s, reports, a.fleet.Holds())
 	actx, cancel := context.WithTimeout(ctx, alarmsTimeout)
 	defer cancel()

@@ -10,8 +10,9 @@ import (
 )
 
 // summarise counts the fleet's PoPs (names, sorted) by drain step, their
-// reports, sessions and prefixes, and names the PoPs with a problem.
-func summarise(names []string, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord) *v1.StatusSummary {
+// reports, sessions and prefixes, and names the PoPs with a problem,
+// refused second agents among them.
+func summarise(names []string, reports map[string]*v1.PopStatus, drains map[string]store.DrainRecord, refused map[string]store.AgentRefusal) *v1.StatusSummary {
 	sum := &v1.StatusSummary{Pops: uint32(len(names))}
 	steps := map[v1.DrainStep]uint32{}
 	for _, name := range names {
@@ -20,13 +21,19 @@ func summarise(names []string, reports map[string]*v1.PopStatus, drains map[stri
 			step = r.Step
 		}
 		steps[drainStepProto(step)]++
+		var problems []string
+		if r, ok := refused[name]; ok {
+			problems = append(problems, fmt.Sprintf("a second agent, from %s, was refused: the live agent is from %s", r.Addr, r.Live.Addr))
+		}
 		st, ok := reports[name]
 		if !ok {
-			addProblem(sum, name, "no report")
+			addProblem(sum, name, strings.Join(append([]string{"no report"}, problems...), "; "))
 			continue
 		}
 		sum.Reporting++
-		var problems []string
+		if why := st.GetPersistedConfigRefused(); why != "" {
+			problems = append(problems, "the agent refused its persisted config at start: "+why)
+		}
 		down := 0
 		for _, p := range st.GetPeers() {
 			sum.Sessions++

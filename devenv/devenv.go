@@ -7,11 +7,14 @@ package devenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -22,11 +25,13 @@ import (
 	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/validation"
+	"github.com/miekg/dns"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -40,6 +45,9 @@ type Config struct {
 	Listen string
 	// MetricsListen is the controller's metrics address; empty disables.
 	MetricsListen string
+	// ConsoleListen is the controller's web console address; empty
+	// disables it.
+	ConsoleListen string
 	// DNSListen is the DNS server's UDP and TCP address.
 	DNSListen string
 	// Logger receives every component's logs.
@@ -50,10 +58,19 @@ type Config struct {
 type Info struct {
 	Controller string
 	Metrics    string
-	DNS        string
-	Router     string
-	DataDir    string
-	Pops       []string
+	// Console is the web console's URL, empty when it is off.
+	Console string
+	DNS     string
+	Router  string
+	DataDir string
+	Pops    []string
+	// FailDNS makes the DNS stand-in that every PoP's edge-dns check
+	// probes answer SERVFAIL (true) or answer again (false): a service
+	// failing everywhere, for demos and tests.
+	FailDNS func(bool)
+	// DS is the DS record of the example zone's key, and TrustAnchor a
+	// file holding it in the trust-anchors form delv and BIND read.
+	DS, TrustAnchor string
 	// Routes counts the IPv4 and IPv6 prefixes the router holds: what the
 	// "internet" would route to the PoPs.
 	Routes func(context.Context) (v4, v6 int, err error)
@@ -92,6 +109,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	ctrl, err := controller.New(controller.Config{
 		Listen:          cfg.Listen,
 		MetricsListen:   cfg.MetricsListen,
+		ConsoleListen:   cfg.ConsoleListen,
 		DataDir:         filepath.Join(cfg.DataDir, "controller"),
 		AllowedPrefixes: validation.DefaultAllowedPrefixes(),
 		DrainPeriod:     10 * time.Second,
@@ -134,12 +152,19 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 		return err
 	}
 
+	keyDir := filepath.Join(cfg.DataDir, "dnssec")
+	ds, anchor, err := exampleKeys(keyDir)
+	if err != nil {
+		return err
+	}
 	dnsd, err := daemon.New(daemon.Config{
 		Server: dnsgslb.Config{
 			Listen:          cfg.DNSListen,
 			StateDir:        filepath.Join(cfg.DataDir, "dns"),
+			DNSSECKeyDir:    keyDir,
 			DefaultLocation: dnsgslb.Location{Latitude: 50.1109, Longitude: 8.6821, Country: "DE", Continent: "EU", City: "Frankfurt"},
 			Logger:          log.With("component", "dns"),
+			Identity:        devIdentity(),
 		},
 		Feed: feed.Config{Controller: ctlAddr, ServerName: "dev", Logger: log.With("component", "dns-feed")},
 	})
@@ -187,12 +212,16 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	}
 	udp, _ := dnsd.Server().Addr()
 	info := Info{
-		Controller: ctlAddr,
-		DNS:        udp.String(),
-		Router:     net.JoinHostPort(loopback.String(), fmt.Sprint(rt.Port())),
-		DataDir:    cfg.DataDir,
-		Pops:       pops,
-		Routes:     routeCounts(rt),
+		Controller:  ctlAddr,
+		DNS:         udp.String(),
+		Router:      net.JoinHostPort(loopback.String(), fmt.Sprint(rt.Port())),
+		DataDir:     cfg.DataDir,
+		Pops:        pops,
+		Routes:      routeCounts(rt),
+		Console:     ctrl.ConsoleURL(),
+		FailDNS:     si.dnsFailing.Store,
+		DS:          ds,
+		TrustAnchor: anchor,
 	}
 	if m := ctrl.MetricsAddr(); m != nil {
 		info.Metrics = m.String()
@@ -236,4 +265,49 @@ func prefixStrings(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
+}
+
+// exampleZone is the zone of the example deployment, signed in dev.
+const exampleZone = "gslb.example.com."
+
+// exampleKeys makes the example zone's signing key in dir unless it has
+// one, and writes the trust anchor file beside it; it returns the DS
+// record and the anchor file's path.
+func exampleKeys(dir string) (ds, anchor string, err error) {
+	keys, err := dnssec.LoadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", "", err
+	}
+	k := firstSEP(keys[exampleZone])
+	if k == nil {
+		if k, err = dnssec.Generate(dir, exampleZone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now()); err != nil {
+			return "", "", err
+		}
+	}
+	d := k.DS()
+	anchor = filepath.Join(dir, "trust-anchor.conf")
+	text := fmt.Sprintf("trust-anchors {\n\t%s static-ds %d %d %d \"%s\";\n};\n", exampleZone, d.KeyTag, d.Algorithm, d.DigestType, d.Digest)
+	if err := os.WriteFile(anchor, []byte(text), 0o644); err != nil {
+		return "", "", fmt.Errorf("trust anchor %q: %w", anchor, err)
+	}
+	return d.String(), anchor, nil
+}
+
+func firstSEP(keys []*dnssec.Key) *dnssec.Key {
+	for _, k := range keys {
+		if k.Role != dnssec.ZSK {
+			return k
+		}
+	}
+	return nil
+}
+
+// devIdentity is the DNS server's NSID and CHAOS id.server. answer: the
+// host name, as `anyctl dns` has by default.
+func devIdentity() string {
+	host, err := os.Hostname()
+	if err != nil || len(host) > 128 {
+		return "anyctl-dev"
+	}
+	return host
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,6 +21,8 @@ type standins struct {
 	httpAddr string
 	dnsSrv   *dns.Server
 	httpSrv  *http.Server
+	// dnsFailing makes the DNS stand-in answer SERVFAIL.
+	dnsFailing atomic.Bool
 }
 
 func startStandins() (*standins, error) {
@@ -34,7 +37,14 @@ func startStandins() (*standins, error) {
 	}
 	s := &standins{dnsAddr: pc.LocalAddr().String(), httpAddr: hl.Addr().String()}
 	started := make(chan struct{})
-	s.dnsSrv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(answerSOA), NotifyStartedFunc: func() { close(started) }}
+	s.dnsSrv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if s.dnsFailing.Load() {
+			m := new(dns.Msg)
+			_ = w.WriteMsg(m.SetRcode(r, dns.RcodeServerFailure))
+			return
+		}
+		answerSOA(w, r)
+	}), NotifyStartedFunc: func() { close(started) }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

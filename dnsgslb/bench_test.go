@@ -1,9 +1,12 @@
 package dnsgslb
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -11,9 +14,10 @@ import (
 )
 
 // BenchmarkHandle is the UDP answer path without the socket: parse, locate,
-// select, copy and patch the pre-packed answer, count.
+// select, copy and patch the pre-packed answer, count. Rate limiting is
+// off (see BenchmarkHandleRRL).
 func BenchmarkHandle(b *testing.B) {
-	r := testResponder(b)
+	r := testResponderWith(b, Config{RRL: &RRLConfig{}})
 	dst := make([]byte, 0, maxReply)
 	src := netip.MustParseAddr("192.0.2.1")
 	for _, q := range []struct {
@@ -35,5 +39,107 @@ func BenchmarkHandle(b *testing.B) {
 				r.handle(dst, pkt, src, false)
 			}
 		})
+	}
+}
+
+// BenchmarkOptions compares the UDP answer path of a server with NSID and
+// cookies off (a plain EDNS query to a server with neither) and on (a
+// query asking for NSID with a valid server cookie, to a server with an
+// identity: the cookie is checked and a fresh one made, two SipHash-2-4
+// runs, and the reply carries both options).
+func BenchmarkOptions(b *testing.B) {
+	src := netip.MustParseAddr("192.0.2.1")
+	dst := make([]byte, 0, maxReply)
+	off := testResponderWith(b, Config{NoCookies: true})
+	on := testResponderWith(b, Config{Identity: "ns1.fra.example.net"})
+	for _, name := range []string{"nearest.gslb.example.com.", "www.gslb.example.com."} {
+		plain := packed(b, name, dns.TypeA, gslbtest.London)
+		b.Run(name+"/off", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				off.handle(dst, plain, src, false)
+			}
+		})
+		client := [8]byte{1, 2, 3, 4, 5, 6, 7, 8}
+		server := on.s.jar.Make(&client, src, uint32(time.Now().Unix()))
+		withOpts := packed(b, name, dns.TypeA, gslbtest.London, &dns.EDNS0_NSID{Code: dns.EDNS0NSID},
+			&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex.EncodeToString(client[:]) + hex.EncodeToString(server[:])})
+		b.Run(name+"/nsid+cookies", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				on.handle(dst, withOpts, src, false)
+			}
+		})
+	}
+}
+
+// BenchmarkHandleRRL is BenchmarkHandle's first query with rate limiting
+// off, on and within budget (clients from 4096 networks, 1,000,000 a
+// second each), and on and over budget (one client, 1 a second, every
+// reply dropped).
+func BenchmarkHandleRRL(b *testing.B) {
+	pkt := packed(b, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+	dst := make([]byte, 0, maxReply)
+	var srcs [4096]netip.Addr
+	for i := range srcs {
+		srcs[i] = netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})
+	}
+	for _, bc := range []struct {
+		name  string
+		cfg   RRLConfig
+		nsrcs int
+	}{
+		{"off", RRLConfig{}, len(srcs)},
+		{"on-allowed", RRLConfig{ResponsesPerSecond: 1_000_000, Slip: 2}, len(srcs)},
+		{"on-limited", RRLConfig{ResponsesPerSecond: 1, Slip: 0}, 1},
+	} {
+		r := testResponderWith(b, Config{RRL: &bc.cfg})
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r.handle(dst, pkt, srcs[i%bc.nsrcs], false)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkHandleDnstap is BenchmarkHandle's first query with dnstap off,
+// and on, writing to a file, every query or one in 100. A query that finds
+// the queue full (the writer behind) is dropped from the log, not waited
+// for: the drops are reported.
+func BenchmarkHandleDnstap(b *testing.B) {
+	pkt := packed(b, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, bc := range []struct {
+		name   string
+		sample int
+		on     bool
+	}{{"off", 0, false}, {"on-all", 1, true}, {"on-1in100", 100, true}} {
+		cfg := Config{RRL: &RRLConfig{}}
+		if bc.on {
+			cfg.Dnstap = DnstapConfig{Output: filepath.Join(b.TempDir(), "bench.dnstap"), Sample: bc.sample}
+		}
+		r := testResponderWith(b, cfg)
+		stop, err := r.s.startTap()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var dropped uint64
+			if r.tap != nil {
+				dropped = r.tap.dropped.Load()
+			}
+			for b.Loop() {
+				r.handle(dst, pkt, src, false)
+			}
+			if r.tap != nil {
+				b.ReportMetric(float64(r.tap.dropped.Load()-dropped)/float64(b.N), "dropped/op")
+			}
+		})
+		stop()
 	}
 }

@@ -8,8 +8,11 @@ import (
 
 // buildNice is the niceness a snapshot build runs at: the kernel then gives
 // the serving threads the CPU first, and the build the rest. The thread is
-// also put in SCHED_IDLE, which the scheduler preempts at once when a
-// serving thread wakes, instead of letting it finish its time slice.
+// not put in SCHED_IDLE: a thread running Go code must reach a safe point
+// before the garbage collector can stop the world, and an idle-class
+// thread on a saturated machine may not run for long enough to stall
+// every serving thread behind that stop. At niceness 19 it still gets a
+// small share, so the stop waits a time slice at most.
 const buildNice = 19
 
 // inBackground runs f on an OS thread of its own at buildNice and returns
@@ -20,7 +23,6 @@ func inBackground[T any](f func() T) T {
 	go func() {
 		runtime.LockOSThread()
 		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)
-		_ = unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE, Nice: buildNice}, 0)
 		out <- f()
 	}()
 	return <-out

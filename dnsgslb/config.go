@@ -3,7 +3,9 @@ package dnsgslb
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 )
@@ -25,15 +27,44 @@ type Config struct {
 	StateDir string
 	// GeoIPPath is a MaxMind City or Country database; empty locates every
 	// client that is not a PoP at DefaultLocation.
-	GeoIPPath       string
-	DefaultLocation Location
-	Logger          *slog.Logger
+	GeoIPPath string
+	// GeoIPReloadInterval is how often the GeoIP file is checked for a
+	// change (size or modification time); a change that holds for one
+	// interval is reloaded (see Server.ReloadGeoIP). 0 checks never.
+	GeoIPReloadInterval time.Duration
+	DefaultLocation     Location
+	Logger              *slog.Logger
 	// UDPWorkers is the number of UDP sockets (SO_REUSEPORT), each with its
 	// own reading goroutine; default 1.
 	UDPWorkers int
 	// UDPMode is how UDP workers wait for queries; the zero value is the
 	// fastest the platform has.
 	UDPMode UDPMode
+	// DNSSECKeyDir holds the BIND-format key files of the zones to sign
+	// (see package dnssec); a zone with keys there is signed, the others
+	// are not. Empty signs nothing.
+	DNSSECKeyDir string
+
+	// Identity is the server's name, which says which server of an
+	// anycast address answered: sent as NSID (RFC 5001) to queries asking
+	// for it, and the CHAOS TXT answer to id.server. and hostname.bind.
+	// Empty sends and answers neither. At most 128 bytes.
+	Identity string
+	// VersionBind is the CHAOS TXT answer to version.bind.; empty refuses
+	// it. At most 128 bytes.
+	VersionBind string
+	// Cookies holds the DNS cookie secrets (RFC 7873, server cookies as in
+	// RFC 9018): the servers of one anycast address should share them, so
+	// that each accepts the others' cookies. Nil uses a random secret of
+	// this server's own.
+	Cookies *cookie.Jar
+	// NoCookies ignores COOKIE options: replies carry no cookie.
+	NoCookies bool
+	// RRL is response rate limiting on UDP; nil is DefaultRRL(), a
+	// ResponsesPerSecond of 0 turns it off.
+	RRL *RRLConfig
+	// Dnstap logs queries in dnstap; the zero value logs none.
+	Dnstap DnstapConfig
 }
 
 // UDPMode is how UDP workers wait for queries.

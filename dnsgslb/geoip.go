@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
@@ -14,16 +15,26 @@ import (
 // full in the background, at a low priority, once started. A City-sized
 // database takes seconds to read, and a server that restarts with its
 // prefix table on disk does not need it to answer: only a change of the
-// PoPs' networks or of the default location does.
+// PoPs' networks or of the default location does. Reload replaces it (see
+// Server.ReloadGeoIP).
 type geoIP struct {
 	path  string
-	id    string
 	log   *slog.Logger
 	start sync.Once
-	done  chan struct{}
-	// db and err are set before done is closed.
+	done  chan struct{} // closed once the first read ended
+
+	mu sync.Mutex // guards id, db, err
+	// id names the database served (geo.Identify); db is it once read, err
+	// why it could not be.
+	id  string
 	db  *geo.DB
 	err error
+
+	// loaded is when the database served was read, in Unix nanoseconds;
+	// reloads and failures count Server.ReloadGeoIP's outcomes.
+	loaded, reloads, failures atomic.Int64
+	// failing is set while the last reload failed.
+	failing atomic.Bool
 }
 
 // openGeoIP names the database at path. It fails at once on a file that is
@@ -40,39 +51,76 @@ func openGeoIP(path string, log *slog.Logger) (*geoIP, error) {
 func (g *geoIP) read() { g.start.Do(func() { go g.readAll() }) }
 
 func (g *geoIP) readAll() {
-	path, id, log := g.path, g.id, g.log
-	func() {
-		defer close(g.done)
-		start := time.Now()
-		type read struct {
-			db  *geo.DB
-			err error
-		}
-		r := inBackground(func() read {
-			db, err := geo.OpenDB(path)
-			return read{db, err}
-		})
-		g.db, g.err = r.db, r.err
-		if g.err == nil && g.db.ID() != id {
-			g.db, g.err = nil, fmt.Errorf("GeoIP database %q changed while it was read: restart to read the new one", path)
-		}
-		if g.err != nil {
-			log.Error("dns cannot read the GeoIP database; snapshots that need a new prefix table fail", "path", path, "err", g.err)
-			return
-		}
-		v4, v6 := g.db.Networks()
-		log.Info("dns read the GeoIP database", "path", path, "ipv4_networks", v4, "ipv6_networks", v6, "took", time.Since(start).Round(time.Millisecond))
-	}()
+	defer close(g.done)
+	g.mu.Lock()
+	id := g.id
+	g.mu.Unlock()
+	start := time.Now()
+	db, err := readGeoIP(g.path, id)
+	g.mu.Lock()
+	g.db, g.err = db, err
+	g.mu.Unlock()
+	if err != nil {
+		g.log.Error("dns cannot read the GeoIP database; snapshots that need a new prefix table fail until it is reloaded", "path", g.path, "err", err)
+		return
+	}
+	v4, v6 := db.Networks()
+	g.loaded.Store(time.Now().UnixNano())
+	g.log.Info("dns read the GeoIP database", "path", g.path, "ipv4_networks", v4, "ipv6_networks", v6, "took", time.Since(start).Round(time.Millisecond))
 }
 
-// ready returns the database if it has been read, else nil.
-func (g *geoIP) ready() *geo.DB {
-	select {
-	case <-g.done:
-		return g.db
-	default:
-		return nil
+// readGeoIP reads the database at path, in the background at a low
+// priority; id is what geo.Identify named it before: a file replaced while
+// it was read is refused.
+func readGeoIP(path, id string) (*geo.DB, error) {
+	type read struct {
+		db  *geo.DB
+		err error
 	}
+	r := inBackground(func() read {
+		db, err := geo.OpenDB(path)
+		return read{db, err}
+	})
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.db.ID() != id {
+		return nil, fmt.Errorf("GeoIP database %q changed while it was read", path)
+	}
+	if v4, v6 := r.db.Networks(); v4+v6 == 0 {
+		return nil, fmt.Errorf("GeoIP database %q has no networks", path)
+	}
+	return r.db, nil
+}
+
+// current returns the database if it has been read (else nil) and its ID.
+func (g *geoIP) current() (*geo.DB, string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.db, g.id
+}
+
+// geoIPState is what a geoIP serves.
+type geoIPState struct {
+	id  string
+	db  *geo.DB
+	err error
+}
+
+// set serves db, named id, from now on and returns what was served.
+func (g *geoIP) set(db *geo.DB, id string) geoIPState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	was := geoIPState{g.id, g.db, g.err}
+	g.db, g.id, g.err = db, id, nil
+	return was
+}
+
+// restore serves st again.
+func (g *geoIP) restore(st geoIPState) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.id, g.db, g.err = st.id, st.db, st.err
 }
 
 // wait starts reading the database if need be and returns it once read.
@@ -80,6 +128,8 @@ func (g *geoIP) wait(ctx context.Context) (*geo.DB, error) {
 	g.read()
 	select {
 	case <-g.done:
+		g.mu.Lock()
+		defer g.mu.Unlock()
 		return g.db, g.err
 	case <-ctx.Done():
 		return nil, ctx.Err()

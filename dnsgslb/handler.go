@@ -2,9 +2,11 @@ package dnsgslb
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	"github.com/anyctl/anyctl/dnsgslb/wire"
 )
@@ -15,37 +17,96 @@ type responder struct {
 	s     *Server
 	q     wire.Query
 	shard *shard
+	// zone and rcode are the metrics slot of the zone and the rcode of
+	// the last response.
+	zone, rcode int
+
+	rrl       *rrl // nil when off
+	rrlStats  *rrlStats
+	slipCount int
+
+	tap      *tap // nil when off
+	tapCount int
+	// port is the source port of the request being answered.
+	port uint16
 }
 
 func (s *Server) newResponder(sh *shard) *responder {
-	return &responder{s: s, shard: sh}
+	r := &responder{s: s, shard: sh, rrl: s.rrl, tap: s.tap}
+	if s.rrl != nil {
+		r.rrlStats = s.rrl.newStats()
+	}
+	return r
 }
 
 // handle writes the reply to the request pkt from src into dst (from
-// dst[:0], which needs room for maxReply bytes) and returns it, or nil
-// when the request deserves no reply. tcp lifts the UDP size limit.
+// dst[:0], which needs room for maxReply bytes, or dns.MaxMsgSize over
+// TCP) and returns it, or nil when the request deserves no reply. tcp
+// lifts the UDP size limit.
 func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 	q := &r.q
-	switch wire.Parse(pkt, q) {
-	case wire.Drop:
-		return nil
-	case wire.Fallback:
-		var m dns.Msg
-		if err := m.Unpack(pkt); err != nil {
-			// Answer what can be read of the header with FORMERR.
-			*q = wire.Query{ID: q.ID, Flags: q.Flags, Opcode: q.Opcode, FormErr: true}
-		} else {
-			wire.FromMsg(&m, q)
-		}
+	res := wire.Parse(pkt, q)
+	if res == wire.Fallback {
+		res = wire.ParseAny(pkt, q)
 	}
-	return r.respond(dst, src, tcp)
+	if res == wire.Drop {
+		return nil
+	}
+	r.options(src, tcp)
+	reply := r.respond(dst, src, tcp)
+	if r.rrl != nil && !tcp {
+		reply = r.limit(reply, src)
+	}
+	if r.tap != nil {
+		r.tapLog(pkt, reply, src, tcp)
+	}
+	return reply
+}
+
+// options sets the EDNS options of the reply to r.q, whatever its rcode
+// but BADVERS: edns-tcp-keepalive
+// over TCP (a query carrying a timeout is a FORMERR, RFC 7828 section
+// 3.2.1; over UDP the option is ignored), NSID, and a fresh server cookie,
+// with BADCOOKIE over UDP for a stale or invalid one (RFC 7873 section
+// 5.2.3; over TCP the client's address is proven and the query answered).
+func (r *responder) options(src netip.Addr, tcp bool) {
+	q := &r.q
+	if !q.EDNS {
+		return
+	}
+	s := r.s
+	if tcp && q.Keepalive {
+		if q.KeepaliveLen != 0 {
+			q.FormErr = true
+			return
+		}
+		q.Reply.Keepalive, q.Reply.Timeout = true, uint16(tcpIdle/(100*time.Millisecond))
+	}
+	if q.NSID && s.nsid != nil {
+		q.Reply.NSID = s.nsid
+	}
+	if q.Cookie && s.jar != nil {
+		now := s.clock.Now()
+		if !tcp && s.jar.Check(&q.ClientCookie, q.ServerCookie[:q.ServerCookieLen], src, now) == cookie.Invalid {
+			q.Reply.BadCookie = true
+		}
+		q.Reply.Cookie = true
+		q.Reply.ServerCookie = s.jar.Make(&q.ClientCookie, src, now)
+	}
 }
 
 // respond answers the parsed query in r.q.
 func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	q := &r.q
+	if q.Qclass == dns.ClassCHAOS && r.s.chaos != nil && index.Reject(q) < 0 {
+		if out := r.s.chaos.reply(dst, q); out != nil {
+			r.shard.count(-1, int(q.Qtype), dns.RcodeSuccess, nil)
+			return out
+		}
+	}
 	ix := r.s.index.Load()
 	if ix == nil {
+		r.zone, r.rcode = -1, dns.RcodeServerFailure
 		r.shard.count(-1, int(q.Qtype), dns.RcodeServerFailure, nil)
 		return index.ErrorReply(dst, q, wire.RcodeServFail)
 	}
@@ -54,6 +115,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 		limit = index.UDPLimit(q)
 	}
 	out, o := ix.Respond(dst, q, src, limit)
+	r.zone, r.rcode = o.ZoneSlot, o.Rcode
 	r.shard.count(o.ZoneSlot, int(q.Qtype), o.Rcode, o.Slots)
 	for _, slot := range o.LiveSlots() {
 		r.shard.answers[slot].Add(1)

@@ -71,8 +71,11 @@ type metrics struct {
 	// persistedRefused: the persisted snapshot was refused at start and no
 	// snapshot from the controller has replaced it yet.
 	persistedRefused atomic.Bool
+	// resignAt is when the served signatures are refreshed (unix seconds);
+	// 0 when no zone is signed.
+	resignAt atomic.Int64
 
-	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc *prometheus.Desc
+	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, resignDesc *prometheus.Desc
 }
 
 func newMetrics() *metrics {
@@ -84,6 +87,7 @@ func newMetrics() *metrics {
 		revisionDesc: prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
 		refusedDesc:  prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
 		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
+		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
 	}
 }
 
@@ -132,6 +136,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.revisionDesc
 	ch <- m.ageDesc
 	ch <- m.refusedDesc
+	ch <- m.resignDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -185,6 +190,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		refused = 1
 	}
 	ch <- prometheus.MustNewConstMetric(m.refusedDesc, prometheus.GaugeValue, refused)
+	if at := m.resignAt.Load(); at > 0 {
+		ch <- prometheus.MustNewConstMetric(m.resignDesc, prometheus.GaugeValue, float64(at))
+	}
 	if at := m.compiledAt.Load(); at != 0 {
 		ch <- prometheus.MustNewConstMetric(m.ageDesc, prometheus.GaugeValue, time.Since(time.Unix(0, at)).Seconds())
 	}

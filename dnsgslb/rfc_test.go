@@ -166,6 +166,7 @@ func TestMalformedEDNS(t *testing.T) {
 		{"address bits past the prefix", []byte{0, 1, 24, 0, 198, 18, 1, 7}, dns.RcodeFormatError},
 		{"last byte bits past a /23", []byte{0, 1, 23, 0, 198, 18, 1}, dns.RcodeFormatError},
 		{"truncated option", []byte{0, 1}, dns.RcodeFormatError},
+		{"scope prefix not zero", []byte{0, 1, 24, 16, 198, 18, 1}, dns.RcodeFormatError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/anyctl/anyctl/dnsgslb/cookie"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -26,10 +27,23 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
+	signing *signing    // nil without DNSSEC keys
+	jar     *cookie.Jar // nil with cookies off
+	nsid    []byte      // nil without an identity
+	chaos   *chaos      // nil without an identity or version
+	clock   clock       // seconds, for cookies
+	rrl     *rrl        // nil when off
+	tap     *tap        // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
 	savedTable string
+	// snap is the snapshot served, compiled again on a GeoIP reload.
+	snap *v1.GslbSnapshot
+
+	reloadMu sync.Mutex // serializes GeoIP reloads, guards geoIPFile
+	// geoIPFile is the GeoIP file as last read, or tried.
+	geoIPFile fileState
 	// refining counts the refine goroutines running.
 	refining sync.WaitGroup
 
@@ -50,6 +64,9 @@ func New(cfg Config) (*Server, error) {
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		return nil, fmt.Errorf("dnsgslb: Listen %q: %w", cfg.Listen, err)
 	}
+	if cfg.GeoIPReloadInterval < 0 {
+		return nil, fmt.Errorf("dnsgslb: GeoIPReloadInterval %v: want 0 (never) or more", cfg.GeoIPReloadInterval)
+	}
 	if cfg.UDPWorkers < 0 {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
 	}
@@ -59,6 +76,12 @@ func New(cfg Config) (*Server, error) {
 	case cfg.UDPMode == UDPBlocking && !blockingSupported:
 		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
 	}
+	if len(cfg.Identity) > maxIdentity {
+		return nil, fmt.Errorf("dnsgslb: Identity %q: %d bytes, want at most %d", cfg.Identity, len(cfg.Identity), maxIdentity)
+	}
+	if len(cfg.VersionBind) > maxIdentity {
+		return nil, fmt.Errorf("dnsgslb: VersionBind %q: %d bytes, want at most %d", cfg.VersionBind, len(cfg.VersionBind), maxIdentity)
+	}
 	if cfg.UDPWorkers == 0 {
 		cfg.UDPWorkers = 1
 	}
@@ -66,12 +89,43 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	if cfg.DNSSECKeyDir != "" {
+		sg, err := newSigning(cfg.DNSSECKeyDir)
+		if err != nil {
+			return nil, fmt.Errorf("dnsgslb: DNSSECKeyDir: %w", err)
+		}
+		s.signing = sg
+	}
+	s.clock.set()
+	if !cfg.NoCookies {
+		s.jar = cfg.Cookies
+		if s.jar == nil {
+			s.jar = cookie.RandomJar()
+			s.log.Info("dns cookies use a random secret of this server's own: servers of one anycast address accept each other's cookies only with a shared secret file")
+		}
+	}
+	if cfg.Identity != "" {
+		s.nsid = []byte(cfg.Identity)
+	}
+	s.chaos = newChaos(cfg.Identity, cfg.VersionBind)
+	rrlCfg := DefaultRRL()
+	if cfg.RRL != nil {
+		rrlCfg = *cfg.RRL
+	}
+	var err error
+	if s.rrl, err = newRRL(rrlCfg); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
+	if s.tap, err = newTap(cfg.Dnstap); err != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", err)
+	}
 	if cfg.GeoIPPath != "" {
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
 		}
 		s.geoip = g
+		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 	}
 	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
@@ -151,7 +205,16 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		Quick:      prev == nil,
 	}
 	if s.geoip != nil {
-		opts.GeoIP, opts.GeoIPID = s.geoip.ready(), s.geoip.id
+		opts.GeoIP, opts.GeoIPID = s.geoip.current()
+	}
+	var keyState string
+	if s.signing != nil {
+		now := time.Now()
+		signers, state, err := s.signing.signers(now)
+		if err != nil {
+			return err
+		}
+		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
 	}
 	type built struct {
 		ix  *Index
@@ -180,6 +243,13 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.savedTable = table.Key()
 	}
 	s.index.Store(ix)
+	s.snap = snap
+	if s.signing != nil {
+		s.signing.mu.Lock()
+		s.signing.state = keyState
+		s.signing.mu.Unlock()
+		s.metrics.resignAt.Store(ix.ResignAt().Unix())
+	}
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() {
@@ -211,7 +281,19 @@ func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 func (s *Server) Index() *Index { return s.index.Load() }
 
 // Collector exports the server's metrics.
-func (s *Server) Collector() prometheus.Collector { return s.metrics }
+func (s *Server) Collector() prometheus.Collector {
+	cs := collectors{s.metrics}
+	if s.geoip != nil {
+		cs = append(cs, s.geoip)
+	}
+	if s.rrl != nil {
+		cs = append(cs, s.rrl)
+	}
+	if s.tap != nil {
+		cs = append(cs, s.tap)
+	}
+	return cs
+}
 
 // Ready is closed once Run listens; Addr is valid from then on.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -229,6 +311,11 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.
 func (s *Server) Run(ctx context.Context) error {
+	stopTap, err := s.startTap()
+	if err != nil {
+		return err
+	}
+	defer stopTap()
 	blocking := s.cfg.UDPMode.blocking()
 	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {
@@ -242,8 +329,11 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
+	if s.signing != nil {
+		go s.resignLoop(ctx)
+	}
 	var stop atomic.Bool
-	var udpWG, tcpWG sync.WaitGroup
+	var udpWG sync.WaitGroup
 	for _, c := range udp {
 		w := s.newWorker()
 		udpWG.Go(func() { c.serve(s, w, &stop) })
@@ -258,29 +348,22 @@ func (s *Server) Run(ctx context.Context) error {
 			c.Close()
 		}
 	}
-	tcpSrv := s.tcpServer(tcp)
-	// Shutdown fails on a server that has not started yet, which would then
-	// serve forever: wait until it runs before anything can stop it.
-	tcpStarted := make(chan struct{})
-	tcpSrv.NotifyStartedFunc = func() { close(tcpStarted) }
-	tcpFailed := make(chan error, 1)
-	tcpWG.Go(func() {
-		if err := tcpSrv.ActivateAndServe(); err != nil {
-			s.log.Warn("dns tcp server stopped", "addr", tcp.Addr().String(), "err", err)
-			tcpFailed <- err
-		}
-	})
-	select {
-	case <-tcpStarted:
-	case err := <-tcpFailed:
-		stopUDP()
-		return fmt.Errorf("dns tcp server on %s: %w", tcp.Addr(), err)
+	tcpSrv := s.newTCPServer(tcp)
+	var tcpWG, clockWG sync.WaitGroup
+	tcpWG.Go(tcpSrv.serve)
+	clockWG.Go(func() { s.clock.run(ctx) })
+	var watchWG sync.WaitGroup
+	defer watchWG.Wait()
+	if s.geoip != nil && s.cfg.GeoIPReloadInterval > 0 {
+		watchWG.Go(func() { s.watchGeoIP(ctx, s.cfg.GeoIPReloadInterval) })
 	}
+	s.rrl.logConfig(s.log)
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	stopUDP()
-	tcpSrv.Shutdown()
+	tcpSrv.close()
 	tcpWG.Wait()
+	clockWG.Wait()
 	return nil
 }

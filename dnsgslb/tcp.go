@@ -1,40 +1,164 @@
 package dnsgslb
 
 import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/anyctl/anyctl/dnsgslb/wire"
 )
 
-// tcpServer serves DNS over TCP with github.com/miekg/dns, answering from
-// the same index as UDP.
-func (s *Server) tcpServer(ln net.Listener) *dns.Server {
-	// Connections share one metrics shard: its counters are atomic.
-	sh := s.metrics.newShard()
-	pool := sync.Pool{New: func() any { return &tcpResponder{r: s.newResponder(sh), buf: make([]byte, 0, dns.MaxMsgSize)} }}
-	return &dns.Server{
-		Listener: ln,
-		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-			tr := pool.Get().(*tcpResponder)
-			defer pool.Put(tr)
-			wire.FromMsg(req, &tr.r.q)
-			var src netip.Addr
-			if a, ok := w.RemoteAddr().(*net.TCPAddr); ok {
-				src = a.AddrPort().Addr().Unmap()
+const (
+	// tcpIdle is how long a TCP connection may wait for its next query,
+	// and take to send it; it is also the edns-tcp-keepalive timeout
+	// offered (RFC 7828).
+	tcpIdle = 10 * time.Second
+	// maxTCPConns bounds the connections served at once; past it a new
+	// connection is closed at once.
+	maxTCPConns = 1024
+)
+
+// tcpServer serves DNS over TCP (RFC 7766) from the same responder code as
+// UDP. Each connection is read by a goroutine of its own, which answers
+// pipelined queries in order, as many as the client sends, until the
+// client closes, stays idle for tcpIdle, or the server stops.
+type tcpServer struct {
+	s    *Server
+	ln   net.Listener
+	sh   *shard // shared by every connection: its counters are atomic
+	msgs sync.Pool
+	done chan struct{}
+
+	mu     sync.Mutex // guards conns and closed, and wg's additions
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup // the connections' goroutines
+}
+
+// tcpMessage is what answering one query takes: the responder and its
+// buffers, shared between connections through a pool.
+type tcpMessage struct {
+	r   *responder
+	in  [dns.MaxMsgSize]byte
+	out [2 + dns.MaxMsgSize]byte // the length prefix, then the reply
+}
+
+func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
+	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh)} }
+	return t
+}
+
+// serve accepts connections until close.
+func (t *tcpServer) serve() {
+	pause := 5 * time.Millisecond
+	for {
+		c, err := t.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			if reply := tr.r.respond(tr.buf[:0], src, true); reply != nil {
-				w.Write(reply)
+			// Out of file descriptors, say: wait, then try again.
+			t.s.log.Warn("dns tcp accept", "err", err, "retry_in", pause)
+			select {
+			case <-t.done:
+				return
+			case <-time.After(pause):
 			}
-		}),
+			pause = min(2*pause, time.Second)
+			continue
+		}
+		pause = 5 * time.Millisecond
+		if !t.track(c) {
+			c.Close()
+			continue
+		}
+		go func() {
+			defer t.wg.Done()
+			defer t.untrack(c)
+			t.conn(c)
+		}()
 	}
 }
 
-// tcpResponder is a responder with its reply buffer.
-type tcpResponder struct {
-	r   *responder
-	buf []byte
+// track adds a connection and counts its goroutine in wg, under the lock
+// so that close never waits while one is being added; false when the
+// server is closed or full.
+func (t *tcpServer) track(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || len(t.conns) >= maxTCPConns {
+		return false
+	}
+	t.conns[c] = struct{}{}
+	t.wg.Add(1)
+	return true
+}
+
+func (t *tcpServer) untrack(c net.Conn) {
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+	c.Close()
+}
+
+// close stops accepting, closes every connection and waits for their
+// goroutines.
+func (t *tcpServer) close() {
+	t.mu.Lock()
+	t.closed = true
+	close(t.done)
+	t.ln.Close()
+	for c := range t.conns {
+		c.Close()
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+}
+
+// conn answers the queries of one connection. Replies to pipelined queries
+// are written together once no further query is buffered.
+func (t *tcpServer) conn(c net.Conn) {
+	var src netip.Addr
+	var port uint16
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		src, port = a.AddrPort().Addr().Unmap(), a.AddrPort().Port()
+	}
+	br := bufio.NewReaderSize(c, 4096)
+	bw := bufio.NewWriterSize(c, 4096)
+	var prefix [2]byte
+	for {
+		c.SetReadDeadline(time.Now().Add(tcpIdle))
+		if _, err := io.ReadFull(br, prefix[:]); err != nil {
+			return // closed, idle or reset
+		}
+		m := t.msgs.Get().(*tcpMessage)
+		pkt := m.in[:binary.BigEndian.Uint16(prefix[:])]
+		if _, err := io.ReadFull(br, pkt); err != nil {
+			t.msgs.Put(m)
+			return
+		}
+		m.r.port = port
+		reply := m.r.handle(m.out[2:2], pkt, src, true)
+		if reply != nil {
+			binary.BigEndian.PutUint16(m.out[:2], uint16(len(reply)))
+			c.SetWriteDeadline(time.Now().Add(tcpIdle))
+			_, err := bw.Write(m.out[:2+len(reply)])
+			if err != nil {
+				t.msgs.Put(m)
+				return
+			}
+		}
+		t.msgs.Put(m)
+		if br.Buffered() == 0 && bw.Buffered() > 0 {
+			if err := bw.Flush(); err != nil {
+				return
+			}
+		}
+	}
 }

@@ -122,6 +122,7 @@ func (w *udpWorker) fill() int {
 		if !ok {
 			continue
 		}
+		w.r.port = sockaddrPort(&w.names[i])
 		reply := w.r.handle(w.out[w.toSend][:0], w.in[i][:m.len], src, false)
 		if reply == nil {
 			continue
@@ -133,6 +134,13 @@ func (w *udpWorker) fill() int {
 		w.toSend++
 	}
 	return w.toSend
+}
+
+// sockaddrPort reads the source port of a datagram; it is at the same
+// place, in network byte order, in both families' socket addresses.
+func sockaddrPort(sa *unix.RawSockaddrInet6) uint16 {
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	return uint16(p[0])<<8 | uint16(p[1])
 }
 
 // sockaddrAddr reads the source address of a datagram.

@@ -28,6 +28,7 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 			}
 			return
 		}
+		w.r.port = src.Port()
 		if reply := w.r.handle(w.out[:0], w.in[:n], src.Addr().Unmap(), false); reply != nil {
 			c.WriteToUDPAddrPort(reply, src)
 		}

@@ -25,7 +25,7 @@ func TestExamples(t *testing.T) {
 		{"pops.yaml", map[v1.Kind]int{v1.Kind_KIND_POP: 4}},
 		{"services.yaml", map[v1.Kind]int{v1.Kind_KIND_ANYCAST_SERVICE: 2}},
 		{"origins.yaml", map[v1.Kind]int{v1.Kind_KIND_ORIGIN: 3}},
-		{"gslb.yaml", map[v1.Kind]int{v1.Kind_KIND_GSLB_ZONE: 1, v1.Kind_KIND_GSLB_RECORD: 7}},
+		{"gslb.yaml", map[v1.Kind]int{v1.Kind_KIND_GSLB_ZONE: 1, v1.Kind_KIND_GSLB_RECORD: 8}},
 	}
 	var listed []string
 	for _, tt := range tests {

@@ -14,10 +14,11 @@ type index struct {
 
 	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
-	zoneApex     map[string]string         // by zone name
-	static       map[string]map[rrKey]bool // static RRsets by zone name
-	records      map[rrKey][]string        // GslbRecord names by owner and type
-	popsByRegion map[string][]string       // Pop names by region, regions not empty
+	zoneApex     map[string]string          // by zone name
+	static       map[string]map[rrKey]bool  // static RRsets by zone name
+	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
+	records      map[rrKey][]string         // GslbRecord names by owner and type
+	popsByRegion map[string][]string        // Pop names by region, regions not empty
 }
 
 func newIndex(st *resource.State) *index { return &index{st: st} }
@@ -44,6 +45,7 @@ func (ix *index) zones() *index {
 		ix.zoneNames = resource.SortedNames(ix.st.Zones)
 		ix.zoneApex = map[string]string{}
 		ix.static = map[string]map[rrKey]bool{}
+		ix.cuts = map[string]map[string]bool{}
 		for name, z := range ix.st.Zones {
 			apex, ok := zoneApex(z.GetSpec())
 			if !ok {
@@ -51,9 +53,13 @@ func (ix *index) zones() *index {
 			}
 			ix.zoneApex[name] = apex
 			ix.static[name] = map[rrKey]bool{}
+			ix.cuts[name] = map[string]bool{}
 			for _, rec := range z.GetSpec().GetRecords() {
 				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
 					ix.static[name][rrKey{owner, rec.GetType()}] = true
+					if rec.GetType() == v1.RecordType_RECORD_TYPE_NS && owner != apex {
+						ix.cuts[name][owner] = true
+					}
 				}
 			}
 		}
@@ -113,9 +119,16 @@ func crossCheck(st *resource.State) Errors {
 	return errs
 }
 
+// crossChecked, when not nil, is told of each object crossCheckObject
+// checks: tests count the work a check does with it.
+var crossChecked func(resource.Ref)
+
 // crossCheckObject applies the cross-object rules to one object of the
 // state, whose index ix is.
 func crossCheckObject(r report, o *v1.Object, st *resource.State, ix *index) {
+	if crossChecked != nil {
+		crossChecked(r.ref)
+	}
 	switch x := o.GetResource().(type) {
 	case *v1.Object_Pop:
 		crossPop(r, x.Pop, st)

@@ -16,14 +16,33 @@ func CheckDelete(ref resource.Ref, existing *resource.State) error {
 	if existing == nil || existing.Get(ref) == nil {
 		return nil
 	}
-	before := map[string]bool{}
-	for _, e := range crossCheck(existing) {
-		before[e.Error()] = true
-	}
 	after := existing.Clone()
 	after.Delete(ref)
+	now := crossCheck(after)
+	if len(now) == 0 {
+		return nil
+	}
+	// The whole state is checked once, without the object. Only the
+	// objects with a problem then are checked as they were: a problem
+	// they already had is not this delete's.
+	before := map[string]bool{}
+	var was Errors
+	eix := newIndex(existing)
+	seen := map[resource.Ref]bool{}
+	for _, e := range now {
+		if seen[e.Ref] {
+			continue
+		}
+		seen[e.Ref] = true
+		if o := existing.Get(e.Ref); o != nil {
+			crossCheckObject(report{ref: e.Ref, errs: &was}, o, existing, eix)
+		}
+	}
+	for _, e := range was {
+		before[e.Error()] = true
+	}
 	var errs Errors
-	for _, e := range crossCheck(after) {
+	for _, e := range now {
 		if before[e.Error()] {
 			continue
 		}

@@ -80,3 +80,21 @@ func TestCheckDelete(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDeleteChecksTheStateOnce: a delete checks the cross-object rules
+// of the state without the object once, and of the state before only for
+// the objects that have a problem without it, not the whole state twice.
+func TestCheckDeleteChecksTheStateOnce(t *testing.T) {
+	f := newFixture()
+	st := f.state()
+	ref := resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: "origin"}
+	n := 0
+	crossChecked = func(resource.Ref) { n++ }
+	defer func() { crossChecked = nil }()
+	if err := CheckDelete(ref, st); err != nil {
+		t.Fatalf("CheckDelete(%v): %v", ref, err)
+	}
+	if want := len(st.Objects()) - 1; n != want {
+		t.Errorf("CheckDelete(%v) cross-checked %d objects; want %d, each of the state without it once", ref, n, want)
+	}
+}

@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -21,6 +22,14 @@ func checkOrigin(r report, o *v1.Origin) {
 	seen := map[netip.Addr]int{}
 	for i, a := range spec.GetAddresses() {
 		path := idx("spec.addresses", i)
+		if IsOriginName(a) {
+			if p := domainProblem(a); p != "" {
+				r.add(path, a, "neither an IP address nor a DNS name: "+p)
+			} else if n := len(spec.GetAddresses()); n > 1 {
+				r.add(path, a, "a DNS name must be the origin's only address: it is answered with a CNAME, and a CNAME stands alone")
+			}
+			continue
+		}
 		addr, ok := checkAddr(r, path, a)
 		if !ok {
 			continue
@@ -42,4 +51,19 @@ func checkOrigin(r report, o *v1.Origin) {
 	if hc := spec.GetHealthCheck(); hc != nil {
 		checkHealthCheck(r, "spec.healthCheck", hc, false)
 	}
+}
+
+// IsOriginName reports whether an Origin address is written as a DNS name
+// (a cloud load balancer) rather than an IP address: it holds a letter,
+// a dot between labels, and no colon.
+func IsOriginName(a string) bool {
+	if strings.Contains(a, ":") || !strings.Contains(strings.TrimSuffix(a, "."), ".") {
+		return false
+	}
+	for _, c := range a {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,9 @@ package validation
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -29,14 +32,16 @@ func checkRecord(r report, rec *v1.GslbRecord) {
 		r.add("spec.name", n, p)
 	}
 	switch t := spec.GetType(); t {
-	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA:
+	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA, v1.RecordType_RECORD_TYPE_HTTPS:
 	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
-		r.add("spec.type", "", "required: RECORD_TYPE_A or RECORD_TYPE_AAAA")
-	case v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT:
-		r.add("spec.type", t.String(), "GSLB answers A or AAAA only; put other types in the zone's static records")
+		r.add("spec.type", "", "required: RECORD_TYPE_A, RECORD_TYPE_AAAA or RECORD_TYPE_HTTPS")
+	case v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT, v1.RecordType_RECORD_TYPE_MX,
+		v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA, v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB:
+		r.add("spec.type", t.String(), "GSLB answers A, AAAA or HTTPS only; put other types in the zone's static records")
 	default:
 		r.add("spec.type", t.String(), "unknown record type")
 	}
+	checkServiceBinding(r, spec)
 	checkCandidates(r, spec)
 	switch p := spec.GetPolicy(); p {
 	case v1.Policy_POLICY_NEAREST, v1.Policy_POLICY_LATENCY, v1.Policy_POLICY_WEIGHTED, v1.Policy_POLICY_FAILOVER:
@@ -96,4 +101,43 @@ func checkResidency(r report, path string, rule *v1.ResidencyRule) {
 		r.add(path+".allowed", "", "required: the candidates these clients may be answered with")
 	}
 	checkNameList(r, path+".allowed", rule.GetAllowed())
+}
+
+// checkServiceBinding checks the https field: only on HTTPS records, and
+// parameters that parse, without the address hints the answers carry.
+func checkServiceBinding(r report, spec *v1.GslbRecordSpec) {
+	sb := spec.GetHttps()
+	if sb == nil {
+		return
+	}
+	if spec.GetType() != v1.RecordType_RECORD_TYPE_HTTPS {
+		r.add("spec.https", "", "only for a record of type RECORD_TYPE_HTTPS")
+		return
+	}
+	if p := sb.GetPriority(); p > 65535 {
+		r.add("spec.https.priority", fmt.Sprint(p), "outside 1..65535 (0 means 1)")
+	}
+	params := sb.GetParams()
+	for _, f := range strings.Fields(params) {
+		if k, _, _ := strings.Cut(f, "="); k == "ipv4hint" || k == "ipv6hint" {
+			r.add("spec.https.params", params, k+" comes from the chosen origins or PoPs: leave it out")
+			return
+		}
+	}
+	if _, err := ServiceBindingRR("check.invalid.", 0, 1, ".", params); err != nil {
+		r.add("spec.https.params", params, err.Error())
+	}
+}
+
+// ServiceBindingRR is the HTTPS record of a GSLB answer before its address
+// hints: ServiceMode with the given priority, target and parameters.
+func ServiceBindingRR(owner string, ttl, priority uint32, target, params string) (*dns.HTTPS, error) {
+	if priority == 0 {
+		priority = 1
+	}
+	rr, err := RecordData(v1.RecordType_RECORD_TYPE_HTTPS, owner, ttl, fmt.Sprintf("%d %s %s", priority, target, params), ".")
+	if err != nil {
+		return nil, err
+	}
+	return rr.(*dns.HTTPS), nil
 }

@@ -2,6 +2,8 @@ package validation
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -16,6 +18,7 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 		return
 	}
 	crossRecordName(r, spec, st, ix)
+	crossNameOrigins(r, spec, st, ix)
 	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st, ix)
 	if candidates == nil {
 		return
@@ -64,6 +67,10 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.add("spec.name", name, problem)
 		return
 	}
+	if cut, _ := CutAbove(owner, apex, func(n string) bool { return ix.cuts[zone][n] }); cut != "" {
+		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, zone)
+		return
+	}
 	static := ix.static[zone]
 	if static[rrKey{owner, v1.RecordType_RECORD_TYPE_CNAME}] {
 		r.addf("spec.name", name, "%q is a static CNAME in GslbZone %q", owner, zone)
@@ -89,6 +96,9 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 			if a, err := netip.ParseAddr(s); err == nil {
 				has4 = has4 || a.Is4()
 				has6 = has6 || a.Is6() && !a.Is4In6()
+			} else {
+				// A name origin is answered with a CNAME, whatever the type.
+				has4, has6 = true, true
 			}
 		}
 	}
@@ -124,4 +134,33 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 		}
 	}
 	return names, kind, has4, has6, ok
+}
+
+// crossNameOrigins refuses name origins (answered with a CNAME) at a name
+// that holds static records: a CNAME stands alone.
+func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) {
+	apex, ok := ix.zones().zoneApex[spec.GetZone()]
+	if !ok || spec.GetName() == "" {
+		return
+	}
+	owner, problem := ownerName(spec.GetName(), apex)
+	if problem != "" {
+		return
+	}
+	var static []string
+	for key := range ix.static[spec.GetZone()] {
+		if key.owner == owner {
+			static = append(static, key.typ.String())
+		}
+	}
+	if len(static) == 0 {
+		return
+	}
+	slices.Sort(static)
+	for i, name := range spec.GetOrigins() {
+		if as := st.Origins[name].GetSpec().GetAddresses(); len(as) == 1 && IsOriginName(as[0]) {
+			r.addf(idx("spec.origins", i), name, "a DNS name origin, answered with a CNAME, but %q holds static %s records in GslbZone %q: a CNAME stands alone",
+				owner, strings.Join(static, ", "), spec.GetZone())
+		}
+	}
 }

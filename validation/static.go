@@ -7,8 +7,11 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// maxTXTString is the longest character-string a TXT record holds.
-const maxTXTString = 255
+// maxTXTValue is the longest TXT value: it is served as one record of as
+// many 255-byte character-strings as it needs, and 4096 bytes hold a
+// 4096-bit DKIM key with room to spare while keeping the record small
+// enough for a TCP answer beside others.
+const maxTXTValue = 4096
 
 // rrKey identifies an RRset: canonical owner name and type.
 type rrKey struct {
@@ -27,7 +30,7 @@ func checkStaticRecords(r report, recs []*v1.StaticRecord, apex string) {
 		if ttl := rec.GetTtl(); ttl > maxZoneTTL {
 			r.add(path+".ttl", fmt.Sprint(ttl), "outside 1..604800 (0 means spec.defaultTtl)")
 		}
-		typeOK := checkStaticValues(r, path, rec)
+		typeOK := checkStaticValues(r, path, rec, apex)
 		if rec.GetName() == "" {
 			r.add(path+".name", "", "required: use \"@\" for the zone apex")
 			continue
@@ -62,20 +65,23 @@ func checkStaticRecords(r report, recs []*v1.StaticRecord, apex string) {
 		}
 		cnames[owner] = i
 	}
+	checkDelegations(r, recs, apex)
 }
 
 // checkStaticValues checks a static record's type and values, and reports
 // whether the type is one a static record may have.
-func checkStaticValues(r report, path string, rec *v1.StaticRecord) bool {
+func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string) bool {
 	typ := rec.GetType()
 	switch typ {
 	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA, v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT:
 	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
-		r.add(path+".type", "", "required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT")
+		r.add(path+".type", "", "required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT, RECORD_TYPE_MX, RECORD_TYPE_SRV, RECORD_TYPE_CAA, RECORD_TYPE_NS, RECORD_TYPE_SVCB, RECORD_TYPE_HTTPS")
 		return false
 	default:
-		r.add(path+".type", typ.String(), "unknown record type")
-		return false
+		if _, parsed := rdataForms[typ]; !parsed {
+			r.add(path+".type", typ.String(), "unknown record type")
+			return false
+		}
 	}
 	values := rec.GetValues()
 	if len(values) == 0 {
@@ -98,8 +104,12 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord) bool {
 		case v1.RecordType_RECORD_TYPE_CNAME:
 			checkDomain(r, vpath, v)
 		case v1.RecordType_RECORD_TYPE_TXT:
-			if len(v) > maxTXTString {
-				r.add(vpath, v, "longer than 255 bytes: split it into several values")
+			if len(v) > maxTXTValue {
+				r.add(vpath, v, "longer than 4096 bytes")
+			}
+		default:
+			if _, err := RecordData(typ, apex, 0, v, apex); err != nil {
+				r.add(vpath, v, err.Error())
 			}
 		}
 	}

@@ -101,3 +101,33 @@ func BenchmarkGeoDB(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecompileTTLChange compiles a generated snapshot with one
+// record's TTL changed and the next revision (the zone's SOA serial with
+// it), the previous index given: the cost of an apply that touches one
+// record, and the garbage each such update leaves.
+func BenchmarkRecompileTTLChange(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	prev, err := index.Compile(snap, index.Options{GeoIP: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := snap.GetRecords()[0]
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.Spec.Ttl++
+			snap.Revision++
+			ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = ix
+		}
+	})
+}

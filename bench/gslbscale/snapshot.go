@@ -72,7 +72,8 @@ func zone() *v1.GslbZone {
 		Spec: &v1.GslbZoneSpec{
 			Zone:       Zone,
 			DefaultTtl: 300,
-			Soa:        &v1.Soa{Mname: "ns1", Rname: "hostmaster", Serial: 2026010101, Refresh: 3600, Retry: 600, Expire: 86400, Minimum: 60},
+			// Serial 0, the default: the serial follows the snapshot revision.
+			Soa: &v1.Soa{Mname: "ns1", Rname: "hostmaster", Refresh: 3600, Retry: 600, Expire: 86400, Minimum: 60},
 			NameServers: []*v1.NameServer{
 				{Name: "ns1", Addresses: []string{"192.0.2.53", "2001:db8::53"}},
 				{Name: "ns2.example.net."},

@@ -81,6 +81,11 @@ func StartAt(t testing.TB, dataDir string, tweak func(*controller.Config)) *Runn
 	return r
 }
 
+// StopBound is how long Stop waits for the controller to stop. A stop
+// waits for etcd at most a second (revoking the leader's lease) and for
+// gRPC streams at most five, with or without etcd.
+const StopBound = 20 * time.Second
+
 // Stop stops the controller and waits for it; calling it again is a no-op.
 func (r *Running) Stop(t testing.TB) {
 	t.Helper()
@@ -95,10 +100,8 @@ func (r *Running) Stop(t testing.TB) {
 		if err != nil {
 			t.Errorf("controller stopped with: %v", err)
 		}
-	case <-time.After(60 * time.Second):
-		// A controller stops within seconds while its etcd is up; without
-		// etcd it can take far longer (a known gap).
-		t.Error("controller did not stop within 60s")
+	case <-time.After(StopBound):
+		t.Errorf("controller did not stop within %s", StopBound)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -85,9 +86,18 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	for _, k := range keys {
 		attrs = append(attrs, slog.Any(k, enc.Fields[k]))
 	}
+	if msg, _ := enc.Fields["error"].(string); strings.Contains(msg, syscall.ENOSPC.Error()) {
+		attrs = append(attrs, slog.String("remedy", diskFullAdvice))
+	}
 	c.logger.LogAttrs(context.Background(), slogLevel(e.Level), e.Message, attrs...)
 	return nil
 }
+
+// diskFullAdvice is added to etcd's messages of a write that failed for a
+// full file system: etcd stops on such a failure, and the controller with
+// it.
+const diskFullAdvice = "the file system of the data dir is full: free space there (or move the data dir to a larger one), then start the controller again; " +
+	"writes in flight have an unknown outcome: check them with anyctl get"
 
 func (c *slogCore) Sync() error { return nil }
 

@@ -3,9 +3,11 @@ package etcdembed
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"go.uber.org/zap"
@@ -26,6 +28,9 @@ func TestZapToSlog(t *testing.T) {
 		{"start race dropped", func(l *zap.Logger) {
 			l.Error("failed to update storage version", zap.Error(errors.New("cannot detect storage schema version: missing term information")))
 		}, false, ""},
+		{"a full disk says what to do", func(l *zap.Logger) {
+			l.Error("failed to save Raft hard state and entries", zap.Error(fmt.Errorf("write member/wal/0.tmp: %w", syscall.ENOSPC)))
+		}, false, `remedy="the file system of the data dir is full: free space there`},
 		{"everything dropped while stopping", func(l *zap.Logger) { l.Error("http: Server closed") }, true, ""},
 	}
 	for _, tt := range tests {

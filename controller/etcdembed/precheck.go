@@ -18,7 +18,8 @@ const (
 
 // precheck refuses, before etcd sees them, the data dirs etcd would panic
 // on or hang with: too little room for its WAL, an empty WAL file, a
-// backend database that is not one.
+// backend database that is not one, a WAL that lost entries the database
+// has applied.
 func precheck(dir string) error {
 	walDir := filepath.Join(dir, "member", "wal")
 	need := uint64(2 * walSegmentBytes) // a new member creates two segments
@@ -40,7 +41,9 @@ func precheck(dir string) error {
 		if err != nil {
 			return fmt.Errorf("database %q cannot be opened (%v): %s", db, err, restoreAdvice)
 		}
+		applied := appliedIndex(b)
 		b.Close()
+		return checkWALReachesDB(dir, applied)
 	}
 	return nil
 }

@@ -45,6 +45,35 @@ func (s *Store) ApplyOn(ctx context.Context, base *resource.State, objs []*v1.Ob
 }
 
 func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Object, dryRun bool, check ApplyCheck) (*v1.ApplyResponse, error) {
+	var cc ChangeCheck
+	if check != nil {
+		cc = func(puts []*v1.Object, _ []resource.Ref, existing *resource.State) error {
+			return check(puts, existing)
+		}
+	}
+	return s.Change(ctx, base, ChangeRequest{Objects: objs, DryRun: dryRun, Check: cc})
+}
+
+// ChangeCheck validates a write of puts and deletes against the stored
+// state. It must not modify any of them.
+type ChangeCheck func(puts []*v1.Object, deletes []resource.Ref, existing *resource.State) error
+
+// ChangeRequest is an apply that may also delete.
+type ChangeRequest struct {
+	Objects []*v1.Object
+	// PruneKinds deletes every stored object of these kinds that Objects
+	// does not hold.
+	PruneKinds []v1.Kind
+	DryRun     bool
+	Check      ChangeCheck
+}
+
+// Change is Apply with prune: the objects are applied and the stored
+// objects of PruneKinds they do not hold deleted, in one transaction,
+// after Check has seen both. base is as for ApplyOn (nil reads the state).
+// Deleted objects have the action DELETED and their fields in the diff.
+func (s *Store) Change(ctx context.Context, base *resource.State, req ChangeRequest) (*v1.ApplyResponse, error) {
+	objs := req.Objects
 	refs := make([]resource.Ref, len(objs))
 	values := make([][]byte, len(objs))
 	index := make(map[resource.Ref]int, len(objs))
@@ -66,23 +95,72 @@ func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Obje
 		}
 		refs[i], values[i] = ref, v
 	}
+	for _, k := range req.PruneKinds {
+		if err := checkKind(k, false); err != nil {
+			return nil, fmt.Errorf("apply: prune: %w", err)
+		}
+	}
+	prune := func(snap *snapshot) []resource.Ref {
+		var deletes []resource.Ref
+		for _, k := range req.PruneKinds {
+			for _, o := range snap.state.OfKind(k) {
+				if ref := resource.RefOf(o); !hasRef(index, ref) {
+					deletes = append(deletes, ref)
+				}
+			}
+		}
+		return deletes
+	}
+	return s.change(ctx, "apply", base, refs, req.DryRun, func(snap *snapshot) (*changeSet, error) {
+		if err := conflicts(objs, refs, snap); err != nil {
+			return nil, err
+		}
+		return &changeSet{puts: objs, refs: refs, values: values, deletes: prune(snap)}, nil
+	}, req.Check)
+}
 
+func hasRef(index map[resource.Ref]int, ref resource.Ref) bool {
+	_, ok := index[ref]
+	return ok
+}
+
+// changeSet is what one write puts (with the stored encodings) and deletes.
+type changeSet struct {
+	puts    []*v1.Object
+	refs    []resource.Ref
+	values  [][]byte
+	deletes []resource.Ref
+}
+
+// change plans a write with plan on each snapshot, checks it, and commits
+// it with its history record, guarded as writeGuarded does. refs are the
+// objects the first snapshot must hold encodings of when base is given.
+func (s *Store) change(ctx context.Context, what string, base *resource.State, refs []resource.Ref, dryRun bool, plan func(*snapshot) (*changeSet, error), check ChangeCheck) (*v1.ApplyResponse, error) {
 	var first *snapshot
 	if base != nil && !dryRun {
 		var err error
 		if first, err = heldSnapshot(base, refs); err != nil {
-			return nil, fmt.Errorf("apply: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	var resp *v1.ApplyResponse
-	rev, err := s.writeGuarded(ctx, "apply", first, func(snap *snapshot) ([]clientv3.Op, error) {
-		var ops []clientv3.Op
-		var err error
-		resp, ops, err = plan(objs, refs, values, snap, check)
-		if dryRun {
-			return nil, err
+	rev, err := s.writeGuarded(ctx, what, authorOf(ctx, what), first, func(snap *snapshot) ([]clientv3.Op, []*v1.HistoryChange, error) {
+		cs, err := plan(snap)
+		if err != nil {
+			return nil, nil, err
 		}
-		return ops, err
+		if check != nil {
+			if err := check(cs.puts, cs.deletes, snap.state); err != nil {
+				return nil, nil, err
+			}
+		}
+		var ops []clientv3.Op
+		var changes []*v1.HistoryChange
+		resp, ops, changes, err = results(cs, snap)
+		if dryRun {
+			return nil, nil, err
+		}
+		return ops, changes, err
 	})
 	if err != nil {
 		return nil, err
@@ -90,7 +168,7 @@ func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Obje
 	if rev != 0 {
 		resp.Revision = rev
 		for _, r := range resp.Results {
-			if r.Action != v1.ApplyAction_APPLY_ACTION_UNCHANGED {
+			if r.Action != v1.ApplyAction_APPLY_ACTION_UNCHANGED && r.Action != v1.ApplyAction_APPLY_ACTION_DELETED {
 				r.ResourceVersion = rev
 			}
 		}
@@ -98,38 +176,35 @@ func (s *Store) apply(ctx context.Context, base *resource.State, objs []*v1.Obje
 	return resp, nil
 }
 
-// plan decides what an apply does to a snapshot: the results and the puts.
-func plan(objs []*v1.Object, refs []resource.Ref, values [][]byte, snap *snapshot, check ApplyCheck) (*v1.ApplyResponse, []clientv3.Op, error) {
-	stored := make([]*v1.Object, len(objs))
-	var conflicts []error
+// conflicts checks the objects' resource-version preconditions.
+func conflicts(objs []*v1.Object, refs []resource.Ref, snap *snapshot) error {
+	var errs []error
 	for i, o := range objs {
-		stored[i] = snap.state.Get(refs[i])
-		given, have := resource.Meta(o).GetResourceVersion(), resource.Meta(stored[i]).GetResourceVersion()
+		given, have := resource.Meta(o).GetResourceVersion(), resource.Meta(snap.state.Get(refs[i])).GetResourceVersion()
 		if given != 0 && given != have {
-			conflicts = append(conflicts, &ConflictError{Ref: refs[i], Op: "apply", Given: given, Stored: have})
+			errs = append(errs, &ConflictError{Ref: refs[i], Op: "apply", Given: given, Stored: have})
 		}
 	}
-	if len(conflicts) == 1 {
-		return nil, nil, conflicts[0]
+	if len(errs) == 1 {
+		return errs[0]
 	}
-	if len(conflicts) > 1 {
-		return nil, nil, errors.Join(conflicts...)
-	}
-	if check != nil {
-		if err := check(objs, snap.state); err != nil {
-			return nil, nil, err
-		}
-	}
+	return errors.Join(errs...)
+}
 
-	resp := &v1.ApplyResponse{Results: make([]*v1.ApplyResult, len(objs))}
+// results decides what a change set does to a snapshot: the results, the
+// operations and the history of each changed object.
+func results(cs *changeSet, snap *snapshot) (*v1.ApplyResponse, []clientv3.Op, []*v1.HistoryChange, error) {
+	resp := &v1.ApplyResponse{Results: make([]*v1.ApplyResult, 0, len(cs.puts)+len(cs.deletes))}
 	var ops []clientv3.Op
-	for i, o := range objs {
-		r := &v1.ApplyResult{Kind: refs[i].Kind, Name: refs[i].Name}
-		old := stored[i]
+	var changes []*v1.HistoryChange
+	for i, o := range cs.puts {
+		ref := cs.refs[i]
+		r := &v1.ApplyResult{Kind: ref.Kind, Name: ref.Name}
+		old := snap.state.Get(ref)
 		switch {
 		case old == nil:
 			r.Action = v1.ApplyAction_APPLY_ACTION_CREATED
-		case bytes.Equal(values[i], snap.values[refs[i]]):
+		case snap.values[ref] != nil && bytes.Equal(cs.values[i], snap.values[ref]):
 			r.Action = v1.ApplyAction_APPLY_ACTION_UNCHANGED
 		default:
 			// Encodings can differ for equal objects (unknown fields kept
@@ -142,9 +217,22 @@ func plan(objs []*v1.Object, refs []resource.Ref, values [][]byte, snap *snapsho
 		}
 		r.ResourceVersion = resource.Meta(old).GetResourceVersion()
 		if r.Action != v1.ApplyAction_APPLY_ACTION_UNCHANGED {
-			ops = append(ops, clientv3.OpPut(Key(refs[i]), string(values[i])))
+			ops = append(ops, clientv3.OpPut(Key(ref), string(cs.values[i])))
+			changes = append(changes, change(ref, r.Action, old, o))
 		}
-		resp.Results[i] = r
+		resp.Results = append(resp.Results, r)
 	}
-	return resp, ops, nil
+	for _, ref := range cs.deletes {
+		old := snap.state.Get(ref)
+		if old == nil {
+			continue
+		}
+		resp.Results = append(resp.Results, &v1.ApplyResult{
+			Kind: ref.Kind, Name: ref.Name, Action: v1.ApplyAction_APPLY_ACTION_DELETED,
+			Diff: resource.Diff(old, nil), ResourceVersion: resource.Meta(old).GetResourceVersion(),
+		})
+		ops = append(ops, clientv3.OpDelete(Key(ref)))
+		changes = append(changes, change(ref, v1.ApplyAction_APPLY_ACTION_DELETED, old, nil))
+	}
+	return resp, ops, changes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -21,19 +22,19 @@ func (s *Store) Delete(ctx context.Context, ref resource.Ref, resourceVersion in
 	if err := checkRef(ref); err != nil {
 		return 0, fmt.Errorf("delete: %w", err)
 	}
-	return s.writeGuarded(ctx, "delete "+ref.String(), nil, func(snap *snapshot) ([]clientv3.Op, error) {
+	return s.writeGuarded(ctx, "delete "+ref.String(), authorOf(ctx, "delete"), nil, func(snap *snapshot) ([]clientv3.Op, []*v1.HistoryChange, error) {
 		old := snap.state.Get(ref)
 		if old == nil {
-			return nil, &NotFoundError{Ref: ref}
+			return nil, nil, &NotFoundError{Ref: ref}
 		}
 		if stored := resource.Meta(old).GetResourceVersion(); resourceVersion != 0 && resourceVersion != stored {
-			return nil, &ConflictError{Ref: ref, Op: "delete", Given: resourceVersion, Stored: stored}
+			return nil, nil, &ConflictError{Ref: ref, Op: "delete", Given: resourceVersion, Stored: stored}
 		}
 		if check != nil {
 			if err := check(ref, snap.state); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		return []clientv3.Op{clientv3.OpDelete(Key(ref))}, nil
+		return []clientv3.Op{clientv3.OpDelete(Key(ref))}, []*v1.HistoryChange{change(ref, v1.ApplyAction_APPLY_ACTION_DELETED, old, nil)}, nil
 	})
 }

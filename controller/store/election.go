@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
@@ -32,36 +33,69 @@ type Term struct {
 	rev    int64
 }
 
-// Campaign waits until the replica named id leads, and returns its term;
-// Close the term when done with it. The term's session outlives ctx until
-// Close, so that a stopping leader can Resign and hand over at once.
+// stopTimeout bounds each etcd call a stopping leader makes to hand over
+// (revoking its session's lease): with etcd gone it cannot succeed, and the
+// lease expires by itself within sessionTTL.
+const stopTimeout = time.Second
+
+// Campaign waits until the replica named id leads, or ctx ends, and returns
+// its term; Close the term when done with it. The term's session outlives
+// ctx until Close, so that a stopping leader can hand over at once.
 func (s *Store) Campaign(ctx context.Context, id string) (*Term, error) {
+	// The lease is granted under ctx: etcd's session would grant it under
+	// its own context, which must outlive ctx, and a stop while etcd is
+	// unreachable would wait for etcd.
+	g, err := s.cli.Grant(ctx, sessionTTL)
+	if err != nil {
+		return nil, fmt.Errorf("election session lease: %w", err)
+	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	sess, err := concurrency.NewSession(s.cli, concurrency.WithTTL(sessionTTL), concurrency.WithContext(sctx))
+	sess, err := concurrency.NewSession(s.cli, concurrency.WithTTL(sessionTTL), concurrency.WithLease(g.ID), concurrency.WithContext(sctx))
 	if err != nil {
 		cancel()
+		s.revoke(g.ID)
 		return nil, err
 	}
+	t := &Term{s: s, sess: sess, cancel: cancel}
 	el := concurrency.NewElection(sess, ElectionPrefix)
-	if err := el.Campaign(ctx, id); err != nil {
-		sess.Close()
-		cancel()
+	// etcd's Campaign, cancelled, resigns under the client's context,
+	// which waits for an unreachable etcd until the client closes: it
+	// runs apart, and a cancelled campaign returns at once. Revoking the
+	// lease removes the key it may have created.
+	won := make(chan error, 1)
+	go func() { won <- el.Campaign(ctx, id) }()
+	select {
+	case err = <-won:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		t.Close()
 		return nil, err
 	}
-	return &Term{s: s, sess: sess, el: el, cancel: cancel, key: el.Key(), rev: el.Rev()}, nil
+	t.el, t.key, t.rev = el, el.Key(), el.Rev()
+	return t, nil
 }
 
 // Done is closed when the term's session ends: its lease expired or was
 // revoked.
 func (t *Term) Done() <-chan struct{} { return t.sess.Done() }
 
-// Resign gives the leadership up, so that another replica leads at once.
-func (t *Term) Resign(ctx context.Context) error { return t.el.Resign(ctx) }
-
-// Close ends the term's session, revoking its lease.
+// Close ends the term's session and revokes its lease, which deletes its
+// election key so that another replica leads at once. It waits at most
+// stopTimeout for etcd; a lease it could not revoke expires within
+// sessionTTL.
 func (t *Term) Close() {
-	t.sess.Close()
+	t.sess.Orphan()
 	t.cancel()
+	t.s.revoke(t.sess.Lease())
+}
+
+// revoke revokes a lease, waiting at most stopTimeout.
+func (s *Store) revoke(id clientv3.LeaseID) {
+	ctx, cancel := context.WithTimeout(s.cli.Ctx(), stopTimeout)
+	defer cancel()
+	_, _ = s.cli.Revoke(ctx, id)
 }
 
 // PutDrain commits w while the term holds, if w's condition holds. It

@@ -55,6 +55,10 @@ var (
 	// ErrTooLarge is wrapped by a write larger than the etcd server takes
 	// in one transaction.
 	ErrTooLarge = errors.New("too large for one etcd transaction")
+	// ErrNoSpace is wrapped by a write etcd refused because its database
+	// reached its space quota (its NOSPACE alarm is raised): nothing was
+	// written, and no write succeeds until space is reclaimed.
+	ErrNoSpace = errors.New("etcd's database is out of space (NOSPACE alarm: mvcc: database space exceeded)")
 	// ErrCompacted ends a watch whose start revision etcd has compacted
 	// away; the caller lists again and watches from the list's revision+1.
 	ErrCompacted = errors.New("start revision has been compacted")

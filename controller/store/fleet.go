@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -36,6 +37,34 @@ type DrainWrite struct {
 	pop  string
 	cond clientv3.Cmp
 	put  clientv3.Op
+	// audit is the history record of an operator's drain or undrain, in
+	// the same transaction; nil for the leader's steps.
+	audit *clientv3.Op
+}
+
+// Audited returns w with a history record of it, made by the author ctx
+// carries (WithAuthor) as operation op ("drain", "undrain") with detail.
+// rev is the desired-state revision the caller has seen: it places the
+// record among those of the desired-state writes.
+func (w DrainWrite) Audited(ctx context.Context, rev int64, op, detail string) (DrainWrite, error) {
+	a := authorOf(ctx, op)
+	a.Operation, a.Detail = op, detail
+	// The Pop is named, unchanged, so that its history shows the drain.
+	pop := &v1.HistoryChange{Kind: v1.Kind_KIND_POP, Name: w.pop, Action: v1.ApplyAction_APPLY_ACTION_UNCHANGED}
+	rec, err := a.recordAt(fmt.Sprintf("%s/%s/%s/%d", historyKey(rev), op, w.pop, time.Now().UnixNano()), []*v1.HistoryChange{pop})
+	if err != nil {
+		return w, err
+	}
+	w.audit = &rec
+	return w, nil
+}
+
+// ops are the operations of w's transaction besides the guard's.
+func (w DrainWrite) ops() []clientv3.Op {
+	if w.audit == nil {
+		return []clientv3.Op{w.put}
+	}
+	return []clientv3.Op{w.put, *w.audit}
 }
 
 // NewDrainWrite encodes a PoP's drain record for a guarded write: a new
@@ -57,7 +86,7 @@ func NewDrainWrite(pop string, r DrainRecord, existing bool) (DrainWrite, error)
 // PutDrain commits w if its condition holds. It reports whether it did,
 // and the revision the transaction committed or saw.
 func (s *Store) PutDrain(ctx context.Context, w DrainWrite) (ok bool, rev int64, err error) {
-	resp, err := s.cli.Txn(ctx).If(w.cond).Then(w.put).Commit()
+	resp, err := s.cli.Txn(ctx).If(w.cond).Then(w.ops()...).Commit()
 	if err != nil {
 		return false, 0, err
 	}
@@ -73,7 +102,7 @@ func (s *Store) StartDrain(ctx context.Context, w DrainWrite, guardRev int64) (o
 	if guardRev >= 0 {
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(DrainGuardKey), "=", guardRev))
 	}
-	resp, err := s.cli.Txn(ctx).If(cmps...).Then(w.put, clientv3.OpPut(DrainGuardKey, w.pop)).Commit()
+	resp, err := s.cli.Txn(ctx).If(cmps...).Then(append(w.ops(), clientv3.OpPut(DrainGuardKey, w.pop))...).Commit()
 	if err != nil {
 		return false, 0, err
 	}

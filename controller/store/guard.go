@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -25,7 +26,10 @@ const maxAttempts = 10
 //
 // first, when not nil, is the snapshot of the first attempt (one the caller
 // keeps, see ApplyOn); later attempts read from etcd.
-func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, decide func(*snapshot) ([]clientv3.Op, error)) (int64, error) {
+//
+// The changes decide returns are recorded, with author, as one history
+// record in the same transaction.
+func (s *Store) writeGuarded(ctx context.Context, what string, author Author, first *snapshot, decide func(*snapshot) ([]clientv3.Op, []*v1.HistoryChange, error)) (int64, error) {
 	bo := backoff.New(5*time.Millisecond, 200*time.Millisecond)
 	for attempt := 1; ; attempt++ {
 		snap := first
@@ -35,11 +39,15 @@ func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, 
 				return 0, fmt.Errorf("%s: %w", what, err)
 			}
 		}
-		ops, err := decide(snap)
+		ops, changes, err := decide(snap)
 		if err != nil || len(ops) == 0 {
 			return 0, err
 		}
-		ops = append(ops, clientv3.OpPut(GuardKey, ""))
+		rec, err := author.record(snap.state.Revision, changes)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", what, err)
+		}
+		ops = append(ops, clientv3.OpPut(GuardKey, ""), rec)
 		guard := clientv3.Compare(clientv3.ModRevision(GuardKey), "=", snap.guardRev)
 		if snap.held {
 			// No desired-state write since the state's revision: every
@@ -77,6 +85,10 @@ func (s *Store) writeGuarded(ctx context.Context, what string, first *snapshot, 
 // txnError explains a failed transaction, naming the server's limits when
 // it was too large.
 func txnError(what string, ops []clientv3.Op, err error) error {
+	if noSpace(err) {
+		return fmt.Errorf("%s: %w; nothing was written. Reclaim space: compact etcd's history and defragment it (etcdctl compact, etcdctl defrag), "+
+			"or raise its --quota-backend-bytes; free disk space if its file system is full; then clear the alarm (etcdctl alarm disarm)", what, ErrNoSpace)
+	}
 	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) ||
 		status.Code(err) == codes.ResourceExhausted {
 		size := 0
@@ -87,4 +99,9 @@ func txnError(what string, ops []clientv3.Op, err error) error {
 			what, len(ops), size, ErrTooLarge, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// noSpace reports whether etcd refused err's request for lack of space.
+func noSpace(err error) bool {
+	return err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrNoSpace.Error()
 }

@@ -25,6 +25,14 @@ const (
 	// StatusPrefix + <pop> (StatusKey).
 	StatusPrefix = root + "status/pops/"
 
+	// AgentClaimPrefix is the prefix of the PoPs' live-agent claims,
+	// each under its stream's lease: AgentClaimPrefix + <pop>
+	// (AgentClaimKey).
+	AgentClaimPrefix = root + "agents/live/"
+	// AgentRefusedPrefix is the prefix of each PoP's last refused second
+	// agent, under a lease: AgentRefusedPrefix + <pop> (AgentRefusedKey).
+	AgentRefusedPrefix = root + "agents/refused/"
+
 	// FleetPrefix is the prefix of the fleet state the leader (and drain
 	// calls) write and every replica mirrors: drain records, the
 	// withdrawal budget's holds and the drain guard.
@@ -39,6 +47,16 @@ const (
 	// if the guard has not moved since the check, so two drains checked
 	// against the same fleet cannot both start.
 	DrainGuardKey = FleetPrefix + "drain-guard"
+
+	// HistoryPrefix is the prefix of the history records, one per
+	// desired-state write, written in that write's transaction:
+	// HistoryPrefix + <revision of the state the write was planned on,
+	// 20 digits> (historyKey), so keys sort in the order of the writes.
+	HistoryPrefix = root + "history/"
+	// HistoryFloorKey holds the revision after which history is complete:
+	// the revision when recording began, raised when old records are
+	// pruned. A rollback reaches back to it, no further.
+	HistoryFloorKey = root + "meta/history-floor"
 
 	// ElectionPrefix is where replicas campaign for leadership.
 	ElectionPrefix = root + "leader"
@@ -59,8 +77,20 @@ func Key(r resource.Ref) string { return kindPrefix(r.Kind) + r.Name }
 // StatusKey is the etcd key of a PoP's report.
 func StatusKey(pop string) string { return StatusPrefix + pop }
 
+// AgentClaimKey is the etcd key of a PoP's live-agent claim.
+func AgentClaimKey(pop string) string { return AgentClaimPrefix + pop }
+
+// AgentRefusedKey is the etcd key of a PoP's last refused agent.
+func AgentRefusedKey(pop string) string { return AgentRefusedPrefix + pop }
+
 // DrainKey is the etcd key of a PoP's drain record.
 func DrainKey(pop string) string { return DrainPrefix + pop }
+
+// historyKey is the key of the history record of a write planned on the
+// state at revision rev. Two writes cannot be planned on one revision: a
+// write commits only if no desired-state write came after the state it was
+// planned on, so the next one is planned on a later state.
+func historyKey(rev int64) string { return fmt.Sprintf("%s%020d", HistoryPrefix, rev) }
 
 // refOfKey parses a key written by Key.
 func refOfKey(key string) (resource.Ref, error) {

@@ -17,7 +17,14 @@
 // largest apply, and a transaction over the limits fails with an error
 // wrapping ErrTooLarge.
 //
-// Beside it: the PoPs' reports under leases (StatusSession), the fleet
+// Every desired-state write also puts a history record (history.go) in
+// its transaction: who, when, and each object before and after. Rollback
+// rebuilds an earlier state from those records, which etcd's compaction
+// does not touch; Backup and Restore carry the desired state with its
+// versions, the fleet state and the history to and from another cluster.
+//
+// Beside it: the PoPs' reports under leases (StatusSession), each PoP's
+// live-agent claim and last refused agent (ClaimAgent), the fleet
 // state (drain records, the withdrawal budget's holds, the drain guard),
 // and the leader election, whose Term guards the leader's writes.
 //

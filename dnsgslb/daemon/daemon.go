@@ -34,6 +34,9 @@ type Daemon struct {
 	cfg   Config
 	srv   *dnsgslb.Server
 	ready chan struct{}
+	// feedConnected is 1 while the GSLB feed stream is up: while it is 0
+	// the server answers from the last snapshot it holds.
+	feedConnected prometheus.Gauge
 
 	mu          sync.Mutex // guards metricsAddr
 	metricsAddr net.Addr
@@ -49,7 +52,10 @@ func New(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Daemon{cfg: cfg, srv: srv, ready: make(chan struct{})}, nil
+	return &Daemon{cfg: cfg, srv: srv, ready: make(chan struct{}), feedConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "anyctl_dns_feed_connected",
+		Help: "1 while the controller's GSLB feed stream is up; 0 while the server answers from the last snapshot it holds.",
+	})}, nil
 }
 
 // Server is the DNS server the daemon runs.
@@ -110,7 +116,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case <-d.srv.Ready():
 	}
 	fed := make(chan error, 1)
-	go func() { fed <- feed.Run(ctx, d.cfg.Feed, d.srv.UpdateContext, d.Revision) }()
+	fc := d.cfg.Feed
+	fc.Connected = func(up bool) {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		d.feedConnected.Set(v)
+	}
+	go func() { fed <- feed.Run(ctx, fc, d.srv.UpdateContext, d.Revision) }()
 	close(d.ready)
 	var feedErr error
 	select {
@@ -129,6 +143,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 // process's.
 func (d *Daemon) metrics() prometheus.Gatherer {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(d.feedConnected, d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
 }

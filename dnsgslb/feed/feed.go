@@ -41,6 +41,9 @@ type Config struct {
 	// authn.ClientConfig); nil speaks plain text.
 	TLS    *tls.Config
 	Logger *slog.Logger
+	// Connected, when set, is told when a stream starts (true, at its
+	// first snapshot) and when it breaks (false).
+	Connected func(bool)
 }
 
 // Run subscribes to the controller's GSLB feed and calls apply with every
@@ -102,6 +105,9 @@ func (c *client) lost(err error) {
 	switch {
 	case c.connected:
 		c.connected = false
+		if c.cfg.Connected != nil {
+			c.cfg.Connected(false)
+		}
 		c.log.Warn("gslb feed lost; answering from the last snapshot and reconnecting", "err", err)
 	case c.failures == 0:
 		c.log.Warn("cannot reach the controller's gslb feed; answering from the last snapshot and retrying", "err", err)
@@ -137,6 +143,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff) error {
 		if !c.connected {
 			c.connected, c.failures = true, 0
 			bo.Reset()
+			if c.cfg.Connected != nil {
+				c.cfg.Connected(true)
+			}
 			c.log.Info("gslb feed connected", "held_revision", req.GetRevision(), "revision", snap.GetRevision())
 		}
 		if err := c.apply(ctx, snap); err != nil {

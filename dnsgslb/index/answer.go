@@ -1,8 +1,10 @@
 package index
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/miekg/dns"
 )
@@ -17,6 +19,28 @@ type answer struct {
 	// of the candidates they came from.
 	addrs []netip.Addr
 	slots []int
+	// signed is the answer with its RRSIGs (and NSEC records when
+	// negative), for queries with the DO bit; nil outside signed zones.
+	signed []byte
+	// serialAt is the offset in msg of the zone's SOA serial when the
+	// answer carries the SOA (a negative answer), else 0.
+	serialAt int
+}
+
+// bytes is the packed answer for a query with or without the DO bit.
+func (a *answer) bytes(do bool) []byte {
+	if do && a.signed != nil {
+		return a.signed
+	}
+	return a.msg
+}
+
+// withSerial is a copy of the answer carrying the SOA serial given.
+func (a *answer) withSerial(serial uint32) *answer {
+	c := *a
+	c.msg = slices.Clone(a.msg)
+	binary.BigEndian.PutUint32(c.msg[c.serialAt:], serial)
+	return &c
 }
 
 // pack builds an answer with github.com/miekg/dns.

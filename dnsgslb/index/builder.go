@@ -30,6 +30,10 @@ type builder struct {
 	// profiles by profileKey.
 	profiles map[string]*profile
 	rttSig   string
+	// scratch is where record and profile keys are put together.
+	scratch []byte
+	// prevProfKeys are the previous index's profile keys (see profileKey).
+	prevProfKeys map[string]string
 	// counted marks the profiles whose kept scope tables are counted in
 	// the index's scopeCells.
 	counted map[*profile]bool
@@ -70,6 +74,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
 		b.prevRecords = prev.byKey
+		b.prevProfKeys = prev.profKeys
 		b.prevPlaceScopes = prev.placeScopes
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
@@ -85,7 +90,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 
 // profile returns the record's profile, built or shared.
 func (b *builder) profile(rec *record) (*profile, error) {
-	k := profileKey(rec, b.rttSig)
+	k := rec.profKey
 	if p, ok := b.profiles[k]; ok {
 		b.ix.profiles[k] = p
 		return p, nil
@@ -94,17 +99,23 @@ func (b *builder) profile(rec *record) (*profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.key = k
 	b.ix.profiles[k] = p
 	return p, nil
 }
 
-// locations are the candidate locations of every record answered live.
+// locations are the candidate locations of every record answered live,
+// each once.
 func (b *builder) locations() []geo.Location {
 	var out []geo.Location
+	seen := map[geo.Location]bool{}
 	for _, rec := range b.ix.records {
 		if b.useLive(rec) {
 			for _, c := range rec.cands {
-				out = append(out, c.location)
+				if !seen[c.location] {
+					seen[c.location] = true
+					out = append(out, c.location)
+				}
 			}
 		}
 	}

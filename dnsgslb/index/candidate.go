@@ -14,8 +14,12 @@ type candidate struct {
 	// pop is true for a PoP's unicast addresses (hybrid mode).
 	pop      bool
 	location geo.Location
-	// addrs are the candidate's addresses of the record's family.
-	addrs        []netip.Addr
+	// addrs are the candidate's addresses of the record's family (both
+	// families for an HTTPS record).
+	addrs []netip.Addr
+	// host is the DNS name of a name origin (a cloud load balancer),
+	// answered with a CNAME to it; it has no addrs.
+	host         string
 	weight       int
 	dial         int
 	healthy      bool
@@ -23,6 +27,9 @@ type candidate struct {
 	// slot is the candidate's metrics slot.
 	slot int
 }
+
+// usable reports whether the candidate has something to answer with.
+func (c *candidate) usable() bool { return len(c.addrs) > 0 || c.host != "" }
 
 func (c *candidate) kind() string {
 	if c.pop {

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
 // Options are the parts of an index that do not come from the snapshot.
@@ -42,6 +45,11 @@ type Options struct {
 	// leaf as scope, which is correct but narrower. A later Compile with
 	// the quick index as Previous adds them (see Index.Quick).
 	Quick bool
+	// Signers sign the zones they are given for, by canonical apex name
+	// ("example.com."); other zones are not signed.
+	Signers map[string]*dnssec.Signer
+	// Now is the time signatures are made at; nil is time.Now.
+	Now func() time.Time
 }
 
 // Compile builds the index of a snapshot. It fails, naming the object, field
@@ -65,13 +73,21 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
 		byKey:       map[string]*record{},
+		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
+	}
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
 	}
 	byObject := map[string]*zone{}
 	for _, z := range snap.GetZones() {
 		zn, err := compileZone(z, snap.GetRevision())
 		if err != nil {
 			return nil, err
+		}
+		if err := startSigning(zn, opts.Previous, opts, now); err != nil {
+			return nil, fmt.Errorf("GslbZone %q: %w", zn.object, err)
 		}
 		key := wireKey(zn.apex)
 		if other, ok := ix.zones[key]; ok {
@@ -107,12 +123,25 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		ix.clients = append(ix.clients, clientFor(c, pops))
 	}
 	b.rttSig = rttSignature(ix.clients)
+	src := newSources(snap, pops)
 	for _, r := range snap.GetRecords() {
-		rec, err := ix.newRecord(r, byObject, snap, opts)
+		rec, err := ix.newRecord(r, byObject, src, opts)
 		if err != nil {
 			return nil, err
 		}
+		b.profileKey(rec)
 		ix.records = append(ix.records, rec)
+	}
+	for _, z := range ix.zones {
+		if z.signing == nil {
+			continue
+		}
+		if err := ix.buildChain(z); err != nil {
+			return nil, fmt.Errorf("GslbZone %q: %w", z.object, err)
+		}
+		if at := z.signing.signer.RefreshAt(z.signing.at); ix.resignAt.IsZero() || at.Before(ix.resignAt) {
+			ix.resignAt = at
+		}
 	}
 	b.decideLive()
 	for _, rec := range ix.records {
@@ -124,6 +153,9 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 	}
 	b.finish()
+	if err := ix.findCuts(); err != nil {
+		return nil, err
+	}
 	for _, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err
@@ -142,7 +174,7 @@ func (ix *Index) node(name string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
-	n := &node{name: name, zone: z}
+	n := &node{name: name, wlen: len(key), zone: z}
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
@@ -175,6 +207,11 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 			return err
 		}
 	}
+	if len(zn.dnskeys) > 0 {
+		if err := apex.addStatic(dns.TypeDNSKEY, zn.dnskeys...); err != nil {
+			return err
+		}
+	}
 	for i, sr := range spec.GetRecords() {
 		name, err := inZone(sr.GetName(), zn.apex)
 		if err != nil {
@@ -184,7 +221,7 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 		if ttl == 0 {
 			ttl = zn.ttl
 		}
-		rrs, qtype, err := staticRRs(name, ttl, sr)
+		rrs, qtype, err := staticRRs(name, ttl, sr, zn.apex)
 		if err != nil {
 			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
 		}
@@ -214,7 +251,7 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 	return nil
 }
 
-func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, error) {
+func staticRRs(name string, ttl uint32, sr *v1.StaticRecord, apex string) ([]dns.RR, uint16, error) {
 	var out []dns.RR
 	var qtype uint16
 	switch sr.GetType() {
@@ -245,6 +282,19 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, 
 		for _, v := range sr.GetValues() {
 			out = append(out, &dns.TXT{Hdr: hdr(name, dns.TypeTXT, ttl), Txt: splitTXT(v)})
 		}
+	case v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA,
+		v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS:
+		if sr.GetType() == v1.RecordType_RECORD_TYPE_NS && name == apex {
+			return nil, 0, fmt.Errorf("field type: NS at the zone apex: the zone's name servers are its name_servers")
+		}
+		for j, v := range sr.GetValues() {
+			rr, err := validation.RecordData(sr.GetType(), name, ttl, v, apex)
+			if err != nil {
+				return nil, 0, fmt.Errorf("field values[%d] %q: %w", j, v, err)
+			}
+			qtype = rr.Header().Rrtype
+			out = append(out, rr)
+		}
 	default:
 		return nil, 0, fmt.Errorf("field type: unsupported record type %q", sr.GetType())
 	}
@@ -254,14 +304,16 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord) ([]dns.RR, uint16, 
 	return out, qtype, nil
 }
 
-// splitTXT cuts a value into character-strings of at most 255 bytes.
+// splitTXT cuts a value into the character-strings of one TXT record, of
+// at most 255 bytes each. github.com/miekg/dns reads a backslash in them as
+// an escape, so each one is escaped after the cut.
 func splitTXT(v string) []string {
 	var out []string
 	for len(v) > 255 {
-		out = append(out, v[:255])
+		out = append(out, strings.ReplaceAll(v[:255], `\`, `\\`))
 		v = v[255:]
 	}
-	return append(out, v)
+	return append(out, strings.ReplaceAll(v, `\`, `\\`))
 }
 
 // check enforces that a CNAME is alone at its node.

@@ -34,7 +34,7 @@ func TestCompileErrors(t *testing.T) {
 		{"name outside zone", func(s *v1.GslbSnapshot) { s.Records[0].Spec.Name = "www.example.org." },
 			`GslbRecord "r" field name: "www.example.org." is outside zone "example.com."`},
 		{"bad type", func(s *v1.GslbSnapshot) { s.Records[0].Spec.Type = v1.RecordType_RECORD_TYPE_TXT },
-			`GslbRecord "r" field type: "RECORD_TYPE_TXT" is not A or AAAA`},
+			`GslbRecord "r" field type: "RECORD_TYPE_TXT" is not A, AAAA or HTTPS`},
 		{"no SOA", func(s *v1.GslbSnapshot) { s.Zones[0].Spec.Soa = nil }, `GslbZone "z": field soa is missing`},
 		{"static conflicts with GSLB", func(s *v1.GslbSnapshot) {
 			s.Zones[0].Spec.Records = []*v1.StaticRecord{{Name: "www", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.9"}}}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -33,6 +34,9 @@ type Explanation struct {
 	TTL        uint32
 	// Scope is the ECS scope prefix length the answer carries.
 	Scope int
+	// Signatures describe the RRSIGs of a signed zone's answer: what each
+	// covers, its key and its validity.
+	Signatures []string
 }
 
 // Located says how the client was placed.
@@ -76,7 +80,7 @@ func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explana
 		return ex
 	}
 	q.NameLen, q.HasQuestion, q.Qtype, q.Qclass = n, true, qtype, dns.ClassINET
-	q.EDNS, q.UDPSize = true, wire.AdvertisedUDPSize
+	q.EDNS, q.UDPSize, q.DO = true, wire.AdvertisedUDPSize, true
 	client = client.Masked()
 	src := client.Addr().Unmap()
 	if client.Bits() > 0 {
@@ -131,6 +135,9 @@ func (ix *Index) traceRecord(ex *Explanation, rec *record, addr netip.Addr) {
 		for _, a := range c.addrs {
 			ce.Addresses = append(ce.Addresses, a.String())
 		}
+		if c.host != "" {
+			ce.Addresses = []string{c.host}
+		}
 		tr.cands = append(tr.cands, ce)
 	}
 	for _, m := range rec.missing {
@@ -165,13 +172,31 @@ func (ix *Index) describeReply(ex *Explanation, resp []byte) {
 		}
 	}
 	for _, rr := range m.Answer {
+		if ix.signature(ex, rr) {
+			continue
+		}
 		ex.Answer = append(ex.Answer, rr.String())
 		ex.TTL = rr.Header().Ttl
 	}
 	for _, rr := range m.Ns {
+		if ix.signature(ex, rr) {
+			continue
+		}
 		ex.Authority = append(ex.Authority, rr.String())
 		if len(m.Answer) == 0 {
 			ex.TTL = rr.Header().Ttl
 		}
 	}
+}
+
+// signature describes rr in ex.Signatures if it is an RRSIG.
+func (ix *Index) signature(ex *Explanation, rr dns.RR) bool {
+	sig, ok := rr.(*dns.RRSIG)
+	if !ok {
+		return false
+	}
+	at := func(t uint32) string { return time.Unix(int64(t), 0).UTC().Format(time.RFC3339) }
+	ex.Signatures = append(ex.Signatures, fmt.Sprintf("%s %s: key %d (%s), valid %s to %s",
+		sig.Hdr.Name, typeName(sig.TypeCovered), sig.KeyTag, dns.AlgorithmToString[sig.Algorithm], at(sig.Inception), at(sig.Expiration)))
+	return true
 }

@@ -18,8 +18,13 @@ type Index struct {
 	names   map[string]*node
 	zones   map[string]*zone
 	records []*record
+	// cuts is set when a zone delegates names (see findCuts).
+	cuts bool
 	// byKey holds the records by recordKey, for the next build to reuse.
 	byKey map[string]*record
+	// profKeys holds the records' profile keys, for the next build to
+	// take rather than allocate again.
+	profKeys map[string]string
 	// placeScopes are the scope tables of records ranked by residency
 	// rule alone, by grouping of the places (see placeScopesFor).
 	placeScopes map[string][2][]uint8
@@ -35,6 +40,8 @@ type Index struct {
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int
+	// resignAt is when signatures must be made again (see ResignAt).
+	resignAt time.Time
 	// quick is set when the index was built without scope tables
 	// (Options.Quick).
 	quick bool

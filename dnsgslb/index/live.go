@@ -54,20 +54,31 @@ type live struct {
 
 // liveCandidate says whether rec could be answered live: a policy that
 // ranks by where the client is, more than one candidate with an address,
-// and few enough candidates for the bitmasks.
+// few enough candidates for the bitmasks, and answers of address records
+// only (not HTTPS, no name origins).
 func (b *builder) liveCandidate(rec *record) bool {
+	if rec.qtype == dns.TypeHTTPS {
+		return false // one record of hints, compiled per class
+	}
+	for _, c := range rec.cands {
+		if c.host != "" {
+			return false // a CNAME, compiled per class
+		}
+	}
 	return len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
 }
 
 // useLive says whether rec is answered live (see liveBudget).
-func (b *builder) useLive(rec *record) bool { return b.live && b.liveCandidate(rec) }
+func (b *builder) useLive(rec *record) bool {
+	return b.live && b.liveCandidate(rec) && rec.node.zone.signing == nil
+}
 
 // decideLive sets whether the build answers live (see liveBudget).
 func (b *builder) decideLive() {
 	keys := map[string]bool{}
 	for _, rec := range b.ix.records {
 		if b.liveCandidate(rec) {
-			keys[profileKey(rec, b.rttSig)] = true
+			keys[rec.profKey] = true
 		}
 	}
 	b.live = len(keys) > 0 && len(b.ix.clients)*len(keys) > liveBudget
@@ -123,10 +134,10 @@ func (b *builder) compileLive(rec *record) error {
 		return err
 	}
 	lv.head = head.msg
-	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, map[string]*answer{}); err != nil {
+	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, "", map[string]*answer{}); err != nil {
 		return err
 	}
-	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, map[string]*answer{}); err != nil {
+	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, "", map[string]*answer{}); err != nil {
 		return err
 	}
 	rec.live = lv

@@ -4,9 +4,15 @@ import "github.com/miekg/dns"
 
 // node is one name of a zone, possibly an empty non-terminal.
 type node struct {
-	name   string
+	name string
+	// wlen is the length of name in wire format.
+	wlen   int
 	zone   *zone
 	rrsets []rrset
+	// cut is the zone cut the node is at or below (itself at a cut), nil
+	// in the zone's own data; referral is set on a cut.
+	cut      *node
+	referral *referral
 	// nodata answers a type the node has no data for; any answers ANY
 	// (RFC 8482).
 	nodata *answer
@@ -40,8 +46,14 @@ func (n *node) finishAnswers() error {
 	if n.nodata, err = pack(n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err != nil {
 		return err
 	}
+	if err := z.signAnswer(n.nodata, n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(n, 0)); err != nil {
+		return err
+	}
 	hinfo := &dns.HINFO{Hdr: hdr(n.name, dns.TypeHINFO, z.ttl), Cpu: "RFC8482", Os: ""}
 	if n.any, err = pack(n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil); err != nil {
+		return err
+	}
+	if err := z.signAnswer(n.any, n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil, nil); err != nil {
 		return err
 	}
 	for i := range n.rrsets {
@@ -54,6 +66,9 @@ func (n *node) finishAnswers() error {
 			extra = z.glue
 		}
 		if rs.static, err = pack(n.name, dns.RcodeSuccess, rs.rrs, nil, extra); err != nil {
+			return err
+		}
+		if err := z.signAnswer(rs.static, n.name, dns.RcodeSuccess, rs.rrs, nil, extra, nil); err != nil {
 			return err
 		}
 	}

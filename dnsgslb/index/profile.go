@@ -16,6 +16,8 @@ import (
 // their locations and health, policy, residency): thousands of records over
 // a few origin pools compile a few profiles, not one mapping each.
 type profile struct {
+	// key is the profile's key (appendProfileKey).
+	key string
 	// classRC maps a location class to its record class (an index into
 	// preps); nil when every class has record class 0.
 	classRC []uint16
@@ -36,25 +38,55 @@ func (p *profile) rc(class int32) int {
 // uint16).
 const maxRecordClasses = math.MaxUint16
 
-// profileKey is everything prepare reads of a record, so that records with
-// equal keys rank alike for every class. rttSig is the PoPs' measured RTTs,
-// which only the latency policy reads.
-func profileKey(rec *record, rttSig string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%d/%d|", rec.policy, rec.whenAllDown, len(rec.cands))
+// appendProfileKey appends everything prepare reads of a record, so that
+// records with equal keys rank alike for every class. rttSig is the PoPs'
+// measured RTTs, which only the latency policy reads.
+func appendProfileKey(b []byte, rec *record, rttSig string) []byte {
+	b = strconv.AppendInt(b, int64(rec.policy), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(rec.whenAllDown), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(len(rec.cands)), 10)
+	b = append(b, '|')
 	for _, c := range rec.cands {
-		b.WriteString(c.name)
-		fmt.Fprintf(&b, "/%t/%t/%t/%x/%x/%s/%s|", c.pop, c.healthy, len(c.addrs) > 0,
-			math.Float64bits(c.location.Latitude), math.Float64bits(c.location.Longitude), c.location.Country, c.location.Continent)
+		b = append(b, c.name...)
+		b = append(b, '/')
+		b = strconv.AppendBool(b, c.pop)
+		b = append(b, '/')
+		b = strconv.AppendBool(b, c.healthy)
+		b = append(b, '/')
+		b = strconv.AppendBool(b, c.usable())
+		b = append(b, '/')
+		b = strconv.AppendUint(b, math.Float64bits(c.location.Latitude), 16)
+		b = append(b, '/')
+		b = strconv.AppendUint(b, math.Float64bits(c.location.Longitude), 16)
+		b = append(b, '/')
+		b = append(b, c.location.Country...)
+		b = append(b, '/')
+		b = append(b, c.location.Continent...)
+		b = append(b, '|')
 	}
 	for _, r := range rec.rules {
-		b.WriteString(r.text)
-		b.WriteByte('|')
+		b = append(b, r.text...)
+		b = append(b, '|')
 	}
 	if rec.policy == v1.Policy_POLICY_LATENCY {
-		b.WriteString(rttSig)
+		b = append(b, rttSig...)
 	}
-	return b.String()
+	return b
+}
+
+// profileKey sets rec.profKey. A key the previous build also had is taken
+// from it, so that an update allocates no key for a record whose ranking
+// inputs did not change.
+func (b *builder) profileKey(rec *record) {
+	b.scratch = appendProfileKey(b.scratch[:0], rec, b.rttSig)
+	k, ok := b.prevProfKeys[string(b.scratch)]
+	if !ok {
+		k = string(b.scratch)
+	}
+	b.ix.profKeys[k] = k
+	rec.profKey = k
 }
 
 // rttSignature sums up what the latency policy reads of the clients: the
@@ -244,7 +276,7 @@ func (b *builder) dependsOnLocation(rec *record) bool {
 	}
 	n := 0
 	for _, c := range rec.cands {
-		if len(c.addrs) > 0 {
+		if c.usable() {
 			n++
 		}
 	}
@@ -307,7 +339,7 @@ type prepScratch struct {
 func (r *record) prepareFast(cl *client, dist [][]float64, ci int, s *prepScratch) prep {
 	s.allowed = s.allowed[:0]
 	for i := range r.cands {
-		if len(r.cands[i].addrs) > 0 {
+		if r.cands[i].usable() {
 			s.allowed = append(s.allowed, i)
 		}
 	}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -9,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	"github.com/anyctl/anyctl/dnsgslb/wire"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // randomDB writes and opens a GeoIP database of n networks in places
@@ -228,5 +231,66 @@ func BenchmarkRespond(b *testing.B) {
 				ix.Respond(dst, &q, src, 1232)
 			}
 		})
+	}
+}
+
+// TestRecompileWithTheRevisionAsSerial compiles a zone whose SOA serial
+// follows the snapshot's revision (serial 0, the default), then the next
+// revision with the first as Previous: the records are reused although
+// the serial changed, and every answer, the negative ones carrying the new
+// serial, is that of a compile from scratch.
+func TestRecompileWithTheRevisionAsSerial(t *testing.T) {
+	db := randomDB(t, 5000, 2000)
+	snap := gslbtest.Snapshot()
+	snap.GetZones()[0].GetSpec().GetSoa().Serial = 0
+	snap.Revision = 41
+	// An AAAA record over origins with IPv4 addresses only answers NODATA,
+	// with the SOA.
+	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
+	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
+	v4only.Spec.Origins = []string{"us-west"}
+	snap.Records = append(snap.Records, v4only)
+	first, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Revision = 42
+	second, err := Compile(snap, Options{GeoIP: db, Previous: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	negative := 0
+	for i, rec := range second.records {
+		if rec.prof != first.records[i].prof {
+			t.Errorf("record %s: profile built again although only the serial changed", rec.object)
+		}
+		carriesSOA := slices.ContainsFunc(first.records[i].rcs, func(rc recordClass) bool {
+			return slices.ContainsFunc(rc.answers, func(a *answer) bool { return a.serialAt != 0 })
+		})
+		if reused := &rec.rcs[0] == &first.records[i].rcs[0]; reused == carriesSOA {
+			t.Errorf("record %s (answers carry the SOA: %v): compiled answers taken as they were: %v", rec.object, carriesSOA, reused)
+		}
+		for ci := range second.clients {
+			got := rec.rcs[rec.prof.rc(int32(ci))].answers
+			want := scratch.records[i].rcs[scratch.records[i].prof.rc(int32(ci))].answers
+			for k := range got {
+				if string(got[k].msg) != string(want[k].msg) {
+					t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
+				}
+				if got[k].serialAt != 0 {
+					negative++
+					if s := binary.BigEndian.Uint32(got[k].msg[got[k].serialAt:]); s != 42 {
+						t.Fatalf("record %s: negative answer with serial %d, want 42", rec.object, s)
+					}
+				}
+			}
+		}
+	}
+	if negative == 0 {
+		t.Fatal("no negative answer was checked")
 	}
 }

@@ -1,7 +1,11 @@
 package index
 
 import (
+	"net"
 	"net/netip"
+	"slices"
+
+	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -17,9 +21,16 @@ type record struct {
 	rules       []rule
 	whenAllDown v1.AllDownBehavior
 	cands       []candidate
+	// https is the HTTPS answer of a record of that type without its
+	// address hints.
+	https *dns.HTTPS
 	// missing names origins or PoPs the record refers to that the snapshot
 	// does not hold.
 	missing []string
+
+	// profKey and key are the record's profile key (appendProfileKey)
+	// and record key (recordKey).
+	profKey, key string
 
 	// hashed is true when the answer depends on the client subnet's bucket
 	// (weighted policy, or a traffic dial below 100).
@@ -87,16 +98,58 @@ func b2i(b bool) int {
 	return 0
 }
 
-// addrsOf flattens ranked candidates into at most n addresses.
-func addrsOf(cands []candidate, order []int, n int) []netip.Addr {
+// addrsOf flattens ranked candidates into at most n addresses, or, with
+// perCandidate, every address of the first n candidates (the hints of an
+// HTTPS answer). A name origin ranked first is answered alone, with its
+// name (a CNAME stands alone); ranked later it is passed over.
+func addrsOf(cands []candidate, order []int, n int, perCandidate bool) ([]netip.Addr, string) {
 	var out []netip.Addr
+	taken := 0
 	for _, i := range order {
-		for _, a := range cands[i].addrs {
+		c := &cands[i]
+		if c.host != "" {
+			if taken == 0 {
+				return nil, c.host
+			}
+			continue
+		}
+		if perCandidate {
+			if taken == n {
+				break
+			}
+			out = append(out, c.addrs...)
+			taken++
+			continue
+		}
+		for _, a := range c.addrs {
 			if len(out) == n {
-				return out
+				return out, ""
 			}
 			out = append(out, a)
+			taken++
 		}
 	}
-	return out
+	return out, ""
+}
+
+// httpsRR is the record's HTTPS answer with the addresses as its hints.
+func (r *record) httpsRR(addrs []netip.Addr) *dns.HTTPS {
+	rr := dns.Copy(r.https).(*dns.HTTPS)
+	rr.Hdr = hdr(r.node.name, dns.TypeHTTPS, r.ttl)
+	var v4, v6 []net.IP
+	for _, a := range addrs {
+		if a.Is4() {
+			v4 = append(v4, a.AsSlice())
+		} else {
+			v6 = append(v6, a.AsSlice())
+		}
+	}
+	if len(v4) > 0 {
+		rr.Value = append(rr.Value, &dns.SVCBIPv4Hint{Hint: v4})
+	}
+	if len(v6) > 0 {
+		rr.Value = append(rr.Value, &dns.SVCBIPv6Hint{Hint: v6})
+	}
+	slices.SortStableFunc(rr.Value, func(a, b dns.SVCBKeyValue) int { return int(a.Key()) - int(b.Key()) })
+	return rr
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/validation"
 )
 
-func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.GslbSnapshot, opts Options) (*record, error) {
+func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *sources, opts Options) (*record, error) {
 	spec := r.GetSpec()
 	obj := r.GetMetadata().GetName()
 	zn := zones[spec.GetZone()]
@@ -31,8 +32,14 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 		rec.qtype = dns.TypeA
 	case v1.RecordType_RECORD_TYPE_AAAA:
 		rec.qtype = dns.TypeAAAA
+	case v1.RecordType_RECORD_TYPE_HTTPS:
+		rec.qtype = dns.TypeHTTPS
+		sb := spec.GetHttps()
+		if rec.https, err = validation.ServiceBindingRR(name, 0, sb.GetPriority(), ".", sb.GetParams()); err != nil {
+			return nil, fmt.Errorf("GslbRecord %q field https.params %q: %w", obj, sb.GetParams(), err)
+		}
 	default:
-		return nil, fmt.Errorf("GslbRecord %q field type: %q is not A or AAAA", obj, spec.GetType())
+		return nil, fmt.Errorf("GslbRecord %q field type: %q is not A, AAAA or HTTPS", obj, spec.GetType())
 	}
 	if rec.answers == 0 {
 		rec.answers = 1
@@ -43,7 +50,7 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 	if rec.policy == v1.Policy_POLICY_UNSPECIFIED {
 		rec.policy = v1.Policy_POLICY_NEAREST
 	}
-	if err := rec.addCandidates(spec, snap, opts); err != nil {
+	if err := rec.addCandidates(spec, src, opts); err != nil {
 		return nil, fmt.Errorf("GslbRecord %q: %w", obj, err)
 	}
 	for i, ru := range spec.GetResidency() {
@@ -67,9 +74,9 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, snap *v1.Gs
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
-	recKey := b.recordKey(rec, b.useLive(rec))
-	b.ix.byKey[recKey] = rec
-	if ok, err := b.reuse(rec, recKey); ok || err != nil {
+	b.recordKey(rec, b.useLive(rec))
+	b.ix.byKey[rec.key] = rec
+	if ok, err := b.reuse(rec); ok || err != nil {
 		return err
 	}
 	rec.hashed = rec.policy == v1.Policy_POLICY_WEIGHTED
@@ -94,7 +101,8 @@ func (b *builder) compileRecord(rec *record) error {
 		}
 		varies := false
 		for bucket := range n {
-			a, err := rec.answerFor(prof.preps[i], rec.finish(prof.preps[i], bucket, nil), answers)
+			addrs, host := rec.finish(prof.preps[i], bucket, nil)
+			a, err := rec.answerFor(prof.preps[i], addrs, host, answers)
 			if err != nil {
 				return err
 			}
@@ -140,9 +148,10 @@ func (b *builder) compileRecord(rec *record) error {
 	return nil
 }
 
-// answerFor packs (or reuses) the answer for a selection.
-func (rec *record) answerFor(p prep, addrs []netip.Addr, seen map[string]*answer) (*answer, error) {
-	key := fmt.Sprint(p.rcode, p.nodata, addrs)
+// answerFor packs (or reuses) the answer for a selection: addresses, or
+// the name of a name origin.
+func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[string]*answer) (*answer, error) {
+	key := fmt.Sprint(p.rcode, p.nodata, addrs, host)
 	if a, ok := seen[key]; ok {
 		return a, nil
 	}
@@ -152,17 +161,38 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, seen map[string]*answer
 	switch {
 	case p.rcode != 0:
 		a, err = pack(name, p.rcode, nil, nil, nil)
+	case host != "":
+		cname := &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME, rec.ttl), Target: host}
+		if a, err = pack(name, dns.RcodeSuccess, []dns.RR{cname}, nil, nil); err != nil {
+			return nil, err
+		}
+		for _, c := range rec.cands {
+			if c.host == host && !slices.Contains(a.slots, c.slot) {
+				a.slots = append(a.slots, c.slot)
+			}
+		}
 	case p.nodata || len(addrs) == 0:
 		z := rec.node.zone
 		neg := *z.soa
 		neg.Hdr.Ttl = min(z.soa.Minttl, z.soa.Hdr.Ttl)
-		a, err = pack(name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil)
+		if a, err = pack(name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err == nil {
+			// The SOA is the last record: its serial is followed by
+			// refresh, retry, expire and minimum.
+			a.serialAt = len(a.msg) - 20
+			err = z.signAnswer(a, name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(rec.node, rec.qtype))
+		}
 	default:
 		rrs := make([]dns.RR, len(addrs))
 		for i, ad := range addrs {
 			rrs[i] = addrRR(name, rec.ttl, ad)
 		}
+		if rec.qtype == dns.TypeHTTPS {
+			rrs = []dns.RR{rec.httpsRR(addrs)}
+		}
 		if a, err = pack(name, dns.RcodeSuccess, rrs, nil, nil); err != nil {
+			return nil, err
+		}
+		if err := rec.node.zone.signAnswer(a, name, dns.RcodeSuccess, rrs, nil, nil, nil); err != nil {
 			return nil, err
 		}
 		a.addrs = addrs

@@ -33,28 +33,40 @@ func (o *Outcome) LiveSlots() []int32 { return o.live[:o.nlive] }
 // does not allocate.
 func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int) ([]byte, Outcome) {
 	out := Outcome{ZoneSlot: -1}
-	switch {
-	case q.FormErr:
-		return errorReply(dst, q, wire.RcodeFormErr), Outcome{ZoneSlot: -1, Rcode: wire.RcodeFormErr}
-	case q.EDNS && q.Version > 0:
-		return errorReply(dst, q, wire.RcodeBadVers), Outcome{ZoneSlot: -1, Rcode: wire.RcodeBadVers}
-	case q.Opcode != 0:
-		return errorReply(dst, q, wire.RcodeNotImp), Outcome{ZoneSlot: -1, Rcode: wire.RcodeNotImp}
-	case q.Qclass != dns.ClassINET:
+	if rcode := Reject(q); rcode >= 0 {
+		return errorReply(dst, q, rcode), Outcome{ZoneSlot: -1, Rcode: rcode}
+	}
+	if !q.HasQuestion {
+		// A query for a cookie alone (see Reject).
+		return errorReply(dst, q, wire.RcodeSuccess), Outcome{ZoneSlot: -1}
+	}
+	if q.Qclass != dns.ClassINET {
 		return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
 	}
 	var lcBuf [255]byte
 	lc := lowerWire(&lcBuf, q.QName())
 	n := ix.names[string(lc)]
 	if n == nil {
+		if ix.cuts {
+			if cut, off := ix.delegated(lc); cut != nil {
+				out.ZoneSlot = cut.zone.slot
+				return refer(dst, q, cut, off, maxSize), out
+			}
+		}
 		z, off := ix.findZone(lc)
 		if z == nil {
 			return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
 		}
 		out.ZoneSlot, out.Rcode = z.slot, wire.RcodeNXDomain
+		if q.DO && z.signing != nil {
+			return ix.signedNXDomain(dst, q, z, lc, maxSize), out
+		}
 		return nxdomain(dst, q, z, off, maxSize), out
 	}
 	out.ZoneSlot = n.zone.slot
+	if n.cut != nil && (q.Qtype != dns.TypeDS || n.cut != n) {
+		return refer(dst, q, n.cut, q.NameLen-n.cut.wlen, maxSize), out
+	}
 	if rec := liveRecord(n, q); rec != nil {
 		return ix.respondLive(dst, q, rec, src, maxSize, out)
 	}
@@ -62,6 +74,29 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 	out.Rcode = a.rcode
 	out.Slots = a.slots
 	return patch(dst, q, a, scope, maxSize), out
+}
+
+// Reject is the rcode of the error reply q gets whatever it asks, or -1:
+// NOTIMP for an opcode other than QUERY (even on a header alone) and for
+// zone transfers, which this server does not serve (as gdnsd); FORMERR for
+// a malformed query, and one without a question unless it asks for a
+// server cookie (RFC 7873 section 5.4: NOERROR, or BADCOOKIE); BADVERS for an EDNS version other than 0; BADCOOKIE
+// when the server judged the query's server cookie so (see
+// wire.ReplyOptions).
+func Reject(q *wire.Query) int {
+	switch {
+	case q.Opcode != 0:
+		return wire.RcodeNotImp
+	case q.FormErr, !q.HasQuestion && !q.Reply.Cookie:
+		return wire.RcodeFormErr
+	case q.EDNS && q.Version > 0:
+		return wire.RcodeBadVers
+	case q.Reply.BadCookie:
+		return wire.RcodeBadCookie
+	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+		return wire.RcodeNotImp
+	}
+	return -1
 }
 
 // UDPLimit is the largest UDP reply to q: 512 without EDNS, else the
@@ -121,10 +156,11 @@ func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
 
 // patch copies a pre-packed answer into dst and makes it the reply to q.
 func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byte {
-	if len(a.msg)+wire.OPTLen(q) > maxSize {
+	msg := a.bytes(q.DO)
+	if len(msg)+wire.OPTLen(q) > maxSize {
 		return truncated(dst, q, a.rcode)
 	}
-	return makeReply(append(dst[:0], a.msg...), q, a.rcode, scope)
+	return makeReply(append(dst[:0], msg...), q, a.rcode, scope)
 }
 
 // makeReply turns b, a copied or assembled answer whose question is the

@@ -1,8 +1,8 @@
 package index
 
 import (
-	"fmt"
-	"strings"
+	"slices"
+	"strconv"
 )
 
 // A record whose inputs did not change compiles to what it compiled to
@@ -10,27 +10,69 @@ import (
 // previous index rather than built again. A TTL changed or one origin's
 // health flipped then costs the records it touches, not every record.
 
-// recordKey sums up everything a record's compiled form is made from,
-// beside the prefix table (reuse needs the same table) and, for a live
-// record, the row table (compared by identity): its ranking inputs (the
-// profile key), its name, type, TTL and answer count, its candidates'
-// addresses, weights, dials and metrics slots, and its zone's SOA.
-func (b *builder) recordKey(rec *record, live bool) string {
-	var sb strings.Builder
-	sb.WriteString(profileKey(rec, b.rttSig))
-	fmt.Fprintf(&sb, "#%s/%d/%d/%d/%t/%s#", rec.node.name, rec.qtype, rec.ttl, rec.answers, live, rec.node.zone.soa)
-	for _, c := range rec.cands {
-		fmt.Fprintf(&sb, "%v/%d/%d/%d|", c.addrs, c.weight, c.dial, c.slot)
+// recordKey sets rec.key: everything a record's compiled form is made
+// from, beside the prefix table (reuse needs the same table) and, for a
+// live record, the row table (compared by identity): its ranking inputs
+// (the profile key), its name, type, TTL, answer count and HTTPS
+// parameters, its candidates' addresses, names, weights, dials and metrics
+// slots, and its zone's SOA but for the serial (reuse puts the new one
+// in). A key
+// the previous build also had is taken from its record, so that an update
+// allocates no key for a record that did not change.
+func (b *builder) recordKey(rec *record, live bool) {
+	k := append(b.scratch[:0], rec.profKey...)
+	k = append(k, '#')
+	k = append(k, rec.node.name...)
+	for _, n := range [...]uint64{uint64(rec.qtype), uint64(rec.ttl), uint64(rec.answers)} {
+		k = append(k, '/')
+		k = strconv.AppendUint(k, n, 10)
 	}
-	return sb.String()
+	k = append(k, '/')
+	k = strconv.AppendBool(k, live)
+	if rec.https != nil {
+		k = append(k, '/')
+		k = append(k, rec.https.String()...)
+	}
+	soa := rec.node.zone.soa
+	k = append(k, '/')
+	k = append(k, soa.Ns...)
+	k = append(k, '/')
+	k = append(k, soa.Mbox...)
+	for _, n := range [...]uint32{soa.Hdr.Ttl, soa.Refresh, soa.Retry, soa.Expire, soa.Minttl} {
+		k = append(k, '/')
+		k = strconv.AppendUint(k, uint64(n), 10)
+	}
+	if zs := rec.node.zone.signing; zs != nil {
+		k = append(k, '/')
+		k = append(k, zs.id...)
+	}
+	k = append(k, '#')
+	for _, c := range rec.cands {
+		for _, a := range c.addrs {
+			k = a.AppendTo(k)
+			k = append(k, ',')
+		}
+		k = append(k, c.host...)
+		for _, n := range [...]int{c.weight, c.dial, c.slot} {
+			k = append(k, '/')
+			k = strconv.AppendInt(k, int64(n), 10)
+		}
+		k = append(k, '|')
+	}
+	b.scratch = k
+	if old := b.prevRecords[string(k)]; old != nil {
+		rec.key = old.key
+		return
+	}
+	rec.key = string(k)
 }
 
 // reuse gives rec the compiled form of the previous index's record with
 // the same key, and reports whether there was one it can take. A record
 // left without scope tables (by the budget, or built quick) is compiled
 // again, for a chance at them.
-func (b *builder) reuse(rec *record, key string) (bool, error) {
-	old := b.prevRecords[key]
+func (b *builder) reuse(rec *record) (bool, error) {
+	old := b.prevRecords[rec.key]
 	if old == nil {
 		return false, nil
 	}
@@ -47,8 +89,11 @@ func (b *builder) reuse(rec *record, key string) (bool, error) {
 	}
 	rec.hashed, rec.prof, rec.rcs, rec.live = old.hashed, old.prof, old.rcs, old.live
 	rec.scopes, rec.locationFree, rec.placeKey = old.scopes, old.locationFree, old.placeKey
+	if serial := rec.node.zone.soa.Serial; serial != old.node.zone.soa.Serial {
+		rec.rcs, rec.live = withSerial(rec.rcs, rec.live, serial)
+	}
 	if rec.prof != nil {
-		b.ix.profiles[profileKey(rec, b.rttSig)] = rec.prof
+		b.ix.profiles[rec.prof.key] = rec.prof
 		switch {
 		case rec.placeKey != "":
 			b.keepPlaceScopes(rec.placeKey, rec.scopes)
@@ -57,4 +102,45 @@ func (b *builder) reuse(rec *record, key string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// withSerial is a record's answers with the zone's SOA serial changed: a
+// zone whose serial follows the revision changes it with every update,
+// and only the negative answers carry it.
+func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *live) {
+	done := map[*answer]*answer{}
+	patch := func(a *answer) *answer {
+		if a == nil || a.serialAt == 0 {
+			return a
+		}
+		if c, ok := done[a]; ok {
+			return c
+		}
+		c := a.withSerial(serial)
+		done[a] = c
+		return c
+	}
+	if lv != nil {
+		c := *lv
+		c.nodata = patch(c.nodata)
+		lv = &c
+	}
+	var out []recordClass
+	for i, rc := range rcs {
+		for j, a := range rc.answers {
+			if p := patch(a); p != a {
+				if out == nil {
+					out = slices.Clone(rcs)
+				}
+				if &out[i].answers[0] == &rcs[i].answers[0] {
+					out[i].answers = slices.Clone(rc.answers)
+				}
+				out[i].answers[j] = p
+			}
+		}
+	}
+	if out == nil {
+		return rcs, lv
+	}
+	return out, lv
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/miekg/dns"
+
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -48,7 +50,7 @@ func (t *trace) note(format string, args ...any) {
 func (r *record) prepare(cl *client, tr *trace) prep {
 	var allowed []int
 	for i := range r.cands {
-		if len(r.cands[i].addrs) == 0 {
+		if !r.cands[i].usable() {
 			tr.drop(i, fmt.Sprintf("no %s address", typeName(r.qtype)))
 			continue
 		}
@@ -104,17 +106,17 @@ func (r *record) prepare(cl *client, tr *trace) prep {
 }
 
 // finish applies the bucket-dependent steps (weights, traffic dial) and
-// takes the first N addresses.
-func (r *record) finish(p prep, bucket int, tr *trace) []netip.Addr {
+// takes the first N addresses, or the name of a name origin ranked first.
+func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 	if p.rcode != 0 || p.nodata {
-		return nil
+		return nil, ""
 	}
 	order := p.base
 	if r.policy == v1.Policy_POLICY_WEIGHTED {
 		order = weightedOrder(r.cands, order, bucket)
 	}
 	order, spilled := applyDial(r.cands, order, bucket)
-	addrs := addrsOf(r.cands, order, r.answers)
+	addrs, host := addrsOf(r.cands, order, r.answers, r.qtype == dns.TypeHTTPS)
 	if tr != nil {
 		for rank, i := range order {
 			c := &tr.cands[i]
@@ -133,7 +135,8 @@ func (r *record) finish(p prep, bucket int, tr *trace) []netip.Addr {
 					c.Answered = true
 				}
 			}
+			c.Answered = c.Answered || host != "" && r.cands[i].host == host && rank == 0
 		}
 	}
-	return addrs
+	return addrs, host
 }

@@ -23,6 +23,10 @@ type zone struct {
 	negSOA []byte
 	ns     []dns.RR
 	glue   []dns.RR
+	// signing is set when the zone is signed; dnskeys is then its DNSKEY
+	// RRset.
+	signing *zoneSigning
+	dnskeys []dns.RR
 }
 
 func compileZone(z *v1.GslbZone, revision int64) (*zone, error) {

@@ -16,10 +16,13 @@ const (
 )
 
 const (
-	typeOPT     = 41
-	optionECS   = 8
-	headerLen   = 12
-	maxNameWire = 255
+	typeOPT         = 41
+	optionNSID      = 3
+	optionECS       = 8
+	optionCookie    = 10
+	optionKeepalive = 11
+	headerLen       = 12
+	maxNameWire     = 255
 )
 
 // Parse reads the common query shape: one question with an uncompressed
@@ -77,21 +80,29 @@ func Parse(b []byte, q *Query) Result {
 	if off+11 > len(b) || b[off] != 0 || binary.BigEndian.Uint16(b[off+1:]) != typeOPT {
 		return Fallback
 	}
-	q.EDNS = true
-	q.UDPSize = binary.BigEndian.Uint16(b[off+3:])
-	q.Version = b[off+6]
-	q.DO = b[off+7]&0x80 != 0
 	rdlen := int(binary.BigEndian.Uint16(b[off+9:]))
-	off += 11
-	if off+rdlen != len(b) {
+	if off+11+rdlen != len(b) {
 		return Fallback
 	}
-	parseOptions(b[off:], q)
+	setOPT(q, b[off+3:off+11], b[off+11:])
 	return OK
 }
 
-// parseOptions reads EDNS options, keeping the Client Subnet option and
-// flagging malformed ones.
+// setOPT reads an OPT record into q: fixed is its class, TTL and RDLENGTH
+// (8 bytes), opts its RDATA. The options of an EDNS version other than 0
+// are not read: the reply is BADVERS.
+func setOPT(q *Query, fixed, opts []byte) {
+	q.EDNS = true
+	q.UDPSize = binary.BigEndian.Uint16(fixed)
+	q.Version = fixed[3]
+	q.DO = fixed[4]&0x80 != 0
+	if q.Version == 0 {
+		parseOptions(opts, q)
+	}
+}
+
+// parseOptions reads EDNS options, keeping Client Subnet, COOKIE, NSID and
+// edns-tcp-keepalive, and flagging malformed ones.
 func parseOptions(opts []byte, q *Query) {
 	for len(opts) > 0 {
 		if len(opts) < 4 {
@@ -104,22 +115,47 @@ func parseOptions(opts []byte, q *Query) {
 			q.FormErr = true
 			return
 		}
-		if code == optionECS {
-			if q.ECS || !SetECS(q, opts[4:4+l]) {
-				q.FormErr = true
-				return
-			}
+		body := opts[4 : 4+l]
+		ok := true
+		switch code {
+		case optionECS:
+			ok = !q.ECS && SetECS(q, body)
+		case optionCookie:
+			// Only the first COOKIE option counts (RFC 7873 section 5.2).
+			ok = q.Cookie || setCookie(q, body)
+		case optionNSID:
+			q.NSID = true
+		case optionKeepalive:
+			q.Keepalive, q.KeepaliveLen = true, uint16(l)
+		}
+		if !ok {
+			q.FormErr = true
+			return
 		}
 		opts = opts[4+l:]
 	}
 }
 
+// setCookie validates a COOKIE option body (RFC 7873 section 5.2.2): an
+// 8-byte client cookie alone, or followed by a server cookie of 8 to 32
+// bytes.
+func setCookie(q *Query, body []byte) bool {
+	if len(body) != 8 && (len(body) < 16 || len(body) > 40) {
+		return false
+	}
+	q.Cookie = true
+	copy(q.ClientCookie[:], body)
+	q.ServerCookieLen = uint8(copy(q.ServerCookie[:], body[8:]))
+	return true
+}
+
 // SetECS validates a Client Subnet option body (RFC 7871 section 6) and
 // stores it in q. It reports false for a malformed option: unknown family,
-// source prefix longer than the family, address length not matching the
-// source prefix, or address bits set past the source prefix.
+// source prefix longer than the family, a non-zero scope prefix, address
+// length not matching the source prefix, or address bits set past the
+// source prefix.
 func SetECS(q *Query, body []byte) bool {
-	if len(body) < 4 {
+	if len(body) < 4 || body[3] != 0 {
 		return false
 	}
 	family := binary.BigEndian.Uint16(body)

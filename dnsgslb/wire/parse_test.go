@@ -2,6 +2,8 @@ package wire_test
 
 import (
 	"net/netip"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -32,6 +34,10 @@ func ecs(family uint16, bits uint8, addr string) *dns.EDNS0_SUBNET {
 	return &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family, SourceNetmask: bits, Address: netip.MustParseAddr(addr).AsSlice()}
 }
 
+func cookie(hex string) *dns.EDNS0_COOKIE {
+	return &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: hex}
+}
+
 func raw(data ...byte) *dns.EDNS0_LOCAL { return &dns.EDNS0_LOCAL{Code: dns.EDNS0SUBNET, Data: data} }
 
 func TestParse(t *testing.T) {
@@ -56,7 +62,16 @@ func TestParse(t *testing.T) {
 		{desc: "ECS address too short", msg: query("example.com.", true, raw(0, 1, 24, 0, 10, 0)), result: wire.OK, formErr: true},
 		{desc: "ECS host bits", msg: query("example.com.", true, raw(0, 1, 20, 0, 10, 0, 0x18)), result: wire.OK, formErr: true},
 		{desc: "two ECS", msg: query("example.com.", true, ecs(1, 24, "10.0.0.0"), ecs(1, 24, "10.0.1.0")), result: wire.OK, formErr: true},
-		{desc: "other option kept quiet", msg: query("example.com.", true, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}), result: wire.OK},
+		{desc: "ECS scope not zero", msg: query("example.com.", true, raw(0, 1, 24, 16, 198, 18, 1)), result: wire.OK, formErr: true},
+		{desc: "client cookie", msg: query("example.com.", true, cookie("0102030405060708")), result: wire.OK},
+		{desc: "client and server cookie", msg: query("example.com.", true, cookie("01020304050607080102030405060708090a0b0c0d0e0f10")), result: wire.OK},
+		{desc: "7-byte cookie", msg: query("example.com.", true, cookie("01020304050607")), result: wire.OK, formErr: true},
+		{desc: "9-byte cookie", msg: query("example.com.", true, cookie("010203040506070809")), result: wire.OK, formErr: true},
+		{desc: "15-byte cookie", msg: query("example.com.", true, cookie("0102030405060708090a0b0c0d0e0f")), result: wire.OK, formErr: true},
+		{desc: "41-byte cookie", msg: query("example.com.", true, cookie(strings.Repeat("ab", 41))), result: wire.OK, formErr: true},
+		{desc: "second cookie ignored", msg: query("example.com.", true, cookie("0102030405060708"), cookie("01020304050607")), result: wire.OK},
+		{desc: "NSID", msg: query("example.com.", true, &dns.EDNS0_NSID{Code: dns.EDNS0NSID}), result: wire.OK},
+		{desc: "other option kept quiet", msg: query("example.com.", true, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte{1, 2, 3}}), result: wire.OK},
 		{desc: "short header", bytes: []byte{1, 2, 3}, result: wire.Drop},
 		{desc: "a response", bytes: []byte{0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0}, result: wire.Drop},
 		{desc: "no question", bytes: []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, result: wire.Fallback},
@@ -96,11 +111,10 @@ func TestParse(t *testing.T) {
 			} else if tc.ecs != "" {
 				t.Errorf("no ECS, want %s", tc.ecs)
 			}
-			// The fallback conversion agrees with the fast parser.
+			// The fallback parser agrees with the fast one.
 			var f wire.Query
-			wire.FromMsg(&m, &f)
-			if f.NameLen != q.NameLen || f.ECS != q.ECS || f.ECSAddr != q.ECSAddr || f.ECSSource != q.ECSSource || f.EDNS != q.EDNS || f.DO != q.DO {
-				t.Errorf("FromMsg %+v\nParse    %+v", f, q)
+			if got := wire.ParseAny(b, &f); got != wire.OK || !reflect.DeepEqual(f, q) {
+				t.Errorf("ParseAny = %d\n%+v\nParse\n%+v", got, f, q)
 			}
 		})
 	}

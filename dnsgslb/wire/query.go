@@ -18,7 +18,8 @@ type Query struct {
 	Flags  uint16
 	Opcode uint8
 	// HasQuestion is false when the request carried no question; Name,
-	// Qtype and Qclass are then zero.
+	// Qtype and Qclass are then zero. Such a request is a FORMERR unless
+	// it asks for a server cookie (RFC 7873 section 5.4).
 	HasQuestion bool
 	// Name is the question name in wire format, in the case it was asked.
 	Name    [255]byte
@@ -38,9 +39,42 @@ type Query struct {
 	ECSSource uint8
 	ECSAddr   [16]byte
 
+	// Cookie is true when the request carried a well-formed COOKIE option
+	// (RFC 7873): ClientCookie, and ServerCookie[:ServerCookieLen] when the
+	// client had one (0 or 8 to 32 bytes).
+	Cookie          bool
+	ClientCookie    [8]byte
+	ServerCookieLen uint8
+	ServerCookie    [32]byte
+	// NSID says the request asked for the server's NSID (RFC 5001).
+	NSID bool
+	// Keepalive says the request carried an edns-tcp-keepalive option
+	// (RFC 7828); KeepaliveLen is its length, which a client must leave 0.
+	Keepalive    bool
+	KeepaliveLen uint16
+
 	// FormErr says the request is malformed in a way that is answered with
-	// FORMERR (a bad EDNS option, several questions, no question).
+	// FORMERR (a bad EDNS option, several questions, a bad record).
 	FormErr bool
+
+	// Reply holds what the server adds to the reply's OPT record.
+	Reply ReplyOptions
+}
+
+// ReplyOptions are the EDNS options of a reply besides ECS, set by the
+// server after parsing and appended by AppendOPT.
+type ReplyOptions struct {
+	// Cookie sends the query's client cookie with ServerCookie.
+	Cookie       bool
+	ServerCookie [16]byte
+	// NSID is the server's identifier; nil sends none.
+	NSID []byte
+	// Keepalive sends edns-tcp-keepalive with Timeout, in units of 100 ms.
+	Keepalive bool
+	Timeout   uint16
+	// BadCookie says the query's server cookie is stale or invalid and the
+	// reply is BADCOOKIE (RFC 7873 section 5.2.3).
+	BadCookie bool
 }
 
 // QName returns the question name in wire format.

@@ -12,6 +12,8 @@ const (
 	RcodeNotImp   = 4
 	RcodeRefused  = 5
 	RcodeBadVers  = 16
+	// RcodeBadCookie answers a stale or invalid server cookie (RFC 7873).
+	RcodeBadCookie = 23
 )
 
 // AdvertisedUDPSize is the EDNS payload size the server offers and the
@@ -19,9 +21,13 @@ const (
 const AdvertisedUDPSize = 1232
 
 // PutHeader writes a reply header for q into b[:12]: the query's ID, QR,
-// the opcode, RD and CD copied, AA when aa, and the low four rcode bits.
+// the opcode, AA when aa, and the low four rcode bits; RD and CD copied for
+// a QUERY, the only opcode that defines them.
 func PutHeader(b []byte, q *Query, aa bool, rcode int, qd, an, ns, ar uint16) {
-	flags := uint16(FlagQR) | uint16(q.Opcode)<<11 | q.Flags&(FlagRD|FlagCD) | uint16(rcode&0xF)
+	flags := uint16(FlagQR) | uint16(q.Opcode)<<11 | uint16(rcode&0xF)
+	if q.Opcode == 0 {
+		flags |= q.Flags & (FlagRD | FlagCD)
+	}
 	if aa {
 		flags |= FlagAA
 	}
@@ -39,20 +45,36 @@ func AppendQuestion(b []byte, q *Query) []byte {
 	return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(b, q.Qtype), q.Qclass)
 }
 
-// OPTLen is the size of the OPT record AppendOPT writes for q.
+// OPTLen is the largest OPT record AppendOPT writes for q.
 func OPTLen(q *Query) int {
 	if !q.EDNS {
 		return 0
 	}
-	n := 11
+	return 11 + optionsLen(q)
+}
+
+// optionsLen is the size of the options a reply to q carries.
+func optionsLen(q *Query) int {
+	n := 0
 	if q.ECS {
 		n += 8 + ecsAddrLen(q.ECSSource)
+	}
+	if q.Reply.Cookie {
+		n += 4 + 8 + len(q.Reply.ServerCookie)
+	}
+	if q.Reply.NSID != nil {
+		n += 4 + len(q.Reply.NSID)
+	}
+	if q.Reply.Keepalive {
+		n += 6
 	}
 	return n
 }
 
 // AppendOPT appends the reply's OPT record: the advertised payload size, the
-// extended rcode bits, DO copied, and the ECS option echoed with scope.
+// extended rcode bits, DO copied, the ECS option echoed with scope, and the
+// options of q.Reply. A BADVERS reply carries no option: the query's are
+// those of a version the server does not speak.
 func AppendOPT(b []byte, q *Query, rcode int, scope uint8) []byte {
 	b = append(b, 0, 0, typeOPT, byte(AdvertisedUDPSize>>8), byte(AdvertisedUDPSize&0xFF))
 	var do byte
@@ -60,14 +82,32 @@ func AppendOPT(b []byte, q *Query, rcode int, scope uint8) []byte {
 		do = 0x80
 	}
 	b = append(b, byte(rcode>>4), 0, do, 0)
-	if !q.ECS {
+	if rcode == RcodeBadVers {
 		return append(b, 0, 0)
 	}
-	n := ecsAddrLen(q.ECSSource)
-	b = binary.BigEndian.AppendUint16(b, uint16(8+n))
-	b = append(b, 0, optionECS)
-	b = binary.BigEndian.AppendUint16(b, uint16(4+n))
-	b = binary.BigEndian.AppendUint16(b, q.ECSFamily)
-	b = append(b, q.ECSSource, scope)
-	return append(b, q.ECSAddr[:n]...)
+	b = binary.BigEndian.AppendUint16(b, uint16(optionsLen(q)))
+	if q.ECS {
+		n := ecsAddrLen(q.ECSSource)
+		b = append(b, 0, optionECS)
+		b = binary.BigEndian.AppendUint16(b, uint16(4+n))
+		b = binary.BigEndian.AppendUint16(b, q.ECSFamily)
+		b = append(b, q.ECSSource, scope)
+		b = append(b, q.ECSAddr[:n]...)
+	}
+	r := &q.Reply
+	if r.Cookie {
+		b = append(b, 0, optionCookie, 0, byte(8+len(r.ServerCookie)))
+		b = append(b, q.ClientCookie[:]...)
+		b = append(b, r.ServerCookie[:]...)
+	}
+	if r.NSID != nil {
+		b = append(b, 0, optionNSID)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.NSID)))
+		b = append(b, r.NSID...)
+	}
+	if r.Keepalive {
+		b = append(b, 0, optionKeepalive, 0, 2)
+		b = binary.BigEndian.AppendUint16(b, r.Timeout)
+	}
+	return b
 }

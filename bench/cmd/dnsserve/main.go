@@ -26,19 +26,35 @@ func main() {
 	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
+	identity := flag.String("identity", "", "NSID and CHAOS id.server. answer (empty: none)")
+	noCookies := flag.Bool("no-cookies", false, "ignore DNS cookies")
+	rrlRate := flag.Int("rrl-rate", dnsgslb.DefaultRRL().ResponsesPerSecond, "response rate limit per network and name (0: off); loopback is exempt, but counted, as in anyctl dns")
+	tapOut := flag.String("dnstap", "", "dnstap output: unix:PATH, tcp:HOST:PORT or a file (empty: off)")
+	tapSample := flag.Int("dnstap-sample", 1, "log one query in N")
 	flag.Parse()
+	rrl := dnsgslb.DefaultRRL()
+	rrl.ResponsesPerSecond = *rrlRate
+	opts := options{rrl: rrl, tap: dnsgslb.DnstapConfig{Output: *tapOut, Sample: *tapSample}}
 	mode, err := dnsgslb.ParseUDPMode(*udpMode)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
 		os.Exit(2)
 	}
-	if err := run(*listen, *snapPath, *geoip, *workers, mode, dnsgslb.Location{Latitude: *lat, Longitude: *lon}); err != nil {
+	cfg := dnsgslb.Config{Listen: *listen, GeoIPPath: *geoip, DefaultLocation: dnsgslb.Location{Latitude: *lat, Longitude: *lon},
+		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap}
+	if err := run(cfg, *snapPath); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def dnsgslb.Location) error {
+// options are the server's optional features.
+type options struct {
+	rrl dnsgslb.RRLConfig
+	tap dnsgslb.DnstapConfig
+}
+
+func run(cfg dnsgslb.Config, snapPath string) error {
 	if snapPath == "" {
 		return fmt.Errorf("-snapshot is required")
 	}
@@ -50,8 +66,8 @@ func run(listen, snapPath, geoip string, workers int, mode dnsgslb.UDPMode, def 
 	if err := proto.Unmarshal(b, snap); err != nil {
 		return fmt.Errorf("snapshot %q: %w", snapPath, err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := dnsgslb.New(dnsgslb.Config{Listen: listen, GeoIPPath: geoip, DefaultLocation: def, Logger: log, UDPWorkers: workers, UDPMode: mode})
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := dnsgslb.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ const (
 	ApplyAction_APPLY_ACTION_CREATED     ApplyAction = 1
 	ApplyAction_APPLY_ACTION_UPDATED     ApplyAction = 2
 	ApplyAction_APPLY_ACTION_UNCHANGED   ApplyAction = 3
+	// Deleted by prune_kinds or a rollback.
+	ApplyAction_APPLY_ACTION_DELETED ApplyAction = 4
 )
 
 // Enum value maps for ApplyAction.
@@ -39,12 +41,14 @@ var (
 		1: "APPLY_ACTION_CREATED",
 		2: "APPLY_ACTION_UPDATED",
 		3: "APPLY_ACTION_UNCHANGED",
+		4: "APPLY_ACTION_DELETED",
 	}
 	ApplyAction_value = map[string]int32{
 		"APPLY_ACTION_UNSPECIFIED": 0,
 		"APPLY_ACTION_CREATED":     1,
 		"APPLY_ACTION_UPDATED":     2,
 		"APPLY_ACTION_UNCHANGED":   3,
+		"APPLY_ACTION_DELETED":     4,
 	}
 )
 
@@ -188,7 +192,11 @@ type ApplyRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Objects []*Object              `protobuf:"bytes,1,rep,name=objects,proto3" json:"objects,omitempty"`
 	// dry_run validates and diffs without writing.
-	DryRun        bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	DryRun bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// prune_kinds deletes, in the same transaction, every stored object of
+	// these kinds that objects does not hold; a deletion that would break a
+	// reference from an object that stays refuses the whole apply.
+	PruneKinds    []Kind `protobuf:"varint,3,rep,packed,name=prune_kinds,json=pruneKinds,proto3,enum=anycast.v1.Kind" json:"prune_kinds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -235,6 +243,13 @@ func (x *ApplyRequest) GetDryRun() bool {
 		return x.DryRun
 	}
 	return false
+}
+
+func (x *ApplyRequest) GetPruneKinds() []Kind {
+	if x != nil {
+		return x.PruneKinds
+	}
+	return nil
 }
 
 type ApplyResult struct {
@@ -320,7 +335,10 @@ type ApplyResponse struct {
 	Results []*ApplyResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	// revision is the etcd revision of the transaction (0 on dry run or when
 	// nothing changed).
-	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// warnings are what the apply accepted but an operator should know,
+	// such as settings resolvers may defeat; one sentence each.
+	Warnings      []string `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -367,6 +385,13 @@ func (x *ApplyResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ApplyResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 type GetRequest struct {
@@ -1215,8 +1240,12 @@ type PopStatusEntry struct {
 	Drain     *DrainState          `protobuf:"bytes,4,opt,name=drain,proto3" json:"drain,omitempty"`
 	// expected_revision is the config revision the PoP should run.
 	ExpectedRevision int64 `protobuf:"varint,5,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// refused_agent is the last agent refused for this PoP because another
+	// was live for it (through any controller replica); unset when none was
+	// refused lately.
+	RefusedAgent  *AgentRefusal `protobuf:"bytes,6,opt,name=refused_agent,json=refusedAgent,proto3" json:"refused_agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PopStatusEntry) Reset() {
@@ -1284,6 +1313,95 @@ func (x *PopStatusEntry) GetExpectedRevision() int64 {
 	return 0
 }
 
+func (x *PopStatusEntry) GetRefusedAgent() *AgentRefusal {
+	if x != nil {
+		return x.RefusedAgent
+	}
+	return nil
+}
+
+// AgentRefusal is a second agent for a PoP, refused because the PoP
+// already had a live agent.
+type AgentRefusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is where the refused agent connected from.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// at is when it was last refused.
+	At *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	// live_agent_address and live_agent_since are the PoP's live agent.
+	LiveAgentAddress string                 `protobuf:"bytes,3,opt,name=live_agent_address,json=liveAgentAddress,proto3" json:"live_agent_address,omitempty"`
+	LiveAgentSince   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=live_agent_since,json=liveAgentSince,proto3" json:"live_agent_since,omitempty"`
+	// controller is the replica that refused it.
+	Controller    string `protobuf:"bytes,5,opt,name=controller,proto3" json:"controller,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentRefusal) Reset() {
+	*x = AgentRefusal{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentRefusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentRefusal) ProtoMessage() {}
+
+func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentRefusal.ProtoReflect.Descriptor instead.
+func (*AgentRefusal) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AgentRefusal) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *AgentRefusal) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AgentRefusal) GetLiveAgentAddress() string {
+	if x != nil {
+		return x.LiveAgentAddress
+	}
+	return ""
+}
+
+func (x *AgentRefusal) GetLiveAgentSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LiveAgentSince
+	}
+	return nil
+}
+
+func (x *AgentRefusal) GetController() string {
+	if x != nil {
+		return x.Controller
+	}
+	return ""
+}
+
 type DrainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Step  DrainStep              `protobuf:"varint,1,opt,name=step,proto3,enum=anycast.v1.DrainStep" json:"step,omitempty"`
@@ -1296,7 +1414,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1426,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1439,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1364,7 +1482,7 @@ type ServiceBudget struct {
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1376,7 +1494,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +1507,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1441,7 +1559,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1571,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1584,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1499,7 +1617,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1629,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1642,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1543,7 +1661,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1673,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1686,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1587,7 +1705,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1717,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1730,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1622,24 +1740,826 @@ func (x *UndrainResponse) GetState() *DrainState {
 	return nil
 }
 
+type HistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind KIND_UNSPECIFIED lists every kind; name, when set, one object.
+	Kind Kind   `protobuf:"varint,1,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// limit is the most entries returned, newest first; 0 means 100.
+	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryRequest) Reset() {
+	*x = HistoryRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryRequest) ProtoMessage() {}
+
+func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
+func (*HistoryRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *HistoryRequest) GetKind() Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Kind_KIND_UNSPECIFIED
+}
+
+func (x *HistoryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *HistoryRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type HistoryResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entries []*HistoryEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// floor is the earliest revision history is complete after: rollback
+	// reaches back to it, no further.
+	Floor         int64 `protobuf:"varint,2,opt,name=floor,proto3" json:"floor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryResponse) Reset() {
+	*x = HistoryResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryResponse) ProtoMessage() {}
+
+func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
+func (*HistoryResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *HistoryResponse) GetEntries() []*HistoryEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *HistoryResponse) GetFloor() int64 {
+	if x != nil {
+		return x.Floor
+	}
+	return 0
+}
+
+// HistoryEntry is one recorded desired-state write.
+type HistoryEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revision is the etcd revision of the write.
+	Revision int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Time     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// actor is the caller's certificate CommonName, or "local" without TLS.
+	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	// role is the caller's role, empty without TLS.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// operation is apply, delete, rollback, restore, drain or undrain (a
+	// drain names its Pop as an UNCHANGED change).
+	Operation string `protobuf:"bytes,5,opt,name=operation,proto3" json:"operation,omitempty"`
+	// detail says more, such as the revision a rollback went back to.
+	Detail        string           `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	Changes       []*HistoryChange `protobuf:"bytes,7,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryEntry) Reset() {
+	*x = HistoryEntry{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryEntry) ProtoMessage() {}
+
+func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
+func (*HistoryEntry) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *HistoryEntry) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetChanges() []*HistoryChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+// HistoryChange is what one write did to one object.
+type HistoryChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// action is CREATED, UPDATED or DELETED; UNCHANGED names the Pop of a
+	// drain or undrain.
+	Action ApplyAction `protobuf:"varint,3,opt,name=action,proto3,enum=anycast.v1.ApplyAction" json:"action,omitempty"`
+	// before and after are the object's stored forms, without versions;
+	// unset when it did not exist.
+	Before *Object `protobuf:"bytes,4,opt,name=before,proto3" json:"before,omitempty"`
+	After  *Object `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`
+	// diff is the field diff, as in ApplyResult; filled in on read.
+	Diff          string `protobuf:"bytes,6,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryChange) Reset() {
+	*x = HistoryChange{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryChange) ProtoMessage() {}
+
+func (x *HistoryChange) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryChange.ProtoReflect.Descriptor instead.
+func (*HistoryChange) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *HistoryChange) GetKind() Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Kind_KIND_UNSPECIFIED
+}
+
+func (x *HistoryChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *HistoryChange) GetAction() ApplyAction {
+	if x != nil {
+		return x.Action
+	}
+	return ApplyAction_APPLY_ACTION_UNSPECIFIED
+}
+
+func (x *HistoryChange) GetBefore() *Object {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *HistoryChange) GetAfter() *Object {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *HistoryChange) GetDiff() string {
+	if x != nil {
+		return x.Diff
+	}
+	return ""
+}
+
+type RollbackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// to_revision is the revision whose state to go back to.
+	ToRevision int64 `protobuf:"varint,1,opt,name=to_revision,json=toRevision,proto3" json:"to_revision,omitempty"`
+	// kind and name, when set, roll back one object; both or neither.
+	Kind          Kind   `protobuf:"varint,2,opt,name=kind,proto3,enum=anycast.v1.Kind" json:"kind,omitempty"`
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	DryRun        bool   `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRequest) Reset() {
+	*x = RollbackRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRequest) ProtoMessage() {}
+
+func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
+func (*RollbackRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RollbackRequest) GetToRevision() int64 {
+	if x != nil {
+		return x.ToRevision
+	}
+	return 0
+}
+
+func (x *RollbackRequest) GetKind() Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Kind_KIND_UNSPECIFIED
+}
+
+func (x *RollbackRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollbackRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type RollbackResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Results []*ApplyResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// revision is that of the write, 0 on dry run or when nothing changed.
+	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackResponse) Reset() {
+	*x = RollbackResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackResponse) ProtoMessage() {}
+
+func (x *RollbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackResponse.ProtoReflect.Descriptor instead.
+func (*RollbackResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RollbackResponse) GetResults() []*ApplyResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *RollbackResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+type BackupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *BackupResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// Backup is everything a restore needs. format_version changes when a
+// reader of the old format could not read it correctly.
+type Backup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FormatVersion uint32                 `protobuf:"varint,1,opt,name=format_version,json=formatVersion,proto3" json:"format_version,omitempty"`
+	TakenAt       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=taken_at,json=takenAt,proto3" json:"taken_at,omitempty"`
+	// revision is the etcd revision the backup was read at.
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// objects carry their resource_version and create_revision.
+	Objects       []*Object         `protobuf:"bytes,4,rep,name=objects,proto3" json:"objects,omitempty"`
+	Fleet         []*BackupKeyValue `protobuf:"bytes,5,rep,name=fleet,proto3" json:"fleet,omitempty"`
+	History       []*HistoryEntry   `protobuf:"bytes,6,rep,name=history,proto3" json:"history,omitempty"`
+	HistoryFloor  int64             `protobuf:"varint,7,opt,name=history_floor,json=historyFloor,proto3" json:"history_floor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Backup) Reset() {
+	*x = Backup{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Backup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Backup) ProtoMessage() {}
+
+func (x *Backup) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Backup.ProtoReflect.Descriptor instead.
+func (*Backup) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Backup) GetFormatVersion() uint32 {
+	if x != nil {
+		return x.FormatVersion
+	}
+	return 0
+}
+
+func (x *Backup) GetTakenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TakenAt
+	}
+	return nil
+}
+
+func (x *Backup) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Backup) GetObjects() []*Object {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *Backup) GetFleet() []*BackupKeyValue {
+	if x != nil {
+		return x.Fleet
+	}
+	return nil
+}
+
+func (x *Backup) GetHistory() []*HistoryEntry {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+func (x *Backup) GetHistoryFloor() int64 {
+	if x != nil {
+		return x.HistoryFloor
+	}
+	return 0
+}
+
+// BackupKeyValue is one fleet-state key, relative to the fleet prefix.
+type BackupKeyValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupKeyValue) Reset() {
+	*x = BackupKeyValue{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupKeyValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupKeyValue) ProtoMessage() {}
+
+func (x *BackupKeyValue) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupKeyValue.ProtoReflect.Descriptor instead.
+func (*BackupKeyValue) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *BackupKeyValue) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *BackupKeyValue) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type RestoreRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// data is the next chunk of one encoded Backup message; the other fields
+	// are read from the first request.
+	Data []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// force restores into a cluster that holds desired state, replacing it.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	DryRun        bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreRequest) Reset() {
+	*x = RestoreRequest{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreRequest) ProtoMessage() {}
+
+func (x *RestoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreRequest.ProtoReflect.Descriptor instead.
+func (*RestoreRequest) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RestoreRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *RestoreRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *RestoreRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type RestoreResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Objects        int64                  `protobuf:"varint,1,opt,name=objects,proto3" json:"objects,omitempty"`
+	HistoryEntries int64                  `protobuf:"varint,2,opt,name=history_entries,json=historyEntries,proto3" json:"history_entries,omitempty"`
+	FleetKeys      int64                  `protobuf:"varint,3,opt,name=fleet_keys,json=fleetKeys,proto3" json:"fleet_keys,omitempty"`
+	// renumbered counts objects whose versions could not be kept (the
+	// cluster's revision was already past them, or another write came
+	// between); 0 when every version is as in the backup.
+	Renumbered    int64 `protobuf:"varint,4,opt,name=renumbered,proto3" json:"renumbered,omitempty"`
+	Revision      int64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreResponse) Reset() {
+	*x = RestoreResponse{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreResponse) ProtoMessage() {}
+
+func (x *RestoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreResponse.ProtoReflect.Descriptor instead.
+func (*RestoreResponse) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RestoreResponse) GetObjects() int64 {
+	if x != nil {
+		return x.Objects
+	}
+	return 0
+}
+
+func (x *RestoreResponse) GetHistoryEntries() int64 {
+	if x != nil {
+		return x.HistoryEntries
+	}
+	return 0
+}
+
+func (x *RestoreResponse) GetFleetKeys() int64 {
+	if x != nil {
+		return x.FleetKeys
+	}
+	return 0
+}
+
+func (x *RestoreResponse) GetRenumbered() int64 {
+	if x != nil {
+		return x.Renumbered
+	}
+	return 0
+}
+
+func (x *RestoreResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 var File_anycast_v1_admin_proto protoreflect.FileDescriptor
 
 const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x16anycast/v1/admin.proto\x12\n" +
-	"anycast.v1\x1a\x16anycast/v1/agent.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n" +
+	"anycast.v1\x1a\x16anycast/v1/agent.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
 	"\fApplyRequest\x12,\n" +
 	"\aobjects\x18\x01 \x03(\v2\x12.anycast.v1.ObjectR\aobjects\x12\x17\n" +
-	"\adry_run\x18\x02 \x01(\bR\x06dryRun\"\xb7\x01\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x121\n" +
+	"\vprune_kinds\x18\x03 \x03(\x0e2\x10.anycast.v1.KindR\n" +
+	"pruneKinds\"\xb7\x01\n" +
 	"\vApplyResult\x12$\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
 	"\x06action\x18\x03 \x01(\x0e2\x17.anycast.v1.ApplyActionR\x06action\x12\x12\n" +
 	"\x04diff\x18\x04 \x01(\tR\x04diff\x12)\n" +
-	"\x10resource_version\x18\x05 \x01(\x03R\x0fresourceVersion\"^\n" +
+	"\x10resource_version\x18\x05 \x01(\x03R\x0fresourceVersion\"z\n" +
 	"\rApplyResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.anycast.v1.ApplyResultR\aresults\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\"F\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1a\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"F\n" +
 	"\n" +
 	"GetRequest\x12$\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
@@ -1697,14 +2617,23 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"PopProblem\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x18\n" +
-	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xe6\x01\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xa5\x02\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
 	"\n" +
 	"report_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\treportAge\x12,\n" +
 	"\x05drain\x18\x04 \x01(\v2\x16.anycast.v1.DrainStateR\x05drain\x12+\n" +
-	"\x11expected_revision\x18\x05 \x01(\x03R\x10expectedRevision\"\x85\x01\n" +
+	"\x11expected_revision\x18\x05 \x01(\x03R\x10expectedRevision\x12=\n" +
+	"\rrefused_agent\x18\x06 \x01(\v2\x18.anycast.v1.AgentRefusalR\frefusedAgent\"\xe8\x01\n" +
+	"\fAgentRefusal\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12,\n" +
+	"\x12live_agent_address\x18\x03 \x01(\tR\x10liveAgentAddress\x12D\n" +
+	"\x10live_agent_since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eliveAgentSince\x12\x1e\n" +
+	"\n" +
+	"controller\x18\x05 \x01(\tR\n" +
+	"controller\"\x85\x01\n" +
 	"\n" +
 	"DrainState\x12)\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x120\n" +
@@ -1727,12 +2656,71 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x0eUndrainRequest\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\"?\n" +
 	"\x0fUndrainResponse\x12,\n" +
-	"\x05state\x18\x01 \x01(\v2\x16.anycast.v1.DrainStateR\x05state*{\n" +
+	"\x05state\x18\x01 \x01(\v2\x16.anycast.v1.DrainStateR\x05state\"`\n" +
+	"\x0eHistoryRequest\x12$\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"[\n" +
+	"\x0fHistoryResponse\x122\n" +
+	"\aentries\x18\x01 \x03(\v2\x18.anycast.v1.HistoryEntryR\aentries\x12\x14\n" +
+	"\x05floor\x18\x02 \x01(\x03R\x05floor\"\xef\x01\n" +
+	"\fHistoryEntry\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x1c\n" +
+	"\toperation\x18\x05 \x01(\tR\toperation\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x123\n" +
+	"\achanges\x18\a \x03(\v2\x19.anycast.v1.HistoryChangeR\achanges\"\xe4\x01\n" +
+	"\rHistoryChange\x12$\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x17.anycast.v1.ApplyActionR\x06action\x12*\n" +
+	"\x06before\x18\x04 \x01(\v2\x12.anycast.v1.ObjectR\x06before\x12(\n" +
+	"\x05after\x18\x05 \x01(\v2\x12.anycast.v1.ObjectR\x05after\x12\x12\n" +
+	"\x04diff\x18\x06 \x01(\tR\x04diff\"\x85\x01\n" +
+	"\x0fRollbackRequest\x12\x1f\n" +
+	"\vto_revision\x18\x01 \x01(\x03R\n" +
+	"toRevision\x12$\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x10.anycast.v1.KindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\"a\n" +
+	"\x10RollbackResponse\x121\n" +
+	"\aresults\x18\x01 \x03(\v2\x17.anycast.v1.ApplyResultR\aresults\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\"\x0f\n" +
+	"\rBackupRequest\"$\n" +
+	"\x0eBackupResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\xbb\x02\n" +
+	"\x06Backup\x12%\n" +
+	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x125\n" +
+	"\btaken_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\atakenAt\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12,\n" +
+	"\aobjects\x18\x04 \x03(\v2\x12.anycast.v1.ObjectR\aobjects\x120\n" +
+	"\x05fleet\x18\x05 \x03(\v2\x1a.anycast.v1.BackupKeyValueR\x05fleet\x122\n" +
+	"\ahistory\x18\x06 \x03(\v2\x18.anycast.v1.HistoryEntryR\ahistory\x12#\n" +
+	"\rhistory_floor\x18\a \x01(\x03R\fhistoryFloor\"8\n" +
+	"\x0eBackupKeyValue\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"S\n" +
+	"\x0eRestoreRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xaf\x01\n" +
+	"\x0fRestoreResponse\x12\x18\n" +
+	"\aobjects\x18\x01 \x01(\x03R\aobjects\x12'\n" +
+	"\x0fhistory_entries\x18\x02 \x01(\x03R\x0ehistoryEntries\x12\x1d\n" +
+	"\n" +
+	"fleet_keys\x18\x03 \x01(\x03R\tfleetKeys\x12\x1e\n" +
+	"\n" +
+	"renumbered\x18\x04 \x01(\x03R\n" +
+	"renumbered\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision*\x95\x01\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +
 	"\x14APPLY_ACTION_UPDATED\x10\x02\x12\x1a\n" +
-	"\x16APPLY_ACTION_UNCHANGED\x10\x03*R\n" +
+	"\x16APPLY_ACTION_UNCHANGED\x10\x03\x12\x18\n" +
+	"\x14APPLY_ACTION_DELETED\x10\x04*R\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eEVENT_TYPE_PUT\x10\x01\x12\x15\n" +
@@ -1742,7 +2730,7 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x0fDRAIN_STEP_NONE\x10\x01\x12\x13\n" +
 	"\x0fDRAIN_STEP_GSLB\x10\x02\x12 \n" +
 	"\x1cDRAIN_STEP_GRACEFUL_SHUTDOWN\x10\x03\x12\x18\n" +
-	"\x14DRAIN_STEP_WITHDRAWN\x10\x042\x83\x04\n" +
+	"\x14DRAIN_STEP_WITHDRAWN\x10\x042\x97\x06\n" +
 	"\fAdminService\x12<\n" +
 	"\x05Apply\x12\x18.anycast.v1.ApplyRequest\x1a\x19.anycast.v1.ApplyResponse\x126\n" +
 	"\x03Get\x12\x16.anycast.v1.GetRequest\x1a\x17.anycast.v1.GetResponse\x129\n" +
@@ -1751,7 +2739,11 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x05Watch\x12\x18.anycast.v1.WatchRequest\x1a\x19.anycast.v1.WatchResponse0\x01\x12?\n" +
 	"\x06Status\x12\x19.anycast.v1.StatusRequest\x1a\x1a.anycast.v1.StatusResponse\x12<\n" +
 	"\x05Drain\x12\x18.anycast.v1.DrainRequest\x1a\x19.anycast.v1.DrainResponse\x12B\n" +
-	"\aUndrain\x12\x1a.anycast.v1.UndrainRequest\x1a\x1b.anycast.v1.UndrainResponseB5Z3github.com/anyctl/anyctl/proto/anycast/v1;anycastv1b\x06proto3"
+	"\aUndrain\x12\x1a.anycast.v1.UndrainRequest\x1a\x1b.anycast.v1.UndrainResponse\x12B\n" +
+	"\aHistory\x12\x1a.anycast.v1.HistoryRequest\x1a\x1b.anycast.v1.HistoryResponse\x12E\n" +
+	"\bRollback\x12\x1b.anycast.v1.RollbackRequest\x1a\x1c.anycast.v1.RollbackResponse\x12A\n" +
+	"\x06Backup\x12\x19.anycast.v1.BackupRequest\x1a\x1a.anycast.v1.BackupResponse0\x01\x12D\n" +
+	"\aRestore\x12\x1a.anycast.v1.RestoreRequest\x1a\x1b.anycast.v1.RestoreResponse(\x01B5Z3github.com/anyctl/anyctl/proto/anycast/v1;anycastv1b\x06proto3"
 
 var (
 	file_anycast_v1_admin_proto_rawDescOnce sync.Once
@@ -1766,7 +2758,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -1788,66 +2780,105 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*StepCount)(nil),             // 17: anycast.v1.StepCount
 	(*PopProblem)(nil),            // 18: anycast.v1.PopProblem
 	(*PopStatusEntry)(nil),        // 19: anycast.v1.PopStatusEntry
-	(*DrainState)(nil),            // 20: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 21: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 22: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 23: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 24: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 25: anycast.v1.UndrainResponse
-	(*Object)(nil),                // 26: anycast.v1.Object
-	(Kind)(0),                     // 27: anycast.v1.Kind
-	(*PopStatus)(nil),             // 28: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 29: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(*AgentRefusal)(nil),          // 20: anycast.v1.AgentRefusal
+	(*DrainState)(nil),            // 21: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 22: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 23: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 24: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 25: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 26: anycast.v1.UndrainResponse
+	(*HistoryRequest)(nil),        // 27: anycast.v1.HistoryRequest
+	(*HistoryResponse)(nil),       // 28: anycast.v1.HistoryResponse
+	(*HistoryEntry)(nil),          // 29: anycast.v1.HistoryEntry
+	(*HistoryChange)(nil),         // 30: anycast.v1.HistoryChange
+	(*RollbackRequest)(nil),       // 31: anycast.v1.RollbackRequest
+	(*RollbackResponse)(nil),      // 32: anycast.v1.RollbackResponse
+	(*BackupRequest)(nil),         // 33: anycast.v1.BackupRequest
+	(*BackupResponse)(nil),        // 34: anycast.v1.BackupResponse
+	(*Backup)(nil),                // 35: anycast.v1.Backup
+	(*BackupKeyValue)(nil),        // 36: anycast.v1.BackupKeyValue
+	(*RestoreRequest)(nil),        // 37: anycast.v1.RestoreRequest
+	(*RestoreResponse)(nil),       // 38: anycast.v1.RestoreResponse
+	(*Object)(nil),                // 39: anycast.v1.Object
+	(Kind)(0),                     // 40: anycast.v1.Kind
+	(*PopStatus)(nil),             // 41: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 42: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	26, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	27, // 1: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
-	0,  // 2: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
-	4,  // 3: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	27, // 4: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	26, // 5: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	27, // 6: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	26, // 7: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	27, // 8: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	27, // 9: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
-	1,  // 10: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	26, // 11: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	19, // 12: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	21, // 13: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	16, // 14: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
-	17, // 15: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
-	18, // 16: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
-	2,  // 17: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
-	28, // 18: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	29, // 19: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	20, // 20: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	2,  // 21: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	30, // 22: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	29, // 23: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	20, // 24: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	20, // 25: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	3,  // 26: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 27: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 28: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 29: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 30: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 31: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	22, // 32: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	24, // 33: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	5,  // 34: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 35: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 36: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 37: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 38: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 39: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	23, // 40: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	25, // 41: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	39, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	40, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
+	40, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	0,  // 3: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
+	4,  // 4: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
+	40, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	39, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	40, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	39, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	40, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	40, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	1,  // 11: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
+	39, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	19, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	22, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	16, // 15: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
+	17, // 16: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
+	18, // 17: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
+	2,  // 18: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
+	41, // 19: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	42, // 20: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	21, // 21: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	20, // 22: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	43, // 23: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	43, // 24: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 25: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	43, // 26: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	42, // 27: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	21, // 28: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	21, // 29: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	40, // 30: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
+	29, // 31: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
+	43, // 32: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
+	30, // 33: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
+	40, // 34: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
+	0,  // 35: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
+	39, // 36: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
+	39, // 37: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
+	40, // 38: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 39: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
+	43, // 40: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
+	39, // 41: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
+	36, // 42: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
+	29, // 43: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
+	3,  // 44: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 45: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 46: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 47: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 48: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 49: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	23, // 50: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	25, // 51: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	27, // 52: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	31, // 53: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	33, // 54: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	37, // 55: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 56: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 57: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 58: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 59: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 60: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 61: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	24, // 62: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	26, // 63: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	28, // 64: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	32, // 65: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	34, // 66: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	38, // 67: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	56, // [56:68] is the sub-list for method output_type
+	44, // [44:56] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -1863,7 +2894,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   23,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

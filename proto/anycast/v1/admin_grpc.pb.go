@@ -19,14 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_Apply_FullMethodName   = "/anycast.v1.AdminService/Apply"
-	AdminService_Get_FullMethodName     = "/anycast.v1.AdminService/Get"
-	AdminService_List_FullMethodName    = "/anycast.v1.AdminService/List"
-	AdminService_Delete_FullMethodName  = "/anycast.v1.AdminService/Delete"
-	AdminService_Watch_FullMethodName   = "/anycast.v1.AdminService/Watch"
-	AdminService_Status_FullMethodName  = "/anycast.v1.AdminService/Status"
-	AdminService_Drain_FullMethodName   = "/anycast.v1.AdminService/Drain"
-	AdminService_Undrain_FullMethodName = "/anycast.v1.AdminService/Undrain"
+	AdminService_Apply_FullMethodName    = "/anycast.v1.AdminService/Apply"
+	AdminService_Get_FullMethodName      = "/anycast.v1.AdminService/Get"
+	AdminService_List_FullMethodName     = "/anycast.v1.AdminService/List"
+	AdminService_Delete_FullMethodName   = "/anycast.v1.AdminService/Delete"
+	AdminService_Watch_FullMethodName    = "/anycast.v1.AdminService/Watch"
+	AdminService_Status_FullMethodName   = "/anycast.v1.AdminService/Status"
+	AdminService_Drain_FullMethodName    = "/anycast.v1.AdminService/Drain"
+	AdminService_Undrain_FullMethodName  = "/anycast.v1.AdminService/Undrain"
+	AdminService_History_FullMethodName  = "/anycast.v1.AdminService/History"
+	AdminService_Rollback_FullMethodName = "/anycast.v1.AdminService/Rollback"
+	AdminService_Backup_FullMethodName   = "/anycast.v1.AdminService/Backup"
+	AdminService_Restore_FullMethodName  = "/anycast.v1.AdminService/Restore"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -56,6 +60,17 @@ type AdminServiceClient interface {
 	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
 	// Undrain reverses the drain steps.
 	Undrain(ctx context.Context, in *UndrainRequest, opts ...grpc.CallOption) (*UndrainResponse, error)
+	// History lists the recorded desired-state writes, newest first.
+	History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error)
+	// Rollback puts every object (or one) back to its state at an earlier
+	// revision, through the same validation as Apply, in one transaction.
+	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*RollbackResponse, error)
+	// Backup sends the desired state, the fleet state and the history, as
+	// the bytes of one encoded Backup message in order.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error)
+	// Restore writes a backup (the chunks of one encoded Backup message) into
+	// a cluster holding no desired state, unless force.
+	Restore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[RestoreRequest, RestoreResponse], error)
 }
 
 type adminServiceClient struct {
@@ -155,6 +170,58 @@ func (c *adminServiceClient) Undrain(ctx context.Context, in *UndrainRequest, op
 	return out, nil
 }
 
+func (c *adminServiceClient) History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HistoryResponse)
+	err := c.cc.Invoke(ctx, AdminService_History_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*RollbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RollbackResponse)
+	err := c.cc.Invoke(ctx, AdminService_Rollback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[1], AdminService_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
+
+func (c *adminServiceClient) Restore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[RestoreRequest, RestoreResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[2], AdminService_Restore_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RestoreRequest, RestoreResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_RestoreClient = grpc.ClientStreamingClient[RestoreRequest, RestoreResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -182,6 +249,17 @@ type AdminServiceServer interface {
 	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
 	// Undrain reverses the drain steps.
 	Undrain(context.Context, *UndrainRequest) (*UndrainResponse, error)
+	// History lists the recorded desired-state writes, newest first.
+	History(context.Context, *HistoryRequest) (*HistoryResponse, error)
+	// Rollback puts every object (or one) back to its state at an earlier
+	// revision, through the same validation as Apply, in one transaction.
+	Rollback(context.Context, *RollbackRequest) (*RollbackResponse, error)
+	// Backup sends the desired state, the fleet state and the history, as
+	// the bytes of one encoded Backup message in order.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error
+	// Restore writes a backup (the chunks of one encoded Backup message) into
+	// a cluster holding no desired state, unless force.
+	Restore(grpc.ClientStreamingServer[RestoreRequest, RestoreResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -215,6 +293,18 @@ func (UnimplementedAdminServiceServer) Drain(context.Context, *DrainRequest) (*D
 }
 func (UnimplementedAdminServiceServer) Undrain(context.Context, *UndrainRequest) (*UndrainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Undrain not implemented")
+}
+func (UnimplementedAdminServiceServer) History(context.Context, *HistoryRequest) (*HistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method History not implemented")
+}
+func (UnimplementedAdminServiceServer) Rollback(context.Context, *RollbackRequest) (*RollbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedAdminServiceServer) Restore(grpc.ClientStreamingServer[RestoreRequest, RestoreResponse]) error {
+	return status.Error(codes.Unimplemented, "method Restore not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -374,6 +464,60 @@ func _AdminService_Undrain_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_History_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).History(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_History_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).History(ctx, req.(*HistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_Rollback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Rollback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Rollback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Rollback(ctx, req.(*RollbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServiceServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupServer = grpc.ServerStreamingServer[BackupResponse]
+
+func _AdminService_Restore_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AdminServiceServer).Restore(&grpc.GenericServerStream[RestoreRequest, RestoreResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_RestoreServer = grpc.ClientStreamingServer[RestoreRequest, RestoreResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -409,12 +553,30 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Undrain",
 			Handler:    _AdminService_Undrain_Handler,
 		},
+		{
+			MethodName: "History",
+			Handler:    _AdminService_History_Handler,
+		},
+		{
+			MethodName: "Rollback",
+			Handler:    _AdminService_Rollback_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Watch",
 			Handler:       _AdminService_Watch_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Backup",
+			Handler:       _AdminService_Backup_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Restore",
+			Handler:       _AdminService_Restore_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "anycast/v1/admin.proto",

@@ -598,8 +598,13 @@ type PopStatus struct {
 	Checks         []*CheckStatus         `protobuf:"bytes,6,rep,name=checks,proto3" json:"checks,omitempty"`
 	OriginProbes   []*OriginProbeResult   `protobuf:"bytes,7,rep,name=origin_probes,json=originProbes,proto3" json:"origin_probes,omitempty"`
 	AgentVersion   string                 `protobuf:"bytes,8,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// persisted_config_refused says why the agent refused the config it had
+	// persisted (damaged, or from another version) when it started; empty
+	// when it took it, or had none. The agent then announced nothing until
+	// the controller sent a config.
+	PersistedConfigRefused string `protobuf:"bytes,9,opt,name=persisted_config_refused,json=persistedConfigRefused,proto3" json:"persisted_config_refused,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *PopStatus) Reset() {
@@ -684,6 +689,13 @@ func (x *PopStatus) GetOriginProbes() []*OriginProbeResult {
 func (x *PopStatus) GetAgentVersion() string {
 	if x != nil {
 		return x.AgentVersion
+	}
+	return ""
+}
+
+func (x *PopStatus) GetPersistedConfigRefused() string {
+	if x != nil {
+		return x.PersistedConfigRefused
 	}
 	return ""
 }
@@ -1109,7 +1121,7 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\vOriginProbe\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12\x1c\n" +
 	"\taddresses\x18\x02 \x03(\tR\taddresses\x12:\n" +
-	"\fhealth_check\x18\x03 \x01(\v2\x17.anycast.v1.HealthCheckR\vhealthCheck\"\x81\x03\n" +
+	"\fhealth_check\x18\x03 \x01(\v2\x17.anycast.v1.HealthCheckR\vhealthCheck\"\xbb\x03\n" +
 	"\tPopStatus\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12'\n" +
 	"\x0fconfig_revision\x18\x02 \x01(\x03R\x0econfigRevision\x12;\n" +
@@ -1119,7 +1131,8 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\bprefixes\x18\x05 \x03(\v2\x18.anycast.v1.PrefixStatusR\bprefixes\x12/\n" +
 	"\x06checks\x18\x06 \x03(\v2\x17.anycast.v1.CheckStatusR\x06checks\x12B\n" +
 	"\rorigin_probes\x18\a \x03(\v2\x1d.anycast.v1.OriginProbeResultR\foriginProbes\x12#\n" +
-	"\ragent_version\x18\b \x01(\tR\fagentVersion\"\xc7\x02\n" +
+	"\ragent_version\x18\b \x01(\tR\fagentVersion\x128\n" +
+	"\x18persisted_config_refused\x18\t \x01(\tR\x16persistedConfigRefused\"\xc7\x02\n" +
 	"\n" +
 	"PeerStatus\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x19\n" +

@@ -244,16 +244,30 @@ const (
 	RecordType_RECORD_TYPE_AAAA        RecordType = 2
 	RecordType_RECORD_TYPE_CNAME       RecordType = 3
 	RecordType_RECORD_TYPE_TXT         RecordType = 4
+	RecordType_RECORD_TYPE_MX          RecordType = 5
+	RecordType_RECORD_TYPE_SRV         RecordType = 6
+	RecordType_RECORD_TYPE_CAA         RecordType = 7
+	// NS below the apex delegates a child zone; A and AAAA records at or
+	// below the cut are its glue.
+	RecordType_RECORD_TYPE_NS    RecordType = 8
+	RecordType_RECORD_TYPE_SVCB  RecordType = 9
+	RecordType_RECORD_TYPE_HTTPS RecordType = 10
 )
 
 // Enum value maps for RecordType.
 var (
 	RecordType_name = map[int32]string{
-		0: "RECORD_TYPE_UNSPECIFIED",
-		1: "RECORD_TYPE_A",
-		2: "RECORD_TYPE_AAAA",
-		3: "RECORD_TYPE_CNAME",
-		4: "RECORD_TYPE_TXT",
+		0:  "RECORD_TYPE_UNSPECIFIED",
+		1:  "RECORD_TYPE_A",
+		2:  "RECORD_TYPE_AAAA",
+		3:  "RECORD_TYPE_CNAME",
+		4:  "RECORD_TYPE_TXT",
+		5:  "RECORD_TYPE_MX",
+		6:  "RECORD_TYPE_SRV",
+		7:  "RECORD_TYPE_CAA",
+		8:  "RECORD_TYPE_NS",
+		9:  "RECORD_TYPE_SVCB",
+		10: "RECORD_TYPE_HTTPS",
 	}
 	RecordType_value = map[string]int32{
 		"RECORD_TYPE_UNSPECIFIED": 0,
@@ -261,6 +275,12 @@ var (
 		"RECORD_TYPE_AAAA":        2,
 		"RECORD_TYPE_CNAME":       3,
 		"RECORD_TYPE_TXT":         4,
+		"RECORD_TYPE_MX":          5,
+		"RECORD_TYPE_SRV":         6,
+		"RECORD_TYPE_CAA":         7,
+		"RECORD_TYPE_NS":          8,
+		"RECORD_TYPE_SVCB":        9,
+		"RECORD_TYPE_HTTPS":       10,
 	}
 )
 
@@ -1638,9 +1658,12 @@ func (x *Origin) GetSpec() *OriginSpec {
 }
 
 type OriginSpec struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Location  *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
-	Addresses []string               `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Location *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	// addresses are the origin's IP addresses, or one DNS name (a cloud load
+	// balancer, "lb-1.elb.example.net."): GSLB records answer a name origin
+	// with a CNAME to it.
+	Addresses []string `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
 	// weight is the share for the weighted policy; 0 takes no weighted traffic.
 	Weight int32 `protobuf:"varint,3,opt,name=weight,proto3" json:"weight,omitempty"`
 	// traffic_dial is the percentage (0-100) of the traffic this origin would
@@ -2003,11 +2026,16 @@ func (x *NameServer) GetAddresses() []string {
 
 // StaticRecord is a fixed record in a zone.
 type StaticRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type          RecordType             `protobuf:"varint,2,opt,name=type,proto3,enum=anycast.v1.RecordType" json:"type,omitempty"`
-	Ttl           uint32                 `protobuf:"varint,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	Values        []string               `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type  RecordType             `protobuf:"varint,2,opt,name=type,proto3,enum=anycast.v1.RecordType" json:"type,omitempty"`
+	Ttl   uint32                 `protobuf:"varint,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// values are the records' data, one record each: an address, a name,
+	// TXT text as it is (however long), and for the other types the data in
+	// zone-file form: MX "10 mx.example.com.", SRV "10 5 443
+	// sip.example.com.", CAA "0 issue ca.example.net", SVCB and HTTPS
+	// "1 . alpn=h2,h3".
+	Values        []string `protobuf:"bytes,4,rep,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2129,7 +2157,9 @@ type GslbRecordSpec struct {
 	Zone string `protobuf:"bytes,1,opt,name=zone,proto3" json:"zone,omitempty"`
 	// name is a fully qualified name inside the zone, or relative to it.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// type is A or AAAA.
+	// type is A, AAAA or HTTPS. An HTTPS answer is one ServiceMode record
+	// for the name itself whose ipv4hint and ipv6hint are the addresses of
+	// the chosen origins or PoPs; its other parameters are in https.
 	Type RecordType `protobuf:"varint,3,opt,name=type,proto3,enum=anycast.v1.RecordType" json:"type,omitempty"`
 	// origins are Origin names, in failover order.
 	Origins []string `protobuf:"bytes,4,rep,name=origins,proto3" json:"origins,omitempty"`
@@ -2137,12 +2167,15 @@ type GslbRecordSpec struct {
 	// mode). A record uses origins or pops, not both.
 	Pops   *PopSelector `protobuf:"bytes,5,opt,name=pops,proto3" json:"pops,omitempty"`
 	Policy Policy       `protobuf:"varint,6,opt,name=policy,proto3,enum=anycast.v1.Policy" json:"policy,omitempty"`
-	// answers is how many addresses a response carries; default 1.
+	// answers is how many addresses a response carries (for HTTPS, how many
+	// candidates' addresses its hints carry); default 1.
 	Answers uint32 `protobuf:"varint,7,opt,name=answers,proto3" json:"answers,omitempty"`
 	// ttl defaults to the zone's default_ttl.
-	Ttl           uint32           `protobuf:"varint,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	Residency     []*ResidencyRule `protobuf:"bytes,9,rep,name=residency,proto3" json:"residency,omitempty"`
-	WhenAllDown   AllDownBehavior  `protobuf:"varint,10,opt,name=when_all_down,json=whenAllDown,proto3,enum=anycast.v1.AllDownBehavior" json:"when_all_down,omitempty"`
+	Ttl         uint32           `protobuf:"varint,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	Residency   []*ResidencyRule `protobuf:"bytes,9,rep,name=residency,proto3" json:"residency,omitempty"`
+	WhenAllDown AllDownBehavior  `protobuf:"varint,10,opt,name=when_all_down,json=whenAllDown,proto3,enum=anycast.v1.AllDownBehavior" json:"when_all_down,omitempty"`
+	// https shapes the answers of a record of type HTTPS.
+	Https         *ServiceBinding `protobuf:"bytes,11,opt,name=https,proto3" json:"https,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2247,6 +2280,69 @@ func (x *GslbRecordSpec) GetWhenAllDown() AllDownBehavior {
 	return AllDownBehavior_ALL_DOWN_BEHAVIOR_UNSPECIFIED
 }
 
+func (x *GslbRecordSpec) GetHttps() *ServiceBinding {
+	if x != nil {
+		return x.Https
+	}
+	return nil
+}
+
+// ServiceBinding is the fixed part of a GSLB HTTPS answer (RFC 9460).
+type ServiceBinding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// priority is the SvcPriority; 0 means 1.
+	Priority uint32 `protobuf:"varint,1,opt,name=priority,proto3" json:"priority,omitempty"`
+	// params are SvcParams in zone-file form ("alpn=h2,h3 port=8443"),
+	// without ipv4hint and ipv6hint, which come from the chosen candidates.
+	Params        string `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceBinding) Reset() {
+	*x = ServiceBinding{}
+	mi := &file_anycast_v1_resources_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceBinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceBinding) ProtoMessage() {}
+
+func (x *ServiceBinding) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_resources_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceBinding.ProtoReflect.Descriptor instead.
+func (*ServiceBinding) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ServiceBinding) GetPriority() uint32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *ServiceBinding) GetParams() string {
+	if x != nil {
+		return x.Params
+	}
+	return ""
+}
+
 // ResidencyRule limits clients in some continents or countries to some
 // origins (or PoPs), whatever their health.
 type ResidencyRule struct {
@@ -2260,7 +2356,7 @@ type ResidencyRule struct {
 
 func (x *ResidencyRule) Reset() {
 	*x = ResidencyRule{}
-	mi := &file_anycast_v1_resources_proto_msgTypes[21]
+	mi := &file_anycast_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2272,7 +2368,7 @@ func (x *ResidencyRule) String() string {
 func (*ResidencyRule) ProtoMessage() {}
 
 func (x *ResidencyRule) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_resources_proto_msgTypes[21]
+	mi := &file_anycast_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2285,7 +2381,7 @@ func (x *ResidencyRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResidencyRule.ProtoReflect.Descriptor instead.
 func (*ResidencyRule) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_anycast_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ResidencyRule) GetContinents() []string {
@@ -2463,7 +2559,7 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"GslbRecord\x122\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x16.anycast.v1.ObjectMetaR\bmetadata\x12.\n" +
-	"\x04spec\x18\x02 \x01(\v2\x1a.anycast.v1.GslbRecordSpecR\x04spec\"\xfd\x02\n" +
+	"\x04spec\x18\x02 \x01(\v2\x1a.anycast.v1.GslbRecordSpecR\x04spec\"\xaf\x03\n" +
 	"\x0eGslbRecordSpec\x12\x12\n" +
 	"\x04zone\x18\x01 \x01(\tR\x04zone\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12*\n" +
@@ -2475,7 +2571,11 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\x03ttl\x18\b \x01(\rR\x03ttl\x127\n" +
 	"\tresidency\x18\t \x03(\v2\x19.anycast.v1.ResidencyRuleR\tresidency\x12?\n" +
 	"\rwhen_all_down\x18\n" +
-	" \x01(\x0e2\x1b.anycast.v1.AllDownBehaviorR\vwhenAllDown\"g\n" +
+	" \x01(\x0e2\x1b.anycast.v1.AllDownBehaviorR\vwhenAllDown\x120\n" +
+	"\x05https\x18\v \x01(\v2\x1a.anycast.v1.ServiceBindingR\x05https\"D\n" +
+	"\x0eServiceBinding\x12\x1a\n" +
+	"\bpriority\x18\x01 \x01(\rR\bpriority\x12\x16\n" +
+	"\x06params\x18\x02 \x01(\tR\x06params\"g\n" +
 	"\rResidencyRule\x12\x1e\n" +
 	"\n" +
 	"continents\x18\x01 \x03(\tR\n" +
@@ -2502,14 +2602,21 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\x13CHECK_PROTOCOL_HTTP\x10\x01\x12\x18\n" +
 	"\x14CHECK_PROTOCOL_HTTPS\x10\x02\x12\x16\n" +
 	"\x12CHECK_PROTOCOL_TCP\x10\x03\x12\x16\n" +
-	"\x12CHECK_PROTOCOL_DNS\x10\x04*~\n" +
+	"\x12CHECK_PROTOCOL_DNS\x10\x04*\xfd\x01\n" +
 	"\n" +
 	"RecordType\x12\x1b\n" +
 	"\x17RECORD_TYPE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rRECORD_TYPE_A\x10\x01\x12\x14\n" +
 	"\x10RECORD_TYPE_AAAA\x10\x02\x12\x15\n" +
 	"\x11RECORD_TYPE_CNAME\x10\x03\x12\x13\n" +
-	"\x0fRECORD_TYPE_TXT\x10\x04*r\n" +
+	"\x0fRECORD_TYPE_TXT\x10\x04\x12\x12\n" +
+	"\x0eRECORD_TYPE_MX\x10\x05\x12\x13\n" +
+	"\x0fRECORD_TYPE_SRV\x10\x06\x12\x13\n" +
+	"\x0fRECORD_TYPE_CAA\x10\a\x12\x12\n" +
+	"\x0eRECORD_TYPE_NS\x10\b\x12\x14\n" +
+	"\x10RECORD_TYPE_SVCB\x10\t\x12\x15\n" +
+	"\x11RECORD_TYPE_HTTPS\x10\n" +
+	"*r\n" +
 	"\x06Policy\x12\x16\n" +
 	"\x12POLICY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePOLICY_NEAREST\x10\x01\x12\x12\n" +
@@ -2535,7 +2642,7 @@ func file_anycast_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_anycast_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_anycast_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_anycast_v1_resources_proto_goTypes = []any{
 	(Kind)(0),                   // 0: anycast.v1.Kind
 	(AddressFamily)(0),          // 1: anycast.v1.AddressFamily
@@ -2565,12 +2672,13 @@ var file_anycast_v1_resources_proto_goTypes = []any{
 	(*StaticRecord)(nil),        // 25: anycast.v1.StaticRecord
 	(*GslbRecord)(nil),          // 26: anycast.v1.GslbRecord
 	(*GslbRecordSpec)(nil),      // 27: anycast.v1.GslbRecordSpec
-	(*ResidencyRule)(nil),       // 28: anycast.v1.ResidencyRule
-	nil,                         // 29: anycast.v1.ObjectMeta.LabelsEntry
-	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
+	(*ServiceBinding)(nil),      // 28: anycast.v1.ServiceBinding
+	(*ResidencyRule)(nil),       // 29: anycast.v1.ResidencyRule
+	nil,                         // 30: anycast.v1.ObjectMeta.LabelsEntry
+	(*durationpb.Duration)(nil), // 31: google.protobuf.Duration
 }
 var file_anycast_v1_resources_proto_depIdxs = []int32{
-	29, // 0: anycast.v1.ObjectMeta.labels:type_name -> anycast.v1.ObjectMeta.LabelsEntry
+	30, // 0: anycast.v1.ObjectMeta.labels:type_name -> anycast.v1.ObjectMeta.LabelsEntry
 	10, // 1: anycast.v1.Object.pop:type_name -> anycast.v1.Pop
 	14, // 2: anycast.v1.Object.anycast_service:type_name -> anycast.v1.AnycastService
 	19, // 3: anycast.v1.Object.origin:type_name -> anycast.v1.Origin
@@ -2580,7 +2688,7 @@ var file_anycast_v1_resources_proto_depIdxs = []int32{
 	11, // 7: anycast.v1.Pop.spec:type_name -> anycast.v1.PopSpec
 	9,  // 8: anycast.v1.PopSpec.location:type_name -> anycast.v1.Location
 	12, // 9: anycast.v1.PopSpec.peers:type_name -> anycast.v1.BgpPeer
-	30, // 10: anycast.v1.BgpPeer.hold_time:type_name -> google.protobuf.Duration
+	31, // 10: anycast.v1.BgpPeer.hold_time:type_name -> google.protobuf.Duration
 	1,  // 11: anycast.v1.BgpPeer.families:type_name -> anycast.v1.AddressFamily
 	13, // 12: anycast.v1.BgpPeer.announce:type_name -> anycast.v1.PeerAnnounce
 	7,  // 13: anycast.v1.AnycastService.metadata:type_name -> anycast.v1.ObjectMeta
@@ -2588,13 +2696,13 @@ var file_anycast_v1_resources_proto_depIdxs = []int32{
 	16, // 15: anycast.v1.AnycastServiceSpec.pops:type_name -> anycast.v1.PopSelector
 	18, // 16: anycast.v1.AnycastServiceSpec.health_check:type_name -> anycast.v1.HealthCheck
 	17, // 17: anycast.v1.AnycastServiceSpec.announce:type_name -> anycast.v1.AnnounceAttributes
-	30, // 18: anycast.v1.AnycastServiceSpec.hold_down:type_name -> google.protobuf.Duration
-	30, // 19: anycast.v1.AnycastServiceSpec.hold_down_max:type_name -> google.protobuf.Duration
-	30, // 20: anycast.v1.AnycastServiceSpec.flap_window:type_name -> google.protobuf.Duration
+	31, // 18: anycast.v1.AnycastServiceSpec.hold_down:type_name -> google.protobuf.Duration
+	31, // 19: anycast.v1.AnycastServiceSpec.hold_down_max:type_name -> google.protobuf.Duration
+	31, // 20: anycast.v1.AnycastServiceSpec.flap_window:type_name -> google.protobuf.Duration
 	2,  // 21: anycast.v1.AnycastServiceSpec.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
 	3,  // 22: anycast.v1.HealthCheck.protocol:type_name -> anycast.v1.CheckProtocol
-	30, // 23: anycast.v1.HealthCheck.interval:type_name -> google.protobuf.Duration
-	30, // 24: anycast.v1.HealthCheck.timeout:type_name -> google.protobuf.Duration
+	31, // 23: anycast.v1.HealthCheck.interval:type_name -> google.protobuf.Duration
+	31, // 24: anycast.v1.HealthCheck.timeout:type_name -> google.protobuf.Duration
 	7,  // 25: anycast.v1.Origin.metadata:type_name -> anycast.v1.ObjectMeta
 	20, // 26: anycast.v1.Origin.spec:type_name -> anycast.v1.OriginSpec
 	9,  // 27: anycast.v1.OriginSpec.location:type_name -> anycast.v1.Location
@@ -2610,13 +2718,14 @@ var file_anycast_v1_resources_proto_depIdxs = []int32{
 	4,  // 37: anycast.v1.GslbRecordSpec.type:type_name -> anycast.v1.RecordType
 	16, // 38: anycast.v1.GslbRecordSpec.pops:type_name -> anycast.v1.PopSelector
 	5,  // 39: anycast.v1.GslbRecordSpec.policy:type_name -> anycast.v1.Policy
-	28, // 40: anycast.v1.GslbRecordSpec.residency:type_name -> anycast.v1.ResidencyRule
+	29, // 40: anycast.v1.GslbRecordSpec.residency:type_name -> anycast.v1.ResidencyRule
 	6,  // 41: anycast.v1.GslbRecordSpec.when_all_down:type_name -> anycast.v1.AllDownBehavior
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	28, // 42: anycast.v1.GslbRecordSpec.https:type_name -> anycast.v1.ServiceBinding
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_resources_proto_init() }
@@ -2640,7 +2749,7 @@ func file_anycast_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_resources_proto_rawDesc), len(file_anycast_v1_resources_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

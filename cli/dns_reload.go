@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+)
+
+// DefaultGeoIPReloadInterval is how often `anyctl dns` checks its GeoIP
+// file for a new database.
+const DefaultGeoIPReloadInterval = 30 * time.Second
+
+// reloadOnHangup reloads the server's GeoIP database and reads its DNSSEC
+// keys again on every SIGHUP until ctx ends or the returned stop is
+// called. The outcome is logged by the server.
+func reloadOnHangup(ctx context.Context, srv *dnsgslb.Server, log *slog.Logger) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sigs:
+				log.Info("SIGHUP: reloading the GeoIP database")
+				if err := srv.ReloadGeoIP(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("SIGHUP: GeoIP database not reloaded", "err", err)
+				}
+				if err := srv.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
+					log.Error("SIGHUP: cannot read the DNSSEC keys again; signing as before", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		cancel()
+		<-done
+	}
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func TestDNSGeoIPReloadFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    time.Duration
+		wantErr string
+	}{
+		{args: nil, want: DefaultGeoIPReloadInterval},
+		{args: []string{"--geoip-reload-interval", "0"}, want: 0},
+		{args: []string{"--geoip-reload-interval", "5m"}, want: 5 * time.Minute},
+		{args: []string{"--geoip-reload-interval", "-1s"}, wantErr: "--geoip-reload-interval -1s: want 0 (only on SIGHUP) or more"},
+	} {
+		var f dnsFlags
+		fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		o, err := f.options(io.Discard)
+		if tc.wantErr != "" {
+			checkErr(t, err, tc.wantErr, true)
+			continue
+		}
+		if err != nil || o.Server.GeoIPReloadInterval != tc.want {
+			t.Errorf("%q: interval %v, %v; want %v", tc.args, o.Server.GeoIPReloadInterval, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+)
+
+func init() { register(newDNSSECCommand) }
+
+func newDNSSECCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dnssec",
+		Short: "Manage the keys that sign GSLB zones (files on the DNS servers)",
+		Long: `Manage the DNSSEC keys of GSLB zones. Keys are BIND-format key files
+(K<zone>+<alg>+<tag>.key and .private) in a directory on each DNS server;
+every server of a zone must hold the same files. Private keys never go to the
+controller, etcd, the GSLB snapshot or any API output.`,
+	}
+	cmd.AddCommand(newDNSSECKeygenCommand(g), newDNSSECDSCommand(g), newDNSSECSettimeCommand(g), newDNSSECListCommand(g))
+	return cmd
+}
+
+func newDNSSECKeygenCommand(g *globals) *cobra.Command {
+	var dir, alg, role, publish, activate string
+	cmd := &cobra.Command{
+		Use:   "keygen ZONE",
+		Short: "Generate a key for ZONE into --dir and print its DS record",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			a, err := dnssec.ParseAlgorithm(alg)
+			if err != nil {
+				return UsageErrorf("--algorithm %w", err)
+			}
+			r, err := dnssec.ParseRole(role)
+			if err != nil {
+				return UsageErrorf("--role %w", err)
+			}
+			if dir == "" {
+				return UsageErrorf("--dir is required: the key directory the DNS servers read (anyctl dns --dnssec-keys)")
+			}
+			now := time.Now()
+			pub, err := dnssec.ParseTime(publish, now)
+			if err != nil {
+				return UsageErrorf("--publish %w", err)
+			}
+			act, err := dnssec.ParseTime(activate, now)
+			if err != nil {
+				return UsageErrorf("--activate %w", err)
+			}
+			if act.Before(pub) {
+				return UsageErrorf("--activate %s is before --publish %s: a key signs only once published", activate, publish)
+			}
+			k, err := dnssec.Generate(dir, args[0], a, r, now)
+			if err != nil {
+				return err
+			}
+			if !pub.Equal(k.Publish) || !act.Equal(k.Activate) {
+				t := k.Timing
+				t.Publish, t.Activate = pub, act
+				if err := k.SetTiming(t); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(g.stdout, "wrote %s.key and %s.private (%s)\n", k.File, k.File, k)
+			if r != dnssec.ZSK {
+				fmt.Fprintf(g.stdout, "give the parent zone this DS record:\n%s\n", k.DS())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "key directory (required)")
+	cmd.Flags().StringVar(&alg, "algorithm", "ecdsap256sha256", "signing algorithm: ecdsap256sha256 or ed25519")
+	cmd.Flags().StringVar(&role, "role", "csk", "what the key signs: csk (everything), ksk (the DNSKEY RRset) or zsk (the rest)")
+	cmd.Flags().StringVar(&publish, "publish", "now", "when the key enters the DNSKEY RRset: now, +DURATION (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS")
+	cmd.Flags().StringVar(&activate, "activate", "now", "when the key starts signing (same forms as --publish)")
+	return cmd
+}
+
+func newDNSSECDSCommand(g *globals) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "ds ZONE",
+		Short: "Print the DS records of ZONE's published key-signing keys in --dir",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if dir == "" {
+				return UsageErrorf("--dir is required: the key directory the DNS servers read")
+			}
+			keys, err := dnssec.LoadDir(dir)
+			if err != nil {
+				return err
+			}
+			zone := dns.CanonicalName(args[0])
+			n := 0
+			for _, k := range keys[zone] {
+				if k.Role != dnssec.ZSK && k.Published(time.Now()) {
+					fmt.Fprintln(g.stdout, k.DS())
+					n++
+				}
+			}
+			if n == 0 {
+				return fmt.Errorf("zone %q: no published key-signing key in %s (anyctl dnssec keygen %s --dir %s)", zone, dir, args[0], dir)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "key directory (required)")
+	return cmd
+}
+
+func newDNSSECSettimeCommand(g *globals) *cobra.Command {
+	var publish, activate, inactive, del string
+	cmd := &cobra.Command{
+		Use:   "settime KEYFILE",
+		Short: "Change when a key is published, signs, stops signing and is removed",
+		Long: `Change a key's timing (KEYFILE is its .key or .private file, or the path
+without either). Each time is now, none (never, for --inactive and --delete),
++DURATION or -DURATION from now (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS.
+DNS servers read the key directory again every minute, and at once on SIGHUP.`,
+		Example: `  # ZSK rollover: publish the new key, wait the DNSKEY TTL, then switch.
+  anyctl dnssec keygen gslb.example.com --dir /etc/anyctl/dnssec --role zsk --activate +2h
+  anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --inactive +2h --delete +4h`,
+		Args: exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			k, err := dnssec.Load(args[0])
+			if err != nil {
+				return err
+			}
+			now, t := time.Now(), k.Timing
+			for _, f := range []struct {
+				flag, value string
+				dst         *time.Time
+			}{{"--publish", publish, &t.Publish}, {"--activate", activate, &t.Activate}, {"--inactive", inactive, &t.Inactive}, {"--delete", del, &t.Delete}} {
+				if f.value == "" {
+					continue
+				}
+				v, err := dnssec.ParseTime(f.value, now)
+				if err != nil {
+					return UsageErrorf("%s %w", f.flag, err)
+				}
+				*f.dst = v
+			}
+			if !t.Delete.IsZero() && !t.Inactive.IsZero() && t.Delete.Before(t.Inactive) {
+				return UsageErrorf("--delete %s is before --inactive %s: a key is removed only once it no longer signs", t.Delete.Format(time.RFC3339), t.Inactive.Format(time.RFC3339))
+			}
+			if err := k.SetTiming(t); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, describeKey(k, now))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&publish, "publish", "", "when the key enters the DNSKEY RRset")
+	cmd.Flags().StringVar(&activate, "activate", "", "when the key starts signing")
+	cmd.Flags().StringVar(&inactive, "inactive", "", "when the key stops signing (it stays published)")
+	cmd.Flags().StringVar(&del, "delete", "", "when the key leaves the DNSKEY RRset")
+	return cmd
+}
+
+func newDNSSECListCommand(g *globals) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the keys in --dir with their state and timing",
+		Args:  exactArgs(0),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if dir == "" {
+				return UsageErrorf("--dir is required: the key directory the DNS servers read")
+			}
+			keys, err := dnssec.LoadDir(dir)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			for _, zone := range slices.Sorted(maps.Keys(keys)) {
+				for _, k := range keys[zone] {
+					fmt.Fprintln(g.stdout, describeKey(k, now))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "key directory (required)")
+	return cmd
+}
+
+// describeKey is one line about a key: what it is, its state now and its
+// timing.
+func describeKey(k *dnssec.Key, now time.Time) string {
+	state := "not published"
+	switch {
+	case k.Active(now):
+		state = "signing"
+	case k.Published(now):
+		state = "published, not signing"
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s (%s)",
+		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), k.File)
+}

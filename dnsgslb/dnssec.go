@@ -1,0 +1,128 @@
+package dnsgslb
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+)
+
+// signing holds a server's DNSSEC keys (Config.DNSSECKeyDir) and what the
+// index being served was signed with.
+type signing struct {
+	dir string
+	mu  sync.Mutex // guards keys and state
+	// keys are the keys by canonical zone name, as last read.
+	keys map[string][]*dnssec.Key
+	// state sums up which keys were published and active at the last
+	// build, to notice a key's scheduled change.
+	state string
+}
+
+// resignCheck is how often the server looks for signatures to refresh and
+// for keys added, removed or reaching a scheduled time.
+const resignCheck = time.Minute
+
+func newSigning(dir string) (*signing, error) {
+	keys, err := dnssec.LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	sg := &signing{dir: dir, keys: keys}
+	if _, _, err := sg.signers(time.Now()); err != nil {
+		return nil, err
+	}
+	return sg, nil
+}
+
+// signers are the zones' signers at now, and the state they sum up to.
+func (sg *signing) signers(now time.Time) (map[string]*dnssec.Signer, string, error) {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	out := map[string]*dnssec.Signer{}
+	var state []string
+	for _, zone := range slices.Sorted(maps.Keys(sg.keys)) {
+		s, err := dnssec.NewSigner(zone, sg.keys[zone], now)
+		if err != nil {
+			return nil, "", fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
+		}
+		out[zone] = s
+		for _, k := range sg.keys[zone] {
+			state = append(state, fmt.Sprintf("%s/%d/%t/%t", zone, k.Tag(), k.Published(now), k.Active(now)))
+		}
+	}
+	return out, strings.Join(state, ","), nil
+}
+
+// resignLoop builds the served snapshot's index again when its signatures
+// are due for refresh or the keys changed (read again from the directory
+// every resignCheck), until ctx ends.
+func (s *Server) resignLoop(ctx context.Context) {
+	t := time.NewTicker(resignCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.resignIfDue(ctx, time.Now()); err != nil {
+			s.log.Error("dns: cannot sign again; serving the signatures made before until they expire", "err", err)
+		}
+	}
+}
+
+// ReloadKeys reads the DNSSEC key directory again now, and signs the zones
+// again if a key was added, removed or reached a time in its timing, or
+// the signatures are due for refresh; the server also does this every
+// minute. Without a key directory it does nothing.
+func (s *Server) ReloadKeys(ctx context.Context) error {
+	if s.signing == nil {
+		return nil
+	}
+	return s.resignIfDue(ctx, time.Now())
+}
+
+// resignIfDue re-reads the keys and builds the index again if its
+// signatures must be refreshed or the keys changed.
+func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
+	sg := s.signing
+	keys, err := dnssec.LoadDir(sg.dir)
+	if err != nil {
+		return err
+	}
+	sg.mu.Lock()
+	sg.keys = keys
+	sg.mu.Unlock()
+	_, state, err := sg.signers(now)
+	if err != nil {
+		return err
+	}
+	ix := s.index.Load()
+	due := ix != nil && !ix.ResignAt().IsZero() && !now.Before(ix.ResignAt())
+	if !due && state == sg.currentState() {
+		return nil
+	}
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	snap := s.snap
+	if snap == nil {
+		return nil
+	}
+	if err := s.swap(ctx, snap, nil); err != nil {
+		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
+	}
+	s.log.Info("dns signed the zones again", "revision", snap.GetRevision(), "keys", state, "refresh_due", due)
+	return nil
+}
+
+func (sg *signing) currentState() string {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	return sg.state
+}

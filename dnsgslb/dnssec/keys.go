@@ -1,0 +1,362 @@
+package dnssec
+
+import (
+	"bufio"
+	"crypto"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Role is what a key signs.
+type Role int
+
+const (
+	// CSK signs everything (a combined signing key): the default, one
+	// key and one DS.
+	CSK Role = iota
+	// KSK signs the DNSKEY RRset; its DS is in the parent.
+	KSK
+	// ZSK signs every other RRset.
+	ZSK
+)
+
+func (r Role) String() string {
+	switch r {
+	case KSK:
+		return "ksk"
+	case ZSK:
+		return "zsk"
+	}
+	return "csk"
+}
+
+// ParseRole reads a role as written on the command line.
+func ParseRole(s string) (Role, error) {
+	switch strings.ToLower(s) {
+	case "csk", "":
+		return CSK, nil
+	case "ksk":
+		return KSK, nil
+	case "zsk":
+		return ZSK, nil
+	}
+	return 0, fmt.Errorf("role %q: want csk, ksk or zsk", s)
+}
+
+// Algorithms are the signing algorithms supported, by name.
+var Algorithms = map[string]uint8{
+	"ecdsap256sha256": dns.ECDSAP256SHA256,
+	"ed25519":         dns.ED25519,
+}
+
+// ParseAlgorithm reads an algorithm by name (ecdsap256sha256, ed25519) or
+// number (13, 15).
+func ParseAlgorithm(s string) (uint8, error) {
+	if a, ok := Algorithms[strings.ToLower(s)]; ok {
+		return a, nil
+	}
+	for _, a := range Algorithms {
+		if s == fmt.Sprint(a) {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("algorithm %q: want ecdsap256sha256 (13) or ed25519 (15)", s)
+}
+
+// Timing is when a key enters and leaves the zone, as BIND's key files
+// say: published (in the DNSKEY RRset) from Publish until Delete, signing
+// from Activate until Inactive. A zero time is "never" for Inactive and
+// Delete and "from the start" for the others.
+type Timing struct {
+	Created, Publish, Activate, Inactive, Delete time.Time
+}
+
+// Key is one of a zone's keys.
+type Key struct {
+	Zone   string
+	DNSKEY *dns.DNSKEY
+	Signer crypto.Signer
+	Role   Role
+	Timing
+	// File is the key's path without .key or .private.
+	File string
+}
+
+// Tag is the key's key tag.
+func (k *Key) Tag() uint16 { return k.DNSKEY.KeyTag() }
+
+// Published says whether the key is in the DNSKEY RRset at t.
+func (k *Key) Published(t time.Time) bool {
+	return !t.Before(k.Publish) && (k.Delete.IsZero() || t.Before(k.Delete))
+}
+
+// Active says whether the key signs at t.
+func (k *Key) Active(t time.Time) bool {
+	return k.Published(t) && !t.Before(k.Activate) && (k.Inactive.IsZero() || t.Before(k.Inactive))
+}
+
+// DS is the key's DS record (SHA-256), to give the parent zone.
+func (k *Key) DS() *dns.DS { return k.DNSKEY.ToDS(dns.SHA256) }
+
+func (k *Key) String() string {
+	return fmt.Sprintf("%s %s %s key %d", k.Zone, k.Role, dns.AlgorithmToString[k.DNSKEY.Algorithm], k.Tag())
+}
+
+// timeLayout is the format of BIND's key timing metadata.
+const timeLayout = "20060102150405"
+
+// Generate makes a key for zone, writes it to dir as BIND key files
+// (K<zone>+<alg>+<tag>.key and .private, the private file mode 0600), and
+// returns it. It is published and active from now.
+func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, error) {
+	zone = dns.CanonicalName(zone)
+	if _, ok := dns.IsDomainName(zone); !ok {
+		return nil, fmt.Errorf("zone %q: not a domain name", zone)
+	}
+	flags := uint16(dns.ZONE)
+	if role != ZSK {
+		flags |= dns.SEP
+	}
+	pub := &dns.DNSKEY{
+		Hdr:       dns.RR_Header{Name: zone, Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags:     flags,
+		Protocol:  3,
+		Algorithm: alg,
+	}
+	priv, err := pub.Generate(256)
+	if err != nil {
+		return nil, fmt.Errorf("zone %q: generate %s key: %w", zone, dns.AlgorithmToString[alg], err)
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("zone %q: %s key cannot sign", zone, dns.AlgorithmToString[alg])
+	}
+	now = now.UTC().Truncate(time.Second)
+	k := &Key{Zone: zone, DNSKEY: pub, Signer: signer, Role: role, Timing: Timing{Created: now, Publish: now, Activate: now}}
+	k.File = filepath.Join(dir, fmt.Sprintf("K%s+%03d+%05d", zone, alg, k.Tag()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("key directory %q: %w", dir, err)
+	}
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// write writes the key's two files: the public key with its role as a
+// comment, the private key with its timing metadata.
+func (k *Key) write() error {
+	pubText := fmt.Sprintf("; This is a %s key, keyid %d, for %s\n%s\n", roleWord(k.Role), k.Tag(), k.Zone, k.DNSKEY.String())
+	var sb strings.Builder
+	sb.WriteString(k.DNSKEY.PrivateKeyString(k.Signer))
+	if !strings.HasSuffix(sb.String(), "\n") {
+		sb.WriteByte('\n')
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"Created", k.Created}, {"Publish", k.Publish}, {"Activate", k.Activate}, {"Inactive", k.Inactive}, {"Delete", k.Delete}} {
+		if !f.t.IsZero() {
+			fmt.Fprintf(&sb, "%s: %s\n", f.name, f.t.UTC().Format(timeLayout))
+		}
+	}
+	fmt.Fprintf(&sb, "Role: %s\n", k.Role)
+	if err := writeFile(k.File+".private", []byte(sb.String()), 0o600); err != nil {
+		return err
+	}
+	return writeFile(k.File+".key", []byte(pubText), 0o644)
+}
+
+func roleWord(r Role) string {
+	switch r {
+	case KSK:
+		return "key-signing"
+	case ZSK:
+		return "zone-signing"
+	}
+	return "combined signing"
+}
+
+// SetTiming changes when the key is published and signs, and writes its
+// private file again.
+func (k *Key) SetTiming(t Timing) error {
+	k.Timing = t
+	return k.write()
+}
+
+func writeFile(path string, data []byte, mode fs.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return fmt.Errorf("key file %q: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("key file %q: %w", path, err)
+	}
+	return nil
+}
+
+// LoadDir reads every key pair (K*.key with its .private) in dir, by zone
+// (canonical names). A file it cannot use is an error naming the file and
+// what is wrong; a private file readable by others is refused.
+func LoadDir(dir string) (map[string][]*Key, error) {
+	pubs, err := filepath.Glob(filepath.Join(dir, "K*.key"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("key directory %q: %w", dir, err)
+	}
+	slices.Sort(pubs)
+	out := map[string][]*Key{}
+	for _, p := range pubs {
+		k, err := loadKey(strings.TrimSuffix(p, ".key"))
+		if err != nil {
+			return nil, err
+		}
+		out[k.Zone] = append(out[k.Zone], k)
+	}
+	return out, nil
+}
+
+func loadKey(file string) (*Key, error) {
+	pubText, err := os.ReadFile(file + ".key")
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".key", err)
+	}
+	rr, err := dns.ReadRR(strings.NewReader(string(pubText)), file+".key")
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".key", err)
+	}
+	pub, ok := rr.(*dns.DNSKEY)
+	if !ok {
+		return nil, fmt.Errorf("key file %q: holds a %s record, not a DNSKEY", file+".key", dns.TypeToString[rr.Header().Rrtype])
+	}
+	if _, ok := Algorithms[strings.ToLower(dns.AlgorithmToString[pub.Algorithm])]; !ok {
+		return nil, fmt.Errorf("key file %q: algorithm %d (%s) is not supported: use ECDSAP256SHA256 or ED25519", file+".key", pub.Algorithm, dns.AlgorithmToString[pub.Algorithm])
+	}
+	st, err := os.Stat(file + ".private")
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".private", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key file %q: mode %v lets others read the private key: chmod 600 it", file+".private", st.Mode().Perm())
+	}
+	privText, err := os.ReadFile(file + ".private")
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".private", err)
+	}
+	priv, err := pub.NewPrivateKey(string(privText))
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".private", err)
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("key file %q: the key cannot sign", file+".private")
+	}
+	k := &Key{Zone: dns.CanonicalName(pub.Hdr.Name), DNSKEY: pub, Signer: signer, File: file, Role: CSK}
+	if pub.Flags&dns.SEP == 0 {
+		k.Role = ZSK
+	}
+	if err := k.readMeta(string(privText)); err != nil {
+		return nil, fmt.Errorf("key file %q: %w", file+".private", err)
+	}
+	return k, nil
+}
+
+// readMeta reads the timing and role lines of a private key file.
+func (k *Key) readMeta(text string) error {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		var dst *time.Time
+		switch name {
+		case "Created":
+			dst = &k.Created
+		case "Publish":
+			dst = &k.Publish
+		case "Activate":
+			dst = &k.Activate
+		case "Inactive":
+			dst = &k.Inactive
+		case "Delete":
+			dst = &k.Delete
+		case "Role":
+			r, err := ParseRole(value)
+			if err != nil {
+				return err
+			}
+			if (r == ZSK) != (k.DNSKEY.Flags&dns.SEP == 0) {
+				return fmt.Errorf("role %s does not match the DNSKEY flags %d", r, k.DNSKEY.Flags)
+			}
+			k.Role = r
+			continue
+		default:
+			continue
+		}
+		t, err := time.Parse(timeLayout, value)
+		if err != nil {
+			return fmt.Errorf("%s %q: want YYYYMMDDHHMMSS", name, value)
+		}
+		*dst = t
+	}
+	return nil
+}
+
+// ErrNoKeys is returned when a zone to be signed has no key that signs.
+var ErrNoKeys = errors.New("no active key")
+
+// Load reads one key pair; file is its path with or without .key or
+// .private.
+func Load(file string) (*Key, error) {
+	file = strings.TrimSuffix(strings.TrimSuffix(file, ".key"), ".private")
+	return loadKey(file)
+}
+
+// ParseTime reads a key timing value: "now", "+DURATION" or "-DURATION"
+// from now (Go durations, and "d" for days), "none" (the zero time: never
+// for Inactive and Delete), RFC 3339 or YYYYMMDDHHMMSS (UTC).
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	switch {
+	case s == "now":
+		return now.UTC().Truncate(time.Second), nil
+	case s == "none":
+		return time.Time{}, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		d, err := parseDuration(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q: %w", s, err)
+		}
+		if s[0] == '-' {
+			d = -d
+		}
+		return now.Add(d).UTC().Truncate(time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(timeLayout, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want now, none, +DURATION (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS", s)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := time.ParseDuration(days + "h")
+		return 24 * n, err
+	}
+	return time.ParseDuration(s)
+}

@@ -1,0 +1,118 @@
+package dnssec
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Defaults of a Signer's timing.
+const (
+	// DefaultValidity is how long a signature is valid after it is made.
+	DefaultValidity = 14 * 24 * time.Hour
+	// DefaultRefresh is how long before its expiry a signature is made
+	// again: a resolver that cached an answer at the last moment still
+	// validates it for this long.
+	DefaultRefresh = 7 * 24 * time.Hour
+	// Backdate is how far before now a signature's inception is set, for
+	// validators whose clocks run behind.
+	Backdate = time.Hour
+)
+
+// Signer signs a zone's RRsets with its active keys.
+type Signer struct {
+	Zone     string
+	Keys     []*Key
+	Validity time.Duration
+	Refresh  time.Duration
+}
+
+// NewSigner checks that zone has keys that sign at now, and returns its
+// signer with the default timing.
+func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
+	s := &Signer{Zone: dns.CanonicalName(zone), Keys: keys, Validity: DefaultValidity, Refresh: DefaultRefresh}
+	if len(s.signers(dns.TypeSOA, now)) == 0 || len(s.signers(dns.TypeDNSKEY, now)) == 0 {
+		return nil, fmt.Errorf("zone %q: %w among its %d key(s): generate one with anyctl dnssec keygen", zone, ErrNoKeys, len(keys))
+	}
+	return s, nil
+}
+
+// DNSKEYs is the zone's DNSKEY RRset at now: every published key.
+func (s *Signer) DNSKEYs(now time.Time, ttl uint32) []dns.RR {
+	var out []dns.RR
+	for _, k := range s.Keys {
+		if k.Published(now) {
+			c := *k.DNSKEY
+			c.Hdr.Name, c.Hdr.Ttl = s.Zone, ttl
+			out = append(out, &c)
+		}
+	}
+	return out
+}
+
+// signers are the keys that sign an RRset of type t at now: the DNSKEY
+// RRset is signed by the active keys with the SEP flag (CSK or KSK), the
+// others by the active ZSKs, or by the SEP keys when no ZSK is active.
+func (s *Signer) signers(t uint16, now time.Time) []*Key {
+	var sep, zsk []*Key
+	for _, k := range s.Keys {
+		if !k.Active(now) {
+			continue
+		}
+		if k.DNSKEY.Flags&dns.SEP != 0 {
+			sep = append(sep, k)
+		} else {
+			zsk = append(zsk, k)
+		}
+	}
+	if t == dns.TypeDNSKEY || len(zsk) == 0 {
+		if t != dns.TypeDNSKEY {
+			// A KSK alone does not sign the zone's data.
+			return slices.DeleteFunc(sep, func(k *Key) bool { return k.Role == KSK })
+		}
+		return sep
+	}
+	return zsk
+}
+
+// Window is the validity of the signatures made at now.
+func (s *Signer) Window(now time.Time) (inception, expiration time.Time) {
+	return now.Add(-Backdate), now.Add(s.Validity)
+}
+
+// RefreshAt is when signatures made at now must be made again.
+func (s *Signer) RefreshAt(now time.Time) time.Time {
+	return now.Add(s.Validity - s.Refresh)
+}
+
+// Sign returns the RRSIGs of an RRset (records of one name, type and
+// class) made at now, one per signing key. The RRSIG TTL is the RRset's.
+func (s *Signer) Sign(rrset []dns.RR, now time.Time) ([]dns.RR, error) {
+	if len(rrset) == 0 {
+		return nil, nil
+	}
+	h := rrset[0].Header()
+	keys := s.signers(h.Rrtype, now)
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("zone %q: sign %s %s: %w", s.Zone, h.Name, dns.TypeToString[h.Rrtype], ErrNoKeys)
+	}
+	inception, expiration := s.Window(now)
+	out := make([]dns.RR, 0, len(keys))
+	for _, k := range keys {
+		sig := &dns.RRSIG{
+			Hdr:        dns.RR_Header{Name: h.Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: h.Ttl},
+			KeyTag:     k.Tag(),
+			SignerName: s.Zone,
+			Algorithm:  k.DNSKEY.Algorithm,
+			Inception:  uint32(inception.Unix()),
+			Expiration: uint32(expiration.Unix()),
+		}
+		if err := sig.Sign(k.Signer, rrset); err != nil {
+			return nil, fmt.Errorf("zone %q: sign %s %s with key %d: %w", s.Zone, h.Name, dns.TypeToString[h.Rrtype], k.Tag(), err)
+		}
+		out = append(out, sig)
+	}
+	return out, nil
+}

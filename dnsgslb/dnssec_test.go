@@ -1,0 +1,132 @@
+package dnsgslb_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// signedServer runs a server signing the test zone with a new key, and
+// returns it with a trust anchor file for the key.
+func signedServer(t *testing.T) (*testServer, string) {
+	t.Helper()
+	dir := t.TempDir()
+	k, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.RealZone())), anchorFile(t, k)
+}
+
+func anchorFile(t *testing.T, k *dnssec.Key) string {
+	t.Helper()
+	d := k.DS()
+	path := filepath.Join(t.TempDir(), "anchor.conf")
+	text := fmt.Sprintf("trust-anchors {\n\t%s static-ds %d %d %d \"%s\";\n};\n", gslbtest.Zone, d.KeyTag, d.Algorithm, d.DigestType, d.Digest)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// delv asks delv, a validating resolver nobody here wrote, to resolve and
+// validate name against the anchor, and returns its output.
+func delv(t *testing.T, ts *testServer, anchor, name, qtype string) string {
+	t.Helper()
+	host, port, _ := strings.Cut(ts.udp, ":")
+	out, err := exec.Command("delv", "@"+host, "-p", port, "-a", anchor, "+root="+strings.TrimSuffix(gslbtest.Zone, "."), name, qtype).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "resolution failed") {
+		t.Fatalf("delv %s %s: %v\n%s", name, qtype, err, out)
+	}
+	return string(out)
+}
+
+func needDelv(t *testing.T) {
+	if _, err := exec.LookPath("delv"); err != nil {
+		t.Fatal("delv is missing: make test-deps installs bind9-dnsutils")
+	}
+}
+
+// TestSignedZoneValidates has delv validate positive answers (static and
+// GSLB, IPv4 and IPv6, MX, CAA, SRV, a GSLB HTTPS record), the DNSKEY
+// RRset, NODATA (a name with other types, a GSLB name, an empty
+// non-terminal, the DS of an unsigned child zone) and NXDOMAIN, then a health change
+// and the answer after it; and refuse them all against another key.
+func TestSignedZoneValidates(t *testing.T) {
+	needDelv(t)
+	ts, anchor := signedServer(t)
+	z := gslbtest.Zone
+	cases := []struct{ name, qtype, want string }{
+		{"www." + z, "A", "fully validated"},
+		{"nearest." + z, "A", "fully validated"},
+		{"nearest." + z, "AAAA", "fully validated"},
+		{z, "DNSKEY", "fully validated"},
+		{z, "NS", "fully validated"},
+		{"txt." + z, "TXT", "fully validated"},
+		{"www." + z, "TXT", "negative response, fully validated"},
+		{"nearest." + z, "TXT", "negative response, fully validated"},
+		{"deep." + z, "A", "negative response, fully validated"},
+		{"nope." + z, "A", "negative response, fully validated"},
+		{"a.b.c.nope." + z, "AAAA", "negative response, fully validated"},
+		{z, "MX", "fully validated"},
+		{z, "CAA", "fully validated"},
+		{"web." + z, "HTTPS", "fully validated"},
+		{"_sip._tcp." + z, "SRV", "fully validated"},
+		{"child." + z, "DS", "negative response, fully validated"},
+	}
+	for _, tc := range cases {
+		if out := delv(t, ts, anchor, tc.name, tc.qtype); !strings.Contains(out, tc.want) {
+			t.Errorf("%s %s: want %q:\n%s", tc.name, tc.qtype, tc.want, out)
+		}
+	}
+
+	// A health change: the answer changes, and still validates.
+	before := delv(t, ts, anchor, "failover."+z, "A")
+	snap := gslbtest.RealZone()
+	snap.Revision++
+	for _, o := range snap.GetOrigins() {
+		if o.GetName() == "eu-west" {
+			o.Healthy = false
+		}
+	}
+	if err := ts.Update(snap); err != nil {
+		t.Fatal(err)
+	}
+	after := delv(t, ts, anchor, "failover."+z, "A")
+	if !strings.Contains(after, "fully validated") || addrs(after) == addrs(before) {
+		t.Errorf("after eu-west went down: want another address, fully validated:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	// Against a trust anchor of another key, nothing validates.
+	other, err := dnssec.Generate(t.TempDir(), z, dns.ECDSAP256SHA256, dnssec.CSK, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := anchorFile(t, other)
+	for _, tc := range cases[:3] {
+		if out := delv(t, ts, wrong, tc.name, tc.qtype); strings.Contains(out, "fully validated") || !strings.Contains(out, "resolution failed") {
+			t.Errorf("%s %s against another key's anchor: want a validation failure:\n%s", tc.name, tc.qtype, out)
+		}
+	}
+}
+
+// addrs are the addresses of the A records in delv's output.
+func addrs(out string) string {
+	var a []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[3] == "A" {
+			a = append(a, f[4])
+		}
+	}
+	return strings.Join(a, " ")
+}

@@ -1,0 +1,175 @@
+package dnsgslb
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	dnstap "github.com/dnstap/golang-dnstap"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/backoff"
+)
+
+const (
+	// tapTimeout bounds a write to, or the handshake with, a dnstap socket.
+	tapTimeout = 5 * time.Second
+	// tapTick is how often the writer writes what is queued: a queue of
+	// 4096 holds 10 ms of 400,000 queries a second.
+	tapTick = 10 * time.Millisecond
+)
+
+// tapWriter is an open dnstap output.
+type tapWriter struct {
+	w     dnstap.Writer
+	c     io.Closer
+	flush func() error
+}
+
+func (w *tapWriter) close() {
+	w.w.Close() // writes the STOP frame
+	w.c.Close()
+}
+
+// open opens the output: a file is created (truncated); a socket is dialled
+// and the Frame Streams handshake done.
+func (t *tap) open() (*tapWriter, error) {
+	var (
+		rw  io.ReadWriteCloser
+		opt *dnstap.WriterOptions
+	)
+	if t.out.network == "file" {
+		f, err := os.OpenFile(t.out.addr, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
+		}
+		rw = f
+	} else {
+		c, err := net.DialTimeout(t.out.network, t.out.addr, tapTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
+		}
+		rw, opt = c, &dnstap.WriterOptions{Bidirectional: true, Timeout: tapTimeout}
+	}
+	w, err := dnstap.NewWriter(rw, opt)
+	if err != nil {
+		rw.Close()
+		return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
+	}
+	tw := &tapWriter{w: w, c: rw, flush: func() error { return nil }}
+	if f, ok := w.(interface{ Flush() error }); ok {
+		tw.flush = f.Flush
+	}
+	return tw, nil
+}
+
+// run writes queued queries to w (nil: not open yet), every tapTick, until
+// ctx ends, then writes those still queued and closes the output. A socket lost or not
+// there is dialled again, with backoff; meanwhile the queue fills and
+// queries are dropped.
+func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
+	bo := backoff.New(100*time.Millisecond, 10*time.Second)
+	enc := newTapEncoder(t.cfg)
+	write := func(e *tapEntry) error {
+		defer func() { t.free <- e }()
+		for _, typ := range [2]dnstap.Message_Type{dnstap.Message_AUTH_QUERY, dnstap.Message_AUTH_RESPONSE} {
+			if typ == dnstap.Message_AUTH_RESPONSE && !e.answered {
+				break
+			}
+			b, err := enc.encode(e, typ)
+			if err != nil {
+				return err
+			}
+			if _, err := w.w.WriteFrame(b); err != nil {
+				return err
+			}
+			t.sent.Add(1)
+		}
+		return nil
+	}
+	lost := func(err error) {
+		t.errors.Add(1)
+		log.Warn("dns dnstap output lost; queries are not logged until it is back", "output", t.cfg.Output, "err", err)
+		w.c.Close()
+		w = nil
+	}
+	// drain writes what is queued, then flushes.
+	drain := func() error {
+		for {
+			select {
+			case e := <-t.full:
+				if err := write(e); err != nil {
+					t.dropped.Add(1)
+					return err
+				}
+			default:
+				return w.flush()
+			}
+		}
+	}
+	// The writer wakes on a tick rather than on every query: the answer
+	// path hands an entry over without waking anybody.
+	tick := time.NewTicker(tapTick)
+	defer tick.Stop()
+	warned := false // about the output not being reachable, since it was last
+	for {
+		if w == nil {
+			var err error
+			if w, err = t.open(); err != nil {
+				t.errors.Add(1)
+				if !warned {
+					warned = true
+					log.Warn("dns dnstap output not reachable; queries are not logged until it is", "output", t.cfg.Output, "err", err)
+				}
+				if !bo.Wait(ctx) {
+					return
+				}
+				continue
+			}
+			bo.Reset()
+			warned = false
+			log.Info("dns dnstap output open", "output", t.cfg.Output)
+		}
+		done := false
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+		}
+		if err := drain(); err != nil {
+			lost(err)
+			if done {
+				return
+			}
+			continue
+		}
+		if done {
+			w.close()
+			return
+		}
+	}
+}
+
+var (
+	tapSentDesc    = prometheus.NewDesc("anyctl_dns_dnstap_messages_total", "dnstap messages written (AUTH_QUERY and AUTH_RESPONSE).", nil, nil)
+	tapDroppedDesc = prometheus.NewDesc("anyctl_dns_dnstap_dropped_total", "Queries sampled for dnstap but not logged: the queue was full (the output is slow or down).", nil, nil)
+	tapErrorsDesc  = prometheus.NewDesc("anyctl_dns_dnstap_errors_total", "Failures to open or write the dnstap output.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (t *tap) Describe(ch chan<- *prometheus.Desc) {
+	ch <- tapSentDesc
+	ch <- tapDroppedDesc
+	ch <- tapErrorsDesc
+}
+
+// Collect implements prometheus.Collector.
+func (t *tap) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(tapSentDesc, prometheus.CounterValue, float64(t.sent.Load()))
+	ch <- prometheus.MustNewConstMetric(tapDroppedDesc, prometheus.CounterValue, float64(t.dropped.Load()))
+	ch <- prometheus.MustNewConstMetric(tapErrorsDesc, prometheus.CounterValue, float64(t.errors.Load()))
+}

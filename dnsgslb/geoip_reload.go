@@ -1,0 +1,157 @@
+package dnsgslb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+)
+
+// ReloadGeoIP reads the GeoIP database file again and serves the snapshot
+// compiled with it: the new database and prefix table are built beside
+// the ones served, which answer until the new index is swapped in at once.
+// A file that cannot be read, is no database, has no networks, changes
+// while it is read, or with which the snapshot does not compile, changes
+// nothing: the server keeps the database and index it has, and the error,
+// also logged, says why. A server without a GeoIP database has nothing to
+// reload.
+func (s *Server) ReloadGeoIP(ctx context.Context) error {
+	if s.geoip == nil {
+		return errors.New("dnsgslb: no GeoIP database to reload: the server runs without one")
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	start := time.Now()
+	err := s.reloadGeoIPLocked(ctx)
+	g := s.geoip
+	// Logged before counted: whoever sees the count finds the log.
+	if err != nil {
+		s.log.Error("dns keeps the GeoIP database it has: the file cannot replace it", "path", g.path, "err", err)
+		g.failing.Store(true)
+		g.failures.Add(1)
+		return err
+	}
+	db, _ := g.current()
+	v4, v6 := db.Networks()
+	s.log.Info("dns reloaded the GeoIP database", "path", g.path, "ipv4_networks", v4, "ipv6_networks", v6, "took", time.Since(start).Round(time.Millisecond))
+	g.loaded.Store(time.Now().UnixNano())
+	g.failing.Store(false)
+	g.reloads.Add(1)
+	return nil
+}
+
+// reloadGeoIPLocked is ReloadGeoIP; the caller holds reloadMu.
+func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
+	g := s.geoip
+	// The first read must have ended (its outcome does not matter), so
+	// that it cannot overwrite what this one serves.
+	if _, err := g.wait(ctx); err != nil && ctx.Err() != nil {
+		return err
+	}
+	s.geoIPFile, _ = statFile(g.path)
+	id, err := geo.Identify(g.path)
+	if err != nil {
+		return err
+	}
+	db, err := readGeoIP(g.path, id)
+	if err != nil {
+		return err
+	}
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	was := g.set(db, id)
+	if s.snap == nil {
+		return nil
+	}
+	if err := s.swap(ctx, s.snap, nil); err != nil {
+		g.restore(was)
+		return fmt.Errorf("snapshot revision %d with GeoIP database %q: %w", s.snap.GetRevision(), g.path, err)
+	}
+	if s.cfg.StateDir != "" {
+		if err := s.saveTableLocked(); err != nil {
+			s.log.Warn("dns: cannot persist the prefix table of the reloaded GeoIP database; the next start builds it again", "err", err)
+		}
+	}
+	return nil
+}
+
+// fileState is what tells a file changed: its size and modification time.
+type fileState struct {
+	size  int64
+	mtime time.Time
+}
+
+func statFile(path string) (fileState, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileState{}, err
+	}
+	return fileState{fi.Size(), fi.ModTime()}, nil
+}
+
+// watchGeoIP checks the GeoIP file every interval until ctx ends, and
+// reloads it once a change has held for one interval, so that a file
+// being copied in place is read whole. A file that failed is tried again
+// when it changes again (or on an explicit ReloadGeoIP).
+func (s *Server) watchGeoIP(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var pending fileState
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cur, err := statFile(s.geoip.path)
+		if err != nil {
+			continue // e.g. between an unlink and a rename
+		}
+		s.reloadMu.Lock()
+		last := s.geoIPFile
+		s.reloadMu.Unlock()
+		switch {
+		case cur == last:
+			pending = fileState{}
+		case cur != pending:
+			pending = cur
+		default:
+			pending = fileState{}
+			s.ReloadGeoIP(ctx)
+		}
+	}
+}
+
+var (
+	geoIPReloadsDesc  = prometheus.NewDesc("anyctl_dns_geoip_reloads_total", "GeoIP database reloads that took effect.", nil, nil)
+	geoIPFailuresDesc = prometheus.NewDesc("anyctl_dns_geoip_reload_failures_total", "GeoIP database reloads refused (the file cannot be read or used); the database served stays.", nil, nil)
+	geoIPFailingDesc  = prometheus.NewDesc("anyctl_dns_geoip_reload_failing", "1 when the last GeoIP database reload was refused.", nil, nil)
+	geoIPLoadedDesc   = prometheus.NewDesc("anyctl_dns_geoip_last_success_timestamp_seconds", "When the GeoIP database served was read, at start or by a reload.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (g *geoIP) Describe(ch chan<- *prometheus.Desc) {
+	ch <- geoIPReloadsDesc
+	ch <- geoIPFailuresDesc
+	ch <- geoIPFailingDesc
+	ch <- geoIPLoadedDesc
+}
+
+// Collect implements prometheus.Collector.
+func (g *geoIP) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(geoIPReloadsDesc, prometheus.CounterValue, float64(g.reloads.Load()))
+	ch <- prometheus.MustNewConstMetric(geoIPFailuresDesc, prometheus.CounterValue, float64(g.failures.Load()))
+	failing := 0.0
+	if g.failing.Load() {
+		failing = 1
+	}
+	ch <- prometheus.MustNewConstMetric(geoIPFailingDesc, prometheus.GaugeValue, failing)
+	if at := g.loaded.Load(); at != 0 {
+		ch <- prometheus.MustNewConstMetric(geoIPLoadedDesc, prometheus.GaugeValue, float64(at)/1e9)
+	}
+}

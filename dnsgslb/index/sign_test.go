@@ -1,0 +1,234 @@
+package index
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	"github.com/anyctl/anyctl/dnsgslb/wire"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+var signedAt = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+// signedIndex compiles the test snapshot, with an AAAA record that has
+// nothing to answer, its zone signed by a new key.
+func signedIndex(t *testing.T) (*Index, *dnssec.Key) {
+	t.Helper()
+	key, err := dnssec.Generate(t.TempDir(), gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := dnssec.NewSigner(gslbtest.Zone, []*dnssec.Key{key}, signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := gslbtest.RealZone()
+	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
+	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
+	v4only.Spec.Origins = []string{"us-west"}
+	snap.Records = append(snap.Records, v4only)
+	ix, err := Compile(snap, Options{
+		Signers: map[string]*dnssec.Signer{gslbtest.Zone: signer},
+		Now:     func() time.Time { return signedAt },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, key
+}
+
+// ask answers a query from ix and unpacks the reply.
+func ask(t *testing.T, ix *Index, name string, qtype uint16, do bool) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(1232, do)
+	pkt, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q wire.Query
+	wire.Parse(pkt, &q)
+	out, _ := ix.Respond(make([]byte, 0, 4096), &q, netip.MustParseAddr("192.0.2.1"), 4096)
+	r := new(dns.Msg)
+	if err := r.Unpack(out); err != nil {
+		t.Fatalf("%s %s: unpack reply: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
+}
+
+// verifySection checks that every RRset of a section is signed by key and
+// that the signatures verify, and returns the section's NSEC records.
+func verifySection(t *testing.T, what string, key *dnssec.Key, rrs []dns.RR) []*dns.NSEC {
+	t.Helper()
+	sets := map[string][]dns.RR{}
+	var sigs []*dns.RRSIG
+	var nsecs []*dns.NSEC
+	for _, rr := range rrs {
+		if s, ok := rr.(*dns.RRSIG); ok {
+			sigs = append(sigs, s)
+			continue
+		}
+		if n, ok := rr.(*dns.NSEC); ok {
+			nsecs = append(nsecs, n)
+		}
+		k := strings.ToLower(rr.Header().Name) + "/" + dns.TypeToString[rr.Header().Rrtype]
+		sets[k] = append(sets[k], rr)
+	}
+	for k, set := range sets {
+		i := slices.IndexFunc(sigs, func(s *dns.RRSIG) bool {
+			return strings.EqualFold(s.Hdr.Name, set[0].Header().Name) && s.TypeCovered == set[0].Header().Rrtype
+		})
+		if i < 0 {
+			t.Errorf("%s: RRset %s has no RRSIG", what, k)
+			continue
+		}
+		if err := sigs[i].Verify(key.DNSKEY, set); err != nil {
+			t.Errorf("%s: RRset %s: RRSIG does not verify: %v", what, k, err)
+		}
+		if !sigs[i].ValidityPeriod(signedAt) {
+			t.Errorf("%s: RRset %s: RRSIG not valid at %v", what, k, signedAt)
+		}
+	}
+	return nsecs
+}
+
+func covers(n *dns.NSEC, name string) bool {
+	if dnssec.Compare(n.NextDomain, n.Hdr.Name) <= 0 { // the last NSEC
+		return dnssec.Compare(n.Hdr.Name, name) < 0
+	}
+	return dnssec.Compare(n.Hdr.Name, name) < 0 && dnssec.Compare(name, n.NextDomain) < 0
+}
+
+func TestSignedAnswersVerify(t *testing.T) {
+	ix, key := signedIndex(t)
+	z := gslbtest.Zone
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+		rcode int
+		// proves is what the NSEC records must show: "nodata" (an NSEC of
+		// the name without the type), "nxdomain" (NSECs covering the name
+		// and the wildcard), or "" (none).
+		proves string
+	}{
+		{"www." + z, dns.TypeA, dns.RcodeSuccess, ""},
+		{"nearest." + z, dns.TypeA, dns.RcodeSuccess, ""},
+		{"nearest." + z, dns.TypeAAAA, dns.RcodeSuccess, ""},
+		{z, dns.TypeDNSKEY, dns.RcodeSuccess, ""},
+		{z, dns.TypeSOA, dns.RcodeSuccess, ""},
+		{z, dns.TypeNS, dns.RcodeSuccess, ""},
+		{"www." + z, dns.TypeTXT, dns.RcodeSuccess, "nodata"},
+		{"v4only." + z, dns.TypeAAAA, dns.RcodeSuccess, "nodata"},
+		{"deep." + z, dns.TypeA, dns.RcodeSuccess, "ent"},
+		{"nope." + z, dns.TypeA, dns.RcodeNameError, "nxdomain"},
+		{"x.nope.deep." + z, dns.TypeA, dns.RcodeNameError, "nxdomain"},
+		{z, dns.TypeMX, dns.RcodeSuccess, ""},
+		{z, dns.TypeCAA, dns.RcodeSuccess, ""},
+		{"web." + z, dns.TypeHTTPS, dns.RcodeSuccess, ""},
+		{"_sip._tcp." + z, dns.TypeSRV, dns.RcodeSuccess, ""},
+		{"cloud." + z, dns.TypeA, dns.RcodeSuccess, ""},
+		{"child." + z, dns.TypeDS, dns.RcodeSuccess, "nodata"},
+		{"www.child." + z, dns.TypeA, dns.RcodeSuccess, "referral"},
+	} {
+		what := tc.name + " " + dns.TypeToString[tc.qtype]
+		r := ask(t, ix, tc.name, tc.qtype, true)
+		if r.Rcode != tc.rcode {
+			t.Errorf("%s: rcode %s, want %s", what, dns.RcodeToString[r.Rcode], dns.RcodeToString[tc.rcode])
+			continue
+		}
+		if tc.proves == "" && len(r.Answer) == 0 {
+			t.Errorf("%s: no answer", what)
+		}
+		verifySection(t, what+" answer", key, r.Answer)
+		authority := r.Ns
+		if tc.proves == "referral" {
+			// The child's NS records are not the parent's to sign.
+			authority = slices.DeleteFunc(slices.Clone(r.Ns), func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeNS })
+		}
+		nsecs := verifySection(t, what+" authority", key, authority)
+		switch tc.proves {
+		case "referral":
+			if r.Authoritative || len(nsecs) != 1 || nsecs[0].Hdr.Name != "child."+z ||
+				!slices.Contains(nsecs[0].TypeBitMap, dns.TypeNS) || slices.Contains(nsecs[0].TypeBitMap, dns.TypeDS) {
+				t.Errorf("%s: want a referral with the cut's NSEC proving there is no DS: %v", what, r)
+			}
+		case "nodata":
+			if len(nsecs) != 1 || !strings.EqualFold(nsecs[0].Hdr.Name, tc.name) || slices.Contains(nsecs[0].TypeBitMap, tc.qtype) {
+				t.Errorf("%s: NSEC %v does not prove there is no %s", what, nsecs, dns.TypeToString[tc.qtype])
+			}
+		case "ent":
+			if len(nsecs) != 1 || !covers(nsecs[0], tc.name) {
+				t.Errorf("%s: NSEC %v does not cover the empty non-terminal", what, nsecs)
+			}
+		case "nxdomain":
+			if !slices.ContainsFunc(nsecs, func(n *dns.NSEC) bool { return covers(n, tc.name) }) {
+				t.Errorf("%s: no NSEC of %v covers the name", what, nsecs)
+			}
+			// The closest encloser is the deepest existing ancestor.
+			enc := z
+			if strings.HasSuffix(tc.name, "deep."+z) {
+				enc = "deep." + z
+			}
+			if !slices.ContainsFunc(nsecs, func(n *dns.NSEC) bool { return covers(n, "*."+enc) }) {
+				t.Errorf("%s: no NSEC of %v covers the wildcard *.%s", what, nsecs, enc)
+			}
+		}
+		plain := ask(t, ix, tc.name, tc.qtype, false)
+		// Without DO, no DNSSEC records (RFC 4035 section 3.2.1).
+		for _, rr := range slices.Concat(plain.Answer, plain.Ns) {
+			if rt := rr.Header().Rrtype; rt == dns.TypeRRSIG || rt == dns.TypeNSEC {
+				t.Errorf("%s without DO: %s in the reply", what, dns.TypeToString[rt])
+			}
+		}
+	}
+}
+
+func TestExplainShowsTheSignatures(t *testing.T) {
+	ix, key := signedIndex(t)
+	ex := ix.Explain("nearest."+gslbtest.Zone, dns.TypeA, netip.MustParsePrefix("81.2.69.0/24"))
+	want := fmt.Sprintf("nearest.%s A: key %d (ECDSAP256SHA256), valid 2026-12-05T11:00:00Z to 2026-12-19T12:00:00Z", gslbtest.Zone, key.Tag())
+	if len(ex.Signatures) != 1 || ex.Signatures[0] != want {
+		t.Errorf("signatures %q, want [%q]", ex.Signatures, want)
+	}
+	for _, rr := range ex.Answer {
+		if strings.Contains(rr, "RRSIG") {
+			t.Errorf("answer lists the RRSIG: %q", ex.Answer)
+		}
+	}
+}
+
+// TestSignedAnswersDoNotAllocate answers queries with the DO bit from a
+// signed index: positive, NODATA and NXDOMAIN (assembled at query time)
+// make no allocation.
+func TestSignedAnswersDoNotAllocate(t *testing.T) {
+	ix, _ := signedIndex(t)
+	dst := make([]byte, 0, 4096)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+	}{{"nearest.", dns.TypeA}, {"www.", dns.TypeTXT}, {"x.nope.deep.", dns.TypeA}, {"", dns.TypeDNSKEY}} {
+		m := new(dns.Msg)
+		m.SetQuestion(tc.name+gslbtest.Zone, tc.qtype)
+		m.SetEdns0(1232, true)
+		pkt, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q wire.Query
+		wire.Parse(pkt, &q)
+		if n := testing.AllocsPerRun(100, func() { ix.Respond(dst, &q, src, 1232) }); n != 0 {
+			t.Errorf("%s%s %s with DO: %.1f allocations per query, want 0", tc.name, gslbtest.Zone, dns.TypeToString[tc.qtype], n)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package dnsgslb
+
+import (
+	"io"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// realZoneResponder is a responder of a server serving gslbtest.RealZone,
+// without sockets.
+func realZoneResponder(tb testing.TB) *responder {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "city.mmdb")
+	if err := geotest.Write(path, geotest.Networks); err != nil {
+		tb.Fatal(err)
+	}
+	s, err := New(Config{Listen: "127.0.0.1:0", GeoIPPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Update(gslbtest.RealZone()); err != nil {
+		tb.Fatal(err)
+	}
+	return s.newResponder(s.metrics.newShard())
+}
+
+// zoneDataQueries are the answers of the record types beyond addresses:
+// static, GSLB HTTPS, name origins, referrals.
+var zoneDataQueries = []struct {
+	name  string
+	qtype uint16
+	ecs   string
+}{
+	{"web.gslb.example.com.", dns.TypeHTTPS, gslbtest.London},
+	{"edge.gslb.example.com.", dns.TypeHTTPS, gslbtest.PopTokyo},
+	{"cloud.gslb.example.com.", dns.TypeA, gslbtest.Tokyo},
+	{"gslb.example.com.", dns.TypeMX, ""},
+	{"www.gslb.example.com.", dns.TypeHTTPS, ""},
+	{"child.gslb.example.com.", dns.TypeA, ""},
+	{"a.b.www.child.gslb.example.com.", dns.TypeAAAA, gslbtest.London},
+	{"sel._domainkey.gslb.example.com.", dns.TypeTXT, gslbtest.London},
+}
+
+func TestZoneDataDoesNotAllocate(t *testing.T) {
+	r := realZoneResponder(t)
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, q := range zoneDataQueries {
+		pkt := packed(t, q.name, q.qtype, q.ecs)
+		reply := r.handle(dst, pkt, src, false)
+		var m dns.Msg
+		if err := m.Unpack(reply); err != nil || m.Rcode != dns.RcodeSuccess || len(m.Answer)+len(m.Ns) == 0 {
+			t.Fatalf("%s %s: reply %v (%v)", q.name, dns.TypeToString[q.qtype], &m, err)
+		}
+		if n := testing.AllocsPerRun(100, func() { r.handle(dst, pkt, src, false) }); n != 0 {
+			t.Errorf("%s %s: %.1f allocations per query, want 0", q.name, dns.TypeToString[q.qtype], n)
+		}
+	}
+}
+
+// BenchmarkHandleZoneData is BenchmarkHandle for zoneDataQueries.
+func BenchmarkHandleZoneData(b *testing.B) {
+	r := realZoneResponder(b)
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("192.0.2.1")
+	for _, q := range zoneDataQueries {
+		pkt := packed(b, q.name, q.qtype, q.ecs)
+		b.Run(q.name+"/"+dns.TypeToString[q.qtype], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.handle(dst, pkt, src, false)
+			}
+		})
+	}
+}
+
+// FuzzHandleZoneData is FuzzHandle against the zone with delegations,
+// HTTPS records and name origins: a referral is assembled from pieces for
+// names of any length below the cut.
+func FuzzHandleZoneData(f *testing.F) {
+	r := realZoneResponder(f)
+	for _, q := range zoneDataQueries {
+		f.Add(packed(f, q.name, q.qtype, q.ecs))
+	}
+	f.Add(packed(f, "x.y.z.w.v.u.t.s.r.q.p.o.n.m.l.k.j.i.h.g.f.e.d.c.b.a.child.gslb.example.com.", dns.TypeA, ""))
+	dst := make([]byte, 0, maxReply)
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		reply := r.handle(dst, pkt, netip.MustParseAddr("192.0.2.1"), false)
+		if reply == nil {
+			return
+		}
+		var m dns.Msg
+		if err := m.Unpack(reply); err != nil {
+			t.Fatalf("reply does not unpack: %v\nrequest % x\nreply % x", err, pkt, reply)
+		}
+		for _, rr := range append(m.Ns, m.Extra...) {
+			if h := rr.Header(); h.Rrtype == dns.TypeNS && !dns.IsSubDomain("child.gslb.example.com.", dns.CanonicalName(h.Name)) {
+				t.Fatalf("referral owner %q outside the cut\nrequest % x", h.Name, pkt)
+			}
+		}
+	})
+}

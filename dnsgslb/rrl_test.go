@@ -1,0 +1,292 @@
+package dnsgslb_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// Loopback networks the RRL tests query from; the kernel delivers any
+// 127/8 source locally. Each is its own /24, so its own budget.
+const (
+	floodSource  = "127.0.1.1"
+	exemptSource = "127.0.2.1"
+	popSource    = "127.0.3.1"
+)
+
+// amplifier is the snapshot with a name of 71 A records (an answer of
+// about 1.2 kB to a query of 50 bytes) and a PoP cache network on loopback.
+func amplifier() *v1.GslbSnapshot {
+	snap := gslbtest.Snapshot()
+	many := &v1.StaticRecord{Name: "many", Type: v1.RecordType_RECORD_TYPE_A}
+	for i := range 71 {
+		many.Values = append(many.Values, fmt.Sprintf("192.0.2.%d", 100+i))
+	}
+	spec := snap.Zones[0].Spec
+	spec.Records = append(spec.Records, many)
+	snap.Pops[0].CacheNetworks = append(snap.Pops[0].CacheNetworks, "127.0.3.0/24")
+	return snap
+}
+
+// manyQuery is the amplifying query: EDNS with a 1232-byte payload, so that
+// the whole answer fits.
+func manyQuery(t testing.TB) []byte {
+	m := new(dns.Msg)
+	m.SetQuestion("many.gslb.example.com.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// flooded is what a flood of queries got back.
+type flooded struct {
+	sent, full, truncated int
+	// received is the number of queries the server read (its queries
+	// metric): a socket buffer overflowing under the flood loses some.
+	received int
+	// bytesIn and bytesOut are the bytes of the queries the server read
+	// and of the replies the client did.
+	bytesIn, bytesOut int
+	elapsed           time.Duration
+}
+
+func (f flooded) amplification() float64 { return float64(f.bytesOut) / float64(f.bytesIn) }
+
+// queriesRead sums the server's queries metric.
+func queriesRead(t testing.TB, s *dnsgslb.Server) int {
+	n := 0.0
+	for k, v := range gather(t, s) {
+		if strings.HasPrefix(k, "anyctl_dns_queries_total{") {
+			n += v
+		}
+	}
+	return int(n)
+}
+
+// flood sends n copies of q from local, at up to 100,000 a second, reading
+// replies beside it until none came for a second after the last send.
+func flood(t testing.TB, ts *testServer, local string, q []byte, n int) flooded {
+	t.Helper()
+	server := ts.udp
+	read := queriesRead(t, ts.Server)
+	la := &net.UDPAddr{IP: net.ParseIP(local)}
+	ra, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", la, ra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Hold every reply: 20,000 full answers outrun one reader.
+	c.SetReadBuffer(64 << 20)
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 64<<20) })
+	}
+	res := flooded{sent: n}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		var m dns.Msg
+		for {
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			res.bytesOut += k
+			if m.Unpack(buf[:k]) != nil {
+				t.Errorf("a reply does not unpack")
+				continue
+			}
+			if m.Truncated {
+				res.truncated++
+			} else {
+				res.full++
+			}
+		}
+	}()
+	start := time.Now()
+	for i := range n {
+		if _, err := c.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		if i%200 == 199 {
+			time.Sleep(2 * time.Millisecond) // pacing only: no correctness rests on it
+		}
+	}
+	res.elapsed = time.Since(start)
+	<-done
+	res.received = queriesRead(t, ts.Server) - read
+	res.bytesIn = res.received * len(q)
+	return res
+}
+
+// gather reads the server's metrics as name{labels} → value.
+func gather(t testing.TB, s *dnsgslb.Server) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			got[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return got
+}
+
+// TestRRL floods a name of 71 A records from one source over real UDP:
+// beyond the budget (100 a second and 100 at once) every reply is limited,
+// every second one sent truncated; an exempt network, a PoP's cache
+// network and TCP are not limited.
+func TestRRL(t *testing.T) {
+	cfg := dnsgslb.DefaultRRL()
+	cfg.Exempt = []netip.Prefix{netip.MustParsePrefix(exemptSource + "/32")}
+	ts := run(t, newServerWith(t, dnsgslb.Config{RRL: &cfg}, amplifier()))
+	q := manyQuery(t)
+
+	f := flood(t, ts, floodSource, q, 20_000)
+	m := gather(t, ts.Server)
+	limited, slipped, dropped := m["anyctl_dns_rrl_limited_total{}"], m["anyctl_dns_rrl_slipped_total{}"], m["anyctl_dns_rrl_dropped_total{}"]
+	t.Logf("20000 queries sent in %v, %d read by the server: %d full answers, %d truncated received; server: %v limited, %v slipped, %v dropped", f.elapsed.Round(time.Millisecond), f.received, f.full, f.truncated, limited, slipped, dropped)
+	if f.received < 10_000 {
+		t.Fatalf("the server read %d of 20000 queries: too few to judge", f.received)
+	}
+	// The budget allows 100 at once and 100 a second; the reads end a
+	// second after the last send.
+	if most := 100 * (2 + f.elapsed.Seconds()); float64(f.full) > most {
+		t.Errorf("%d full answers in %v: want at most %.0f", f.full, f.elapsed, most)
+	}
+	if int(limited)+f.full != f.received || limited != slipped+dropped || slipped-dropped > 1 || dropped-slipped > 1 {
+		t.Errorf("limited %v slipped %v dropped %v with %d full answers to %d queries: want limited = queries - full answers = slipped + dropped, half slipped", limited, slipped, dropped, f.full, f.received)
+	}
+	if f.truncated == 0 || float64(f.truncated) > slipped {
+		t.Errorf("%d truncated replies received, server slipped %v", f.truncated, slipped)
+	}
+
+	// TCP from the limited network: every answer whole.
+	c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(floodSource)}}}
+	var conn *dns.Conn
+	for i := range 300 {
+		if i%100 == 0 {
+			var err error
+			if conn, err = c.Dial(ts.tcp); err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+		}
+		r, _, err := c.ExchangeWithConnContext(context.Background(), msg(t, "many.gslb.example.com.", dns.TypeA, ""), conn)
+		if err != nil {
+			t.Fatalf("tcp query %d: %v", i, err)
+		}
+		if r.Truncated || len(r.Answer) != 71 {
+			t.Fatalf("tcp query %d: TC %v, %d answers; want the 71 A records", i, r.Truncated, len(r.Answer))
+		}
+	}
+	if after := gather(t, ts.Server)["anyctl_dns_rrl_limited_total{}"]; after != limited {
+		t.Errorf("TCP queries were limited: limited went from %v to %v", limited, after)
+	}
+
+	// An exempt network and a PoP's cache network: every answer whole,
+	// over their budget too.
+	for _, src := range []string{exemptSource, popSource} {
+		before := gather(t, ts.Server)["anyctl_dns_rrl_exempted_total{}"]
+		full, total := paced(t, ts.udp, src, q, 1000)
+		if full != total {
+			t.Errorf("from %s: %d of %d answers whole, want all", src, full, total)
+		}
+		after := gather(t, ts.Server)
+		if after["anyctl_dns_rrl_exempted_total{}"] == before {
+			t.Errorf("from %s: 1000 queries without the exemption being used", src)
+		}
+		if after["anyctl_dns_rrl_limited_total{}"] != limited {
+			t.Errorf("from %s: limited went from %v to %v", src, limited, after["anyctl_dns_rrl_limited_total{}"])
+		}
+	}
+}
+
+// paced sends n copies of q from local, 50 at a time, waiting for their
+// replies, and counts the whole answers.
+func paced(t testing.TB, server, local string, q []byte, n int) (full, total int) {
+	t.Helper()
+	ra, _ := net.ResolveUDPAddr("udp", server)
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(local)}, ra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 65535)
+	for total < n {
+		for range 50 {
+			c.Write(q)
+		}
+		for range 50 {
+			total++
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			k, err := c.Read(buf)
+			if err != nil {
+				continue
+			}
+			var m dns.Msg
+			if m.Unpack(buf[:k]) == nil && !m.Truncated && len(m.Answer) == 71 {
+				full++
+			}
+		}
+	}
+	return full, total
+}
+
+// TestRRLAmplification prints the amplification factor (bytes out / bytes
+// in) of the worst query, a name of 71 A records, flooded from one source
+// with rate limiting off and on (the defaults), and checks that limiting
+// takes it below 2.
+func TestRRLAmplification(t *testing.T) {
+	q := manyQuery(t)
+	off := dnsgslb.RRLConfig{}
+	on := dnsgslb.DefaultRRL()
+	on.Exempt = nil
+	var factor [2]float64
+	for i, cfg := range []*dnsgslb.RRLConfig{&off, &on} {
+		ts := run(t, newServerWith(t, dnsgslb.Config{RRL: cfg}, amplifier()))
+		f := flood(t, ts, floodSource, q, 20_000)
+		factor[i] = f.amplification()
+		t.Logf("RRL %-3s: 20000 queries of %d bytes sent in %v, %d read by the server: %d full answers, %d truncated, %d bytes in, %d bytes out: amplification %.1fx",
+			map[int]string{0: "off", 1: "on"}[i], len(q), f.elapsed.Round(time.Millisecond), f.received, f.full, f.truncated, f.bytesIn, f.bytesOut, factor[i])
+		fmt.Printf("amplification of many.gslb.example.com A (71 records), RRL %s: %.2fx (%d bytes out / %d bytes in)\n",
+			map[int]string{0: "off", 1: "on (100/s per /24, slip 2)"}[i], factor[i], f.bytesOut, f.bytesIn)
+	}
+	if factor[0] < 20 {
+		t.Errorf("without RRL the flood amplified %.1fx: the test name should amplify over 20x", factor[0])
+	}
+	if factor[1] >= 2 {
+		t.Errorf("with RRL the flood still amplified %.1fx, want under 2x", factor[1])
+	}
+}

@@ -1,0 +1,102 @@
+package validation
+
+import (
+	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestZoneDataRules covers the record types beyond addresses and text, and
+// delegations.
+func TestZoneDataRules(t *testing.T) {
+	const (
+		mx, srv, caa, ns = v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA, v1.RecordType_RECORD_TYPE_NS
+		svcb, https, a   = v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS, v1.RecordType_RECORD_TYPE_A
+		txt              = v1.RecordType_RECORD_TYPE_TXT
+	)
+	type rec = v1.StaticRecord
+	add := func(recs ...*rec) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			f.zone.Spec.Records = append(f.zone.Spec.Records, recs...)
+			return []proto.Message{f.zone}
+		}
+	}
+	child := &rec{Name: "child", Type: ns, Values: []string{"ns1.child", "ns.example.net."}}
+	glue := &rec{Name: "ns1.child", Type: a, Values: []string{"198.51.100.54"}}
+	runApplyCases(t, []applyCase{
+		{"every type", add(
+			&rec{Name: "@", Type: mx, Values: []string{"10 mx1", "20 mx2.example.net."}},
+			&rec{Name: "_sip._tcp", Type: srv, Values: []string{"10 5 5060 sip.example.net."}},
+			&rec{Name: "@", Type: caa, Values: []string{`0 issue "ca.example.net; account=1"`, "0 iodef mailto:sec@example.com"}},
+			&rec{Name: "svc", Type: svcb, Values: []string{"1 . alpn=h2 port=8443"}},
+			&rec{Name: "@", Type: https, Values: []string{"1 . alpn=h2,h3 ipv4hint=198.51.100.80"}},
+			child, glue,
+		), ``},
+		{"MX malformed", add(&rec{Name: "@", Type: mx, Values: []string{"mx1.example.net."}}),
+			`GslbZone "gslb": spec.records[4].values[0] "mx1.example.net.": not MX data: write PREFERENCE EXCHANGE, such as "10 mx.example.com." (bad MX Pref: "mx1.example.net.")`},
+		{"SRV missing a field", add(&rec{Name: "_sip._tcp", Type: srv, Values: []string{"10 5 sip.example.net."}}),
+			`GslbZone "gslb": spec.records[4].values[0] "10 5 sip.example.net.": not SRV data: write PRIORITY WEIGHT PORT TARGET, such as "10 5 443 sip.example.com." (bad SRV Port: "sip.example.net.")`},
+		{"HTTPS parameter unknown", add(&rec{Name: "@", Type: https, Values: []string{"1 . alpn=h2 colour=blue"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . alpn=h2 colour=blue": not HTTPS data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (bad SVCB key: "colour=blue")`},
+		{"two records in one value", add(&rec{Name: "@", Type: mx, Values: []string{"10 mx1.example.net.\nx 60 IN A 192.0.2.1"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "10 mx1.example.net.\nx 60 IN A 192.0.2.1": a line break in the value: one value is one record`},
+		{"NS at the apex", add(&rec{Name: "@", Type: ns, Values: []string{"ns3.example.net."}}),
+			`GslbZone "gslb": spec.records[4].type "RECORD_TYPE_NS": NS at the zone apex: list the zone's name servers in spec.nameServers`},
+		{"delegation without glue", add(child),
+			`GslbZone "gslb": spec.records[4].values[0] "ns1.child": glue required: "ns1.child.gslb.example.com." is inside the delegated zone; add its A or AAAA record`},
+		{"data beside a cut", add(child, glue, &rec{Name: "child", Type: txt, Values: []string{"x"}}),
+			`GslbZone "gslb": spec.records[6].name "child": beside the delegation at spec.records[4]: a zone cut holds only NS records`},
+		{"data below a cut", add(child, glue, &rec{Name: "www.child", Type: txt, Values: []string{"x"}}),
+			`GslbZone "gslb": spec.records[6].name "www.child": below the delegation at spec.records[4]: the child zone answers for it`},
+		{"address below a cut that is not glue", add(child, glue, &rec{Name: "www.child", Type: a, Values: []string{"198.51.100.9"}}),
+			`GslbZone "gslb": spec.records[6].name "www.child": below the delegation at spec.records[4] and not one of its name servers: only their glue may be here`},
+		{"GSLB record below a cut", func(f *fixture) []proto.Message {
+			f.zone.Spec.Records = append(f.zone.Spec.Records, child, glue)
+			f.nearest.Spec.Name = "origin.child"
+			return []proto.Message{f.zone, f.nearest}
+		}, `GslbRecord "origin": spec.name "origin.child": "origin.child.gslb.example.com." is delegated to a child zone at "child.gslb.example.com." in GslbZone "gslb": the child zone answers for it`},
+	})
+}
+
+// TestHTTPSRecordRules covers GslbRecords of type HTTPS.
+func TestHTTPSRecordRules(t *testing.T) {
+	nearest := func(edit func(s *v1.GslbRecordSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			edit(f.nearest.Spec)
+			return []proto.Message{f.nearest}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"HTTPS", nearest(func(s *v1.GslbRecordSpec) { s.Https = &v1.ServiceBinding{Params: "alpn=h2,h3"} }), ``},
+		{"HTTPS without parameters", nearest(func(s *v1.GslbRecordSpec) {}), ``},
+		{"hints given", nearest(func(s *v1.GslbRecordSpec) { s.Https = &v1.ServiceBinding{Params: "alpn=h2 ipv4hint=192.0.2.1"} }),
+			`GslbRecord "origin": spec.https.params "alpn=h2 ipv4hint=192.0.2.1": ipv4hint comes from the chosen origins or PoPs: leave it out`},
+		{"parameters malformed", nearest(func(s *v1.GslbRecordSpec) { s.Https = &v1.ServiceBinding{Params: "port=https"} }),
+			`GslbRecord "origin": spec.https.params "port=https": not HTTPS data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (bad value "port=https")`},
+		{"https on an A record", func(f *fixture) []proto.Message {
+			f.nearest.Spec.Https = &v1.ServiceBinding{Params: "alpn=h2"}
+			return []proto.Message{f.nearest}
+		}, `GslbRecord "origin": spec.https: only for a record of type RECORD_TYPE_HTTPS`},
+	})
+}
+
+// TestNameOriginRules: a name origin is answered with a CNAME, which stands
+// alone at its name.
+func TestNameOriginRules(t *testing.T) {
+	runApplyCases(t, []applyCase{
+		{"name origin", func(f *fixture) []proto.Message {
+			f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
+			f.fra.Spec.HealthCheck = nil
+			return []proto.Message{f.fra}
+		}, ``},
+		{"name origin at a name with static records", func(f *fixture) []proto.Message {
+			f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
+			f.fra.Spec.HealthCheck = nil
+			f.nearest.Spec.Name = "static"
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			return []proto.Message{f.fra, f.nearest}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "static.gslb.example.com." holds static RECORD_TYPE_A, RECORD_TYPE_AAAA records in GslbZone "gslb": a CNAME stands alone`},
+	})
+}
