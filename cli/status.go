@@ -15,97 +15,259 @@ import (
 func init() { register(newStatusCommand) }
 
 func newStatusCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var pops bool
+	var pageSize int32
+	cmd := &cobra.Command{
 		Use:   "status [POP]",
-		Short: "Show the fleet: each PoP's drain step, sessions, services and last report",
-		Long: `Status prints one line per PoP: its drain step, BGP sessions established,
-prefixes announced, each anycast service's state there, the config revision
-its agent runs and the age of its last report; then each service's
-announcing PoPs against its minimum. A PoP whose agent has not reported
-within the status TTL shows "no report". Notes under the table name a
-second agent refused for a PoP that already had a live one (from where,
-when, which controller refused it) and an agent that refused its damaged
-persisted config at start. A replica that cannot reach a majority of etcd
+		Short: "Show the fleet: PoPs per drain step, problems, services; every PoP with --pops",
+		Long: `Status summarises the fleet: PoPs per drain step, how many report,
+BGP sessions and prefixes, the PoPs with a problem (no report, a session
+down, a prefix withdrawn outside a drain), each service's announcing PoPs
+against its minimum, and any etcd alarm (a full database: every write
+fails).
+
+--pops prints one line per PoP, fetched a page at a time: its drain step,
+BGP sessions established, prefixes announced, each anycast service's state
+there (one column per service up to 8 services, else a count), the config
+revision its agent runs and when its report last changed. An agent's
+unchanged reports are not stored, so the age is that of the last change;
+a PoP whose agent has not reported within the status TTL shows
+"no report". Notes under the table name a second agent refused for a PoP
+that already had a live one (from where, when, which controller refused
+it) and an agent that refused its damaged persisted config at start; the
+summary counts them among the problems. With POP, that PoP's line, its
+notes and the services. A replica that cannot reach a majority of etcd
 says first that it is degraded, and why.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := &v1.StatusRequest{}
-			if len(args) == 1 {
-				req.Pop = args[0]
-			}
 			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
-				resp, err := c.Status(ctx, req)
-				if err != nil {
-					return err
+				if len(args) == 1 {
+					resp, err := c.Status(ctx, &v1.StatusRequest{Pop: args[0]})
+					if err != nil {
+						return err
+					}
+					writeAlarms(g.stdout, resp.GetStoreAlarms())
+					return writeStatus(g.stdout, resp)
 				}
-				return writeStatus(g.stdout, resp)
+				if !pops {
+					resp, err := c.Status(ctx, &v1.StatusRequest{})
+					if err != nil {
+						return err
+					}
+					return writeSummary(g.stdout, resp)
+				}
+				return writeEveryPop(ctx, g.stdout, c, pageSize)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&pops, "pops", false, "print every PoP, one line each, fetched a page at a time")
+	cmd.Flags().Int32Var(&pageSize, "page-size", 0, "PoPs per page with --pops (0: the controller's default, 500)")
+	return cmd
 }
 
-// writeStatus renders the fleet table and the service budgets, after a
-// warning when the replica that answered is degraded.
-func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
-	if d := resp.GetController().GetDegraded(); d != "" {
-		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
+// writeEveryPop fetches every page of PoPs and prints the table; the
+// first page carries the services and the alarms.
+func writeEveryPop(ctx context.Context, w io.Writer, c *adminClient, pageSize int32) error {
+	req := &v1.StatusRequest{Pops: true, PageSize: pageSize}
+	resp, err := c.Status(ctx, req)
+	if err != nil {
+		return err
 	}
-	var services []string
-	for _, b := range resp.GetServices() {
-		services = append(services, b.GetService())
-	}
+	writeDegraded(w, resp)
+	writeAlarms(w, resp.GetStoreAlarms())
+	first := resp
+	services := serviceNames(first)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "POP\tSTEP\tIN-STEP\tSESSIONS\tANNOUNCED")
-	for _, s := range services {
-		fmt.Fprintf(tw, "\t%s", strings.ToUpper(s))
+	writePopHeader(tw, services)
+	var noted []*v1.PopStatusEntry
+	for {
+		for _, e := range resp.GetPops() {
+			writePopRow(tw, services, e)
+			if e.GetRefusedAgent() != nil || e.GetStatus().GetPersistedConfigRefused() != "" {
+				noted = append(noted, e)
+			}
+		}
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = resp.GetNextPageToken()
+		if resp, err = c.Status(ctx, req); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(tw, "\tCONFIG\tLAST-REPORT\n")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeStatusNotes(w, noted, time.Now())
+	return writeBudgets(w, first.GetServices())
+}
+
+// writeSummary prints the fleet's counts, the PoPs with a problem and the
+// service budgets.
+func writeSummary(w io.Writer, resp *v1.StatusResponse) error {
+	writeDegraded(w, resp)
+	writeAlarms(w, resp.GetStoreAlarms())
+	sum := resp.GetSummary()
+	var steps []string
+	for _, s := range sum.GetSteps() {
+		steps = append(steps, fmt.Sprintf("%s %d", stepName(s.GetStep()), s.GetPops()))
+	}
+	fmt.Fprintf(w, "PoPs:          %d (%s), %d reporting\n", sum.GetPops(), joinOr(steps, "none"), sum.GetReporting())
+	fmt.Fprintf(w, "BGP sessions:  %d/%d established\n", sum.GetSessionsEstablished(), sum.GetSessions())
+	fmt.Fprintf(w, "Prefixes:      %d/%d announced\n", sum.GetPrefixesAnnounced(), sum.GetPrefixes())
+	fmt.Fprintf(w, "Config:        revision r%d\n", resp.GetRevision())
+	if n := sum.GetProblemsTotal(); n == 0 {
+		fmt.Fprintf(w, "Problems:      none\n")
+	} else {
+		more := ""
+		if int(n) > len(sum.GetProblems()) {
+			more = fmt.Sprintf(", the first %d by name", len(sum.GetProblems()))
+		}
+		fmt.Fprintf(w, "Problems:      %d PoP(s)%s (details: anyctl status POP, anyctl status --pops)\n", n, more)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, p := range sum.GetProblems() {
+			fmt.Fprintf(tw, "  %s\t%s\n", p.GetPop(), p.GetProblem())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return writeBudgets(w, resp.GetServices())
+}
+
+// writeAlarms prints etcd's alarms first, so that a full store is never
+// missed.
+func writeAlarms(w io.Writer, alarms []string) {
+	for _, a := range alarms {
+		fmt.Fprintf(w, "STORE ALARM: %s\n", a)
+	}
+	if len(alarms) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+// writeStatus renders the table of the PoPs in resp and the service
+// budgets.
+func writeStatus(w io.Writer, resp *v1.StatusResponse) error {
+	services := serviceNames(resp)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	writePopHeader(tw, services)
 	for _, e := range resp.GetPops() {
-		st := e.GetStatus()
-		inStep := "-"
-		if e.GetDrain().GetSince() != nil {
-			inStep = roundAge(time.Since(e.GetDrain().GetSince().AsTime())).String()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s", e.GetPop(), stepLabel(e.GetDrain()), inStep)
-		if st == nil {
-			fmt.Fprintf(tw, "\t-\t-")
-			for range services {
-				fmt.Fprintf(tw, "\t-")
-			}
-			fmt.Fprintf(tw, "\t-\tno report\n")
-			continue
-		}
-		up := 0
-		for _, p := range st.GetPeers() {
-			if p.GetState() == "established" {
-				up++
-			}
-		}
-		announced := 0
-		for _, p := range st.GetPrefixes() {
-			if p.GetAnnounced() {
-				announced++
-			}
-		}
-		fmt.Fprintf(tw, "\t%d/%d\t%d/%d", up, len(st.GetPeers()), announced, len(st.GetPrefixes()))
-		for _, s := range services {
-			fmt.Fprintf(tw, "\t%s", serviceState(st, s))
-		}
-		fmt.Fprintf(tw, "\tr%d\t%s ago\n", st.GetConfigRevision(), roundAge(e.GetReportAge().AsDuration()))
+		writePopRow(tw, services, e)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	writeStatusNotes(w, resp.GetPops(), time.Now())
-	if len(resp.GetServices()) == 0 {
+	return writeBudgets(w, resp.GetServices())
+}
+
+// maxServiceColumns is the most services given a column each in the PoP
+// table; beyond, one column counts them.
+const maxServiceColumns = 8
+
+// serviceNames are the services given a column in the PoP table.
+func serviceNames(resp *v1.StatusResponse) []string {
+	if len(resp.GetServices()) > maxServiceColumns {
+		return nil
+	}
+	var services []string
+	for _, b := range resp.GetServices() {
+		services = append(services, b.GetService())
+	}
+	return services
+}
+
+func writePopHeader(tw io.Writer, services []string) {
+	fmt.Fprintf(tw, "POP\tSTEP\tIN-STEP\tSESSIONS\tANNOUNCED")
+	for _, s := range services {
+		fmt.Fprintf(tw, "\t%s", strings.ToUpper(s))
+	}
+	if services == nil {
+		fmt.Fprintf(tw, "\tSERVICES")
+	}
+	fmt.Fprintf(tw, "\tCONFIG\tLAST-CHANGE\n")
+}
+
+func writePopRow(tw io.Writer, services []string, e *v1.PopStatusEntry) {
+	st := e.GetStatus()
+	inStep := "-"
+	if e.GetDrain().GetSince() != nil {
+		inStep = roundAge(time.Since(e.GetDrain().GetSince().AsTime())).String()
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s", e.GetPop(), stepLabel(e.GetDrain()), inStep)
+	cols := len(services)
+	if services == nil {
+		cols = 1
+	}
+	if st == nil {
+		fmt.Fprintf(tw, "\t-\t-")
+		for range cols {
+			fmt.Fprintf(tw, "\t-")
+		}
+		fmt.Fprintf(tw, "\t-\tno report\n")
+		return
+	}
+	up := 0
+	for _, p := range st.GetPeers() {
+		if p.GetState() == "established" {
+			up++
+		}
+	}
+	announced := 0
+	for _, p := range st.GetPrefixes() {
+		if p.GetAnnounced() {
+			announced++
+		}
+	}
+	fmt.Fprintf(tw, "\t%d/%d\t%d/%d", up, len(st.GetPeers()), announced, len(st.GetPrefixes()))
+	for _, s := range services {
+		fmt.Fprintf(tw, "\t%s", serviceState(st, s))
+	}
+	if services == nil {
+		fmt.Fprintf(tw, "\t%s", servicesAnnounced(st))
+	}
+	fmt.Fprintf(tw, "\tr%d\t%s ago\n", st.GetConfigRevision(), roundAge(e.GetReportAge().AsDuration()))
+}
+
+// servicesAnnounced counts the services a PoP announces every prefix of,
+// of those it has prefixes for.
+func servicesAnnounced(st *v1.PopStatus) string {
+	all := map[string]bool{}
+	for _, p := range st.GetPrefixes() {
+		if _, ok := all[p.GetService()]; !ok {
+			all[p.GetService()] = true
+		}
+		if !p.GetAnnounced() {
+			all[p.GetService()] = false
+		}
+	}
+	n := 0
+	for _, ok := range all {
+		if ok {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d/%d", n, len(all))
+}
+
+// writeBudgets prints each service's announcing PoPs against its minimum.
+func writeBudgets(w io.Writer, budgets []*v1.ServiceBudget) error {
+	if len(budgets) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "SERVICE\tANNOUNCING\tMIN\tHELD\n")
-	for _, b := range resp.GetServices() {
-		fmt.Fprintf(tw, "%s\t%d (%s)\t%d\t%s\n", b.GetService(), len(b.GetAnnouncing()), joinOr(b.GetAnnouncing(), "none"),
-			b.GetMinAnnouncingPops(), joinOr(b.GetHeld(), "-"))
+	for _, b := range budgets {
+		announcing := fmt.Sprint(b.GetAnnouncingPops())
+		if len(b.GetAnnouncing()) > 0 || b.GetAnnouncingPops() == 0 {
+			announcing += " (" + joinOr(b.GetAnnouncing(), "none") + ")"
+		}
+		if b.GetAnnouncingPops() < b.GetMinAnnouncingPops() {
+			announcing += " BELOW MIN"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", b.GetService(), announcing, b.GetMinAnnouncingPops(), joinOr(b.GetHeld(), "-"))
 	}
 	return tw.Flush()
 }
@@ -188,4 +350,13 @@ func roundAge(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// writeDegraded warns first when the replica that answered is degraded:
+// it cannot reach a majority of etcd, so its state may be stale and it
+// refuses writes.
+func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
+	if d := resp.GetController().GetDegraded(); d != "" {
+		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
+	}
 }

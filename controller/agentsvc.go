@@ -85,7 +85,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	a.metrics.agentStreams.Inc()
 	defer a.metrics.agentStreams.Dec()
 
-	reports := a.st.StatusSession(pop, a.statusTTL)
+	reports := a.newReportWriter(ctx, pop, log)
+	defer reports.stop()
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -102,9 +103,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- status.Errorf(codes.PermissionDenied, "agent of PoP %q may not report for PoP %s", pop, resource.Quote(st.GetPop()))
 				return
 			}
-			if err := reports.Put(ctx, st); err != nil {
-				log.Warn("storing PoP status failed", "err", err)
-			}
+			reports.take(st)
 		}
 	}()
 
@@ -189,9 +188,13 @@ func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop stri
 	return nil
 }
 
-// sameConfig compares two configs ignoring the revision they were compiled at.
+// sameConfig compares two configs ignoring the revision they were compiled
+// at. It sets both revisions to 0 while comparing, instead of copying two
+// configs per agent on every change: both belong to the one stream calling.
 func sameConfig(a, b *v1.PopConfig) bool {
-	ac, bc := proto.Clone(a).(*v1.PopConfig), proto.Clone(b).(*v1.PopConfig)
-	ac.Revision, bc.Revision = 0, 0
-	return proto.Equal(ac, bc)
+	ar, br := a.Revision, b.Revision
+	a.Revision, b.Revision = 0, 0
+	same := proto.Equal(a, b)
+	a.Revision, b.Revision = ar, br
+	return same
 }

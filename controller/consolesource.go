@@ -19,8 +19,20 @@ type consoleSource struct {
 
 var _ console.Source = consoleSource{}
 
+// Status is the summary with every PoP's entry, all pages joined: in
+// process, no message limit applies.
 func (s consoleSource) Status(ctx context.Context) (*v1.StatusResponse, error) {
-	return s.admin.Status(ctx, &v1.StatusRequest{})
+	req := &v1.StatusRequest{Pops: true, PageSize: maxStatusPage}
+	resp, err := s.admin.Status(ctx, req)
+	for err == nil && resp.GetNextPageToken() != "" {
+		req.PageToken = resp.GetNextPageToken()
+		var page *v1.StatusResponse
+		if page, err = s.admin.Status(ctx, req); err == nil {
+			resp.Pops = append(resp.Pops, page.GetPops()...)
+			resp.NextPageToken = page.GetNextPageToken()
+		}
+	}
+	return resp, err
 }
 
 func (s consoleSource) State() *resource.State {

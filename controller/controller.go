@@ -241,6 +241,10 @@ const keepaliveTimeout = 10 * time.Second
 // an apply larger than this is split by the client.
 const MaxRequestBytes = 4 << 20
 
+// connReadBuffer is each API connection's read buffer (gRPC's default is
+// 32 KiB); reports and requests larger than it are read in more calls.
+const connReadBuffer = 8 << 10
+
 // serverOptions are the gRPC server's options: keepalive, and mutual TLS
 // with role-based authorisation when configured.
 func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
@@ -253,6 +257,11 @@ func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 		// dead controller or peer is noticed in seconds, not minutes.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: keepaliveTimeout}),
+		// Thousands of agent connections are mostly idle: a write buffer
+		// held only while writing and a small read buffer keep each at a
+		// few KiB instead of gRPC's 64 KiB.
+		grpc.SharedWriteBuffer(true),
+		grpc.ReadBufferSize(connReadBuffer),
 	}
 	if c.apiTLS == nil {
 		// On loopback or a Unix socket only local users reach the API, so

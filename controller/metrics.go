@@ -20,6 +20,9 @@ type metrics struct {
 	// streamsDropped counts streams ended because their client fell behind.
 	streamsDropped *prometheus.CounterVec
 	tlsRefused     *prometheus.CounterVec
+	// reports counts agent reports by whether they were written to etcd
+	// (unchanged ones are not).
+	reports *prometheus.CounterVec
 	// connsRefused counts connections closed at accept for a limit.
 	connsRefused *prometheus.CounterVec
 }
@@ -68,6 +71,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_connections_refused_total",
 		Help: "Connections closed as soon as accepted, by limit (limit, per_ip_limit, local_limit).",
 	}, []string{"reason"})
+	m.reports = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "anyctl_controller_agent_reports_total",
+		Help: "Agent status reports received, by whether they were written to etcd (stored=false: the same as the stored report, only liveness).",
+	}, []string{"stored"})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -75,7 +82,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -4,10 +4,17 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
+
+// publishEvery bounds how often the status watcher publishes a changed
+// set of reports: publishing copies every PoP's report and recomputes the
+// fleet's origin verdicts and RTT matrix, so a burst of reports (every
+// agent confirming a new config) is published once, not once per report.
+const publishEvery = 50 * time.Millisecond
 
 // statusWatcher keeps the PoPs' live reports in memory, current with etcd
 // through a store mirror, and derives the fleet's origin health and RTT
@@ -17,9 +24,16 @@ type statusWatcher struct {
 	mirror *store.Mirror[string, *v1.PopStatus]
 	obs    *observer
 	quorum float64
-	// live are the reports as the mirror last saw them; only the goroutine
-	// running the mirror uses them.
+
+	// publishMu serialises publish, so that reports are published in the
+	// order they were copied.
+	publishMu sync.Mutex
+	// liveMu guards live and flushing.
+	liveMu sync.Mutex
+	// live are the reports as the mirror last saw them.
 	live map[string]*v1.PopStatus
+	// flushing is true while a publish is scheduled.
+	flushing bool
 
 	mu      sync.Mutex // guards reports and changed
 	reports map[string]*v1.PopStatus
@@ -46,14 +60,20 @@ func (w *statusWatcher) Reports() (map[string]*v1.PopStatus, <-chan struct{}) {
 // run keeps the reports current until ctx is cancelled.
 func (w *statusWatcher) run(ctx context.Context) { w.mirror.Run(ctx) }
 
-// Reset publishes the reports as listed (the mirror's sink).
+// Reset publishes the reports as listed (the mirror's sink), at once: the
+// mirror is ready when it returns.
 func (w *statusWatcher) Reset(reports map[string]*v1.PopStatus, _ int64) {
+	w.liveMu.Lock()
 	w.live = reports
+	w.liveMu.Unlock()
 	w.publish()
 }
 
-// Apply publishes the reports after a change (the mirror's sink).
+// Apply takes a change (the mirror's sink) and publishes it within
+// publishEvery, with whatever else changes meanwhile.
 func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ int64) {
+	w.liveMu.Lock()
+	defer w.liveMu.Unlock()
 	for _, c := range changes {
 		if c.Deleted {
 			delete(w.live, c.Key)
@@ -61,14 +81,25 @@ func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ i
 			w.live[c.Key] = c.Value
 		}
 	}
-	w.publish()
+	if !w.flushing {
+		w.flushing = true
+		time.AfterFunc(publishEvery, w.publish)
+	}
 }
 
+// publish copies the live reports, publishes them and the verdicts
+// derived from them.
 func (w *statusWatcher) publish() {
+	w.publishMu.Lock()
+	defer w.publishMu.Unlock()
+	w.liveMu.Lock()
+	w.flushing = false
+	reports := maps.Clone(w.live)
+	w.liveMu.Unlock()
 	w.mu.Lock()
-	w.reports = maps.Clone(w.live)
+	w.reports = reports
 	close(w.changed)
 	w.changed = make(chan struct{})
 	w.mu.Unlock()
-	w.obs.setHealth(originVerdicts(w.live, w.quorum), rttMatrix(w.live))
+	w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
 }

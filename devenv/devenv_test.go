@@ -63,7 +63,7 @@ func awaitAllAnnouncing(t *testing.T, controller string, since time.Time) *v1.St
 	admin := v1.NewAdminServiceClient(conn)
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		resp, err := admin.Status(context.Background(), &v1.StatusRequest{})
+		resp, err := admin.Status(context.Background(), &v1.StatusRequest{Pops: true})
 		if err == nil && allAnnouncing(resp, since) {
 			return resp
 		}

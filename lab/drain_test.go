@@ -85,9 +85,9 @@ func (r *labRun) awaitStep(t *testing.T, pop, step string, timeout time.Duration
 	return time.Now()
 }
 
-// popStatus is pop's line of anyctl status, split into its columns.
+// popStatus is pop's line of anyctl status --pops, split into its columns.
 func (r *labRun) popStatus(pop string) ([]string, error) {
-	out, err := r.l.anyctl("status")
+	out, err := r.l.anyctl("status", "--pops")
 	if err != nil {
 		return nil, fmt.Errorf("anyctl status: %w: %s", err, out)
 	}

@@ -20,7 +20,9 @@
 // request. An external cluster used for large applies needs the same raised
 // with --max-txn-ops and --max-request-bytes. History is compacted
 // periodically, keeping CompactionRetention: a watcher that falls further
-// behind than that must list again. The backend is capped at QuotaBytes.
+// behind than that must list again. The backend is capped at QuotaBytes,
+// and defragmented when compaction has freed much of it (maintain.go), which
+// also clears a NOSPACE alarm once there is room again.
 package etcdembed
 
 import (
@@ -49,12 +51,16 @@ const (
 	// MaxRequestBytes is the largest request the member accepts (etcd's
 	// default is 1.5 MiB; 10 MiB is the most etcd recommends).
 	MaxRequestBytes = 10 << 20
-	// QuotaBytes caps the backend database. Desired state is small; the
-	// quota is etcd's default, stated here so that it is a decision.
+	// QuotaBytes caps the backend database: etcd's default, stated here
+	// so that it is a decision. Desired state and the fleet's reports are
+	// small (tens of MiB at 10,000 PoPs); reaching the quota raises etcd's
+	// NOSPACE alarm, after which every write fails until it is cleared.
 	QuotaBytes = 2 << 30
 	// CompactionRetention is how much history the periodic auto-compaction
-	// keeps.
-	CompactionRetention = time.Hour
+	// keeps (it compacts every CompactionRetention): enough for a watcher
+	// that reconnects to resume, short enough that the old revisions of a
+	// busy fleet do not pile up.
+	CompactionRetention = 10 * time.Minute
 
 	memberName   = "anyctl"
 	clusterToken = "anyctl"
@@ -82,6 +88,15 @@ type Config struct {
 	// UnsafeNoFsync skips fsync on every write. A crash can lose or corrupt
 	// data: for tests only.
 	UnsafeNoFsync bool
+	// QuotaBytes caps the database; 0 means QuotaBytes.
+	QuotaBytes int64
+	// CompactionRetention is the history auto-compaction keeps; 0 means
+	// CompactionRetention.
+	CompactionRetention time.Duration
+	// MaintainEvery is how often the database is looked at for
+	// defragmentation and a NOSPACE alarm to clear; 0 means
+	// DefragCheckEvery.
+	MaintainEvery time.Duration
 }
 
 // Server is a running embedded etcd member.
@@ -92,6 +107,8 @@ type Server struct {
 	stopping  *atomic.Bool // set by Close; quiets etcd's shutdown noise
 	lock      *dirLock     // holds LockFile until the member has stopped
 	closeOnce sync.Once
+	// stopMaintain stops maintain and waits for it.
+	stopMaintain func()
 }
 
 // Start starts the member and returns once it serves requests, ctx is done or
@@ -105,6 +122,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 30 * time.Second
+	}
+	if cfg.QuotaBytes == 0 {
+		cfg.QuotaBytes = QuotaBytes
+	}
+	if cfg.CompactionRetention == 0 {
+		cfg.CompactionRetention = CompactionRetention
+	}
+	if cfg.MaintainEvery == 0 {
+		cfg.MaintainEvery = DefragCheckEvery
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("etcdembed: data directory: %w", err)
@@ -123,6 +149,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.lock = lock
+	cli, err := s.Client()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	mctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cli.Close()
+		s.maintain(mctx, cli, cfg.Logger, cfg.QuotaBytes, cfg.MaintainEvery)
+	}()
+	s.stopMaintain = func() { cancel(); <-done }
 	return s, nil
 }
 
@@ -195,9 +234,9 @@ func startMember(ctx context.Context, cfg Config, p ports, zl *zap.Logger, lock 
 	ec.ElectionMs = electionMs
 	ec.MaxTxnOps = MaxTxnOps
 	ec.MaxRequestBytes = MaxRequestBytes
-	ec.QuotaBackendBytes = QuotaBytes
+	ec.QuotaBackendBytes = cfg.QuotaBytes
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
-	ec.AutoCompactionRetention = CompactionRetention.String()
+	ec.AutoCompactionRetention = cfg.CompactionRetention.String()
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
 	ec.Logger = "zap"
 	ec.LogLevel = "warn"
@@ -324,6 +363,9 @@ func (s *Server) Err() <-chan error { return s.etcd.Err() }
 // more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopMaintain != nil {
+			s.stopMaintain()
+		}
 		s.stopping.Store(true)
 		s.etcd.Close()
 		if s.lock != nil {

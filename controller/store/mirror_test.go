@@ -110,8 +110,8 @@ func TestMirrorSkipsUnreadableStatus(t *testing.T) {
 	}
 	sink := &recorder[string, *v1.PopStatus]{}
 	runMirror(t, s.StatusMirror(sink))
-	sess := s.StatusSession("london", 10*time.Second)
-	if err := sess.Put(testContext(t), &v1.PopStatus{Pop: "london"}); err != nil {
+	sess := s.StatusSession("london", 10*time.Second, nil)
+	if _, err := sess.Put(testContext(t), &v1.PopStatus{Pop: "london"}); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := cli.Get(testContext(t), StatusKey("london"))

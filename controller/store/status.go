@@ -14,44 +14,77 @@ import (
 )
 
 // StatusSession writes one agent stream's reports of its PoP to StatusKey
-// under a lease, so that the status of an agent that stops reporting
-// expires by itself: the lease is kept alive while the stream lives and
-// expires its TTL after it ends.
+// under a lease, so that the status of an agent that goes away expires by
+// itself: the lease is kept alive while the stream lives and expires its
+// TTL after it ends. The lease alone proves the agent is there: a report
+// that says what the stored one says (same, the session's comparison) is
+// not written again, so a fleet at rest costs etcd no writes.
 type StatusSession struct {
-	s   *Store
-	pop string
-	ttl time.Duration
+	s    *Store
+	pop  string
+	ttl  time.Duration
+	same func(stored, next *v1.PopStatus) bool
 
-	mu      sync.Mutex // guards lease, stopKA and kaAlive
+	mu      sync.Mutex // guards lease, stopKA, kaAlive and stored
 	lease   clientv3.LeaseID
 	stopKA  context.CancelFunc
 	kaAlive bool
+	// stored is the report last written under lease, nil when none is.
+	stored *v1.PopStatus
 }
 
 // StatusSession returns a session for one PoP's reports whose lease has
-// the TTL ttl (whole seconds).
-func (s *Store) StatusSession(pop string, ttl time.Duration) *StatusSession {
-	return &StatusSession{s: s, pop: pop, ttl: ttl}
+// the TTL ttl (whole seconds). same reports whether next says nothing
+// the stored report does not; nil writes every report.
+func (s *Store) StatusSession(pop string, ttl time.Duration, same func(stored, next *v1.PopStatus) bool) *StatusSession {
+	return &StatusSession{s: s, pop: pop, ttl: ttl, same: same}
 }
 
-// Put stores a report. The first report grants the lease and starts its
-// keepalive, bound to ctx (the stream's context).
-func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) error {
+// Put stores a report unless it is the same as the stored one and the
+// lease holding that is alive; written says whether it wrote. The first
+// report grants the lease and starts its keepalive, bound to ctx (the
+// stream's context).
+func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) (written bool, err error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.lease == 0 || !ss.kaAlive {
+	alive := ss.lease != 0 && ss.kaAlive
+	if alive && ss.stored != nil && ss.same != nil && ss.same(ss.stored, st) {
+		return false, nil
+	}
+	if !alive {
 		if err := ss.grantLocked(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	b, err := proto.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
+		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
 	_, err = ss.s.cli.Put(ctx, StatusKey(ss.pop), string(b), clientv3.WithLease(ss.lease))
 	if err != nil {
-		ss.kaAlive = false
-		return fmt.Errorf("PoP %q status: %w", ss.pop, err)
+		ss.kaAlive, ss.stored = false, nil
+		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
+	}
+	ss.stored = st
+	return true, nil
+}
+
+// Expire ends the session's lease at once, removing the stored report: the
+// agent's stream lives but it stopped reporting. The next Put grants a new
+// lease and writes.
+func (ss *StatusSession) Expire(ctx context.Context) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.lease == 0 {
+		return nil
+	}
+	lease := ss.lease
+	if ss.stopKA != nil {
+		ss.stopKA()
+	}
+	ss.lease, ss.stopKA, ss.kaAlive, ss.stored = 0, nil, false, nil
+	if _, err := ss.s.cli.Revoke(ctx, lease); err != nil {
+		return fmt.Errorf("PoP %q status lease: revoke: %w", ss.pop, err)
 	}
 	return nil
 }
@@ -70,13 +103,13 @@ func (ss *StatusSession) grantLocked(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("PoP %q status lease keepalive: %w", ss.pop, err)
 	}
-	ss.lease, ss.stopKA, ss.kaAlive = g.ID, cancel, true
+	ss.lease, ss.stopKA, ss.kaAlive, ss.stored = g.ID, cancel, true, nil
 	go func() {
 		for range ka {
 		}
 		ss.mu.Lock()
 		if ss.lease == g.ID {
-			ss.kaAlive = false
+			ss.kaAlive, ss.stored = false, nil
 		}
 		ss.mu.Unlock()
 	}()

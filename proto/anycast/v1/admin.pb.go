@@ -843,8 +843,18 @@ func (x *WatchResponse) GetRevision() int64 {
 
 type StatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// pop limits the answer to one PoP; empty means every PoP.
-	Pop           string `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// pop asks for that PoP's entry alone (with the summary); empty means
+	// the fleet.
+	Pop string `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	// pops asks for every PoP's entry, a page at a time in name order;
+	// without it (and without pop) the answer is the summary alone.
+	Pops bool `protobuf:"varint,2,opt,name=pops,proto3" json:"pops,omitempty"`
+	// page_size is the most entries one page holds; 0 means 500, more than
+	// 5000 is taken as 5000. A page also ends before it passes 2 MiB.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page, empty for the
+	// first. Each page is current when it is served.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -886,14 +896,45 @@ func (x *StatusRequest) GetPop() string {
 	return ""
 }
 
+func (x *StatusRequest) GetPops() bool {
+	if x != nil {
+		return x.Pops
+	}
+	return false
+}
+
+func (x *StatusRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *StatusRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Pops  []*PopStatusEntry      `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
+	// pops are the PoPs' entries asked for (pop, or a page of pops).
+	Pops []*PopStatusEntry `protobuf:"bytes,1,rep,name=pops,proto3" json:"pops,omitempty"`
 	// revision is the desired-state revision the controller compiles from.
-	Revision int64            `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// services are each service's budget; on the first page only.
 	Services []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
 	// controller is the state of the replica that answered.
-	Controller    *ControllerState `protobuf:"bytes,10,opt,name=controller,proto3" json:"controller,omitempty"`
+	Controller *ControllerState `protobuf:"bytes,10,opt,name=controller,proto3" json:"controller,omitempty"`
+	// summary counts the fleet; on the first page only.
+	Summary *StatusSummary `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// next_page_token asks for the next page; empty on the last one.
+	NextPageToken string `protobuf:"bytes,5,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// store_alarms are etcd's active alarms ("NOSPACE on member 8e9e…: the
+	// database is full, every write fails until space is freed"), checked
+	// on every call; on the first page only.
+	StoreAlarms   []string `protobuf:"bytes,6,rep,name=store_alarms,json=storeAlarms,proto3" json:"store_alarms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -956,6 +997,246 @@ func (x *StatusResponse) GetController() *ControllerState {
 	return nil
 }
 
+func (x *StatusResponse) GetSummary() *StatusSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetStoreAlarms() []string {
+	if x != nil {
+		return x.StoreAlarms
+	}
+	return nil
+}
+
+// StatusSummary counts the fleet.
+type StatusSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pops  uint32                 `protobuf:"varint,1,opt,name=pops,proto3" json:"pops,omitempty"`
+	// reporting counts the PoPs with a live agent report.
+	Reporting uint32 `protobuf:"varint,2,opt,name=reporting,proto3" json:"reporting,omitempty"`
+	// steps counts the PoPs at each drain step.
+	Steps               []*StepCount `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	SessionsEstablished uint32       `protobuf:"varint,4,opt,name=sessions_established,json=sessionsEstablished,proto3" json:"sessions_established,omitempty"`
+	Sessions            uint32       `protobuf:"varint,5,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	PrefixesAnnounced   uint32       `protobuf:"varint,6,opt,name=prefixes_announced,json=prefixesAnnounced,proto3" json:"prefixes_announced,omitempty"`
+	Prefixes            uint32       `protobuf:"varint,7,opt,name=prefixes,proto3" json:"prefixes,omitempty"`
+	// problems are PoPs that need a look, by name, at most 100;
+	// problems_total counts them all.
+	Problems      []*PopProblem `protobuf:"bytes,8,rep,name=problems,proto3" json:"problems,omitempty"`
+	ProblemsTotal uint32        `protobuf:"varint,9,opt,name=problems_total,json=problemsTotal,proto3" json:"problems_total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusSummary) Reset() {
+	*x = StatusSummary{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusSummary) ProtoMessage() {}
+
+func (x *StatusSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusSummary.ProtoReflect.Descriptor instead.
+func (*StatusSummary) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StatusSummary) GetPops() uint32 {
+	if x != nil {
+		return x.Pops
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetReporting() uint32 {
+	if x != nil {
+		return x.Reporting
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetSteps() []*StepCount {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *StatusSummary) GetSessionsEstablished() uint32 {
+	if x != nil {
+		return x.SessionsEstablished
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetSessions() uint32 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetPrefixesAnnounced() uint32 {
+	if x != nil {
+		return x.PrefixesAnnounced
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetPrefixes() uint32 {
+	if x != nil {
+		return x.Prefixes
+	}
+	return 0
+}
+
+func (x *StatusSummary) GetProblems() []*PopProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *StatusSummary) GetProblemsTotal() uint32 {
+	if x != nil {
+		return x.ProblemsTotal
+	}
+	return 0
+}
+
+type StepCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Step          DrainStep              `protobuf:"varint,1,opt,name=step,proto3,enum=anycast.v1.DrainStep" json:"step,omitempty"`
+	Pops          uint32                 `protobuf:"varint,2,opt,name=pops,proto3" json:"pops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepCount) Reset() {
+	*x = StepCount{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepCount) ProtoMessage() {}
+
+func (x *StepCount) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepCount.ProtoReflect.Descriptor instead.
+func (*StepCount) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StepCount) GetStep() DrainStep {
+	if x != nil {
+		return x.Step
+	}
+	return DrainStep_DRAIN_STEP_UNSPECIFIED
+}
+
+func (x *StepCount) GetPops() uint32 {
+	if x != nil {
+		return x.Pops
+	}
+	return 0
+}
+
+// PopProblem is what is wrong at a PoP: no report, a session down, a
+// prefix withdrawn, or an agent on an older config.
+type PopProblem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pop           string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
+	Problem       string                 `protobuf:"bytes,2,opt,name=problem,proto3" json:"problem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PopProblem) Reset() {
+	*x = PopProblem{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PopProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PopProblem) ProtoMessage() {}
+
+func (x *PopProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PopProblem.ProtoReflect.Descriptor instead.
+func (*PopProblem) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PopProblem) GetPop() string {
+	if x != nil {
+		return x.Pop
+	}
+	return ""
+}
+
+func (x *PopProblem) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
 // ControllerState is one controller replica's own health.
 type ControllerState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -972,7 +1253,7 @@ type ControllerState struct {
 
 func (x *ControllerState) Reset() {
 	*x = ControllerState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1265,7 @@ func (x *ControllerState) String() string {
 func (*ControllerState) ProtoMessage() {}
 
 func (x *ControllerState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[13]
+	mi := &file_anycast_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1278,7 @@ func (x *ControllerState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerState.ProtoReflect.Descriptor instead.
 func (*ControllerState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ControllerState) GetDegraded() string {
@@ -1036,7 +1317,7 @@ type PopStatusEntry struct {
 
 func (x *PopStatusEntry) Reset() {
 	*x = PopStatusEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1329,7 @@ func (x *PopStatusEntry) String() string {
 func (*PopStatusEntry) ProtoMessage() {}
 
 func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[14]
+	mi := &file_anycast_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1342,7 @@ func (x *PopStatusEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopStatusEntry.ProtoReflect.Descriptor instead.
 func (*PopStatusEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PopStatusEntry) GetPop() string {
@@ -1125,7 +1406,7 @@ type AgentRefusal struct {
 
 func (x *AgentRefusal) Reset() {
 	*x = AgentRefusal{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1418,7 @@ func (x *AgentRefusal) String() string {
 func (*AgentRefusal) ProtoMessage() {}
 
 func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[15]
+	mi := &file_anycast_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1431,7 @@ func (x *AgentRefusal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentRefusal.ProtoReflect.Descriptor instead.
 func (*AgentRefusal) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AgentRefusal) GetAddress() string {
@@ -1200,7 +1481,7 @@ type DrainState struct {
 
 func (x *DrainState) Reset() {
 	*x = DrainState{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1493,7 @@ func (x *DrainState) String() string {
 func (*DrainState) ProtoMessage() {}
 
 func (x *DrainState) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[16]
+	mi := &file_anycast_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1506,7 @@ func (x *DrainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainState.ProtoReflect.Descriptor instead.
 func (*DrainState) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DrainState) GetStep() DrainStep {
@@ -1254,18 +1535,21 @@ type ServiceBudget struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Service           string                 `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	MinAnnouncingPops uint32                 `protobuf:"varint,2,opt,name=min_announcing_pops,json=minAnnouncingPops,proto3" json:"min_announcing_pops,omitempty"`
-	// announcing are the PoPs announcing the service's prefixes now.
+	// announcing are the PoPs announcing the service's prefixes now, by
+	// name when there are at most 50 of them (else empty: the answer would
+	// grow with PoPs × services); announcing_pops counts them always.
 	Announcing []string `protobuf:"bytes,3,rep,name=announcing,proto3" json:"announcing,omitempty"`
 	// held are PoPs whose announcements the budget holds in place despite
 	// failing health checks.
-	Held          []string `protobuf:"bytes,4,rep,name=held,proto3" json:"held,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Held           []string `protobuf:"bytes,4,rep,name=held,proto3" json:"held,omitempty"`
+	AnnouncingPops uint32   `protobuf:"varint,5,opt,name=announcing_pops,json=announcingPops,proto3" json:"announcing_pops,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ServiceBudget) Reset() {
 	*x = ServiceBudget{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1561,7 @@ func (x *ServiceBudget) String() string {
 func (*ServiceBudget) ProtoMessage() {}
 
 func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[17]
+	mi := &file_anycast_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1574,7 @@ func (x *ServiceBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceBudget.ProtoReflect.Descriptor instead.
 func (*ServiceBudget) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ServiceBudget) GetService() string {
@@ -1321,6 +1605,13 @@ func (x *ServiceBudget) GetHeld() []string {
 	return nil
 }
 
+func (x *ServiceBudget) GetAnnouncingPops() uint32 {
+	if x != nil {
+		return x.AnnouncingPops
+	}
+	return 0
+}
+
 type DrainRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pop   string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
@@ -1335,7 +1626,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1638,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[18]
+	mi := &file_anycast_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1651,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DrainRequest) GetPop() string {
@@ -1393,7 +1684,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1696,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[19]
+	mi := &file_anycast_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1709,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DrainResponse) GetState() *DrainState {
@@ -1437,7 +1728,7 @@ type UndrainRequest struct {
 
 func (x *UndrainRequest) Reset() {
 	*x = UndrainRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1449,7 +1740,7 @@ func (x *UndrainRequest) String() string {
 func (*UndrainRequest) ProtoMessage() {}
 
 func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[20]
+	mi := &file_anycast_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1462,7 +1753,7 @@ func (x *UndrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainRequest.ProtoReflect.Descriptor instead.
 func (*UndrainRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UndrainRequest) GetPop() string {
@@ -1481,7 +1772,7 @@ type UndrainResponse struct {
 
 func (x *UndrainResponse) Reset() {
 	*x = UndrainResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1784,7 @@ func (x *UndrainResponse) String() string {
 func (*UndrainResponse) ProtoMessage() {}
 
 func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[21]
+	mi := &file_anycast_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1797,7 @@ func (x *UndrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UndrainResponse.ProtoReflect.Descriptor instead.
 func (*UndrainResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UndrainResponse) GetState() *DrainState {
@@ -1529,7 +1820,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1832,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[22]
+	mi := &file_anycast_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1845,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HistoryRequest) GetKind() Kind {
@@ -1590,7 +1881,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[23]
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1893,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[23]
+	mi := &file_anycast_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1906,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HistoryResponse) GetEntries() []*HistoryEntry {
@@ -1654,7 +1945,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1957,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[24]
+	mi := &file_anycast_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1970,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HistoryEntry) GetRevision() int64 {
@@ -1751,7 +2042,7 @@ type HistoryChange struct {
 
 func (x *HistoryChange) Reset() {
 	*x = HistoryChange{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +2054,7 @@ func (x *HistoryChange) String() string {
 func (*HistoryChange) ProtoMessage() {}
 
 func (x *HistoryChange) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[25]
+	mi := &file_anycast_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +2067,7 @@ func (x *HistoryChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryChange.ProtoReflect.Descriptor instead.
 func (*HistoryChange) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *HistoryChange) GetKind() Kind {
@@ -1835,7 +2126,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +2138,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[26]
+	mi := &file_anycast_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2151,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RollbackRequest) GetToRevision() int64 {
@@ -1902,7 +2193,7 @@ type RollbackResponse struct {
 
 func (x *RollbackResponse) Reset() {
 	*x = RollbackResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2205,7 @@ func (x *RollbackResponse) String() string {
 func (*RollbackResponse) ProtoMessage() {}
 
 func (x *RollbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[27]
+	mi := &file_anycast_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2218,7 @@ func (x *RollbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackResponse.ProtoReflect.Descriptor instead.
 func (*RollbackResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RollbackResponse) GetResults() []*ApplyResult {
@@ -1952,7 +2243,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2255,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[28]
+	mi := &file_anycast_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2268,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 type BackupResponse struct {
@@ -1989,7 +2280,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2292,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[29]
+	mi := &file_anycast_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2305,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BackupResponse) GetData() []byte {
@@ -2043,7 +2334,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2346,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[30]
+	mi := &file_anycast_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2359,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Backup) GetFormatVersion() uint32 {
@@ -2131,7 +2422,7 @@ type BackupKeyValue struct {
 
 func (x *BackupKeyValue) Reset() {
 	*x = BackupKeyValue{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	mi := &file_anycast_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2434,7 @@ func (x *BackupKeyValue) String() string {
 func (*BackupKeyValue) ProtoMessage() {}
 
 func (x *BackupKeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[31]
+	mi := &file_anycast_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2447,7 @@ func (x *BackupKeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupKeyValue.ProtoReflect.Descriptor instead.
 func (*BackupKeyValue) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BackupKeyValue) GetKey() string {
@@ -2187,7 +2478,7 @@ type RestoreRequest struct {
 
 func (x *RestoreRequest) Reset() {
 	*x = RestoreRequest{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	mi := &file_anycast_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2490,7 @@ func (x *RestoreRequest) String() string {
 func (*RestoreRequest) ProtoMessage() {}
 
 func (x *RestoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[32]
+	mi := &file_anycast_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2503,7 @@ func (x *RestoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRequest.ProtoReflect.Descriptor instead.
 func (*RestoreRequest) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RestoreRequest) GetData() []byte {
@@ -2252,7 +2543,7 @@ type RestoreResponse struct {
 
 func (x *RestoreResponse) Reset() {
 	*x = RestoreResponse{}
-	mi := &file_anycast_v1_admin_proto_msgTypes[33]
+	mi := &file_anycast_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2264,7 +2555,7 @@ func (x *RestoreResponse) String() string {
 func (*RestoreResponse) ProtoMessage() {}
 
 func (x *RestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_admin_proto_msgTypes[33]
+	mi := &file_anycast_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2277,7 +2568,7 @@ func (x *RestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreResponse.ProtoReflect.Descriptor instead.
 func (*RestoreResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RestoreResponse) GetObjects() int64 {
@@ -2363,9 +2654,13 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\rWatchResponse\x12)\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x15.anycast.v1.EventTypeR\x04type\x12*\n" +
 	"\x06object\x18\x02 \x01(\v2\x12.anycast.v1.ObjectR\x06object\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"!\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"q\n" +
 	"\rStatusRequest\x12\x10\n" +
-	"\x03pop\x18\x01 \x01(\tR\x03pop\"\xd0\x01\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x12\n" +
+	"\x04pops\x18\x02 \x01(\bR\x04pops\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xd0\x02\n" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
@@ -2373,7 +2668,27 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"controller\x18\n" +
 	" \x01(\v2\x1b.anycast.v1.ControllerStateR\n" +
-	"controller\"E\n" +
+	"controller\x123\n" +
+	"\asummary\x18\x04 \x01(\v2\x19.anycast.v1.StatusSummaryR\asummary\x12&\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\x12!\n" +
+	"\fstore_alarms\x18\x06 \x03(\tR\vstoreAlarms\"\xe3\x02\n" +
+	"\rStatusSummary\x12\x12\n" +
+	"\x04pops\x18\x01 \x01(\rR\x04pops\x12\x1c\n" +
+	"\treporting\x18\x02 \x01(\rR\treporting\x12+\n" +
+	"\x05steps\x18\x03 \x03(\v2\x15.anycast.v1.StepCountR\x05steps\x121\n" +
+	"\x14sessions_established\x18\x04 \x01(\rR\x13sessionsEstablished\x12\x1a\n" +
+	"\bsessions\x18\x05 \x01(\rR\bsessions\x12-\n" +
+	"\x12prefixes_announced\x18\x06 \x01(\rR\x11prefixesAnnounced\x12\x1a\n" +
+	"\bprefixes\x18\a \x01(\rR\bprefixes\x122\n" +
+	"\bproblems\x18\b \x03(\v2\x16.anycast.v1.PopProblemR\bproblems\x12%\n" +
+	"\x0eproblems_total\x18\t \x01(\rR\rproblemsTotal\"J\n" +
+	"\tStepCount\x12)\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x12\x12\n" +
+	"\x04pops\x18\x02 \x01(\rR\x04pops\"8\n" +
+	"\n" +
+	"PopProblem\x12\x10\n" +
+	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x18\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"E\n" +
 	"\x0fControllerState\x12\x1a\n" +
 	"\bdegraded\x18\x01 \x01(\tR\bdegraded\x12\x16\n" +
 	"\x06leader\x18\x02 \x01(\bR\x06leader\"\xa5\x02\n" +
@@ -2397,14 +2712,15 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"DrainState\x12)\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x15.anycast.v1.DrainStepR\x04step\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1a\n" +
-	"\bdraining\x18\x03 \x01(\bR\bdraining\"\x8d\x01\n" +
+	"\bdraining\x18\x03 \x01(\bR\bdraining\"\xb6\x01\n" +
 	"\rServiceBudget\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12.\n" +
 	"\x13min_announcing_pops\x18\x02 \x01(\rR\x11minAnnouncingPops\x12\x1e\n" +
 	"\n" +
 	"announcing\x18\x03 \x03(\tR\n" +
 	"announcing\x12\x12\n" +
-	"\x04held\x18\x04 \x03(\tR\x04held\"t\n" +
+	"\x04held\x18\x04 \x03(\tR\x04held\x12'\n" +
+	"\x0fannouncing_pops\x18\x05 \x01(\rR\x0eannouncingPops\"t\n" +
 	"\fDrainRequest\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\x12<\n" +
@@ -2516,7 +2832,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -2534,104 +2850,111 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*WatchResponse)(nil),         // 13: anycast.v1.WatchResponse
 	(*StatusRequest)(nil),         // 14: anycast.v1.StatusRequest
 	(*StatusResponse)(nil),        // 15: anycast.v1.StatusResponse
-	(*ControllerState)(nil),       // 16: anycast.v1.ControllerState
-	(*PopStatusEntry)(nil),        // 17: anycast.v1.PopStatusEntry
-	(*AgentRefusal)(nil),          // 18: anycast.v1.AgentRefusal
-	(*DrainState)(nil),            // 19: anycast.v1.DrainState
-	(*ServiceBudget)(nil),         // 20: anycast.v1.ServiceBudget
-	(*DrainRequest)(nil),          // 21: anycast.v1.DrainRequest
-	(*DrainResponse)(nil),         // 22: anycast.v1.DrainResponse
-	(*UndrainRequest)(nil),        // 23: anycast.v1.UndrainRequest
-	(*UndrainResponse)(nil),       // 24: anycast.v1.UndrainResponse
-	(*HistoryRequest)(nil),        // 25: anycast.v1.HistoryRequest
-	(*HistoryResponse)(nil),       // 26: anycast.v1.HistoryResponse
-	(*HistoryEntry)(nil),          // 27: anycast.v1.HistoryEntry
-	(*HistoryChange)(nil),         // 28: anycast.v1.HistoryChange
-	(*RollbackRequest)(nil),       // 29: anycast.v1.RollbackRequest
-	(*RollbackResponse)(nil),      // 30: anycast.v1.RollbackResponse
-	(*BackupRequest)(nil),         // 31: anycast.v1.BackupRequest
-	(*BackupResponse)(nil),        // 32: anycast.v1.BackupResponse
-	(*Backup)(nil),                // 33: anycast.v1.Backup
-	(*BackupKeyValue)(nil),        // 34: anycast.v1.BackupKeyValue
-	(*RestoreRequest)(nil),        // 35: anycast.v1.RestoreRequest
-	(*RestoreResponse)(nil),       // 36: anycast.v1.RestoreResponse
-	(*Object)(nil),                // 37: anycast.v1.Object
-	(Kind)(0),                     // 38: anycast.v1.Kind
-	(*PopStatus)(nil),             // 39: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
+	(*StatusSummary)(nil),         // 16: anycast.v1.StatusSummary
+	(*StepCount)(nil),             // 17: anycast.v1.StepCount
+	(*PopProblem)(nil),            // 18: anycast.v1.PopProblem
+	(*ControllerState)(nil),       // 19: anycast.v1.ControllerState
+	(*PopStatusEntry)(nil),        // 20: anycast.v1.PopStatusEntry
+	(*AgentRefusal)(nil),          // 21: anycast.v1.AgentRefusal
+	(*DrainState)(nil),            // 22: anycast.v1.DrainState
+	(*ServiceBudget)(nil),         // 23: anycast.v1.ServiceBudget
+	(*DrainRequest)(nil),          // 24: anycast.v1.DrainRequest
+	(*DrainResponse)(nil),         // 25: anycast.v1.DrainResponse
+	(*UndrainRequest)(nil),        // 26: anycast.v1.UndrainRequest
+	(*UndrainResponse)(nil),       // 27: anycast.v1.UndrainResponse
+	(*HistoryRequest)(nil),        // 28: anycast.v1.HistoryRequest
+	(*HistoryResponse)(nil),       // 29: anycast.v1.HistoryResponse
+	(*HistoryEntry)(nil),          // 30: anycast.v1.HistoryEntry
+	(*HistoryChange)(nil),         // 31: anycast.v1.HistoryChange
+	(*RollbackRequest)(nil),       // 32: anycast.v1.RollbackRequest
+	(*RollbackResponse)(nil),      // 33: anycast.v1.RollbackResponse
+	(*BackupRequest)(nil),         // 34: anycast.v1.BackupRequest
+	(*BackupResponse)(nil),        // 35: anycast.v1.BackupResponse
+	(*Backup)(nil),                // 36: anycast.v1.Backup
+	(*BackupKeyValue)(nil),        // 37: anycast.v1.BackupKeyValue
+	(*RestoreRequest)(nil),        // 38: anycast.v1.RestoreRequest
+	(*RestoreResponse)(nil),       // 39: anycast.v1.RestoreResponse
+	(*Object)(nil),                // 40: anycast.v1.Object
+	(Kind)(0),                     // 41: anycast.v1.Kind
+	(*PopStatus)(nil),             // 42: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	37, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	38, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
-	38, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	40, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	41, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
+	41, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 3: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 4: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	38, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	37, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	38, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	37, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	38, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	38, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	41, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	40, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	41, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	40, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	41, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	41, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 11: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	37, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
-	17, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
-	20, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
-	16, // 15: anycast.v1.StatusResponse.controller:type_name -> anycast.v1.ControllerState
-	39, // 16: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	40, // 17: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	19, // 18: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	18, // 19: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
-	41, // 20: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
-	41, // 21: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
-	2,  // 22: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	41, // 23: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	40, // 24: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	19, // 25: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	19, // 26: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	38, // 27: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
-	27, // 28: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
-	41, // 29: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
-	28, // 30: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
-	38, // 31: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
-	0,  // 32: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
-	37, // 33: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
-	37, // 34: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
-	38, // 35: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
-	4,  // 36: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
-	41, // 37: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
-	37, // 38: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
-	34, // 39: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
-	27, // 40: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
-	3,  // 41: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 42: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 43: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 44: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 45: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 46: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	21, // 47: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	23, // 48: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	25, // 49: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	29, // 50: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	31, // 51: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	35, // 52: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 53: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 54: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 55: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 56: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 57: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 58: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	22, // 59: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	24, // 60: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	26, // 61: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	30, // 62: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	32, // 63: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	36, // 64: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	53, // [53:65] is the sub-list for method output_type
-	41, // [41:53] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	40, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	20, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
+	23, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
+	19, // 15: anycast.v1.StatusResponse.controller:type_name -> anycast.v1.ControllerState
+	16, // 16: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
+	17, // 17: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
+	18, // 18: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
+	2,  // 19: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
+	42, // 20: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	43, // 21: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	22, // 22: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	21, // 23: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	44, // 24: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	44, // 25: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 26: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	44, // 27: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	43, // 28: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	22, // 29: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	22, // 30: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	41, // 31: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
+	30, // 32: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
+	44, // 33: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
+	31, // 34: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
+	41, // 35: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
+	0,  // 36: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
+	40, // 37: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
+	40, // 38: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
+	41, // 39: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 40: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
+	44, // 41: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
+	40, // 42: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
+	37, // 43: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
+	30, // 44: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
+	3,  // 45: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 46: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 47: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 48: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 49: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 50: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	24, // 51: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	26, // 52: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	28, // 53: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	32, // 54: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	34, // 55: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	38, // 56: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 57: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 58: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 59: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 60: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 61: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 62: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	25, // 63: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	27, // 64: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	29, // 65: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	33, // 66: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	35, // 67: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	39, // 68: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	57, // [57:69] is the sub-list for method output_type
+	45, // [45:57] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -2647,7 +2970,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

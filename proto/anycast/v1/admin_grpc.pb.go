@@ -50,8 +50,10 @@ type AdminServiceClient interface {
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	// Watch sends every change after start_revision, in revision order.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResponse], error)
-	// Status reports the fleet: each PoP's last agent report (if not
-	// expired), its drain step, and what the controller holds in place.
+	// Status reports the fleet: a summary (PoPs per drain step, reports,
+	// sessions, the PoPs with a problem, each service's budget, etcd's
+	// alarms), and on request each PoP's last agent report (if not
+	// expired) and drain step, a page at a time.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	// Drain takes a PoP out of service step by step: out of GSLB answers,
 	// then GRACEFUL_SHUTDOWN, then withdrawn.
@@ -237,8 +239,10 @@ type AdminServiceServer interface {
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	// Watch sends every change after start_revision, in revision order.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error
-	// Status reports the fleet: each PoP's last agent report (if not
-	// expired), its drain step, and what the controller holds in place.
+	// Status reports the fleet: a summary (PoPs per drain step, reports,
+	// sessions, the PoPs with a problem, each service's budget, etcd's
+	// alarms), and on request each PoP's last agent report (if not
+	// expired) and drain step, a page at a time.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
 	// Drain takes a PoP out of service step by step: out of GSLB answers,
 	// then GRACEFUL_SHUTDOWN, then withdrawn.

@@ -1,0 +1,83 @@
+//go:build linux
+
+// Command fleet simulates PoP agents against a real controller, to measure
+// what a fleet costs it: the controller (`anyctl controller`, embedded
+// etcd) runs as its own process, so that its CPU time and RSS are its own;
+// this program holds one gRPC connection and Agent stream per simulated
+// PoP, takes its config and sends a report every -interval, the same
+// report each time but for what moves on every real report (the time, a
+// check's streak and probe duration).
+//
+// For each -agents count it measures: connect time (every stream dialled
+// at once until each has its first config), steady-state controller CPU
+// and RSS and etcd writes over -window, and the fan-out of -fanout changes
+// (a service every even PoP runs changes its health check; the time from
+// Apply to each agent holding the new config). Then it soaks: it keeps the
+// fleet reporting (-soak: 2 minutes by default, 1h for the hour-long soak,
+// 0 for none) and logs etcd's database size, revision and the controller's
+// RSS and CPU every -soak-every.
+//
+//	go run ./bench/fleet                               # 1,000 agents, 10 services
+//	go run ./bench/fleet -agents 1000,3000,10000
+//	go run ./bench/fleet -agents 1000 -services 100 -soak 1h
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	agents     []int
+	services   int
+	interval   time.Duration
+	settle     time.Duration
+	window     time.Duration
+	fanout     int
+	soak       time.Duration
+	soakEvery  time.Duration
+	anyctl     string
+	connTimout time.Duration
+	inprocess  bool
+	perConn    int
+	cpuprofile string
+}
+
+func main() {
+	var o options
+	agents := flag.String("agents", "1000", "comma-separated agent counts, each run against a fresh controller")
+	flag.IntVar(&o.services, "services", 10, "anycast services (half on every PoP, half on one region of ten)")
+	flag.DurationVar(&o.interval, "interval", 5*time.Second, "how often each agent reports")
+	flag.DurationVar(&o.settle, "settle", 20*time.Second, "wait after every agent connected before measuring")
+	flag.DurationVar(&o.window, "window", 30*time.Second, "steady-state measuring window")
+	flag.IntVar(&o.fanout, "fanout", 5, "changes to time the fan-out of")
+	flag.DurationVar(&o.soak, "soak", 2*time.Minute, "after the measurements, keep the fleet reporting this long, logging every -soak-every (0: no soak; 1h for the hour-long soak)")
+	flag.DurationVar(&o.soakEvery, "soak-every", time.Minute, "soak logging interval")
+	flag.StringVar(&o.anyctl, "anyctl", "", "anyctl binary (default: built into a temporary directory)")
+	flag.DurationVar(&o.connTimout, "connect-timeout", 5*time.Minute, "give up when the agents are not all connected by then")
+	flag.IntVar(&o.perConn, "streams-per-conn", 1, "agent streams sharing one connection (1: each its own, as real agents; more spares this program and the controller the cost of connections)")
+	flag.BoolVar(&o.inprocess, "inprocess", false, "run the controller in this process (CPU and RSS are then the whole process's, agents included)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "with -inprocess, write a CPU profile of the steady-state window to this file")
+	flag.Parse()
+	for _, s := range strings.Split(*agents, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "-agents %q: want positive counts, comma-separated\n", *agents)
+			os.Exit(2)
+		}
+		o.agents = append(o.agents, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "fleet:", err)
+		os.Exit(1)
+	}
+}

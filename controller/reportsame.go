@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"slices"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// sameReport reports whether an agent's report next says nothing that the
+// stored report does not, so that it need not be written to etcd again.
+// Fields that move on every report without changing what the PoP does
+// are ignored: when it was reported (the lease proves the agent lives),
+// how long a check's last probe took and its streak of identical results,
+// how much hold-down is left (whether it is held down is compared), and an
+// origin's RTT within the rounding the GSLB snapshot applies (roundRTT).
+// Everything else is compared field by field, without copying: this runs
+// on every report of every agent.
+func sameReport(stored, next *v1.PopStatus) bool {
+	return stored.GetPop() == next.GetPop() &&
+		stored.GetConfigRevision() == next.GetConfigRevision() &&
+		stored.GetAgentVersion() == next.GetAgentVersion() &&
+		stored.GetPersistedConfigRefused() == next.GetPersistedConfigRefused() &&
+		slices.EqualFunc(stored.GetPeers(), next.GetPeers(), samePeer) &&
+		slices.EqualFunc(stored.GetPrefixes(), next.GetPrefixes(), samePrefix) &&
+		slices.EqualFunc(stored.GetChecks(), next.GetChecks(), sameCheck) &&
+		slices.EqualFunc(stored.GetOriginProbes(), next.GetOriginProbes(), sameOriginProbe)
+}
+
+func samePeer(a, b *v1.PeerStatus) bool {
+	return a.GetAddress() == b.GetAddress() && a.GetPeerAsn() == b.GetPeerAsn() && a.GetState() == b.GetState() &&
+		sameTime(a.GetUpSince(), b.GetUpSince()) && a.GetPrefixesSent() == b.GetPrefixesSent() &&
+		a.GetPrefixesReceived() == b.GetPrefixesReceived() && a.GetLastProblem() == b.GetLastProblem() &&
+		sameTime(a.GetLastProblemAt(), b.GetLastProblemAt())
+}
+
+func samePrefix(a, b *v1.PrefixStatus) bool {
+	return a.GetPrefix() == b.GetPrefix() && a.GetService() == b.GetService() && a.GetAnnounced() == b.GetAnnounced() &&
+		a.GetMode() == b.GetMode() && a.GetReason() == b.GetReason() &&
+		slices.Equal(a.GetCommunities(), b.GetCommunities()) && slices.Equal(a.GetLargeCommunities(), b.GetLargeCommunities()) &&
+		(a.Med == nil) == (b.Med == nil) && a.GetMed() == b.GetMed() && a.GetAsPathPrepend() == b.GetAsPathPrepend()
+}
+
+func sameCheck(a, b *v1.CheckStatus) bool {
+	return a.GetService() == b.GetService() && a.GetHealthy() == b.GetHealthy() && a.GetLastResult() == b.GetLastResult() &&
+		a.GetFlaps() == b.GetFlaps() && (positive(a.GetHoldDownLeft()) == positive(b.GetHoldDownLeft()))
+}
+
+func sameOriginProbe(a, b *v1.OriginProbeResult) bool {
+	return a.GetOrigin() == b.GetOrigin() && a.GetHealthy() == b.GetHealthy() && a.GetLastResult() == b.GetLastResult() &&
+		(a.GetRtt() == nil) == (b.GetRtt() == nil) && roundRTT(a.GetRtt().AsDuration()) == roundRTT(b.GetRtt().AsDuration())
+}
+
+func sameTime(a, b *timestamppb.Timestamp) bool {
+	return (a == nil) == (b == nil) && a.GetSeconds() == b.GetSeconds() && a.GetNanos() == b.GetNanos()
+}
+
+func positive(d *durationpb.Duration) bool { return d.AsDuration() > 0 }

@@ -1,0 +1,180 @@
+package controller_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
+	"github.com/anyctl/anyctl/controller/store"
+	"github.com/anyctl/anyctl/deploy/examples"
+	"github.com/anyctl/anyctl/manifest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// startOnExternal runs a controller with the examples applied on an etcd
+// the test holds a client of.
+func startOnExternal(t *testing.T, tweak func(*controller.Config)) (*controllertest.Running, *clientv3.Client) {
+	t.Helper()
+	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	r := controllertest.StartAt(t, "", func(c *controller.Config) {
+		c.EtcdEndpoints = srv.Endpoints()
+		if tweak != nil {
+			tweak(c)
+		}
+	})
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Admin.Apply(context.Background(), &v1.ApplyRequest{Objects: objs}); err != nil {
+		t.Fatalf("applying examples: %v", err)
+	}
+	return r, etcdembedtest.Client(t, srv)
+}
+
+// busyReport is a report with a peer, a prefix, a check and an origin
+// probe; i moves what changes on every report without meaning anything:
+// the time, the check's streak and probe duration, hold-down left, and the
+// RTT within its rounding.
+func busyReport(pop string, i int, announced bool) *v1.PopStatus {
+	return &v1.PopStatus{
+		Pop: pop, ConfigRevision: 7, AgentVersion: "test", ReportedAt: timestamppb.New(time.Now().Add(time.Duration(i) * time.Second)),
+		Peers:    []*v1.PeerStatus{{Address: "192.0.2.254", PeerAsn: 64500, State: "established", PrefixesSent: 1}},
+		Prefixes: []*v1.PrefixStatus{{Prefix: "198.51.100.0/24", Service: "edge-dns", Announced: announced, Mode: v1.AnnounceMode_ANNOUNCE_MODE_NORMAL}},
+		Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: true, LastResult: "ok", Streak: uint32(100 + i),
+			LastDuration: durationpb.New(time.Duration(1000+i) * time.Microsecond), HoldDownLeft: durationpb.New(time.Duration(i+1) * time.Second)}},
+		OriginProbes: []*v1.OriginProbeResult{{Origin: "eu-west", Healthy: true, LastResult: "ok", Rtt: durationpb.New(time.Duration(20000+i) * time.Microsecond)}},
+	}
+}
+
+// TestUnchangedReportsAreNotWritten sends many reports that differ only in
+// what proves liveness: etcd's revision does not move, until a report that
+// changes something, which is written once.
+func TestUnchangedReportsAreNotWritten(t *testing.T) {
+	r, cli := startOnExternal(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, _ := agentStream(t, ctx, r, "tokyo")
+	send := func(st *v1.PopStatus) {
+		t.Helper()
+		if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() (announced bool, modRev, rev int64) {
+		resp, err := cli.Get(ctx, store.StatusKey("tokyo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Kvs) == 0 {
+			return false, 0, resp.Header.Revision
+		}
+		st := &v1.PopStatus{}
+		if err := proto.Unmarshal(resp.Kvs[0].Value, st); err != nil {
+			t.Fatal(err)
+		}
+		return st.GetPrefixes()[0].GetAnnounced(), resp.Kvs[0].ModRevision, resp.Header.Revision
+	}
+	send(busyReport("tokyo", 0, false))
+	await(t, "the first report stored", func() bool { _, m, _ := stored(); return m != 0 })
+	_, firstMod, before := stored()
+
+	const n = 50
+	for i := 1; i <= n; i++ {
+		send(busyReport("tokyo", i, false))
+	}
+	// A change after them: once it is stored, every report before it has
+	// been handled (one stream is handled in order).
+	send(busyReport("tokyo", n+1, true))
+	await(t, "the changed report stored", func() bool { a, _, _ := stored(); return a })
+	_, lastMod, after := stored()
+	if after != before+1 || lastMod != after {
+		t.Fatalf("%d unchanged reports and one change moved etcd from revision %d to %d (report written at %d, first at %d), want exactly one write", n, before, after, lastMod, firstMod)
+	}
+	await(t, "status showing the written report", func() bool {
+		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{Pop: "tokyo"})
+		if err != nil {
+			return false
+		}
+		checks := resp.GetPops()[0].GetStatus().GetChecks()
+		return len(checks) == 1 && checks[0].GetStreak() == 100+n+1
+	})
+}
+
+// TestSilentAgentOnLiveStreamLosesItsStatus: an agent that keeps its
+// stream but stops reporting shows no report after the status TTL, as its
+// unchanged reports would not be written anyway; a report brings it back.
+func TestSilentAgentOnLiveStreamLosesItsStatus(t *testing.T) {
+	r := startWithExamples(t, func(c *controller.Config) { c.StatusTTL = 2 * time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, _ := agentStream(t, ctx, r, "tokyo")
+	hasStatus := func() bool {
+		resp, err := r.Admin.Status(context.Background(), &v1.StatusRequest{Pop: "tokyo"})
+		return err == nil && resp.GetPops()[0].GetStatus() != nil
+	}
+	send := func() {
+		if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 0, true)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	await(t, "tokyo's report stored", hasStatus)
+	await(t, "tokyo's report removed while its stream lives but it does not report", func() bool { return !hasStatus() })
+	send()
+	await(t, "tokyo's report stored again after it reports", hasStatus)
+}
+
+// TestStatusShowsNospaceAlarm raises etcd's NOSPACE alarm on the member
+// (as etcd does when the database reaches its quota): status names it,
+// writes fail, and once it is cleared status is quiet again.
+func TestStatusShowsNospaceAlarm(t *testing.T) {
+	r, cli := startOnExternal(t, nil)
+	ctx := context.Background()
+	member, err := cli.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := member.Members[0].ID
+	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
+	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := r.Admin.Status(ctx, &v1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetStoreAlarms()) != 1 || !strings.HasPrefix(resp.GetStoreAlarms()[0], "NOSPACE on etcd member") ||
+		!strings.Contains(resp.GetStoreAlarms()[0], "every write fails") {
+		t.Fatalf("status store alarms %q, want NOSPACE named", resp.GetStoreAlarms())
+	}
+	t.Logf("status: %s", resp.GetStoreAlarms()[0])
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := objs[0]
+	resource.EnsureMeta(p).Labels = map[string]string{"touched": "yes"}
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{p}}); err == nil {
+		t.Error("an apply succeeded under NOSPACE")
+	} else {
+		t.Logf("apply under NOSPACE: %v", err)
+	}
+	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err = r.Admin.Status(ctx, &v1.StatusRequest{}); err != nil || len(resp.GetStoreAlarms()) != 0 {
+		t.Fatalf("after disarming: alarms %q, err %v", resp.GetStoreAlarms(), err)
+	}
+}
