@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Measures what NSID and DNS cookies cost the dnsgslb server: one server
-# (cookies on, an identity set) pinned to CPU0 with GOMAXPROCS=1, dnsperf
-# pinned to CPU1 at a fixed rate, alternating two query files of the same
-# mix (geo names with ECS, a static name, NXDOMAINs):
-#   off: EDNS, no option but ECS;
-#   on:  the same queries asking for NSID with a valid client and server
-#        cookie, so the server checks the cookie, makes a fresh one and
-#        sends both options (two SipHash-2-4 runs per query).
+# Measures what NSID, DNS cookies and response rate limiting cost the
+# dnsgslb server: two servers pinned to CPU0 with GOMAXPROCS=1, one with
+# everything off (-rrl-rate 0 -no-cookies, no identity), one as anyctl dns
+# runs by default (rate limiting on: loopback is exempt but every answer
+# is counted against its budget; cookies on; an identity set); dnsperf
+# pinned to CPU1 at a fixed rate, alternating query files of the same mix
+# (geo names with ECS, a static name, NXDOMAINs):
+#   all off: the plain queries to the server with everything off;
+#   off:     the plain queries (EDNS, no option but ECS) to the default one;
+#   on:      the same queries asking for NSID with a valid client and
+#            server cookie, so the server checks the cookie, makes a fresh
+#            one and sends both options (two SipHash-2-4 runs per query).
 # CPU per query comes from /proc/PID/stat ticks over each run.
 #
 #   bench/dns-options.sh            # DURATION=10 FIXED_QPS=20000 ROUNDS=2
@@ -22,9 +26,9 @@ for tool in dnsperf dig python3; do
 done
 
 WORK=$(mktemp -d)
-PID=""
+PID="" BASE_PID=""
 cleanup() {
-  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  for p in $PID $BASE_PID; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -35,6 +39,11 @@ go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port 53 -queries 10 >/dev/null
 GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
   -identity ns1.bench 2>"$WORK/dnsserve.log" &
 PID=$!
+BASE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+while [ "$BASE_PORT" = "$PORT" ]; do BASE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'); done
+GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$BASE_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+  -rrl-rate 0 -no-cookies 2>"$WORK/dnsserve-base.log" &
+BASE_PID=$!
 for _ in $(seq 1 100); do
   COOKIE=$(dig @127.0.0.1 -p "$PORT" www.gslb.example.com +cookie +tries=1 +time=1 2>/dev/null | awk '/COOKIE:/ {print $3}') || true
   [ -n "$COOKIE" ] && break
@@ -78,24 +87,27 @@ for fname, opts in (("off.bin", b""), ("on.bin", on)):
             f.write(struct.pack(">H", len(m)) + m)
 PY
 
-ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
-# run FILE prints CPU microseconds per query answered.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# run FILE [PORT PID] prints CPU microseconds per query answered (the
+# default server unless another is given).
 run() {
-  local k0 k1 out="$WORK/$1.out"
-  k0=$(ticks)
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/$1.bin" -B -l "$DURATION" -Q "$FIXED_QPS" >"$out" 2>&1
-  k1=$(ticks)
-  echo "$1: $(grep -E 'Response codes' "$out")" >&2
+  local port=${2:-$PORT} pid=${3:-$PID} k0 k1 out="$WORK/$1.out"
+  k0=$(ticks "$pid")
+  taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/$1.bin" -B -l "$DURATION" -Q "$FIXED_QPS" >"$out" 2>&1
+  k1=$(ticks "$pid")
+  echo "$1 (port $port): $(grep -E 'Response codes' "$out")" >&2
   awk -v k="$((k1 - k0))" -v hz="$HZ" '/Queries completed/ {printf "%.2f %s\n", k * 1e6 / hz / $3, $3}' "$out"
 }
 echo "dns-options.sh: ${DURATION}s per run, ${FIXED_QPS} QPS, ${ROUNDS} rounds, server cookie $COOKIE" >&2
-printf '| round | off µs/query | on µs/query | on/off |\n|---|---:|---:|---:|\n'
-toff=0 ton=0
+printf '| round | all off µs/query | off µs/query | on µs/query | on/off | on/all off |\n|---|---:|---:|---:|---:|---:|\n'
+tbase=0 toff=0 ton=0
 for i in $(seq 1 "$ROUNDS"); do
+  read -r base _ <<<"$(run off "$BASE_PORT" "$BASE_PID")"
   read -r off _ <<<"$(run off)"
   read -r on _ <<<"$(run on)"
-  printf '| %d | %s | %s | %.3f |\n' "$i" "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN {print a / b}')"
+  printf '| %d | %s | %s | %s | %.3f | %.3f |\n' "$i" "$base" "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN {print a / b}')" "$(awk -v a="$on" -v b="$base" 'BEGIN {print a / b}')"
+  tbase=$(awk -v a="$tbase" -v b="$base" 'BEGIN {print a + b}')
   toff=$(awk -v a="$toff" -v b="$off" 'BEGIN {print a + b}')
   ton=$(awk -v a="$ton" -v b="$on" 'BEGIN {print a + b}')
 done
-printf '| mean | %.2f | %.2f | %.3f |\n' "$(awk -v t="$toff" -v n="$ROUNDS" 'BEGIN {print t / n}')" "$(awk -v t="$ton" -v n="$ROUNDS" 'BEGIN {print t / n}')" "$(awk -v a="$ton" -v b="$toff" 'BEGIN {print a / b}')"
+printf '| mean | %.2f | %.2f | %.2f | %.3f | %.3f |\n' "$(awk -v t="$tbase" -v n="$ROUNDS" 'BEGIN {print t / n}')" "$(awk -v t="$toff" -v n="$ROUNDS" 'BEGIN {print t / n}')" "$(awk -v t="$ton" -v n="$ROUNDS" 'BEGIN {print t / n}')" "$(awk -v a="$ton" -v b="$toff" 'BEGIN {print a / b}')" "$(awk -v a="$ton" -v b="$tbase" 'BEGIN {print a / b}')"

@@ -56,6 +56,12 @@ func (s consoleSource) Changed() []<-chan struct{} {
 	return []<-chan struct{}{cache, obs, reports, s.admin.fleet.Changed()}
 }
 
+// History is the newest history records, newest first.
+func (s consoleSource) History(ctx context.Context, limit int) ([]*v1.HistoryEntry, error) {
+	resp, err := s.admin.History(ctx, &v1.HistoryRequest{Limit: int32(limit)})
+	return resp.GetEntries(), err
+}
+
 func (s consoleSource) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error) {
 	return s.admin.Drain(ctx, req)
 }

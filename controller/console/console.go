@@ -35,6 +35,9 @@ type Source interface {
 	Changed() []<-chan struct{}
 	Drain(ctx context.Context, req *v1.DrainRequest) (*v1.DrainResponse, error)
 	Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.UndrainResponse, error)
+	// History returns the newest history records, newest first: who made
+	// the desired-state writes the timeline shows.
+	History(ctx context.Context, limit int) ([]*v1.HistoryEntry, error)
 }
 
 // Config says where the console listens and how it authenticates.

@@ -129,3 +129,24 @@ func TestCheckAction(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEventsSayWho: an apply on the timeline names who made the
+// writes of its revisions, from the history records, each once.
+func TestApplyEventsSayWho(t *testing.T) {
+	hist := []*v1.HistoryEntry{ // newest first
+		{Revision: 12, Actor: "bob", Role: "admin", Operation: "rollback to revision 9"},
+		{Revision: 11, Actor: "alice", Role: "admin", Operation: "apply"},
+		{Revision: 10, Actor: "alice", Role: "admin", Operation: "apply"},
+		{Revision: 9, Actor: "local", Operation: "apply"},
+	}
+	prev := map[string]int64{"origin/eu-west": 3}
+	next := map[string]int64{"origin/eu-west": 5, "gslbrecord/www": 1}
+	es := diffObjects(prev, next, 9, 12, time.Now(), hist)
+	want := "desired state revision 12: changed origin/eu-west; created gslbrecord/www (by alice, admin: apply; bob, admin: rollback to revision 9)"
+	if len(es) != 1 || es[0].Text != want {
+		t.Errorf("events %+v, want one with %q", es, want)
+	}
+	if es := diffObjects(prev, next, 9, 12, time.Now(), nil); len(es) != 1 || strings.Contains(es[0].Text, "(by") {
+		t.Errorf("without history: %+v", es)
+	}
+}

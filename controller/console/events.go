@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
 
@@ -115,8 +116,9 @@ func objectVersions(s *resource.State) map[string]int64 {
 	return out
 }
 
-// diffObjects describes an apply: the objects created, changed or deleted.
-func diffObjects(prev, next map[string]int64, rev int64, at time.Time) []event {
+// diffObjects describes an apply: the objects created, changed or deleted,
+// and who wrote them (the history records after prevRev up to rev).
+func diffObjects(prev, next map[string]int64, prevRev, rev int64, at time.Time, history []*v1.HistoryEntry) []event {
 	var changed []string
 	for ref, v := range next {
 		if pv, ok := prev[ref]; !ok {
@@ -137,5 +139,29 @@ func diffObjects(prev, next map[string]int64, rev int64, at time.Time) []event {
 	if len(changed) > 8 {
 		changed = append(changed[:8], fmt.Sprintf("and %d more", len(changed)-8))
 	}
-	return []event{{At: at, Kind: "apply", Text: fmt.Sprintf("desired state revision %d: %s", rev, strings.Join(changed, "; "))}}
+	return []event{{At: at, Kind: "apply", Text: fmt.Sprintf("desired state revision %d: %s%s", rev, strings.Join(changed, "; "), writers(history, prevRev, rev))}}
+}
+
+// writers says who made the writes of revisions (prevRev, rev]: each
+// caller and role once, with the operations, e.g. " (by alice, admin:
+// apply)"; empty when history holds none of them.
+func writers(history []*v1.HistoryEntry, prevRev, rev int64) string {
+	var who []string
+	for _, e := range slices.Backward(history) {
+		if e.GetRevision() <= prevRev || e.GetRevision() > rev {
+			continue
+		}
+		w := e.GetActor()
+		if r := e.GetRole(); r != "" {
+			w += ", " + r
+		}
+		w += ": " + e.GetOperation()
+		if !slices.Contains(who, w) {
+			who = append(who, w)
+		}
+	}
+	if len(who) == 0 {
+		return ""
+	}
+	return " (by " + strings.Join(who, "; ") + ")"
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"sync"
 	"time"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // coalesce is how long the hub gathers changes before it pushes a view:
@@ -139,7 +141,15 @@ func (h *hub) publish(ctx context.Context) {
 	objs := objectVersions(state)
 	var es []event
 	if h.prev != nil {
-		es = append(es, diffObjects(h.prevObjs, objs, v.Revision, v.Generated)...)
+		var hist []*v1.HistoryEntry
+		if v.Revision != h.prev.Revision {
+			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			if hist, err = h.src.History(hctx, 50); err != nil {
+				h.log.Warn("console: reading the history failed; applies are shown without who made them", "err", err)
+			}
+			hcancel()
+		}
+		es = append(es, diffObjects(h.prevObjs, objs, h.prev.Revision, v.Revision, v.Generated, hist)...)
 		es = append(es, diffViews(h.prev, &v, v.Generated)...)
 	}
 	h.prevObjs = objs

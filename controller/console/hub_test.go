@@ -48,6 +48,7 @@ func (s *stubSource) Drain(context.Context, *v1.DrainRequest) (*v1.DrainResponse
 func (s *stubSource) Undrain(context.Context, *v1.UndrainRequest) (*v1.UndrainResponse, error) {
 	return nil, nil
 }
+func (s *stubSource) History(context.Context, int) ([]*v1.HistoryEntry, error) { return nil, nil }
 
 func statusWith(step v1.DrainStep) *v1.StatusResponse {
 	return &v1.StatusResponse{Revision: 1, Pops: []*v1.PopStatusEntry{{Pop: "london", Drain: &v1.DrainState{Step: step, Draining: true}}}}
