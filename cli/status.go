@@ -36,8 +36,10 @@ a PoP whose agent has not reported within the status TTL shows
 that already had a live one (from where, when, which controller refused
 it) and an agent that refused its damaged persisted config at start; the
 summary counts them among the problems. With POP, that PoP's line, its
-notes and the services. A replica that cannot reach a majority of etcd
-says first that it is degraded, and why.`,
+notes and the services. The DNS servers streaming the GSLB feed from the
+replica that answered are counted, and one that refused its persisted
+snapshot at start is named, with why. A replica that cannot reach a
+majority of etcd says first that it is degraded, and why.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return callAdmin(cmd.Context(), g, func(ctx context.Context, c *adminClient) error {
@@ -99,6 +101,7 @@ func writeEveryPop(ctx context.Context, w io.Writer, c *adminClient, pageSize in
 		return err
 	}
 	writeStatusNotes(w, noted, time.Now())
+	writeDNSServers(w, first)
 	return writeBudgets(w, first.GetServices())
 }
 
@@ -132,6 +135,7 @@ func writeSummary(w io.Writer, resp *v1.StatusResponse) error {
 			return err
 		}
 	}
+	writeDNSServers(w, resp)
 	return writeBudgets(w, resp.GetServices())
 }
 
@@ -358,5 +362,18 @@ func roundAge(d time.Duration) time.Duration {
 func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
 	if d := resp.GetController().GetDegraded(); d != "" {
 		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
+	}
+}
+
+// writeDNSServers counts the DNS servers streaming the GSLB feed from the
+// replica that answered, and names each that refused its persisted
+// snapshot at start.
+func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
+	servers := resp.GetDnsServers()
+	fmt.Fprintf(w, "DNS servers:   %d streaming the GSLB feed from this replica\n", len(servers))
+	for _, d := range servers {
+		if r := d.GetPersistedSnapshotRefused(); r != "" {
+			fmt.Fprintf(w, "  %s (%s) refused its persisted snapshot at start: %s\n", d.GetName(), d.GetAddress(), r)
+		}
 	}
 }

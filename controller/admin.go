@@ -29,6 +29,8 @@ const maxOwnWriteWait = 10 * time.Second
 // adminServer implements the Admin API over the store.
 type adminServer struct {
 	v1.UnimplementedAdminServiceServer
+	// dns are the DNS servers streaming this replica's GSLB feed.
+	dns      *dnsServers
 	log      *slog.Logger
 	st       *store.Store
 	opts     validation.Options

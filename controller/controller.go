@@ -133,7 +133,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	})
 	replica := &replicaState{etcd: eh}
-	admin := &adminServer{log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
+	dns := &dnsServers{}
+	admin := &adminServer{dns: dns, log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
 	v1.RegisterAdminServiceServer(gs, admin)
 	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS))
 	cs, err := c.listenConsole(admin)
@@ -145,7 +146,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		return err
 	}
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
-	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh})
+	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 

@@ -28,6 +28,8 @@ type feedServer struct {
 	sendStall time.Duration
 	// etcd says whether this replica reaches etcd: streams end when not.
 	etcd *etcdHealth
+	// dns records the subscribers, for anyctl status.
+	dns *dnsServers
 }
 
 func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
@@ -39,6 +41,12 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	f.metrics.feedStreams.Inc()
 	defer f.metrics.feedStreams.Dec()
 	f.log.Info("dns server subscribed", "server", req.GetServerName(), "held_revision", req.GetRevision())
+	if r := req.GetPersistedSnapshotRefused(); r != "" {
+		f.log.Warn("dns server refused its persisted snapshot at start", "server", req.GetServerName(), "peer", peerAddr(ctx), "reason", r)
+	}
+	if f.dns != nil {
+		defer f.dns.add(req, peerAddr(ctx).String(), time.Now())()
+	}
 	var last *v1.GslbSnapshot
 	for {
 		s, changed := f.cache.Current()

@@ -101,6 +101,9 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	resp.Summary = summarise(names, reports, drains, refused)
 	resp.Services = budgets(s, reports, a.fleet.Holds())
 	resp.Controller = a.replica.proto()
+	if a.dns != nil {
+		resp.DnsServers = a.dns.list()
+	}
 	actx, cancel := context.WithTimeout(ctx, alarmsTimeout)
 	defer cancel()
 	alarms, err := a.st.Alarms(actx)

@@ -27,13 +27,16 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
-	signing *signing    // nil without DNSSEC keys
-	jar     *cookie.Jar // nil with cookies off
-	nsid    []byte      // nil without an identity
-	chaos   *chaos      // nil without an identity or version
-	clock   clock       // seconds, for cookies
-	rrl     *rrl        // nil when off
-	tap     *tap        // nil when off
+	// persistedRefusal says why the persisted snapshot was refused at
+	// start; set in New only.
+	persistedRefusal string
+	signing          *signing    // nil without DNSSEC keys
+	jar              *cookie.Jar // nil with cookies off
+	nsid             []byte      // nil without an identity
+	chaos            *chaos      // nil without an identity or version
+	clock            clock       // seconds, for cookies
+	rrl              *rrl        // nil when off
+	tap              *tap        // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -144,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			s.log.Error("dns: refusing the persisted snapshot; answering SERVFAIL until the controller sends one", "file", filepath.Join(cfg.StateDir, snapshotFile), "err", err)
 			s.metrics.persistedRefused.Store(true)
+			s.persistedRefusal = err.Error()
 		}
 	}
 	if s.geoip != nil {
@@ -276,6 +280,11 @@ func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 	}
 	s.log.Info("dns added the ECS scope tables", "revision", snap.GetRevision(), "took", time.Since(start).Round(time.Millisecond))
 }
+
+// PersistedRefusal says why the snapshot persisted in the state directory
+// was refused when the server started (damaged, or from an older
+// version); empty when there was none or it was read.
+func (s *Server) PersistedRefusal() string { return s.persistedRefusal }
 
 // Index returns the index being served; nil before the first snapshot.
 func (s *Server) Index() *Index { return s.index.Load() }

@@ -117,6 +117,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	fed := make(chan error, 1)
 	fc := d.cfg.Feed
+	fc.PersistedRefusal = d.srv.PersistedRefusal()
 	fc.Connected = func(up bool) {
 		v := 0.0
 		if up {

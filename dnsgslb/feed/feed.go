@@ -46,6 +46,9 @@ type Config struct {
 	// Connected, when set, is told when a stream starts (true, at its
 	// first snapshot) and when it breaks (false).
 	Connected func(bool)
+	// PersistedRefusal, sent on each subscribe, says why the server
+	// refused its persisted snapshot at start, for anyctl status.
+	PersistedRefusal string
 }
 
 // Run subscribes to the controller's GSLB feed and calls apply with every
@@ -132,7 +135,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName}
+	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal}
 	stream, err := v1.NewGslbFeedServiceClient(conn).Subscribe(ctx, req)
 	if err != nil {
 		return err

@@ -927,6 +927,9 @@ type StatusResponse struct {
 	Services []*ServiceBudget `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
 	// controller is the state of the replica that answered.
 	Controller *ControllerState `protobuf:"bytes,10,opt,name=controller,proto3" json:"controller,omitempty"`
+	// dns_servers are the DNS servers streaming the GSLB feed from the
+	// replica that answered, by name; on the first page only.
+	DnsServers []*DnsServerEntry `protobuf:"bytes,11,rep,name=dns_servers,json=dnsServers,proto3" json:"dns_servers,omitempty"`
 	// summary counts the fleet; on the first page only.
 	Summary *StatusSummary `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
 	// next_page_token asks for the next page; empty on the last one.
@@ -993,6 +996,13 @@ func (x *StatusResponse) GetServices() []*ServiceBudget {
 func (x *StatusResponse) GetController() *ControllerState {
 	if x != nil {
 		return x.Controller
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetDnsServers() []*DnsServerEntry {
+	if x != nil {
+		return x.DnsServers
 	}
 	return nil
 }
@@ -2606,6 +2616,78 @@ func (x *RestoreResponse) GetRevision() int64 {
 	return 0
 }
 
+// DnsServerEntry is a DNS server subscribed to a replica's GSLB feed.
+type DnsServerEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// address is where its stream comes from.
+	Address string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Since   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	// persisted_snapshot_refused says why it refused the snapshot it had
+	// persisted when it started; empty when it had none or read it.
+	PersistedSnapshotRefused string `protobuf:"bytes,4,opt,name=persisted_snapshot_refused,json=persistedSnapshotRefused,proto3" json:"persisted_snapshot_refused,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *DnsServerEntry) Reset() {
+	*x = DnsServerEntry{}
+	mi := &file_anycast_v1_admin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DnsServerEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DnsServerEntry) ProtoMessage() {}
+
+func (x *DnsServerEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_admin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DnsServerEntry.ProtoReflect.Descriptor instead.
+func (*DnsServerEntry) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_admin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *DnsServerEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DnsServerEntry) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *DnsServerEntry) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *DnsServerEntry) GetPersistedSnapshotRefused() string {
+	if x != nil {
+		return x.PersistedSnapshotRefused
+	}
+	return ""
+}
+
 var File_anycast_v1_admin_proto protoreflect.FileDescriptor
 
 const file_anycast_v1_admin_proto_rawDesc = "" +
@@ -2660,7 +2742,7 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x04pops\x18\x02 \x01(\bR\x04pops\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\xd0\x02\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x8d\x03\n" +
 	"\x0eStatusResponse\x12.\n" +
 	"\x04pops\x18\x01 \x03(\v2\x1a.anycast.v1.PopStatusEntryR\x04pops\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
@@ -2668,7 +2750,9 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"controller\x18\n" +
 	" \x01(\v2\x1b.anycast.v1.ControllerStateR\n" +
-	"controller\x123\n" +
+	"controller\x12;\n" +
+	"\vdns_servers\x18\v \x03(\v2\x1a.anycast.v1.DnsServerEntryR\n" +
+	"dnsServers\x123\n" +
 	"\asummary\x18\x04 \x01(\v2\x19.anycast.v1.StatusSummaryR\asummary\x12&\n" +
 	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\x12!\n" +
 	"\fstore_alarms\x18\x06 \x03(\tR\vstoreAlarms\"\xe3\x02\n" +
@@ -2788,7 +2872,12 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"renumbered\x18\x04 \x01(\x03R\n" +
 	"renumbered\x12\x1a\n" +
-	"\brevision\x18\x05 \x01(\x03R\brevision*\x95\x01\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xae\x01\n" +
+	"\x0eDnsServerEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12<\n" +
+	"\x1apersisted_snapshot_refused\x18\x04 \x01(\tR\x18persistedSnapshotRefused*\x95\x01\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +
@@ -2832,7 +2921,7 @@ func file_anycast_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_anycast_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_anycast_v1_admin_proto_goTypes = []any{
 	(ApplyAction)(0),              // 0: anycast.v1.ApplyAction
 	(EventType)(0),                // 1: anycast.v1.EventType
@@ -2874,87 +2963,90 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*BackupKeyValue)(nil),        // 37: anycast.v1.BackupKeyValue
 	(*RestoreRequest)(nil),        // 38: anycast.v1.RestoreRequest
 	(*RestoreResponse)(nil),       // 39: anycast.v1.RestoreResponse
-	(*Object)(nil),                // 40: anycast.v1.Object
-	(Kind)(0),                     // 41: anycast.v1.Kind
-	(*PopStatus)(nil),             // 42: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
+	(*DnsServerEntry)(nil),        // 40: anycast.v1.DnsServerEntry
+	(*Object)(nil),                // 41: anycast.v1.Object
+	(Kind)(0),                     // 42: anycast.v1.Kind
+	(*PopStatus)(nil),             // 43: anycast.v1.PopStatus
+	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
-	40, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
-	41, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
-	41, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
+	41, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
+	42, // 1: anycast.v1.ApplyRequest.prune_kinds:type_name -> anycast.v1.Kind
+	42, // 2: anycast.v1.ApplyResult.kind:type_name -> anycast.v1.Kind
 	0,  // 3: anycast.v1.ApplyResult.action:type_name -> anycast.v1.ApplyAction
 	4,  // 4: anycast.v1.ApplyResponse.results:type_name -> anycast.v1.ApplyResult
-	41, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
-	40, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
-	41, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
-	40, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
-	41, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
-	41, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
+	42, // 5: anycast.v1.GetRequest.kind:type_name -> anycast.v1.Kind
+	41, // 6: anycast.v1.GetResponse.object:type_name -> anycast.v1.Object
+	42, // 7: anycast.v1.ListRequest.kind:type_name -> anycast.v1.Kind
+	41, // 8: anycast.v1.ListResponse.objects:type_name -> anycast.v1.Object
+	42, // 9: anycast.v1.DeleteRequest.kind:type_name -> anycast.v1.Kind
+	42, // 10: anycast.v1.WatchRequest.kind:type_name -> anycast.v1.Kind
 	1,  // 11: anycast.v1.WatchResponse.type:type_name -> anycast.v1.EventType
-	40, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
+	41, // 12: anycast.v1.WatchResponse.object:type_name -> anycast.v1.Object
 	20, // 13: anycast.v1.StatusResponse.pops:type_name -> anycast.v1.PopStatusEntry
 	23, // 14: anycast.v1.StatusResponse.services:type_name -> anycast.v1.ServiceBudget
 	19, // 15: anycast.v1.StatusResponse.controller:type_name -> anycast.v1.ControllerState
-	16, // 16: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
-	17, // 17: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
-	18, // 18: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
-	2,  // 19: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
-	42, // 20: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	43, // 21: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	22, // 22: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	21, // 23: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
-	44, // 24: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
-	44, // 25: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
-	2,  // 26: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	44, // 27: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	43, // 28: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	22, // 29: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	22, // 30: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	41, // 31: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
-	30, // 32: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
-	44, // 33: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
-	31, // 34: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
-	41, // 35: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
-	0,  // 36: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
-	40, // 37: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
-	40, // 38: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
-	41, // 39: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
-	4,  // 40: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
-	44, // 41: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
-	40, // 42: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
-	37, // 43: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
-	30, // 44: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
-	3,  // 45: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 46: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 47: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 48: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 49: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 50: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	24, // 51: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	26, // 52: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	28, // 53: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	32, // 54: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	34, // 55: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	38, // 56: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 57: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 58: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 59: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 60: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 61: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 62: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	25, // 63: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	27, // 64: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	29, // 65: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	33, // 66: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	35, // 67: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	39, // 68: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	57, // [57:69] is the sub-list for method output_type
-	45, // [45:57] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	40, // 16: anycast.v1.StatusResponse.dns_servers:type_name -> anycast.v1.DnsServerEntry
+	16, // 17: anycast.v1.StatusResponse.summary:type_name -> anycast.v1.StatusSummary
+	17, // 18: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
+	18, // 19: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
+	2,  // 20: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
+	43, // 21: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	44, // 22: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	22, // 23: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	21, // 24: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	45, // 25: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	45, // 26: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 27: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	45, // 28: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	44, // 29: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	22, // 30: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	22, // 31: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	42, // 32: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
+	30, // 33: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
+	45, // 34: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
+	31, // 35: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
+	42, // 36: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
+	0,  // 37: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
+	41, // 38: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
+	41, // 39: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
+	42, // 40: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 41: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
+	45, // 42: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
+	41, // 43: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
+	37, // 44: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
+	30, // 45: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
+	45, // 46: anycast.v1.DnsServerEntry.since:type_name -> google.protobuf.Timestamp
+	3,  // 47: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 48: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 49: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 50: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 51: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 52: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	24, // 53: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	26, // 54: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	28, // 55: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	32, // 56: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	34, // 57: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	38, // 58: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 59: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 60: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 61: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 62: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 63: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 64: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	25, // 65: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	27, // 66: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	29, // 67: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	33, // 68: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	35, // 69: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	39, // 70: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	59, // [59:71] is the sub-list for method output_type
+	47, // [47:59] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -2970,7 +3062,7 @@ func file_anycast_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_admin_proto_rawDesc), len(file_anycast_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,10 +26,14 @@ const (
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// revision is the snapshot revision the server holds (0 if none).
-	Revision      int64  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
-	ServerName    string `protobuf:"bytes,2,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Revision   int64  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	ServerName string `protobuf:"bytes,2,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
+	// persisted_snapshot_refused says why the server refused the snapshot
+	// it had persisted when it started (damaged, or from an older version);
+	// empty when it had none or read it. It shows in anyctl status.
+	PersistedSnapshotRefused string `protobuf:"bytes,3,opt,name=persisted_snapshot_refused,json=persistedSnapshotRefused,proto3" json:"persisted_snapshot_refused,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -72,6 +76,13 @@ func (x *SubscribeRequest) GetRevision() int64 {
 func (x *SubscribeRequest) GetServerName() string {
 	if x != nil {
 		return x.ServerName
+	}
+	return ""
+}
+
+func (x *SubscribeRequest) GetPersistedSnapshotRefused() string {
+	if x != nil {
+		return x.PersistedSnapshotRefused
 	}
 	return ""
 }
@@ -367,11 +378,12 @@ var File_anycast_v1_gslb_proto protoreflect.FileDescriptor
 const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\n" +
 	"\x15anycast/v1/gslb.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n" +
+	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n" +
 	"\x10SubscribeRequest\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vserver_name\x18\x02 \x01(\tR\n" +
-	"serverName\"I\n" +
+	"serverName\x12<\n" +
+	"\x1apersisted_snapshot_refused\x18\x03 \x01(\tR\x18persistedSnapshotRefused\"I\n" +
 	"\x11SubscribeResponse\x124\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\"\xa8\x02\n" +
 	"\fGslbSnapshot\x12\x1a\n" +
