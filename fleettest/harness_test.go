@@ -143,31 +143,10 @@ type dnsRun struct {
 	log  *syncBuffer
 }
 
-var anyctlBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // buildAnyctl builds the anyctl binary once per test binary.
 func buildAnyctl(t *testing.T) string {
 	t.Helper()
-	anyctlBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "fleettest-")
-		if err != nil {
-			anyctlBuild.err = err
-			return
-		}
-		anyctlBuild.path = filepath.Join(dir, "anyctl")
-		out, err := exec.Command("go", "build", "-o", anyctlBuild.path, "github.com/anyctl/anyctl/cli/anyctl").CombinedOutput()
-		if err != nil {
-			anyctlBuild.err = fmt.Errorf("go build anyctl: %v\n%s", err, out)
-		}
-	})
-	if anyctlBuild.err != nil {
-		t.Fatal(anyctlBuild.err)
-	}
-	return anyctlBuild.path
+	return etcdcluster.Build(t, "github.com/anyctl/anyctl/cli/anyctl")
 }
 
 // startFleet starts the etcd cluster, n controller replicas, the router,

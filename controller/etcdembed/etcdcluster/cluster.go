@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,32 +66,44 @@ type member struct {
 	done chan struct{}
 }
 
-var build struct {
+// builds holds the commands built by this test binary, by import path.
+var builds sync.Map // string → *built
+
+type built struct {
 	once sync.Once
 	path string
 	err  error
+}
+
+// Build builds the command at a Go import path once per test binary and
+// returns the path of the executable.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := builds.LoadOrStore(pkg, &built{})
+	b := v.(*built)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "etcdcluster-build-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, path.Base(pkg))
+		out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
 }
 
 // Binary builds the etcdmember command once per test binary and returns
 // its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "etcdmember-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(dir, "etcdmember")
-		out, err := exec.Command("go", "build", "-o", build.path, "github.com/anyctl/anyctl/controller/etcdembed/etcdmember").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build etcdmember: %v\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.path
+	return Build(t, "github.com/anyctl/anyctl/controller/etcdembed/etcdmember")
 }
 
 // Start starts the cluster and waits until it serves; it is stopped when
