@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -323,11 +322,4 @@ func (ix *Index) signedNXDomain(dst []byte, q *wire.Query, z *zone, lc []byte, m
 		b = wire.AppendOPT(b, q, wire.RcodeNXDomain, 0)
 	}
 	return b
-}
-
-// describe describes the validity of the signatures of a signed zone,
-// for explanations.
-func (zs *zoneSigning) describe() string {
-	in, ex := zs.signer.Window(zs.at)
-	return "signed " + strconv.Itoa(len(zs.signer.Keys)) + " key(s), RRSIGs valid " + in.UTC().Format(time.RFC3339) + " to " + ex.UTC().Format(time.RFC3339) + ", refreshed at " + zs.signer.RefreshAt(zs.at).UTC().Format(time.RFC3339)
 }
