@@ -2,9 +2,11 @@ package dnsgslb_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +131,107 @@ func addrs(out string) string {
 		}
 	}
 	return strings.Join(a, " ")
+}
+
+// TestUnboundValidatesSignedZone has unbound, a validating resolver nobody
+// here wrote, resolve the signed zone through a stub zone with the key's
+// DS as its trust anchor: positive answers, NODATA and NXDOMAIN come with
+// the AD bit. With another key's DS as anchor, and through a proxy that
+// changes one byte of each signature, it answers SERVFAIL.
+func TestUnboundValidatesSignedZone(t *testing.T) {
+	bin, err := exec.LookPath("unbound")
+	if err != nil {
+		bin = "/usr/sbin/unbound"
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatal("unbound is not installed (scripts/test-deps.sh installs the Debian package unbound)")
+		}
+	}
+	dir := t.TempDir()
+	k, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	anchorOf := func(k *dnssec.Key) string { return strings.ReplaceAll(k.DS().String(), "\t", " ") }
+	z := gslbtest.Zone
+	ask := func(addr, logPath, name string, qtype uint16) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion(name, qtype)
+		m.SetEdns0(1232, true)
+		return exchangeRetry(t, addr, m, logPath)
+	}
+
+	addr, logPath := startUnboundWith(t, bin, map[string]string{z: ts.udp}, anchorOf(k))
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+		rcode int
+	}{
+		{"nearest." + z, dns.TypeA, dns.RcodeSuccess},
+		{"www." + z, dns.TypeAAAA, dns.RcodeSuccess},
+		{"txt." + z, dns.TypeTXT, dns.RcodeSuccess},
+		{"www." + z, dns.TypeTXT, dns.RcodeSuccess},
+		{"nope." + z, dns.TypeA, dns.RcodeNameError},
+	} {
+		r := ask(addr, logPath, tc.name, tc.qtype)
+		if r.Rcode != tc.rcode || !r.AuthenticatedData {
+			t.Errorf("%s %s through unbound: rcode %s, AD %v; want %s with AD\n%s", tc.name, dns.TypeToString[tc.qtype],
+				dns.RcodeToString[r.Rcode], r.AuthenticatedData, dns.RcodeToString[tc.rcode], readLog(logPath))
+		}
+	}
+
+	other, err := dnssec.Generate(t.TempDir(), z, dns.ECDSAP256SHA256, dnssec.CSK, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongAddr, wrongLog := startUnboundWith(t, bin, map[string]string{z: ts.udp}, anchorOf(other))
+	if r := ask(wrongAddr, wrongLog, "nearest."+z, dns.TypeA); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("against another key's DS: rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+
+	tampered := tamperingProxy(t, ts.udp)
+	tamperAddr, tamperLog := startUnboundWith(t, bin, map[string]string{z: tampered}, anchorOf(k))
+	if r := ask(tamperAddr, tamperLog, "nearest."+z, dns.TypeA); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("through a proxy that changes the signatures: rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+}
+
+// tamperingProxy forwards UDP queries to server and changes one byte of
+// each RRSIG's signature in the replies; it returns its address.
+func tamperingProxy(t *testing.T, server string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			reply, err := dns.Exchange(func() *dns.Msg { m := new(dns.Msg); m.Unpack(buf[:n]); return m }(), server)
+			if err != nil {
+				continue
+			}
+			for _, rr := range slices.Concat(reply.Answer, reply.Ns) {
+				if sig, ok := rr.(*dns.RRSIG); ok {
+					b := []byte(sig.Signature)
+					b[len(b)/2] ^= 1 // base64 text: flip a letter's case or a digit
+					if b[len(b)/2] == '+' || b[len(b)/2] == '/' || b[len(b)/2] == '=' {
+						b[len(b)/2] = 'A'
+					}
+					sig.Signature = string(b)
+				}
+			}
+			out, err := reply.Pack()
+			if err != nil {
+				continue
+			}
+			pc.WriteTo(out, from)
+		}
+	}()
+	return pc.LocalAddr().String()
 }

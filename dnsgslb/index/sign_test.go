@@ -232,3 +232,36 @@ func TestSignedAnswersDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedAnswersTruncate: a signed answer larger than the client's UDP
+// size is sent truncated (TC, no records), so the client asks again over
+// TCP, where it gets the whole signed answer.
+func TestSignedAnswersTruncate(t *testing.T) {
+	ix, key := signedIndex(t)
+	name := "www." + gslbtest.Zone
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	m.SetEdns0(512, true)
+	pkt, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q wire.Query
+	wire.Parse(pkt, &q)
+	src := netip.MustParseAddr("192.0.2.1")
+	// An answer and its RRSIG take more than the 100 bytes allowed here.
+	small, _ := ix.Respond(make([]byte, 0, 4096), &q, src, 100)
+	r := new(dns.Msg)
+	if err := r.Unpack(small); err != nil || !r.Truncated || len(r.Answer) != 0 {
+		t.Fatalf("over 100 bytes: TC %v, %d answers (%v), want TC and none", r.Truncated, len(r.Answer), err)
+	}
+	full, _ := ix.Respond(make([]byte, 0, 65535), &q, src, 65535)
+	r = new(dns.Msg)
+	if err := r.Unpack(full); err != nil || r.Truncated {
+		t.Fatalf("over TCP's size: TC %v (%v)", r.Truncated, err)
+	}
+	verifySection(t, name+" A over TCP", key, r.Answer)
+	if !slices.ContainsFunc(r.Answer, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeRRSIG }) {
+		t.Errorf("the whole answer has no RRSIG: %v", r.Answer)
+	}
+}
