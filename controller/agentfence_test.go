@@ -56,7 +56,13 @@ func TestSecondAgentThroughAnotherReplicaIsRefused(t *testing.T) {
 	}
 
 	for name, r := range map[string]*controllertest.Running{"a": a, "b": b} {
-		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{Pop: "saopaulo"})
+		// A replica's status reads its own copy of the state, which may
+		// trail the store a moment.
+		var resp *v1.StatusResponse
+		await(t, "replica "+name+"'s status to know saopaulo", func() bool {
+			resp, err = r.Admin.Status(ctx, &v1.StatusRequest{Pop: "saopaulo"})
+			return status.Code(err) != codes.NotFound
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
