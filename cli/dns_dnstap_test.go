@@ -10,7 +10,6 @@ import (
 
 	dnstap "github.com/dnstap/golang-dnstap"
 	"github.com/miekg/dns"
-	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/anyctl/anyctl/controller/controllertest"
@@ -33,13 +32,7 @@ func TestDNSDnstapOptions(t *testing.T) {
 		{args: []string{"--dnstap", "unix:"}, wantErr: `--dnstap "unix:": want unix:PATH`},
 		{args: []string{"--dnstap", "tcp:collector"}, wantErr: `--dnstap "tcp:collector": want tcp:HOST:PORT: address collector: missing port in address`},
 	} {
-		var f dnsFlags
-		fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
-		f.register(fs)
-		if err := fs.Parse(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		o, err := f.options(io.Discard)
+		o, err := dnsOptions(t, tc.args...)
 		if tc.wantErr != "" {
 			checkErr(t, err, tc.wantErr, true)
 			continue

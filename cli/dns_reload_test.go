@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"io"
 	"testing"
 	"time"
-
-	"github.com/spf13/pflag"
 )
 
 func TestDNSGeoIPReloadFlag(t *testing.T) {
@@ -19,13 +16,7 @@ func TestDNSGeoIPReloadFlag(t *testing.T) {
 		{args: []string{"--geoip-reload-interval", "5m"}, want: 5 * time.Minute},
 		{args: []string{"--geoip-reload-interval", "-1s"}, wantErr: "--geoip-reload-interval -1s: want 0 (only on SIGHUP) or more"},
 	} {
-		var f dnsFlags
-		fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
-		f.register(fs)
-		if err := fs.Parse(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		o, err := f.options(io.Discard)
+		o, err := dnsOptions(t, tc.args...)
 		if tc.wantErr != "" {
 			checkErr(t, err, tc.wantErr, true)
 			continue

@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"io"
 	"net/netip"
 	"reflect"
 	"slices"
 	"testing"
-
-	"github.com/spf13/pflag"
 
 	"github.com/anyctl/anyctl/dnsgslb"
 )
@@ -31,13 +28,7 @@ func TestDNSRRLOptions(t *testing.T) {
 		{args: []string{"--rrl-exempt", "10.1.2.3/8"}, wantErr: `--rrl-exempt "10.1.2.3/8": host bits set; did you mean 10.0.0.0/8?`},
 		{args: []string{"--rrl-table-size", "-5"}, wantErr: "--rrl-table-size -5: want 0 (default) to 67108864"},
 	} {
-		var f dnsFlags
-		fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
-		f.register(fs)
-		if err := fs.Parse(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		o, err := f.options(io.Discard)
+		o, err := dnsOptions(t, tc.args...)
 		if tc.wantErr != "" {
 			checkErr(t, err, tc.wantErr, true)
 			continue

@@ -105,13 +105,7 @@ func TestDNSOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			var f dnsFlags
-			fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
-			f.register(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			o, err := f.options(io.Discard)
+			o, err := dnsOptions(t, tc.args...)
 			if tc.wantErr != "" {
 				checkErr(t, err, tc.wantErr, true)
 				return
@@ -199,4 +193,17 @@ func TestRunDNSFailsToStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dnsOptions parses args with anyctl dns's own flags and returns the
+// options they make, or the error naming the flag.
+func dnsOptions(t *testing.T, args ...string) (daemon.Config, error) {
+	t.Helper()
+	var f dnsFlags
+	fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f.options(io.Discard)
 }

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
-	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -83,13 +81,7 @@ func TestTLSDNSOptions(t *testing.T) {
 			err: "--tls-ca, --tls-cert and --tls-key: give all three or none (missing --tls-ca, --tls-key)"},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
-			var f dnsFlags
-			fs := pflag.NewFlagSet("dns", pflag.ContinueOnError)
-			f.register(fs)
-			if err := fs.Parse(append([]string{"--controller", "127.0.0.1:7400"}, c.args...)); err != nil {
-				t.Fatal(err)
-			}
-			opts, err := f.options(io.Discard)
+			opts, err := dnsOptions(t, append([]string{"--controller", "127.0.0.1:7400"}, c.args...)...)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("options: %v; want an error containing %q", err, c.err)
