@@ -121,7 +121,7 @@ func newDNSSECSettimeCommand(g *globals) *cobra.Command {
 		Use:   "settime KEYFILE",
 		Short: "Change when a key is published, signs, stops signing and is removed",
 		Long: `Change a key's timing (KEYFILE is its .key or .private file, or the path
-without either). Each time is now, none (never, for --inactive and --delete),
+without either). Each time is now, none (never: a key without an activation time does not sign),
 +DURATION or -DURATION from now (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS.
 DNS servers read the key directory again every minute, and at once on SIGHUP.`,
 		Example: `  # ZSK rollover: publish the new key, wait the DNSKEY TTL, then switch.
