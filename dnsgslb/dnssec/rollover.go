@@ -103,9 +103,12 @@ func StartRollover(dir, zone string, keys []*Key, role Role, ttls RolloverTTLs, 
 	if err := ttls.Check(); err != nil {
 		return nil, err
 	}
-	now = now.UTC().Truncate(time.Second)
+	// The DS may reach the parent from now; the key is published from
+	// the next whole second.
+	dsFrom := now.UTC().Truncate(time.Second)
+	now = ceilSecond(now)
 	for _, k := range keys {
-		if k.Role == role && (k.Activate.After(now) || (k.Activate.IsZero() && !k.untimed() && k.Published(now))) {
+		if k.Role == role && (k.Activate.After(now) || k == pending([]*Key{k}, role)) {
 			return nil, fmt.Errorf("zone %q: a %s rollover is under way: key %d is published and not yet signing (%s)", zone, role, k.Tag(), k.File)
 		}
 	}
@@ -119,7 +122,7 @@ func StartRollover(dir, zone string, keys []*Key, role Role, ttls RolloverTTLs, 
 	}
 	r := &Rollover{Role: role, Successor: next, Predecessor: old}
 	t := next.Timing
-	t.Activate = time.Time{}
+	t.Publish, t.Activate = now, time.Time{}
 	if role == ZSK {
 		t.Activate = now.Add(ttls.Propagation + ttls.DNSKEY)
 		if err := next.SetTiming(t); err != nil {
@@ -127,8 +130,18 @@ func StartRollover(dir, zone string, keys []*Key, role Role, ttls RolloverTTLs, 
 		}
 		return r, r.retire(t.Activate, ttls)
 	}
-	t.SyncPublish = now
+	t.SyncPublish = dsFrom
 	return r, next.SetTiming(t)
+}
+
+// ceilSecond is t rounded up to a whole second: key files time to the
+// second, and a time rounded down would take up to a second from the
+// propagation delay.
+func ceilSecond(t time.Time) time.Time {
+	if u := t.UTC().Truncate(time.Second); u.Before(t) {
+		return u.Add(time.Second)
+	}
+	return t.UTC()
 }
 
 // DSPublished schedules the rest of a KSK or CSK rollover once the parent
@@ -141,7 +154,7 @@ func DSPublished(zone string, keys []*Key, tag uint16, ttls RolloverTTLs, seen t
 	if err := ttls.Check(); err != nil {
 		return nil, err
 	}
-	seen = seen.UTC().Truncate(time.Second)
+	seen = ceilSecond(seen)
 	var next *Key
 	for _, role := range []Role{KSK, CSK} {
 		k := pending(keys, role)

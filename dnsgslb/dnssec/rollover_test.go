@@ -180,3 +180,21 @@ func TestRolloverRefusesWhatItCannotDo(t *testing.T) {
 		t.Errorf("refused rollovers changed the files")
 	}
 }
+
+// TestRolloverRoundsUp checks that a rollover started within a second
+// publishes from the next whole second: key files time to the second, and
+// rounding down would take from the propagation delay.
+func TestRolloverRoundsUp(t *testing.T) {
+	dir := t.TempDir()
+	Generate(dir, "example.com.", dns.ECDSAP256SHA256, CSK, now.Add(-time.Hour))
+	r, err := StartRollover(dir, "example.com.", keysOf(reload(t, dir)), CSK, ttls, now.Add(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reload(t, dir)[r.Successor.Tag()].Publish; !got.Equal(now.Add(time.Second)) {
+		t.Errorf("publish %v, want %v", got, now.Add(time.Second))
+	}
+	if _, err := StartRollover(dir, "example.com.", keysOf(reload(t, dir)), CSK, ttls, now.Add(400*time.Millisecond)); err == nil || !strings.Contains(err.Error(), "under way") {
+		t.Errorf("second rollover before the first one's key is published: %v", err)
+	}
+}
