@@ -122,8 +122,7 @@ func newDNSSECSettimeCommand(g *globals) *cobra.Command {
 without either). Each time is now, none (never: a key without an activation time does not sign),
 +DURATION or -DURATION from now (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS.
 DNS servers read the key directory again every minute, and at once on SIGHUP.`,
-		Example: `  # ZSK rollover: publish the new key, wait the DNSKEY TTL, then switch.
-  anyctl dnssec keygen gslb.example.com --dir /etc/anyctl/dnssec --role zsk --activate +2h
+		Example: `  # Retire a key by hand (anyctl dnssec rollover times a whole rollover).
   anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --inactive +2h --delete +4h`,
 		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
