@@ -204,6 +204,10 @@ func describeKey(k *dnssec.Key, now time.Time) string {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s (%s)",
-		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), k.File)
+	ds := ""
+	if !k.SyncPublish.IsZero() || !k.SyncDelete.IsZero() {
+		ds = fmt.Sprintf("; DS at the parent from %s until %s", at(k.SyncPublish), at(k.SyncDelete))
+	}
+	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s%s (%s)",
+		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), ds, k.File)
 }

@@ -25,8 +25,9 @@ func rolloverFlags(fs *pflag.FlagSet, ttls *dnssec.RolloverTTLs, ds bool) {
 const rolloverLong = `Roll a zone's keys over without a validation failure at any resolver,
 from timings based on TTLs (RFC 6781, RFC 7583). The rollover is written
 as timing in the key files (Publish, Activate, Inactive, Delete,
-SyncPublish, SyncDelete); each DNS server follows the files to the second,
-so copy the key directory to every server of the zone first, within
+SyncPublish, SyncDelete); each DNS server follows the files to the second.
+After each command, copy the key directory to every DNS server of the zone
+and send them SIGHUP (or let them read it within a minute), well within
 --propagation.
 
 ZSK (pre-publish), one command: the new ZSK is published now and signs

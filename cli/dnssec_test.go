@@ -111,6 +111,10 @@ func TestDNSSECRolloverCommands(t *testing.T) {
 	if code != ExitOK || strings.Count(out, "IN\tDS\t") != 2 || !strings.Contains(out, "(old key) leaves the parent at or after") {
 		t.Errorf("ds after checkds: exit %d:\n%s", code, out)
 	}
+	code, out, _ = runAnyctl([]string{"dnssec", "list", "--dir", dir}, "")
+	if code != ExitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, ": signing; publish") || !strings.Contains(out, "; DS at the parent from -") || !strings.Contains(out, "until - (") {
+		t.Errorf("list after checkds: exit %d:\n%s", code, out)
+	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if st, _ := os.Stat(filepath.Join(dir, e.Name())); strings.HasSuffix(e.Name(), ".private") && st.Mode().Perm() != 0o600 {
