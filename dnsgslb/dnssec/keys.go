@@ -226,6 +226,12 @@ func (k *Key) SetTiming(t Timing) error {
 
 func writeFile(path string, data []byte, mode fs.FileMode) error {
 	tmp := path + ".tmp"
+	// A file left there (a crash) keeps its mode through WriteFile:
+	// remove it, so that a private key never lands in a file others can
+	// read.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("key file %q: %w", path, err)
+	}
 	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return fmt.Errorf("key file %q: %w", path, err)
 	}

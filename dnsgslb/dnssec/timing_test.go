@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -68,5 +69,17 @@ func TestTimingFileRoundTrip(t *testing.T) {
 	}
 	if got.Active(now.Add(2 * time.Hour)) {
 		t.Error("a key without Activate signs")
+	}
+
+	// A temporary file left by a crash, readable by others, does not
+	// pass its mode on to the private key written through it.
+	if err := os.WriteFile(k.File+".private.tmp", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetTiming(want); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(k.File + ".private"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("private file after a stale temporary file: %v, mode %v; want 0600", err, st.Mode().Perm())
 	}
 }
