@@ -27,6 +27,10 @@ const (
 	dsTTL    = 3 // the DS RRset's TTL in the parent
 )
 
+// walkZone is the child zone whose keys roll, delegated from the signed
+// parent gslbtest.Zone.
+const walkZone = "sub." + gslbtest.Zone
+
 var walkTTLs = dnssec.RolloverTTLs{
 	DNSKEY:      shortTTL * time.Second,
 	Max:         shortTTL * time.Second,
@@ -34,10 +38,12 @@ var walkTTLs = dnssec.RolloverTTLs{
 	Propagation: 2 * time.Second,
 }
 
-// shortSnapshot is the test snapshot with every TTL shortTTL seconds.
+// shortSnapshot is the test snapshot with every TTL shortTTL seconds, for
+// the zone walkZone.
 func shortSnapshot() *v1.GslbSnapshot {
 	snap := gslbtest.Snapshot()
 	for _, z := range snap.GetZones() {
+		z.Spec.Zone = walkZone
 		z.Spec.DefaultTtl = shortTTL
 		z.Spec.Soa.Minimum = shortTTL
 		for _, r := range z.Spec.Records {
@@ -80,7 +86,7 @@ func newRolloverWalk(t *testing.T, dsTTL uint32, roles ...dnssec.Role) (*rollove
 	w := &rolloverWalk{t: t, dir: t.TempDir()}
 	var keys, sep []*dnssec.Key
 	for _, r := range roles {
-		k, err := dnssec.Generate(w.dir, gslbtest.Zone, dns.ECDSAP256SHA256, r, time.Now().Add(-time.Minute))
+		k, err := dnssec.Generate(w.dir, walkZone, dns.ECDSAP256SHA256, r, time.Now().Add(-time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,11 +96,10 @@ func newRolloverWalk(t *testing.T, dsTTL uint32, roles ...dnssec.Role) (*rollove
 		}
 	}
 	w.server = run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: w.dir}, shortSnapshot()))
-	var parentAddr string
-	w.parent, parentAddr = serveParent(t, "example.com.", gslbtest.Zone, dsTTL, sep...)
+	w.parent = serveParent(t, walkZone, dsTTL, sep...)
 	w.resolver, w.log = startUnboundWith(t, bin, map[string]string{
-		"example.com.": parentAddr,
-		gslbtest.Zone:  w.server.udp,
+		gslbtest.Zone: w.parent.server.udp,
+		walkZone:      w.server.udp,
 	}, w.parent.anchor())
 	w.watch = startWatcher(t, w.resolver)
 	return w, keys
@@ -108,10 +113,10 @@ var walkQueries = []struct {
 	qtype uint16
 	rcode int
 }{
-	{"nearest." + gslbtest.Zone, dns.TypeA, dns.RcodeSuccess},
-	{"www." + gslbtest.Zone, dns.TypeA, dns.RcodeSuccess},
-	{"www." + gslbtest.Zone, dns.TypeTXT, dns.RcodeSuccess},
-	{"nope." + gslbtest.Zone, dns.TypeA, dns.RcodeNameError},
+	{"nearest." + walkZone, dns.TypeA, dns.RcodeSuccess},
+	{"www." + walkZone, dns.TypeA, dns.RcodeSuccess},
+	{"www." + walkZone, dns.TypeTXT, dns.RcodeSuccess},
+	{"nope." + walkZone, dns.TypeA, dns.RcodeNameError},
 }
 
 // askResolver asks the resolver for q with DO and returns the reply.
@@ -211,8 +216,8 @@ func keyView(t *testing.T, server string) string {
 		slices.Sort(s)
 		return strings.Join(k, " "), strings.Join(s, " ")
 	}
-	keys, keySigs := tags(gslbtest.Zone, dns.TypeDNSKEY)
-	_, aSigs := tags("www."+gslbtest.Zone, dns.TypeA)
+	keys, keySigs := tags(walkZone, dns.TypeDNSKEY)
+	_, aSigs := tags("www."+walkZone, dns.TypeA)
 	return fmt.Sprintf("dnskey %s signed by %s / A signed by %s", keys, keySigs, aSigs)
 }
 
@@ -366,7 +371,7 @@ func (w *rolloverWalk) startRollover(role dnssec.Role) *dnssec.Rollover {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	ro, err := dnssec.StartRollover(w.dir, gslbtest.Zone, keys[gslbtest.Zone], role, walkTTLs, time.Now())
+	ro, err := dnssec.StartRollover(w.dir, walkZone, keys[walkZone], role, walkTTLs, time.Now())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -383,7 +388,7 @@ func (w *rolloverWalk) dsPublished() *dnssec.Key {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	ro, err := dnssec.DSPublished(gslbtest.Zone, keys[gslbtest.Zone], 0, walkTTLs, time.Now())
+	ro, err := dnssec.DSPublished(walkZone, keys[walkZone], 0, walkTTLs, time.Now())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -415,14 +420,14 @@ func TestRolloverTooSoonFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dnssec.DSPublished(gslbtest.Zone, all[gslbtest.Zone], 0, hasty, time.Now()); err != nil {
+	if _, err := dnssec.DSPublished(walkZone, all[walkZone], 0, hasty, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	w.hangup()
 	w.await(view([]*dnssec.Key{keys[0], ro.Successor}, []*dnssec.Key{ro.Successor}, []*dnssec.Key{ro.Successor}))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := askResolver(w.resolver, "www."+gslbtest.Zone, dns.TypeA)
+		r, err := askResolver(w.resolver, "www."+walkZone, dns.TypeA)
 		if err == nil && r.Rcode == dns.RcodeServerFailure {
 			t.Logf("unbound answers SERVFAIL once the switch came before the DS TTL: the test of the walk can fail")
 			return
