@@ -81,7 +81,9 @@ func newDNSSECRolloverCommand(g *globals) *cobra.Command {
 			if r == dnssec.ZSK {
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "add this DS record at the parent zone now, beside the old one:\n%s\n", ro.Successor.DS())
+			ds := ro.Successor.DS()
+			fmt.Fprintf(g.stdout, "add this DS record at the parent zone now, beside the old one:\n%s\n", ds)
+			fmt.Fprintf(g.stdout, "(in a parent GslbZone: a static record of type RECORD_TYPE_DS at the delegation, value \"%d %d %d %s\")\n", ds.KeyTag, ds.Algorithm, ds.DigestType, ds.Digest)
 			fmt.Fprintf(g.stdout, "once the parent's servers serve it, run:\n  anyctl dnssec checkds %s published --dir %s --key %d --ds-ttl TTL (and the --dnskey-ttl, --max-ttl and --propagation given here)\n", zone, dir, ro.Successor.Tag())
 			return nil
 		},

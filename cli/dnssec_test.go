@@ -96,7 +96,7 @@ func TestDNSSECRolloverCommands(t *testing.T) {
 	}
 
 	code, out, errOut := runAnyctl([]string{"dnssec", "rollover", "gslb.example.com", "--dir", dir, "--role", "csk"}, "")
-	if code != ExitOK || !strings.Contains(out, "add this DS record at the parent zone now, beside the old one") {
+	if code != ExitOK || !strings.Contains(out, "add this DS record at the parent zone now, beside the old one") || !strings.Contains(out, "a static record of type RECORD_TYPE_DS at the delegation, value \"") {
 		t.Fatalf("rollover: exit %d: %s%s", code, out, errOut)
 	}
 	code, out, _ = runAnyctl([]string{"dnssec", "ds", "gslb.example.com", "--dir", dir}, "")
