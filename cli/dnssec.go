@@ -23,7 +23,8 @@ func newDNSSECCommand(g *globals) *cobra.Command {
 every server of a zone must hold the same files. Private keys never go to the
 controller, etcd, the GSLB snapshot or any API output.`,
 	}
-	cmd.AddCommand(newDNSSECKeygenCommand(g), newDNSSECDSCommand(g), newDNSSECSettimeCommand(g), newDNSSECListCommand(g))
+	cmd.AddCommand(newDNSSECKeygenCommand(g), newDNSSECDSCommand(g), newDNSSECSettimeCommand(g), newDNSSECListCommand(g),
+		newDNSSECRolloverCommand(g), newDNSSECCheckDSCommand(g))
 	return cmd
 }
 
@@ -87,8 +88,12 @@ func newDNSSECDSCommand(g *globals) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "ds ZONE",
-		Short: "Print the DS records of ZONE's published key-signing keys in --dir",
-		Args:  exactArgs(1),
+		Short: "Print the DS records the parent of ZONE should hold now, and those to remove",
+		Long: `Print the DS records the parent zone should hold now (those of ZONE's
+published key-signing keys, and of a rollover's new key), one a line; then,
+as comments, the DS records to remove from the parent and when a rollover
+changes the set next (anyctl dnssec rollover).`,
+		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if dir == "" {
 				return UsageErrorf("--dir is required: the key directory the DNS servers read")
@@ -98,14 +103,7 @@ func newDNSSECDSCommand(g *globals) *cobra.Command {
 				return err
 			}
 			zone := dns.CanonicalName(args[0])
-			n := 0
-			for _, k := range keys[zone] {
-				if k.Role != dnssec.ZSK && k.Published(time.Now()) {
-					fmt.Fprintln(g.stdout, k.DS())
-					n++
-				}
-			}
-			if n == 0 {
+			if n := dsReport(g.stdout, keys[zone], time.Now()); n == 0 {
 				return fmt.Errorf("zone %q: no published key-signing key in %s (anyctl dnssec keygen %s --dir %s)", zone, dir, args[0], dir)
 			}
 			return nil
@@ -121,11 +119,10 @@ func newDNSSECSettimeCommand(g *globals) *cobra.Command {
 		Use:   "settime KEYFILE",
 		Short: "Change when a key is published, signs, stops signing and is removed",
 		Long: `Change a key's timing (KEYFILE is its .key or .private file, or the path
-without either). Each time is now, none (never, for --inactive and --delete),
+without either). Each time is now, none (never: a key without an activation time does not sign),
 +DURATION or -DURATION from now (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS.
 DNS servers read the key directory again every minute, and at once on SIGHUP.`,
-		Example: `  # ZSK rollover: publish the new key, wait the DNSKEY TTL, then switch.
-  anyctl dnssec keygen gslb.example.com --dir /etc/anyctl/dnssec --role zsk --activate +2h
+		Example: `  # Retire a key by hand (anyctl dnssec rollover times a whole rollover).
   anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --inactive +2h --delete +4h`,
 		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -207,6 +204,10 @@ func describeKey(k *dnssec.Key, now time.Time) string {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s (%s)",
-		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), k.File)
+	ds := ""
+	if !k.SyncPublish.IsZero() || !k.SyncDelete.IsZero() {
+		ds = fmt.Sprintf("; DS at the parent from %s until %s", at(k.SyncPublish), at(k.SyncDelete))
+	}
+	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s%s (%s)",
+		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), ds, k.File)
 }

@@ -22,6 +22,9 @@ type signing struct {
 	// state sums up which keys were published and active at the last
 	// build, to notice a key's scheduled change.
 	state string
+	// reread wakes resignLoop when the keys were read again outside it
+	// (ReloadKeys), to schedule their next event.
+	reread chan struct{}
 }
 
 // resignCheck is how often the server looks for signatures to refresh and
@@ -33,7 +36,7 @@ func newSigning(dir string) (*signing, error) {
 	if err != nil {
 		return nil, err
 	}
-	sg := &signing{dir: dir, keys: keys}
+	sg := &signing{dir: dir, keys: keys, reread: make(chan struct{}, 1)}
 	if _, _, err := sg.signers(time.Now()); err != nil {
 		return nil, err
 	}
@@ -60,21 +63,60 @@ func (sg *signing) signers(now time.Time) (map[string]*dnssec.Signer, string, er
 }
 
 // resignLoop builds the served snapshot's index again when its signatures
-// are due for refresh or the keys changed (read again from the directory
-// every resignCheck), until ctx ends.
+// are due for refresh or the keys changed, until ctx ends. It wakes at the
+// next key event (a key published, activated, made inactive or deleted),
+// at the signatures' refresh time, and every resignCheck to read the key
+// directory again, whichever comes first: a key's timing takes effect
+// within the build's time of the second its file names.
 func (s *Server) resignLoop(ctx context.Context) {
-	t := time.NewTicker(resignCheck)
+	t := time.NewTimer(resignCheck)
 	defer t.Stop()
 	for {
+		now := time.Now()
+		t.Reset(s.nextResign(now).Sub(now))
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.signing.reread:
+			continue
 		case <-t.C:
 		}
 		if err := s.resignIfDue(ctx, time.Now()); err != nil {
 			s.log.Error("dns: cannot sign again; serving the signatures made before until they expire", "err", err)
 		}
 	}
+}
+
+// nextResign is when resignLoop next looks at the keys: the next key
+// event, the served signatures' refresh time, or resignCheck after now,
+// whichever comes first.
+func (s *Server) nextResign(now time.Time) time.Time {
+	next := now.Add(resignCheck)
+	if ev := s.signing.nextEvent(now); !ev.IsZero() && ev.Before(next) {
+		next = ev
+	}
+	if ix := s.index.Load(); ix != nil {
+		if at := ix.ResignAt(); !at.IsZero() && at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
+// nextEvent is the first time after now at which one of the keys changes
+// state; zero when none does.
+func (sg *signing) nextEvent(now time.Time) time.Time {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	var next time.Time
+	for _, keys := range sg.keys {
+		for _, k := range keys {
+			if ev := k.NextEvent(now); !ev.IsZero() && (next.IsZero() || ev.Before(next)) {
+				next = ev
+			}
+		}
+	}
+	return next
 }
 
 // ReloadKeys reads the DNSSEC key directory again now, and signs the zones
@@ -99,6 +141,10 @@ func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
 	sg.mu.Lock()
 	sg.keys = keys
 	sg.mu.Unlock()
+	select {
+	case sg.reread <- struct{}{}:
+	default:
+	}
 	_, state, err := sg.signers(now)
 	if err != nil {
 		return err

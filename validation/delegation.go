@@ -17,11 +17,12 @@ type staticOwner struct {
 }
 
 // checkDelegations applies the rules of NS records, which delegate child
-// zones: not at the apex (spec.nameServers are the zone's own), only NS at
-// a cut, below a cut only the A and AAAA glue of its name servers, and
-// glue for every name server inside the child zone.
+// zones: not at the apex (spec.nameServers are the zone's own), only NS
+// and DS at a cut (DS nowhere else), below a cut only the A and AAAA glue
+// of its name servers, and glue for every name server inside the child
+// zone.
 func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
-	var all []staticOwner
+	var all, ds []staticOwner
 	cuts := map[string]staticOwner{}
 	for i, rec := range recs {
 		owner, problem := ownerName(rec.GetName(), apex)
@@ -30,6 +31,9 @@ func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 		}
 		so := staticOwner{i, owner, rec}
 		all = append(all, so)
+		if rec.GetType() == v1.RecordType_RECORD_TYPE_DS {
+			ds = append(ds, so)
+		}
 		if rec.GetType() != v1.RecordType_RECORD_TYPE_NS {
 			continue
 		}
@@ -38,6 +42,11 @@ func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 			continue
 		}
 		cuts[owner] = so
+	}
+	for _, so := range ds {
+		if _, ok := cuts[so.owner]; !ok {
+			r.add(idx("spec.records", so.i)+".type", so.rec.GetType().String(), "DS only at a delegation: add the child zone's NS records at "+so.rec.GetName())
+		}
 	}
 	if len(cuts) == 0 {
 		return
@@ -61,9 +70,9 @@ func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 		c := cuts[cut]
 		typ := so.rec.GetType()
 		switch {
-		case at && typ == v1.RecordType_RECORD_TYPE_NS:
+		case at && (typ == v1.RecordType_RECORD_TYPE_NS || typ == v1.RecordType_RECORD_TYPE_DS):
 		case at:
-			r.addf(path+".name", so.rec.GetName(), "beside the delegation at spec.records[%d]: a zone cut holds only NS records", c.i)
+			r.addf(path+".name", so.rec.GetName(), "beside the delegation at spec.records[%d]: a zone cut holds only NS and DS records", c.i)
 		case (typ == v1.RecordType_RECORD_TYPE_A || typ == v1.RecordType_RECORD_TYPE_AAAA) && targets[cut][so.owner]:
 			glued[so.owner] = true
 		case typ == v1.RecordType_RECORD_TYPE_A || typ == v1.RecordType_RECORD_TYPE_AAAA:

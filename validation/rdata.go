@@ -18,10 +18,11 @@ var rdataForms = map[v1.RecordType]string{
 	v1.RecordType_RECORD_TYPE_NS:    `a name server's name, such as "ns1.child.example.com."`,
 	v1.RecordType_RECORD_TYPE_SVCB:  `PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3"`,
 	v1.RecordType_RECORD_TYPE_HTTPS: `PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3"`,
+	v1.RecordType_RECORD_TYPE_DS:    `KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..."`,
 }
 
-// RecordData parses the value of a static MX, SRV, CAA, NS, SVCB or HTTPS
-// record owned by owner in the zone with the given apex, in zone-file
+// RecordData parses the value of a static MX, SRV, CAA, NS, SVCB, HTTPS or
+// DS record owned by owner in the zone with the given apex, in zone-file
 // form; relative names in it are relative to the apex. The DNS server
 // builds the records it serves with it, so what validation accepts is what
 // is served.

@@ -36,7 +36,8 @@ func checkRecord(r report, rec *v1.GslbRecord) {
 	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
 		r.add("spec.type", "", "required: RECORD_TYPE_A, RECORD_TYPE_AAAA or RECORD_TYPE_HTTPS")
 	case v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT, v1.RecordType_RECORD_TYPE_MX,
-		v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA, v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB:
+		v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA, v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB,
+		v1.RecordType_RECORD_TYPE_DS:
 		r.add("spec.type", t.String(), "GSLB answers A, AAAA or HTTPS only; put other types in the zone's static records")
 	default:
 		r.add("spec.type", t.String(), "unknown record type")

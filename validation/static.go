@@ -75,7 +75,7 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string)
 	switch typ {
 	case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA, v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_TXT:
 	case v1.RecordType_RECORD_TYPE_UNSPECIFIED:
-		r.add(path+".type", "", "required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT, RECORD_TYPE_MX, RECORD_TYPE_SRV, RECORD_TYPE_CAA, RECORD_TYPE_NS, RECORD_TYPE_SVCB, RECORD_TYPE_HTTPS")
+		r.add(path+".type", "", "required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT, RECORD_TYPE_MX, RECORD_TYPE_SRV, RECORD_TYPE_CAA, RECORD_TYPE_NS, RECORD_TYPE_SVCB, RECORD_TYPE_HTTPS, RECORD_TYPE_DS")
 		return false
 	default:
 		if _, parsed := rdataForms[typ]; !parsed {

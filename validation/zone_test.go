@@ -73,7 +73,7 @@ func TestZoneRules(t *testing.T) {
 		{"static name missing", static("", v1.RecordType_RECORD_TYPE_A, "198.51.100.1"),
 			`GslbZone "gslb": spec.records[4].name: required: use "@" for the zone apex`},
 		{"static type missing", static("www", v1.RecordType_RECORD_TYPE_UNSPECIFIED, "198.51.100.1"),
-			`GslbZone "gslb": spec.records[4].type: required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT, RECORD_TYPE_MX, RECORD_TYPE_SRV, RECORD_TYPE_CAA, RECORD_TYPE_NS, RECORD_TYPE_SVCB, RECORD_TYPE_HTTPS`},
+			`GslbZone "gslb": spec.records[4].type: required: one of RECORD_TYPE_A, RECORD_TYPE_AAAA, RECORD_TYPE_CNAME, RECORD_TYPE_TXT, RECORD_TYPE_MX, RECORD_TYPE_SRV, RECORD_TYPE_CAA, RECORD_TYPE_NS, RECORD_TYPE_SVCB, RECORD_TYPE_HTTPS, RECORD_TYPE_DS`},
 		{"static without values", static("www", v1.RecordType_RECORD_TYPE_A),
 			`GslbZone "gslb": spec.records[4].values: at least one value required`},
 		{"static A with IPv6", static("www", v1.RecordType_RECORD_TYPE_A, "2001:db8::1"),

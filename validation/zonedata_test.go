@@ -13,7 +13,7 @@ func TestZoneDataRules(t *testing.T) {
 	const (
 		mx, srv, caa, ns = v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA, v1.RecordType_RECORD_TYPE_NS
 		svcb, https, a   = v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS, v1.RecordType_RECORD_TYPE_A
-		txt              = v1.RecordType_RECORD_TYPE_TXT
+		txt, ds          = v1.RecordType_RECORD_TYPE_TXT, v1.RecordType_RECORD_TYPE_DS
 	)
 	type rec = v1.StaticRecord
 	add := func(recs ...*rec) func(f *fixture) []proto.Message {
@@ -24,6 +24,7 @@ func TestZoneDataRules(t *testing.T) {
 	}
 	child := &rec{Name: "child", Type: ns, Values: []string{"ns1.child", "ns.example.net."}}
 	glue := &rec{Name: "ns1.child", Type: a, Values: []string{"198.51.100.54"}}
+	const digest = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
 	runApplyCases(t, []applyCase{
 		{"every type", add(
 			&rec{Name: "@", Type: mx, Values: []string{"10 mx1", "20 mx2.example.net."}},
@@ -46,7 +47,12 @@ func TestZoneDataRules(t *testing.T) {
 		{"delegation without glue", add(child),
 			`GslbZone "gslb": spec.records[4].values[0] "ns1.child": glue required: "ns1.child.gslb.example.com." is inside the delegated zone; add its A or AAAA record`},
 		{"data beside a cut", add(child, glue, &rec{Name: "child", Type: txt, Values: []string{"x"}}),
-			`GslbZone "gslb": spec.records[6].name "child": beside the delegation at spec.records[4]: a zone cut holds only NS records`},
+			`GslbZone "gslb": spec.records[6].name "child": beside the delegation at spec.records[4]: a zone cut holds only NS and DS records`},
+		{"DS at a cut", add(child, glue, &rec{Name: "child", Type: ds, Values: []string{"12345 13 2 " + digest, "54321 15 2 " + digest}}), ``},
+		{"DS without a delegation", add(&rec{Name: "other", Type: ds, Values: []string{"12345 13 2 " + digest}}),
+			`GslbZone "gslb": spec.records[4].type "RECORD_TYPE_DS": DS only at a delegation: add the child zone's NS records at other`},
+		{"DS malformed", add(child, glue, &rec{Name: "child", Type: ds, Values: []string{"12345 13 ABCD"}}),
+			`GslbZone "gslb": spec.records[6].values[0] "12345 13 ABCD": not DS data: write KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..." (bad DS DigestType: "ABCD")`},
 		{"data below a cut", add(child, glue, &rec{Name: "www.child", Type: txt, Values: []string{"x"}}),
 			`GslbZone "gslb": spec.records[6].name "www.child": below the delegation at spec.records[4]: the child zone answers for it`},
 		{"address below a cut that is not glue", add(child, glue, &rec{Name: "www.child", Type: a, Values: []string{"198.51.100.9"}}),

@@ -1,8 +1,9 @@
 // Package dnssec holds what signing a GSLB zone needs beside the index:
 // the zone's keys (BIND-format key files, so that dnssec-keygen and
-// dnssec-settime interoperate), RRSIGs over RRsets with a validity window
-// and a refresh time, the DS records to give the parent, and the NSEC
-// chain over a zone's finite set of names.
+// dnssec-settime interoperate), the timing of key rollovers computed from
+// TTLs, RRSIGs over RRsets with a validity window and a refresh time, the
+// DS records to give the parent, and the NSEC chain over a zone's finite
+// set of names.
 //
 // Private keys live only in key files on the DNS servers (mode 0600 in a
 // directory the operator chooses): never in etcd, the GSLB snapshot, API

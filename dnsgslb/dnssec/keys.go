@@ -73,10 +73,20 @@ func ParseAlgorithm(s string) (uint8, error) {
 
 // Timing is when a key enters and leaves the zone, as BIND's key files
 // say: published (in the DNSKEY RRset) from Publish until Delete, signing
-// from Activate until Inactive. A zero time is "never" for Inactive and
-// Delete and "from the start" for the others.
+// from Activate until Inactive. A zero time is "never", as in BIND: a key
+// without Activate does not sign, one without Publish is published from
+// Activate; a key with no timing at all (an old file) is published and
+// signs. SyncPublish and SyncDelete are when its DS may be added to the
+// parent zone and when it must be removed from it (a KSK or CSK rollover;
+// see Rollover).
 type Timing struct {
 	Created, Publish, Activate, Inactive, Delete time.Time
+	SyncPublish, SyncDelete                      time.Time
+}
+
+// untimed says whether the timing sets nothing: a key from before timing.
+func (t Timing) untimed() bool {
+	return t.Publish.IsZero() && t.Activate.IsZero() && t.Inactive.IsZero() && t.Delete.IsZero()
 }
 
 // Key is one of a zone's keys.
@@ -95,12 +105,34 @@ func (k *Key) Tag() uint16 { return k.DNSKEY.KeyTag() }
 
 // Published says whether the key is in the DNSKEY RRset at t.
 func (k *Key) Published(t time.Time) bool {
-	return !t.Before(k.Publish) && (k.Delete.IsZero() || t.Before(k.Delete))
+	from := k.Publish
+	if from.IsZero() {
+		from = k.Activate
+	}
+	if from.IsZero() && !k.untimed() {
+		return false
+	}
+	return !t.Before(from) && (k.Delete.IsZero() || t.Before(k.Delete))
 }
 
 // Active says whether the key signs at t.
 func (k *Key) Active(t time.Time) bool {
+	if k.Activate.IsZero() && !k.untimed() {
+		return false
+	}
 	return k.Published(t) && !t.Before(k.Activate) && (k.Inactive.IsZero() || t.Before(k.Inactive))
+}
+
+// NextEvent is the first time after now at which the key is published,
+// starts or stops signing, or is removed; zero when it has none left.
+func (k *Key) NextEvent(now time.Time) time.Time {
+	var next time.Time
+	for _, t := range []time.Time{k.Publish, k.Activate, k.Inactive, k.Delete} {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
 }
 
 // DS is the key's DS record (SHA-256), to give the parent zone.
@@ -163,7 +195,7 @@ func (k *Key) write() error {
 	for _, f := range []struct {
 		name string
 		t    time.Time
-	}{{"Created", k.Created}, {"Publish", k.Publish}, {"Activate", k.Activate}, {"Inactive", k.Inactive}, {"Delete", k.Delete}} {
+	}{{"Created", k.Created}, {"Publish", k.Publish}, {"Activate", k.Activate}, {"Inactive", k.Inactive}, {"Delete", k.Delete}, {"SyncPublish", k.SyncPublish}, {"SyncDelete", k.SyncDelete}} {
 		if !f.t.IsZero() {
 			fmt.Fprintf(&sb, "%s: %s\n", f.name, f.t.UTC().Format(timeLayout))
 		}
@@ -194,6 +226,12 @@ func (k *Key) SetTiming(t Timing) error {
 
 func writeFile(path string, data []byte, mode fs.FileMode) error {
 	tmp := path + ".tmp"
+	// A file left there (a crash) keeps its mode through WriteFile:
+	// remove it, so that a private key never lands in a file others can
+	// read.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("key file %q: %w", path, err)
+	}
 	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return fmt.Errorf("key file %q: %w", path, err)
 	}
@@ -293,6 +331,10 @@ func (k *Key) readMeta(text string) error {
 			dst = &k.Inactive
 		case "Delete":
 			dst = &k.Delete
+		case "SyncPublish":
+			dst = &k.SyncPublish
+		case "SyncDelete":
+			dst = &k.SyncDelete
 		case "Role":
 			r, err := ParseRole(value)
 			if err != nil {
@@ -326,8 +368,8 @@ func Load(file string) (*Key, error) {
 }
 
 // ParseTime reads a key timing value: "now", "+DURATION" or "-DURATION"
-// from now (Go durations, and "d" for days), "none" (the zero time: never
-// for Inactive and Delete), RFC 3339 or YYYYMMDDHHMMSS (UTC).
+// from now (Go durations, and "d" for days), "none" (the zero time:
+// never), RFC 3339 or YYYYMMDDHHMMSS (UTC).
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	switch {
 	case s == "now":

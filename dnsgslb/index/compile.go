@@ -283,7 +283,8 @@ func staticRRs(name string, ttl uint32, sr *v1.StaticRecord, apex string) ([]dns
 			out = append(out, &dns.TXT{Hdr: hdr(name, dns.TypeTXT, ttl), Txt: splitTXT(v)})
 		}
 	case v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_CAA,
-		v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS:
+		v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS,
+		v1.RecordType_RECORD_TYPE_DS:
 		if sr.GetType() == v1.RecordType_RECORD_TYPE_NS && name == apex {
 			return nil, 0, fmt.Errorf("field type: NS at the zone apex: the zone's name servers are its name_servers")
 		}

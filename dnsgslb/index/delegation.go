@@ -104,13 +104,21 @@ func (ix *Index) packReferral(n *node) error {
 		return err
 	}
 	if zs := n.zone.signing; zs != nil {
-		// The cut's NSEC, signed, proves it has no DS: the child zone
-		// is not signed as far as validators are told.
-		denial, err := zs.withSigs(n.zone.denial(n, dns.TypeDS))
+		// The child's DS RRset, signed, carries the chain of trust to
+		// the child zone; without one, the cut's NSEC, signed, proves
+		// there is none: the child zone is not signed as far as
+		// validators are told.
+		var proof []dns.RR
+		var err error
+		if ds := n.find(dns.TypeDS); ds != nil {
+			proof, err = zs.withSigs(ds.rrs)
+		} else {
+			proof, err = zs.withSigs(n.zone.denial(n, dns.TypeDS))
+		}
 		if err != nil {
 			return err
 		}
-		if r.signed, err = packedReferral(n.name, n.wlen, append(slices.Clone(ns), denial...), glue); err != nil {
+		if r.signed, err = packedReferral(n.name, n.wlen, append(slices.Clone(ns), proof...), glue); err != nil {
 			return err
 		}
 	}

@@ -252,6 +252,10 @@ const (
 	RecordType_RECORD_TYPE_NS    RecordType = 8
 	RecordType_RECORD_TYPE_SVCB  RecordType = 9
 	RecordType_RECORD_TYPE_HTTPS RecordType = 10
+	// DS at a delegation (beside its NS records) is the signed child zone's
+	// DS RRset: KEYTAG ALGORITHM DIGESTTYPE DIGEST, as anyctl dnssec ds
+	// prints it.
+	RecordType_RECORD_TYPE_DS RecordType = 11
 )
 
 // Enum value maps for RecordType.
@@ -268,6 +272,7 @@ var (
 		8:  "RECORD_TYPE_NS",
 		9:  "RECORD_TYPE_SVCB",
 		10: "RECORD_TYPE_HTTPS",
+		11: "RECORD_TYPE_DS",
 	}
 	RecordType_value = map[string]int32{
 		"RECORD_TYPE_UNSPECIFIED": 0,
@@ -281,6 +286,7 @@ var (
 		"RECORD_TYPE_NS":          8,
 		"RECORD_TYPE_SVCB":        9,
 		"RECORD_TYPE_HTTPS":       10,
+		"RECORD_TYPE_DS":          11,
 	}
 )
 
@@ -2602,7 +2608,7 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\x13CHECK_PROTOCOL_HTTP\x10\x01\x12\x18\n" +
 	"\x14CHECK_PROTOCOL_HTTPS\x10\x02\x12\x16\n" +
 	"\x12CHECK_PROTOCOL_TCP\x10\x03\x12\x16\n" +
-	"\x12CHECK_PROTOCOL_DNS\x10\x04*\xfd\x01\n" +
+	"\x12CHECK_PROTOCOL_DNS\x10\x04*\x91\x02\n" +
 	"\n" +
 	"RecordType\x12\x1b\n" +
 	"\x17RECORD_TYPE_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -2616,7 +2622,8 @@ const file_anycast_v1_resources_proto_rawDesc = "" +
 	"\x0eRECORD_TYPE_NS\x10\b\x12\x14\n" +
 	"\x10RECORD_TYPE_SVCB\x10\t\x12\x15\n" +
 	"\x11RECORD_TYPE_HTTPS\x10\n" +
-	"*r\n" +
+	"\x12\x12\n" +
+	"\x0eRECORD_TYPE_DS\x10\v*r\n" +
 	"\x06Policy\x12\x16\n" +
 	"\x12POLICY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePOLICY_NEAREST\x10\x01\x12\x12\n" +
