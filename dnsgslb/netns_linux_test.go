@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -147,22 +146,6 @@ func (n *isolatedNet) forward(t *testing.T, addr, udp, tcp string, change func([
 		}
 	})
 	return stop
-}
-
-// exchangeUDP sends one datagram to server and returns the reply.
-func exchangeUDP(server string, q []byte) ([]byte, error) {
-	c, err := net.Dial("udp", server)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write(q); err != nil {
-		return nil, err
-	}
-	buf := make([]byte, 65535)
-	nr, err := c.Read(buf)
-	return buf[:nr], err
 }
 
 // needRoot skips a test that needs a network namespace of its own.
