@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 )
@@ -92,5 +93,24 @@ func (s *Server) setPublished(sets []KeySet) {
 		case s.keySetsChanged <- struct{}{}:
 		default:
 		}
+	}
+}
+
+var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
+	"1 for each signed zone: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags). The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
+	[]string{"zone", "digest", "keys"}, nil)
+
+// keySetCollector exports the DNSKEY RRsets a server answers.
+type keySetCollector struct{ s *Server }
+
+func (c keySetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keySetDesc }
+
+func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, set := range c.s.KeySets() {
+		var keys []string
+		for _, k := range set.Keys {
+			keys = append(keys, fmt.Sprintf("%d/%d/%d", k.Tag, k.Algorithm, k.Flags))
+		}
+		ch <- prometheus.MustNewConstMetric(keySetDesc, prometheus.GaugeValue, 1, set.Zone, set.Digest, strings.Join(keys, ","))
 	}
 }

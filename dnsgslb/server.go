@@ -307,6 +307,9 @@ func (s *Server) Collector() prometheus.Collector {
 	if s.tap != nil {
 		cs = append(cs, s.tap)
 	}
+	if s.signing != nil {
+		cs = append(cs, keySetCollector{s})
+	}
 	return cs
 }
 
