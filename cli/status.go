@@ -38,7 +38,9 @@ it) and an agent that refused its damaged persisted config at start; the
 summary counts them among the problems. With POP, that PoP's line, its
 notes and the services. The DNS servers streaming the GSLB feed from the
 replica that answered are counted, and one that refused its persisted
-snapshot at start is named, with why. A replica that cannot reach a
+snapshot at start is named, with why; for each signed zone, the DNSKEY
+set they answer is shown, and when they disagree each server is named
+with its key tags. A replica that cannot reach a
 majority of etcd says first that it is degraded, and why.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -366,8 +368,8 @@ func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
 }
 
 // writeDNSServers counts the DNS servers streaming the GSLB feed from the
-// replica that answered, and names each that refused its persisted
-// snapshot at start.
+// replica that answered, names each that refused its persisted snapshot
+// at start, and compares the DNSKEY RRsets they answer.
 func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
 	servers := resp.GetDnsServers()
 	fmt.Fprintf(w, "DNS servers:   %d streaming the GSLB feed from this replica\n", len(servers))
@@ -376,4 +378,5 @@ func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
 			fmt.Fprintf(w, "  %s (%s) refused its persisted snapshot at start: %s\n", d.GetName(), d.GetAddress(), r)
 		}
 	}
+	writeDNSKEYSets(w, servers)
 }

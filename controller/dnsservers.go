@@ -12,8 +12,9 @@ import (
 )
 
 // dnsServers are the DNS servers streaming this replica's GSLB feed, for
-// anyctl status: who they are and whether one refused its persisted
-// snapshot at start. Each replica knows its own subscribers only.
+// anyctl status: who they are, whether one refused its persisted
+// snapshot at start, and the DNSKEY RRsets each answers. Each replica
+// knows its own subscribers only.
 type dnsServers struct {
 	mu   sync.Mutex // guards subs and next
 	subs map[int]*v1.DnsServerEntry
@@ -23,7 +24,7 @@ type dnsServers struct {
 // add records a subscriber and returns what removes it.
 func (d *dnsServers) add(req *v1.SubscribeRequest, addr string, now time.Time) (remove func()) {
 	e := &v1.DnsServerEntry{Name: req.GetServerName(), Address: addr, Since: timestamppb.New(now),
-		PersistedSnapshotRefused: req.GetPersistedSnapshotRefused()}
+		PersistedSnapshotRefused: req.GetPersistedSnapshotRefused(), DnssecKeySets: req.GetDnssecKeySets()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.subs == nil {

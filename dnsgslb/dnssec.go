@@ -16,7 +16,7 @@ import (
 // index being served was signed with.
 type signing struct {
 	dir string
-	mu  sync.Mutex // guards keys and state
+	mu  sync.Mutex // guards keys, state and published
 	// keys are the keys by canonical zone name, as last read.
 	keys map[string][]*dnssec.Key
 	// state sums up which keys were published and active at the last
@@ -25,6 +25,8 @@ type signing struct {
 	// reread wakes resignLoop when the keys were read again outside it
 	// (ReloadKeys), to schedule their next event.
 	reread chan struct{}
+	// published are the DNSKEY RRsets the index served answers.
+	published []KeySet
 }
 
 // resignCheck is how often the server looks for signatures to refresh and
@@ -37,9 +39,12 @@ func newSigning(dir string) (*signing, error) {
 		return nil, err
 	}
 	sg := &signing{dir: dir, keys: keys, reread: make(chan struct{}, 1)}
-	if _, _, err := sg.signers(time.Now()); err != nil {
+	now := time.Now()
+	signers, _, err := sg.signers(now)
+	if err != nil {
 		return nil, err
 	}
+	sg.published = keySets(signers, now)
 	return sg, nil
 }
 

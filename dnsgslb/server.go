@@ -30,13 +30,16 @@ type Server struct {
 	// persistedRefusal says why the persisted snapshot was refused at
 	// start; set in New only.
 	persistedRefusal string
-	signing          *signing    // nil without DNSSEC keys
-	jar              *cookie.Jar // nil with cookies off
-	nsid             []byte      // nil without an identity
-	chaos            *chaos      // nil without an identity or version
-	clock            clock       // seconds, for cookies
-	rrl              *rrl        // nil when off
-	tap              *tap        // nil when off
+	signing          *signing // nil without DNSSEC keys
+	// keySetsChanged holds a signal when the DNSKEY RRsets answered
+	// changed (see KeySetsChanged).
+	keySetsChanged chan struct{}
+	jar            *cookie.Jar // nil with cookies off
+	nsid           []byte      // nil without an identity
+	chaos          *chaos      // nil without an identity or version
+	clock          clock       // seconds, for cookies
+	rrl            *rrl        // nil when off
+	tap            *tap        // nil when off
 
 	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
 	// savedTable is the key of the prefix table in the state directory.
@@ -91,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{}), keySetsChanged: make(chan struct{}, 1)}
 	if cfg.DNSSECKeyDir != "" {
 		sg, err := newSigning(cfg.DNSSECKeyDir)
 		if err != nil {
@@ -212,6 +215,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		opts.GeoIP, opts.GeoIPID = s.geoip.current()
 	}
 	var keyState string
+	var published []KeySet
 	if s.signing != nil {
 		now := time.Now()
 		signers, state, err := s.signing.signers(now)
@@ -219,6 +223,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 			return err
 		}
 		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
+		published = keySets(signers, now)
 	}
 	type built struct {
 		ix  *Index
@@ -252,6 +257,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.signing.mu.Lock()
 		s.signing.state = keyState
 		s.signing.mu.Unlock()
+		s.setPublished(published)
 		s.metrics.resignAt.Store(ix.ResignAt().Unix())
 	}
 	s.metrics.revision.Store(ix.Revision())
@@ -300,6 +306,9 @@ func (s *Server) Collector() prometheus.Collector {
 	}
 	if s.tap != nil {
 		cs = append(cs, s.tap)
+	}
+	if s.signing != nil {
+		cs = append(cs, keySetCollector{s})
 	}
 	return cs
 }

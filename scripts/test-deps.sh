@@ -6,12 +6,12 @@ set -euo pipefail
 # frr, bird2 and tcpdump: the routed anycast lab (lab/, deploy/lab/).
 # unbound: dnsgslb's TestUnboundStubZone resolves through it (and fails
 # without it).
-# unbound: dnsgslb's TestUnboundStubZone resolves through it (and fails
-# without it).
 # chromium: the web console's browser tests (controller/console).
 # prometheus: promtool, for the alert rules' tests (deploy/prometheus).
 # bind9-dnsutils: delv, the validating resolver that judges signed zones.
-pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils)
+# dnsviz: dnsgslb's TestDNSVizJudgesSignedZone probes and judges the signed
+# zone with it.
+pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils dnsviz)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,6 +18,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
 	"github.com/anyctl/anyctl/metricshttp"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // Config configures the server, its feed and its metrics.
@@ -118,6 +119,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	fed := make(chan error, 1)
 	fc := d.cfg.Feed
 	fc.PersistedRefusal = d.srv.PersistedRefusal()
+	fc.KeySets = func() []*v1.DnssecKeySet { return keySetsProto(d.srv.KeySets()) }
+	fc.Resubscribe = d.srv.KeySetsChanged()
 	fc.Connected = func(up bool) {
 		v := 0.0
 		if up {
@@ -146,4 +149,18 @@ func (d *Daemon) metrics() prometheus.Gatherer {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(d.feedConnected, d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// keySetsProto is the DNSKEY RRsets the server answers, as the feed
+// reports them.
+func keySetsProto(sets []dnsgslb.KeySet) []*v1.DnssecKeySet {
+	var out []*v1.DnssecKeySet
+	for _, s := range sets {
+		p := &v1.DnssecKeySet{Zone: s.Zone, Digest: s.Digest}
+		for _, k := range s.Keys {
+			p.Keys = append(p.Keys, &v1.DnssecKeyId{KeyTag: uint32(k.Tag), Algorithm: uint32(k.Algorithm), Flags: uint32(k.Flags)})
+		}
+		out = append(out, p)
+	}
+	return out
 }

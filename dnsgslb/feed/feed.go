@@ -49,7 +49,16 @@ type Config struct {
 	// PersistedRefusal, sent on each subscribe, says why the server
 	// refused its persisted snapshot at start, for anyctl status.
 	PersistedRefusal string
+	// KeySets, when set, is called on each subscribe: the DNSKEY RRsets
+	// the server answers, sent for anyctl status.
+	KeySets func() []*v1.DnssecKeySet
+	// Resubscribe, when it receives, ends the stream and subscribes again
+	// at once, to say what changed (the DNSKEY RRsets).
+	Resubscribe <-chan struct{}
 }
+
+// errResubscribe ends a stream that Config.Resubscribe asked to renew.
+var errResubscribe = errors.New("resubscribing to send the DNSKEY RRsets again")
 
 // Run subscribes to the controller's GSLB feed and calls apply with every
 // snapshot it sends, in order, from one goroutine; apply is given a
@@ -99,6 +108,10 @@ func (c *client) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errResubscribe) {
+			c.log.Info("gslb feed: subscribing again to report the DNSKEY RRsets answered", "replica", target.String())
+			continue
+		}
 		c.lost(target, err)
 		if !bo.Wait(ctx) {
 			return
@@ -127,15 +140,40 @@ func (c *client) lost(target controlconn.Target, err error) {
 }
 
 // subscribe runs one stream until it breaks or ctx ends.
-func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) error {
+func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) (err error) {
 	conn, err := controlconn.DialTarget(target, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// A build in progress goes on when the stream is renewed: apply gets
+	// Run's context, not the stream's.
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer func() {
+		if errors.Is(context.Cause(ctx), errResubscribe) {
+			err = errResubscribe
+		}
+	}()
+	if c.cfg.Resubscribe != nil {
+		// This subscribe says the RRsets as they are now.
+		select {
+		case <-c.cfg.Resubscribe:
+		default:
+		}
+		go func() {
+			select {
+			case <-c.cfg.Resubscribe:
+				cancel(errResubscribe)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal}
+	if c.cfg.KeySets != nil {
+		req.DnssecKeySets = c.cfg.KeySets()
+	}
 	stream, err := v1.NewGslbFeedServiceClient(conn).Subscribe(ctx, req)
 	if err != nil {
 		return err
@@ -157,9 +195,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			}
 			c.log.Info("gslb feed connected", "replica", target.String(), "held_revision", req.GetRevision(), "revision", snap.GetRevision())
 		}
-		if err := c.apply(ctx, snap); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		if err := c.apply(parent, snap); err != nil {
+			if parent.Err() != nil {
+				return parent.Err()
 			}
 			if errors.Is(err, dnsgslb.ErrNotPersisted) {
 				c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)

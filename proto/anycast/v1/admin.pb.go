@@ -2626,8 +2626,11 @@ type DnsServerEntry struct {
 	// persisted_snapshot_refused says why it refused the snapshot it had
 	// persisted when it started; empty when it had none or read it.
 	PersistedSnapshotRefused string `protobuf:"bytes,4,opt,name=persisted_snapshot_refused,json=persistedSnapshotRefused,proto3" json:"persisted_snapshot_refused,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// dnssec_key_sets are the DNSKEY RRsets it answers, as it said when it
+	// subscribed.
+	DnssecKeySets []*DnssecKeySet `protobuf:"bytes,5,rep,name=dnssec_key_sets,json=dnssecKeySets,proto3" json:"dnssec_key_sets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DnsServerEntry) Reset() {
@@ -2688,12 +2691,19 @@ func (x *DnsServerEntry) GetPersistedSnapshotRefused() string {
 	return ""
 }
 
+func (x *DnsServerEntry) GetDnssecKeySets() []*DnssecKeySet {
+	if x != nil {
+		return x.DnssecKeySets
+	}
+	return nil
+}
+
 var File_anycast_v1_admin_proto protoreflect.FileDescriptor
 
 const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x16anycast/v1/admin.proto\x12\n" +
-	"anycast.v1\x1a\x16anycast/v1/agent.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
+	"anycast.v1\x1a\x16anycast/v1/agent.proto\x1a\x15anycast/v1/gslb.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
 	"\fApplyRequest\x12,\n" +
 	"\aobjects\x18\x01 \x03(\v2\x12.anycast.v1.ObjectR\aobjects\x12\x17\n" +
 	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x121\n" +
@@ -2872,12 +2882,13 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"renumbered\x18\x04 \x01(\x03R\n" +
 	"renumbered\x12\x1a\n" +
-	"\brevision\x18\x05 \x01(\x03R\brevision\"\xae\x01\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xf0\x01\n" +
 	"\x0eDnsServerEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
 	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12<\n" +
-	"\x1apersisted_snapshot_refused\x18\x04 \x01(\tR\x18persistedSnapshotRefused*\x95\x01\n" +
+	"\x1apersisted_snapshot_refused\x18\x04 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
+	"\x0fdnssec_key_sets\x18\x05 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets*\x95\x01\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +
@@ -2969,6 +2980,7 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*PopStatus)(nil),             // 43: anycast.v1.PopStatus
 	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*DnssecKeySet)(nil),          // 46: anycast.v1.DnssecKeySet
 }
 var file_anycast_v1_admin_proto_depIdxs = []int32{
 	41, // 0: anycast.v1.ApplyRequest.objects:type_name -> anycast.v1.Object
@@ -3018,35 +3030,36 @@ var file_anycast_v1_admin_proto_depIdxs = []int32{
 	37, // 44: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
 	30, // 45: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
 	45, // 46: anycast.v1.DnsServerEntry.since:type_name -> google.protobuf.Timestamp
-	3,  // 47: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 48: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 49: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 50: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 51: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 52: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	24, // 53: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	26, // 54: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	28, // 55: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	32, // 56: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	34, // 57: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	38, // 58: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 59: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 60: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 61: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 62: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 63: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 64: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	25, // 65: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	27, // 66: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	29, // 67: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	33, // 68: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	35, // 69: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	39, // 70: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	59, // [59:71] is the sub-list for method output_type
-	47, // [47:59] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	46, // 47: anycast.v1.DnsServerEntry.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
+	3,  // 48: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 49: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 50: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 51: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 52: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 53: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	24, // 54: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	26, // 55: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	28, // 56: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	32, // 57: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	34, // 58: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	38, // 59: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 60: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 61: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 62: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 63: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 64: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 65: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	25, // 66: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	27, // 67: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	29, // 68: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	33, // 69: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	35, // 70: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	39, // 71: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	60, // [60:72] is the sub-list for method output_type
+	48, // [48:60] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
@@ -3055,6 +3068,7 @@ func file_anycast_v1_admin_proto_init() {
 		return
 	}
 	file_anycast_v1_agent_proto_init()
+	file_anycast_v1_gslb_proto_init()
 	file_anycast_v1_resources_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -32,8 +32,12 @@ type SubscribeRequest struct {
 	// it had persisted when it started (damaged, or from an older version);
 	// empty when it had none or read it. It shows in anyctl status.
 	PersistedSnapshotRefused string `protobuf:"bytes,3,opt,name=persisted_snapshot_refused,json=persistedSnapshotRefused,proto3" json:"persisted_snapshot_refused,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// dnssec_key_sets are the DNSKEY RRsets the server answers, one per
+	// zone it has keys for; the server subscribes again when they change.
+	// anyctl status flags a zone whose servers disagree.
+	DnssecKeySets []*DnssecKeySet `protobuf:"bytes,4,rep,name=dnssec_key_sets,json=dnssecKeySets,proto3" json:"dnssec_key_sets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -87,6 +91,141 @@ func (x *SubscribeRequest) GetPersistedSnapshotRefused() string {
 	return ""
 }
 
+func (x *SubscribeRequest) GetDnssecKeySets() []*DnssecKeySet {
+	if x != nil {
+		return x.DnssecKeySets
+	}
+	return nil
+}
+
+// DnssecKeySet is the DNSKEY RRset a DNS server answers for a signed zone.
+type DnssecKeySet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Zone  string                 `protobuf:"bytes,1,opt,name=zone,proto3" json:"zone,omitempty"`
+	// keys are the RRset's keys, by key tag.
+	Keys []*DnssecKeyId `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// digest is a SHA-256 over the RRset's records in canonical order
+	// (hex, the first 16 digits): servers with the same keys have the same
+	// digest, whatever their key tags.
+	Digest        string `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DnssecKeySet) Reset() {
+	*x = DnssecKeySet{}
+	mi := &file_anycast_v1_gslb_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DnssecKeySet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DnssecKeySet) ProtoMessage() {}
+
+func (x *DnssecKeySet) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_gslb_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DnssecKeySet.ProtoReflect.Descriptor instead.
+func (*DnssecKeySet) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DnssecKeySet) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *DnssecKeySet) GetKeys() []*DnssecKeyId {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *DnssecKeySet) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+// DnssecKeyId names a DNSKEY without its public key.
+type DnssecKeyId struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	KeyTag    uint32                 `protobuf:"varint,1,opt,name=key_tag,json=keyTag,proto3" json:"key_tag,omitempty"`
+	Algorithm uint32                 `protobuf:"varint,2,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	// flags are the DNSKEY flags: 257 for a key signing the DNSKEY RRset
+	// (CSK or KSK), 256 for a ZSK.
+	Flags         uint32 `protobuf:"varint,3,opt,name=flags,proto3" json:"flags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DnssecKeyId) Reset() {
+	*x = DnssecKeyId{}
+	mi := &file_anycast_v1_gslb_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DnssecKeyId) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DnssecKeyId) ProtoMessage() {}
+
+func (x *DnssecKeyId) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_gslb_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DnssecKeyId.ProtoReflect.Descriptor instead.
+func (*DnssecKeyId) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DnssecKeyId) GetKeyTag() uint32 {
+	if x != nil {
+		return x.KeyTag
+	}
+	return 0
+}
+
+func (x *DnssecKeyId) GetAlgorithm() uint32 {
+	if x != nil {
+		return x.Algorithm
+	}
+	return 0
+}
+
+func (x *DnssecKeyId) GetFlags() uint32 {
+	if x != nil {
+		return x.Flags
+	}
+	return 0
+}
+
 type SubscribeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Snapshot      *GslbSnapshot          `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
@@ -96,7 +235,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[1]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -108,7 +247,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[1]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -121,7 +260,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{1}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SubscribeResponse) GetSnapshot() *GslbSnapshot {
@@ -147,7 +286,7 @@ type GslbSnapshot struct {
 
 func (x *GslbSnapshot) Reset() {
 	*x = GslbSnapshot{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[2]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -159,7 +298,7 @@ func (x *GslbSnapshot) String() string {
 func (*GslbSnapshot) ProtoMessage() {}
 
 func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[2]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -172,7 +311,7 @@ func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbSnapshot.ProtoReflect.Descriptor instead.
 func (*GslbSnapshot) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{2}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GslbSnapshot) GetRevision() int64 {
@@ -230,7 +369,7 @@ type SnapshotOrigin struct {
 
 func (x *SnapshotOrigin) Reset() {
 	*x = SnapshotOrigin{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[3]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -242,7 +381,7 @@ func (x *SnapshotOrigin) String() string {
 func (*SnapshotOrigin) ProtoMessage() {}
 
 func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[3]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -255,7 +394,7 @@ func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotOrigin.ProtoReflect.Descriptor instead.
 func (*SnapshotOrigin) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{3}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SnapshotOrigin) GetName() string {
@@ -303,7 +442,7 @@ type SnapshotPop struct {
 
 func (x *SnapshotPop) Reset() {
 	*x = SnapshotPop{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -315,7 +454,7 @@ func (x *SnapshotPop) String() string {
 func (*SnapshotPop) ProtoMessage() {}
 
 func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -328,7 +467,7 @@ func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotPop.ProtoReflect.Descriptor instead.
 func (*SnapshotPop) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SnapshotPop) GetName() string {
@@ -378,12 +517,21 @@ var File_anycast_v1_gslb_proto protoreflect.FileDescriptor
 const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\n" +
 	"\x15anycast/v1/gslb.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n" +
+	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n" +
 	"\x10SubscribeRequest\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vserver_name\x18\x02 \x01(\tR\n" +
 	"serverName\x12<\n" +
-	"\x1apersisted_snapshot_refused\x18\x03 \x01(\tR\x18persistedSnapshotRefused\"I\n" +
+	"\x1apersisted_snapshot_refused\x18\x03 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
+	"\x0fdnssec_key_sets\x18\x04 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\"g\n" +
+	"\fDnssecKeySet\x12\x12\n" +
+	"\x04zone\x18\x01 \x01(\tR\x04zone\x12+\n" +
+	"\x04keys\x18\x02 \x03(\v2\x17.anycast.v1.DnssecKeyIdR\x04keys\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\"Z\n" +
+	"\vDnssecKeyId\x12\x17\n" +
+	"\akey_tag\x18\x01 \x01(\rR\x06keyTag\x12\x1c\n" +
+	"\talgorithm\x18\x02 \x01(\rR\talgorithm\x12\x14\n" +
+	"\x05flags\x18\x03 \x01(\rR\x05flags\"I\n" +
 	"\x11SubscribeResponse\x124\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\"\xa8\x02\n" +
 	"\fGslbSnapshot\x12\x1a\n" +
@@ -425,39 +573,43 @@ func file_anycast_v1_gslb_proto_rawDescGZIP() []byte {
 	return file_anycast_v1_gslb_proto_rawDescData
 }
 
-var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_anycast_v1_gslb_proto_goTypes = []any{
 	(*SubscribeRequest)(nil),      // 0: anycast.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),     // 1: anycast.v1.SubscribeResponse
-	(*GslbSnapshot)(nil),          // 2: anycast.v1.GslbSnapshot
-	(*SnapshotOrigin)(nil),        // 3: anycast.v1.SnapshotOrigin
-	(*SnapshotPop)(nil),           // 4: anycast.v1.SnapshotPop
-	nil,                           // 5: anycast.v1.SnapshotPop.RttEntry
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*GslbZone)(nil),              // 7: anycast.v1.GslbZone
-	(*GslbRecord)(nil),            // 8: anycast.v1.GslbRecord
-	(*OriginSpec)(nil),            // 9: anycast.v1.OriginSpec
-	(*Location)(nil),              // 10: anycast.v1.Location
-	(*durationpb.Duration)(nil),   // 11: google.protobuf.Duration
+	(*DnssecKeySet)(nil),          // 1: anycast.v1.DnssecKeySet
+	(*DnssecKeyId)(nil),           // 2: anycast.v1.DnssecKeyId
+	(*SubscribeResponse)(nil),     // 3: anycast.v1.SubscribeResponse
+	(*GslbSnapshot)(nil),          // 4: anycast.v1.GslbSnapshot
+	(*SnapshotOrigin)(nil),        // 5: anycast.v1.SnapshotOrigin
+	(*SnapshotPop)(nil),           // 6: anycast.v1.SnapshotPop
+	nil,                           // 7: anycast.v1.SnapshotPop.RttEntry
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*GslbZone)(nil),              // 9: anycast.v1.GslbZone
+	(*GslbRecord)(nil),            // 10: anycast.v1.GslbRecord
+	(*OriginSpec)(nil),            // 11: anycast.v1.OriginSpec
+	(*Location)(nil),              // 12: anycast.v1.Location
+	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
 }
 var file_anycast_v1_gslb_proto_depIdxs = []int32{
-	2,  // 0: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
-	6,  // 1: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
-	7,  // 2: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
-	8,  // 3: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
-	3,  // 4: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
-	4,  // 5: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
-	9,  // 6: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
-	10, // 7: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
-	5,  // 8: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
-	11, // 9: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
-	0,  // 10: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
-	1,  // 11: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
-	11, // [11:12] is the sub-list for method output_type
-	10, // [10:11] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	1,  // 0: anycast.v1.SubscribeRequest.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
+	2,  // 1: anycast.v1.DnssecKeySet.keys:type_name -> anycast.v1.DnssecKeyId
+	4,  // 2: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
+	8,  // 3: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
+	9,  // 4: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
+	10, // 5: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
+	5,  // 6: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
+	6,  // 7: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
+	11, // 8: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
+	12, // 9: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
+	7,  // 10: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
+	13, // 11: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
+	0,  // 12: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
+	3,  // 13: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
+	13, // [13:14] is the sub-list for method output_type
+	12, // [12:13] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_gslb_proto_init() }
@@ -472,7 +624,7 @@ func file_anycast_v1_gslb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_gslb_proto_rawDesc), len(file_anycast_v1_gslb_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,116 @@
+package dnsgslb
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+)
+
+// KeySet is the DNSKEY RRset the server answers for a signed zone, in
+// short: what anyctl status compares across a zone's servers.
+type KeySet struct {
+	Zone string
+	// Keys are the RRset's keys, by key tag.
+	Keys []KeyID
+	// Digest is a SHA-256 over the RRset's records in canonical order
+	// (hex, the first 16 digits).
+	Digest string
+}
+
+// KeyID names a DNSKEY without its public key.
+type KeyID struct {
+	Tag       uint16
+	Algorithm uint8
+	Flags     uint16
+}
+
+func (k KeyID) String() string {
+	role := "zsk"
+	if k.Flags&dns.SEP != 0 {
+		role = "ksk/csk"
+	}
+	return fmt.Sprintf("%d/%s/%s", k.Tag, dns.AlgorithmToString[k.Algorithm], role)
+}
+
+// keySets are the DNSKEY RRsets the signers publish at now, by zone.
+func keySets(signers map[string]*dnssec.Signer, now time.Time) []KeySet {
+	var out []KeySet
+	for _, zone := range slices.Sorted(maps.Keys(signers)) {
+		set := KeySet{Zone: zone}
+		var rdata []string
+		for _, rr := range signers[zone].DNSKEYs(now, 0) {
+			k := rr.(*dns.DNSKEY)
+			set.Keys = append(set.Keys, KeyID{Tag: k.KeyTag(), Algorithm: k.Algorithm, Flags: k.Flags})
+			rdata = append(rdata, fmt.Sprintf("%d %d %d %s", k.Flags, k.Protocol, k.Algorithm, k.PublicKey))
+		}
+		slices.SortFunc(set.Keys, func(a, b KeyID) int {
+			return cmp.Or(cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Algorithm, b.Algorithm))
+		})
+		slices.Sort(rdata)
+		sum := sha256.Sum256([]byte(strings.Join(rdata, "\n")))
+		set.Digest = hex.EncodeToString(sum[:8])
+		out = append(out, set)
+	}
+	return out
+}
+
+// KeySets are the DNSKEY RRsets the server answers, one per zone it has
+// keys for; nil without DNSSEC keys.
+func (s *Server) KeySets() []KeySet {
+	if s.signing == nil {
+		return nil
+	}
+	s.signing.mu.Lock()
+	defer s.signing.mu.Unlock()
+	return slices.Clone(s.signing.published)
+}
+
+// KeySetsChanged receives after the server started answering with other
+// DNSKEY RRsets (a key was published or deleted, by its timing or in the
+// key directory): the server's subscription to the feed says them again.
+func (s *Server) KeySetsChanged() <-chan struct{} { return s.keySetsChanged }
+
+// setPublished records the DNSKEY RRsets the index now served answers, and
+// signals KeySetsChanged when they differ from those before.
+func (s *Server) setPublished(sets []KeySet) {
+	sg := s.signing
+	sg.mu.Lock()
+	same := slices.EqualFunc(sg.published, sets, func(a, b KeySet) bool { return a.Zone == b.Zone && a.Digest == b.Digest })
+	sg.published = sets
+	sg.mu.Unlock()
+	if !same {
+		select {
+		case s.keySetsChanged <- struct{}{}:
+		default:
+		}
+	}
+}
+
+var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
+	"1 for each signed zone: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags). The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
+	[]string{"zone", "digest", "keys"}, nil)
+
+// keySetCollector exports the DNSKEY RRsets a server answers.
+type keySetCollector struct{ s *Server }
+
+func (c keySetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keySetDesc }
+
+func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, set := range c.s.KeySets() {
+		var keys []string
+		for _, k := range set.Keys {
+			keys = append(keys, fmt.Sprintf("%d/%d/%d", k.Tag, k.Algorithm, k.Flags))
+		}
+		ch <- prometheus.MustNewConstMetric(keySetDesc, prometheus.GaugeValue, 1, set.Zone, set.Digest, strings.Join(keys, ","))
+	}
+}

@@ -1,0 +1,117 @@
+package dnsgslb_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// TestKeySets: a signed server reports the DNSKEY RRset it answers (the
+// key tags of the RRset a DNSKEY query gets, a digest) and exports it as a
+// metric; a key added to its directory changes the set, the digest and
+// the metric, and KeySetsChanged says so.
+func TestKeySets(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	served := func() []string {
+		t.Helper()
+		r := ts.exchange(t, "tcp", msg(t, gslbtest.Zone, dns.TypeDNSKEY, ""))
+		var tags []string
+		for _, rr := range r.Answer {
+			if k, ok := rr.(*dns.DNSKEY); ok {
+				tags = append(tags, fmt.Sprint(k.KeyTag()))
+			}
+		}
+		slices.Sort(tags)
+		return tags
+	}
+	reported := func() ([]string, string) {
+		t.Helper()
+		sets := ts.KeySets()
+		if len(sets) != 1 || sets[0].Zone != gslbtest.Zone {
+			t.Fatalf("KeySets %+v, want one for %s", sets, gslbtest.Zone)
+		}
+		var tags []string
+		for _, k := range sets[0].Keys {
+			tags = append(tags, fmt.Sprint(k.Tag))
+		}
+		slices.Sort(tags)
+		return tags, sets[0].Digest
+	}
+	tags, digest := reported()
+	if got := served(); !equal(tags, got) {
+		t.Errorf("reported key tags %q, DNSKEY answer's %q", tags, got)
+	}
+	if m := keySetMetric(t, ts); !strings.Contains(m, "digest="+digest) || !strings.Contains(m, fmt.Sprintf("keys=%d/13/257", k1.Tag())) {
+		t.Errorf("metric %q: want digest %s and key %d", m, digest, k1.Tag())
+	}
+	select {
+	case <-ts.KeySetsChanged():
+		t.Error("KeySetsChanged before any key changed")
+	default:
+	}
+
+	k2, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.ZSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.ReloadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ts.KeySetsChanged():
+	default:
+		t.Error("no KeySetsChanged after a key was added")
+	}
+	tags2, digest2 := reported()
+	if len(tags2) != 2 || digest2 == digest {
+		t.Errorf("after adding key %d: tags %q digest %s (was %s), want two tags and another digest", k2.Tag(), tags2, digest2, digest)
+	}
+	if got := served(); !equal(tags2, got) {
+		t.Errorf("reported key tags %q, DNSKEY answer's %q", tags2, got)
+	}
+	if m := keySetMetric(t, ts); !strings.Contains(m, "digest="+digest2) {
+		t.Errorf("metric %q: want digest %s", m, digest2)
+	}
+}
+
+// keySetMetric is the anyctl_dns_dnssec_keyset_info series, labels only.
+func keySetMetric(t *testing.T, ts *testServer) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(ts.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		if f.GetName() != "anyctl_dns_dnssec_keyset_info" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			out = append(out, strings.Join(labels, ","))
+		}
+	}
+	return strings.Join(out, "; ")
+}
