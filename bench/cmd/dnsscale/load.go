@@ -148,7 +148,11 @@ func queryFile(snap *v1.GslbSnapshot, n int, seed uint64, do bool) []byte {
 			qtype = dns.TypeAAAA
 		}
 		ecs := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(1 + r.IntN(222)), byte(r.IntN(256)), byte(r.IntN(256)), 0}), 24)
-		m := query(strings.TrimSuffix(rec.GetName(), ".")+"."+zone, ecs, do)
+		name := rec.GetName()
+		if !strings.HasSuffix(name, ".") {
+			name += "." + zone
+		}
+		m := query(name, ecs, do)
 		m.Question[0].Qtype = qtype
 		m.Id = uint16(r.Uint32())
 		b, err := m.Pack()

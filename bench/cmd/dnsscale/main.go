@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -286,8 +287,12 @@ func firstName(snap *v1.GslbSnapshot) string {
 	return "www." + snap.GetZones()[0].GetSpec().GetZone()
 }
 
-// recordName is a record's full name.
+// recordName is a record's full name: its name if absolute (as the
+// controller compiles it), else relative to its zone's apex.
 func recordName(snap *v1.GslbSnapshot, r *v1.GslbRecord) string {
+	if n := r.GetSpec().GetName(); strings.HasSuffix(n, ".") {
+		return n
+	}
 	for _, z := range snap.GetZones() {
 		if z.GetMetadata().GetName() == r.GetSpec().GetZone() {
 			return dns.Fqdn(r.GetSpec().GetName() + "." + z.GetSpec().GetZone())
@@ -304,8 +309,27 @@ func signedCompiles(o options, snap, flip *v1.GslbSnapshot, db *geo.DB, name str
 	if err != nil {
 		return false, err
 	}
+	// The unsigned counterpart of the last step.
+	ix, t, err := compile(snap, db, nil, nil, o.left())
+	if err != nil || !t.done {
+		return false, err
+	}
 	resetPeak()
-	ix, t, err := compile(snap, db, signers, nil, o.left())
+	ix2, t, err := compile(flip, db, nil, ix, o.left())
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("%-26s %s: %s, the index before it given\n", "compile, origin down, reusing", t, name)
+	if !t.done {
+		return false, unfinished()
+	}
+	fmt.Printf("  %s (the previous index still held)\n", measureMem())
+	runtime.KeepAlive(ix)
+	runtime.KeepAlive(ix2)
+	ix, ix2 = nil, nil
+
+	resetPeak()
+	ix, t, err = compile(snap, db, signers, nil, o.left())
 	if err != nil {
 		return false, err
 	}
@@ -315,11 +339,11 @@ func signedCompiles(o options, snap, flip *v1.GslbSnapshot, db *geo.DB, name str
 	}
 	fmt.Printf("  %s\n", measureMem())
 	resetPeak()
-	ix2, t, err := compile(flip, db, signers, ix, o.left())
+	ix2, t, err = compile(flip, db, signers, ix, o.left())
 	if err != nil {
 		return false, err
 	}
-	fmt.Printf("%-26s %s: %s, the signed index before it given\n", "compile, origin down, signed", t, name)
+	fmt.Printf("%-26s %s: %s, the signed index before it given\n", "compile, origin down, reusing, signed", t, name)
 	if !t.done {
 		return false, unfinished()
 	}
