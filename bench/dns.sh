@@ -24,97 +24,23 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
-HZ=$(getconf CLK_TCK)
+NAME=dns.sh
+. bench/lib/dnsbench.sh
 
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v gdnsd >/dev/null || [ -x /usr/sbin/gdnsd ] || need+=(gdnsd)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "dns.sh: missing ${need[*]} (apt-get install ${need[*]})" >&2
-    exit 1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
-fi
+install_missing "${need[@]}"
 GDNSD=$(command -v gdnsd || echo /usr/sbin/gdnsd)
 
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# free_port asks the kernel for an unused loopback port.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+trap stop_servers EXIT
 ANY_PORT=$(free_port)
 BLOCK_PORT=$(free_port)
 GDNSD_PORT=$(free_port)
-while [ "$BLOCK_PORT" = "$ANY_PORT" ]; do BLOCK_PORT=$(free_port); done
-while [ "$GDNSD_PORT" = "$ANY_PORT" ] || [ "$GDNSD_PORT" = "$BLOCK_PORT" ]; do GDNSD_PORT=$(free_port); done
 
 go build -o "$WORK/dnsserve" ./bench/cmd/dnsserve
 go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -queries 50000
-printf 'www.gslb.example.com A\n' >"$WORK/ready.txt"
-
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# wait_ready polls a server with single queries for at most ten seconds.
-wait_ready() {
-  for _ in $(seq 1 100); do
-    if dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/ready.txt" -n 1 -t 1 2>/dev/null | grep -q 'Queries completed: *1 '; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "dns.sh: server on port $1 did not answer" >&2
-  return 1
-}
-
-perf() { # port, extra dnsperf args...
-  local port=$1
-  shift
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/queries.bin" -B -l "$DURATION" "$@"
-}
-
-# measure NAME PORT PID prints one result line:
-# name qps lost% cpu_share us_per_query p50_us p99_us
-measure() {
-  local name=$1 port=$2 pid=$3 out="$WORK/$1.perf" limit="" qps lost t0 t1 k0 k1 i
-  wait_ready "$port"
-  for i in 1 2 3 4; do
-    k0=$(ticks "$pid")
-    t0=$(date +%s.%N)
-    perf "$port" -q 500 $limit >"$out" 2>&1
-    t1=$(date +%s.%N)
-    k1=$(ticks "$pid")
-    qps=$(awk '/Queries per second/ {print $4}' "$out")
-    lost=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$out")
-    if awk -v l="$lost" 'BEGIN {exit !(l < 0.1)}'; then break; fi
-    # Too many lost: offer 90% of what got through and try again.
-    limit="-Q $(awk -v q="$qps" 'BEGIN {printf "%d", q * 0.9}')"
-  done
-  local share
-  share=$(awk -v k="$((k1 - k0))" -v hz="$HZ" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", 100 * k / hz / (b - a)}')
-
-  k0=$(ticks "$pid")
-  perf "$port" -Q "$FIXED_QPS" -v >"$out.fixed" 2>&1
-  k1=$(ticks "$pid")
-  local done us
-  done=$(awk '/Queries completed/ {print $3}' "$out.fixed")
-  us=$(awk -v k="$((k1 - k0))" -v hz="$HZ" -v n="$done" 'BEGIN {printf "%.1f", k * 1e6 / hz / n}')
-  awk '/^> / {print $NF * 1e6}' "$out.fixed" | sort -n >"$out.lat"
-  local n p50 p99
-  n=$(wc -l <"$out.lat")
-  p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.0f", $1; exit}' "$out.lat")
-  p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.0f", $1; exit}' "$out.lat")
-  echo "$name $qps $lost $share $us $p50 $p99"
-}
 
 mkdir -p /run/gdnsd
 GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$ANY_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
@@ -130,48 +56,11 @@ PIDS+=($!)
 GDNSD_PID=$!
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
-: >"$WORK/rounds"
-for round in $(seq 1 "$ROUNDS"); do
-  for line in "$(measure anyctl-default "$ANY_PORT" "$ANY_PID")" \
-    "$(measure anyctl-netpoller "$BLOCK_PORT" "$BLOCK_PID")" \
-    "$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")"; do
-    echo "$line" >>"$WORK/rounds"
-    echo "dns.sh: round $round: $line" >&2
-  done
-done
-
-# median NAME prints NAME and the median of each figure over the rounds.
-median() {
-  awk -v n="$1" '$1 == n' "$WORK/rounds" | awk -v n="$1" '
-    { for (f = 2; f <= NF; f++) v[f, NR] = $f; nf = NF; rows = NR }
-    END {
-      printf "%s", n
-      for (f = 2; f <= nf; f++) {
-        for (i = 1; i <= rows; i++) a[i] = v[f, i]
-        for (i = 2; i <= rows; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-        printf " %s", a[int((rows + 1) / 2)]
-      }
-      printf "\n"
-    }'
-}
+measure_rounds "anyctl-default $ANY_PORT $ANY_PID" "anyctl-netpoller $BLOCK_PORT $BLOCK_PID" "gdnsd $GDNSD_PORT $GDNSD_PID"
 any=$(median anyctl-default)
 blk=$(median anyctl-netpoller)
 ref=$(median gdnsd)
-
-# When dnsperf on its own CPU is the limit, the server is not saturated:
-# QPS per server core (QPS / CPU share) is the comparable figure.
-printf '\n| server | saturated QPS | lost %% | server CPU %% | QPS per server core | CPU µs/query @%s QPS | p50 µs | p99 µs |\n' "$FIXED_QPS"
-printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
-for line in "$any" "$blk" "$ref"; do
-  read -r name qps lost share us p50 p99 <<<"$line"
-  printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$(awk -v q="$qps" -v s="$share" 'BEGIN {print q * 100 / s}')" "$us" "$p50" "$p99"
-done
-read -r _ gq _ gs gu gp50 gp99 <<<"$ref"
+table "$any" "$blk" "$ref"
 echo
-for line in "$any" "$blk"; do
-  read -r name aq _ as au ap50 ap99 <<<"$line"
-  awk -v n="$name" -v aq="$aq" -v gq="$gq" -v as="$as" -v gs="$gs" -v au="$au" -v gu="$gu" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" 'BEGIN {
-    printf "%s / gdnsd: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
-      n, aq / gq, (aq / as) / (gq / gs), au / gu, a5 / g5, a9 / g9
-  }'
-done
+ratio "$any" "$ref"
+ratio "$blk" "$ref"

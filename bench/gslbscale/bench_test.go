@@ -7,8 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/bench/gslbscale"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 )
@@ -87,6 +91,39 @@ func BenchmarkCompile(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCompileSigned is BenchmarkCompile unsigned and with the zone
+// signed (a CSK, ECDSA P-256): every distinct answer, the NSEC chain and
+// the DNSKEY RRset signed, from scratch.
+func BenchmarkCompileSigned(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, err := dnssec.Generate(b.TempDir(), gslbscale.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := dnssec.NewSigner(gslbscale.Zone, []*dnssec.Key{key}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	for _, tc := range []struct {
+		name    string
+		signers map[string]*dnssec.Signer
+	}{{"unsigned", nil}, {"signed", map[string]*dnssec.Signer{gslbscale.Zone: signer}}} {
+		b.Run(s.String()+"/"+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := index.Compile(snap, index.Options{GeoIP: db, Signers: tc.signers}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkGeoDB writes a database, not cached: the generator's own cost.

@@ -1,6 +1,10 @@
 // Command benchgen writes the inputs of bench/dns.sh into a directory: the
 // GeoIP database, the GSLB snapshot, an equivalent gdnsd configuration and
-// a dnsperf query file (TCP-stream binary format, for per-query ECS).
+// a dnsperf query file (TCP-stream binary format, for per-query ECS). With
+// -knot-port it also writes what bench/dns-dnssec.sh needs: the same
+// queries with the DO bit set (queries-do.bin) and a Knot DNS
+// configuration serving the same geo zone, signed, with its geoip module
+// (knot/).
 package main
 
 import (
@@ -23,11 +27,46 @@ func main() {
 	out := flag.String("out", "", "directory to write into (required)")
 	port := flag.Int("gdnsd-port", 5301, "port gdnsd listens on")
 	n := flag.Int("queries", 20000, "queries in the query file")
+	knotPort := flag.Int("knot-port", 0, "also write queries-do.bin and a Knot DNS configuration listening on this port (0: neither)")
 	flag.Parse()
 	if err := run(*out, *port, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(1)
 	}
+	if *knotPort == 0 {
+		return
+	}
+	if err := runKnot(*out, *knotPort, *n); err != nil {
+		fmt.Fprintln(os.Stderr, "benchgen:", err)
+		os.Exit(1)
+	}
+}
+
+// runKnot writes the DO queries and the Knot DNS configuration: the zone
+// of gdnsdZone with nearest's default answer (us-east, where the Go server
+// puts clients nothing locates) in the zone file, signed by knotd with a
+// key imported into its KASP database (keymgr import-bind), and the geoip
+// module answering nearest by continent, its answers signed when it loads.
+func runKnot(out string, port, n int) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(abs, "knot"), 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{
+		"queries-do.bin":             string(queries(n, true)),
+		"knot/knot.conf":             fmt.Sprintf(knotConfig, abs, port),
+		"knot/gslb.example.com.zone": knotZone,
+		"knot/geo.conf":              knotGeo,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(abs, name), []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func run(out string, port, n int) error {
@@ -53,7 +92,7 @@ func run(out string, port, n int) error {
 		"snapshot.pb":                  string(snap),
 		"gdnsd/config":                 fmt.Sprintf(gdnsdConfig, port),
 		"gdnsd/zones/gslb.example.com": gdnsdZone,
-		"queries.bin":                  string(queries(n)),
+		"queries.bin":                  string(queries(n, false)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(out, name), []byte(body), 0o644); err != nil {
@@ -109,9 +148,82 @@ www AAAA 2001:db8::80
 nearest 30 DYNA geoip!nearest
 `
 
+// knotConfig runs one UDP and one TCP worker, as gdnsd and the Go server
+// run, with EDNS Client Subnet on. The policy signs with the imported key
+// as a CSK (ECDSA P-256, as anyctl dnssec keygen makes), NSEC denial, and
+// never rolls it (manual): the geoip module signs its answers once, when
+// it loads, with the zone's keys. Arguments: the work directory, the port.
+const knotConfig = `server:
+  rundir: %[1]s/knot
+  listen: 127.0.0.1@%[2]d
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+  edns-client-subnet: on
+log:
+  - target: stderr
+    any: notice
+database:
+  storage: %[1]s/knot
+policy:
+  - id: csk
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    manual: on
+mod-geoip:
+  - id: nearest
+    config-file: %[1]s/knot/geo.conf
+    ttl: 30
+    mode: geodb
+    geodb-file: %[1]s/city.mmdb
+    geodb-key: [ continent/code ]
+template:
+  - id: default
+    storage: %[1]s/knot
+zone:
+  - domain: gslb.example.com.
+    file: gslb.example.com.zone
+    dnssec-signing: on
+    dnssec-policy: csk
+    zonefile-sync: -1
+    journal-content: none
+    module: mod-geoip/nearest
+`
+
+const knotZone = `$ORIGIN gslb.example.com.
+$TTL 300
+@ SOA ns1 hostmaster 2026010201 3600 600 86400 60
+@ NS ns1
+@ NS ns2.example.net.
+ns1 A 192.0.2.53
+ns1 AAAA 2001:db8::53
+www A 192.0.2.80
+www AAAA 2001:db8::80
+nearest 30 A 192.0.2.10
+nearest 30 AAAA 2001:db8:a::10
+`
+
+// knotGeo answers nearest by the client's continent: each continent of the
+// test database holds one origin, which is also the nearest one to every
+// city of that continent in it, so the answers are those of the Go server
+// and gdnsd.
+const knotGeo = `nearest.gslb.example.com:
+  - geo: "NA"
+    A: 192.0.2.10
+    AAAA: 2001:db8:a::10
+  - geo: "EU"
+    A: 192.0.2.20
+    AAAA: 2001:db8:b::20
+  - geo: "AS"
+    A: 192.0.2.30
+    AAAA: 2001:db8:c::30
+`
+
 // queries is a mix of geo names with IPv4 and IPv6 ECS from three
-// continents, static names and NXDOMAINs, in dnsperf's binary format.
-func queries(n int) []byte {
+// continents, static names and NXDOMAINs, in dnsperf's binary format, with
+// the DO bit set if do. dnsperf sends binary queries as they are (its -D
+// applies to text input only), so the bit is set here.
+func queries(n int, do bool) []byte {
 	r := rand.New(rand.NewPCG(1, 2))
 	v4 := []string{gslbtest.Tokyo, gslbtest.London, gslbtest.NewYork, gslbtest.Frankfurt, "198.18.4.0/24", gslbtest.SanFrancisco, gslbtest.PaloAlto}
 	v6 := []string{gslbtest.Tokyo6, gslbtest.London6, gslbtest.NewYork6, "2001:db8:4::/48"}
@@ -135,7 +247,7 @@ func queries(n int) []byte {
 		m := new(dns.Msg)
 		m.SetQuestion(name, qtype)
 		m.RecursionDesired = false
-		m.SetEdns0(1232, false)
+		m.SetEdns0(1232, do)
 		p := randomSubnet(r, netip.MustParsePrefix(ecs))
 		fam := uint16(1)
 		if p.Addr().Is6() {

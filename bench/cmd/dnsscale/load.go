@@ -36,7 +36,7 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 	}
 	defer os.RemoveAll(dir)
 	queries := filepath.Join(dir, "queries.bin")
-	if err := os.WriteFile(queries, queryFile(snap, 20000, o.seed), 0o644); err != nil {
+	if err := os.WriteFile(queries, queryFile(snap, 20000, o.seed, o.dnssec), 0o644); err != nil {
 		return err
 	}
 	udp, _ := srv.s.Addr()
@@ -135,8 +135,9 @@ func perfSummary(out string) string {
 }
 
 // queryFile is n A queries for random records of snap with random /24
-// client subnets, in dnsperf's binary format (a length, then the message).
-func queryFile(snap *v1.GslbSnapshot, n int, seed uint64) []byte {
+// client subnets, in dnsperf's binary format (a length, then the message),
+// with the DO bit if do.
+func queryFile(snap *v1.GslbSnapshot, n int, seed uint64, do bool) []byte {
 	r := rand.New(rand.NewPCG(seed, 77))
 	zone := snap.GetZones()[0].GetSpec().GetZone()
 	var out []byte
@@ -147,7 +148,11 @@ func queryFile(snap *v1.GslbSnapshot, n int, seed uint64) []byte {
 			qtype = dns.TypeAAAA
 		}
 		ecs := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(1 + r.IntN(222)), byte(r.IntN(256)), byte(r.IntN(256)), 0}), 24)
-		m := query(strings.TrimSuffix(rec.GetName(), ".")+"."+zone, ecs)
+		name := rec.GetName()
+		if !strings.HasSuffix(name, ".") {
+			name += "." + zone
+		}
+		m := query(name, ecs, do)
 		m.Question[0].Qtype = qtype
 		m.Id = uint16(r.Uint32())
 		b, err := m.Pack()

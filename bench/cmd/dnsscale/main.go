@@ -13,9 +13,19 @@
 // the whole run once the database is ready: a step still running then is
 // reported as not finished and the run stops there.
 //
+// With -dnssec the zones are signed (a key made for each, or the keys of
+// -dnssec-keys): the compiles are timed unsigned, then signed, cold and
+// after the origin goes down (the signed index before it given, as the
+// server gives it), and the server answers queries with the DO bit. With
+// or without, it times how long an origin going down takes to reach an
+// answer over UDP, from the Update call. -example measures the example
+// deployment (deploy/examples) instead of a generated snapshot.
+//
 //	go run ./bench/cmd/dnsscale                         # 3M networks, 100k locations, 5,000 records, 50 origins
 //	go run ./bench/cmd/dnsscale -networks 100000 -locations 10000
 //	go run ./bench/cmd/dnsscale -db GeoIP2-City.mmdb    # a real database
+//	go run ./bench/cmd/dnsscale -dnssec                 # also signed
+//	go run ./bench/cmd/dnsscale -dnssec -example        # the example zone, signed
 package main
 
 import (
@@ -27,13 +37,13 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/anyctl/anyctl/bench/gslbscale"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -51,6 +61,8 @@ type options struct {
 	loadFor                               time.Duration
 	cpuProfile, memProfile                string
 	ecs                                   string
+	dnssec, example                       bool
+	keyDir                                string
 }
 
 func main() {
@@ -69,9 +81,13 @@ func main() {
 	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
 	flag.IntVar(&o.loadQPS, "load-qps", 0, "with -serve, also run dnsperf at this rate, idle and while the snapshot changes every second (0: no load test)")
 	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long each dnsperf run of the load test lasts")
+	flag.BoolVar(&o.dnssec, "dnssec", false, "also sign the zones, with a key made for each, and ask with the DO bit")
+	flag.StringVar(&o.keyDir, "dnssec-keys", "", "sign with the keys in this directory (as anyctl dns --dnssec-keys); implies -dnssec")
+	flag.BoolVar(&o.example, "example", false, "measure the example deployment (deploy/examples) instead of a generated snapshot (-records, -origins unused)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only generate the database into the cache (what the child process does)")
 	flag.StringVar(&o.restartFrom, "restart-from", "", "only restart a server from this state directory and time it (what the child process does)")
 	flag.Parse()
+	o.dnssec = o.dnssec || o.keyDir != ""
 	var err error
 	switch {
 	case o.genOnly:
@@ -102,8 +118,8 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("-ecs: %w", err)
 	}
-	fmt.Printf("dnsscale: %d networks, %d locations, %d records, %d origins, seed %d; GOMAXPROCS %d; timeout %s\n",
-		o.networks, o.locations, o.records, o.origins, o.seed, runtime.GOMAXPROCS(0), o.timeout)
+	fmt.Printf("dnsscale: %d networks, %d locations, %d records, %d origins, seed %d; GOMAXPROCS %d; timeout %s; example %t; dnssec %t\n",
+		o.networks, o.locations, o.records, o.origins, o.seed, runtime.GOMAXPROCS(0), o.timeout, o.example, o.dnssec)
 	dbPath := o.db
 	if dbPath == "" {
 		if dbPath, err = database(o); err != nil {
@@ -113,7 +129,10 @@ func run(o options) error {
 	o.deadline = time.Now().Add(o.timeout)
 
 	start := time.Now()
-	snap := gslbscale.Snapshot(o.records, o.origins, o.seed)
+	snap, err := snapshot(o)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("%-26s %d records over %d origins, %d PoPs: %s protobuf, built in %s\n",
 		"snapshot", len(snap.GetRecords()), len(snap.GetOrigins()), len(snap.GetPops()), mib(uint64(proto.Size(snap))), dur(time.Since(start)))
 
@@ -122,7 +141,13 @@ func run(o options) error {
 	changed := ttl.GetRecords()[0]
 	changed.Spec.Ttl++
 	flip, name := flipped(ttl)
-	q := query(firstName(snap), ecs)
+	q := query(firstName(snap), ecs, o.dnssec)
+	keyDir, cleanup, err := keyDirFor(o, snap)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	o.keyDir = keyDir
 	if !o.library {
 		return serve(o, dbPath, snap, ttl, flip, q)
 	}
@@ -153,7 +178,7 @@ func run(o options) error {
 		len(table.Classes()), table.Leaves(false), table.Leaves(true))
 
 	resetPeak()
-	ix2, t, err := compile(ttl, db, o.left())
+	ix2, t, err := compile(ttl, db, nil, nil, o.left())
 	if err != nil {
 		return err
 	}
@@ -165,7 +190,7 @@ func run(o options) error {
 	runtime.KeepAlive(ix)
 
 	resetPeak()
-	ix3, t, err := compile(flip, db, o.left())
+	ix3, t, err := compile(flip, db, nil, nil, o.left())
 	if err != nil {
 		return err
 	}
@@ -176,11 +201,17 @@ func run(o options) error {
 	fmt.Printf("  %s (the previous index still held)\n", measureMem())
 	runtime.KeepAlive(ix2)
 	runtime.KeepAlive(ix3)
+	ix, ix2, ix3 = nil, nil, nil
+	if o.dnssec {
+		if done, err := signedCompiles(o, snap, flip, db, name); err != nil || !done {
+			return err
+		}
+	}
 
 	if !o.serve {
 		return nil
 	}
-	ix, ix2, ix3, db = nil, nil, nil, nil
+	db = nil
 	return serve(o, dbPath, snap, ttl, flip, q)
 }
 
@@ -198,7 +229,7 @@ func coldCompile(o options, snap *v1.GslbSnapshot, db *geo.DB) (*index.Index, er
 		}
 	}
 	resetPeak()
-	ix, t, err := compile(snap, db, o.left())
+	ix, t, err := compile(snap, db, nil, nil, o.left())
 	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -250,10 +281,76 @@ func flipped(snap *v1.GslbSnapshot) (*v1.GslbSnapshot, string) {
 func firstName(snap *v1.GslbSnapshot) string {
 	for _, r := range snap.GetRecords() {
 		if r.GetSpec().GetType() == v1.RecordType_RECORD_TYPE_A {
-			return r.GetSpec().GetName() + "." + gslbscale.Zone
+			return recordName(snap, r)
 		}
 	}
-	return "www." + gslbscale.Zone
+	return "www." + snap.GetZones()[0].GetSpec().GetZone()
+}
+
+// recordName is a record's full name: its name if absolute (as the
+// controller compiles it), else relative to its zone's apex.
+func recordName(snap *v1.GslbSnapshot, r *v1.GslbRecord) string {
+	if n := r.GetSpec().GetName(); strings.HasSuffix(n, ".") {
+		return n
+	}
+	for _, z := range snap.GetZones() {
+		if z.GetMetadata().GetName() == r.GetSpec().GetZone() {
+			return dns.Fqdn(r.GetSpec().GetName() + "." + z.GetSpec().GetZone())
+		}
+	}
+	return dns.Fqdn(r.GetSpec().GetName())
+}
+
+// signedCompiles times the signed compiles of snap, cold, and of flip
+// with the signed index of snap given, as the server gives it. It reports
+// whether they finished.
+func signedCompiles(o options, snap, flip *v1.GslbSnapshot, db *geo.DB, name string) (bool, error) {
+	signers, err := signersIn(o.keyDir)
+	if err != nil {
+		return false, err
+	}
+	// The unsigned counterpart of the last step.
+	ix, t, err := compile(snap, db, nil, nil, o.left())
+	if err != nil || !t.done {
+		return false, err
+	}
+	resetPeak()
+	ix2, t, err := compile(flip, db, nil, ix, o.left())
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("%-26s %s: %s, the index before it given\n", "compile, origin down, reusing", t, name)
+	if !t.done {
+		return false, unfinished()
+	}
+	fmt.Printf("  %s (the previous index still held)\n", measureMem())
+	runtime.KeepAlive(ix)
+	runtime.KeepAlive(ix2)
+	ix, ix2 = nil, nil
+
+	resetPeak()
+	ix, t, err = compile(snap, db, signers, nil, o.left())
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("%-26s %s\n", "compile cold, signed", t)
+	if !t.done {
+		return false, unfinished()
+	}
+	fmt.Printf("  %s\n", measureMem())
+	resetPeak()
+	ix2, t, err = compile(flip, db, signers, ix, o.left())
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("%-26s %s: %s, the signed index before it given\n", "compile, origin down, reusing, signed", t, name)
+	if !t.done {
+		return false, unfinished()
+	}
+	fmt.Printf("  %s (the previous index still held)\n", measureMem())
+	runtime.KeepAlive(ix)
+	runtime.KeepAlive(ix2)
+	return true, nil
 }
 
 // serve starts the real server and times its updates to the changed
@@ -267,7 +364,7 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		return err
 	}
 	defer os.RemoveAll(stateDir)
-	srv, err := startServer(dbPath, stateDir, snap, q, o.left())
+	srv, err := startServer(dbPath, stateDir, o.keyDir, snap, q, o.left())
 	if err != nil || srv == nil {
 		if err == nil {
 			return unfinished()
@@ -276,18 +373,27 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	}
 	defer srv.close()
 	fmt.Printf("  %s\n", measureMem())
-	for _, step := range []struct {
-		what string
-		snap *v1.GslbSnapshot
-	}{{"Update, TTL changed", ttl}, {"Update, origin down", flip}} {
-		t, err := srv.update(step.snap, o.left())
-		if err != nil {
-			return err
-		}
-		fmt.Printf("  %-24s %s\n", step.what, t)
-		if !t.done {
-			return unfinished()
-		}
+	// A query whose answer names the origin that goes down, to see when
+	// the change reaches answers.
+	pq, addrs := probe(srv, snap, downOrigin(flip), q)
+	t, err := srv.update(ttl, o.left())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-24s %s\n", "Update, TTL changed", t)
+	if !t.done {
+		return unfinished()
+	}
+	t, reached, err := srv.updateUntil(flip, pq, addrs, o.dnssec, o.left())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-24s %s\n", "Update, origin down", t)
+	if !t.done {
+		return unfinished()
+	}
+	if reached != "" {
+		fmt.Printf("  %-24s %s\n", "  new answer over UDP", reached)
 	}
 	fmt.Printf("  %s\n", measureMem())
 	if o.loadQPS > 0 {
@@ -310,7 +416,7 @@ func restart(o options, dbPath, stateDir string) error {
 	}
 	cmd := exec.Command(self, "-restart-from", stateDir, "-db", dbPath, "-ecs", o.ecs,
 		"-records", strconv.Itoa(o.records), "-origins", strconv.Itoa(o.origins), "-seed", strconv.FormatUint(o.seed, 10),
-		"-timeout", o.left().String())
+		"-timeout", o.left().String(), "-example="+strconv.FormatBool(o.example), "-dnssec-keys", o.keyDir)
 	if o.cpuProfile != "" {
 		cmd.Args = append(cmd.Args, "-cpuprofile", o.cpuProfile+".restart")
 	}
@@ -327,7 +433,10 @@ func restartOnly(o options) error {
 	if err != nil {
 		return fmt.Errorf("-ecs: %w", err)
 	}
-	snap := gslbscale.Snapshot(o.records, o.origins, o.seed)
+	snap, err := snapshot(o)
+	if err != nil {
+		return err
+	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -335,7 +444,7 @@ func restartOnly(o options) error {
 		}
 		pprof.StartCPUProfile(f)
 	}
-	srv, err := startServer(o.db, o.restartFrom, nil, query(firstName(snap), ecs), o.timeout)
+	srv, err := startServer(o.db, o.restartFrom, o.keyDir, nil, query(firstName(snap), ecs, o.dnssec), o.timeout)
 	pprof.StopCPUProfile()
 	if err != nil || srv == nil {
 		if err == nil {

@@ -31,6 +31,7 @@ func main() {
 	rrlRate := flag.Int("rrl-rate", dnsgslb.DefaultRRL().ResponsesPerSecond, "response rate limit per network and name (0: off); loopback is exempt, but counted, as in anyctl dns")
 	tapOut := flag.String("dnstap", "", "dnstap output: unix:PATH, tcp:HOST:PORT or a file (empty: off)")
 	tapSample := flag.Int("dnstap-sample", 1, "log one query in N")
+	keyDir := flag.String("dnssec-keys", "", "DNSSEC key directory, as anyctl dns --dnssec-keys: zones with keys there are signed (empty: none)")
 	flag.Parse()
 	rrl := dnsgslb.DefaultRRL()
 	rrl.ResponsesPerSecond = *rrlRate
@@ -41,7 +42,8 @@ func main() {
 		os.Exit(2)
 	}
 	cfg := dnsgslb.Config{Listen: *listen, GeoIPPath: *geoip, DefaultLocation: dnsgslb.Location{Latitude: *lat, Longitude: *lon},
-		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap}
+		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap,
+		DNSSECKeyDir: *keyDir}
 	if err := run(cfg, *snapPath); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
 		os.Exit(1)
