@@ -35,6 +35,8 @@ type zoneSigning struct {
 	// (the SOA, NSEC records) and, carried to the next index, for the
 	// answers it packs again.
 	sigs map[string][]dns.RR
+	// made counts the RRsets this build signed (not found in sigs).
+	made int
 	// chain is the zone's NSEC chain, and links the chain packed for
 	// NXDOMAIN answers, in canonical order of their lower-case wire names.
 	chain *dnssec.Chain
@@ -110,6 +112,7 @@ func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
 	if err != nil {
 		return nil, err
 	}
+	zs.made++
 	zs.sigs[key] = sigs
 	return sigs, nil
 }
