@@ -420,3 +420,13 @@ func bucketBits(v6 bool) uint8 {
 	}
 	return 24
 }
+
+// SetLiveBudget sets the bound past which records are answered live (see
+// liveBudget) and returns the one it replaces: 0 answers live every record
+// that can be. It is for tests and benchmarks, and must not be called
+// while an index is compiled.
+func SetLiveBudget(n int) int {
+	old := liveBudget
+	liveBudget = n
+	return old
+}
