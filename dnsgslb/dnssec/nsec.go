@@ -41,6 +41,10 @@ func canonicalLabels(name string) [][]byte {
 // canonical order, each naming the next and the types at its owner.
 type Chain struct {
 	NSEC []*dns.NSEC
+	// owned maps each owner (canonical name) to its NSEC: most names
+	// looked up hold records, and a map finds them without the canonical
+	// comparisons of a search.
+	owned map[string]*dns.NSEC
 }
 
 // NewChain builds the NSEC chain of a zone whose names hold the types
@@ -53,7 +57,7 @@ func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
 	}
 	slices.SortFunc(names, Compare)
 	names = slices.Compact(names)
-	c := &Chain{NSEC: make([]*dns.NSEC, len(names))}
+	c := &Chain{NSEC: make([]*dns.NSEC, len(names)), owned: make(map[string]*dns.NSEC, len(names))}
 	for i, n := range names {
 		ts := append(slices.Clone(types[n]), dns.TypeRRSIG, dns.TypeNSEC)
 		slices.Sort(ts)
@@ -63,6 +67,7 @@ func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
 			NextDomain: names[(i+1)%len(names)],
 			TypeBitMap: ts,
 		}
+		c.owned[n] = c.NSEC[i]
 	}
 	return c
 }
@@ -73,6 +78,9 @@ func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
 func (c *Chain) Covering(name string) *dns.NSEC {
 	if len(c.NSEC) == 0 {
 		return nil
+	}
+	if n := c.owned[dns.CanonicalName(name)]; n != nil {
+		return n
 	}
 	i, found := slices.BinarySearchFunc(c.NSEC, name, func(n *dns.NSEC, name string) int { return Compare(n.Hdr.Name, name) })
 	if found {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
@@ -231,4 +232,60 @@ func zoneOf(ix *Index) *zone {
 		return z
 	}
 	return nil
+}
+
+// TestSignedSerialChangeReusesRecords compiles a signed zone whose serial
+// follows the revision, then the next revision with the first index
+// given: the live records are taken as they were (their signatures too),
+// the build signs only what carries the new serial, and a NODATA answer
+// with DO carries the new serial and verifies.
+func TestSignedSerialChangeReusesRecords(t *testing.T) {
+	saved := liveBudget
+	liveBudget = 0
+	defer func() { liveBudget = saved }()
+	snap := sharedSnapshot()
+	snap.GetZones()[0].GetSpec().GetSoa().Serial = 0
+	snap.Revision = 41
+	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
+	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
+	v4only.Spec.Origins = []string{"us-west"}
+	snap.Records = append(snap.Records, v4only)
+	db := randomDB(t, 5000, 2000)
+	signers, key := testSigner(t)
+	opts := Options{GeoIP: db, Signers: signers, Now: func() time.Time { return signedAt }}
+	first, err := Compile(snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Revision = 42
+	opts.Previous = first
+	second, err := Compile(snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range second.records {
+		if rec.live != nil && rec.live.sigs != first.records[i].live.sigs {
+			t.Errorf("record %s: live signatures made again although only the serial changed", rec.object)
+		}
+	}
+	// The apex SOA, and the SOA of negative answers.
+	if made := zoneOf(second).signing.made; made > 2 {
+		t.Errorf("the build signed %d RRsets, want the two SOA RRsets at most", made)
+	}
+	r := ask(t, second, "v4only."+gslbtest.Zone, dns.TypeAAAA, true)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+		t.Fatalf("v4only AAAA: %v, want NODATA", r)
+	}
+	serial := uint32(0)
+	for _, rr := range r.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			serial = soa.Serial
+		}
+	}
+	if serial != 42 {
+		t.Errorf("v4only AAAA NODATA: serial %d, want 42", serial)
+	}
+	if nsecs := verifySection(t, "v4only AAAA NODATA", key, r.Ns); len(nsecs) == 0 {
+		t.Errorf("v4only AAAA NODATA carries no NSEC: %v", r.Ns)
+	}
 }

@@ -29,7 +29,8 @@ type zoneSigning struct {
 	// ones expire together.
 	at time.Time
 	// id sums up what the signatures depend on beside the RRsets (the
-	// signing keys, at, the serial), for record reuse.
+	// signing keys, at), for record reuse; the SOA serial, which signed
+	// negative answers carry, is put in by reuse (withSerial).
 	id string
 	// sigs caches signatures by RRset, for the RRsets many answers share
 	// (the SOA, NSEC records) and, carried to the next index, for the
@@ -81,7 +82,7 @@ func startSigning(z *zone, prev *Index, opts Options, now time.Time) error {
 			zs.at, zs.sigs = pz.signing.at, pz.signing.sigs
 		}
 	}
-	zs.id = fmt.Sprintf("%s@%d/%d", keys, zs.at.Unix(), z.soa.Serial)
+	zs.id = fmt.Sprintf("%s@%d", keys, zs.at.Unix())
 	z.signing = zs
 	dnskeys := s.DNSKEYs(now, z.ttl)
 	if len(dnskeys) == 0 {
