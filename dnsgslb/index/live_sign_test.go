@@ -94,8 +94,9 @@ func rrsetOf(rrs []dns.RR) []string {
 // with the DO bit, one origin down and a traffic dial, from every fourth
 // leaf of a 2,000-place database, compiled per class and assembled live:
 // the live records are answered live, the RRsets are the same, every live
-// answer's RRSIG verifies, no address is answered twice, and the live
-// signed answers make no allocation.
+// answer's RRSIG verifies, no address is answered twice, the live signed
+// answers make no allocation, explain shows their RRSIG, and one that
+// does not fit is truncated.
 func TestLiveSignedAnswersAsCompiled(t *testing.T) {
 	snap := sharedSnapshot()
 	snap.GetOrigins()[0].Healthy = false
@@ -174,6 +175,10 @@ func TestLiveSignedAnswersAsCompiled(t *testing.T) {
 	src := netip.MustParseAddr("192.0.2.1")
 	if n := testing.AllocsPerRun(100, func() { lv.Respond(dst, &q, src, 1232) }); n != 0 {
 		t.Errorf("live signed answer: %.1f allocations per query, want 0", n)
+	}
+	// explain shows the RRSIG of a live answer.
+	if ex := lv.Explain("shared."+gslbtest.Zone, dns.TypeA, netip.MustParsePrefix(gslbtest.London)); len(ex.Signatures) != 1 || len(ex.Answer) == 0 {
+		t.Errorf("explain of a live signed answer: answer %q, signatures %q; want the answer and one signature", ex.Answer, ex.Signatures)
 	}
 	// Truncated when the signature does not fit.
 	out, _ := lv.Respond(dst, &q, src, 100)
