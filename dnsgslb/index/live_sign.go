@@ -113,6 +113,28 @@ func liveRRsets(rec *record) (bit [][]uint8, masks []uint64, ok bool) {
 	return bit, masks, true
 }
 
+// distinctAddrs are a record's distinct addresses by bit (see liveRRsets).
+func distinctAddrs(rec *record, bit [][]uint8) *[64]netip.Addr {
+	var distinct [64]netip.Addr
+	for i, c := range rec.cands {
+		for k, a := range c.addrs {
+			distinct[bit[i][k]] = a
+		}
+	}
+	return &distinct
+}
+
+// rrsetOf is the RRset of the addresses of mask.
+func (rec *record) rrsetOf(distinct *[64]netip.Addr, mask uint64) []dns.RR {
+	var rrset []dns.RR
+	for k := range 64 {
+		if mask&(1<<k) != 0 {
+			rrset = append(rrset, addrRR(rec.node.name, rec.ttl, distinct[k]))
+		}
+	}
+	return rrset
+}
+
 // signLive signs every RRset of a live record in a signed zone.
 func (b *builder) signLive(rec *record, lv *live) error {
 	zs := rec.node.zone.signing
@@ -120,12 +142,7 @@ func (b *builder) signLive(rec *record, lv *live) error {
 	if !ok {
 		return fmt.Errorf("too many answer RRsets to sign ahead")
 	}
-	var distinct [64]netip.Addr
-	for i, c := range rec.cands {
-		for k, a := range c.addrs {
-			distinct[bit[i][k]] = a
-		}
-	}
+	distinct := distinctAddrs(rec, bit)
 	ls := &liveSigs{bit: bit, masks: masks, rrsigs: make([][]byte, len(masks)), n: make([]uint8, len(masks))}
 	name := rec.node.name
 	var owner [256]byte
@@ -135,13 +152,7 @@ func (b *builder) signLive(rec *record, lv *live) error {
 	}
 	buf := make([]byte, 4096)
 	for i, m := range masks {
-		var rrset []dns.RR
-		for k := range 64 {
-			if m&(1<<k) != 0 {
-				rrset = append(rrset, addrRR(name, rec.ttl, distinct[k]))
-			}
-		}
-		sigs, err := zs.sign(rrset)
+		sigs, err := zs.sign(rec.rrsetOf(distinct, m))
 		if err != nil {
 			return err
 		}
@@ -158,6 +169,56 @@ func (b *builder) signLive(rec *record, lv *live) error {
 		ls.rrsigs[i], ls.n[i] = packed, uint8(len(sigs))
 	}
 	lv.sigs = ls
+	return nil
+}
+
+// presignLive signs, on every processor, the RRsets of the live records
+// of signed zones that the signature cache does not hold, for a build that
+// may use them all (Options.Concurrent: a server's first, as after a
+// restart, when the cache is empty); signLive then finds them cached.
+func (b *builder) presignLive() error {
+	type job struct {
+		zs    *zoneSigning
+		key   string
+		rrset []dns.RR
+		sigs  []dns.RR
+	}
+	var jobs []job
+	queued := map[string]bool{}
+	for _, rec := range b.ix.records {
+		zs := rec.node.zone.signing
+		if zs == nil || !b.useLive(rec) {
+			continue
+		}
+		bit, masks, _ := liveRRsets(rec)
+		distinct := distinctAddrs(rec, bit)
+		for _, m := range masks {
+			rrset := rec.rrsetOf(distinct, m)
+			key := sigKey(rrset)
+			if _, ok := zs.sigs[key]; ok || queued[key] {
+				continue
+			}
+			queued[key] = true
+			jobs = append(jobs, job{zs: zs, key: key, rrset: rrset})
+		}
+	}
+	if _, err := split(b, len(jobs), func(lo, hi int) (struct{}, error) {
+		for i := lo; i < hi; i++ {
+			j := &jobs[i]
+			sigs, err := j.zs.signer.Sign(j.rrset, j.zs.at)
+			if err != nil {
+				return struct{}{}, err
+			}
+			j.sigs = sigs
+		}
+		return struct{}{}, nil
+	}); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		j.zs.sigs[j.key] = j.sigs
+		j.zs.made++
+	}
 	return nil
 }
 

@@ -112,7 +112,11 @@ func TestLiveSignedAnswersAsCompiled(t *testing.T) {
 	saved := liveBudget
 	liveBudget = 0
 	defer func() { liveBudget = saved }()
-	lv, err := Compile(snap, opts)
+	// Concurrent, as a server's first build: the live RRsets are signed
+	// ahead on every processor.
+	concurrent := opts
+	concurrent.Concurrent = true
+	lv, err := Compile(snap, concurrent)
 	if err != nil {
 		t.Fatal(err)
 	}

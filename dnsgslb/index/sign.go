@@ -98,14 +98,19 @@ func (zs *zoneSigning) keys() string {
 	return k
 }
 
-// sign returns the RRSIGs of an RRset, made once per zone signing time.
-func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
+// sigKey is an RRset's key in the signature cache.
+func sigKey(rrset []dns.RR) string {
 	texts := make([]string, len(rrset))
 	for i, rr := range rrset {
 		texts[i] = rr.String()
 	}
 	slices.Sort(texts)
-	key := strings.Join(texts, "\n")
+	return strings.Join(texts, "\n")
+}
+
+// sign returns the RRSIGs of an RRset, made once per zone signing time.
+func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
+	key := sigKey(rrset)
 	if sigs, ok := zs.sigs[key]; ok {
 		return sigs, nil
 	}
