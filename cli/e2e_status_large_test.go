@@ -77,6 +77,8 @@ func TestStatusAtThreeThousandPopsAndHundredServices(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, pops)
 	sem := make(chan struct{}, 16)
+	lease := st.ReplicaLease(time.Hour)
+	t.Cleanup(lease.Close)
 	for i := 10; i < pops; i++ {
 		r := largeReport(validationtest.PopName(i), services)
 		switch {
@@ -88,7 +90,7 @@ func TestStatusAtThreeThousandPopsAndHundredServices(t *testing.T) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if _, err := st.StatusSession(r.GetPop(), time.Hour, nil).Put(ctx, r); err != nil {
+			if _, err := st.StatusSession(r.GetPop(), lease, time.Hour, nil).Put(ctx, r); err != nil {
 				errs <- err
 			}
 		})
