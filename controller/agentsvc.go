@@ -97,6 +97,13 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- err
 				return
 			}
+			if m.GetUnchanged() != nil {
+				if !reports.takeUnchanged() {
+					recvErr <- status.Errorf(codes.InvalidArgument, "agent of PoP %q: a status-unchanged message before any status on the stream", pop)
+					return
+				}
+				continue
+			}
 			st := m.GetStatus()
 			if st == nil {
 				continue
@@ -118,8 +125,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return status.Errorf(codes.NotFound, "agent stream: %v", err)
 		}
 		if last == nil || !sameConfig(cfg, last) {
+			// The first config says the agent may send unchanged reports
+			// as such.
 			err := sendWithin(a.sendStall, func() error {
-				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}})
+				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}, AcceptsUnchanged: last == nil})
 			})
 			if errors.Is(err, errFellBehind) {
 				a.metrics.streamsDropped.WithLabelValues("agent").Inc()

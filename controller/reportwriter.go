@@ -32,6 +32,8 @@ type reportWriter struct {
 	waiting atomic.Int32
 	// lastReport is when the last report came (UnixNano).
 	lastReport atomic.Int64
+	// lastFull is the last full report taken; the reader's own.
+	lastFull *v1.PopStatus
 	// silent fires when no report may have arrived for ttl: the agent's
 	// stream lives but it stopped reporting. Its stored report is then
 	// removed, as it is when the stream ends: unchanged reports are not
@@ -78,10 +80,33 @@ func (w *reportWriter) checkSilence(ctx context.Context) {
 // what the stored report says, with none waiting, is only counted.
 func (w *reportWriter) take(st *v1.PopStatus) {
 	w.lastReport.Store(time.Now().UnixNano())
+	w.lastFull = st
 	if w.waiting.Load() == 0 && w.sess.Unchanged(st) {
 		w.unchanged.Inc()
 		return
 	}
+	w.hand(st)
+}
+
+// takeUnchanged takes the agent's word that its report is as the last
+// full one: counted when that is stored, handed over again when it is
+// not (its write failed, or it was removed while the agent was silent).
+// It reports false when no full report came before.
+func (w *reportWriter) takeUnchanged() bool {
+	if w.lastFull == nil {
+		return false
+	}
+	w.lastReport.Store(time.Now().UnixNano())
+	if w.waiting.Load() == 0 && w.sess.Unchanged(w.lastFull) {
+		w.unchanged.Inc()
+		return true
+	}
+	w.hand(w.lastFull)
+	return true
+}
+
+// hand gives the writer st, replacing a report still waiting.
+func (w *reportWriter) hand(st *v1.PopStatus) {
 	w.waiting.Add(1)
 	for {
 		select {
