@@ -71,7 +71,9 @@ func (w *reportWriter) checkSilence(ctx context.Context) {
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := w.sess.Expire(ectx); err != nil {
-		w.log.Warn("removing a silent agent's status failed", "err", err)
+		w.log.Warn("removing a silent agent's status failed; trying again", "err", err)
+		w.silent.Reset(time.Second)
+		return
 	}
 	w.silent.Reset(w.ttl)
 }

@@ -107,11 +107,14 @@ func (ss *StatusSession) setWrittenLocked(w *writtenReport) {
 func (ss *StatusSession) Expire(ctx context.Context) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.written == nil {
+	w := ss.written
+	if w == nil {
 		return nil
 	}
 	ss.setWrittenLocked(nil)
 	if err := ss.deleteLocked(ctx); err != nil {
+		// Still stored: the next Expire tries again.
+		ss.setWrittenLocked(w)
 		return fmt.Errorf("PoP %q status: delete: %w", ss.pop, err)
 	}
 	return nil
@@ -131,14 +134,23 @@ func (ss *StatusSession) End() {
 		return
 	}
 	ss.setWrittenLocked(nil)
-	time.AfterFunc(ss.ttl, func() {
+	var t *time.Timer
+	t = time.AfterFunc(ss.ttl, func() {
 		ss.mu.Lock()
 		defer ss.mu.Unlock()
 		ctx, cancel := context.WithTimeout(ss.s.cli.Ctx(), ReadTimeout)
 		defer cancel()
-		_ = ss.deleteLocked(ctx)
+		if err := ss.deleteLocked(ctx); err != nil && ss.s.cli.Ctx().Err() == nil {
+			// The lease may outlive an etcd that did not answer: try
+			// again rather than leave a gone agent's report.
+			t.Reset(endRetry)
+		}
 	})
 }
+
+// endRetry is how soon an ended session's delete is tried again after it
+// failed.
+const endRetry = 5 * time.Second
 
 // deleteLocked deletes the report if it is still at the revision this
 // session wrote it at.
