@@ -215,7 +215,7 @@ func steady(ctx context.Context, c *controllerProc, agents []*simAgent, window t
 	}
 	stopWatch()
 	wc := <-counted
-	fmt.Printf("status keys over the window: %d created (a new lease), %d updated, %d deleted (a lease ended); %v\n", wc.created, wc.updated, wc.deleted, endReasons(agents))
+	fmt.Printf("status keys over the window: %d created (a stream's first report), %d updated, %d deleted (a stream ended or went silent); %v\n", wc.created, wc.updated, wc.deleted, endReasons(agents))
 	cpu1, rss, err := c.usage()
 	if err != nil {
 		return 0, 0, 0, 0, err
