@@ -27,8 +27,10 @@ type agentServer struct {
 	mtls     bool
 	cache    *stateCache
 	observed *observer
-	// st keeps the reports, each stream's under a lease of statusTTL.
+	// st keeps the reports and claims, under lease (this replica's, of
+	// TTL statusTTL).
 	st        *store.Store
+	lease     *store.ReplicaLease
 	statusTTL time.Duration
 	log       *slog.Logger
 	metrics   *metrics
@@ -72,7 +74,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	}
 	defer release()
 	// The claim in etcd refuses a second agent through another replica.
-	releaseClaim, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.statusTTL)
+	releaseClaim, leaseLost, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.lease)
 	switch {
 	case live != nil:
 		return a.refuseSecond(ctx, log, pop, addr, live)
@@ -95,6 +97,13 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- err
 				return
 			}
+			if m.GetUnchanged() != nil {
+				if !reports.takeUnchanged() {
+					recvErr <- status.Errorf(codes.InvalidArgument, "agent of PoP %q: a status-unchanged message before any status on the stream", pop)
+					return
+				}
+				continue
+			}
 			st := m.GetStatus()
 			if st == nil {
 				continue
@@ -116,8 +125,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return status.Errorf(codes.NotFound, "agent stream: %v", err)
 		}
 		if last == nil || !sameConfig(cfg, last) {
+			// The first config says the agent may send unchanged reports
+			// as such.
 			err := sendWithin(a.sendStall, func() error {
-				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}})
+				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}, AcceptsUnchanged: last == nil})
 			})
 			if errors.Is(err, errFellBehind) {
 				a.metrics.streamsDropped.WithLabelValues("agent").Inc()
@@ -138,6 +149,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-etcdLost:
 			log.Warn("ending agent stream: this replica cannot reach etcd")
 			return a.etcd.refusal()
+		case <-leaseLost:
+			return status.Error(codes.Unavailable, "this controller replica lost its etcd lease, and with it the PoP's claim and report: reconnect")
 		case err := <-recvErr:
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 				log.Info("agent disconnected")

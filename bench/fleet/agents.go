@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/controlconn"
+	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -33,6 +34,9 @@ type simAgent struct {
 	// ended counts streams that ended before ctx; the agent reconnects
 	// after a second or two, as a real one does.
 	ended atomic.Int64
+	// full sends every report in full, as an agent that predates
+	// StatusUnchanged does.
+	full bool
 }
 
 type configSeen struct {
@@ -40,8 +44,8 @@ type configSeen struct {
 	at  time.Time
 }
 
-func newSimAgent(pop string) *simAgent {
-	return &simAgent{pop: pop, connected: make(chan struct{})}
+func newSimAgent(pop string, full bool) *simAgent {
+	return &simAgent{pop: pop, connected: make(chan struct{}), full: full}
 }
 
 // run holds the agent's stream until ctx ends, reconnecting when it ends.
@@ -86,7 +90,11 @@ func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientCo
 		a.failed.Store(&err)
 		return
 	}
-	go a.report(ctx, stream, interval)
+	// accepts is set when the controller's first response takes
+	// unchanged reports as such.
+	accepts := new(atomic.Bool)
+	go a.report(ctx, stream, interval, accepts)
+	first := true
 	for {
 		m, err := stream.Recv()
 		if err != nil {
@@ -94,6 +102,10 @@ func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientCo
 				a.failed.Store(&err)
 			}
 			return
+		}
+		if first {
+			first = false
+			accepts.Store(m.GetAcceptsUnchanged() && !a.full)
 		}
 		cfg := m.GetConfig()
 		if cfg == nil {
@@ -109,21 +121,32 @@ func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientCo
 }
 
 // report sends a report every interval, from a random phase, once the
-// first config is in.
-func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration) {
+// first config is in: as the agent does, one that says what the last one
+// sent said goes as StatusUnchanged when the controller accepts that.
+func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration, accepts *atomic.Bool) {
 	select {
 	case <-a.connected:
 	case <-ctx.Done():
 		return
 	}
 	streak := uint32(0)
+	var sent *v1.PopStatus
 	send := func() bool {
 		a.mu.Lock()
 		cfg := a.cfg
 		a.mu.Unlock()
 		streak++
-		if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: statusFor(cfg, streak)}}); err != nil {
+		st := statusFor(cfg, streak)
+		m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
+		unchanged := sent != nil && accepts.Load() && popstatus.Same(sent, st)
+		if unchanged {
+			m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
+		}
+		if err := stream.Send(m); err != nil {
 			return false
+		}
+		if !unchanged {
+			sent = st
 		}
 		a.reports.Add(1)
 		return true

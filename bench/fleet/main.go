@@ -48,6 +48,9 @@ type options struct {
 	inprocess  bool
 	perConn    int
 	cpuprofile string
+	// fullReports sends every report in full, as agents that predate
+	// StatusUnchanged do.
+	fullReports bool
 }
 
 func main() {
@@ -64,6 +67,7 @@ func main() {
 	flag.DurationVar(&o.connTimout, "connect-timeout", 5*time.Minute, "give up when the agents are not all connected by then")
 	flag.IntVar(&o.perConn, "streams-per-conn", 1, "agent streams sharing one connection (1: each its own, as real agents; more spares this program and the controller the cost of connections)")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run the controller in this process (CPU and RSS are then the whole process's, agents included)")
+	flag.BoolVar(&o.fullReports, "full-reports", false, "send every report in full, as agents before StatusUnchanged did (default: an unchanged report goes as StatusUnchanged, as the agent sends it)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "with -inprocess, write a CPU profile of the steady-state window to this file")
 	flag.Parse()
 	for _, s := range strings.Split(*agents, ",") {

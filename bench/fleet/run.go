@@ -50,7 +50,11 @@ func run(ctx context.Context, o options) error {
 
 // runOne measures one fleet size against a fresh controller.
 func runOne(ctx context.Context, o options, bin, work string, n int) error {
-	fmt.Printf("\n== %d agents, %d services, a report every %s, %d agent stream(s) per connection\n", n, o.services, o.interval, max(1, o.perConn))
+	kind := "unchanged ones as StatusUnchanged"
+	if o.fullReports {
+		kind = "every one in full"
+	}
+	fmt.Printf("\n== %d agents, %d services, a report every %s (%s), %d agent stream(s) per connection\n", n, o.services, o.interval, kind, max(1, o.perConn))
 	var c *controllerProc
 	var err error
 	if o.inprocess {
@@ -83,7 +87,7 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 		}
 	}()
 	for i := range agents {
-		agents[i] = newSimAgent(validationtest.PopName(i))
+		agents[i] = newSimAgent(validationtest.PopName(i), o.fullReports)
 		var shared *grpc.ClientConn
 		if o.perConn > 1 {
 			if i%o.perConn == 0 {
@@ -211,7 +215,7 @@ func steady(ctx context.Context, c *controllerProc, agents []*simAgent, window t
 	}
 	stopWatch()
 	wc := <-counted
-	fmt.Printf("status keys over the window: %d created (a new lease), %d updated, %d deleted (a lease ended); %v\n", wc.created, wc.updated, wc.deleted, endReasons(agents))
+	fmt.Printf("status keys over the window: %d created (a stream's first report), %d updated, %d deleted (a stream ended or went silent); %v\n", wc.created, wc.updated, wc.deleted, endReasons(agents))
 	cpu1, rss, err := c.usage()
 	if err != nil {
 		return 0, 0, 0, 0, err
