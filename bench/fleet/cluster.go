@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,28 @@ func startEtcdCluster(ctx context.Context, bin, work string, n int) (*etcdCluste
 	}
 	deadline := time.Now().Add(time.Minute)
 	for _, m := range c.members {
+		// Its client port first, so that the etcd client does not log
+		// its refused dials.
+		for {
+			conn, err := net.DialTimeout("tcp", strings.TrimPrefix(m.clientURL, "http://"), time.Second)
+			if err == nil {
+				conn.Close()
+				break
+			}
+			select {
+			case <-m.exited:
+				c.stop()
+				return nil, fmt.Errorf("etcd member %s exited: see %s", m.name, filepath.Join(work, m.name+".log"))
+			case <-ctx.Done():
+				c.stop()
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				c.stop()
+				return nil, fmt.Errorf("etcd member %s did not listen within a minute: %v", m.name, err)
+			}
+		}
 		// A store over this member alone: its status is the member's.
 		st, err := store.Dial(ctx, store.DialConfig{Endpoints: []string{m.clientURL}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
