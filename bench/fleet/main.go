@@ -51,6 +51,7 @@ type options struct {
 	cluster    bool
 	replicas   int
 	failover   bool
+	keep       bool
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	etcd := flag.String("etcd", "embedded", "embedded: each controller's own embedded etcd; cluster: three etcd members as processes (controller/etcdembed/etcdmember, fsync on) that the replicas share through --etcd-endpoints")
 	flag.IntVar(&o.replicas, "replicas", 1, "controller replicas (more than one with -etcd cluster); agents are given every replica's address and spread over them")
 	flag.BoolVar(&o.failover, "failover", false, "after the fan-out, SIGKILL the leading replica and time the new leader's first act and every agent of the dead replica streaming again (-etcd cluster, -replicas 2 or more)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the controllers' and etcd members' logs and data) and say where")
 	flag.Parse()
 	switch *etcd {
 	case "embedded":

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation/validationtest"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -27,7 +28,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if o.keep {
+		fmt.Printf("logs and data kept in %s\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bins := binaries{anyctl: o.anyctl}
 	if bins.anyctl == "" && !o.inprocess {
 		bins.anyctl = filepath.Join(work, "anyctl")
@@ -419,7 +424,17 @@ func fanout(ctx context.Context, c *controllerProc, agents []*simAgent, trial in
 	}
 	rev := resp.GetRevision()
 	if rev == 0 {
-		return nil, fmt.Errorf("fan-out apply %d changed nothing", trial)
+		// An attempt that timed out may have been written: the change
+		// is then the stored service's version.
+		got, err := c.admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: svc.GetMetadata().GetName()})
+		if err != nil {
+			return nil, fmt.Errorf("fan-out %d: reading back the service: %w", trial, err)
+		}
+		stored := got.GetObject().GetAnycastService()
+		if rev = resource.Meta(got.GetObject()).GetResourceVersion(); rev == 0 || !proto.Equal(stored.GetSpec(), svc.GetSpec()) {
+			return nil, fmt.Errorf("fan-out apply %d changed nothing", trial)
+		}
+		fmt.Printf("fan-out %d: an earlier attempt was written, at revision %d\n", trial, rev)
 	}
 	lat := make([]time.Duration, 0, len(agents))
 	deadline := time.Now().Add(time.Minute)
