@@ -110,7 +110,24 @@ func failover(ctx context.Context, env *fleetEnv, agents []*simAgent, drainPop s
 	moved := make([]time.Duration, 0, len(movers))
 	done := make([]bool, len(movers))
 	deadline = killed.Add(2 * time.Minute)
+	progress := killed.Add(10 * time.Second)
 	for {
+		if now := time.Now(); now.After(progress) {
+			// Every 10 s: how far the move is, and whether the agents
+			// of the surviving replica still stream.
+			streaming, refused := 0, int64(0)
+			for _, a := range stayers {
+				if r, _ := a.current(); r != "" {
+					streaming++
+				}
+			}
+			for _, mv := range movers {
+				refused += mv.a.refused.Load() - refusedBefore[mv.a]
+			}
+			fmt.Printf("failover +%2.0f s: %d of %d agents of %s streaming again, %d attempts refused; %d of the other replica's %d agents streaming; new leader logged %v, drain withdrawn %v\n",
+				now.Sub(killed).Seconds(), len(moved), len(movers), leader.name, refused, streaming, len(stayers), !leadAt.IsZero(), drains.reached(compile.DrainWithdrawn))
+			progress = progress.Add(10 * time.Second)
+		}
 		if leadAt.IsZero() {
 			leadAt = leadingSince(survivor.log, logOffset)
 		}
