@@ -50,7 +50,7 @@ func startInProcess(ctx context.Context, work string, agents int, profile string
 		cancel()
 		return nil, ctx.Err()
 	}
-	cp := &controllerProc{inproc: p, addr: c.Addr().String(), exited: make(chan struct{})}
+	cp := &controllerProc{name: "controller", inproc: p, addr: c.Addr().String(), exited: make(chan struct{})}
 	if err := cp.connect(ctx, dir); err != nil {
 		cp.stop()
 		return nil, err
