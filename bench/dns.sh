@@ -10,7 +10,9 @@
 # (-udp-mode netpoller).
 #
 # Per server it reports: saturated QPS with under 0.1% of queries lost, the
-# server's CPU share while saturated, CPU microseconds per query at a fixed
+# server's CPU share while saturated (from /proc/PID/stat ticks over the
+# middle of the run, without dnsperf's start and its wait for lost
+# queries), CPU microseconds per query at a fixed
 # rate (from /proc/PID/stat ticks), p50/p99 latency at that rate, and the
 # ratios to gdnsd. The servers are measured in turn, ROUNDS times, and each
 # figure is the median of its rounds: one round moves by more than the
@@ -25,6 +27,10 @@ DURATION=${DURATION:-10}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
 HZ=$(getconf CLK_TCK)
+if [ "$DURATION" -lt 3 ]; then
+  echo "dns.sh: DURATION=$DURATION: want 3 seconds or more (the CPU share skips the first and the last second)" >&2
+  exit 2
+fi
 
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
@@ -88,11 +94,20 @@ measure() {
   local name=$1 port=$2 pid=$3 out="$WORK/$1.perf" limit="" qps lost t0 t1 k0 k1 i
   wait_ready "$port"
   for i in 1 2 3 4; do
+    # The server's CPU share is read over the middle of the run, from one
+    # second after dnsperf starts to one second before it stops sending:
+    # after the run dnsperf waits out the timeout of any query lost, up to
+    # five seconds in which the server idles, and a share taken over that
+    # tail moved with when the last query was lost.
+    perf "$port" -q 500 $limit >"$out" 2>&1 &
+    local lp=$!
+    sleep 1
     k0=$(ticks "$pid")
     t0=$(date +%s.%N)
-    perf "$port" -q 500 $limit >"$out" 2>&1
-    t1=$(date +%s.%N)
+    sleep $((DURATION - 2))
     k1=$(ticks "$pid")
+    t1=$(date +%s.%N)
+    wait "$lp"
     qps=$(awk '/Queries per second/ {print $4}' "$out")
     lost=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$out")
     if awk -v l="$lost" 'BEGIN {exit !(l < 0.1)}'; then break; fi
