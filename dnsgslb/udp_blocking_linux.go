@@ -61,6 +61,9 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return fail("SO_RCVTIMEO", err)
 	}
+	if err := setDontFragment(fd, family); err != nil {
+		return fail("don't fragment", err)
+	}
 	if family == unix.AF_INET6 && ip.IsUnspecified() {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
 			return fail("IPV6_V6ONLY", err)
