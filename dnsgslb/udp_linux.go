@@ -113,6 +113,8 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 // fill answers the w.got datagrams received and sets up w.toSend replies.
 func (w *udpWorker) fill() int {
 	w.toSend = 0
+	w.r.stampBatch()
+	defer w.r.endBatch()
 	for i := range w.got {
 		m := &w.rmsgs[i]
 		if m.hdr.Flags&unix.MSG_TRUNC != 0 {
