@@ -98,10 +98,7 @@ func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 	defer runtime.UnlockOSThread()
 	fd := uintptr(r.fd)
 	for !stop.Load() {
-		for i := range batch {
-			w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
-			w.rmsgs[i].hdr.Flags = 0
-		}
+		w.rearm()
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_WAITFORONE, 0, 0)
 		if e != 0 {
 			if errors.Is(e, unix.EBADF) {
