@@ -34,7 +34,7 @@ func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
-func (b blockingSocket) interrupt() {} // the worker sees stop within the receive timeout
+func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
 
 // reusePort sets SO_REUSEPORT so several UDP sockets share one port, and
 // the Don't Fragment bit (setDontFragment).
