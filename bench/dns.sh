@@ -20,10 +20,14 @@
 #
 #   bench/dns.sh                 # DURATION=10 FIXED_QPS=20000 ROUNDS=3 by default
 #   DURATION=5 ROUNDS=5 bench/dns.sh
+#   BASELINE=main NETPOLLER=0 bench/dns.sh  # also the default server built
+#                                           # from that revision; no netpoller
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
+NETPOLLER=${NETPOLLER:-1}
+BASELINE=${BASELINE:-}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
 HZ=$(getconf CLK_TCK)
@@ -58,13 +62,14 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
-ANY_PORT=$(free_port)
-BLOCK_PORT=$(free_port)
 GDNSD_PORT=$(free_port)
-while [ "$BLOCK_PORT" = "$ANY_PORT" ]; do BLOCK_PORT=$(free_port); done
-while [ "$GDNSD_PORT" = "$ANY_PORT" ] || [ "$GDNSD_PORT" = "$BLOCK_PORT" ]; do GDNSD_PORT=$(free_port); done
 
 go build -o "$WORK/dnsserve" ./bench/cmd/dnsserve
+if [ -n "$BASELINE" ]; then
+  mkdir "$WORK/baseline"
+  git archive "$BASELINE" | tar -x -C "$WORK/baseline"
+  (cd "$WORK/baseline" && go build -o "$WORK/dnsserve-baseline" ./bench/cmd/dnsserve)
+fi
 go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -queries 50000
 printf 'www.gslb.example.com A\n' >"$WORK/ready.txt"
 
@@ -131,25 +136,46 @@ measure() {
   echo "$name $qps $lost $share $us $p50 $p99"
 }
 
+# SERVERS lists the servers measured, each "name port pid".
+SERVERS=()
+# serve NAME BINARY ARGS... starts a Go server pinned to CPU0.
+serve() {
+  local name=$1 bin=$2 port
+  shift 2
+  port=$(free_port)
+  while [ "$port" = "$GDNSD_PORT" ]; do port=$(free_port); done
+  GOMAXPROCS=1 taskset -c 0 "$bin" "$@" -listen "127.0.0.1:$port" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+    2>"$WORK/$name.log" &
+  PIDS+=($!)
+  SERVERS+=("$name $port $!")
+}
+
 mkdir -p /run/gdnsd
-GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$ANY_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
-  2>"$WORK/dnsserve.log" &
-PIDS+=($!)
-ANY_PID=$!
-GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -udp-mode netpoller -listen "127.0.0.1:$BLOCK_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
-  2>"$WORK/dnsserve-netpoller.log" &
-PIDS+=($!)
-BLOCK_PID=$!
+serve anyctl-default "$WORK/dnsserve"
+if [ "$NETPOLLER" != 0 ]; then
+  serve anyctl-netpoller "$WORK/dnsserve" -udp-mode netpoller
+fi
+if [ -n "$BASELINE" ]; then
+  serve anyctl-baseline "$WORK/dnsserve-baseline"
+fi
 taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
 PIDS+=($!)
-GDNSD_PID=$!
+SERVERS+=("gdnsd $GDNSD_PORT $!")
+for srv in "${SERVERS[@]}"; do
+  read -r name port _ <<<"$srv"
+  if ! wait_ready "$port"; then
+    echo "dns.sh: $name did not start (is another gdnsd running?):" >&2
+    tail -5 "$WORK/$name.log" >&2
+    exit 1
+  fi
+done
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
 : >"$WORK/rounds"
 for round in $(seq 1 "$ROUNDS"); do
-  for line in "$(measure anyctl-default "$ANY_PORT" "$ANY_PID")" \
-    "$(measure anyctl-netpoller "$BLOCK_PORT" "$BLOCK_PID")" \
-    "$(measure gdnsd "$GDNSD_PORT" "$GDNSD_PID")"; do
+  for srv in "${SERVERS[@]}"; do
+    read -r name port pid <<<"$srv"
+    line=$(measure "$name" "$port" "$pid")
     echo "$line" >>"$WORK/rounds"
     echo "dns.sh: round $round: $line" >&2
   done
@@ -169,21 +195,24 @@ median() {
       printf "\n"
     }'
 }
-any=$(median anyctl-default)
-blk=$(median anyctl-netpoller)
+goservers=()
+for srv in "${SERVERS[@]}"; do
+  read -r name _ <<<"$srv"
+  [ "$name" = gdnsd ] || goservers+=("$(median "$name")")
+done
 ref=$(median gdnsd)
 
 # When dnsperf on its own CPU is the limit, the server is not saturated:
 # QPS per server core (QPS / CPU share) is the comparable figure.
 printf '\n| server | saturated QPS | lost %% | server CPU %% | QPS per server core | CPU µs/query @%s QPS | p50 µs | p99 µs |\n' "$FIXED_QPS"
 printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
-for line in "$any" "$blk" "$ref"; do
+for line in "${goservers[@]}" "$ref"; do
   read -r name qps lost share us p50 p99 <<<"$line"
   printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$(awk -v q="$qps" -v s="$share" 'BEGIN {print q * 100 / s}')" "$us" "$p50" "$p99"
 done
 read -r _ gq _ gs gu gp50 gp99 <<<"$ref"
 echo
-for line in "$any" "$blk"; do
+for line in "${goservers[@]}"; do
   read -r name aq _ as au ap50 ap99 <<<"$line"
   awk -v n="$name" -v aq="$aq" -v gq="$gq" -v as="$as" -v gs="$gs" -v au="$au" -v gu="$gu" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" 'BEGIN {
     printf "%s / gdnsd: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
