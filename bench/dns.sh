@@ -133,7 +133,9 @@ measure() {
   n=$(wc -l <"$out.lat")
   p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.0f", $1; exit}' "$out.lat")
   p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.0f", $1; exit}' "$out.lat")
-  echo "$name $qps $lost $share $us $p50 $p99"
+  local qpc
+  qpc=$(awk -v q="$qps" -v s="$share" 'BEGIN {printf "%.0f", q * 100 / s}')
+  echo "$name $qps $lost $share $us $p50 $p99 $qpc"
 }
 
 # SERVERS lists the servers measured, each "name port pid".
@@ -207,15 +209,27 @@ ref=$(median gdnsd)
 printf '\n| server | saturated QPS | lost %% | server CPU %% | QPS per server core | CPU µs/query @%s QPS | p50 µs | p99 µs |\n' "$FIXED_QPS"
 printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for line in "${goservers[@]}" "$ref"; do
-  read -r name qps lost share us p50 p99 <<<"$line"
-  printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$(awk -v q="$qps" -v s="$share" 'BEGIN {print q * 100 / s}')" "$us" "$p50" "$p99"
+  read -r name qps lost share us p50 p99 qpc <<<"$line"
+  printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$qpc" "$us" "$p50" "$p99"
 done
-read -r _ gq _ gs gu gp50 gp99 <<<"$ref"
+read -r _ gq _ _ _ gp50 gp99 _ <<<"$ref"
 echo
+# The ratios of QPS per server core and of CPU per query are the medians
+# of each round's ratio: the servers of one round ran back to back, so a
+# round's ratio cancels most of what else the machine was doing then.
 for line in "${goservers[@]}"; do
-  read -r name aq _ as au ap50 ap99 <<<"$line"
-  awk -v n="$name" -v aq="$aq" -v gq="$gq" -v as="$as" -v gs="$gs" -v au="$au" -v gu="$gu" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" 'BEGIN {
-    printf "%s / gdnsd: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
-      n, aq / gq, (aq / as) / (gq / gs), au / gu, a5 / g5, a9 / g9
-  }'
+  read -r name aq _ _ _ ap50 ap99 _ <<<"$line"
+  awk -v n="$name" -v aq="$aq" -v gq="$gq" -v a5="$ap50" -v g5="$gp50" -v a9="$ap99" -v g9="$gp99" '
+    function med(x, k,   i, j, t) {
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) { t = x[j]; x[j] = x[j-1]; x[j-1] = t }
+      return x[int((k + 1) / 2)]
+    }
+    $1 == n { r = ++a; aqpc[r] = $8; aus[r] = $5 }
+    $1 == "gdnsd" { r = ++g; gqpc[r] = $8; gus[r] = $5 }
+    END {
+      k = (a < g) ? a : g
+      for (i = 1; i <= k; i++) { c[i] = aqpc[i] / gqpc[i]; u[i] = aus[i] / gus[i] }
+      printf "%s / gdnsd: QPS per server core %.2fx, CPU per query %.2fx (medians of the rounds'"'"' ratios); QPS %.2fx, p50 %.2fx, p99 %.2fx\n",
+        n, med(c, k), med(u, k), aq / gq, a5 / g5, a9 / g9
+    }' "$WORK/rounds"
 done
