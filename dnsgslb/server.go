@@ -89,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dnsgslb: VersionBind %q: %d bytes, want at most %d", cfg.VersionBind, len(cfg.VersionBind), maxIdentity)
 	}
 	if cfg.UDPWorkers == 0 {
-		cfg.UDPWorkers = 1
+		cfg.UDPWorkers = startProcs
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -325,6 +325,10 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 		return nil, nil
 	}
 }
+
+// startProcs is GOMAXPROCS as the process started, before Run raises it
+// for blocking workers: the processors the default UDP workers spread over.
+var startProcs = runtime.GOMAXPROCS(0)
 
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.
