@@ -131,3 +131,33 @@ func BenchmarkRecompileTTLChange(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecompileOriginDown compiles a generated snapshot with one
+// origin's health flipped and the next revision, the previous index given:
+// the cost of a health change, which re-ranks every record naming the
+// origin.
+func BenchmarkRecompileOriginDown(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	prev, err := index.Compile(snap, index.Options{GeoIP: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := snap.GetOrigins()[0]
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			o.Healthy = !o.GetHealthy()
+			snap.Revision++
+			ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = ix
+		}
+	})
+}

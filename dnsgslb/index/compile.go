@@ -118,11 +118,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		return nil, err
 	}
 	b.quick, ix.quick, b.concurrent = opts.Quick, opts.Quick, opts.Concurrent
-	ix.clients = make([]client, 0, len(ix.table.Classes()))
-	for _, c := range ix.table.Classes() {
-		ix.clients = append(ix.clients, clientFor(c, pops))
-	}
-	b.rttSig = rttSignature(ix.clients)
+	b.describeClients(pops)
 	src := newSources(snap, pops)
 	for _, r := range snap.GetRecords() {
 		rec, err := ix.newRecord(r, byObject, src, opts)
@@ -156,11 +152,25 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	if err := ix.findCuts(); err != nil {
 		return nil, err
 	}
-	for _, n := range ix.names {
+	same := map[*zone]bool{}
+	if p := opts.Previous; p != nil {
+		for k, z := range ix.zones {
+			if pz := p.zones[k]; pz != nil && sameNegatives(z, pz) {
+				same[z] = true
+			}
+		}
+	}
+	for k, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err
 		}
-		if err := n.finishAnswers(); err != nil {
+		var prev *node
+		if same[n.zone] {
+			if pn := opts.Previous.names[k]; pn != nil && pn.zone.apex == n.zone.apex {
+				prev = pn
+			}
+		}
+		if err := n.finishAnswers(prev); err != nil {
 			return nil, err
 		}
 	}

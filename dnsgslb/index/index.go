@@ -14,6 +14,12 @@ type Index struct {
 	table      *geo.Table
 	// clients describes each location class of table as a selection client.
 	clients []client
+	// popSig and rttSig are the PoP inputs of clients (popSignature) and
+	// what the latency policy reads of them (rttSignature); placeOf
+	// numbers the clients' places (nil until a build needs it). A build
+	// with the same table and popSig shares all three.
+	popSig, rttSig string
+	placeOf        *placeIDs
 	// names and zones are keyed by the lower-case wire-format name.
 	names   map[string]*node
 	zones   map[string]*zone
