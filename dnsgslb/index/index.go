@@ -51,7 +51,16 @@ type Index struct {
 	// quick is set when the index was built without scope tables
 	// (Options.Quick).
 	quick bool
+	// unfinished is set when the per-build budget left out scope tables
+	// (see Unfinished).
+	unfinished bool
 }
+
+// Unfinished reports whether the index left out scope tables only to
+// bound the work of one build: a build of the same snapshot with this
+// index as Previous adds more of them. Answers are right meanwhile, their
+// scopes narrower.
+func (ix *Index) Unfinished() bool { return ix.unfinished }
 
 // Quick reports whether the index was built without ECS scope tables
 // (Options.Quick): its answers are right and their scopes narrower.

@@ -331,3 +331,47 @@ func TestRecompileWithTheRevisionAsSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfinishedBuildsCatchUp compiles with a per-build budget of one
+// scope table: the first index is unfinished, and compiling the same
+// snapshot with each index as Previous adds tables until one is finished,
+// whose answers and scopes are those of a compile under no such budget.
+func TestUnfinishedBuildsCatchUp(t *testing.T) {
+	db := randomDB(t, 5000, 2000)
+	snap := gslbtest.Snapshot()
+	full, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Unfinished() {
+		t.Fatal("the test snapshot's index is unfinished under the default budget")
+	}
+	saved := maxScopeCellsPerBuild
+	maxScopeCellsPerBuild = full.table.Leaves(false) + full.table.Leaves(true)
+	defer func() { maxScopeCellsPerBuild = saved }()
+	ix, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Unfinished() {
+		t.Fatal("an index built with room for one scope table is not unfinished")
+	}
+	builds := 1
+	for ; ix.Unfinished(); builds++ {
+		if builds > 50 {
+			t.Fatal("still unfinished after 50 builds")
+		}
+		if ix, err = Compile(snap, Options{GeoIP: db, Previous: ix}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, rec := range ix.records {
+		want := full.records[i]
+		for f := range 2 {
+			if !slices.Equal(rec.scopes[f], want.scopes[f]) {
+				t.Fatalf("record %s: scopes after %d builds differ from a build with no budget", rec.object, builds)
+			}
+		}
+	}
+	t.Logf("finished after %d builds", builds)
+}
