@@ -183,7 +183,9 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	if s.cfg.StateDir == "" {
 		return nil
 	}
-	if err := saveSnapshot(s.cfg.StateDir, snap); err != nil {
+	// Marshalled and written at the build's low priority too: thousands
+	// of records are a few MB.
+	if err := inBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
 	}
 	if err := s.saveTableLocked(); err != nil {
