@@ -66,15 +66,19 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	if opts.OriginSlot == nil {
 		opts.OriginSlot = func(string) int { return 0 }
 	}
+	// Sized for the records up front: growing maps of thousands of
+	// entries was a good part of an update's cost.
+	nrec := len(snap.GetRecords())
 	ix := &Index{
 		revision:    snap.GetRevision(),
 		compiledAt:  snap.GetCompiledAt().AsTime(),
-		names:       map[string]*node{},
+		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
-		byKey:       map[string]*record{},
-		profKeys:    map[string]string{},
+		byKey:       make(map[string]*record, nrec),
+		profKeys:    make(map[string]string, nrec),
 		placeScopes: map[string][2][]uint8{},
+		records:     make([]*record, 0, nrec),
 	}
 	now := time.Now()
 	if opts.Now != nil {
