@@ -108,7 +108,7 @@ func (b *builder) reuse(rec *record) (bool, error) {
 // zone whose serial follows the revision changes it with every update,
 // and only the negative answers carry it.
 func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *live) {
-	done := map[*answer]*answer{}
+	var done map[*answer]*answer
 	patch := func(a *answer) *answer {
 		if a == nil || a.serialAt == 0 {
 			return a
@@ -117,6 +117,9 @@ func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *liv
 			return c
 		}
 		c := a.withSerial(serial)
+		if done == nil {
+			done = map[*answer]*answer{}
+		}
 		done[a] = c
 		return c
 	}
