@@ -145,7 +145,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
