@@ -48,6 +48,9 @@ type options struct {
 	inprocess  bool
 	perConn    int
 	cpuprofile string
+	// fanoutProfile receives, with -inprocess, a CPU profile of the
+	// fan-outs.
+	fanoutProfile string
 }
 
 func main() {
@@ -65,6 +68,7 @@ func main() {
 	flag.IntVar(&o.perConn, "streams-per-conn", 1, "agent streams sharing one connection (1: each its own, as real agents; more spares this program and the controller the cost of connections)")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run the controller in this process (CPU and RSS are then the whole process's, agents included)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "with -inprocess, write a CPU profile of the steady-state window to this file")
+	flag.StringVar(&o.fanoutProfile, "fanout-cpuprofile", "", "with -inprocess, write a CPU profile of the fan-outs (from the first Apply to the last agent holding the last change) to this file")
 	flag.Parse()
 	for _, s := range strings.Split(*agents, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -54,7 +54,7 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 	var c *controllerProc
 	var err error
 	if o.inprocess {
-		c, err = startInProcess(ctx, work, n, o.cpuprofile)
+		c, err = startInProcess(ctx, work, n, o.cpuprofile, o.fanoutProfile)
 	} else {
 		c, err = startController(ctx, bin, work, n)
 	}
@@ -124,6 +124,9 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 		o.window, cpu, mib(rss), rev, reports, failures(agents))
 
 	var all []time.Duration
+	if err := c.inproc.startFanoutProfile(); err != nil {
+		return err
+	}
 	for trial := 1; trial <= o.fanout; trial++ {
 		cpu0, _, err := c.usage()
 		if err != nil {
@@ -140,10 +143,14 @@ func runOne(ctx context.Context, o options, bin, work string, n int) error {
 		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms; controller CPU meanwhile %.0f ms; streams ended so far %d\n", trial,
 			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), ms(cpu1-cpu0), failures(agents))
 		all = append(all, lat...)
+		if trial == o.fanout {
+			c.inproc.stopFanoutProfile()
+		}
 		if err := sleepCtx(ctx, 2*time.Second); err != nil {
 			return err
 		}
 	}
+	c.inproc.stopFanoutProfile()
 	if len(all) > 0 {
 		slices.Sort(all)
 		fmt.Printf("fan-out, %d changes × %d agents: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", o.fanout, n,
