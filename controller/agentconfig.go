@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/anyctl/anyctl/compile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -19,29 +20,35 @@ import (
 // thousands of agents costs each little more than copying its bytes.
 type popConfigs struct {
 	cache *stateCache
-
-	mu    sync.Mutex // guards fleet
-	fleet *compile.Fleet
+	// fleet is the newest Fleet compiled; every stream reads it after a
+	// change, so without a lock.
+	fleet atomic.Pointer[compile.Fleet]
+	// compiling serialises compiling: the first stream to ask after a
+	// change compiles, the others wait for its Fleet, which costs less
+	// than each compiling its own.
+	compiling sync.Mutex
 }
 
 func newPopConfigs(cache *stateCache) *popConfigs { return &popConfigs{cache: cache} }
 
 // Current returns the Fleet of the cache's current state and a channel
-// closed when that state is replaced. The first stream to ask after a
-// change compiles it; the others wait for it, which costs less than each
-// compiling its own.
+// closed when that state is replaced.
 func (p *popConfigs) Current() (*compile.Fleet, <-chan struct{}) {
 	s, changed := p.cache.Current()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fleet != nil && p.fleet.CompiledFrom(s) {
-		return p.fleet, changed
+	if f := p.fleet.Load(); f != nil && f.CompiledFrom(s) {
+		return f, changed
 	}
-	f := compile.NewFleet(s, p.fleet)
+	p.compiling.Lock()
+	defer p.compiling.Unlock()
+	prev := p.fleet.Load()
+	if prev != nil && prev.CompiledFrom(s) {
+		return prev, changed
+	}
+	f := compile.NewFleet(s, prev)
 	// A stream that read the state just before it was replaced asks for
 	// the older one: compile it for that stream, keep the newer.
-	if p.fleet == nil || s.Revision >= p.fleet.Revision() {
-		p.fleet = f
+	if prev == nil || s.Revision >= prev.Revision() {
+		p.fleet.Store(f)
 	}
 	return f, changed
 }

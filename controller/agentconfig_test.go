@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,5 +97,39 @@ func TestConfigStreamSendsWhatChanged(t *testing.T) {
 
 	if _, err := (&configStream{pop: "atlantis"}).next(f, obs); err == nil {
 		t.Error("a PoP not in the desired state gets a config")
+	}
+}
+
+// TestPopConfigsCompilesOncePerState: every stream asking after a change
+// gets the one Fleet of the new state.
+func TestPopConfigsCompilesOncePerState(t *testing.T) {
+	h := newHarness(t, popObject("ams"), popObject("fra"))
+	h.runCache()
+	awaitClosed(t, "the desired state loaded", h.cache.Ready())
+	p := newPopConfigs(h.cache)
+	first, changed := p.Current()
+	if again, _ := p.Current(); again != first {
+		t.Fatal("a second stream got another Fleet of the same state")
+	}
+	if _, err := h.st.Apply(context.Background(), []*v1.Object{popObject("sin")}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	awaitClosed(t, "the state replaced", changed)
+	got := make([]*compile.Fleet, 50)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i], _ = p.Current() })
+	}
+	wg.Wait()
+	for _, f := range got {
+		if f != got[0] {
+			t.Fatal("streams asking at once after a change got different Fleets")
+		}
+	}
+	if got[0].Revision() <= first.Revision() {
+		t.Fatalf("after the change: Fleet of revision %d, want after %d", got[0].Revision(), first.Revision())
+	}
+	if _, err := got[0].AppendPopConfig(nil, "sin", compile.Observed{}); err != nil {
+		t.Fatalf("the new Fleet lacks the PoP added: %v", err)
 	}
 }
