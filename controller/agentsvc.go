@@ -14,7 +14,6 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // agentServer serves the Agent API: each PoP agent holds one stream, gets
@@ -24,8 +23,9 @@ type agentServer struct {
 	v1.UnimplementedAgentServiceServer
 	// mtls is set when callers authenticate with client certificates: an
 	// agent may then connect only as the PoP its certificate names.
-	mtls     bool
-	cache    *stateCache
+	mtls bool
+	// configs compiles the desired state for every stream once a change.
+	configs  *popConfigs
 	observed *observer
 	// st keeps the reports and claims, under lease (this replica's, of
 	// TTL statusTTL).
@@ -116,30 +116,33 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 	}()
 
-	var last *v1.PopConfig
+	cs := &configStream{pop: pop}
+	firstConfig := true
 	for {
-		s, changed := a.cache.Current()
+		f, changed := a.configs.Current()
 		obs, obsChanged := a.observed.Current()
-		cfg, err := compile.PopConfig(s, pop, obs)
-		if err != nil {
+		msg, err := cs.next(f, obs)
+		if errors.Is(err, compile.ErrUnknownPop) {
 			return status.Errorf(codes.NotFound, "agent stream: %v", err)
 		}
-		if last == nil || !sameConfig(cfg, last) {
+		if err != nil {
+			return status.Errorf(codes.Internal, "agent stream: %v", err)
+		}
+		if msg != nil {
 			// The first config says the agent may send unchanged reports
 			// as such.
-			err := sendWithin(a.sendStall, func() error {
-				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}, AcceptsUnchanged: last == nil})
-			})
+			msg.AcceptsUnchanged = firstConfig
+			firstConfig = false
+			err := sendWithin(a.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
 				a.metrics.streamsDropped.WithLabelValues("agent").Inc()
-				log.Warn("agent fell behind: ending its stream; it reconnects and gets the current config", "revision", cfg.GetRevision(), "peer", peerAddr(ctx))
-				return status.Errorf(codes.ResourceExhausted, "agent stream fell behind: the config of revision %d was not taken in time; reconnect to get the current one", cfg.GetRevision())
+				log.Warn("agent fell behind: ending its stream; it reconnects and gets the current config", "revision", f.Revision(), "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "agent stream fell behind: the config of revision %d was not taken in time; reconnect to get the current one", f.Revision())
 			}
 			if err != nil {
 				return err
 			}
-			log.Debug("sent config", "revision", cfg.GetRevision())
-			last = cfg
+			log.Debug("sent config", "revision", f.Revision())
 		}
 		select {
 		case <-ctx.Done():
@@ -199,15 +202,4 @@ func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop stri
 		return status.Errorf(codes.PermissionDenied, "agent stream: the hello names PoP %s but the client certificate is for %q (CommonName, role %s); an agent may connect only as the PoP its certificate names", resource.Quote(pop), id.Name, id.Role)
 	}
 	return nil
-}
-
-// sameConfig compares two configs ignoring the revision they were compiled
-// at. It sets both revisions to 0 while comparing, instead of copying two
-// configs per agent on every change: both belong to the one stream calling.
-func sameConfig(a, b *v1.PopConfig) bool {
-	ar, br := a.Revision, b.Revision
-	a.Revision, b.Revision = 0, 0
-	same := proto.Equal(a, b)
-	a.Revision, b.Revision = ar, br
-	return same
 }

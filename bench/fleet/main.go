@@ -55,6 +55,9 @@ type options struct {
 	// fullReports sends every report in full, as agents that predate
 	// StatusUnchanged do.
 	fullReports bool
+	// fanoutProfile receives, with -inprocess, a CPU profile of the
+	// fan-outs.
+	fanoutProfile string
 }
 
 func main() {
@@ -77,6 +80,7 @@ func main() {
 	flag.IntVar(&o.replicas, "replicas", 1, "controller replicas (more than one with -etcd cluster); agents are given every replica's address and spread over them")
 	flag.BoolVar(&o.failover, "failover", false, "after the fan-out, SIGKILL the leading replica and time the new leader's first act and every agent of the dead replica streaming again (-etcd cluster, -replicas 2 or more)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the controllers' and etcd members' logs and data) and say where")
+	flag.StringVar(&o.fanoutProfile, "fanout-cpuprofile", "", "with -inprocess, write a CPU profile of the fan-outs (from the first Apply to the last agent holding the last change) to this file")
 	flag.Parse()
 	switch *etcd {
 	case "embedded":

@@ -74,7 +74,7 @@ type fleetEnv struct {
 func startEnv(ctx context.Context, o options, bins binaries, work string, n int) (*fleetEnv, error) {
 	env := &fleetEnv{}
 	if o.inprocess {
-		c, err := startInProcess(ctx, work, n, o.cpuprofile)
+		c, err := startInProcess(ctx, work, n, o.cpuprofile, o.fanoutProfile)
 		if err != nil {
 			return nil, err
 		}
@@ -282,6 +282,9 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 	}
 
 	var all []time.Duration
+	if err := env.ctls[0].inproc.startFanoutProfile(); err != nil {
+		return err
+	}
 	for trial := 1; trial <= o.fanout; trial++ {
 		u0, err := env.usage()
 		if err != nil {
@@ -298,10 +301,14 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 		fmt.Printf("fan-out %d: every agent holding the change p50 %.0f ms, p99 %.0f ms, max %.0f ms; CPU meanwhile %s; streams ended so far %d\n", trial,
 			ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), u1.cpuSince(u0), failures(agents))
 		all = append(all, lat...)
+		if trial == o.fanout {
+			env.ctls[0].inproc.stopFanoutProfile()
+		}
 		if err := sleepCtx(ctx, 2*time.Second); err != nil {
 			return err
 		}
 	}
+	env.ctls[0].inproc.stopFanoutProfile()
 	if len(all) > 0 {
 		slices.Sort(all)
 		fmt.Printf("fan-out, %d changes × %d agents: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", o.fanout, n,
