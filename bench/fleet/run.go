@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -610,11 +611,19 @@ func (k *writeCounter) Apply(changes []store.Change[string, *v1.PopStatus], _ in
 
 // endReasons counts why streams ended, by the last error of each agent
 // whose stream ended.
+var (
+	reasonPop  = regexp.MustCompile(`PoP "[^"]*"`)
+	reasonAddr = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`)
+)
+
 func endReasons(agents []*simAgent) map[string]int {
 	out := map[string]int{}
 	for _, a := range agents {
 		if err := a.failed.Load(); err != nil {
-			msg := (*err).Error()
+			// PoP names and addresses are left out, so that one reason is
+			// one line however many agents it ended.
+			msg := reasonPop.ReplaceAllString((*err).Error(), "PoP")
+			msg = reasonAddr.ReplaceAllString(msg, "ADDR")
 			if len(msg) > 80 {
 				msg = msg[:80]
 			}
