@@ -12,6 +12,7 @@ import (
 
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
+	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -95,17 +96,29 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 		return err
 	}
 	sendErr := make(chan error, 1)
+	// acceptsUnchanged is set when the controller's first response says
+	// it takes an unchanged report as such.
+	var acceptsUnchanged atomic.Bool
 	go func() {
+		// sent is the last full report sent on this stream.
+		var sent *v1.PopStatus
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case st := <-s.reports:
-				if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}); err != nil {
+				m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
+				if sent != nil && acceptsUnchanged.Load() && popstatus.Same(sent, st) {
+					m.Msg = unchangedMsg
+				}
+				if err := stream.Send(m); err != nil {
 					if !errors.Is(err, io.EOF) { // io.EOF: Recv returns why
 						sendErr <- err
 					}
 					return
+				}
+				if m.Msg != unchangedMsg {
+					sent = st
 				}
 			}
 		}
@@ -130,6 +143,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 		}
 		if first {
 			first = false
+			acceptsUnchanged.Store(msg.GetAcceptsUnchanged())
 			bo.Reset()
 			s.log.Info("connected to controller", "controller", target.String(), "held_revision", hello.GetRevision(), "revision", cfg.GetRevision())
 			select {
@@ -145,6 +159,9 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 		}
 	}
 }
+
+// unchangedMsg is the report that says nothing changed since the last.
+var unchangedMsg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
 
 // report queues a status report, replacing one not yet sent.
 func (s *session) report(st *v1.PopStatus) {

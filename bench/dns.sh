@@ -12,20 +12,29 @@
 # Per server it reports: saturated QPS with under 0.1% of queries lost, the
 # server's CPU share while saturated, CPU microseconds per query at a fixed
 # rate (from /proc/PID/stat ticks), p50/p99 latency at that rate, and the
-# ratios to gdnsd. The servers are measured in turn, ROUNDS times, and each
+# ratios to gdnsd. The CPU share while saturated is read over the middle of
+# the run, without dnsperf's start and its wait for lost queries. The servers are measured in turn, ROUNDS times, and each
 # figure is the median of its rounds: one round moves by more than the
 # margins between the servers when anything else wakes on the machine.
 #
 #   bench/dns.sh                 # DURATION=10 FIXED_QPS=20000 ROUNDS=3 by default
 #   DURATION=5 ROUNDS=5 bench/dns.sh
+#   BASELINE=main NETPOLLER=0 bench/dns.sh  # also the default server built
+#                                           # from that revision; no netpoller
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
+NETPOLLER=${NETPOLLER:-1}
+BASELINE=${BASELINE:-}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
 NAME=dns.sh
 . bench/lib/dnsbench.sh
+if [ "$DURATION" -lt 3 ]; then
+  echo "dns.sh: DURATION=$DURATION: want 3 seconds or more (the CPU share skips the first and the last second)" >&2
+  exit 2
+fi
 
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
@@ -35,32 +44,60 @@ GDNSD=$(command -v gdnsd || echo /usr/sbin/gdnsd)
 
 WORK=$(mktemp -d)
 trap stop_servers EXIT
-ANY_PORT=$(free_port)
-BLOCK_PORT=$(free_port)
 GDNSD_PORT=$(free_port)
 
 go build -o "$WORK/dnsserve" ./bench/cmd/dnsserve
+if [ -n "$BASELINE" ]; then
+  mkdir "$WORK/baseline"
+  git archive "$BASELINE" | tar -x -C "$WORK/baseline"
+  (cd "$WORK/baseline" && go build -o "$WORK/dnsserve-baseline" ./bench/cmd/dnsserve)
+fi
 go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -queries 50000
 
+# SERVERS lists the servers measured, each "name port pid".
+SERVERS=()
+# serve NAME BINARY ARGS... starts a Go server pinned to CPU0.
+serve() {
+  local name=$1 bin=$2 port
+  shift 2
+  port=$(free_port)
+  GOMAXPROCS=1 taskset -c 0 "$bin" "$@" -listen "127.0.0.1:$port" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+    2>"$WORK/$name.log" &
+  PIDS+=($!)
+  SERVERS+=("$name $port $!")
+}
+
 mkdir -p /run/gdnsd
-GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -listen "127.0.0.1:$ANY_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
-  2>"$WORK/dnsserve.log" &
-PIDS+=($!)
-ANY_PID=$!
-GOMAXPROCS=1 taskset -c 0 "$WORK/dnsserve" -udp-mode netpoller -listen "127.0.0.1:$BLOCK_PORT" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
-  2>"$WORK/dnsserve-netpoller.log" &
-PIDS+=($!)
-BLOCK_PID=$!
+serve anyctl-default "$WORK/dnsserve"
+if [ "$NETPOLLER" != 0 ]; then
+  serve anyctl-netpoller "$WORK/dnsserve" -udp-mode netpoller
+fi
+if [ -n "$BASELINE" ]; then
+  serve anyctl-baseline "$WORK/dnsserve-baseline"
+fi
 taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
 PIDS+=($!)
-GDNSD_PID=$!
+SERVERS+=("gdnsd $GDNSD_PORT $!")
+for srv in "${SERVERS[@]}"; do
+  read -r name port _ <<<"$srv"
+  if ! wait_ready "$port"; then
+    echo "dns.sh: $name did not start (is another gdnsd running?):" >&2
+    tail -5 "$WORK/$name.log" >&2
+    exit 1
+  fi
+done
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
-measure_rounds "anyctl-default $ANY_PORT $ANY_PID" "anyctl-netpoller $BLOCK_PORT $BLOCK_PID" "gdnsd $GDNSD_PORT $GDNSD_PID"
-any=$(median anyctl-default)
-blk=$(median anyctl-netpoller)
+measure_rounds "${SERVERS[@]}"
+lines=()
+for srv in "${SERVERS[@]}"; do
+  read -r name _ <<<"$srv"
+  lines+=("$(median "$name")")
+done
 ref=$(median gdnsd)
-table "$any" "$blk" "$ref"
+table "${lines[@]}"
 echo
-ratio "$any" "$ref"
-ratio "$blk" "$ref"
+for srv in "${SERVERS[@]}"; do
+  read -r name _ <<<"$srv"
+  [ "$name" = gdnsd ] || ratio "$(median "$name")" "$ref"
+done

@@ -106,7 +106,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
-	fs.IntVar(&f.udpWorkers, "udp-workers", 1, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader")
+	fs.IntVar(&f.udpWorkers, "udp-workers", 0, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader; 0: one per processor (GOMAXPROCS)")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
 	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
@@ -139,8 +139,8 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--metrics-listen %q: %v", f.metricsListen, err)
 		}
 	}
-	if f.udpWorkers < 1 {
-		return daemon.Config{}, UsageErrorf("--udp-workers %d: want 1 or more", f.udpWorkers)
+	if f.udpWorkers < 0 {
+		return daemon.Config{}, UsageErrorf("--udp-workers %d: want 0 (one per processor) or more", f.udpWorkers)
 	}
 	udpMode, err := dnsgslb.ParseUDPMode(f.udpMode)
 	if err != nil {

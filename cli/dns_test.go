@@ -41,7 +41,7 @@ func TestDNSOptions(t *testing.T) {
 		{desc: "defaults", check: func(t *testing.T, o daemon.Config) {
 			host, _ := os.Hostname()
 			if o.Feed.Controller != DefaultServer || o.Feed.ServerName != host || o.Server.Listen != ":53" ||
-				o.Server.StateDir != "/var/lib/anyctl/dns" || o.Server.UDPWorkers != 1 || o.Server.UDPMode != dnsgslb.UDPAuto ||
+				o.Server.StateDir != "/var/lib/anyctl/dns" || o.Server.UDPWorkers != 0 || o.Server.UDPMode != dnsgslb.UDPAuto ||
 				o.Server.GeoIPPath != "" || o.Server.DefaultLocation != (dnsgslb.Location{}) || o.MetricsListen != DefaultDNSMetricsListen ||
 				o.Server.Identity != host || o.Server.VersionBind != "" || o.Server.Cookies != nil || o.Server.NoCookies {
 				t.Errorf("defaults: %+v", o)
@@ -95,7 +95,7 @@ func TestDNSOptions(t *testing.T) {
 			wantErr: `--listen "53": want host:port, e.g. "[::]:53": address 53: missing port in address`},
 		{desc: "bad metrics listen", args: []string{"--metrics-listen", "7403"},
 			wantErr: `--metrics-listen "7403": want host:port or unix:PATH: address 7403: missing port in address`},
-		{desc: "no UDP workers", args: []string{"--udp-workers", "0"}, wantErr: `--udp-workers 0: want 1 or more`},
+		{desc: "negative UDP workers", args: []string{"--udp-workers", "-1"}, wantErr: `--udp-workers -1: want 0 (one per processor) or more`},
 		{desc: "bad UDP mode", args: []string{"--udp-mode", "fast"}, wantErr: `--udp-mode: UDP mode "fast": want auto, blocking or netpoller`},
 		{desc: "missing GeoIP database", args: []string{"--geoip", missing},
 			wantErr: `--geoip "` + missing + `": stat ` + missing + `: no such file or directory`},

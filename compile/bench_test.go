@@ -6,6 +6,8 @@ import (
 	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/anyctl/anyctl/resource"
 )
@@ -119,5 +121,52 @@ func BenchmarkPopConfig(b *testing.B) {
 		if _, err := PopConfig(s, "pop-123", obs); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkFleetPopConfigs500x100 compiles a Fleet afresh and puts every
+// PoP's config together from it, encoded: what PopConfigs500x100 does for
+// the agent streams.
+func BenchmarkFleetPopConfigs500x100(b *testing.B) {
+	s, obs := bigFleet(500, 100)
+	names := resource.SortedNames(s.Pops)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var buf []byte
+	for b.Loop() {
+		f := NewFleet(s, nil)
+		for _, name := range names {
+			var err error
+			if buf, err = f.AppendPopConfig(buf[:0], name, obs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkFleetChange500x100 is one change on a controller: a service on
+// every PoP gets another health-check interval; the Fleet is compiled from
+// the previous one and every PoP's config put together, encoded.
+func BenchmarkFleetChange500x100(b *testing.B) {
+	s, obs := bigFleet(500, 100)
+	names := resource.SortedNames(s.Pops)
+	f := NewFleet(s, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var buf []byte
+	for i := 0; b.Loop(); i++ {
+		next := s.Clone()
+		svc := proto.Clone(next.Services["svc-000"]).(*v1.AnycastService)
+		svc.Spec.HealthCheck.Interval = durationpb.New(time.Duration(1+i%2) * time.Second)
+		next.Put(resource.Wrap(svc))
+		next.Revision++
+		f = NewFleet(next, f)
+		for _, name := range names {
+			var err error
+			if buf, err = f.AppendPopConfig(buf[:0], name, obs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s = next
 	}
 }

@@ -1,6 +1,9 @@
 // Package compile turns the desired state into what each part of the fleet
 // runs: one PopConfig per PoP for its agent, and one GslbSnapshot for the DNS
-// servers.
+// servers. A Fleet compiles the PopConfigs of every PoP at once for a
+// controller that streams them to thousands of agents: what PoPs share is
+// compiled and encoded once, and a change compiles again only what it
+// replaced; PopConfig is the reference it is tested against.
 //
 // Every function here is pure. It reads a resource.State and the fleet's
 // Observed state, never mutates either, shares no message with its input

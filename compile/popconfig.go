@@ -21,23 +21,25 @@ func PopConfig(s *resource.State, pop string, obs Observed) (*v1.PopConfig, erro
 	if !ok {
 		return nil, fmt.Errorf("compile config of Pop %q at revision %d: %w", pop, s.Revision, ErrUnknownPop)
 	}
-	f := newFleet(s, func(m selector) bool { return m.picks(pop, p) })
-	return f.popConfig(pop, p, obs), nil
+	t := newTemplates(s, func(m selector) bool { return m.picks(pop, p) })
+	return t.popConfig(pop, p, obs), nil
 }
 
-// PopConfigs compiles the config of every PoP, by PoP name.
+// PopConfigs compiles the config of every PoP, by PoP name. It compiles
+// every message afresh; a Fleet compiles what PoPs share once, and a
+// change again only where it changed, for the agent streams.
 func PopConfigs(s *resource.State, obs Observed) map[string]*v1.PopConfig {
-	f := newFleet(s, func(selector) bool { return true })
+	t := newTemplates(s, func(selector) bool { return true })
 	out := make(map[string]*v1.PopConfig, len(s.Pops))
 	for name, p := range s.Pops {
-		out[name] = f.popConfig(name, p, obs)
+		out[name] = t.popConfig(name, p, obs)
 	}
 	return out
 }
 
-// fleet holds what every PoP's config shares, compiled once: each service
-// with its selector and the origin probes.
-type fleet struct {
+// templates holds what every PoP's config shares, compiled once: each
+// service with its selector and the origin probes.
+type templates struct {
 	revision int64
 	services []serviceTemplate
 	probes   []*v1.OriginProbe
@@ -50,10 +52,10 @@ type serviceTemplate struct {
 	assignment *v1.ServiceAssignment
 }
 
-// newFleet compiles the services whose selector keep accepts, and the
+// newTemplates compiles the services whose selector keep accepts, and the
 // origin probes.
-func newFleet(s *resource.State, keep func(selector) bool) *fleet {
-	f := &fleet{revision: s.Revision, probes: originProbes(s)}
+func newTemplates(s *resource.State, keep func(selector) bool) *templates {
+	f := &templates{revision: s.Revision, probes: originProbes(s)}
 	for _, name := range resource.SortedNames(s.Services) {
 		spec := s.Services[name].GetSpec()
 		sel := newSelector(spec.GetPops())
@@ -65,7 +67,7 @@ func newFleet(s *resource.State, keep func(selector) bool) *fleet {
 	return f
 }
 
-func (f *fleet) popConfig(name string, p *v1.Pop, obs Observed) *v1.PopConfig {
+func (f *templates) popConfig(name string, p *v1.Pop, obs Observed) *v1.PopConfig {
 	spec := p.GetSpec()
 	cfg := &v1.PopConfig{
 		Pop:         name,

@@ -14,7 +14,6 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // agentServer serves the Agent API: each PoP agent holds one stream, gets
@@ -24,11 +23,14 @@ type agentServer struct {
 	v1.UnimplementedAgentServiceServer
 	// mtls is set when callers authenticate with client certificates: an
 	// agent may then connect only as the PoP its certificate names.
-	mtls     bool
-	cache    *stateCache
+	mtls bool
+	// configs compiles the desired state for every stream once a change.
+	configs  *popConfigs
 	observed *observer
-	// st keeps the reports, each stream's under a lease of statusTTL.
+	// st keeps the reports and claims, under lease (this replica's, of
+	// TTL statusTTL).
 	st        *store.Store
+	lease     *store.ReplicaLease
 	statusTTL time.Duration
 	log       *slog.Logger
 	metrics   *metrics
@@ -72,7 +74,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	}
 	defer release()
 	// The claim in etcd refuses a second agent through another replica.
-	releaseClaim, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.statusTTL)
+	releaseClaim, leaseLost, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.lease)
 	switch {
 	case live != nil:
 		return a.refuseSecond(ctx, log, pop, addr, live)
@@ -95,6 +97,13 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- err
 				return
 			}
+			if m.GetUnchanged() != nil {
+				if !reports.takeUnchanged() {
+					recvErr <- status.Errorf(codes.InvalidArgument, "agent of PoP %q: a status-unchanged message before any status on the stream", pop)
+					return
+				}
+				continue
+			}
 			st := m.GetStatus()
 			if st == nil {
 				continue
@@ -107,28 +116,33 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 	}()
 
-	var last *v1.PopConfig
+	cs := &configStream{pop: pop}
+	firstConfig := true
 	for {
-		s, changed := a.cache.Current()
+		f, changed := a.configs.Current()
 		obs, obsChanged := a.observed.Current()
-		cfg, err := compile.PopConfig(s, pop, obs)
-		if err != nil {
+		msg, err := cs.next(f, obs)
+		if errors.Is(err, compile.ErrUnknownPop) {
 			return status.Errorf(codes.NotFound, "agent stream: %v", err)
 		}
-		if last == nil || !sameConfig(cfg, last) {
-			err := sendWithin(a.sendStall, func() error {
-				return stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: cfg}})
-			})
+		if err != nil {
+			return status.Errorf(codes.Internal, "agent stream: %v", err)
+		}
+		if msg != nil {
+			// The first config says the agent may send unchanged reports
+			// as such.
+			msg.AcceptsUnchanged = firstConfig
+			firstConfig = false
+			err := sendWithin(a.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
 				a.metrics.streamsDropped.WithLabelValues("agent").Inc()
-				log.Warn("agent fell behind: ending its stream; it reconnects and gets the current config", "revision", cfg.GetRevision(), "peer", peerAddr(ctx))
-				return status.Errorf(codes.ResourceExhausted, "agent stream fell behind: the config of revision %d was not taken in time; reconnect to get the current one", cfg.GetRevision())
+				log.Warn("agent fell behind: ending its stream; it reconnects and gets the current config", "revision", f.Revision(), "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "agent stream fell behind: the config of revision %d was not taken in time; reconnect to get the current one", f.Revision())
 			}
 			if err != nil {
 				return err
 			}
-			log.Debug("sent config", "revision", cfg.GetRevision())
-			last = cfg
+			log.Debug("sent config", "revision", f.Revision())
 		}
 		select {
 		case <-ctx.Done():
@@ -138,6 +152,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-etcdLost:
 			log.Warn("ending agent stream: this replica cannot reach etcd")
 			return a.etcd.refusal()
+		case <-leaseLost:
+			return status.Error(codes.Unavailable, "this controller replica lost its etcd lease, and with it the PoP's claim and report: reconnect")
 		case err := <-recvErr:
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 				log.Info("agent disconnected")
@@ -186,15 +202,4 @@ func (a *agentServer) checkCaller(stream v1.AgentService_ConnectServer, pop stri
 		return status.Errorf(codes.PermissionDenied, "agent stream: the hello names PoP %s but the client certificate is for %q (CommonName, role %s); an agent may connect only as the PoP its certificate names", resource.Quote(pop), id.Name, id.Role)
 	}
 	return nil
-}
-
-// sameConfig compares two configs ignoring the revision they were compiled
-// at. It sets both revisions to 0 while comparing, instead of copying two
-// configs per agent on every change: both belong to the one stream calling.
-func sameConfig(a, b *v1.PopConfig) bool {
-	ar, br := a.Revision, b.Revision
-	a.Revision, b.Revision = 0, 0
-	same := proto.Equal(a, b)
-	a.Revision, b.Revision = ar, br
-	return same
 }

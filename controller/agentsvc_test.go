@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/compile"
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
@@ -14,6 +15,7 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -90,6 +92,31 @@ func TestAgentStreamSendsConfigThenChanges(t *testing.T) {
 	}
 	if msg.GetConfig().GetRevision() <= cfg.GetRevision() {
 		t.Errorf("new config revision %d not after %d", msg.GetConfig().GetRevision(), cfg.GetRevision())
+	}
+}
+
+// TestAgentStreamGetsTheCompiledConfig: what an agent decodes from its
+// stream is its PoP's config as compile.PopConfig compiles it, at the
+// revision the stream names.
+func TestAgentStreamGetsTheCompiledConfig(t *testing.T) {
+	r := startWithExamples(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := resource.NewState(objs...)
+	for _, pop := range resource.SortedNames(s.Pops) {
+		_, got := agentStream(t, ctx, r, pop)
+		s.Revision = got.GetRevision()
+		want, err := compile.PopConfig(s, pop, compile.Observed{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, want) {
+			t.Errorf("PoP %q: the agent got\n%v\nwant\n%v", pop, got, want)
+		}
 	}
 }
 

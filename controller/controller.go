@@ -145,7 +145,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, cache: cache, observed: obs, st: st, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
+	lease := st.ReplicaLease(c.cfg.StatusTTL)
+	defer lease.Close()
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -246,6 +248,9 @@ const MaxRequestBytes = 4 << 20
 // 32 KiB); reports and requests larger than it are read in more calls.
 const connReadBuffer = 8 << 10
 
+// flowWindow is each stream's and connection's HTTP/2 receive window.
+const flowWindow = 1 << 20
+
 // serverOptions are the gRPC server's options: keepalive, and mutual TLS
 // with role-based authorisation when configured.
 func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
@@ -263,6 +268,15 @@ func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 		// few KiB instead of gRPC's 64 KiB.
 		grpc.SharedWriteBuffer(true),
 		grpc.ReadBufferSize(connReadBuffer),
+		// Fixed flow-control windows. gRPC's default estimates each
+		// connection's bandwidth-delay product by answering received data
+		// with a window update and a ping whenever no estimate is under
+		// way: for an agent reporting every few seconds that is every
+		// report, a write and another read per report on every connection.
+		// 1 MiB (the estimate starts at 64 KiB) carries the largest request
+		// in a few round trips.
+		grpc.StaticStreamWindowSize(flowWindow),
+		grpc.StaticConnWindowSize(flowWindow),
 	}
 	if c.apiTLS == nil {
 		// On loopback or a Unix socket only local users reach the API, so

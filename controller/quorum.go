@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"github.com/anyctl/anyctl/popstatus"
 	"sort"
 	"strings"
 	"time"
@@ -71,14 +72,7 @@ func rttMatrix(reports map[string]*v1.PopStatus) map[string]map[string]time.Dura
 	return out
 }
 
-// roundRTT keeps two significant digits of an RTT (in microseconds), so
-// that jitter does not recompile the GSLB snapshot on every report while
-// the latency policy still sees real differences.
-func roundRTT(d time.Duration) time.Duration {
-	us := d.Microseconds()
-	scale := int64(1)
-	for us/scale >= 100 {
-		scale *= 10
-	}
-	return time.Duration((us+scale/2)/scale*scale) * time.Microsecond
-}
+// roundRTT keeps two significant digits of an RTT, so that jitter does
+// not recompile the GSLB snapshot on every report while the latency policy
+// still sees real differences; reports compare RTTs at the same rounding.
+func roundRTT(d time.Duration) time.Duration { return popstatus.RoundRTT(d) }

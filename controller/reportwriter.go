@@ -3,9 +3,11 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
+	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,6 +17,8 @@ import (
 // reading, and a writer goroutine stores the newest report it holds, so a
 // slow etcd makes reports wait and be superseded, not the agent's stream,
 // and a report waiting to be written still counts as the agent being there.
+// A report that says what the stored one says, with none waiting, is
+// counted and dropped by the reader itself: at rest, that is every report.
 type reportWriter struct {
 	sess *store.StatusSession
 	log  *slog.Logger
@@ -23,36 +27,89 @@ type reportWriter struct {
 	ttl               time.Duration
 	// latest holds the newest report not yet written.
 	latest chan *v1.PopStatus
-	// silent fires when no report has arrived for ttl: the agent's stream
-	// lives but it stopped reporting. Its stored report is removed, as it
-	// is when the stream ends: unchanged reports are not written, so the
-	// lease alone says it is there.
+	// waiting counts the reports handed over and not yet stored or
+	// superseded: while it is 0 the stored report is the last one taken.
+	waiting atomic.Int32
+	// lastReport is when the last report came (UnixNano).
+	lastReport atomic.Int64
+	// lastFull is the last full report taken; the reader's own.
+	lastFull *v1.PopStatus
+	// silent fires when no report may have arrived for ttl: the agent's
+	// stream lives but it stopped reporting. Its stored report is then
+	// removed, as it is when the stream ends: unchanged reports are not
+	// written, so the lease alone says it is there. It is set once per
+	// ttl, not on every report, and looks at lastReport when it fires.
 	silent *time.Timer
 }
 
 // newReportWriter starts storing pop's reports until ctx (the stream's)
-// ends; stop stops the silence timer.
+// ends; stop stops the silence timer and ends the session.
 func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog.Logger) *reportWriter {
 	w := &reportWriter{
-		sess: a.st.StatusSession(pop, a.statusTTL, sameReport), log: log, ttl: a.statusTTL,
+		sess: a.st.StatusSession(pop, a.lease, a.statusTTL, popstatus.Same), log: log, ttl: a.statusTTL,
 		stored: a.metrics.reports.WithLabelValues("true"), unchanged: a.metrics.reports.WithLabelValues("false"),
 		latest: make(chan *v1.PopStatus, 1),
 	}
-	w.silent = time.AfterFunc(w.ttl, func() {
-		log.Warn("agent silent: no report for the status TTL; its stored status is removed", "status_ttl", w.ttl)
-		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := w.sess.Expire(ectx); err != nil {
-			log.Warn("removing a silent agent's status failed", "err", err)
-		}
-	})
+	w.lastReport.Store(time.Now().UnixNano())
+	w.silent = time.AfterFunc(w.ttl, func() { w.checkSilence(ctx) })
 	go w.write(ctx)
 	return w
 }
 
-// take hands a report over, replacing one still waiting.
-func (w *reportWriter) take(st *v1.PopStatus) {
+// checkSilence removes the stored report when no report came for ttl, and
+// sets the timer for the next time that could be so.
+func (w *reportWriter) checkSilence(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	since := time.Since(time.Unix(0, w.lastReport.Load()))
+	if since < w.ttl {
+		w.silent.Reset(w.ttl - since)
+		return
+	}
+	w.log.Warn("agent silent: no report for the status TTL; its stored status is removed", "status_ttl", w.ttl)
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.sess.Expire(ectx); err != nil {
+		w.log.Warn("removing a silent agent's status failed; trying again", "err", err)
+		w.silent.Reset(time.Second)
+		return
+	}
 	w.silent.Reset(w.ttl)
+}
+
+// take hands a report over, replacing one still waiting; one that says
+// what the stored report says, with none waiting, is only counted.
+func (w *reportWriter) take(st *v1.PopStatus) {
+	w.lastReport.Store(time.Now().UnixNano())
+	w.lastFull = st
+	if w.waiting.Load() == 0 && w.sess.Unchanged(st) {
+		w.unchanged.Inc()
+		return
+	}
+	w.hand(st)
+}
+
+// takeUnchanged takes the agent's word that its report is as the last
+// full one: counted when that is stored, handed over again when it is
+// not (its write failed, or it was removed while the agent was silent).
+// It reports false when no full report came before.
+func (w *reportWriter) takeUnchanged() bool {
+	if w.lastFull == nil {
+		return false
+	}
+	w.lastReport.Store(time.Now().UnixNano())
+	if w.waiting.Load() == 0 && w.sess.Unchanged(w.lastFull) {
+		w.unchanged.Inc()
+		return true
+	}
+	w.hand(w.lastFull)
+	return true
+}
+
+// hand gives the writer st, replacing a report still waiting.
+func (w *reportWriter) hand(st *v1.PopStatus) {
+	w.waiting.Add(1)
 	for {
 		select {
 		case w.latest <- st:
@@ -61,6 +118,7 @@ func (w *reportWriter) take(st *v1.PopStatus) {
 		}
 		select {
 		case <-w.latest:
+			w.waiting.Add(-1)
 		default:
 		}
 	}
@@ -74,6 +132,7 @@ func (w *reportWriter) write(ctx context.Context) {
 			return
 		case st := <-w.latest:
 			written, err := w.sess.Put(ctx, st)
+			w.waiting.Add(-1)
 			if err != nil && ctx.Err() == nil {
 				w.log.Warn("storing PoP status failed", "err", err)
 			}
@@ -86,5 +145,9 @@ func (w *reportWriter) write(ctx context.Context) {
 	}
 }
 
-// stop stops the silence timer.
-func (w *reportWriter) stop() { w.silent.Stop() }
+// stop stops the silence timer and ends the session: the stored report is
+// removed after the TTL unless the PoP's next stream writes it first.
+func (w *reportWriter) stop() {
+	w.silent.Stop()
+	w.sess.End()
+}

@@ -35,7 +35,8 @@ type Config struct {
 	DefaultLocation     Location
 	Logger              *slog.Logger
 	// UDPWorkers is the number of UDP sockets (SO_REUSEPORT), each with its
-	// own reading goroutine; default 1.
+	// own reading goroutine; 0 for one per processor the process started
+	// with (GOMAXPROCS, which follows the CPU limit of a container).
 	UDPWorkers int
 	// UDPMode is how UDP workers wait for queries; the zero value is the
 	// fastest the platform has.

@@ -27,6 +27,9 @@ type responder struct {
 
 	tap      *tap // nil when off
 	tapCount int
+	// rrlNow is the rate limiter's time for a batch of datagrams read
+	// together (see stampBatch), 0 to read the clock per reply.
+	rrlNow uint64
 	// port is the source port of the request being answered.
 	port uint16
 }
@@ -38,6 +41,17 @@ func (s *Server) newResponder(sh *shard) *responder {
 	}
 	return r
 }
+
+// stampBatch reads the rate limiter's clock once for the datagrams of one
+// receive, which arrived within microseconds of each other; endBatch goes
+// back to reading it per reply.
+func (r *responder) stampBatch() {
+	if r.rrl != nil {
+		r.rrlNow = r.rrl.now() | 1 // never 0, which means unset
+	}
+}
+
+func (r *responder) endBatch() { r.rrlNow = 0 }
 
 // handle writes the reply to the request pkt from src into dst (from
 // dst[:0], which needs room for maxReply bytes, or dns.MaxMsgSize over

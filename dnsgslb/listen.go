@@ -34,13 +34,25 @@ func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
-func (b blockingSocket) interrupt() {} // the worker sees stop within the receive timeout
+func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
 
-// reusePort sets SO_REUSEPORT so several UDP sockets share one port.
+// reusePort sets SO_REUSEPORT so several UDP sockets share one port, and
+// the Don't Fragment bit (setDontFragment).
 func reusePort(network, address string, c syscall.RawConn) error {
+	family := unix.AF_INET6
+	if network == "udp4" {
+		family = unix.AF_INET
+	}
 	var serr error
 	err := c.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		if serr != nil {
+			serr = fmt.Errorf("SO_REUSEPORT: %w", serr)
+			return
+		}
+		if err := setDontFragment(int(fd), family); err != nil {
+			serr = fmt.Errorf("don't fragment: %w", err)
+		}
 	})
 	if err != nil {
 		return err

@@ -286,7 +286,11 @@ func (l *rrl) exempts(src netip.Addr, ix *index.Index) bool {
 // it returns reply, a truncated reply made from it in place, or nil.
 func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 	l := r.rrl
-	if l.allow(l.key(&r.q, r.zone, r.rcode, src), l.now()) {
+	now := r.rrlNow
+	if now == 0 {
+		now = l.now()
+	}
+	if l.allow(l.key(&r.q, r.zone, r.rcode, src), now) {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {

@@ -89,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dnsgslb: VersionBind %q: %d bytes, want at most %d", cfg.VersionBind, len(cfg.VersionBind), maxIdentity)
 	}
 	if cfg.UDPWorkers == 0 {
-		cfg.UDPWorkers = 1
+		cfg.UDPWorkers = startProcs
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -186,7 +186,9 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	if s.cfg.StateDir == "" {
 		return nil
 	}
-	if err := saveSnapshot(s.cfg.StateDir, snap); err != nil {
+	// Marshalled and written at the build's low priority too: thousands
+	// of records are a few MB.
+	if err := inBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
 	}
 	if err := s.saveTableLocked(); err != nil {
@@ -262,7 +264,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	}
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
-	if ix.Quick() {
+	if ix.Quick() || ix.Unfinished() {
 		s.refining.Add(1)
 		go s.refine(snap, ix)
 	}
@@ -270,8 +272,11 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 }
 
 // refine builds the full index of a snapshot first served from a quick one
-// (index.Options.Quick), in the background at a low priority, unless a
-// newer snapshot replaced it first.
+// (index.Options.Quick), or one whose build left scope tables for later
+// (index.Index.Unfinished), in the background at a low priority, unless a
+// newer snapshot replaced it first. A build that is still unfinished
+// refines again, so the scope tables are added between updates rather
+// than by them.
 func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 	defer s.refining.Done()
 	s.updateMu.Lock()
@@ -284,7 +289,7 @@ func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
 		s.log.Warn("dns: cannot add ECS scope tables; answering with narrower scopes until the next snapshot", "revision", snap.GetRevision(), "err", err)
 		return
 	}
-	s.log.Info("dns added the ECS scope tables", "revision", snap.GetRevision(), "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("dns added the ECS scope tables", "revision", snap.GetRevision(), "took", time.Since(start).Round(time.Millisecond), "more_to_come", s.index.Load().Unfinished())
 }
 
 // PersistedRefusal says why the snapshot persisted in the state directory
@@ -325,6 +330,10 @@ func (s *Server) Addr() (udp, tcp net.Addr) {
 		return nil, nil
 	}
 }
+
+// startProcs is GOMAXPROCS as the process started, before Run raises it
+// for blocking workers: the processors the default UDP workers spread over.
+var startProcs = runtime.GOMAXPROCS(0)
 
 // Run serves UDP and TCP until ctx is cancelled, then returns nil. It
 // returns an error only when it cannot listen. Call it once.

@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// blockingTimeout bounds how long a blocking worker stays in recvmmsg
-// without a datagram, so that it notices shutdown and lets other goroutines
-// have its processor.
+// blockingTimeoutMicros is how long a blocking worker waits in recvmmsg,
+// keeping its processor, before it counts the socket as idle and waits
+// for the next datagram where the runtime can take the processor back.
 const blockingTimeoutMicros = 5000
 
 // blockingSupported says whether Config.UDPBlocking works on this platform.
@@ -61,6 +61,9 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return fail("SO_RCVTIMEO", err)
 	}
+	if err := setDontFragment(fd, family); err != nil {
+		return fail("don't fragment", err)
+	}
 	if family == unix.AF_INET6 && ip.IsUnspecified() {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
 			return fail("IPV6_V6ONLY", err)
@@ -85,26 +88,40 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 
 func (r *rawUDP) Close() error { return unix.Close(r.fd) }
 
+// interrupt wakes a worker blocked on the socket: after shutdown for
+// reading, a receive or a poll returns at once. An unconnected socket
+// reports ENOTCONN but is shut down all the same.
+func (r *rawUDP) interrupt() { unix.Shutdown(r.fd, unix.SHUT_RD) }
+
+// waitIdle blocks until the idle socket has a datagram, is shut down, or a
+// signal arrives, as an ordinary system call: the runtime may hand the
+// worker's processor to other goroutines meanwhile and does not preempt
+// it, so an idle server costs nothing.
+func (r *rawUDP) waitIdle() {
+	fds := [1]unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
+	unix.Syscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, 0, 0, 0, 0)
+}
+
 // serveUDPBlocking runs one worker on its own OS thread, blocking in
 // recvmmsg through a raw system call: the Go scheduler, the netpoller and
 // the monitor thread stay out of the wake-up path, as in a C server. While
-// blocked the worker keeps its processor, so other goroutines run when it
-// yields: after every receive timeout, and when the runtime preempts it.
+// blocked the worker keeps its processor; after a receive timeout it waits
+// for the next datagram through the runtime (waitIdle), as gdnsd moves
+// from recvmmsg to ppoll when idle.
 func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	fd := uintptr(r.fd)
 	for !stop.Load() {
-		for i := range batch {
-			w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
-			w.rmsgs[i].hdr.Flags = 0
-		}
+		w.rearm()
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_WAITFORONE, 0, 0)
 		if e != 0 {
 			if errors.Is(e, unix.EBADF) {
 				return
 			}
-			runtime.Gosched()
+			if e == unix.EAGAIN {
+				r.waitIdle()
+			}
 			continue
 		}
 		w.got = int(n)

@@ -18,4 +18,6 @@ func listenRawUDP(string) (*rawUDP, error) {
 
 func (r *rawUDP) Close() error { return nil }
 
+func (r *rawUDP) interrupt() {}
+
 func (s *Server) serveUDPBlocking(*rawUDP, *udpWorker, *atomic.Bool) {}

@@ -50,6 +50,7 @@ func (s *Server) newWorker() *udpWorker {
 		w.riov[i].Base = &w.in[i][0]
 		w.riov[i].SetLen(maxRequest)
 		w.rmsgs[i].hdr.Name = (*byte)(unsafe.Pointer(&w.names[i]))
+		w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		w.rmsgs[i].hdr.Iov = &w.riov[i]
 		w.rmsgs[i].hdr.Iovlen = 1
 		w.siov[i].Base = &w.out[i][0]
@@ -62,6 +63,9 @@ func (s *Server) newWorker() *udpWorker {
 			return false
 		}
 		w.got, w.errno = int(n), e
+		if e != 0 {
+			w.got = 0
+		}
 		return true
 	}
 	w.send = func(fd uintptr) bool {
@@ -89,10 +93,7 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 		return
 	}
 	for {
-		for i := range batch {
-			w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
-			w.rmsgs[i].hdr.Flags = 0
-		}
+		w.rearm()
 		if err := rc.Read(w.recv); err != nil {
 			return // closed
 		}
@@ -110,9 +111,21 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 	}
 }
 
+// rearm readies the headers of the datagrams last received for the next
+// receive; the kernel wrote no others.
+func (w *udpWorker) rearm() {
+	for i := range w.got {
+		w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		w.rmsgs[i].hdr.Flags = 0
+	}
+	w.got = 0
+}
+
 // fill answers the w.got datagrams received and sets up w.toSend replies.
 func (w *udpWorker) fill() int {
 	w.toSend = 0
+	w.r.stampBatch()
+	defer w.r.endBatch()
 	for i := range w.got {
 		m := &w.rmsgs[i]
 		if m.hdr.Flags&unix.MSG_TRUNC != 0 {

@@ -202,9 +202,23 @@ func startUnbound(t *testing.T, bin string, stubs map[string]string) (addr, logP
 // "unbound trust-anchor:" value) unless anchor is empty.
 func startUnboundWith(t *testing.T, bin string, stubs map[string]string, anchor string) (addr, logPath string) {
 	t.Helper()
+	return startUnboundECS(t, bin, stubs, anchor, "")
+}
+
+// startUnboundECS is startUnboundWith with unbound's subnetcache module
+// when ecsTo is set: unbound then passes the client subnet of each query
+// (the query's own ECS option, else its source address) on to the
+// authoritative server at the address ecsTo, and caches answers by the
+// scope the server returns.
+func startUnboundECS(t *testing.T, bin string, stubs map[string]string, anchor, ecsTo string) (addr, logPath string) {
+	t.Helper()
 	modules, extra := "iterator", ""
 	if anchor != "" {
 		modules, extra = "validator iterator", fmt.Sprintf("\ttrust-anchor: %q\n\tval-log-level: 2\n", anchor)
+	}
+	if ecsTo != "" {
+		modules = "subnetcache " + modules
+		extra += fmt.Sprintf("\tsend-client-subnet: %s\n\tclient-subnet-always-forward: yes\n\tmax-client-subnet-ipv4: 24\n\tmax-client-subnet-ipv6: 56\n", ecsTo)
 	}
 	dir := t.TempDir()
 	port := freePort(t)

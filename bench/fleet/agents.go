@@ -4,35 +4,55 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
+	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // simAgent is one simulated PoP agent: its own connection and Agent
 // stream, the configs it got (revision and when) and a report every
-// interval built from the last config.
+// interval built from the last config. Like a real agent (agent/session.go)
+// it goes through the controllers it is given in a rotation starting at a
+// random one, moves to the next whenever its stream breaks, waits a
+// jittered backoff (200 ms doubling to 10 s) between attempts, and says
+// in its hello the revision it holds.
 type simAgent struct {
 	pop string
+	// idx places the agent on a shared connection (-streams-per-conn).
+	idx int
 
-	mu       sync.Mutex // guards cfg and received
+	mu       sync.Mutex // guards the fields below
 	cfg      *v1.PopConfig
 	received []configSeen
+	// on is the replica the current stream is with ("" between streams);
+	// streams lists every stream that got its first config.
+	on      string
+	streams []streamSeen
 
 	connected chan struct{} // closed at the first config
 	once      sync.Once
 	reports   atomic.Int64
 	failed    atomic.Pointer[error] // why a stream last ended early
-	// ended counts streams that ended before ctx; the agent reconnects
-	// after a second or two, as a real one does.
-	ended atomic.Int64
+	// ended counts streams that ended before ctx; refused counts those
+	// the controller refused because the PoP had a live agent (the claim
+	// of a stream through a replica that died, until its lease ends).
+	ended, refused atomic.Int64
+	// full sends every report in full, as an agent that predates
+	// StatusUnchanged does.
+	full bool
 }
 
 type configSeen struct {
@@ -40,60 +60,121 @@ type configSeen struct {
 	at  time.Time
 }
 
-func newSimAgent(pop string) *simAgent {
-	return &simAgent{pop: pop, connected: make(chan struct{})}
+// streamSeen is one stream, from its first config.
+type streamSeen struct {
+	replica string
+	at      time.Time
+	// held is the config held when the stream began (nil for the
+	// first); got the stream's first config.
+	held, got *v1.PopConfig
 }
 
-// run holds the agent's stream until ctx ends, reconnecting when it ends.
-// With shared set, the stream goes over that connection instead of one of
-// its own.
-func (a *simAgent) run(ctx context.Context, addr string, shared *grpc.ClientConn, interval time.Duration) {
+func newSimAgent(pop string, idx int, full bool) *simAgent {
+	return &simAgent{pop: pop, idx: idx, connected: make(chan struct{}), full: full}
+}
+
+// connPool holds the connections agent streams share with
+// -streams-per-conn: perConn agents (by index) per connection to each
+// replica, dialled when first asked for.
+type connPool struct {
+	perConn int
+	mu      sync.Mutex // guards conns
+	conns   map[string]map[int]*grpc.ClientConn
+}
+
+func (p *connPool) get(t controlconn.Target, idx int) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		p.conns = map[string]map[int]*grpc.ClientConn{}
+	}
+	if p.conns[t.Addr] == nil {
+		p.conns[t.Addr] = map[int]*grpc.ClientConn{}
+	}
+	k := idx / p.perConn
+	if cc := p.conns[t.Addr][k]; cc != nil {
+		return cc, nil
+	}
+	cc, err := controlconn.DialTarget(t, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.conns[t.Addr][k] = cc
+	return cc, nil
+}
+
+func (p *connPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.conns {
+		for _, cc := range m {
+			cc.Close()
+		}
+	}
+}
+
+// run holds the agent's stream until ctx ends, reconnecting when it ends
+// to the next controller of its rotation. With pool set, the stream goes
+// over a connection shared with other agents instead of one of its own.
+func (a *simAgent) run(ctx context.Context, rot *controlconn.Rotation, pool *connPool, interval time.Duration) {
+	bo := backoff.New(200*time.Millisecond, 10*time.Second)
 	for {
-		a.once1(ctx, addr, shared, interval)
+		err := a.once1(ctx, rot.Next(ctx), pool, interval, bo)
 		if ctx.Err() != nil {
 			return
 		}
+		a.failed.Store(&err)
 		a.ended.Add(1)
-		t := time.NewTimer(time.Second + rand.N(time.Second))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if status.Code(err) == codes.FailedPrecondition {
+			a.refused.Add(1)
+		}
+		if !bo.Wait(ctx) {
 			return
-		case <-t.C:
 		}
 	}
 }
 
-// once1 runs one stream until it ends.
-func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientConn, interval time.Duration) {
+// once1 runs one stream until it ends, and returns why.
+func (a *simAgent) once1(ctx context.Context, target controlconn.Target, pool *connPool, interval time.Duration, bo *backoff.Backoff) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conn := shared
-	if conn == nil {
-		var err error
-		if conn, err = controlconn.Dial(addr, nil); err != nil {
-			a.failed.Store(&err)
-			return
+	var conn *grpc.ClientConn
+	var err error
+	if pool != nil {
+		conn, err = pool.get(target, a.idx)
+	} else {
+		conn, err = controlconn.DialTarget(target, nil)
+		if err == nil {
+			defer conn.Close()
 		}
-		defer conn.Close()
 	}
-	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx)
 	if err != nil {
-		a.failed.Store(&err)
-		return
+		return err
 	}
-	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: a.pop, AgentVersion: "fleet-sim"}}}); err != nil {
-		a.failed.Store(&err)
-		return
+	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx, grpc.WaitForReady(false))
+	if err != nil {
+		return err
 	}
-	go a.report(ctx, stream, interval)
+	a.mu.Lock()
+	held := a.cfg
+	a.mu.Unlock()
+	hello := &v1.AgentHello{Pop: a.pop, Revision: held.GetRevision(), AgentVersion: "fleet-sim"}
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	defer func() {
+		a.mu.Lock()
+		a.on = ""
+		a.mu.Unlock()
+	}()
+	// accepts is set when the controller's first config takes unchanged
+	// reports as such.
+	accepts := new(atomic.Bool)
+	first := true
 	for {
 		m, err := stream.Recv()
 		if err != nil {
-			if ctx.Err() == nil {
-				a.failed.Store(&err)
-			}
-			return
+			return err
 		}
 		cfg := m.GetConfig()
 		if cfg == nil {
@@ -103,27 +184,63 @@ func (a *simAgent) once1(ctx context.Context, addr string, shared *grpc.ClientCo
 		a.mu.Lock()
 		a.cfg = cfg
 		a.received = append(a.received, configSeen{cfg.GetRevision(), now})
+		if first {
+			a.on = target.Addr
+			a.streams = append(a.streams, streamSeen{replica: target.Addr, at: now, held: held, got: cfg})
+		}
 		a.mu.Unlock()
-		a.once.Do(func() { close(a.connected) })
+		if first {
+			first = false
+			bo.Reset()
+			a.once.Do(func() { close(a.connected) })
+			accepts.Store(m.GetAcceptsUnchanged() && !a.full)
+			go a.report(ctx, stream, interval, accepts)
+		}
 	}
 }
 
+// current returns the replica the agent streams from ("" when none) and
+// how many streams it has had.
+func (a *simAgent) current() (replica string, streams int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.on, len(a.streams)
+}
+
+// stream returns the agent's i-th stream (from 0).
+func (a *simAgent) stream(i int) streamSeen {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.streams[i]
+}
+
 // report sends a report every interval, from a random phase, once the
-// first config is in.
-func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration) {
+// first config is in: as the agent does, one that says what the last one
+// sent said goes as StatusUnchanged when the controller accepts that.
+func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration, accepts *atomic.Bool) {
 	select {
 	case <-a.connected:
 	case <-ctx.Done():
 		return
 	}
 	streak := uint32(0)
+	var sent *v1.PopStatus
 	send := func() bool {
 		a.mu.Lock()
 		cfg := a.cfg
 		a.mu.Unlock()
 		streak++
-		if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: statusFor(cfg, streak)}}); err != nil {
+		st := statusFor(cfg, streak)
+		m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
+		unchanged := sent != nil && accepts.Load() && popstatus.Same(sent, st)
+		if unchanged {
+			m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
+		}
+		if err := stream.Send(m); err != nil {
 			return false
+		}
+		if !unchanged {
+			sent = st
 		}
 		a.reports.Add(1)
 		return true

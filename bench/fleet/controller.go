@@ -25,43 +25,57 @@ import (
 )
 
 // controllerProc is `anyctl controller` running as its own process, with
-// an Admin client and a client of its embedded etcd.
+// an Admin client and a client of its etcd.
 type controllerProc struct {
+	// name names the replica in the output.
+	name string
 	// cmd is the process; nil when the controller runs in this process
 	// (inproc).
 	cmd    *exec.Cmd
 	inproc *inProcess
 	addr   string
-	conn   *grpc.ClientConn
-	admin  v1.AdminServiceClient
-	// st is a store over the controller's embedded etcd, for its
-	// revision, database size and the reports' keys.
-	st     *store.Store
-	exited chan struct{}
+	// log is the process's log file.
+	log   string
+	conn  *grpc.ClientConn
+	admin v1.AdminServiceClient
+	// st is a store over the controller's etcd (its embedded one, or the
+	// cluster), for its revision, database size and the reports' keys;
+	// ownStore says whether stop closes it.
+	st       *store.Store
+	ownStore bool
+	exited   chan struct{}
 }
 
-// startController runs the controller on a fresh data directory under
-// work, allowing agents local connections.
-func startController(ctx context.Context, bin, work string, agents int) (*controllerProc, error) {
+// startController runs the controller, allowing agents local connections:
+// on a fresh embedded etcd under work when cluster is nil, else on the
+// cluster (whose store st the controller then shares).
+func startController(ctx context.Context, bin, work, name string, agents int, cluster *etcdCluster, st *store.Store) (*controllerProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(work, fmt.Sprintf("controller-%d", agents))
+	dir := filepath.Join(work, fmt.Sprintf("%s-%d-%d", name, agents, time.Now().UnixNano()))
 	logf, err := os.Create(dir + ".log")
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "controller", "--listen", addr, "--data-dir", dir, "--metrics-listen", "",
-		"--local-connections", strconv.Itoa(agents+200), "--log-level", "warn")
+	args := []string{"controller", "--listen", addr, "--data-dir", dir, "--metrics-listen", "",
+		"--local-connections", strconv.Itoa(agents + 200), "--log-level", "warn"}
+	if cluster != nil {
+		// Info: the replica that leads says so ("leading the fleet
+		// jobs"), which the failover measurement reads.
+		args[len(args)-1] = "info"
+		args = append(args, "--etcd-endpoints", strings.Join(cluster.endpoints(), ","))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	c := &controllerProc{cmd: cmd, addr: addr, exited: make(chan struct{})}
+	c := &controllerProc{name: name, cmd: cmd, addr: addr, log: dir + ".log", exited: make(chan struct{}), st: st}
 	go func() { cmd.Wait(); logf.Close(); close(c.exited) }()
 	if err := c.connect(ctx, dir); err != nil {
 		c.stop()
@@ -96,6 +110,9 @@ func (c *controllerProc) connect(ctx context.Context, dir string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if c.st != nil {
+		return nil
+	}
 	var ports struct {
 		Client int `json:"client"`
 	}
@@ -107,12 +124,13 @@ func (c *controllerProc) connect(ctx context.Context, dir string) error {
 		return fmt.Errorf("reading the embedded etcd's port: %w", err)
 	}
 	c.st, err = store.Dial(ctx, store.DialConfig{Endpoints: []string{"http://127.0.0.1:" + strconv.Itoa(ports.Client)}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c.ownStore = err == nil
 	return err
 }
 
 // stop ends the controller: SIGTERM, then SIGKILL after 30 s.
 func (c *controllerProc) stop() {
-	if c.st != nil {
+	if c.st != nil && c.ownStore {
 		c.st.Close()
 	}
 	if c.conn != nil {
@@ -121,6 +139,11 @@ func (c *controllerProc) stop() {
 	if c.inproc != nil {
 		c.inproc.stop()
 		return
+	}
+	select {
+	case <-c.exited:
+		return // killed already
+	default:
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -137,6 +160,18 @@ func (c *controllerProc) usage() (cpu time.Duration, rssKB int, err error) {
 	if c.cmd != nil {
 		pid = strconv.Itoa(c.cmd.Process.Pid)
 	}
+	return procUsage(pid)
+}
+
+// kill SIGKILLs the controller and waits until it has exited.
+func (c *controllerProc) kill() {
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.exited
+}
+
+// procUsage is the CPU time so far and the RSS now of the process pid
+// ("self" for this one).
+func procUsage(pid string) (cpu time.Duration, rssKB int, err error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%s/stat", pid))
 	if err != nil {
 		return 0, 0, err
@@ -162,10 +197,14 @@ func (c *controllerProc) usage() (cpu time.Duration, rssKB int, err error) {
 	return cpu, rssKB, nil
 }
 
-// etcdState is the etcd revision and database size (file and in use).
-func (c *controllerProc) etcdState(ctx context.Context) (rev, size, inUse int64, err error) {
-	st, err := c.st.DBStatus(ctx)
-	return st.Revision, st.Size, st.InUse, err
+// dead reports whether the controller's process has exited.
+func (c *controllerProc) dead() bool {
+	select {
+	case <-c.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func freePort() (int, error) {

@@ -48,6 +48,16 @@ type options struct {
 	inprocess  bool
 	perConn    int
 	cpuprofile string
+	cluster    bool
+	replicas   int
+	failover   bool
+	keep       bool
+	// fullReports sends every report in full, as agents that predate
+	// StatusUnchanged do.
+	fullReports bool
+	// fanoutProfile receives, with -inprocess, a CPU profile of the
+	// fan-outs.
+	fanoutProfile string
 }
 
 func main() {
@@ -63,14 +73,36 @@ func main() {
 	flag.StringVar(&o.anyctl, "anyctl", "", "anyctl binary (default: built into a temporary directory)")
 	flag.DurationVar(&o.connTimout, "connect-timeout", 5*time.Minute, "give up when the agents are not all connected by then")
 	flag.IntVar(&o.perConn, "streams-per-conn", 1, "agent streams sharing one connection (1: each its own, as real agents; more spares this program and the controller the cost of connections)")
+	flag.BoolVar(&o.fullReports, "full-reports", false, "send every report in full, as agents before StatusUnchanged did (default: an unchanged report goes as StatusUnchanged, as the agent sends it)")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run the controller in this process (CPU and RSS are then the whole process's, agents included)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "with -inprocess, write a CPU profile of the steady-state window to this file")
+	etcd := flag.String("etcd", "embedded", "embedded: each controller's own embedded etcd; cluster: three etcd members as processes (controller/etcdembed/etcdmember, fsync on) that the replicas share through --etcd-endpoints")
+	flag.IntVar(&o.replicas, "replicas", 1, "controller replicas (more than one with -etcd cluster); agents are given every replica's address and spread over them")
+	flag.BoolVar(&o.failover, "failover", false, "after the fan-out, SIGKILL the leading replica and time the new leader's first act and every agent of the dead replica streaming again (-etcd cluster, -replicas 2 or more)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the controllers' and etcd members' logs and data) and say where")
+	flag.StringVar(&o.fanoutProfile, "fanout-cpuprofile", "", "with -inprocess, write a CPU profile of the fan-outs (from the first Apply to the last agent holding the last change) to this file")
 	flag.Parse()
+	switch *etcd {
+	case "embedded":
+	case "cluster":
+		o.cluster = true
+	default:
+		usage("-etcd %q: want embedded or cluster", *etcd)
+	}
+	switch {
+	case o.replicas < 1:
+		usage("-replicas %d: want 1 or more", o.replicas)
+	case o.replicas > 1 && !o.cluster:
+		usage("-replicas %d: several replicas share an etcd cluster: add -etcd cluster", o.replicas)
+	case o.failover && o.replicas < 2:
+		usage("-failover needs another replica to fail over to: add -replicas 2 (with -etcd cluster)")
+	case o.inprocess && o.cluster:
+		usage("-inprocess runs one controller on its embedded etcd: leave out -etcd cluster")
+	}
 	for _, s := range strings.Split(*agents, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "-agents %q: want positive counts, comma-separated\n", *agents)
-			os.Exit(2)
+			usage("-agents %q: want positive counts, comma-separated", *agents)
 		}
 		o.agents = append(o.agents, n)
 	}
@@ -80,4 +112,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)
 	}
+}
+
+func usage(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "fleet: "+format+"\n", args...)
+	os.Exit(2)
 }

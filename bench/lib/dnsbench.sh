@@ -66,17 +66,26 @@ perf() { # port, query file, extra dnsperf args...
 }
 
 # measure NAME PORT PID [QUERIES] prints one result line:
-# name qps lost% cpu_share us_per_query p50_us p99_us
+# name qps lost% cpu_share us_per_query p50_us p99_us qps_per_core
 # QUERIES is a dnsperf binary query file, $WORK/queries.bin by default.
 measure() {
-  local name=$1 port=$2 pid=$3 queries=${4:-$WORK/queries.bin} out="$WORK/$1.perf" limit="" qps lost t0 t1 k0 k1 i
+  local name=$1 port=$2 pid=$3 queries=${4:-$WORK/queries.bin} out="$WORK/$1.perf" limit="" qps lost t0 t1 k0 k1 i lp
   wait_ready "$port"
   for i in 1 2 3 4; do
+    # The server's CPU share is read over the middle of the run, from one
+    # second after dnsperf starts to one second before it stops sending:
+    # after the run dnsperf waits out the timeout of any query lost, up to
+    # five seconds in which the server idles, and a share taken over that
+    # tail moved with when the last query was lost.
+    perf "$port" "$queries" -q 500 $limit >"$out" 2>&1 &
+    lp=$!
+    sleep 1
     k0=$(ticks "$pid")
     t0=$(date +%s.%N)
-    perf "$port" "$queries" -q 500 $limit >"$out" 2>&1
-    t1=$(date +%s.%N)
+    sleep $((DURATION - 2))
     k1=$(ticks "$pid")
+    t1=$(date +%s.%N)
+    wait "$lp"
     qps=$(awk '/Queries per second/ {print $4}' "$out")
     lost=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$out")
     if awk -v l="$lost" 'BEGIN {exit !(l < 0.1)}'; then break; fi
@@ -93,11 +102,12 @@ measure() {
   done=$(awk '/Queries completed/ {print $3}' "$out.fixed")
   us=$(awk -v k="$((k1 - k0))" -v hz="$HZ" -v n="$done" 'BEGIN {printf "%.1f", k * 1e6 / hz / n}')
   awk '/^> / {print $NF * 1e6}' "$out.fixed" | sort -n >"$out.lat"
-  local n p50 p99
+  local n p50 p99 qpc
   n=$(wc -l <"$out.lat")
   p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.0f", $1; exit}' "$out.lat")
   p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.0f", $1; exit}' "$out.lat")
-  echo "$name $qps $lost $share $us $p50 $p99"
+  qpc=$(awk -v q="$qps" -v s="$share" 'BEGIN {printf "%.0f", q * 100 / s}')
+  echo "$name $qps $lost $share $us $p50 $p99 $qpc"
 }
 
 # measure_rounds "NAME PORT PID [QUERIES]"... measures the servers in turn,
@@ -134,22 +144,34 @@ median() {
 # on its own CPU is the limit, the server is not saturated: QPS per server
 # core (QPS / CPU share) is the comparable figure.
 table() {
-  local line name qps lost share us p50 p99
+  local line name qps lost share us p50 p99 qpc
   printf '\n| server | saturated QPS | lost %% | server CPU %% | QPS per server core | CPU µs/query @%s QPS | p50 µs | p99 µs |\n' "$FIXED_QPS"
   printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
   for line in "$@"; do
-    read -r name qps lost share us p50 p99 <<<"$line"
-    printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$(awk -v q="$qps" -v s="$share" 'BEGIN {print q * 100 / s}')" "$us" "$p50" "$p99"
+    read -r name qps lost share us p50 p99 qpc <<<"$line"
+    printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %s |\n' "$name" "$qps" "$lost" "$share" "$qpc" "$us" "$p50" "$p99"
   done
 }
 
-# ratio A B prints the ratios of median line A to median line B.
+# ratio A B prints the ratios of median line A to median line B. QPS per
+# server core and CPU per query are the medians of each round's ratio: the
+# servers of one round ran back to back, so a round's ratio cancels most of
+# what else the machine was doing then.
 ratio() {
-  local an aq as au ap50 ap99 bn bq bs bu bp50 bp99
-  read -r an aq _ as au ap50 ap99 <<<"$1"
-  read -r bn bq _ bs bu bp50 bp99 <<<"$2"
-  awk -v a="$an" -v b="$bn" -v aq="$aq" -v bq="$bq" -v as="$as" -v bs="$bs" -v au="$au" -v bu="$bu" -v a5="$ap50" -v b5="$bp50" -v a9="$ap99" -v b9="$bp99" 'BEGIN {
-    printf "%s / %s: QPS %.2fx, QPS per server core %.2fx, CPU per query %.2fx, p50 %.2fx, p99 %.2fx\n",
-      a, b, aq / bq, (aq / as) / (bq / bs), au / bu, a5 / b5, a9 / b9
-  }'
+  local an aq ap50 ap99 bn bq bp50 bp99
+  read -r an aq _ _ _ ap50 ap99 _ <<<"$1"
+  read -r bn bq _ _ _ bp50 bp99 _ <<<"$2"
+  awk -v a="$an" -v b="$bn" -v aq="$aq" -v bq="$bq" -v a5="$ap50" -v b5="$bp50" -v a9="$ap99" -v b9="$bp99" '
+    function med(x, k,   i, j, t) {
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) { t = x[j]; x[j] = x[j-1]; x[j-1] = t }
+      return x[int((k + 1) / 2)]
+    }
+    $1 == a { r = ++na; aqpc[r] = $8; aus[r] = $5 }
+    $1 == b { r = ++nb; bqpc[r] = $8; bus[r] = $5 }
+    END {
+      k = (na < nb) ? na : nb
+      for (i = 1; i <= k; i++) { c[i] = aqpc[i] / bqpc[i]; u[i] = aus[i] / bus[i] }
+      printf "%s / %s: QPS per server core %.2fx, CPU per query %.2fx (medians of the rounds'"'"' ratios); QPS %.2fx, p50 %.2fx, p99 %.2fx\n",
+        a, b, med(c, k), med(u, k), aq / bq, a5 / b5, a9 / b9
+    }' "$WORK/rounds"
 }

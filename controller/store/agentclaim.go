@@ -36,61 +36,51 @@ type AgentRefusal struct {
 
 // ClaimAgent records c as pop's live agent unless another claim stands,
 // in which case it returns that claim (and a nil release). The claim is
-// under a lease of ttl, kept alive until release is called or ctx ends; a
-// replica that vanishes leaves a claim that expires within ttl. Release
-// waits at most stopTimeout for etcd.
-func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, ttl time.Duration) (release func(), holder *AgentClaim, err error) {
+// under the replica's lease, so a replica that vanishes leaves claims that
+// expire within its TTL; lost is closed when that lease is lost, taking
+// the claim with it. release deletes the claim (if it is still this one),
+// waiting at most stopTimeout for etcd.
+func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, lease *ReplicaLease) (release func(), lost <-chan struct{}, holder *AgentClaim, err error) {
 	b, err := json.Marshal(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	id, lost, err := lease.Acquire(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
 	}
 	key := AgentClaimKey(pop)
-	var lease clientv3.LeaseID
 	var resp *clientv3.TxnResponse
-	err = etcdCall(ctx, ReadTimeout, func(ctx context.Context) error {
-		if lease == 0 {
-			g, err := s.cli.Grant(ctx, int64(max(ttl/time.Second, 1)))
-			if err != nil {
-				return err
-			}
-			lease = g.ID
-		}
-		var err error
+	err = etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
 		resp, err = s.cli.Txn(ctx).
 			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-			Then(clientv3.OpPut(key, string(b), clientv3.WithLease(lease))).
+			Then(clientv3.OpPut(key, string(b), clientv3.WithLease(id))).
 			Else(clientv3.OpGet(key)).
 			Commit()
 		return err
 	})
 	if err != nil {
-		if lease != 0 {
-			s.revoke(lease)
-		}
-		return nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
+		return nil, nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
 	}
 	if !resp.Succeeded {
-		s.revoke(lease)
 		h := &AgentClaim{}
 		if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
 			if err := json.Unmarshal(kvs[0].Value, h); err != nil {
-				return nil, nil, fmt.Errorf("PoP %q agent claim %q: %w", pop, kvs[0].Value, err)
+				return nil, nil, nil, fmt.Errorf("PoP %q agent claim %q: %w", pop, kvs[0].Value, err)
 			}
 		}
-		return nil, h, nil
+		return nil, nil, h, nil
 	}
-	kactx, stop := context.WithCancel(ctx)
-	ka, err := s.cli.KeepAlive(kactx, lease)
-	if err != nil {
-		stop()
-		s.revoke(lease)
-		return nil, nil, fmt.Errorf("PoP %q agent claim keepalive: %w", pop, err)
-	}
-	go func() {
-		for range ka {
-		}
-	}()
-	return func() { stop(); s.revoke(lease) }, nil, nil
+	rev := resp.Header.Revision
+	return func() { s.deleteIfCreatedAt(key, rev) }, lost, nil, nil
+}
+
+// deleteIfCreatedAt deletes key if it is still the one created at rev,
+// waiting at most stopTimeout.
+func (s *Store) deleteIfCreatedAt(key string, rev int64) {
+	ctx, cancel := context.WithTimeout(s.cli.Ctx(), stopTimeout)
+	defer cancel()
+	_, _ = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", rev)).Then(clientv3.OpDelete(key)).Commit()
 }
 
 // RecordAgentRefusal keeps r as pop's last refused agent for ttl.

@@ -110,7 +110,9 @@ func TestMirrorSkipsUnreadableStatus(t *testing.T) {
 	}
 	sink := &recorder[string, *v1.PopStatus]{}
 	runMirror(t, s.StatusMirror(sink))
-	sess := s.StatusSession("london", 10*time.Second, nil)
+	lease := s.ReplicaLease(10 * time.Second)
+	t.Cleanup(lease.Close)
+	sess := s.StatusSession("london", lease, 10*time.Second, nil)
 	if _, err := sess.Put(testContext(t), &v1.PopStatus{Pop: "london"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -14,106 +15,158 @@ import (
 )
 
 // StatusSession writes one agent stream's reports of its PoP to StatusKey
-// under a lease, so that the status of an agent that goes away expires by
-// itself: the lease is kept alive while the stream lives and expires its
-// TTL after it ends. The lease alone proves the agent is there: a report
-// that says what the stored one says (same, the session's comparison) is
-// not written again, so a fleet at rest costs etcd no writes.
+// under the replica's lease, so that the report of a replica that goes
+// away expires by itself; the report of a stream that ends is deleted its
+// TTL later (End), unless written again by then. The lease alone proves
+// the agent is there: a report that says what the stored one says (same,
+// the session's comparison) is not written again, so a fleet at rest
+// costs etcd no writes.
 type StatusSession struct {
-	s    *Store
-	pop  string
-	ttl  time.Duration
-	same func(stored, next *v1.PopStatus) bool
+	s     *Store
+	pop   string
+	lease *ReplicaLease
+	ttl   time.Duration
+	same  func(stored, next *v1.PopStatus) bool
 
-	mu      sync.Mutex // guards lease, stopKA, kaAlive and stored
-	lease   clientv3.LeaseID
-	stopKA  context.CancelFunc
-	kaAlive bool
-	// stored is the report last written under lease, nil when none is.
-	stored *v1.PopStatus
+	mu sync.Mutex // guards written, modRev and ended
+	// written is the report last written and the lease it is under; nil
+	// when none is stored. It is also published in snap for Unchanged.
+	written *writtenReport
+	// modRev is the key's revision when this session last wrote it.
+	modRev int64
+	// ended is set by End: nothing is written after it.
+	ended bool
+
+	snap atomic.Pointer[writtenReport]
 }
 
-// StatusSession returns a session for one PoP's reports whose lease has
-// the TTL ttl (whole seconds). same reports whether next says nothing
-// the stored report does not; nil writes every report.
-func (s *Store) StatusSession(pop string, ttl time.Duration, same func(stored, next *v1.PopStatus) bool) *StatusSession {
-	return &StatusSession{s: s, pop: pop, ttl: ttl, same: same}
+// writtenReport is a report stored under a lease, lost closed when the
+// lease is.
+type writtenReport struct {
+	st    *v1.PopStatus
+	lease clientv3.LeaseID
+	lost  <-chan struct{}
+}
+
+// StatusSession returns a session for one PoP's reports under lease; ttl
+// is how long the report outlives the session's End. same reports whether
+// next says nothing the stored report does not; nil writes every report.
+func (s *Store) StatusSession(pop string, lease *ReplicaLease, ttl time.Duration, same func(stored, next *v1.PopStatus) bool) *StatusSession {
+	return &StatusSession{s: s, pop: pop, lease: lease, ttl: ttl, same: same}
+}
+
+// Unchanged reports whether st says nothing the stored report does not,
+// under a lease still held: it takes no lock, for the stream's reader,
+// which must know no other report is waiting to be written.
+func (ss *StatusSession) Unchanged(st *v1.PopStatus) bool {
+	w := ss.snap.Load()
+	if w == nil || ss.same == nil || isClosed(w.lost) {
+		return false
+	}
+	return ss.same(w.st, st)
 }
 
 // Put stores a report unless it is the same as the stored one and the
-// lease holding that is alive; written says whether it wrote. The first
-// report grants the lease and starts its keepalive, bound to ctx (the
-// stream's context).
+// lease holding that is held; written says whether it wrote. It acquires
+// the replica's lease when none is held.
 func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) (written bool, err error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	alive := ss.lease != 0 && ss.kaAlive
-	if alive && ss.stored != nil && ss.same != nil && ss.same(ss.stored, st) {
+	if ss.ended {
 		return false, nil
 	}
-	if !alive {
-		if err := ss.grantLocked(ctx); err != nil {
-			return false, err
-		}
+	lease, lost, err := ss.lease.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
+	}
+	if w := ss.written; w != nil && w.lease == lease && !isClosed(lost) && ss.same != nil && ss.same(w.st, st) {
+		return false, nil
 	}
 	b, err := proto.Marshal(st)
 	if err != nil {
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	_, err = ss.s.cli.Put(ctx, StatusKey(ss.pop), string(b), clientv3.WithLease(ss.lease))
+	resp, err := ss.s.cli.Put(ctx, StatusKey(ss.pop), string(b), clientv3.WithLease(lease))
 	if err != nil {
-		ss.kaAlive, ss.stored = false, nil
+		ss.setWrittenLocked(nil)
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	ss.stored = st
+	ss.modRev = resp.Header.Revision
+	ss.setWrittenLocked(&writtenReport{st: st, lease: lease, lost: lost})
 	return true, nil
 }
 
-// Expire ends the session's lease at once, removing the stored report: the
-// agent's stream lives but it stopped reporting. The next Put grants a new
-// lease and writes.
+func (ss *StatusSession) setWrittenLocked(w *writtenReport) {
+	ss.written = w
+	ss.snap.Store(w)
+}
+
+// Expire deletes the stored report at once, if it is still the one this
+// session wrote: the agent's stream lives but it stopped reporting. The
+// next Put writes.
 func (ss *StatusSession) Expire(ctx context.Context) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.lease == 0 {
+	w := ss.written
+	if w == nil {
 		return nil
 	}
-	lease := ss.lease
-	if ss.stopKA != nil {
-		ss.stopKA()
-	}
-	ss.lease, ss.stopKA, ss.kaAlive, ss.stored = 0, nil, false, nil
-	if _, err := ss.s.cli.Revoke(ctx, lease); err != nil {
-		return fmt.Errorf("PoP %q status lease: revoke: %w", ss.pop, err)
+	ss.setWrittenLocked(nil)
+	if err := ss.deleteLocked(ctx); err != nil {
+		// Still stored: the next Expire tries again.
+		ss.setWrittenLocked(w)
+		return fmt.Errorf("PoP %q status: delete: %w", ss.pop, err)
 	}
 	return nil
 }
 
-func (ss *StatusSession) grantLocked(ctx context.Context) error {
-	if ss.stopKA != nil {
-		ss.stopKA()
+// End ends the session: the stored report is deleted ttl later unless it
+// was written again by then (another stream of the PoP); a replica that
+// stops before leaves it to the lease, which expires within ttl.
+func (ss *StatusSession) End() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ended {
+		return
 	}
-	g, err := ss.s.cli.Grant(ctx, int64(ss.ttl/time.Second))
-	if err != nil {
-		return fmt.Errorf("PoP %q status lease: %w", ss.pop, err)
+	ss.ended = true
+	if ss.written == nil {
+		return
 	}
-	kactx, cancel := context.WithCancel(ctx)
-	ka, err := ss.s.cli.KeepAlive(kactx, g.ID)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("PoP %q status lease keepalive: %w", ss.pop, err)
-	}
-	ss.lease, ss.stopKA, ss.kaAlive, ss.stored = g.ID, cancel, true, nil
-	go func() {
-		for range ka {
-		}
+	ss.setWrittenLocked(nil)
+	var t *time.Timer
+	t = time.AfterFunc(ss.ttl, func() {
 		ss.mu.Lock()
-		if ss.lease == g.ID {
-			ss.kaAlive, ss.stored = false, nil
+		defer ss.mu.Unlock()
+		ctx, cancel := context.WithTimeout(ss.s.cli.Ctx(), ReadTimeout)
+		defer cancel()
+		if err := ss.deleteLocked(ctx); err != nil && ss.s.cli.Ctx().Err() == nil {
+			// The lease may outlive an etcd that did not answer: try
+			// again rather than leave a gone agent's report.
+			t.Reset(endRetry)
 		}
-		ss.mu.Unlock()
-	}()
-	return nil
+	})
+}
+
+// endRetry is how soon an ended session's delete is tried again after it
+// failed.
+const endRetry = 5 * time.Second
+
+// deleteLocked deletes the report if it is still at the revision this
+// session wrote it at.
+func (ss *StatusSession) deleteLocked(ctx context.Context) error {
+	key := StatusKey(ss.pop)
+	_, err := ss.s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", ss.modRev)).Then(clientv3.OpDelete(key)).Commit()
+	return err
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // StatusMirror returns a mirror of the PoPs' live reports, by PoP. An

@@ -23,8 +23,9 @@
 // does not touch; Backup and Restore carry the desired state with its
 // versions, the fleet state and the history to and from another cluster.
 //
-// Beside it: the PoPs' reports under leases (StatusSession), each PoP's
-// live-agent claim and last refused agent (ClaimAgent), the fleet
+// Beside it: the PoPs' reports (StatusSession) and each PoP's live-agent
+// claim (ClaimAgent), all under one lease per controller replica
+// (ReplicaLease), each PoP's last refused agent, the fleet
 // state (drain records, the withdrawal budget's holds, the drain guard),
 // and the leader election, whose Term guards the leader's writes.
 //

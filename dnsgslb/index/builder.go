@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // builder holds what one Compile computes once and shares between
@@ -50,6 +51,9 @@ type builder struct {
 	// prevPlaceScopes are the previous index's placeScopes, under the same
 	// condition.
 	prevPlaceScopes map[string][2][]uint8
+	// sameTable is the previous index when it was built against the same
+	// prefix table: what depends only on the table is taken from it.
+	sameTable *Index
 }
 
 // ErrNeedGeoIP is returned by Compile when the snapshot needs a prefix
@@ -76,6 +80,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.prevRecords = prev.byKey
 		b.prevProfKeys = prev.profKeys
 		b.prevPlaceScopes = prev.placeScopes
+		b.sameTable = prev
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
 	case opts.GeoIP == nil && opts.GeoIPID != "":
@@ -86,6 +91,26 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
 	}
 	return b, nil
+}
+
+// describeClients sets the index's clients, one per location class, and
+// the build's rttSig. They depend only on the prefix table and on the
+// PoPs' service and measured RTTs, and are taken from the previous index
+// when those are the same: at 100,000 classes they are about 13 MB.
+func (b *builder) describeClients(pops map[string]*v1.SnapshotPop) {
+	ix := b.ix
+	ix.popSig = popSignature(pops)
+	if p := b.sameTable; p != nil && p.popSig == ix.popSig {
+		ix.clients, ix.rttSig, ix.placeOf = p.clients, p.rttSig, p.placeOf
+		b.placeOf, b.rttSig = p.placeOf, p.rttSig
+		return
+	}
+	ix.clients = make([]client, 0, len(ix.table.Classes()))
+	for _, c := range ix.table.Classes() {
+		ix.clients = append(ix.clients, clientFor(c, pops))
+	}
+	ix.rttSig = rttSignature(ix.clients)
+	b.rttSig = ix.rttSig
 }
 
 // profile returns the record's profile, built or shared.

@@ -1,7 +1,10 @@
 package index
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
@@ -46,6 +49,28 @@ type client struct {
 	// rtt is the asking PoP's measured RTT to origins; nil when the client
 	// is not an in-service PoP.
 	rtt map[string]time.Duration
+}
+
+// popSignature sums up what clientFor reads of the PoPs: which are in
+// service and their measured RTTs.
+func popSignature(pops map[string]*v1.SnapshotPop) string {
+	names := slices.Sorted(maps.Keys(pops))
+	var b []byte
+	for _, name := range names {
+		p := pops[name]
+		if !p.GetInService() {
+			continue
+		}
+		b = append(b, name...)
+		for _, o := range slices.Sorted(maps.Keys(p.GetRtt())) {
+			b = append(b, ',')
+			b = append(b, o...)
+			b = append(b, '=')
+			b = strconv.AppendInt(b, int64(p.GetRtt()[o].AsDuration()), 10)
+		}
+		b = append(b, ';')
+	}
+	return string(b)
 }
 
 // clientFor describes a location class as a selection client.

@@ -66,15 +66,19 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	if opts.OriginSlot == nil {
 		opts.OriginSlot = func(string) int { return 0 }
 	}
+	// Sized for the records up front: growing maps of thousands of
+	// entries was a good part of an update's cost.
+	nrec := len(snap.GetRecords())
 	ix := &Index{
 		revision:    snap.GetRevision(),
 		compiledAt:  snap.GetCompiledAt().AsTime(),
-		names:       map[string]*node{},
+		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
-		byKey:       map[string]*record{},
-		profKeys:    map[string]string{},
+		byKey:       make(map[string]*record, nrec),
+		profKeys:    make(map[string]string, nrec),
 		placeScopes: map[string][2][]uint8{},
+		records:     make([]*record, 0, nrec),
 	}
 	now := time.Now()
 	if opts.Now != nil {
@@ -118,11 +122,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		return nil, err
 	}
 	b.quick, ix.quick, b.concurrent = opts.Quick, opts.Quick, opts.Concurrent
-	ix.clients = make([]client, 0, len(ix.table.Classes()))
-	for _, c := range ix.table.Classes() {
-		ix.clients = append(ix.clients, clientFor(c, pops))
-	}
-	b.rttSig = rttSignature(ix.clients)
+	b.describeClients(pops)
 	src := newSources(snap, pops)
 	for _, r := range snap.GetRecords() {
 		rec, err := ix.newRecord(r, byObject, src, opts)
@@ -161,11 +161,25 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	if err := ix.findCuts(); err != nil {
 		return nil, err
 	}
-	for _, n := range ix.names {
+	same := map[*zone]bool{}
+	if p := opts.Previous; p != nil {
+		for k, z := range ix.zones {
+			if pz := p.zones[k]; pz != nil && sameNegatives(z, pz) {
+				same[z] = true
+			}
+		}
+	}
+	for k, n := range ix.names {
 		if err := n.check(); err != nil {
 			return nil, err
 		}
-		if err := n.finishAnswers(); err != nil {
+		var prev *node
+		if same[n.zone] {
+			if pn := opts.Previous.names[k]; pn != nil && pn.zone.apex == n.zone.apex {
+				prev = pn
+			}
+		}
+		if err := n.finishAnswers(prev); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,12 @@ type Index struct {
 	table      *geo.Table
 	// clients describes each location class of table as a selection client.
 	clients []client
+	// popSig and rttSig are the PoP inputs of clients (popSignature) and
+	// what the latency policy reads of them (rttSignature); placeOf
+	// numbers the clients' places (nil until a build needs it). A build
+	// with the same table and popSig shares all three.
+	popSig, rttSig string
+	placeOf        *placeIDs
 	// names and zones are keyed by the lower-case wire-format name.
 	names   map[string]*node
 	zones   map[string]*zone
@@ -45,7 +51,16 @@ type Index struct {
 	// quick is set when the index was built without scope tables
 	// (Options.Quick).
 	quick bool
+	// unfinished is set when the per-build budget left out scope tables
+	// (see Unfinished).
+	unfinished bool
 }
+
+// Unfinished reports whether the index left out scope tables only to
+// bound the work of one build: a build of the same snapshot with this
+// index as Previous adds more of them. Answers are right meanwhile, their
+// scopes narrower.
+func (ix *Index) Unfinished() bool { return ix.unfinished }
 
 // Quick reports whether the index was built without ECS scope tables
 // (Options.Quick): its answers are right and their scopes narrower.

@@ -37,24 +37,37 @@ func (n *node) find(qtype uint16) *rrset {
 	return nil
 }
 
-// finishAnswers packs the node's static, NODATA and ANY answers.
-func (n *node) finishAnswers() error {
+// finishAnswers packs the node's static, NODATA and ANY answers. prev is
+// the node of the same name in the previous index when its zone answers
+// negatively alike (see sameNegatives): its NODATA and ANY answers are
+// taken, the NODATA with the new SOA serial.
+func (n *node) finishAnswers(prev *node) error {
 	z := n.zone
-	neg := *z.soa
-	neg.Hdr.Ttl = min(z.soa.Minttl, z.soa.Hdr.Ttl)
 	var err error
-	if n.nodata, err = pack(n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err != nil {
-		return err
-	}
-	if err := z.signAnswer(n.nodata, n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(n, 0)); err != nil {
-		return err
-	}
-	hinfo := &dns.HINFO{Hdr: hdr(n.name, dns.TypeHINFO, z.ttl), Cpu: "RFC8482", Os: ""}
-	if n.any, err = pack(n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil); err != nil {
-		return err
-	}
-	if err := z.signAnswer(n.any, n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil, nil); err != nil {
-		return err
+	if prev != nil {
+		n.nodata, n.any = prev.nodata, prev.any
+		if n.nodata.serialAt != 0 && z.soa.Serial != prev.zone.soa.Serial {
+			n.nodata = n.nodata.withSerial(z.soa.Serial)
+		}
+	} else {
+		neg := *z.soa
+		neg.Hdr.Ttl = min(z.soa.Minttl, z.soa.Hdr.Ttl)
+		if n.nodata, err = pack(n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil); err != nil {
+			return err
+		}
+		// The SOA is the last record: its serial is followed by refresh,
+		// retry, expire and minimum.
+		n.nodata.serialAt = len(n.nodata.msg) - 20
+		if err := z.signAnswer(n.nodata, n.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(n, 0)); err != nil {
+			return err
+		}
+		hinfo := &dns.HINFO{Hdr: hdr(n.name, dns.TypeHINFO, z.ttl), Cpu: "RFC8482", Os: ""}
+		if n.any, err = pack(n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil); err != nil {
+			return err
+		}
+		if err := z.signAnswer(n.any, n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil, nil); err != nil {
+			return err
+		}
 	}
 	for i := range n.rrsets {
 		rs := &n.rrsets[i]
@@ -73,4 +86,16 @@ func (n *node) finishAnswers() error {
 		}
 	}
 	return nil
+}
+
+// sameNegatives reports whether zones a and b give the same NODATA and ANY
+// answers at every name but for the SOA serial: unsigned, with the same
+// apex, TTL and SOA fields.
+func sameNegatives(a, b *zone) bool {
+	if a.signing != nil || b.signing != nil || a.apex != b.apex || a.ttl != b.ttl {
+		return false
+	}
+	x, y := a.soa, b.soa
+	return x.Hdr.Ttl == y.Hdr.Ttl && x.Ns == y.Ns && x.Mbox == y.Mbox && x.Refresh == y.Refresh &&
+		x.Retry == y.Retry && x.Expire == y.Expire && x.Minttl == y.Minttl
 }

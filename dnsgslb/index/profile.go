@@ -251,7 +251,7 @@ func (b *builder) places() *placeIDs {
 		}
 		p.of[ci] = id
 	}
-	b.placeOf = p
+	b.placeOf, b.ix.placeOf = p, p
 	return p
 }
 

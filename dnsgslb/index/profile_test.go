@@ -293,4 +293,85 @@ func TestRecompileWithTheRevisionAsSerial(t *testing.T) {
 	if negative == 0 {
 		t.Fatal("no negative answer was checked")
 	}
+	if &second.clients[0] != &first.clients[0] {
+		t.Error("the clients were described again although the table and the PoPs did not change")
+	}
+	// Every name's NODATA and ANY answers are taken from the previous
+	// index, the NODATA with the new serial, and are those of a compile
+	// from scratch.
+	for k, n := range second.names {
+		want, old := scratch.names[k], first.names[k]
+		if n.any != old.any {
+			t.Errorf("%s: ANY answer packed again although its zone did not change", n.name)
+		}
+		if string(n.nodata.msg) != string(want.nodata.msg) || string(n.any.msg) != string(want.any.msg) {
+			t.Fatalf("%s: NODATA or ANY answer differs from a compile from scratch", n.name)
+		}
+		if s := binary.BigEndian.Uint32(n.nodata.msg[n.nodata.serialAt:]); s != 42 {
+			t.Fatalf("%s: NODATA with serial %d, want 42", n.name, s)
+		}
+		for i, rs := range n.rrsets {
+			if rs.static != nil && string(rs.static.msg) != string(want.rrsets[i].static.msg) {
+				t.Fatalf("%s %s: static answer differs from a compile from scratch", n.name, typeName(rs.qtype))
+			}
+		}
+	}
+	// A changed SOA minimum (the negative TTL) packs them again.
+	snap.GetZones()[0].GetSpec().GetSoa().Minimum++
+	third, err := Compile(snap, Options{GeoIP: db, Previous: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scratch, err = Compile(snap, Options{GeoIP: db}); err != nil {
+		t.Fatal(err)
+	}
+	for k, n := range third.names {
+		if string(n.nodata.msg) != string(scratch.names[k].nodata.msg) {
+			t.Fatalf("%s: NODATA after the SOA minimum changed differs from a compile from scratch", n.name)
+		}
+	}
+}
+
+// TestUnfinishedBuildsCatchUp compiles with a per-build budget of one
+// scope table: the first index is unfinished, and compiling the same
+// snapshot with each index as Previous adds tables until one is finished,
+// whose answers and scopes are those of a compile under no such budget.
+func TestUnfinishedBuildsCatchUp(t *testing.T) {
+	db := randomDB(t, 5000, 2000)
+	snap := gslbtest.Snapshot()
+	full, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Unfinished() {
+		t.Fatal("the test snapshot's index is unfinished under the default budget")
+	}
+	saved := maxScopeCellsPerBuild
+	maxScopeCellsPerBuild = full.table.Leaves(false) + full.table.Leaves(true)
+	defer func() { maxScopeCellsPerBuild = saved }()
+	ix, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Unfinished() {
+		t.Fatal("an index built with room for one scope table is not unfinished")
+	}
+	builds := 1
+	for ; ix.Unfinished(); builds++ {
+		if builds > 50 {
+			t.Fatal("still unfinished after 50 builds")
+		}
+		if ix, err = Compile(snap, Options{GeoIP: db, Previous: ix}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, rec := range ix.records {
+		want := full.records[i]
+		for f := range 2 {
+			if !slices.Equal(rec.scopes[f], want.scopes[f]) {
+				t.Fatalf("record %s: scopes after %d builds differ from a build with no budget", rec.object, builds)
+			}
+		}
+	}
+	t.Logf("finished after %d builds", builds)
 }

@@ -116,7 +116,7 @@ func (b *builder) reuse(rec *record) (bool, error) {
 func withSerial(rec *record, serial uint32) ([]recordClass, *live, error) {
 	rcs, lv := rec.rcs, rec.live
 	z := rec.node.zone
-	done := map[*answer]*answer{}
+	var done map[*answer]*answer
 	var err error
 	patch := func(a *answer) *answer {
 		if a == nil || a.serialAt == 0 {
@@ -130,6 +130,9 @@ func withSerial(rec *record, serial uint32) ([]recordClass, *live, error) {
 			neg := *z.soa
 			neg.Hdr.Ttl = z.negTTL()
 			err = z.signAnswer(c, rec.node.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(rec.node, rec.qtype))
+		}
+		if done == nil {
+			done = map[*answer]*answer{}
 		}
 		done[a] = c
 		return c

@@ -9,7 +9,21 @@ const maxScopeCells = 1 << 26
 // maxScopeCellsPerBuild bounds the scope tables one build computes (about
 // 0.1 s of CPU per million cells): past it, the records whose scopes would
 // need a new table get their leaves' own scopes until a later build.
-const maxScopeCellsPerBuild = 1 << 23
+var maxScopeCellsPerBuild = 1 << 23
+
+// mayBuildScopes reports whether the build may compute a scope table of
+// cells more, and marks the index unfinished (Index.Unfinished) when only
+// this build's budget stands in the way: a later build can add it.
+func (b *builder) mayBuildScopes(cells int) bool {
+	switch {
+	case b.quick || b.ix.scopeCells+cells > maxScopeCells:
+		return false
+	case b.scopeCellsBuilt+cells > maxScopeCellsPerBuild:
+		b.ix.unfinished = b.ix.unfinished || cells <= maxScopeCellsPerBuild
+		return false
+	}
+	return true
+}
 
 // countScopes counts the scope tables profile p keeps in the index's
 // scopeCells, once.
@@ -45,7 +59,7 @@ func (b *builder) scopesFor(p *profile, group []int32) [2][]uint8 {
 		return s
 	}
 	var s [2][]uint8
-	if b.quick || ix.scopeCells+cells > maxScopeCells || b.scopeCellsBuilt+cells > maxScopeCellsPerBuild {
+	if !b.mayBuildScopes(cells) {
 		return s
 	}
 	ix.scopeCells += cells
@@ -85,7 +99,7 @@ func (b *builder) placeScopesFor(p *profile, group []int32) (key string, scopes 
 	}
 	ix := b.ix
 	cells := ix.table.Leaves(false) + ix.table.Leaves(true)
-	if b.quick || ix.scopeCells+cells > maxScopeCells || b.scopeCellsBuilt+cells > maxScopeCellsPerBuild {
+	if !b.mayBuildScopes(cells) {
 		return key, scopes
 	}
 	b.scopeCellsBuilt += cells

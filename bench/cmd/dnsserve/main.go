@@ -22,7 +22,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:5300", "UDP and TCP address to serve")
 	snapPath := flag.String("snapshot", "", "GSLB snapshot, binary protobuf (required)")
 	geoip := flag.String("geoip", "", "MaxMind City or Country database")
-	workers := flag.Int("workers", 1, "UDP sockets, each with its own reader")
+	workers := flag.Int("workers", 0, "UDP sockets, each with its own reader (0: one per processor, as anyctl dns)")
 	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")

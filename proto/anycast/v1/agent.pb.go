@@ -85,6 +85,7 @@ type ConnectRequest struct {
 	//
 	//	*ConnectRequest_Hello
 	//	*ConnectRequest_Status
+	//	*ConnectRequest_Unchanged
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -145,6 +146,15 @@ func (x *ConnectRequest) GetStatus() *PopStatus {
 	return nil
 }
 
+func (x *ConnectRequest) GetUnchanged() *StatusUnchanged {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectRequest_Unchanged); ok {
+			return x.Unchanged
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -157,23 +167,77 @@ type ConnectRequest_Status struct {
 	Status *PopStatus `protobuf:"bytes,2,opt,name=status,proto3,oneof"`
 }
 
+type ConnectRequest_Unchanged struct {
+	// unchanged stands for a status that says what the last status on
+	// this stream said (as package popstatus compares them: the report
+	// time, a check's streak and probe duration, hold-down left and an
+	// origin's RTT within its rounding aside). An agent sends it only to
+	// a controller that accepts it (ConnectResponse.accepts_unchanged) and
+	// only after a status on the same stream; it proves the agent reports.
+	Unchanged *StatusUnchanged `protobuf:"bytes,3,opt,name=unchanged,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Status) isConnectRequest_Msg() {}
+
+func (*ConnectRequest_Unchanged) isConnectRequest_Msg() {}
+
+// StatusUnchanged is an agent's report that nothing changed.
+type StatusUnchanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusUnchanged) Reset() {
+	*x = StatusUnchanged{}
+	mi := &file_anycast_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusUnchanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusUnchanged) ProtoMessage() {}
+
+func (x *StatusUnchanged) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusUnchanged.ProtoReflect.Descriptor instead.
+func (*StatusUnchanged) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{1}
+}
 
 type ConnectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
 	//
 	//	*ConnectResponse_Config
-	Msg           isConnectResponse_Msg `protobuf_oneof:"msg"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Msg isConnectResponse_Msg `protobuf_oneof:"msg"`
+	// accepts_unchanged, set on the first response of a stream, says the
+	// controller takes ConnectRequest.unchanged in place of a status that
+	// says nothing new. A controller that does not set it gets full
+	// statuses; an agent that does not know it sends them.
+	AcceptsUnchanged bool `protobuf:"varint,2,opt,name=accepts_unchanged,json=acceptsUnchanged,proto3" json:"accepts_unchanged,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[1]
+	mi := &file_anycast_v1_agent_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +249,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[1]
+	mi := &file_anycast_v1_agent_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +262,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ConnectResponse) GetMsg() isConnectResponse_Msg {
@@ -215,6 +279,13 @@ func (x *ConnectResponse) GetConfig() *PopConfig {
 		}
 	}
 	return nil
+}
+
+func (x *ConnectResponse) GetAcceptsUnchanged() bool {
+	if x != nil {
+		return x.AcceptsUnchanged
+	}
+	return false
 }
 
 type isConnectResponse_Msg interface {
@@ -239,7 +310,7 @@ type AgentHello struct {
 
 func (x *AgentHello) Reset() {
 	*x = AgentHello{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[2]
+	mi := &file_anycast_v1_agent_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -251,7 +322,7 @@ func (x *AgentHello) String() string {
 func (*AgentHello) ProtoMessage() {}
 
 func (x *AgentHello) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[2]
+	mi := &file_anycast_v1_agent_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -264,7 +335,7 @@ func (x *AgentHello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentHello.ProtoReflect.Descriptor instead.
 func (*AgentHello) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AgentHello) GetPop() string {
@@ -307,7 +378,7 @@ type PopConfig struct {
 
 func (x *PopConfig) Reset() {
 	*x = PopConfig{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[3]
+	mi := &file_anycast_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -319,7 +390,7 @@ func (x *PopConfig) String() string {
 func (*PopConfig) ProtoMessage() {}
 
 func (x *PopConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[3]
+	mi := &file_anycast_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -332,7 +403,7 @@ func (x *PopConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopConfig.ProtoReflect.Descriptor instead.
 func (*PopConfig) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PopConfig) GetPop() string {
@@ -421,7 +492,7 @@ type ServiceAssignment struct {
 
 func (x *ServiceAssignment) Reset() {
 	*x = ServiceAssignment{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[4]
+	mi := &file_anycast_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +504,7 @@ func (x *ServiceAssignment) String() string {
 func (*ServiceAssignment) ProtoMessage() {}
 
 func (x *ServiceAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[4]
+	mi := &file_anycast_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +517,7 @@ func (x *ServiceAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceAssignment.ProtoReflect.Descriptor instead.
 func (*ServiceAssignment) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ServiceAssignment) GetName() string {
@@ -538,7 +609,7 @@ type OriginProbe struct {
 
 func (x *OriginProbe) Reset() {
 	*x = OriginProbe{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[5]
+	mi := &file_anycast_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +621,7 @@ func (x *OriginProbe) String() string {
 func (*OriginProbe) ProtoMessage() {}
 
 func (x *OriginProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[5]
+	mi := &file_anycast_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +634,7 @@ func (x *OriginProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OriginProbe.ProtoReflect.Descriptor instead.
 func (*OriginProbe) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OriginProbe) GetOrigin() string {
@@ -609,7 +680,7 @@ type PopStatus struct {
 
 func (x *PopStatus) Reset() {
 	*x = PopStatus{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[6]
+	mi := &file_anycast_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +692,7 @@ func (x *PopStatus) String() string {
 func (*PopStatus) ProtoMessage() {}
 
 func (x *PopStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[6]
+	mi := &file_anycast_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +705,7 @@ func (x *PopStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopStatus.ProtoReflect.Descriptor instead.
 func (*PopStatus) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PopStatus) GetPop() string {
@@ -721,7 +792,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[7]
+	mi := &file_anycast_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +804,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[7]
+	mi := &file_anycast_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +817,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -823,7 +894,7 @@ type PrefixStatus struct {
 
 func (x *PrefixStatus) Reset() {
 	*x = PrefixStatus{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[8]
+	mi := &file_anycast_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +906,7 @@ func (x *PrefixStatus) String() string {
 func (*PrefixStatus) ProtoMessage() {}
 
 func (x *PrefixStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[8]
+	mi := &file_anycast_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +919,7 @@ func (x *PrefixStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrefixStatus.ProtoReflect.Descriptor instead.
 func (*PrefixStatus) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PrefixStatus) GetPrefix() string {
@@ -930,7 +1001,7 @@ type CheckStatus struct {
 
 func (x *CheckStatus) Reset() {
 	*x = CheckStatus{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[9]
+	mi := &file_anycast_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1013,7 @@ func (x *CheckStatus) String() string {
 func (*CheckStatus) ProtoMessage() {}
 
 func (x *CheckStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[9]
+	mi := &file_anycast_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1026,7 @@ func (x *CheckStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckStatus.ProtoReflect.Descriptor instead.
 func (*CheckStatus) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CheckStatus) GetService() string {
@@ -1019,7 +1090,7 @@ type OriginProbeResult struct {
 
 func (x *OriginProbeResult) Reset() {
 	*x = OriginProbeResult{}
-	mi := &file_anycast_v1_agent_proto_msgTypes[10]
+	mi := &file_anycast_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1102,7 @@ func (x *OriginProbeResult) String() string {
 func (*OriginProbeResult) ProtoMessage() {}
 
 func (x *OriginProbeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_agent_proto_msgTypes[10]
+	mi := &file_anycast_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1115,7 @@ func (x *OriginProbeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OriginProbeResult.ProtoReflect.Descriptor instead.
 func (*OriginProbeResult) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *OriginProbeResult) GetOrigin() string {
@@ -1080,13 +1151,16 @@ var File_anycast_v1_agent_proto protoreflect.FileDescriptor
 const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"\x16anycast/v1/agent.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n" +
+	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
 	"\x0eConnectRequest\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.anycast.v1.AgentHelloH\x00R\x05hello\x12/\n" +
-	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusH\x00R\x06statusB\x05\n" +
-	"\x03msg\"I\n" +
+	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusH\x00R\x06status\x12;\n" +
+	"\tunchanged\x18\x03 \x01(\v2\x1b.anycast.v1.StatusUnchangedH\x00R\tunchangedB\x05\n" +
+	"\x03msg\"\x11\n" +
+	"\x0fStatusUnchanged\"v\n" +
 	"\x0fConnectResponse\x12/\n" +
-	"\x06config\x18\x01 \x01(\v2\x15.anycast.v1.PopConfigH\x00R\x06configB\x05\n" +
+	"\x06config\x18\x01 \x01(\v2\x15.anycast.v1.PopConfigH\x00R\x06config\x12+\n" +
+	"\x11accepts_unchanged\x18\x02 \x01(\bR\x10acceptsUnchangedB\x05\n" +
 	"\x03msg\"_\n" +
 	"\n" +
 	"AgentHello\x12\x10\n" +
@@ -1190,60 +1264,62 @@ func file_anycast_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_anycast_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_anycast_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_anycast_v1_agent_proto_goTypes = []any{
 	(AnnounceMode)(0),             // 0: anycast.v1.AnnounceMode
 	(*ConnectRequest)(nil),        // 1: anycast.v1.ConnectRequest
-	(*ConnectResponse)(nil),       // 2: anycast.v1.ConnectResponse
-	(*AgentHello)(nil),            // 3: anycast.v1.AgentHello
-	(*PopConfig)(nil),             // 4: anycast.v1.PopConfig
-	(*ServiceAssignment)(nil),     // 5: anycast.v1.ServiceAssignment
-	(*OriginProbe)(nil),           // 6: anycast.v1.OriginProbe
-	(*PopStatus)(nil),             // 7: anycast.v1.PopStatus
-	(*PeerStatus)(nil),            // 8: anycast.v1.PeerStatus
-	(*PrefixStatus)(nil),          // 9: anycast.v1.PrefixStatus
-	(*CheckStatus)(nil),           // 10: anycast.v1.CheckStatus
-	(*OriginProbeResult)(nil),     // 11: anycast.v1.OriginProbeResult
-	(*BgpPeer)(nil),               // 12: anycast.v1.BgpPeer
-	(*HealthCheck)(nil),           // 13: anycast.v1.HealthCheck
-	(*AnnounceAttributes)(nil),    // 14: anycast.v1.AnnounceAttributes
-	(*durationpb.Duration)(nil),   // 15: google.protobuf.Duration
-	(ControllerLossBehavior)(0),   // 16: anycast.v1.ControllerLossBehavior
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*StatusUnchanged)(nil),       // 2: anycast.v1.StatusUnchanged
+	(*ConnectResponse)(nil),       // 3: anycast.v1.ConnectResponse
+	(*AgentHello)(nil),            // 4: anycast.v1.AgentHello
+	(*PopConfig)(nil),             // 5: anycast.v1.PopConfig
+	(*ServiceAssignment)(nil),     // 6: anycast.v1.ServiceAssignment
+	(*OriginProbe)(nil),           // 7: anycast.v1.OriginProbe
+	(*PopStatus)(nil),             // 8: anycast.v1.PopStatus
+	(*PeerStatus)(nil),            // 9: anycast.v1.PeerStatus
+	(*PrefixStatus)(nil),          // 10: anycast.v1.PrefixStatus
+	(*CheckStatus)(nil),           // 11: anycast.v1.CheckStatus
+	(*OriginProbeResult)(nil),     // 12: anycast.v1.OriginProbeResult
+	(*BgpPeer)(nil),               // 13: anycast.v1.BgpPeer
+	(*HealthCheck)(nil),           // 14: anycast.v1.HealthCheck
+	(*AnnounceAttributes)(nil),    // 15: anycast.v1.AnnounceAttributes
+	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
+	(ControllerLossBehavior)(0),   // 17: anycast.v1.ControllerLossBehavior
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_anycast_v1_agent_proto_depIdxs = []int32{
-	3,  // 0: anycast.v1.ConnectRequest.hello:type_name -> anycast.v1.AgentHello
-	7,  // 1: anycast.v1.ConnectRequest.status:type_name -> anycast.v1.PopStatus
-	4,  // 2: anycast.v1.ConnectResponse.config:type_name -> anycast.v1.PopConfig
-	12, // 3: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
-	5,  // 4: anycast.v1.PopConfig.services:type_name -> anycast.v1.ServiceAssignment
-	6,  // 5: anycast.v1.PopConfig.origin_probes:type_name -> anycast.v1.OriginProbe
-	13, // 6: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
-	14, // 7: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
-	15, // 8: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
-	15, // 9: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
-	15, // 10: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
-	0,  // 11: anycast.v1.ServiceAssignment.mode:type_name -> anycast.v1.AnnounceMode
-	16, // 12: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
-	13, // 13: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
-	17, // 14: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
-	8,  // 15: anycast.v1.PopStatus.peers:type_name -> anycast.v1.PeerStatus
-	9,  // 16: anycast.v1.PopStatus.prefixes:type_name -> anycast.v1.PrefixStatus
-	10, // 17: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
-	11, // 18: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
-	17, // 19: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
-	17, // 20: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
-	0,  // 21: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
-	15, // 22: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
-	15, // 23: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
-	15, // 24: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
-	1,  // 25: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
-	2,  // 26: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
-	26, // [26:27] is the sub-list for method output_type
-	25, // [25:26] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	4,  // 0: anycast.v1.ConnectRequest.hello:type_name -> anycast.v1.AgentHello
+	8,  // 1: anycast.v1.ConnectRequest.status:type_name -> anycast.v1.PopStatus
+	2,  // 2: anycast.v1.ConnectRequest.unchanged:type_name -> anycast.v1.StatusUnchanged
+	5,  // 3: anycast.v1.ConnectResponse.config:type_name -> anycast.v1.PopConfig
+	13, // 4: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
+	6,  // 5: anycast.v1.PopConfig.services:type_name -> anycast.v1.ServiceAssignment
+	7,  // 6: anycast.v1.PopConfig.origin_probes:type_name -> anycast.v1.OriginProbe
+	14, // 7: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
+	15, // 8: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
+	16, // 9: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
+	16, // 10: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
+	16, // 11: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
+	0,  // 12: anycast.v1.ServiceAssignment.mode:type_name -> anycast.v1.AnnounceMode
+	17, // 13: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
+	14, // 14: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
+	18, // 15: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
+	9,  // 16: anycast.v1.PopStatus.peers:type_name -> anycast.v1.PeerStatus
+	10, // 17: anycast.v1.PopStatus.prefixes:type_name -> anycast.v1.PrefixStatus
+	11, // 18: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
+	12, // 19: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
+	18, // 20: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
+	18, // 21: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
+	0,  // 22: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
+	16, // 23: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
+	16, // 24: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
+	16, // 25: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
+	1,  // 26: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
+	3,  // 27: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
+	27, // [27:28] is the sub-list for method output_type
+	26, // [26:27] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_agent_proto_init() }
@@ -1255,18 +1331,19 @@ func file_anycast_v1_agent_proto_init() {
 	file_anycast_v1_agent_proto_msgTypes[0].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),
 		(*ConnectRequest_Status)(nil),
+		(*ConnectRequest_Unchanged)(nil),
 	}
-	file_anycast_v1_agent_proto_msgTypes[1].OneofWrappers = []any{
+	file_anycast_v1_agent_proto_msgTypes[2].OneofWrappers = []any{
 		(*ConnectResponse_Config)(nil),
 	}
-	file_anycast_v1_agent_proto_msgTypes[8].OneofWrappers = []any{}
+	file_anycast_v1_agent_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_agent_proto_rawDesc), len(file_anycast_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,23 +1,28 @@
-package controller
+// Package popstatus holds what the agent and the controller agree on about
+// a PoP's status report: when two reports say the same thing (Same), so
+// that the controller does not store an unchanged one again and the agent
+// need not send it again, and how finely an origin's RTT counts (RoundRTT).
+package popstatus
 
 import (
 	"slices"
+	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// sameReport reports whether an agent's report next says nothing that the
+// Same reports whether an agent's report next says nothing that the
 // stored report does not, so that it need not be written to etcd again.
 // Fields that move on every report without changing what the PoP does
 // are ignored: when it was reported (the lease proves the agent lives),
 // how long a check's last probe took and its streak of identical results,
 // how much hold-down is left (whether it is held down is compared), and an
-// origin's RTT within the rounding the GSLB snapshot applies (roundRTT).
+// origin's RTT within the rounding the GSLB snapshot applies (RoundRTT).
 // Everything else is compared field by field, without copying: this runs
 // on every report of every agent.
-func sameReport(stored, next *v1.PopStatus) bool {
+func Same(stored, next *v1.PopStatus) bool {
 	return stored.GetPop() == next.GetPop() &&
 		stored.GetConfigRevision() == next.GetConfigRevision() &&
 		stored.GetAgentVersion() == next.GetAgentVersion() &&
@@ -49,7 +54,7 @@ func sameCheck(a, b *v1.CheckStatus) bool {
 
 func sameOriginProbe(a, b *v1.OriginProbeResult) bool {
 	return a.GetOrigin() == b.GetOrigin() && a.GetHealthy() == b.GetHealthy() && a.GetLastResult() == b.GetLastResult() &&
-		(a.GetRtt() == nil) == (b.GetRtt() == nil) && roundRTT(a.GetRtt().AsDuration()) == roundRTT(b.GetRtt().AsDuration())
+		(a.GetRtt() == nil) == (b.GetRtt() == nil) && RoundRTT(a.GetRtt().AsDuration()) == RoundRTT(b.GetRtt().AsDuration())
 }
 
 func sameTime(a, b *timestamppb.Timestamp) bool {
@@ -57,3 +62,14 @@ func sameTime(a, b *timestamppb.Timestamp) bool {
 }
 
 func positive(d *durationpb.Duration) bool { return d.AsDuration() > 0 }
+
+// RoundRTT keeps two significant digits of an RTT (in microseconds), so
+// that jitter does not make a report, or the GSLB snapshot, differ.
+func RoundRTT(d time.Duration) time.Duration {
+	us := d.Microseconds()
+	scale := int64(1)
+	for us/scale >= 100 {
+		scale *= 10
+	}
+	return time.Duration((us+scale/2)/scale*scale) * time.Microsecond
+}

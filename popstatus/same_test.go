@@ -1,4 +1,4 @@
-package controller
+package popstatus
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 )
 
 // TestSameReportKnowsEveryField fails when a report message gains a
-// field: sameReport compares field by field and must learn it.
+// field: Same compares field by field and must learn it.
 func TestSameReportKnowsEveryField(t *testing.T) {
 	for _, c := range []struct {
 		msg  proto.Message
@@ -18,7 +18,7 @@ func TestSameReportKnowsEveryField(t *testing.T) {
 	} {
 		d := c.msg.ProtoReflect().Descriptor()
 		if got := d.Fields().Len(); got != c.want {
-			t.Errorf("%s has %d fields, sameReport knows %d: compare the new ones in reportsame.go", d.FullName(), got, c.want)
+			t.Errorf("%s has %d fields, Same knows %d: compare the new ones in popstatus/same.go", d.FullName(), got, c.want)
 		}
 	}
 }
