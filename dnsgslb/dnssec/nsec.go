@@ -12,7 +12,11 @@ import (
 // labels from the root down, each compared as lower-case octets, a name
 // before the names below it.
 func Compare(a, b string) int {
-	la, lb := canonicalLabels(a), canonicalLabels(b)
+	return compareLabels(canonicalLabels(a), canonicalLabels(b))
+}
+
+// compareLabels orders two names by their canonical labels (see Compare).
+func compareLabels(la, lb [][]byte) int {
 	for i := 0; i < len(la) && i < len(lb); i++ {
 		x, y := la[len(la)-1-i], lb[len(lb)-1-i]
 		if c := bytes.Compare(x, y); c != 0 {
@@ -51,11 +55,21 @@ type Chain struct {
 // given (RRSIG and NSEC are added to each). ttl is the NSEC TTL: the
 // SOA's minimum, or its TTL if smaller (RFC 9077).
 func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
-	names := make([]string, 0, len(types))
-	for n := range types {
-		names = append(names, dns.CanonicalName(n))
+	// Each name's labels are taken once, not at every comparison.
+	type named struct {
+		name   string
+		labels [][]byte
 	}
-	slices.SortFunc(names, Compare)
+	sorted := make([]named, 0, len(types))
+	for n := range types {
+		c := dns.CanonicalName(n)
+		sorted = append(sorted, named{c, canonicalLabels(c)})
+	}
+	slices.SortFunc(sorted, func(a, b named) int { return compareLabels(a.labels, b.labels) })
+	names := make([]string, len(sorted))
+	for i := range sorted {
+		names[i] = sorted[i].name
+	}
 	names = slices.Compact(names)
 	c := &Chain{NSEC: make([]*dns.NSEC, len(names)), owned: make(map[string]*dns.NSEC, len(names))}
 	for i, n := range names {
