@@ -16,6 +16,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	"github.com/anyctl/anyctl/dnsgslb/index"
 )
 
 // TestEveryPolicyValidates has delv validate the answers of every policy
@@ -23,9 +24,27 @@ import (
 // hybrid PoP record) for clients on three continents and at three PoPs,
 // placed by ECS, then again after an origin goes down and after a PoP is
 // drained: each answer is the one the policy gives that client, and
-// "fully validated".
+// "fully validated". It does so with the answers compiled per location
+// class and with the records that can be answered live (nearest, latency,
+// residency, hybrid) assembled at query time, their RRSIGs made per
+// answer RRset.
 func TestEveryPolicyValidates(t *testing.T) {
 	needDelv(t)
+	for _, mode := range []struct {
+		name   string
+		budget int
+	}{{"compiled", -1}, {"live", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			if mode.budget >= 0 {
+				saved := index.SetLiveBudget(mode.budget)
+				defer index.SetLiveBudget(saved)
+			}
+			everyPolicyValidates(t)
+		})
+	}
+}
+
+func everyPolicyValidates(t *testing.T) {
 	dir := t.TempDir()
 	k, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	"github.com/anyctl/anyctl/dnsgslb/index"
 )
 
 // signedServer runs a server signing the test zone with a new key, and
@@ -137,8 +138,25 @@ func addrs(out string) string {
 // here wrote, resolve the signed zone through a stub zone with the key's
 // DS as its trust anchor: positive answers, NODATA and NXDOMAIN come with
 // the AD bit. With another key's DS as anchor, and through a proxy that
-// changes one byte of each signature, it answers SERVFAIL.
+// changes one byte of each signature, it answers SERVFAIL. It does so with
+// the answers compiled per location class and with the records that can
+// be answered live assembled at query time.
 func TestUnboundValidatesSignedZone(t *testing.T) {
+	for _, mode := range []struct {
+		name   string
+		budget int
+	}{{"compiled", -1}, {"live", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			if mode.budget >= 0 {
+				saved := index.SetLiveBudget(mode.budget)
+				defer index.SetLiveBudget(saved)
+			}
+			unboundValidatesSignedZone(t)
+		})
+	}
+}
+
+func unboundValidatesSignedZone(t *testing.T) {
 	bin, err := exec.LookPath("unbound")
 	if err != nil {
 		bin = "/usr/sbin/unbound"

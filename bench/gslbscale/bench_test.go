@@ -167,6 +167,47 @@ func BenchmarkRecompileTTLChange(b *testing.B) {
 	})
 }
 
+// BenchmarkCompileSignedOriginDown compiles the snapshot signed, then, per
+// iteration, the next revision with one origin's health flipped and the
+// index before it given, as a server compiles an update.
+func BenchmarkCompileSignedOriginDown(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, err := dnssec.Generate(b.TempDir(), gslbscale.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := dnssec.NewSigner(gslbscale.Zone, []*dnssec.Key{key}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	opts := index.Options{GeoIP: db, Signers: map[string]*dnssec.Signer{gslbscale.Zone: signer}}
+	// Settled, as settled does: no scope table left for a later build.
+	prev, err := index.Compile(snap, opts)
+	for err == nil && prev.Unfinished() {
+		opts.Previous = prev
+		prev, err = index.Compile(snap, opts)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			snap.Revision++
+			snap.Origins[0].Healthy = !snap.Origins[0].Healthy
+			opts.Previous = prev
+			if prev, err = index.Compile(snap, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkRecompileOriginDown compiles a generated snapshot with one
 // origin's health flipped and the next revision, the previous index given:
 // the cost of a health change, which re-ranks every record naming the

@@ -12,7 +12,11 @@ import (
 // labels from the root down, each compared as lower-case octets, a name
 // before the names below it.
 func Compare(a, b string) int {
-	la, lb := canonicalLabels(a), canonicalLabels(b)
+	return compareLabels(canonicalLabels(a), canonicalLabels(b))
+}
+
+// compareLabels orders two names by their canonical labels (see Compare).
+func compareLabels(la, lb [][]byte) int {
 	for i := 0; i < len(la) && i < len(lb); i++ {
 		x, y := la[len(la)-1-i], lb[len(lb)-1-i]
 		if c := bytes.Compare(x, y); c != 0 {
@@ -41,19 +45,33 @@ func canonicalLabels(name string) [][]byte {
 // canonical order, each naming the next and the types at its owner.
 type Chain struct {
 	NSEC []*dns.NSEC
+	// owned maps each owner (canonical name) to its NSEC: most names
+	// looked up hold records, and a map finds them without the canonical
+	// comparisons of a search.
+	owned map[string]*dns.NSEC
 }
 
 // NewChain builds the NSEC chain of a zone whose names hold the types
 // given (RRSIG and NSEC are added to each). ttl is the NSEC TTL: the
 // SOA's minimum, or its TTL if smaller (RFC 9077).
 func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
-	names := make([]string, 0, len(types))
-	for n := range types {
-		names = append(names, dns.CanonicalName(n))
+	// Each name's labels are taken once, not at every comparison.
+	type named struct {
+		name   string
+		labels [][]byte
 	}
-	slices.SortFunc(names, Compare)
+	sorted := make([]named, 0, len(types))
+	for n := range types {
+		c := dns.CanonicalName(n)
+		sorted = append(sorted, named{c, canonicalLabels(c)})
+	}
+	slices.SortFunc(sorted, func(a, b named) int { return compareLabels(a.labels, b.labels) })
+	names := make([]string, len(sorted))
+	for i := range sorted {
+		names[i] = sorted[i].name
+	}
 	names = slices.Compact(names)
-	c := &Chain{NSEC: make([]*dns.NSEC, len(names))}
+	c := &Chain{NSEC: make([]*dns.NSEC, len(names)), owned: make(map[string]*dns.NSEC, len(names))}
 	for i, n := range names {
 		ts := append(slices.Clone(types[n]), dns.TypeRRSIG, dns.TypeNSEC)
 		slices.Sort(ts)
@@ -63,6 +81,7 @@ func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
 			NextDomain: names[(i+1)%len(names)],
 			TypeBitMap: ts,
 		}
+		c.owned[n] = c.NSEC[i]
 	}
 	return c
 }
@@ -73,6 +92,9 @@ func NewChain(apex string, types map[string][]uint16, ttl uint32) *Chain {
 func (c *Chain) Covering(name string) *dns.NSEC {
 	if len(c.NSEC) == 0 {
 		return nil
+	}
+	if n := c.owned[dns.CanonicalName(name)]; n != nil {
+		return n
 	}
 	i, found := slices.BinarySearchFunc(c.NSEC, name, func(n *dns.NSEC, name string) int { return Compare(n.Hdr.Name, name) })
 	if found {

@@ -144,6 +144,11 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		}
 	}
 	b.decideLive()
+	if b.concurrent {
+		if err := b.presignLive(); err != nil {
+			return nil, err
+		}
+	}
 	for _, rec := range ix.records {
 		if err := ctx.Err(); err != nil {
 			return nil, err

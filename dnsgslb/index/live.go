@@ -50,6 +50,8 @@ type live struct {
 	head []byte
 	// nodata and servfail are the answers when no candidate can be given.
 	nodata, servfail *answer
+	// sigs are the RRSIGs of every answer RRset, in a signed zone.
+	sigs *liveSigs
 }
 
 // liveCandidate says whether rec could be answered live: a policy that
@@ -68,9 +70,18 @@ func (b *builder) liveCandidate(rec *record) bool {
 	return len(rec.cands) <= maxLiveCandidates && b.dependsOnLocation(rec)
 }
 
-// useLive says whether rec is answered live (see liveBudget).
+// useLive says whether rec is answered live (see liveBudget): in a signed
+// zone, when its answer RRsets are few enough to sign ahead (see
+// maxLiveSigned).
 func (b *builder) useLive(rec *record) bool {
-	return b.live && b.liveCandidate(rec) && rec.node.zone.signing == nil
+	if !b.live || !b.liveCandidate(rec) {
+		return false
+	}
+	if rec.node.zone.signing == nil {
+		return true
+	}
+	_, _, ok := liveRRsets(rec)
+	return ok
 }
 
 // decideLive sets whether the build answers live (see liveBudget).
@@ -139,6 +150,11 @@ func (b *builder) compileLive(rec *record) error {
 	}
 	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, "", map[string]*answer{}); err != nil {
 		return err
+	}
+	if rec.node.zone.signing != nil {
+		if err := b.signLive(rec, lv); err != nil {
+			return err
+		}
 	}
 	rec.live = lv
 	return nil
@@ -331,24 +347,59 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		out.Rcode = ch.fixed.rcode
 		return patch(dst, q, ch.fixed, scope, maxSize), out
 	}
+	// A signed answer leaves out an address two candidates share: an
+	// RRset holds it once.
+	var sig []byte
+	var nsig int
+	signed := q.DO && lv.sigs != nil
 	size := len(lv.head) + wire.OPTLen(q)
+	count := 0
+	var mask uint64
 	left := ch.addrs
 	for k := 0; left > 0; k++ {
-		for _, rr := range lv.rrs[ch.order[k]][:min(left, len(lv.rrs[ch.order[k]]))] {
+		c := ch.order[k]
+		take := min(left, len(lv.rrs[c]))
+		for j, rr := range lv.rrs[c][:take] {
+			if signed {
+				bit := uint64(1) << lv.sigs.bit[c][j]
+				if mask&bit != 0 {
+					continue
+				}
+				mask |= bit
+			}
 			size += len(rr)
+			count++
 		}
-		left -= min(left, len(lv.rrs[ch.order[k]]))
+		left -= take
+	}
+	if signed {
+		i := lv.sigs.find(mask)
+		if i < 0 {
+			// Not signed ahead; the enumeration covers every answer.
+			out.Rcode = lv.servfail.rcode
+			return patch(dst, q, lv.servfail, scope, maxSize), out
+		}
+		sig, nsig = lv.sigs.rrsigs[i], int(lv.sigs.n[i])
+		size += len(sig)
 	}
 	if size > maxSize {
 		return truncated(dst, q, wire.RcodeSuccess), out
 	}
 	b := append(dst[:0], lv.head...)
-	binary.BigEndian.PutUint16(b[6:], uint16(ch.addrs))
+	binary.BigEndian.PutUint16(b[6:], uint16(count+nsig))
+	mask = 0
 	left = ch.addrs
 	for k := 0; left > 0; k++ {
 		c := ch.order[k]
 		take := min(left, len(lv.rrs[c]))
-		for _, rr := range lv.rrs[c][:take] {
+		for j, rr := range lv.rrs[c][:take] {
+			if signed {
+				bit := uint64(1) << lv.sigs.bit[c][j]
+				if mask&bit != 0 {
+					continue
+				}
+				mask |= bit
+			}
 			b = append(b, rr...)
 		}
 		if take > 0 {
@@ -357,6 +408,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		}
 		left -= take
 	}
+	b = append(b, sig...)
 	return makeReply(b, q, wire.RcodeSuccess, scope), out
 }
 
@@ -367,4 +419,14 @@ func bucketBits(v6 bool) uint8 {
 		return 56
 	}
 	return 24
+}
+
+// SetLiveBudget sets the bound past which records are answered live (see
+// liveBudget) and returns the one it replaces: 0 answers live every record
+// that can be. It is for tests and benchmarks, and must not be called
+// while an index is compiled.
+func SetLiveBudget(n int) int {
+	old := liveBudget
+	liveBudget = n
+	return old
 }

@@ -3,6 +3,8 @@ package index
 import (
 	"slices"
 	"strconv"
+
+	"github.com/miekg/dns"
 )
 
 // A record whose inputs did not change compiles to what it compiled to
@@ -90,7 +92,10 @@ func (b *builder) reuse(rec *record) (bool, error) {
 	rec.hashed, rec.prof, rec.rcs, rec.live = old.hashed, old.prof, old.rcs, old.live
 	rec.scopes, rec.locationFree, rec.placeKey = old.scopes, old.locationFree, old.placeKey
 	if serial := rec.node.zone.soa.Serial; serial != old.node.zone.soa.Serial {
-		rec.rcs, rec.live = withSerial(rec.rcs, rec.live, serial)
+		var err error
+		if rec.rcs, rec.live, err = withSerial(rec, serial); err != nil {
+			return false, err
+		}
 	}
 	if rec.prof != nil {
 		b.ix.profiles[rec.prof.key] = rec.prof
@@ -106,9 +111,13 @@ func (b *builder) reuse(rec *record) (bool, error) {
 
 // withSerial is a record's answers with the zone's SOA serial changed: a
 // zone whose serial follows the revision changes it with every update,
-// and only the negative answers carry it.
-func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *live) {
+// and only the negative answers carry it. In a signed zone their signed
+// form is made again, with the SOA's new RRSIG (the NSEC's is cached).
+func withSerial(rec *record, serial uint32) ([]recordClass, *live, error) {
+	rcs, lv := rec.rcs, rec.live
+	z := rec.node.zone
 	var done map[*answer]*answer
+	var err error
 	patch := func(a *answer) *answer {
 		if a == nil || a.serialAt == 0 {
 			return a
@@ -117,6 +126,11 @@ func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *liv
 			return c
 		}
 		c := a.withSerial(serial)
+		if z.signing != nil && err == nil {
+			neg := *z.soa
+			neg.Hdr.Ttl = z.negTTL()
+			err = z.signAnswer(c, rec.node.name, dns.RcodeSuccess, nil, []dns.RR{&neg}, nil, z.denial(rec.node, rec.qtype))
+		}
 		if done == nil {
 			done = map[*answer]*answer{}
 		}
@@ -142,8 +156,11 @@ func withSerial(rcs []recordClass, lv *live, serial uint32) ([]recordClass, *liv
 			}
 		}
 	}
-	if out == nil {
-		return rcs, lv
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, lv
+	if out == nil {
+		return rcs, lv, nil
+	}
+	return out, lv, nil
 }

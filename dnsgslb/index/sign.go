@@ -29,12 +29,15 @@ type zoneSigning struct {
 	// ones expire together.
 	at time.Time
 	// id sums up what the signatures depend on beside the RRsets (the
-	// signing keys, at, the serial), for record reuse.
+	// signing keys, at), for record reuse; the SOA serial, which signed
+	// negative answers carry, is put in by reuse (withSerial).
 	id string
 	// sigs caches signatures by RRset, for the RRsets many answers share
 	// (the SOA, NSEC records) and, carried to the next index, for the
 	// answers it packs again.
 	sigs map[string][]dns.RR
+	// made counts the RRsets this build signed (not found in sigs).
+	made int
 	// chain is the zone's NSEC chain, and links the chain packed for
 	// NXDOMAIN answers, in canonical order of their lower-case wire names.
 	chain *dnssec.Chain
@@ -79,7 +82,7 @@ func startSigning(z *zone, prev *Index, opts Options, now time.Time) error {
 			zs.at, zs.sigs = pz.signing.at, pz.signing.sigs
 		}
 	}
-	zs.id = fmt.Sprintf("%s@%d/%d", keys, zs.at.Unix(), z.soa.Serial)
+	zs.id = fmt.Sprintf("%s@%d", keys, zs.at.Unix())
 	z.signing = zs
 	dnskeys := s.DNSKEYs(now, z.ttl)
 	if len(dnskeys) == 0 {
@@ -95,14 +98,19 @@ func (zs *zoneSigning) keys() string {
 	return k
 }
 
-// sign returns the RRSIGs of an RRset, made once per zone signing time.
-func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
+// sigKey is an RRset's key in the signature cache.
+func sigKey(rrset []dns.RR) string {
 	texts := make([]string, len(rrset))
 	for i, rr := range rrset {
 		texts[i] = rr.String()
 	}
 	slices.Sort(texts)
-	key := strings.Join(texts, "\n")
+	return strings.Join(texts, "\n")
+}
+
+// sign returns the RRSIGs of an RRset, made once per zone signing time.
+func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
+	key := sigKey(rrset)
 	if sigs, ok := zs.sigs[key]; ok {
 		return sigs, nil
 	}
@@ -110,6 +118,7 @@ func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
 	if err != nil {
 		return nil, err
 	}
+	zs.made++
 	zs.sigs[key] = sigs
 	return sigs, nil
 }
