@@ -52,6 +52,10 @@ type Server struct {
 	geoIPFile fileState
 	// refining counts the refine goroutines running.
 	refining sync.WaitGroup
+	// refineMu guards stopRefine, which cancels the build of the refine
+	// goroutine last started: an update does not wait behind it.
+	refineMu   sync.Mutex
+	stopRefine context.CancelFunc
 
 	ready   chan struct{}
 	udpAddr net.Addr // set before ready is closed
@@ -177,6 +181,13 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 // (on Linux, a thread of its own at niceness 19), so that it never takes
 // their CPU.
 func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error {
+	// A background build adding scope tables gives way: the update's own
+	// build adds them within its budget, and schedules the rest again.
+	s.refineMu.Lock()
+	if s.stopRefine != nil {
+		s.stopRefine()
+	}
+	s.refineMu.Unlock()
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
 	if err := s.swap(ctx, snap, nil); err != nil {
@@ -265,8 +276,12 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() || ix.Unfinished() {
+		rctx, cancel := context.WithCancel(context.Background())
+		s.refineMu.Lock()
+		s.stopRefine = cancel
+		s.refineMu.Unlock()
 		s.refining.Add(1)
-		go s.refine(snap, ix)
+		go s.refine(rctx, snap, ix)
 	}
 	return nil
 }
@@ -276,16 +291,20 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 // (index.Index.Unfinished), in the background at a low priority, unless a
 // newer snapshot replaced it first. A build that is still unfinished
 // refines again, so the scope tables are added between updates rather
-// than by them.
-func (s *Server) refine(snap *v1.GslbSnapshot, quick *Index) {
+// than by them. An update cancels it (ctx): the update's build takes its
+// place, so that no update waits behind it.
+func (s *Server) refine(ctx context.Context, snap *v1.GslbSnapshot, quick *Index) {
 	defer s.refining.Done()
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
-	if s.index.Load() != quick {
+	if s.index.Load() != quick || ctx.Err() != nil {
 		return
 	}
 	start := time.Now()
-	if err := s.swap(context.Background(), snap, nil); err != nil {
+	if err := s.swap(ctx, snap, nil); err != nil {
+		if ctx.Err() != nil {
+			return // an update replaces it
+		}
 		s.log.Warn("dns: cannot add ECS scope tables; answering with narrower scopes until the next snapshot", "revision", snap.GetRevision(), "err", err)
 		return
 	}
