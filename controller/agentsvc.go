@@ -74,7 +74,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	}
 	defer release()
 	// The claim in etcd refuses a second agent through another replica.
-	releaseClaim, leaseLost, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.lease)
+	releaseClaim, leaseLost, live, err := a.claim(ctx, log, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica, Instance: hello.GetInstance()})
 	switch {
 	case live != nil:
 		return a.refuseSecond(ctx, log, pop, addr, live)
@@ -159,6 +159,32 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return err
 		case <-changed:
 		case <-obsChanged:
+		}
+	}
+}
+
+// claimWaits bounds how many times one stream waits for a claim through
+// another replica to go stale before it is refused.
+const claimWaits = 3
+
+// claim claims pop in etcd for c. A claim held through another replica is
+// not refused at once: that replica may have died, leaving the claim of
+// the very agent now moving here to expire with its lease. The stream
+// waits (reading only) until the claim goes, then takes it and is served;
+// it is refused as a second agent when the holder's replica is seen alive
+// (it keeps its lease alive) or the claim outlives its lease's TTL.
+func (a *agentServer) claim(ctx context.Context, log *slog.Logger, pop string, c store.AgentClaim) (release func(), lost <-chan struct{}, live *store.AgentClaim, err error) {
+	for i := 0; ; i++ {
+		release, lost, live, err = a.st.ClaimAgent(ctx, pop, c, a.lease)
+		if live == nil || live.Controller == a.replica || i == claimWaits {
+			return release, lost, live, err
+		}
+		log.Info("the PoP is claimed through another replica: waiting for that claim to go, or its replica to show it lives",
+			"peer", c.Addr, "live_agent", live.Addr, "live_controller", live.Controller)
+		a.metrics.agentClaimWaits.Inc()
+		stale, werr := a.st.AwaitClaimStale(ctx, pop, live)
+		if werr != nil || !stale {
+			return nil, nil, live, nil
 		}
 	}
 }
