@@ -146,3 +146,40 @@ func TestAgentOfDeadReplicaIsServedOnceItsClaimGoes(t *testing.T) {
 		t.Fatalf("second agent for tokyo: got %v, want FailedPrecondition naming the live agent", err)
 	}
 }
+
+// TestAgentBackOnANewStreamReplacesItsOldOne: an agent whose stream broke
+// without the controller noticing comes back on a new stream, naming the
+// same instance: the new stream is served and the old one ended, where an
+// agent of another instance is refused.
+func TestAgentBackOnANewStreamReplacesItsOldOne(t *testing.T) {
+	r := startWithExamples(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hello := func(instance string) (v1.AgentService_ConnectClient, *v1.PopConfig, error) {
+		s, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: "london", Instance: instance}}})
+		m, err := s.Recv()
+		return s, m.GetConfig(), err
+	}
+	old, _, err := hello("run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := hello("run-2"); status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), `PoP "london" already has a live agent`) {
+		t.Fatalf("an agent of another instance: got %v, want it refused as a second agent", err)
+	}
+	if _, cfg, err := hello("run-1"); err != nil || cfg.GetPop() != "london" {
+		t.Fatalf("the agent back on a new stream: config %v, err %v; want its config", cfg, err)
+	}
+	for {
+		if _, err := old.Recv(); err != nil {
+			if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), `agent stream of PoP "london" replaced`) {
+				t.Fatalf("the old stream ended with %v; want Aborted saying it was replaced", err)
+			}
+			break
+		}
+	}
+}

@@ -68,7 +68,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return unreachableErr(etcdErr)
 	}
 	addr, now := peerAddr(ctx).String(), time.Now()
-	release, live := a.live.claim(pop, addr, now)
+	// ctx ends when this agent's next stream takes this one's place.
+	ctx, replaced := context.WithCancel(ctx)
+	defer replaced()
+	release, live := a.live.claim(pop, addr, hello.GetInstance(), now, replaced)
 	if live != nil {
 		return a.refuseSecond(ctx, log, pop, addr, live)
 	}
@@ -143,6 +146,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 		select {
 		case <-ctx.Done():
+			if stream.Context().Err() == nil {
+				log.Info("agent stream replaced by a new stream of the same agent instance", "peer", addr)
+				return status.Errorf(codes.Aborted, "agent stream of PoP %q replaced: the same agent (instance %q) connected on a new stream", pop, hello.GetInstance())
+			}
 			return nil
 		case <-a.stop:
 			return status.Error(codes.Unavailable, "controller shutting down")

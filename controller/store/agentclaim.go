@@ -53,6 +53,18 @@ type AgentRefusal struct {
 // is that agent's earlier stream, which it lost (an agent holds one
 // stream at a time), say with a replica that died: c takes it over.
 func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, lease *ReplicaLease) (release func(), lost <-chan struct{}, holder *AgentClaim, err error) {
+	// A claim that went between the read and the write (its stream
+	// ended) is read again.
+	for range 3 {
+		release, lost, holder, err = s.claimAgent(ctx, pop, c, lease)
+		if release != nil || err != nil || holder.ModRevision != 0 {
+			return release, lost, holder, err
+		}
+	}
+	return release, lost, holder, err
+}
+
+func (s *Store) claimAgent(ctx context.Context, pop string, c AgentClaim, lease *ReplicaLease) (release func(), lost <-chan struct{}, holder *AgentClaim, err error) {
 	key := AgentClaimKey(pop)
 	var cur *clientv3.GetResponse
 	err = etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
