@@ -91,7 +91,12 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	defer a.metrics.agentStreams.Dec()
 
 	reports := a.newReportWriter(ctx, pop, log)
-	defer reports.stop()
+	defer func() {
+		// A report write waiting for an etcd that does not answer holds
+		// the session: cancel it first, or the stream never ends.
+		replaced()
+		reports.stop()
+	}()
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
