@@ -195,6 +195,7 @@ func newLoop(a *Agent) *loop {
 	l.sess = &session{
 		controllers: controlconn.NewRotation(a.cfg.controllers),
 		pop:         a.cfg.Pop,
+		instance:    newInstance(),
 		log:         a.log,
 		tls:         a.cfg.clientTLS,
 		revision:    &a.revision,

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +34,12 @@ type session struct {
 	// after a stream breaks.
 	controllers *controlconn.Rotation
 	pop         string
-	log         *slog.Logger
+	// instance names this run of the agent in its hello (newInstance):
+	// the controller lets a stream with the instance of the PoP's claimed
+	// live agent take that claim over at once, the agent having lost the
+	// stream the claim was for.
+	instance string
+	log      *slog.Logger
 	// tls is the client side of mutual TLS; nil speaks plain text.
 	tls *tls.Config
 	// dialOpts are added to the connection's; tests use them.
@@ -91,7 +98,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 	// A Send that returns io.EOF found the stream ended, say refused by
 	// the controller; gRPC gives the reason only to Recv, so the loop
 	// below returns it.
-	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version}
+	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version, Instance: s.instance}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -176,4 +183,13 @@ func (s *session) report(st *v1.PopStatus) {
 		default:
 		}
 	}
+}
+
+// newInstance returns a random name for one run of an agent.
+func newInstance() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return hex.EncodeToString(b[:])
 }

@@ -32,6 +32,9 @@ type liveAgent struct {
 	id    uint64
 	addr  string
 	since time.Time
+	// instance names the agent's run (its hello's); end ends its stream.
+	instance string
+	end      func()
 }
 
 // refusalLog rate-limits the logging of one PoP's refusals.
@@ -41,19 +44,26 @@ type refusalLog struct {
 }
 
 // claim registers the stream from addr as pop's live agent and returns a
-// release func, or returns the live agent that holds the PoP.
-func (l *liveAgents) claim(pop, addr string, now time.Time) (release func(), live *store.AgentClaim) {
+// release func, or returns the live agent that holds the PoP. A stream of
+// the same agent instance as the live one (instance, not empty) is that
+// agent back on a new stream, the old one lost to it (say a connection
+// that broke without the server noticing): it ends the old stream (end)
+// and takes its place.
+func (l *liveAgents) claim(pop, addr, instance string, now time.Time, end func()) (release func(), live *store.AgentClaim) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur, ok := l.byPop[pop]; ok {
-		return nil, &store.AgentClaim{Addr: cur.addr, Since: cur.since}
+		if instance == "" || cur.instance != instance {
+			return nil, &store.AgentClaim{Addr: cur.addr, Since: cur.since}
+		}
+		cur.end()
 	}
 	if l.byPop == nil {
 		l.byPop = map[string]*liveAgent{}
 	}
 	l.nextID++
 	id := l.nextID
-	l.byPop[pop] = &liveAgent{id: id, addr: addr, since: now}
+	l.byPop[pop] = &liveAgent{id: id, addr: addr, since: now, instance: instance, end: end}
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()

@@ -68,13 +68,16 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		return unreachableErr(etcdErr)
 	}
 	addr, now := peerAddr(ctx).String(), time.Now()
-	release, live := a.live.claim(pop, addr, now)
+	// ctx ends when this agent's next stream takes this one's place.
+	ctx, replaced := context.WithCancel(ctx)
+	defer replaced()
+	release, live := a.live.claim(pop, addr, hello.GetInstance(), now, replaced)
 	if live != nil {
 		return a.refuseSecond(ctx, log, pop, addr, live)
 	}
 	defer release()
 	// The claim in etcd refuses a second agent through another replica.
-	releaseClaim, leaseLost, live, err := a.st.ClaimAgent(ctx, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica}, a.lease)
+	releaseClaim, leaseLost, live, err := a.claim(ctx, log, pop, store.AgentClaim{Addr: addr, Since: now, Controller: a.replica, Instance: hello.GetInstance()})
 	switch {
 	case live != nil:
 		return a.refuseSecond(ctx, log, pop, addr, live)
@@ -88,7 +91,12 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	defer a.metrics.agentStreams.Dec()
 
 	reports := a.newReportWriter(ctx, pop, log)
-	defer reports.stop()
+	defer func() {
+		// A report write waiting for an etcd that does not answer holds
+		// the session: cancel it first, or the stream never ends.
+		replaced()
+		reports.stop()
+	}()
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -146,6 +154,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 		select {
 		case <-ctx.Done():
+			if stream.Context().Err() == nil {
+				log.Info("agent stream replaced by a new stream of the same agent instance", "peer", addr)
+				return status.Errorf(codes.Aborted, "agent stream of PoP %q replaced: the same agent (instance %q) connected on a new stream", pop, hello.GetInstance())
+			}
 			return nil
 		case <-a.stop:
 			return status.Error(codes.Unavailable, "controller shutting down")
@@ -162,6 +174,32 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			return err
 		case <-changed:
 		case <-obsChanged:
+		}
+	}
+}
+
+// claimWaits bounds how many times one stream waits for a claim through
+// another replica to go stale before it is refused.
+const claimWaits = 3
+
+// claim claims pop in etcd for c. A claim held through another replica is
+// not refused at once: that replica may have died, leaving the claim of
+// the very agent now moving here to expire with its lease. The stream
+// waits (reading only) until the claim goes, then takes it and is served;
+// it is refused as a second agent when the holder's replica is seen alive
+// (it keeps its lease alive) or the claim outlives its lease's TTL.
+func (a *agentServer) claim(ctx context.Context, log *slog.Logger, pop string, c store.AgentClaim) (release func(), lost <-chan struct{}, live *store.AgentClaim, err error) {
+	for i := 0; ; i++ {
+		release, lost, live, err = a.st.ClaimAgent(ctx, pop, c, a.lease)
+		if live == nil || live.Controller == a.replica || i == claimWaits {
+			return release, lost, live, err
+		}
+		log.Info("the PoP is claimed through another replica: waiting for that claim to go, or its replica to show it lives",
+			"peer", c.Addr, "live_agent", live.Addr, "live_controller", live.Controller)
+		a.metrics.agentClaimWaits.Inc()
+		stale, werr := a.st.AwaitClaimStale(ctx, pop, live)
+		if werr != nil || !stale {
+			return nil, nil, live, nil
 		}
 	}
 }

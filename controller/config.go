@@ -80,9 +80,12 @@ type Config struct {
 	LocalAddrs []netip.Prefix
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
-	// EtcdLossGrace is how long the replica may go without reaching a
-	// majority of etcd before it ends its agent and DNS streams (so that
-	// they move to a replica that does); 0 means DefaultEtcdLossGrace.
+	// EtcdLossGrace is how long the replica may go without an answer from
+	// a majority of etcd (a read, or its lease's keepalive) before its
+	// status says it is degraded; its agent and DNS streams end (so that
+	// they move to a replica that reaches etcd) after the longer of this
+	// and the replica lease's TTL (StatusTTL) without one, not while etcd
+	// is merely slow. 0 means DefaultEtcdLossGrace.
 	EtcdLossGrace time.Duration
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
 	EtcdUnsafeNoFsync bool

@@ -125,7 +125,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	fleet := newFleetState(st, obs, m)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	eh := newEtcdHealth(st, c.cfg.EtcdLossGrace, c.log, func(reached bool) {
+	lease := st.ReplicaLease(c.cfg.StatusTTL)
+	defer lease.Close()
+	eh := newEtcdHealth(st, c.cfg.EtcdLossGrace, lease.TTL(), lease.LastAck, c.log, func(reached bool) {
 		if reached {
 			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		} else {
@@ -145,8 +147,6 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	lease := st.ReplicaLease(c.cfg.StatusTTL)
-	defer lease.Close()
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)

@@ -22,9 +22,9 @@ const (
 	etcdProbeTimeout  = 2 * time.Second
 )
 
-// DefaultEtcdLossGrace is how long a replica may go without reaching a
-// majority of etcd before it ends its agent and DNS streams: the election
-// lease's TTL, after which it has stopped leading too.
+// DefaultEtcdLossGrace is how long a replica may go without an answer
+// from a majority of etcd before its status says it is degraded: the
+// election lease's TTL, after which it has stopped leading too.
 const DefaultEtcdLossGrace = 5 * time.Second
 
 // etcdHealth tracks whether this replica reaches a majority of etcd. A
@@ -32,10 +32,25 @@ const DefaultEtcdLossGrace = 5 * time.Second
 // and DNS streams it serves would go stale: it ends them, and refuses new
 // ones, so that their clients move to a replica that does. The clients
 // keep announcing and answering meanwhile.
+//
+// A slow etcd is not a lost one: an overloaded cluster can take longer
+// than a probe's timeout to answer a read while it still keeps leases
+// alive, and ending every stream then would send a whole fleet
+// reconnecting into that same cluster. So etcd counts as answering while
+// either a probe or the replica lease's keepalive is answered; without
+// either for grace the replica says it is degraded (status); its streams
+// end only without either for endAfter (the replica lease's TTL, at
+// least grace), the span over which the lease, and with it the agents'
+// claims and reports, is lost anyway.
 type etcdHealth struct {
 	st    *store.Store
 	grace time.Duration
-	log   *slog.Logger
+	// endAfter is how long without an answer ends the streams.
+	endAfter time.Duration
+	// leaseAck returns when the replica lease's keepalive was last
+	// answered (zero if never); nil counts probes only.
+	leaseAck func() time.Time
+	log      *slog.Logger
 	// onChange is called, under mu, with whether etcd is reached.
 	onChange func(reached bool)
 
@@ -45,10 +60,13 @@ type etcdHealth struct {
 	lostCh chan struct{}
 	// err says why etcd is lost; nil while it is reached.
 	err error
+	// degraded says why etcd has not answered for grace; nil while it
+	// does.
+	degraded error
 }
 
-func newEtcdHealth(st *store.Store, grace time.Duration, log *slog.Logger, onChange func(reached bool)) *etcdHealth {
-	return &etcdHealth{st: st, grace: grace, log: log, onChange: onChange, lostCh: make(chan struct{})}
+func newEtcdHealth(st *store.Store, grace, endAfter time.Duration, leaseAck func() time.Time, log *slog.Logger, onChange func(reached bool)) *etcdHealth {
+	return &etcdHealth{st: st, grace: grace, endAfter: max(grace, endAfter), leaseAck: leaseAck, log: log, onChange: onChange, lostCh: make(chan struct{})}
 }
 
 // refusal is the error a stream ends with, or is refused with, while this
@@ -75,8 +93,20 @@ func (h *etcdHealth) state() (<-chan struct{}, error) {
 	return h.lostCh, h.err
 }
 
-// run probes etcd until ctx ends: lost after grace without a successful
-// probe, reached again on the first one.
+// degradedErr says why etcd has not answered for grace; nil while it
+// does.
+func (h *etcdHealth) degradedErr() error {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.degraded
+}
+
+// run probes etcd until ctx ends: degraded after grace without an answer
+// (a successful probe or a lease keepalive), lost after endAfter, reached
+// again on the first answer.
 func (h *etcdHealth) run(ctx context.Context) {
 	lastOK := time.Now()
 	t := time.NewTicker(etcdProbeInterval)
@@ -88,6 +118,10 @@ func (h *etcdHealth) run(ctx context.Context) {
 		}
 		if err == nil {
 			lastOK = time.Now()
+		} else if h.leaseAck != nil {
+			if at := h.leaseAck(); at.After(lastOK) {
+				lastOK = at
+			}
 		}
 		h.update(err, time.Since(lastOK))
 		select {
@@ -98,25 +132,35 @@ func (h *etcdHealth) run(ctx context.Context) {
 	}
 }
 
-// update records a probe's outcome; since is the time since the last
-// successful one.
+// update records a probe's outcome; since is the time since etcd last
+// answered.
 func (h *etcdHealth) update(err error, since time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if err != nil && !errors.Is(err, store.ErrQuorumLost) {
+		err = fmt.Errorf("%w: %v", store.ErrQuorumLost, err)
+	}
 	switch {
-	case err == nil && h.err != nil:
-		h.log.Info("etcd reached again: serving agent and DNS streams", "lost_for", since)
-		h.err = nil
-		h.lostCh = make(chan struct{})
-		h.onChange(true)
-	case err != nil && h.err == nil && since >= h.grace:
-		if !errors.Is(err, store.ErrQuorumLost) {
-			err = fmt.Errorf("%w: %v", store.ErrQuorumLost, err)
+	case since < h.grace:
+		if h.degraded != nil && h.err == nil {
+			h.log.Info("etcd answering again", "probe_err", err)
 		}
+		h.degraded = nil
+		if h.err != nil {
+			h.log.Info("etcd reached again: serving agent and DNS streams", "lost_for", since)
+			h.err = nil
+			h.lostCh = make(chan struct{})
+			h.onChange(true)
+		}
+	case since >= h.endAfter && h.err == nil:
+		h.degraded = err
 		h.err = err
 		close(h.lostCh)
 		h.onChange(false)
 		h.log.Error("etcd unreachable: ending agent and DNS streams so that they move to a replica that reaches it", "for", since.Round(time.Millisecond), "err", err)
+	case h.degraded == nil:
+		h.degraded = err
+		h.log.Warn("etcd not answering: status says degraded; agent and DNS streams are kept unless it stays so", "for", since.Round(time.Millisecond), "streams_end_after", h.endAfter, "err", err)
 	}
 }
 
@@ -149,7 +193,7 @@ func (r *replicaState) proto() *v1.ControllerState {
 		return nil
 	}
 	st := &v1.ControllerState{Leader: r.leading.Load()}
-	if _, err := r.etcd.state(); err != nil {
+	if err := r.etcd.degradedErr(); err != nil {
 		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
 	}
 	return st

@@ -19,7 +19,10 @@ type metrics struct {
 	watchQueued prometheus.Gauge
 	// streamsDropped counts streams ended because their client fell behind.
 	streamsDropped *prometheus.CounterVec
-	tlsRefused     *prometheus.CounterVec
+	// agentClaimWaits counts agent streams that waited for a PoP's claim
+	// through another replica to go stale.
+	agentClaimWaits prometheus.Counter
+	tlsRefused      *prometheus.CounterVec
 	// reports counts agent reports by whether they were written to etcd
 	// (unchanged ones are not).
 	reports *prometheus.CounterVec
@@ -63,6 +66,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_streams_dropped_total",
 		Help: "Streams ended because the client fell behind, by stream (watch, agent, gslb_feed).",
 	}, []string{"stream"})
+	m.agentClaimWaits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "anyctl_controller_agent_claim_waits_total",
+		Help: "Agent streams that found their PoP claimed through another replica and waited for that claim to go stale before being served or refused.",
+	})
 	m.tlsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "anyctl_controller_tls_handshakes_refused_total",
 		Help: "TLS handshakes that failed, by reason (plaintext, unknown_ca, no_certificate, expired, client_refused, closed, timeout, other).",
@@ -82,7 +89,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.reports, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,9 @@ import (
 // in its hello the revision it holds.
 type simAgent struct {
 	pop string
+	// instance names the simulated agent's run in its hello, as an
+	// agent's does.
+	instance string
 	// idx places the agent on a shared connection (-streams-per-conn).
 	idx int
 
@@ -70,7 +75,7 @@ type streamSeen struct {
 }
 
 func newSimAgent(pop string, idx int, full bool) *simAgent {
-	return &simAgent{pop: pop, idx: idx, connected: make(chan struct{}), full: full}
+	return &simAgent{pop: pop, instance: fmt.Sprintf("fleet-sim-%d-%d", os.Getpid(), idx), idx: idx, connected: make(chan struct{}), full: full}
 }
 
 // connPool holds the connections agent streams share with
@@ -158,7 +163,7 @@ func (a *simAgent) once1(ctx context.Context, target controlconn.Target, pool *c
 	a.mu.Lock()
 	held := a.cfg
 	a.mu.Unlock()
-	hello := &v1.AgentHello{Pop: a.pop, Revision: held.GetRevision(), AgentVersion: "fleet-sim"}
+	hello := &v1.AgentHello{Pop: a.pop, Revision: held.GetRevision(), AgentVersion: "fleet-sim", Instance: a.instance}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}

@@ -165,7 +165,7 @@ func failover(ctx context.Context, env *fleetEnv, agents []*simAgent, drainPop s
 		refused += mv.a.refused.Load() - refusedBefore[mv.a]
 	}
 	if len(moved) > 0 {
-		fmt.Printf("failover: all %d agents of %s streaming again %.2f s after the SIGKILL (p50 %.2f s, p99 %.2f s); %d attempts refused meanwhile (the PoP's claim by the dead replica's stream lives until its lease ends)\n",
+		fmt.Printf("failover: all %d agents of %s streaming again %.2f s after the SIGKILL (p50 %.2f s, p99 %.2f s); %d attempts refused meanwhile\n",
 			len(moved), leader.name, moved[len(moved)-1].Seconds(), pct(moved, 50).Seconds(), pct(moved, 99).Seconds(), refused)
 	}
 	var sameRev, sameContent, changed int

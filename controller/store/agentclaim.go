@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -20,6 +21,11 @@ type AgentClaim struct {
 	Since time.Time `json:"since"`
 	// Controller is the replica it is connected to.
 	Controller string `json:"controller"`
+	// Instance names the agent's run (its hello's), if it says.
+	Instance string `json:"instance,omitempty"`
+	// Lease and ModRevision are the stored claim's, when read.
+	Lease       int64 `json:"-"`
+	ModRevision int64 `json:"-"`
 }
 
 // AgentRefusal is a second agent for a PoP refused while another was live.
@@ -40,7 +46,45 @@ type AgentRefusal struct {
 // expire within its TTL; lost is closed when that lease is lost, taking
 // the claim with it. release deletes the claim (if it is still this one),
 // waiting at most stopTimeout for etcd.
+//
+// A standing claim costs one read and no write: it is read before
+// anything is written, so refused and waiting attempts write nothing. A
+// standing claim of the same agent instance as c (c.Instance, not empty)
+// is that agent's earlier stream, which it lost (an agent holds one
+// stream at a time), say with a replica that died: c takes it over.
 func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, lease *ReplicaLease) (release func(), lost <-chan struct{}, holder *AgentClaim, err error) {
+	// A claim that went between the read and the write (its stream
+	// ended) is read again.
+	for range 3 {
+		release, lost, holder, err = s.claimAgent(ctx, pop, c, lease)
+		if release != nil || err != nil || holder.ModRevision != 0 {
+			return release, lost, holder, err
+		}
+	}
+	return release, lost, holder, err
+}
+
+func (s *Store) claimAgent(ctx context.Context, pop string, c AgentClaim, lease *ReplicaLease) (release func(), lost <-chan struct{}, holder *AgentClaim, err error) {
+	key := AgentClaimKey(pop)
+	var cur *clientv3.GetResponse
+	err = etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+		cur, err = s.cli.Get(ctx, key)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
+	}
+	cond := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
+	if len(cur.Kvs) > 0 {
+		h, err := readClaim(pop, cur.Kvs[0])
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if c.Instance == "" || h.Instance != c.Instance {
+			return nil, nil, h, nil
+		}
+		cond = clientv3.Compare(clientv3.ModRevision(key), "=", h.ModRevision)
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, nil, nil, err
@@ -49,11 +93,9 @@ func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, lease 
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
 	}
-	key := AgentClaimKey(pop)
 	var resp *clientv3.TxnResponse
 	err = etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
-		resp, err = s.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		resp, err = s.cli.Txn(ctx).If(cond).
 			Then(clientv3.OpPut(key, string(b), clientv3.WithLease(id))).
 			Else(clientv3.OpGet(key)).
 			Commit()
@@ -63,24 +105,108 @@ func (s *Store) ClaimAgent(ctx context.Context, pop string, c AgentClaim, lease 
 		return nil, nil, nil, fmt.Errorf("PoP %q agent claim: %w", pop, err)
 	}
 	if !resp.Succeeded {
+		// Another stream claimed the PoP between the read and the write.
 		h := &AgentClaim{}
 		if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
-			if err := json.Unmarshal(kvs[0].Value, h); err != nil {
-				return nil, nil, nil, fmt.Errorf("PoP %q agent claim %q: %w", pop, kvs[0].Value, err)
+			if h, err = readClaim(pop, kvs[0]); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 		return nil, nil, h, nil
 	}
 	rev := resp.Header.Revision
-	return func() { s.deleteIfCreatedAt(key, rev) }, lost, nil, nil
+	return func() { s.deleteIfModifiedAt(key, rev) }, lost, nil, nil
 }
 
-// deleteIfCreatedAt deletes key if it is still the one created at rev,
+func readClaim(pop string, kv *mvccpb.KeyValue) (*AgentClaim, error) {
+	h := &AgentClaim{}
+	if err := json.Unmarshal(kv.Value, h); err != nil {
+		return nil, fmt.Errorf("PoP %q agent claim %q: %w", pop, kv.Value, err)
+	}
+	h.Lease, h.ModRevision = kv.Lease, kv.ModRevision
+	return h, nil
+}
+
+// deleteIfModifiedAt deletes key if it is still the one written at rev,
 // waiting at most stopTimeout.
-func (s *Store) deleteIfCreatedAt(key string, rev int64) {
+func (s *Store) deleteIfModifiedAt(key string, rev int64) {
 	ctx, cancel := context.WithTimeout(s.cli.Ctx(), stopTimeout)
 	defer cancel()
-	_, _ = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", rev)).Then(clientv3.OpDelete(key)).Commit()
+	_, _ = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).Then(clientv3.OpDelete(key)).Commit()
+}
+
+// claimStaleMargin is how long past its holder lease's granted TTL a
+// claim is waited for: the lease has expired by then unless it was kept
+// alive.
+const claimStaleMargin = 2 * time.Second
+
+// claimProbeEvery is how often the holder's lease is read while a claim
+// is waited for.
+const claimProbeEvery = time.Second
+
+// AwaitClaimStale waits, reading only, for the claim h of pop (held
+// through another replica) to go: it returns true when the claim was
+// deleted, replaced or its lease expired (the caller claims again), and
+// false as soon as the holder's lease is seen kept alive (its replica is
+// alive and holds the agent: a second agent is refused), or when the
+// lease outlived its granted TTL plus claimStaleMargin without either.
+// A replica that died leaves claims whose lease nobody keeps alive: they
+// go within its TTL, and an agent that moved meanwhile is served then
+// instead of refused and backing off.
+func (s *Store) AwaitClaimStale(ctx context.Context, pop string, h *AgentClaim) (bool, error) {
+	ttl := func() (*clientv3.LeaseTimeToLiveResponse, error) {
+		var r *clientv3.LeaseTimeToLiveResponse
+		err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+			r, err = s.cli.TimeToLive(ctx, clientv3.LeaseID(h.Lease))
+			return err
+		})
+		return r, err
+	}
+	if h.Lease == 0 {
+		return false, nil
+	}
+	first, err := ttl()
+	if err != nil {
+		return false, fmt.Errorf("PoP %q agent claim's lease: %w", pop, err)
+	}
+	if first.TTL < 0 {
+		return true, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Duration(first.GrantedTTL)*time.Second+claimStaleMargin)
+	defer cancel()
+	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), AgentClaimKey(pop), clientv3.WithRev(h.ModRevision+1))
+	t := time.NewTicker(claimProbeEvery)
+	defer t.Stop()
+	last := first.TTL
+	for {
+		select {
+		case wr, ok := <-wch:
+			if !ok {
+				return false, ctx.Err()
+			}
+			if wr.Err() != nil || len(wr.Events) > 0 {
+				// Changed, or the watch could not say (compacted): the
+				// caller reads the claim again.
+				return true, nil
+			}
+		case <-wctx.Done():
+			return false, ctx.Err()
+		case <-t.C:
+			r, err := ttl()
+			if err != nil {
+				continue // slow or unreachable etcd: keep waiting within the bound
+			}
+			if r.TTL < 0 {
+				return true, nil // revoked: the claim went with it
+			}
+			// At 0 the lease has expired and etcd is revoking it: the
+			// watch sees the claim go.
+			if r.TTL > last {
+				return false, nil // kept alive: the holder's replica lives
+			}
+			last = r.TTL
+		}
+	}
 }
 
 // RecordAgentRefusal keeps r as pop's last refused agent for ttl.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -25,6 +26,9 @@ type ReplicaLease struct {
 	// ctx bounds the keepalives; Close cancels it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// ack is when a keepalive was last answered (UnixNano).
+	ack atomic.Int64
 
 	mu sync.Mutex // guards cur
 	// cur is the lease held; nil when none is.
@@ -72,6 +76,7 @@ func (l *ReplicaLease) Acquire(ctx context.Context) (clientv3.LeaseID, <-chan st
 	l.cur = gen
 	go func() {
 		for range ka {
+			l.ack.Store(time.Now().UnixNano())
 		}
 		l.mu.Lock()
 		if l.cur == gen {
@@ -85,6 +90,18 @@ func (l *ReplicaLease) Acquire(ctx context.Context) (clientv3.LeaseID, <-chan st
 	}()
 	return gen.id, gen.lost, nil
 }
+
+// LastAck returns when etcd last answered the lease's keepalive (zero if
+// it never did): evidence that etcd is reached even when reads are slow.
+func (l *ReplicaLease) LastAck() time.Time {
+	if n := l.ack.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// TTL is the lease's TTL.
+func (l *ReplicaLease) TTL() time.Duration { return l.ttl }
 
 // Close stops the keepalive without revoking the lease: the reports under
 // it expire within the TTL, as an agent's would when its stream ended.

@@ -302,8 +302,13 @@ type AgentHello struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pop   string                 `protobuf:"bytes,1,opt,name=pop,proto3" json:"pop,omitempty"`
 	// revision is the config revision the agent holds (0 if none).
-	Revision      int64  `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
-	AgentVersion  string `protobuf:"bytes,3,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	Revision     int64  `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	AgentVersion string `protobuf:"bytes,3,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	// instance names this run of the agent (random, made at its start): a
+	// hello with the instance of a PoP's claimed live agent is that agent
+	// moving from a replica whose stream it lost, so it takes the claim over
+	// at once instead of being refused as a second agent.
+	Instance      string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -355,6 +360,13 @@ func (x *AgentHello) GetRevision() int64 {
 func (x *AgentHello) GetAgentVersion() string {
 	if x != nil {
 		return x.AgentVersion
+	}
+	return ""
+}
+
+func (x *AgentHello) GetInstance() string {
+	if x != nil {
+		return x.Instance
 	}
 	return ""
 }
@@ -1161,12 +1173,13 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\x0fConnectResponse\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x15.anycast.v1.PopConfigH\x00R\x06config\x12+\n" +
 	"\x11accepts_unchanged\x18\x02 \x01(\bR\x10acceptsUnchangedB\x05\n" +
-	"\x03msg\"_\n" +
+	"\x03msg\"{\n" +
 	"\n" +
 	"AgentHello\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12#\n" +
-	"\ragent_version\x18\x03 \x01(\tR\fagentVersion\"\xdf\x02\n" +
+	"\ragent_version\x18\x03 \x01(\tR\fagentVersion\x12\x1a\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\"\xdf\x02\n" +
 	"\tPopConfig\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1b\n" +
