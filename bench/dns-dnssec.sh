@@ -132,11 +132,10 @@ ratio "$signed" "$any"
 ratio "$signed" "$knot"
 ratio "$any" "$ref"
 ratio "$knot" "$ref"
-read -r _ aq _ as au _ <<<"$any"
-read -r _ sq _ ss su _ <<<"$signed"
-read -r _ _ _ _ ku _ <<<"$knot"
-awk -v aq="$aq" -v as="$as" -v au="$au" -v sq="$sq" -v ss="$ss" -v su="$su" -v ku="$ku" 'BEGIN {
-  c = su / au; q = (sq / ss) / (aq / as); k = su / ku
+# The goals, from the same medians of the rounds' ratios as above.
+read -r q c <<<"$(round_ratios anyctl-signed anyctl)"
+read -r _ k <<<"$(round_ratios anyctl-signed knot-signed)"
+awk -v c="$c" -v q="$q" -v k="$k" 'BEGIN {
   printf "\ngoals: signed CPU per query %.2fx unsigned (at most 1.25x: %s), signed QPS per core %.2fx unsigned (at least 0.8x: %s), signed CPU per query %.2fx Knot'"'"'s (at most 1x: %s)\n",
     c, (c <= 1.25 ? "met" : "NOT met"), q, (q >= 0.8 ? "met" : "NOT met"), k, (k <= 1 ? "met" : "NOT met")
 }'

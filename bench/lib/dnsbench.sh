@@ -153,15 +153,12 @@ table() {
   done
 }
 
-# ratio A B prints the ratios of median line A to median line B. QPS per
-# server core and CPU per query are the medians of each round's ratio: the
-# servers of one round ran back to back, so a round's ratio cancels most of
-# what else the machine was doing then.
-ratio() {
-  local an aq ap50 ap99 bn bq bp50 bp99
-  read -r an aq _ _ _ ap50 ap99 _ <<<"$1"
-  read -r bn bq _ _ _ bp50 bp99 _ <<<"$2"
-  awk -v a="$an" -v b="$bn" -v aq="$aq" -v bq="$bq" -v a5="$ap50" -v b5="$bp50" -v a9="$ap99" -v b9="$bp99" '
+# round_ratios A B prints, for servers named A and B, the medians over the
+# rounds of each round's ratio of QPS per server core and of CPU per query:
+# the servers of one round ran back to back, so a round's ratio cancels
+# most of what else the machine was doing then.
+round_ratios() {
+  awk -v a="$1" -v b="$2" '
     function med(x, k,   i, j, t) {
       for (i = 2; i <= k; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) { t = x[j]; x[j] = x[j-1]; x[j-1] = t }
       return x[int((k + 1) / 2)]
@@ -171,7 +168,19 @@ ratio() {
     END {
       k = (na < nb) ? na : nb
       for (i = 1; i <= k; i++) { c[i] = aqpc[i] / bqpc[i]; u[i] = aus[i] / bus[i] }
-      printf "%s / %s: QPS per server core %.2fx, CPU per query %.2fx (medians of the rounds'"'"' ratios); QPS %.2fx, p50 %.2fx, p99 %.2fx\n",
-        a, b, med(c, k), med(u, k), aq / bq, a5 / b5, a9 / b9
+      printf "%.4f %.4f\n", med(c, k), med(u, k)
     }' "$WORK/rounds"
+}
+
+# ratio A B prints the ratios of median line A to median line B: QPS per
+# server core and CPU per query as round_ratios gives them.
+ratio() {
+  local an aq ap50 ap99 bn bq bp50 bp99 qpc cpu
+  read -r an aq _ _ _ ap50 ap99 _ <<<"$1"
+  read -r bn bq _ _ _ bp50 bp99 _ <<<"$2"
+  read -r qpc cpu <<<"$(round_ratios "$an" "$bn")"
+  awk -v a="$an" -v b="$bn" -v c="$qpc" -v u="$cpu" -v aq="$aq" -v bq="$bq" -v a5="$ap50" -v b5="$bp50" -v a9="$ap99" -v b9="$bp99" 'BEGIN {
+    printf "%s / %s: QPS per server core %.2fx, CPU per query %.2fx (medians of the rounds'"'"' ratios); QPS %.2fx, p50 %.2fx, p99 %.2fx\n",
+      a, b, c, u, aq / bq, a5 / b5, a9 / b9
+  }'
 }
