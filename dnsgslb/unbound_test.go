@@ -240,6 +240,11 @@ func startUnboundECS(t *testing.T, bin string, stubs map[string]string, anchor, 
 	do-not-query-localhost: no
 	module-config: %q
 	qname-minimisation: yes
+	# A server on loopback that answered late once, while other tests
+	# load the machine, is asked again soon rather than held down for
+	# unbound's usual backoff.
+	infra-keep-probing: yes
+	infra-cache-max-rtt: 2000
 %sremote-control:
 	control-enable: no
 `, port, filepath.Join(dir, "unbound.log"), dir, filepath.Join(dir, "unbound.pid"), modules, extra)
