@@ -95,10 +95,7 @@ as comments, the DS records to remove from the parent and when a rollover
 changes the set next (anyctl dnssec rollover).`,
 		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if dir == "" {
-				return UsageErrorf("--dir is required: the key directory the DNS servers read")
-			}
-			keys, err := dnssec.LoadDir(dir)
+			keys, err := loadKeyDir(dir)
 			if err != nil {
 				return err
 			}
@@ -168,10 +165,7 @@ func newDNSSECListCommand(g *globals) *cobra.Command {
 		Short: "List the keys in --dir with their state and timing",
 		Args:  exactArgs(0),
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if dir == "" {
-				return UsageErrorf("--dir is required: the key directory the DNS servers read")
-			}
-			keys, err := dnssec.LoadDir(dir)
+			keys, err := loadKeyDir(dir)
 			if err != nil {
 				return err
 			}
@@ -210,4 +204,13 @@ func describeKey(k *dnssec.Key, now time.Time) string {
 	}
 	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s%s (%s)",
 		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), ds, k.File)
+}
+
+// loadKeyDir reads the keys in the key directory --dir names, by zone; an
+// unset --dir is a usage error.
+func loadKeyDir(dir string) (map[string][]*dnssec.Key, error) {
+	if dir == "" {
+		return nil, UsageErrorf("--dir is required: the key directory the DNS servers read (anyctl dns --dnssec-keys)")
+	}
+	return dnssec.LoadDir(dir)
 }

@@ -62,13 +62,10 @@ func newDNSSECRolloverCommand(g *globals) *cobra.Command {
 			if err != nil || role == "" {
 				return UsageErrorf("--role %q: want zsk, ksk or csk", role)
 			}
-			if dir == "" {
-				return UsageErrorf("--dir is required: the key directory the DNS servers read (anyctl dns --dnssec-keys)")
-			}
 			if err := ttls.Check(); err != nil {
 				return UsageErrorf("--%w", err)
 			}
-			keys, err := dnssec.LoadDir(dir)
+			keys, err := loadKeyDir(dir)
 			if err != nil {
 				return err
 			}
@@ -118,13 +115,10 @@ earlier fails validation at resolvers holding the old DS.
 			return nil
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			if dir == "" {
-				return UsageErrorf("--dir is required: the key directory the DNS servers read (anyctl dns --dnssec-keys)")
-			}
 			if err := ttls.Check(); err != nil {
 				return UsageErrorf("--%w", err)
 			}
-			keys, err := dnssec.LoadDir(dir)
+			keys, err := loadKeyDir(dir)
 			if err != nil {
 				return err
 			}
