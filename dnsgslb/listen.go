@@ -60,8 +60,11 @@ func reusePort(network, address string, c syscall.RawConn) error {
 	return serr
 }
 
-func listenUDP(ctx context.Context, addr string, blocking bool) (udpSocket, error) {
-	if blocking {
+func listenUDP(ctx context.Context, addr string, kind socketKind) (udpSocket, error) {
+	switch kind {
+	case kindUring:
+		return listenUringUDP(addr)
+	case kindBlocking:
 		r, err := listenRawUDP(addr)
 		if err != nil {
 			return nil, err
@@ -79,14 +82,14 @@ func listenUDP(ctx context.Context, addr string, blocking bool) (udpSocket, erro
 // listen opens n UDP sockets and a TCP listener on one port. With port 0
 // the first UDP socket picks the port; if TCP cannot have the same port, it
 // tries again with a fresh one.
-func listen(ctx context.Context, addr string, n int, blocking bool) ([]udpSocket, net.Listener, error) {
+func listen(ctx context.Context, addr string, n int, kind socketKind) ([]udpSocket, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
 	var lastErr error
 	for range 8 {
-		first, err := listenUDP(ctx, net.JoinHostPort(host, port), blocking)
+		first, err := listenUDP(ctx, net.JoinHostPort(host, port), kind)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -107,7 +110,7 @@ func listen(ctx context.Context, addr string, n int, blocking bool) ([]udpSocket
 			continue
 		}
 		for len(socks) < n {
-			c, err := listenUDP(ctx, bound, blocking)
+			c, err := listenUDP(ctx, bound, kind)
 			if err != nil {
 				closeAll()
 				tcp.Close()

@@ -21,3 +21,7 @@ func (r *rawUDP) Close() error { return nil }
 func (r *rawUDP) interrupt() {}
 
 func (s *Server) serveUDPBlocking(*rawUDP, *udpWorker, *atomic.Bool) {}
+
+func listenUringUDP(string) (udpSocket, error) {
+	return nil, errors.New("io_uring UDP is not supported here")
+}
