@@ -75,13 +75,8 @@ serve anyctl-default "$WORK/dnsserve"
 if [ "$NETPOLLER" != 0 ]; then
   serve anyctl-netpoller "$WORK/dnsserve" -udp-mode netpoller
 fi
-# Experiment: MODE@VAR=VAL,... starts that server with the environment set.
-for spec in $MODES; do
-  mode=${spec%%@*}; envs=""; [ "$spec" != "$mode" ] && envs=${spec#*@}
-  # shellcheck disable=SC2086 # envs is a list of VAR=VAL
-  [ -z "$envs" ] || export ${envs//,/ }
-  serve "anyctl-$spec" "$WORK/dnsserve" -udp-mode "$mode"
-  for e in ${envs//,/ }; do unset "${e%%=*}"; done
+for mode in $MODES; do
+  serve "anyctl-$mode" "$WORK/dnsserve" -udp-mode "$mode"
 done
 if [ -n "$BASELINE" ]; then
   serve anyctl-baseline "$WORK/dnsserve-baseline"

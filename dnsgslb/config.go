@@ -84,12 +84,6 @@ const (
 	UDPBlocking
 	// UDPNetpoller reads through the Go runtime's netpoller.
 	UDPNetpoller
-	// UDPIOURing makes each UDP worker own an OS thread and an io_uring:
-	// a multishot receive into provided buffers, and one io_uring_enter per
-	// batch that submits the replies and waits for the next datagrams.
-	// GOMAXPROCS is raised as for UDPBlocking. Linux 6.1 or later on amd64
-	// and arm64.
-	UDPIOURing
 )
 
 // String is the mode's name, as --udp-mode takes it.
@@ -101,38 +95,21 @@ func (m UDPMode) String() string {
 		return "blocking"
 	case UDPNetpoller:
 		return "netpoller"
-	case UDPIOURing:
-		return "iouring"
 	}
 	return fmt.Sprintf("UDPMode(%d)", int(m))
 }
 
-// ParseUDPMode reads a mode name: auto, blocking, netpoller or iouring.
+// ParseUDPMode reads a mode name: auto, blocking or netpoller.
 func ParseUDPMode(s string) (UDPMode, error) {
-	for _, m := range []UDPMode{UDPAuto, UDPBlocking, UDPNetpoller, UDPIOURing} {
+	for _, m := range []UDPMode{UDPAuto, UDPBlocking, UDPNetpoller} {
 		if s == m.String() {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("UDP mode %q: want auto, blocking, netpoller or iouring", s)
+	return 0, fmt.Errorf("UDP mode %q: want auto, blocking or netpoller", s)
 }
 
-// socketKind is how a UDP socket is served.
-type socketKind int
-
-const (
-	kindPoll socketKind = iota
-	kindBlocking
-	kindUring
-)
-
-// kind says how the mode serves its sockets on this platform.
-func (m UDPMode) kind() socketKind {
-	switch {
-	case m == UDPIOURing:
-		return kindUring
-	case m == UDPBlocking || (m == UDPAuto && blockingSupported):
-		return kindBlocking
-	}
-	return kindPoll
+// blocking says whether the mode blocks on this platform.
+func (m UDPMode) blocking() bool {
+	return m == UDPBlocking || (m == UDPAuto && blockingSupported)
 }

@@ -60,11 +60,8 @@ func reusePort(network, address string, c syscall.RawConn) error {
 	return serr
 }
 
-func listenUDP(ctx context.Context, addr string, kind socketKind) (udpSocket, error) {
-	switch kind {
-	case kindUring:
-		return listenUringUDP(addr)
-	case kindBlocking:
+func listenUDP(ctx context.Context, addr string, blocking bool) (udpSocket, error) {
+	if blocking {
 		r, err := listenRawUDP(addr)
 		if err != nil {
 			return nil, err
@@ -82,14 +79,14 @@ func listenUDP(ctx context.Context, addr string, kind socketKind) (udpSocket, er
 // listen opens n UDP sockets and a TCP listener on one port. With port 0
 // the first UDP socket picks the port; if TCP cannot have the same port, it
 // tries again with a fresh one.
-func listen(ctx context.Context, addr string, n int, kind socketKind) ([]udpSocket, net.Listener, error) {
+func listen(ctx context.Context, addr string, n int, blocking bool) ([]udpSocket, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
 	var lastErr error
 	for range 8 {
-		first, err := listenUDP(ctx, net.JoinHostPort(host, port), kind)
+		first, err := listenUDP(ctx, net.JoinHostPort(host, port), blocking)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -110,7 +107,7 @@ func listen(ctx context.Context, addr string, n int, kind socketKind) ([]udpSock
 			continue
 		}
 		for len(socks) < n {
-			c, err := listenUDP(ctx, bound, kind)
+			c, err := listenUDP(ctx, bound, blocking)
 			if err != nil {
 				closeAll()
 				tcp.Close()

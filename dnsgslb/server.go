@@ -81,10 +81,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
 	}
 	switch {
-	case cfg.UDPMode < UDPAuto || cfg.UDPMode > UDPIOURing:
-		return nil, fmt.Errorf("dnsgslb: UDPMode %d: want UDPAuto, UDPBlocking, UDPNetpoller or UDPIOURing", int(cfg.UDPMode))
-	case (cfg.UDPMode == UDPBlocking || cfg.UDPMode == UDPIOURing) && !blockingSupported:
-		return nil, fmt.Errorf("dnsgslb: %s UDP needs Linux on amd64 or arm64", cfg.UDPMode)
+	case cfg.UDPMode < UDPAuto || cfg.UDPMode > UDPNetpoller:
+		return nil, fmt.Errorf("dnsgslb: UDPMode %d: want UDPAuto, UDPBlocking or UDPNetpoller", int(cfg.UDPMode))
+	case cfg.UDPMode == UDPBlocking && !blockingSupported:
+		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
 	}
 	if len(cfg.Identity) > maxIdentity {
 		return nil, fmt.Errorf("dnsgslb: Identity %q: %d bytes, want at most %d", cfg.Identity, len(cfg.Identity), maxIdentity)
@@ -362,9 +362,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopTap()
-	kind := s.cfg.UDPMode.kind()
-	blocking := kind != kindPoll
-	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, kind)
+	blocking := s.cfg.UDPMode.blocking()
+	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {
 		return err
 	}

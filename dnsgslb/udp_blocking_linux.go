@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"unsafe"
 
@@ -114,19 +112,7 @@ func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	fd := uintptr(r.fd)
-	var nap unix.Timespec
-	if v, err := strconv.Atoi(os.Getenv("ANYCTL_BLOCKING_COALESCE")); err == nil {
-		nap.Nsec = int64(v) * 1000
-		unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
-	}
-	minGot := 2
-	if v, err := strconv.Atoi(os.Getenv("ANYCTL_BLOCKING_MIN")); err == nil {
-		minGot = v
-	}
 	for !stop.Load() {
-		if nap.Nsec > 0 && w.got >= minGot {
-			unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&nap)), 0, 0)
-		}
 		w.rearm()
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_WAITFORONE, 0, 0)
 		if e != 0 {

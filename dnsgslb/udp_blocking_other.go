@@ -21,7 +21,3 @@ func (r *rawUDP) Close() error { return nil }
 func (r *rawUDP) interrupt() {}
 
 func (s *Server) serveUDPBlocking(*rawUDP, *udpWorker, *atomic.Bool) {}
-
-func listenUringUDP(string) (udpSocket, error) {
-	return nil, errors.New("io_uring UDP is not supported here")
-}

@@ -17,7 +17,6 @@ func TestUDPModes(t *testing.T) {
 	for _, cfg := range []dnsgslb.Config{
 		{UDPWorkers: 3, UDPMode: dnsgslb.UDPNetpoller},
 		{UDPWorkers: 1, UDPMode: dnsgslb.UDPBlocking},
-		{UDPWorkers: 2, UDPMode: dnsgslb.UDPIOURing},
 		{UDPWorkers: 2},
 	} {
 		t.Run(cfg.UDPMode.String(), func(t *testing.T) {

@@ -23,7 +23,7 @@ func main() {
 	snapPath := flag.String("snapshot", "", "GSLB snapshot, binary protobuf (required)")
 	geoip := flag.String("geoip", "", "MaxMind City or Country database")
 	workers := flag.Int("workers", 0, "UDP sockets, each with its own reader (0: one per processor, as anyctl dns)")
-	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking, netpoller or iouring")
+	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
 	identity := flag.String("identity", "", "NSID and CHAOS id.server. answer (empty: none)")
