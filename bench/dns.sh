@@ -21,11 +21,14 @@
 #   DURATION=5 ROUNDS=5 bench/dns.sh
 #   BASELINE=main NETPOLLER=0 bench/dns.sh  # also the default server built
 #                                           # from that revision; no netpoller
+#   MODES=blocking NETPOLLER=0 bench/dns.sh # also the server in each
+#                                           # -udp-mode listed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 NETPOLLER=${NETPOLLER:-1}
+MODES=${MODES:-}
 BASELINE=${BASELINE:-}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
@@ -72,6 +75,9 @@ serve anyctl-default "$WORK/dnsserve"
 if [ "$NETPOLLER" != 0 ]; then
   serve anyctl-netpoller "$WORK/dnsserve" -udp-mode netpoller
 fi
+for mode in $MODES; do
+  serve "anyctl-$mode" "$WORK/dnsserve" -udp-mode "$mode"
+done
 if [ -n "$BASELINE" ]; then
   serve anyctl-baseline "$WORK/dnsserve-baseline"
 fi
