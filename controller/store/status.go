@@ -20,7 +20,8 @@ import (
 // TTL later (End), unless written again by then. The lease alone proves
 // the agent is there: a report that says what the stored one says (same,
 // the session's comparison) is not written again, so a fleet at rest
-// costs etcd no writes.
+// costs etcd no writes. The writes of every session of a Store go in
+// shared transactions (statusbatch.go).
 type StatusSession struct {
 	s     *Store
 	pop   string
