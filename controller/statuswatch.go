@@ -35,8 +35,9 @@ type statusWatcher struct {
 	// flushing is true while a publish is scheduled.
 	flushing bool
 	// healthMoved is set when a change since the last publish moved what
-	// the reports say of the checks (healthMoved).
-	healthMoved bool
+	// the reports say of the checks (HealthChanged); probesMoved, of the
+	// origin probes (the origin verdicts and RTTs derived from them).
+	healthMoved, probesMoved bool
 
 	mu      sync.Mutex // guards reports, changed and health
 	reports map[string]*v1.PopStatus
@@ -82,7 +83,7 @@ func (w *statusWatcher) run(ctx context.Context) { w.mirror.Run(ctx) }
 func (w *statusWatcher) Reset(reports map[string]*v1.PopStatus, _ int64) {
 	w.liveMu.Lock()
 	w.live = reports
-	w.healthMoved = true
+	w.healthMoved, w.probesMoved = true, true
 	w.liveMu.Unlock()
 	w.publish()
 }
@@ -97,9 +98,11 @@ func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ i
 		if c.Deleted {
 			delete(w.live, c.Key)
 			w.healthMoved = w.healthMoved || had
+			w.probesMoved = w.probesMoved || had
 		} else {
 			w.live[c.Key] = c.Value
 			w.healthMoved = w.healthMoved || !had || !sameChecks(prev, c.Value)
+			w.probesMoved = w.probesMoved || !had || !sameProbes(prev, c.Value)
 		}
 	}
 	if !w.flushing {
@@ -116,8 +119,8 @@ func (w *statusWatcher) publish() {
 	w.liveMu.Lock()
 	w.flushing = false
 	reports := maps.Clone(w.live)
-	healthMoved := w.healthMoved
-	w.healthMoved = false
+	healthMoved, probesMoved := w.healthMoved, w.probesMoved
+	w.healthMoved, w.probesMoved = false, false
 	w.liveMu.Unlock()
 	w.mu.Lock()
 	w.reports = reports
@@ -128,7 +131,12 @@ func (w *statusWatcher) publish() {
 		w.health = make(chan struct{})
 	}
 	w.mu.Unlock()
-	w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+	if probesMoved {
+		// Else the verdicts and RTTs are those of the last publish: the
+		// reports after a config change (each naming its revision) do not
+		// make a pass over every report.
+		w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+	}
 }
 
 // sameChecks reports whether two reports say the same of their checks:
@@ -142,6 +150,24 @@ func sameChecks(a, b *v1.PopStatus) bool {
 	for i := range ca {
 		if ca[i].GetService() != cb[i].GetService() || ca[i].GetHealthy() != cb[i].GetHealthy() ||
 			(ca[i].GetLastResult() == "") != (cb[i].GetLastResult() == "") {
+			return false
+		}
+	}
+	return true
+}
+
+// sameProbes reports whether two reports say the same of their origin
+// probes as originVerdicts and rttMatrix read them: the same origins in the
+// same order, each as healthy, with the same RTT at its rounding.
+func sameProbes(a, b *v1.PopStatus) bool {
+	pa, pb := a.GetOriginProbes(), b.GetOriginProbes()
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i].GetOrigin() != pb[i].GetOrigin() || pa[i].GetHealthy() != pb[i].GetHealthy() ||
+			(pa[i].GetRtt() == nil) != (pb[i].GetRtt() == nil) ||
+			roundRTT(pa[i].GetRtt().AsDuration()) != roundRTT(pb[i].GetRtt().AsDuration()) {
 			return false
 		}
 	}
