@@ -163,7 +163,7 @@ func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
 				w.unchanged.Inc()
 			}
 			if bo != nil {
-				w.log.Info("storing PoP status succeeded again")
+				w.log.Debug("storing PoP status succeeded again")
 			}
 			return
 		}
