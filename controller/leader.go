@@ -15,8 +15,9 @@ import (
 
 // leaderSafetyPass is how long the leader waits, with nothing changed and
 // no drain step due, before it runs its jobs anyway. Its jobs run on every
-// change of their inputs (the desired state, the reports, the fleet state)
-// and when a drain step falls due; this pass is only a backstop.
+// change of their inputs (the desired state, the reports' check results,
+// the fleet state) and when a drain step falls due; this pass is only a
+// backstop.
 const leaderSafetyPass = time.Minute
 
 // leaderSettle is how long the leader lets a burst of changes gather
@@ -145,7 +146,8 @@ func (l *leader) lead(ctx context.Context, tm *store.Term) error {
 	for {
 		// Taken before the pass, so that a change during it runs another.
 		_, stateChanged := l.cache.Current()
-		_, reportsChanged := l.reports.Reports()
+		// The holds look only at the checks' results in the reports.
+		reportsChanged := l.reports.HealthChanged()
 		fleetChanged := l.fleet.Changed()
 		retry, err := l.advanceDrains(ctx, tm)
 		if err != nil {

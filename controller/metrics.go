@@ -26,6 +26,9 @@ type metrics struct {
 	// reports counts agent reports by whether they were written to etcd
 	// (unchanged ones are not).
 	reports *prometheus.CounterVec
+	// reportWriteFailures counts report writes to etcd that failed (each
+	// is tried again).
+	reportWriteFailures prometheus.Counter
 	// connsRefused counts connections closed at accept for a limit.
 	connsRefused *prometheus.CounterVec
 }
@@ -82,6 +85,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_agent_reports_total",
 		Help: "Agent status reports received, by whether they were written to etcd (stored=false: the same as the stored report, only liveness).",
 	}, []string{"stored"})
+	m.reportWriteFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "anyctl_controller_agent_report_write_failures_total",
+		Help: "Agent status report writes to etcd that failed; each is tried again until it is stored or a newer report replaces it.",
+	})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -89,7 +96,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.reports, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

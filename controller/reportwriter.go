@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controller/store"
 	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -24,7 +25,9 @@ type reportWriter struct {
 	log  *slog.Logger
 	// stored and unchanged count the reports written and not written.
 	stored, unchanged prometheus.Counter
-	ttl               time.Duration
+	// failed counts the writes that failed.
+	failed prometheus.Counter
+	ttl    time.Duration
 	// latest holds the newest report not yet written.
 	latest chan *v1.PopStatus
 	// waiting counts the reports handed over and not yet stored or
@@ -48,6 +51,7 @@ func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog
 	w := &reportWriter{
 		sess: a.st.StatusSession(pop, a.lease, a.statusTTL, popstatus.Same), log: log, ttl: a.statusTTL,
 		stored: a.metrics.reports.WithLabelValues("true"), unchanged: a.metrics.reports.WithLabelValues("false"),
+		failed: a.metrics.reportWriteFailures,
 		latest: make(chan *v1.PopStatus, 1),
 	}
 	w.lastReport.Store(time.Now().UnixNano())
@@ -124,23 +128,66 @@ func (w *reportWriter) hand(st *v1.PopStatus) {
 	}
 }
 
-// write stores the reports handed over until ctx ends.
+// write stores the reports handed over until ctx ends. A write that fails
+// is tried again, with a growing wait, until it is stored or a newer report
+// takes its place: the newest report is not lost to a failed write (one
+// transaction of many streams' reports, see store.StatusSession.Put).
 func (w *reportWriter) write(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case st := <-w.latest:
-			written, err := w.sess.Put(ctx, st)
+			w.store(ctx, st)
 			w.waiting.Add(-1)
-			if err != nil && ctx.Err() == nil {
-				w.log.Warn("storing PoP status failed", "err", err)
-			}
+		}
+	}
+}
+
+// Waits before a failed report write is tried again.
+const (
+	reportRetryFirst = 200 * time.Millisecond
+	reportRetryMax   = 5 * time.Second
+)
+
+// store writes st, or a newer report handed over while a failed write
+// waits to be tried again, until one is written or ctx ends.
+func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
+	var bo *backoff.Backoff
+	for {
+		written, err := w.sess.Put(ctx, st)
+		if err == nil {
 			if written {
 				w.stored.Inc()
 			} else {
 				w.unchanged.Inc()
 			}
+			if bo != nil {
+				w.log.Debug("storing PoP status succeeded again")
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		w.failed.Inc()
+		if bo == nil {
+			w.log.Warn("storing PoP status failed; trying again", "err", err)
+			bo = backoff.New(reportRetryFirst, reportRetryMax)
+		} else {
+			w.log.Debug("storing PoP status failed again", "err", err)
+		}
+		t := time.NewTimer(bo.Next())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case newer := <-w.latest:
+			// st is superseded: the newer one is tried at once.
+			t.Stop()
+			w.waiting.Add(-1)
+			st = newer
+		case <-t.C:
 		}
 	}
 }

@@ -1,9 +1,13 @@
 package controller_test
 
 import (
+	"bufio"
 	"context"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
+	"github.com/anyctl/anyctl/validation/validationtest"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
@@ -177,4 +182,149 @@ func TestStatusShowsNospaceAlarm(t *testing.T) {
 	if resp, err = r.Admin.Status(ctx, &v1.StatusRequest{}); err != nil || len(resp.GetStoreAlarms()) != 0 {
 		t.Fatalf("after disarming: alarms %q, err %v", resp.GetStoreAlarms(), err)
 	}
+}
+
+// TestReportWritesOfManyStreams: the changed reports of many streams are
+// all stored (in shared transactions: store.StatusSession); a write that
+// fails (etcd's NOSPACE alarm) is tried again by itself until the newest
+// report is stored, with no further message from the agent; a stream that
+// ends still has its report removed after the TTL while the others stay.
+func TestReportWritesOfManyStreams(t *testing.T) {
+	const n = 40
+	r, cli := startOnExternal(t, func(c *controller.Config) { c.StatusTTL = 3 * time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pops []*v1.Object
+	for i := range n {
+		pops = append(pops, resource.Wrap(validationtest.Pop(i)))
+	}
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: pops}); err != nil {
+		t.Fatal(err)
+	}
+	streams := make([]v1.AgentService_ConnectClient, n)
+	ends := make([]context.CancelFunc, n)
+	for i := range n {
+		sctx, end := context.WithCancel(ctx)
+		ends[i] = end
+		streams[i], _ = agentStream(t, sctx, r, validationtest.PopName(i))
+	}
+	sendAll := func(m func(pop string) *v1.ConnectRequest) {
+		t.Helper()
+		for i, s := range streams {
+			if err := s.Send(m(validationtest.PopName(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	report := func(rev int64) func(string) *v1.ConnectRequest {
+		return func(pop string) *v1.ConnectRequest {
+			st := busyReport(pop, 0, true)
+			st.ConfigRevision = rev
+			return &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
+		}
+	}
+	// stored returns each PoP's stored config revision (0: none) and
+	// etcd's revision.
+	stored := func() (map[string]int64, int64) {
+		resp, err := cli.Get(ctx, store.StatusPrefix, clientv3.WithPrefix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, kv := range resp.Kvs {
+			st := &v1.PopStatus{}
+			if err := proto.Unmarshal(kv.Value, st); err != nil {
+				t.Fatal(err)
+			}
+			out[st.GetPop()] = st.GetConfigRevision()
+		}
+		return out, resp.Header.Revision
+	}
+	allAt := func(rev int64) func() bool {
+		return func() bool {
+			got, _ := stored()
+			for i := range n {
+				if got[validationtest.PopName(i)] != rev {
+					return false
+				}
+			}
+			return true
+		}
+	}
+
+	_, before := stored()
+	sendAll(report(1))
+	await(t, "every stream's first report stored", allAt(1))
+	_, after := stored()
+	t.Logf("%d streams' first reports took %d etcd revisions", n, after-before)
+
+	// Under NOSPACE every write fails: each stream's is tried again, and
+	// the one after it takes its place.
+	member, err := cli.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := member.Members[0].ID
+	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
+	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	failed := reportWriteFailures(t, r)
+	sendAll(report(2))
+	await(t, "every stream's write of its second report failed", func() bool { return reportWriteFailures(t, r) >= failed+n })
+	sendAll(report(3))
+	await(t, "every stream's write of its third report failed", func() bool { return reportWriteFailures(t, r) >= failed+2*n })
+	if got, _ := stored(); !allAt(1)() {
+		t.Fatalf("under NOSPACE the stored reports changed: %v", got)
+	}
+	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	await(t, "every stream's newest report stored once etcd takes writes again", allAt(3))
+
+	// Stream 0 ends; the others keep reporting (unchanged).
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			for _, s := range streams[1:] {
+				if s.Send(unchanged) != nil {
+					return
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+	defer wg.Wait()
+	defer cancel()
+	ends[0]()
+	await(t, "the ended stream's report removed", func() bool {
+		got, _ := stored()
+		_, ok := got[validationtest.PopName(0)]
+		return !ok
+	})
+	if got, _ := stored(); len(got) != n-1 {
+		t.Fatalf("after one stream ended, %d reports stored, want %d: %v", len(got), n-1, got)
+	}
+}
+
+// reportWriteFailures scrapes anyctl_controller_agent_report_write_failures_total.
+func reportWriteFailures(t *testing.T, r *controllertest.Running) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + r.Ctrl.MetricsAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "anyctl_controller_agent_report_write_failures_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatal("no anyctl_controller_agent_report_write_failures_total in /metrics")
+	return 0
 }

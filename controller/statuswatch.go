@@ -34,14 +34,20 @@ type statusWatcher struct {
 	live map[string]*v1.PopStatus
 	// flushing is true while a publish is scheduled.
 	flushing bool
+	// healthMoved is set when a change since the last publish moved what
+	// the reports say of the checks (HealthChanged); probesMoved, of the
+	// origin probes (the origin verdicts and RTTs derived from them).
+	healthMoved, probesMoved bool
 
-	mu      sync.Mutex // guards reports and changed
+	mu      sync.Mutex // guards reports, changed and health
 	reports map[string]*v1.PopStatus
 	changed chan struct{}
+	// health is closed when a published change moved the checks' results.
+	health chan struct{}
 }
 
 func newStatusWatcher(st *store.Store, obs *observer, quorum float64) *statusWatcher {
-	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{})}
+	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{}), health: make(chan struct{})}
 	w.mirror = st.StatusMirror(w)
 	return w
 }
@@ -57,6 +63,18 @@ func (w *statusWatcher) Reports() (map[string]*v1.PopStatus, <-chan struct{}) {
 	return w.reports, w.changed
 }
 
+// HealthChanged returns a channel closed when the published reports next
+// say something else of the services' checks: a PoP's report appears or
+// goes, or a check's result (healthy, known) changes. The reports every
+// agent sends after a config change (naming its revision) leave it open,
+// so that what looks only at the checks (the withdrawal budget's holds)
+// is not recomputed for each of them.
+func (w *statusWatcher) HealthChanged() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.health
+}
+
 // run keeps the reports current until ctx is cancelled.
 func (w *statusWatcher) run(ctx context.Context) { w.mirror.Run(ctx) }
 
@@ -65,6 +83,7 @@ func (w *statusWatcher) run(ctx context.Context) { w.mirror.Run(ctx) }
 func (w *statusWatcher) Reset(reports map[string]*v1.PopStatus, _ int64) {
 	w.liveMu.Lock()
 	w.live = reports
+	w.healthMoved, w.probesMoved = true, true
 	w.liveMu.Unlock()
 	w.publish()
 }
@@ -75,10 +94,15 @@ func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ i
 	w.liveMu.Lock()
 	defer w.liveMu.Unlock()
 	for _, c := range changes {
+		prev, had := w.live[c.Key]
 		if c.Deleted {
 			delete(w.live, c.Key)
+			w.healthMoved = w.healthMoved || had
+			w.probesMoved = w.probesMoved || had
 		} else {
 			w.live[c.Key] = c.Value
+			w.healthMoved = w.healthMoved || !had || !sameChecks(prev, c.Value)
+			w.probesMoved = w.probesMoved || !had || !sameProbes(prev, c.Value)
 		}
 	}
 	if !w.flushing {
@@ -95,11 +119,57 @@ func (w *statusWatcher) publish() {
 	w.liveMu.Lock()
 	w.flushing = false
 	reports := maps.Clone(w.live)
+	healthMoved, probesMoved := w.healthMoved, w.probesMoved
+	w.healthMoved, w.probesMoved = false, false
 	w.liveMu.Unlock()
 	w.mu.Lock()
 	w.reports = reports
 	close(w.changed)
 	w.changed = make(chan struct{})
+	if healthMoved {
+		close(w.health)
+		w.health = make(chan struct{})
+	}
 	w.mu.Unlock()
-	w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+	if probesMoved {
+		// Else the verdicts and RTTs are those of the last publish: the
+		// reports after a config change (each naming its revision) do not
+		// make a pass over every report.
+		w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+	}
+}
+
+// sameChecks reports whether two reports say the same of their checks:
+// the same services in the same order, each as healthy and as known
+// (checkHealthy).
+func sameChecks(a, b *v1.PopStatus) bool {
+	ca, cb := a.GetChecks(), b.GetChecks()
+	if len(ca) != len(cb) {
+		return false
+	}
+	for i := range ca {
+		if ca[i].GetService() != cb[i].GetService() || ca[i].GetHealthy() != cb[i].GetHealthy() ||
+			(ca[i].GetLastResult() == "") != (cb[i].GetLastResult() == "") {
+			return false
+		}
+	}
+	return true
+}
+
+// sameProbes reports whether two reports say the same of their origin
+// probes as originVerdicts and rttMatrix read them: the same origins in the
+// same order, each as healthy, with the same RTT at its rounding.
+func sameProbes(a, b *v1.PopStatus) bool {
+	pa, pb := a.GetOriginProbes(), b.GetOriginProbes()
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i].GetOrigin() != pb[i].GetOrigin() || pa[i].GetHealthy() != pb[i].GetHealthy() ||
+			(pa[i].GetRtt() == nil) != (pb[i].GetRtt() == nil) ||
+			roundRTT(pa[i].GetRtt().AsDuration()) != roundRTT(pb[i].GetRtt().AsDuration()) {
+			return false
+		}
+	}
+	return true
 }

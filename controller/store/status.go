@@ -20,7 +20,8 @@ import (
 // TTL later (End), unless written again by then. The lease alone proves
 // the agent is there: a report that says what the stored one says (same,
 // the session's comparison) is not written again, so a fleet at rest
-// costs etcd no writes.
+// costs etcd no writes. The writes of every session of a Store go in
+// shared transactions (statusbatch.go).
 type StatusSession struct {
 	s     *Store
 	pop   string
@@ -86,12 +87,14 @@ func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) (written boo
 	if err != nil {
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	resp, err := ss.s.cli.Put(ctx, StatusKey(ss.pop), string(b), clientv3.WithLease(lease))
+	// In a transaction with the other sessions' writes waiting meanwhile
+	// (statusbatch.go).
+	rev, err := ss.s.statusBatch().put(ctx, StatusKey(ss.pop), string(b), lease)
 	if err != nil {
 		ss.setWrittenLocked(nil)
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
-	ss.modRev = resp.Header.Revision
+	ss.modRev = rev
 	ss.setWrittenLocked(&writtenReport{st: st, lease: lease, lost: lost})
 	return true, nil
 }

@@ -41,6 +41,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -50,6 +51,11 @@ import (
 type Store struct {
 	cli *clientv3.Client
 	log *slog.Logger
+
+	// batch writes the reports of every StatusSession (statusbatch.go),
+	// started once by statusBatch.
+	batchOnce sync.Once
+	batch     *statusBatcher
 }
 
 // New returns a store over the client. A nil logger means slog.Default().
