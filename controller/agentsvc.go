@@ -46,6 +46,8 @@ type agentServer struct {
 	replica string
 	// etcd says whether this replica reaches etcd: streams end when not.
 	etcd *etcdHealth
+	// silence finds the streams whose agent stopped reporting.
+	silence *silenceWatch
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {

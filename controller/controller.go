@@ -147,7 +147,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh})
+	silence := newSilenceWatch(c.cfg.StatusTTL)
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh, silence: silence})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -170,6 +171,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { trackObjectCounts(ctx, cache, m) })
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
+	wg.Go(func() { silence.run(ctx) })
 	if ms != nil {
 		wg.Go(func() {
 			if err := ms.Serve(); err != nil {

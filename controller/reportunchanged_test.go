@@ -19,7 +19,8 @@ var unchanged = &v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: 
 
 // TestStatusUnchangedWritesNothing: the first config says the controller
 // takes StatusUnchanged; after a report, unchanged messages move nothing
-// in etcd, and a changed report after them is written once.
+// in etcd but are counted, and a changed report after them is written
+// once.
 func TestStatusUnchangedWritesNothing(t *testing.T) {
 	r, cli := startOnExternal(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -59,9 +60,21 @@ func TestStatusUnchangedWritesNothing(t *testing.T) {
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 0, false)}})
 	await(t, "the first report stored", func() bool { st, _, _ := stored(); return st != nil })
 	_, firstMod, before := stored()
+	// The first report was written: every unchanged message is counted as
+	// received and not stored.
+	notStored := func() string {
+		body := scrape(t, "http://"+r.Ctrl.MetricsAddr().String()+"/metrics")
+		for line := range strings.Lines(body) {
+			if v, ok := strings.CutPrefix(line, `anyctl_controller_agent_reports_total{stored="false"} `); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		return "none"
+	}
 	for range 50 {
 		send(unchanged)
 	}
+	await(t, "50 unchanged reports counted", func() bool { return notStored() == "50" })
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 1, true)}})
 	await(t, "the changed report stored", func() bool { st, _, _ := stored(); return st.GetPrefixes()[0].GetAnnounced() })
 	_, lastMod, after := stored()

@@ -37,12 +37,15 @@ type reportWriter struct {
 	lastReport atomic.Int64
 	// lastFull is the last full report taken; the reader's own.
 	lastFull *v1.PopStatus
-	// silent fires when no report may have arrived for ttl: the agent's
-	// stream lives but it stopped reporting. Its stored report is then
-	// removed, as it is when the stream ends: unchanged reports are not
-	// written, so the lease alone says it is there. It is set once per
-	// ttl, not on every report, and looks at lastReport when it fires.
-	silent *time.Timer
+	// ctx is the stream's.
+	ctx context.Context
+	// silence removes the stored report when no report came for ttl: the
+	// agent's stream lives but it stopped reporting. Unchanged reports
+	// are not written, so the lease alone says it is there.
+	silence *silenceWatch
+	// nextCheck is when silence looks at lastReport next (UnixNano);
+	// guarded by silence.mu.
+	nextCheck int64
 }
 
 // newReportWriter starts storing pop's reports until ctx (the stream's)
@@ -52,34 +55,28 @@ func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog
 		sess: a.st.StatusSession(pop, a.lease, a.statusTTL, popstatus.Same), log: log, ttl: a.statusTTL,
 		stored: a.metrics.reports.WithLabelValues("true"), unchanged: a.metrics.reports.WithLabelValues("false"),
 		failed: a.metrics.reportWriteFailures,
-		latest: make(chan *v1.PopStatus, 1),
+		latest: make(chan *v1.PopStatus, 1), ctx: ctx, silence: a.silence,
 	}
 	w.lastReport.Store(time.Now().UnixNano())
-	w.silent = time.AfterFunc(w.ttl, func() { w.checkSilence(ctx) })
+	w.silence.add(w)
 	go w.write(ctx)
 	return w
 }
 
-// checkSilence removes the stored report when no report came for ttl, and
-// sets the timer for the next time that could be so.
-func (w *reportWriter) checkSilence(ctx context.Context) {
-	if ctx.Err() != nil {
-		return
-	}
-	since := time.Since(time.Unix(0, w.lastReport.Load()))
-	if since < w.ttl {
-		w.silent.Reset(w.ttl - since)
-		return
+// expireSilent removes the stored report of an agent that sent none for
+// ttl; it reports false when that failed, to be tried again.
+func (w *reportWriter) expireSilent() bool {
+	if w.ctx.Err() != nil {
+		return true
 	}
 	w.log.Warn("agent silent: no report for the status TTL; its stored status is removed", "status_ttl", w.ttl)
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
 	defer cancel()
 	if err := w.sess.Expire(ectx); err != nil {
 		w.log.Warn("removing a silent agent's status failed; trying again", "err", err)
-		w.silent.Reset(time.Second)
-		return
+		return false
 	}
-	w.silent.Reset(w.ttl)
+	return true
 }
 
 // take hands a report over, replacing one still waiting; one that says
@@ -192,9 +189,9 @@ func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
 	}
 }
 
-// stop stops the silence timer and ends the session: the stored report is
-// removed after the TTL unless the PoP's next stream writes it first.
+// stop stops watching for silence and ends the session: the stored report
+// is removed after the TTL unless the PoP's next stream writes it first.
 func (w *reportWriter) stop() {
-	w.silent.Stop()
+	w.silence.remove(w)
 	w.sess.End()
 }

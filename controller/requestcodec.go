@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"sync"
 
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
@@ -12,12 +14,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// requestCodec is the protobuf codec with one difference: a request that
+// requestCodec is the protobuf codec with two differences. A request that
 // does not decode (a string that is not UTF-8, a truncated field) is the
 // client's mistake, answered InvalidArgument, where gRPC itself answers
 // Internal for any decoding failure. Unmarshal records the failure against
 // the message and reports success; the interceptors, which run between the
-// decoding and the handler, find the record and refuse the call.
+// decoding and the handler, find the record and refuse the call. And an
+// agent's unchanged report is recognised by its two bytes, not decoded.
 type requestCodec struct {
 	base encoding.CodecV2
 	// bad guards nothing: it is a sync.Map of message pointer → the error
@@ -34,10 +37,33 @@ func (c *requestCodec) Name() string { return c.base.Name() }
 func (c *requestCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
 
 func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if m, ok := v.(*v1.ConnectRequest); ok && isUnchangedReport(data) {
+		m.Msg = unchangedReport
+		return nil
+	}
 	if err := c.base.Unmarshal(data, v); err != nil {
 		c.bad.Store(v, err)
 	}
 	return nil
+}
+
+// unchangedReportWire is ConnectRequest{unchanged: {}} encoded: field 3,
+// length-delimited, empty. At rest it is every message of every agent
+// stream (600 a second at 3,000 agents).
+var unchangedReportWire = []byte{3<<3 | 2, 0}
+
+// unchangedReport is what unchangedReportWire decodes to, shared by every
+// message that is exactly those bytes: taken as such, without the
+// protobuf decoder's reflection and two allocations per message. It is
+// never changed: the stream's reader only asks whether it is there.
+var unchangedReport = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
+
+// isUnchangedReport reports whether data is exactly unchangedReportWire.
+func isUnchangedReport(data mem.BufferSlice) bool {
+	if len(data) != 1 {
+		return data.Len() == len(unchangedReportWire) && bytes.Equal(data.Materialize(), unchangedReportWire)
+	}
+	return bytes.Equal(data[0].ReadOnlyData(), unchangedReportWire)
 }
 
 // refusal is the error for a message that did not decode, nil for one that

@@ -58,13 +58,15 @@ func (s *Store) StatusSession(pop string, lease *ReplicaLease, ttl time.Duration
 
 // Unchanged reports whether st says nothing the stored report does not,
 // under a lease still held: it takes no lock, for the stream's reader,
-// which must know no other report is waiting to be written.
+// which must know no other report is waiting to be written. The stored
+// report itself (an agent's unchanged message stands for its last full
+// report, usually the one written) is not compared field by field.
 func (ss *StatusSession) Unchanged(st *v1.PopStatus) bool {
 	w := ss.snap.Load()
 	if w == nil || ss.same == nil || isClosed(w.lost) {
 		return false
 	}
-	return ss.same(w.st, st)
+	return w.st == st || ss.same(w.st, st)
 }
 
 // Put stores a report unless it is the same as the stored one and the
