@@ -27,3 +27,24 @@ func inBackground[T any](f func() T) T {
 	}()
 	return <-out
 }
+
+// servingSliceNanos is the time slice a serving thread asks the kernel for
+// (sched_setattr's sched_runtime, honoured by the EEVDF scheduler of Linux
+// 6.12 and later; the minimum is 0.1 ms).
+const servingSliceNanos = 100_000
+
+// servingThread asks the kernel to run the calling thread, which must be
+// locked to its goroutine, with a short time slice: a datagram arriving
+// for a worker then preempts at once whatever else (a build, the garbage
+// collector, another process) runs on its CPU with a longer slice, where
+// it could otherwise wait for the other's slice to run out, up to a
+// scheduler tick (4 ms at HZ=250). The thread keeps its niceness and its
+// share of the CPU. Kernels without EEVDF ignore the slice; an error
+// (seccomp, an old kernel) leaves the thread as it was.
+func servingThread() {
+	attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL, Runtime: servingSliceNanos}
+	if cur, err := unix.SchedGetAttr(0, 0); err == nil {
+		attr.Nice = cur.Nice
+	}
+	_ = unix.SchedSetAttr(0, &attr, 0)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -32,6 +33,10 @@ type blockingSocket struct{ *rawUDP }
 
 func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
+	// Never unlocked: the thread ends with the worker, and its short
+	// slice with it rather than going to other goroutines.
+	runtime.LockOSThread()
+	servingThread()
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
 func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
