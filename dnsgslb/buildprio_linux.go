@@ -7,7 +7,9 @@ import (
 )
 
 // buildNice is the niceness a snapshot build runs at: the kernel then gives
-// the serving threads the CPU first, and the build the rest. The thread is
+// the serving threads the CPU first, and the build the rest (a worker
+// woken on the build's CPU preempts it at once because of its shorter
+// slice, servingThread, not because of the niceness). The thread is
 // not put in SCHED_IDLE: a thread running Go code must reach a safe point
 // before the garbage collector can stop the world, and an idle-class
 // thread on a saturated machine may not run for long enough to stall
