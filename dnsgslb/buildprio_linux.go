@@ -42,11 +42,20 @@ const servingSliceNanos = 100_000
 // it could otherwise wait for the other's slice to run out, up to a
 // scheduler tick (4 ms at HZ=250). The thread keeps its niceness and its
 // share of the CPU. Kernels without EEVDF ignore the slice; an error
-// (seccomp, an old kernel) leaves the thread as it was.
-func servingThread() {
-	attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL, Runtime: servingSliceNanos}
-	if cur, err := unix.SchedGetAttr(0, 0); err == nil {
-		attr.Nice = cur.Nice
+// (seccomp, an old kernel) leaves the thread as it was. Call the function
+// returned, on the same thread, to give it its default slice back before
+// unlocking it.
+func servingThread() (restore func()) {
+	cur, err := unix.SchedGetAttr(0, 0)
+	if err != nil || cur.Policy != unix.SCHED_NORMAL {
+		return func() {}
 	}
-	_ = unix.SchedSetAttr(0, &attr, 0)
+	attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL, Nice: cur.Nice, Runtime: servingSliceNanos}
+	if unix.SchedSetAttr(0, &attr, 0) != nil {
+		return func() {}
+	}
+	return func() {
+		attr.Runtime = 0 // the default
+		_ = unix.SchedSetAttr(0, &attr, 0)
+	}
 }

@@ -33,10 +33,9 @@ type blockingSocket struct{ *rawUDP }
 
 func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
-	// Never unlocked: the thread ends with the worker, and its short
-	// slice with it rather than going to other goroutines.
 	runtime.LockOSThread()
-	servingThread()
+	defer runtime.UnlockOSThread()
+	defer servingThread()() // the short slice goes with the worker
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
 func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
