@@ -7,7 +7,9 @@ import (
 )
 
 // buildNice is the niceness a snapshot build runs at: the kernel then gives
-// the serving threads the CPU first, and the build the rest. The thread is
+// the serving threads the CPU first, and the build the rest (a worker
+// woken on the build's CPU preempts it because of its shorter slice,
+// servingThread, if at all, not because of the niceness). The thread is
 // not put in SCHED_IDLE: a thread running Go code must reach a safe point
 // before the garbage collector can stop the world, and an idle-class
 // thread on a saturated machine may not run for long enough to stall
@@ -26,4 +28,35 @@ func inBackground[T any](f func() T) T {
 		out <- f()
 	}()
 	return <-out
+}
+
+// servingSliceNanos is the time slice a serving thread asks the kernel for
+// (sched_setattr's sched_runtime, honoured by the EEVDF scheduler of Linux
+// 6.12 and later; the minimum is 0.1 ms).
+const servingSliceNanos = 100_000
+
+// servingThread asks the kernel to run the calling thread, which must be
+// locked to its goroutine, with a short time slice: a datagram arriving
+// for a worker then preempts whatever else (a build, the garbage
+// collector, another process) runs on its CPU with a longer slice, when
+// the kernel finds the worker eligible, where it could otherwise wait
+// for the other's slice to run out, up to a scheduler tick (4 ms at
+// HZ=250). The thread keeps its niceness and its
+// share of the CPU. Kernels without EEVDF ignore the slice; an error
+// (seccomp, an old kernel) leaves the thread as it was. Call the function
+// returned, on the same thread, to give it its default slice back before
+// unlocking it.
+func servingThread() (restore func()) {
+	cur, err := unix.SchedGetAttr(0, 0)
+	if err != nil || cur.Policy != unix.SCHED_NORMAL {
+		return func() {}
+	}
+	attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL, Nice: cur.Nice, Runtime: servingSliceNanos}
+	if unix.SchedSetAttr(0, &attr, 0) != nil {
+		return func() {}
+	}
+	return func() {
+		attr.Runtime = 0 // the default
+		_ = unix.SchedSetAttr(0, &attr, 0)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -32,6 +33,9 @@ type blockingSocket struct{ *rawUDP }
 
 func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer servingThread()() // the short slice goes with the worker
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
 func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }

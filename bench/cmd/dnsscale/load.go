@@ -41,9 +41,23 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 	}
 	udp, _ := srv.s.Addr()
 	port := strconv.Itoa(int(udp.(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()))
+	// dnsperf writes a line for every answer (-v): into a file, not a
+	// pipe, so that no goroutine of this process (the server's) wakes
+	// for each of them and grows a buffer while latency is measured.
 	perf := func() (string, error) {
-		out, err := exec.Command("dnsperf", "-s", "127.0.0.1", "-p", port, "-d", queries, "-B",
-			"-l", strconv.Itoa(int(o.loadFor/time.Second)), "-Q", strconv.Itoa(o.loadQPS), "-v").CombinedOutput()
+		f, err := os.CreateTemp(dir, "dnsperf-*.out")
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		cmd := exec.Command("dnsperf", "-s", "127.0.0.1", "-p", port, "-d", queries, "-B",
+			"-l", strconv.Itoa(int(o.loadFor/time.Second)), "-Q", strconv.Itoa(o.loadQPS), "-v")
+		cmd.Stdout, cmd.Stderr = f, f
+		err = cmd.Run()
+		out, rerr := os.ReadFile(f.Name())
+		if err == nil {
+			err = rerr
+		}
 		return string(out), err
 	}
 	fmt.Printf("dnsperf at %d QPS for %s, %d-query mix over every record with random /24 client subnets:\n", o.loadQPS, o.loadFor, 20000)
@@ -52,6 +66,7 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 		return fmt.Errorf("dnsperf: %w\n%s", err, idle)
 	}
 	fmt.Printf("  %-24s %s\n", "idle", perfSummary(idle))
+	keep(o, "idle", idle)
 
 	stop := make(chan struct{})
 	done := make(chan []time.Duration)
@@ -95,6 +110,7 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 		med, worst = took[len(took)/2], took[len(took)-1]
 	}
 	fmt.Printf("  %-24s %s\n", "applying every second", perfSummary(busy))
+	keep(o, "applying", busy)
 	fmt.Printf("  %-24s %d updates, median %s, slowest %s\n", "updates meanwhile", len(took), dur(med), dur(worst))
 	return nil
 }
@@ -163,4 +179,15 @@ func queryFile(snap *v1.GslbSnapshot, n int, seed uint64, do bool) []byte {
 		out = append(out, b...)
 	}
 	return out
+}
+
+// keep writes dnsperf's output of a load run to -load-out, if given, for
+// a closer look at when the slow answers came.
+func keep(o options, run, out string) {
+	if o.loadOut == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(o.loadOut, "dnsperf-"+run+".txt"), []byte(out), 0o644); err != nil {
+		fmt.Printf("  -load-out: %v\n", err)
+	}
 }
