@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -25,7 +26,11 @@ const (
 	statusTxnBytes = 512 << 10
 	// statusTxnsInFlight is how many transactions may be under way at
 	// once: while they are, more writes wait and go together.
-	statusTxnsInFlight = 4
+	statusTxnsInFlight = 1
+	// statusGather is how long a transaction waits for more writes when
+	// others came while the last one was under way (a burst: the reports
+	// after a change); a lone write goes at once.
+	statusGather = 20 * time.Millisecond
 )
 
 // statusBatcher writes reports of many sessions in shared transactions.
@@ -127,6 +132,11 @@ func (b *statusBatcher) work(ctx context.Context) {
 			}
 		}
 		add(first)
+		burst := len(b.reqs) > 0
+		var gather <-chan time.Time
+		if burst {
+			gather = time.After(statusGather)
+		}
 	fill:
 		for len(batch) < statusTxnOps {
 			select {
@@ -135,7 +145,21 @@ func (b *statusBatcher) work(ctx context.Context) {
 					carry = p
 					break fill
 				}
+				continue
 			default:
+			}
+			if !burst {
+				break
+			}
+			select {
+			case p := <-b.reqs:
+				if !add(p) {
+					carry = p
+					break fill
+				}
+			case <-gather:
+				break fill
+			case <-ctx.Done():
 				break fill
 			}
 		}
