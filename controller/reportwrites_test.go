@@ -147,15 +147,7 @@ func TestSilentAgentOnLiveStreamLosesItsStatus(t *testing.T) {
 func TestStatusShowsNospaceAlarm(t *testing.T) {
 	r, cli := startOnExternal(t, nil)
 	ctx := context.Background()
-	member, err := cli.MemberList(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := member.Members[0].ID
-	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
-	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
-		t.Fatal(err)
-	}
+	disarm := raiseNospace(t, cli)
 	resp, err := r.Admin.Status(ctx, &v1.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -176,9 +168,7 @@ func TestStatusShowsNospaceAlarm(t *testing.T) {
 	} else {
 		t.Logf("apply under NOSPACE: %v", err)
 	}
-	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
-		t.Fatal(err)
-	}
+	disarm()
 	if resp, err = r.Admin.Status(ctx, &v1.StatusRequest{}); err != nil || len(resp.GetStoreAlarms()) != 0 {
 		t.Fatalf("after disarming: alarms %q, err %v", resp.GetStoreAlarms(), err)
 	}
@@ -260,15 +250,7 @@ func TestReportWritesOfManyStreams(t *testing.T) {
 
 	// Under NOSPACE every write fails: each stream's is tried again, and
 	// the one after it takes its place.
-	member, err := cli.MemberList(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := member.Members[0].ID
-	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
-	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
-		t.Fatal(err)
-	}
+	disarm := raiseNospace(t, cli)
 	failed := reportWriteFailures(t, r)
 	sendAll(report(2))
 	await(t, "every stream's write of its second report failed", func() bool { return reportWriteFailures(t, r) >= failed+n })
@@ -277,9 +259,7 @@ func TestReportWritesOfManyStreams(t *testing.T) {
 	if got, _ := stored(); !allAt(1)() {
 		t.Fatalf("under NOSPACE the stored reports changed: %v", got)
 	}
-	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
-		t.Fatal(err)
-	}
+	disarm()
 	await(t, "every stream's newest report stored once etcd takes writes again", allAt(3))
 
 	// Stream 0 ends; the others keep reporting (unchanged).
@@ -304,6 +284,27 @@ func TestReportWritesOfManyStreams(t *testing.T) {
 	})
 	if got, _ := stored(); len(got) != n-1 {
 		t.Fatalf("after one stream ended, %d reports stored, want %d: %v", len(got), n-1, got)
+	}
+}
+
+// raiseNospace raises etcd's NOSPACE alarm on cli's first member, as etcd
+// does when the database reaches its quota, and returns what disarms it.
+func raiseNospace(t *testing.T, cli *clientv3.Client) (disarm func()) {
+	t.Helper()
+	ctx := context.Background()
+	member, err := cli.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := member.Members[0].ID
+	mc := pb.NewMaintenanceClient(cli.ActiveConnection())
+	if _, err := mc.Alarm(ctx, &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{MemberID: id, Alarm: pb.AlarmType_NOSPACE}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
