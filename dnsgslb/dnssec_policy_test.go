@@ -16,7 +16,6 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
-	"github.com/anyctl/anyctl/dnsgslb/index"
 )
 
 // TestEveryPolicyValidates has delv validate the answers of every policy
@@ -30,18 +29,7 @@ import (
 // answer RRset.
 func TestEveryPolicyValidates(t *testing.T) {
 	needDelv(t)
-	for _, mode := range []struct {
-		name   string
-		budget int
-	}{{"compiled", -1}, {"live", 0}} {
-		t.Run(mode.name, func(t *testing.T) {
-			if mode.budget >= 0 {
-				saved := index.SetLiveBudget(mode.budget)
-				defer index.SetLiveBudget(saved)
-			}
-			everyPolicyValidates(t)
-		})
-	}
+	inBothAnswerModes(t, everyPolicyValidates)
 }
 
 func everyPolicyValidates(t *testing.T) {
