@@ -81,6 +81,17 @@ func newSimAgent(pop string, idx int, full bool) *simAgent {
 // connPool holds the connections agent streams share with
 // -streams-per-conn: perConn agents (by index) per connection to each
 // replica, dialled when first asked for.
+// leanConn are the simulated agents' dial options besides the agent's
+// own: a write buffer held only while writing and a small read buffer, as
+// the controller's side of each connection has (gRPC's default is 32 KiB
+// each). A real agent holds one connection and does not care; ten
+// thousand of them in this process would otherwise hold 640 MB of
+// buffers for the collector to carry, on the controller's cores.
+var leanConn = []grpc.DialOption{
+	grpc.WithSharedWriteBuffer(true),
+	grpc.WithReadBufferSize(8 << 10),
+}
+
 type connPool struct {
 	perConn int
 	mu      sync.Mutex // guards conns
@@ -100,7 +111,7 @@ func (p *connPool) get(t controlconn.Target, idx int) (*grpc.ClientConn, error) 
 	if cc := p.conns[t.Addr][k]; cc != nil {
 		return cc, nil
 	}
-	cc, err := controlconn.DialTarget(t, nil)
+	cc, err := controlconn.DialTarget(t, nil, leanConn...)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +159,7 @@ func (a *simAgent) once1(ctx context.Context, target controlconn.Target, pool *c
 	if pool != nil {
 		conn, err = pool.get(target, a.idx)
 	} else {
-		conn, err = controlconn.DialTarget(target, nil)
+		conn, err = controlconn.DialTarget(target, nil, leanConn...)
 		if err == nil {
 			defer conn.Close()
 		}

@@ -281,6 +281,11 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 		fmt.Printf("steady state over %s: etcd writes %.2f/s, reports %.0f/s; streams ended so far %d\n  %s\n",
 			o.window, rev, reports, failures(agents), use)
 	}
+	if o.heapProfile != "" && o.inprocess {
+		if err := writeHeapProfile(o.heapProfile); err != nil {
+			return err
+		}
+	}
 
 	var all []time.Duration
 	fanRev0, _, _, err := etcdState(ctx, env.st)
