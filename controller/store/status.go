@@ -89,9 +89,11 @@ func (ss *StatusSession) Put(ctx context.Context, st *v1.PopStatus) (written boo
 	if err != nil {
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
 	}
+	key, value := StatusKey(ss.pop), string(b)
+	ss.s.own.note(key, value, st)
 	// In a transaction with the other sessions' writes waiting meanwhile
 	// (statusbatch.go).
-	rev, err := ss.s.statusBatch().put(ctx, StatusKey(ss.pop), string(b), lease)
+	rev, err := ss.s.statusBatch().put(ctx, key, value, lease)
 	if err != nil {
 		ss.setWrittenLocked(nil)
 		return false, fmt.Errorf("PoP %q status: %w", ss.pop, err)
@@ -135,6 +137,7 @@ func (ss *StatusSession) End() {
 		return
 	}
 	ss.ended = true
+	ss.s.own.forget(StatusKey(ss.pop))
 	if ss.written == nil {
 		return
 	}
@@ -175,7 +178,9 @@ func isClosed(c <-chan struct{}) bool {
 }
 
 // StatusMirror returns a mirror of the PoPs' live reports, by PoP. An
-// unreadable report is skipped with a warning.
+// unreadable report is skipped with a warning. A report this Store's
+// sessions wrote comes as the message they wrote (ownReports): the
+// mirror's messages are shared and must not be modified.
 func (s *Store) StatusMirror(sink Sink[string, *v1.PopStatus]) *Mirror[string, *v1.PopStatus] {
 	return newMirror(s, codec[string, *v1.PopStatus]{
 		name:   "PoP status",
@@ -185,6 +190,9 @@ func (s *Store) StatusMirror(sink Sink[string, *v1.PopStatus]) *Mirror[string, *
 			pop, err := popOfStatusKey(string(kv.Key))
 			if err != nil {
 				return "", nil, err
+			}
+			if st := s.own.take(string(kv.Key), kv.Value); st != nil {
+				return pop, st, nil
 			}
 			st := &v1.PopStatus{}
 			if err := proto.Unmarshal(kv.Value, st); err != nil {

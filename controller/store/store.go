@@ -56,6 +56,8 @@ type Store struct {
 	// started once by statusBatch.
 	batchOnce sync.Once
 	batch     *statusBatcher
+	// own are the reports its status sessions wrote, for StatusMirror.
+	own ownReports
 }
 
 // New returns a store over the client. A nil logger means slog.Default().
