@@ -18,6 +18,9 @@ import (
 // reading, and a writer goroutine stores the newest report it holds, so a
 // slow etcd makes reports wait and be superseded, not the agent's stream,
 // and a report waiting to be written still counts as the agent being there.
+// The writer runs only while there is something to store: at rest a
+// stream holds no goroutine for it, one fewer stack per agent for the
+// garbage collector to scan on every cycle.
 // A report that says what the stored one says, with none waiting, is
 // counted and dropped by the reader itself: at rest, that is every report.
 type reportWriter struct {
@@ -33,6 +36,8 @@ type reportWriter struct {
 	// waiting counts the reports handed over and not yet stored or
 	// superseded: while it is 0 the stored report is the last one taken.
 	waiting atomic.Int32
+	// writing is set while a writer goroutine runs.
+	writing atomic.Bool
 	// lastReport is when the last report came (UnixNano).
 	lastReport atomic.Int64
 	// lastFull is the last full report taken; the reader's own.
@@ -59,7 +64,6 @@ func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog
 	}
 	w.lastReport.Store(time.Now().UnixNano())
 	w.silence.add(w)
-	go w.write(ctx)
 	return w
 }
 
@@ -88,7 +92,7 @@ func (w *reportWriter) take(st *v1.PopStatus) {
 		w.unchanged.Inc()
 		return
 	}
-	w.hand(st)
+	w.handOver(st)
 }
 
 // takeUnchanged takes the agent's word that its report is as the last
@@ -104,7 +108,7 @@ func (w *reportWriter) takeUnchanged() bool {
 		w.unchanged.Inc()
 		return true
 	}
-	w.hand(w.lastFull)
+	w.handOver(w.lastFull)
 	return true
 }
 
@@ -125,20 +129,37 @@ func (w *reportWriter) hand(st *v1.PopStatus) {
 	}
 }
 
-// write stores the reports handed over until ctx ends. A write that fails
-// is tried again, with a growing wait, until it is stored or a newer report
-// takes its place: the newest report is not lost to a failed write (one
-// transaction of many streams' reports, see store.StatusSession.Put).
-func (w *reportWriter) write(ctx context.Context) {
-	for {
+// handOver hands st over and starts a writer unless one runs.
+func (w *reportWriter) handOver(st *v1.PopStatus) {
+	w.hand(st)
+	if w.writing.CompareAndSwap(false, true) {
+		go w.write()
+	}
+}
+
+// write stores the reports handed over until none waits, or the stream
+// ends. A write that fails is tried again, with a growing wait, until it
+// is stored or a newer report takes its place: the newest report is not
+// lost to a failed write (one transaction of many streams' reports, see
+// store.StatusSession.Put).
+func (w *reportWriter) write() {
+	for w.ctx.Err() == nil {
 		select {
-		case <-ctx.Done():
-			return
 		case st := <-w.latest:
-			w.store(ctx, st)
+			w.store(w.ctx, st)
 			w.waiting.Add(-1)
+			continue
+		default:
+		}
+		w.writing.Store(false)
+		// A report handed over after latest was seen empty and before
+		// writing went down found this writer running and started none:
+		// take it on, unless a writer has started since.
+		if len(w.latest) == 0 || !w.writing.CompareAndSwap(false, true) {
+			return
 		}
 	}
+	w.writing.Store(false)
 }
 
 // Waits before a failed report write is tried again.
