@@ -250,6 +250,11 @@ const MaxRequestBytes = 4 << 20
 // 32 KiB); reports and requests larger than it are read in more calls.
 const connReadBuffer = 8 << 10
 
+// connWriteBuffer is the size of the buffer each API connection writes
+// through (gRPC's default is 32 KiB): a PoP's config of tens of services
+// goes in one write, larger messages in several.
+const connWriteBuffer = 8 << 10
+
 // flowWindow is each stream's and connection's HTTP/2 receive window.
 const flowWindow = 1 << 20
 
@@ -265,10 +270,17 @@ func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 		// dead controller or peer is noticed in seconds, not minutes.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: keepaliveTimeout}),
-		// Thousands of agent connections are mostly idle: a write buffer
-		// held only while writing and a small read buffer keep each at a
-		// few KiB instead of gRPC's 64 KiB.
-		grpc.SharedWriteBuffer(true),
+		// Thousands of agent connections are mostly idle: a small read
+		// buffer, and a write buffer taken from gRPC's shared pool only
+		// while writing, keep each at a few KiB instead of gRPC's 64 KiB.
+		// The write buffer is small too: gRPC's writer yields before it
+		// flushes a small write, holding its buffer, so in a fan-out to
+		// thousands of agents thousands are out at once and the pool
+		// allocates them afresh. At 8,000 agents, 32 KiB buffers came to
+		// 210 MB in three changes, most of what the controller allocated,
+		// with the collections and page faults that came with it; 8 KiB
+		// ones to 61 MB.
+		grpc.WriteBufferSize(connWriteBuffer),
 		grpc.ReadBufferSize(connReadBuffer),
 		// Fixed flow-control windows. gRPC's default estimates each
 		// connection's bandwidth-delay product by answering received data

@@ -82,13 +82,12 @@ func newSimAgent(pop string, idx int, full bool) *simAgent {
 // -streams-per-conn: perConn agents (by index) per connection to each
 // replica, dialled when first asked for.
 // leanConn are the simulated agents' dial options besides the agent's
-// own: a write buffer held only while writing and a small read buffer, as
-// the controller's side of each connection has (gRPC's default is 32 KiB
-// each). A real agent holds one connection and does not care; ten
-// thousand of them in this process would otherwise hold 640 MB of
-// buffers for the collector to carry, on the controller's cores.
+// own: 8 KiB read and write buffers, as the controller's side of each
+// connection has (gRPC's default is 32 KiB each). A real agent holds one
+// connection and does not care; ten thousand of them in this process
+// would otherwise hold 640 MB of buffers, on the controller's cores.
 var leanConn = []grpc.DialOption{
-	grpc.WithSharedWriteBuffer(true),
+	grpc.WithWriteBufferSize(8 << 10),
 	grpc.WithReadBufferSize(8 << 10),
 }
 

@@ -319,6 +319,11 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 		}
 	}
 	env.ctls[0].inproc.stopFanoutProfile()
+	if o.heapProfile != "" && o.inprocess && o.fanout > 0 {
+		if err := writeHeapProfile(o.heapProfile + ".fanout"); err != nil {
+			return err
+		}
+	}
 	if len(all) > 0 {
 		slices.Sort(all)
 		fmt.Printf("fan-out, %d changes × %d agents: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", o.fanout, n,
