@@ -11,9 +11,10 @@ import (
 )
 
 // publishEvery bounds how often the status watcher publishes a changed
-// set of reports: publishing copies every PoP's report and recomputes the
-// fleet's origin verdicts and RTT matrix, so a burst of reports (every
-// agent confirming a new config) is published once, not once per report.
+// set of reports: publishing wakes whoever follows the reports and may
+// recompute the fleet's origin verdicts and RTT matrix, so a burst of
+// reports (every agent confirming a new config) is published once, not
+// once per report.
 const publishEvery = 50 * time.Millisecond
 
 // statusWatcher keeps the PoPs' live reports in memory, current with etcd
@@ -39,15 +40,19 @@ type statusWatcher struct {
 	// origin probes (the origin verdicts and RTTs derived from them).
 	healthMoved, probesMoved bool
 
-	mu      sync.Mutex // guards reports, changed and health
+	mu sync.Mutex // guards reports, copied, changed and health
+	// reports is a copy of live as published, made when first asked for
+	// after a publish (copied then set): in a burst of reports nobody
+	// reads, the fleet's reports are not copied every publishEvery.
 	reports map[string]*v1.PopStatus
+	copied  bool
 	changed chan struct{}
 	// health is closed when a published change moved the checks' results.
 	health chan struct{}
 }
 
 func newStatusWatcher(st *store.Store, obs *observer, quorum float64) *statusWatcher {
-	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, changed: make(chan struct{}), health: make(chan struct{})}
+	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, copied: true, changed: make(chan struct{}), health: make(chan struct{})}
 	w.mirror = st.StatusMirror(w)
 	return w
 }
@@ -60,7 +65,20 @@ func (w *statusWatcher) Ready() <-chan struct{} { return w.mirror.Ready() }
 func (w *statusWatcher) Reports() (map[string]*v1.PopStatus, <-chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.reports, w.changed
+	return w.reportsLocked(), w.changed
+}
+
+// reportsLocked returns the published reports, copying them from live if
+// not yet copied since the last publish. The copy may hold changes newer
+// than the publish; they are published next.
+func (w *statusWatcher) reportsLocked() map[string]*v1.PopStatus {
+	if !w.copied {
+		w.liveMu.Lock()
+		w.reports = maps.Clone(w.live)
+		w.liveMu.Unlock()
+		w.copied = true
+	}
+	return w.reports
 }
 
 // HealthChanged returns a channel closed when the published reports next
@@ -111,19 +129,22 @@ func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ i
 	}
 }
 
-// publish copies the live reports, publishes them and the verdicts
-// derived from them.
+// publish publishes the live reports (Reports copies them when asked)
+// and the verdicts derived from them.
 func (w *statusWatcher) publish() {
 	w.publishMu.Lock()
 	defer w.publishMu.Unlock()
 	w.liveMu.Lock()
 	w.flushing = false
-	reports := maps.Clone(w.live)
 	healthMoved, probesMoved := w.healthMoved, w.probesMoved
 	w.healthMoved, w.probesMoved = false, false
 	w.liveMu.Unlock()
 	w.mu.Lock()
-	w.reports = reports
+	w.copied = false
+	var reports map[string]*v1.PopStatus
+	if probesMoved {
+		reports = w.reportsLocked()
+	}
 	close(w.changed)
 	w.changed = make(chan struct{})
 	if healthMoved {

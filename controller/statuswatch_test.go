@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -31,12 +32,16 @@ func TestHealthChangedOnlyWhenChecksMove(t *testing.T) {
 		}
 	}
 	// step runs f and waits for its report to be published; it reports
-	// whether HealthChanged closed meanwhile.
+	// whether HealthChanged closed meanwhile. Reports may show a report
+	// before its publish (they are copied when asked for): the publish is
+	// when the reports' channel closes, with HealthChanged's.
 	step := func(f func(), published func(map[string]*v1.PopStatus) bool) bool {
 		t.Helper()
 		health := h.sw.HealthChanged()
+		_, changed := h.sw.Reports()
 		f()
-		awaitTrue(t, "the report published", func() bool { r, _ := h.sw.Reports(); return published(r) })
+		awaitTrue(t, "the report in the reports", func() bool { r, _ := h.sw.Reports(); return published(r) })
+		awaitClosed(t, "the report published", changed)
 		select {
 		case <-health:
 			return true
@@ -97,4 +102,45 @@ func TestObservedFollowsProbeChanges(t *testing.T) {
 	awaitTrue(t, "eu-west down after the only PoP probing it saw it down", func() bool { return !up() })
 	put(4, 35*time.Millisecond, true)
 	awaitTrue(t, "eu-west up again", up)
+}
+
+// TestReportsCopiedWhenAsked: publishing a burst of reports does not copy
+// the fleet's reports; Reports copies them once after a publish, and
+// what it returns holds every report published.
+func TestReportsCopiedWhenAsked(t *testing.T) {
+	w := &statusWatcher{obs: newObserver(), live: map[string]*v1.PopStatus{}, reports: map[string]*v1.PopStatus{}, copied: true,
+		changed: make(chan struct{}), health: make(chan struct{})}
+	st := func(pop string, rev int64) *v1.PopStatus { return &v1.PopStatus{Pop: pop, ConfigRevision: rev} }
+	// Each Apply finds a publish scheduled, and schedules none: this test
+	// publishes.
+	apply := func(changes []store.Change[string, *v1.PopStatus], rev int64) {
+		w.liveMu.Lock()
+		w.flushing = true
+		w.liveMu.Unlock()
+		w.Apply(changes, rev)
+	}
+	apply([]store.Change[string, *v1.PopStatus]{{Key: "tokyo", Value: st("tokyo", 1)}, {Key: "osaka", Value: st("osaka", 1)}}, 2)
+	w.publish() // a new report moves the probes: copied for the verdicts
+	first, _ := w.Reports()
+	for rev := int64(2); rev < 10; rev++ {
+		apply([]store.Change[string, *v1.PopStatus]{{Key: "tokyo", Value: st("tokyo", rev)}}, rev+1)
+		w.publish()
+		w.mu.Lock()
+		copied := w.copied
+		w.mu.Unlock()
+		if copied {
+			t.Fatalf("publish %d of a report naming another config revision copied the reports", rev)
+		}
+	}
+	got, _ := w.Reports()
+	again, _ := w.Reports()
+	if got["tokyo"].GetConfigRevision() != 9 || got["osaka"].GetConfigRevision() != 1 || len(got) != 2 {
+		t.Fatalf("reports after the burst: %v", got)
+	}
+	if fmt.Sprintf("%p", got) != fmt.Sprintf("%p", again) || fmt.Sprintf("%p", got) == fmt.Sprintf("%p", first) {
+		t.Fatal("Reports copied twice after one publish, or not after it")
+	}
+	if first["tokyo"].GetConfigRevision() != 1 {
+		t.Fatalf("a copy handed out changed afterwards: %v", first)
+	}
 }
