@@ -104,10 +104,12 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 	}
 	sendErr := make(chan error, 1)
 	// acceptsUnchanged is set when the controller's first response says
-	// it takes an unchanged report as such.
-	var acceptsUnchanged atomic.Bool
+	// it takes an unchanged report as such; acceptsRevision, when it
+	// also takes one that names another config revision.
+	var acceptsUnchanged, acceptsRevision atomic.Bool
 	go func() {
-		// sent is the last full report sent on this stream.
+		// sent is the last report sent on this stream, as the controller
+		// holds it.
 		var sent *v1.PopStatus
 		for {
 			select {
@@ -115,8 +117,12 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 				return
 			case st := <-s.reports:
 				m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
-				if sent != nil && acceptsUnchanged.Load() && popstatus.Same(sent, st) {
+				switch {
+				case sent == nil || !acceptsUnchanged.Load():
+				case popstatus.Same(sent, st):
 					m.Msg = unchangedMsg
+				case acceptsRevision.Load() && popstatus.SameButRevision(sent, st):
+					m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: st.GetConfigRevision()}}
 				}
 				if err := stream.Send(m); err != nil {
 					if !errors.Is(err, io.EOF) { // io.EOF: Recv returns why
@@ -151,6 +157,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 		if first {
 			first = false
 			acceptsUnchanged.Store(msg.GetAcceptsUnchanged())
+			acceptsRevision.Store(msg.GetAcceptsUnchanged() && msg.GetAcceptsRevisionOnly())
 			bo.Reset()
 			s.log.Info("connected to controller", "controller", target.String(), "held_revision", hello.GetRevision(), "revision", cfg.GetRevision())
 			select {

@@ -19,14 +19,17 @@ import (
 type recordingController struct {
 	v1.UnimplementedAgentServiceServer
 	accepts bool
-	got     chan *v1.ConnectRequest
+	// acceptsRevision says it also accepts one naming a config revision.
+	acceptsRevision bool
+	got             chan *v1.ConnectRequest
 }
 
 func (c *recordingController) Connect(stream v1.AgentService_ConnectServer) error {
 	if _, err := stream.Recv(); err != nil {
 		return err
 	}
-	if err := stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: &v1.PopConfig{Pop: "tokyo", Revision: 1}}, AcceptsUnchanged: c.accepts}); err != nil {
+	if err := stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Config{Config: &v1.PopConfig{Pop: "tokyo", Revision: 1}},
+		AcceptsUnchanged: c.accepts, AcceptsRevisionOnly: c.acceptsRevision}); err != nil {
 		return err
 	}
 	for {
@@ -41,10 +44,13 @@ func (c *recordingController) Connect(stream v1.AgentService_ConnectServer) erro
 // TestSessionSendsUnchangedReportsAsSuch: to a controller that accepts it,
 // a report that says what the last one sent said (its streak and time
 // aside) goes as StatusUnchanged, and a changed one in full; to one that
-// does not (an older controller), every report goes in full.
+// does not (an older controller), every report goes in full. A report
+// that differs only in its config revision goes as StatusUnchanged naming
+// the revision to a controller that accepts that, in full to others.
 func TestSessionSendsUnchangedReportsAsSuch(t *testing.T) {
-	for _, accepts := range []bool{true, false} {
-		ctl := &recordingController{accepts: accepts, got: make(chan *v1.ConnectRequest, 16)}
+	for _, c := range []struct{ accepts, revision bool }{{true, true}, {true, false}, {false, false}} {
+		accepts := c.accepts
+		ctl := &recordingController{accepts: accepts, acceptsRevision: c.revision, got: make(chan *v1.ConnectRequest, 16)}
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -66,9 +72,10 @@ func TestSessionSendsUnchangedReportsAsSuch(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("no config")
 		}
+		configRevision := int64(1)
 		report := func(streak uint32, healthy bool) *v1.ConnectRequest {
 			t.Helper()
-			s.report(&v1.PopStatus{Pop: "tokyo", ConfigRevision: 1, Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: healthy, Streak: streak}}})
+			s.report(&v1.PopStatus{Pop: "tokyo", ConfigRevision: configRevision, Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: healthy, Streak: streak}}})
 			select {
 			case m := <-ctl.got:
 				return m
@@ -86,6 +93,17 @@ func TestSessionSendsUnchangedReportsAsSuch(t *testing.T) {
 		}
 		if m := report(3, false); m.GetStatus() == nil || m.GetStatus().GetChecks()[0].GetHealthy() {
 			t.Fatalf("accepts %v: a changed report sent as %v, want in full", accepts, m)
+		}
+		configRevision = 2
+		m = report(4, false)
+		switch {
+		case c.revision && m.GetUnchanged().GetConfigRevision() != 2:
+			t.Fatalf("accepts revisions: a report at another config revision sent as %v, want unchanged naming revision 2", m)
+		case !c.revision && m.GetStatus().GetConfigRevision() != 2:
+			t.Fatalf("accepts %v, not revisions: a report at another config revision sent as %v, want in full", accepts, m)
+		}
+		if m := report(5, false); accepts && (m.GetUnchanged() == nil || m.GetUnchanged().GetConfigRevision() != 0) {
+			t.Fatalf("accepts %v: the same report again at revision 2 sent as %v, want plain unchanged", accepts, m)
 		}
 		cancel()
 	}

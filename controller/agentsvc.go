@@ -107,8 +107,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 				recvErr <- err
 				return
 			}
-			if m.GetUnchanged() != nil {
-				if !reports.takeUnchanged() {
+			if u := m.GetUnchanged(); u != nil {
+				if !reports.takeUnchanged(u.GetConfigRevision()) {
 					recvErr <- status.Errorf(codes.InvalidArgument, "agent of PoP %q: a status-unchanged message before any status on the stream", pop)
 					return
 				}
@@ -140,8 +140,8 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 		if msg != nil {
 			// The first config says the agent may send unchanged reports
-			// as such.
-			msg.AcceptsUnchanged = firstConfig
+			// as such, and those naming another config revision.
+			msg.AcceptsUnchanged, msg.AcceptsRevisionOnly = firstConfig, firstConfig
 			firstConfig = false
 			err := sendWithin(a.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {

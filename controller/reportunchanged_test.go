@@ -83,6 +83,71 @@ func TestStatusUnchangedWritesNothing(t *testing.T) {
 	}
 }
 
+// TestStatusUnchangedNamingARevision: the first config says the
+// controller takes StatusUnchanged naming a config revision; one stores
+// the last full report at that revision, in one write, and an unchanged
+// message after it writes nothing.
+func TestStatusUnchangedNamingARevision(t *testing.T) {
+	r, cli := startOnExternal(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(m *v1.ConnectRequest) {
+		t.Helper()
+		if err := stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: "tokyo"}}})
+	first, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.GetAcceptsUnchanged() || !first.GetAcceptsRevisionOnly() {
+		t.Fatalf("first response %v: want it to accept unchanged reports, naming a revision too", first)
+	}
+	stored := func() (st *v1.PopStatus, rev int64) {
+		resp, err := cli.Get(ctx, store.StatusKey("tokyo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Kvs) == 0 {
+			return nil, resp.Header.Revision
+		}
+		st = &v1.PopStatus{}
+		if err := proto.Unmarshal(resp.Kvs[0].Value, st); err != nil {
+			t.Fatal(err)
+		}
+		return st, resp.Header.Revision
+	}
+	full := busyReport("tokyo", 0, true)
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: full}})
+	await(t, "the first report stored", func() bool { st, _ := stored(); return st != nil })
+	_, before := stored()
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}})
+	await(t, "the report stored at revision 9", func() bool { st, _ := stored(); return st.GetConfigRevision() == 9 })
+	st, after := stored()
+	want := proto.CloneOf(full)
+	want.ConfigRevision = 9
+	if !proto.Equal(st, want) || after != before+1 {
+		t.Fatalf("stored %v in %d writes, want the full report at config revision 9 in one", st, after-before)
+	}
+	// The report at revision 9 is now the last full one: unchanged
+	// messages, and one naming revision 9 again, write nothing.
+	for range 5 {
+		send(unchanged)
+	}
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}})
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 1, false)}})
+	await(t, "the changed report stored", func() bool { st, _ := stored(); return !st.GetPrefixes()[0].GetAnnounced() })
+	if _, last := stored(); last != after+1 {
+		t.Fatalf("unchanged messages and one change moved etcd by %d revisions, want 1", last-after)
+	}
+}
+
 // TestStatusUnchangedBringsBackASilentAgentsReport: an agent silent for
 // the TTL loses its stored report; its next unchanged message stores its
 // last full report again.

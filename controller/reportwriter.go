@@ -11,6 +11,7 @@ import (
 	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 )
 
 // reportWriter stores one agent stream's reports. Receiving and storing are
@@ -98,10 +99,19 @@ func (w *reportWriter) take(st *v1.PopStatus) {
 // takeUnchanged takes the agent's word that its report is as the last
 // full one: counted when that is stored, handed over again when it is
 // not (its write failed, or it was removed while the agent was silent).
-// It reports false when no full report came before.
-func (w *reportWriter) takeUnchanged() bool {
+// With rev set and not the last full report's, the report is the last
+// full one at config revision rev, taken as a new full report: what every
+// agent says after a change, without sending its whole status again. It
+// reports false when no full report came before.
+func (w *reportWriter) takeUnchanged(rev int64) bool {
 	if w.lastFull == nil {
 		return false
+	}
+	if rev != 0 && rev != w.lastFull.GetConfigRevision() {
+		st := proto.CloneOf(w.lastFull)
+		st.ConfigRevision = rev
+		w.take(st)
+		return true
 	}
 	w.lastReport.Store(time.Now().UnixNano())
 	if w.waiting.Load() == 0 && w.sess.Unchanged(w.lastFull) {

@@ -23,8 +23,14 @@ import (
 // Everything else is compared field by field, without copying: this runs
 // on every report of every agent.
 func Same(stored, next *v1.PopStatus) bool {
+	return stored.GetConfigRevision() == next.GetConfigRevision() && SameButRevision(stored, next)
+}
+
+// SameButRevision is Same with the config revision left out: next says
+// nothing the stored report does not but, perhaps, that the agent runs
+// another config revision, as every agent reports after a change.
+func SameButRevision(stored, next *v1.PopStatus) bool {
 	return stored.GetPop() == next.GetPop() &&
-		stored.GetConfigRevision() == next.GetConfigRevision() &&
 		stored.GetAgentVersion() == next.GetAgentVersion() &&
 		stored.GetPersistedConfigRefused() == next.GetPersistedConfigRefused() &&
 		slices.EqualFunc(stored.GetPeers(), next.GetPeers(), samePeer) &&

@@ -22,3 +22,18 @@ func TestSameReportKnowsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestSameButRevision: two reports that differ only in their config
+// revision are SameButRevision and not Same; any other difference makes
+// them neither.
+func TestSameButRevision(t *testing.T) {
+	a := &v1.PopStatus{Pop: "tokyo", ConfigRevision: 1, Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: true}}}
+	b := &v1.PopStatus{Pop: "tokyo", ConfigRevision: 2, Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: true}}}
+	c := &v1.PopStatus{Pop: "tokyo", ConfigRevision: 2, Checks: []*v1.CheckStatus{{Service: "edge-dns", Healthy: false}}}
+	if Same(a, b) || !SameButRevision(a, b) {
+		t.Errorf("reports differing only in revision: Same %v, SameButRevision %v; want false, true", Same(a, b), SameButRevision(a, b))
+	}
+	if SameButRevision(a, c) || Same(b, c) {
+		t.Error("reports differing in a check's health count as the same")
+	}
+}

@@ -183,8 +183,9 @@ func (a *simAgent) once1(ctx context.Context, target controlconn.Target, pool *c
 		a.mu.Unlock()
 	}()
 	// accepts is set when the controller's first config takes unchanged
-	// reports as such.
-	accepts := new(atomic.Bool)
+	// reports as such; acceptsRevision, when it also takes those naming
+	// another config revision.
+	accepts, acceptsRevision := new(atomic.Bool), new(atomic.Bool)
 	first := true
 	for {
 		m, err := stream.Recv()
@@ -209,7 +210,8 @@ func (a *simAgent) once1(ctx context.Context, target controlconn.Target, pool *c
 			bo.Reset()
 			a.once.Do(func() { close(a.connected) })
 			accepts.Store(m.GetAcceptsUnchanged() && !a.full)
-			go a.report(ctx, stream, interval, accepts)
+			acceptsRevision.Store(m.GetAcceptsUnchanged() && m.GetAcceptsRevisionOnly() && !a.full)
+			go a.report(ctx, stream, interval, accepts, acceptsRevision)
 		}
 	}
 }
@@ -231,8 +233,10 @@ func (a *simAgent) stream(i int) streamSeen {
 
 // report sends a report every interval, from a random phase, once the
 // first config is in: as the agent does, one that says what the last one
-// sent said goes as StatusUnchanged when the controller accepts that.
-func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration, accepts *atomic.Bool) {
+// sent said goes as StatusUnchanged when the controller accepts that, and
+// one that says so but for the config revision as StatusUnchanged naming
+// the revision.
+func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectClient, interval time.Duration, accepts, acceptsRevision *atomic.Bool) {
 	select {
 	case <-a.connected:
 	case <-ctx.Done():
@@ -247,9 +251,14 @@ func (a *simAgent) report(ctx context.Context, stream v1.AgentService_ConnectCli
 		streak++
 		st := statusFor(cfg, streak)
 		m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
-		unchanged := sent != nil && accepts.Load() && popstatus.Same(sent, st)
-		if unchanged {
+		unchanged := false
+		switch {
+		case sent == nil || !accepts.Load():
+		case popstatus.Same(sent, st):
 			m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
+			unchanged = true
+		case acceptsRevision.Load() && popstatus.SameButRevision(sent, st):
+			m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: st.GetConfigRevision()}}
 		}
 		if err := stream.Send(m); err != nil {
 			return false

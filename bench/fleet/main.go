@@ -60,8 +60,9 @@ type options struct {
 	// fan-outs.
 	fanoutProfile string
 	// heapProfile receives, with -inprocess, a heap profile taken after
-	// the steady-state window, and heapProfile.fanout one after the
-	// fan-outs (their difference is what the fan-outs allocated).
+	// the steady-state window, heapProfile.settled one before it and
+	// heapProfile.fanout one after the fan-outs (their differences are
+	// what the window and the fan-outs allocated).
 	heapProfile string
 }
 
@@ -86,7 +87,7 @@ func main() {
 	flag.BoolVar(&o.failover, "failover", false, "after the fan-out, SIGKILL the leading replica and time the new leader's first act and every agent of the dead replica streaming again (-etcd cluster, -replicas 2 or more)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (the controllers' and etcd members' logs and data) and say where")
 	flag.StringVar(&o.fanoutProfile, "fanout-cpuprofile", "", "with -inprocess, write a CPU profile of the fan-outs (from the first Apply to the last agent holding the last change) to this file")
-	flag.StringVar(&o.heapProfile, "heapprofile", "", "with -inprocess, write a heap profile (after a collection) at the end of the steady-state window to this file, and another after the fan-outs to this file with .fanout added (go tool pprof -sample_index=alloc_space -base FILE FILE.fanout: what the fan-outs allocated)")
+	flag.StringVar(&o.heapProfile, "heapprofile", "", "with -inprocess, write a heap profile (after a collection) at the end of the steady-state window to this file, one before it to FILE.settled and one after the fan-outs to FILE.fanout (go tool pprof -sample_index=alloc_space -base FILE FILE.fanout: what the fan-outs allocated)")
 	flag.Parse()
 	switch *etcd {
 	case "embedded":

@@ -273,6 +273,11 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 	if err := sleepCtx(ctx, o.settle); err != nil {
 		return err
 	}
+	if o.heapProfile != "" && o.inprocess {
+		if err := writeHeapProfile(o.heapProfile + ".settled"); err != nil {
+			return err
+		}
+	}
 	if o.window > 0 {
 		use, rev, reports, err := steady(ctx, env, agents, o.window)
 		if err != nil {

@@ -185,9 +185,16 @@ func (*ConnectRequest_Unchanged) isConnectRequest_Msg() {}
 
 // StatusUnchanged is an agent's report that nothing changed.
 type StatusUnchanged struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// config_revision, when set, says the agent now runs this config
+	// revision and that otherwise its status says what the last status on
+	// the stream said: what every agent reports after a change. The
+	// controller stores that status with this revision. An agent sets it
+	// only for a controller that accepts it
+	// (ConnectResponse.accepts_revision_only).
+	ConfigRevision int64 `protobuf:"varint,1,opt,name=config_revision,json=configRevision,proto3" json:"config_revision,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StatusUnchanged) Reset() {
@@ -220,6 +227,13 @@ func (*StatusUnchanged) Descriptor() ([]byte, []int) {
 	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{1}
 }
 
+func (x *StatusUnchanged) GetConfigRevision() int64 {
+	if x != nil {
+		return x.ConfigRevision
+	}
+	return 0
+}
+
 type ConnectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -231,8 +245,12 @@ type ConnectResponse struct {
 	// says nothing new. A controller that does not set it gets full
 	// statuses; an agent that does not know it sends them.
 	AcceptsUnchanged bool `protobuf:"varint,2,opt,name=accepts_unchanged,json=acceptsUnchanged,proto3" json:"accepts_unchanged,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// accepts_revision_only, set with accepts_unchanged, says the
+	// controller takes StatusUnchanged.config_revision. A controller that
+	// does not set it gets a full status when the revision moves.
+	AcceptsRevisionOnly bool `protobuf:"varint,3,opt,name=accepts_revision_only,json=acceptsRevisionOnly,proto3" json:"accepts_revision_only,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ConnectResponse) Reset() {
@@ -284,6 +302,13 @@ func (x *ConnectResponse) GetConfig() *PopConfig {
 func (x *ConnectResponse) GetAcceptsUnchanged() bool {
 	if x != nil {
 		return x.AcceptsUnchanged
+	}
+	return false
+}
+
+func (x *ConnectResponse) GetAcceptsRevisionOnly() bool {
+	if x != nil {
+		return x.AcceptsRevisionOnly
 	}
 	return false
 }
@@ -1168,11 +1193,13 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\x05hello\x18\x01 \x01(\v2\x16.anycast.v1.AgentHelloH\x00R\x05hello\x12/\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusH\x00R\x06status\x12;\n" +
 	"\tunchanged\x18\x03 \x01(\v2\x1b.anycast.v1.StatusUnchangedH\x00R\tunchangedB\x05\n" +
-	"\x03msg\"\x11\n" +
-	"\x0fStatusUnchanged\"v\n" +
+	"\x03msg\":\n" +
+	"\x0fStatusUnchanged\x12'\n" +
+	"\x0fconfig_revision\x18\x01 \x01(\x03R\x0econfigRevision\"\xaa\x01\n" +
 	"\x0fConnectResponse\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x15.anycast.v1.PopConfigH\x00R\x06config\x12+\n" +
-	"\x11accepts_unchanged\x18\x02 \x01(\bR\x10acceptsUnchangedB\x05\n" +
+	"\x11accepts_unchanged\x18\x02 \x01(\bR\x10acceptsUnchanged\x122\n" +
+	"\x15accepts_revision_only\x18\x03 \x01(\bR\x13acceptsRevisionOnlyB\x05\n" +
 	"\x03msg\"{\n" +
 	"\n" +
 	"AgentHello\x12\x10\n" +
