@@ -112,7 +112,7 @@ type rrl struct {
 	stats []*rrlStats
 }
 
-// rrlStats are one responder's counters.
+// rrlStats are one responder's counters, written by its goroutine alone.
 type rrlStats struct {
 	limited, slipped, dropped, exempted atomic.Uint64
 	_                                   [32]byte // keep responders' counters off each other's cache line
@@ -204,13 +204,7 @@ func (l *rrl) key(q *wire.Query, zone, rcode int, src netip.Addr) uint64 {
 	case wire.RcodeSuccess:
 		k[17] = rrlAnswer
 		binary.BigEndian.PutUint16(k[18:], q.Qtype)
-		for _, c := range q.QName() {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			k[n] = c
-			n++
-		}
+		n += len(wire.Lower(k[n:], q.QName()))
 	case wire.RcodeNXDomain:
 		k[17] = rrlNXDomain
 		binary.BigEndian.PutUint16(k[18:], uint16(zone))
@@ -294,19 +288,19 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {
-		r.rrlStats.exempted.Add(1)
+		incOwned(&r.rrlStats.exempted)
 		return reply
 	}
-	r.rrlStats.limited.Add(1)
+	incOwned(&r.rrlStats.limited)
 	if l.slip > 0 {
 		r.slipCount++
 		if r.slipCount >= l.slip {
 			r.slipCount = 0
-			r.rrlStats.slipped.Add(1)
+			incOwned(&r.rrlStats.slipped)
 			return slipReply(reply, &r.q, r.rcode)
 		}
 	}
-	r.rrlStats.dropped.Add(1)
+	incOwned(&r.rrlStats.dropped)
 	return nil
 }
 
