@@ -136,7 +136,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	r.zone, r.rcode = o.ZoneSlot, o.Rcode
 	r.shard.count(o.ZoneSlot, int(q.Qtype), o.Rcode, o.Slots)
 	for _, slot := range o.LiveSlots() {
-		r.shard.inc(&r.shard.answers[slot])
+		r.shard.answers[slot].Add(1)
 	}
 	return out
 }

@@ -41,38 +41,21 @@ func rcodeSlot(r int) int {
 }
 
 // shard is one reader's counters: no two goroutines share a cache line in
-// the common case. A shard with one writer (a UDP worker's) counts with a
-// plain load and store, which the scrape reads atomically all the same; a
-// shared one (TCP's) with an atomic add.
+// the common case, and each add is one uncontended atomic.
 type shard struct {
 	queries [maxZones + 1][8][8]atomic.Uint64
 	answers [maxOrigins]atomic.Uint64
-	// single says one goroutine at a time counts in this shard.
-	single bool
 }
 
 func (sh *shard) count(zone, qtype, rcode int, origins []int) {
 	if zone < 0 || zone > maxZones {
 		zone = noZone
 	}
-	sh.inc(&sh.queries[zone][typeSlot(uint16(qtype))][rcodeSlot(rcode)])
+	sh.queries[zone][typeSlot(uint16(qtype))][rcodeSlot(rcode)].Add(1)
 	for _, o := range origins {
-		sh.inc(&sh.answers[o])
+		sh.answers[o].Add(1)
 	}
 }
-
-// inc adds one to a counter of the shard: without a locked instruction
-// when the shard has one writer, the cost of an atomic add on every query.
-func (sh *shard) inc(c *atomic.Uint64) {
-	if sh.single {
-		c.Store(c.Load() + 1)
-		return
-	}
-	c.Add(1)
-}
-
-// incOwned adds one to a counter only its owner's goroutine writes.
-func incOwned(c *atomic.Uint64) { c.Store(c.Load() + 1) }
 
 // metrics holds the server's counters and the names of their slots.
 type metrics struct {
@@ -108,10 +91,8 @@ func newMetrics() *metrics {
 	}
 }
 
-// newShard returns a shard for one goroutine at a time (single) or for
-// several at once.
-func (m *metrics) newShard(single bool) *shard {
-	sh := &shard{single: single}
+func (m *metrics) newShard() *shard {
+	sh := &shard{}
 	m.mu.Lock()
 	m.shards = append(m.shards, sh)
 	m.mu.Unlock()

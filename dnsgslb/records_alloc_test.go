@@ -28,7 +28,7 @@ func realZoneResponder(tb testing.TB) *responder {
 	if err := s.Update(gslbtest.RealZone()); err != nil {
 		tb.Fatal(err)
 	}
-	return s.newResponder(s.metrics.newShard(true))
+	return s.newResponder(s.metrics.newShard())
 }
 
 // zoneDataQueries are the answers of the record types beyond addresses:

@@ -112,7 +112,7 @@ type rrl struct {
 	stats []*rrlStats
 }
 
-// rrlStats are one responder's counters, written by its goroutine alone.
+// rrlStats are one responder's counters.
 type rrlStats struct {
 	limited, slipped, dropped, exempted atomic.Uint64
 	_                                   [32]byte // keep responders' counters off each other's cache line
@@ -288,19 +288,19 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {
-		incOwned(&r.rrlStats.exempted)
+		r.rrlStats.exempted.Add(1)
 		return reply
 	}
-	incOwned(&r.rrlStats.limited)
+	r.rrlStats.limited.Add(1)
 	if l.slip > 0 {
 		r.slipCount++
 		if r.slipCount >= l.slip {
 			r.slipCount = 0
-			incOwned(&r.rrlStats.slipped)
+			r.rrlStats.slipped.Add(1)
 			return slipReply(reply, &r.q, r.rcode)
 		}
 	}
-	incOwned(&r.rrlStats.dropped)
+	r.rrlStats.dropped.Add(1)
 	return nil
 }
 

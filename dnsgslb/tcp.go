@@ -49,7 +49,7 @@ type tcpMessage struct {
 }
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
-	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(false), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh)} }
 	return t
 }

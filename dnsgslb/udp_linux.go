@@ -45,7 +45,7 @@ type udpWorker struct {
 }
 
 func (s *Server) newWorker() *udpWorker {
-	w := &udpWorker{r: s.newResponder(s.metrics.newShard(true))}
+	w := &udpWorker{r: s.newResponder(s.metrics.newShard())}
 	for i := range batch {
 		w.riov[i].Base = &w.in[i][0]
 		w.riov[i].SetLen(maxRequest)

@@ -15,7 +15,7 @@ type udpWorker struct {
 }
 
 func (s *Server) newWorker() *udpWorker {
-	return &udpWorker{r: s.newResponder(s.metrics.newShard(true))}
+	return &udpWorker{r: s.newResponder(s.metrics.newShard())}
 }
 
 // serveUDP runs one worker on one socket until the socket is closed.
