@@ -206,3 +206,38 @@ func BenchmarkHandleDnstap(b *testing.B) {
 		stop()
 	}
 }
+
+// BenchmarkHandleDefault is the answer path as bench/dns.sh drives the
+// default server: the default rate limiting (loopback exempt, but every
+// reply counted against its budget), queries from 127.0.0.1, a mix of geo
+// answers with IPv4 and IPv6 ECS, a static name and an NXDOMAIN, the
+// limiter's clock read once per batch of 4 as a UDP worker does.
+func BenchmarkHandleDefault(b *testing.B) {
+	r := testResponderWith(b, Config{})
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("127.0.0.1")
+	var pkts [][]byte
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+		ecs   string
+	}{
+		{"nearest.gslb.example.com.", dns.TypeA, gslbtest.London},
+		{"nearest.gslb.example.com.", dns.TypeAAAA, gslbtest.Tokyo6},
+		{"nearest.gslb.example.com.", dns.TypeA, gslbtest.NewYork},
+		{"www.gslb.example.com.", dns.TypeA, ""},
+		{"nope.gslb.example.com.", dns.TypeA, gslbtest.London},
+	} {
+		pkts = append(pkts, packed(b, q.name, q.qtype, q.ecs))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%4 == 0 {
+			r.endBatch()
+			r.stampBatch()
+		}
+		r.handle(dst, pkts[i%len(pkts)], src, false)
+		i++
+	}
+}

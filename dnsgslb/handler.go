@@ -32,6 +32,9 @@ type responder struct {
 	rrlNow uint64
 	// port is the source port of the request being answered.
 	port uint16
+	// out is the outcome of the last reply from the index, kept so that
+	// its fixed array is not cleared and copied for every query.
+	out index.Outcome
 }
 
 func (s *Server) newResponder(sh *shard) *responder {
@@ -128,7 +131,8 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	if !tcp {
 		limit = index.UDPLimit(q)
 	}
-	out, o := ix.Respond(dst, q, src, limit)
+	o := &r.out
+	out := ix.RespondTo(dst, q, src, limit, o)
 	r.zone, r.rcode = o.ZoneSlot, o.Rcode
 	r.shard.count(o.ZoneSlot, int(q.Qtype), o.Rcode, o.Slots)
 	for _, slot := range o.LiveSlots() {

@@ -204,13 +204,7 @@ func (l *rrl) key(q *wire.Query, zone, rcode int, src netip.Addr) uint64 {
 	case wire.RcodeSuccess:
 		k[17] = rrlAnswer
 		binary.BigEndian.PutUint16(k[18:], q.Qtype)
-		for _, c := range q.QName() {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			k[n] = c
-			n++
-		}
+		n += copy(k[n:], q.LowerName())
 	case wire.RcodeNXDomain:
 		k[17] = rrlNXDomain
 		binary.BigEndian.PutUint16(k[18:], uint16(zone))

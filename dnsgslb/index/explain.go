@@ -73,13 +73,15 @@ type CandidateExplanation struct {
 func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explanation {
 	ex := Explanation{Name: name, Type: typeName(qtype), Client: client, Bucket: -1}
 	var q wire.Query
-	n, err := dns.PackDomainName(dns.Fqdn(name), q.Name[:], 0, nil, false)
+	var wname [255]byte
+	n, err := dns.PackDomainName(dns.Fqdn(name), wname[:], 0, nil, false)
 	if err != nil {
 		ex.Rcode = dns.RcodeToString[dns.RcodeFormatError]
 		ex.Notes = append(ex.Notes, "bad name: "+err.Error())
 		return ex
 	}
-	q.NameLen, q.HasQuestion, q.Qtype, q.Qclass = n, true, qtype, dns.ClassINET
+	q.SetName(wname[:n])
+	q.HasQuestion, q.Qtype, q.Qclass = true, qtype, dns.ClassINET
 	q.EDNS, q.UDPSize, q.DO = true, wire.AdvertisedUDPSize, true
 	client = client.Masked()
 	src := client.Addr().Unmap()
@@ -102,10 +104,9 @@ func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explana
 	resp, _ := ix.Respond(buf, &q, src, 65535)
 	ix.describeReply(&ex, resp)
 
-	var lcBuf [255]byte
-	nd := ix.names[string(lowerWire(&lcBuf, q.QName()))]
+	nd := ix.names[string(q.LowerName())]
 	if nd == nil {
-		if z, _ := ix.findZone(lowerWire(&lcBuf, q.QName())); z != nil {
+		if z, _ := ix.findZone(q.LowerName()); z != nil {
 			ex.Zone = z.apex
 		}
 		return ex

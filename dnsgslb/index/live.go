@@ -329,7 +329,7 @@ func liveRecord(n *node, q *wire.Query) *record {
 
 // respondLive assembles the reply of a live record: the head, then the
 // chosen candidates' records.
-func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.Addr, maxSize int, out Outcome) ([]byte, Outcome) {
+func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.Addr, maxSize int, out *Outcome) []byte {
 	addr := clientAddr(q, src).Unmap()
 	leaf := ix.table.Lookup(addr)
 	lv := rec.live
@@ -345,7 +345,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 	ch := rec.chooseLive(&ix.clients[leaf.Class], leaf.Class, bucket)
 	if ch.fixed != nil {
 		out.Rcode = ch.fixed.rcode
-		return patch(dst, q, ch.fixed, scope, maxSize), out
+		return patch(dst, q, ch.fixed, scope, maxSize)
 	}
 	// A signed answer leaves out an address two candidates share: an
 	// RRset holds it once.
@@ -377,13 +377,13 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		if i < 0 {
 			// Not signed ahead; the enumeration covers every answer.
 			out.Rcode = lv.servfail.rcode
-			return patch(dst, q, lv.servfail, scope, maxSize), out
+			return patch(dst, q, lv.servfail, scope, maxSize)
 		}
 		sig, nsig = lv.sigs.rrsigs[i], int(lv.sigs.n[i])
 		size += len(sig)
 	}
 	if size > maxSize {
-		return truncated(dst, q, wire.RcodeSuccess), out
+		return truncated(dst, q, wire.RcodeSuccess)
 	}
 	b := append(dst[:0], lv.head...)
 	binary.BigEndian.PutUint16(b[6:], uint16(count+nsig))
@@ -409,7 +409,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		left -= take
 	}
 	b = append(b, sig...)
-	return makeReply(b, q, wire.RcodeSuccess, scope), out
+	return makeReply(b, q, wire.RcodeSuccess, scope)
 }
 
 // bucketBits is the subnet a bucket is drawn from: a hashed answer varies

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/wire"
 )
 
 // canonical returns a name as a lower-case fully qualified domain name, or
@@ -48,15 +50,7 @@ func wireKey(name string) string {
 }
 
 // lowerWire copies a wire-format name into dst in lower case.
-func lowerWire(dst *[255]byte, name []byte) []byte {
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst[i] = c
-	}
-	return dst[:len(name)]
-}
+func lowerWire(dst *[255]byte, name []byte) []byte { return wire.Lower(dst[:], name) }
 
 func typeName(t uint16) string {
 	if s, ok := dns.TypeToString[t]; ok {

@@ -32,40 +32,50 @@ func (o *Outcome) LiveSlots() []int32 { return o.live[:o.nlive] }
 // (see UDPLimit), past which the reply is truncated with TC set. Respond
 // does not allocate.
 func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int) ([]byte, Outcome) {
-	out := Outcome{ZoneSlot: -1}
+	var out Outcome
+	b := ix.RespondTo(dst, q, src, maxSize, &out)
+	return b, out
+}
+
+// RespondTo is Respond with the outcome written to *out, which a server
+// keeps from query to query: only the fields of this reply are reset.
+func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize int, out *Outcome) []byte {
+	out.ZoneSlot, out.Rcode, out.Slots, out.nlive = -1, 0, nil, 0
 	if rcode := Reject(q); rcode >= 0 {
-		return errorReply(dst, q, rcode), Outcome{ZoneSlot: -1, Rcode: rcode}
+		out.Rcode = rcode
+		return errorReply(dst, q, rcode)
 	}
 	if !q.HasQuestion {
 		// A query for a cookie alone (see Reject).
-		return errorReply(dst, q, wire.RcodeSuccess), Outcome{ZoneSlot: -1}
+		return errorReply(dst, q, wire.RcodeSuccess)
 	}
 	if q.Qclass != dns.ClassINET {
-		return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
+		out.Rcode = wire.RcodeRefused
+		return errorReply(dst, q, wire.RcodeRefused)
 	}
-	var lcBuf [255]byte
-	lc := lowerWire(&lcBuf, q.QName())
+	lc := q.LowerName()
 	n := ix.names[string(lc)]
 	if n == nil {
 		if ix.cuts {
 			if cut, off := ix.delegated(lc); cut != nil {
 				out.ZoneSlot = cut.zone.slot
-				return refer(dst, q, cut, off, maxSize), out
+				return refer(dst, q, cut, off, maxSize)
 			}
 		}
 		z, off := ix.findZone(lc)
 		if z == nil {
-			return errorReply(dst, q, wire.RcodeRefused), Outcome{ZoneSlot: -1, Rcode: wire.RcodeRefused}
+			out.Rcode = wire.RcodeRefused
+			return errorReply(dst, q, wire.RcodeRefused)
 		}
 		out.ZoneSlot, out.Rcode = z.slot, wire.RcodeNXDomain
 		if q.DO && z.signing != nil {
-			return ix.signedNXDomain(dst, q, z, lc, maxSize), out
+			return ix.signedNXDomain(dst, q, z, lc, maxSize)
 		}
-		return nxdomain(dst, q, z, off, maxSize), out
+		return nxdomain(dst, q, z, off, maxSize)
 	}
 	out.ZoneSlot = n.zone.slot
 	if n.cut != nil && (q.Qtype != dns.TypeDS || n.cut != n) {
-		return refer(dst, q, n.cut, q.NameLen-n.cut.wlen, maxSize), out
+		return refer(dst, q, n.cut, q.NameLen-n.cut.wlen, maxSize)
 	}
 	if rec := liveRecord(n, q); rec != nil {
 		return ix.respondLive(dst, q, rec, src, maxSize, out)
@@ -73,7 +83,7 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 	a, scope := ix.choose(n, q, src)
 	out.Rcode = a.rcode
 	out.Slots = a.slots
-	return patch(dst, q, a, scope, maxSize), out
+	return patch(dst, q, a, scope, maxSize)
 }
 
 // Reject is the rcode of the error reply q gets whatever it asks, or -1:

@@ -32,7 +32,7 @@ func Parse(b []byte, q *Query) Result {
 	if len(b) < headerLen {
 		return Drop
 	}
-	*q = Query{
+	q.head = head{
 		ID:     binary.BigEndian.Uint16(b),
 		Flags:  binary.BigEndian.Uint16(b[2:]),
 		Opcode: uint8(binary.BigEndian.Uint16(b[2:])>>11) & 0xF,
@@ -62,7 +62,7 @@ func Parse(b []byte, q *Query) Result {
 		off += 1 + l
 	}
 	off++ // root label
-	q.NameLen = copy(q.Name[:], b[headerLen:off])
+	q.SetName(b[headerLen:off])
 	if off+4 > len(b) {
 		return Fallback
 	}

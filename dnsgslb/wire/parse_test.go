@@ -119,3 +119,32 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+// TestLowerNameAfterReparse parses a long mixed-case name, then a shorter
+// one into the same Query, with the fast parser and with the general one:
+// the name keeps its case, the lower-case form is exact and nothing of the
+// longer name shows.
+func TestLowerNameAfterReparse(t *testing.T) {
+	var q wire.Query
+	for _, parse := range []func([]byte, *wire.Query) wire.Result{wire.Parse, wire.ParseAny} {
+		for _, name := range []string{"A-Much.LONGER.Name.Example.COM.", "wWw.ExAmPlE.cOm."} {
+			if res := parse(pack(t, query(name, true)), &q); res != wire.OK {
+				t.Fatalf("%s: result %v", name, res)
+			}
+			wantLower, _ := packName(strings.ToLower(name))
+			want, _ := packName(name)
+			if got := q.QName(); string(got) != string(want) {
+				t.Errorf("%s: QName %q, want %q", name, got, want)
+			}
+			if got := q.LowerName(); string(got) != string(wantLower) {
+				t.Errorf("%s: LowerName %q, want %q", name, got, wantLower)
+			}
+		}
+	}
+}
+
+func packName(name string) ([]byte, error) {
+	b := make([]byte, 255)
+	n, err := dns.PackDomainName(name, b, 0, nil, false)
+	return b[:n], err
+}

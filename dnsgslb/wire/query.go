@@ -14,6 +14,17 @@ const (
 // Query is a parsed request. It holds copies, never slices of the packet,
 // so a caller may reuse the packet buffer.
 type Query struct {
+	// head is everything a parse resets.
+	head
+	// Name is the question name in wire format, in the case it was asked,
+	// valid up to NameLen; lower is the same in lower case (see SetName).
+	// A parse does not clear them: it writes the NameLen bytes it reads.
+	Name  [255]byte
+	lower [255]byte
+}
+
+// head is the part of a Query that a parse resets; see Query.
+type head struct {
 	ID     uint16
 	Flags  uint16
 	Opcode uint8
@@ -21,8 +32,7 @@ type Query struct {
 	// Qtype and Qclass are then zero. Such a request is a FORMERR unless
 	// it asks for a server cookie (RFC 7873 section 5.4).
 	HasQuestion bool
-	// Name is the question name in wire format, in the case it was asked.
-	Name    [255]byte
+	// NameLen is the length of the question name (Name).
 	NameLen int
 	Qtype   uint16
 	Qclass  uint16
@@ -79,6 +89,17 @@ type ReplyOptions struct {
 
 // QName returns the question name in wire format.
 func (q *Query) QName() []byte { return q.Name[:q.NameLen] }
+
+// LowerName returns the question name in wire format and lower case, for
+// lookups and keys that ignore case.
+func (q *Query) LowerName() []byte { return q.lower[:q.NameLen] }
+
+// SetName sets the question name (wire format, at most 255 bytes) and its
+// lower-case form.
+func (q *Query) SetName(name []byte) {
+	q.NameLen = copy(q.Name[:], name)
+	Lower(q.lower[:], name)
+}
 
 // ECSPrefix returns the client subnet of the ECS option.
 func (q *Query) ECSPrefix() netip.Prefix {

@@ -19,7 +19,7 @@ func ParseAny(b []byte, q *Query) Result {
 	if len(b) < headerLen {
 		return Drop
 	}
-	*q = Query{
+	q.head = head{
 		ID:     binary.BigEndian.Uint16(b),
 		Flags:  binary.BigEndian.Uint16(b[2:]),
 		Opcode: uint8(binary.BigEndian.Uint16(b[2:])>>11) & 0xF,
@@ -86,17 +86,18 @@ func question(b []byte, q *Query) (int, bool) {
 		return 0, false
 	}
 	if n := end - headerLen; n > 0 && b[end-1] == 0 && n <= maxNameWire && !compressed(b[headerLen:end]) {
-		q.NameLen = copy(q.Name[:], b[headerLen:end])
+		q.SetName(b[headerLen:end])
 	} else {
 		name, _, err := dns.UnpackDomainName(b, headerLen)
 		if err != nil {
 			return 0, false
 		}
-		n, err := dns.PackDomainName(name, q.Name[:], 0, nil, false)
+		var buf [maxNameWire]byte
+		n, err := dns.PackDomainName(name, buf[:], 0, nil, false)
 		if err != nil {
 			return 0, false
 		}
-		q.NameLen = n
+		q.SetName(buf[:n])
 	}
 	q.HasQuestion = true
 	q.Qtype = binary.BigEndian.Uint16(b[end:])
