@@ -172,6 +172,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
 	wg.Go(func() { silence.run(ctx) })
+	wg.Go(func() { collectWhenIdle(ctx, m.idleCollections.Inc) })
 	if ms != nil {
 		wg.Go(func() {
 			if err := ms.Serve(); err != nil {

@@ -29,6 +29,8 @@ type metrics struct {
 	// reportWriteFailures counts report writes to etcd that failed (each
 	// is tried again).
 	reportWriteFailures prometheus.Counter
+	// idleCollections counts the idle collector's garbage collections.
+	idleCollections prometheus.Counter
 	// connsRefused counts connections closed at accept for a limit.
 	connsRefused *prometheus.CounterVec
 }
@@ -89,6 +91,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_agent_report_write_failures_total",
 		Help: "Agent status report writes to etcd that failed; each is tried again until it is stored or a newer report replaces it.",
 	})
+	m.idleCollections = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "anyctl_controller_idle_gc_total",
+		Help: "Garbage collections run at rest after a burst, so that the next burst (a change's fan-out) does not pay for them.",
+	})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -96,7 +102,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.idleCollections, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
