@@ -17,10 +17,12 @@ import (
 // small share, so the stop waits a time slice at most.
 const buildNice = 19
 
-// inBackground runs f on an OS thread of its own at buildNice and returns
-// its result. The thread is never unlocked, so it ends with f and its
+// InBackground runs f on an OS thread of its own at buildNice and returns
+// its result: for work that would otherwise compete with the serving
+// workers for a CPU, such as a snapshot build or decoding a snapshot from
+// the controller. The thread is never unlocked, so it ends with f and its
 // niceness goes with it rather than to other goroutines.
-func inBackground[T any](f func() T) T {
+func InBackground[T any](f func() T) T {
 	out := make(chan T, 1)
 	go func() {
 		runtime.LockOSThread()

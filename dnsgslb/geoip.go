@@ -77,7 +77,7 @@ func readGeoIP(path, id string) (*geo.DB, error) {
 		db  *geo.DB
 		err error
 	}
-	r := inBackground(func() read {
+	r := InBackground(func() read {
 		db, err := geo.OpenDB(path)
 		return read{db, err}
 	})

@@ -199,7 +199,7 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	}
 	// Marshalled and written at the build's low priority too: thousands
 	// of records are a few MB.
-	if err := inBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
+	if err := InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
 		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
 	}
 	if err := s.saveTableLocked(); err != nil {
@@ -243,7 +243,7 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		err error
 	}
 	compile := func() built {
-		return inBackground(func() built {
+		return InBackground(func() built {
 			ix, err := index.CompileContext(ctx, snap, opts)
 			return built{ix, err}
 		})

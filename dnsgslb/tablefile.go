@@ -42,7 +42,7 @@ func (s *Server) saveTableLocked() error {
 		return nil
 	}
 	t := ix.Table()
-	err := inBackground(func() error { return t.WriteFile(filepath.Join(s.cfg.StateDir, tableFile)) })
+	err := InBackground(func() error { return t.WriteFile(filepath.Join(s.cfg.StateDir, tableFile)) })
 	if err != nil {
 		return err
 	}

@@ -178,8 +178,20 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if err != nil {
 		return err
 	}
+	type received struct {
+		msg *v1.SubscribeResponse
+		err error
+	}
 	for {
-		msg, err := stream.Recv()
+		// A snapshot of thousands of records takes milliseconds to
+		// decode: that is done at the build's low priority too, so that
+		// it does not take a CPU from the serving workers (or anything
+		// else on the machine) when an update starts.
+		r := dnsgslb.InBackground(func() received {
+			msg, err := stream.Recv()
+			return received{msg, err}
+		})
+		msg, err := r.msg, r.err
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -11,14 +12,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/anyctl/anyctl/dnsgslb"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -68,10 +72,23 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 	fmt.Printf("  %-24s %s\n", "idle", perfSummary(idle))
 	keep(o, "idle", idle)
 
+	if o.loadTrace != "" {
+		f, err := os.Create(o.loadTrace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
 	stop := make(chan struct{})
 	done := make(chan []time.Duration)
 	go func() {
 		var took []time.Duration
+		var starts []int64 // CLOCK_MONOTONIC, as perf record -k CLOCK_MONOTONIC
+		defer func() { keepStarts(o, starts) }()
 		cur := snap
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
@@ -82,19 +99,32 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 				return
 			case <-tick.C:
 			}
-			next := proto.Clone(cur).(*v1.GslbSnapshot)
-			next.Revision++
-			if i%2 == 0 {
-				next.GetRecords()[i%len(next.GetRecords())].Spec.Ttl++
-			} else {
-				o := next.GetOrigins()[i%len(next.GetOrigins())]
-				o.Healthy = !o.GetHealthy()
+			region := trace.StartRegion(context.Background(), "update")
+			if o.loadOut != "" {
+				var ts unix.Timespec
+				_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+				starts = append(starts, ts.Nano())
 			}
+			change := func() *v1.GslbSnapshot {
+				next := proto.Clone(cur).(*v1.GslbSnapshot)
+				next.Revision++
+				if i%2 == 0 {
+					next.GetRecords()[i%len(next.GetRecords())].Spec.Ttl++
+				} else {
+					o := next.GetOrigins()[i%len(next.GetOrigins())]
+					o.Healthy = !o.GetHealthy()
+				}
+				return next
+			}
+			// As the server's feed decodes a snapshot from the
+			// controller: at the build's low priority.
+			next := dnsgslb.InBackground(change)
 			t0 := time.Now()
 			if err := srv.s.Update(next); err != nil {
 				fmt.Printf("  update: %v\n", err)
 			}
 			took = append(took, time.Since(t0))
+			region.End()
 			cur = next
 		}
 	}()
@@ -188,6 +218,22 @@ func keep(o options, run, out string) {
 		return
 	}
 	if err := os.WriteFile(filepath.Join(o.loadOut, "dnsperf-"+run+".txt"), []byte(out), 0o644); err != nil {
+		fmt.Printf("  -load-out: %v\n", err)
+	}
+}
+
+// keepStarts writes when each update started (CLOCK_MONOTONIC, ns, a line
+// each) to -load-out, to line them up with a perf record -k
+// CLOCK_MONOTONIC of the same run.
+func keepStarts(o options, starts []int64) {
+	if o.loadOut == "" {
+		return
+	}
+	var b strings.Builder
+	for _, t := range starts {
+		fmt.Fprintln(&b, t)
+	}
+	if err := os.WriteFile(filepath.Join(o.loadOut, "updates.txt"), []byte(b.String()), 0o644); err != nil {
 		fmt.Printf("  -load-out: %v\n", err)
 	}
 }

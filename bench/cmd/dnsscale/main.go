@@ -59,6 +59,7 @@ type options struct {
 	restartFrom                           string
 	loadQPS                               int
 	loadFor                               time.Duration
+	loadTrace                             string
 	loadOut                               string
 	cpuProfile, memProfile                string
 	ecs                                   string
@@ -82,6 +83,7 @@ func main() {
 	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
 	flag.IntVar(&o.loadQPS, "load-qps", 0, "with -serve, also run dnsperf at this rate, idle and while the snapshot changes every second (0: no load test)")
 	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long each dnsperf run of the load test lasts")
+	flag.StringVar(&o.loadTrace, "load-trace", "", "write a Go execution trace (runtime/trace) of the server while dnsperf runs and updates are applied to this file, updates marked as regions")
 	flag.StringVar(&o.loadOut, "load-out", "", "write dnsperf's output of each load run (one line a query, in the order answered) to this directory")
 	flag.BoolVar(&o.dnssec, "dnssec", false, "also sign the zones, with a key made for each, and ask with the DO bit")
 	flag.StringVar(&o.keyDir, "dnssec-keys", "", "sign with the keys in this directory (as anyctl dns --dnssec-keys); implies -dnssec")
