@@ -8,14 +8,14 @@ import (
 )
 
 // The idle collector runs a garbage collection when the controller has
-// gone quiet after a burst with much of its heap's headroom used. A burst
-// (agents connecting, the reports after a change) leaves garbage the
-// collector would otherwise take in the middle of the next burst, with
-// its mark assists charged to the very goroutines sending a change to
-// every agent: at 10,000 agents a collection costs about a second of CPU,
-// and the first change after a rest paid for the connect surge's. At rest
-// it costs nothing the collector would not have spent anyway, and takes
-// the idle processor.
+// gone quiet after a burst (agents connecting, the reports after a
+// change) that left much garbage. Otherwise the collector takes that
+// garbage in the middle of the next burst, with its mark assists charged
+// to the very goroutines sending a change to every agent: at 10,000
+// agents a collection costs about a second of CPU, and the first change
+// after a rest paid for the connect surge's. It collects once per burst,
+// on the idle processor, and never at rest otherwise, where the runtime's
+// own pacing (and its collection every two minutes) is left alone.
 const (
 	// idleGCTick is how often the heap is looked at.
 	idleGCTick = time.Second
@@ -25,11 +25,12 @@ const (
 	// idleGCQuiet: a tick that allocated less than this share of the heap
 	// goal is quiet; two in a row are a rest.
 	idleGCQuiet = 0.01
+	// idleGCBurst: the ticks since the last rest that allocated at least
+	// this share of the heap goal in all were a burst.
+	idleGCBurst = 0.1
 	// idleGCUsed is the share of the headroom (goal less the live heap)
-	// filled with garbage that makes a collection at rest worth it.
-	idleGCUsed = 0.5
-	// idleGCEvery bounds how often the idle collector collects.
-	idleGCEvery = 10 * time.Second
+	// garbage must fill for a collection at rest.
+	idleGCUsed = 0.25
 )
 
 // heapSample is what the idle collector reads of the heap.
@@ -50,29 +51,33 @@ func readHeap(s []rtmetrics.Sample) heapSample {
 
 // idleGCState is the idle collector's memory between ticks.
 type idleGCState struct {
-	prev  heapSample
+	prev heapSample
+	// quiet counts the quiet ticks in a row; burst is what the ticks
+	// since the last rest allocated.
 	quiet int
-	last  time.Time
+	burst uint64
 }
 
-// collect reports whether to collect now, given the heap at now.
-func (st *idleGCState) collect(h heapSample, now time.Time) bool {
+// collect reports whether to collect now, given the heap.
+func (st *idleGCState) collect(h heapSample) bool {
 	allocated := h.allocs - st.prev.allocs
 	st.prev = h
-	if float64(allocated) < idleGCQuiet*float64(h.goal) {
-		st.quiet++
-	} else {
+	if float64(allocated) >= idleGCQuiet*float64(h.goal) {
 		st.quiet = 0
+		st.burst += allocated
+		return false
 	}
-	if st.quiet < 2 || h.goal < idleGCMinGoal || h.goal <= h.live || now.Sub(st.last) < idleGCEvery {
+	st.quiet++
+	if st.quiet < 2 {
+		return false
+	}
+	burst := st.burst
+	st.burst = 0
+	if float64(burst) < idleGCBurst*float64(h.goal) || h.goal < idleGCMinGoal || h.goal <= h.live {
 		return false
 	}
 	garbage := float64(h.objects) - float64(h.live)
-	if garbage < idleGCUsed*float64(h.goal-h.live) {
-		return false
-	}
-	st.last, st.quiet = now, 0
-	return true
+	return garbage >= idleGCUsed*float64(h.goal-h.live)
 }
 
 // collectWhenIdle runs the idle collector until ctx ends; collections
@@ -89,8 +94,8 @@ func collectWhenIdle(ctx context.Context, collections func()) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			if st.collect(readHeap(s), now) {
+		case <-t.C:
+			if st.collect(readHeap(s)) {
 				runtime.GC()
 				collections()
 			}

@@ -1,55 +1,58 @@
 package controller
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
-// TestIdleCollectorCollectsAfterABurst: the idle collector collects once
-// the controller has been quiet for two ticks with half its heap's
-// headroom filled with garbage; not during a burst, not with little
-// garbage, not for a small heap, and not twice within idleGCEvery.
-func TestIdleCollectorCollectsAfterABurst(t *testing.T) {
+// TestIdleCollectorCollectsOnceAfterABurst: the idle collector collects
+// when the controller has been quiet for two ticks after a burst that
+// left a quarter of the heap's headroom or more garbage, once; not during
+// the burst, not after one that left little garbage, not at rest without
+// a burst, and not for a small heap.
+func TestIdleCollectorCollectsOnceAfterABurst(t *testing.T) {
 	const mb = 1 << 20
-	t0 := time.Unix(1_700_000_000, 0)
-	var st *idleGCState
-	tick := 0
-	next := func(allocated, goal, live, objects uint64) bool {
-		tick++
-		h := heapSample{allocs: st.prev.allocs + allocated, goal: goal, live: live, objects: objects}
-		return st.collect(h, t0.Add(time.Duration(tick)*time.Second))
+	st := &idleGCState{}
+	tick := func(allocated, goal, live, objects uint64) bool {
+		return st.collect(heapSample{allocs: st.prev.allocs + allocated, goal: goal, live: live, objects: objects})
 	}
-	st = &idleGCState{}
-	// A burst: 100 MB a tick, garbage piling up.
-	for i := range 5 {
-		if next(100*mb, 800*mb, 400*mb, 400*mb+uint64(i+1)*70*mb) {
-			t.Fatalf("collected during a burst, tick %d", tick)
+	// At rest, 1 MB a tick, garbage piling up slowly: no burst, no
+	// collection however much garbage (the runtime's own pacing).
+	for range 30 {
+		if tick(1*mb, 800*mb, 400*mb, 700*mb) {
+			t.Fatal("collected at rest without a burst")
 		}
 	}
-	// At rest (1 MB a tick): one quiet tick is not a rest.
-	if next(1*mb, 800*mb, 400*mb, 760*mb) {
+	// A burst: 100 MB a tick.
+	for i := range 3 {
+		if tick(100*mb, 800*mb, 400*mb, 400*mb+uint64(i+1)*80*mb) {
+			t.Fatal("collected during a burst")
+		}
+	}
+	// One quiet tick is not a rest; the second is, once.
+	if tick(1*mb, 800*mb, 400*mb, 640*mb) {
 		t.Fatal("collected after one quiet tick")
 	}
-	if !next(1*mb, 800*mb, 400*mb, 760*mb) {
-		t.Fatal("did not collect after two quiet ticks with 90% of the headroom garbage")
+	if !tick(1*mb, 800*mb, 400*mb, 640*mb) {
+		t.Fatal("did not collect at the rest after a burst that left 60% of the headroom garbage")
 	}
-	// After the collection the heap is small again; garbage grows slowly.
-	for range 20 {
-		if next(1*mb, 800*mb, 400*mb, 450*mb) {
-			t.Fatalf("collected with an eighth of the headroom garbage, tick %d", tick)
+	for range 10 {
+		if tick(1*mb, 800*mb, 400*mb, 640*mb) {
+			t.Fatal("collected twice after one burst")
 		}
 	}
-	// Within idleGCEvery of a collection, none.
-	st = &idleGCState{last: t0.Add(time.Duration(tick+1) * time.Second)}
+	// A burst the runtime collected during: little garbage left.
 	for range 3 {
-		if next(1*mb, 800*mb, 400*mb, 790*mb) {
-			t.Fatalf("collected again within %s", idleGCEvery)
+		tick(100*mb, 800*mb, 400*mb, 450*mb)
+	}
+	for range 5 {
+		if tick(1*mb, 800*mb, 400*mb, 450*mb) {
+			t.Fatal("collected after a burst that left an eighth of the headroom garbage")
 		}
 	}
 	// A small heap is left to the runtime.
-	st = &idleGCState{}
+	for range 3 {
+		tick(20*mb, 32*mb, 8*mb, 30*mb)
+	}
 	for range 5 {
-		if next(0, 32*mb, 8*mb, 30*mb) {
+		if tick(0, 32*mb, 8*mb, 30*mb) {
 			t.Fatal("collected a 32 MB heap")
 		}
 	}
