@@ -34,7 +34,17 @@ func newRequestCodec() *requestCodec {
 
 func (c *requestCodec) Name() string { return c.base.Name() }
 
-func (c *requestCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+// Marshal encodes v; a config response that carries its config already
+// encoded (configResponse), and nothing else, is sent as those bytes, not
+// copied once more for every agent.
+func (c *requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(*v1.ConnectResponse); ok && m.Msg == nil && !m.AcceptsUnchanged && !m.AcceptsRevisionOnly {
+		if b := m.ProtoReflect().GetUnknown(); len(b) > 0 {
+			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		}
+	}
+	return c.base.Marshal(v)
+}
 
 func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if m, ok := v.(*v1.ConnectRequest); ok && isUnchangedReport(data) {

@@ -42,19 +42,20 @@ func TestUnchangedReportIsNotDecoded(t *testing.T) {
 		}
 	}
 
-	// An unknown field in StatusUnchanged (field 1, varint 1) and a full
-	// report go through the decoder.
+	// An unknown field in StatusUnchanged (field 15, varint 1), one naming
+	// a config revision and a full report go through the decoder.
 	for _, want := range []*v1.ConnectRequest{
 		{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}},
+		{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}},
 		{Msg: &v1.ConnectRequest_Status{Status: &v1.PopStatus{Pop: "tokyo", ConfigRevision: 7}}},
 	} {
 		b, err := proto.Marshal(want)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want.GetUnchanged() != nil {
-			b = []byte{3<<3 | 2, 2, 1 << 3, 1}
-			want.GetUnchanged().ProtoReflect().SetUnknown([]byte{1 << 3, 1})
+		if want.GetUnchanged() != nil && want.GetUnchanged().GetConfigRevision() == 0 {
+			b = []byte{3<<3 | 2, 2, 15 << 3, 1}
+			want.GetUnchanged().ProtoReflect().SetUnknown([]byte{15 << 3, 1})
 		}
 		got := &v1.ConnectRequest{}
 		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got); err != nil {
@@ -68,6 +69,38 @@ func TestUnchangedReportIsNotDecoded(t *testing.T) {
 		}
 		if got.GetUnchanged() == unchangedReport.Unchanged {
 			t.Errorf("%x: taken as the shared unchanged report", b)
+		}
+	}
+}
+
+// TestConfigResponseSentAsEncoded: a config response built from an
+// encoded config goes out as those very bytes, not a copy, and decodes to
+// the config at its revision; one that also carries the first config's
+// flags is encoded as usual.
+func TestConfigResponseSentAsEncoded(t *testing.T) {
+	c := newRequestCodec()
+	cfg, err := proto.Marshal(&v1.PopConfig{Pop: "tokyo", Services: []*v1.ServiceAssignment{{Name: "edge-dns"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, first := range []bool{false, true} {
+		msg := configResponse(cfg, 42)
+		msg.AcceptsUnchanged, msg.AcceptsRevisionOnly = first, first
+		out, err := c.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wire := out.Materialize()
+		got := &v1.ConnectResponse{}
+		if err := proto.Unmarshal(wire, got); err != nil {
+			t.Fatal(err)
+		}
+		if got.GetConfig().GetPop() != "tokyo" || got.GetConfig().GetRevision() != 42 || got.GetAcceptsUnchanged() != first {
+			t.Fatalf("first %v: decoded %v", first, got)
+		}
+		unknown := msg.ProtoReflect().GetUnknown()
+		if shared := len(out) == 1 && &out[0].ReadOnlyData()[0] == &unknown[0]; shared == first {
+			t.Fatalf("first %v: sent the config's own bytes %v, want %v", first, shared, !first)
 		}
 	}
 }
