@@ -40,8 +40,18 @@ func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
 }
 func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
 
-// reusePort sets SO_REUSEPORT so several UDP sockets share one port, and
-// the Don't Fragment bit (setDontFragment).
+// wildcard says whether a socket is bound to a wildcard address (0.0.0.0
+// or ::): its replies must name their source (setPktinfo, usePktinfo),
+// or they leave from whichever local address routing prefers, not the one
+// the query was sent to, and the client drops them.
+func wildcard(a net.Addr) bool {
+	ua, ok := a.(*net.UDPAddr)
+	return ok && (ua.IP == nil || ua.IP.IsUnspecified())
+}
+
+// reusePort sets SO_REUSEPORT so several UDP sockets share one port, the
+// Don't Fragment bit (setDontFragment), and on a wildcard address the
+// destination address of each datagram (setPktinfo).
 func reusePort(network, address string, c syscall.RawConn) error {
 	family := unix.AF_INET6
 	if network == "udp4" {
@@ -56,6 +66,14 @@ func reusePort(network, address string, c syscall.RawConn) error {
 		}
 		if err := setDontFragment(int(fd), family); err != nil {
 			serr = fmt.Errorf("don't fragment: %w", err)
+			return
+		}
+		if host, _, err := net.SplitHostPort(address); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				if err := setPktinfo(int(fd), family); err != nil {
+					serr = fmt.Errorf("packet info: %w", err)
+				}
+			}
 		}
 	})
 	if err != nil {

@@ -382,6 +382,9 @@ func (s *Server) Run(ctx context.Context) error {
 	var udpWG sync.WaitGroup
 	for _, c := range udp {
 		w := s.newWorker()
+		if wildcard(c.LocalAddr()) {
+			w.usePktinfo()
+		}
 		udpWG.Go(func() { c.serve(s, w, &stop) })
 	}
 	stopUDP := func() {

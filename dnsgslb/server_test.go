@@ -48,7 +48,9 @@ func newServer(t testing.TB, stateDir string, snap *v1.GslbSnapshot) *dnsgslb.Se
 // GeoIP database, default location and a quiet logger filled in.
 func newServerWith(t testing.TB, cfg dnsgslb.Config, snap *v1.GslbSnapshot) *dnsgslb.Server {
 	t.Helper()
-	cfg.Listen = "127.0.0.1:0"
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
 	if cfg.GeoIPPath == "" {
 		cfg.GeoIPPath = geoDB(t)
 	}

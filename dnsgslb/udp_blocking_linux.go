@@ -69,6 +69,11 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 			return fail("IPV6_V6ONLY", err)
 		}
 	}
+	if ip.IsUnspecified() {
+		if err := setPktinfo(fd, family); err != nil {
+			return fail("packet info", err)
+		}
+	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
 	}

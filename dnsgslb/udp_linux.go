@@ -17,6 +17,10 @@ const batch = 32
 // maxRequest is the largest request read; longer ones are dropped.
 const maxRequest = 4096
 
+// ctlSize holds one IP_PKTINFO or IPV6_PKTINFO control message (32 or 40
+// bytes with its header).
+const ctlSize = 64
+
 // mmsghdr is struct mmsghdr of 64-bit Linux.
 type mmsghdr struct {
 	hdr unix.Msghdr
@@ -36,6 +40,14 @@ type udpWorker struct {
 	siov  [batch]unix.Iovec
 	rmsgs [batch]mmsghdr
 	smsgs [batch]mmsghdr
+
+	// On a socket bound to a wildcard address (pktinfo), each datagram
+	// arrives with its destination address (rctl) and each reply leaves
+	// from it (sctl). A socket bound to one address sends without a
+	// control message. The buffers follow the 8-byte aligned headers.
+	rctl    [batch][ctlSize]byte
+	sctl    [batch][ctlSize]byte
+	pktinfo bool
 
 	// got and errno are set by recv, sent by send; the closures are made
 	// once so that the loop does not allocate.
@@ -111,12 +123,26 @@ func (s *Server) serveUDP(c *net.UDPConn, w *udpWorker) {
 	}
 }
 
+// usePktinfo makes the worker read each datagram's destination address
+// and send the reply from it: for a socket bound to a wildcard address,
+// with the options of setPktinfo set.
+func (w *udpWorker) usePktinfo() {
+	w.pktinfo = true
+	for i := range batch {
+		w.rmsgs[i].hdr.Control = &w.rctl[i][0]
+		w.rmsgs[i].hdr.SetControllen(ctlSize)
+	}
+}
+
 // rearm readies the headers of the datagrams last received for the next
 // receive; the kernel wrote no others.
 func (w *udpWorker) rearm() {
 	for i := range w.got {
 		w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		w.rmsgs[i].hdr.Flags = 0
+		if w.pktinfo {
+			w.rmsgs[i].hdr.SetControllen(ctlSize)
+		}
 	}
 	w.got = 0
 }
@@ -143,6 +169,15 @@ func (w *udpWorker) fill() int {
 		sm := &w.smsgs[w.toSend]
 		sm.hdr.Name = m.hdr.Name
 		sm.hdr.Namelen = m.hdr.Namelen
+		if w.pktinfo {
+			if n := replyPktinfo(&w.sctl[w.toSend], w.rctl[i][:m.hdr.Controllen]); n > 0 {
+				sm.hdr.Control = &w.sctl[w.toSend][0]
+				sm.hdr.SetControllen(n)
+			} else {
+				sm.hdr.Control = nil
+				sm.hdr.SetControllen(0)
+			}
+		}
 		w.siov[w.toSend].SetLen(len(reply))
 		w.toSend++
 	}
@@ -166,4 +201,54 @@ func sockaddrAddr(sa *unix.RawSockaddrInet6) (netip.Addr, bool) {
 		return netip.AddrFrom16(sa.Addr).Unmap(), true
 	}
 	return netip.Addr{}, false
+}
+
+// setPktinfo asks for each datagram's destination address on a socket
+// bound to a wildcard address: IP_PKTINFO on an IPv4 socket; on an IPv6
+// one IPV6_PKTINFO, which carries IPv4-mapped addresses for IPv4.
+func setPktinfo(fd, family int) error {
+	if family == unix.AF_INET6 {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
+	}
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+}
+
+// replyPktinfo writes to out the control message that sends a reply from
+// the address its query was sent to, read from the query's control
+// messages rcv, and returns its length, or 0 without one. The reply keeps
+// no interface but for an IPv6 link-local address: routing chooses the
+// way out as for any other datagram, only the source is fixed.
+func replyPktinfo(out *[ctlSize]byte, rcv []byte) int {
+	for len(rcv) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&rcv[0]))
+		if h.Len < unix.SizeofCmsghdr || int(h.Len) > len(rcv) {
+			return 0
+		}
+		data := rcv[unix.SizeofCmsghdr:h.Len]
+		switch {
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			in := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+			clear(out[:])
+			oh := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			oh.Level, oh.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+			oh.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+			o := (*unix.Inet4Pktinfo)(unsafe.Pointer(&out[unix.SizeofCmsghdr]))
+			o.Spec_dst = in.Addr
+			return unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			in := (*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+			clear(out[:])
+			oh := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			oh.Level, oh.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+			oh.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+			o := (*unix.Inet6Pktinfo)(unsafe.Pointer(&out[unix.SizeofCmsghdr]))
+			o.Addr = in.Addr
+			if in.Addr[0] == 0xfe && in.Addr[1]&0xc0 == 0x80 {
+				o.Ifindex = in.Ifindex
+			}
+			return unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+		}
+		rcv = rcv[min(unix.CmsgSpace(int(h.Len)-unix.SizeofCmsghdr), len(rcv)):]
+	}
+	return 0
 }

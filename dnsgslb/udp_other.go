@@ -14,6 +14,13 @@ type udpWorker struct {
 	out [maxReply]byte
 }
 
+// usePktinfo does nothing here: replies leave from the address routing
+// chooses.
+func (w *udpWorker) usePktinfo() {}
+
+// setPktinfo does nothing here (see usePktinfo).
+func setPktinfo(fd, family int) error { return nil }
+
 func (s *Server) newWorker() *udpWorker {
 	return &udpWorker{r: s.newResponder(s.metrics.newShard())}
 }
