@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -22,40 +23,11 @@ var unchanged = &v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: 
 // in etcd but are counted, and a changed report after them is written
 // once.
 func TestStatusUnchangedWritesNothing(t *testing.T) {
-	r, cli := startOnExternal(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(m *v1.ConnectRequest) {
-		t.Helper()
-		if err := stream.Send(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: "tokyo"}}})
-	first, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
+	send, first, stored, r := reportStream(t, ctx)
 	if first.GetConfig() == nil || !first.GetAcceptsUnchanged() {
 		t.Fatalf("first response %v: want the config, accepting unchanged reports", first)
-	}
-	stored := func() (st *v1.PopStatus, modRev, rev int64) {
-		resp, err := cli.Get(ctx, store.StatusKey("tokyo"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(resp.Kvs) == 0 {
-			return nil, 0, resp.Header.Revision
-		}
-		st = &v1.PopStatus{}
-		if err := proto.Unmarshal(resp.Kvs[0].Value, st); err != nil {
-			t.Fatal(err)
-		}
-		return st, resp.Kvs[0].ModRevision, resp.Header.Revision
 	}
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 0, false)}})
 	await(t, "the first report stored", func() bool { st, _, _ := stored(); return st != nil })
@@ -88,48 +60,19 @@ func TestStatusUnchangedWritesNothing(t *testing.T) {
 // the last full report at that revision, in one write, and an unchanged
 // message after it writes nothing.
 func TestStatusUnchangedNamingARevision(t *testing.T) {
-	r, cli := startOnExternal(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(m *v1.ConnectRequest) {
-		t.Helper()
-		if err := stream.Send(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: "tokyo"}}})
-	first, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
+	send, first, stored, _ := reportStream(t, ctx)
 	if !first.GetAcceptsUnchanged() || !first.GetAcceptsRevisionOnly() {
 		t.Fatalf("first response %v: want it to accept unchanged reports, naming a revision too", first)
 	}
-	stored := func() (st *v1.PopStatus, rev int64) {
-		resp, err := cli.Get(ctx, store.StatusKey("tokyo"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(resp.Kvs) == 0 {
-			return nil, resp.Header.Revision
-		}
-		st = &v1.PopStatus{}
-		if err := proto.Unmarshal(resp.Kvs[0].Value, st); err != nil {
-			t.Fatal(err)
-		}
-		return st, resp.Header.Revision
-	}
 	full := busyReport("tokyo", 0, true)
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: full}})
-	await(t, "the first report stored", func() bool { st, _ := stored(); return st != nil })
-	_, before := stored()
+	await(t, "the first report stored", func() bool { st, _, _ := stored(); return st != nil })
+	_, _, before := stored()
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}})
-	await(t, "the report stored at revision 9", func() bool { st, _ := stored(); return st.GetConfigRevision() == 9 })
-	st, after := stored()
+	await(t, "the report stored at revision 9", func() bool { st, _, _ := stored(); return st.GetConfigRevision() == 9 })
+	st, _, after := stored()
 	want := proto.CloneOf(full)
 	want.ConfigRevision = 9
 	if !proto.Equal(st, want) || after != before+1 {
@@ -142,8 +85,8 @@ func TestStatusUnchangedNamingARevision(t *testing.T) {
 	}
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}})
 	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 1, false)}})
-	await(t, "the changed report stored", func() bool { st, _ := stored(); return !st.GetPrefixes()[0].GetAnnounced() })
-	if _, last := stored(); last != after+1 {
+	await(t, "the changed report stored", func() bool { st, _, _ := stored(); return !st.GetPrefixes()[0].GetAnnounced() })
+	if _, _, last := stored(); last != after+1 {
 		t.Fatalf("unchanged messages and one change moved etcd by %d revisions, want 1", last-after)
 	}
 }
@@ -238,4 +181,42 @@ func TestAgentStreamsShareTheReplicasLease(t *testing.T) {
 	if _, ok := leases()[store.AgentClaimKey("london")]; !ok {
 		t.Fatal("london's claim went with tokyo's stream")
 	}
+}
+
+// reportStream opens tokyo's agent stream on a controller over an
+// external etcd and returns a sender, the first response and a reader of
+// tokyo's stored report (nil when none) with its modification revision
+// and etcd's revision.
+func reportStream(t *testing.T, ctx context.Context) (send func(*v1.ConnectRequest), first *v1.ConnectResponse, stored func() (*v1.PopStatus, int64, int64), r *controllertest.Running) {
+	t.Helper()
+	r, cli := startOnExternal(t, nil)
+	stream, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send = func(m *v1.ConnectRequest) {
+		t.Helper()
+		if err := stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{Pop: "tokyo"}}})
+	if first, err = stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	stored = func() (*v1.PopStatus, int64, int64) {
+		resp, err := cli.Get(ctx, store.StatusKey("tokyo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Kvs) == 0 {
+			return nil, 0, resp.Header.Revision
+		}
+		st := &v1.PopStatus{}
+		if err := proto.Unmarshal(resp.Kvs[0].Value, st); err != nil {
+			t.Fatal(err)
+		}
+		return st, resp.Kvs[0].ModRevision, resp.Header.Revision
+	}
+	return send, first, stored, r
 }
