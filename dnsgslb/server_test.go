@@ -86,9 +86,18 @@ func awaitFullIndex(t testing.TB, s *dnsgslb.Server) {
 // run serves s until the test ends.
 func run(t testing.TB, s *dnsgslb.Server) *testServer {
 	t.Helper()
+	runOn(t, s, func(f func()) { go f() })
+	u, c := s.Addr()
+	return &testServer{Server: s, udp: u.String(), tcp: c.String()}
+}
+
+// runOn serves s, its Run started by start, until the test ends, and
+// returns once it is ready.
+func runOn(t testing.TB, s *dnsgslb.Server, start func(func())) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	start(func() { done <- s.Run(ctx) })
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -107,8 +116,6 @@ func run(t testing.TB, s *dnsgslb.Server) *testServer {
 	case <-time.After(10 * time.Second):
 		t.Fatal("server not ready")
 	}
-	u, c := s.Addr()
-	return &testServer{Server: s, udp: u.String(), tcp: c.String()}
 }
 
 func startServer(t testing.TB) *testServer {

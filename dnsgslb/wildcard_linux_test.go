@@ -1,7 +1,6 @@
 package dnsgslb_test
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -89,27 +88,7 @@ func TestWildcardReplySource(t *testing.T) {
 // the test ends, and returns its port.
 func runIn(t *testing.T, n *isolatedNet, s *dnsgslb.Server) uint16 {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	n.calls <- func() { done <- s.Run(ctx) }
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready")
-	}
+	runOn(t, s, func(f func()) { n.calls <- f })
 	u, _ := s.Addr()
 	return uint16(u.(*net.UDPAddr).Port)
 }
