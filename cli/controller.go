@@ -41,6 +41,8 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 				cfg.EtcdEndpoints = strings.Split(endpoint, ",")
 			}
 			cfg.Logger = log
+			// This process is the controller's alone.
+			cfg.OneProcAtRest = true
 			c, err := controller.New(cfg)
 			if err != nil {
 				return UsageErrorf("%v", err)

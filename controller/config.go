@@ -89,6 +89,12 @@ type Config struct {
 	EtcdLossGrace time.Duration
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
 	EtcdUnsafeNoFsync bool
+	// OneProcAtRest runs the process on one processor while the
+	// controller is at rest, and on the runtime's default while it works
+	// (governProcs). GOMAXPROCS is the whole process's: set it only where
+	// the controller has the process to itself, as `anyctl controller`
+	// does. GOMAXPROCS in the environment turns it off.
+	OneProcAtRest bool
 }
 
 // Validate checks the config and fills defaults. Errors name the flag.

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -173,6 +174,15 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { fleet.run(ctx) })
 	wg.Go(func() { silence.run(ctx) })
 	wg.Go(func() { collectWhenIdle(ctx, m.idleCollections.Inc) })
+	if c.cfg.OneProcAtRest {
+		changes := func() <-chan struct{} {
+			_, changed := cache.Current()
+			return changed
+		}
+		wg.Go(func() { governProcs(ctx, changes, func(n int) { m.processors.Set(float64(n)) }) })
+	} else {
+		m.processors.Set(float64(runtime.GOMAXPROCS(0)))
+	}
 	if ms != nil {
 		wg.Go(func() {
 			if err := ms.Serve(); err != nil {

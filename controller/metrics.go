@@ -31,6 +31,8 @@ type metrics struct {
 	reportWriteFailures prometheus.Counter
 	// idleCollections counts the idle collector's garbage collections.
 	idleCollections prometheus.Counter
+	// processors is the processors the process runs on (GOMAXPROCS).
+	processors prometheus.Gauge
 	// connsRefused counts connections closed at accept for a limit.
 	connsRefused *prometheus.CounterVec
 }
@@ -95,6 +97,10 @@ func newMetrics(cache *stateCache) *metrics {
 		Name: "anyctl_controller_idle_gc_total",
 		Help: "Garbage collections run at rest after a burst, so that the next burst (a change's fan-out) does not pay for them.",
 	})
+	m.processors = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "anyctl_controller_processors",
+		Help: "Processors the controller's process runs Go code on (GOMAXPROCS): one while it is at rest, the runtime's default while it works.",
+	})
 	m.revision = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "anyctl_controller_state_revision",
 		Help: "Store revision of the desired state this replica holds.",
@@ -102,7 +108,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.idleCollections, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.idleCollections, m.processors, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
