@@ -89,7 +89,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.refusedConn(c.RemoteAddr(), reason)
 		} else {
 			setUserTimeout(c, l.lim.userTimeout)
-			return &limitedConn{Conn: c, release: release}, nil
+			return &limitedConn{Conn: c, release: release, raw: newRawReader(c)}, nil
 		}
 	}
 }
@@ -156,6 +156,15 @@ type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	// raw reads the connection when not nil (rawReader).
+	raw *rawReader
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	if c.raw != nil {
+		return c.raw.Read(p)
+	}
+	return c.Conn.Read(p)
 }
 
 func (c *limitedConn) Close() error {
