@@ -5,6 +5,8 @@ import "github.com/miekg/dns"
 // node is one name of a zone, possibly an empty non-terminal.
 type node struct {
 	name string
+	// key is name's key in Index.names (see wireKey).
+	key string
 	// wlen is the length of name in wire format.
 	wlen   int
 	zone   *zone

@@ -62,6 +62,7 @@ func (b *builder) recordKey(rec *record, live bool) {
 		k = append(k, '|')
 	}
 	b.scratch = k
+	rec.keyLive = live
 	if old := b.prevRecords[string(k)]; old != nil {
 		rec.key = old.key
 		return

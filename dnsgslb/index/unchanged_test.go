@@ -1,0 +1,88 @@
+package index
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// TestUnchangedRecordsAreTakenAsParsed compiles a snapshot, then the next
+// revision with one record's TTL changed, then one with an origin down,
+// each with the index before it as Previous: only the changed record, then
+// only the records naming the origin, are parsed and compiled again; the
+// others keep their candidates and compiled answers (the same slices), and
+// every answer is that of a compile from scratch.
+func TestUnchangedRecordsAreTakenAsParsed(t *testing.T) {
+	db := randomDB(t, 5000, 2000)
+	snap := gslbtest.Snapshot()
+	snap.Revision = 7
+	first, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.parsed != len(snap.GetRecords()) {
+		t.Fatalf("first build parsed %d records, want all %d", first.parsed, len(snap.GetRecords()))
+	}
+	check := func(prev, ix *Index, changed func(rec *record) bool) {
+		t.Helper()
+		scratch, err := Compile(snap, Options{GeoIP: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for i, rec := range ix.records {
+			old := prev.records[i]
+			if changed(rec) {
+				want++
+				continue
+			}
+			if &rec.cands[0] != &old.cands[0] || rec.profKey != old.profKey {
+				t.Errorf("record %s: parsed again although nothing it reads changed", rec.object)
+			}
+			if rec.live == nil && &rec.rcs[0] != &old.rcs[0] && !slices.ContainsFunc(old.rcs[0].answers, func(a *answer) bool { return a.serialAt != 0 }) {
+				t.Errorf("record %s: answers compiled again although nothing it reads changed", rec.object)
+			}
+			if rec.from != nil {
+				t.Errorf("record %s: still refers to the record it was taken from", rec.object)
+			}
+		}
+		if ix.parsed != want || ix.compiled != want {
+			t.Errorf("parsed %d and compiled %d records, want %d", ix.parsed, ix.compiled, want)
+		}
+		for i, rec := range ix.records {
+			sr := scratch.records[i]
+			for ci := range ix.clients {
+				got, exp := rec.rcs[rec.prof.rc(int32(ci))].answers, sr.rcs[sr.prof.rc(int32(ci))].answers
+				if len(got) != len(exp) {
+					t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
+				}
+				for k := range got {
+					if string(got[k].msg) != string(exp[k].msg) {
+						t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
+					}
+				}
+			}
+		}
+	}
+
+	retimed := snap.GetRecords()[2]
+	retimed.Spec.Ttl++
+	snap.Revision++
+	second, err := Compile(snap, Options{GeoIP: db, Previous: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(first, second, func(rec *record) bool { return rec.object == retimed.GetMetadata().GetName() })
+
+	down := snap.GetOrigins()[1]
+	down.Healthy = false
+	snap.Revision++
+	third, err := Compile(snap, Options{GeoIP: db, Previous: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(second, third, func(rec *record) bool {
+		return slices.ContainsFunc(rec.cands, func(c candidate) bool { return c.name == down.GetName() })
+	})
+}
