@@ -15,10 +15,22 @@ import (
 // origin going down, as updates (the index before each reused for what
 // did not change) and checks over UDP that the changed record answers
 // with its new TTL, the records naming the origin move away from it, and
-// the other records answer as before.
+// the other records answer as before. The zone's SOA serial follows the
+// revision: negative answers, kept from build to build, carry the new one.
 func TestUpdatesAnswerWhatChanged(t *testing.T) {
 	snap := gslbtest.Snapshot()
-	ts := startServer(t)
+	snap.GetZones()[0].GetSpec().GetSoa().Serial = 0
+	ts := run(t, newServer(t, "", snap))
+	serial := func(name string) {
+		t.Helper()
+		r := ts.exchange(t, "udp", msg(t, name+".gslb.example.com.", dns.TypeTXT, gslbtest.London))
+		if len(r.Answer) != 0 || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
+			t.Fatalf("%s TXT: answer %q authority %q, want NODATA with the SOA", name, rrs(r.Answer), rrs(r.Ns))
+		}
+		if got := r.Ns[0].(*dns.SOA).Serial; int64(got) != snap.GetRevision() {
+			t.Errorf("%s TXT: NODATA with SOA serial %d, want the revision %d", name, got, snap.GetRevision())
+		}
+	}
 	answer := func(name, ecs string) []string {
 		t.Helper()
 		r := ts.exchange(t, "udp", msg(t, name+".gslb.example.com.", dns.TypeA, ecs))
@@ -33,6 +45,8 @@ func TestUpdatesAnswerWhatChanged(t *testing.T) {
 			t.Fatal(err)
 		}
 		snap = next
+		serial("nearest")
+		serial("failover")
 	}
 	before := map[string][]string{}
 	names := []string{"nearest", "failover", "eu-open", "strict"}
@@ -42,6 +56,7 @@ func TestUpdatesAnswerWhatChanged(t *testing.T) {
 	if !equal(before["nearest"], []string{a("nearest", gslbtest.EUWest4)}) {
 		t.Fatalf("nearest from London: %q before any change", before["nearest"])
 	}
+	serial("nearest")
 
 	next := proto.Clone(snap).(*v1.GslbSnapshot)
 	next.Revision++

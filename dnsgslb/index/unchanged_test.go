@@ -40,7 +40,7 @@ func TestUnchangedRecordsAreTakenAsParsed(t *testing.T) {
 			if &rec.cands[0] != &old.cands[0] || rec.profKey != old.profKey {
 				t.Errorf("record %s: parsed again although nothing it reads changed", rec.object)
 			}
-			if rec.live == nil && &rec.rcs[0] != &old.rcs[0] && !slices.ContainsFunc(old.rcs[0].answers, func(a *answer) bool { return a.serialAt != 0 }) {
+			if rec.live == nil && &rec.rcs[0] != &old.rcs[0] {
 				t.Errorf("record %s: answers compiled again although nothing it reads changed", rec.object)
 			}
 			if rec.from != nil {
@@ -58,7 +58,7 @@ func TestUnchangedRecordsAreTakenAsParsed(t *testing.T) {
 					t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
 				}
 				for k := range got {
-					if string(got[k].msg) != string(exp[k].msg) {
+					if string(got[k].appendTo(nil, false, rec.node.zone)) != string(exp[k].msg) {
 						t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
 					}
 				}
