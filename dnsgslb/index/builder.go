@@ -36,6 +36,8 @@ type builder struct {
 	// scratch is where record and profile keys are put together, specBuf
 	// where a record's spec is marshalled.
 	scratch, specBuf []byte
+	// classKey is classKeys' slice.
+	classKey []int32
 	// prevProfKeys are the previous index's profile keys (see profileKey).
 	prevProfKeys map[string]string
 	// counted marks the profiles whose kept scope tables are counted in
