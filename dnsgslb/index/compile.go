@@ -76,7 +76,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
 		byKey:       make(map[string]*record, nrec),
-		profKeys:    make(map[string]string, nrec),
+		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),
 	}
@@ -203,7 +203,12 @@ func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
-			ix.node(name[i+1:], z)
+			if strings.IndexByte(name, '\\') < 0 && len(key) > int(key[0])+1 {
+				// The parent's key is the rest of this one.
+				ix.nodeKeyed(name[i+1:], key[int(key[0])+1:], z)
+			} else {
+				ix.node(name[i+1:], z)
+			}
 		}
 	}
 	return n

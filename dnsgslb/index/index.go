@@ -36,8 +36,9 @@ type Index struct {
 	// parsed and compiled count the records this build parsed and
 	// compiled rather than took from the previous index.
 	parsed, compiled int
-	// profKeys holds the records' profile keys, for the next build to
-	// take rather than allocate again.
+	// profKeys holds the profile keys of the records this build parsed,
+	// for the next build to take rather than allocate again (a record
+	// taken as parsed keeps its own).
 	profKeys map[string]string
 	// placeScopes are the scope tables of records ranked by residency
 	// rule alone, by grouping of the places (see placeScopesFor).

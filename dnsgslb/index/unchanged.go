@@ -90,10 +90,15 @@ func (b *builder) record(i int, r *v1.GslbRecord, zones map[string]*zone, src *s
 		return nil, err
 	}
 	rec.spec = string(spec)
-	if b.prev != nil && i < len(b.prev.records) && b.prev.records[i].spec == rec.spec {
-		rec.spec = b.prev.records[i].spec
+	var was string
+	if b.prev != nil && i < len(b.prev.records) {
+		old := b.prev.records[i]
+		if old.spec == rec.spec {
+			rec.spec = old.spec
+		}
+		was = old.profKey
 	}
-	b.profileKey(rec)
+	b.profileKey(rec, was)
 	b.ix.parsed++
 	return rec, nil
 }
@@ -142,7 +147,6 @@ func (b *builder) retake(old *record, zn *zone) (*record, error) {
 	}
 	rec.node = n
 	n.rrsets = append(n.rrsets, rrset{qtype: rec.qtype, rec: rec})
-	b.ix.profKeys[rec.profKey] = rec.profKey
 	return rec, nil
 }
 
