@@ -71,7 +71,10 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 		}
 		return string(out), nil
 	}
-	n := max(o.loadWindows, 1)
+	n := o.loadWindows
+	if n <= 0 {
+		n = max(int(o.loadFor/(5*time.Second)), 1)
+	}
 	win := o.loadFor / time.Duration(n)
 	if win < time.Second || win%time.Second != 0 {
 		return fmt.Errorf("-load-for %s over -load-windows %d: each window must be a whole number of seconds", o.loadFor, n)
