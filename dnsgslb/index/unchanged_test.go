@@ -3,8 +3,12 @@ package index
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestUnchangedRecordsAreTakenAsParsed compiles a snapshot, then the next
@@ -85,4 +89,54 @@ func TestUnchangedRecordsAreTakenAsParsed(t *testing.T) {
 	check(second, third, func(rec *record) bool {
 		return slices.ContainsFunc(rec.cands, func(c candidate) bool { return c.name == down.GetName() })
 	})
+}
+
+// TestSignedTTLChangeSignsTheChangedRecord compiles a signed zone
+// answered live, then the next revision with one record's TTL changed and
+// the first index given: only that record is parsed and compiled again,
+// the others keep their signatures, and its answer with DO carries the new
+// TTL under an RRSIG that verifies.
+func TestSignedTTLChangeSignsTheChangedRecord(t *testing.T) {
+	saved := liveBudget
+	liveBudget = 0
+	defer func() { liveBudget = saved }()
+	snap := sharedSnapshot()
+	db := randomDB(t, 5000, 2000)
+	signers, key := testSigner(t)
+	opts := Options{GeoIP: db, Signers: signers, Now: func() time.Time { return signedAt }}
+	first, err := Compile(snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed *v1.GslbRecord
+	for _, r := range snap.GetRecords() {
+		if r.GetMetadata().GetName() == "shared" {
+			changed = r
+		}
+	}
+	changed.Spec.Ttl = 77
+	snap.Revision++
+	opts.Previous = first
+	second, err := Compile(snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.parsed != 1 || second.compiled != 1 {
+		t.Errorf("parsed %d and compiled %d records, want 1", second.parsed, second.compiled)
+	}
+	for i, rec := range second.records {
+		if rec.object != "shared" && rec.live != nil && rec.live.sigs != first.records[i].live.sigs {
+			t.Errorf("record %s: live signatures made again although it did not change", rec.object)
+		}
+	}
+	r := ask(t, second, "shared."+gslbtest.Zone, dns.TypeA, true)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
+		t.Fatalf("shared A: %v", r)
+	}
+	for _, rr := range r.Answer {
+		if rr.Header().Ttl != 77 {
+			t.Errorf("shared A with DO: %s, want TTL 77", rr)
+		}
+	}
+	verifySection(t, "shared A", key, r.Answer)
 }
