@@ -23,16 +23,33 @@ type answer struct {
 	// negative), for queries with the DO bit; nil outside signed zones.
 	signed []byte
 	// serialAt is the offset in msg of the zone's SOA serial when the
-	// answer carries the SOA (a negative answer), else 0.
+	// answer carries the SOA (a negative answer), else 0. The serial in
+	// msg may be an earlier one: appendTo writes the zone's, so that a
+	// zone whose serial follows the revision keeps its unsigned answers
+	// from build to build. A signed answer's RRSIG covers the serial: it
+	// is signed again with each (see withSerial).
 	serialAt int
 }
 
-// bytes is the packed answer for a query with or without the DO bit.
+// bytes is the packed answer for a query with or without the DO bit, the
+// SOA serial of msg as it was packed (see serialAt).
 func (a *answer) bytes(do bool) []byte {
 	if do && a.signed != nil {
 		return a.signed
 	}
 	return a.msg
+}
+
+// appendTo appends the answer for a query with or without the DO bit in
+// zone z to dst: bytes, with z's SOA serial in an unsigned negative
+// answer.
+func (a *answer) appendTo(dst []byte, do bool, z *zone) []byte {
+	msg := a.bytes(do)
+	b := append(dst, msg...)
+	if a.serialAt != 0 && (!do || a.signed == nil) {
+		binary.BigEndian.PutUint32(b[len(dst)+a.serialAt:], z.soa.Serial)
+	}
+	return b
 }
 
 // withSerial is a copy of the answer carrying the SOA serial given.

@@ -20,6 +20,8 @@ import (
 type builder struct {
 	ctx context.Context
 	ix  *Index
+	// prev is the index being replaced, if any.
+	prev *Index
 	// quick leaves out scope tables (Options.Quick).
 	quick bool
 	// concurrent lets the build use every processor (Options.Concurrent).
@@ -31,8 +33,11 @@ type builder struct {
 	// profiles by profileKey.
 	profiles map[string]*profile
 	rttSig   string
-	// scratch is where record and profile keys are put together.
-	scratch []byte
+	// scratch is where record and profile keys are put together, specBuf
+	// where a record's spec is marshalled.
+	scratch, specBuf []byte
+	// classKey is classKeys' slice.
+	classKey []int32
 	// prevProfKeys are the previous index's profile keys (see profileKey).
 	prevProfKeys map[string]string
 	// counted marks the profiles whose kept scope tables are counted in
@@ -65,7 +70,7 @@ var ErrNeedGeoIP = errors.New("the GeoIP database is needed and not read yet")
 // newBuilder starts the build of ix, reusing prev's table, distances and
 // profiles when ix is located with the same table.
 func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNetwork, opts Options) (*builder, error) {
-	b := &builder{ctx: ctx, ix: ix, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}}
+	b := &builder{ctx: ctx, ix: ix, prev: prev, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}}
 	dbID := opts.GeoIP.ID()
 	if opts.GeoIP == nil && opts.GeoIPID != "" {
 		dbID = opts.GeoIPID

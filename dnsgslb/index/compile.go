@@ -76,7 +76,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
 		byKey:       make(map[string]*record, nrec),
-		profKeys:    make(map[string]string, nrec),
+		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),
 	}
@@ -124,12 +124,14 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	b.quick, ix.quick, b.concurrent = opts.Quick, opts.Quick, opts.Concurrent
 	b.describeClients(pops)
 	src := newSources(snap, pops)
-	for _, r := range snap.GetRecords() {
-		rec, err := ix.newRecord(r, byObject, src, opts)
+	if err := b.sourceSigs(snap, opts); err != nil {
+		return nil, err
+	}
+	for i, r := range snap.GetRecords() {
+		rec, err := b.record(i, r, byObject, src, opts)
 		if err != nil {
 			return nil, err
 		}
-		b.profileKey(rec)
 		ix.records = append(ix.records, rec)
 	}
 	for _, z := range ix.zones {
@@ -189,15 +191,24 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 // node returns the node of a name inside zone z, creating it and the empty
 // non-terminals above it.
 func (ix *Index) node(name string, z *zone) *node {
-	key := wireKey(name)
+	return ix.nodeKeyed(name, wireKey(name), z)
+}
+
+// nodeKeyed is node with the name's key given.
+func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
-	n := &node{name: name, wlen: len(key), zone: z}
+	n := &node{name: name, key: key, wlen: len(key), zone: z}
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
-			ix.node(name[i+1:], z)
+			if strings.IndexByte(name, '\\') < 0 && len(key) > int(key[0])+1 {
+				// The parent's key is the rest of this one.
+				ix.nodeKeyed(name[i+1:], key[int(key[0])+1:], z)
+			} else {
+				ix.node(name[i+1:], z)
+			}
 		}
 	}
 	return n

@@ -28,8 +28,17 @@ type Index struct {
 	cuts bool
 	// byKey holds the records by recordKey, for the next build to reuse.
 	byKey map[string]*record
-	// profKeys holds the records' profile keys, for the next build to
-	// take rather than allocate again.
+	// srcSigs and popsSig sum up each origin and the PoPs as records read
+	// them (see sourceSigs), for the next build to tell which records
+	// are unchanged.
+	srcSigs map[string]string
+	popsSig string
+	// parsed and compiled count the records this build parsed and
+	// compiled rather than took from the previous index.
+	parsed, compiled int
+	// profKeys holds the profile keys of the records this build parsed,
+	// for the next build to take rather than allocate again (a record
+	// taken as parsed keeps its own).
 	profKeys map[string]string
 	// placeScopes are the scope tables of records ranked by residency
 	// rule alone, by grouping of the places (see placeScopesFor).

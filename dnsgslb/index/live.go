@@ -345,7 +345,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 	ch := rec.chooseLive(&ix.clients[leaf.Class], leaf.Class, bucket)
 	if ch.fixed != nil {
 		out.Rcode = ch.fixed.rcode
-		return patch(dst, q, ch.fixed, scope, maxSize)
+		return patch(dst, q, ch.fixed, rec.node.zone, scope, maxSize)
 	}
 	// A signed answer leaves out an address two candidates share: an
 	// RRset holds it once.
@@ -377,7 +377,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		if i < 0 {
 			// Not signed ahead; the enumeration covers every answer.
 			out.Rcode = lv.servfail.rcode
-			return patch(dst, q, lv.servfail, scope, maxSize)
+			return patch(dst, q, lv.servfail, rec.node.zone, scope, maxSize)
 		}
 		sig, nsig = lv.sigs.rrsigs[i], int(lv.sigs.n[i])
 		size += len(sig)

@@ -5,6 +5,8 @@ import "github.com/miekg/dns"
 // node is one name of a zone, possibly an empty non-terminal.
 type node struct {
 	name string
+	// key is name's key in Index.names (see wireKey).
+	key string
 	// wlen is the length of name in wire format.
 	wlen   int
 	zone   *zone
@@ -40,15 +42,13 @@ func (n *node) find(qtype uint16) *rrset {
 // finishAnswers packs the node's static, NODATA and ANY answers. prev is
 // the node of the same name in the previous index when its zone answers
 // negatively alike (see sameNegatives): its NODATA and ANY answers are
-// taken, the NODATA with the new SOA serial.
+// taken, the NODATA as it is: it is served with the zone's SOA serial
+// (see answer.appendTo).
 func (n *node) finishAnswers(prev *node) error {
 	z := n.zone
 	var err error
 	if prev != nil {
 		n.nodata, n.any = prev.nodata, prev.any
-		if n.nodata.serialAt != 0 && z.soa.Serial != prev.zone.soa.Serial {
-			n.nodata = n.nodata.withSerial(z.soa.Serial)
-		}
 	} else {
 		neg := *z.soa
 		neg.Hdr.Ttl = min(z.soa.Minttl, z.soa.Hdr.Ttl)

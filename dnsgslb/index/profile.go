@@ -76,13 +76,17 @@ func appendProfileKey(b []byte, rec *record, rttSig string) []byte {
 	return b
 }
 
-// profileKey sets rec.profKey. A key the previous build also had is taken
-// from it, so that an update allocates no key for a record whose ranking
-// inputs did not change.
-func (b *builder) profileKey(rec *record) {
+// profileKey sets rec.profKey. A key the previous build's parsed records
+// or was (the key of the record it replaces) is taken from it, so that an
+// update allocates no key for a record whose ranking inputs did not change.
+func (b *builder) profileKey(rec *record, was string) {
 	b.scratch = appendProfileKey(b.scratch[:0], rec, b.rttSig)
 	k, ok := b.prevProfKeys[string(b.scratch)]
-	if !ok {
+	switch {
+	case ok:
+	case was == string(b.scratch):
+		k = was
+	default:
 		k = string(b.scratch)
 	}
 	b.ix.profKeys[k] = k

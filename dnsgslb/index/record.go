@@ -28,10 +28,27 @@ type record struct {
 	// does not hold.
 	missing []string
 
-	// profKey and key are the record's profile key (appendProfileKey)
-	// and record key (recordKey).
-	profKey, key string
+	// profKey is the record's profile key (appendProfileKey).
+	profKey string
+	// spec is the record's GslbRecordSpec, marshalled deterministically:
+	// the next build takes the record as parsed when it is unchanged (see
+	// unchanged).
+	spec string
 
+	// built is what compileRecord makes of the record, or takes from the
+	// previous index.
+	built
+	// from is, during a build, the previous index's record this one was
+	// taken from as parsed (see retake); nil otherwise.
+	from *record
+}
+
+// built is a record's compiled form.
+type built struct {
+	// key is the record key (recordKey); keyLive is whether it was made
+	// for a record answered live.
+	key     string
+	keyLive bool
 	// hashed is true when the answer depends on the client subnet's bucket
 	// (weighted policy, or a traffic dial below 100).
 	hashed bool

@@ -74,11 +74,17 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *source
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
-	b.recordKey(rec, b.useLive(rec))
+	if live := b.useLive(rec); keyUnchanged(rec, live) {
+		rec.key, rec.keyLive = rec.from.key, live
+	} else {
+		b.recordKey(rec, live)
+	}
+	rec.from = nil
 	b.ix.byKey[rec.key] = rec
 	if ok, err := b.reuse(rec); ok || err != nil {
 		return err
 	}
+	b.ix.compiled++
 	rec.hashed = rec.policy == v1.Policy_POLICY_WEIGHTED
 	for _, c := range rec.cands {
 		rec.hashed = rec.hashed || c.dial < 100

@@ -83,7 +83,7 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	a, scope := ix.choose(n, q, src)
 	out.Rcode = a.rcode
 	out.Slots = a.slots
-	return patch(dst, q, a, scope, maxSize)
+	return patch(dst, q, a, n.zone, scope, maxSize)
 }
 
 // Reject is the rcode of the error reply q gets whatever it asks, or -1:
@@ -164,13 +164,13 @@ func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
 	return netip.AddrFrom16(q.ECSAddr)
 }
 
-// patch copies a pre-packed answer into dst and makes it the reply to q.
-func patch(dst []byte, q *wire.Query, a *answer, scope uint8, maxSize int) []byte {
-	msg := a.bytes(q.DO)
-	if len(msg)+wire.OPTLen(q) > maxSize {
+// patch copies a pre-packed answer of zone z into dst and makes it the
+// reply to q.
+func patch(dst []byte, q *wire.Query, a *answer, z *zone, scope uint8, maxSize int) []byte {
+	if len(a.bytes(q.DO))+wire.OPTLen(q) > maxSize {
 		return truncated(dst, q, a.rcode)
 	}
-	return makeReply(append(dst[:0], msg...), q, a.rcode, scope)
+	return makeReply(a.appendTo(dst[:0], q.DO, z), q, a.rcode, scope)
 }
 
 // makeReply turns b, a copied or assembled answer whose question is the

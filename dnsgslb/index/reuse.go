@@ -62,6 +62,7 @@ func (b *builder) recordKey(rec *record, live bool) {
 		k = append(k, '|')
 	}
 	b.scratch = k
+	rec.keyLive = live
 	if old := b.prevRecords[string(k)]; old != nil {
 		rec.key = old.key
 		return
@@ -91,7 +92,7 @@ func (b *builder) reuse(rec *record) (bool, error) {
 	}
 	rec.hashed, rec.prof, rec.rcs, rec.live = old.hashed, old.prof, old.rcs, old.live
 	rec.scopes, rec.locationFree, rec.placeKey = old.scopes, old.locationFree, old.placeKey
-	if serial := rec.node.zone.soa.Serial; serial != old.node.zone.soa.Serial {
+	if serial := rec.node.zone.soa.Serial; serial != old.node.zone.soa.Serial && rec.node.zone.signing != nil {
 		var err error
 		if rec.rcs, rec.live, err = withSerial(rec, serial); err != nil {
 			return false, err
@@ -109,10 +110,12 @@ func (b *builder) reuse(rec *record) (bool, error) {
 	return true, nil
 }
 
-// withSerial is a record's answers with the zone's SOA serial changed: a
-// zone whose serial follows the revision changes it with every update,
-// and only the negative answers carry it. In a signed zone their signed
-// form is made again, with the SOA's new RRSIG (the NSEC's is cached).
+// withSerial is a record's answers in a signed zone with the zone's SOA
+// serial changed: a zone whose serial follows the revision changes it
+// with every update, and only the negative answers carry it. Their signed
+// form is made again, with the SOA's new RRSIG (the NSEC's is cached). An
+// unsigned zone keeps its answers: the serial is written as they are
+// served (see answer.appendTo).
 func withSerial(rec *record, serial uint32) ([]recordClass, *live, error) {
 	rcs, lv := rec.rcs, rec.live
 	z := rec.node.zone

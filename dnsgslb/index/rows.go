@@ -135,7 +135,7 @@ func (b *builder) buildRows(locs []geo.Location) (*rowTable, error) {
 func (b *builder) rowScopes(group []int32) [2][]uint8 {
 	var s [2][]uint8
 	for f, v6 := range []bool{false, true} {
-		s[f] = b.ix.table.Scopes(v6, func(c int32) int32 { return group[c] })
+		s[f] = b.ix.table.ScopesByClass(v6, group)
 	}
 	return s
 }

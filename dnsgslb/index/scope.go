@@ -64,8 +64,9 @@ func (b *builder) scopesFor(p *profile, group []int32) [2][]uint8 {
 	}
 	ix.scopeCells += cells
 	b.scopeCellsBuilt += cells
+	ck := b.classKeys(func(c int32) int32 { return group[p.rc(c)] })
 	for f, v6 := range []bool{false, true} {
-		s[f] = ix.table.Scopes(v6, func(c int32) int32 { return group[p.rc(c)] })
+		s[f] = ix.table.ScopesByClass(v6, ck)
 	}
 	p.scopes[key] = s
 	return s
@@ -103,8 +104,9 @@ func (b *builder) placeScopesFor(p *profile, group []int32) (key string, scopes 
 		return key, scopes
 	}
 	b.scopeCellsBuilt += cells
+	ck := b.classKeys(func(c int32) int32 { return label[pl.of[c]] })
 	for f, v6 := range []bool{false, true} {
-		scopes[f] = ix.table.Scopes(v6, func(c int32) int32 { return label[pl.of[c]] })
+		scopes[f] = ix.table.ScopesByClass(v6, ck)
 	}
 	b.keepPlaceScopes(key, scopes)
 	return key, scopes
@@ -124,4 +126,18 @@ func (b *builder) keepPlaceScopes(key string, s [2][]uint8) ([2][]uint8, bool) {
 	ix.scopeCells += ix.table.Leaves(false) + ix.table.Leaves(true)
 	ix.placeScopes[key] = s
 	return s, true
+}
+
+// classKeys is key of every class of the table, in the builder's
+// scratch slice (valid until the next call).
+func (b *builder) classKeys(key func(c int32) int32) []int32 {
+	n := len(b.ix.table.Classes())
+	if cap(b.classKey) < n {
+		b.classKey = make([]int32, n)
+	}
+	k := b.classKey[:n]
+	for c := range k {
+		k[c] = key(int32(c))
+	}
+	return k
 }

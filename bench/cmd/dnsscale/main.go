@@ -57,9 +57,10 @@ type options struct {
 	deadline                              time.Time
 	serve, genOnly, library               bool
 	restartFrom                           string
-	loadQPS                               int
+	loadQPS, loadWindows                  int
 	loadFor                               time.Duration
 	loadTrace                             string
+	loadProfile                           string
 	loadOut                               string
 	cpuProfile, memProfile                string
 	ecs                                   string
@@ -82,8 +83,10 @@ func main() {
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile after the cold compile to this file")
 	flag.StringVar(&o.ecs, "ecs", "81.2.69.0/24", "client subnet of the server's test query")
 	flag.IntVar(&o.loadQPS, "load-qps", 0, "with -serve, also run dnsperf at this rate, idle and while the snapshot changes every second (0: no load test)")
-	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long each dnsperf run of the load test lasts")
-	flag.StringVar(&o.loadTrace, "load-trace", "", "write a Go execution trace (runtime/trace) of the server while dnsperf runs and updates are applied to this file, updates marked as regions")
+	flag.DurationVar(&o.loadFor, "load-for", 20*time.Second, "how long the load test runs dnsperf idle, and as long while applying")
+	flag.IntVar(&o.loadWindows, "load-windows", 0, "split each kind of load run into this many windows, alternating idle and applying, and pool each kind's latencies (1: one idle run, then one applying run; 0: windows of 5 s)")
+	flag.StringVar(&o.loadTrace, "load-trace", "", "write a Go execution trace (runtime/trace) of the server while dnsperf runs (from the applying run on, or with -load-windows over every window) to this file, updates marked as regions")
+	flag.StringVar(&o.loadProfile, "load-cpuprofile", "", "write a CPU profile of the server while dnsperf runs (from the applying run on, or with -load-windows over every window) to this file")
 	flag.StringVar(&o.loadOut, "load-out", "", "write dnsperf's output of each load run (one line a query, in the order answered) to this directory")
 	flag.BoolVar(&o.dnssec, "dnssec", false, "also sign the zones, with a key made for each, and ask with the DO bit")
 	flag.StringVar(&o.keyDir, "dnssec-keys", "", "sign with the keys in this directory (as anyctl dns --dnssec-keys); implies -dnssec")
