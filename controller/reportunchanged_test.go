@@ -1,7 +1,11 @@
 package controller_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -376,5 +380,91 @@ func TestHeldRevisionsAcrossReplicas(t *testing.T) {
 	await(t, "replica b to show no report of london", func() bool { return shown(b, "london") == nil })
 	if st := shown(b, "tokyo"); st.GetConfigRevision() != 8 {
 		t.Fatalf("replica b shows tokyo %v, want its report at revision 8", st)
+	}
+}
+
+// TestConsoleShowsAcknowledgedRevision: the web console's view, streamed
+// to its pages, shows the config revision an agent acknowledged after its
+// last full report, pushed when the acknowledgement is recorded.
+func TestConsoleShowsAcknowledgedRevision(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consoleAddr := l.Addr().String()
+	l.Close()
+	r := startWithExamples(t, func(c *controller.Config) { c.ConsoleListen = consoleAddr })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, _ := agentStream(t, ctx, r, "tokyo")
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: busyReport("tokyo", 0, true)}}); err != nil {
+		t.Fatal(err)
+	}
+	await(t, "tokyo's report stored", func() bool {
+		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{Pop: "tokyo"})
+		return err == nil && resp.GetPops()[0].GetStatus().GetConfigRevision() == 7
+	})
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+consoleAddr+"/api/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	views := make(chan map[string]int64)
+	go func() {
+		defer close(views)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var v struct {
+				Pops []struct {
+					Name           string `json:"name"`
+					ConfigRevision int64  `json:"configRevision"`
+				} `json:"pops"`
+			}
+			if err := json.Unmarshal([]byte(data), &v); err != nil {
+				t.Errorf("console view: %v", err)
+				return
+			}
+			revs := map[string]int64{}
+			for _, p := range v.Pops {
+				revs[p.Name] = p.ConfigRevision
+			}
+			select {
+			case views <- revs:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	next := func() map[string]int64 {
+		t.Helper()
+		select {
+		case v, ok := <-views:
+			if !ok {
+				t.Fatal("the console's stream ended")
+			}
+			return v
+		case <-time.After(time.Minute):
+			t.Fatal("no console view within a minute")
+		}
+		return nil
+	}
+	for v := next(); v["tokyo"] != 7; v = next() {
+		t.Logf("console view with tokyo at %d", v["tokyo"])
+	}
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: 9}}}); err != nil {
+		t.Fatal(err)
+	}
+	for v := next(); v["tokyo"] != 9; v = next() {
+		t.Logf("console view with tokyo at %d", v["tokyo"])
 	}
 }
