@@ -106,7 +106,12 @@ func (w *reportWriter) take(st *v1.PopStatus) {
 		w.unchanged.Inc()
 		return
 	}
-	// The entry goes once the report is stored (store).
+	if st.GetConfigRevision() < w.heldRev {
+		// The agent says it runs an older revision than it acknowledged.
+		w.dropHeld()
+	}
+	// An entry of this revision or older goes once the report is
+	// stored (store).
 	w.heldRev = 0
 	w.handOver(st)
 }
@@ -124,11 +129,12 @@ func (w *reportWriter) dropHeld() {
 // not (its write failed, or it was removed while the agent was silent).
 // With rev set and newer than the last full report's, the agent holds
 // config revision rev and its report is otherwise the last full one, what
-// every agent says after a change: with that report stored and none
-// waiting, rev goes in the replica's held-revision record, not etcd's
-// report; else (or with the record full, or rev older) the report is
-// taken as a new full one at revision rev. It reports false when no full
-// report came before.
+// every agent says after a change: with that report stored, or waiting
+// to be (the writer stores the newest report taken, and that is the last
+// full one), rev goes in the replica's held-revision record, not etcd's
+// report; else (the stored report gone, the record full, or rev older)
+// the report is taken as a new full one at revision rev. It reports false
+// when no full report came before.
 func (w *reportWriter) takeUnchanged(rev int64) bool {
 	if w.lastFull == nil {
 		return false
@@ -138,8 +144,10 @@ func (w *reportWriter) takeUnchanged(rev int64) bool {
 		held = w.heldRev
 	}
 	if rev != 0 && rev != held {
-		if rev > w.lastFull.GetConfigRevision() && w.held != nil && w.waiting.Load() == 0 && w.sess.Unchanged(w.lastFull) &&
-			w.held.Set(w.pop, w, rev) {
+		// The writer sets the stored report before it counts its write
+		// done: with none waiting, the stored report is current.
+		current := w.waiting.Load() != 0 || w.sess.Unchanged(w.lastFull)
+		if rev > w.lastFull.GetConfigRevision() && w.held != nil && current && w.held.Set(w.pop, w, rev) {
 			w.lastReport.Store(time.Now().UnixNano())
 			w.heldRev = rev
 			w.unchanged.Inc()
@@ -229,11 +237,11 @@ func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
 	for {
 		written, err := w.sess.Put(ctx, st)
 		if err == nil {
-			// The stored report says the revision now. No entry is
-			// set while a report waits (takeUnchanged): this removes
-			// none set after st.
+			// The stored report says its revision now: an entry of
+			// it or an older one says no more. One newer (set while
+			// st waited) stays.
 			if w.held != nil {
-				w.held.Drop(w.pop, w)
+				w.held.DropAtMost(w.pop, w, st.GetConfigRevision())
 			}
 			if written {
 				w.stored.Inc()

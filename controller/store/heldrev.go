@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -106,12 +107,17 @@ func (h *HeldRevisions) Set(pop string, owner any, rev int64) bool {
 	return true
 }
 
-// Drop removes pop's entry if owner's stream set it: the PoP's stored
-// report now says its revision, or the stream ended.
-func (h *HeldRevisions) Drop(pop string, owner any) {
+// Drop removes pop's entry if owner's stream set it: the stream ended,
+// or its agent now reports another revision in full.
+func (h *HeldRevisions) Drop(pop string, owner any) { h.DropAtMost(pop, owner, math.MaxInt64) }
+
+// DropAtMost removes pop's entry if owner's stream set it and its
+// revision is rev or older: the PoP's stored report, at revision rev, now
+// says as much.
+func (h *HeldRevisions) DropAtMost(pop string, owner any, rev int64) {
 	h.mu.Lock()
 	e, had := h.pops[pop]
-	if !had || e.owner != owner {
+	if !had || e.owner != owner || e.rev > rev {
 		h.mu.Unlock()
 		return
 	}

@@ -51,7 +51,8 @@ func awaitCond(t *testing.T, what string, cond func() bool) {
 // TestHeldRevisionsCostAFewWrites: many PoPs' acknowledgements of one
 // revision go in one record, grouped by revision, in a few etcd
 // revisions, not one per PoP; the mirror reads it back; an entry goes
-// only for the stream that set it; the record goes with its lease and is
+// only for the stream that set it, and not for a stored report older than
+// it; the record goes with its lease and is
 // written again under the next, and is deleted when it has no entries.
 func TestHeldRevisionsCostAFewWrites(t *testing.T) {
 	const n = 500
@@ -103,6 +104,11 @@ func TestHeldRevisionsCostAFewWrites(t *testing.T) {
 	awaitCond(t, "pop-0001 at 10", func() bool { got, _ := heldRecord(t, cli, "replica-a"); return got["pop-0001"] == 10 })
 	if got, _ := heldRecord(t, cli, "replica-a"); got["pop-0000"] != 9 {
 		t.Fatalf("another stream's Drop removed pop-0000's entry: %v", got["pop-0000"])
+	}
+	// A stored report of revision 9 leaves pop-0001's entry at 10.
+	h.DropAtMost("pop-0001", owners[1], 9)
+	if got := h.Held("pop-0001"); got != 10 {
+		t.Fatalf("a report of revision 9 stored: pop-0001's entry at %d, want 10 kept", got)
 	}
 	h.Drop("pop-0000", owners[0])
 	awaitCond(t, "pop-0000's entry dropped", func() bool {
