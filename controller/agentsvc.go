@@ -48,6 +48,9 @@ type agentServer struct {
 	etcd *etcdHealth
 	// silence finds the streams whose agent stopped reporting.
 	silence *silenceWatch
+	// held records the config revisions this replica's agents
+	// acknowledged beyond their stored reports.
+	held *store.HeldRevisions
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {

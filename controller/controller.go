@@ -149,7 +149,9 @@ func (c *Controller) Run(ctx context.Context) error {
 		return err
 	}
 	silence := newSilenceWatch(c.cfg.StatusTTL)
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: replicaID(endpoint.String(lis.Addr())), etcd: eh, silence: silence})
+	rid := replicaID(endpoint.String(lis.Addr()))
+	held := st.HeldRevisions(rid, lease, func(error) { m.reportWriteFailures.Inc() })
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: rid, etcd: eh, silence: silence, held: held})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -173,6 +175,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	wg.Go(func() { sw.run(ctx) })
 	wg.Go(func() { fleet.run(ctx) })
 	wg.Go(func() { silence.run(ctx) })
+	wg.Go(func() { held.Run(ctx) })
 	wg.Go(func() { collectWhenIdle(ctx, m.idleCollections.Inc) })
 	if c.cfg.OneProcAtRest {
 		changes := func() <-chan struct{} {

@@ -87,11 +87,11 @@ func newMetrics(cache *stateCache) *metrics {
 	}, []string{"reason"})
 	m.reports = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "anyctl_controller_agent_reports_total",
-		Help: "Agent status reports received, by whether they were written to etcd (stored=false: the same as the stored report, only liveness).",
+		Help: "Agent status reports received, by whether they were written to etcd as a report (stored=false: the same as the stored report, only liveness, or naming a new config revision, kept in the replica's held-revision record).",
 	}, []string{"stored"})
 	m.reportWriteFailures = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "anyctl_controller_agent_report_write_failures_total",
-		Help: "Agent status report writes to etcd that failed; each is tried again until it is stored or a newer report replaces it.",
+		Help: "Agent status report writes, and writes of the replica's held-revision record, to etcd that failed; each is tried again until it is stored or a newer report (or record) replaces it.",
 	})
 	m.idleCollections = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "anyctl_controller_idle_gc_total",

@@ -24,9 +24,19 @@ import (
 // garbage collector to scan on every cycle.
 // A report that says what the stored one says, with none waiting, is
 // counted and dropped by the reader itself: at rest, that is every report.
+// An acknowledgement of a newer config revision with nothing else changed
+// (every agent's next report after a change) is not a report write: it
+// goes in the replica's held-revision record (store.HeldRevisions), a few
+// writes per change for all its agents.
 type reportWriter struct {
 	sess *store.StatusSession
 	log  *slog.Logger
+	pop  string
+	// held is the replica's held-revision record.
+	held *store.HeldRevisions
+	// heldRev is the revision this stream's entry in held names, 0 when
+	// it set none since its last full report; the reader's own.
+	heldRev int64
 	// stored and unchanged count the reports written and not written.
 	stored, unchanged prometheus.Counter
 	// failed counts the writes that failed.
@@ -61,7 +71,7 @@ func (a *agentServer) newReportWriter(ctx context.Context, pop string, log *slog
 		sess: a.st.StatusSession(pop, a.lease, a.statusTTL, popstatus.Same), log: log, ttl: a.statusTTL,
 		stored: a.metrics.reports.WithLabelValues("true"), unchanged: a.metrics.reports.WithLabelValues("false"),
 		failed: a.metrics.reportWriteFailures,
-		latest: make(chan *v1.PopStatus, 1), ctx: ctx, silence: a.silence,
+		latest: make(chan *v1.PopStatus, 1), ctx: ctx, silence: a.silence, pop: pop, held: a.held,
 	}
 	w.lastReport.Store(time.Now().UnixNano())
 	w.silence.add(w)
@@ -90,24 +100,59 @@ func (w *reportWriter) take(st *v1.PopStatus) {
 	w.lastReport.Store(time.Now().UnixNano())
 	w.lastFull = st
 	if w.waiting.Load() == 0 && w.sess.Unchanged(st) {
+		// The stored report says it all, revision included: an entry
+		// this stream held says no more.
+		w.dropHeld()
 		w.unchanged.Inc()
 		return
 	}
+	if st.GetConfigRevision() < w.heldRev {
+		// The agent says it runs an older revision than it acknowledged.
+		w.dropHeld()
+	}
+	// An entry of this revision or older goes once the report is
+	// stored (store).
+	w.heldRev = 0
 	w.handOver(st)
+}
+
+// dropHeld removes this stream's held-revision entry, if it set one.
+func (w *reportWriter) dropHeld() {
+	if w.heldRev != 0 {
+		w.heldRev = 0
+		w.held.Drop(w.pop, w)
+	}
 }
 
 // takeUnchanged takes the agent's word that its report is as the last
 // full one: counted when that is stored, handed over again when it is
 // not (its write failed, or it was removed while the agent was silent).
-// With rev set and not the last full report's, the report is the last
-// full one at config revision rev, taken as a new full report: what every
-// agent says after a change, without sending its whole status again. It
-// reports false when no full report came before.
+// With rev set and newer than the last full report's, the agent holds
+// config revision rev and its report is otherwise the last full one, what
+// every agent says after a change: with that report stored, or waiting
+// to be (the writer stores the newest report taken, and that is the last
+// full one), rev goes in the replica's held-revision record, not etcd's
+// report; else (the stored report gone, the record full, or rev older)
+// the report is taken as a new full one at revision rev. It reports false
+// when no full report came before.
 func (w *reportWriter) takeUnchanged(rev int64) bool {
 	if w.lastFull == nil {
 		return false
 	}
-	if rev != 0 && rev != w.lastFull.GetConfigRevision() {
+	held := w.lastFull.GetConfigRevision()
+	if w.heldRev != 0 {
+		held = w.heldRev
+	}
+	if rev != 0 && rev != held {
+		// The writer sets the stored report before it counts its write
+		// done: with none waiting, the stored report is current.
+		current := w.waiting.Load() != 0 || w.sess.Unchanged(w.lastFull)
+		if rev > w.lastFull.GetConfigRevision() && w.held != nil && current && w.held.Set(w.pop, w, rev) {
+			w.lastReport.Store(time.Now().UnixNano())
+			w.heldRev = rev
+			w.unchanged.Inc()
+			return true
+		}
 		st := proto.CloneOf(w.lastFull)
 		st.ConfigRevision = rev
 		w.take(st)
@@ -117,6 +162,13 @@ func (w *reportWriter) takeUnchanged(rev int64) bool {
 	if w.waiting.Load() == 0 && w.sess.Unchanged(w.lastFull) {
 		w.unchanged.Inc()
 		return true
+	}
+	if w.heldRev != 0 {
+		// The stored report is gone or not the last: store it whole,
+		// with the revision held.
+		st := proto.CloneOf(w.lastFull)
+		st.ConfigRevision = w.heldRev
+		w.lastFull, w.heldRev = st, 0
 	}
 	w.handOver(w.lastFull)
 	return true
@@ -185,6 +237,12 @@ func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
 	for {
 		written, err := w.sess.Put(ctx, st)
 		if err == nil {
+			// The stored report says its revision now: an entry of
+			// it or an older one says no more. One newer (set while
+			// st waited) stays.
+			if w.held != nil {
+				w.held.DropAtMost(w.pop, w, st.GetConfigRevision())
+			}
 			if written {
 				w.stored.Inc()
 			} else {
@@ -221,8 +279,13 @@ func (w *reportWriter) store(ctx context.Context, st *v1.PopStatus) {
 }
 
 // stop stops watching for silence and ends the session: the stored report
-// is removed after the TTL unless the PoP's next stream writes it first.
+// is removed after the TTL unless the PoP's next stream writes it first,
+// and the stream's held-revision entry with it, so that the report shows
+// the revision the agent held until then.
 func (w *reportWriter) stop() {
 	w.silence.remove(w)
 	w.sess.End()
+	if w.held != nil && w.held.Held(w.pop) != 0 {
+		time.AfterFunc(w.ttl, func() { w.held.Drop(w.pop, w) })
+	}
 }

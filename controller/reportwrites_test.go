@@ -177,8 +177,12 @@ func TestStatusShowsNospaceAlarm(t *testing.T) {
 // TestReportWritesOfManyStreams: the changed reports of many streams are
 // all stored (in shared transactions: store.StatusSession); a write that
 // fails (etcd's NOSPACE alarm) is tried again by itself until the newest
-// report is stored, with no further message from the agent; a stream that
-// ends still has its report removed after the TTL while the others stay.
+// report is stored, with no further message from the agent. Every
+// stream's acknowledgement of a new config revision costs a few writes of
+// the replica's held-revision record, not one per stream, and the status
+// shows the revision for every PoP; under NOSPACE that write fails, is
+// counted and tried again. A stream that ends still has its report removed
+// after the TTL while the others stay.
 func TestReportWritesOfManyStreams(t *testing.T) {
 	const n = 40
 	r, cli := startOnExternal(t, func(c *controller.Config) { c.StatusTTL = 3 * time.Second })
@@ -262,6 +266,58 @@ func TestReportWritesOfManyStreams(t *testing.T) {
 	disarm()
 	await(t, "every stream's newest report stored once etcd takes writes again", allAt(3))
 
+	// Every agent acknowledges revision 4 (what each says after a change):
+	// a few writes of the replica's held-revision record, not one per
+	// stream, and the status shows revision 4 for every PoP while the
+	// stored reports stay as they were.
+	ack := func(rev int64) func(string) *v1.ConnectRequest {
+		return func(string) *v1.ConnectRequest {
+			return &v1.ConnectRequest{Msg: &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: rev}}}
+		}
+	}
+	_, before = stored()
+	sendAll(ack(4))
+	shownAt := func(rev int64) func() bool {
+		return func() bool {
+			got := shownRevisions(t, r)
+			for i := range n {
+				if got[validationtest.PopName(i)] != rev {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	await(t, "the status to show revision 4 for every PoP", shownAt(4))
+	await(t, "every PoP's revision 4 recorded", func() bool {
+		held := heldRevisions(t, cli)
+		for i := range n {
+			if held[validationtest.PopName(i)] != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	_, after = stored()
+	t.Logf("%d streams' acknowledgements of a revision took %d etcd revisions", n, after-before)
+	if after-before > 5 {
+		t.Fatalf("%d streams' acknowledgements of a revision took %d etcd revisions, want a few (not one per stream)", n, after-before)
+	}
+	if got, _ := stored(); !allAt(3)() {
+		t.Fatalf("acknowledgements changed the stored reports: %v", got)
+	}
+	// Under NOSPACE the record's write fails, is counted and tried again:
+	// the status shows revision 4 meanwhile, and 5 once etcd takes writes.
+	disarm = raiseNospace(t, cli)
+	failed = reportWriteFailures(t, r)
+	sendAll(ack(5))
+	await(t, "the record's write failing under NOSPACE", func() bool { return reportWriteFailures(t, r) > failed })
+	if !shownAt(4)() {
+		t.Fatalf("under NOSPACE the status moved: %v", shownRevisions(t, r))
+	}
+	disarm()
+	await(t, "the status to show revision 5 once etcd takes writes again", shownAt(5))
+
 	// Stream 0 ends; the others keep reporting (unchanged).
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -284,6 +340,28 @@ func TestReportWritesOfManyStreams(t *testing.T) {
 	})
 	if got, _ := stored(); len(got) != n-1 {
 		t.Fatalf("after one stream ended, %d reports stored, want %d: %v", len(got), n-1, got)
+	}
+}
+
+// shownRevisions pages through r's status: each PoP's config revision as
+// shown.
+func shownRevisions(t *testing.T, r *controllertest.Running) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	token := ""
+	for {
+		resp, err := r.Admin.Status(context.Background(), &v1.StatusRequest{Pops: true, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range resp.GetPops() {
+			if e.GetStatus() != nil {
+				out[e.GetPop()] = e.GetStatus().GetConfigRevision()
+			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out
+		}
 	}
 }
 

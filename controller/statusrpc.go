@@ -47,6 +47,7 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 		return nil, err
 	}
 	reports, _ := a.reports.Reports()
+	held := a.reports.Held()
 	drains := a.fleet.Drains()
 	// Refused second agents are a note, not the status: without etcd the
 	// status is answered from this replica's mirrors, without them.
@@ -67,7 +68,8 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 				LiveAgentSince: timestamppb.New(r.Live.Since), Controller: r.Controller}
 		}
 		if st, ok := reports[name]; ok {
-			e.Status = st
+			// With the config revision its agent acknowledged since.
+			e.Status = held.revisionOf(name, st)
 			if st.GetReportedAt() != nil {
 				e.ReportAge = durationpb.New(now.Sub(st.GetReportedAt().AsTime()))
 			}

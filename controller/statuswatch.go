@@ -8,6 +8,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // publishEvery bounds how often the status watcher publishes a changed
@@ -23,6 +24,11 @@ const publishEvery = 50 * time.Millisecond
 // reports.
 type statusWatcher struct {
 	mirror *store.Mirror[string, *v1.PopStatus]
+	// heldMirror follows the replicas' records of the config revisions
+	// their agents hold beyond their stored reports.
+	heldMirror *store.Mirror[string, map[string]int64]
+	// ready is closed once both mirrors hold what is stored.
+	ready  chan struct{}
 	obs    *observer
 	quorum float64
 
@@ -35,30 +41,44 @@ type statusWatcher struct {
 	live map[string]*v1.PopStatus
 	// flushing is true while a publish is scheduled.
 	flushing bool
+	// liveHeld are the held-revision records as the mirror last saw them.
+	liveHeld heldRevs
 	// healthMoved is set when a change since the last publish moved what
 	// the reports say of the checks (HealthChanged); probesMoved, of the
 	// origin probes (the origin verdicts and RTTs derived from them).
 	healthMoved, probesMoved bool
 
-	mu sync.Mutex // guards reports, copied, changed and health
+	mu sync.Mutex // guards reports, copied, held, changed and health
 	// reports is a copy of live as published, made when first asked for
 	// after a publish (copied then set): in a burst of reports nobody
 	// reads, the fleet's reports are not copied every publishEvery.
 	reports map[string]*v1.PopStatus
 	copied  bool
+	// held is liveHeld as published.
+	held    heldRevs
 	changed chan struct{}
 	// health is closed when a published change moved the checks' results.
 	health chan struct{}
 }
 
 func newStatusWatcher(st *store.Store, obs *observer, quorum float64) *statusWatcher {
-	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, copied: true, changed: make(chan struct{}), health: make(chan struct{})}
+	w := &statusWatcher{obs: obs, quorum: quorum, reports: map[string]*v1.PopStatus{}, copied: true, changed: make(chan struct{}), health: make(chan struct{}), ready: make(chan struct{})}
 	w.mirror = st.StatusMirror(w)
+	w.heldMirror = st.HeldMirror(heldSink{w})
 	return w
 }
 
-// Ready is closed once the watcher holds the stored reports.
-func (w *statusWatcher) Ready() <-chan struct{} { return w.mirror.Ready() }
+// Ready is closed once the watcher holds the stored reports and held
+// revisions.
+func (w *statusWatcher) Ready() <-chan struct{} { return w.ready }
+
+// Held returns the replicas' held-revision records as published: a PoP's
+// config revision is the larger of its report's and theirs (revisionOf).
+func (w *statusWatcher) Held() heldRevs {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.held
+}
 
 // Reports returns the live reports by PoP and a channel closed when they
 // change. The map and reports must not be mutated.
@@ -94,7 +114,17 @@ func (w *statusWatcher) HealthChanged() <-chan struct{} {
 }
 
 // run keeps the reports current until ctx is cancelled.
-func (w *statusWatcher) run(ctx context.Context) { w.mirror.Run(ctx) }
+func (w *statusWatcher) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { w.mirror.Run(ctx) })
+	wg.Go(func() { w.heldMirror.Run(ctx) })
+	wg.Go(func() {
+		if stop, _ := awaitAll(ctx, nil, w.mirror.Ready(), w.heldMirror.Ready()); !stop {
+			close(w.ready)
+		}
+	})
+	wg.Wait()
+}
 
 // Reset publishes the reports as listed (the mirror's sink), at once: the
 // mirror is ready when it returns.
@@ -138,9 +168,11 @@ func (w *statusWatcher) publish() {
 	w.flushing = false
 	healthMoved, probesMoved := w.healthMoved, w.probesMoved
 	w.healthMoved, w.probesMoved = false, false
+	held := w.liveHeld
 	w.liveMu.Unlock()
 	w.mu.Lock()
 	w.copied = false
+	w.held = held
 	var reports map[string]*v1.PopStatus
 	if probesMoved {
 		reports = w.reportsLocked()
@@ -157,6 +189,71 @@ func (w *statusWatcher) publish() {
 		// reports after a config change (each naming its revision) do not
 		// make a pass over every report.
 		w.obs.setHealth(originVerdicts(reports, w.quorum), rttMatrix(reports))
+	}
+}
+
+// heldRevs are the replicas' held-revision records: by replica, each
+// PoP's config revision beyond its stored report (store.HeldRevisions).
+// Published records are not modified: a change replaces the map.
+type heldRevs map[string]map[string]int64
+
+// of returns the highest revision a record holds for pop, 0 if none does.
+func (h heldRevs) of(pop string) int64 {
+	var rev int64
+	for _, pops := range h {
+		rev = max(rev, pops[pop])
+	}
+	return rev
+}
+
+// revisionOf returns st with the config revision pop's agent holds: st
+// itself when no record holds a newer one than st's, else a copy with it.
+func (h heldRevs) revisionOf(pop string, st *v1.PopStatus) *v1.PopStatus {
+	if rev := h.of(pop); rev > st.GetConfigRevision() {
+		st = proto.CloneOf(st)
+		st.ConfigRevision = rev
+	}
+	return st
+}
+
+// heldSink takes the held-revision mirror's records into the watcher and
+// publishes them within publishEvery, with the reports.
+type heldSink struct{ w *statusWatcher }
+
+// Reset publishes the records as listed, at once, as Reset of the reports
+// does: the mirror is ready when it returns.
+func (s heldSink) Reset(recs map[string]map[string]int64, _ int64) {
+	s.w.liveMu.Lock()
+	s.w.liveHeld = recs
+	s.w.liveMu.Unlock()
+	s.w.publish()
+}
+
+func (s heldSink) Apply(changes []store.Change[string, map[string]int64], _ int64) {
+	s.update(func(old heldRevs) heldRevs {
+		next := maps.Clone(old)
+		if next == nil {
+			next = heldRevs{}
+		}
+		for _, c := range changes {
+			if c.Deleted {
+				delete(next, c.Key)
+			} else {
+				next[c.Key] = c.Value
+			}
+		}
+		return next
+	})
+}
+
+func (s heldSink) update(f func(heldRevs) heldRevs) {
+	w := s.w
+	w.liveMu.Lock()
+	defer w.liveMu.Unlock()
+	w.liveHeld = f(w.liveHeld)
+	if !w.flushing {
+		w.flushing = true
+		time.AfterFunc(publishEvery, w.publish)
 	}
 }
 

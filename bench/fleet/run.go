@@ -341,9 +341,11 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 		slices.Sort(all)
 		fmt.Printf("fan-out, %d changes × %d agents: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", o.fanout, n,
 			ms(pct(all, 50)), ms(pct(all, 99)), ms(all[len(all)-1]))
-		// Every agent's next report after a change names its revision: one
-		// report write per agent per change (fewer when two changes fall
-		// in one report interval), in how many etcd transactions.
+		// Every agent's next report after a change names its revision:
+		// the writes of the replicas' held-revision records it costs, or
+		// with -full-reports one report write per agent per change (fewer
+		// when two changes fall in one report interval), in how many etcd
+		// transactions.
 		if err := sleepCtx(ctx, o.interval); err != nil {
 			return err
 		}
@@ -351,8 +353,12 @@ func runOne(ctx context.Context, o options, bins binaries, work string, n int) e
 		if err != nil {
 			return err
 		}
-		fmt.Printf("etcd revisions from the first change to a report interval after the last: %d (%d changes; the rest are transactions of report writes, up to %d reports)\n",
-			fanRev1-fanRev0, o.fanout, o.fanout*n)
+		rest := "writes of the replicas' held-revision records"
+		if o.fullReports {
+			rest = "transactions of report writes"
+		}
+		fmt.Printf("etcd revisions from the first change to a report interval after the last: %d (%d changes; the rest are %s, for up to %d acknowledgements)\n",
+			fanRev1-fanRev0, o.fanout, rest, o.fanout*n)
 	}
 	if o.failover {
 		if err := failover(ctx, env, agents, validationtest.PopName(n)); err != nil {

@@ -24,6 +24,10 @@ const (
 	// StatusPrefix is the prefix of the PoPs' leased reports:
 	// StatusPrefix + <pop> (StatusKey).
 	StatusPrefix = root + "status/pops/"
+	// HeldPrefix is the prefix of the replicas' records of the config
+	// revisions their agents hold beyond their stored reports, each under
+	// its replica's lease: HeldPrefix + <replica> (HeldKey).
+	HeldPrefix = root + "status/held/"
 
 	// AgentClaimPrefix is the prefix of the PoPs' live-agent claims,
 	// each under its stream's lease: AgentClaimPrefix + <pop>
@@ -76,6 +80,9 @@ func Key(r resource.Ref) string { return kindPrefix(r.Kind) + r.Name }
 
 // StatusKey is the etcd key of a PoP's report.
 func StatusKey(pop string) string { return StatusPrefix + pop }
+
+// HeldKey is the etcd key of a replica's held-revisions record.
+func HeldKey(replica string) string { return HeldPrefix + replica }
 
 // AgentClaimKey is the etcd key of a PoP's live-agent claim.
 func AgentClaimKey(pop string) string { return AgentClaimPrefix + pop }

@@ -10,12 +10,14 @@ import (
 // Reports are written in shared transactions: every StatusSession of a
 // Store hands its write to the Store's statusBatcher and waits for its
 // outcome, and the batcher puts the writes waiting at the time together in
-// one transaction. After a change every agent's next report differs (it
-// names the config revision), one write per PoP within a report interval;
-// as separate transactions each is a raft proposal and an apply of its
-// own, competing with the config sends. Batched, a burst of them costs a
-// few transactions; a lone write still goes at once, in a transaction of
-// its own.
+// one transaction. Reports change in bursts (agents that send every
+// report in full name the new config revision after a change, one write
+// per PoP within a report interval; a failure seen by many PoPs); as
+// separate transactions each is a raft proposal and an apply of its own,
+// competing with the config sends. Batched, a burst of them costs a few
+// transactions; a lone write still goes at once, in a transaction of its
+// own. (An acknowledgement of a new revision alone is not a report write:
+// heldrev.go.)
 const (
 	// statusTxnOps bounds the writes in one transaction: etcd's default
 	// --max-txn-ops.

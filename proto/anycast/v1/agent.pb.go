@@ -189,7 +189,8 @@ type StatusUnchanged struct {
 	// config_revision, when set, says the agent now runs this config
 	// revision and that otherwise its status says what the last status on
 	// the stream said: what every agent reports after a change. The
-	// controller stores that status with this revision. An agent sets it
+	// controller records that the PoP holds this revision (HeldRevisions)
+	// and shows its status with it. An agent sets it
 	// only for a controller that accepts it
 	// (ConnectResponse.accepts_revision_only).
 	ConfigRevision int64 `protobuf:"varint,1,opt,name=config_revision,json=configRevision,proto3" json:"config_revision,omitempty"`
@@ -1183,6 +1184,109 @@ func (x *OriginProbeResult) GetLastResult() string {
 	return ""
 }
 
+// HeldRevisions is one controller replica's record, in etcd under its
+// replica lease, of the config revisions its agents acknowledged
+// (StatusUnchanged.config_revision) that are newer than their PoPs'
+// stored reports: a PoP's revision is the larger of its report's and its
+// entry here. Grouped by revision, as after a change most agents hold the
+// same one.
+type HeldRevisions struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revisions     []*HeldRevision        `protobuf:"bytes,1,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldRevisions) Reset() {
+	*x = HeldRevisions{}
+	mi := &file_anycast_v1_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldRevisions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldRevisions) ProtoMessage() {}
+
+func (x *HeldRevisions) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldRevisions.ProtoReflect.Descriptor instead.
+func (*HeldRevisions) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *HeldRevisions) GetRevisions() []*HeldRevision {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+// HeldRevision names the PoPs whose agents hold one config revision.
+type HeldRevision struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Pops          []string               `protobuf:"bytes,2,rep,name=pops,proto3" json:"pops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldRevision) Reset() {
+	*x = HeldRevision{}
+	mi := &file_anycast_v1_agent_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldRevision) ProtoMessage() {}
+
+func (x *HeldRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_agent_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldRevision.ProtoReflect.Descriptor instead.
+func (*HeldRevision) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_agent_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *HeldRevision) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *HeldRevision) GetPops() []string {
+	if x != nil {
+		return x.Pops
+	}
+	return nil
+}
+
 var File_anycast_v1_agent_proto protoreflect.FileDescriptor
 
 const file_anycast_v1_agent_proto_rawDesc = "" +
@@ -1282,7 +1386,12 @@ const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\ahealthy\x18\x02 \x01(\bR\ahealthy\x12+\n" +
 	"\x03rtt\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03rtt\x12\x1f\n" +
 	"\vlast_result\x18\x04 \x01(\tR\n" +
-	"lastResult*\x80\x01\n" +
+	"lastResult\"G\n" +
+	"\rHeldRevisions\x126\n" +
+	"\trevisions\x18\x01 \x03(\v2\x18.anycast.v1.HeldRevisionR\trevisions\">\n" +
+	"\fHeldRevision\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x12\n" +
+	"\x04pops\x18\x02 \x03(\tR\x04pops*\x80\x01\n" +
 	"\fAnnounceMode\x12\x1d\n" +
 	"\x19ANNOUNCE_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ANNOUNCE_MODE_NORMAL\x10\x01\x12\x1a\n" +
@@ -1304,7 +1413,7 @@ func file_anycast_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_anycast_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_anycast_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_anycast_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_anycast_v1_agent_proto_goTypes = []any{
 	(AnnounceMode)(0),             // 0: anycast.v1.AnnounceMode
 	(*ConnectRequest)(nil),        // 1: anycast.v1.ConnectRequest
@@ -1319,47 +1428,50 @@ var file_anycast_v1_agent_proto_goTypes = []any{
 	(*PrefixStatus)(nil),          // 10: anycast.v1.PrefixStatus
 	(*CheckStatus)(nil),           // 11: anycast.v1.CheckStatus
 	(*OriginProbeResult)(nil),     // 12: anycast.v1.OriginProbeResult
-	(*BgpPeer)(nil),               // 13: anycast.v1.BgpPeer
-	(*HealthCheck)(nil),           // 14: anycast.v1.HealthCheck
-	(*AnnounceAttributes)(nil),    // 15: anycast.v1.AnnounceAttributes
-	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
-	(ControllerLossBehavior)(0),   // 17: anycast.v1.ControllerLossBehavior
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*HeldRevisions)(nil),         // 13: anycast.v1.HeldRevisions
+	(*HeldRevision)(nil),          // 14: anycast.v1.HeldRevision
+	(*BgpPeer)(nil),               // 15: anycast.v1.BgpPeer
+	(*HealthCheck)(nil),           // 16: anycast.v1.HealthCheck
+	(*AnnounceAttributes)(nil),    // 17: anycast.v1.AnnounceAttributes
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(ControllerLossBehavior)(0),   // 19: anycast.v1.ControllerLossBehavior
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_anycast_v1_agent_proto_depIdxs = []int32{
 	4,  // 0: anycast.v1.ConnectRequest.hello:type_name -> anycast.v1.AgentHello
 	8,  // 1: anycast.v1.ConnectRequest.status:type_name -> anycast.v1.PopStatus
 	2,  // 2: anycast.v1.ConnectRequest.unchanged:type_name -> anycast.v1.StatusUnchanged
 	5,  // 3: anycast.v1.ConnectResponse.config:type_name -> anycast.v1.PopConfig
-	13, // 4: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
+	15, // 4: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
 	6,  // 5: anycast.v1.PopConfig.services:type_name -> anycast.v1.ServiceAssignment
 	7,  // 6: anycast.v1.PopConfig.origin_probes:type_name -> anycast.v1.OriginProbe
-	14, // 7: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
-	15, // 8: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
-	16, // 9: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
-	16, // 10: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
-	16, // 11: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
+	16, // 7: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
+	17, // 8: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
+	18, // 9: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
+	18, // 10: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
+	18, // 11: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
 	0,  // 12: anycast.v1.ServiceAssignment.mode:type_name -> anycast.v1.AnnounceMode
-	17, // 13: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
-	14, // 14: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
-	18, // 15: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
+	19, // 13: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
+	16, // 14: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
+	20, // 15: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
 	9,  // 16: anycast.v1.PopStatus.peers:type_name -> anycast.v1.PeerStatus
 	10, // 17: anycast.v1.PopStatus.prefixes:type_name -> anycast.v1.PrefixStatus
 	11, // 18: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
 	12, // 19: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
-	18, // 20: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
-	18, // 21: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
+	20, // 20: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
+	20, // 21: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
 	0,  // 22: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
-	16, // 23: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
-	16, // 24: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
-	16, // 25: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
-	1,  // 26: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
-	3,  // 27: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
-	27, // [27:28] is the sub-list for method output_type
-	26, // [26:27] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	18, // 23: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
+	18, // 24: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
+	18, // 25: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
+	14, // 26: anycast.v1.HeldRevisions.revisions:type_name -> anycast.v1.HeldRevision
+	1,  // 27: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
+	3,  // 28: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
+	28, // [28:29] is the sub-list for method output_type
+	27, // [27:28] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_agent_proto_init() }
@@ -1383,7 +1495,7 @@ func file_anycast_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_agent_proto_rawDesc), len(file_anycast_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
