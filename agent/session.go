@@ -84,7 +84,7 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) error {
-	conn, err := controlconn.DialTarget(target, s.tls, s.dialOpts...)
+	conn, err := controlconn.DialTarget(target, s.tls, append(controlconn.FixedWindows(), s.dialOpts...)...)
 	if err != nil {
 		return err
 	}

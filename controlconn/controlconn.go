@@ -42,6 +42,18 @@ func Dial(addr string, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.Clien
 	}, opts...)...)
 }
 
+// FixedWindows are the dial options of a client that receives small
+// messages, an agent's configs: fixed flow-control windows of 1 MiB, as
+// the controller's side has. A fixed window turns off gRPC's bandwidth
+// estimation, which pings the peer on nearly every message received to
+// time the round trip: with it, every change cost the controller, for
+// every agent, one more frame to read and a ping's answer to write. A
+// client that receives large messages over long paths (a DNS server's
+// snapshots) keeps the estimation, which grows its window to the path.
+func FixedWindows() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithInitialWindowSize(1 << 20), grpc.WithInitialConnWindowSize(1 << 20)}
+}
+
 // connectTimeout bounds one connection attempt (TCP and TLS handshake): a
 // replica whose host is gone does not answer at all, and the client is
 // better moving on to the next replica than waiting out gRPC's 20 s.

@@ -81,15 +81,16 @@ func newSimAgent(pop string, idx int, full bool) *simAgent {
 // connPool holds the connections agent streams share with
 // -streams-per-conn: perConn agents (by index) per connection to each
 // replica, dialled when first asked for.
-// leanConn are the simulated agents' dial options besides the agent's
-// own: 8 KiB read and write buffers, as the controller's side of each
-// connection has (gRPC's default is 32 KiB each). A real agent holds one
-// connection and does not care; ten thousand of them in this process
-// would otherwise hold 640 MB of buffers, on the controller's cores.
-var leanConn = []grpc.DialOption{
-	grpc.WithWriteBufferSize(8 << 10),
-	grpc.WithReadBufferSize(8 << 10),
-}
+// leanConn are the simulated agents' dial options: the agent's own
+// (controlconn.FixedWindows, as agent/session.go dials) and 8 KiB read
+// and write buffers, as the controller's side of each connection has
+// (gRPC's default is 32 KiB each). A real agent holds one connection and
+// does not care; ten thousand of them in this process would otherwise
+// hold 640 MB of buffers, on the controller's cores.
+var leanConn = append(controlconn.FixedWindows(),
+	grpc.WithWriteBufferSize(8<<10),
+	grpc.WithReadBufferSize(8<<10),
+)
 
 type connPool struct {
 	perConn int
