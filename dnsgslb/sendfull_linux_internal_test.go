@@ -20,7 +20,8 @@ import (
 // whose send buffer is full, replies held in a qdisc as behind a slow link:
 // while the worker waits for room, a garbage collection's stop-the-world
 // goes on without it (the wait is an ordinary system call, not a raw one),
-// and once the link moves every reply arrives, whole and in order.
+// once the link moves every reply arrives, whole and in order, and
+// stopping the server wakes a worker waiting for room.
 func TestBlockingSendBufferFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a network namespace")
@@ -125,35 +126,45 @@ func TestBlockingSendBufferFull(t *testing.T) {
 		w.smsgs[i].hdr.Name = (*byte)(unsafe.Pointer(&dst))
 		w.smsgs[i].hdr.Namelen = unix.SizeofSockaddrInet4
 	}
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for b := range replies / per {
-			for i := range per {
-				w.out[i][0], w.out[i][1] = byte(b), byte(i)
+	// send sends replies from a worker's thread, numbered from first.
+	send := func(first int) chan struct{} {
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for b := first / per; b < (first+replies)/per; b++ {
+				for i := range per {
+					w.out[i][0], w.out[i][1] = byte(b), byte(i)
+				}
+				w.toSend = per
+				w.sendReplies(uintptr(r.fd))
 			}
-			w.toSend = per
-			w.sendReplies(uintptr(r.fd))
-		}
-	}()
-
-	// Wait until the send buffer is full and the worker waits for room.
-	for {
-		queued, err := unix.IoctlGetInt(r.fd, unix.SIOCOUTQ)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sndbuf, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_SNDBUF); queued >= sndbuf/2 {
-			break
-		}
-		select {
-		case <-sent:
-			t.Fatal("every reply was sent at once: the send buffer never filled")
-		case <-time.After(10 * time.Millisecond):
+		}()
+		return sent
+	}
+	// full waits until the send buffer is full and the worker waits for
+	// room.
+	full := func(sent chan struct{}) {
+		t.Helper()
+		for {
+			queued, err := unix.IoctlGetInt(r.fd, unix.SIOCOUTQ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sndbuf, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_SNDBUF); queued >= sndbuf/2 {
+				return
+			}
+			select {
+			case <-sent:
+				t.Fatal("every reply was sent at once: the send buffer never filled")
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
 	}
+
+	sent := send(0)
+	full(sent)
 	// A collection now stops the world at once. Were the worker blocked
 	// in a raw system call, the stop-the-world would wait until the
 	// link let a datagram go, 5 s later.
@@ -180,5 +191,17 @@ func TestBlockingSendBufferFull(t *testing.T) {
 			t.Fatal(msg)
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+
+	// Stopping the server wakes a worker waiting for room: the rest of
+	// its batch is dropped.
+	tc("tc", "qdisc", "change", "dev", "lo", "root", "tbf", "rate", "400bit", "burst", "1600", "limit", "1000000")
+	sent = send(replies)
+	full(sent)
+	r.interrupt()
+	select {
+	case <-sent:
+	case <-time.After(time.Minute): // the link lets a datagram go every 5 s
+		t.Fatal("the worker still waits for room after the socket was shut down")
 	}
 }
