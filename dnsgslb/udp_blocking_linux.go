@@ -93,10 +93,11 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 
 func (r *rawUDP) Close() error { return unix.Close(r.fd) }
 
-// interrupt wakes a worker blocked on the socket: after shutdown for
-// reading, a receive or a poll returns at once. An unconnected socket
-// reports ENOTCONN but is shut down all the same.
-func (r *rawUDP) interrupt() { unix.Shutdown(r.fd, unix.SHUT_RD) }
+// interrupt wakes a worker blocked on the socket: after shutdown, a
+// receive or a poll returns at once, and so does a send waiting for room
+// in the send buffer (EPIPE). An unconnected socket reports ENOTCONN but
+// is shut down all the same.
+func (r *rawUDP) interrupt() { unix.Shutdown(r.fd, unix.SHUT_RDWR) }
 
 // waitIdle blocks until the idle socket has a datagram, is shut down, or a
 // signal arrives, as an ordinary system call: the runtime may hand the
@@ -133,15 +134,29 @@ func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 		if w.fill() == 0 {
 			continue
 		}
-		for sent := 0; sent < w.toSend; {
-			k, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[sent])), uintptr(w.toSend-sent), 0, 0, 0)
-			switch {
-			case e == unix.EINTR || e == unix.EAGAIN:
-			case e != 0:
-				sent++ // drop the datagram that failed
-			default:
-				sent += int(k)
-			}
+		w.sendReplies(fd)
+	}
+}
+
+// sendReplies sends the batch's replies. The send cannot block in the raw
+// system call, where the runtime would count the worker as running and a
+// garbage collection's stop-the-world would wait for it: it does not wait
+// (MSG_DONTWAIT). When the send buffer is full (replies queued behind a
+// slow link, a flood) the rest is sent by an ordinary system call, which
+// waits for room while the runtime goes on without the worker.
+func (w *udpWorker) sendReplies(fd uintptr) {
+	for sent := 0; sent < w.toSend; {
+		msgs := uintptr(unsafe.Pointer(&w.smsgs[sent]))
+		k, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, msgs, uintptr(w.toSend-sent), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+		if e == unix.EAGAIN {
+			k, _, e = unix.Syscall6(unix.SYS_SENDMMSG, fd, msgs, uintptr(w.toSend-sent), unix.MSG_NOSIGNAL, 0, 0)
+		}
+		switch {
+		case e == unix.EINTR || e == unix.EAGAIN:
+		case e != 0:
+			sent++ // drop the datagram that failed
+		default:
+			sent += int(k)
 		}
 	}
 }
