@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -33,15 +32,7 @@ func TestSecondLiveAgentForPopIsRefused(t *testing.T) {
 	}
 
 	// The first still gets changes.
-	obj, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: "edge-http"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := obj.GetObject().GetAnycastService()
-	svc.Spec.Pops.Names = append(svc.Spec.Pops.Names, "saopaulo")
-	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}}); err != nil {
-		t.Fatal(err)
-	}
+	addToEdgeHTTP(t, ctx, r, "saopaulo")
 	msg, err := first.Recv()
 	if err != nil {
 		t.Fatalf("first agent after the second was refused: %v", err)

@@ -46,6 +46,21 @@ func await(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// addToEdgeHTTP adds pop to the example edge-http service's PoPs: a
+// change to pop's config.
+func addToEdgeHTTP(t *testing.T, ctx context.Context, r *controllertest.Running, pop string) {
+	t.Helper()
+	obj, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: "edge-http"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := obj.GetObject().GetAnycastService()
+	svc.Spec.Pops.Names = append(svc.Spec.Pops.Names, pop)
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // agentStream opens an Agent API stream for pop and returns it after the
 // first config arrives.
 func agentStream(t *testing.T, ctx context.Context, r *controllertest.Running, pop string) (v1.AgentService_ConnectClient, *v1.PopConfig) {
@@ -74,15 +89,7 @@ func TestAgentStreamSendsConfigThenChanges(t *testing.T) {
 	}
 
 	// Add saopaulo to edge-http: the stream carries the new config.
-	obj, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: "edge-http"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := obj.GetObject().GetAnycastService()
-	svc.Spec.Pops.Names = append(svc.Spec.Pops.Names, "saopaulo")
-	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}}); err != nil {
-		t.Fatal(err)
-	}
+	addToEdgeHTTP(t, ctx, r, "saopaulo")
 	msg, err := stream.Recv()
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/anyctl/anyctl/controller"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	"github.com/anyctl/anyctl/resource"
 )
 
 // TestOneProcessorAtRest: a controller that has its process to itself
@@ -32,15 +30,7 @@ func TestOneProcessorAtRest(t *testing.T) {
 		t.Errorf("at rest on one processor, the metrics say otherwise:\n%s", grepLines(body, "anyctl_controller_processors"))
 	}
 
-	obj, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_ANYCAST_SERVICE, Name: "edge-http"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := obj.GetObject().GetAnycastService()
-	svc.Spec.Pops.Names = append(svc.Spec.Pops.Names, "saopaulo")
-	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{resource.Wrap(svc)}}); err != nil {
-		t.Fatal(err)
-	}
+	addToEdgeHTTP(t, ctx, r, "saopaulo")
 	msg, err := stream.Recv()
 	if err != nil {
 		t.Fatal(err)
