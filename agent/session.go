@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Version is the agent's version, reported in its hello.
@@ -116,6 +118,15 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 			case <-ctx.Done():
 				return
 			case st := <-s.reports:
+				if sent == nil {
+					// The stream's first report may have waited in the
+					// queue while the agent was cut off: stamped as sent,
+					// the controller's copy says when this stream began
+					// reporting, and the unchanged ones after it are not
+					// written.
+					st = proto.CloneOf(st)
+					st.ReportedAt = timestamppb.Now()
+				}
 				m := &v1.ConnectRequest{Msg: &v1.ConnectRequest_Status{Status: st}}
 				switch {
 				case sent == nil || !acceptsUnchanged.Load():

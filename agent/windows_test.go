@@ -18,6 +18,7 @@ import (
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // pingCounter relays one TCP connection to addr and counts the HTTP/2
@@ -86,27 +87,12 @@ func (p *pingCounter) relay(c, up net.Conn) {
 // agents would read and answer one such ping per agent and change.
 // (Keepalive pings come every 10 s; the test is over before.)
 func TestSessionDoesNotPingPerConfig(t *testing.T) {
-	ctl := controllertest.StartAt(t, t.TempDir(), nil)
-	objs, err := manifest.LoadFS(examples.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	if _, err := ctl.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
-		t.Fatal(err)
-	}
+	ctl := startExamples(t, ctx)
 	relay := newPingCounter(t, ctl.Addr)
 	configs := make(chan *v1.PopConfig)
-	s := &session{
-		controllers: controlconn.NewRotation([]string{relay.ln.Addr().String()}),
-		pop:         "saopaulo",
-		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		revision:    new(atomic.Int64),
-		configs:     configs,
-		connected:   make(chan bool, 1),
-		reports:     make(chan *v1.PopStatus, 1),
-	}
+	s := saopauloSession(relay.ln.Addr().String(), configs)
 	go s.once(ctx, backoff.New(time.Millisecond, time.Millisecond), controlconn.Target{Addr: relay.ln.Addr().String()})
 	recv := func() *v1.PopConfig {
 		t.Helper()
@@ -143,5 +129,65 @@ func TestSessionDoesNotPingPerConfig(t *testing.T) {
 	}
 	if n := relay.pings.Load(); n != 0 {
 		t.Errorf("the agent sent %d pings while receiving 5 configs; want none", n)
+	}
+}
+
+// startExamples runs a controller holding the example deployment.
+func startExamples(t *testing.T, ctx context.Context) *controllertest.Running {
+	t.Helper()
+	ctl := controllertest.StartAt(t, t.TempDir(), nil)
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
+		t.Fatal(err)
+	}
+	return ctl
+}
+
+// saopauloSession is a session of saopaulo's agent with the controller at
+// addr, its configs sent to configs.
+func saopauloSession(addr string, configs chan *v1.PopConfig) *session {
+	return &session{
+		controllers: controlconn.NewRotation([]string{addr}),
+		pop:         "saopaulo",
+		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		revision:    new(atomic.Int64),
+		configs:     configs,
+		connected:   make(chan bool, 1),
+		reports:     make(chan *v1.PopStatus, 1),
+	}
+}
+
+// TestStreamsFirstReportStampedAsSent: a report that waited in the queue
+// while the agent was cut off goes out as the new stream's first, stamped
+// when sent; the controller's copy does not say the agent last reported
+// before the stream began.
+func TestStreamsFirstReportStampedAsSent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ctl := startExamples(t, ctx)
+	configs := make(chan *v1.PopConfig, 8)
+	s := saopauloSession(ctl.Addr, configs)
+	s.report(&v1.PopStatus{Pop: "saopaulo", ReportedAt: timestamppb.New(time.Now().Add(-time.Hour))})
+	began := time.Now()
+	go s.once(ctx, backoff.New(time.Millisecond, time.Millisecond), controlconn.Target{Addr: ctl.Addr})
+	for {
+		resp, err := ctl.Admin.Status(ctx, &v1.StatusRequest{Pop: "saopaulo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pops := resp.GetPops(); len(pops) == 1 && pops[0].GetStatus() != nil {
+			if at := pops[0].GetStatus().GetReportedAt().AsTime(); at.Before(began) {
+				t.Fatalf("the stored report says it was made at %v, before the stream began (%v)", at, began)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no report stored for saopaulo")
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
