@@ -30,10 +30,33 @@ type Running struct {
 	done   chan error
 }
 
-// Start runs a controller with a fresh data dir until the test ends.
+// Start runs a controller with a fresh data dir until the test ends. It
+// returns once the controller leads the fleet jobs: its election is
+// written by then, so no write of its own start lands among a test's.
 func Start(t testing.TB) *Running {
 	t.Helper()
-	return StartAt(t, filepath.Join(t.TempDir(), "controller"), nil)
+	r := StartAt(t, filepath.Join(t.TempDir(), "controller"), nil)
+	r.WaitLeading(t)
+	return r
+}
+
+// WaitLeading waits, for a minute at most, until the controller leads the
+// fleet jobs.
+func (r *Running) WaitLeading(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{})
+		cancel()
+		if err == nil && resp.GetController().GetLeader() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("controller not leading after a minute (status: %v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // StartAt runs a controller on dataDir, so a test can stop it and start
