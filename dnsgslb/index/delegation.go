@@ -53,10 +53,15 @@ func (ix *Index) findCuts() error {
 
 // markCuts marks the nodes at and below each zone cut with their cut.
 func (ix *Index) markCuts() {
+	any := false
 	for _, n := range ix.names {
 		if n.name != n.zone.apex && n.find(dns.TypeNS) != nil {
 			n.cut = n
+			any = true
 		}
+	}
+	if !any {
+		return // no cut: no name is below one
 	}
 	for _, n := range ix.names {
 		if n.cut != nil {

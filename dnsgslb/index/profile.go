@@ -184,14 +184,23 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 	// ranks alike every class the same residency rule applies to.
 	// Rules read only a class's continent and country: the rule of each
 	// place is found once.
-	byRule := map[int]uint16{}
+	// byRule is the ranking number of each rule (index rule+1; -1: not
+	// ranked yet), and placeRC that of each place once its rule is
+	// ranked.
 	located := b.dependsOnLocation(rec)
 	var ruleAt []int
+	var byRule, placeRC []int32
 	if !located {
 		pl := b.places()
 		ruleAt = make([]int, len(pl.first))
+		placeRC = make([]int32, len(pl.first))
 		for i, ci := range pl.first {
 			ruleAt[i] = rec.ruleFor(&b.ix.clients[ci])
+			placeRC[i] = -1
+		}
+		byRule = make([]int32, len(rec.rules)+1)
+		for i := range byRule {
+			byRule[i] = -1
 		}
 	}
 	for ci := lo; ci < hi; ci++ {
@@ -202,9 +211,15 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 		}
 		rule := -1
 		if !located {
-			rule = ruleAt[b.placeOf.of[ci]]
-			if id, ok := byRule[rule]; ok {
-				classRC[ci] = id
+			pl := b.placeOf.of[ci]
+			if id := placeRC[pl]; id >= 0 {
+				classRC[ci] = uint16(id)
+				continue
+			}
+			rule = ruleAt[pl]
+			if id := byRule[rule+1]; id >= 0 {
+				classRC[ci] = uint16(id)
+				placeRC[pl] = id
 				continue
 			}
 		}
@@ -223,7 +238,8 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 		}
 		classRC[ci] = id
 		if !located {
-			byRule[rule] = id
+			byRule[rule+1] = int32(id)
+			placeRC[b.placeOf.of[ci]] = int32(id)
 		}
 	}
 	return out, nil

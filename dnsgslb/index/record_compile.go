@@ -74,14 +74,16 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *source
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
+	var from *record // the record rec was taken from, with the same key
 	if live := b.useLive(rec); keyUnchanged(rec, live) {
 		rec.key, rec.keyLive = rec.from.key, live
+		from = rec.from
 	} else {
 		b.recordKey(rec, live)
 	}
 	rec.from = nil
 	b.ix.byKey[rec.key] = rec
-	if ok, err := b.reuse(rec); ok || err != nil {
+	if ok, err := b.reuse(rec, from); ok || err != nil {
 		return err
 	}
 	b.ix.compiled++

@@ -73,12 +73,28 @@ func (b *builder) recordKey(rec *record, live bool) {
 // reuse gives rec the compiled form of the previous index's record with
 // the same key, and reports whether there was one it can take. A record
 // left without scope tables (by the budget, or built quick) is compiled
-// again, for a chance at them.
-func (b *builder) reuse(rec *record) (bool, error) {
+// again, for a chance at them. from, if not nil, is a record of the
+// previous index with rec's key (the one rec was taken from as parsed):
+// it is tried first, which spares hashing the key.
+func (b *builder) reuse(rec *record, from *record) (bool, error) {
+	if b.prevRecords == nil {
+		return false, nil // another prefix table
+	}
+	if from != nil {
+		if ok, err := b.reuseFrom(rec, from); ok || err != nil {
+			return ok, err
+		}
+	}
 	old := b.prevRecords[rec.key]
-	if old == nil {
+	if old == nil || old == from {
 		return false, nil
 	}
+	return b.reuseFrom(rec, old)
+}
+
+// reuseFrom is reuse from old, a record of the previous index with rec's
+// key.
+func (b *builder) reuseFrom(rec, old *record) (bool, error) {
 	if old.live != nil {
 		rows, err := b.rowsFor()
 		if err != nil {
