@@ -159,10 +159,23 @@ func (b *builder) compileRecord(rec *record) error {
 // answerFor packs (or reuses) the answer for a selection: addresses, or
 // the name of a name origin.
 func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[string]*answer) (*answer, error) {
-	key := fmt.Sprint(p.rcode, p.nodata, addrs, host)
-	if a, ok := seen[key]; ok {
+	// The key: rcode, nodata, the number of addresses, each as 16
+	// bytes and its length in bits, then the host.
+	var kb [128]byte
+	k := append(kb[:0], byte(p.rcode), 0)
+	if p.nodata {
+		k[1] = 1
+	}
+	k = binaryAppendUvarint(k, uint64(len(addrs)))
+	for _, ad := range addrs {
+		a16 := ad.As16()
+		k = append(append(k, a16[:]...), byte(ad.BitLen()))
+	}
+	k = append(k, host...)
+	if a, ok := seen[string(k)]; ok {
 		return a, nil
 	}
+	key := string(k)
 	name := rec.node.name
 	var a *answer
 	var err error
