@@ -50,9 +50,6 @@ type builder struct {
 	// prevRows is the previous index's row table when it was built against
 	// the same prefix table.
 	prevRows *rowTable
-	// prevRecords are the previous index's records by recordKey when it
-	// was built against the same prefix table (see reuse).
-	prevRecords map[string]*record
 	// prevPlaceScopes are the previous index's placeScopes, under the same
 	// condition.
 	prevPlaceScopes map[string][2][]uint8
@@ -82,7 +79,6 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.dist = maps.Clone(prev.dist)
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
-		b.prevRecords = prev.byKey
 		b.prevProfKeys = prev.profKeys
 		b.prevPlaceScopes = prev.placeScopes
 		b.sameTable = prev

@@ -75,7 +75,6 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
 		profiles:    map[string]*profile{},
-		byKey:       make(map[string]*record, nrec),
 		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),

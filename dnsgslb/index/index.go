@@ -26,8 +26,6 @@ type Index struct {
 	records []*record
 	// cuts is set when a zone delegates names (see findCuts).
 	cuts bool
-	// byKey holds the records by recordKey, for the next build to reuse.
-	byKey map[string]*record
 	// srcSigs and popsSig sum up each origin and the PoPs as records read
 	// them (see sourceSigs), for the next build to tell which records
 	// are unchanged.

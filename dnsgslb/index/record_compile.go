@@ -82,7 +82,6 @@ func (b *builder) compileRecord(rec *record) error {
 		b.recordKey(rec, live)
 	}
 	rec.from = nil
-	b.ix.byKey[rec.key] = rec
 	if ok, err := b.reuse(rec, from); ok || err != nil {
 		return err
 	}
