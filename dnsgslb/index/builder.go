@@ -134,15 +134,25 @@ func (b *builder) profile(rec *record) (*profile, error) {
 // each once.
 func (b *builder) locations() []geo.Location {
 	var out []geo.Location
-	seen := map[geo.Location]bool{}
+	// By coordinates first: hashing two numbers costs less than a
+	// location's names, for thousands of candidates.
+	seen := map[[2]float64][]int32{}
 	for _, rec := range b.ix.records {
-		if b.useLive(rec) {
-			for _, c := range rec.cands {
-				if !seen[c.location] {
-					seen[c.location] = true
-					out = append(out, c.location)
+		if !b.useLive(rec) {
+			continue
+		}
+	cands:
+		for i := range rec.cands {
+			loc := &rec.cands[i].location
+			k := [2]float64{loc.Latitude, loc.Longitude}
+			at := seen[k]
+			for _, j := range at {
+				if out[j] == *loc {
+					continue cands
 				}
 			}
+			seen[k] = append(at, int32(len(out)))
+			out = append(out, *loc)
 		}
 	}
 	return out

@@ -78,7 +78,9 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),
+		alloc:       &buildAlloc{},
 	}
+	defer func() { ix.alloc = nil }()
 	now := time.Now()
 	if opts.Now != nil {
 		now = opts.Now()
@@ -198,7 +200,13 @@ func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
-	n := &node{name: name, key: key, wlen: len(key), zone: z}
+	var n *node
+	if ix.alloc != nil {
+		n = ix.alloc.nodes.get()
+		*n = node{name: name, key: key, wlen: len(key), zone: z}
+	} else {
+		n = &node{name: name, key: key, wlen: len(key), zone: z}
+	}
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {

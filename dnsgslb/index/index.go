@@ -53,6 +53,8 @@ type Index struct {
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int
+	// alloc is the build's slabs while it is compiled; nil after.
+	alloc *buildAlloc
 	// resignAt is when signatures must be made again (see ResignAt).
 	resignAt time.Time
 	// quick is set when the index was built without scope tables

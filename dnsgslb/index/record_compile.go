@@ -66,7 +66,7 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *source
 		return nil, fmt.Errorf("GslbRecord %q: %s %s is already defined", obj, name, typeName(rec.qtype))
 	}
 	rec.node = n
-	n.rrsets = append(n.rrsets, rrset{qtype: rec.qtype, rec: rec})
+	ix.addRRset(n, rrset{qtype: rec.qtype, rec: rec})
 	return rec, nil
 }
 
