@@ -41,8 +41,8 @@ type builder struct {
 	// prevProfKeys are the previous index's profile keys (see profileKey).
 	prevProfKeys map[string]string
 	// counted marks the profiles whose kept scope tables are counted in
-	// the index's scopeCells.
-	counted map[*profile]bool
+	// the index's scopeCells, kept those put in its profiles.
+	counted, kept map[*profile]bool
 	// scopeCellsBuilt counts the scope table cells this build computed.
 	scopeCellsBuilt int
 	// live is set when location-ranked records are answered live.
@@ -67,7 +67,7 @@ var ErrNeedGeoIP = errors.New("the GeoIP database is needed and not read yet")
 // newBuilder starts the build of ix, reusing prev's table, distances and
 // profiles when ix is located with the same table.
 func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNetwork, opts Options) (*builder, error) {
-	b := &builder{ctx: ctx, ix: ix, prev: prev, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}}
+	b := &builder{ctx: ctx, ix: ix, prev: prev, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}, kept: map[*profile]bool{}}
 	dbID := opts.GeoIP.ID()
 	if opts.GeoIP == nil && opts.GeoIPID != "" {
 		dbID = opts.GeoIPID
@@ -118,7 +118,7 @@ func (b *builder) describeClients(pops map[string]*v1.SnapshotPop) {
 func (b *builder) profile(rec *record) (*profile, error) {
 	k := rec.profKey
 	if p, ok := b.profiles[k]; ok {
-		b.ix.profiles[k] = p
+		b.keepProfile(p)
 		return p, nil
 	}
 	p, err := b.buildProfile(rec)
@@ -128,6 +128,16 @@ func (b *builder) profile(rec *record) (*profile, error) {
 	p.key = k
 	b.ix.profiles[k] = p
 	return p, nil
+}
+
+// keepProfile puts p in the index's profiles, for the next build: once,
+// found by its pointer, so that the thousands of records sharing a few
+// profiles do not each hash its long key.
+func (b *builder) keepProfile(p *profile) {
+	if !b.kept[p] {
+		b.kept[p] = true
+		b.ix.profiles[p.key] = p
+	}
 }
 
 // locations are the candidate locations of every record answered live,
@@ -159,13 +169,29 @@ func (b *builder) locations() []geo.Location {
 }
 
 // finish keeps, for the next build, the distances of the locations still
-// in use.
+// in use. The few dozen locations are most often all found in the first
+// records: the search stops then.
 func (b *builder) finish() {
-	used := map[[2]float64]bool{}
+	if len(b.dist) == 0 {
+		b.ix.dist = b.dist
+		return
+	}
+	used := make(map[[2]float64]bool, len(b.dist))
+recs:
 	for _, rec := range b.ix.records {
 		for _, c := range rec.cands {
-			used[[2]float64{c.location.Latitude, c.location.Longitude}] = true
+			k := [2]float64{c.location.Latitude, c.location.Longitude}
+			if _, ok := b.dist[k]; ok && !used[k] {
+				used[k] = true
+				if len(used) == len(b.dist) {
+					break recs
+				}
+			}
 		}
+	}
+	if len(used) == len(b.dist) {
+		b.ix.dist = b.dist // the build's own (a clone of the previous)
+		return
 	}
 	b.ix.dist = map[[2]float64][]float64{}
 	for k, col := range b.dist {

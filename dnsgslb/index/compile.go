@@ -265,6 +265,9 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 		if err := ix.node(name, zn).addStatic(qtype, rrs...); err != nil {
 			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
 		}
+		if qtype == dns.TypeNS && name != zn.apex {
+			ix.delegates = true
+		}
 	}
 	// Glue names inside the zone answer A and AAAA queries too, unless a
 	// static record of the same name and type says otherwise.

@@ -26,6 +26,8 @@ type Index struct {
 	records []*record
 	// cuts is set when a zone delegates names (see findCuts).
 	cuts bool
+	// delegates is set when a zone has NS records below its apex.
+	delegates bool
 	// srcSigs and popsSig sum up each origin and the PoPs as records read
 	// them (see sourceSigs), for the next build to tell which records
 	// are unchanged.

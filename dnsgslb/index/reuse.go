@@ -136,7 +136,7 @@ func (b *builder) reuseFrom(rec, old *record) (bool, error) {
 		}
 	}
 	if rec.prof != nil {
-		b.ix.profiles[rec.prof.key] = rec.prof
+		b.keepProfile(rec.prof)
 		switch {
 		case rec.placeKey != "":
 			b.keepPlaceScopes(rec.placeKey, rec.scopes)
