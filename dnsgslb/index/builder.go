@@ -130,6 +130,15 @@ func (b *builder) profile(rec *record) (*profile, error) {
 	return p, nil
 }
 
+// profilesOrNil is ix's profiles; nil for a nil index: the size the next
+// build's are made for.
+func (ix *Index) profilesOrNil() map[string]*profile {
+	if ix == nil {
+		return nil
+	}
+	return ix.profiles
+}
+
 // keepProfile puts p in the index's profiles, for the next build: once,
 // found by its pointer, so that the thousands of records sharing a few
 // profiles do not each hash its long key.

@@ -74,7 +74,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		compiledAt:  snap.GetCompiledAt().AsTime(),
 		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
-		profiles:    map[string]*profile{},
+		profiles:    make(map[string]*profile, len(opts.Previous.profilesOrNil())),
 		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),
