@@ -2,8 +2,13 @@
 
 package dnsgslb
 
+import "time"
+
 // InBackground runs f; only Linux lowers the priority of one thread.
 func InBackground[T any](f func() T) T { return f() }
+
+// BackgroundCPU is 0: only Linux measures what InBackground runs.
+func BackgroundCPU() time.Duration { return 0 }
 
 // servingThread does nothing: only Linux gives a thread a short slice.
 func servingThread() (restore func()) { return func() {} }

@@ -250,3 +250,43 @@ func settled(b *testing.B, snap *v1.GslbSnapshot, db *geo.DB) *index.Index {
 	}
 	return ix
 }
+
+// BenchmarkRecompileSequence compiles the changes dnsscale's load test
+// applies, in its order: the TTL of record i, then the health of origin
+// i+1, and so on, each with the index before it given, and then, as the
+// server does in the background, again until no scope table is left for
+// a later build (reported as refines/op): the whole cost of one update
+// of the load test's mix.
+func BenchmarkRecompileSequence(b *testing.B) {
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	prev := settled(b, snap, db)
+	i, refines := 0, 0
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if i%2 == 0 {
+				snap.GetRecords()[i%len(snap.GetRecords())].Spec.Ttl++
+			} else {
+				o := snap.GetOrigins()[i%len(snap.GetOrigins())]
+				o.Healthy = !o.GetHealthy()
+			}
+			i++
+			snap.Revision++
+			ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
+			for err == nil && ix.Unfinished() {
+				refines++
+				ix, err = index.Compile(snap, index.Options{GeoIP: db, Previous: ix})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = ix
+		}
+		b.ReportMetric(float64(refines)/float64(b.N), "refines/op")
+	})
+}

@@ -41,8 +41,8 @@ type builder struct {
 	// prevProfKeys are the previous index's profile keys (see profileKey).
 	prevProfKeys map[string]string
 	// counted marks the profiles whose kept scope tables are counted in
-	// the index's scopeCells.
-	counted map[*profile]bool
+	// the index's scopeCells, kept those put in its profiles.
+	counted, kept map[*profile]bool
 	// scopeCellsBuilt counts the scope table cells this build computed.
 	scopeCellsBuilt int
 	// live is set when location-ranked records are answered live.
@@ -50,9 +50,6 @@ type builder struct {
 	// prevRows is the previous index's row table when it was built against
 	// the same prefix table.
 	prevRows *rowTable
-	// prevRecords are the previous index's records by recordKey when it
-	// was built against the same prefix table (see reuse).
-	prevRecords map[string]*record
 	// prevPlaceScopes are the previous index's placeScopes, under the same
 	// condition.
 	prevPlaceScopes map[string][2][]uint8
@@ -70,7 +67,7 @@ var ErrNeedGeoIP = errors.New("the GeoIP database is needed and not read yet")
 // newBuilder starts the build of ix, reusing prev's table, distances and
 // profiles when ix is located with the same table.
 func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNetwork, opts Options) (*builder, error) {
-	b := &builder{ctx: ctx, ix: ix, prev: prev, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}}
+	b := &builder{ctx: ctx, ix: ix, prev: prev, dist: map[[2]float64][]float64{}, profiles: map[string]*profile{}, counted: map[*profile]bool{}, kept: map[*profile]bool{}}
 	dbID := opts.GeoIP.ID()
 	if opts.GeoIP == nil && opts.GeoIPID != "" {
 		dbID = opts.GeoIPID
@@ -82,7 +79,6 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.dist = maps.Clone(prev.dist)
 		b.profiles = prev.profiles
 		b.prevRows = prev.rows
-		b.prevRecords = prev.byKey
 		b.prevProfKeys = prev.profKeys
 		b.prevPlaceScopes = prev.placeScopes
 		b.sameTable = prev
@@ -122,7 +118,7 @@ func (b *builder) describeClients(pops map[string]*v1.SnapshotPop) {
 func (b *builder) profile(rec *record) (*profile, error) {
 	k := rec.profKey
 	if p, ok := b.profiles[k]; ok {
-		b.ix.profiles[k] = p
+		b.keepProfile(p)
 		return p, nil
 	}
 	p, err := b.buildProfile(rec)
@@ -134,32 +130,77 @@ func (b *builder) profile(rec *record) (*profile, error) {
 	return p, nil
 }
 
+// profilesOrNil is ix's profiles; nil for a nil index: the size the next
+// build's are made for.
+func (ix *Index) profilesOrNil() map[string]*profile {
+	if ix == nil {
+		return nil
+	}
+	return ix.profiles
+}
+
+// keepProfile puts p in the index's profiles, for the next build: once,
+// found by its pointer, so that the thousands of records sharing a few
+// profiles do not each hash its long key.
+func (b *builder) keepProfile(p *profile) {
+	if !b.kept[p] {
+		b.kept[p] = true
+		b.ix.profiles[p.key] = p
+	}
+}
+
 // locations are the candidate locations of every record answered live,
 // each once.
 func (b *builder) locations() []geo.Location {
 	var out []geo.Location
-	seen := map[geo.Location]bool{}
+	// By coordinates first: hashing two numbers costs less than a
+	// location's names, for thousands of candidates.
+	seen := map[[2]float64][]int32{}
 	for _, rec := range b.ix.records {
-		if b.useLive(rec) {
-			for _, c := range rec.cands {
-				if !seen[c.location] {
-					seen[c.location] = true
-					out = append(out, c.location)
+		if !b.useLive(rec) {
+			continue
+		}
+	cands:
+		for i := range rec.cands {
+			loc := &rec.cands[i].location
+			k := [2]float64{loc.Latitude, loc.Longitude}
+			at := seen[k]
+			for _, j := range at {
+				if out[j] == *loc {
+					continue cands
 				}
 			}
+			seen[k] = append(at, int32(len(out)))
+			out = append(out, *loc)
 		}
 	}
 	return out
 }
 
 // finish keeps, for the next build, the distances of the locations still
-// in use.
+// in use. The few dozen locations are most often all found in the first
+// records: the search stops then.
 func (b *builder) finish() {
-	used := map[[2]float64]bool{}
+	if len(b.dist) == 0 {
+		b.ix.dist = b.dist
+		return
+	}
+	used := make(map[[2]float64]bool, len(b.dist))
+recs:
 	for _, rec := range b.ix.records {
 		for _, c := range rec.cands {
-			used[[2]float64{c.location.Latitude, c.location.Longitude}] = true
+			k := [2]float64{c.location.Latitude, c.location.Longitude}
+			if _, ok := b.dist[k]; ok && !used[k] {
+				used[k] = true
+				if len(used) == len(b.dist) {
+					break recs
+				}
+			}
 		}
+	}
+	if len(used) == len(b.dist) {
+		b.ix.dist = b.dist // the build's own (a clone of the previous)
+		return
 	}
 	b.ix.dist = map[[2]float64][]float64{}
 	for k, col := range b.dist {

@@ -74,12 +74,13 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		compiledAt:  snap.GetCompiledAt().AsTime(),
 		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
-		profiles:    map[string]*profile{},
-		byKey:       make(map[string]*record, nrec),
+		profiles:    make(map[string]*profile, len(opts.Previous.profilesOrNil())),
 		profKeys:    map[string]string{},
 		placeScopes: map[string][2][]uint8{},
 		records:     make([]*record, 0, nrec),
+		alloc:       &buildAlloc{},
 	}
+	defer func() { ix.alloc = nil }()
 	now := time.Now()
 	if opts.Now != nil {
 		now = opts.Now()
@@ -199,7 +200,13 @@ func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
-	n := &node{name: name, key: key, wlen: len(key), zone: z}
+	var n *node
+	if ix.alloc != nil {
+		n = ix.alloc.nodes.get()
+		*n = node{name: name, key: key, wlen: len(key), zone: z}
+	} else {
+		n = &node{name: name, key: key, wlen: len(key), zone: z}
+	}
 	ix.names[key] = n
 	if name != z.apex {
 		if i := strings.IndexByte(name, '.'); i >= 0 {
@@ -257,6 +264,9 @@ func (ix *Index) addZoneData(zn *zone, spec *v1.GslbZoneSpec) error {
 		}
 		if err := ix.node(name, zn).addStatic(qtype, rrs...); err != nil {
 			return fmt.Errorf("GslbZone %q field records[%d]: %w", zn.object, i, err)
+		}
+		if qtype == dns.TypeNS && name != zn.apex {
+			ix.delegates = true
 		}
 	}
 	// Glue names inside the zone answer A and AAAA queries too, unless a

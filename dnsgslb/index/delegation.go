@@ -31,6 +31,12 @@ type referral struct {
 // zone's apex) with their cut and packs each cut's referral. It fails
 // when a GslbRecord is at or below a cut.
 func (ix *Index) findCuts() error {
+	if !ix.delegates {
+		// No NS below an apex: no cut, and no node to mark, which
+		// would be a walk over every name.
+		ix.cuts = true
+		return nil
+	}
 	ix.markCuts()
 	for _, n := range ix.names {
 		if n.cut == nil {

@@ -26,8 +26,8 @@ type Index struct {
 	records []*record
 	// cuts is set when a zone delegates names (see findCuts).
 	cuts bool
-	// byKey holds the records by recordKey, for the next build to reuse.
-	byKey map[string]*record
+	// delegates is set when a zone has NS records below its apex.
+	delegates bool
 	// srcSigs and popsSig sum up each origin and the PoPs as records read
 	// them (see sourceSigs), for the next build to tell which records
 	// are unchanged.
@@ -55,6 +55,8 @@ type Index struct {
 	// scopeCells counts the cells of the scope tables this index built or
 	// kept, against maxScopeCells.
 	scopeCells int
+	// alloc is the build's slabs while it is compiled; nil after.
+	alloc *buildAlloc
 	// resignAt is when signatures must be made again (see ResignAt).
 	resignAt time.Time
 	// quick is set when the index was built without scope tables

@@ -84,15 +84,21 @@ func (b *builder) useLive(rec *record) bool {
 	return ok
 }
 
-// decideLive sets whether the build answers live (see liveBudget).
+// decideLive sets whether the build answers live (see liveBudget). It
+// stops counting profiles once there are enough: at City size that is
+// after a few dozen records, not every record of every update.
 func (b *builder) decideLive() {
 	keys := map[string]bool{}
+	b.live = false
 	for _, rec := range b.ix.records {
 		if b.liveCandidate(rec) {
 			keys[rec.profKey] = true
+			if len(b.ix.clients)*len(keys) > liveBudget {
+				b.live = true
+				return
+			}
 		}
 	}
-	b.live = len(keys) > 0 && len(b.ix.clients)*len(keys) > liveBudget
 }
 
 // compileLive prepares rec to be answered at query time.

@@ -19,8 +19,13 @@ type profile struct {
 	// key is the profile's key (appendProfileKey).
 	key string
 	// classRC maps a location class to its record class (an index into
-	// preps); nil when every class has record class 0.
+	// preps); nil when every class has record class 0 or placeRC says.
 	classRC []uint16
+	// placeRC maps a place (placeOf, the table's placeIDs.of) to its
+	// record class, for a profile ranked by residency rule alone: its
+	// build costs the places (a few hundred), not the classes.
+	placeRC []uint16
+	placeOf []int32
 	preps   []prep
 	// scopes caches ECS scope tables by grouping of the record classes.
 	scopes map[string][2][]uint8
@@ -28,11 +33,17 @@ type profile struct {
 
 // rc is the record class of a location class.
 func (p *profile) rc(class int32) int {
-	if p.classRC == nil {
-		return 0
+	switch {
+	case p.classRC != nil:
+		return int(p.classRC[class])
+	case p.placeRC != nil:
+		return int(p.placeRC[p.placeOf[class]])
 	}
-	return int(p.classRC[class])
+	return 0
 }
+
+// varies reports whether classes have record classes other than 0.
+func (p *profile) varies() bool { return p.classRC != nil || p.placeRC != nil }
 
 // maxRecordClasses bounds the record classes of one profile (classRC holds
 // uint16).
@@ -124,13 +135,11 @@ func (b *builder) buildProfile(rec *record) (*profile, error) {
 		p.preps = []prep{rec.prepare(&b.ix.clients[0], nil)}
 		return p, nil
 	}
-	p.classRC = make([]uint16, len(b.ix.clients))
-	var dist [][]float64 // unread unless the ranking depends on location
-	if b.dependsOnLocation(rec) {
-		dist = b.distances(rec)
-	} else {
-		b.places()
+	if !b.dependsOnLocation(rec) {
+		return b.buildPlaceProfile(rec, p)
 	}
+	p.classRC = make([]uint16, len(b.ix.clients))
+	dist := b.distances(rec)
 	// Each range of classes numbers its rankings by first appearance;
 	// the ranges are then joined in class order, which numbers them as
 	// one pass would.
@@ -180,32 +189,10 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 	byKey := map[string]uint16{}
 	var key []byte
 	var scratch prepScratch
-	// A record whose ranking does not depend on where the client is
-	// ranks alike every class the same residency rule applies to.
-	// Rules read only a class's continent and country: the rule of each
-	// place is found once.
-	byRule := map[int]uint16{}
-	located := b.dependsOnLocation(rec)
-	var ruleAt []int
-	if !located {
-		pl := b.places()
-		ruleAt = make([]int, len(pl.first))
-		for i, ci := range pl.first {
-			ruleAt[i] = rec.ruleFor(&b.ix.clients[ci])
-		}
-	}
 	for ci := lo; ci < hi; ci++ {
 		if ci%4096 == 0 {
 			if err := b.ctx.Err(); err != nil {
 				return out, err
-			}
-		}
-		rule := -1
-		if !located {
-			rule = ruleAt[b.placeOf.of[ci]]
-			if id, ok := byRule[rule]; ok {
-				classRC[ci] = id
-				continue
 			}
 		}
 		pr := rec.prepareFast(&b.ix.clients[ci], dist, ci, &scratch)
@@ -222,11 +209,54 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 			byKey[string(key)] = id
 		}
 		classRC[ci] = id
-		if !located {
-			byRule[rule] = id
-		}
 	}
 	return out, nil
+}
+
+// buildPlaceProfile ranks the candidates of a record whose ranking does
+// not depend on where the client is but for the residency rule that
+// applies: every class the same rule applies to ranks alike, and rules
+// read only a class's continent and country, so each rule is ranked once
+// and each place (placeIDs) takes its rule's ranking. Places are numbered
+// by their first class, so the rankings are numbered as a pass over the
+// classes would.
+func (b *builder) buildPlaceProfile(rec *record, p *profile) (*profile, error) {
+	pl := b.places()
+	p.placeOf = pl.of
+	p.placeRC = make([]uint16, len(pl.first))
+	byRule := make([]int32, len(rec.rules)+1) // by rule+1; -1: not ranked yet
+	for i := range byRule {
+		byRule[i] = -1
+	}
+	byKey := map[string]uint16{}
+	var key []byte
+	var scratch prepScratch
+	for i, ci := range pl.first {
+		cl := &b.ix.clients[ci]
+		rule := rec.ruleFor(cl)
+		if id := byRule[rule+1]; id >= 0 {
+			p.placeRC[i] = uint16(id)
+			continue
+		}
+		pr := rec.prepareFast(cl, nil, ci, &scratch)
+		key = pr.appendKey(key[:0])
+		id, ok := byKey[string(key)]
+		if !ok {
+			if len(p.preps) == maxRecordClasses {
+				return nil, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
+			}
+			id = uint16(len(p.preps))
+			pr.base = slices.Clone(pr.base)
+			p.preps = append(p.preps, pr)
+			byKey[string(key)] = id
+		}
+		byRule[rule+1] = int32(id)
+		p.placeRC[i] = id
+	}
+	if len(p.preps) == 1 {
+		p.placeRC, p.placeOf = nil, nil
+	}
+	return p, nil
 }
 
 // placeIDs number the (continent, country) pairs of the classes.

@@ -43,11 +43,26 @@ func randomDB(t testing.TB, n, places int) *geo.DB {
 func TestProfilesAgreeWithPrepare(t *testing.T) {
 	snap := gslbtest.Snapshot()
 	snap.GetOrigins()[0].Healthy = false
+	// Ranked by residency rule alone (listed order, a rule for Europe
+	// and one for Japan): one ranking per place, not per class.
+	for _, r := range snap.GetRecords() {
+		if r.GetMetadata().GetName() == "eu-open" {
+			rr := proto.Clone(r).(*v1.GslbRecord)
+			rr.Metadata.Name, rr.Spec.Name = "eu-failover", "eu-failover"
+			rr.Spec.Policy = v1.Policy_POLICY_FAILOVER
+			rr.Spec.Residency = append(rr.Spec.Residency, &v1.ResidencyRule{Countries: []string{"JP"}, Allowed: rr.Spec.Origins[1:]})
+			snap.Records = append(snap.Records, rr)
+		}
+	}
 	ix, err := Compile(snap, Options{GeoIP: randomDB(t, 5000, 2000), Concurrent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	byPlace := 0 // records ranked by residency rule alone, per place
 	for _, rec := range ix.records {
+		if rec.prof.placeRC != nil {
+			byPlace++
+		}
 		for ci := range ix.clients {
 			want := rec.prepare(&ix.clients[ci], nil)
 			got := rec.prof.preps[rec.prof.rc(int32(ci))]
@@ -55,6 +70,9 @@ func TestProfilesAgreeWithPrepare(t *testing.T) {
 				t.Fatalf("record %s, class %d (%+v): profile has %+v, prepare says %+v", rec.object, ci, ix.clients[ci].class, got, want)
 			}
 		}
+	}
+	if byPlace == 0 {
+		t.Error("no record ranked per place (by residency rule alone): the test snapshot no longer covers that path")
 	}
 }
 
@@ -92,7 +110,7 @@ func TestRecompileReusesWhatDidNotChange(t *testing.T) {
 	}
 	for i, rec := range second.records {
 		uses := slices.ContainsFunc(rec.cands, func(c candidate) bool { return c.name == flipped })
-		if shared := rec.prof == first.records[i].prof; shared == uses && rec.prof.classRC != nil {
+		if shared := rec.prof == first.records[i].prof; shared == uses && rec.prof.varies() {
 			t.Errorf("record %s (uses %s: %v): profile shared with the previous index: %v", rec.object, flipped, uses, shared)
 		}
 		changed := uses || rec.object == retimed

@@ -66,7 +66,7 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *source
 		return nil, fmt.Errorf("GslbRecord %q: %s %s is already defined", obj, name, typeName(rec.qtype))
 	}
 	rec.node = n
-	n.rrsets = append(n.rrsets, rrset{qtype: rec.qtype, rec: rec})
+	ix.addRRset(n, rrset{qtype: rec.qtype, rec: rec})
 	return rec, nil
 }
 
@@ -74,14 +74,15 @@ func (ix *Index) newRecord(r *v1.GslbRecord, zones map[string]*zone, src *source
 // candidates per location class, shared with records that rank alike), its
 // answers per record class and bucket, and its ECS scopes.
 func (b *builder) compileRecord(rec *record) error {
+	var from *record // the record rec was taken from, with the same key
 	if live := b.useLive(rec); keyUnchanged(rec, live) {
 		rec.key, rec.keyLive = rec.from.key, live
+		from = rec.from
 	} else {
 		b.recordKey(rec, live)
 	}
 	rec.from = nil
-	b.ix.byKey[rec.key] = rec
-	if ok, err := b.reuse(rec); ok || err != nil {
+	if ok, err := b.reuse(rec, from); ok || err != nil {
 		return err
 	}
 	b.ix.compiled++
@@ -157,10 +158,23 @@ func (b *builder) compileRecord(rec *record) error {
 // answerFor packs (or reuses) the answer for a selection: addresses, or
 // the name of a name origin.
 func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[string]*answer) (*answer, error) {
-	key := fmt.Sprint(p.rcode, p.nodata, addrs, host)
-	if a, ok := seen[key]; ok {
+	// The key: rcode, nodata, the number of addresses, each as 16
+	// bytes and its length in bits, then the host.
+	var kb [128]byte
+	k := append(kb[:0], byte(p.rcode), 0)
+	if p.nodata {
+		k[1] = 1
+	}
+	k = binaryAppendUvarint(k, uint64(len(addrs)))
+	for _, ad := range addrs {
+		a16 := ad.As16()
+		k = append(append(k, a16[:]...), byte(ad.BitLen()))
+	}
+	k = append(k, host...)
+	if a, ok := seen[string(k)]; ok {
 		return a, nil
 	}
+	key := string(k)
 	name := rec.node.name
 	var a *answer
 	var err error

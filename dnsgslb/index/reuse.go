@@ -63,22 +63,59 @@ func (b *builder) recordKey(rec *record, live bool) {
 	}
 	b.scratch = k
 	rec.keyLive = live
-	if old := b.prevRecords[string(k)]; old != nil {
+	if old := b.prevAt(rec); old != nil && old.key == string(k) {
 		rec.key = old.key
 		return
 	}
 	rec.key = string(k)
 }
 
+// prevAt returns the GslbRecord of rec's name and type in the previous
+// index when that was built against the same prefix table, or nil. A
+// record key holds the record's name and type, so the previous index's
+// record with rec's key, if any, is that one: it is found at its node,
+// without a map of every record by key, which an update would build
+// anew, hashing thousands of long keys into it.
+func (b *builder) prevAt(rec *record) *record {
+	p := b.sameTable
+	if p == nil {
+		return nil
+	}
+	n := p.names[rec.node.key]
+	if n == nil {
+		return nil
+	}
+	if rs := n.find(rec.qtype); rs != nil {
+		return rs.rec
+	}
+	return nil
+}
+
 // reuse gives rec the compiled form of the previous index's record with
 // the same key, and reports whether there was one it can take. A record
 // left without scope tables (by the budget, or built quick) is compiled
-// again, for a chance at them.
-func (b *builder) reuse(rec *record) (bool, error) {
-	old := b.prevRecords[rec.key]
-	if old == nil {
+// again, for a chance at them. from, if not nil, is a record of the
+// previous index with rec's key (the one rec was taken from as parsed):
+// it is tried first, which spares hashing the key.
+func (b *builder) reuse(rec *record, from *record) (bool, error) {
+	if b.sameTable == nil {
+		return false, nil // another prefix table
+	}
+	if from != nil {
+		if ok, err := b.reuseFrom(rec, from); ok || err != nil {
+			return ok, err
+		}
+	}
+	old := b.prevAt(rec)
+	if old == nil || old == from || old.key != rec.key {
 		return false, nil
 	}
+	return b.reuseFrom(rec, old)
+}
+
+// reuseFrom is reuse from old, a record of the previous index with rec's
+// key.
+func (b *builder) reuseFrom(rec, old *record) (bool, error) {
 	if old.live != nil {
 		rows, err := b.rowsFor()
 		if err != nil {
@@ -99,7 +136,7 @@ func (b *builder) reuse(rec *record) (bool, error) {
 		}
 	}
 	if rec.prof != nil {
-		b.ix.profiles[rec.prof.key] = rec.prof
+		b.keepProfile(rec.prof)
 		switch {
 		case rec.placeKey != "":
 			b.keepPlaceScopes(rec.placeKey, rec.scopes)

@@ -138,7 +138,7 @@ func (b *builder) unchanged(i int, r *v1.GslbRecord, zones map[string]*zone) *re
 
 // retake is a new record of zone zn parsed as old was, not yet compiled.
 func (b *builder) retake(old *record, zn *zone) (*record, error) {
-	rec := new(record)
+	rec := b.ix.alloc.records.get()
 	*rec = *old
 	rec.built, rec.from = built{}, old
 	n := b.ix.nodeKeyed(old.node.name, old.node.key, zn)
@@ -146,7 +146,7 @@ func (b *builder) retake(old *record, zn *zone) (*record, error) {
 		return nil, fmt.Errorf("GslbRecord %q: %s %s is already defined", rec.object, n.name, typeName(rec.qtype))
 	}
 	rec.node = n
-	n.rrsets = append(n.rrsets, rrset{qtype: rec.qtype, rec: rec})
+	b.ix.addRRset(n, rrset{qtype: rec.qtype, rec: rec})
 	return rec, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -139,4 +140,76 @@ func TestSignedTTLChangeSignsTheChangedRecord(t *testing.T) {
 		}
 	}
 	verifySection(t, "shared A", key, r.Answer)
+}
+
+// TestShiftedRecordsReuseTheirAnswers compiles a snapshot, then the next
+// revision with a record inserted first, moving every other one a place
+// on, then the one after with the TTL of one changed, each with the index
+// before it as Previous: the moved records are parsed again (their
+// positions changed) but take their compiled answers from the record of
+// their name and type in the previous index, and the changed one does
+// not; the answers are those of a compile from scratch.
+func TestShiftedRecordsReuseTheirAnswers(t *testing.T) {
+	db := randomDB(t, 5000, 2000)
+	snap := gslbtest.Snapshot()
+	first, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
+	added.Metadata.Name, added.Spec.Name = "added", "added"
+	snap.Records = append([]*v1.GslbRecord{added}, snap.Records...)
+	snap.Revision++
+	second, err := Compile(snap, Options{GeoIP: db, Previous: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retimed := snap.GetRecords()[3]
+	retimed.Spec.Ttl += 7
+	snap.Revision++
+	third, err := Compile(snap, Options{GeoIP: db, Previous: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch, err := Compile(snap, Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiledAlike := func(a, b *record) bool {
+		if a.live != nil || b.live != nil {
+			return a.live == b.live
+		}
+		return &a.rcs[0] == &b.rcs[0]
+	}
+	for i, rec := range second.records[1:] {
+		if old := first.records[i]; !compiledAlike(rec, old) {
+			t.Errorf("record %s moved a place on: compiled again rather than taken from the previous index", rec.object)
+		}
+	}
+	if second.compiled != 1 {
+		t.Errorf("compiled %d records after one was added, want 1", second.compiled)
+	}
+	for i, rec := range third.records {
+		if got, want := compiledAlike(rec, second.records[i]), rec.object != retimed.GetMetadata().GetName(); got != want {
+			t.Errorf("record %s: compiled form taken from the previous index: %v, want %v", rec.object, got, want)
+		}
+		sr := scratch.records[i]
+		if rec.ttl != sr.ttl {
+			t.Errorf("record %s: TTL %d, from scratch %d", rec.object, rec.ttl, sr.ttl)
+		}
+		if rec.live != nil {
+			continue
+		}
+		for ci := range third.clients {
+			got, exp := rec.rcs[rec.prof.rc(int32(ci))].answers, sr.rcs[sr.prof.rc(int32(ci))].answers
+			if len(got) != len(exp) {
+				t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
+			}
+			for k := range got {
+				if string(got[k].appendTo(nil, false, rec.node.zone)) != string(exp[k].msg) {
+					t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
+				}
+			}
+		}
+	}
 }
