@@ -1,40 +1,148 @@
 package dnsgslb
 
 import (
+	"bytes"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// buildNice is the niceness a snapshot build runs at: the kernel then gives
-// the serving threads the CPU first, and the build the rest (a worker
-// woken on the build's CPU preempts it because of its shorter slice,
-// servingThread, if at all, not because of the niceness). The thread is
-// not put in SCHED_IDLE: a thread running Go code must reach a safe point
-// before the garbage collector can stop the world, and an idle-class
-// thread on a saturated machine may not run for long enough to stall
-// every serving thread behind that stop. At niceness 19 it still gets a
-// small share, so the stop waits a time slice at most.
+// buildNice is the niceness a snapshot build runs at when the machine is
+// busy (see idleClass): the kernel then gives the serving threads the CPU
+// first, and the build the rest (a worker woken on the build's CPU
+// preempts it because of its shorter slice, servingThread, if at all, not
+// because of the niceness). At niceness 19 a build still gets a small
+// share of a saturated machine, so a garbage collection's stop-the-world,
+// which waits for the build's thread to reach a safe point, waits a time
+// slice at most, and the build ends.
 const buildNice = 19
 
-// InBackground runs f on an OS thread of its own at buildNice and returns
-// its result: for work that would otherwise compete with the serving
-// workers for a CPU, such as a snapshot build or decoding a snapshot from
-// the controller. The thread is never unlocked, so it ends with f and its
-// niceness goes with it rather than to other goroutines.
+// InBackground runs f on an OS thread of its own at the lowest priority the
+// machine's load allows and returns its result: for work that would
+// otherwise compete with the serving workers for a CPU, such as a snapshot
+// build or decoding a snapshot from the controller. With CPU to spare
+// (idleClass) the thread is in SCHED_IDLE: the kernel counts a CPU that
+// runs only it as idle, so a serving worker woken while the build runs is
+// placed there and runs at once, where at niceness 19 it would be queued
+// on its own CPU behind whatever holds that one (another process, a kernel
+// thread that cannot be preempted). On a busy machine it is niceness 19
+// in the normal class. The thread is never unlocked, so it ends with f
+// and its priority goes with it rather than to other goroutines.
 func InBackground[T any](f func() T) T {
 	out := make(chan T, 1)
+	idle := idleClass()
 	go func() {
 		runtime.LockOSThread()
 		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)
+		if idle {
+			_ = unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE}, 0)
+		}
 		start := threadCPU()
 		v := f()
 		backgroundCPU.Add(int64(threadCPU() - start))
 		out <- v
 	}()
 	return <-out
+}
+
+// spareShare is the share of the machine's CPU time that must have been
+// idle lately for background work to run in SCHED_IDLE: a thread in that
+// class runs only on time nothing else wants, and on a machine without
+// any (a flood of queries on every CPU) it would not run at all, holding
+// up its update and every stop-the-world of the garbage collector.
+const spareShare = 0.25
+
+// idleWindow is how long idleClass measures the machine's idle time when
+// it has no recent measurement to go on.
+const idleWindow = 50 * time.Millisecond
+
+// idleDecision is idleClass's last answer, kept a second: the decode,
+// build and persisting of one update ask together.
+var idleDecision struct {
+	sync.Mutex
+	at    time.Time
+	last  cpuSample
+	spare bool
+}
+
+// idleClass says whether background work may run in SCHED_IDLE: whether
+// at least spareShare of the machine's CPU time was idle since the last
+// measurement, if that is between 100 ms and 10 s old, or else over
+// idleWindow now.
+func idleClass() bool {
+	d := &idleDecision
+	d.Lock()
+	defer d.Unlock()
+	if !d.at.IsZero() && time.Since(d.at) < time.Second {
+		return d.spare
+	}
+	now, ok := readCPUSample()
+	if !ok {
+		return false
+	}
+	prev := d.last
+	if age := now.at.Sub(prev.at); prev.at.IsZero() || age < 100*time.Millisecond || age > 10*time.Second {
+		time.Sleep(idleWindow)
+		prev = now
+		if now, ok = readCPUSample(); !ok {
+			return false
+		}
+	}
+	d.at, d.last, d.spare = now.at, now, idleShare(prev, now) >= spareShare
+	return d.spare
+}
+
+// cpuSample is the machine's CPU time from /proc/stat, in ticks: idle
+// (with waiting for I/O) and all.
+type cpuSample struct {
+	at          time.Time
+	idle, total uint64
+}
+
+func readCPUSample() (cpuSample, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuSample{}, false
+	}
+	return parseCPUSample(b, time.Now())
+}
+
+// parseCPUSample reads the first line of /proc/stat: "cpu" and the ticks
+// spent in user, nice, system, idle, iowait, irq, softirq and steal (the
+// guest times after them are counted in user and nice already).
+func parseCPUSample(stat []byte, at time.Time) (cpuSample, bool) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 5 || f[0] != "cpu" {
+		return cpuSample{}, false
+	}
+	s := cpuSample{at: at}
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return cpuSample{}, false
+		}
+		s.total += n
+		if i == 3 || i == 4 { // idle, iowait
+			s.idle += n
+		}
+	}
+	return s, true
+}
+
+// idleShare is the share of the CPU time between a and b that was idle; 0
+// if none passed.
+func idleShare(a, b cpuSample) float64 {
+	if b.total <= a.total || b.idle < a.idle {
+		return 0
+	}
+	return float64(b.idle-a.idle) / float64(b.total-a.total)
 }
 
 // backgroundCPU sums the CPU time of the functions InBackground ran.

@@ -1,0 +1,63 @@
+package dnsgslb
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestIdleShare reads /proc/stat's first line as the kernel writes it and
+// takes the idle share between two readings.
+func TestIdleShare(t *testing.T) {
+	at := time.Now()
+	a, ok := parseCPUSample([]byte("cpu  100 10 50 800 40 0 0 0 7 3\ncpu0 1 2 3 4 5 6 7 8 0 0\n"), at)
+	if !ok || a.idle != 840 || a.total != 1000 {
+		t.Fatalf("parsed %+v (%v), want idle 840 of 1000 (guest time is in user and nice already)", a, ok)
+	}
+	b, _ := parseCPUSample([]byte("cpu  300 10 150 1000 40 0 0 0 0 0\n"), at.Add(time.Second))
+	if got := idleShare(a, b); got != 0.4 {
+		t.Errorf("idle share %v, want 0.4 (200 of 500 ticks)", got)
+	}
+	if got := idleShare(b, b); got != 0 {
+		t.Errorf("idle share over no time %v, want 0", got)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 x 4 5"} {
+		if s, ok := parseCPUSample([]byte(bad), at); ok {
+			t.Errorf("%q parsed as %+v", bad, s)
+		}
+	}
+}
+
+// TestInBackgroundPriority checks that background work runs in SCHED_IDLE
+// when the machine has CPU to spare and at niceness 19 in the normal class
+// when it has not, as idleClass decides.
+func TestInBackgroundPriority(t *testing.T) {
+	for _, spare := range []bool{true, false} {
+		idleDecision.Lock()
+		idleDecision.at, idleDecision.spare = time.Now(), spare
+		idleDecision.Unlock()
+		attr := InBackground(func() *unix.SchedAttr {
+			a, err := unix.SchedGetAttr(0, 0)
+			if err != nil {
+				t.Error(err)
+			}
+			return a
+		})
+		switch {
+		case attr == nil:
+		case spare && attr.Policy != unix.SCHED_IDLE:
+			t.Errorf("with CPU to spare: policy %d, want SCHED_IDLE (%d)", attr.Policy, unix.SCHED_IDLE)
+		case !spare && (attr.Policy != unix.SCHED_NORMAL || attr.Nice != buildNice):
+			t.Errorf("on a busy machine: policy %d niceness %d, want SCHED_NORMAL (%d) at %d", attr.Policy, attr.Nice, unix.SCHED_NORMAL, buildNice)
+		}
+	}
+	idleDecision.Lock()
+	idleDecision.at = time.Time{}
+	idleDecision.Unlock()
+	// A real measurement decides one way or the other, and is kept.
+	first := idleClass()
+	if again := idleClass(); again != first {
+		t.Errorf("a second decision within a second changed from %v to %v", first, again)
+	}
+}
