@@ -197,20 +197,33 @@ func (b *builder) rankRange(rec *record, dist [][]float64, lo, hi int, classRC [
 		}
 		pr := rec.prepareFast(&b.ix.clients[ci], dist, ci, &scratch)
 		key = pr.appendKey(key[:0])
-		id, ok := byKey[string(key)]
-		if !ok {
-			if len(out.preps) == maxRecordClasses {
-				return out, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
-			}
-			id = uint16(len(out.preps))
-			pr.base = slices.Clone(pr.base)
-			out.preps = append(out.preps, pr)
+		id, added, err := addRanking(&out.preps, byKey, key, pr)
+		if err != nil {
+			return out, err
+		}
+		if added {
 			out.keys = append(out.keys, string(key))
-			byKey[string(key)] = id
 		}
 		classRC[ci] = id
 	}
 	return out, nil
+}
+
+// addRanking numbers the ranking pr, whose key is key: the number of an
+// equal ranking in preps, or a new one, pr being added (with a base of
+// its own, as pr's is scratch) and reported as added.
+func addRanking(preps *[]prep, byKey map[string]uint16, key []byte, pr prep) (id uint16, added bool, err error) {
+	if id, ok := byKey[string(key)]; ok {
+		return id, false, nil
+	}
+	if len(*preps) == maxRecordClasses {
+		return 0, false, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
+	}
+	id = uint16(len(*preps))
+	pr.base = slices.Clone(pr.base)
+	*preps = append(*preps, pr)
+	byKey[string(key)] = id
+	return id, true, nil
 }
 
 // buildPlaceProfile ranks the candidates of a record whose ranking does
@@ -240,15 +253,9 @@ func (b *builder) buildPlaceProfile(rec *record, p *profile) (*profile, error) {
 		}
 		pr := rec.prepareFast(cl, nil, ci, &scratch)
 		key = pr.appendKey(key[:0])
-		id, ok := byKey[string(key)]
-		if !ok {
-			if len(p.preps) == maxRecordClasses {
-				return nil, fmt.Errorf("more than %d distinct rankings of its candidates", maxRecordClasses)
-			}
-			id = uint16(len(p.preps))
-			pr.base = slices.Clone(pr.base)
-			p.preps = append(p.preps, pr)
-			byKey[string(key)] = id
+		id, _, err := addRanking(&p.preps, byKey, key, pr)
+		if err != nil {
+			return nil, err
 		}
 		byRule[rule+1] = int32(id)
 		p.placeRC[i] = id
