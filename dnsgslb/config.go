@@ -72,9 +72,7 @@ type Config struct {
 type UDPMode int
 
 const (
-	// UDPAuto serves through io_uring where the kernel offers what
-	// UDPRing needs (Linux 6.1 and later, io_uring not disabled), else
-	// blocks in recvmmsg where the platform can (UDPBlocking), else polls.
+	// UDPAuto blocks where the platform can (UDPBlocking), else polls.
 	UDPAuto UDPMode = iota
 	// UDPBlocking makes each UDP worker own an OS thread and block in
 	// recvmmsg through a raw system call, outside the Go scheduler: the
@@ -86,13 +84,6 @@ const (
 	UDPBlocking
 	// UDPNetpoller reads through the Go runtime's netpoller.
 	UDPNetpoller
-	// UDPRing is UDPBlocking with each worker waiting in io_uring instead
-	// of recvmmsg: one system call a pass sends the last replies and
-	// waits for the next queries, where recvmmsg and sendmmsg make two.
-	// Run fails if the kernel cannot (io_uring disabled or filtered, a
-	// kernel before 6.1); a worker whose ring fails later goes on with
-	// recvmmsg.
-	UDPRing
 )
 
 // String is the mode's name, as --udp-mode takes it.
@@ -104,40 +95,21 @@ func (m UDPMode) String() string {
 		return "blocking"
 	case UDPNetpoller:
 		return "netpoller"
-	case UDPRing:
-		return "ring"
 	}
 	return fmt.Sprintf("UDPMode(%d)", int(m))
 }
 
-// ParseUDPMode reads a mode name: auto, ring, blocking or netpoller.
+// ParseUDPMode reads a mode name: auto, blocking or netpoller.
 func ParseUDPMode(s string) (UDPMode, error) {
-	for _, m := range []UDPMode{UDPAuto, UDPRing, UDPBlocking, UDPNetpoller} {
+	for _, m := range []UDPMode{UDPAuto, UDPBlocking, UDPNetpoller} {
 		if s == m.String() {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("UDP mode %q: want auto, ring, blocking or netpoller", s)
+	return 0, fmt.Errorf("UDP mode %q: want auto, blocking or netpoller", s)
 }
 
-// path resolves the mode to the one the workers run here: UDPRing,
-// UDPBlocking or UDPNetpoller. It fails only for UDPRing on a kernel
-// without what it needs.
-func (m UDPMode) path() (UDPMode, error) {
-	switch m {
-	case UDPRing:
-		if err := ringSupported(); err != nil {
-			return 0, fmt.Errorf("UDP mode ring: %w", err)
-		}
-		return UDPRing, nil
-	case UDPAuto:
-		if !blockingSupported {
-			return UDPNetpoller, nil
-		}
-		if ringSupported() == nil {
-			return UDPRing, nil
-		}
-		return UDPBlocking, nil
-	}
-	return m, nil
+// blocking says whether the mode blocks on this platform.
+func (m UDPMode) blocking() bool {
+	return m == UDPBlocking || (m == UDPAuto && blockingSupported)
 }

@@ -14,22 +14,22 @@ import (
 // ignores path MTU estimates.
 func TestUDPSocketsDontFragment(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "[::]:0"} {
-		for _, path := range []UDPMode{UDPNetpoller, UDPBlocking, UDPRing} {
-			udp, tcp, err := listen(context.Background(), addr, 2, path)
+		for _, blocking := range []bool{false, true} {
+			udp, tcp, err := listen(context.Background(), addr, 2, blocking)
 			if err != nil {
-				t.Fatalf("listen %s %v: %v", addr, path, err)
+				t.Fatalf("listen %s blocking=%v: %v", addr, blocking, err)
 			}
 			tcp.Close()
 			for i, c := range udp {
 				fd := socketFD(t, c)
 				got, err := unix.GetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER)
 				if err != nil || got != unix.IP_PMTUDISC_PROBE {
-					t.Errorf("%s %v socket %d: IP_MTU_DISCOVER %d (%v), want IP_PMTUDISC_PROBE (%d)", addr, path, i, got, err, unix.IP_PMTUDISC_PROBE)
+					t.Errorf("%s blocking=%v socket %d: IP_MTU_DISCOVER %d (%v), want IP_PMTUDISC_PROBE (%d)", addr, blocking, i, got, err, unix.IP_PMTUDISC_PROBE)
 				}
 				if addr[0] == '[' {
 					got, err := unix.GetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER)
 					if err != nil || got != unix.IPV6_PMTUDISC_PROBE {
-						t.Errorf("%s %v socket %d: IPV6_MTU_DISCOVER %d (%v), want IPV6_PMTUDISC_PROBE (%d)", addr, path, i, got, err, unix.IPV6_PMTUDISC_PROBE)
+						t.Errorf("%s blocking=%v socket %d: IPV6_MTU_DISCOVER %d (%v), want IPV6_PMTUDISC_PROBE (%d)", addr, blocking, i, got, err, unix.IPV6_PMTUDISC_PROBE)
 					}
 				}
 				c.Close()

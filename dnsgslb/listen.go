@@ -28,25 +28,14 @@ type pollSocket struct{ *net.UDPConn }
 func (p pollSocket) serve(s *Server, w *udpWorker, _ *atomic.Bool) { s.serveUDP(p.UDPConn, w) }
 func (p pollSocket) interrupt()                                    { p.UDPConn.Close() }
 
-// blockingSocket is served by a worker blocking in io_uring (ring) or in
-// recvmmsg.
-type blockingSocket struct {
-	*rawUDP
-	ring bool
-}
+// blockingSocket is served by a worker blocking in recvmmsg.
+type blockingSocket struct{ *rawUDP }
 
 func (b blockingSocket) LocalAddr() net.Addr { return b.addr }
 func (b blockingSocket) serve(s *Server, w *udpWorker, stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer servingThread()() // the short slice goes with the worker
-	if b.ring {
-		err := s.serveUDPRing(b.rawUDP, w, stop)
-		if err == nil || stop.Load() {
-			return
-		}
-		s.log.Warn("dns UDP worker goes on with recvmmsg: its io_uring failed", "addr", b.addr.String(), "err", err)
-	}
 	s.serveUDPBlocking(b.rawUDP, w, stop)
 }
 func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
@@ -93,15 +82,13 @@ func reusePort(network, address string, c syscall.RawConn) error {
 	return serr
 }
 
-// listenUDP opens a UDP socket served the way path says: UDPRing,
-// UDPBlocking or UDPNetpoller.
-func listenUDP(ctx context.Context, addr string, path UDPMode) (udpSocket, error) {
-	if path != UDPNetpoller {
+func listenUDP(ctx context.Context, addr string, blocking bool) (udpSocket, error) {
+	if blocking {
 		r, err := listenRawUDP(addr)
 		if err != nil {
 			return nil, err
 		}
-		return blockingSocket{rawUDP: r, ring: path == UDPRing}, nil
+		return blockingSocket{r}, nil
 	}
 	lc := net.ListenConfig{Control: reusePort}
 	c, err := lc.ListenPacket(ctx, "udp", addr)
@@ -114,14 +101,14 @@ func listenUDP(ctx context.Context, addr string, path UDPMode) (udpSocket, error
 // listen opens n UDP sockets and a TCP listener on one port. With port 0
 // the first UDP socket picks the port; if TCP cannot have the same port, it
 // tries again with a fresh one.
-func listen(ctx context.Context, addr string, n int, path UDPMode) ([]udpSocket, net.Listener, error) {
+func listen(ctx context.Context, addr string, n int, blocking bool) ([]udpSocket, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
 	var lastErr error
 	for range 8 {
-		first, err := listenUDP(ctx, net.JoinHostPort(host, port), path)
+		first, err := listenUDP(ctx, net.JoinHostPort(host, port), blocking)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -142,7 +129,7 @@ func listen(ctx context.Context, addr string, n int, path UDPMode) ([]udpSocket,
 			continue
 		}
 		for len(socks) < n {
-			c, err := listenUDP(ctx, bound, path)
+			c, err := listenUDP(ctx, bound, blocking)
 			if err != nil {
 				closeAll()
 				tcp.Close()

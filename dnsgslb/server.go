@@ -81,12 +81,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dnsgslb: UDPWorkers %d: want 1 or more (0 for the default)", cfg.UDPWorkers)
 	}
 	switch {
-	case cfg.UDPMode < UDPAuto || cfg.UDPMode > UDPRing:
-		return nil, fmt.Errorf("dnsgslb: UDPMode %d: want UDPAuto, UDPRing, UDPBlocking or UDPNetpoller", int(cfg.UDPMode))
+	case cfg.UDPMode < UDPAuto || cfg.UDPMode > UDPNetpoller:
+		return nil, fmt.Errorf("dnsgslb: UDPMode %d: want UDPAuto, UDPBlocking or UDPNetpoller", int(cfg.UDPMode))
 	case cfg.UDPMode == UDPBlocking && !blockingSupported:
 		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
-	case cfg.UDPMode == UDPRing && !blockingSupported:
-		return nil, errors.New("dnsgslb: UDPRing needs Linux on amd64 or arm64")
 	}
 	if len(cfg.Identity) > maxIdentity {
 		return nil, fmt.Errorf("dnsgslb: Identity %q: %d bytes, want at most %d", cfg.Identity, len(cfg.Identity), maxIdentity)
@@ -364,15 +362,12 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopTap()
-	path, err := s.cfg.UDPMode.path()
+	blocking := s.cfg.UDPMode.blocking()
+	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, blocking)
 	if err != nil {
 		return err
 	}
-	udp, tcp, err := listen(ctx, s.cfg.Listen, s.cfg.UDPWorkers, path)
-	if err != nil {
-		return err
-	}
-	if path != UDPNetpoller {
+	if blocking {
 		// A blocked worker keeps its processor: leave one for the rest.
 		if procs, want := runtime.GOMAXPROCS(0), s.cfg.UDPWorkers+1; procs < want {
 			runtime.GOMAXPROCS(want)
@@ -413,7 +408,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.rrl.logConfig(s.log)
 	close(s.ready)
-	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_path", path.String())
+	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	stopUDP()
 	tcpSrv.close()

@@ -27,9 +27,6 @@ const blockingSupported = true
 type rawUDP struct {
 	fd   int
 	addr *net.UDPAddr
-	// wake is an eventfd that interrupt writes, for a worker waiting in
-	// io_uring rather than on the socket.
-	wake int
 }
 
 // listenRawUDP binds a blocking SO_REUSEPORT UDP socket to addr.
@@ -84,11 +81,7 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return fail("eventfd", err)
-	}
-	r := &rawUDP{fd: fd, wake: wake, addr: &net.UDPAddr{IP: ua.IP, Port: ua.Port}}
+	r := &rawUDP{fd: fd, addr: &net.UDPAddr{IP: ua.IP, Port: ua.Port}}
 	switch g := got.(type) {
 	case *unix.SockaddrInet4:
 		r.addr = &net.UDPAddr{IP: net.IP(g.Addr[:]), Port: g.Port}
@@ -98,21 +91,13 @@ func listenRawUDP(addr string) (*rawUDP, error) {
 	return r, nil
 }
 
-func (r *rawUDP) Close() error {
-	unix.Close(r.wake)
-	return unix.Close(r.fd)
-}
+func (r *rawUDP) Close() error { return unix.Close(r.fd) }
 
 // interrupt wakes a worker blocked on the socket: after shutdown, a
 // receive or a poll returns at once, and so does a send waiting for room
 // in the send buffer (EPIPE). An unconnected socket reports ENOTCONN but
-// is shut down all the same. A worker waiting in io_uring wakes on the
-// eventfd.
-func (r *rawUDP) interrupt() {
-	one := [8]byte{1}
-	unix.Write(r.wake, one[:])
-	unix.Shutdown(r.fd, unix.SHUT_RDWR)
-}
+// is shut down all the same.
+func (r *rawUDP) interrupt() { unix.Shutdown(r.fd, unix.SHUT_RDWR) }
 
 // waitIdle blocks until the idle socket has a datagram, is shut down, or a
 // signal arrives, as an ordinary system call: the runtime may hand the

@@ -21,7 +21,3 @@ func (r *rawUDP) Close() error { return nil }
 func (r *rawUDP) interrupt() {}
 
 func (s *Server) serveUDPBlocking(*rawUDP, *udpWorker, *atomic.Bool) {}
-
-func ringSupported() error { return errors.New("io_uring is not supported here") }
-
-func (s *Server) serveUDPRing(*rawUDP, *udpWorker, *atomic.Bool) error { return ringSupported() }

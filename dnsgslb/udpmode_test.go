@@ -10,15 +10,13 @@ import (
 )
 
 // TestUDPModes serves through each UDP design: netpoller workers sharing a
-// port, a worker blocking in recvmmsg, workers waiting in io_uring, and the
-// default (io_uring here where the kernel offers it).
+// port, a worker blocking in recvmmsg, and the default (blocking here).
 // Each answers UDP and TCP and stops when the context is cancelled (checked
 // by run's cleanup).
 func TestUDPModes(t *testing.T) {
 	for _, cfg := range []dnsgslb.Config{
 		{UDPWorkers: 3, UDPMode: dnsgslb.UDPNetpoller},
 		{UDPWorkers: 1, UDPMode: dnsgslb.UDPBlocking},
-		{UDPWorkers: 2, UDPMode: dnsgslb.UDPRing},
 		{UDPWorkers: 2},
 	} {
 		t.Run(cfg.UDPMode.String(), func(t *testing.T) {
