@@ -14,14 +14,18 @@ import (
 )
 
 // buildNice is the niceness a snapshot build runs at when the machine is
-// busy (see idleClass): the kernel then gives the serving threads the CPU
-// first, and the build the rest (a worker woken on the build's CPU
-// preempts it because of its shorter slice, servingThread, if at all, not
-// because of the niceness). At niceness 19 a build still gets a small
-// share of a saturated machine, so a garbage collection's stop-the-world,
-// which waits for the build's thread to reach a safe point, waits a time
-// slice at most, and the build ends.
-const buildNice = 19
+// busy (see idleClass): the kernel then gives the serving threads most of
+// the CPU and the build a tenth of a contended CPU (a worker woken on the
+// build's CPU preempts it because of its shorter slice, servingThread,
+// not because of the niceness). That share bounds how long an update
+// takes on a saturated machine, where a health change must still reach
+// the answers: at niceness 19 (about 1.5%) the load test next to two
+// busy loops took 8 s from Update to a new answer and 2 min 51 s to a
+// first answer after a start; at 10, 1.05 s and 28 s, with the same
+// query p99 (bench/README.md, "Builds in the idle class"). It also bounds
+// how long a garbage collection's stop-the-world waits for the build's
+// thread to reach a safe point.
+const buildNice = 10
 
 // InBackground runs f on an OS thread of its own at the lowest priority the
 // machine's load allows and returns its result: for work that would
@@ -29,9 +33,9 @@ const buildNice = 19
 // build or decoding a snapshot from the controller. With CPU to spare
 // (idleClass) the thread is in SCHED_IDLE: the kernel counts a CPU that
 // runs only it as idle, so a serving worker woken while the build runs is
-// placed there and runs at once, where at niceness 19 it would be queued
+// placed there and runs at once, where at a niceness it would be queued
 // on its own CPU behind whatever holds that one (another process, a kernel
-// thread that cannot be preempted). On a busy machine it is niceness 19
+// thread that cannot be preempted). On a busy machine it is at buildNice
 // in the normal class. The thread is never unlocked, so it ends with f
 // and its priority goes with it rather than to other goroutines.
 func InBackground[T any](f func() T) T {
@@ -40,9 +44,10 @@ func InBackground[T any](f func() T) T {
 	go func() {
 		runtime.LockOSThread()
 		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)
-		if idle {
-			_ = unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE}, 0)
+		if idle && unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE, Nice: buildNice}, 0) == nil {
+			backgroundIdle.Add(1)
 		}
+		backgroundRuns.Add(1)
 		start := threadCPU()
 		v := f()
 		backgroundCPU.Add(int64(threadCPU() - start))
@@ -147,6 +152,14 @@ func idleShare(a, b cpuSample) float64 {
 
 // backgroundCPU sums the CPU time of the functions InBackground ran.
 var backgroundCPU atomic.Int64
+
+// backgroundRuns counts the functions InBackground ran, backgroundIdle
+// those it ran in SCHED_IDLE.
+var backgroundRuns, backgroundIdle atomic.Int64
+
+// BackgroundRuns is how many functions InBackground ran, and how many of
+// them in SCHED_IDLE (the others at buildNice).
+func BackgroundRuns() (all, idle int64) { return backgroundRuns.Load(), backgroundIdle.Load() }
 
 // BackgroundCPU is the CPU time the functions run by InBackground took, in
 // all (builds, decoding snapshots, persisting them): the threads' own

@@ -30,9 +30,10 @@ func TestIdleShare(t *testing.T) {
 }
 
 // TestInBackgroundPriority checks that background work runs in SCHED_IDLE
-// when the machine has CPU to spare and at niceness 19 in the normal class
+// when the machine has CPU to spare and at buildNice in the normal class
 // when it has not, as idleClass decides.
 func TestInBackgroundPriority(t *testing.T) {
+	all0, idle0 := BackgroundRuns()
 	for _, spare := range []bool{true, false} {
 		idleDecision.Lock()
 		idleDecision.at, idleDecision.spare = time.Now(), spare
@@ -46,11 +47,14 @@ func TestInBackgroundPriority(t *testing.T) {
 		})
 		switch {
 		case attr == nil:
-		case spare && attr.Policy != unix.SCHED_IDLE:
-			t.Errorf("with CPU to spare: policy %d, want SCHED_IDLE (%d)", attr.Policy, unix.SCHED_IDLE)
+		case spare && (attr.Policy != unix.SCHED_IDLE || attr.Nice != buildNice):
+			t.Errorf("with CPU to spare: policy %d niceness %d, want SCHED_IDLE (%d) at %d", attr.Policy, attr.Nice, unix.SCHED_IDLE, buildNice)
 		case !spare && (attr.Policy != unix.SCHED_NORMAL || attr.Nice != buildNice):
 			t.Errorf("on a busy machine: policy %d niceness %d, want SCHED_NORMAL (%d) at %d", attr.Policy, attr.Nice, unix.SCHED_NORMAL, buildNice)
 		}
+	}
+	if all, idle := BackgroundRuns(); all-all0 != 2 || idle-idle0 != 1 {
+		t.Errorf("counted %d runs, %d in SCHED_IDLE; want 2, 1", all-all0, idle-idle0)
 	}
 	idleDecision.Lock()
 	idleDecision.at = time.Time{}

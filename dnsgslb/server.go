@@ -178,8 +178,8 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 
 // UpdateContext is Update that gives up, keeping the snapshot it had, once
 // ctx ends. The build runs beside the serving workers at a low priority
-// (on Linux, a thread of its own at niceness 19), so that it never takes
-// their CPU.
+// (on Linux, a thread of its own, in SCHED_IDLE or at niceness 10, see
+// InBackground), so that it never takes their CPU.
 func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error {
 	// A background build adding scope tables gives way: the update's own
 	// build adds them within its budget, and schedules the rest again.

@@ -115,6 +115,7 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 	// persist snapshots (dnsgslb.BackgroundCPU): their own CPU time, which
 	// other processes on the machine inflate less than the difference.
 	var idleBG, busyBG time.Duration
+	runs0, idle0 := dnsgslb.BackgroundRuns()
 	for w := range n {
 		cpu0, bg0 := cpuTime(), dnsgslb.BackgroundCPU()
 		out, err := perf(win)
@@ -163,6 +164,9 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 			dur(idleCPU), dur(busyCPU), dur((busyCPU-idleCPU)/time.Duration(len(took))))
 		fmt.Printf("  %-24s idle %s, applying %s: %s per update (decode, build and persist, on their threads)\n", "update threads' CPU",
 			dur(idleBG), dur(busyBG), dur((busyBG-idleBG)/time.Duration(len(took))))
+		runs, idleRuns := dnsgslb.BackgroundRuns()
+		fmt.Printf("  %-24s %d of %d in SCHED_IDLE, the rest at niceness 10 (the machine had less than a quarter of its CPU idle)\n", "update threads' class",
+			idleRuns-idle0, runs-runs0)
 	}
 	return nil
 }
