@@ -145,13 +145,7 @@ func BenchmarkGeoDB(b *testing.B) {
 // it), the previous index given: the cost of an apply that touches one
 // record, and the garbage each such update leaves.
 func BenchmarkRecompileTTLChange(b *testing.B) {
-	s := benchSize(b)
-	db, err := geo.OpenDB(cachedDB(b, s))
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap := gslbscale.Snapshot(s.records, s.origins, 1)
-	prev := settled(b, snap, db)
+	s, snap, db, prev := recompileSetup(b)
 	rec := snap.GetRecords()[0]
 	b.Run(s.String(), func(b *testing.B) {
 		b.ReportAllocs()
@@ -213,13 +207,7 @@ func BenchmarkCompileSignedOriginDown(b *testing.B) {
 // the cost of a health change, which re-ranks every record naming the
 // origin.
 func BenchmarkRecompileOriginDown(b *testing.B) {
-	s := benchSize(b)
-	db, err := geo.OpenDB(cachedDB(b, s))
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap := gslbscale.Snapshot(s.records, s.origins, 1)
-	prev := settled(b, snap, db)
+	s, snap, db, prev := recompileSetup(b)
 	o := snap.GetOrigins()[0]
 	b.Run(s.String(), func(b *testing.B) {
 		b.ReportAllocs()
@@ -239,6 +227,20 @@ func BenchmarkRecompileOriginDown(b *testing.B) {
 // no scope table is left for a later build (index.Index.Unfinished), as
 // a server does in the background after a start: what an update costs
 // is then its own work.
+// recompileSetup is what the recompile benchmarks start from: the size
+// asked for, its generated snapshot and cached database, and the snapshot
+// compiled and settled.
+func recompileSetup(b *testing.B) (size, *v1.GslbSnapshot, *geo.DB, *index.Index) {
+	b.Helper()
+	s := benchSize(b)
+	db, err := geo.OpenDB(cachedDB(b, s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(s.records, s.origins, 1)
+	return s, snap, db, settled(b, snap, db)
+}
+
 func settled(b *testing.B, snap *v1.GslbSnapshot, db *geo.DB) *index.Index {
 	b.Helper()
 	ix, err := index.Compile(snap, index.Options{GeoIP: db})
@@ -258,13 +260,7 @@ func settled(b *testing.B, snap *v1.GslbSnapshot, db *geo.DB) *index.Index {
 // a later build (reported as refines/op): the whole cost of one update
 // of the load test's mix.
 func BenchmarkRecompileSequence(b *testing.B) {
-	s := benchSize(b)
-	db, err := geo.OpenDB(cachedDB(b, s))
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap := gslbscale.Snapshot(s.records, s.origins, 1)
-	prev := settled(b, snap, db)
+	s, snap, db, prev := recompileSetup(b)
 	i, refines := 0, 0
 	b.Run(s.String(), func(b *testing.B) {
 		b.ReportAllocs()
