@@ -57,17 +57,7 @@ func TestUnchangedRecordsAreTakenAsParsed(t *testing.T) {
 		}
 		for i, rec := range ix.records {
 			sr := scratch.records[i]
-			for ci := range ix.clients {
-				got, exp := rec.rcs[rec.prof.rc(int32(ci))].answers, sr.rcs[sr.prof.rc(int32(ci))].answers
-				if len(got) != len(exp) {
-					t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
-				}
-				for k := range got {
-					if string(got[k].appendTo(nil, false, rec.node.zone)) != string(exp[k].msg) {
-						t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
-					}
-				}
-			}
+			sameAnswers(t, rec, sr, len(ix.clients))
 		}
 	}
 
@@ -200,15 +190,22 @@ func TestShiftedRecordsReuseTheirAnswers(t *testing.T) {
 		if rec.live != nil {
 			continue
 		}
-		for ci := range third.clients {
-			got, exp := rec.rcs[rec.prof.rc(int32(ci))].answers, sr.rcs[sr.prof.rc(int32(ci))].answers
-			if len(got) != len(exp) {
-				t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
-			}
-			for k := range got {
-				if string(got[k].appendTo(nil, false, rec.node.zone)) != string(exp[k].msg) {
-					t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
-				}
+		sameAnswers(t, rec, sr, len(third.clients))
+	}
+}
+
+// sameAnswers fails the test unless rec answers every one of the classes
+// as sr, the same record compiled from scratch, does.
+func sameAnswers(t *testing.T, rec, sr *record, classes int) {
+	t.Helper()
+	for ci := range classes {
+		got, exp := rec.rcs[rec.prof.rc(int32(ci))].answers, sr.rcs[sr.prof.rc(int32(ci))].answers
+		if len(got) != len(exp) {
+			t.Fatalf("record %s class %d: %d answers, from scratch %d", rec.object, ci, len(got), len(exp))
+		}
+		for k := range got {
+			if string(got[k].appendTo(nil, false, rec.node.zone)) != string(exp[k].msg) {
+				t.Fatalf("record %s class %d bucket %d: answer differs from a compile from scratch", rec.object, ci, k)
 			}
 		}
 	}
