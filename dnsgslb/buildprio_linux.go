@@ -38,9 +38,18 @@ const buildNice = 10
 // thread that cannot be preempted). On a busy machine it is at buildNice
 // in the normal class. The thread is never unlocked, so it ends with f
 // and its priority goes with it rather than to other goroutines.
-func InBackground[T any](f func() T) T {
+func InBackground[T any](f func() T) T { return inBackground(f, idleClass()) }
+
+// InBackgroundWaiting is InBackground for work that may wait a long time
+// before its CPU work starts, such as the feed's receive, which also
+// decodes: it always runs at buildNice in the normal class. The class is
+// chosen when the thread starts, the machine may be flooded by the time
+// the work runs, and a thread in SCHED_IDLE cannot be moved back to the
+// normal class without privilege (RLIMIT_NICE, CAP_SYS_NICE).
+func InBackgroundWaiting[T any](f func() T) T { return inBackground(f, false) }
+
+func inBackground[T any](f func() T, idle bool) T {
 	out := make(chan T, 1)
-	idle := idleClass()
 	go func() {
 		runtime.LockOSThread()
 		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)

@@ -31,7 +31,8 @@ func TestIdleShare(t *testing.T) {
 
 // TestInBackgroundPriority checks that background work runs in SCHED_IDLE
 // when the machine has CPU to spare and at buildNice in the normal class
-// when it has not, as idleClass decides.
+// when it has not, as idleClass decides, and that work which may wait
+// long (InBackgroundWaiting) is never in SCHED_IDLE.
 func TestInBackgroundPriority(t *testing.T) {
 	all0, idle0 := BackgroundRuns()
 	for _, spare := range []bool{true, false} {
@@ -53,8 +54,15 @@ func TestInBackgroundPriority(t *testing.T) {
 			t.Errorf("on a busy machine: policy %d niceness %d, want SCHED_NORMAL (%d) at %d", attr.Policy, attr.Nice, unix.SCHED_NORMAL, buildNice)
 		}
 	}
-	if all, idle := BackgroundRuns(); all-all0 != 2 || idle-idle0 != 1 {
-		t.Errorf("counted %d runs, %d in SCHED_IDLE; want 2, 1", all-all0, idle-idle0)
+	// Work that may wait long stays in the normal class, spare CPU or not.
+	idleDecision.Lock()
+	idleDecision.at, idleDecision.spare = time.Now(), true
+	idleDecision.Unlock()
+	if attr := InBackgroundWaiting(func() *unix.SchedAttr { a, _ := unix.SchedGetAttr(0, 0); return a }); attr == nil || attr.Policy != unix.SCHED_NORMAL || attr.Nice != buildNice {
+		t.Errorf("waiting work with CPU to spare: %+v, want SCHED_NORMAL at %d", attr, buildNice)
+	}
+	if all, idle := BackgroundRuns(); all-all0 != 3 || idle-idle0 != 1 {
+		t.Errorf("counted %d runs, %d in SCHED_IDLE; want 3, 1", all-all0, idle-idle0)
 	}
 	idleDecision.Lock()
 	idleDecision.at = time.Time{}

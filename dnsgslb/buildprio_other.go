@@ -7,6 +7,9 @@ import "time"
 // InBackground runs f; only Linux lowers the priority of one thread.
 func InBackground[T any](f func() T) T { return f() }
 
+// InBackgroundWaiting runs f, as InBackground does here.
+func InBackgroundWaiting[T any](f func() T) T { return f() }
+
 // BackgroundRuns is 0, 0: only Linux counts what InBackground runs.
 func BackgroundRuns() (all, idle int64) { return 0, 0 }
 

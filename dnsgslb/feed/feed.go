@@ -186,8 +186,10 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		// A snapshot of thousands of records takes milliseconds to
 		// decode: that is done at the build's low priority too, so that
 		// it does not take a CPU from the serving workers (or anything
-		// else on the machine) when an update starts.
-		r := dnsgslb.InBackground(func() received {
+		// else on the machine) when an update starts. The receive waits
+		// for as long as the controller has nothing new, so its thread
+		// is never in the idle class (dnsgslb.InBackgroundWaiting).
+		r := dnsgslb.InBackgroundWaiting(func() received {
 			msg, err := stream.Recv()
 			return received{msg, err}
 		})

@@ -273,8 +273,8 @@ func (u *updater) apply() {
 		return next
 	}
 	// As the server's feed decodes a snapshot from the controller: at
-	// the build's low priority.
-	next := dnsgslb.InBackground(change)
+	// the build's low priority, in the normal class.
+	next := dnsgslb.InBackgroundWaiting(change)
 	t0 := time.Now()
 	if err := u.srv.s.Update(next); err != nil {
 		fmt.Printf("  update: %v\n", err)
