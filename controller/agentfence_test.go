@@ -10,6 +10,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/controller/etcdembed"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/controller/store"
 	"github.com/anyctl/anyctl/deploy/examples"
@@ -19,24 +20,38 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// twoReplicasWithExamples starts an etcd and two controller replicas on it,
+// each with tweak (if not nil) applied to its config, and applies the
+// examples through the first.
+func twoReplicasWithExamples(t *testing.T, tweak func(*controller.Config)) (srv *etcdembed.Server, a, b *controllertest.Running) {
+	t.Helper()
+	srv = etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	ext := func(c *controller.Config) {
+		c.EtcdEndpoints = srv.Endpoints()
+		if tweak != nil {
+			tweak(c)
+		}
+	}
+	a = controllertest.StartAt(t, "", ext)
+	b = controllertest.StartAt(t, "", ext)
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Admin.Apply(context.Background(), &v1.ApplyRequest{Objects: objs}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, a, b
+}
+
 // TestSecondAgentThroughAnotherReplicaIsRefused runs two controller
 // replicas on one etcd: an agent for a PoP live on one refuses a second
 // agent for the PoP on the other, which says so, and both replicas' status
 // shows the refusal; once the first goes, the second may connect.
 func TestSecondAgentThroughAnotherReplicaIsRefused(t *testing.T) {
-	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
-	ext := func(c *controller.Config) { c.EtcdEndpoints = srv.Endpoints() }
-	a := controllertest.StartAt(t, "", ext)
-	b := controllertest.StartAt(t, "", ext)
+	_, a, b := twoReplicasWithExamples(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	objs, err := manifest.LoadFS(examples.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
-		t.Fatal(err)
-	}
 	await(t, "replica b to hold the examples", func() bool {
 		_, err := b.Admin.Get(ctx, &v1.GetRequest{Kind: v1.Kind_KIND_POP, Name: "saopaulo"})
 		return err == nil

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +15,6 @@ import (
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/controller/store"
-	"github.com/anyctl/anyctl/deploy/examples"
-	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -282,20 +279,10 @@ func reportStream(t *testing.T, ctx context.Context) (send func(*v1.ConnectReque
 // PoP shows its stored report's revision. When a replica dies, its record
 // goes with its lease.
 func TestHeldRevisionsAcrossReplicas(t *testing.T) {
-	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	srv, a, b := twoReplicasWithExamples(t, func(c *controller.Config) { c.StatusTTL = 2 * time.Second })
 	cli := etcdembedtest.Client(t, srv)
-	ext := func(c *controller.Config) { c.EtcdEndpoints, c.StatusTTL = srv.Endpoints(), 2*time.Second }
-	a := controllertest.StartAt(t, "", ext)
-	b := controllertest.StartAt(t, "", ext)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	objs, err := manifest.LoadFS(examples.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
-		t.Fatal(err)
-	}
 	shown := func(r *controllertest.Running, pop string) *v1.PopStatus {
 		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{Pop: pop})
 		if err != nil {
