@@ -23,6 +23,14 @@
 #                                           # from that revision; no netpoller
 #   MODES=blocking NETPOLLER=0 bench/dns.sh # also the server in each
 #                                           # -udp-mode listed
+#   SPREAD=1 NETPOLLER=0 bench/dns.sh       # every server and dnsperf on
+#                                           # every CPU (below)
+#
+# With SPREAD=1 the servers run as they run on a machine of many cores:
+# on every CPU, the Go server with GOMAXPROCS unset (so a UDP worker and a
+# socket per CPU, its default), gdnsd with a UDP thread and a socket per CPU;
+# dnsperf shares the CPUs with them, with a thread per CPU and 32 sockets,
+# so that SO_REUSEPORT spreads the queries over every server socket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +40,15 @@ MODES=${MODES:-}
 BASELINE=${BASELINE:-}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
+SPREAD=${SPREAD:-0}
 NAME=dns.sh
+CPUS=$(nproc)
+SERVER_CPUS=0
+if [ "$SPREAD" != 0 ]; then
+  SERVER_CPUS=0-$((CPUS - 1))
+  DNSPERF_CPUS=$SERVER_CPUS
+  DNSPERF_ARGS="-T $CPUS -c 32"
+fi
 . bench/lib/dnsbench.sh
 if [ "$DURATION" -lt 3 ]; then
   echo "dns.sh: DURATION=$DURATION: want 3 seconds or more (the CPU share skips the first and the last second)" >&2
@@ -55,16 +71,20 @@ if [ -n "$BASELINE" ]; then
   git archive "$BASELINE" | tar -x -C "$WORK/baseline"
   (cd "$WORK/baseline" && go build -o "$WORK/dnsserve-baseline" ./bench/cmd/dnsserve)
 fi
-go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -queries 50000
+GDNSD_THREADS=1
+[ "$SPREAD" = 0 ] || GDNSD_THREADS=$CPUS
+go run ./bench/cmd/benchgen -out "$WORK" -gdnsd-port "$GDNSD_PORT" -gdnsd-udp-threads "$GDNSD_THREADS" -queries 50000
 
 # SERVERS lists the servers measured, each "name port pid".
 SERVERS=()
-# serve NAME BINARY ARGS... starts a Go server pinned to CPU0.
+# serve NAME BINARY ARGS... starts a Go server pinned to CPU0 with
+# GOMAXPROCS=1, or with SPREAD on every CPU with GOMAXPROCS unset.
 serve() {
-  local name=$1 bin=$2 port
+  local name=$1 bin=$2 port procs=(env GOMAXPROCS=1)
   shift 2
   port=$(free_port)
-  GOMAXPROCS=1 taskset -c 0 "$bin" "$@" -listen "127.0.0.1:$port" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
+  [ "$SPREAD" = 0 ] || procs=(env -u GOMAXPROCS)
+  "${procs[@]}" taskset -c "$SERVER_CPUS" "$bin" "$@" -listen "127.0.0.1:$port" -snapshot "$WORK/snapshot.pb" -geoip "$WORK/city.mmdb" \
     2>"$WORK/$name.log" &
   PIDS+=($!)
   SERVERS+=("$name $port $!")
@@ -81,7 +101,7 @@ done
 if [ -n "$BASELINE" ]; then
   serve anyctl-baseline "$WORK/dnsserve-baseline"
 fi
-taskset -c 0 "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
+taskset -c "$SERVER_CPUS" "$GDNSD" -c "$WORK/gdnsd" start 2>"$WORK/gdnsd.log" &
 PIDS+=($!)
 SERVERS+=("gdnsd $GDNSD_PORT $!")
 for srv in "${SERVERS[@]}"; do
@@ -93,7 +113,7 @@ for srv in "${SERVERS[@]}"; do
   fi
 done
 
-echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
+echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, servers on CPU $SERVER_CPUS, dnsperf on CPU $DNSPERF_CPUS $DNSPERF_ARGS, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
 measure_rounds "${SERVERS[@]}"
 lines=()
 for srv in "${SERVERS[@]}"; do

@@ -6,7 +6,8 @@
 # Each server is measured by `measure`: saturated QPS with under 0.1% of
 # queries lost, the server's CPU share while saturated, CPU microseconds
 # per query at FIXED_QPS (from /proc/PID/stat ticks), and p50/p99 latency
-# at that rate. dnsperf runs pinned to CPU1; the caller pins the servers.
+# at that rate. dnsperf runs pinned to CPU1 (DNSPERF_CPUS); the caller
+# pins the servers.
 
 HZ=$(getconf CLK_TCK)
 PIDS=()
@@ -59,10 +60,16 @@ wait_ready() {
   return 1
 }
 
+# DNSPERF_CPUS is the CPUs dnsperf runs on; DNSPERF_ARGS are extra
+# arguments of every dnsperf run (its threads and sockets, say).
+DNSPERF_CPUS=${DNSPERF_CPUS:-1}
+DNSPERF_ARGS=${DNSPERF_ARGS:-}
+
 perf() { # port, query file, extra dnsperf args...
   local port=$1 queries=$2
   shift 2
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -B -l "$DURATION" "$@"
+  # shellcheck disable=SC2086 # DNSPERF_ARGS is a list of arguments
+  taskset -c "$DNSPERF_CPUS" dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -B -l "$DURATION" $DNSPERF_ARGS "$@"
 }
 
 # measure NAME PORT PID [QUERIES] prints one result line:

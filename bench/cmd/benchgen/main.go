@@ -28,8 +28,13 @@ func main() {
 	port := flag.Int("gdnsd-port", 5301, "port gdnsd listens on")
 	n := flag.Int("queries", 20000, "queries in the query file")
 	knotPort := flag.Int("knot-port", 0, "also write queries-do.bin and a Knot DNS configuration listening on this port (0: neither)")
+	udpThreads := flag.Int("gdnsd-udp-threads", 1, "gdnsd's UDP threads (udp_threads), each on a socket of its own (SO_REUSEPORT)")
 	flag.Parse()
-	if err := run(*out, *port, *n); err != nil {
+	if *udpThreads < 1 {
+		fmt.Fprintf(os.Stderr, "benchgen: -gdnsd-udp-threads %d: want 1 or more\n", *udpThreads)
+		os.Exit(2)
+	}
+	if err := run(*out, *port, *udpThreads, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(1)
 	}
@@ -69,7 +74,7 @@ func runKnot(out string, port, n int) error {
 	return nil
 }
 
-func run(out string, port, n int) error {
+func run(out string, port, udpThreads, n int) error {
 	if out == "" {
 		return fmt.Errorf("-out is required")
 	}
@@ -90,7 +95,7 @@ func run(out string, port, n int) error {
 	}
 	files := map[string]string{
 		"snapshot.pb":                  string(snap),
-		"gdnsd/config":                 fmt.Sprintf(gdnsdConfig, port),
+		"gdnsd/config":                 fmt.Sprintf(gdnsdConfig, port, udpThreads),
 		"gdnsd/zones/gslb.example.com": gdnsdZone,
 		"queries.bin":                  string(queries(n, false)),
 	}
@@ -106,7 +111,7 @@ func run(out string, port, n int) error {
 // origins, located by the same database, nearest by coordinates.
 const gdnsdConfig = `options => {
   listen => [ 127.0.0.1:%d ]
-  udp_threads => 1
+  udp_threads => %d
   tcp_threads => 1
 }
 plugins => {
