@@ -56,6 +56,10 @@ type Server struct {
 	// goroutine last started: an update does not wait behind it.
 	refineMu   sync.Mutex
 	stopRefine context.CancelFunc
+	// refines is the parent of every refine's context; endRefines, called
+	// when Run returns, cancels them all.
+	refines    context.Context
+	endRefines context.CancelFunc
 
 	ready   chan struct{}
 	udpAddr net.Addr // set before ready is closed
@@ -99,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{}), keySetsChanged: make(chan struct{}, 1)}
+	s.refines, s.endRefines = context.WithCancel(context.Background())
 	if cfg.DNSSECKeyDir != "" {
 		sg, err := newSigning(cfg.DNSSECKeyDir)
 		if err != nil {
@@ -181,6 +186,9 @@ func (s *Server) Update(snap *v1.GslbSnapshot) error {
 // (on Linux, a thread of its own, in SCHED_IDLE or at niceness 10, see
 // InBackground), so that it never takes their CPU.
 func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error {
+	if snap == nil {
+		return errors.New("dnsgslb: Update: the snapshot is nil; the server keeps the one it has")
+	}
 	// A background build adding scope tables gives way: the update's own
 	// build adds them within its budget, and schedules the rest again.
 	s.refineMu.Lock()
@@ -191,6 +199,11 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
 	if err := s.swap(ctx, snap, nil); err != nil {
+		// The refine stopped above belonged to the index still served:
+		// without scope tables, or not all of them, until it runs again.
+		if ix := s.index.Load(); ix != nil && s.snap != nil && (ix.Quick() || ix.Unfinished()) {
+			s.startRefineLocked(s.snap, ix)
+		}
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
 	s.metrics.persistedRefused.Store(false)
@@ -276,14 +289,20 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	s.metrics.revision.Store(ix.Revision())
 	s.metrics.compiledAt.Store(ix.CompiledAt().UnixNano())
 	if ix.Quick() || ix.Unfinished() {
-		rctx, cancel := context.WithCancel(context.Background())
-		s.refineMu.Lock()
-		s.stopRefine = cancel
-		s.refineMu.Unlock()
-		s.refining.Add(1)
-		go s.refine(rctx, snap, ix)
+		s.startRefineLocked(snap, ix)
 	}
 	return nil
+}
+
+// startRefineLocked starts refining ix, compiled from snap, in the
+// background (see refine). The caller holds updateMu.
+func (s *Server) startRefineLocked(snap *v1.GslbSnapshot, ix *Index) {
+	rctx, cancel := context.WithCancel(s.refines)
+	s.refineMu.Lock()
+	s.stopRefine = cancel
+	s.refineMu.Unlock()
+	s.refining.Add(1)
+	go s.refine(rctx, snap, ix)
 }
 
 // refine builds the full index of a snapshot first served from a quick one
@@ -375,8 +394,16 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.udpAddr, s.tcpAddr = udp[0].LocalAddr(), tcp.Addr()
+	// Background builds end with Run: a refine is cancelled, and Run
+	// returns after it and the re-signing have stopped.
+	var resignWG sync.WaitGroup
+	defer func() {
+		s.endRefines()
+		resignWG.Wait()
+		s.refining.Wait()
+	}()
 	if s.signing != nil {
-		go s.resignLoop(ctx)
+		resignWG.Go(func() { s.resignLoop(ctx) })
 	}
 	var stop atomic.Bool
 	var udpWG sync.WaitGroup
@@ -410,6 +437,7 @@ func (s *Server) Run(ctx context.Context) error {
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
+	s.endRefines() // a reload waiting behind a refine need not wait out its build
 	stopUDP()
 	tcpSrv.close()
 	tcpWG.Wait()

@@ -1,0 +1,154 @@
+package dnsgslb
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// refineServer is a server with the example GeoIP database and no state
+// directory: its first snapshot is served from a quick index and refined
+// in the background.
+func refineServer(t *testing.T) *Server {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := geotest.Write(path, geotest.Networks); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Listen: "127.0.0.1:0", GeoIPPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// badSnapshot is the example snapshot with an origin address that does
+// not compile.
+func badSnapshot() *v1.GslbSnapshot {
+	bad := gslbtest.Snapshot()
+	bad.Revision = 99
+	bad.Origins[0].Spec.Addresses = []string{"not-an-address"}
+	return bad
+}
+
+// TestRejectedUpdateRefinesAgain: an update stops the refine of the index
+// served before it compiles; when the update is rejected, the served index
+// is refined all the same, not left without its scope tables until the
+// next good snapshot.
+func TestRejectedUpdateRefinesAgain(t *testing.T) {
+	// The refine is stopped while it waits for the lock the update takes,
+	// as when a slow persist or a reload holds it.
+	s := refineServer(t)
+	s.updateMu.Lock()
+	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
+		s.updateMu.Unlock()
+		t.Fatal(err)
+	}
+	quick := s.Index()
+	if !quick.Quick() {
+		s.updateMu.Unlock()
+		t.Fatal("the first index is not quick")
+	}
+	// Update stops the refine before it waits for updateMu: seen here by
+	// wrapping the stop function.
+	stopped := make(chan struct{})
+	s.refineMu.Lock()
+	stop := s.stopRefine
+	s.stopRefine = func() { stop(); close(stopped) }
+	s.refineMu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- s.Update(badSnapshot()) }()
+	<-stopped
+	s.updateMu.Unlock()
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "snapshot revision 99") {
+		t.Fatalf("Update(bad) = %v, want the rejected revision named", err)
+	}
+	s.refining.Wait()
+	if ix := s.Index(); ix.Quick() || ix.Revision() != quick.Revision() {
+		t.Errorf("after a rejected update: revision %d, quick %v; want revision %d refined", ix.Revision(), ix.Quick(), quick.Revision())
+	}
+
+	// The same through Update alone, where the refine may or may not
+	// have started when the rejected update stops it.
+	for range 10 {
+		s := refineServer(t)
+		if err := s.Update(gslbtest.Snapshot()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(badSnapshot()); err == nil {
+			t.Fatal("a snapshot that does not compile was accepted")
+		}
+		s.refining.Wait()
+		if ix := s.Index(); ix.Quick() || ix.Revision() != gslbtest.Snapshot().GetRevision() {
+			t.Fatalf("after a rejected update: revision %d, quick %v; want revision %d refined", ix.Revision(), ix.Quick(), gslbtest.Snapshot().GetRevision())
+		}
+	}
+}
+
+// TestRunEndsRefines: Run cancels the refine when its context ends and
+// returns after it: no index is built or swapped in once Run is done.
+func TestRunEndsRefines(t *testing.T) {
+	s := refineServer(t)
+	// The refine waits for updateMu, as behind a long build.
+	s.updateMu.Lock()
+	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
+		s.updateMu.Unlock()
+		t.Fatal(err)
+	}
+	quick := s.Index()
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	<-s.Ready()
+	cancel()
+	select {
+	case <-s.refines.Done(): // Run ends the refines once ctx ends
+	case <-time.After(10 * time.Second):
+		s.updateMu.Unlock()
+		t.Fatal("Run did not end the refines 10 s after its context ended")
+	}
+	select {
+	case err := <-ran:
+		s.updateMu.Unlock()
+		t.Fatalf("Run returned (%v) while a refine was still waiting to build", err)
+	default:
+	}
+	s.updateMu.Unlock()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	s.refining.Wait()
+	if s.Index() != quick {
+		t.Errorf("a refine swapped in an index (quick %v) after Run's context ended", s.Index().Quick())
+	}
+}
+
+// TestUpdateNilSnapshot: a nil snapshot is refused, naming it, and the
+// server keeps answering from the snapshot it has.
+func TestUpdateNilSnapshot(t *testing.T) {
+	s := refineServer(t)
+	if err := s.Update(gslbtest.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	s.refining.Wait()
+	before := s.Index()
+	err := s.Update(nil)
+	if err == nil || !strings.Contains(err.Error(), "snapshot is nil") {
+		t.Fatalf("Update(nil) = %v, want an error naming the nil snapshot", err)
+	}
+	s.refining.Wait()
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	if s.Index() != before || s.snap.GetRevision() != gslbtest.Snapshot().GetRevision() {
+		t.Errorf("Update(nil) changed the served index: revision %d", s.Index().Revision())
+	}
+}
