@@ -18,7 +18,8 @@ import (
 // A file that cannot be read, is no database, has no networks, changes
 // while it is read, or with which the snapshot does not compile, changes
 // nothing: the server keeps the database and index it has, and the error,
-// also logged, says why. A server without a GeoIP database has nothing to
+// also logged, says why. A reload stopped by ctx is neither logged nor
+// counted as refused. A server without a GeoIP database has nothing to
 // reload.
 func (s *Server) ReloadGeoIP(ctx context.Context) error {
 	if s.geoip == nil {
@@ -27,8 +28,15 @@ func (s *Server) ReloadGeoIP(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	start := time.Now()
+	tried := s.geoIPFile
 	err := s.reloadGeoIPLocked(ctx)
 	g := s.geoip
+	if err != nil && ctx.Err() != nil {
+		// Stopped, not refused: the file was not judged, so it is not
+		// counted, and the watcher tries it again.
+		s.geoIPFile = tried
+		return err
+	}
 	// Logged before counted: whoever sees the count finds the log.
 	if err != nil {
 		s.log.Error("dns keeps the GeoIP database it has: the file cannot replace it", "path", g.path, "err", err)
