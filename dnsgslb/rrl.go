@@ -69,6 +69,9 @@ const (
 	// microseconds since the table's epoch, modulo 2^44.
 	rrlTimeBits = 44
 	rrlTimeMask = 1<<rrlTimeBits - 1
+	// rrlMaxSkew is how far, in microseconds, a worker's batch stamp may
+	// be behind the clock of another worker sharing the table.
+	rrlMaxSkew = 1_000_000
 )
 
 // check validates c, naming the field and value.
@@ -218,13 +221,16 @@ func (l *rrl) key(q *wire.Query, zone, rcode int, src netip.Addr) uint64 {
 func (l *rrl) now() uint64 { return uint64(time.Since(l.epoch).Microseconds()) & rrlTimeMask }
 
 // ahead is how far an entry's arrival time is ahead of now, 0 when it is
-// past or cannot be (an entry idle for longer than the clock wraps).
+// past or cannot be (an entry idle for longer than the clock wraps). A
+// worker whose batch stamp is behind the worker that set the entry sees it
+// further ahead than the most a budget allows: within rrlMaxSkew that is
+// the most, not a wrapped clock, or the budget would start afresh.
 func (l *rrl) ahead(v, now uint64) uint64 {
 	d := int64(((v-now)&rrlTimeMask)<<(64-rrlTimeBits)) >> (64 - rrlTimeBits)
-	if d <= 0 || uint64(d) > l.tolerance+l.interval {
+	if d <= 0 || uint64(d) > l.tolerance+l.interval+rrlMaxSkew {
 		return 0
 	}
-	return uint64(d)
+	return min(uint64(d), l.tolerance+l.interval)
 }
 
 // allow takes a response off the budget of key h; false when the budget is

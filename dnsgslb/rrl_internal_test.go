@@ -64,7 +64,7 @@ func TestRRLClockWrap(t *testing.T) {
 	if !l.allow(h, 0) || l.allow(h, 0) {
 		t.Fatal("rate 1: want one allowed, then none")
 	}
-	if !l.allow(h, (1<<rrlTimeBits)-1000) {
+	if !l.allow(h, (1<<rrlTimeBits)-rrlMaxSkew-1000) {
 		t.Fatal("an entry from a wrapped clock blocks its key")
 	}
 }
@@ -109,5 +109,35 @@ func TestSlipReply(t *testing.T) {
 		if len(slipped) > len(pkt)+8 {
 			t.Errorf("ecs %q: slipped reply of %d bytes to a query of %d", ecs, len(slipped), len(pkt))
 		}
+	}
+}
+
+// TestRRLWorkersClockSkew: UDP workers share the table, each with the
+// clock it read at the start of its batch (stampBatch), so one worker's
+// now is often a little behind another's. A budget spent to the full by
+// one worker must not look impossible (ahead by more than tolerance and
+// interval) to the other and be taken as fresh.
+func TestRRLWorkersClockSkew(t *testing.T) {
+	l, err := newRRL(RRLConfig{ResponsesPerSecond: 100, Slip: 0, TableSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := uint64(0x1234_5678_9abc_def0)
+	// A flood of 100,000 responses a second for one budget, for one
+	// second, alternating between worker A (clock now) and worker B,
+	// whose batch stamp is 50 µs old.
+	allowed := 0
+	for us := uint64(1_000_000); us < 2_000_000; us += 10 {
+		now := us
+		if (us/10)%2 == 1 {
+			now = us - 50
+		}
+		if l.allow(h, now) {
+			allowed++
+		}
+	}
+	// One second at 100/s with a burst of 100: about 200.
+	if allowed > 250 {
+		t.Fatalf("%d responses allowed in one second at 100/s (burst 100): budget reset by the skew between workers' clocks", allowed)
 	}
 }
