@@ -3,6 +3,8 @@
 package dnsgslb
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
@@ -204,4 +207,71 @@ func TestBlockingSendBufferFull(t *testing.T) {
 	case <-time.After(time.Minute): // the link lets a datagram go every 5 s
 		t.Fatal("the worker still waits for room after the socket was shut down")
 	}
+}
+
+// TestNetpollerSendFailureFirstInBatch: in netpoller mode a reply whose
+// sendmmsg fails at once (here EINVAL: the query came from source port 0)
+// is skipped and the rest of the batch sent at once. Waiting for the
+// socket to report room instead would hold them until the next datagram
+// arrives: nothing was queued, so nothing reports it.
+func TestNetpollerSendFailureFirstInBatch(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a raw socket")
+	}
+	r := testResponderWith(t, Config{RRL: &RRLConfig{}})
+	s := r.s
+	sock, err := listenUDP(context.Background(), "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := sock.(pollSocket).UDPConn
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+
+	q := packed(t, "www.gslb.example.com.", dns.TypeA, "")
+	// 1. The same query from source port 0, through a raw socket.
+	raw, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(raw)
+	udp := make([]byte, 8+len(q))
+	binary.BigEndian.PutUint16(udp[0:], 0) // source port 0
+	binary.BigEndian.PutUint16(udp[2:], uint16(port))
+	binary.BigEndian.PutUint16(udp[4:], uint16(len(udp)))
+	copy(udp[8:], q)
+	if err := unix.Sendto(raw, udp, 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// 2. Two ordinary queries, queued in the same socket before the
+	// worker starts, so that one recvmmsg reads all three.
+	client, err := net.DialUDP("udp", nil, conn.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for i := range 2 {
+		binary.BigEndian.PutUint16(q, uint16(100+i))
+		if _, err := client.Write(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let loopback deliver them (setup only)
+
+	w := s.newWorker()
+	done := make(chan struct{})
+	go func() { defer close(done); s.serveUDP(conn, w) }()
+	defer func() { conn.Close(); <-done }()
+
+	buf := make([]byte, 2048)
+	client.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := client.Read(buf)
+	if err != nil {
+		// One more datagram wakes the worker: the held replies leave.
+		binary.BigEndian.PutUint16(q, 200)
+		client.Write(q)
+		client.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err2 := client.Read(buf)
+		t.Fatalf("no reply to the ordinary queries within 2 s (worker parked in rc.Write after the failed send): %v; after one more query: err %v", err, err2)
+	}
+	t.Logf("reply of %d bytes, ID %d", n, binary.BigEndian.Uint16(buf))
 }

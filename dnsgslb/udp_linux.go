@@ -81,18 +81,22 @@ func (s *Server) newWorker() *udpWorker {
 		return true
 	}
 	w.send = func(fd uintptr) bool {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[w.sent])), uintptr(w.toSend-w.sent), unix.MSG_DONTWAIT, 0, 0)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false
+		for w.sent < w.toSend {
+			n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[w.sent])), uintptr(w.toSend-w.sent), unix.MSG_DONTWAIT, 0, 0)
+			switch {
+			case e == unix.EAGAIN:
+				return false // wait for room
+			case e == unix.EINTR:
+			case e != 0:
+				// Skip the datagram that failed (e.g. an unreachable
+				// destination) and go on at once: nothing would
+				// report the socket writable.
+				w.sent++
+			default:
+				w.sent += int(n)
+			}
 		}
-		if e != 0 {
-			// Skip the datagram that failed (e.g. an unreachable
-			// destination); the client will retry.
-			w.sent++
-			return w.sent >= w.toSend
-		}
-		w.sent += int(n)
-		return w.sent >= w.toSend
+		return true
 	}
 	return w
 }
