@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
@@ -74,32 +76,80 @@ func packed(tb testing.TB, name string, qtype uint16, ecs string, opts ...dns.ED
 	return b
 }
 
-// FuzzHandle feeds arbitrary bytes to the request handler: it must not
-// panic, and it either stays silent or sends a reply that unpacks, carries
-// the request's ID and fits the UDP limit.
+// FuzzHandle feeds arbitrary bytes to the request handler of a server
+// with an identity long enough to fill replies (NSID): see fuzzReplies.
 func FuzzHandle(f *testing.F) {
-	r := testResponder(f)
-	for _, seed := range [][]byte{
+	r := testResponderWith(f, Config{Identity: "ns1.fra.example.net." + strings.Repeat("padding.", 12) + "x"})
+	nsid := &dns.EDNS0_NSID{Code: dns.EDNS0NSID}
+	ck := &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}
+	fuzzReplies(f, r, [][]byte{
 		packed(f, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London),
-		packed(f, "NEAREST.gslb.example.com.", dns.TypeAAAA, gslbtest.Tokyo6),
+		packed(f, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London, nsid, ck),
+		packed(f, "NEAREST.gslb.example.com.", dns.TypeAAAA, gslbtest.Tokyo6, nsid),
 		packed(f, "weighted.gslb.example.com.", dns.TypeA, "0.0.0.0/0"),
 		packed(f, "nope.gslb.example.com.", dns.TypeTXT, ""),
-		packed(f, "big.gslb.example.com.", dns.TypeTXT, ""),
+		packed(f, "nope.gslb.example.com.", dns.TypeA, "2001:db8::/128", nsid, ck),
+		packed(f, "big.gslb.example.com.", dns.TypeTXT, "", nsid, ck),
 		packed(f, "www.example.org.", dns.TypeA, ""),
-		packed(f, "gslb.example.com.", dns.TypeANY, gslbtest.NewYork),
+		packed(f, "gslb.example.com.", dns.TypeANY, gslbtest.NewYork, nsid, ck),
+		packed(f, "gslb.example.com.", dns.TypeNS, "", nsid),
 		{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1},
 		{},
-	} {
+	})
+}
+
+// FuzzHandleSigned is FuzzHandle on a signed zone, the seeds asking for
+// signatures (DO) within 512 bytes.
+func FuzzHandleSigned(f *testing.F) {
+	dir := f.TempDir()
+	if _, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Hour)); err != nil {
+		f.Fatal(err)
+	}
+	r := testResponderWith(f, Config{Identity: strings.Repeat("n", 128), DNSSECKeyDir: dir})
+	nsid := &dns.EDNS0_NSID{Code: dns.EDNS0NSID}
+	ck := &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}
+	do := func(b []byte) []byte {
+		var m dns.Msg
+		if err := m.Unpack(b); err != nil {
+			f.Fatal(err)
+		}
+		m.IsEdns0().SetDo()
+		m.IsEdns0().SetUDPSize(512)
+		out, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		return out
+	}
+	fuzzReplies(f, r, [][]byte{
+		do(packed(f, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London, nsid, ck)),
+		do(packed(f, "many.gslb.example.com.", dns.TypeA, gslbtest.London, nsid, ck)),
+		do(packed(f, "big.gslb.example.com.", dns.TypeTXT, "", nsid, ck)),
+		do(packed(f, "gslb.example.com.", dns.TypeANY, gslbtest.NewYork, nsid, ck)),
+		do(packed(f, "nope.gslb.example.com.", dns.TypeA, "2001:db8::/128", nsid, ck)),
+		do(packed(f, "a.b.c.d.e.f.nope.gslb.example.com.", dns.TypeAAAA, "2001:db8::/128", nsid, ck)),
+		do(packed(f, "gslb.example.com.", dns.TypeDNSKEY, "", nsid)),
+		do(packed(f, "gslb.example.com.", dns.TypeNS, "", nsid)),
+	})
+}
+
+// fuzzReplies feeds the seeds and arbitrary bytes to r's request handler:
+// it must not panic, and it either stays silent or writes into the
+// caller's buffer (the UDP worker sends from it, not from the slice
+// returned) a reply that unpacks, carries the request's ID and QR, and
+// fits the client's UDP limit (512 bytes, or its EDNS size up to 1,232).
+func fuzzReplies(f *testing.F, r *responder, seeds [][]byte) {
+	for _, seed := range seeds {
 		f.Add(seed)
 	}
-	dst := make([]byte, 0, maxReply)
+	buf := make([]byte, maxReply)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		reply := r.handle(dst, pkt, netip.MustParseAddr("192.0.2.1"), false)
+		reply := r.handle(buf[:0], pkt, netip.MustParseAddr("192.0.2.1"), false)
 		if reply == nil {
 			return
 		}
-		if len(reply) > maxReply {
-			t.Fatalf("reply of %d bytes", len(reply))
+		if unsafe.SliceData(reply) != unsafe.SliceData(buf) || len(reply) > maxReply {
+			t.Fatalf("reply of %d bytes not written into the buffer given\nrequest % x", len(reply), pkt)
 		}
 		var m dns.Msg
 		if err := m.Unpack(reply); err != nil {
@@ -110,6 +160,17 @@ func FuzzHandle(f *testing.F) {
 		}
 		if !m.Response {
 			t.Fatalf("reply without QR: % x", reply)
+		}
+		var req dns.Msg
+		if req.Unpack(pkt) != nil {
+			return
+		}
+		limit := 512
+		if o := req.IsEdns0(); o != nil {
+			limit = max(512, min(int(o.UDPSize()), 1232))
+		}
+		if len(reply) > limit {
+			t.Fatalf("reply of %d bytes over the client's limit of %d\nrequest % x", len(reply), limit, pkt)
 		}
 	})
 }
@@ -179,5 +240,50 @@ func TestHandleOptionsDoNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { r.handle(dst, pkt, src, false) }); n != 0 {
 			t.Errorf("%s: %.1f allocations per query, want 0", desc, n)
 		}
+	}
+}
+
+// TestChaosReplyRcodeForRRL: a CHAOS answer is rate limited as a
+// NOERROR answer of no zone, not as whatever the query before it was: after
+// a BADVERS reply, which spends that budget, a client's CH TXT id.server.
+// is answered in full and with NOERROR.
+func TestChaosReplyRcodeForRRL(t *testing.T) {
+	r := testResponderWith(t, Config{Identity: "ns1.example.net", RRL: &RRLConfig{ResponsesPerSecond: 1, Slip: 1}})
+	src := netip.MustParseAddr("192.0.2.1")
+	dst := make([]byte, 0, maxReply)
+
+	var m dns.Msg
+	if err := m.Unpack(packed(t, "www.gslb.example.com.", dns.TypeA, "")); err != nil {
+		t.Fatal(err)
+	}
+	m.SetEdns0(1232, false)
+	m.IsEdns0().SetVersion(1)
+	bad, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got dns.Msg
+	if err := got.Unpack(r.handle(dst, bad, src, false)); err != nil || got.Rcode != dns.RcodeBadVers {
+		t.Fatalf("EDNS version 1: rcode %s (%v), want BADVERS", dns.RcodeToString[got.Rcode], err)
+	}
+
+	ch := new(dns.Msg)
+	ch.SetQuestion("id.server.", dns.TypeTXT)
+	ch.Question[0].Qclass = dns.ClassCHAOS
+	ch.SetEdns0(1232, false)
+	chb, err := ch.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := r.handle(dst, chb, src, false)
+	if reply == nil {
+		t.Fatal("CH TXT id.server. after BADVERS: dropped, want an answer")
+	}
+	got = dns.Msg{}
+	if err := got.Unpack(reply); err != nil {
+		t.Fatal(err)
+	}
+	if got.Rcode != dns.RcodeSuccess || got.Truncated || len(got.Answer) != 1 {
+		t.Errorf("CH TXT id.server. after BADVERS: rcode %s, TC %v, %d answers; want NOERROR, no TC, the identity", dns.RcodeToString[got.Rcode], got.Truncated, len(got.Answer))
 	}
 }

@@ -117,6 +117,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	q := &r.q
 	if q.Qclass == dns.ClassCHAOS && r.s.chaos != nil && index.Reject(q) < 0 {
 		if out := r.s.chaos.reply(dst, q); out != nil {
+			r.zone, r.rcode = -1, dns.RcodeSuccess
 			r.shard.count(-1, int(q.Qtype), dns.RcodeSuccess, nil)
 			return out
 		}
