@@ -2,6 +2,7 @@ package dnsgslb_test
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -204,3 +205,29 @@ func scope(m *dns.Msg) int {
 }
 
 func equal(a, b []string) bool { return strings.Join(a, "|") == strings.Join(b, "|") }
+
+// TestTCPReplyNotHeldBehindPartialQuery: replies to pipelined queries
+// wait in the writer only while the next whole query is already read; a
+// client that has sent one query and the first bytes of the next (here
+// the length prefix) gets the first reply at once, not when the second
+// is complete, nor never if the connection then idles out.
+func TestTCPReplyNotHeldBehindPartialQuery(t *testing.T) {
+	ts := startServer(t)
+	c, err := net.Dial("tcp", ts.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := pack(t, msg(t, "www.gslb.example.com.", dns.TypeA, ""))
+	out := binary.BigEndian.AppendUint16(nil, uint16(len(b)))
+	out = append(out, b...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(b))) // the next query's prefix only
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var prefix [2]byte
+	if _, err := c.Read(prefix[:]); err != nil {
+		t.Fatalf("no reply to a complete query within 2 s while the next one is incomplete: %v", err)
+	}
+}

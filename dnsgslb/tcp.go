@@ -155,10 +155,21 @@ func (t *tcpServer) conn(c net.Conn) {
 			}
 		}
 		t.msgs.Put(m)
-		if br.Buffered() == 0 && bw.Buffered() > 0 {
+		if bw.Buffered() > 0 && !nextBuffered(br) {
 			if err := bw.Flush(); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// nextBuffered says whether the next query, length prefix and message, is
+// already in br: only then may the replies wait in the writer, since
+// reading it will not block.
+func nextBuffered(br *bufio.Reader) bool {
+	if br.Buffered() < 2 {
+		return false
+	}
+	p, _ := br.Peek(2)
+	return br.Buffered() >= 2+int(binary.BigEndian.Uint16(p))
 }
