@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"bytes"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -147,4 +148,48 @@ func packName(name string) ([]byte, error) {
 	b := make([]byte, 255)
 	n, err := dns.PackDomainName(name, b, 0, nil, false)
 	return b[:n], err
+}
+
+// FuzzParseAgrees: where miekg/dns unpacks a query with one question,
+// Parse (then ParseAny) reads the same question and OPT record.
+func FuzzParseAgrees(f *testing.F) {
+	for _, name := range []string{"www.example.com.", "a.b.", "."} {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, true)
+		b, _ := m.Pack()
+		f.Add(b)
+		m.Compress = true
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET}})
+		b, _ = m.Pack()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var q wire.Query
+		res := wire.Parse(b, &q)
+		if res == wire.Fallback {
+			res = wire.ParseAny(b, &q)
+		}
+		var m dns.Msg
+		if err := m.Unpack(b); err != nil || m.Response || len(m.Question) != 1 {
+			return
+		}
+		if res != wire.OK {
+			t.Fatalf("result %d for a query miekg reads\n% x", res, b)
+		}
+		if q.FormErr {
+			return
+		}
+		var want [255]byte
+		n, err := dns.PackDomainName(m.Question[0].Name, want[:], 0, nil, false)
+		if err != nil {
+			return
+		}
+		if !q.HasQuestion || !bytes.Equal(q.QName(), want[:n]) || q.Qtype != m.Question[0].Qtype || q.Qclass != m.Question[0].Qclass {
+			t.Fatalf("question %x/%d/%d, miekg %x/%d/%d\n% x", q.QName(), q.Qtype, q.Qclass, want[:n], m.Question[0].Qtype, m.Question[0].Qclass, b)
+		}
+		if opt := m.IsEdns0(); (opt != nil) != q.EDNS || (opt != nil && (opt.UDPSize() != q.UDPSize || opt.Do() != q.DO)) {
+			t.Fatalf("EDNS %v size %d do %v, miekg %v\n% x", q.EDNS, q.UDPSize, q.DO, opt, b)
+		}
+	})
 }
