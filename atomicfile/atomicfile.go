@@ -38,11 +38,16 @@ func WriteFile(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %q to %q: %w", tmp, path, err)
 	}
-	// The rename lasts once the directory is synced; a file system that
-	// cannot sync a directory keeps it anyway, later.
+	SyncDir(dir)
+	return nil
+}
+
+// SyncDir syncs a directory after a file in it was renamed or created, so
+// that the change lasts through a crash. A file system that cannot sync a
+// directory keeps the change anyway, later: there is nothing to report.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }

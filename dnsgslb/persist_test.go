@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,6 +43,34 @@ func TestPersistence(t *testing.T) {
 	for _, network := range []string{"udp", "tcp"} {
 		if got := rrs(second.exchange(t, network, msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)).Answer); !equal(got, want) {
 			t.Errorf("restarted server over %s: %q, want %q", network, got, want)
+		}
+	}
+}
+
+// TestStartRemovesTemporaries: temporary files that writes of the state
+// files left behind when cut short (a crash) are removed at start; the
+// state files themselves are read and kept.
+func TestStartRemovesTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	newServer(t, dir, gslbtest.Snapshot())
+	stale := []string{".gslb-snapshot.pb.tmp123", ".gslb-table.bin.456"}
+	for _, name := range stale {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("cut short"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newServer(t, dir, nil)
+	if got := s.Index().Revision(); got != 7 {
+		t.Errorf("restarted server serves revision %d, want 7", got)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want it removed", name, err)
+		}
+	}
+	for _, name := range []string{"gslb-snapshot.pb", "gslb-table.bin"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("state file %s: %v", name, err)
 		}
 	}
 }

@@ -143,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 	}
 	if cfg.StateDir != "" {
+		removeTemporaries(cfg.StateDir, snapshotFile, tableFile)
 		// An unreadable snapshot must not keep the server down: it starts
 		// empty and the controller's next snapshot replaces the file.
 		s.updateMu.Lock()

@@ -15,14 +15,8 @@ import (
 const tableFile = "gslb-table.bin"
 
 // loadTable reads the persisted prefix table; nil when there is none or it
-// cannot be read (logged: the table is then built again). Temporary files
-// a write cut short left behind are removed.
+// cannot be read (logged: the table is then built again).
 func (s *Server) loadTable() *geo.Table {
-	if stale, _ := filepath.Glob(filepath.Join(s.cfg.StateDir, "."+tableFile+".*")); len(stale) > 0 {
-		for _, f := range stale {
-			os.Remove(f)
-		}
-	}
 	path := filepath.Join(s.cfg.StateDir, tableFile)
 	t, err := geo.ReadTableFile(path)
 	if err != nil {
@@ -48,4 +42,15 @@ func (s *Server) saveTableLocked() error {
 	}
 	s.savedTable = t.Key()
 	return nil
+}
+
+// removeTemporaries removes from dir the temporary files that writes of the
+// named files, cut short by a crash, left behind (".NAME.*").
+func removeTemporaries(dir string, names ...string) {
+	for _, name := range names {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".*"))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"slices"
 	"unsafe"
+
+	"github.com/anyctl/anyctl/atomicfile"
 )
 
 // A table file holds a Table as built, so that a server restarting with
@@ -37,7 +39,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // WriteFile writes the table to path atomically: a temporary file in the
-// same directory, synced, then renamed over path.
+// same directory, synced, then renamed over path, and the directory
+// synced.
 func (t *Table) WriteFile(path string) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -64,6 +67,7 @@ func (t *Table) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("write prefix table %q: %w", path, err)
 	}
+	atomicfile.SyncDir(filepath.Dir(path))
 	return nil
 }
 
