@@ -152,3 +152,33 @@ func TestUpdateNilSnapshot(t *testing.T) {
 		t.Errorf("Update(nil) changed the served index: revision %d", s.Index().Revision())
 	}
 }
+
+// TestRefineGivesWayToWaitingUpdate: a refine that gets the lock while an
+// update waits for it (as one started by a GeoIP reload that held the lock
+// can) does not build first: the update's build takes its place.
+func TestRefineGivesWayToWaitingUpdate(t *testing.T) {
+	s := refineServer(t)
+	s.updateMu.Lock()
+	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
+		s.updateMu.Unlock()
+		t.Fatal(err)
+	}
+	quick := s.Index()
+	s.stopRefine() // the refine swap started
+	s.updateMu.Unlock()
+	s.refining.Wait()
+
+	s.updating.Add(1) // an update waits
+	s.refining.Add(1)
+	s.refine(context.Background(), s.snap, quick)
+	if s.Index() != quick {
+		t.Fatal("a refine built while an update waited for the lock")
+	}
+	s.updating.Add(-1)
+	s.refining.Add(1)
+	s.refine(context.Background(), s.snap, quick)
+	s.refining.Wait()
+	if s.Index().Quick() {
+		t.Error("with no update waiting, the refine did not build")
+	}
+}

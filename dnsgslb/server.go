@@ -56,6 +56,9 @@ type Server struct {
 	// goroutine last started: an update does not wait behind it.
 	refineMu   sync.Mutex
 	stopRefine context.CancelFunc
+	// updating counts the updates started and not yet swapped in: a
+	// refine that finds one waiting gives way to it.
+	updating atomic.Int32
 	// refines is the parent of every refine's context; endRefines, called
 	// when Run returns, cancels them all.
 	refines    context.Context
@@ -192,6 +195,8 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	}
 	// A background build adding scope tables gives way: the update's own
 	// build adds them within its budget, and schedules the rest again.
+	// One started meanwhile (by a reload) gives way too (updating).
+	s.updating.Add(1)
 	s.refineMu.Lock()
 	if s.stopRefine != nil {
 		s.stopRefine()
@@ -199,7 +204,9 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	s.refineMu.Unlock()
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
-	if err := s.swap(ctx, snap, nil); err != nil {
+	err := s.swap(ctx, snap, nil)
+	s.updating.Add(-1)
+	if err != nil {
 		// The refine stopped above belonged to the index still served:
 		// without scope tables, or not all of them, until it runs again.
 		if ix := s.index.Load(); ix != nil && s.snap != nil && (ix.Quick() || ix.Unfinished()) {
@@ -311,14 +318,15 @@ func (s *Server) startRefineLocked(snap *v1.GslbSnapshot, ix *Index) {
 // (index.Index.Unfinished), in the background at a low priority, unless a
 // newer snapshot replaced it first. A build that is still unfinished
 // refines again, so the scope tables are added between updates rather
-// than by them. An update cancels it (ctx): the update's build takes its
-// place, so that no update waits behind it.
+// than by them. An update cancels it (ctx), and one that has not started
+// building gives way to an update waiting (updating): the update's build
+// takes its place, so that no update waits behind it.
 func (s *Server) refine(ctx context.Context, snap *v1.GslbSnapshot, quick *Index) {
 	defer s.refining.Done()
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
-	if s.index.Load() != quick || ctx.Err() != nil {
-		return
+	if s.index.Load() != quick || ctx.Err() != nil || s.updating.Load() > 0 {
+		return // replaced, or an update waits: it refines if it fails
 	}
 	start := time.Now()
 	if err := s.swap(ctx, snap, nil); err != nil {
