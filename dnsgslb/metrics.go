@@ -74,9 +74,22 @@ type metrics struct {
 	// resignAt is when the served signatures are refreshed (unix seconds);
 	// 0 when no zone is signed.
 	resignAt atomic.Int64
+	// tcpOpen is the TCP connections open; tcpRefused counts those closed
+	// at once, by reason (tcpFull, tcpClientFull).
+	tcpOpen    atomic.Int64
+	tcpRefused [2]atomic.Uint64
 
 	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, resignDesc *prometheus.Desc
+	tcpOpenDesc, tcpRefusedDesc                                              *prometheus.Desc
 }
+
+// Reasons a TCP connection is refused, and their label values.
+const (
+	tcpFull       = iota // the server has maxTCPConns open
+	tcpClientFull        // the client has maxTCPConnsPerClient open
+)
+
+var tcpRefusedReasons = [...]string{tcpFull: "server_full", tcpClientFull: "client_full"}
 
 func newMetrics() *metrics {
 	return &metrics{
@@ -88,6 +101,9 @@ func newMetrics() *metrics {
 		refusedDesc:  prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
 		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
 		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
+		tcpOpenDesc:  prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
+		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
+			"TCP connections closed as soon as accepted: server_full at 1,024 open, client_full at 64 open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
 	}
 }
 
@@ -137,6 +153,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.ageDesc
 	ch <- m.refusedDesc
 	ch <- m.resignDesc
+	ch <- m.tcpOpenDesc
+	ch <- m.tcpRefusedDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -195,5 +213,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	if at := m.compiledAt.Load(); at != 0 {
 		ch <- prometheus.MustNewConstMetric(m.ageDesc, prometheus.GaugeValue, time.Since(time.Unix(0, at)).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(m.tcpOpenDesc, prometheus.GaugeValue, float64(m.tcpOpen.Load()))
+	for reason, name := range tcpRefusedReasons {
+		ch <- prometheus.MustNewConstMetric(m.tcpRefusedDesc, prometheus.CounterValue, float64(m.tcpRefused[reason].Load()), name)
 	}
 }

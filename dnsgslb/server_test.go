@@ -231,3 +231,70 @@ func TestTCPReplyNotHeldBehindPartialQuery(t *testing.T) {
 		t.Fatalf("no reply to a complete query within 2 s while the next one is incomplete: %v", err)
 	}
 }
+
+// TestTCPConnectionsPerClient: one client (an IPv4 address) gets at most
+// 64 TCP connections at once; the next is closed as soon as accepted and
+// counted, while another client's connection is served, and a slot freed
+// by the first client is its own again.
+func TestTCPConnectionsPerClient(t *testing.T) {
+	ts := startServer(t)
+	dial := func(from string) net.Conn {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c, err := d.Dial("tcp", ts.tcp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// answered says whether c gets an answer to a query.
+	answered := func(c net.Conn) bool {
+		t.Helper()
+		b := pack(t, msg(t, "www.gslb.example.com.", dns.TypeA, ""))
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write(binary.BigEndian.AppendUint16(nil, uint16(len(b)))); err != nil {
+			return false
+		}
+		if _, err := c.Write(b); err != nil {
+			return false
+		}
+		var prefix [2]byte
+		_, err := io.ReadFull(c, prefix[:])
+		return err == nil
+	}
+	var first []net.Conn
+	for range 64 {
+		first = append(first, dial("127.0.0.1"))
+	}
+	for i, c := range first {
+		if !answered(c) {
+			t.Fatalf("connection %d of 64 from one client not answered", i+1)
+		}
+	}
+	if answered(dial("127.0.0.1")) {
+		t.Error("a 65th connection from one client was answered")
+	}
+	if !answered(dial("127.0.0.2")) {
+		t.Error("another client's connection was not answered while the first had 64 open")
+	}
+	m := gather(t, ts.Server)
+	if got := m["anyctl_dns_tcp_connections_refused_total{reason=client_full}"]; got != 1 {
+		t.Errorf("refused client_full = %v, want 1", got)
+	}
+	if got := m["anyctl_dns_tcp_connections{}"]; got != 65 {
+		t.Errorf("connections open = %v, want 65", got)
+	}
+	first[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if gather(t, ts.Server)["anyctl_dns_tcp_connections{}"] == 64 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a closed connection was not counted out within 5 s")
+		}
+	}
+	if !answered(dial("127.0.0.1")) {
+		t.Error("the first client's connection was not answered after it closed one of its 64")
+	}
+}

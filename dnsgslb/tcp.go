@@ -21,7 +21,27 @@ const (
 	// maxTCPConns bounds the connections served at once; past it a new
 	// connection is closed at once.
 	maxTCPConns = 1024
+	// maxTCPConnsPerClient bounds the connections of one client (an IPv4
+	// address, an IPv6 /64), so that one host cannot take every slot from
+	// the clients a truncated UDP answer sends to TCP.
+	maxTCPConnsPerClient = 64
 )
+
+// tcpClient is the key a connection counts against: its IPv4 address,
+// or the /64 of its IPv6 address.
+func tcpClient(a net.Addr) netip.Prefix {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return netip.Prefix{}
+	}
+	ip := ta.AddrPort().Addr().Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
 
 // tcpServer serves DNS over TCP (RFC 7766) from the same responder code as
 // UDP. Each connection is read by a goroutine of its own, which answers
@@ -34,10 +54,11 @@ type tcpServer struct {
 	msgs sync.Pool
 	done chan struct{}
 
-	mu     sync.Mutex // guards conns and closed, and wg's additions
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup // the connections' goroutines
+	mu      sync.Mutex // guards conns, clients and closed, and wg's additions
+	conns   map[net.Conn]struct{}
+	clients map[netip.Prefix]int // connections open by client (tcpClient)
+	closed  bool
+	wg      sync.WaitGroup // the connections' goroutines
 }
 
 // tcpMessage is what answering one query takes: the responder and its
@@ -49,7 +70,7 @@ type tcpMessage struct {
 }
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
-	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}, clients: map[netip.Prefix]int{}}
 	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh)} }
 	return t
 }
@@ -88,21 +109,36 @@ func (t *tcpServer) serve() {
 
 // track adds a connection and counts its goroutine in wg, under the lock
 // so that close never waits while one is being added; false when the
-// server is closed or full.
+// server is closed, full, or the client has its share open (counted).
 func (t *tcpServer) track(c net.Conn) bool {
+	client := tcpClient(c.RemoteAddr())
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || len(t.conns) >= maxTCPConns {
+	switch {
+	case t.closed:
+		return false
+	case len(t.conns) >= maxTCPConns:
+		t.s.metrics.tcpRefused[tcpFull].Add(1)
+		return false
+	case t.clients[client] >= maxTCPConnsPerClient:
+		t.s.metrics.tcpRefused[tcpClientFull].Add(1)
 		return false
 	}
 	t.conns[c] = struct{}{}
+	t.clients[client]++
+	t.s.metrics.tcpOpen.Add(1)
 	t.wg.Add(1)
 	return true
 }
 
 func (t *tcpServer) untrack(c net.Conn) {
+	client := tcpClient(c.RemoteAddr())
 	t.mu.Lock()
 	delete(t.conns, c)
+	if t.clients[client]--; t.clients[client] <= 0 {
+		delete(t.clients, client)
+	}
+	t.s.metrics.tcpOpen.Add(-1)
 	t.mu.Unlock()
 	c.Close()
 }
