@@ -39,13 +39,12 @@ func badSnapshot() *v1.GslbSnapshot {
 	return bad
 }
 
-// TestRejectedUpdateRefinesAgain: an update stops the refine of the index
-// served before it compiles; when the update is rejected, the served index
-// is refined all the same, not left without its scope tables until the
-// next good snapshot.
-func TestRejectedUpdateRefinesAgain(t *testing.T) {
-	// The refine is stopped while it waits for the lock the update takes,
-	// as when a slow persist or a reload holds it.
+// lockedQuickServer is refineServer serving the example snapshot from a
+// quick index while the test holds updateMu, as a long build or a reload
+// would: the refine that the swap started waits for it. The caller
+// unlocks updateMu.
+func lockedQuickServer(t *testing.T) (*Server, *Index) {
+	t.Helper()
 	s := refineServer(t)
 	s.updateMu.Lock()
 	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
@@ -57,6 +56,17 @@ func TestRejectedUpdateRefinesAgain(t *testing.T) {
 		s.updateMu.Unlock()
 		t.Fatal("the first index is not quick")
 	}
+	return s, quick
+}
+
+// TestRejectedUpdateRefinesAgain: an update stops the refine of the index
+// served before it compiles; when the update is rejected, the served index
+// is refined all the same, not left without its scope tables until the
+// next good snapshot.
+func TestRejectedUpdateRefinesAgain(t *testing.T) {
+	// The refine is stopped while it waits for the lock the update takes,
+	// as when a slow persist or a reload holds it.
+	s, quick := lockedQuickServer(t)
 	// Update stops the refine before it waits for updateMu: seen here by
 	// wrapping the stop function.
 	stopped := make(chan struct{})
@@ -97,14 +107,7 @@ func TestRejectedUpdateRefinesAgain(t *testing.T) {
 // TestRunEndsRefines: Run cancels the refine when its context ends and
 // returns after it: no index is built or swapped in once Run is done.
 func TestRunEndsRefines(t *testing.T) {
-	s := refineServer(t)
-	// The refine waits for updateMu, as behind a long build.
-	s.updateMu.Lock()
-	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
-		s.updateMu.Unlock()
-		t.Fatal(err)
-	}
-	quick := s.Index()
+	s, quick := lockedQuickServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- s.Run(ctx) }()
@@ -157,13 +160,7 @@ func TestUpdateNilSnapshot(t *testing.T) {
 // update waits for it (as one started by a GeoIP reload that held the lock
 // can) does not build first: the update's build takes its place.
 func TestRefineGivesWayToWaitingUpdate(t *testing.T) {
-	s := refineServer(t)
-	s.updateMu.Lock()
-	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
-		s.updateMu.Unlock()
-		t.Fatal(err)
-	}
-	quick := s.Index()
+	s, quick := lockedQuickServer(t)
 	s.stopRefine() // the refine swap started
 	s.updateMu.Unlock()
 	s.refining.Wait()
