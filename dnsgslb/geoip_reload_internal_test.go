@@ -12,7 +12,7 @@ import (
 // (the server stopping) does not count the file as refused, keeps the
 // database served, and leaves the file to be tried again.
 func TestCancelledGeoIPReloadIsNotRefused(t *testing.T) {
-	s := refineServer(t)
+	s := testServerWith(t, Config{})
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		t.Fatal(err)
 	}

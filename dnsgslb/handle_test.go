@@ -26,10 +26,10 @@ func testResponder(tb testing.TB) *responder {
 	return testResponderWith(tb, Config{})
 }
 
-// testResponderWith is testResponder of a server configured by cfg
-// (identity, cookies, rate limiting, dnstap), with the listen address,
-// GeoIP database and logger filled in.
-func testResponderWith(tb testing.TB, cfg Config) *responder {
+// testServerWith is a server configured by cfg (identity, cookies, rate
+// limiting, dnstap), with the listen address, the example GeoIP database
+// and a quiet logger filled in, serving no snapshot yet and not running.
+func testServerWith(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "city.mmdb")
 	if err := geotest.Write(path, geotest.Networks); err != nil {
@@ -40,6 +40,14 @@ func testResponderWith(tb testing.TB, cfg Config) *responder {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return s
+}
+
+// testResponderWith is testResponder of a server configured by cfg (see
+// testServerWith).
+func testResponderWith(tb testing.TB, cfg Config) *responder {
+	tb.Helper()
+	s := testServerWith(tb, cfg)
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		tb.Fatal(err)
 	}

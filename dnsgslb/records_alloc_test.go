@@ -1,15 +1,11 @@
 package dnsgslb
 
 import (
-	"io"
-	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"github.com/miekg/dns"
 
-	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
@@ -17,14 +13,7 @@ import (
 // without sockets.
 func realZoneResponder(tb testing.TB) *responder {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "city.mmdb")
-	if err := geotest.Write(path, geotest.Networks); err != nil {
-		tb.Fatal(err)
-	}
-	s, err := New(Config{Listen: "127.0.0.1:0", GeoIPPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s := testServerWith(tb, Config{})
 	if err := s.Update(gslbtest.RealZone()); err != nil {
 		tb.Fatal(err)
 	}

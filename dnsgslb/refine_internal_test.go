@@ -2,33 +2,13 @@ package dnsgslb
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
-
-// refineServer is a server with the example GeoIP database and no state
-// directory: its first snapshot is served from a quick index and refined
-// in the background.
-func refineServer(t *testing.T) *Server {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "city.mmdb")
-	if err := geotest.Write(path, geotest.Networks); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Listen: "127.0.0.1:0", GeoIPPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // badSnapshot is the example snapshot with an origin address that does
 // not compile.
@@ -39,13 +19,13 @@ func badSnapshot() *v1.GslbSnapshot {
 	return bad
 }
 
-// lockedQuickServer is refineServer serving the example snapshot from a
+// lockedQuickServer is testServerWith serving the example snapshot from a
 // quick index while the test holds updateMu, as a long build or a reload
 // would: the refine that the swap started waits for it. The caller
 // unlocks updateMu.
 func lockedQuickServer(t *testing.T) (*Server, *Index) {
 	t.Helper()
-	s := refineServer(t)
+	s := testServerWith(t, Config{})
 	s.updateMu.Lock()
 	if err := s.swap(context.Background(), gslbtest.Snapshot(), nil); err != nil {
 		s.updateMu.Unlock()
@@ -90,7 +70,7 @@ func TestRejectedUpdateRefinesAgain(t *testing.T) {
 	// The same through Update alone, where the refine may or may not
 	// have started when the rejected update stops it.
 	for range 10 {
-		s := refineServer(t)
+		s := testServerWith(t, Config{})
 		if err := s.Update(gslbtest.Snapshot()); err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +118,7 @@ func TestRunEndsRefines(t *testing.T) {
 // TestUpdateNilSnapshot: a nil snapshot is refused, naming it, and the
 // server keeps answering from the snapshot it has.
 func TestUpdateNilSnapshot(t *testing.T) {
-	s := refineServer(t)
+	s := testServerWith(t, Config{})
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		t.Fatal(err)
 	}
