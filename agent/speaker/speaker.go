@@ -171,25 +171,47 @@ func (s *Speaker) Stop(ctx context.Context, message string) error {
 // shutdownSessions takes every neighbour administratively down, which
 // sends the NOTIFICATION, and waits (up to shutdownWait, or ctx) for the
 // sessions to close: GoBGP's own stop would otherwise close them first with
-// "peer de-configured". It runs on the owner goroutine.
+// "peer de-configured". It waits on GoBGP's own state of each neighbour as
+// well as the sessions watched: a session that came up a moment ago may
+// not be reported up yet, and GoBGP takes a neighbour down on its own
+// goroutine. It runs on the owner goroutine.
 func (s *Speaker) shutdownSessions(ctx context.Context, message string) {
 	message = cutUTF8(message, maxShutdownMessage)
+	var disabled []netip.Addr
 	for addr := range s.peers {
 		if err := s.bgp.DisablePeer(ctx, &api.DisablePeerRequest{Address: addr.String(), Communication: message}); err != nil {
 			s.log.Warn("bgp neighbour: sending the administrative shutdown", "peer", addr, "err", err)
+			continue
 		}
+		disabled = append(disabled, addr)
 	}
 	wctx, cancel := context.WithTimeout(ctx, shutdownWait)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for s.sessions.anyUp() {
+	for s.sessions.anyUp() || s.closing(wctx, disabled) {
 		select {
 		case <-wctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+// closing says whether GoBGP has one of the neighbours taken down not yet
+// administratively down or still established: one whose NOTIFICATION may
+// not have been sent.
+func (s *Speaker) closing(ctx context.Context, addrs []netip.Addr) bool {
+	closing := false
+	for _, addr := range addrs {
+		_ = s.bgp.ListPeer(ctx, &api.ListPeerRequest{Address: addr.String()}, func(p *api.Peer) {
+			st := p.GetState()
+			if st.GetAdminState() != api.PeerState_DOWN || st.GetSessionState() == api.PeerState_ESTABLISHED {
+				closing = true
+			}
+		})
+	}
+	return closing
 }
 
 // maxShutdownMessage is RFC 8203's limit on the shutdown communication,
