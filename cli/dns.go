@@ -102,7 +102,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
-	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (0: only on SIGHUP)")
+	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (at least 1s; 0: only on SIGHUP)")
 	fs.StringVar(&f.stateDir, "state-dir", "/var/lib/anyctl/dns", "directory for the persisted snapshot (empty: keep nothing on disk)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", DefaultDNSMetricsListen, "Prometheus metrics listen address (empty: off)")
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
@@ -151,8 +151,8 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			return daemon.Config{}, UsageErrorf("--geoip %q: %v", f.geoip, err)
 		}
 	}
-	if f.geoipReload < 0 {
-		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or more", f.geoipReload)
+	if f.geoipReload < 0 || (f.geoipReload > 0 && f.geoipReload < time.Second) {
+		return daemon.Config{}, UsageErrorf("--geoip-reload-interval %v: want 0 (only on SIGHUP) or 1s or more", f.geoipReload)
 	}
 	if f.dnssecKeys != "" {
 		if _, err := dnssec.LoadDir(f.dnssecKeys); err != nil {
@@ -264,12 +264,13 @@ func parseLocation(flag, s string) (dnsgslb.Location, error) {
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
+	// Written so that NaN, which ParseFloat takes, fails the range too.
 	lat, err := strconv.ParseFloat(parts[0], 64)
-	if err != nil || lat < -90 || lat > 90 {
+	if err != nil || !(lat >= -90 && lat <= 90) {
 		return loc, UsageErrorf("--%s %q: latitude %q: want a number from -90 to 90", flag, s, parts[0])
 	}
 	lon, err := strconv.ParseFloat(parts[1], 64)
-	if err != nil || lon < -180 || lon > 180 {
+	if err != nil || !(lon >= -180 && lon <= 180) {
 		return loc, UsageErrorf("--%s %q: longitude %q: want a number from -180 to 180", flag, s, parts[1])
 	}
 	loc.Latitude, loc.Longitude = lat, lon

@@ -14,7 +14,11 @@ func TestDNSGeoIPReloadFlag(t *testing.T) {
 		{args: nil, want: DefaultGeoIPReloadInterval},
 		{args: []string{"--geoip-reload-interval", "0"}, want: 0},
 		{args: []string{"--geoip-reload-interval", "5m"}, want: 5 * time.Minute},
-		{args: []string{"--geoip-reload-interval", "-1s"}, wantErr: "--geoip-reload-interval -1s: want 0 (only on SIGHUP) or more"},
+		{args: []string{"--geoip-reload-interval", "1s"}, want: time.Second},
+		{args: []string{"--geoip-reload-interval", "-1s"}, wantErr: "--geoip-reload-interval -1s: want 0 (only on SIGHUP) or 1s or more"},
+		// A shorter interval would stat the file in a busy loop.
+		{args: []string{"--geoip-reload-interval", "1ns"}, wantErr: "--geoip-reload-interval 1ns: want 0 (only on SIGHUP) or 1s or more"},
+		{args: []string{"--geoip-reload-interval", "500ms"}, wantErr: "--geoip-reload-interval 500ms: want 0 (only on SIGHUP) or 1s or more"},
 	} {
 		o, err := dnsOptions(t, tc.args...)
 		if tc.wantErr != "" {

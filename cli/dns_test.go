@@ -131,6 +131,8 @@ func TestParseLocation(t *testing.T) {
 		{in: "91,0", wantErr: `--loc "91,0": latitude "91": want a number from -90 to 90`},
 		{in: "north,0", wantErr: `--loc "north,0": latitude "north": want a number from -90 to 90`},
 		{in: "0,181", wantErr: `--loc "0,181": longitude "181": want a number from -180 to 180`},
+		{in: "NaN,0", wantErr: `--loc "NaN,0": latitude "NaN": want a number from -90 to 90`},
+		{in: "0,nan", wantErr: `--loc "0,nan": longitude "nan": want a number from -180 to 180`},
 		{in: "0,0,USA", wantErr: `--loc "0,0,USA": country "USA": want an ISO 3166-1 alpha-2 code such as "US"`},
 		{in: "0,0,U1", wantErr: `--loc "0,0,U1": country "U1": want an ISO 3166-1 alpha-2 code such as "US"`},
 		{in: "0,0,US,XX", wantErr: `--loc "0,0,US,XX": continent "XX": want one of AF AN AS EU NA OC SA`},
