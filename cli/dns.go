@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,11 @@ keeps the database served.`,
       --tls-ca /etc/anyctl/ca.pem --tls-cert /etc/anyctl/ns1.pem --tls-key /etc/anyctl/ns1-key.pem`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// SIGHUP is caught from the start: loading a large persisted
+			// snapshot takes seconds, and the signal's default ends the
+			// process. One sent meanwhile reloads once the server is made.
+			hup := hangups()
+			defer signal.Stop(hup)
 			cfg, err := f.options(g.stderr)
 			if err != nil {
 				return err
@@ -67,7 +73,7 @@ keeps the database served.`,
 			if err != nil {
 				return err
 			}
-			defer reloadOnHangup(cmd.Context(), d.Server(), cfg.Server.Logger)()
+			defer reloadOnHangup(cmd.Context(), hup, d.Server(), cfg.Server.Logger)()
 			return d.Run(cmd.Context())
 		},
 	}

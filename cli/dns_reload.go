@@ -15,12 +15,18 @@ import (
 // file for a new database.
 const DefaultGeoIPReloadInterval = 30 * time.Second
 
-// reloadOnHangup reloads the server's GeoIP database and reads its DNSSEC
-// keys again on every SIGHUP until ctx ends or the returned stop is
-// called. The outcome is logged by the server.
-func reloadOnHangup(ctx context.Context, srv *dnsgslb.Server, log *slog.Logger) (stop func()) {
+// hangups catches SIGHUP from now on, for reloadOnHangup; one signal
+// waits, more coalesce into it.
+func hangups() chan os.Signal {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP)
+	return sigs
+}
+
+// reloadOnHangup reloads the server's GeoIP database and reads its DNSSEC
+// keys again on every SIGHUP on sigs (see hangups) until ctx ends or the
+// returned stop is called. The outcome is logged by the server.
+func reloadOnHangup(ctx context.Context, sigs chan os.Signal, srv *dnsgslb.Server, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,5 +31,21 @@ func TestDNSGeoIPReloadFlag(t *testing.T) {
 		if err != nil || o.Server.GeoIPReloadInterval != tc.want {
 			t.Errorf("%q: interval %v, %v; want %v", tc.args, o.Server.GeoIPReloadInterval, err, tc.want)
 		}
+	}
+}
+
+// TestHangupsCatchesEarlySignal: a SIGHUP sent while the server is still
+// being made (hangups is called first) neither ends the process nor is
+// lost: it waits on the channel that reloadOnHangup reads.
+func TestHangupsCatchesEarlySignal(t *testing.T) {
+	hup := hangups()
+	defer signal.Stop(hup)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hup:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a SIGHUP sent after hangups did not arrive on its channel")
 	}
 }
