@@ -102,7 +102,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.mu.Lock()
 		d.metricsAddr = ms.Addr()
 		d.mu.Unlock()
-		go ms.Serve()
+		go func() {
+			if err := ms.Serve(); err != nil {
+				log.Error("dns metrics no longer served", "addr", endpoint.String(ms.Addr()), "err", err)
+			}
+		}()
 		defer ms.Close()
 		log.Info("dns metrics serving", "addr", endpoint.String(ms.Addr()))
 	}
