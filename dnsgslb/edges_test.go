@@ -25,13 +25,15 @@ func (ts *testServer) rawTCP(t testing.TB, b []byte) []byte {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write(binary.BigEndian.AppendUint16(nil, uint16(len(b)))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Write(b); err != nil {
+	if _, err := c.Write(tcpFrame(b)); err != nil {
 		t.Fatal(err)
 	}
 	return readTCP(t, bufio.NewReader(c))
+}
+
+// tcpFrame is b with its two-byte length prefix, as sent over TCP.
+func tcpFrame(b []byte) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)
 }
 
 // readTCP reads one length-prefixed message.
@@ -191,9 +193,7 @@ func TestPipelinedTCP(t *testing.T) {
 	for i := range n {
 		m := msg(t, "www.gslb.example.com.", dns.TypeA, "")
 		m.Id = uint16(i)
-		b := pack(t, m)
-		out = binary.BigEndian.AppendUint16(out, uint16(len(b)))
-		out = append(out, b...)
+		out = append(out, tcpFrame(pack(t, m))...)
 	}
 	if _, err := c.Write(out); err != nil {
 		t.Fatal(err)

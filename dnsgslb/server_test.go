@@ -219,9 +219,7 @@ func TestTCPReplyNotHeldBehindPartialQuery(t *testing.T) {
 	}
 	defer c.Close()
 	b := pack(t, msg(t, "www.gslb.example.com.", dns.TypeA, ""))
-	out := binary.BigEndian.AppendUint16(nil, uint16(len(b)))
-	out = append(out, b...)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(b))) // the next query's prefix only
+	out := binary.BigEndian.AppendUint16(tcpFrame(b), uint16(len(b))) // then the next query's prefix only
 	if _, err := c.Write(out); err != nil {
 		t.Fatal(err)
 	}
@@ -253,10 +251,7 @@ func TestTCPConnectionsPerClient(t *testing.T) {
 		t.Helper()
 		b := pack(t, msg(t, "www.gslb.example.com.", dns.TypeA, ""))
 		c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Write(binary.BigEndian.AppendUint16(nil, uint16(len(b)))); err != nil {
-			return false
-		}
-		if _, err := c.Write(b); err != nil {
+		if _, err := c.Write(tcpFrame(b)); err != nil {
 			return false
 		}
 		var prefix [2]byte
