@@ -37,6 +37,9 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 
 	popClass := map[string]int32{}
 	pops = slices.Clone(pops)
+	for i := range pops {
+		pops[i].Prefix = lookupPrefix(pops[i].Prefix)
+	}
 	slices.SortStableFunc(pops, func(a, b PopNetwork) int { return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()) })
 	// The PoP networks are laid over a tiling of their own first (few
 	// blocks), then over the database's in one pass.
@@ -49,16 +52,8 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 			t.classes = append(t.classes, Class{Location: p.Location, Pop: p.Pop, Source: "pop"})
 			popClass[p.Pop] = c
 		}
-		pfx := p.Prefix.Masked()
-		a := pfx.Addr().Unmap()
-		bits := pfx.Bits()
-		if pfx.Addr().Is4In6() {
-			bits -= 96
-			if bits < 0 {
-				continue
-			}
-		}
-		s := span{start: fromAddr(a), bits: bits, class: c}
+		a := p.Prefix.Addr()
+		s := span{start: fromAddr(a), bits: p.Prefix.Bits(), class: c}
 		if a.Is4() {
 			layer4 = overlay(layer4, s, 32)
 		} else {
@@ -81,6 +76,17 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 	buildFamily(&t.v4, db.v4, layer4, 32)
 	<-done
 	return t
+}
+
+// lookupPrefix is p as Lookup sees its addresses: without host bits, and
+// an IPv4-mapped network as the IPv4 network it maps, so that
+// ::ffff:192.0.2.0/120 is as specific as 192.0.2.0/24.
+func lookupPrefix(p netip.Prefix) netip.Prefix {
+	p = p.Masked()
+	if p.Addr().Is4In6() {
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p
 }
 
 // noClass marks the parts of a layer that leave the tiling below as it is.

@@ -120,3 +120,28 @@ func TestDistance(t *testing.T) {
 		t.Errorf("distance to itself = %v", d)
 	}
 }
+
+// TestPopNetworkIPv4Mapped checks that a PoP network written IPv4-mapped
+// is as specific as the IPv4 network it maps: a /112 mapped is a /16, and
+// an IPv4 /25 inside it still wins.
+func TestPopNetworkIPv4Mapped(t *testing.T) {
+	pops := []geo.PopNetwork{
+		{Prefix: netip.MustParsePrefix("::ffff:198.18.0.0/112"), Pop: "wide", Location: geo.Location{City: "wide"}},
+		{Prefix: netip.MustParsePrefix("198.18.0.128/25"), Pop: "narrow", Location: geo.Location{City: "narrow"}},
+		{Prefix: netip.MustParsePrefix("::ffff:198.18.1.0/120"), Pop: "mapped24", Location: geo.Location{City: "mapped24"}},
+		{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Pop: "wider", Location: geo.Location{City: "wider"}},
+	}
+	tab := geo.Build(testDB(t), pops, geo.Location{})
+	for addr, pop := range map[string]string{
+		"198.18.0.130":        "narrow",
+		"::ffff:198.18.0.130": "narrow",
+		"198.18.0.1":          "wide",
+		"198.18.1.1":          "mapped24",
+		"198.19.0.1":          "wider",
+	} {
+		l := tab.Lookup(netip.MustParseAddr(addr))
+		if got := tab.Classes()[l.Class].Pop; got != pop {
+			t.Errorf("%s is steered as PoP %q (leaf %s), want %q", addr, got, tab.Prefix(l), pop)
+		}
+	}
+}
