@@ -133,3 +133,36 @@ func TestTrafficDial(t *testing.T) {
 		t.Errorf("kept %d spilled %d: the test subnets should show both", kept, spilled)
 	}
 }
+
+// TestECSIPv4Mapped: an IPv6 ECS subnet holding IPv4-mapped addresses is
+// steered as the IPv4 subnet it maps, and its scope counts IPv6 bits: an
+// IPv4 /24 is an IPv6 /120, never the IPv6 /24 a resolver would cache the
+// answer for.
+func TestECSIPv4Mapped(t *testing.T) { inBothAnswerModes(t, ecsIPv4Mapped) }
+
+func ecsIPv4Mapped(t *testing.T) {
+	ts := startServer(t)
+	tests := []struct {
+		name  string
+		ecs   string
+		want  []string
+		scope int
+	}{
+		{"nearest", "::ffff:198.18.0.0/120", []string{a("nearest", gslbtest.APNortheast4)}, 120},
+		{"nearest", "::ffff:198.18.1.16/124", []string{a("nearest", gslbtest.EUWest4)}, 120},
+		{"nearest", "::ffff:192.0.2.0/120", []string{a("nearest", gslbtest.USEast4)}, 96 + 6},
+		{"weighted", "::ffff:100.64.0.0/120", nil, 120},
+		{"failover", "::ffff:198.18.0.0/120", []string{a("failover", gslbtest.EUWest4), a("failover", gslbtest.USEast4)}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+"/"+tc.ecs, func(t *testing.T) {
+			r := ts.exchange(t, "udp", msg(t, tc.name+".gslb.example.com.", dns.TypeA, tc.ecs))
+			if got := rrs(r.Answer); tc.want != nil && !equal(got, tc.want) {
+				t.Errorf("answer\n got %q\nwant %q", got, tc.want)
+			}
+			if got := scope(r); got != tc.scope {
+				t.Errorf("ECS scope %d, want %d", got, tc.scope)
+			}
+		})
+	}
+}

@@ -336,7 +336,8 @@ func liveRecord(n *node, q *wire.Query) *record {
 // respondLive assembles the reply of a live record: the head, then the
 // chosen candidates' records.
 func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.Addr, maxSize int, out *Outcome) []byte {
-	addr := clientAddr(q, src).Unmap()
+	client := clientAddr(q, src)
+	addr := client.Unmap()
 	leaf := ix.table.Lookup(addr)
 	lv := rec.live
 	scope := leaf.Bits
@@ -347,6 +348,9 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 	if rec.hashed {
 		bucket = Bucket(addr)
 		scope = max(scope, bucketBits(leaf.V6))
+	}
+	if client.Is4In6() {
+		scope += mappedBits
 	}
 	ch := rec.chooseLive(&ix.clients[leaf.Class], leaf.Class, bucket)
 	if ch.fixed != nil {

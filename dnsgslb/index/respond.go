@@ -149,8 +149,18 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 	}
 	addr := clientAddr(q, src)
 	leaf := ix.table.Lookup(addr)
-	return rs.rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
+	a, scope := rs.rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
+	if addr.Is4In6() && (scope > 0 || !rs.rec.locationFree) {
+		scope += mappedBits
+	}
+	return a, scope
 }
+
+// mappedBits is the length of ::ffff:0:0/96. An IPv4-mapped client address
+// is looked up as IPv4, and the scope of its answer as an IPv6 subnet is
+// the IPv4 scope after these bits: an IPv4 /24 is an IPv6 /120, not the
+// IPv6 /24 a resolver would cache the answer for.
+const mappedBits = 96
 
 // clientAddr is the address a query is steered by: the ECS address when the
 // client sent one with a non-zero source prefix, else the source address.
