@@ -32,6 +32,11 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 		db = &DB{}
 	}
 	t := &Table{key: key, classes: slices.Clone(db.classes)}
+	for _, c := range db.unplaced {
+		// A record that says nowhere places its clients no better than a
+		// missing one: at the default location, keeping its country.
+		t.classes[c].Location.Latitude, t.classes[c].Location.Longitude = def.Latitude, def.Longitude
+	}
 	defClass := int32(len(t.classes))
 	t.classes = append(t.classes, Class{Location: def, Source: "default"})
 

@@ -15,6 +15,9 @@ import (
 type DB struct {
 	v4, v6  []span
 	classes []Class
+	// unplaced are the classes of records with neither coordinates nor a
+	// continent: Build gives them the default location's coordinates.
+	unplaced []int32
 	// id names the content (see ID).
 	id string
 }
@@ -83,7 +86,11 @@ func OpenDBBytes(b []byte) (*DB, error) {
 func readDB(r *maxminddb.Reader) (*DB, error) {
 	db := &DB{}
 	byOffset := map[uintptr]int32{}
-	byLoc := map[Location]int32{}
+	type place struct {
+		loc    Location
+		placed bool
+	}
+	byLoc := map[place]int32{}
 	var v4, v6 chunks
 	for res := range r.Networks() {
 		if err := res.Err(); err != nil {
@@ -95,11 +102,14 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 			if err := res.Decode(&rec); err != nil {
 				return nil, fmt.Errorf("decode record of %s: %w", res.Prefix(), err)
 			}
-			loc := recordLocation(rec)
-			if class, ok = byLoc[loc]; !ok {
+			loc, placed := recordLocation(rec)
+			if class, ok = byLoc[place{loc, placed}]; !ok {
 				class = int32(len(db.classes))
 				db.classes = append(db.classes, Class{Location: loc, Source: "geoip"})
-				byLoc[loc] = class
+				byLoc[place{loc, placed}] = class
+				if !placed {
+					db.unplaced = append(db.unplaced, class)
+				}
 			}
 			byOffset[res.Offset()] = class
 		}
@@ -155,8 +165,10 @@ func (c *chunks) join() []span {
 	return append(out, c.last...)
 }
 
-func recordLocation(rec mmdbRecord) Location {
-	loc := Location{
+// recordLocation is where a record places its clients; placed is false
+// when it has neither coordinates nor a continent to give them.
+func recordLocation(rec mmdbRecord) (loc Location, placed bool) {
+	loc = Location{
 		Country:   rec.Country.ISOCode,
 		Continent: rec.Continent.Code,
 		City:      rec.City.Names["en"],
@@ -168,8 +180,10 @@ func recordLocation(rec mmdbRecord) Location {
 		loc.Latitude, loc.Longitude = *rec.Location.Latitude, *rec.Location.Longitude
 	} else if c, ok := continentCentre[loc.Continent]; ok {
 		loc.Latitude, loc.Longitude = c[0], c[1]
+	} else {
+		return loc, false
 	}
-	return loc
+	return loc, true
 }
 
 // Networks is the number of networks read, per family.
