@@ -32,6 +32,12 @@ func identify(path string, r *maxminddb.Reader) (string, error) {
 		fi.Size(), fi.ModTime().UnixNano(), m.DatabaseType, m.BuildEpoch, m.NodeCount)), nil
 }
 
+// buildVersion changes when Build makes another table of the same inputs,
+// so that a table file a former Build persisted is not mapped in place of
+// the table this one makes. 2: IPv4-mapped PoP networks ordered by their
+// IPv4 length, records that say nowhere at the default location.
+const buildVersion = 2
+
 func digest(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:16])
@@ -49,7 +55,7 @@ func (db *DB) ID() string {
 // the PoPs' networks in the order given, and the default location: equal
 // keys, equal tables.
 func TableKey(dbID string, pops []PopNetwork, def Location) string {
-	s := fmt.Sprintf("db=%s default=%+v", dbID, def)
+	s := fmt.Sprintf("build=%d db=%s default=%+v", buildVersion, dbID, def)
 	for _, p := range pops {
 		s += fmt.Sprintf(" %s=%s@%+v", p.Prefix, p.Pop, p.Location)
 	}
