@@ -137,26 +137,33 @@ func TestTrafficDial(t *testing.T) {
 // TestECSIPv4Mapped: an IPv6 ECS subnet holding IPv4-mapped addresses is
 // steered as the IPv4 subnet it maps, and its scope counts IPv6 bits: an
 // IPv4 /24 is an IPv6 /120, never the IPv6 /24 a resolver would cache the
-// answer for.
+// answer for. The scope of any other IPv6 subnet leaves ::ffff:0:0/96
+// out: 100::/64 is default-located in a leaf ::/3, which holds the
+// IPv4-mapped addresses as well, and they are steered otherwise.
 func TestECSIPv4Mapped(t *testing.T) { inBothAnswerModes(t, ecsIPv4Mapped) }
 
 func ecsIPv4Mapped(t *testing.T) {
 	ts := startServer(t)
 	tests := []struct {
 		name  string
+		qtype uint16
 		ecs   string
 		want  []string
 		scope int
 	}{
-		{"nearest", "::ffff:198.18.0.0/120", []string{a("nearest", gslbtest.APNortheast4)}, 120},
-		{"nearest", "::ffff:198.18.1.16/124", []string{a("nearest", gslbtest.EUWest4)}, 120},
-		{"nearest", "::ffff:192.0.2.0/120", []string{a("nearest", gslbtest.USEast4)}, 96 + 6},
-		{"weighted", "::ffff:100.64.0.0/120", nil, 120},
-		{"failover", "::ffff:198.18.0.0/120", []string{a("failover", gslbtest.EUWest4), a("failover", gslbtest.USEast4)}, 0},
+		{"nearest", dns.TypeA, "::ffff:198.18.0.0/120", []string{a("nearest", gslbtest.APNortheast4)}, 120},
+		{"nearest", dns.TypeA, "::ffff:198.18.1.16/124", []string{a("nearest", gslbtest.EUWest4)}, 120},
+		{"nearest", dns.TypeA, "::ffff:192.0.2.0/120", []string{a("nearest", gslbtest.USEast4)}, 96 + 6},
+		{"weighted", dns.TypeA, "::ffff:100.64.0.0/120", nil, 120},
+		{"failover", dns.TypeA, "::ffff:198.18.0.0/120", []string{a("failover", gslbtest.EUWest4), a("failover", gslbtest.USEast4)}, 0},
+		{"nearest", dns.TypeAAAA, "::ffff:198.18.0.0/120", []string{aaaa("nearest", gslbtest.APNortheast6)}, 120},
+		{"nearest", dns.TypeAAAA, "100::/64", []string{aaaa("nearest", gslbtest.USEast6)}, 8},
+		{"nearest", dns.TypeAAAA, "64:ff9b::c612:0/120", []string{aaaa("nearest", gslbtest.USEast6)}, 10},
+		{"nearest", dns.TypeAAAA, "2400::/32", []string{aaaa("nearest", gslbtest.USEast6)}, 6},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name+"/"+tc.ecs, func(t *testing.T) {
-			r := ts.exchange(t, "udp", msg(t, tc.name+".gslb.example.com.", dns.TypeA, tc.ecs))
+		t.Run(fmt.Sprintf("%s/%s/%s", tc.name, dns.TypeToString[tc.qtype], tc.ecs), func(t *testing.T) {
+			r := ts.exchange(t, "udp", msg(t, tc.name+".gslb.example.com.", tc.qtype, tc.ecs))
 			if got := rrs(r.Answer); tc.want != nil && !equal(got, tc.want) {
 				t.Errorf("answer\n got %q\nwant %q", got, tc.want)
 			}

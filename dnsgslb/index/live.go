@@ -349,9 +349,7 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		bucket = Bucket(addr)
 		scope = max(scope, bucketBits(leaf.V6))
 	}
-	if client.Is4In6() {
-		scope += mappedBits
-	}
+	scope = familyScope(client, scope)
 	ch := rec.chooseLive(&ix.clients[leaf.Class], leaf.Class, bucket)
 	if ch.fixed != nil {
 		out.Rcode = ch.fixed.rcode

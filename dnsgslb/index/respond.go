@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 
 	"github.com/miekg/dns"
@@ -150,16 +151,36 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 	addr := clientAddr(q, src)
 	leaf := ix.table.Lookup(addr)
 	a, scope := rs.rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
-	if addr.Is4In6() && (scope > 0 || !rs.rec.locationFree) {
-		scope += mappedBits
+	if scope > 0 || !rs.rec.locationFree {
+		scope = familyScope(addr, scope)
 	}
 	return a, scope
 }
 
-// mappedBits is the length of ::ffff:0:0/96. An IPv4-mapped client address
-// is looked up as IPv4, and the scope of its answer as an IPv6 subnet is
-// the IPv4 scope after these bits: an IPv4 /24 is an IPv6 /120, not the
-// IPv6 /24 a resolver would cache the answer for.
+// familyScope is the ECS scope, as a prefix of the client address addr as
+// the query gave it, of an answer whose scope in the table's family is
+// scope. ::ffff:0:0/96 is looked up as IPv4: the scope of an address in
+// it is the IPv4 scope after those 96 bits (an IPv4 /24 is an IPv6 /120,
+// not the IPv6 /24 a resolver would cache the answer for), and the scope
+// of any other IPv6 address leaves it out.
+func familyScope(addr netip.Addr, scope uint8) uint8 {
+	switch {
+	case addr.Is4In6():
+		return mappedBits + scope
+	case addr.Is6():
+		b := addr.As16()
+		for i, m := range mappedPrefix {
+			if d := b[i] ^ m; d != 0 {
+				return max(scope, uint8(8*i+bits.LeadingZeros8(d)+1))
+			}
+		}
+	}
+	return scope
+}
+
+// mappedPrefix is the first mappedBits of ::ffff:0:0/96.
+var mappedPrefix = [mappedBits / 8]byte{10: 0xff, 11: 0xff}
+
 const mappedBits = 96
 
 // clientAddr is the address a query is steered by: the ECS address when the
