@@ -148,5 +148,6 @@ func compileRule(ru *v1.ResidencyRule) rule {
 	who = append(who, ru.GetContinents()...)
 	who = append(who, ru.GetCountries()...)
 	r.text = fmt.Sprintf("%s -> %s", strings.Join(who, ","), strings.Join(ru.GetAllowed(), ","))
+	r.key = fmt.Sprintf("%q %q %q", ru.GetContinents(), ru.GetCountries(), ru.GetAllowed())
 	return r
 }

@@ -78,7 +78,7 @@ func appendProfileKey(b []byte, rec *record, rttSig string) []byte {
 		b = append(b, '|')
 	}
 	for _, r := range rec.rules {
-		b = append(b, r.text...)
+		b = append(b, r.key...)
 		b = append(b, '|')
 	}
 	if rec.policy == v1.Policy_POLICY_LATENCY {

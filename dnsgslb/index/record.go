@@ -85,6 +85,10 @@ type rule struct {
 	allowed    map[string]bool
 	// text is the rule as written, for explanations.
 	text string
+	// key is the rule in a profile key: text reads the same for a
+	// continent and a country of one code (AS is Asia and American
+	// Samoa).
+	key string
 }
 
 func (r *rule) matches(cl *client) bool {
