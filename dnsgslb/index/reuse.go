@@ -129,9 +129,9 @@ func (b *builder) reuseFrom(rec, old *record) (bool, error) {
 	}
 	rec.hashed, rec.prof, rec.rcs, rec.live = old.hashed, old.prof, old.rcs, old.live
 	rec.scopes, rec.locationFree, rec.placeKey = old.scopes, old.locationFree, old.placeKey
-	if serial := rec.node.zone.soa.Serial; serial != old.node.zone.soa.Serial && rec.node.zone.signing != nil {
+	if z := rec.node.zone; z.signing != nil && (z.soa.Serial != old.node.zone.soa.Serial || !sameDenial(rec, old)) {
 		var err error
-		if rec.rcs, rec.live, err = withSerial(rec, serial); err != nil {
+		if rec.rcs, rec.live, err = withSerial(rec, z.soa.Serial); err != nil {
 			return false, err
 		}
 	}
@@ -147,10 +147,31 @@ func (b *builder) reuseFrom(rec, old *record) (bool, error) {
 	return true, nil
 }
 
+// sameDenial reports whether rec's negative answer in a signed zone has
+// the NSEC old's has: the next name and the types at the node are the
+// zone's, which a record key does not hold. A resolver that uses NSEC
+// records aggressively (RFC 8198) would take a stale one as proof that a
+// name or type added since does not exist.
+func sameDenial(rec, old *record) bool {
+	a, b := rec.node.zone.denial(rec.node, rec.qtype), old.node.zone.denial(old.node, old.qtype)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i].(*dns.NSEC), b[i].(*dns.NSEC)
+		if x.Hdr.Name != y.Hdr.Name || x.Hdr.Ttl != y.Hdr.Ttl || x.NextDomain != y.NextDomain || !slices.Equal(x.TypeBitMap, y.TypeBitMap) {
+			return false
+		}
+	}
+	return true
+}
+
 // withSerial is a record's answers in a signed zone with the zone's SOA
-// serial changed: a zone whose serial follows the revision changes it
-// with every update, and only the negative answers carry it. Their signed
-// form is made again, with the SOA's new RRSIG (the NSEC's is cached). An
+// serial changed, or the NSEC of its negative answer (see sameDenial): a
+// zone whose serial follows the revision changes it with every update,
+// and only the negative answers carry it. Their signed form is made
+// again, with the SOA's new RRSIG (the NSEC's is cached) and the zone's
+// NSEC. An
 // unsigned zone keeps its answers: the serial is written as they are
 // served (see answer.appendTo).
 func withSerial(rec *record, serial uint32) ([]recordClass, *live, error) {
