@@ -114,9 +114,13 @@ func (b *builder) describeClients(pops map[string]*v1.SnapshotPop) {
 	b.rttSig = ix.rttSig
 }
 
-// profile returns the record's profile, built or shared.
+// profile returns the record's profile, built or shared: with a record
+// of this build (in the index's profiles), or of the previous index.
 func (b *builder) profile(rec *record) (*profile, error) {
 	k := rec.profKey
+	if p, ok := b.ix.profiles[k]; ok {
+		return p, nil
+	}
 	if p, ok := b.profiles[k]; ok {
 		b.keepProfile(p)
 		return p, nil
