@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/anyctl/anyctl/bench/gslbscale"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/wire"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -31,8 +32,9 @@ import (
 // alike for clients all over the prefix table, with and without ECS,
 // scopes included. The server's first index, built quick, must answer as
 // the refined one but for a scope never wider. It runs with records
-// compiled per class, answered live, and with a per-build scope budget
-// small enough to leave builds unfinished.
+// compiled per class, answered live, with a per-build scope budget small
+// enough to leave builds unfinished, and in a signed zone of a fixed
+// serial (signatures but their bytes compared).
 func TestDifferentialUpdates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "city.mmdb")
 	if err := gslbscale.GeoDB(path, 3000, 300, 5); err != nil {
@@ -45,42 +47,65 @@ func TestDifferentialUpdates(t *testing.T) {
 	for _, mode := range []struct {
 		name        string
 		live, cells int
+		signed      bool
 	}{
-		{"compiled", liveBudget, maxScopeCellsPerBuild},
-		{"live", 0, maxScopeCellsPerBuild},
-		{"budget", liveBudget, 70000},
+		{"compiled", liveBudget, maxScopeCellsPerBuild, false},
+		{"live", 0, maxScopeCellsPerBuild, false},
+		{"budget", liveBudget, 70000, false},
+		{"signed", 0, maxScopeCellsPerBuild, true},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			savedLive, savedCells := liveBudget, maxScopeCellsPerBuild
 			liveBudget, maxScopeCellsPerBuild = mode.live, mode.cells
 			defer func() { liveBudget, maxScopeCellsPerBuild = savedLive, savedCells }()
+			opts := Options{GeoIP: db}
 			steps := 40
 			if mode.cells < 1<<20 {
 				steps = 15 // each settles in several builds
 			}
-			differential(t, db, 11, steps)
+			if mode.signed {
+				opts.Signers, opts.Now = scaleSigner(t), func() time.Time { return signedAt }
+				steps = 15 // signing from scratch takes longer
+			}
+			differential(t, opts, 11, steps)
 		})
 	}
 }
 
 // differential runs steps changes from seed (see TestDifferentialUpdates).
-func differential(t *testing.T, db *geo.DB, seed uint64, steps int) {
+func differential(t *testing.T, opts Options, seed uint64, steps int) {
 	r := rand.New(rand.NewPCG(seed, 77))
 	snap := gslbscale.Snapshot(150, 24, seed)
-	m := &mutator{r: r, snap: snap}
-	quick, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), Options{GeoIP: db, Quick: true, Concurrent: true})
+	if opts.Signers != nil {
+		// A fixed serial: answers are taken from build to build as they
+		// are, not signed again for a new one.
+		snap.Zones[0].Spec.Soa.Serial = 1
+		// AAAA records over origins without IPv6 answer NODATA, with the
+		// NSEC of their name.
+		for i, o := range snap.Origins {
+			if i%3 != 0 {
+				o.Spec.Addresses = slices.DeleteFunc(o.Spec.Addresses, func(a string) bool { return netip.MustParseAddr(a).Is6() })
+			}
+		}
+	}
+	m := &mutator{r: r, snap: snap, names: opts.Signers != nil}
+	first := opts
+	first.Quick, first.Concurrent = true, true
+	quick, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev := settle(t, snap, db, quick)
+	prev := settle(t, snap, opts, quick)
 	qs := queries(prev.table, snap, r)
 	compareIndexes(t, "quick first index", quick, prev, qs, true)
 	unfinished := 0
 	for step := range steps {
 		what := m.change()
 		snap.Revision++
-		inc, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), Options{GeoIP: db, Previous: prev})
-		scratch, serr := Compile(proto.Clone(snap).(*v1.GslbSnapshot), Options{GeoIP: db})
+		next := opts
+		next.Previous = prev
+		inc, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), next)
+		scratch, serr := Compile(proto.Clone(snap).(*v1.GslbSnapshot), opts)
 		if (err == nil) != (serr == nil) {
 			t.Fatalf("step %d (%s): from the previous index: %v; from scratch: %v", step, what, err, serr)
 		}
@@ -93,13 +118,13 @@ func differential(t *testing.T, db *geo.DB, seed uint64, steps int) {
 		qs = queries(scratch.table, snap, r)
 		label := fmt.Sprintf("step %d (%s)", step, what)
 		// A build left unfinished answers right, with scopes no wider.
-		want := settle(t, snap, db, scratch)
+		want := settle(t, snap, opts, scratch)
 		compareIndexes(t, label+", first build", inc, want, qs, inc.Unfinished())
 		compareIndexes(t, label+", first build from scratch", scratch, want, qs, scratch.Unfinished())
 		if inc.Unfinished() {
 			unfinished++
 		}
-		inc = settle(t, snap, db, inc)
+		inc = settle(t, snap, opts, inc)
 		compareIndexes(t, label, inc, want, qs, false)
 		prev = inc
 	}
@@ -110,13 +135,14 @@ func differential(t *testing.T, db *geo.DB, seed uint64, steps int) {
 
 // settle builds snap again from ix until the build is finished, as the
 // server's refine does.
-func settle(t *testing.T, snap *v1.GslbSnapshot, db *geo.DB, ix *Index) *Index {
+func settle(t *testing.T, snap *v1.GslbSnapshot, opts Options, ix *Index) *Index {
 	t.Helper()
 	for i := 0; ix.Quick() || ix.Unfinished(); i++ {
 		if i == 100 {
 			t.Fatal("still unfinished after 100 builds")
 		}
-		next, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), Options{GeoIP: db, Previous: ix})
+		opts.Previous = ix
+		next, err := Compile(proto.Clone(snap).(*v1.GslbSnapshot), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +216,7 @@ func queries(table *geo.Table, snap *v1.GslbSnapshot, r *rand.Rand) []diffQuery 
 func makeQuery(name string, qtype uint16, client netip.Prefix, how int) diffQuery {
 	m := &dns.Msg{Question: []dns.Question{{Name: name, Qtype: qtype, Qclass: dns.ClassINET}}}
 	m.Id = 1
-	m.SetEdns0(1232, false)
+	m.SetEdns0(1232, how%2 == 0)
 	src := netip.MustParseAddr("192.0.2.1")
 	desc := fmt.Sprintf("%s %s from %s", name, dns.TypeToString[qtype], client)
 	switch how {
@@ -263,6 +289,15 @@ func unpackReply(t *testing.T, b []byte) reply {
 	if err := m.Unpack(b); err != nil {
 		t.Fatalf("unpack reply: %v", err)
 	}
+	// Signatures are made anew by a build from scratch: all but the
+	// signature itself must be the same.
+	for _, rrs := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range rrs {
+			if sig, ok := rr.(*dns.RRSIG); ok {
+				sig.Signature = ""
+			}
+		}
+	}
 	out := reply{text: dns.RcodeToString[m.Rcode] + fmt.Sprint(m.Answer, m.Ns, m.Extra[:len(m.Extra)-1]), scope: -1}
 	if o := m.IsEdns0(); o != nil {
 		for _, opt := range o.Option {
@@ -281,6 +316,9 @@ type mutator struct {
 	// saved is the snapshot before the last change.
 	saved *v1.GslbSnapshot
 	added int
+	// names makes half the changes add, remove or rename records, which
+	// changes the NSEC records of the names beside them.
+	names bool
 }
 
 func (m *mutator) undo() { proto.Reset(m.snap); proto.Merge(m.snap, m.saved) }
@@ -311,7 +349,11 @@ func (m *mutator) record() *v1.GslbRecord {
 // one makes one random change.
 func (m *mutator) one() string {
 	r, snap := m.r, m.snap
-	switch r.IntN(22) {
+	c := r.IntN(22)
+	if m.names && r.IntN(2) == 0 {
+		c = 7 + r.IntN(3)
+	}
+	switch c {
 	case 0, 1, 2:
 		o := m.origin()
 		o.Healthy = !o.Healthy
@@ -347,8 +389,9 @@ func (m *mutator) one() string {
 		// A new record: a copy of another under a new name.
 		rec := proto.Clone(m.record()).(*v1.GslbRecord)
 		m.added++
+		// Named right after another, which changes that name's NSEC.
 		rec.Metadata.Name = fmt.Sprintf("new%d", m.added)
-		rec.Spec.Name = rec.Metadata.Name
+		rec.Spec.Name = fmt.Sprintf("%s-%d", m.record().Spec.Name, m.added)
 		at := r.IntN(len(snap.Records) + 1)
 		snap.Records = slices.Insert(snap.Records, at, rec)
 		return "add record " + rec.Metadata.Name
@@ -360,7 +403,7 @@ func (m *mutator) one() string {
 	case 9:
 		rec := m.record()
 		m.added++
-		rec.Spec.Name = fmt.Sprintf("renamed%d", m.added)
+		rec.Spec.Name = fmt.Sprintf("%s-r%d", m.record().Spec.Name, m.added)
 		return fmt.Sprintf("rename record %s to %s", rec.Metadata.Name, rec.Spec.Name)
 	case 10:
 		rec := m.record()
@@ -465,4 +508,18 @@ func (m *mutator) one() string {
 		}
 		return "zone SOA or TTL"
 	}
+}
+
+// scaleSigner signs the generated snapshot's zone with a key of its own.
+func scaleSigner(t *testing.T) map[string]*dnssec.Signer {
+	t.Helper()
+	key, err := dnssec.Generate(t.TempDir(), gslbscale.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := dnssec.NewSigner(gslbscale.Zone, []*dnssec.Key{key}, signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*dnssec.Signer{gslbscale.Zone: signer}
 }
