@@ -112,6 +112,19 @@ for srv in "${SERVERS[@]}"; do
     exit 1
   fi
 done
+# Every Go server must answer the queries as gdnsd does (answers, TTLs,
+# ECS scopes) before anything is timed.
+go build -o "$WORK/dnscompare" ./bench/cmd/dnscompare
+for srv in "${SERVERS[@]}"; do
+  read -r name port _ <<<"$srv"
+  [ "$name" = gdnsd ] && continue
+  if ! "$WORK/dnscompare" -a "127.0.0.1:$GDNSD_PORT" -b "127.0.0.1:$port" -queries "$WORK/queries.bin" -n 10000 >"$WORK/compare-$name.txt"; then
+    echo "dns.sh: $name does not answer as gdnsd does:" >&2
+    cat "$WORK/compare-$name.txt" >&2
+    exit 1
+  fi
+  tail -1 "$WORK/compare-$name.txt" >&2
+done
 
 echo "dns.sh: ${DURATION}s per run, fixed rate ${FIXED_QPS} QPS, ${ROUNDS} rounds, servers on CPU $SERVER_CPUS, dnsperf on CPU $DNSPERF_CPUS $DNSPERF_ARGS, dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}'), gdnsd $("$GDNSD" -h 2>&1 | awk '/version/ {print $3; exit}')" >&2
 measure_rounds "${SERVERS[@]}"
