@@ -86,19 +86,15 @@ func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explana
 	client = client.Masked()
 	src := client.Addr().Unmap()
 	if client.Bits() > 0 {
+		// As a resolver sends it: an IPv4-mapped subnet is ECS family 2,
+		// whose answer's scope counts the 96 bits of ::ffff:0:0/96.
 		q.ECS, q.ECSSource = true, uint8(client.Bits())
-		q.ECSFamily = 2
-		if src.Is4() {
-			q.ECSFamily = 1
-			q.ECSSource = uint8(min(client.Bits(), 32))
+		q.ECSFamily, q.ECSAddr = 2, client.Addr().As16()
+		if client.Addr().Is4() {
+			b4 := client.Addr().As4()
+			q.ECSFamily, q.ECSAddr = 1, [16]byte{}
+			copy(q.ECSAddr[:], b4[:])
 		}
-		b := src.As16()
-		if src.Is4() {
-			b4 := src.As4()
-			b = [16]byte{}
-			copy(b[:], b4[:])
-		}
-		q.ECSAddr = b
 	}
 	buf := make([]byte, 0, 65535)
 	resp, _ := ix.Respond(buf, &q, src, 65535)
