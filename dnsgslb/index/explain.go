@@ -83,8 +83,10 @@ func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explana
 	q.SetName(wname[:n])
 	q.HasQuestion, q.Qtype, q.Qclass = true, qtype, dns.ClassINET
 	q.EDNS, q.UDPSize, q.DO = true, wire.AdvertisedUDPSize, true
-	client = client.Masked()
+	// A resolver sending no ECS is steered by its own address, which
+	// masking to /0 would lose.
 	src := client.Addr().Unmap()
+	client = client.Masked()
 	if client.Bits() > 0 {
 		// As a resolver sends it: an IPv4-mapped subnet is ECS family 2,
 		// whose answer's scope counts the 96 bits of ::ffff:0:0/96.

@@ -24,7 +24,7 @@ import (
 // HTTPS records, several answers, traffic dials, weights, residency, PoP
 // candidates) and clients all over the prefix table (IPv4 and IPv6 leaves,
 // whole addresses, PoP cache networks, addresses the database does not
-// hold, IPv4-mapped ECS), what Explain says is answered is what
+// hold, IPv4-mapped ECS, no ECS), what Explain says is answered is what
 // the index answers a resolver's query for the same client (rcode,
 // records in order, TTL, ECS scope), and its trace accounts for that
 // answer: the candidates it marks answered are, in rank order, the ones
@@ -163,7 +163,8 @@ func explainSnapshot(seed uint64) *v1.GslbSnapshot {
 
 // explainClients are client subnets and addresses from a sample of the
 // table's leaves, the PoPs' cache networks, networks the database does not
-// hold, each IPv4 one also as IPv4-mapped ECS.
+// hold, each IPv4 one also as IPv4-mapped ECS, and resolvers at such
+// addresses sending no ECS (a prefix of length 0).
 func explainClients(table *geo.Table, snap *v1.GslbSnapshot, r *rand.Rand) []netip.Prefix {
 	var out []netip.Prefix
 	for _, v6 := range []bool{false, true} {
@@ -187,6 +188,11 @@ func explainClients(table *geo.Table, snap *v1.GslbSnapshot, r *rand.Rand) []net
 	for _, c := range slices.Clone(out) {
 		if c.Addr().Is4() {
 			out = append(out, netip.PrefixFrom(netip.AddrFrom16(c.Addr().As16()), 96+c.Bits()))
+		}
+	}
+	for _, c := range slices.Clone(out) {
+		if r.IntN(8) == 0 {
+			out = append(out, netip.PrefixFrom(c.Addr(), 0))
 		}
 	}
 	return out
