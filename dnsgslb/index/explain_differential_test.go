@@ -150,6 +150,16 @@ func explainSnapshot(seed uint64) *v1.GslbSnapshot {
 				ru = &v1.ResidencyRule{Countries: []string{loc.GetCountry()}, Allowed: spec.Origins[:1]}
 			}
 			spec.Residency = append([]*v1.ResidencyRule{ru}, spec.Residency...)
+		case 10:
+			// A twin: another origin, elsewhere, with the first one's
+			// addresses (one load balancer registered twice).
+			first := slices.IndexFunc(snap.Origins, func(o *v1.SnapshotOrigin) bool { return o.Name == spec.Origins[0] })
+			twin := proto.Clone(snap.Origins[first]).(*v1.SnapshotOrigin)
+			twin.Name = fmt.Sprintf("twin-%d", i)
+			twin.Spec.Location = proto.Clone(snap.Origins[(first+5)%24].GetSpec().GetLocation()).(*v1.Location)
+			snap.Origins = append(snap.Origins, twin)
+			spec.Origins = append(spec.Origins, twin.Name)
+			spec.Answers = uint32(1 + r.IntN(3))
 		case 7:
 			if spec.GetType() == v1.RecordType_RECORD_TYPE_A {
 				spec.Type = v1.RecordType_RECORD_TYPE_HTTPS

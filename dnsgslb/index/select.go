@@ -118,6 +118,10 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 	order, spilled := applyDial(r.cands, order, bucket)
 	addrs, host := addrsOf(r.cands, order, r.answers, r.qtype == dns.TypeHTTPS)
 	if tr != nil {
+		// The answer's addresses are those of the first candidates in
+		// order, passing over name origins (see addrsOf); another
+		// candidate may share one without being answered.
+		taken := 0
 		for rank, i := range order {
 			c := &tr.cands[i]
 			c.Rank = rank + 1
@@ -130,10 +134,9 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 					fmt.Sprintf("traffic dial %d%%: bucket %d spills to the next choice", r.cands[i].dial, bucket)},
 					func(s string) bool { return s == "" }), "; ")
 			}
-			for _, a := range r.cands[i].addrs {
-				if slices.Contains(addrs, a) {
-					c.Answered = true
-				}
+			if r.cands[i].host == "" && taken < len(addrs) {
+				c.Answered = true
+				taken += len(r.cands[i].addrs)
 			}
 			c.Answered = c.Answered || host != "" && r.cands[i].host == host && rank == 0
 		}
