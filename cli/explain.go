@@ -89,6 +89,9 @@ DNS server, or clients are located differently.`,
 				return fmt.Errorf("GSLB snapshot revision %d from %s: %w", snap.GetRevision(), from, err)
 			}
 			ex := ix.Explain(q.name, q.qtype, q.client)
+			if ex.Zone == "" {
+				return UsageErrorf("name %q: in no zone of the GSLB snapshot (%s); give the name in full", q.name, zoneList(snap))
+			}
 			return printExplanation(g.stdout, ex, snap, from)
 		},
 	}
@@ -177,6 +180,18 @@ func explainSnapshot(ctx context.Context, g *globals, stateDir string) (*v1.Gslb
 		return nil, "", err
 	}
 	return snap, from, nil
+}
+
+// zoneList names the snapshot's zones, for an error.
+func zoneList(snap *v1.GslbSnapshot) string {
+	var zones []string
+	for _, z := range snap.GetZones() {
+		zones = append(zones, dns.Fqdn(z.GetSpec().GetZone()))
+	}
+	if len(zones) == 0 {
+		return "it has none"
+	}
+	return strings.Join(zones, ", ")
 }
 
 // printExplanation renders an explanation for people.

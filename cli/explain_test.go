@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/anyctl/anyctl/atomicfile"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -169,5 +172,36 @@ ECS scope:  /0: the answer is the same for every client
 	}
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// TestExplainOutsideZones: a name in no zone of the snapshot (the zone
+// left off, a typo) is a usage error naming it and the zones, not a
+// REFUSED explained with exit status 0.
+func TestExplainOutsideZones(t *testing.T) {
+	dir := t.TempDir()
+	b, err := proto.Marshal(gslbtest.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := atomicfile.WriteFramed(filepath.Join(dir, "gslb-snapshot.pb"), "AGSL", b); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		code    int
+		wantErr string
+	}{
+		{"nearest", ExitUsage, `name "nearest.": in no zone of the GSLB snapshot (gslb.example.com.); give the name in full`},
+		{"nearest.gslb.example.org", ExitUsage, `name "nearest.gslb.example.org.": in no zone of the GSLB snapshot (gslb.example.com.)`},
+		{"nearest.gslb.example.com", 0, ""},
+		{"missing.gslb.example.com", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runAnyctl([]string{"explain", tc.name, "--client", "198.51.100.0/24", "--dns-state-dir", dir}, "")
+			if code != tc.code || tc.wantErr != "" && (!strings.Contains(errOut, tc.wantErr) || out != "") || tc.wantErr == "" && errOut != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errOut, tc.code, tc.wantErr)
+			}
+		})
 	}
 }
