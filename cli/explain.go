@@ -84,7 +84,7 @@ DNS server, or clients are located differently.`,
 			if err != nil {
 				return err
 			}
-			ix, err := index.Compile(snap, index.Options{GeoIP: db, Default: loc, Signers: signers})
+			ix, err := settledIndex(snap, index.Options{GeoIP: db, Default: loc, Signers: signers})
 			if err != nil {
 				return fmt.Errorf("GSLB snapshot revision %d from %s: %w", snap.GetRevision(), from, err)
 			}
@@ -180,6 +180,18 @@ func explainSnapshot(ctx context.Context, g *globals, stateDir string) (*v1.Gslb
 		return nil, "", err
 	}
 	return snap, from, nil
+}
+
+// settledIndex compiles snap as the DNS server ends up serving it: a build
+// may leave ECS scope tables for later (index.Index.Unfinished), which the
+// server adds by building again, and explain must report those scopes.
+func settledIndex(snap *v1.GslbSnapshot, opts index.Options) (*index.Index, error) {
+	ix, err := index.Compile(snap, opts)
+	for err == nil && ix.Unfinished() {
+		opts.Previous = ix
+		ix, err = index.Compile(snap, opts)
+	}
+	return ix, err
 }
 
 // zoneList names the snapshot's zones, for an error.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/anyctl/anyctl/atomicfile"
+	"github.com/anyctl/anyctl/bench/gslbscale"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
@@ -203,5 +205,57 @@ func TestExplainOutsideZones(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errOut, tc.code, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestExplainScopeSettled: anyctl explain reports the ECS scope the server
+// answers with once its index is finished (every scope table built, over
+// as many builds as the per-build budget needs), not the narrower scope of
+// a first build that left tables for later.
+func TestExplainScopeSettled(t *testing.T) {
+	dir := t.TempDir()
+	geoip := filepath.Join(dir, "city.mmdb")
+	if err := gslbscale.GeoDB(geoip, 3000, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	db, err := geo.OpenDB(geoip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := gslbscale.Snapshot(40, 24, 7)
+	b, err := proto.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := atomicfile.WriteFramed(filepath.Join(dir, "gslb-snapshot.pb"), "AGSL", b); err != nil {
+		t.Fatal(err)
+	}
+	defer index.SetScopeBudget(index.SetScopeBudget(70000))
+	ix, err := index.Compile(snap, index.Options{GeoIP: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Unfinished() {
+		t.Fatal("the first build is finished: the budget does not bite")
+	}
+	for ix.Unfinished() {
+		if ix, err = index.Compile(snap, index.Options{GeoIP: db, Previous: ix}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := netip.MustParsePrefix("13.63.16.0/24")
+	for _, rec := range snap.GetRecords() {
+		if rec.GetSpec().GetType() != v1.RecordType_RECORD_TYPE_A {
+			continue
+		}
+		name := rec.GetSpec().GetName() + "." + gslbscale.Zone
+		want := ix.Explain(name, dns.TypeA, client)
+		code, out, errOut := runAnyctl([]string{"explain", name, "--client", client.String(), "--geoip", geoip, "--dns-state-dir", dir}, "")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, errOut)
+		}
+		if line := fmt.Sprintf("ECS scope:  %s\n", describeScope(client, want.Scope)); !strings.Contains(out, line) {
+			t.Errorf("%s: the server answers with %q; explain says:\n%s", name, line, out)
+		}
 	}
 }

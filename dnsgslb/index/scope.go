@@ -11,6 +11,15 @@ const maxScopeCells = 1 << 26
 // need a new table get their leaves' own scopes until a later build.
 var maxScopeCellsPerBuild = 1 << 23
 
+// SetScopeBudget sets maxScopeCellsPerBuild and returns the one it
+// replaces. It is for tests, and must not be called while an index is
+// compiled.
+func SetScopeBudget(n int) int {
+	old := maxScopeCellsPerBuild
+	maxScopeCellsPerBuild = n
+	return old
+}
+
 // mayBuildScopes reports whether the build may compute a scope table of
 // cells more, and marks the index unfinished (Index.Unfinished) when only
 // this build's budget stands in the way: a later build can add it.
