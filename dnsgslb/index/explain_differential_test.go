@@ -184,6 +184,7 @@ func explainSnapshot(seed uint64) *v1.GslbSnapshot {
 		}
 	}
 	snap.Pops[2].InService = false
+	snap.Pops[4].CacheNetworks = append(snap.Pops[4].CacheNetworks, "::ffff:13.63.16.0/120", "::ffff:101.0.0.0/104")
 	return snap
 }
 
@@ -208,7 +209,7 @@ func explainClients(table *geo.Table, snap *v1.GslbSnapshot, r *rand.Rand) []net
 			out = append(out, clientIn(pfx, 0), clientIn(pfx, 3), netip.PrefixFrom(pfx.Addr().Next(), pfx.Addr().BitLen()))
 		}
 	}
-	for _, s := range []string{"198.18.7.0/24", "198.19.200.0/24", "2001:db8:77::/48", "2001:db8:78::/56", "100.64.0.9/32"} {
+	for _, s := range []string{"13.63.16.0/24", "101.2.3.0/24", "198.18.7.0/24", "198.19.200.0/24", "2001:db8:77::/48", "2001:db8:78::/56", "100.64.0.9/32"} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
 	for _, c := range slices.Clone(out) {
