@@ -215,11 +215,7 @@ func printExplanation(w io.Writer, ex dnsgslb.Explanation, snap *v1.GslbSnapshot
 	field("Query", "%s %s", ex.Name, ex.Type)
 	field("Client", "%s", describeClient(ex.Client))
 	field("Snapshot", "revision %d, compiled %s, from %s", snap.GetRevision(), snap.GetCompiledAt().AsTime().UTC().Format(time.RFC3339), from)
-	if ex.Zone == "" {
-		field("Zone", "none: the name is in no zone served")
-	} else {
-		field("Zone", "%s", ex.Zone)
-	}
+	field("Zone", "%s", ex.Zone)
 	if ex.Record != "" {
 		field("Record", "GslbRecord %q, policy %s", ex.Record, policyName(ex.Policy))
 		field("Located", "%s", describeLocated(ex.Located))

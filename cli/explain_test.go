@@ -158,25 +158,6 @@ Notes:
 	}
 }
 
-func TestPrintExplanationOutsideZones(t *testing.T) {
-	snap := &v1.GslbSnapshot{Revision: 42, CompiledAt: timestamppb.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
-	ex := dnsgslb.Explanation{Name: "example.org.", Type: "A", Client: netip.MustParsePrefix("192.0.2.1/32"), Bucket: -1, Rcode: "REFUSED"}
-	want := `Query:      example.org. A
-Client:     192.0.2.1 (its address as an ECS /32)
-Snapshot:   revision 42, compiled 2026-01-02T03:04:05Z, from x
-Zone:       none: the name is in no zone served
-Rcode:      REFUSED
-ECS scope:  /0: the answer is the same for every client
-`
-	var b strings.Builder
-	if err := printExplanation(&b, ex, snap, "x"); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
-	}
-}
-
 // TestExplainOutsideZones: a name in no zone of the snapshot (the zone
 // left off, a typo) is a usage error naming it and the zones, not a
 // REFUSED explained with exit status 0.
