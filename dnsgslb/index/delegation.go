@@ -194,7 +194,10 @@ func refer(dst []byte, q *wire.Query, cut *node, off, maxSize int) []byte {
 		r = r.signed
 	}
 	if len(r.msg)+off+wire.OPTLen(q) > maxSize {
-		return truncated(dst, q, wire.RcodeSuccess)
+		// Not authoritative, as the referral it stands for.
+		b := truncated(dst, q, wire.RcodeSuccess)
+		b[2] &^= byte(wire.FlagAA >> 8)
+		return b
 	}
 	b := append(dst[:0], r.msg[:12]...)
 	b = wire.AppendQuestion(b, q)
