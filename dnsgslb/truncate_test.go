@@ -1,9 +1,13 @@
 package dnsgslb_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestTruncatedReferralNotAuthoritative: a referral too large for the
@@ -21,6 +25,36 @@ func TestTruncatedReferralNotAuthoritative(t *testing.T) {
 		c := ts.exchange(t, "tcp", m)
 		if c.Truncated || c.Authoritative || len(c.Ns) != 16 {
 			t.Errorf("%s over TCP: TC %v AA %v, %d NS; want the referral: no TC, no AA, 16 NS", name, c.Truncated, c.Authoritative, len(c.Ns))
+		}
+	}
+}
+
+// TestApexNSWithoutGlueFits: when the apex NS RRset fits a UDP reply but
+// its name servers' addresses (additional data) do not, the reply is the
+// NS RRset without them and TC clear (RFC 2181 section 9: TC only when a
+// required RRset does not fit); over TCP the addresses come too.
+func TestApexNSWithoutGlueFits(t *testing.T) {
+	snap := gslbtest.Snapshot()
+	spec := snap.Zones[0].Spec
+	for i := range 10 {
+		spec.NameServers = append(spec.NameServers, &v1.NameServer{
+			Name:      fmt.Sprintf("ns-extra%d", i),
+			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
+		})
+	}
+	ts := run(t, newServer(t, "", snap))
+	for _, size := range []uint16{0, 512, 600} {
+		m := msg(t, gslbtest.Zone, dns.TypeNS, "")
+		if size != 0 {
+			m.SetEdns0(size, false)
+		}
+		u := ts.exchange(t, "udp", m)
+		if u.Truncated || len(u.Answer) != 12 {
+			t.Errorf("UDP size %d: TC %v with %d NS records, want the 12 without TC", size, u.Truncated, len(u.Answer))
+		}
+		c := ts.exchange(t, "tcp", m)
+		if c.Truncated || len(c.Answer) != 12 || len(c.Extra) < 22 {
+			t.Errorf("TCP: TC %v with %d NS records and %d additional, want the 12 and their 22 addresses", c.Truncated, len(c.Answer), len(c.Extra))
 		}
 	}
 }

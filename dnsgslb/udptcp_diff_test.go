@@ -52,7 +52,7 @@ func keyDir(t *testing.T) string {
 
 // diffZone is gslbtest.RealZone with answers too large for a UDP reply
 // of 512 bytes: a delegation to 16 glued name servers, a DS at another
-// cut, and a name of 40 A records.
+// cut, a name of 40 A records, and 12 name servers at the apex.
 func diffZone() *v1.GslbSnapshot {
 	snap := gslbtest.RealZone()
 	spec := snap.Zones[0].Spec
@@ -64,6 +64,12 @@ func diffZone() *v1.GslbSnapshot {
 		spec.Records = append(spec.Records,
 			&v1.StaticRecord{Name: ns, Type: a, Values: []string{fmt.Sprintf("192.0.2.%d", 10+i)}},
 			&v1.StaticRecord{Name: ns, Type: aaaa, Values: []string{fmt.Sprintf("2001:db8::%x", 10+i)}})
+	}
+	for i := range 10 {
+		spec.NameServers = append(spec.NameServers, &v1.NameServer{
+			Name:      fmt.Sprintf("ns-extra%d", i),
+			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
+		})
 	}
 	many := &v1.StaticRecord{Name: "many", Type: a}
 	for i := range 40 {
@@ -89,6 +95,7 @@ func agree(t *testing.T, ts *testServer) {
 	defer func() { c.Close() }()
 	br := bufio.NewReader(c)
 	cases := diffCases()
+	truncated, silent := 0, 0
 	for _, tc := range cases {
 		ur, uerr := exchangeOn(u, nil, tc.b)
 		cr, cerr := exchangeOn(c, br, tc.b)
@@ -106,13 +113,17 @@ func agree(t *testing.T, ts *testServer) {
 			continue
 		}
 		if uerr != nil {
+			silent++
 			continue // no reply either way
+		}
+		if len(ur) > 2 && ur[2]&0x02 != 0 {
+			truncated++
 		}
 		if err := compareReplies(tc.b, ur, cr); err != nil {
 			t.Errorf("%s: %v\nquery % x\nUDP   % x\nTCP   % x", tc.desc, err, tc.b, ur, cr)
 		}
 	}
-	t.Logf("%d queries over both transports in %v", len(cases), time.Since(start))
+	t.Logf("%d queries over both transports in %v: %d truncated over UDP, %d unanswered", len(cases), time.Since(start), truncated, silent)
 }
 
 // exchangeOn sends b on c (length-prefixed when br, its reader, is set)
@@ -217,6 +228,15 @@ func compareReplies(q, u, c []byte) error {
 		if len(cb) <= limit {
 			return fmt.Errorf("UDP reply truncated (limit %d) where the TCP reply of %d bytes fits:\nUDP %s\nTCP %s", limit, len(cb), &um, &cm)
 		}
+		// RFC 2181 section 9: TC only when a required RRset does not fit,
+		// not additional data (but a referral's glue, RFC 9471).
+		if cm.Authoritative && len(cm.Extra) > len(optOf(&cm)) {
+			bare := cm.Copy()
+			bare.Extra = optOf(bare)
+			if b, err := bare.Pack(); err == nil && len(b) <= limit {
+				return fmt.Errorf("UDP reply truncated (limit %d) where the answer without additional data, %d bytes, fits", limit, len(b))
+			}
+		}
 		if len(um.Answer)+len(um.Ns)+len(um.Extra) != len(optOf(&um)) {
 			return fmt.Errorf("truncated UDP reply keeps records:\n%s", &um)
 		}
@@ -226,6 +246,20 @@ func compareReplies(q, u, c []byte) error {
 		// The ECS scope: a truncated reply says nothing of the answer.
 		setScope(&um, 0)
 		setScope(&cm, 0)
+	}
+	if !um.Truncated && len(um.Extra) < len(cm.Extra) {
+		// Additional data left out of a UDP reply it did not fit in.
+		cb, err := cm.Pack()
+		if err != nil {
+			return err
+		}
+		if len(cb) <= limit {
+			return fmt.Errorf("UDP reply leaves out additional records where the TCP reply of %d bytes fits in %d:\nUDP %s\nTCP %s", len(cb), limit, &um, &cm)
+		}
+		if len(um.Extra) != len(optOf(&um)) {
+			return fmt.Errorf("UDP reply keeps part of the additional section:\n%s", &um)
+		}
+		cm.Extra = optOf(&cm)
 	}
 	if us, cs := um.String(), cm.String(); us != cs {
 		return fmt.Errorf("replies differ:\nUDP:\n%s\nTCP:\n%s", us, cs)
@@ -386,6 +420,26 @@ func diffCases() []diffCase {
 					panic(err)
 				}
 				add(fmt.Sprintf("%s %s %s", name, dns.TypeToString[qt], v.desc), b)
+			}
+		}
+	}
+	// Every UDP size a reply's length may straddle.
+	for _, n := range []string{"many", "sel._domainkey", "fat", "x.fat", "nonexistent", "x.deep", "nearest", "NeArEsT6", "@NS"} {
+		for size := 512; size <= 1240; size++ {
+			for _, do := range []bool{false, true} {
+				m := new(dns.Msg)
+				m.SetQuestion(n+"."+gslbtest.Zone, dns.TypeA)
+				if n == "@NS" {
+					m.SetQuestion(gslbtest.Zone, dns.TypeNS)
+				}
+				if strings.HasSuffix(n, "6") {
+					m.SetQuestion(strings.TrimSuffix(n, "6")+"."+gslbtest.Zone, dns.TypeAAAA)
+				}
+				m.SetEdns0(uint16(size), do)
+				m.IsEdns0().Option = append(m.IsEdns0().Option, ecs(2, 128, "2001:db8:2::1"), &dns.EDNS0_NSID{Code: dns.EDNS0NSID},
+					&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+				b, _ := m.Pack()
+				add(fmt.Sprintf("%s size %d DO %v", n, size, do), b)
 			}
 		}
 	}

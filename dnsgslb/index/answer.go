@@ -29,6 +29,11 @@ type answer struct {
 	// from build to build. A signed answer's RRSIG covers the serial: it
 	// is signed again with each (see withSerial).
 	serialAt int
+	// extraAt and signedExtraAt are the offsets in msg and signed of the
+	// additional section (an NS RRset's addresses), 0 without one: a
+	// reply too large for the client is sent without it rather than
+	// truncated (RFC 2181 section 9).
+	extraAt, signedExtraAt int
 }
 
 // bytes is the packed answer for a query with or without the DO bit, the
@@ -38,6 +43,15 @@ func (a *answer) bytes(do bool) []byte {
 		return a.signed
 	}
 	return a.msg
+}
+
+// extra is the offset of the additional section in bytes(do), 0 without
+// one.
+func (a *answer) extra(do bool) int {
+	if do && a.signed != nil {
+		return a.signedExtraAt
+	}
+	return a.extraAt
 }
 
 // appendTo appends the answer for a query with or without the DO bit in
@@ -74,7 +88,18 @@ func pack(name string, rcode int, an, ns, extra []dns.RR) (*answer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pack answer for %q: %w", name, err)
 	}
-	return &answer{msg: b, rcode: rcode}, nil
+	a := &answer{msg: b, rcode: rcode}
+	if len(extra) > 0 {
+		// The records before the additional section are packed alike
+		// without it: no name compresses against a later one.
+		m.Extra = nil
+		head, err := m.Pack()
+		if err != nil {
+			return nil, fmt.Errorf("pack answer for %q: %w", name, err)
+		}
+		a.extraAt = len(head)
+	}
+	return a, nil
 }
 
 func hdr(name string, t uint16, ttl uint32) dns.RR_Header {

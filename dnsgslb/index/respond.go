@@ -199,7 +199,15 @@ func clientAddr(q *wire.Query, src netip.Addr) netip.Addr {
 // reply to q.
 func patch(dst []byte, q *wire.Query, a *answer, z *zone, scope uint8, maxSize int) []byte {
 	if len(a.bytes(q.DO))+wire.OPTLen(q) > maxSize {
-		return truncated(dst, q, a.rcode)
+		// TC only when the answer itself does not fit, not for its
+		// additional data (RFC 2181 section 9), which is left out.
+		at := a.extra(q.DO)
+		if at == 0 || at+wire.OPTLen(q) > maxSize {
+			return truncated(dst, q, a.rcode)
+		}
+		b := append(dst[:0], a.bytes(q.DO)[:at]...)
+		binary.BigEndian.PutUint16(b[10:], 0)
+		return makeReply(b, q, a.rcode, scope)
 	}
 	return makeReply(a.appendTo(dst[:0], q.DO, z), q, a.rcode, scope)
 }

@@ -164,7 +164,7 @@ func (z *zone) signAnswer(a *answer, name string, rcode int, an, ns, extra []dns
 	if err != nil {
 		return err
 	}
-	a.signed = s.msg
+	a.signed, a.signedExtraAt = s.msg, s.extraAt
 	return nil
 }
 
