@@ -1,12 +1,14 @@
 package dnsgslb
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // realZoneResponder is a responder of a server serving gslbtest.RealZone,
@@ -95,4 +97,33 @@ func FuzzHandleZoneData(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNSWithoutAddressesDoesNotAllocate: an apex NS answer sent without
+// the addresses that do not fit the client's UDP size (see
+// TestApexNSWithoutGlueFits) costs no allocation either.
+func TestNSWithoutAddressesDoesNotAllocate(t *testing.T) {
+	s := testServerWith(t, Config{RRL: &RRLConfig{}})
+	snap := gslbtest.Snapshot()
+	spec := snap.Zones[0].Spec
+	for i := range 10 {
+		spec.NameServers = append(spec.NameServers, &v1.NameServer{
+			Name:      fmt.Sprintf("ns-extra%d", i),
+			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
+		})
+	}
+	if err := s.Update(snap); err != nil {
+		t.Fatal(err)
+	}
+	r := s.newResponder(s.metrics.newShard())
+	dst := make([]byte, 0, maxReply)
+	src := netip.MustParseAddr("192.0.2.1")
+	pkt := packed(t, gslbtest.Zone, dns.TypeNS, "")
+	var m dns.Msg
+	if err := m.Unpack(r.handle(dst, pkt, src, false)); err != nil || m.Truncated || len(m.Answer) != 12 || len(m.Extra) != 0 {
+		t.Fatalf("apex NS in 512 bytes: %v (%v), want the 12 NS records alone", &m, err)
+	}
+	if n := testing.AllocsPerRun(100, func() { r.handle(dst, pkt, src, false) }); n != 0 {
+		t.Errorf("%.1f allocations per query, want 0", n)
+	}
 }
