@@ -127,9 +127,9 @@ func agree(t *testing.T, ts *testServer) {
 }
 
 // exchangeOn sends b on c (length-prefixed when br, its reader, is set)
-// and reads one reply; an error when none comes within 300 ms.
+// and reads one reply; an error when none comes within a second.
 func exchangeOn(c net.Conn, br *bufio.Reader, b []byte) ([]byte, error) {
-	c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	c.SetDeadline(time.Now().Add(time.Second))
 	if br == nil {
 		if _, err := c.Write(b); err != nil {
 			return nil, err
