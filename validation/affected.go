@@ -19,7 +19,8 @@ import (
 //     addresses);
 //   - an Origin changes the records choosing among it;
 //   - a GslbZone changes its records, and so the records sharing a name
-//     and type with them.
+//     and type with them, and the records of other zones whose names are
+//     at or below its apex.
 //
 // Nothing else can give an existing object a problem it did not have: an
 // apply deletes nothing, a problem with an incoming object is reported on
@@ -71,10 +72,23 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 			}
 		}
 	}
+	var apexes []string
+	for z := range zones {
+		if apex, ok := mix.zones().zoneApex[z]; ok {
+			apexes = append(apexes, apex)
+		}
+	}
+	under := func(rec *v1.GslbRecord) bool {
+		if len(apexes) == 0 {
+			return false
+		}
+		key, ok := mix.recordKey(rec)
+		return ok && slices.ContainsFunc(apexes, func(apex string) bool { return inZone(key.owner, apex) })
+	}
 	var records []string
 	for name, rec := range existing.Records {
 		spec := rec.GetSpec()
-		if zones[spec.GetZone()] ||
+		if zones[spec.GetZone()] || under(merged.Records[name]) ||
 			len(pops) > 0 && spec.GetPops() != nil && picks(spec.GetPops(), true) ||
 			slices.ContainsFunc(spec.GetOrigins(), func(o string) bool { return origins[o] }) {
 			add(resource.Ref{Kind: v1.Kind_KIND_GSLB_RECORD, Name: name})

@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"strings"
+
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
 )
@@ -15,6 +17,7 @@ type index struct {
 	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
 	zoneApex     map[string]string          // by zone name
+	apexZone     map[string]string          // zone name by apex
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
@@ -44,6 +47,7 @@ func (ix *index) zones() *index {
 	if ix.zoneApex == nil {
 		ix.zoneNames = resource.SortedNames(ix.st.Zones)
 		ix.zoneApex = map[string]string{}
+		ix.apexZone = map[string]string{}
 		ix.static = map[string]map[rrKey]bool{}
 		ix.cuts = map[string]map[string]bool{}
 		for name, z := range ix.st.Zones {
@@ -52,6 +56,7 @@ func (ix *index) zones() *index {
 				continue
 			}
 			ix.zoneApex[name] = apex
+			ix.apexZone[apex] = name
 			ix.static[name] = map[rrKey]bool{}
 			ix.cuts[name] = map[string]bool{}
 			for _, rec := range z.GetSpec().GetRecords() {
@@ -65,6 +70,24 @@ func (ix *index) zones() *index {
 		}
 	}
 	return ix
+}
+
+// zoneInside returns the GslbZone whose apex is owner or a name above it
+// and below apex, "" if none: that zone, not the one of apex, answers for
+// owner.
+func (ix *index) zoneInside(owner, apex string) string {
+	ix.zones()
+	for n := owner; n != apex && inZone(n, apex); {
+		if z, ok := ix.apexZone[n]; ok {
+			return z
+		}
+		i := strings.IndexByte(n, '.')
+		if i < 0 || i == len(n)-1 {
+			break
+		}
+		n = n[i+1:]
+	}
+	return ""
 }
 
 // recordsByKey returns the GslbRecord names by owner and type.

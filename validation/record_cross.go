@@ -67,6 +67,10 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.add("spec.name", name, problem)
 		return
 	}
+	if inner := ix.zoneInside(owner, apex); inner != "" {
+		r.addf("spec.name", name, "%q is inside GslbZone %q (%s), which answers for it: put the record in that zone", owner, inner, ix.zoneApex[inner])
+		return
+	}
 	if cut, _ := CutAbove(owner, apex, func(n string) bool { return ix.cuts[zone][n] }); cut != "" {
 		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, zone)
 		return

@@ -122,3 +122,39 @@ func TestRecordRules(t *testing.T) {
 		}, "\n")},
 	})
 }
+
+// TestRecordInsideAnotherZone refuses a GslbRecord whose name lies in
+// another GslbZone served beside its own (a zone for a name below its
+// apex): that zone answers for the name, and a DNS server cannot build
+// an index holding both (a record of one zone at a name of the other,
+// beside its static records, under its cuts or at its apex), so one such
+// record would make every snapshot fail on every DNS server. A zone
+// applied over existing records is refused on those records.
+func TestRecordInsideAnotherZone(t *testing.T) {
+	eu := func() *v1.GslbZone {
+		z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+		z.Metadata.Name = "eu"
+		z.Spec.Zone = "eu.gslb.example.com."
+		z.Spec.Records = []*v1.StaticRecord{{Name: "www", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"198.51.100.81"}}}
+		return z
+	}
+	runApplyCases(t, []applyCase{
+		{"record at a static record of a zone below", func(f *fixture) []proto.Message {
+			f.nearest.Spec.Name = "www.eu"
+			return []proto.Message{eu(), f.nearest}
+		}, `GslbRecord "origin": spec.name "www.eu": "www.eu.gslb.example.com." is inside GslbZone "eu" (eu.gslb.example.com.), which answers for it: put the record in that zone`},
+		{"record at the apex of a zone below", func(f *fixture) []proto.Message {
+			f.nearest.Spec.Name = "EU.gslb.example.com."
+			return []proto.Message{eu(), f.nearest}
+		}, `GslbRecord "origin": spec.name "EU.gslb.example.com.": "eu.gslb.example.com." is inside GslbZone "eu" (eu.gslb.example.com.), which answers for it: put the record in that zone`},
+		{"record in the zone below", func(f *fixture) []proto.Message {
+			f.nearest.Spec.Zone, f.nearest.Spec.Name = "eu", "origin"
+			return []proto.Message{eu(), f.nearest}
+		}, ``},
+		{"zone below applied over a stored record", func(f *fixture) []proto.Message {
+			z := eu()
+			z.Spec.Zone = "api.gslb.example.com."
+			return []proto.Message{z}
+		}, `GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is inside GslbZone "eu" (api.gslb.example.com.), which answers for it: put the record in that zone`},
+	})
+}
