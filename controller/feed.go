@@ -47,6 +47,16 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	if f.dns != nil {
 		defer f.dns.add(req, peerAddr(ctx).String(), time.Now())()
 	}
+	// A server that held a newer state (from another replica) must not be
+	// sent an older one: it would serve it, persist it and move its zones'
+	// serials back.
+	if err := f.cache.CatchUp(ctx, req.GetRevision()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		f.log.Warn("dns server holds a newer snapshot than this replica can send: ending its feed stream", "server", req.GetServerName(), "held_revision", req.GetRevision(), "err", err)
+		return status.Errorf(codes.Unavailable, "gslb feed: the DNS server holds revision %d, and %v: it keeps that snapshot; connect to another replica", req.GetRevision(), err)
+	}
 	var last *v1.GslbSnapshot
 	for {
 		s, changed := f.cache.Current()

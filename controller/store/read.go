@@ -132,3 +132,21 @@ func (s *Store) snapshot(ctx context.Context) (*snapshot, error) {
 	}
 	return snap, nil
 }
+
+// LastDesiredWrite returns the revision of the last desired-state write
+// (the guard key's mod revision, which every such write moves; 0 when
+// none was made), read from etcd's leader within ReadTimeout.
+func (s *Store) LastDesiredWrite(ctx context.Context) (int64, error) {
+	var resp *clientv3.GetResponse
+	err := etcdCall(ctx, ReadTimeout, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, GuardKey)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the desired-state guard: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return 0, nil
+	}
+	return resp.Kvs[0].ModRevision, nil
+}
