@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"net/netip"
 	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -19,6 +20,7 @@ type index struct {
 	zoneApex     map[string]string          // by zone name
 	apexZone     map[string]string          // zone name by apex
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
+	glue         map[string]map[rrKey]bool  // in-zone name servers' address RRsets by zone name
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
 	popsByRegion map[string][]string        // Pop names by region, regions not empty
@@ -49,6 +51,7 @@ func (ix *index) zones() *index {
 		ix.zoneApex = map[string]string{}
 		ix.apexZone = map[string]string{}
 		ix.static = map[string]map[rrKey]bool{}
+		ix.glue = map[string]map[rrKey]bool{}
 		ix.cuts = map[string]map[string]bool{}
 		for name, z := range ix.st.Zones {
 			apex, ok := zoneApex(z.GetSpec())
@@ -59,6 +62,7 @@ func (ix *index) zones() *index {
 			ix.apexZone[apex] = name
 			ix.static[name] = map[rrKey]bool{}
 			ix.cuts[name] = map[string]bool{}
+			ix.glue[name] = nameServerGlue(z.GetSpec().GetNameServers(), apex)
 			for _, rec := range z.GetSpec().GetRecords() {
 				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
 					ix.static[name][rrKey{owner, rec.GetType()}] = true
@@ -70,6 +74,35 @@ func (ix *index) zones() *index {
 		}
 	}
 	return ix
+}
+
+// nameServerGlue returns the A and AAAA RRsets a zone's name servers
+// inside it are answered with (their addresses), as DNS servers build
+// them: an absolute name as written, a relative one below the apex.
+func nameServerGlue(nss []*v1.NameServer, apex string) map[rrKey]bool {
+	out := map[rrKey]bool{}
+	for _, ns := range nss {
+		n := strings.ToLower(ns.GetName())
+		if n == "" {
+			continue
+		}
+		if !strings.HasSuffix(n, ".") {
+			n += "." + apex
+		}
+		if !inZone(n, apex) {
+			continue
+		}
+		for _, s := range ns.GetAddresses() {
+			if a, err := netip.ParseAddr(s); err == nil {
+				t := v1.RecordType_RECORD_TYPE_AAAA
+				if a.Unmap().Is4() {
+					t = v1.RecordType_RECORD_TYPE_A
+				}
+				out[rrKey{n, t}] = true
+			}
+		}
+	}
+	return out
 }
 
 // zoneInside returns the GslbZone whose apex is owner or a name above it

@@ -80,6 +80,8 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.addf("spec.name", name, "%q is a static CNAME in GslbZone %q", owner, zone)
 	} else if static[rrKey{owner, spec.GetType()}] {
 		r.addf("spec.name", name, "%q %s is a static record in GslbZone %q", owner, spec.GetType(), zone)
+	} else if ix.glue[zone][rrKey{owner, spec.GetType()}] {
+		r.addf("spec.name", name, "%q is a name server of GslbZone %q, answered with its %s addresses in spec.nameServers: give the record another name", owner, zone, strings.TrimPrefix(spec.GetType().String(), "RECORD_TYPE_"))
 	}
 	for _, other := range ix.recordsByKey()[rrKey{owner, spec.GetType()}] {
 		if other != r.ref.Name {

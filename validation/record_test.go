@@ -158,3 +158,32 @@ func TestRecordInsideAnotherZone(t *testing.T) {
 		}, `GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is inside GslbZone "eu" (api.gslb.example.com.), which answers for it: put the record in that zone`},
 	})
 }
+
+// TestRecordAtANameServer refuses a GslbRecord at the name of one of its
+// zone's name servers inside the zone, of a type the name server has
+// addresses of: DNS servers answer that name and type with the name
+// server's addresses (its glue), and could not build an index holding
+// the record too, so one such record made every snapshot fail on every
+// DNS server.
+func TestRecordAtANameServer(t *testing.T) {
+	nearest := func(name string) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			f.nearest.Spec.Name = name
+			return []proto.Message{f.nearest}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"A at a name server with IPv4 glue", nearest("NS1"),
+			`GslbRecord "origin": spec.name "NS1": "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with its A addresses in spec.nameServers: give the record another name`},
+		{"AAAA at a name server with IPv6 glue", func(f *fixture) []proto.Message {
+			f.latency.Spec.Name = "ns1.gslb.example.com."
+			return []proto.Message{f.latency}
+		}, `GslbRecord "origin-v6": spec.name "ns1.gslb.example.com.": "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with its AAAA addresses in spec.nameServers: give the record another name`},
+		{"A at a name server without IPv4 glue", func(f *fixture) []proto.Message {
+			z := proto.Clone(f.zone).(*v1.GslbZone)
+			z.Spec.NameServers[0].Addresses = []string{"2001:db8:53::53"}
+			f.nearest.Spec.Name = "ns1"
+			return []proto.Message{z, f.nearest}
+		}, ``},
+	})
+}
