@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -105,7 +106,7 @@ func (c *Config) Validate() error {
 	if c.OriginDownQuorum == 0 {
 		c.OriginDownQuorum = DefaultOriginDownQuorum
 	}
-	if c.OriginDownQuorum < 0 || c.OriginDownQuorum >= 1 {
+	if math.IsNaN(c.OriginDownQuorum) || c.OriginDownQuorum < 0 || c.OriginDownQuorum >= 1 {
 		return fmt.Errorf("--origin-down-quorum %v: want a share in [0, 1): an origin is down when more than this share of reporting PoPs see it down", c.OriginDownQuorum)
 	}
 	if c.DrainPeriod == 0 {
