@@ -20,6 +20,7 @@ type index struct {
 	zoneApex     map[string]string          // by zone name
 	apexZone     map[string]string          // zone name by apex
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
+	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
 	glue         map[string]map[rrKey]bool  // in-zone name servers' address RRsets by zone name
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
@@ -51,9 +52,11 @@ func (ix *index) zones() *index {
 		ix.zoneApex = map[string]string{}
 		ix.apexZone = map[string]string{}
 		ix.static = map[string]map[rrKey]bool{}
+		ix.staticZones = map[rrKey][]string{}
 		ix.glue = map[string]map[rrKey]bool{}
 		ix.cuts = map[string]map[string]bool{}
-		for name, z := range ix.st.Zones {
+		for _, name := range ix.zoneNames {
+			z := ix.st.Zones[name]
 			apex, ok := zoneApex(z.GetSpec())
 			if !ok {
 				continue
@@ -65,7 +68,11 @@ func (ix *index) zones() *index {
 			ix.glue[name] = nameServerGlue(z.GetSpec().GetNameServers(), apex)
 			for _, rec := range z.GetSpec().GetRecords() {
 				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
-					ix.static[name][rrKey{owner, rec.GetType()}] = true
+					key := rrKey{owner, rec.GetType()}
+					if !ix.static[name][key] {
+						ix.staticZones[key] = append(ix.staticZones[key], name)
+					}
+					ix.static[name][key] = true
 					if rec.GetType() == v1.RecordType_RECORD_TYPE_NS && owner != apex {
 						ix.cuts[name][owner] = true
 					}

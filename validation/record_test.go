@@ -187,3 +187,30 @@ func TestRecordAtANameServer(t *testing.T) {
 		}, ``},
 	})
 }
+
+// TestRecordAtAStaticRecordOfAnOuterZone refuses a GslbRecord at the name
+// and type of a static record (or a static CNAME) that a zone above its
+// own holds at a name inside its zone: DNS servers hold one node per name
+// and could not build an index with both, so every snapshot failed on
+// every DNS server.
+func TestRecordAtAStaticRecordOfAnOuterZone(t *testing.T) {
+	outer := func(recs ...*v1.StaticRecord) *v1.GslbZone {
+		z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+		z.Metadata.Name = "outer"
+		z.Spec.Zone = "example.com."
+		z.Spec.Records = recs
+		return z
+	}
+	runApplyCases(t, []applyCase{
+		{"outer zone applied with a static record at a stored record", func(f *fixture) []proto.Message {
+			return []proto.Message{outer(&v1.StaticRecord{Name: "origin.gslb", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"198.51.100.9"}})}
+		}, `GslbRecord "origin": spec.name "origin": "origin.gslb.example.com." RECORD_TYPE_A is a static record in GslbZone "outer"`},
+		{"record applied at a static CNAME of an outer zone", func(f *fixture) []proto.Message {
+			f.nearest.Spec.Name = "www"
+			return []proto.Message{outer(&v1.StaticRecord{Name: "www.gslb", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"www.example.net."}}), f.nearest}
+		}, `GslbRecord "origin": spec.name "www": "www.gslb.example.com." is a static CNAME in GslbZone "outer"`},
+		{"outer zone's static record of another type", func(f *fixture) []proto.Message {
+			return []proto.Message{outer(&v1.StaticRecord{Name: "origin.gslb", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"hello"}})}
+		}, ``},
+	})
+}
