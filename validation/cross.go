@@ -23,6 +23,7 @@ type index struct {
 	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
 	glue         map[string]map[rrKey]bool  // in-zone name servers' address RRsets by zone name
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
+	cutZones     map[string]string          // the (first) zone delegating each delegated name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
 	popsByRegion map[string][]string        // Pop names by region, regions not empty
 }
@@ -55,6 +56,7 @@ func (ix *index) zones() *index {
 		ix.staticZones = map[rrKey][]string{}
 		ix.glue = map[string]map[rrKey]bool{}
 		ix.cuts = map[string]map[string]bool{}
+		ix.cutZones = map[string]string{}
 		for _, name := range ix.zoneNames {
 			z := ix.st.Zones[name]
 			apex, ok := zoneApex(z.GetSpec())
@@ -75,6 +77,9 @@ func (ix *index) zones() *index {
 					ix.static[name][key] = true
 					if rec.GetType() == v1.RecordType_RECORD_TYPE_NS && owner != apex {
 						ix.cuts[name][owner] = true
+						if _, ok := ix.cutZones[owner]; !ok {
+							ix.cutZones[owner] = name
+						}
 					}
 				}
 			}

@@ -71,8 +71,14 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.addf("spec.name", name, "%q is inside GslbZone %q (%s), which answers for it: put the record in that zone", owner, inner, ix.zoneApex[inner])
 		return
 	}
-	if cut, _ := CutAbove(owner, apex, func(n string) bool { return ix.cuts[zone][n] }); cut != "" {
-		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, zone)
+	// A zone above this one may delegate a name inside it too.
+	isCut := func(n string) bool { _, ok := ix.cutZones[n]; return ok }
+	if cut, _ := CutAbove(owner, apex, isCut); cut != "" {
+		by := zone
+		if !ix.cuts[zone][cut] {
+			by = ix.cutZones[cut]
+		}
+		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, by)
 		return
 	}
 	// A static record of another zone at the name (one above this one,

@@ -214,3 +214,27 @@ func TestRecordAtAStaticRecordOfAnOuterZone(t *testing.T) {
 		}, ``},
 	})
 }
+
+// TestRecordUnderAnOuterZonesDelegation refuses a GslbRecord below a name
+// that a zone above its own delegates (NS records at a name inside its
+// zone): DNS servers answer that name with a referral and could not
+// build an index holding the record, so every snapshot failed.
+func TestRecordUnderAnOuterZonesDelegation(t *testing.T) {
+	outer := func(cut string) *v1.GslbZone {
+		z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+		z.Metadata.Name = "outer"
+		z.Spec.Zone = "example.com."
+		z.Spec.Records = []*v1.StaticRecord{{Name: cut, Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}}}
+		return z
+	}
+	runApplyCases(t, []applyCase{
+		{"outer zone applied delegating a stored record's name", func(f *fixture) []proto.Message {
+			return []proto.Message{outer("origin.gslb")}
+		}, `GslbRecord "origin": spec.name "origin": "origin.gslb.example.com." is delegated to a child zone at "origin.gslb.example.com." in GslbZone "outer": the child zone answers for it
+GslbRecord "origin-v6": spec.name "origin": "origin.gslb.example.com." is delegated to a child zone at "origin.gslb.example.com." in GslbZone "outer": the child zone answers for it`},
+		{"record applied below an outer zone's delegation", func(f *fixture) []proto.Message {
+			f.weighted.Spec.Name = "api.eu"
+			return []proto.Message{outer("eu.gslb"), f.weighted}
+		}, `GslbRecord "api": spec.name "api.eu": "api.eu.gslb.example.com." is delegated to a child zone at "eu.gslb.example.com." in GslbZone "outer": the child zone answers for it`},
+	})
+}
