@@ -21,7 +21,7 @@ type index struct {
 	apexZone     map[string]string          // zone name by apex
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
 	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
-	glue         map[string]map[rrKey]bool  // in-zone name servers' address RRsets by zone name
+	glueZones    map[rrKey][]string         // the zones answering each in-zone name server's address RRset, sorted
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
 	cutZones     map[string]string          // the (first) zone delegating each delegated name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
@@ -54,7 +54,7 @@ func (ix *index) zones() *index {
 		ix.apexZone = map[string]string{}
 		ix.static = map[string]map[rrKey]bool{}
 		ix.staticZones = map[rrKey][]string{}
-		ix.glue = map[string]map[rrKey]bool{}
+		ix.glueZones = map[rrKey][]string{}
 		ix.cuts = map[string]map[string]bool{}
 		ix.cutZones = map[string]string{}
 		for _, name := range ix.zoneNames {
@@ -67,7 +67,9 @@ func (ix *index) zones() *index {
 			ix.apexZone[apex] = name
 			ix.static[name] = map[rrKey]bool{}
 			ix.cuts[name] = map[string]bool{}
-			ix.glue[name] = nameServerGlue(z.GetSpec().GetNameServers(), apex)
+			for key := range nameServerGlue(z.GetSpec().GetNameServers(), apex) {
+				ix.glueZones[key] = append(ix.glueZones[key], name)
+			}
 			for _, rec := range z.GetSpec().GetRecords() {
 				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
 					key := rrKey{owner, rec.GetType()}

@@ -81,10 +81,11 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		r.addf("spec.name", name, "%q is delegated to a child zone at %q in GslbZone %q: the child zone answers for it", owner, cut, by)
 		return
 	}
-	// A static record of another zone at the name (one above this one,
-	// reaching into it) collides as one of this zone would.
-	staticIn := func(typ v1.RecordType) string {
-		zs := ix.staticZones[rrKey{owner, typ}]
+	// A static record or name server address of another zone at the name
+	// (one above this one, reaching into it) collides as one of this zone
+	// would.
+	in := func(zones map[rrKey][]string, typ v1.RecordType) string {
+		zs := zones[rrKey{owner, typ}]
 		switch {
 		case len(zs) == 0:
 			return ""
@@ -93,12 +94,12 @@ func crossRecordName(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *
 		}
 		return zs[0]
 	}
-	if z := staticIn(v1.RecordType_RECORD_TYPE_CNAME); z != "" {
+	if z := in(ix.staticZones, v1.RecordType_RECORD_TYPE_CNAME); z != "" {
 		r.addf("spec.name", name, "%q is a static CNAME in GslbZone %q", owner, z)
-	} else if z := staticIn(spec.GetType()); z != "" {
+	} else if z := in(ix.staticZones, spec.GetType()); z != "" {
 		r.addf("spec.name", name, "%q %s is a static record in GslbZone %q", owner, spec.GetType(), z)
-	} else if ix.glue[zone][rrKey{owner, spec.GetType()}] {
-		r.addf("spec.name", name, "%q is a name server of GslbZone %q, answered with its %s addresses in spec.nameServers: give the record another name", owner, zone, strings.TrimPrefix(spec.GetType().String(), "RECORD_TYPE_"))
+	} else if z := in(ix.glueZones, spec.GetType()); z != "" {
+		r.addf("spec.name", name, "%q is a name server of GslbZone %q, answered with its %s addresses in spec.nameServers: give the record another name", owner, z, strings.TrimPrefix(spec.GetType().String(), "RECORD_TYPE_"))
 	}
 	for _, other := range ix.recordsByKey()[rrKey{owner, spec.GetType()}] {
 		if other != r.ref.Name {

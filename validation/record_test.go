@@ -179,6 +179,13 @@ func TestRecordAtANameServer(t *testing.T) {
 			f.latency.Spec.Name = "ns1.gslb.example.com."
 			return []proto.Message{f.latency}
 		}, `GslbRecord "origin-v6": spec.name "ns1.gslb.example.com.": "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with its AAAA addresses in spec.nameServers: give the record another name`},
+		{"A at an outer zone's name server inside the zone", func(f *fixture) []proto.Message {
+			z := proto.Clone(f.zone).(*v1.GslbZone)
+			z.Metadata.Name, z.Spec.Zone, z.Spec.Records = "outer", "example.com.", nil
+			z.Spec.NameServers = []*v1.NameServer{{Name: "ns9.gslb.example.com.", Addresses: []string{"198.51.100.59"}}}
+			f.nearest.Spec.Name = "ns9"
+			return []proto.Message{z, f.nearest}
+		}, `GslbRecord "origin": spec.name "ns9": "ns9.gslb.example.com." is a name server of GslbZone "outer", answered with its A addresses in spec.nameServers: give the record another name`},
 		{"A at a name server without IPv4 glue", func(f *fixture) []proto.Message {
 			z := proto.Clone(f.zone).(*v1.GslbZone)
 			z.Spec.NameServers[0].Addresses = []string{"2001:db8:53::53"}
