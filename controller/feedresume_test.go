@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
@@ -172,3 +173,46 @@ func startCutProxy(t *testing.T, target string) *cutProxy {
 }
 
 func (p *cutProxy) addr() string { return p.l.Addr().String() }
+
+// TestReplicasAgreeOnTheSnapshotRevision starts a second replica after
+// writes outside the desired state moved etcd's revision on: both must
+// send the snapshot of one state at one revision (the last desired-state
+// write's), or DNS servers on different replicas serve different SOA
+// serials for the same zone, and one moving between them goes back.
+func TestReplicasAgreeOnTheSnapshotRevision(t *testing.T) {
+	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	a := controllertest.StartAt(t, "", func(c *controller.Config) { c.EtcdEndpoints = srv.Endpoints() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := a.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{testPop("london")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	for i := range 5 { // as reports, claims and leases do
+		if _, err := cli.Put(ctx, "/anyctl-test/unrelated", fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := controllertest.StartAt(t, "", func(c *controller.Config) { c.EtcdEndpoints = srv.Endpoints() })
+	first := func(r *controllertest.Running) int64 {
+		t.Helper()
+		stream, err := v1.NewGslbFeedServiceClient(r.Conn).Subscribe(ctx, &v1.SubscribeRequest{ServerName: "ns1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.GetSnapshot().GetRevision()
+	}
+	ra, rb := first(a), first(b)
+	if ra != resp.GetRevision() || rb != resp.GetRevision() {
+		t.Errorf("snapshot revisions: %d from the replica that saw the apply, %d from the one started later; want both %d, the apply's", ra, rb, resp.GetRevision())
+	}
+}

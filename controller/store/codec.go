@@ -65,6 +65,7 @@ func (s *Store) DesiredMirror(sink Sink[resource.Ref, *v1.Object]) *Mirror[resou
 	return newMirror(s, codec[resource.Ref, *v1.Object]{
 		name:   "desired-state",
 		prefix: DesiredPrefix,
+		revKey: GuardKey,
 		key:    refOfKey,
 		decode: func(kv *mvccpb.KeyValue) (resource.Ref, *v1.Object, error) {
 			o, err := decode(kv)

@@ -29,8 +29,9 @@ type Mirror[K comparable, V any] struct {
 
 // Sink receives what a Mirror sees, on the goroutine running the mirror.
 type Sink[K comparable, V any] interface {
-	// Reset replaces everything with the entries listed at revision rev.
-	// The map is the sink's to keep.
+	// Reset replaces everything with the entries listed at revision rev
+	// (for a codec with a revKey, that key's mod revision). The map is the
+	// sink's to keep.
 	Reset(entries map[K]V, rev int64)
 	// Apply applies the changes of revision rev, in etcd's order: one
 	// whole transaction, never part of one.
@@ -58,6 +59,13 @@ type codec[K comparable, V any] struct {
 	// as it was (absent from a list). Without it, the list or the watch
 	// fails, and the mirror lists again.
 	skip bool
+	// revKey, when set, is a key outside the prefix that every write of
+	// the prefix moves (GuardKey): a list is read with it, and handed to
+	// the sink at its mod revision, the last write's, rather than at the
+	// revision read (which other keys' writes move too). So every list
+	// of one state has one revision, however late it is made, as every
+	// watcher of it has. Without the key stored, the revision read.
+	revKey string
 }
 
 func newMirror[K comparable, V any](s *Store, c codec[K, V], sink Sink[K, V]) *Mirror[K, V] {
@@ -86,12 +94,23 @@ func (m *Mirror[K, V]) Run(ctx context.Context) {
 // list that succeeds resets bo, so that the wait before the next list
 // starts short again.
 func (m *Mirror[K, V]) listAndWatch(ctx context.Context, bo *backoff.Backoff) error {
-	resp, err := m.s.cli.Get(ctx, m.codec.prefix, clientv3.WithPrefix())
+	ops := []clientv3.Op{clientv3.OpGet(m.codec.prefix, clientv3.WithPrefix())}
+	if m.codec.revKey != "" {
+		ops = append(ops, clientv3.OpGet(m.codec.revKey))
+	}
+	resp, err := m.s.cli.Txn(ctx).Then(ops...).Commit()
 	if err != nil {
 		return fmt.Errorf("list %s: %w", m.codec.prefix, err)
 	}
-	entries := make(map[K]V, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+	kvs := resp.Responses[0].GetResponseRange().GetKvs()
+	rev := resp.Header.Revision
+	if len(ops) > 1 {
+		if g := resp.Responses[1].GetResponseRange().GetKvs(); len(g) > 0 {
+			rev = g[0].ModRevision
+		}
+	}
+	entries := make(map[K]V, len(kvs))
+	for _, kv := range kvs {
 		k, v, err := m.codec.decode(kv)
 		if err != nil {
 			if m.skipped(kv.Key, err) {
@@ -101,7 +120,7 @@ func (m *Mirror[K, V]) listAndWatch(ctx context.Context, bo *backoff.Backoff) er
 		}
 		entries[k] = v
 	}
-	m.sink.Reset(entries, resp.Header.Revision)
+	m.sink.Reset(entries, rev)
 	m.readyOnce.Do(func() { close(m.ready) })
 	bo.Reset()
 	return m.s.watchPrefix(ctx, m.codec.prefix, resp.Header.Revision+1, false, func(evs []*clientv3.Event) (bool, error) {
