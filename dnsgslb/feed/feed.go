@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
@@ -55,7 +58,15 @@ type Config struct {
 	// Resubscribe, when it receives, ends the stream and subscribes again
 	// at once, to say what changed (the DNSKEY RRsets).
 	Resubscribe <-chan struct{}
+	// MaxSnapshotBytes bounds one snapshot message; 0 means
+	// MaxSnapshotBytes.
+	MaxSnapshotBytes int
 }
+
+// errTooLarge wraps a stream ended by a snapshot over the size the
+// server accepts: the controller is reachable, and sends it again on
+// every subscribe until the desired state shrinks.
+var errTooLarge = errors.New("the controller's GSLB snapshot is larger than this DNS server accepts")
 
 // errResubscribe ends a stream that Config.Resubscribe asked to renew.
 var errResubscribe = errors.New("resubscribing to send the DNSKEY RRsets again")
@@ -125,6 +136,15 @@ func (c *client) run(ctx context.Context) {
 // the log.
 func (c *client) lost(target controlconn.Target, err error) {
 	switch {
+	case errors.Is(err, errTooLarge):
+		// Not an outage: said at every attempt, whatever came before.
+		c.log.Error("gslb snapshot refused for its size; answering from the last snapshot and retrying", "replica", target.String(), "err", err)
+		if c.connected {
+			c.connected = false
+			if c.cfg.Connected != nil {
+				c.cfg.Connected(false)
+			}
+		}
 	case c.connected:
 		c.connected = false
 		if c.cfg.Connected != nil {
@@ -141,7 +161,11 @@ func (c *client) lost(target controlconn.Target, err error) {
 
 // subscribe runs one stream until it breaks or ctx ends.
 func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) (err error) {
-	conn, err := controlconn.DialTarget(target, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxSnapshotBytes)))
+	limit := c.cfg.MaxSnapshotBytes
+	if limit == 0 {
+		limit = MaxSnapshotBytes
+	}
+	conn, err := controlconn.DialTarget(target, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(limit)))
 	if err != nil {
 		return err
 	}
@@ -194,6 +218,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			return received{msg, err}
 		})
 		msg, err := r.msg, r.err
+		if st, ok := status.FromError(err); ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max") {
+			return fmt.Errorf("%w (%d bytes at most): %w; it keeps its last snapshot until the snapshot fits: fewer or smaller GslbRecords, Origins, Pops or GslbZones", errTooLarge, limit, err)
+		}
 		if err != nil {
 			return err
 		}

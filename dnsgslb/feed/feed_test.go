@@ -133,6 +133,37 @@ func TestFeedSaysWhyTheControllerRefusedIt(t *testing.T) {
 	}
 }
 
+// TestFeedSaysWhenTheSnapshotIsTooLarge: a snapshot over the size the
+// server accepts is an error naming the limit, at every attempt, not a
+// warning that the controller cannot be reached followed by silence.
+func TestFeedSaysWhenTheSnapshotIsTooLarge(t *testing.T) {
+	ctl := startController(t, t.TempDir())
+	applyObjects(t, ctl, exampleObjects(t)...)
+	logs := newLogRecorder()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- feed.Run(ctx, feed.Config{Controller: ctl.Addr, Logger: slog.New(logs), MaxSnapshotBytes: 512},
+			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(waitLimit):
+			t.Error("feed.Run did not return after cancel")
+		}
+	}()
+	const want = "the controller's GSLB snapshot is larger than this DNS server accepts (512 bytes at most)"
+	for range 2 {
+		logs.await(t, "ERROR gslb snapshot refused for its size")
+		if !logs.has(want) {
+			t.Fatalf("the feed does not log %q; log:\n%s", want, logs.String())
+		}
+		logs.reset()
+	}
+}
+
 func TestRunRejectsConfig(t *testing.T) {
 	ok := func(context.Context, *v1.GslbSnapshot) error { return nil }
 	rev := func() int64 { return 0 }
@@ -315,6 +346,13 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	default:
 	}
 	return nil
+}
+
+// reset forgets the messages kept so far.
+func (l *logRecorder) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = nil
 }
 
 func (l *logRecorder) has(substr string) bool {
