@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -50,9 +51,26 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	// A server that held a newer state (from another replica) must not be
 	// sent an older one: it would serve it, persist it and move its zones'
 	// serials back.
-	if err := f.cache.CatchUp(ctx, req.GetRevision()); err != nil {
-		if ctx.Err() != nil {
+	catchCtx, cancelCatch := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-f.stop:
+		case <-etcdLost:
+		case <-catchCtx.Done():
+		}
+		cancelCatch()
+	}()
+	err := f.cache.CatchUp(catchCtx, req.GetRevision())
+	cancelCatch()
+	if err != nil {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-f.stop:
+			return status.Error(codes.Unavailable, "controller shutting down")
+		case <-etcdLost:
+			return f.etcd.refusal()
+		default:
 		}
 		f.log.Warn("dns server holds a newer snapshot than this replica can send: ending its feed stream", "server", req.GetServerName(), "held_revision", req.GetRevision(), "err", err)
 		return status.Errorf(codes.Unavailable, "gslb feed: the DNS server holds revision %d, and %v: it keeps that snapshot; connect to another replica", req.GetRevision(), err)
