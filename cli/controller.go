@@ -30,6 +30,11 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 			if err := refuseClientTLSFlags(cmd); err != nil {
 				return err
 			}
+			if cfg.OriginDownQuorum == 0 {
+				// The library reads 0 as "the default"; given here, it
+				// would mean one PoP calls an origin down for all.
+				return UsageErrorf("--origin-down-quorum 0: want a share in (0, 1); for one PoP's view to be enough, give a share below 1 / the PoPs reporting (0.01, say)")
+			}
 			log, err := logs.logger(g.stderr)
 			if err != nil {
 				return err

@@ -107,7 +107,7 @@ func (c *Config) Validate() error {
 		c.OriginDownQuorum = DefaultOriginDownQuorum
 	}
 	if math.IsNaN(c.OriginDownQuorum) || c.OriginDownQuorum < 0 || c.OriginDownQuorum >= 1 {
-		return fmt.Errorf("--origin-down-quorum %v: want a share in [0, 1): an origin is down when more than this share of reporting PoPs see it down", c.OriginDownQuorum)
+		return fmt.Errorf("--origin-down-quorum %v: want a share in (0, 1): an origin is down when more than this share of reporting PoPs see it down", c.OriginDownQuorum)
 	}
 	if c.DrainPeriod == 0 {
 		c.DrainPeriod = DefaultDrainPeriod

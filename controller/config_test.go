@@ -24,7 +24,7 @@ func TestLocalOnly(t *testing.T) {
 
 // TestOriginDownQuorumRefusesNaN: a quorum that is not a number compares
 // false with every count, so no origin would ever be down; it is refused
-// as any other share outside [0, 1).
+// as any other share outside (0, 1).
 func TestOriginDownQuorumRefusesNaN(t *testing.T) {
 	for _, q := range []float64{math.NaN(), -0.1, 1, 1.5} {
 		c := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), OriginDownQuorum: q}
