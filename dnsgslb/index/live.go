@@ -1,9 +1,11 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -45,6 +47,9 @@ type live struct {
 	// rrs holds each candidate's answer records, packed, one per address,
 	// their owner a pointer to the question.
 	rrs [][][]byte
+	// shared marks the candidates with an address another candidate, or
+	// the candidate itself, also has: only theirs can repeat in an answer.
+	shared uint64
 	// head is the reply up to its answer records: the header (no records)
 	// and the question.
 	head []byte
@@ -120,8 +125,16 @@ func (b *builder) compileLive(rec *record) error {
 			hasAddr |= 1 << i
 		}
 		var rrs [][]byte
-		for _, a := range c.addrs {
+		for k, a := range c.addrs {
 			rrs = append(rrs, packAddrRR(rec.ttl, a.AsSlice()))
+			if slices.Index(c.addrs, a) != k {
+				lv.shared |= 1 << i
+			}
+			for j, o := range rec.cands {
+				if j != i && slices.Contains(o.addrs, a) {
+					lv.shared |= 1 << i
+				}
+			}
 		}
 		lv.rrs = append(lv.rrs, rrs)
 	}
@@ -206,14 +219,13 @@ func packAddrRR(ttl uint32, ip []byte) []byte {
 	return append(b, ip...)
 }
 
-// liveChoice is the outcome of a live selection: the candidates answered
-// with, in order, and how many of their addresses, or a fixed answer.
+// liveChoice is the outcome of a live selection: the candidates ranked, in
+// order, whose first addresses the answer takes (see addrsOf), or a fixed
+// answer.
 type liveChoice struct {
 	fixed *answer
 	order [maxLiveCandidates]uint8
 	n     int
-	// addrs is how many addresses the answer carries.
-	addrs int
 }
 
 // variant is the residency variant of a client: 0 when no rule applies,
@@ -259,10 +271,36 @@ func (r *record) chooseLive(cl *client, c int32, bucket int) liveChoice {
 	if r.hashed {
 		r.spill(&ch, bucket)
 	}
-	for k := 0; k < ch.n && ch.addrs < r.answers; k++ {
-		ch.addrs += min(len(lv.rrs[ch.order[k]]), r.answers-ch.addrs)
-	}
 	return ch
+}
+
+// repeats reports whether the j-th address of the k-th candidate of ch is
+// already in its answer: an earlier address of the candidate or of one
+// ranked before it, all of whose addresses the answer has taken or passed
+// over. Only shared candidates are compared, so distinct addresses cost a
+// bit test.
+func (lv *live) repeats(ch *liveChoice, k, j int) bool {
+	c := ch.order[k]
+	if lv.shared&(1<<c) == 0 {
+		return false
+	}
+	rr := lv.rrs[c][j]
+	for _, o := range lv.rrs[c][:j] {
+		if bytes.Equal(o, rr) {
+			return true
+		}
+	}
+	for _, e := range ch.order[:k] {
+		if lv.shared&(1<<e) == 0 {
+			continue
+		}
+		for _, o := range lv.rrs[e] {
+			if bytes.Equal(o, rr) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // byRTT orders candidates with a measured RTT from the asking PoP first, by
@@ -355,30 +393,29 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 		out.Rcode = ch.fixed.rcode
 		return patch(dst, q, ch.fixed, rec.node.zone, scope, maxSize)
 	}
-	// A signed answer leaves out an address two candidates share: an
-	// RRset holds it once.
+	// The answer takes the ranked candidates' addresses, passing over
+	// any it holds already (see addrsOf), up to the record's count.
 	var sig []byte
 	var nsig int
 	signed := q.DO && lv.sigs != nil
 	size := len(lv.head) + wire.OPTLen(q)
 	count := 0
 	var mask uint64
-	left := ch.addrs
-	for k := 0; left > 0; k++ {
+	for k := 0; k < ch.n && count < rec.answers; k++ {
 		c := ch.order[k]
-		take := min(left, len(lv.rrs[c]))
-		for j, rr := range lv.rrs[c][:take] {
+		for j, rr := range lv.rrs[c] {
+			if count == rec.answers {
+				break
+			}
+			if lv.repeats(&ch, k, j) {
+				continue
+			}
 			if signed {
-				bit := uint64(1) << lv.sigs.bit[c][j]
-				if mask&bit != 0 {
-					continue
-				}
-				mask |= bit
+				mask |= 1 << lv.sigs.bit[c][j]
 			}
 			size += len(rr)
 			count++
 		}
-		left -= take
 	}
 	if signed {
 		i := lv.sigs.find(mask)
@@ -395,26 +432,24 @@ func (ix *Index) respondLive(dst []byte, q *wire.Query, rec *record, src netip.A
 	}
 	b := append(dst[:0], lv.head...)
 	binary.BigEndian.PutUint16(b[6:], uint16(count+nsig))
-	mask = 0
-	left = ch.addrs
-	for k := 0; left > 0; k++ {
+	count = 0
+	for k := 0; k < ch.n && count < rec.answers; k++ {
 		c := ch.order[k]
-		take := min(left, len(lv.rrs[c]))
-		for j, rr := range lv.rrs[c][:take] {
-			if signed {
-				bit := uint64(1) << lv.sigs.bit[c][j]
-				if mask&bit != 0 {
-					continue
-				}
-				mask |= bit
+		had := count
+		for j, rr := range lv.rrs[c] {
+			if count == rec.answers {
+				break
+			}
+			if lv.repeats(&ch, k, j) {
+				continue
 			}
 			b = append(b, rr...)
+			count++
 		}
-		if take > 0 {
+		if count > had {
 			out.live[out.nlive] = int32(rec.cands[c].slot)
 			out.nlive++
 		}
-		left -= take
 	}
 	b = append(b, sig...)
 	return makeReply(b, q, wire.RcodeSuccess, scope)

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 
@@ -11,8 +12,9 @@ import (
 // A record answered live in a signed zone has its RRSIGs made when the
 // index is built, like every other answer: one set per RRset the live
 // selection can return. The selection takes the first addresses of the
-// candidates it ranks, so an answer is some candidates' addresses in full
-// and a first part of one more's; the RRsets are enumerated from the
+// candidates it ranks, passing over those it holds already, so an answer is
+// some candidates' addresses in full and a first part of one more's new
+// ones; the RRsets are enumerated from the
 // candidates alone (healthy or not, whatever the residency variant, so a
 // health change signs nothing new), each named by a bitmask over the
 // record's distinct addresses. A query sets the bits of the addresses it
@@ -65,16 +67,20 @@ func liveRRsets(rec *record) (bit [][]uint8, masks []uint64, ok bool) {
 	// more than the RRsets they make.
 	steps := 0
 	// full: candidates answered with all their addresses (a set taken in
-	// the order of with, from index from on), totalling sum < answers;
-	// then any other candidate answers its first addresses.
-	var walk func(from int, full uint64, fullMask uint64, sum int) bool
-	walk = func(from int, full, fullMask uint64, sum int) bool {
+	// the order of with, from index from on), fewer than answers distinct
+	// ones in all (fullMask); then any other candidate answers its first
+	// addresses not among those.
+	var walk func(from int, full uint64, fullMask uint64) bool
+	walk = func(from int, full, fullMask uint64) bool {
 		for _, l := range with {
 			if full&(1<<l) != 0 {
 				continue
 			}
 			m := fullMask
-			for _, b := range bit[l][:min(len(bit[l]), rec.answers-sum)] {
+			for _, b := range bit[l] {
+				if bits.OnesCount64(m) == rec.answers {
+					break
+				}
 				m |= 1 << b
 			}
 			if !seen[m] {
@@ -89,21 +95,20 @@ func liveRRsets(rec *record) (bit [][]uint8, masks []uint64, ok bool) {
 		}
 		for k := from; k < len(with); k++ {
 			i := with[k]
-			s := sum + len(bit[i])
-			if s >= rec.answers {
-				continue
-			}
 			m := fullMask
 			for _, b := range bit[i] {
 				m |= 1 << b
 			}
-			if !walk(k+1, full|1<<i, m, s) {
+			if bits.OnesCount64(m) >= rec.answers {
+				continue
+			}
+			if !walk(k+1, full|1<<i, m) {
 				return false
 			}
 		}
 		return true
 	}
-	if !walk(0, 0, 0, 0) {
+	if !walk(0, 0, 0) {
 		return nil, nil, false
 	}
 	for m := range seen {

@@ -54,9 +54,15 @@ func testSigner(t *testing.T) (map[string]*dnssec.Signer, *dnssec.Key) {
 // reply.
 func askFrom(t *testing.T, ix *Index, name string, qtype uint16, client netip.Prefix) *dns.Msg {
 	t.Helper()
+	return askFromDO(t, ix, name, qtype, client, true)
+}
+
+// askFromDO is askFrom with the DO bit given.
+func askFromDO(t *testing.T, ix *Index, name string, qtype uint16, client netip.Prefix, do bool) *dns.Msg {
+	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
-	m.SetEdns0(4096, true)
+	m.SetEdns0(4096, do)
 	family := uint16(1)
 	if client.Addr().Is6() {
 		family = 2

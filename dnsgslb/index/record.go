@@ -121,11 +121,16 @@ func b2i(b bool) int {
 
 // addrsOf flattens ranked candidates into at most n addresses, or, with
 // perCandidate, every address of the first n candidates (the hints of an
-// HTTPS answer). A name origin ranked first is answered alone, with its
-// name (a CNAME stands alone); ranked later it is passed over.
+// HTTPS answer). An address already taken is passed over, and the next
+// ranked candidate's fill its place: an RRset holds a record once (RFC
+// 2181 section 5), and a load balancer registered as two candidates still
+// leaves room for a second one; with perCandidate, a candidate whose every
+// address is taken does not count. A name origin ranked first is answered
+// alone, with its name (a CNAME stands alone); ranked later it is passed
+// over.
 func addrsOf(cands []candidate, order []int, n int, perCandidate bool) ([]netip.Addr, string) {
 	var out []netip.Addr
-	taken := 0
+	taken := 0 // candidates answered
 	for _, i := range order {
 		c := &cands[i]
 		if c.host != "" {
@@ -134,19 +139,19 @@ func addrsOf(cands []candidate, order []int, n int, perCandidate bool) ([]netip.
 			}
 			continue
 		}
-		if perCandidate {
-			if taken == n {
+		if perCandidate && taken == n || !perCandidate && len(out) == n {
+			break
+		}
+		had := len(out)
+		for _, a := range c.addrs {
+			if !perCandidate && len(out) == n {
 				break
 			}
-			out = append(out, c.addrs...)
-			taken++
-			continue
-		}
-		for _, a := range c.addrs {
-			if len(out) == n {
-				return out, ""
+			if !slices.Contains(out, a) {
+				out = append(out, a)
 			}
-			out = append(out, a)
+		}
+		if len(out) > had {
 			taken++
 		}
 	}

@@ -119,9 +119,10 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 	addrs, host := addrsOf(r.cands, order, r.answers, r.qtype == dns.TypeHTTPS)
 	if tr != nil {
 		// The answer's addresses are those of the first candidates in
-		// order, passing over name origins (see addrsOf); another
-		// candidate may share one without being answered.
-		taken := 0
+		// order, passing over name origins and addresses already taken
+		// (see addrsOf): a candidate is answered when it holds one no
+		// candidate ranked before it holds.
+		var before []netip.Addr
 		for rank, i := range order {
 			c := &tr.cands[i]
 			c.Rank = rank + 1
@@ -134,10 +135,10 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 					fmt.Sprintf("traffic dial %d%%: bucket %d spills to the next choice", r.cands[i].dial, bucket)},
 					func(s string) bool { return s == "" }), "; ")
 			}
-			if r.cands[i].host == "" && taken < len(addrs) {
-				c.Answered = true
-				taken += len(r.cands[i].addrs)
+			for _, a := range r.cands[i].addrs {
+				c.Answered = c.Answered || slices.Contains(addrs, a) && !slices.Contains(before, a)
 			}
+			before = append(before, r.cands[i].addrs...)
 			c.Answered = c.Answered || host != "" && r.cands[i].host == host && rank == 0
 		}
 	}
