@@ -186,6 +186,9 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 		if a, err = pack(name, dns.RcodeSuccess, []dns.RR{cname}, nil, nil); err != nil {
 			return nil, err
 		}
+		if err := rec.node.zone.signAnswer(a, name, dns.RcodeSuccess, []dns.RR{cname}, nil, nil, nil); err != nil {
+			return nil, err
+		}
 		for _, c := range rec.cands {
 			if c.host == host && !slices.Contains(a.slots, c.slot) {
 				a.slots = append(a.slots, c.slot)

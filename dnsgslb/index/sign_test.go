@@ -265,3 +265,25 @@ func TestSignedAnswersTruncate(t *testing.T) {
 		t.Errorf("the whole answer has no RRSIG: %v", r.Answer)
 	}
 }
+
+// TestSignedNameOriginCNAME: in a signed zone, a GslbRecord answered with
+// a CNAME to its name origin carries the CNAME's RRSIG to a DO query, as
+// every other answer does: a validating resolver takes an unsigned CNAME
+// in a signed zone for bogus and fails its clients.
+func TestSignedNameOriginCNAME(t *testing.T) {
+	ix, key := signedIndex(t)
+	client := netip.MustParsePrefix(gslbtest.PopTokyo)
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeHTTPS} {
+		r := askFromDO(t, ix, "cloud."+gslbtest.Zone, qtype, client, true)
+		if len(r.Answer) == 0 || r.Answer[0].Header().Rrtype != dns.TypeCNAME {
+			t.Fatalf("%s from %s: answer %v, want the CNAME to %s", dns.TypeToString[qtype], client, r.Answer, gslbtest.CloudLB)
+		}
+		if len(r.Answer) != 2 {
+			t.Errorf("%s from %s: answer %v, want the CNAME and its RRSIG", dns.TypeToString[qtype], client, r.Answer)
+		}
+		verifySection(t, dns.TypeToString[qtype]+" answer", key, r.Answer)
+		if r := askFromDO(t, ix, "cloud."+gslbtest.Zone, qtype, client, false); len(r.Answer) != 1 {
+			t.Errorf("%s from %s without DO: answer %v, want the CNAME alone", dns.TypeToString[qtype], client, r.Answer)
+		}
+	}
+}
