@@ -164,23 +164,21 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 // not the IPv6 /24 a resolver would cache the answer for), and the scope
 // of any other IPv6 address leaves it out.
 func familyScope(addr netip.Addr, scope uint8) uint8 {
-	switch {
-	case addr.Is4In6():
-		return mappedBits + scope
-	case addr.Is6():
-		b := addr.As16()
-		for i, m := range mappedPrefix {
-			if d := b[i] ^ m; d != 0 {
-				return max(scope, uint8(8*i+bits.LeadingZeros8(d)+1))
-			}
-		}
+	if !addr.Is6() {
+		return scope
 	}
-	return scope
+	b := addr.As16()
+	hi, mid := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint32(b[8:12])^0xffff
+	switch {
+	case hi != 0:
+		return max(scope, uint8(bits.LeadingZeros64(hi)+1))
+	case mid != 0:
+		return max(scope, uint8(64+bits.LeadingZeros32(mid)+1))
+	}
+	return mappedBits + scope // in ::ffff:0:0/96
 }
 
-// mappedPrefix is the first mappedBits of ::ffff:0:0/96.
-var mappedPrefix = [mappedBits / 8]byte{10: 0xff, 11: 0xff}
-
+// mappedBits is the length of ::ffff:0:0/96.
 const mappedBits = 96
 
 // clientAddr is the address a query is steered by: the ECS address when the
