@@ -180,6 +180,12 @@ func (ix *Index) buildChain(z *zone) error {
 			continue
 		}
 		for _, rs := range n.rrsets {
+			// At a cut the zone holds only the NS and DS RRsets:
+			// anything else there is the child's, and its bit must
+			// be clear (RFC 4035 section 2.3).
+			if n.cut == n && rs.qtype != dns.TypeNS && rs.qtype != dns.TypeDS {
+				continue
+			}
 			types[n.name] = append(types[n.name], rs.qtype)
 		}
 	}
