@@ -19,6 +19,10 @@ type node struct {
 	// (RFC 8482).
 	nodata *answer
 	any    *answer
+	// nsec answers a query for type NSEC at an owner of a signed zone's
+	// NSEC chain: its NSEC RRset, which NODATA could only deny with
+	// itself.
+	nsec *answer
 }
 
 // rrset is the data of one type at a node: fixed, or chosen per client.
@@ -67,6 +71,16 @@ func (n *node) finishAnswers(prev *node) error {
 		}
 		if err := z.signAnswer(n.any, n.name, dns.RcodeSuccess, []dns.RR{hinfo}, nil, nil, nil); err != nil {
 			return err
+		}
+	}
+	if z.signing != nil {
+		if nsec := z.signing.chain.Covering(n.name); nsec != nil && nsec.Hdr.Name == n.name {
+			if n.nsec, err = pack(n.name, dns.RcodeSuccess, []dns.RR{nsec}, nil, nil); err != nil {
+				return err
+			}
+			if err := z.signAnswer(n.nsec, n.name, dns.RcodeSuccess, []dns.RR{nsec}, nil, nil, nil); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range n.rrsets {

@@ -138,6 +138,9 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 	if q.Qtype == dns.TypeANY {
 		return n.any, 0
 	}
+	if q.Qtype == dns.TypeNSEC && n.nsec != nil {
+		return n.nsec, 0
+	}
 	rs := n.find(q.Qtype)
 	if rs == nil {
 		rs = n.find(dns.TypeCNAME)

@@ -43,7 +43,7 @@ func walkIndex(t *testing.T, edit func(z *v1.GslbZoneSpec)) (*Index, *dnssec.Key
 }
 
 var walkTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeTXT, dns.TypeMX, dns.TypeNS, dns.TypeDS,
-	dns.TypeSOA, dns.TypeDNSKEY, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeSRV, dns.TypeCAA, dns.TypeHINFO}
+	dns.TypeSOA, dns.TypeDNSKEY, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeSRV, dns.TypeCAA, dns.TypeHINFO, dns.TypeNSEC}
 
 var walkClients = []netip.Prefix{netip.MustParsePrefix(gslbtest.PopTokyo), netip.MustParsePrefix(gslbtest.PopLondon),
 	netip.MustParsePrefix(gslbtest.PopNewYork)}
@@ -169,6 +169,12 @@ func TestWalkSignedZone(t *testing.T) {
 		)
 		z.NameServers = append(z.NameServers, &v1.NameServer{Name: "dns", Addresses: []string{"192.0.2.54"}})
 	})
+	walkZone(t, ix, key)
+}
+
+// walkZone is TestWalkSignedZone's walk of ix, signed by key.
+func walkZone(t *testing.T, ix *Index, key *dnssec.Key) {
+	t.Helper()
 	z := ix.zones[wireKey(gslbtest.Zone)]
 	negTTL := z.negTTL()
 	var names []string
@@ -181,7 +187,20 @@ func TestWalkSignedZone(t *testing.T) {
 	ask := func(name string, qtype uint16) {
 		for _, c := range walkClients {
 			r := askFromDO(t, ix, name, qtype, c, true)
-			checkReply(t, name+" "+dns.TypeToString[qtype]+" from "+c.String(), key, negTTL, name, qtype, r)
+			what := name + " " + dns.TypeToString[qtype] + " from " + c.String()
+			checkReply(t, what, key, negTTL, name, qtype, r)
+			for _, rr := range r.Ns {
+				switch rr := rr.(type) {
+				case *dns.SOA:
+					if rr.Serial != z.soa.Serial {
+						t.Errorf("%s: SOA serial %d, want the zone's %d", what, rr.Serial, z.soa.Serial)
+					}
+				case *dns.NSEC:
+					if c := z.signing.chain.Covering(rr.Hdr.Name); c.Hdr.Name != rr.Hdr.Name || c.NextDomain != rr.NextDomain {
+						t.Errorf("%s: NSEC %v is not the chain's %v", what, rr, c)
+					}
+				}
+			}
 		}
 	}
 	for _, name := range names {
@@ -210,9 +229,34 @@ func TestWalkSignedZone(t *testing.T) {
 			if r.Authoritative && in != positive && !(in && gslb) {
 				t.Errorf("NSEC %s lists %s: %v; answer %v", n.Hdr.Name, dns.TypeToString[qt], in, r.Answer)
 			}
-			if !r.Authoritative && in && qt != dns.TypeNS && qt != dns.TypeDS {
+			if !r.Authoritative && in && qt != dns.TypeNS && qt != dns.TypeDS && qt != dns.TypeNSEC {
 				t.Errorf("NSEC %s at a cut lists %s", n.Hdr.Name, dns.TypeToString[qt])
 			}
 		}
+	}
+}
+
+// TestSignedNSECQuery: a query for type NSEC at a name of a signed zone's
+// chain is answered with the name's NSEC, signed. A NODATA would carry
+// that NSEC as its proof, whose bitmap lists NSEC: a validating resolver
+// takes the proof for bogus and answers SERVFAIL.
+func TestSignedNSECQuery(t *testing.T) {
+	ix, key := signedIndex(t)
+	z := ix.zones[wireKey(gslbtest.Zone)]
+	for _, name := range []string{gslbtest.Zone, "www." + gslbtest.Zone, "alias." + gslbtest.Zone, "nearest." + gslbtest.Zone, "v4only." + gslbtest.Zone} {
+		r := ask(t, ix, name, dns.TypeNSEC, true)
+		if len(r.Answer) == 0 {
+			t.Errorf("%s NSEC: no answer: %v", name, r)
+			continue
+		}
+		verifySection(t, name+" NSEC", key, r.Answer)
+		if n, ok := r.Answer[0].(*dns.NSEC); !ok || n.String() != z.signing.chain.Covering(name).String() {
+			t.Errorf("%s NSEC: answer %v, want the chain's NSEC", name, r.Answer)
+		}
+	}
+	// An empty non-terminal has no NSEC: NODATA, proved by the one
+	// covering it.
+	if r := ask(t, ix, "deep."+gslbtest.Zone, dns.TypeNSEC, true); len(r.Answer) != 0 || r.Rcode != dns.RcodeSuccess {
+		t.Errorf("deep NSEC: %v, want NODATA", r)
 	}
 }
