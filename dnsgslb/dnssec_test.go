@@ -191,6 +191,7 @@ func unboundValidatesSignedZone(t *testing.T) {
 		{"txt." + z, dns.TypeTXT, dns.RcodeSuccess},
 		{"www." + z, dns.TypeTXT, dns.RcodeSuccess},
 		{"nope." + z, dns.TypeA, dns.RcodeNameError},
+		{"www." + z, dns.TypeNSEC, dns.RcodeSuccess},
 	} {
 		r := ask(addr, logPath, tc.name, tc.qtype)
 		if r.Rcode != tc.rcode || !r.AuthenticatedData {
