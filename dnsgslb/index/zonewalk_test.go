@@ -260,3 +260,45 @@ func TestSignedNSECQuery(t *testing.T) {
 		t.Errorf("deep NSEC: %v, want NODATA", r)
 	}
 }
+
+// TestWalkSignedZoneAfterUpdates walks the signed zone after updates that
+// reuse the previous index's signatures and records: a new serial, a name
+// added (which moves the NSEC chain under reused negative answers), the
+// serial following the revision, and an origin down.
+func TestWalkSignedZoneAfterUpdates(t *testing.T) {
+	key, err := dnssec.Generate(t.TempDir(), gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := dnssec.NewSigner(gslbtest.Zone, []*dnssec.Key{key}, signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := gslbtest.RealZone()
+	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
+	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
+	v4only.Spec.Origins = []string{"us-west"}
+	snap.Records = append(snap.Records, v4only)
+	opts := Options{Signers: map[string]*dnssec.Signer{gslbtest.Zone: signer}, Now: func() time.Time { return signedAt }}
+	ix, err := Compile(snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, edit := range []func(*v1.GslbSnapshot){
+		func(s *v1.GslbSnapshot) { s.Zones[0].Spec.Soa.Serial++ },
+		func(s *v1.GslbSnapshot) {
+			s.Zones[0].Spec.Records = append(s.Zones[0].Spec.Records, &v1.StaticRecord{Name: "v4onlz", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"x"}})
+		},
+		func(s *v1.GslbSnapshot) { s.Zones[0].Spec.Soa.Serial = 0; s.Revision++ },
+		func(s *v1.GslbSnapshot) { gslbtest.SetHealthy(s, "us-west", false) },
+	} {
+		snap = proto.Clone(snap).(*v1.GslbSnapshot)
+		edit(snap)
+		opts.Previous = ix
+		opts.Now = func() time.Time { return signedAt.Add(time.Duration(i+1) * time.Hour) }
+		if ix, err = Compile(snap, opts); err != nil {
+			t.Fatal(err)
+		}
+		walkZone(t, ix, key)
+	}
+}
