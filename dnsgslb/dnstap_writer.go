@@ -93,9 +93,13 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 	}
 	lost := func(err error) {
 		t.errors.Add(1)
-		log.Warn("dns dnstap output lost; queries are not logged until it is back", "output", t.cfg.Output, "err", err)
 		w.c.Close()
 		w = nil
+		if t.out.network == "file" {
+			log.Error("dns dnstap file failed; queries are no longer logged", "output", t.cfg.Output, "err", err)
+			return
+		}
+		log.Warn("dns dnstap output lost; queries are not logged until it is back", "output", t.cfg.Output, "err", err)
 	}
 	// drain writes what is queued, then flushes.
 	drain := func() error {
@@ -117,6 +121,12 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 	defer tick.Stop()
 	warned := false // about the output not being reachable, since it was last
 	for {
+		if w == nil && t.out.network == "file" {
+			// A file is not opened again: that would truncate what it
+			// holds. What is queued now and later is not logged.
+			t.discard(ctx, tick.C)
+			return
+		}
 		if w == nil {
 			var err error
 			if w, err = t.open(); err != nil {
@@ -150,6 +160,27 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 		if done {
 			w.close()
 			return
+		}
+	}
+}
+
+// discard counts the queries queued as not logged, every tick, until ctx
+// ends.
+func (t *tap) discard(ctx context.Context, tick <-chan time.Time) {
+	for {
+		for drained := false; !drained; {
+			select {
+			case e := <-t.full:
+				t.dropped.Add(1)
+				t.free <- e
+			default:
+				drained = true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
 		}
 	}
 }
