@@ -228,7 +228,7 @@ func (s *Server) startTap() (stop func(), err error) {
 	// slow to accept must not hold up the answers.
 	var w *tapWriter
 	if s.tap.out.network == "file" {
-		if w, err = s.tap.open(); err != nil {
+		if w, err = s.tap.open(context.Background()); err != nil {
 			return nil, err
 		}
 	}

@@ -21,6 +21,10 @@ const (
 	// tapTick is how often the writer writes what is queued: a queue of
 	// 4096 holds 10 ms of 400,000 queries a second.
 	tapTick = 10 * time.Millisecond
+	// tapStopGrace is how long the writer may go on, once stopped,
+	// writing what is queued to a socket: a stalled collector does not
+	// hold up the exit for longer.
+	tapStopGrace = time.Second
 )
 
 // tapWriter is an open dnstap output.
@@ -36,10 +40,12 @@ func (w *tapWriter) close() {
 }
 
 // open opens the output: a file is created (truncated); a socket is dialled
-// and the Frame Streams handshake done.
-func (t *tap) open() (*tapWriter, error) {
+// and the Frame Streams handshake done, and is closed when hard ends,
+// whatever it is doing then.
+func (t *tap) open(hard context.Context) (*tapWriter, error) {
 	var (
 		rw  io.ReadWriteCloser
+		c   io.Closer
 		opt *dnstap.WriterOptions
 	)
 	if t.out.network == "file" {
@@ -47,31 +53,46 @@ func (t *tap) open() (*tapWriter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 		}
-		rw = f
+		rw, c = f, f
 	} else {
-		c, err := net.DialTimeout(t.out.network, t.out.addr, tapTimeout)
+		conn, err := (&net.Dialer{Timeout: tapTimeout}).DialContext(hard, t.out.network, t.out.addr)
 		if err != nil {
 			return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 		}
-		rw, opt = c, &dnstap.WriterOptions{Bidirectional: true, Timeout: tapTimeout}
+		// The framestream writer sets a deadline before each write and
+		// read: closing is what interrupts it for good.
+		unhook := context.AfterFunc(hard, func() { conn.Close() })
+		rw, c = conn, closer(func() error { unhook(); return conn.Close() })
+		opt = &dnstap.WriterOptions{Bidirectional: true, Timeout: tapTimeout}
 	}
 	w, err := dnstap.NewWriter(rw, opt)
 	if err != nil {
-		rw.Close()
+		c.Close()
 		return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 	}
-	tw := &tapWriter{w: w, c: rw, flush: func() error { return nil }}
+	tw := &tapWriter{w: w, c: c, flush: func() error { return nil }}
 	if f, ok := w.(interface{ Flush() error }); ok {
 		tw.flush = f.Flush
 	}
 	return tw, nil
 }
 
+// closer is a func as an io.Closer.
+type closer func() error
+
+func (f closer) Close() error { return f() }
+
 // run writes queued queries to w (nil: not open yet), every tapTick, until
-// ctx ends, then writes those still queued and closes the output. A socket lost or not
+// ctx ends, then writes those still queued and closes the output, giving
+// a socket tapStopGrace for it. A socket lost or not
 // there is dialled again, with backoff; meanwhile the queue fills and
 // queries are dropped.
 func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
+	// hard ends tapStopGrace after ctx: a socket still writing then (or
+	// dialling, or waiting for the collector) is closed.
+	hard, cancelHard := context.WithCancel(context.Background())
+	defer cancelHard()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(tapStopGrace, cancelHard) })()
 	bo := backoff.New(100*time.Millisecond, 10*time.Second)
 	enc := newTapEncoder(t.cfg)
 	write := func(e *tapEntry) error {
@@ -128,8 +149,11 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 			return
 		}
 		if w == nil {
+			if ctx.Err() != nil {
+				return // stopped while the output was lost: no new one
+			}
 			var err error
-			if w, err = t.open(); err != nil {
+			if w, err = t.open(hard); err != nil {
 				t.errors.Add(1)
 				if !warned {
 					warned = true
