@@ -2,6 +2,7 @@ package dnsgslb
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -184,8 +185,9 @@ func newTapEncoder(c DnstapConfig) *tapEncoder {
 	return enc
 }
 
-// encode returns the wire form of an entry's query (AUTH_QUERY) or reply
-// (AUTH_RESPONSE) message, valid until the next call.
+// encode returns the Frame Streams data frame (length and message) of an
+// entry's query (AUTH_QUERY) or reply (AUTH_RESPONSE) message, valid
+// until the next call.
 func (enc *tapEncoder) encode(e *tapEntry, typ dnstap.Message_Type) ([]byte, error) {
 	m := &enc.m
 	enc.mtype = typ
@@ -211,7 +213,8 @@ func (enc *tapEncoder) encode(e *tapEntry, typ dnstap.Message_Type) ([]byte, err
 		m.ResponseTimeSec, m.ResponseTimeNsec, m.ResponseMessage = &enc.sec, &enc.nsec, e.buf[e.qlen:]
 	}
 	var err error
-	enc.buf, err = proto.MarshalOptions{}.MarshalAppend(enc.buf[:0], &enc.d)
+	enc.buf, err = proto.MarshalOptions{}.MarshalAppend(append(enc.buf[:0], 0, 0, 0, 0), &enc.d)
+	binary.BigEndian.PutUint32(enc.buf, uint32(len(enc.buf)-4))
 	return enc.buf, err
 }
 

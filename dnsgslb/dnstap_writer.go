@@ -1,6 +1,7 @@
 package dnsgslb
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -27,16 +28,37 @@ const (
 	tapStopGrace = time.Second
 )
 
-// tapWriter is an open dnstap output.
+// tapWriter is an open dnstap output. The framestream writer does the
+// handshake and writes the START and STOP frames; the data frames, whose
+// length prefix the encoder writes, go through a buffer of their own,
+// since the framestream writer allocates for every frame.
 type tapWriter struct {
-	w     dnstap.Writer
-	c     io.Closer
-	flush func() error
+	fs dnstap.Writer
+	bw *bufio.Writer
+	c  io.Closer
 }
 
+func (w *tapWriter) write(frame []byte) error {
+	_, err := w.bw.Write(frame)
+	return err
+}
+
+func (w *tapWriter) flush() error { return w.bw.Flush() }
+
 func (w *tapWriter) close() {
-	w.w.Close() // writes the STOP frame
+	if w.bw.Flush() == nil {
+		w.fs.Close() // writes the STOP frame
+	}
 	w.c.Close()
+}
+
+// deadlineConn sets a write deadline of tapTimeout before each write, as
+// the framestream writer does for its frames.
+type deadlineConn struct{ net.Conn }
+
+func (c deadlineConn) Write(b []byte) (int, error) {
+	c.SetWriteDeadline(time.Now().Add(tapTimeout))
+	return c.Conn.Write(b)
 }
 
 // open opens the output: a file is created (truncated); a socket is dialled
@@ -45,6 +67,7 @@ func (w *tapWriter) close() {
 func (t *tap) open(hard context.Context) (*tapWriter, error) {
 	var (
 		rw  io.ReadWriteCloser
+		raw io.Writer // for the data frames
 		c   io.Closer
 		opt *dnstap.WriterOptions
 	)
@@ -53,7 +76,7 @@ func (t *tap) open(hard context.Context) (*tapWriter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 		}
-		rw, c = f, f
+		rw, raw, c = f, f, f
 	} else {
 		conn, err := (&net.Dialer{Timeout: tapTimeout}).DialContext(hard, t.out.network, t.out.addr)
 		if err != nil {
@@ -62,7 +85,7 @@ func (t *tap) open(hard context.Context) (*tapWriter, error) {
 		// The framestream writer sets a deadline before each write and
 		// read: closing is what interrupts it for good.
 		unhook := context.AfterFunc(hard, func() { conn.Close() })
-		rw, c = conn, closer(func() error { unhook(); return conn.Close() })
+		rw, raw, c = conn, deadlineConn{conn}, closer(func() error { unhook(); return conn.Close() })
 		opt = &dnstap.WriterOptions{Bidirectional: true, Timeout: tapTimeout}
 	}
 	w, err := dnstap.NewWriter(rw, opt)
@@ -70,11 +93,8 @@ func (t *tap) open(hard context.Context) (*tapWriter, error) {
 		c.Close()
 		return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 	}
-	tw := &tapWriter{w: w, c: c, flush: func() error { return nil }}
-	if f, ok := w.(interface{ Flush() error }); ok {
-		tw.flush = f.Flush
-	}
-	return tw, nil
+	// The START frame is written (flushed): the data frames follow it.
+	return &tapWriter{fs: w, bw: bufio.NewWriter(raw), c: c}, nil
 }
 
 // closer is a func as an io.Closer.
@@ -105,7 +125,7 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 			if err != nil {
 				return err
 			}
-			if _, err := w.w.WriteFrame(b); err != nil {
+			if err := w.write(b); err != nil {
 				return err
 			}
 			t.sent.Add(1)
