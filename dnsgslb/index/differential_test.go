@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -221,23 +220,13 @@ func makeQuery(name string, qtype uint16, client netip.Prefix, how int) diffQuer
 	desc := fmt.Sprintf("%s %s from %s", name, dns.TypeToString[qtype], client)
 	switch how {
 	case 0:
-		family := uint16(1)
-		if client.Addr().Is6() {
-			family = 2
-		}
-		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
-			SourceNetmask: 0, Address: net.IP(client.Addr().AsSlice())})
+		m.IsEdns0().Option = append(m.IsEdns0().Option, ecsOption(client, 0))
 		desc += " (ECS source 0)"
 	case 1:
 		src = client.Addr()
 		desc += " (no ECS)"
 	default:
-		family := uint16(1)
-		if client.Addr().Is6() {
-			family = 2
-		}
-		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
-			SourceNetmask: uint8(client.Bits()), Address: net.IP(client.Addr().AsSlice())})
+		m.IsEdns0().Option = append(m.IsEdns0().Option, ecsOption(client, client.Bits()))
 	}
 	pkt, err := m.Pack()
 	if err != nil {

@@ -3,7 +3,6 @@ package index
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -247,12 +246,7 @@ func resolverQuery(name string, qtype uint16, client netip.Prefix) (wire.Query, 
 	if client.Bits() == 0 {
 		src = client.Addr()
 	} else {
-		family := uint16(2)
-		if client.Addr().Is4() {
-			family = 1
-		}
-		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
-			SourceNetmask: uint8(client.Bits()), Address: net.IP(client.Addr().AsSlice())})
+		m.IsEdns0().Option = append(m.IsEdns0().Option, ecsOption(client, client.Bits()))
 	}
 	pkt, err := m.Pack()
 	if err != nil {

@@ -57,18 +57,23 @@ func askFrom(t *testing.T, ix *Index, name string, qtype uint16, client netip.Pr
 	return askFromDO(t, ix, name, qtype, client, true)
 }
 
+// ecsOption is the ECS option a resolver sends for client's subnet, with
+// source prefix length source: family 2 for IPv6 and IPv4-mapped addresses.
+func ecsOption(client netip.Prefix, source int) *dns.EDNS0_SUBNET {
+	family := uint16(1)
+	if client.Addr().Is6() {
+		family = 2
+	}
+	return &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family, SourceNetmask: uint8(source), Address: net.IP(client.Addr().AsSlice())}
+}
+
 // askFromDO is askFrom with the DO bit given.
 func askFromDO(t *testing.T, ix *Index, name string, qtype uint16, client netip.Prefix, do bool) *dns.Msg {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.SetEdns0(4096, do)
-	family := uint16(1)
-	if client.Addr().Is6() {
-		family = 2
-	}
-	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family,
-		SourceNetmask: uint8(client.Bits()), Address: net.IP(client.Addr().AsSlice())})
+	m.IsEdns0().Option = append(m.IsEdns0().Option, ecsOption(client, client.Bits()))
 	pkt, err := m.Pack()
 	if err != nil {
 		t.Fatal(err)

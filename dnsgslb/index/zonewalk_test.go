@@ -15,7 +15,8 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// walkIndex is signedIndex's zone changed by edit.
+// walkIndex compiles the test snapshot, with an AAAA record that has
+// nothing to answer, its zone changed by edit and signed by a new key.
 func walkIndex(t *testing.T, edit func(z *v1.GslbZoneSpec)) (*Index, *dnssec.Key) {
 	t.Helper()
 	key, err := dnssec.Generate(t.TempDir(), gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-2*time.Hour))
