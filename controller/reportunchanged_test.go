@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -96,7 +97,7 @@ func TestStatusUnchangedNamingARevision(t *testing.T) {
 		t.Fatalf("status shows %v, want the full report at config revision 9", got)
 	}
 	if !proto.Equal(st, full) || after != before+1 {
-		t.Fatalf("stored %v in %d writes, want the full report as it was and one write (the held revision's record)", st, after-before)
+		t.Fatalf("stored %v in %d writes (%s), want the full report as it was and one write (the held revision's record)", st, after-before, writesBetween(t, cli, before, after))
 	}
 	// Unchanged messages, and one naming revision 9 again, write nothing;
 	// a changed report at revision 9 is stored with it, and the record's
@@ -121,6 +122,19 @@ func TestStatusUnchangedNamingARevision(t *testing.T) {
 
 // heldRevisions reads every replica's held-revision record: each PoP's
 // highest revision.
+// writesBetween names the keys written after revision from, up to to.
+func writesBetween(t *testing.T, cli *clientv3.Client, from, to int64) string {
+	resp, err := cli.Get(context.Background(), "", clientv3.WithFromKey(), clientv3.WithKeysOnly(), clientv3.WithMinModRev(from+1), clientv3.WithMaxModRev(to))
+	if err != nil {
+		return err.Error()
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, fmt.Sprintf("%s@%d", kv.Key, kv.ModRevision))
+	}
+	return fmt.Sprintf("keys written: %v", keys)
+}
+
 func heldRevisions(t *testing.T, cli *clientv3.Client) map[string]int64 {
 	t.Helper()
 	resp, err := cli.Get(context.Background(), store.HeldPrefix, clientv3.WithPrefix())
@@ -241,6 +255,12 @@ func TestAgentStreamsShareTheReplicasLease(t *testing.T) {
 func reportStream(t *testing.T, ctx context.Context) (send func(*v1.ConnectRequest), first *v1.ConnectResponse, stored func() (*v1.PopStatus, int64, int64), r *controllertest.Running, cli *clientv3.Client) {
 	t.Helper()
 	r, cli = startOnExternal(t, nil)
+	// The replica's campaign for leader is a write of its own: made
+	// before the tests count the writes a report makes.
+	await(t, "the replica to stand for leader", func() bool {
+		resp, err := cli.Get(ctx, store.ElectionPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		return err == nil && resp.Count > 0
+	})
 	stream, err := v1.NewAgentServiceClient(r.Conn).Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
