@@ -35,14 +35,7 @@ import (
 // enough to leave builds unfinished, and in a signed zone of a fixed
 // serial (signatures but their bytes compared).
 func TestDifferentialUpdates(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "city.mmdb")
-	if err := gslbscale.GeoDB(path, 3000, 300, 5); err != nil {
-		t.Fatal(err)
-	}
-	db, err := geo.OpenDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t)
 	for _, mode := range []struct {
 		name        string
 		live, cells int
@@ -511,4 +504,19 @@ func scaleSigner(t *testing.T) map[string]*dnssec.Signer {
 		t.Fatal(err)
 	}
 	return map[string]*dnssec.Signer{gslbscale.Zone: signer}
+}
+
+// generatedDB is a City-shaped database of 3,000 networks and 300
+// locations (bench/gslbscale), as the differential tests use.
+func generatedDB(t *testing.T) *geo.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := gslbscale.GeoDB(path, 3000, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	db, err := geo.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

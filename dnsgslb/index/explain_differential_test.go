@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -33,14 +32,7 @@ import (
 // follow the policy; the bucket is the client subnet's. With records
 // compiled per class and answered live.
 func TestExplainDifferential(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "city.mmdb")
-	if err := gslbscale.GeoDB(path, 3000, 300, 5); err != nil {
-		t.Fatal(err)
-	}
-	db, err := geo.OpenDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := generatedDB(t)
 	snap := explainSnapshot(3)
 	for _, mode := range []struct {
 		name   string

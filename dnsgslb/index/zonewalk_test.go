@@ -15,9 +15,9 @@ import (
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
-// walkIndex compiles the test snapshot, with an AAAA record that has
-// nothing to answer, its zone changed by edit and signed by a new key.
-func walkIndex(t *testing.T, edit func(z *v1.GslbZoneSpec)) (*Index, *dnssec.Key) {
+// signedSnapshot is the test snapshot with an AAAA record that has nothing
+// to answer, and a signer of its zone by a new key.
+func signedSnapshot(t *testing.T) (*v1.GslbSnapshot, *dnssec.Signer, *dnssec.Key) {
 	t.Helper()
 	key, err := dnssec.Generate(t.TempDir(), gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-2*time.Hour))
 	if err != nil {
@@ -32,6 +32,14 @@ func walkIndex(t *testing.T, edit func(z *v1.GslbZoneSpec)) (*Index, *dnssec.Key
 	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
 	v4only.Spec.Origins = []string{"us-west"}
 	snap.Records = append(snap.Records, v4only)
+	return snap, signer, key
+}
+
+// walkIndex compiles the test snapshot, with an AAAA record that has
+// nothing to answer, its zone changed by edit and signed by a new key.
+func walkIndex(t *testing.T, edit func(z *v1.GslbZoneSpec)) (*Index, *dnssec.Key) {
+	t.Helper()
+	snap, signer, key := signedSnapshot(t)
 	edit(snap.GetZones()[0].GetSpec())
 	ix, err := Compile(snap, Options{
 		Signers: map[string]*dnssec.Signer{gslbtest.Zone: signer},
@@ -267,19 +275,7 @@ func TestSignedNSECQuery(t *testing.T) {
 // added (which moves the NSEC chain under reused negative answers), the
 // serial following the revision, and an origin down.
 func TestWalkSignedZoneAfterUpdates(t *testing.T) {
-	key, err := dnssec.Generate(t.TempDir(), gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, signedAt.Add(-2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := dnssec.NewSigner(gslbtest.Zone, []*dnssec.Key{key}, signedAt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := gslbtest.RealZone()
-	v4only := proto.Clone(snap.GetRecords()[0]).(*v1.GslbRecord)
-	v4only.Metadata.Name, v4only.Spec.Name, v4only.Spec.Type = "v4only", "v4only", v1.RecordType_RECORD_TYPE_AAAA
-	v4only.Spec.Origins = []string{"us-west"}
-	snap.Records = append(snap.Records, v4only)
+	snap, signer, key := signedSnapshot(t)
 	opts := Options{Signers: map[string]*dnssec.Signer{gslbtest.Zone: signer}, Now: func() time.Time { return signedAt }}
 	ix, err := Compile(snap, opts)
 	if err != nil {
