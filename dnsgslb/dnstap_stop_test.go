@@ -1,12 +1,9 @@
 package dnsgslb_test
 
 import (
-	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
-	dnstap "github.com/dnstap/golang-dnstap"
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb"
@@ -17,34 +14,7 @@ import (
 // reading does not hold up the server's exit, with thousands of
 // messages queued for it.
 func TestDnstapStopStalled(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "stalled.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	held := make(chan net.Conn, 64)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held <- c
-			// Take the handshake, then read nothing.
-			dnstap.NewReader(c, &dnstap.ReaderOptions{Bidirectional: true, Timeout: 10 * time.Second})
-		}
-	}()
-	t.Cleanup(func() {
-		for {
-			select {
-			case c := <-held:
-				c.Close()
-			default:
-				return
-			}
-		}
-	})
+	sock := stalledCollector(t, true)
 	s := newServerWith(t, dnsgslb.Config{Dnstap: dnsgslb.DnstapConfig{Output: "unix:" + sock}}, gslbtest.Snapshot())
 	ts, stop := runUntil(t, s)
 	for range 3000 {

@@ -259,32 +259,7 @@ func TestDnstapSocket(t *testing.T) {
 // reads stalls the writer; every query is still answered, and those that
 // find the queue full are counted as dropped.
 func TestDnstapNeverBlocks(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "stalled.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	held := make(chan net.Conn, 4)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held <- c // never read
-		}
-	}()
-	t.Cleanup(func() {
-		for {
-			select {
-			case c := <-held:
-				c.Close()
-			default:
-				return
-			}
-		}
-	})
+	sock := stalledCollector(t, false)
 	s := newServerWith(t, dnsgslb.Config{Dnstap: dnsgslb.DnstapConfig{Output: "unix:" + sock, QueueSize: 8}}, gslbtest.Snapshot())
 	ts, stop := runUntil(t, s)
 	for i := range 100 {
@@ -321,4 +296,41 @@ func TestDnstapConfigErrors(t *testing.T) {
 	if err := s.Run(context.Background()); err == nil || !strings.Contains(err.Error(), `dnstap output "/nonexistent/dir/q.dnstap"`) {
 		t.Errorf("Run with an uncreatable dnstap file: %v", err)
 	}
+}
+
+// stalledCollector listens on a unix socket whose connections are never
+// read: after the Frame Streams handshake if handshake, else from the
+// start. It returns the socket's path.
+func stalledCollector(t *testing.T, handshake bool) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "stalled.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	held := make(chan net.Conn, 64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held <- c
+			if handshake {
+				dnstap.NewReader(c, &dnstap.ReaderOptions{Bidirectional: true, Timeout: 10 * time.Second})
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		for {
+			select {
+			case c := <-held:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return sock
 }
