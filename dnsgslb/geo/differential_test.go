@@ -127,16 +127,7 @@ func TestLookupAsMMDB(t *testing.T) {
 	for seed, kind := range []dbKind{bothFamilies, bothFamilies, ipv4Tree, ipv6Only, noNetworks} {
 		seed := uint64(seed)
 		path := randomDB(t, seed, kind)
-		db, err := geo.OpenDB(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tab := geo.Build(db, nil, geo.Location{City: "default"})
-		r, err := maxminddb.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		tab, r := tableAndReader(t, path)
 		var addrs []netip.Addr
 		for res := range r.Networks() {
 			p := res.Prefix()
@@ -175,16 +166,7 @@ func TestLookupAsMMDB(t *testing.T) {
 // leaf is what an answer's ECS scope starts from.
 func TestLeavesWithinOneRecord(t *testing.T) {
 	path := randomDB(t, 11, bothFamilies)
-	db, err := geo.OpenDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab := geo.Build(db, nil, geo.Location{City: "default"})
-	r, err := maxminddb.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	tab, r := tableAndReader(t, path)
 	for _, v6 := range []bool{false, true} {
 		for i := range tab.Leaves(v6) {
 			l := geo.Leaf{V6: v6, Index: i}
@@ -348,4 +330,21 @@ func TestLeavesWithPops(t *testing.T) {
 			}
 		}
 	}
+}
+
+// tableAndReader builds the table of the database at path, with no PoP
+// networks, and opens the same file with the maxminddb reader, closed
+// when the test ends.
+func tableAndReader(t *testing.T, path string) (*geo.Table, *maxminddb.Reader) {
+	t.Helper()
+	db, err := geo.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := maxminddb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return geo.Build(db, nil, geo.Location{City: "default"}), r
 }
