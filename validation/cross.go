@@ -92,18 +92,12 @@ func (ix *index) zones() *index {
 
 // nameServerGlue returns the A and AAAA RRsets a zone's name servers
 // inside it are answered with (their addresses), as DNS servers build
-// them: an absolute name as written, a relative one below the apex.
+// them (names resolved by zoneName).
 func nameServerGlue(nss []*v1.NameServer, apex string) map[rrKey]bool {
 	out := map[rrKey]bool{}
 	for _, ns := range nss {
-		n := strings.ToLower(ns.GetName())
-		if n == "" {
-			continue
-		}
-		if !strings.HasSuffix(n, ".") {
-			n += "." + apex
-		}
-		if !inZone(n, apex) {
+		n, problem := zoneName(ns.GetName(), apex)
+		if ns.GetName() == "" || problem != "" || !inZone(n, apex) {
 			continue
 		}
 		for _, s := range ns.GetAddresses() {

@@ -83,8 +83,8 @@ func domainProblem(s string) string {
 }
 
 // fqdn returns a domain name in canonical form: lower case, trailing dot.
-// Names that are always absolute (zone apexes, name servers, SOA names,
-// CNAME targets) go through here, so "example.com" means "example.com.".
+// Zone apexes, which are always absolute, go through here, so
+// "example.com" means "example.com.".
 func fqdn(s string) string {
 	s = strings.ToLower(s)
 	if !strings.HasSuffix(s, ".") {
@@ -93,25 +93,24 @@ func fqdn(s string) string {
 	return s
 }
 
-// ownerName resolves a record's name in the zone with the given apex (in
-// canonical form): "@" is the apex, a name with a trailing dot is absolute,
-// any other name is relative to the zone. It returns the canonical name, or
-// a description of the problem.
-func ownerName(name, apex string) (string, string) {
+// zoneName resolves a name written in a zone's data (a record's owner, a
+// name server, the SOA's names) the way DNS servers read it, as in a zone
+// file: "@" is the apex (in canonical form), a name with a trailing dot is
+// absolute, any other name is relative to the zone. A relative name that
+// repeats the zone is refused: it is nearly always an absolute name
+// missing its dot. It returns the canonical name, or a description of the
+// problem.
+func zoneName(name, apex string) (string, string) {
 	if name == "@" {
 		return apex, ""
 	}
 	if p := domainProblem(name); p != "" {
 		return "", p
 	}
-	if strings.HasSuffix(name, ".") {
-		n := strings.ToLower(name)
-		if !inZone(n, apex) {
-			return "", fmt.Sprintf("outside zone %q", apex)
-		}
-		return n, ""
-	}
 	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".") {
+		return lower, ""
+	}
 	bare := strings.TrimSuffix(apex, ".")
 	if lower == bare || strings.HasSuffix(lower, "."+bare) {
 		return "", fmt.Sprintf("relative name repeats the zone (it would mean %q); write %q with the trailing dot, or the name relative to the zone",
@@ -122,6 +121,16 @@ func ownerName(name, apex string) (string, string) {
 		return "", fmt.Sprintf("longer than 253 characters in zone %q", apex)
 	}
 	return n, ""
+}
+
+// ownerName resolves a record's name in the zone with the given apex as
+// zoneName does, and refuses an absolute name outside the zone.
+func ownerName(name, apex string) (string, string) {
+	n, problem := zoneName(name, apex)
+	if problem == "" && !inZone(n, apex) {
+		return "", fmt.Sprintf("outside zone %q", apex)
+	}
+	return n, problem
 }
 
 // inZone reports whether canonical name n is the apex or below it.

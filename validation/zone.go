@@ -29,7 +29,7 @@ func checkZone(r report, z *v1.GslbZone) {
 	case !ok:
 		r.add("spec.zone", spec.GetZone(), domainProblem(spec.GetZone()))
 	}
-	checkSOA(r, spec.GetSoa())
+	checkSOA(r, spec.GetSoa(), apex)
 	checkNameServers(r, spec.GetNameServers(), apex)
 	if ttl := spec.GetDefaultTtl(); ttl < 1 || ttl > maxZoneTTL {
 		r.add("spec.defaultTtl", fmt.Sprint(ttl), "outside 1..604800")
@@ -49,20 +49,33 @@ func zoneApex(spec *v1.GslbZoneSpec) (string, bool) {
 	return fqdn(z), true
 }
 
-// checkSOA requires the SOA's name server and mailbox names.
-func checkSOA(r report, soa *v1.Soa) {
+// checkSOA requires the SOA's name server and mailbox names, read as
+// zoneName reads them when the zone's apex is known.
+func checkSOA(r report, soa *v1.Soa, apex string) {
 	if soa == nil {
 		r.add("spec.soa", "", "required: mname and rname")
 		return
 	}
-	checkDomain(r, "spec.soa.mname", soa.GetMname())
+	checkZoneName(r, "spec.soa.mname", soa.GetMname(), apex)
 	rname := soa.GetRname()
 	if at := strings.IndexByte(rname, '@'); at >= 0 {
 		r.addf("spec.soa.rname", rname, "a mailbox is written as a name; did you mean %q?",
 			fqdn(rname[:at]+"."+rname[at+1:]))
 		return
 	}
-	checkDomain(r, "spec.soa.rname", rname)
+	checkZoneName(r, "spec.soa.rname", rname, apex)
+}
+
+// checkZoneName requires a valid name at path, and one zoneName can
+// resolve when the zone's apex is known.
+func checkZoneName(r report, path, name, apex string) {
+	checkDomain(r, path, name)
+	if name == "" || domainProblem(name) != "" || apex == "" {
+		return
+	}
+	if _, problem := zoneName(name, apex); problem != "" {
+		r.add(path, name, problem)
+	}
 }
 
 // checkDomain requires a valid domain name at path.
@@ -77,7 +90,9 @@ func checkDomain(r report, path, name string) {
 }
 
 // checkNameServers requires at least one name server, refuses repeats, and
-// requires glue for name servers inside the zone.
+// requires glue for name servers inside the zone. Names are read as
+// zoneName reads them, as DNS servers serve them: "ns1" is
+// "ns1.<zone>.", "ns1.example.net." is outside the zone.
 func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 	if len(nss) == 0 {
 		r.add("spec.nameServers", "", "at least one name server required")
@@ -93,14 +108,25 @@ func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 			checkDomain(r, path+".name", name)
 			continue
 		}
-		n := fqdn(name)
+		if apex == "" {
+			continue // the zone's own error says why
+		}
+		n, problem := zoneName(name, apex)
+		if problem != "" {
+			r.add(path+".name", name, problem)
+			continue
+		}
 		if j, dup := seen[n]; dup {
 			r.addf(path+".name", name, "duplicate of spec.nameServers[%d]", j)
 			continue
 		}
 		seen[n] = i
-		if apex != "" && inZone(n, apex) && len(ns.GetAddresses()) == 0 {
-			r.add(path+".addresses", "", fmt.Sprintf("glue required: %q is inside the zone", n))
+		if inZone(n, apex) && len(ns.GetAddresses()) == 0 {
+			msg := fmt.Sprintf("glue required: %q is inside the zone", n)
+			if !strings.HasSuffix(name, ".") {
+				msg += fmt.Sprintf(" (a name without a trailing dot is relative to the zone; write %q for a name outside it)", strings.ToLower(name)+".")
+			}
+			r.add(path+".addresses", "", msg)
 		}
 	}
 }

@@ -52,8 +52,22 @@ func TestZoneRules(t *testing.T) {
 		{"glue malformed", zone(func(s *v1.GslbZoneSpec) { s.NameServers[0].Addresses[1] = "2001:db8:53::53::1" }),
 			`GslbZone "gslb": spec.nameServers[0].addresses[1] "2001:db8:53::53::1": not an IP address`},
 		{"name server repeated", zone(func(s *v1.GslbZoneSpec) {
-			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "NS2.example.net"})
-		}), `GslbZone "gslb": spec.nameServers[2].name "NS2.example.net": duplicate of spec.nameServers[1]`},
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "NS2.example.net."})
+		}), `GslbZone "gslb": spec.nameServers[2].name "NS2.example.net.": duplicate of spec.nameServers[1]`},
+		{"name server repeated, once relative", zone(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "NS1", Addresses: []string{"198.51.100.53"}})
+		}), `GslbZone "gslb": spec.nameServers[2].name "NS1": duplicate of spec.nameServers[0]`},
+		{"relative name server inside the zone", zone(func(s *v1.GslbZoneSpec) {
+			s.NameServers[0] = &v1.NameServer{Name: "ns1", Addresses: []string{"198.51.100.53"}}
+		}), ``},
+		{"relative name server without glue", zone(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "ns3.example.net"})
+		}), `GslbZone "gslb": spec.nameServers[2].addresses: glue required: "ns3.example.net.gslb.example.com." is inside the zone (a name without a trailing dot is relative to the zone; write "ns3.example.net." for a name outside it)`},
+		{"relative name server repeating the zone", zone(func(s *v1.GslbZoneSpec) { s.NameServers[0].Name = "ns1.gslb.example.com" }),
+			`GslbZone "gslb": spec.nameServers[0].name "ns1.gslb.example.com": relative name repeats the zone (it would mean "ns1.gslb.example.com.gslb.example.com."); write "ns1.gslb.example.com." with the trailing dot, or the name relative to the zone`},
+		{"SOA mname repeating the zone", zone(func(s *v1.GslbZoneSpec) { s.Soa.Mname = "ns1.gslb.example.com" }),
+			`GslbZone "gslb": spec.soa.mname "ns1.gslb.example.com": relative name repeats the zone (it would mean "ns1.gslb.example.com.gslb.example.com."); write "ns1.gslb.example.com." with the trailing dot, or the name relative to the zone`},
+		{"SOA relative names", zone(func(s *v1.GslbZoneSpec) { s.Soa.Mname, s.Soa.Rname = "ns1", "hostmaster" }), ``},
 		{"name server name missing", zone(func(s *v1.GslbZoneSpec) { s.NameServers[1].Name = "" }),
 			`GslbZone "gslb": spec.nameServers[1].name: required`},
 		{"static type unknown", static("www", 99, "x"),

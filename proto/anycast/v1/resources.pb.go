@@ -1884,6 +1884,10 @@ func (x *GslbZoneSpec) GetRecords() []*StaticRecord {
 	return nil
 }
 
+// Names in a zone's data (the SOA's names, name servers, static records'
+// names) read as in a zone file: "@" is the apex, a name with a trailing
+// dot is absolute, any other name is relative to the zone ("ns1" is
+// "ns1.<zone>."). A relative name that repeats the zone is refused.
 type Soa struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Mname string                 `protobuf:"bytes,1,opt,name=mname,proto3" json:"mname,omitempty"`
@@ -1979,7 +1983,9 @@ func (x *Soa) GetMinimum() uint32 {
 
 type NameServer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// name is absolute with a trailing dot ("ns1.example.net."), else
+	// relative to the zone.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// addresses are glue, needed when name is inside the zone.
 	Addresses     []string `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
 	unknownFields protoimpl.UnknownFields
