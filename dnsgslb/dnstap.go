@@ -18,7 +18,10 @@ import (
 // Streams, as BIND, Knot, Unbound and CoreDNS write them and dnstap
 // readers take them). Each query logged gives an AUTH_QUERY message and,
 // unless it was not answered (e.g. dropped by rate limiting), an
-// AUTH_RESPONSE message.
+// AUTH_RESPONSE message. Both carry the client's address and port, the
+// server's (its address when the socket is bound to one or the system
+// reports the datagram's destination) and the time the query was taken;
+// the response adds the time its reply was ready.
 //
 // Messages go from the answer path to a writer goroutine through a bounded
 // queue: when the queue is full (the output is slow, or down), the query is
@@ -83,10 +86,13 @@ func (c DnstapConfig) check() error {
 
 // tapEntry is one query logged, with its reply, on its way to the writer.
 type tapEntry struct {
-	at   time.Time
-	src  netip.Addr
-	port uint16
-	tcp  bool
+	// qat is when the answer path took the query, rat when the reply was
+	// ready.
+	qat, rat time.Time
+	src      netip.Addr
+	port     uint16
+	local    netip.AddrPort
+	tcp      bool
 	// buf holds the query, then the reply; qlen is the query's length,
 	// answered whether there was a reply.
 	buf      []byte
@@ -129,17 +135,23 @@ func newTap(c DnstapConfig) (*tap, error) {
 	return t, nil
 }
 
-// tapLog logs the query pkt and its reply (nil: none was sent) when the
-// sample says so. It never blocks and, once the queue's entries have grown
-// to the longest messages, never allocates.
-func (r *responder) tapLog(pkt, reply []byte, src netip.Addr, tcp bool) {
-	t := r.tap
-	if t.sample > 1 {
-		if r.tapCount++; r.tapCount < t.sample {
-			return
+// tapSampled says whether the query being answered is logged: one in
+// the sample.
+func (r *responder) tapSampled() bool {
+	if r.tap.sample > 1 {
+		if r.tapCount++; r.tapCount < r.tap.sample {
+			return false
 		}
 		r.tapCount = 0
 	}
+	return true
+}
+
+// tapLog logs the query pkt, taken at qat, and its reply (nil: none was
+// sent). It never blocks and, once the queue's entries have grown to the
+// longest messages, never allocates.
+func (r *responder) tapLog(pkt, reply []byte, src netip.Addr, tcp bool, qat time.Time) {
+	t := r.tap
 	var e *tapEntry
 	select {
 	case e = <-t.free:
@@ -147,7 +159,7 @@ func (r *responder) tapLog(pkt, reply []byte, src netip.Addr, tcp bool) {
 		t.dropped.Add(1)
 		return
 	}
-	e.at, e.src, e.port, e.tcp = time.Now(), src, r.port, tcp
+	e.qat, e.rat, e.src, e.port, e.local, e.tcp = qat, time.Now(), src, r.port, r.local, tcp
 	e.buf = append(append(e.buf[:0], pkt...), reply...)
 	e.qlen, e.answered = len(pkt), reply != nil
 	t.full <- e
@@ -164,10 +176,10 @@ type tapEncoder struct {
 	mtype          dnstap.Message_Type
 	family         dnstap.SocketFamily
 	proto          dnstap.SocketProtocol
-	port           uint32
-	sec            uint64
-	nsec           uint32
-	addr           [16]byte
+	port, rport    uint32
+	qsec, rsec     uint64
+	qnsec, rnsec   uint32
+	addr, raddr    [16]byte
 	identity, vers []byte
 }
 
@@ -181,8 +193,19 @@ func newTapEncoder(c DnstapConfig) *tapEncoder {
 	}
 	enc.d.Identity, enc.d.Version, enc.d.Type, enc.d.Message = enc.identity, enc.vers, &enc.dtype, &enc.m
 	enc.m.Type, enc.m.SocketFamily, enc.m.SocketProtocol = &enc.mtype, &enc.family, &enc.proto
-	enc.m.QueryPort, enc.m.QueryTimeSec, enc.m.QueryTimeNsec = &enc.port, &enc.sec, &enc.nsec
+	enc.m.QueryPort, enc.m.QueryTimeSec, enc.m.QueryTimeNsec = &enc.port, &enc.qsec, &enc.qnsec
 	return enc
+}
+
+// ipBytes writes a into buf and returns its bytes: 4 for IPv4, 16 for
+// IPv6.
+func ipBytes(buf *[16]byte, a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return buf[:copy(buf[:], b[:])]
+	}
+	*buf = a.As16()
+	return buf[:]
 }
 
 // encode returns the Frame Streams data frame (length and message) of an
@@ -194,23 +217,29 @@ func (enc *tapEncoder) encode(e *tapEntry, typ dnstap.Message_Type) ([]byte, err
 	enc.family, enc.proto = dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP
 	if e.src.Is6() {
 		enc.family = dnstap.SocketFamily_INET6
-		enc.addr = e.src.As16()
-		m.QueryAddress = enc.addr[:16]
-	} else {
-		a := e.src.As4()
-		copy(enc.addr[:], a[:])
-		m.QueryAddress = enc.addr[:4]
+	}
+	m.QueryAddress = ipBytes(&enc.addr, e.src)
+	// The server's side: its address when known and of the client's
+	// family (a dual-stack socket's IPv4 clients reach an IPv4 address).
+	m.ResponseAddress, m.ResponsePort = nil, nil
+	if la := e.local.Addr(); la.IsValid() && la.Is6() == e.src.Is6() {
+		m.ResponseAddress = ipBytes(&enc.raddr, la)
+	}
+	if e.local.Port() != 0 {
+		enc.rport = uint32(e.local.Port())
+		m.ResponsePort = &enc.rport
 	}
 	if e.tcp {
 		enc.proto = dnstap.SocketProtocol_TCP
 	}
-	enc.port, enc.sec, enc.nsec = uint32(e.port), uint64(e.at.Unix()), uint32(e.at.Nanosecond())
+	enc.port, enc.qsec, enc.qnsec = uint32(e.port), uint64(e.qat.Unix()), uint32(e.qat.Nanosecond())
 	if typ == dnstap.Message_AUTH_QUERY {
 		m.QueryMessage = e.buf[:e.qlen]
 		m.ResponseTimeSec, m.ResponseTimeNsec, m.ResponseMessage = nil, nil, nil
 	} else {
 		m.QueryMessage = nil
-		m.ResponseTimeSec, m.ResponseTimeNsec, m.ResponseMessage = &enc.sec, &enc.nsec, e.buf[e.qlen:]
+		enc.rsec, enc.rnsec = uint64(e.rat.Unix()), uint32(e.rat.Nanosecond())
+		m.ResponseTimeSec, m.ResponseTimeNsec, m.ResponseMessage = &enc.rsec, &enc.rnsec, e.buf[e.qlen:]
 	}
 	var err error
 	enc.buf, err = proto.MarshalOptions{}.MarshalAppend(append(enc.buf[:0], 0, 0, 0, 0), &enc.d)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,21 +55,28 @@ func runUntil(t *testing.T, s *dnsgslb.Server) (ts *testServer, stop func()) {
 	return &testServer{Server: s, udp: u.String(), tcp: c.String()}, stop
 }
 
-// asked is a query sent, the reply received and where from.
+// asked is a query sent, the reply received, where from and where to.
 type asked struct {
 	q, r    *dns.Msg
 	network string
 	port    int
+	server  netip.AddrPort
 }
 
 // ask sends m over network from a connection of its own.
 func (ts *testServer) ask(t *testing.T, network string, m *dns.Msg) asked {
 	t.Helper()
-	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: 1232}
 	addr := ts.udp
 	if network == "tcp" {
 		addr = ts.tcp
 	}
+	return askAt(t, network, addr, m)
+}
+
+// askAt sends m over network to addr from a connection of its own.
+func askAt(t *testing.T, network, addr string, m *dns.Msg) asked {
+	t.Helper()
+	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: 1232}
 	conn, err := c.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +88,11 @@ func (ts *testServer) ask(t *testing.T, network string, m *dns.Msg) asked {
 	}
 	_, port, _ := net.SplitHostPort(conn.LocalAddr().String())
 	p, _ := net.LookupPort(network, port)
-	return asked{q: m, r: r, network: network, port: p}
+	server, err := netip.ParseAddrPort(conn.RemoteAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asked{q: m, r: r, network: network, port: p, server: server}
 }
 
 // readTap reads every dnstap message from a Frame Streams reader.
@@ -117,13 +129,27 @@ func checkTap(t *testing.T, a asked, query, response *dnstap.Dnstap) {
 		if a.network == "tcp" {
 			proto = dnstap.SocketProtocol_TCP
 		}
-		if m.GetSocketProtocol() != proto || m.GetSocketFamily() != dnstap.SocketFamily_INET ||
-			net.IP(m.GetQueryAddress()).String() != "127.0.0.1" || int(m.GetQueryPort()) != a.port {
-			t.Errorf("%s: %v %v from %v port %d, want %v from 127.0.0.1 port %d", name, m.GetSocketProtocol(), m.GetSocketFamily(), net.IP(m.GetQueryAddress()), m.GetQueryPort(), proto, a.port)
+		family, client := dnstap.SocketFamily_INET, "127.0.0.1"
+		if a.server.Addr().Is6() {
+			family, client = dnstap.SocketFamily_INET6, "::1"
+		}
+		if m.GetSocketProtocol() != proto || m.GetSocketFamily() != family ||
+			net.IP(m.GetQueryAddress()).String() != client || int(m.GetQueryPort()) != a.port {
+			t.Errorf("%s: %v %v from %v port %d, want %v %v from %s port %d", name, m.GetSocketProtocol(), m.GetSocketFamily(), net.IP(m.GetQueryAddress()), m.GetQueryPort(), proto, family, client, a.port)
+		}
+		if got := net.IP(m.GetResponseAddress()); !got.Equal(a.server.Addr().AsSlice()) || len(got) != a.server.Addr().BitLen()/8 || m.GetResponsePort() != uint32(a.server.Port()) {
+			t.Errorf("%s: to %v port %d, want the server, %v", name, got, m.GetResponsePort(), a.server)
 		}
 		if age := time.Since(time.Unix(int64(m.GetQueryTimeSec()), int64(m.GetQueryTimeNsec()))); age < 0 || age > time.Hour {
 			t.Errorf("%s: query time %d.%09d", name, m.GetQueryTimeSec(), m.GetQueryTimeNsec())
 		}
+	}
+	qm, rm := query.GetMessage(), response.GetMessage()
+	if qm.GetQueryTimeSec() != rm.GetQueryTimeSec() || qm.GetQueryTimeNsec() != rm.GetQueryTimeNsec() {
+		t.Errorf("%s: query time %d.%09d in the query, %d.%09d in the response", name, qm.GetQueryTimeSec(), qm.GetQueryTimeNsec(), rm.GetQueryTimeSec(), rm.GetQueryTimeNsec())
+	}
+	if qm.ResponseTimeSec != nil || rm.ResponseTimeSec == nil || tapResponseTime(rm).Before(tapQueryTime(rm)) {
+		t.Errorf("%s: response time %v in the query, %v in the response, after the query's %v", name, qm.ResponseTimeSec != nil, tapResponseTime(rm), tapQueryTime(rm))
 	}
 	if query.GetMessage().GetType() != dnstap.Message_AUTH_QUERY || response.GetMessage().GetType() != dnstap.Message_AUTH_RESPONSE {
 		t.Fatalf("%s: message types %v, %v; want AUTH_QUERY, AUTH_RESPONSE", name, query.GetMessage().GetType(), response.GetMessage().GetType())
@@ -141,6 +167,29 @@ func checkTap(t *testing.T, a asked, query, response *dnstap.Dnstap) {
 	if r.String() != a.r.String() {
 		t.Errorf("%s: logged response\n%v\nwant the reply received\n%v", name, &r, a.r)
 	}
+}
+
+func tapQueryTime(m *dnstap.Message) time.Time {
+	return time.Unix(int64(m.GetQueryTimeSec()), int64(m.GetQueryTimeNsec()))
+}
+
+func tapResponseTime(m *dnstap.Message) time.Time {
+	return time.Unix(int64(m.GetResponseTimeSec()), int64(m.GetResponseTimeNsec()))
+}
+
+// readTapFile reads every dnstap message of a file.
+func readTapFile(t *testing.T, path string) []*dnstap.Dnstap {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := dnstap.NewReader(f, nil)
+	if err != nil {
+		t.Fatalf("the file is not a dnstap stream: %v", err)
+	}
+	return readTap(t, r)
 }
 
 func newTapServer(t *testing.T, cfg dnsgslb.DnstapConfig) *dnsgslb.Server {
@@ -163,16 +212,7 @@ func TestDnstapFile(t *testing.T) {
 	}
 	got := gather(t, ts.Server)["anyctl_dns_dnstap_dropped_total{}"]
 	stop()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := dnstap.NewReader(f, nil)
-	if err != nil {
-		t.Fatalf("the file is not a dnstap stream: %v", err)
-	}
-	msgs := readTap(t, r)
+	msgs := readTapFile(t, path)
 	if len(msgs) != 2*len(asks) {
 		t.Fatalf("%d messages, want %d (a query and a response per query)", len(msgs), 2*len(asks))
 	}
@@ -184,6 +224,53 @@ func TestDnstapFile(t *testing.T) {
 	}
 	if sent := gather(t, ts.Server)["anyctl_dns_dnstap_messages_total{}"]; sent != float64(len(msgs)) {
 		t.Errorf("messages_total %v, want %d", sent, len(msgs))
+	}
+}
+
+// TestDnstapWildcard logs queries to a server listening on the wildcard
+// address, as `--listen [::]:53` does: each message names the address
+// the query was sent to (the datagram's destination over UDP, the
+// connection's local address over TCP), in the client's family.
+func TestDnstapWildcard(t *testing.T) {
+	for _, mode := range []dnsgslb.UDPMode{dnsgslb.UDPBlocking, dnsgslb.UDPNetpoller} {
+		t.Run(mode.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "queries.dnstap")
+			tap := dnsgslb.DnstapConfig{Output: path, Identity: "ns-test", Version: "anyctl-test"}
+			s := newServerWith(t, dnsgslb.Config{Listen: "[::]:0", UDPMode: mode, Dnstap: tap}, gslbtest.Snapshot())
+			ts, stop := runUntil(t, s)
+			u, err := netip.ParseAddrPort(ts.udp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var asks []asked
+			for _, network := range []string{"udp", "tcp"} {
+				for _, to := range []string{"127.0.0.1", "::1"} {
+					addr := netip.AddrPortFrom(netip.MustParseAddr(to), u.Port()).String()
+					asks = append(asks, askAt(t, network, addr, msg(t, "www.gslb.example.com.", dns.TypeA, "")))
+				}
+			}
+			stop()
+			msgs := readTapFile(t, path)
+			if len(msgs) != 2*len(asks) {
+				t.Fatalf("%d messages, want %d", len(msgs), 2*len(asks))
+			}
+			// The UDP and TCP queries may be logged in either order.
+			byID := map[uint16][2]*dnstap.Dnstap{}
+			for i := 0; i+1 < len(msgs); i += 2 {
+				var q dns.Msg
+				if err := q.Unpack(msgs[i].GetMessage().GetQueryMessage()); err != nil {
+					t.Fatal(err)
+				}
+				byID[q.Id] = [2]*dnstap.Dnstap{msgs[i], msgs[i+1]}
+			}
+			for _, a := range asks {
+				pair, ok := byID[a.q.Id]
+				if !ok {
+					t.Fatalf("%s query %d to %v not logged", a.network, a.q.Id, a.server)
+				}
+				checkTap(t, a, pair[0], pair[1])
+			}
+		})
 	}
 }
 

@@ -32,6 +32,10 @@ type responder struct {
 	rrlNow uint64
 	// port is the source port of the request being answered.
 	port uint16
+	// local is the address and port the request was sent to, for query
+	// logging: the socket's, or on a socket bound to a wildcard address
+	// the datagram's destination (the zero Addr when unknown).
+	local netip.AddrPort
 	// out is the outcome of the last reply from the index, kept so that
 	// its fixed array is not cleared and copied for every query.
 	out index.Outcome
@@ -69,13 +73,18 @@ func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 	if res == wire.Drop {
 		return nil
 	}
+	logged := r.tap != nil && r.tapSampled()
+	var at time.Time
+	if logged {
+		at = time.Now()
+	}
 	r.options(src, tcp)
 	reply := r.respond(dst, src, tcp)
 	if r.rrl != nil && !tcp {
 		reply = r.limit(reply, src)
 	}
-	if r.tap != nil {
-		r.tapLog(pkt, reply, src, tcp)
+	if logged {
+		r.tapLog(pkt, reply, src, tcp, at)
 	}
 	return reply
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -47,6 +48,22 @@ func (b blockingSocket) interrupt() { b.rawUDP.interrupt() }
 func wildcard(a net.Addr) bool {
 	ua, ok := a.(*net.UDPAddr)
 	return ok && (ua.IP == nil || ua.IP.IsUnspecified())
+}
+
+// addrPort is a socket's address and port, the address unmapped and the
+// zero Addr for a wildcard address.
+func addrPort(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	}
+	if ap.Addr().IsUnspecified() {
+		return netip.AddrPortFrom(netip.Addr{}, ap.Port())
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // reusePort sets SO_REUSEPORT so several UDP sockets share one port, the

@@ -418,6 +418,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var udpWG sync.WaitGroup
 	for _, c := range udp {
 		w := s.newWorker()
+		w.r.local = addrPort(c.LocalAddr())
 		if wildcard(c.LocalAddr()) {
 			w.usePktinfo()
 		}

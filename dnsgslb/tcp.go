@@ -165,6 +165,7 @@ func (t *tcpServer) conn(c net.Conn) {
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		src, port = a.AddrPort().Addr().Unmap(), a.AddrPort().Port()
 	}
+	local := addrPort(c.LocalAddr())
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriterSize(c, 4096)
 	var prefix [2]byte
@@ -179,7 +180,7 @@ func (t *tcpServer) conn(c net.Conn) {
 			t.msgs.Put(m)
 			return
 		}
-		m.r.port = port
+		m.r.port, m.r.local = port, local
 		reply := m.r.handle(m.out[2:2], pkt, src, true)
 		if reply != nil {
 			binary.BigEndian.PutUint16(m.out[:2], uint16(len(reply)))

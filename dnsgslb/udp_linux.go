@@ -166,6 +166,13 @@ func (w *udpWorker) fill() int {
 			continue
 		}
 		w.r.port = sockaddrPort(&w.names[i])
+		ctl := 0
+		if w.pktinfo {
+			ctl = replyPktinfo(&w.sctl[w.toSend], w.rctl[i][:m.hdr.Controllen])
+			if w.r.tap != nil {
+				w.r.local = netip.AddrPortFrom(pktinfoAddr(&w.sctl[w.toSend], ctl), w.r.local.Port())
+			}
+		}
 		reply := w.r.handle(w.out[w.toSend][:0], w.in[i][:m.len], src, false)
 		if reply == nil {
 			continue
@@ -174,9 +181,9 @@ func (w *udpWorker) fill() int {
 		sm.hdr.Name = m.hdr.Name
 		sm.hdr.Namelen = m.hdr.Namelen
 		if w.pktinfo {
-			if n := replyPktinfo(&w.sctl[w.toSend], w.rctl[i][:m.hdr.Controllen]); n > 0 {
+			if ctl > 0 {
 				sm.hdr.Control = &w.sctl[w.toSend][0]
-				sm.hdr.SetControllen(n)
+				sm.hdr.SetControllen(ctl)
 			} else {
 				sm.hdr.Control = nil
 				sm.hdr.SetControllen(0)
@@ -205,6 +212,18 @@ func sockaddrAddr(sa *unix.RawSockaddrInet6) (netip.Addr, bool) {
 		return netip.AddrFrom16(sa.Addr).Unmap(), true
 	}
 	return netip.Addr{}, false
+}
+
+// pktinfoAddr reads the source address from a control message of n bytes
+// that replyPktinfo wrote; the zero Addr when n is 0.
+func pktinfoAddr(ctl *[ctlSize]byte, n int) netip.Addr {
+	if n == 0 {
+		return netip.Addr{}
+	}
+	if (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0])).Level == unix.IPPROTO_IP {
+		return netip.AddrFrom4((*unix.Inet4Pktinfo)(unsafe.Pointer(&ctl[unix.SizeofCmsghdr])).Spec_dst)
+	}
+	return netip.AddrFrom16((*unix.Inet6Pktinfo)(unsafe.Pointer(&ctl[unix.SizeofCmsghdr])).Addr).Unmap()
 }
 
 // setPktinfo asks for each datagram's destination address on a socket
