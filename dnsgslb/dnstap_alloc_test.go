@@ -38,3 +38,38 @@ func TestDnstapWriterDoesNotAllocate(t *testing.T) {
 		t.Errorf("%.1f allocations per query logged, want 0", n)
 	}
 }
+
+// TestDnstapEntriesShrink: an entry grown by a large reply (a TCP answer
+// of tens of kilobytes) goes back to its usual size once written, so the
+// queue does not keep that memory for every entry it ever used.
+func TestDnstapEntriesShrink(t *testing.T) {
+	r := testResponderWith(t, Config{Dnstap: DnstapConfig{Output: filepath.Join(t.TempDir(), "q.dnstap"), QueueSize: 8}})
+	stop, err := r.s.startTap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	pkt := packed(t, "www.gslb.example.com.", dns.TypeTXT, "")
+	big := make([]byte, 60000)
+	copy(big, pkt)
+	for range 8 {
+		r.tapLog(pkt, big, netip.MustParseAddr("192.0.2.1"), true, time.Now())
+	}
+	for deadline := time.Now().Add(5 * time.Second); r.tap.sent.Load() < 16; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer wrote %d messages, want 16", r.tap.sent.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(r.tap.free) < 8; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entries back in the queue, want 8", len(r.tap.free))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for range 8 {
+		if e := <-r.tap.free; cap(e.buf) > tapEntryKeep {
+			t.Errorf("an entry keeps %d bytes after a large reply, want at most %d", cap(e.buf), tapEntryKeep)
+		}
+	}
+}

@@ -102,4 +102,16 @@ func TestDnstapFileWriteError(t *testing.T) {
 	if fi, err := f.Stat(); err != nil || fi.Size() > int64(limit.Cur) {
 		t.Errorf("the file grew past the write error to %d bytes (%v)", fi.Size(), err)
 	}
+	// Every message counted as written is in the file: the ones still
+	// buffered when the write failed are not counted.
+	frames := 1
+	for {
+		if _, err := r.ReadFrame(buf); err != nil {
+			break
+		}
+		frames++
+	}
+	if sent := gather(t, ts.Server)["anyctl_dns_dnstap_messages_total{}"]; sent > float64(frames) {
+		t.Errorf("messages_total %v, but the file holds %d messages", sent, frames)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	dnstap "github.com/dnstap/golang-dnstap"
@@ -26,6 +27,10 @@ const (
 	// writing what is queued to a socket: a stalled collector does not
 	// hold up the exit for longer.
 	tapStopGrace = time.Second
+	// tapEntryKeep is the most room an entry keeps once written: one
+	// grown by a large TCP reply goes back to tapEntryCap, so that the
+	// queue does not hold tens of kilobytes per entry for good.
+	tapEntryKeep = 4 * tapEntryCap
 )
 
 // tapWriter is an open dnstap output. The framestream writer does the
@@ -36,20 +41,56 @@ type tapWriter struct {
 	fs dnstap.Writer
 	bw *bufio.Writer
 	c  io.Closer
+	// sent counts the messages the output took; buffered those written
+	// to the buffer since, of pending queries.
+	sent              *atomic.Uint64
+	buffered, pending uint64
 }
 
+// write buffers one data frame, flushing first when the buffer has no
+// room for it, so that a message is counted as sent only once the output
+// took it.
 func (w *tapWriter) write(frame []byte) error {
-	_, err := w.bw.Write(frame)
-	return err
+	if len(frame) > w.bw.Available() && w.bw.Buffered() > 0 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := w.bw.Write(frame); err != nil {
+		return err
+	}
+	w.buffered++
+	if w.bw.Buffered() == 0 { // longer than the buffer: written through
+		w.sent.Add(w.buffered)
+		w.buffered = 0
+	}
+	return nil
 }
 
-func (w *tapWriter) flush() error { return w.bw.Flush() }
+// entryDone says that an entry's messages are all written or buffered.
+func (w *tapWriter) entryDone() { w.pending++ }
 
-func (w *tapWriter) close() {
-	if w.bw.Flush() == nil {
+// flush writes what is buffered and counts it as sent.
+func (w *tapWriter) flush() error {
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	w.sent.Add(w.buffered)
+	w.buffered, w.pending = 0, 0
+	return nil
+}
+
+// close flushes, writes the STOP frame and closes the output. It returns
+// the number of queries whose messages were lost in a failed flush.
+func (w *tapWriter) close() uint64 {
+	var lost uint64
+	if w.flush() == nil {
 		w.fs.Close() // writes the STOP frame
+	} else {
+		lost = w.pending
 	}
 	w.c.Close()
+	return lost
 }
 
 // deadlineConn sets a write deadline of tapTimeout before each write, as
@@ -94,7 +135,7 @@ func (t *tap) open(hard context.Context) (*tapWriter, error) {
 		return nil, fmt.Errorf("dnstap output %q: %w", t.cfg.Output, err)
 	}
 	// The START frame is written (flushed): the data frames follow it.
-	return &tapWriter{fs: w, bw: bufio.NewWriter(raw), c: c}, nil
+	return &tapWriter{fs: w, bw: bufio.NewWriter(raw), c: c, sent: &t.sent}, nil
 }
 
 // closer is a func as an io.Closer.
@@ -116,7 +157,12 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 	bo := backoff.New(100*time.Millisecond, 10*time.Second)
 	enc := newTapEncoder(t.cfg)
 	write := func(e *tapEntry) error {
-		defer func() { t.free <- e }()
+		defer func() {
+			if cap(e.buf) > tapEntryKeep {
+				e.buf = make([]byte, 0, tapEntryCap)
+			}
+			t.free <- e
+		}()
 		for _, typ := range [2]dnstap.Message_Type{dnstap.Message_AUTH_QUERY, dnstap.Message_AUTH_RESPONSE} {
 			if typ == dnstap.Message_AUTH_RESPONSE && !e.answered {
 				break
@@ -128,12 +174,14 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 			if err := w.write(b); err != nil {
 				return err
 			}
-			t.sent.Add(1)
 		}
+		w.entryDone()
 		return nil
 	}
 	lost := func(err error) {
+		// The queries whose messages were in the buffer are lost with it.
 		t.errors.Add(1)
+		t.dropped.Add(w.pending)
 		w.c.Close()
 		w = nil
 		if t.out.network == "file" {
@@ -202,7 +250,10 @@ func (t *tap) run(ctx context.Context, w *tapWriter, log *slog.Logger) {
 			continue
 		}
 		if done {
-			w.close()
+			if n := w.close(); n > 0 {
+				t.errors.Add(1)
+				t.dropped.Add(n)
+			}
 			return
 		}
 	}
