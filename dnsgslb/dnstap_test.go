@@ -284,16 +284,7 @@ func TestDnstapSampled(t *testing.T) {
 		ts.exchange(t, "udp", msg(t, "www.gslb.example.com.", dns.TypeA, ""))
 	}
 	stop()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := dnstap.NewReader(f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if msgs := readTap(t, r); len(msgs) != 20 {
+	if msgs := readTapFile(t, path); len(msgs) != 20 {
 		t.Errorf("%d messages for 100 queries sampled 1 in 10, want 20", len(msgs))
 	}
 }
