@@ -30,3 +30,42 @@ func TestE2EApplyWarnsOfLongCacheNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EApplyWarnsOfACNAMEBesideAddresses: a GslbRecord changed to rank
+// its candidates unlike the record of another type at its name, with a
+// name origin among them, is applied with a warning that names both: the
+// warning reads the records already stored.
+func TestE2EApplyWarnsOfACNAMEBesideAddresses(t *testing.T) {
+	c := startWithExamples(t)
+	records := func(policyAAAA string) string {
+		return `apiVersion: anycast.anyctl.io/v1
+kind: Origin
+metadata: {name: cloud-lb}
+spec:
+  location: {latitude: 50.11, longitude: 8.68, country: DE, continent: EU, region: emea}
+  addresses: [lb-123.cloud.example.net.]
+  weight: 10
+---
+apiVersion: anycast.anyctl.io/v1
+kind: GslbRecord
+metadata: {name: cdn-a}
+spec: {zone: gslb, name: cdn, type: A, origins: [us-east, cloud-lb], policy: nearest}
+---
+apiVersion: anycast.anyctl.io/v1
+kind: GslbRecord
+metadata: {name: cdn-aaaa}
+spec: {zone: gslb, name: cdn, type: AAAA, origins: [us-east, cloud-lb], policy: ` + policyAAAA + `}
+`
+	}
+	if r := mustAnyctl(t, c.Addr, records("nearest"), "apply", "-f", "-"); strings.Contains(r.stderr, "Warning") {
+		t.Errorf("records that rank alike: standard error:\n%s", r.stderr)
+	}
+	aaaa := records("failover")
+	aaaa = aaaa[strings.LastIndex(aaaa, "---\n")+4:]
+	want := `Warning: GslbRecord "cdn-a": spec.name "cdn.gslb.example.com.": beside GslbRecord "cdn-aaaa", which ranks other candidates, and Origin "cloud-lb" is a DNS name answered with a CNAME`
+	for _, args := range [][]string{{"apply", "--dry-run", "-f", "-"}, {"apply", "-f", "-"}} {
+		if r := mustAnyctl(t, c.Addr, aaaa, args...); !strings.Contains(r.stderr, want) {
+			t.Errorf("anyctl %s: standard error lacks\n%s\ngot:\n%s", strings.Join(args, " "), want, r.stderr)
+		}
+	}
+}

@@ -77,7 +77,7 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 	// Read-your-writes: once Apply returns, every API of this replica
 	// (agent configs, the GSLB feed, status) works from the new state.
 	a.awaitOwnWrite(ctx, "apply", resp.GetRevision(), a.cache.WaitRevision)
-	resp.Warnings = validation.Warnings(req.GetObjects())
+	resp.Warnings = validation.Warnings(req.GetObjects(), base)
 	return resp, nil
 }
 

@@ -15,10 +15,11 @@ const (
 	resolverECS6 = 56
 )
 
-// Warnings returns what an apply of incoming accepts but an operator should
-// know, one sentence each naming the object, field and value. Unlike
-// CheckApply's problems they do not stop the apply.
-func Warnings(incoming []*v1.Object) []string {
+// Warnings returns what an apply of incoming onto the existing state (nil:
+// an empty store) accepts but an operator should know, one sentence each
+// naming the object, field and value. Unlike CheckApply's problems they
+// do not stop the apply.
+func Warnings(incoming []*v1.Object, existing *resource.State) []string {
 	var out []string
 	for _, o := range incoming {
 		p := o.GetPop()
@@ -41,5 +42,5 @@ func Warnings(incoming []*v1.Object) []string {
 			}
 		}
 	}
-	return out
+	return append(out, aliasWarnings(incoming, existing)...)
 }

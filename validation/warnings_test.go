@@ -3,17 +3,61 @@ package validation
 import (
 	"slices"
 	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestWarnings(t *testing.T) {
 	f := newFixture()
 	f.tokyo.Spec.CacheNetworks = []string{"198.51.100.0/24", "198.51.101.0/25", "2001:db8:100::/56", "2001:db8:200::/64", "not a prefix"}
-	got := Warnings(wrap(f.tokyo, f.zone))
+	got := Warnings(wrap(f.tokyo, f.zone), nil)
 	want := []string{
 		`Pop "tokyo": spec.cacheNetworks[1] "198.51.101.0/25": longer than /24: behind a resolver that shortens ECS to /24 (unbound's default) the DNS server sees only the /24, and cannot tell this network from the rest of it`,
 		`Pop "tokyo": spec.cacheNetworks[3] "2001:db8:200::/64": longer than /56: behind a resolver that shortens ECS to /56 (unbound's default) the DNS server sees only the /56, and cannot tell this network from the rest of it`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Warnings:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestAliasWarnings: GslbRecords at one name, among whose candidates is a
+// name origin (answered with a CNAME), are accepted with a warning when
+// one client can get a CNAME for one type and addresses for another; not
+// when they rank alike over origins with both address families.
+func TestAliasWarnings(t *testing.T) {
+	lb := origin("lb", &v1.Location{Latitude: 48.85, Longitude: 2.35, Country: "FR", Continent: "EU"}, 10, "lb.cloud.example.net.")
+	v4 := origin("v4", &v1.Location{Latitude: 1.35, Longitude: 103.82, Country: "SG", Continent: "AS"}, 10, "198.51.100.150")
+	dual := proto.Clone(v4).(*v1.Origin)
+	dual.Spec.Addresses = append(dual.Spec.Addresses, "2001:db8:100::150")
+	pair := func(policyAAAA v1.Policy, origins ...string) []proto.Message {
+		return []proto.Message{
+			record("www-a", "www", v1.RecordType_RECORD_TYPE_A, v1.Policy_POLICY_NEAREST, origins...),
+			record("www-aaaa", "www", v1.RecordType_RECORD_TYPE_AAAA, policyAAAA, origins...),
+		}
+	}
+	ranking := `GslbRecord "www-a": spec.name "www.gslb.example.com.": beside GslbRecord "www-aaaa", which ranks other candidates, and Origin "lb" is a DNS name answered with a CNAME: one client can get a CNAME for one type and addresses for the other, and a resolver that caches the CNAME follows it for both (a CNAME stands alone): give the records at one name the same origins, pops, policy, residency and whenAllDown`
+	family := `Origin "v4": spec.addresses: no address for AAAA records: at "www.gslb.example.com." the AAAA record passes it over for another candidate, for some clients Origin "lb", a DNS name answered with a CNAME, where the A record answers its address: a resolver that caches the CNAME follows it for both (a CNAME stands alone); give the origin both address families, or leave Origin "lb" out of the records at "www.gslb.example.com."`
+	for _, tc := range []struct {
+		desc               string
+		existing, incoming []proto.Message
+		want               []string
+	}{
+		{"alike over dual-stack origins", nil, pair(v1.Policy_POLICY_NEAREST, "fra", "lb"), nil},
+		{"ranked differently", nil, pair(v1.Policy_POLICY_FAILOVER, "fra", "lb"), []string{ranking}},
+		{"ranked differently, no name origin", nil, pair(v1.Policy_POLICY_FAILOVER, "fra", "iad"), nil},
+		{"an origin without IPv6", []proto.Message{v4}, pair(v1.Policy_POLICY_NEAREST, "v4", "lb"), []string{family}},
+		{"an origin loses its IPv6 address", append(pair(v1.Policy_POLICY_NEAREST, "v4", "lb"), dual), []proto.Message{v4}, []string{family}},
+		{"a record alone", nil, pair(v1.Policy_POLICY_FAILOVER, "fra", "lb")[:1], nil},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			existing := newFixture().state()
+			for _, o := range wrap(append([]proto.Message{lb}, tc.existing...)...) {
+				existing.Put(o)
+			}
+			if got := Warnings(wrap(tc.incoming...), existing); !slices.Equal(got, tc.want) {
+				t.Errorf("Warnings:\n got %q\nwant %q", got, tc.want)
+			}
+		})
 	}
 }
