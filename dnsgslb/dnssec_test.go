@@ -170,7 +170,7 @@ func unboundValidatesSignedZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.RealZone()))
 	anchorOf := func(k *dnssec.Key) string { return strings.ReplaceAll(k.DS().String(), "\t", " ") }
 	z := gslbtest.Zone
 	ask := func(addr, logPath, name string, qtype uint16) *dns.Msg {
@@ -192,6 +192,7 @@ func unboundValidatesSignedZone(t *testing.T) {
 		{"www." + z, dns.TypeTXT, dns.RcodeSuccess},
 		{"nope." + z, dns.TypeA, dns.RcodeNameError},
 		{"www." + z, dns.TypeNSEC, dns.RcodeSuccess},
+		{"cloud." + z, dns.TypeCNAME, dns.RcodeSuccess},
 	} {
 		r := ask(addr, logPath, tc.name, tc.qtype)
 		if r.Rcode != tc.rcode || !r.AuthenticatedData {

@@ -19,6 +19,8 @@ type answer struct {
 	// of the candidates they came from.
 	addrs []netip.Addr
 	slots []int
+	// cname is true for a name origin's CNAME.
+	cname bool
 	// signed is the answer with its RRSIGs (and NSEC records when
 	// negative), for queries with the DO bit; nil outside signed zones.
 	signed []byte

@@ -111,6 +111,9 @@ func (ix *Index) Explain(name string, qtype uint16, client netip.Prefix) Explana
 	}
 	ex.Zone = nd.zone.apex
 	rs := nd.find(qtype)
+	if rs == nil && qtype == dns.TypeCNAME {
+		rs = nd.aliasRecord()
+	}
 	if rs == nil || rs.rec == nil || qtype == dns.TypeANY {
 		return ex
 	}

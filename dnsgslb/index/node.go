@@ -43,6 +43,26 @@ func (n *node) find(qtype uint16) *rrset {
 	return nil
 }
 
+// aliasRecord is the GslbRecord at the node with a name origin among its
+// candidates, of the lowest type if several (A, then AAAA, then HTTPS):
+// the one a query for type CNAME is answered from; nil without one.
+func (n *node) aliasRecord() *rrset {
+	var out *rrset
+	for i := range n.rrsets {
+		rs := &n.rrsets[i]
+		if rs.rec == nil || out != nil && out.qtype < rs.qtype {
+			continue
+		}
+		for _, c := range rs.rec.cands {
+			if c.host != "" {
+				out = rs
+				break
+			}
+		}
+	}
+	return out
+}
+
 // finishAnswers packs the node's static, NODATA and ANY answers. prev is
 // the node of the same name in the previous index when its zone answers
 // negatively alike (see sameNegatives): its NODATA and ANY answers are

@@ -189,6 +189,7 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 		if err := rec.node.zone.signAnswer(a, name, dns.RcodeSuccess, []dns.RR{cname}, nil, nil, nil); err != nil {
 			return nil, err
 		}
+		a.cname = true
 		for _, c := range rec.cands {
 			if c.host == host && !slices.Contains(a.slots, c.slot) {
 				a.slots = append(a.slots, c.slot)

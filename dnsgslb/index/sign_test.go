@@ -266,3 +266,46 @@ func TestSignedNameOriginCNAME(t *testing.T) {
 		}
 	}
 }
+
+// TestCNAMEQueryAtNameOrigin: a query for type CNAME at a name whose
+// GslbRecords rank a name origin is answered with the CNAME the other
+// types get, signed, for the clients it is ranked first for; the others
+// get a NODATA whose proof holds, scoped as the answer, so that a
+// resolver does not keep it for the first ones.
+func TestCNAMEQueryAtNameOrigin(t *testing.T) {
+	ix, key := signedIndex(t)
+	name := "cloud." + gslbtest.Zone
+	near := netip.MustParsePrefix(gslbtest.PopTokyo)
+	r := askFromDO(t, ix, name, dns.TypeCNAME, near, true)
+	if len(r.Answer) != 2 || r.Answer[0].Header().Rrtype != dns.TypeCNAME || r.Answer[0].(*dns.CNAME).Target != gslbtest.CloudLB {
+		t.Fatalf("CNAME from %s: answer %v, want the CNAME to %s and its RRSIG", near, r.Answer, gslbtest.CloudLB)
+	}
+	verifySection(t, "CNAME answer", key, r.Answer)
+	if a := askFromDO(t, ix, name, dns.TypeA, near, true); a.Answer[0].String() != r.Answer[0].String() {
+		t.Errorf("CNAME from %s: %v, but an A query gets %v", near, r.Answer[0], a.Answer[0])
+	}
+	far := netip.MustParsePrefix(gslbtest.London)
+	r = askFromDO(t, ix, name, dns.TypeCNAME, far, true)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+		t.Fatalf("CNAME from %s: %s %v, want NODATA", far, dns.RcodeToString[r.Rcode], r.Answer)
+	}
+	nsecs := verifySection(t, "CNAME NODATA authority", key, r.Ns)
+	if len(nsecs) != 1 || nsecs[0].Header().Name != name || slices.Contains(nsecs[0].TypeBitMap, dns.TypeCNAME) {
+		t.Errorf("CNAME from %s: NODATA proof %v, want the NSEC of %s without CNAME", far, nsecs, name)
+	}
+	if a := askFromDO(t, ix, name, dns.TypeA, far, true); scopeOf(a) == 0 || scopeOf(r) != scopeOf(a) {
+		t.Errorf("CNAME NODATA from %s: ECS scope %d, want the A answer's, %d", far, scopeOf(r), scopeOf(a))
+	}
+}
+
+// scopeOf is a reply's ECS scope prefix length.
+func scopeOf(m *dns.Msg) int {
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if s, ok := o.(*dns.EDNS0_SUBNET); ok {
+				return int(s.SourceScope)
+			}
+		}
+	}
+	return -1
+}

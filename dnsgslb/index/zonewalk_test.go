@@ -227,7 +227,10 @@ func walkZone(t *testing.T, ix *Index, key *dnssec.Key) {
 	}
 	// Each NSEC lists the types its owner answers, and lists no other
 	// but those of a GslbRecord, which may answer with a CNAME to a name
-	// origin or deny its type with an NSEC of the name without it.
+	// origin or deny its type with an NSEC of the name without it. A
+	// name origin's CNAME, answered to a CNAME query too, is not listed:
+	// validators take a positive CNAME on its RRSIG, and a listed CNAME
+	// would disprove every NODATA at the name.
 	for _, n := range z.signing.chain.NSEC {
 		nd := ix.names[wireKey(n.Hdr.Name)]
 		for _, qt := range walkTypes {
@@ -235,7 +238,8 @@ func walkZone(t *testing.T, ix *Index, key *dnssec.Key) {
 			in := slices.Contains(n.TypeBitMap, qt)
 			positive := len(r.Answer) > 0 && r.Answer[0].Header().Rrtype == qt
 			gslb := nd != nil && nd.find(qt) != nil && nd.find(qt).rec != nil
-			if r.Authoritative && in != positive && !(in && gslb) {
+			alias := nd != nil && qt == dns.TypeCNAME && nd.aliasRecord() != nil
+			if r.Authoritative && in != positive && !(in && gslb) && !(positive && alias) {
 				t.Errorf("NSEC %s lists %s: %v; answer %v", n.Hdr.Name, dns.TypeToString[qt], in, r.Answer)
 			}
 			if !r.Authoritative && in && qt != dns.TypeNS && qt != dns.TypeDS && qt != dns.TypeNSEC {
