@@ -13,13 +13,17 @@ import (
 // the name changes when the file is replaced or rewritten. It is the ID the
 // DB read from the file will have, so that a prefix table persisted from it
 // can be found again at start-up before the database is read.
-func Identify(path string) (string, error) {
-	r, err := maxminddb.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("open GeoIP database %q: %w", path, err)
-	}
-	defer r.Close()
-	return identify(path, r)
+func Identify(path string) (id string, err error) {
+	err = readMapped(path, func() error {
+		r, err := maxminddb.Open(path)
+		if err != nil {
+			return fmt.Errorf("open GeoIP database %q: %w", path, err)
+		}
+		defer r.Close()
+		id, err = identify(path, r)
+		return err
+	})
+	return id, err
 }
 
 func identify(path string, r *maxminddb.Reader) (string, error) {

@@ -49,8 +49,20 @@ var continentCentre = map[string][2]float64{
 	"NA": {40, -100}, "OC": {-25, 140}, "SA": {-15, -60},
 }
 
-// OpenDB reads every network of the mmdb file at path.
-func OpenDB(path string) (*DB, error) {
+// OpenDB reads every network of the mmdb file at path. A file that
+// changes while it is read (one written in place) is an error.
+func OpenDB(path string) (db *DB, err error) {
+	err = readMapped(path, func() error {
+		db, err = openDB(path)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func openDB(path string) (*DB, error) {
 	r, err := maxminddb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database %q: %w", path, err)
@@ -63,6 +75,9 @@ func OpenDB(path string) (*DB, error) {
 	db, err := readDB(r)
 	if err != nil {
 		return nil, fmt.Errorf("read GeoIP database %q: %w", path, err)
+	}
+	if after, err := identify(path, r); err != nil || after != id {
+		return nil, fmt.Errorf("GeoIP database %q changed while it was read", path)
 	}
 	db.id = id
 	return db, nil
