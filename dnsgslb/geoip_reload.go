@@ -15,6 +15,8 @@ import (
 // ReloadGeoIP reads the GeoIP database file again and serves the snapshot
 // compiled with it: the new database and prefix table are built beside
 // the ones served, which answer until the new index is swapped in at once.
+// A newer snapshot refused only because the database could not be read
+// (the controller's, or the one persisted) is the one compiled and served.
 // A file that cannot be read, is no database, has no networks, changes
 // while it is read, or with which the snapshot does not compile, changes
 // nothing: the server keeps the database and index it has, and the error,
@@ -73,17 +75,35 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
 	was := g.set(db, id)
-	if s.snap == nil {
+	// A snapshot that waits for a database to be read is newer than the
+	// one served.
+	snap := s.snap
+	if s.waiting != nil {
+		snap = s.waiting
+	}
+	if snap == nil {
 		return nil
 	}
-	if err := s.swap(ctx, s.snap, nil); err != nil {
+	if err := s.swap(ctx, snap, nil); err != nil {
 		g.restore(was)
-		return fmt.Errorf("snapshot revision %d with GeoIP database %q: %w", s.snap.GetRevision(), g.path, err)
+		return fmt.Errorf("snapshot revision %d with GeoIP database %q: %w", snap.GetRevision(), g.path, err)
 	}
-	if s.cfg.StateDir != "" {
-		if err := s.saveTableLocked(); err != nil {
-			s.log.Warn("dns: cannot persist the prefix table of the reloaded GeoIP database; the next start builds it again", "err", err)
+	waited := snap == s.waiting
+	if waited {
+		s.waiting = nil
+		s.metrics.persistedRefused.Store(false)
+		s.log.Info("dns serves the snapshot that waited for the GeoIP database", "revision", snap.GetRevision())
+	}
+	if s.cfg.StateDir == "" {
+		return nil
+	}
+	if waited {
+		if err := InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
+			s.log.Warn("dns: cannot persist the snapshot served; the next start serves the one persisted before", "revision", snap.GetRevision(), "err", err)
 		}
+	}
+	if err := s.saveTableLocked(); err != nil {
+		s.log.Warn("dns: cannot persist the prefix table of the reloaded GeoIP database; the next start builds it again", "err", err)
 	}
 	return nil
 }

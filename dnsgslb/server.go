@@ -41,11 +41,15 @@ type Server struct {
 	rrl            *rrl        // nil when off
 	tap            *tap        // nil when off
 
-	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, and savedTable
+	updateMu sync.Mutex // guards the order of index swaps and snapshot writes, savedTable, snap and waiting
 	// savedTable is the key of the prefix table in the state directory.
 	savedTable string
 	// snap is the snapshot served, compiled again on a GeoIP reload.
 	snap *v1.GslbSnapshot
+	// waiting is the last snapshot that could not be compiled only
+	// because the GeoIP database could not be read (errNoGeoIP), newer
+	// than snap: a reload serves it.
+	waiting *v1.GslbSnapshot
 
 	reloadMu sync.Mutex // serializes GeoIP reloads, guards geoIPFile
 	// geoIPFile is the GeoIP file as last read, or tried.
@@ -158,6 +162,9 @@ func New(cfg Config) (*Server, error) {
 					s.log.Warn("dns: cannot persist the prefix table; the next start builds it again", "err", err)
 				}
 			}
+			if errors.Is(err, errNoGeoIP) {
+				s.waiting = snap
+			}
 		}
 		s.updateMu.Unlock()
 		if err != nil {
@@ -206,6 +213,9 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	defer s.updateMu.Unlock()
 	err := s.swap(ctx, snap, nil)
 	s.updating.Add(-1)
+	if errors.Is(err, errNoGeoIP) {
+		s.waiting = snap
+	}
 	if err != nil {
 		// The refine stopped above belonged to the index still served:
 		// without scope tables, or not all of them, until it runs again.
@@ -214,6 +224,7 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 		}
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
+	s.waiting = nil
 	s.metrics.persistedRefused.Store(false)
 	if s.cfg.StateDir == "" {
 		return nil
@@ -228,6 +239,10 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	}
 	return nil
 }
+
+// errNoGeoIP wraps the error of a snapshot that needs a prefix table
+// built from the GeoIP database, which could not be read.
+var errNoGeoIP = errors.New("cannot read the GeoIP database")
 
 // swap compiles snap and serves it. table is a prefix table read from the
 // state directory, used if it is the one snap needs.
@@ -272,6 +287,9 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	b := compile()
 	if errors.Is(b.err, index.ErrNeedGeoIP) {
 		db, err := s.geoip.wait(ctx)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w %q: %w", errNoGeoIP, s.geoip.path, err)
+		}
 		if err != nil {
 			return fmt.Errorf("GeoIP database %q: %w", s.geoip.path, err)
 		}
