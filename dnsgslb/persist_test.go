@@ -48,10 +48,16 @@ func TestPersistence(t *testing.T) {
 }
 
 // TestStartRemovesTemporaries: temporary files that writes of the state
-// files left behind when cut short (a crash) are removed at start; the
-// state files themselves are read and kept.
+// files left behind when cut short (a crash) are removed at start, also
+// from a state directory whose name has characters special to a glob;
+// the state files themselves are read and kept.
 func TestStartRemovesTemporaries(t *testing.T) {
-	dir := t.TempDir()
+	for _, name := range []string{"state", "state[1]"} {
+		t.Run(name, func(t *testing.T) { testStartRemovesTemporaries(t, filepath.Join(t.TempDir(), name)) })
+	}
+}
+
+func testStartRemovesTemporaries(t *testing.T, dir string) {
 	newServer(t, dir, gslbtest.Snapshot())
 	stale := []string{".gslb-snapshot.pb.tmp123", ".gslb-table.bin.456"}
 	for _, name := range stale {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 )
@@ -45,12 +46,16 @@ func (s *Server) saveTableLocked() error {
 }
 
 // removeTemporaries removes from dir the temporary files that writes of the
-// named files, cut short by a crash, left behind (".NAME.*").
+// named files, cut short by a crash, left behind (".NAME.*"). It lists dir
+// rather than globbing: a glob would read a "[" in dir's own name as a
+// pattern and find nothing.
 func removeTemporaries(dir string, names ...string) {
-	for _, name := range names {
-		stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".*"))
-		for _, f := range stale {
-			os.Remove(f)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		for _, name := range names {
+			if strings.HasPrefix(e.Name(), "."+name+".") {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
 		}
 	}
 }
