@@ -17,9 +17,9 @@ import (
 // the ones served, which answer until the new index is swapped in at once.
 // A newer snapshot refused only because the database could not be read
 // (the controller's, or the one persisted) is the one compiled and served.
-// A file that cannot be read, is no database, has no networks, changes
-// while it is read, or with which the snapshot does not compile, changes
-// nothing: the server keeps the database and index it has, and the error,
+// A file that cannot be read, is no database, has no networks, places
+// none (an ASN database), changes while it is read, or with which the
+// snapshot does not compile, changes nothing: the server keeps the database and index it has, and the error,
 // also logged, says why. A reload stopped by ctx is neither logged nor
 // counted as refused. A server without a GeoIP database has nothing to
 // reload.

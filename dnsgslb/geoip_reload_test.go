@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb"
@@ -132,6 +135,7 @@ func TestGeoIPReload(t *testing.T) {
 		{"no database", []byte("not a database\n"), "error opening database: invalid MaxMind DB file"},
 		{"truncated", good[:len(good)/2], "invalid MaxMind DB file"},
 		{"empty", nil, "open GeoIP database"},
+		{"ASN database", asnDatabase(t), `GeoLite2-ASN\") places no network`}, // quoted in the log
 	} {
 		if err := os.WriteFile(path, bad.content, 0o644); err != nil {
 			t.Fatal(err)
@@ -171,6 +175,28 @@ func TestGeoIPReload(t *testing.T) {
 	if metric("anyctl_dns_geoip_reload_failing") != 0 {
 		t.Error("reload_failing still 1 after a reload took effect")
 	}
+}
+
+// asnDatabase is an mmdb file shaped like GeoLite2-ASN: networks with an
+// AS number and organisation, and no place.
+func asnDatabase(t *testing.T) []byte {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-ASN", RecordSize: 24, IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cidr := range []string{"198.18.0.0/16", "198.19.0.0/16", "2001:db8::/32"} {
+		_, n, _ := net.ParseCIDR(cidr)
+		rec := mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(64500 + i), "autonomous_system_organization": mmdbtype.String("Example Networks")}
+		if err := tree.Insert(n, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if _, err := tree.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestGeoIPReloadWithout: a server without a database has nothing to

@@ -79,6 +79,10 @@ func openDB(path string) (*DB, error) {
 	if after, err := identify(path, r); err != nil || after != id {
 		return nil, fmt.Errorf("GeoIP database %q changed while it was read", path)
 	}
+	if len(db.v4)+len(db.v6) > 0 && len(db.unplaced) == len(db.classes) {
+		return nil, fmt.Errorf("GeoIP database %q (type %q) places no network: none has coordinates or a continent; use a City or Country database (GeoIP2 or GeoLite2), not an ASN or ISP one",
+			path, r.Metadata.DatabaseType)
+	}
 	db.id = id
 	return db, nil
 }
