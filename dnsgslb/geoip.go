@@ -31,9 +31,11 @@ type geoIP struct {
 	err error
 
 	// loaded is when the database served was read, in Unix nanoseconds;
-	// reloads and failures count Server.ReloadGeoIP's outcomes.
+	// reloads counts Server.ReloadGeoIP's successes, failures the reads
+	// refused (the first, or a reload's).
 	loaded, reloads, failures atomic.Int64
-	// failing is set while the last reload failed.
+	// failing is set while the last read (the first, or a reload's)
+	// failed.
 	failing atomic.Bool
 }
 
@@ -61,6 +63,8 @@ func (g *geoIP) readAll() {
 	g.db, g.err = db, err
 	g.mu.Unlock()
 	if err != nil {
+		g.failures.Add(1)
+		g.failing.Store(true)
 		g.log.Error("dns cannot read the GeoIP database; snapshots that need a new prefix table fail until it is reloaded", "path", g.path, "err", err)
 		return
 	}

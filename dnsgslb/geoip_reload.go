@@ -157,8 +157,8 @@ func (s *Server) watchGeoIP(ctx context.Context, every time.Duration) {
 
 var (
 	geoIPReloadsDesc  = prometheus.NewDesc("anyctl_dns_geoip_reloads_total", "GeoIP database reloads that took effect.", nil, nil)
-	geoIPFailuresDesc = prometheus.NewDesc("anyctl_dns_geoip_reload_failures_total", "GeoIP database reloads refused (the file cannot be read or used); the database served stays.", nil, nil)
-	geoIPFailingDesc  = prometheus.NewDesc("anyctl_dns_geoip_reload_failing", "1 when the last GeoIP database reload was refused.", nil, nil)
+	geoIPFailuresDesc = prometheus.NewDesc("anyctl_dns_geoip_reload_failures_total", "GeoIP database reads refused, at start or by a reload (the file cannot be read or used); the database served, if any, stays.", nil, nil)
+	geoIPFailingDesc  = prometheus.NewDesc("anyctl_dns_geoip_reload_failing", "1 when the last read of the GeoIP database, at start or by a reload, was refused.", nil, nil)
 	geoIPLoadedDesc   = prometheus.NewDesc("anyctl_dns_geoip_last_success_timestamp_seconds", "When the GeoIP database served was read, at start or by a reload.", nil, nil)
 )
 

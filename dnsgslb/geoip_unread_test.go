@@ -78,6 +78,12 @@ func TestGeoIPReloadServesSnapshotWaitingForIt(t *testing.T) {
 			if r := ts.exchange(t, "udp", q); r.Rcode != dns.RcodeServerFailure {
 				t.Fatalf("before the reload: rcode %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
 			}
+			// The read at start that failed counts, for the alert on it.
+			m := gather(t, ts.Server)
+			if m["anyctl_dns_geoip_reload_failing{}"] != 1 || m["anyctl_dns_geoip_reload_failures_total{}"] != 1 {
+				t.Errorf("before the reload: reload_failing %v, reload_failures_total %v; want 1 and 1",
+					m["anyctl_dns_geoip_reload_failing{}"], m["anyctl_dns_geoip_reload_failures_total{}"])
+			}
 
 			replaceFile(t, path, geotest.Networks)
 			if err := ts.ReloadGeoIP(context.Background()); err != nil {
@@ -89,6 +95,9 @@ func TestGeoIPReloadServesSnapshotWaitingForIt(t *testing.T) {
 			}
 			if got := refusedGauge(t, ts.Server); got != 0 {
 				t.Errorf("after the reload: anyctl_dns_persisted_snapshot_refused = %v, want 0", got)
+			}
+			if got := gather(t, ts.Server)["anyctl_dns_geoip_reload_failing{}"]; got != 0 {
+				t.Errorf("after the reload: reload_failing %v, want 0", got)
 			}
 		})
 	}
