@@ -24,6 +24,9 @@ type responder struct {
 	rrl       *rrl // nil when off
 	rrlStats  *rrlStats
 	slipCount int
+	// cookieValid says the request carried a valid server cookie: its
+	// source address is proven and its reply is not rate limited.
+	cookieValid bool
 
 	tap      *tap // nil when off
 	tapCount int
@@ -78,9 +81,10 @@ func (r *responder) handle(dst, pkt []byte, src netip.Addr, tcp bool) []byte {
 	if logged {
 		at = time.Now()
 	}
+	r.cookieValid = false
 	r.options(src, tcp)
 	reply := r.respond(dst, src, tcp)
-	if r.rrl != nil && !tcp {
+	if r.rrl != nil && !tcp && !r.cookieValid {
 		reply = r.limit(reply, src)
 	}
 	if logged {
@@ -113,8 +117,13 @@ func (r *responder) options(src netip.Addr, tcp bool) {
 	}
 	if q.Cookie && s.jar != nil {
 		now := s.clock.Now()
-		if !tcp && s.jar.Check(&q.ClientCookie, q.ServerCookie[:q.ServerCookieLen], src, now) == cookie.Invalid {
-			q.Reply.BadCookie = true
+		if !tcp {
+			switch s.jar.Check(&q.ClientCookie, q.ServerCookie[:q.ServerCookieLen], src, now) {
+			case cookie.Valid:
+				r.cookieValid = true
+			case cookie.Invalid:
+				q.Reply.BadCookie = true
+			}
 		}
 		q.Reply.Cookie = true
 		q.Reply.ServerCookie = s.jar.Make(&q.ClientCookie, src, now)

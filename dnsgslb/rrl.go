@@ -21,7 +21,8 @@ import (
 // past the rate the excess is dropped, but for every Slip-th one, which is
 // sent truncated (TC) so that a real client asking from that network
 // retries over TCP. TCP is never limited: a spoofed source cannot complete
-// a handshake. The server answering the world from anycast cannot then be
+// a handshake; nor is a query with a valid server cookie, which a spoofed
+// source cannot have learnt. The server answering the world from anycast cannot then be
 // turned into an amplifier against a forged address.
 //
 // A response is counted against its client network (IPv4PrefixLen,

@@ -290,3 +290,46 @@ func TestRRLAmplification(t *testing.T) {
 		t.Errorf("with RRL the flood still amplified %.1fx, want under 2x", factor[1])
 	}
 }
+
+// TestRRLValidCookie: a UDP client that sends back the server cookie it
+// learnt has proven its address, as a TCP client has, and is not limited
+// (RFC 7873 section 5.4, as BIND and Knot do); with a client cookie alone
+// it is.
+func TestRRLValidCookie(t *testing.T) {
+	cfg := dnsgslb.DefaultRRL()
+	cfg.Exempt = nil
+	ts := run(t, newServerWith(t, dnsgslb.Config{RRL: &cfg}, amplifier()))
+	withCookie := func(c string) []byte {
+		m := new(dns.Msg)
+		m.SetQuestion("many.gslb.example.com.", dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: c}}
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(floodSource)}}}
+	var first dns.Msg
+	if err := first.Unpack(withCookie(clientCookie)); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := c.Exchange(&first, ts.udp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	learnt := cookieOf(r)
+	if len(learnt) != 48 {
+		t.Fatalf("no server cookie learnt: %q", learnt)
+	}
+	f := flood(t, ts, floodSource, withCookie(learnt), 2000)
+	limited := gather(t, ts.Server)["anyctl_dns_rrl_limited_total{}"]
+	if f.full != f.received || limited != 0 {
+		t.Errorf("valid server cookie: %d of %d answers whole, %v limited; want all whole, none limited", f.full, f.received, limited)
+	}
+	flood(t, ts, floodSource, withCookie(clientCookie), 2000)
+	if limited := gather(t, ts.Server)["anyctl_dns_rrl_limited_total{}"]; limited == 0 {
+		t.Errorf("client cookie alone: 2000 queries, none limited")
+	}
+}
