@@ -140,6 +140,7 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 			return out
 		}
 	}
+	r.out.Referral = false
 	ix := r.s.index.Load()
 	if ix == nil {
 		r.zone, r.rcode = -1, dns.RcodeServerFailure

@@ -12,10 +12,14 @@ import (
 )
 
 // realZoneResponder is a responder of a server serving gslbtest.RealZone,
-// without sockets.
+// without sockets. The tests' client network is exempt from rate limiting:
+// their queries spend a budget (the referrals below a cut share one) and
+// must still be answered.
 func realZoneResponder(tb testing.TB) *responder {
 	tb.Helper()
-	s := testServerWith(tb, Config{})
+	rrl := DefaultRRL()
+	rrl.Exempt = append(rrl.Exempt, netip.MustParsePrefix("192.0.2.0/24"))
+	s := testServerWith(tb, Config{RRL: &rrl})
 	if err := s.Update(gslbtest.RealZone()); err != nil {
 		tb.Fatal(err)
 	}

@@ -27,8 +27,8 @@ import (
 //
 // A response is counted against its client network (IPv4PrefixLen,
 // IPv6PrefixLen) and: the query name and type for answers and NODATA; the
-// zone for NXDOMAIN (random names share one budget); nothing more for
-// errors (REFUSED, FORMERR, ...). A resolver caches, so one network asking
+// zone cut for referrals and the zone for NXDOMAIN (random names share one
+// budget); nothing more for errors (REFUSED, FORMERR, ...). A resolver caches, so one network asking
 // the same name more than ResponsesPerSecond times a second is a flood.
 type RRLConfig struct {
 	// ResponsesPerSecond is each budget's rate, and its burst: a quiet
@@ -184,12 +184,14 @@ const (
 	rrlAnswer = iota + 1
 	rrlNXDomain
 	rrlError
+	rrlReferral
 )
 
 // key hashes what a response is counted against: the client network, the
 // kind of response and, for answers, the name (in any case) and type; for
-// NXDOMAIN, the zone.
-func (l *rrl) key(q *wire.Query, zone, rcode int, src netip.Addr) uint64 {
+// a referral, the name of the zone cut, from byte cut of the question name
+// (-1 for a reply that is none); for NXDOMAIN, the zone.
+func (l *rrl) key(q *wire.Query, zone, rcode, cut int, src netip.Addr) uint64 {
 	var k [16 + 2 + 2 + 255]byte
 	src = src.Unmap()
 	if src.Is4() {
@@ -204,12 +206,15 @@ func (l *rrl) key(q *wire.Query, zone, rcode int, src netip.Addr) uint64 {
 		k[16] = 6
 	}
 	n := 20
-	switch rcode {
-	case wire.RcodeSuccess:
+	switch {
+	case rcode == wire.RcodeSuccess && cut >= 0:
+		k[17] = rrlReferral
+		n += copy(k[n:], q.LowerName()[cut:])
+	case rcode == wire.RcodeSuccess:
 		k[17] = rrlAnswer
 		binary.BigEndian.PutUint16(k[18:], q.Qtype)
 		n += copy(k[n:], q.LowerName())
-	case wire.RcodeNXDomain:
+	case rcode == wire.RcodeNXDomain:
 		k[17] = rrlNXDomain
 		binary.BigEndian.PutUint16(k[18:], uint16(zone))
 	default:
@@ -291,7 +296,11 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 	if now == 0 {
 		now = l.now()
 	}
-	if l.allow(l.key(&r.q, r.zone, r.rcode, src), now) {
+	cut := -1
+	if r.out.Referral {
+		cut = r.out.CutOff
+	}
+	if l.allow(l.key(&r.q, r.zone, r.rcode, cut, src), now) {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {

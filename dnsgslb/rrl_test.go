@@ -82,6 +82,13 @@ func queriesRead(t testing.TB, s *dnsgslb.Server) int {
 // replies beside it until none came for a second after the last send.
 func flood(t testing.TB, ts *testServer, local string, q []byte, n int) flooded {
 	t.Helper()
+	return floodEach(t, ts, local, func(int) []byte { return q }, n)
+}
+
+// floodEach is flood with query(i) as the i-th query, all of one size.
+func floodEach(t testing.TB, ts *testServer, local string, query func(i int) []byte, n int) flooded {
+	t.Helper()
+	q := query(0)
 	server := ts.udp
 	read := queriesRead(t, ts.Server)
 	la := &net.UDPAddr{IP: net.ParseIP(local)}
@@ -125,7 +132,7 @@ func flood(t testing.TB, ts *testServer, local string, q []byte, n int) flooded 
 	}()
 	start := time.Now()
 	for i := range n {
-		if _, err := c.Write(q); err != nil {
+		if _, err := c.Write(query(i)); err != nil {
 			t.Fatal(err)
 		}
 		if i%200 == 199 {
@@ -331,5 +338,45 @@ func TestRRLValidCookie(t *testing.T) {
 	flood(t, ts, floodSource, withCookie(clientCookie), 2000)
 	if limited := gather(t, ts.Server)["anyctl_dns_rrl_limited_total{}"]; limited == 0 {
 		t.Errorf("client cookie alone: 2000 queries, none limited")
+	}
+}
+
+// TestRRLKinds floods one network with responses that differ only in what
+// an attacker can vary at no cost: the names below a zone cut get one
+// referral, the names of a zone one NXDOMAIN. Each is one budget, as in BIND, and so limited.
+func TestRRLKinds(t *testing.T) {
+	for _, tc := range []struct {
+		desc  string
+		query func(i int) (string, uint16)
+		rcode int
+	}{
+		{"referrals below one cut", func(i int) (string, uint16) {
+			return fmt.Sprintf("r%05d.child.gslb.example.com.", i), dns.TypeA
+		}, dns.RcodeSuccess},
+		{"NXDOMAIN of one zone", func(i int) (string, uint16) {
+			return fmt.Sprintf("x%05d.gslb.example.com.", i), dns.TypeA
+		}, dns.RcodeNameError},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			cfg := dnsgslb.DefaultRRL()
+			cfg.Exempt = nil
+			ts := run(t, newServerWith(t, dnsgslb.Config{RRL: &cfg}, gslbtest.RealZone()))
+			name, qtype := tc.query(0)
+			if r := ts.exchange(t, "udp", msg(t, name, qtype, "")); r.Rcode != tc.rcode || len(r.Answer) != 0 {
+				t.Fatalf("%s %d: rcode %s with %d answers, want %s and none", name, qtype, rcodeName(r.Rcode), len(r.Answer), rcodeName(tc.rcode))
+			}
+			f := floodEach(t, ts, floodSource, func(i int) []byte {
+				name, qtype := tc.query(i)
+				b, err := msg(t, name, qtype, "").Pack()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}, 2000)
+			// The budget allows 100 at once and 100 a second.
+			if most := 100 * (2 + f.elapsed.Seconds()); float64(f.full) > most {
+				t.Errorf("%d of %d replies whole in %v: want at most %.0f", f.full, f.received, f.elapsed, most)
+			}
+		})
 	}
 }

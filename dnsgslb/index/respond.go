@@ -20,8 +20,12 @@ type Outcome struct {
 	// for an answer compiled ahead; LiveSlots has those of an answer
 	// assembled at query time.
 	Slots []int
-	live  [maxLiveCandidates]int32
-	nlive int
+	// Referral says the reply is a referral to the zone cut whose name is
+	// the question name from byte CutOff on.
+	Referral bool
+	CutOff   int
+	live     [maxLiveCandidates]int32
+	nlive    int
 }
 
 // LiveSlots are the metrics slots of the origins or PoPs of an answer
@@ -41,7 +45,7 @@ func (ix *Index) Respond(dst []byte, q *wire.Query, src netip.Addr, maxSize int)
 // RespondTo is Respond with the outcome written to *out, which a server
 // keeps from query to query: only the fields of this reply are reset.
 func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize int, out *Outcome) []byte {
-	out.ZoneSlot, out.Rcode, out.Slots, out.nlive = -1, 0, nil, 0
+	out.ZoneSlot, out.Rcode, out.Slots, out.nlive, out.Referral = -1, 0, nil, 0, false
 	if rcode := Reject(q); rcode >= 0 {
 		out.Rcode = rcode
 		return errorReply(dst, q, rcode)
@@ -59,7 +63,7 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	if n == nil {
 		if ix.cuts {
 			if cut, off := ix.delegated(lc); cut != nil {
-				out.ZoneSlot = cut.zone.slot
+				out.ZoneSlot, out.Referral, out.CutOff = cut.zone.slot, true, off
 				return refer(dst, q, cut, off, maxSize)
 			}
 		}
@@ -76,7 +80,8 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	}
 	out.ZoneSlot = n.zone.slot
 	if n.cut != nil && (q.Qtype != dns.TypeDS || n.cut != n) {
-		return refer(dst, q, n.cut, q.NameLen-n.cut.wlen, maxSize)
+		out.Referral, out.CutOff = true, q.NameLen-n.cut.wlen
+		return refer(dst, q, n.cut, out.CutOff, maxSize)
 	}
 	if rec := liveRecord(n, q); rec != nil {
 		return ix.respondLive(dst, q, rec, src, maxSize, out)
