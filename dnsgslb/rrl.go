@@ -26,8 +26,8 @@ import (
 // turned into an amplifier against a forged address.
 //
 // A response is counted against its client network (IPv4PrefixLen,
-// IPv6PrefixLen) and: the query name and type for answers and NODATA; the
-// zone cut for referrals and the zone for NXDOMAIN (random names share one
+// IPv6PrefixLen) and: the query name and type for answers; the name for
+// NODATA, whatever the type; the zone cut for referrals and the zone for NXDOMAIN (random names share one
 // budget); nothing more for errors (REFUSED, FORMERR, ...). A resolver caches, so one network asking
 // the same name more than ResponsesPerSecond times a second is a flood.
 type RRLConfig struct {
@@ -185,13 +185,15 @@ const (
 	rrlNXDomain
 	rrlError
 	rrlReferral
+	rrlNoData
 )
 
 // key hashes what a response is counted against: the client network, the
 // kind of response and, for answers, the name (in any case) and type; for
-// a referral, the name of the zone cut, from byte cut of the question name
-// (-1 for a reply that is none); for NXDOMAIN, the zone.
-func (l *rrl) key(q *wire.Query, zone, rcode, cut int, src netip.Addr) uint64 {
+// NODATA (empty, a reply with no answer), the name alone; for a referral,
+// the name of the zone cut, from byte cut of the question name (-1 for a
+// reply that is none); for NXDOMAIN, the zone.
+func (l *rrl) key(q *wire.Query, zone, rcode, cut int, empty bool, src netip.Addr) uint64 {
 	var k [16 + 2 + 2 + 255]byte
 	src = src.Unmap()
 	if src.Is4() {
@@ -210,6 +212,9 @@ func (l *rrl) key(q *wire.Query, zone, rcode, cut int, src netip.Addr) uint64 {
 	case rcode == wire.RcodeSuccess && cut >= 0:
 		k[17] = rrlReferral
 		n += copy(k[n:], q.LowerName()[cut:])
+	case rcode == wire.RcodeSuccess && empty:
+		k[17] = rrlNoData
+		n += copy(k[n:], q.LowerName())
 	case rcode == wire.RcodeSuccess:
 		k[17] = rrlAnswer
 		binary.BigEndian.PutUint16(k[18:], q.Qtype)
@@ -300,7 +305,9 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 	if r.out.Referral {
 		cut = r.out.CutOff
 	}
-	if l.allow(l.key(&r.q, r.zone, r.rcode, cut, src), now) {
+	// NODATA: no answer, and not for want of room (TC).
+	empty := len(reply) >= 12 && binary.BigEndian.Uint16(reply[6:]) == 0 && reply[2]&byte(wire.FlagTC>>8) == 0
+	if l.allow(l.key(&r.q, r.zone, r.rcode, cut, empty, src), now) {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {

@@ -343,7 +343,8 @@ func TestRRLValidCookie(t *testing.T) {
 
 // TestRRLKinds floods one network with responses that differ only in what
 // an attacker can vary at no cost: the names below a zone cut get one
-// referral, the names of a zone one NXDOMAIN. Each is one budget, as in BIND, and so limited.
+// referral, the types of one name one NODATA, the names of a zone one
+// NXDOMAIN. Each is one budget, as in BIND, and so limited.
 func TestRRLKinds(t *testing.T) {
 	for _, tc := range []struct {
 		desc  string
@@ -352,6 +353,9 @@ func TestRRLKinds(t *testing.T) {
 	}{
 		{"referrals below one cut", func(i int) (string, uint16) {
 			return fmt.Sprintf("r%05d.child.gslb.example.com.", i), dns.TypeA
+		}, dns.RcodeSuccess},
+		{"NODATA of one name, any type", func(i int) (string, uint16) {
+			return "gslb.example.com.", uint16(1000 + i)
 		}, dns.RcodeSuccess},
 		{"NXDOMAIN of one zone", func(i int) (string, uint16) {
 			return fmt.Sprintf("x%05d.gslb.example.com.", i), dns.TypeA
