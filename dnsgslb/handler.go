@@ -21,9 +21,12 @@ type responder struct {
 	// the last response.
 	zone, rcode int
 
-	rrl       *rrl // nil when off
-	rrlStats  *rrlStats
-	slipCount int
+	rrl      *rrl // nil when off
+	rrlStats *rrlStats
+	// slipCount counts limited replies towards the next slip, one counter
+	// per slot of budgets (by key hash), so that what else a flood asks
+	// does not decide which budget's replies are truncated.
+	slipCount [64]uint8
 	// cookieValid says the request carried a valid server cookie: its
 	// source address is proven and its reply is not rate limited.
 	cookieValid bool

@@ -34,8 +34,8 @@ type RRLConfig struct {
 	// ResponsesPerSecond is each budget's rate, and its burst: a quiet
 	// budget lets that many responses go at once. 0 turns RRL off.
 	ResponsesPerSecond int
-	// Slip: every Slip-th limited response is sent truncated, the others
-	// dropped; 1 truncates them all, 0 drops them all.
+	// Slip: every Slip-th limited response of a budget is sent truncated,
+	// the others dropped; 1 truncates them all, 0 drops them all.
 	Slip int
 	// IPv4PrefixLen and IPv6PrefixLen group clients into networks; 0 is
 	// 24 and 56.
@@ -307,7 +307,8 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 	}
 	// NODATA: no answer, and not for want of room (TC).
 	empty := len(reply) >= 12 && binary.BigEndian.Uint16(reply[6:]) == 0 && reply[2]&byte(wire.FlagTC>>8) == 0
-	if l.allow(l.key(&r.q, r.zone, r.rcode, cut, empty, src), now) {
+	h := l.key(&r.q, r.zone, r.rcode, cut, empty, src)
+	if l.allow(h, now) {
 		return reply
 	}
 	if l.exempts(src, r.s.index.Load()) {
@@ -316,9 +317,10 @@ func (r *responder) limit(reply []byte, src netip.Addr) []byte {
 	}
 	r.rrlStats.limited.Add(1)
 	if l.slip > 0 {
-		r.slipCount++
-		if r.slipCount >= l.slip {
-			r.slipCount = 0
+		c := &r.slipCount[(h>>32)%uint64(len(r.slipCount))]
+		*c++
+		if int(*c) >= l.slip {
+			*c = 0
 			r.rrlStats.slipped.Add(1)
 			return slipReply(reply, &r.q, r.rcode)
 		}

@@ -384,3 +384,60 @@ func TestRRLKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestRRLSlipPerBudget floods two names alternately from one network: each
+// budget's limited replies are truncated every other time, so that a real
+// client behind a forged flood gets its TC whatever else the flood asks
+// in between.
+func TestRRLSlipPerBudget(t *testing.T) {
+	cfg := dnsgslb.DefaultRRL()
+	cfg.Exempt = nil
+	ts := run(t, newServerWith(t, dnsgslb.Config{RRL: &cfg}, amplifier()))
+	names := []string{"many.gslb.example.com.", "www.gslb.example.com."}
+	var queries [][]byte
+	for _, name := range names {
+		b, err := msg(t, name, dns.TypeA, "").Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries = append(queries, b)
+	}
+	truncated := map[string]int{}
+	ra, _ := net.ResolveUDPAddr("udp", ts.udp)
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(floodSource)}, ra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			var m dns.Msg
+			if m.Unpack(buf[:k]) == nil && m.Truncated && len(m.Question) == 1 {
+				truncated[m.Question[0].Name]++
+			}
+		}
+	}()
+	for i := range 2000 {
+		if _, err := c.Write(queries[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		if i%200 == 199 {
+			time.Sleep(2 * time.Millisecond) // pacing only, as in flood
+		}
+	}
+	<-done
+	for _, name := range names {
+		// About 900 of each name's 1000 replies are limited.
+		if truncated[name] < 300 {
+			t.Errorf("%s: %d truncated replies to 1000 queries, want about half of its limited ones (%v)", name, truncated[name], truncated)
+		}
+	}
+}
