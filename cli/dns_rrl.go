@@ -22,7 +22,7 @@ func (f *rrlFlags) register(fs *pflag.FlagSet) {
 	for _, p := range d.Exempt {
 		exempt = append(exempt, p.String())
 	}
-	fs.IntVar(&f.rate, "rrl-rate", d.ResponsesPerSecond, "response rate limiting: UDP responses a second per client network and name (NXDOMAIN: per zone; errors: per network), also the burst; 0 turns it off")
+	fs.IntVar(&f.rate, "rrl-rate", d.ResponsesPerSecond, "response rate limiting: UDP responses a second per client network, name and type (NODATA: per name; referrals: per zone cut; NXDOMAIN: per zone; errors: per network), also the burst; queries with a valid server cookie and TCP are not limited; 0 turns it off")
 	fs.IntVar(&f.slip, "rrl-slip", d.Slip, "every Nth rate-limited response is sent truncated (TC) so real clients retry over TCP, the others dropped; 1 truncates all, 0 drops all")
 	fs.IntVar(&f.ipv4, "rrl-ipv4-prefix", d.IPv4PrefixLen, "IPv4 prefix length grouping clients into one rate limiting network")
 	fs.IntVar(&f.ipv6, "rrl-ipv6-prefix", d.IPv6PrefixLen, "IPv6 prefix length grouping clients into one rate limiting network")
