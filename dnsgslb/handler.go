@@ -136,6 +136,7 @@ func (r *responder) options(src netip.Addr, tcp bool) {
 // respond answers the parsed query in r.q.
 func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 	q := &r.q
+	r.out.Referral = false // of the last reply, which the rate limiter reads
 	if q.Qclass == dns.ClassCHAOS && r.s.chaos != nil && index.Reject(q) < 0 {
 		if out := r.s.chaos.reply(dst, q); out != nil {
 			r.zone, r.rcode = -1, dns.RcodeSuccess
@@ -143,7 +144,6 @@ func (r *responder) respond(dst []byte, src netip.Addr, tcp bool) []byte {
 			return out
 		}
 	}
-	r.out.Referral = false
 	ix := r.s.index.Load()
 	if ix == nil {
 		r.zone, r.rcode = -1, dns.RcodeServerFailure

@@ -441,3 +441,25 @@ func TestRRLSlipPerBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestRRLChaosAfterReferral: a CHAOS query answered after a referral to a
+// longer name is counted as itself, not as the referral before it.
+func TestRRLChaosAfterReferral(t *testing.T) {
+	cfg := dnsgslb.DefaultRRL()
+	cfg.Exempt = nil
+	ts := run(t, newServerWith(t, dnsgslb.Config{RRL: &cfg, Identity: "ns-test"}, gslbtest.RealZone()))
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(floodSource)}}}
+	for i := range 3 {
+		r, _, err := c.Exchange(msg(t, "a.b.c.d.e.f.g.h.i.j.child.gslb.example.com.", dns.TypeA, ""), ts.udp)
+		if err != nil || len(r.Ns) == 0 {
+			t.Fatalf("referral %d: %v %v", i, r, err)
+		}
+		q := new(dns.Msg)
+		q.SetQuestion("id.server.", dns.TypeTXT)
+		q.Question[0].Qclass = dns.ClassCHAOS
+		r, _, err = c.Exchange(q, ts.udp)
+		if err != nil || len(r.Answer) != 1 {
+			t.Fatalf("id.server CH TXT %d after a referral: %v %v", i, r, err)
+		}
+	}
+}
