@@ -22,14 +22,15 @@ import (
 // sent truncated (TC) so that a real client asking from that network
 // retries over TCP. TCP is never limited: a spoofed source cannot complete
 // a handshake; nor is a query with a valid server cookie, which a spoofed
-// source cannot have learnt. The server answering the world from anycast cannot then be
-// turned into an amplifier against a forged address.
+// source cannot have learnt. The server answering the world from anycast
+// cannot then be turned into an amplifier against a forged address.
 //
 // A response is counted against its client network (IPv4PrefixLen,
 // IPv6PrefixLen) and: the query name and type for answers; the name for
-// NODATA, whatever the type; the zone cut for referrals and the zone for NXDOMAIN (random names share one
-// budget); nothing more for errors (REFUSED, FORMERR, ...). A resolver caches, so one network asking
-// the same name more than ResponsesPerSecond times a second is a flood.
+// NODATA, whatever the type; the zone cut for referrals and the zone for
+// NXDOMAIN (random names share one budget); nothing more for errors
+// (REFUSED, FORMERR, ...). A resolver caches, so one network asking the
+// same name more than ResponsesPerSecond times a second is a flood.
 type RRLConfig struct {
 	// ResponsesPerSecond is each budget's rate, and its burst: a quiet
 	// budget lets that many responses go at once. 0 turns RRL off.
