@@ -57,6 +57,13 @@ func (f *rrlFlags) options() (*dnsgslb.RRLConfig, error) {
 		if p != p.Masked() {
 			return nil, UsageErrorf("--rrl-exempt %q: host bits set; did you mean %s?", s, p.Masked())
 		}
+		if p.Addr().Is4In6() {
+			// Sources are matched unmapped: a mapped network never would.
+			if p.Bits() < 96 {
+				return nil, UsageErrorf("--rrl-exempt %q: covers IPv4-mapped addresses, which clients are matched as IPv4: write the IPv4 networks", s)
+			}
+			return nil, UsageErrorf("--rrl-exempt %q: an IPv4-mapped network, which clients are matched as IPv4: write %s", s, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96))
+		}
 		c.Exempt = append(c.Exempt, p)
 	}
 	return c, nil

@@ -26,6 +26,7 @@ func TestDNSRRLOptions(t *testing.T) {
 		{args: []string{"--rrl-ipv6-prefix", "129"}, wantErr: "--rrl-ipv6-prefix 129: want 1 to 128"},
 		{args: []string{"--rrl-exempt", "10.0.0.0/33"}, wantErr: `--rrl-exempt "10.0.0.0/33": want a network such as 192.0.2.0/24 or 2001:db8::/32`},
 		{args: []string{"--rrl-exempt", "10.1.2.3/8"}, wantErr: `--rrl-exempt "10.1.2.3/8": host bits set; did you mean 10.0.0.0/8?`},
+		{args: []string{"--rrl-exempt", "::ffff:192.0.2.0/120"}, wantErr: `--rrl-exempt "::ffff:192.0.2.0/120": an IPv4-mapped network, which clients are matched as IPv4: write 192.0.2.0/24`},
 		{args: []string{"--rrl-table-size", "-5"}, wantErr: "--rrl-table-size -5: want 0 (default) to 67108864"},
 	} {
 		o, err := dnsOptions(t, tc.args...)
