@@ -150,16 +150,11 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 	if rs == nil {
 		rs = n.find(dns.TypeCNAME)
 	}
+	alias := false
 	if rs == nil && q.Qtype == dns.TypeCNAME {
 		// The CNAME of a name origin, for the clients it is ranked
 		// first for; NODATA, as widely scoped, for the others.
-		if rs = n.aliasRecord(); rs != nil {
-			a, scope := ix.pick(rs.rec, q, src)
-			if !a.cname {
-				return n.nodata, scope
-			}
-			return a, scope
-		}
+		rs, alias = n.aliasRecord(), true
 	}
 	switch {
 	case rs == nil:
@@ -167,16 +162,14 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 	case rs.rec == nil:
 		return rs.static, 0
 	}
-	return ix.pick(rs.rec, q, src)
-}
-
-// pick is a GslbRecord's answer for the query and the answer's ECS scope.
-func (ix *Index) pick(rec *record, q *wire.Query, src netip.Addr) (*answer, uint8) {
 	addr := clientAddr(q, src)
 	leaf := ix.table.Lookup(addr)
-	a, scope := rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
-	if scope > 0 || !rec.locationFree {
+	a, scope := rs.rec.pick(leaf.Class, leaf.V6, leaf.Index, leaf.Bits, addr.Unmap())
+	if scope > 0 || !rs.rec.locationFree {
 		scope = familyScope(addr, scope)
+	}
+	if alias && !a.cname {
+		return n.nodata, scope
 	}
 	return a, scope
 }
