@@ -280,15 +280,7 @@ func unpackReply(t *testing.T, b []byte) reply {
 			}
 		}
 	}
-	out := reply{text: dns.RcodeToString[m.Rcode] + fmt.Sprint(m.Answer, m.Ns, m.Extra[:len(m.Extra)-1]), scope: -1}
-	if o := m.IsEdns0(); o != nil {
-		for _, opt := range o.Option {
-			if s, ok := opt.(*dns.EDNS0_SUBNET); ok {
-				out.scope = int(s.SourceScope)
-			}
-		}
-	}
-	return out
+	return reply{text: dns.RcodeToString[m.Rcode] + fmt.Sprint(m.Answer, m.Ns, m.Extra[:len(m.Extra)-1]), scope: scopeOf(m)}
 }
 
 // mutator makes random changes to a snapshot and can undo the last.
