@@ -19,10 +19,10 @@ import (
 // (the controller's, or the one persisted) is the one compiled and served.
 // A file that cannot be read, is no database, has no networks, places
 // none (an ASN database), changes while it is read, or with which the
-// snapshot does not compile, changes nothing: the server keeps the database and index it has, and the error,
-// also logged, says why. A reload stopped by ctx is neither logged nor
-// counted as refused. A server without a GeoIP database has nothing to
-// reload.
+// snapshot does not compile, changes nothing: the server keeps the
+// database and index it has, and the error, also logged, says why. A
+// reload stopped by ctx is neither logged nor counted as refused. A
+// server without a GeoIP database has nothing to reload.
 func (s *Server) ReloadGeoIP(ctx context.Context) error {
 	if s.geoip == nil {
 		return errors.New("dnsgslb: no GeoIP database to reload: the server runs without one")
