@@ -2,6 +2,7 @@ package dnsgslb
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -62,12 +63,22 @@ type tcpServer struct {
 }
 
 // tcpMessage is what answering one query takes: the responder and its
-// buffers, shared between connections through a pool.
+// reply buffer, shared between connections through a pool. A connection
+// takes one only once a whole query is read and gives it back before it
+// writes, so that a client that sends slowly or reads slowly holds only
+// its own bytes.
 type tcpMessage struct {
 	r   *responder
-	in  [dns.MaxMsgSize]byte
-	out [2 + dns.MaxMsgSize]byte // the length prefix, then the reply
+	out [dns.MaxMsgSize]byte
 }
+
+// tcpFlush is how many bytes of replies to pipelined queries wait in a
+// connection before they are written; keptReplies is the largest buffer of
+// written replies a connection keeps for the next ones.
+const (
+	tcpFlush    = 4096
+	keptReplies = 16 << 10
+)
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
 	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}, clients: map[netip.Prefix]int{}}
@@ -167,34 +178,42 @@ func (t *tcpServer) conn(c net.Conn) {
 	}
 	local := addrPort(c.LocalAddr())
 	br := bufio.NewReaderSize(c, 4096)
-	bw := bufio.NewWriterSize(c, 4096)
+	var replies []byte // length-prefixed, not yet written
 	var prefix [2]byte
 	for {
 		c.SetReadDeadline(time.Now().Add(tcpIdle))
 		if _, err := io.ReadFull(br, prefix[:]); err != nil {
 			return // closed, idle or reset
 		}
-		m := t.msgs.Get().(*tcpMessage)
-		pkt := m.in[:binary.BigEndian.Uint16(prefix[:])]
-		if _, err := io.ReadFull(br, pkt); err != nil {
-			t.msgs.Put(m)
+		n := int(binary.BigEndian.Uint16(prefix[:]))
+		pkt, err := br.Peek(n)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Longer than br holds: a buffer that grows as the
+			// bytes arrive.
+			var large bytes.Buffer
+			_, err = io.CopyN(&large, br, int64(n))
+			pkt = large.Bytes()
+		} else if err == nil {
+			br.Discard(n) // pkt stays valid until br is read again
+		}
+		if err != nil {
 			return
 		}
+		m := t.msgs.Get().(*tcpMessage)
 		m.r.port, m.r.local = port, local
-		reply := m.r.handle(m.out[2:2], pkt, src, true)
-		if reply != nil {
-			binary.BigEndian.PutUint16(m.out[:2], uint16(len(reply)))
-			c.SetWriteDeadline(time.Now().Add(tcpIdle))
-			_, err := bw.Write(m.out[:2+len(reply)])
-			if err != nil {
-				t.msgs.Put(m)
-				return
-			}
+		if reply := m.r.handle(m.out[:0], pkt, src, true); reply != nil {
+			replies = binary.BigEndian.AppendUint16(replies, uint16(len(reply)))
+			replies = append(replies, reply...)
 		}
 		t.msgs.Put(m)
-		if bw.Buffered() > 0 && !nextBuffered(br) {
-			if err := bw.Flush(); err != nil {
+		if len(replies) > 0 && (len(replies) >= tcpFlush || !nextBuffered(br)) {
+			c.SetWriteDeadline(time.Now().Add(tcpIdle))
+			if _, err := c.Write(replies); err != nil {
 				return
+			}
+			replies = replies[:0]
+			if cap(replies) > keptReplies {
+				replies = nil
 			}
 		}
 	}
