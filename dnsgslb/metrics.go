@@ -75,17 +75,19 @@ type metrics struct {
 	// 0 when no zone is signed.
 	resignAt atomic.Int64
 	// tcpOpen is the TCP connections open; tcpRefused counts those closed
-	// at once, by reason (tcpFull, tcpClientFull).
-	tcpOpen    atomic.Int64
-	tcpRefused [2]atomic.Uint64
+	// at once, by reason (tcpFull, tcpClientFull); tcpClosedIdle those
+	// closed to make room for a new one.
+	tcpOpen       atomic.Int64
+	tcpRefused    [2]atomic.Uint64
+	tcpClosedIdle atomic.Uint64
 
 	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, resignDesc *prometheus.Desc
-	tcpOpenDesc, tcpRefusedDesc                                              *prometheus.Desc
+	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                           *prometheus.Desc
 }
 
 // Reasons a TCP connection is refused, and their label values.
 const (
-	tcpFull       = iota // the server has maxTCPConns open
+	tcpFull       = iota // the server has maxTCPConns open, each closing
 	tcpClientFull        // the client has maxTCPConnsPerClient open
 )
 
@@ -103,7 +105,9 @@ func newMetrics() *metrics {
 		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
 		tcpOpenDesc:  prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
 		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
-			"TCP connections closed as soon as accepted: server_full at 1,024 open, client_full at 64 open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
+			"TCP connections closed as soon as accepted: server_full at 1,024 open and none left to close, client_full at 64 open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
+		tcpClosedIdleDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_closed_idle_total",
+			"TCP connections closed, at 1,024 open, to make room for a new one: the one waiting longest for its next query.", nil, nil),
 	}
 }
 
@@ -155,6 +159,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.resignDesc
 	ch <- m.tcpOpenDesc
 	ch <- m.tcpRefusedDesc
+	ch <- m.tcpClosedIdleDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -218,4 +223,5 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for reason, name := range tcpRefusedReasons {
 		ch <- prometheus.MustNewConstMetric(m.tcpRefusedDesc, prometheus.CounterValue, float64(m.tcpRefused[reason].Load()), name)
 	}
+	ch <- prometheus.MustNewConstMetric(m.tcpClosedIdleDesc, prometheus.CounterValue, float64(m.tcpClosedIdle.Load()))
 }

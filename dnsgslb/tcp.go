@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -19,8 +20,11 @@ const (
 	// and take to send it; it is also the edns-tcp-keepalive timeout
 	// offered (RFC 7828).
 	tcpIdle = 10 * time.Second
-	// maxTCPConns bounds the connections served at once; past it a new
-	// connection is closed at once.
+	// maxTCPConns bounds the connections served at once; past it the
+	// connection that has waited longest for its next query is closed to
+	// make room for the new one (RFC 7766 section 10), so that
+	// connections that send nothing cannot shut out the resolvers a
+	// truncated UDP answer sends to TCP.
 	maxTCPConns = 1024
 	// maxTCPConnsPerClient bounds the connections of one client (an IPv4
 	// address, an IPv6 /64), so that one host cannot take every slot from
@@ -47,7 +51,8 @@ func tcpClient(a net.Addr) netip.Prefix {
 // tcpServer serves DNS over TCP (RFC 7766) from the same responder code as
 // UDP. Each connection is read by a goroutine of its own, which answers
 // pipelined queries in order, as many as the client sends, until the
-// client closes, stays idle for tcpIdle, or the server stops.
+// client closes, stays idle for tcpIdle, has waited longest when a new
+// connection finds the server full, or the server stops.
 type tcpServer struct {
 	s    *Server
 	ln   net.Listener
@@ -55,11 +60,22 @@ type tcpServer struct {
 	msgs sync.Pool
 	done chan struct{}
 
-	mu      sync.Mutex // guards conns, clients and closed, and wg's additions
-	conns   map[net.Conn]struct{}
+	mu      sync.Mutex // guards conns, clients, closing and closed, and wg's additions
+	conns   map[net.Conn]*tcpConn
 	clients map[netip.Prefix]int // connections open by client (tcpClient)
+	closing int                  // connections in conns closed to make room
 	closed  bool
 	wg      sync.WaitGroup // the connections' goroutines
+}
+
+// tcpConn is what the server tracks of one connection.
+type tcpConn struct {
+	// waiting is when the connection began waiting for its current
+	// query (Unix nanoseconds), kept by its goroutine.
+	waiting atomic.Int64
+	// closing says the connection was closed to make room; guarded by
+	// tcpServer.mu.
+	closing bool
 }
 
 // tcpMessage is what answering one query takes: the responder and its
@@ -81,7 +97,7 @@ const (
 )
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
-	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]struct{}{}, clients: map[netip.Prefix]int{}}
+	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]*tcpConn{}, clients: map[netip.Prefix]int{}}
 	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh)} }
 	return t
 }
@@ -106,45 +122,73 @@ func (t *tcpServer) serve() {
 			continue
 		}
 		pause = 5 * time.Millisecond
-		if !t.track(c) {
+		tc := t.track(c)
+		if tc == nil {
 			c.Close()
 			continue
 		}
 		go func() {
 			defer t.wg.Done()
 			defer t.untrack(c)
-			t.conn(c)
+			t.conn(c, tc)
 		}()
 	}
 }
 
 // track adds a connection and counts its goroutine in wg, under the lock
-// so that close never waits while one is being added; false when the
-// server is closed, full, or the client has its share open (counted).
-func (t *tcpServer) track(c net.Conn) bool {
+// so that close never waits while one is being added, closing the idlest
+// connection when the server is full; nil when the server is closed, the
+// client has its share open, or every connection is closing (counted).
+func (t *tcpServer) track(c net.Conn) *tcpConn {
 	client := tcpClient(c.RemoteAddr())
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
 	case t.closed:
-		return false
-	case len(t.conns) >= maxTCPConns:
-		t.s.metrics.tcpRefused[tcpFull].Add(1)
-		return false
+		return nil
 	case t.clients[client] >= maxTCPConnsPerClient:
 		t.s.metrics.tcpRefused[tcpClientFull].Add(1)
-		return false
+		return nil
+	case len(t.conns)-t.closing >= maxTCPConns && !t.closeIdlestLocked():
+		t.s.metrics.tcpRefused[tcpFull].Add(1)
+		return nil
 	}
-	t.conns[c] = struct{}{}
+	tc := &tcpConn{}
+	tc.waiting.Store(time.Now().UnixNano())
+	t.conns[c] = tc
 	t.clients[client]++
 	t.s.metrics.tcpOpen.Add(1)
 	t.wg.Add(1)
+	return tc
+}
+
+// closeIdlestLocked closes the connection that has waited longest for its
+// next query, to make room for a new one; false when every connection is
+// closing already.
+func (t *tcpServer) closeIdlestLocked() bool {
+	var idlest net.Conn
+	var since int64
+	for c, tc := range t.conns {
+		if w := tc.waiting.Load(); !tc.closing && (idlest == nil || w < since) {
+			idlest, since = c, w
+		}
+	}
+	if idlest == nil {
+		return false
+	}
+	t.conns[idlest].closing = true
+	t.closing++
+	t.s.metrics.tcpClosedIdle.Add(1)
+	idlest.Close()
 	return true
 }
 
 func (t *tcpServer) untrack(c net.Conn) {
 	client := tcpClient(c.RemoteAddr())
 	t.mu.Lock()
+	if t.conns[c].closing {
+		t.closing--
+	}
 	delete(t.conns, c)
 	if t.clients[client]--; t.clients[client] <= 0 {
 		delete(t.clients, client)
@@ -170,7 +214,7 @@ func (t *tcpServer) close() {
 
 // conn answers the queries of one connection. Replies to pipelined queries
 // are written together once no further query is buffered.
-func (t *tcpServer) conn(c net.Conn) {
+func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 	var src netip.Addr
 	var port uint16
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
@@ -181,7 +225,9 @@ func (t *tcpServer) conn(c net.Conn) {
 	var replies []byte // length-prefixed, not yet written
 	var prefix [2]byte
 	for {
-		c.SetReadDeadline(time.Now().Add(tcpIdle))
+		now := time.Now()
+		tc.waiting.Store(now.UnixNano())
+		c.SetReadDeadline(now.Add(tcpIdle))
 		if _, err := io.ReadFull(br, prefix[:]); err != nil {
 			return // closed, idle or reset
 		}
