@@ -55,7 +55,7 @@ func testResponderWith(tb testing.TB, cfg Config) *responder {
 	// let that finish, so that it neither changes answers nor takes CPU
 	// from a benchmark.
 	s.refining.Wait()
-	return s.newResponder(s.metrics.newShard())
+	return s.newResponder(s.metrics.newShard(), true)
 }
 
 func packed(tb testing.TB, name string, qtype uint16, ecs string, opts ...dns.EDNS0) []byte {

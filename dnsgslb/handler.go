@@ -47,10 +47,14 @@ type responder struct {
 	out index.Outcome
 }
 
-func (s *Server) newResponder(sh *shard) *responder {
-	r := &responder{s: s, shard: sh, rrl: s.rrl, tap: s.tap}
-	if s.rrl != nil {
-		r.rrlStats = s.rrl.newStats()
+// newResponder returns a responder that counts its replies in sh and, for
+// UDP, rate limits them. A TCP responder has no limiter: TCP replies are
+// never limited, and the limiter keeps each responder's counters for good
+// while TCP's responders come and go with their pool.
+func (s *Server) newResponder(sh *shard, udp bool) *responder {
+	r := &responder{s: s, shard: sh, tap: s.tap}
+	if udp && s.rrl != nil {
+		r.rrl, r.rrlStats = s.rrl, s.rrl.newStats()
 	}
 	return r
 }

@@ -23,7 +23,7 @@ func realZoneResponder(tb testing.TB) *responder {
 	if err := s.Update(gslbtest.RealZone()); err != nil {
 		tb.Fatal(err)
 	}
-	return s.newResponder(s.metrics.newShard())
+	return s.newResponder(s.metrics.newShard(), true)
 }
 
 // zoneDataQueries are the answers of the record types beyond addresses:
@@ -119,7 +119,7 @@ func TestNSWithoutAddressesDoesNotAllocate(t *testing.T) {
 	if err := s.Update(snap); err != nil {
 		t.Fatal(err)
 	}
-	r := s.newResponder(s.metrics.newShard())
+	r := s.newResponder(s.metrics.newShard(), true)
 	dst := make([]byte, 0, maxReply)
 	src := netip.MustParseAddr("192.0.2.1")
 	pkt := packed(t, gslbtest.Zone, dns.TypeNS, "")

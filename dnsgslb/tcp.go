@@ -98,7 +98,7 @@ const (
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
 	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]*tcpConn{}, clients: map[netip.Prefix]int{}}
-	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh)} }
+	t.msgs.New = func() any { return &tcpMessage{r: s.newResponder(t.sh, false)} }
 	return t
 }
 

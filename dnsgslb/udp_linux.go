@@ -57,7 +57,7 @@ type udpWorker struct {
 }
 
 func (s *Server) newWorker() *udpWorker {
-	w := &udpWorker{r: s.newResponder(s.metrics.newShard())}
+	w := &udpWorker{r: s.newResponder(s.metrics.newShard(), true)}
 	for i := range batch {
 		w.riov[i].Base = &w.in[i][0]
 		w.riov[i].SetLen(maxRequest)

@@ -22,7 +22,7 @@ func (w *udpWorker) usePktinfo() {}
 func setPktinfo(fd, family int) error { return nil }
 
 func (s *Server) newWorker() *udpWorker {
-	return &udpWorker{r: s.newResponder(s.metrics.newShard())}
+	return &udpWorker{r: s.newResponder(s.metrics.newShard(), true)}
 }
 
 // serveUDP runs one worker on one socket until the socket is closed.
