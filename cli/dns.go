@@ -92,6 +92,9 @@ type dnsFlags struct {
 	defaultLocation string
 	udpWorkers      int
 	udpMode         string
+	tcpConns        int
+	tcpPerClient    int
+	tcpIdle         time.Duration
 	name            string
 	dnssecKeys      string
 	identity        string
@@ -114,6 +117,9 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 0, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader; 0: one per processor (GOMAXPROCS)")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
+	fs.IntVar(&f.tcpConns, "tcp-max-connections", 1024, "TCP connections served at once; past it the one waiting longest for its next query is closed to make room")
+	fs.IntVar(&f.tcpPerClient, "tcp-max-per-client", 64, "TCP connections from one client (an IPv4 address, an IPv6 /64); 0: no limit (a load balancer in front)")
+	fs.DurationVar(&f.tcpIdle, "tcp-idle-timeout", 10*time.Second, "how long a TCP connection may wait for its next query; also the edns-tcp-keepalive timeout offered")
 	fs.StringVar(&f.dnssecKeys, "dnssec-keys", "", "directory of BIND-format DNSSEC key files (anyctl dnssec keygen): zones with keys there are signed; every server of a zone needs the same files")
 	fs.StringVar(&f.name, "name", "", "this server's name in the controller's logs (default: the --tls-cert CommonName, else the host name)")
 	host, _ := os.Hostname()
@@ -147,6 +153,18 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	}
 	if f.udpWorkers < 0 {
 		return daemon.Config{}, UsageErrorf("--udp-workers %d: want 0 (one per processor) or more", f.udpWorkers)
+	}
+	tcp := dnsgslb.TCPConfig{MaxConnections: f.tcpConns, MaxPerClient: f.tcpPerClient, IdleTimeout: f.tcpIdle}
+	switch {
+	case f.tcpConns < 1 || f.tcpConns > 1<<20:
+		return daemon.Config{}, UsageErrorf("--tcp-max-connections %d: want 1 to %d", f.tcpConns, 1<<20)
+	case f.tcpPerClient < 0:
+		return daemon.Config{}, UsageErrorf("--tcp-max-per-client %d: want 1 or more (0: no limit)", f.tcpPerClient)
+	case f.tcpIdle < 100*time.Millisecond || f.tcpIdle > time.Hour:
+		return daemon.Config{}, UsageErrorf("--tcp-idle-timeout %v: want 100ms to 1h", f.tcpIdle)
+	}
+	if f.tcpPerClient == 0 {
+		tcp.MaxPerClient = -1
 	}
 	udpMode, err := dnsgslb.ParseUDPMode(f.udpMode)
 	if err != nil {
@@ -208,7 +226,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, RRL: rrl, Dnstap: tap,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, TCP: tcp, RRL: rrl, Dnstap: tap,
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
 			DNSSECKeyDir: f.dnssecKeys,
 		},

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -96,6 +97,20 @@ func TestDNSOptions(t *testing.T) {
 		{desc: "bad metrics listen", args: []string{"--metrics-listen", "7403"},
 			wantErr: `--metrics-listen "7403": want host:port or unix:PATH: address 7403: missing port in address`},
 		{desc: "negative UDP workers", args: []string{"--udp-workers", "-1"}, wantErr: `--udp-workers -1: want 0 (one per processor) or more`},
+		{desc: "TCP defaults", check: func(t *testing.T, o daemon.Config) {
+			if want := (dnsgslb.TCPConfig{MaxConnections: 1024, MaxPerClient: 64, IdleTimeout: 10 * time.Second}); o.Server.TCP != want {
+				t.Errorf("TCP %+v, want %+v", o.Server.TCP, want)
+			}
+		}},
+		{desc: "TCP limits", args: []string{"--tcp-max-connections", "4096", "--tcp-max-per-client", "0", "--tcp-idle-timeout", "30s"},
+			check: func(t *testing.T, o daemon.Config) {
+				if want := (dnsgslb.TCPConfig{MaxConnections: 4096, MaxPerClient: -1, IdleTimeout: 30 * time.Second}); o.Server.TCP != want {
+					t.Errorf("TCP %+v, want %+v", o.Server.TCP, want)
+				}
+			}},
+		{desc: "no TCP connections", args: []string{"--tcp-max-connections", "0"}, wantErr: `--tcp-max-connections 0: want 1 to 1048576`},
+		{desc: "negative TCP per client", args: []string{"--tcp-max-per-client", "-2"}, wantErr: `--tcp-max-per-client -2: want 1 or more (0: no limit)`},
+		{desc: "TCP idle timeout too long", args: []string{"--tcp-idle-timeout", "2h"}, wantErr: `--tcp-idle-timeout 2h0m0s: want 100ms to 1h`},
 		{desc: "bad UDP mode", args: []string{"--udp-mode", "fast"}, wantErr: `--udp-mode: UDP mode "fast": want auto, blocking or netpoller`},
 		{desc: "missing GeoIP database", args: []string{"--geoip", missing},
 			wantErr: `--geoip "` + missing + `": stat ` + missing + `: no such file or directory`},

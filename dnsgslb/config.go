@@ -66,6 +66,59 @@ type Config struct {
 	RRL *RRLConfig
 	// Dnstap logs queries in dnstap; the zero value logs none.
 	Dnstap DnstapConfig
+	// TCP bounds the TCP connections; the zero value is the defaults.
+	TCP TCPConfig
+}
+
+// TCPConfig bounds DNS over TCP (RFC 7766 section 10). A zero field is its
+// default.
+type TCPConfig struct {
+	// MaxConnections is the connections served at once, 1024 by default;
+	// past it the connection that has waited longest for its next query
+	// is closed to make room for a new one.
+	MaxConnections int
+	// MaxPerClient is the connections of one client (an IPv4 address, an
+	// IPv6 /64), 64 by default, so that one host cannot take every slot
+	// from the resolvers a truncated UDP answer sends to TCP; -1 sets no
+	// limit (a load balancer in front, on one address).
+	MaxPerClient int
+	// IdleTimeout is how long a connection may wait for its next query
+	// (and take to send it, or to read a reply), 10 s by default; it is
+	// also the edns-tcp-keepalive timeout offered (RFC 7828).
+	IdleTimeout time.Duration
+}
+
+// TCP defaults, and the longest idle timeout: edns-tcp-keepalive carries
+// it in units of 100 ms in 16 bits.
+const (
+	defaultTCPConns     = 1024
+	defaultTCPPerClient = 64
+	defaultTCPIdle      = 10 * time.Second
+	maxTCPConnections   = 1 << 20
+	maxTCPIdle          = time.Hour
+)
+
+// withDefaults checks c, naming the field and value, and fills in the
+// defaults.
+func (c TCPConfig) withDefaults() (TCPConfig, error) {
+	switch {
+	case c.MaxConnections < 0 || c.MaxConnections > maxTCPConnections:
+		return c, fmt.Errorf("TCP.MaxConnections %d: want 1 to %d (0 for %d)", c.MaxConnections, maxTCPConnections, defaultTCPConns)
+	case c.MaxPerClient < -1:
+		return c, fmt.Errorf("TCP.MaxPerClient %d: want 1 or more, -1 for no limit (0 for %d)", c.MaxPerClient, defaultTCPPerClient)
+	case c.IdleTimeout < 0 || c.IdleTimeout > maxTCPIdle || c.IdleTimeout > 0 && c.IdleTimeout < 100*time.Millisecond:
+		return c, fmt.Errorf("TCP.IdleTimeout %v: want 100ms to %v (0 for %v)", c.IdleTimeout, maxTCPIdle, defaultTCPIdle)
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = defaultTCPConns
+	}
+	if c.MaxPerClient == 0 {
+		c.MaxPerClient = defaultTCPPerClient
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = defaultTCPIdle
+	}
+	return c, nil
 }
 
 // UDPMode is how UDP workers wait for queries.

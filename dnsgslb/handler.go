@@ -117,7 +117,7 @@ func (r *responder) options(src netip.Addr, tcp bool) {
 			q.FormErr = true
 			return
 		}
-		q.Reply.Keepalive, q.Reply.Timeout = true, uint16(tcpIdle/(100*time.Millisecond))
+		q.Reply.Keepalive, q.Reply.Timeout = true, uint16(s.cfg.TCP.IdleTimeout/(100*time.Millisecond))
 	}
 	if q.NSID && s.nsid != nil {
 		q.Reply.NSID = s.nsid

@@ -87,8 +87,8 @@ type metrics struct {
 
 // Reasons a TCP connection is refused, and their label values.
 const (
-	tcpFull       = iota // the server has maxTCPConns open, each closing
-	tcpClientFull        // the client has maxTCPConnsPerClient open
+	tcpFull       = iota // the server has TCP.MaxConnections open, each closing
+	tcpClientFull        // the client has TCP.MaxPerClient open
 )
 
 var tcpRefusedReasons = [...]string{tcpFull: "server_full", tcpClientFull: "client_full"}
@@ -105,9 +105,9 @@ func newMetrics() *metrics {
 		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
 		tcpOpenDesc:  prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
 		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
-			"TCP connections closed as soon as accepted: server_full at 1,024 open and none left to close, client_full at 64 open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
+			"TCP connections closed as soon as accepted: server_full at --tcp-max-connections open and none left to close, client_full at --tcp-max-per-client open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
 		tcpClosedIdleDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_closed_idle_total",
-			"TCP connections closed, at 1,024 open, to make room for a new one: the one waiting longest for its next query.", nil, nil),
+			"TCP connections closed, at --tcp-max-connections open, to make room for a new one: the one waiting longest for its next query.", nil, nil),
 	}
 }
 

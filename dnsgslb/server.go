@@ -103,6 +103,11 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.VersionBind) > maxIdentity {
 		return nil, fmt.Errorf("dnsgslb: VersionBind %q: %d bytes, want at most %d", cfg.VersionBind, len(cfg.VersionBind), maxIdentity)
 	}
+	tcp, tcpErr := cfg.TCP.withDefaults()
+	if tcpErr != nil {
+		return nil, fmt.Errorf("dnsgslb: %w", tcpErr)
+	}
+	cfg.TCP = tcp
 	if cfg.UDPWorkers == 0 {
 		cfg.UDPWorkers = startProcs
 	}

@@ -15,22 +15,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-const (
-	// tcpIdle is how long a TCP connection may wait for its next query,
-	// and take to send it; it is also the edns-tcp-keepalive timeout
-	// offered (RFC 7828).
-	tcpIdle = 10 * time.Second
-	// maxTCPConns bounds the connections served at once; past it the
-	// connection that has waited longest for its next query is closed to
-	// make room for the new one (RFC 7766 section 10), so that
-	// connections that send nothing cannot shut out the resolvers a
-	// truncated UDP answer sends to TCP.
-	maxTCPConns = 1024
-	// maxTCPConnsPerClient bounds the connections of one client (an IPv4
-	// address, an IPv6 /64), so that one host cannot take every slot from
-	// the clients a truncated UDP answer sends to TCP.
-	maxTCPConnsPerClient = 64
-)
+// Connections are bounded by Config.TCP (see TCPConfig): how many at
+// once, how many from one client, and how long one may idle.
 
 // tcpClient is the key a connection counts against: its IPv4 address,
 // or the /64 of its IPv6 address.
@@ -51,8 +37,9 @@ func tcpClient(a net.Addr) netip.Prefix {
 // tcpServer serves DNS over TCP (RFC 7766) from the same responder code as
 // UDP. Each connection is read by a goroutine of its own, which answers
 // pipelined queries in order, as many as the client sends, until the
-// client closes, stays idle for tcpIdle, has waited longest when a new
-// connection finds the server full, or the server stops.
+// client closes, stays idle for TCPConfig.IdleTimeout, has waited
+// longest when a new connection finds the server full, or the server
+// stops.
 type tcpServer struct {
 	s    *Server
 	ln   net.Listener
@@ -146,10 +133,10 @@ func (t *tcpServer) track(c net.Conn) *tcpConn {
 	switch {
 	case t.closed:
 		return nil
-	case t.clients[client] >= maxTCPConnsPerClient:
+	case t.s.cfg.TCP.MaxPerClient > 0 && t.clients[client] >= t.s.cfg.TCP.MaxPerClient:
 		t.s.metrics.tcpRefused[tcpClientFull].Add(1)
 		return nil
-	case len(t.conns)-t.closing >= maxTCPConns && !t.closeIdlestLocked():
+	case len(t.conns)-t.closing >= t.s.cfg.TCP.MaxConnections && !t.closeIdlestLocked():
 		t.s.metrics.tcpRefused[tcpFull].Add(1)
 		return nil
 	}
@@ -227,7 +214,7 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 	for {
 		now := time.Now()
 		tc.waiting.Store(now.UnixNano())
-		c.SetReadDeadline(now.Add(tcpIdle))
+		c.SetReadDeadline(now.Add(t.s.cfg.TCP.IdleTimeout))
 		if _, err := io.ReadFull(br, prefix[:]); err != nil {
 			return // closed, idle or reset
 		}
@@ -253,7 +240,7 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 		}
 		t.msgs.Put(m)
 		if len(replies) > 0 && (len(replies) >= tcpFlush || !nextBuffered(br)) {
-			c.SetWriteDeadline(time.Now().Add(tcpIdle))
+			c.SetWriteDeadline(time.Now().Add(t.s.cfg.TCP.IdleTimeout))
 			if _, err := c.Write(replies); err != nil {
 				return
 			}
