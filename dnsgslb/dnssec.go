@@ -2,6 +2,7 @@ package dnsgslb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -40,7 +41,7 @@ func newSigning(dir string) (*signing, error) {
 	}
 	sg := &signing{dir: dir, keys: keys, reread: make(chan struct{}, 1)}
 	now := time.Now()
-	signers, _, err := sg.signers(now)
+	signers, _, _, err := sg.signers(now)
 	if err != nil {
 		return nil, err
 	}
@@ -49,22 +50,39 @@ func newSigning(dir string) (*signing, error) {
 }
 
 // signers are the zones' signers at now, and the state they sum up to.
-func (sg *signing) signers(now time.Time) (map[string]*dnssec.Signer, string, error) {
+// A zone none of whose keys has reached its activation (keys published
+// ahead, for a zone to be signed or one not served here) is left
+// unsigned, without DNSKEY, RRSIG or NSEC, and does not keep the other
+// zones from being built: its error is in waiting. A zone whose keys all
+// stopped signing is an error.
+func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state string, waiting []error, _ error) {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
 	out := map[string]*dnssec.Signer{}
-	var state []string
+	var states []string
 	for _, zone := range slices.Sorted(maps.Keys(sg.keys)) {
 		s, err := dnssec.NewSigner(zone, sg.keys[zone], now)
-		if err != nil {
-			return nil, "", fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
+		switch {
+		case errors.Is(err, dnssec.ErrNoKeys) && !activated(sg.keys[zone], now):
+			waiting = append(waiting, err)
+		case err != nil:
+			return nil, "", nil, fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
+		default:
+			out[zone] = s
 		}
-		out[zone] = s
 		for _, k := range sg.keys[zone] {
-			state = append(state, fmt.Sprintf("%s/%d/%t/%t", zone, k.Tag(), k.Published(now), k.Active(now)))
+			states = append(states, fmt.Sprintf("%s/%d/%t/%t", zone, k.Tag(), k.Published(now), k.Active(now)))
 		}
 	}
-	return out, strings.Join(state, ","), nil
+	return out, strings.Join(states, ","), waiting, nil
+}
+
+// activated says whether one of keys signs at now or has signed by its
+// timing.
+func activated(keys []*dnssec.Key, now time.Time) bool {
+	return slices.ContainsFunc(keys, func(k *dnssec.Key) bool {
+		return k.Active(now) || (!k.Activate.IsZero() && !now.Before(k.Activate))
+	})
 }
 
 // resignLoop builds the served snapshot's index again when its signatures
@@ -150,7 +168,7 @@ func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
 	case sg.reread <- struct{}{}:
 	default:
 	}
-	_, state, err := sg.signers(now)
+	_, state, _, err := sg.signers(now)
 	if err != nil {
 		return err
 	}

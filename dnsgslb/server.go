@@ -272,9 +272,14 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	var published []KeySet
 	if s.signing != nil {
 		now := time.Now()
-		signers, state, err := s.signing.signers(now)
+		signers, state, waiting, err := s.signing.signers(now)
 		if err != nil {
 			return err
+		}
+		if state != s.signing.currentState() {
+			for _, err := range waiting {
+				s.log.Warn("dns: answering a zone unsigned until one of its keys signs", "dir", s.signing.dir, "err", err)
+			}
 		}
 		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
 		published = keySets(signers, now)
