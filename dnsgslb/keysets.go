@@ -97,15 +97,25 @@ func (s *Server) setPublished(sets []KeySet) {
 }
 
 var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
-	"1 for each signed zone: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags). The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
+	"1 for each zone served: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags); digest \"unsigned\" for a zone answered unsigned. The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
 	[]string{"zone", "digest", "keys"}, nil)
 
-// keySetCollector exports the DNSKEY RRsets a server answers.
+// unsignedDigest is the keyset digest of a zone answered unsigned.
+const unsignedDigest = "unsigned"
+
+// keySetCollector exports the DNSKEY RRsets a server answers, and the
+// zones it answers unsigned: a server without a zone's keys disagrees
+// with the servers signing it.
 type keySetCollector struct{ s *Server }
 
 func (c keySetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keySetDesc }
 
 func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
+	if ix := c.s.index.Load(); ix != nil {
+		for _, zone := range ix.UnsignedZones() {
+			ch <- prometheus.MustNewConstMetric(keySetDesc, prometheus.GaugeValue, 1, zone, unsignedDigest, "")
+		}
+	}
 	for _, set := range c.s.KeySets() {
 		var keys []string
 		for _, k := range set.Keys {

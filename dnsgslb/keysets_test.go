@@ -115,3 +115,45 @@ func keySetMetric(t *testing.T, ts *testServer) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestKeySetsDifferWhenAServerAnswersUnsigned: of two servers of a zone,
+// one signing it and one without its keys (started without
+// --dnssec-keys), the keyset metrics give the zone two digests, which is
+// what AnyctlDnssecKeySetsDiffer counts; a zone both answer unsigned has
+// one.
+func TestKeySetsDifferWhenAServerAnswersUnsigned(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	signed := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, withNextZone()))
+	unsigned := run(t, newServerWith(t, dnsgslb.Config{}, withNextZone()))
+	digests := map[string]map[string]bool{}
+	for _, ts := range []*testServer{signed, unsigned} {
+		m := keySetMetric(t, ts)
+		for _, series := range strings.Split(m, "; ") {
+			var zone, digest string
+			for _, l := range strings.Split(series, ",") {
+				if v, ok := strings.CutPrefix(l, "zone="); ok {
+					zone = v
+				}
+				if v, ok := strings.CutPrefix(l, "digest="); ok {
+					digest = v
+				}
+			}
+			if zone == "" {
+				continue
+			}
+			if digests[zone] == nil {
+				digests[zone] = map[string]bool{}
+			}
+			digests[zone][digest] = true
+		}
+	}
+	if n := len(digests[gslbtest.Zone]); n != 2 {
+		t.Errorf("%s, signed by one server of two: %d digests %v, want 2 (the alert fires)", gslbtest.Zone, n, digests)
+	}
+	if n := len(digests["next.example."]); n != 1 {
+		t.Errorf("next.example., unsigned at both servers: %d digests %v, want 1", n, digests)
+	}
+}

@@ -387,10 +387,7 @@ func (s *Server) Collector() prometheus.Collector {
 	if s.tap != nil {
 		cs = append(cs, s.tap)
 	}
-	if s.signing != nil {
-		cs = append(cs, keySetCollector{s})
-	}
-	return cs
+	return append(cs, keySetCollector{s})
 }
 
 // Ready is closed once Run listens; Addr is valid from then on.

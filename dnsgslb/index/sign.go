@@ -60,6 +60,19 @@ type nsecLink struct {
 // made again (a build after it signs anew); zero when no zone is signed.
 func (ix *Index) ResignAt() time.Time { return ix.resignAt }
 
+// UnsignedZones are the apexes of the zones the index answers unsigned,
+// sorted.
+func (ix *Index) UnsignedZones() []string {
+	var out []string
+	for _, z := range ix.zones {
+		if z.signing == nil {
+			out = append(out, z.apex)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // startSigning sets up zone z's signing when opts has a signer for it,
 // taking the signing time and signatures of the previous index's zone
 // while they are fresh and made with the same keys.
