@@ -154,7 +154,8 @@ func (s *Server) ReloadKeys(ctx context.Context) error {
 }
 
 // resignIfDue re-reads the keys and builds the index again if its
-// signatures must be refreshed or the keys changed.
+// signatures must be refreshed, or were made after now, or the keys
+// changed.
 func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
 	sg := s.signing
 	keys, err := dnssec.LoadDir(sg.dir)
@@ -172,8 +173,12 @@ func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	// Due at the refresh time, or when the clock is before the time the
+	// signatures were made at (set back): their inception may be ahead of
+	// every validator's. Both are on the wall clock.
 	ix := s.index.Load()
-	due := ix != nil && !ix.ResignAt().IsZero() && !now.Before(ix.ResignAt())
+	now = now.Round(0)
+	due := ix != nil && !ix.ResignAt().IsZero() && (!now.Before(ix.ResignAt()) || now.Before(ix.SignedAt()))
 	if !due && state == sg.currentState() {
 		return nil
 	}

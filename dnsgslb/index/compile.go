@@ -145,6 +145,9 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		if at := z.signing.signer.RefreshAt(z.signing.at); ix.resignAt.IsZero() || at.Before(ix.resignAt) {
 			ix.resignAt = at
 		}
+		if z.signing.at.After(ix.signedAt) {
+			ix.signedAt = z.signing.at
+		}
 	}
 	b.decideLive()
 	if b.concurrent {

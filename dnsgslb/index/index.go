@@ -57,8 +57,9 @@ type Index struct {
 	scopeCells int
 	// alloc is the build's slabs while it is compiled; nil after.
 	alloc *buildAlloc
-	// resignAt is when signatures must be made again (see ResignAt).
-	resignAt time.Time
+	// resignAt is when signatures must be made again (see ResignAt), and
+	// signedAt when they were (see SignedAt).
+	resignAt, signedAt time.Time
 	// quick is set when the index was built without scope tables
 	// (Options.Quick).
 	quick bool

@@ -60,6 +60,11 @@ type nsecLink struct {
 // made again (a build after it signs anew); zero when no zone is signed.
 func (ix *Index) ResignAt() time.Time { return ix.resignAt }
 
+// SignedAt is the latest time the index's signed zones were signed at,
+// on the wall clock: a build before it (the clock set back) signs anew.
+// Zero when no zone is signed.
+func (ix *Index) SignedAt() time.Time { return ix.signedAt }
+
 // UnsignedZones are the apexes of the zones the index answers unsigned,
 // sorted.
 func (ix *Index) UnsignedZones() []string {
@@ -75,12 +80,16 @@ func (ix *Index) UnsignedZones() []string {
 
 // startSigning sets up zone z's signing when opts has a signer for it,
 // taking the signing time and signatures of the previous index's zone
-// while they are fresh and made with the same keys.
+// while they are fresh and made with the same keys, and not after now (a
+// clock set back: their inception may be ahead of every validator's).
 func startSigning(z *zone, prev *Index, opts Options, now time.Time) error {
 	s := opts.Signers[z.apex]
 	if s == nil {
 		return nil
 	}
+	// Signatures carry wall-clock times: compare on the wall clock, which
+	// a monotonic reading would hide being set back or forward.
+	now = now.Round(0)
 	zs := &zoneSigning{signer: s, at: now, sigs: map[string][]dns.RR{}}
 	var tags []string
 	for _, k := range s.Keys {
@@ -91,7 +100,7 @@ func startSigning(z *zone, prev *Index, opts Options, now time.Time) error {
 	slices.Sort(tags)
 	keys := strings.Join(tags, ",")
 	if prev != nil {
-		if pz := prev.zones[wireKey(z.apex)]; pz != nil && pz.signing != nil && pz.signing.keys() == keys && now.Before(s.RefreshAt(pz.signing.at)) {
+		if pz := prev.zones[wireKey(z.apex)]; pz != nil && pz.signing != nil && pz.signing.keys() == keys && !now.Before(pz.signing.at) && now.Before(s.RefreshAt(pz.signing.at)) {
 			zs.at, zs.sigs = pz.signing.at, pz.signing.sigs
 		}
 	}
