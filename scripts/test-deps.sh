@@ -9,9 +9,11 @@ set -euo pipefail
 # chromium: the web console's browser tests (controller/console).
 # prometheus: promtool, for the alert rules' tests (deploy/prometheus).
 # bind9-dnsutils: delv, the validating resolver that judges signed zones.
+# bind9-utils: dnssec-settime, which must read the key files we write
+# (dnsgslb/dnssec).
 # dnsviz: dnsgslb's TestDNSVizJudgesSignedZone probes and judges the signed
 # zone with it.
-pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils dnsviz)
+pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

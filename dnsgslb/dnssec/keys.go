@@ -184,9 +184,13 @@ func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, erro
 }
 
 // write writes the key's two files: the public key with its role as a
-// comment, the private key with its timing metadata.
+// comment, the private key with its timing metadata. The private file
+// holds only what BIND reads (its tools refuse a line they do not know);
+// the role, which BIND's tools drop when they write the public file
+// again, is read from the DNSKEY flags then (a key with the SEP flag is a
+// CSK).
 func (k *Key) write() error {
-	pubText := fmt.Sprintf("; This is a %s key, keyid %d, for %s\n%s\n", roleWord(k.Role), k.Tag(), k.Zone, k.DNSKEY.String())
+	pubText := fmt.Sprintf("; This is a %s key, keyid %d, for %s\n; Role: %s\n%s\n", roleWord(k.Role), k.Tag(), k.Zone, k.Role, k.DNSKEY.String())
 	var sb strings.Builder
 	sb.WriteString(k.DNSKEY.PrivateKeyString(k.Signer))
 	if !strings.HasSuffix(sb.String(), "\n") {
@@ -200,7 +204,6 @@ func (k *Key) write() error {
 			fmt.Fprintf(&sb, "%s: %s\n", f.name, f.t.UTC().Format(timeLayout))
 		}
 	}
-	fmt.Fprintf(&sb, "Role: %s\n", k.Role)
 	if err := writeFile(k.File+".private", []byte(sb.String()), 0o600); err != nil {
 		return err
 	}
@@ -307,10 +310,32 @@ func loadKey(file string) (*Key, error) {
 	if err := k.readMeta(string(privText)); err != nil {
 		return nil, fmt.Errorf("key file %q: %w", file+".private", err)
 	}
+	for _, line := range strings.Split(string(pubText), "\n") {
+		if role, ok := strings.CutPrefix(line, "; Role:"); ok {
+			if err := k.setRole(strings.TrimSpace(role)); err != nil {
+				return nil, fmt.Errorf("key file %q: %w", file+".key", err)
+			}
+		}
+	}
 	return k, nil
 }
 
-// readMeta reads the timing and role lines of a private key file.
+// setRole sets the key's role as its file says, if the DNSKEY flags allow
+// it.
+func (k *Key) setRole(s string) error {
+	r, err := ParseRole(s)
+	if err != nil {
+		return err
+	}
+	if (r == ZSK) != (k.DNSKEY.Flags&dns.SEP == 0) {
+		return fmt.Errorf("role %s does not match the DNSKEY flags %d", r, k.DNSKEY.Flags)
+	}
+	k.Role = r
+	return nil
+}
+
+// readMeta reads the timing lines of a private key file, and the role
+// line that files written before the role moved to the public file hold.
 func (k *Key) readMeta(text string) error {
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
@@ -336,14 +361,9 @@ func (k *Key) readMeta(text string) error {
 		case "SyncDelete":
 			dst = &k.SyncDelete
 		case "Role":
-			r, err := ParseRole(value)
-			if err != nil {
+			if err := k.setRole(value); err != nil {
 				return err
 			}
-			if (r == ZSK) != (k.DNSKEY.Flags&dns.SEP == 0) {
-				return fmt.Errorf("role %s does not match the DNSKEY flags %d", r, k.DNSKEY.Flags)
-			}
-			k.Role = r
 			continue
 		default:
 			continue
