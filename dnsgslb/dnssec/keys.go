@@ -163,9 +163,17 @@ func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, erro
 		Protocol:  3,
 		Algorithm: alg,
 	}
-	priv, err := pub.Generate(256)
+	used, err := usedTags(dir, zone)
 	if err != nil {
-		return nil, fmt.Errorf("zone %q: generate %s key: %w", zone, dns.AlgorithmToString[alg], err)
+		return nil, err
+	}
+	// A tag another key of the zone has would name its files: generate
+	// again, as dnssec-keygen does.
+	var priv crypto.PrivateKey
+	for priv == nil || used[pub.KeyTag()] {
+		if priv, err = pub.Generate(256); err != nil {
+			return nil, fmt.Errorf("zone %q: generate %s key: %w", zone, dns.AlgorithmToString[alg], err)
+		}
 	}
 	signer, ok := priv.(crypto.Signer)
 	if !ok {
@@ -181,6 +189,30 @@ func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, erro
 		return nil, err
 	}
 	return k, nil
+}
+
+// usedTags are the key tags of zone's key files in dir, of any algorithm.
+func usedTags(dir, zone string) (map[uint16]bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key directory %q: %w", dir, err)
+	}
+	used := map[uint16]bool{}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(strings.ToLower(e.Name()), "k"+zone+"+")
+		if !ok {
+			continue
+		}
+		rest = strings.TrimSuffix(strings.TrimSuffix(rest, ".key"), ".private")
+		var alg, tag uint16
+		if n, _ := fmt.Sscanf(rest, "%03d+%05d", &alg, &tag); n == 2 {
+			used[tag] = true
+		}
+	}
+	return used, nil
 }
 
 // write writes the key's two files: the public key with its role as a

@@ -1,0 +1,40 @@
+package dnssec
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// TestGenerateKeepsKeysOfTheSameTag generates keys for one zone until two
+// key tags are the same (a thousand keys of 16-bit tags: all but sure):
+// each key must keep its own files, as BIND's dnssec-keygen does, not
+// write over those of the key with its tag. Overwritten, a zone's
+// current key is lost when its successor is made (anyctl dnssec
+// rollover): its DS at the parent matches nothing any more.
+func TestGenerateKeepsKeysOfTheSameTag(t *testing.T) {
+	dir := t.TempDir()
+	seen := map[uint16]bool{}
+	clashes := 0
+	const n = 1000
+	for range n {
+		k, err := Generate(dir, "example.com.", dns.ED25519, ZSK, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[k.Tag()] {
+			clashes++
+		}
+		seen[k.Tag()] = true
+	}
+	keys, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(keys["example.com."]); got != n {
+		t.Errorf("%d keys generated, %d in the directory (%d with a tag already taken)", n, got, clashes)
+	}
+	if clashes != 0 {
+		t.Errorf("%d keys got a tag already taken in the zone", clashes)
+	}
+}
