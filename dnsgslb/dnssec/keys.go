@@ -279,7 +279,8 @@ func writeFile(path string, data []byte, mode fs.FileMode) error {
 
 // LoadDir reads every key pair (K*.key with its .private) in dir, by zone
 // (canonical names). A file it cannot use is an error naming the file and
-// what is wrong; a private file readable by others is refused.
+// what is wrong, a private file without its .key too; a private file
+// readable by others is refused.
 func LoadDir(dir string) (map[string][]*Key, error) {
 	pubs, err := filepath.Glob(filepath.Join(dir, "K*.key"))
 	if err != nil {
@@ -287,6 +288,15 @@ func LoadDir(dir string) (map[string][]*Key, error) {
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("key directory %q: %w", dir, err)
+	}
+	privs, err := filepath.Glob(filepath.Join(dir, "K*.private"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range privs {
+		if pub := strings.TrimSuffix(p, ".private") + ".key"; !slices.Contains(pubs, pub) {
+			return nil, fmt.Errorf("key file %q: no %s beside it: copy it too, or remove the private file", p, filepath.Base(pub))
+		}
 	}
 	slices.Sort(pubs)
 	out := map[string][]*Key{}
