@@ -75,8 +75,8 @@ func ParseAlgorithm(s string) (uint8, error) {
 // say: published (in the DNSKEY RRset) from Publish until Delete, signing
 // from Activate until Inactive. A zero time is "never", as in BIND: a key
 // without Activate does not sign, one without Publish is published from
-// Activate; a key with no timing at all (an old file) is published and
-// signs. SyncPublish and SyncDelete are when its DS may be added to the
+// Activate; a key with no timing at all, not even Created (an old file),
+// is published and signs. SyncPublish and SyncDelete are when its DS may be added to the
 // parent zone and when it must be removed from it (a KSK or CSK rollover;
 // see Rollover).
 type Timing struct {
@@ -84,9 +84,11 @@ type Timing struct {
 	SyncPublish, SyncDelete                      time.Time
 }
 
-// untimed says whether the timing sets nothing: a key from before timing.
+// untimed says whether the timing sets nothing, not even a creation time:
+// a key from before timing (BIND writes Created in every file since, and
+// a file with nothing else is a key to publish and activate never).
 func (t Timing) untimed() bool {
-	return t.Publish.IsZero() && t.Activate.IsZero() && t.Inactive.IsZero() && t.Delete.IsZero()
+	return t.Created.IsZero() && t.Publish.IsZero() && t.Activate.IsZero() && t.Inactive.IsZero() && t.Delete.IsZero()
 }
 
 // Key is one of a zone's keys.

@@ -22,6 +22,7 @@ func TestTimingStates(t *testing.T) {
 		next              time.Duration // 0: none
 	}{
 		{"no timing at all", Timing{}, 0, true, true, 0},
+		{"created only: a standby key", Timing{Created: at(-h)}, 0, false, false, 0},
 		{"published ahead of activation", Timing{Publish: at(-h), Activate: at(h)}, 0, true, false, h},
 		{"activated", Timing{Publish: at(-h), Activate: at(h)}, 2 * h, true, true, 0},
 		{"activate none", Timing{Publish: at(-h)}, 0, true, false, 0},
