@@ -54,7 +54,8 @@ func newSigning(dir string) (*signing, error) {
 // ahead, for a zone to be signed or one not served here) is left
 // unsigned, without DNSKEY, RRSIG or NSEC, and does not keep the other
 // zones from being built: its error is in waiting. A zone whose keys all
-// stopped signing is an error.
+// stopped signing, or that the index served signs, is an error: answered
+// unsigned, it would fail every resolver holding its DS.
 func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state string, waiting []error, _ error) {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
@@ -63,7 +64,7 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 	for _, zone := range slices.Sorted(maps.Keys(sg.keys)) {
 		s, err := dnssec.NewSigner(zone, sg.keys[zone], now)
 		switch {
-		case errors.Is(err, dnssec.ErrNoKeys) && !activated(sg.keys[zone], now):
+		case errors.Is(err, dnssec.ErrNoKeys) && !activated(sg.keys[zone], now) && !sg.signsLocked(zone):
 			waiting = append(waiting, err)
 		case err != nil:
 			return nil, "", nil, fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
@@ -75,6 +76,12 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 		}
 	}
 	return out, strings.Join(states, ","), waiting, nil
+}
+
+// signsLocked says whether the index served signs zone. The caller holds
+// mu.
+func (sg *signing) signsLocked(zone string) bool {
+	return slices.ContainsFunc(sg.published, func(set KeySet) bool { return set.Zone == zone })
 }
 
 // activated says whether one of keys signs at now or has signed by its

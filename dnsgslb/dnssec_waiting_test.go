@@ -2,6 +2,7 @@ package dnsgslb_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -95,5 +96,48 @@ func TestKeysNotYetSigningBlockNothing(t *testing.T) {
 		if qt == dns.TypeA && len(r.Answer) != 1 {
 			t.Errorf("www.next.example. A: %v, want its address", rrs(r.Answer))
 		}
+	}
+}
+
+// TestSignedZoneNotUnsignedByAWaitingKey: in a CSK rollover, with the new
+// key published and waiting for its DS, the old key's files are removed
+// by mistake. The zone has a key, none signing, none activated by its
+// timing; but it is signed now, and answering it unsigned would fail
+// every resolver holding its DS: the server refuses the keys and keeps
+// the signed answers it has.
+func TestSignedZoneNotUnsignedByAWaitingKey(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	old, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	keys, err := dnssec.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dnssec.StartRollover(dir, gslbtest.Zone, keys[gslbtest.Zone], dnssec.CSK, dnssec.RolloverTTLs{DNSKEY: time.Minute, Max: time.Minute, DS: time.Minute}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".key", ".private"} {
+		if err := os.Remove(old.File + ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ts.ReloadKeys(context.Background()); err == nil {
+		t.Error("ReloadKeys took a directory where no key of the signed zone signs")
+	}
+	q := msg(t, "www."+gslbtest.Zone, dns.TypeA, "")
+	q.SetEdns0(4096, true)
+	r := ts.exchange(t, "tcp", q)
+	var sig *dns.RRSIG
+	for _, rr := range r.Answer {
+		if s, ok := rr.(*dns.RRSIG); ok {
+			sig = s
+		}
+	}
+	if sig == nil || sig.KeyTag != old.Tag() {
+		t.Errorf("www A after the signing key's files went: %v, want it signed by key %d", rrs(r.Answer), old.Tag())
 	}
 }
