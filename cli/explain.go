@@ -376,7 +376,8 @@ func outcome(c index.CandidateExplanation) string {
 }
 
 // explainSigners are the signers of the zones with keys in dir; nil
-// without a directory.
+// without a directory. A zone whose keys are not activated yet is left
+// out, answered unsigned as a DNS server does.
 func explainSigners(dir string) (map[string]*dnssec.Signer, error) {
 	if dir == "" {
 		return nil, nil
@@ -386,8 +387,12 @@ func explainSigners(dir string) (map[string]*dnssec.Signer, error) {
 		return nil, UsageErrorf("--dnssec-keys: %w", err)
 	}
 	out := map[string]*dnssec.Signer{}
+	now := time.Now()
 	for zone, ks := range keys {
-		s, err := dnssec.NewSigner(zone, ks, time.Now())
+		if dnssec.Waiting(ks, now) {
+			continue
+		}
+		s, err := dnssec.NewSigner(zone, ks, now)
 		if err != nil {
 			return nil, UsageErrorf("--dnssec-keys: %w", err)
 		}

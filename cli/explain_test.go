@@ -15,6 +15,7 @@ import (
 	"github.com/anyctl/anyctl/atomicfile"
 	"github.com/anyctl/anyctl/bench/gslbscale"
 	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	"github.com/anyctl/anyctl/dnsgslb/index"
@@ -238,5 +239,28 @@ func TestExplainScopeSettled(t *testing.T) {
 		if line := fmt.Sprintf("ECS scope:  %s\n", describeScope(client, want.Scope)); !strings.Contains(out, line) {
 			t.Errorf("%s: the server answers with %q; explain says:\n%s", name, line, out)
 		}
+	}
+}
+
+// TestExplainSignersLeaveAWaitingZoneUnsigned: a key directory with a
+// zone whose only key is not activated yet (dnssec-keygen -A +2h) is one
+// a DNS server answers unsigned while it signs the others; explain takes
+// it as the server does, rather than refuse the whole directory.
+func TestExplainSignersLeaveAWaitingZoneUnsigned(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	if _, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := dnssec.Generate(dir, "next.example.", dns.ECDSAP256SHA256, dnssec.CSK, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetTiming(dnssec.Timing{Created: w.Created, Publish: w.Publish, Activate: w.Publish.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	signers, err := explainSigners(dir)
+	if err != nil || signers[gslbtest.Zone] == nil || signers["next.example."] != nil {
+		t.Errorf("explainSigners: %v, %v; want a signer for %s alone", signers, err, gslbtest.Zone)
 	}
 }

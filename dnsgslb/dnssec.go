@@ -64,7 +64,7 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 	for _, zone := range slices.Sorted(maps.Keys(sg.keys)) {
 		s, err := dnssec.NewSigner(zone, sg.keys[zone], now)
 		switch {
-		case errors.Is(err, dnssec.ErrNoKeys) && !activated(sg.keys[zone], now) && !sg.signsLocked(zone):
+		case errors.Is(err, dnssec.ErrNoKeys) && dnssec.Waiting(sg.keys[zone], now) && !sg.signsLocked(zone):
 			waiting = append(waiting, err)
 		case err != nil:
 			return nil, "", nil, fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
@@ -82,14 +82,6 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 // mu.
 func (sg *signing) signsLocked(zone string) bool {
 	return slices.ContainsFunc(sg.published, func(set KeySet) bool { return set.Zone == zone })
-}
-
-// activated says whether one of keys signs at now or has signed by its
-// timing.
-func activated(keys []*dnssec.Key, now time.Time) bool {
-	return slices.ContainsFunc(keys, func(k *dnssec.Key) bool {
-		return k.Active(now) || (!k.Activate.IsZero() && !now.Before(k.Activate))
-	})
 }
 
 // resignLoop builds the served snapshot's index again when its signatures

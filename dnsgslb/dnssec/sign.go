@@ -39,6 +39,16 @@ func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
 	return s, nil
 }
 
+// Waiting says whether none of a zone's keys has reached its activation
+// at now (none signs, none signed by its timing): keys made ahead, for a
+// zone to be signed later. Such a zone is answered unsigned; one whose
+// keys all stopped signing is an error.
+func Waiting(keys []*Key, now time.Time) bool {
+	return !slices.ContainsFunc(keys, func(k *Key) bool {
+		return k.Active(now) || (!k.Activate.IsZero() && !now.Before(k.Activate))
+	})
+}
+
 // DNSKEYs is the zone's DNSKEY RRset at now: every published key.
 func (s *Signer) DNSKEYs(now time.Time, ttl uint32) []dns.RR {
 	var out []dns.RR
