@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
@@ -28,6 +29,9 @@ type signing struct {
 	reread chan struct{}
 	// published are the DNSKEY RRsets the index served answers.
 	published []KeySet
+	// failing is set while the last reading of the keys, or signing
+	// with them, failed (see resignIfDue).
+	failing atomic.Bool
 }
 
 // resignCheck is how often the server looks for signatures to refresh and
@@ -154,9 +158,10 @@ func (s *Server) ReloadKeys(ctx context.Context) error {
 
 // resignIfDue re-reads the keys and builds the index again if its
 // signatures must be refreshed, or were made after now, or the keys
-// changed.
-func (s *Server) resignIfDue(ctx context.Context, now time.Time) error {
+// changed. Its failure is kept for anyctl_dns_dnssec_keys_failing.
+func (s *Server) resignIfDue(ctx context.Context, now time.Time) (err error) {
 	sg := s.signing
+	defer func() { sg.failing.Store(err != nil) }()
 	keys, err := dnssec.LoadDir(sg.dir)
 	if err != nil {
 		return err

@@ -100,17 +100,31 @@ var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
 	"1 for each zone served: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags); digest \"unsigned\" for a zone answered unsigned. The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
 	[]string{"zone", "digest", "keys"}, nil)
 
+var keysFailingDesc = prometheus.NewDesc("anyctl_dns_dnssec_keys_failing",
+	"1 when the last reading of the DNSSEC key directory, or signing with its keys, failed: the server answers with the signatures it has until they expire, and while a signed zone has no key that signs it refuses every snapshot. The log says why.",
+	nil, nil)
+
 // unsignedDigest is the keyset digest of a zone answered unsigned.
 const unsignedDigest = "unsigned"
 
 // keySetCollector exports the DNSKEY RRsets a server answers, and the
 // zones it answers unsigned: a server without a zone's keys disagrees
-// with the servers signing it.
+// with the servers signing it; and whether its keys fail.
 type keySetCollector struct{ s *Server }
 
-func (c keySetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keySetDesc }
+func (c keySetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- keySetDesc
+	ch <- keysFailingDesc
+}
 
 func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
+	if sg := c.s.signing; sg != nil {
+		failing := 0.0
+		if sg.failing.Load() {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(keysFailingDesc, prometheus.GaugeValue, failing)
+	}
 	if ix := c.s.index.Load(); ix != nil {
 		for _, zone := range ix.UnsignedZones() {
 			ch <- prometheus.MustNewConstMetric(keySetDesc, prometheus.GaugeValue, 1, zone, unsignedDigest, "")
