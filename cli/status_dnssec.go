@@ -63,6 +63,9 @@ func keyTags(s *v1.DnssecKeySet) string {
 		if alg == "" {
 			alg = fmt.Sprint(k.GetAlgorithm())
 		}
+		if k.GetSigning() {
+			role += " signing"
+		}
 		out = append(out, fmt.Sprintf("%d %s %s", k.GetKeyTag(), alg, role))
 	}
 	if len(out) == 0 {

@@ -22,8 +22,10 @@ type KeySet struct {
 	Zone string
 	// Keys are the RRset's keys, by key tag.
 	Keys []KeyID
-	// Digest is a SHA-256 over the RRset's records in canonical order
-	// (hex, the first 16 digits).
+	// Digest is a SHA-256 over the RRset's records in canonical order and
+	// which of them sign (hex, the first 16 digits): servers with the
+	// same key files but different timing (one still signing with a key
+	// the others retired) differ.
 	Digest string
 }
 
@@ -32,12 +34,18 @@ type KeyID struct {
 	Tag       uint16
 	Algorithm uint8
 	Flags     uint16
+	// Signing says the key signs (it is active), as opposed to published
+	// only.
+	Signing bool
 }
 
 func (k KeyID) String() string {
 	role := "zsk"
 	if k.Flags&dns.SEP != 0 {
 		role = "ksk/csk"
+	}
+	if k.Signing {
+		role += "/signing"
 	}
 	return fmt.Sprintf("%d/%s/%s", k.Tag, dns.AlgorithmToString[k.Algorithm], role)
 }
@@ -48,10 +56,14 @@ func keySets(signers map[string]*dnssec.Signer, now time.Time) []KeySet {
 	for _, zone := range slices.Sorted(maps.Keys(signers)) {
 		set := KeySet{Zone: zone}
 		var rdata []string
-		for _, rr := range signers[zone].DNSKEYs(now, 0) {
-			k := rr.(*dns.DNSKEY)
-			set.Keys = append(set.Keys, KeyID{Tag: k.KeyTag(), Algorithm: k.Algorithm, Flags: k.Flags})
-			rdata = append(rdata, fmt.Sprintf("%d %d %d %s", k.Flags, k.Protocol, k.Algorithm, k.PublicKey))
+		sg := signers[zone]
+		for _, key := range sg.Keys {
+			if !key.Published(now) {
+				continue
+			}
+			k, signs := key.DNSKEY, sg.Signs(key, now)
+			set.Keys = append(set.Keys, KeyID{Tag: k.KeyTag(), Algorithm: k.Algorithm, Flags: k.Flags, Signing: signs})
+			rdata = append(rdata, fmt.Sprintf("%d %d %d %s %t", k.Flags, k.Protocol, k.Algorithm, k.PublicKey, signs))
 		}
 		slices.SortFunc(set.Keys, func(a, b KeyID) int {
 			return cmp.Or(cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Algorithm, b.Algorithm))
@@ -97,7 +109,7 @@ func (s *Server) setPublished(sets []KeySet) {
 }
 
 var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
-	"1 for each zone served: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags); digest \"unsigned\" for a zone answered unsigned. The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
+	"1 for each zone served: the DNSKEY RRset answered, by its digest and keys (tag/algorithm/flags, and /signing for those that sign); digest \"unsigned\" for a zone answered unsigned. The servers of a zone should all have one digest: count by (zone) (count by (zone, digest) (anyctl_dns_dnssec_keyset_info)) > 1 is a zone whose servers disagree.",
 	[]string{"zone", "digest", "keys"}, nil)
 
 var keysFailingDesc = prometheus.NewDesc("anyctl_dns_dnssec_keys_failing",
@@ -133,7 +145,11 @@ func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, set := range c.s.KeySets() {
 		var keys []string
 		for _, k := range set.Keys {
-			keys = append(keys, fmt.Sprintf("%d/%d/%d", k.Tag, k.Algorithm, k.Flags))
+			signing := ""
+			if k.Signing {
+				signing = "/signing"
+			}
+			keys = append(keys, fmt.Sprintf("%d/%d/%d%s", k.Tag, k.Algorithm, k.Flags, signing))
 		}
 		ch <- prometheus.MustNewConstMetric(keySetDesc, prometheus.GaugeValue, 1, set.Zone, set.Digest, strings.Join(keys, ","))
 	}

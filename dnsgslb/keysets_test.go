@@ -3,6 +3,8 @@ package dnsgslb_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +157,78 @@ func TestKeySetsDifferWhenAServerAnswersUnsigned(t *testing.T) {
 	}
 	if n := len(digests["next.example."]); n != 1 {
 		t.Errorf("next.example., unsigned at both servers: %d digests %v, want 1", n, digests)
+	}
+}
+
+// TestKeySetsDifferWhenServersSignWithOtherKeys: two servers of a zone
+// publish the same two keys, but one signs with the first and the other,
+// whose files were retimed (a rollover step done on it alone), with the
+// second. A resolver holding the DS of one key fails at the server
+// signing with the other, so their key sets must differ, and say which
+// key signs.
+func TestKeySetsDifferWhenServersSignWithOtherKeys(t *testing.T) {
+	now := time.Now()
+	a := t.TempDir()
+	k1, err := dnssec.Generate(a, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := dnssec.Generate(a, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k2.SetTiming(dnssec.Timing{Created: now.Add(-time.Hour), Publish: now.Add(-time.Hour), Activate: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	b := t.TempDir()
+	entries, err := os.ReadDir(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(a, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(b, e.Name()), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := dnssec.LoadDir(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys[gslbtest.Zone] {
+		timing := dnssec.Timing{Created: now.Add(-time.Hour), Publish: now.Add(-time.Hour), Activate: now.Add(-time.Hour)}
+		if k.Tag() == k1.Tag() {
+			timing.Inactive = now.Add(-time.Minute)
+		}
+		if err := k.SetTiming(timing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sets := map[string]dnsgslb.KeySet{}
+	for name, dir := range map[string]string{"a": a, "b": b} {
+		sets[name] = run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot())).KeySets()[0]
+	}
+	signing := func(set dnsgslb.KeySet) (tags []uint16) {
+		for _, k := range set.Keys {
+			if k.Signing {
+				tags = append(tags, k.Tag)
+			}
+		}
+		return tags
+	}
+	if len(sets["a"].Keys) != 2 || len(sets["b"].Keys) != 2 {
+		t.Fatalf("key sets %+v, want both keys published at both servers", sets)
+	}
+	if got := signing(sets["a"]); !slices.Equal(got, []uint16{k1.Tag()}) {
+		t.Errorf("server a signs with %v, want %d", got, k1.Tag())
+	}
+	if got := signing(sets["b"]); !slices.Equal(got, []uint16{k2.Tag()}) {
+		t.Errorf("server b signs with %v, want %d", got, k2.Tag())
+	}
+	if sets["a"].Digest == sets["b"].Digest {
+		t.Errorf("both servers report digest %s: AnyctlDnssecKeySetsDiffer cannot see that they sign with other keys", sets["a"].Digest)
 	}
 }

@@ -162,7 +162,7 @@ func keySetsProto(sets []dnsgslb.KeySet) []*v1.DnssecKeySet {
 	for _, s := range sets {
 		p := &v1.DnssecKeySet{Zone: s.Zone, Digest: s.Digest}
 		for _, k := range s.Keys {
-			p.Keys = append(p.Keys, &v1.DnssecKeyId{KeyTag: uint32(k.Tag), Algorithm: uint32(k.Algorithm), Flags: uint32(k.Flags)})
+			p.Keys = append(p.Keys, &v1.DnssecKeyId{KeyTag: uint32(k.Tag), Algorithm: uint32(k.Algorithm), Flags: uint32(k.Flags), Signing: k.Signing})
 		}
 		out = append(out, p)
 	}

@@ -62,6 +62,12 @@ func (s *Signer) DNSKEYs(now time.Time, ttl uint32) []dns.RR {
 	return out
 }
 
+// Signs says whether the key k, of the zone, signs at now: the DNSKEY
+// RRset or the zone's data.
+func (s *Signer) Signs(k *Key, now time.Time) bool {
+	return slices.Contains(s.signers(dns.TypeDNSKEY, now), k) || slices.Contains(s.signers(dns.TypeSOA, now), k)
+}
+
 // signers are the keys that sign an RRset of type t at now: the DNSKEY
 // RRset is signed by the active keys with the SEP flag (CSK or KSK), the
 // others by the active ZSKs, or by the SEP keys when no ZSK is active.

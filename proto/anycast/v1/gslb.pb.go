@@ -104,9 +104,9 @@ type DnssecKeySet struct {
 	Zone  string                 `protobuf:"bytes,1,opt,name=zone,proto3" json:"zone,omitempty"`
 	// keys are the RRset's keys, by key tag.
 	Keys []*DnssecKeyId `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
-	// digest is a SHA-256 over the RRset's records in canonical order
-	// (hex, the first 16 digits): servers with the same keys have the same
-	// digest, whatever their key tags.
+	// digest is a SHA-256 over the RRset's records in canonical order and
+	// which of them sign (hex, the first 16 digits): servers with the same
+	// keys, signing with the same ones, have the same digest.
 	Digest        string `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -170,7 +170,10 @@ type DnssecKeyId struct {
 	Algorithm uint32                 `protobuf:"varint,2,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
 	// flags are the DNSKEY flags: 257 for a key signing the DNSKEY RRset
 	// (CSK or KSK), 256 for a ZSK.
-	Flags         uint32 `protobuf:"varint,3,opt,name=flags,proto3" json:"flags,omitempty"`
+	Flags uint32 `protobuf:"varint,3,opt,name=flags,proto3" json:"flags,omitempty"`
+	// signing says the key signs at the server's time (it is active), as
+	// opposed to published only, before its activation or after it.
+	Signing       bool `protobuf:"varint,4,opt,name=signing,proto3" json:"signing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -224,6 +227,13 @@ func (x *DnssecKeyId) GetFlags() uint32 {
 		return x.Flags
 	}
 	return 0
+}
+
+func (x *DnssecKeyId) GetSigning() bool {
+	if x != nil {
+		return x.Signing
+	}
+	return false
 }
 
 type SubscribeResponse struct {
@@ -527,11 +537,12 @@ const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\fDnssecKeySet\x12\x12\n" +
 	"\x04zone\x18\x01 \x01(\tR\x04zone\x12+\n" +
 	"\x04keys\x18\x02 \x03(\v2\x17.anycast.v1.DnssecKeyIdR\x04keys\x12\x16\n" +
-	"\x06digest\x18\x03 \x01(\tR\x06digest\"Z\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\"t\n" +
 	"\vDnssecKeyId\x12\x17\n" +
 	"\akey_tag\x18\x01 \x01(\rR\x06keyTag\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\rR\talgorithm\x12\x14\n" +
-	"\x05flags\x18\x03 \x01(\rR\x05flags\"I\n" +
+	"\x05flags\x18\x03 \x01(\rR\x05flags\x12\x18\n" +
+	"\asigning\x18\x04 \x01(\bR\asigning\"I\n" +
 	"\x11SubscribeResponse\x124\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\"\xa8\x02\n" +
 	"\fGslbSnapshot\x12\x1a\n" +
