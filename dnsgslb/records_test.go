@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // startRealZone serves gslbtest.RealZone.
@@ -166,5 +167,31 @@ func TestNameOrigin(t *testing.T) {
 	r = ts.exchange(t, "udp", msg(t, "cloud.gslb.example.com.", dns.TypeA, gslbtest.Tokyo))
 	if got, want := rrs(r.Answer), []string{a("cloud", gslbtest.USEast4)}; !equal(got, want) {
 		t.Errorf("A from Tokyo with cloud-lb down: %q, want %q", got, want)
+	}
+}
+
+// TestDuplicateValuesOnce: a value given twice, in one static record or in
+// two of the same name and type, is served once (RFC 2181 section 5), as
+// NSD loads a zone file with it (TestNSDAgrees).
+func TestDuplicateValuesOnce(t *testing.T) {
+	snap := gslbtest.Snapshot()
+	z := snap.GetZones()[0].GetSpec()
+	z.Records = append(z.Records,
+		&v1.StaticRecord{Name: "twice", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"same", "same", "other"}},
+		&v1.StaticRecord{Name: "twice", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"other"}},
+		&v1.StaticRecord{Name: "twice", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.1", "::ffff:192.0.2.1"}},
+	)
+	ts := run(t, newServer(t, "", snap))
+	for _, tc := range []struct {
+		qtype uint16
+		want  []string
+	}{
+		{dns.TypeTXT, []string{`twice.gslb.example.com. 300 IN TXT "same"`, `twice.gslb.example.com. 300 IN TXT "other"`}},
+		{dns.TypeA, []string{"twice.gslb.example.com. 300 IN A 192.0.2.1"}},
+	} {
+		r := ts.exchange(t, "udp", msg(t, "twice.gslb.example.com.", tc.qtype, ""))
+		if got := rrs(r.Answer); !equal(got, tc.want) {
+			t.Errorf("%s: answer %q, want %q", dns.TypeToString[tc.qtype], got, tc.want)
+		}
 	}
 }

@@ -74,8 +74,8 @@ func Snapshot() *v1.GslbSnapshot {
 	dialled := origin("us-west", loc(37.34, -121.89, "US", "NA", "amer", "San Jose"), 10, USWest4)
 	dialled.Spec.TrafficDial = new(int32(30))
 	big := &v1.StaticRecord{Name: "big", Type: v1.RecordType_RECORD_TYPE_TXT}
-	for range 8 {
-		big.Values = append(big.Values, string(make200()))
+	for i := range 8 {
+		big.Values = append(big.Values, string(make200(i)))
 	}
 	hybrid := &v1.GslbRecord{
 		Metadata: &v1.ObjectMeta{Name: "edge"},
@@ -146,10 +146,12 @@ func Snapshot() *v1.GslbSnapshot {
 	}
 }
 
-func make200() []byte {
+// make200 returns 200 letters, the alphabet over and over from the
+// letter at shift: values that differ, as the records of an RRset do.
+func make200(shift int) []byte {
 	b := make([]byte, 200)
 	for i := range b {
-		b[i] = 'a' + byte(i%26)
+		b[i] = 'a' + byte((i+shift)%26)
 	}
 	return b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,14 +227,20 @@ func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 
 // addStatic adds fixed records of one type at a node.
 func (n *node) addStatic(qtype uint16, rrs ...dns.RR) error {
-	if rs := n.find(qtype); rs != nil {
-		if rs.rec != nil {
-			return fmt.Errorf("%s %s is both a GslbRecord %q and a static record", n.name, typeName(qtype), rs.rec.object)
-		}
-		rs.rrs = append(rs.rrs, rrs...)
-		return nil
+	rs := n.find(qtype)
+	if rs == nil {
+		n.rrsets = append(n.rrsets, rrset{qtype: qtype})
+		rs = &n.rrsets[len(n.rrsets)-1]
+	} else if rs.rec != nil {
+		return fmt.Errorf("%s %s is both a GslbRecord %q and a static record", n.name, typeName(qtype), rs.rec.object)
 	}
-	n.rrsets = append(n.rrsets, rrset{qtype: qtype, rrs: rrs})
+	// An RRset holds each record once (RFC 2181 section 5): a value given
+	// twice is served once, as other servers load it.
+	for _, rr := range rrs {
+		if !slices.ContainsFunc(rs.rrs, func(have dns.RR) bool { return dns.IsDuplicate(have, rr) }) {
+			rs.rrs = append(rs.rrs, rr)
+		}
+	}
 	return nil
 }
 
