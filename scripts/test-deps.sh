@@ -13,7 +13,9 @@ set -euo pipefail
 # (dnsgslb/dnssec).
 # dnsviz: dnsgslb's TestDNSVizJudgesSignedZone probes and judges the signed
 # zone with it.
-pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz)
+# nsd: dnsgslb's TestNSDAgrees compares our answers with NSD's for the
+# zone's static records (it skips without it).
+pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz nsd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
