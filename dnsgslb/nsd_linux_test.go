@@ -114,12 +114,12 @@ func nsdQueries() []nsdQuery {
 //     compare without case (RFC 4343), and a server compressing a name
 //     onto the question's may send it in the question's case (NSD) or in
 //     the zone's (ours, for a name at the delegation's name server).
-//  2. ANY at a name that exists: RFC 8482 section 4 lets a server answer
-//     with one RRset of the name (NSD) or a synthesised HINFO (ours, at
-//     every name that exists, empty non-terminals and CNAME owners too,
-//     where NSD has NODATA). Such a reply is compared by its rcode and AA
-//     only (NSD's RRset may not fit: TC); ANY at a missing name or at a
-//     delegation is compared whole.
+//  2. ANY at a name with records: RFC 8482 section 4 lets a server answer
+//     with one RRset of the name (NSD) or a synthesised HINFO (ours). Such
+//     a reply is compared by its rcode and AA only (NSD's RRset may not
+//     fit: TC); ANY at a missing name, an empty non-terminal (NODATA from
+//     both), a CNAME's owner (the CNAME, rule 3) or a delegation is
+//     compared whole.
 //  3. A CNAME in the zone is not followed: NSD restarts at its target in
 //     the zone (RFC 1034 section 4.3.2 step 3a), adding the target's
 //     records, or for a type the target lacks its SOA; our server answers
@@ -133,9 +133,8 @@ func nsdNormalise(r *dns.Msg, qtype uint16) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rcode %s aa %t", dns.RcodeToString[r.Rcode], r.Authoritative)
 	answer, ns, extra := r.Answer, r.Ns, r.Extra
-	referral := len(answer) == 0 && len(ns) > 0 && ns[0].Header().Rrtype == dns.TypeNS
 	switch {
-	case qtype == dns.TypeANY && r.Rcode == dns.RcodeSuccess && !referral:
+	case qtype == dns.TypeANY && (r.Truncated || len(answer) > 0 && answer[0].Header().Rrtype != dns.TypeCNAME):
 		return b.String() + " (ANY: RFC 8482)\n"
 	case qtype != dns.TypeCNAME && len(answer) > 0 && answer[0].Header().Rrtype == dns.TypeCNAME &&
 		strings.EqualFold(answer[0].Header().Name, r.Question[0].Name):

@@ -141,6 +141,15 @@ func (ix *Index) findZone(lc []byte) (*zone, int) {
 // choose picks the node's answer for the query and the answer's ECS scope.
 func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8) {
 	if q.Qtype == dns.TypeANY {
+		// RFC 8482's HINFO stands for a name's records: a name that has
+		// none (an empty non-terminal) has NODATA, and a CNAME, which
+		// stands alone, is answered with itself.
+		if len(n.rrsets) == 0 {
+			return n.nodata, 0
+		}
+		if rs := n.find(dns.TypeCNAME); rs != nil && rs.rec == nil {
+			return rs.static, 0
+		}
 		return n.any, 0
 	}
 	if q.Qtype == dns.TypeNSEC && n.nsec != nil {
