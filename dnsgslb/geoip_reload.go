@@ -92,6 +92,7 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	if waited {
 		s.waiting = nil
 		s.metrics.persistedRefused.Store(false)
+		s.metrics.rejected.Store(false)
 		s.log.Info("dns serves the snapshot that waited for the GeoIP database", "revision", snap.GetRevision())
 	}
 	if s.cfg.StateDir == "" {

@@ -71,6 +71,9 @@ type metrics struct {
 	// persistedRefused: the persisted snapshot was refused at start and no
 	// snapshot from the controller has replaced it yet.
 	persistedRefused atomic.Bool
+	// rejected: the last snapshot given to Update was not compiled, and
+	// the server answers from an older one.
+	rejected atomic.Bool
 	// resignAt is when the served signatures are refreshed (unix seconds);
 	// 0 when no zone is signed.
 	resignAt atomic.Int64
@@ -81,8 +84,8 @@ type metrics struct {
 	tcpRefused    [2]atomic.Uint64
 	tcpClosedIdle atomic.Uint64
 
-	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, resignDesc *prometheus.Desc
-	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                           *prometheus.Desc
+	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, rejectedDesc, resignDesc *prometheus.Desc
+	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                                         *prometheus.Desc
 }
 
 // Reasons a TCP connection is refused, and their label values.
@@ -101,6 +104,7 @@ func newMetrics() *metrics {
 		answersDesc:  prometheus.NewDesc("anyctl_dns_answers_total", "GSLB answers, by origin or PoP answered with.", []string{"origin"}, nil),
 		revisionDesc: prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
 		refusedDesc:  prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
+		rejectedDesc: prometheus.NewDesc("anyctl_dns_snapshot_rejected", "1 when the last snapshot the controller sent was rejected (the log says why): the server answers from an older one, anyctl_dns_snapshot_revision, until it accepts one.", nil, nil),
 		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
 		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
 		tcpOpenDesc:  prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
@@ -156,6 +160,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.revisionDesc
 	ch <- m.ageDesc
 	ch <- m.refusedDesc
+	ch <- m.rejectedDesc
 	ch <- m.resignDesc
 	ch <- m.tcpOpenDesc
 	ch <- m.tcpRefusedDesc
@@ -213,6 +218,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		refused = 1
 	}
 	ch <- prometheus.MustNewConstMetric(m.refusedDesc, prometheus.GaugeValue, refused)
+	rejected := 0.0
+	if m.rejected.Load() {
+		rejected = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.rejectedDesc, prometheus.GaugeValue, rejected)
 	if at := m.resignAt.Load(); at > 0 {
 		ch <- prometheus.MustNewConstMetric(m.resignDesc, prometheus.GaugeValue, float64(at))
 	}

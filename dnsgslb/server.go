@@ -227,10 +227,14 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 		if ix := s.index.Load(); ix != nil && s.snap != nil && (ix.Quick() || ix.Unfinished()) {
 			s.startRefineLocked(s.snap, ix)
 		}
+		if ctx.Err() == nil {
+			s.metrics.rejected.Store(true)
+		}
 		return fmt.Errorf("snapshot revision %d: %w", snap.GetRevision(), err)
 	}
 	s.waiting = nil
 	s.metrics.persistedRefused.Store(false)
+	s.metrics.rejected.Store(false)
 	if s.cfg.StateDir == "" {
 		return nil
 	}
