@@ -60,12 +60,14 @@ func (t Target) String() string {
 
 // Rotation hands out the controller replicas a client dials in turn: every
 // address of every configured endpoint, a DNS name expanded to each address
-// it resolves to. It starts at a random place, so that a fleet's clients
-// spread over the replicas, and resolves the names again at the start of
-// each round, so that replicas added to or removed from a name are seen.
-// A client moves to the next target whenever its stream breaks: a replica
-// that died, or that ended the stream because it lost etcd, is left for
-// the next one.
+// it resolves to. Each round goes through them all in an order of its
+// own, shuffled, and resolves the names again first, so that replicas
+// added to or removed from a name are seen. A client moves to the next
+// target whenever its stream breaks: a replica that died, or that ended
+// the stream because it lost etcd, is left for the next one. As every
+// client's order is its own, the clients of a replica that goes spread
+// over the others, rather than all moving to the one after it (through a
+// rolling restart, the whole fleet would end up on one replica).
 type Rotation struct {
 	lookup func(ctx context.Context, host string) ([]string, error)
 
@@ -76,8 +78,6 @@ type Rotation struct {
 	// out next.
 	round []Target
 	next  int
-	// started is false until the first round is resolved.
-	started bool
 }
 
 // NewRotation returns a rotation over addrs (each host:port or unix:PATH).
@@ -86,18 +86,23 @@ func NewRotation(addrs []string) *Rotation {
 }
 
 // Next returns the target to dial next. When the round is over it resolves
-// the configured names again; a name that does not resolve is dialled as
-// given, so that gRPC reports why.
+// the configured names again and shuffles them; a name that does not
+// resolve is dialled as given, so that gRPC reports why.
 func (r *Rotation) Next(ctx context.Context) Target {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.next >= len(r.round) {
+		var last Target
+		if len(r.round) > 0 {
+			last = r.round[len(r.round)-1]
+		}
 		r.round = r.resolveLocked(ctx)
 		r.next = 0
-		if !r.started {
-			r.started = true
-			k := rand.IntN(len(r.round))
-			r.round = append(r.round[k:], r.round[:k]...)
+		rand.Shuffle(len(r.round), func(i, j int) { r.round[i], r.round[j] = r.round[j], r.round[i] })
+		// The target just left is not tried again first.
+		if len(r.round) > 1 && r.round[0] == last {
+			k := 1 + rand.IntN(len(r.round)-1)
+			r.round[0], r.round[k] = r.round[k], r.round[0]
 		}
 	}
 	t := r.round[r.next]
@@ -125,8 +130,7 @@ func (r *Rotation) resolveLocked(ctx context.Context) []Target {
 }
 
 // expand resolves one configured address: an IP address or unix:PATH is
-// its own target; a name becomes one target per address, sorted so that
-// every round goes through them in the same order.
+// its own target; a name becomes one target per address.
 func (r *Rotation) expand(ctx context.Context, addr string) []Target {
 	if strings.HasPrefix(addr, "unix:") {
 		return []Target{{Addr: addr}}
@@ -142,7 +146,6 @@ func (r *Rotation) expand(ctx context.Context, addr string) []Target {
 	if err != nil || len(ips) == 0 {
 		return []Target{{Addr: addr}}
 	}
-	slices.Sort(ips)
 	out := make([]Target, 0, len(ips))
 	for _, ip := range ips {
 		out = append(out, Target{Addr: net.JoinHostPort(ip, port), Authority: addr})

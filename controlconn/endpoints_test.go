@@ -33,7 +33,8 @@ func TestParseList(t *testing.T) {
 
 // TestRotationGoesThroughEveryReplica: every address of every configured
 // endpoint comes up once a round, a name as each of its addresses (with
-// the name as authority), and each round resolves the names again.
+// the name as authority), and each round resolves the names again and
+// starts elsewhere than where the last one ended.
 func TestRotationGoesThroughEveryReplica(t *testing.T) {
 	answers := [][]string{{"192.0.2.2", "192.0.2.1"}, {"192.0.2.3"}}
 	lookups := 0
@@ -47,27 +48,43 @@ func TestRotationGoesThroughEveryReplica(t *testing.T) {
 		return slices.Clone(a), nil
 	}
 	round := func() []string {
-		var out []string
-		for range len(r.round) {
+		out := []string{r.Next(context.Background()).String()}
+		for r.next < len(r.round) {
 			out = append(out, r.Next(context.Background()).String())
 		}
 		return out
 	}
-	got := []string{r.Next(context.Background()).String()} // the first round starts at a random place
-	for r.next < len(r.round) {
-		got = append(got, r.Next(context.Background()).String())
-	}
-	slices.Sort(got)
+	first := round()
+	got := slices.Sorted(slices.Values(first))
 	want := []string{"192.0.2.1:7400 (ctl.example:7400)", "192.0.2.2:7400 (ctl.example:7400)", "198.51.100.1:7400", "gone.example:7400", "unix:/run/a.sock"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("first round %q; want each of %q once", got, want)
 	}
-	// The second round resolves ctl.example again, to its new address, and
-	// keeps the configured order.
-	second := append([]string{r.Next(context.Background()).String()}, round()[:len(r.round)-1]...)
-	want = []string{"198.51.100.1:7400", "192.0.2.3:7400 (ctl.example:7400)", "unix:/run/a.sock", "gone.example:7400"}
-	if !slices.Equal(second, want) {
-		t.Fatalf("second round %q; want %q in order", second, want)
+	// The second round resolves ctl.example again, to its new address.
+	second := round()
+	if second[0] == first[len(first)-1] {
+		t.Errorf("the second round starts with %q, where the first ended", second[0])
+	}
+	got = slices.Sorted(slices.Values(second))
+	want = []string{"192.0.2.3:7400 (ctl.example:7400)", "198.51.100.1:7400", "gone.example:7400", "unix:/run/a.sock"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("second round %q; want each of %q once", got, want)
+	}
+}
+
+// TestRotationSpreadsClients: clients of one replica that goes do not all
+// move to the same other replica.
+func TestRotationSpreadsClients(t *testing.T) {
+	addrs := []string{"192.0.2.1:7400", "192.0.2.2:7400", "192.0.2.3:7400"}
+	moved := map[string]int{}
+	for range 60 {
+		r := NewRotation(addrs)
+		for r.Next(context.Background()).Addr != addrs[0] {
+		}
+		moved[r.Next(context.Background()).Addr]++
+	}
+	if moved[addrs[1]] == 0 || moved[addrs[2]] == 0 {
+		t.Errorf("clients leaving %s moved to %v; want both others", addrs[0], moved)
 	}
 }
 
