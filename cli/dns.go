@@ -73,7 +73,7 @@ keeps the database served.`,
 			if err != nil {
 				return err
 			}
-			defer reloadOnHangup(cmd.Context(), hup, d.Server(), cfg.Server.Logger)()
+			defer reloadOnHangup(cmd.Context(), hup, d.Server(), cfg.Server.GeoIPPath != "", cfg.Server.Logger)()
 			return d.Run(cmd.Context())
 		},
 	}

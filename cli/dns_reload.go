@@ -23,10 +23,11 @@ func hangups() chan os.Signal {
 	return sigs
 }
 
-// reloadOnHangup reloads the server's GeoIP database and reads its DNSSEC
-// keys again on every SIGHUP on sigs (see hangups) until ctx ends or the
-// returned stop is called. The outcome is logged by the server.
-func reloadOnHangup(ctx context.Context, sigs chan os.Signal, srv *dnsgslb.Server, log *slog.Logger) (stop func()) {
+// reloadOnHangup reloads the server's GeoIP database, when it has one,
+// and reads its DNSSEC keys again on every SIGHUP on sigs (see hangups)
+// until ctx ends or the returned stop is called. The outcome is logged by
+// the server.
+func reloadOnHangup(ctx context.Context, sigs chan os.Signal, srv *dnsgslb.Server, geoip bool, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -36,9 +37,11 @@ func reloadOnHangup(ctx context.Context, sigs chan os.Signal, srv *dnsgslb.Serve
 			case <-ctx.Done():
 				return
 			case <-sigs:
-				log.Info("SIGHUP: reloading the GeoIP database")
-				if err := srv.ReloadGeoIP(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("SIGHUP: GeoIP database not reloaded", "err", err)
+				log.Info("SIGHUP: reading the GeoIP database and the DNSSEC keys again")
+				if geoip {
+					// Its refusal is logged by the server, with the file
+					// and why; a reload cut short by ctx refuses nothing.
+					_ = srv.ReloadGeoIP(ctx)
 				}
 				if err := srv.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
 					log.Error("SIGHUP: cannot read the DNSSEC keys again; signing as before", "err", err)
