@@ -99,7 +99,9 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 		return nil
 	}
 	if waited {
-		if err := InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
+		err := InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) })
+		s.metrics.notPersisted.Store(err != nil)
+		if err != nil {
 			s.log.Warn("dns: cannot persist the snapshot served; the next start serves the one persisted before", "revision", snap.GetRevision(), "err", err)
 		}
 	}

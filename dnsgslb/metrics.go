@@ -74,6 +74,9 @@ type metrics struct {
 	// rejected: the last snapshot given to Update was not compiled, and
 	// the server answers from an older one.
 	rejected atomic.Bool
+	// notPersisted: the snapshot served could not be written to the
+	// state directory.
+	notPersisted atomic.Bool
 	// resignAt is when the served signatures are refreshed (unix seconds);
 	// 0 when no zone is signed.
 	resignAt atomic.Int64
@@ -84,8 +87,8 @@ type metrics struct {
 	tcpRefused    [2]atomic.Uint64
 	tcpClosedIdle atomic.Uint64
 
-	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, rejectedDesc, resignDesc *prometheus.Desc
-	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                                         *prometheus.Desc
+	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, rejectedDesc, notPersistedDesc, resignDesc *prometheus.Desc
+	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                                                           *prometheus.Desc
 }
 
 // Reasons a TCP connection is refused, and their label values.
@@ -98,16 +101,17 @@ var tcpRefusedReasons = [...]string{tcpFull: "server_full", tcpClientFull: "clie
 
 func newMetrics() *metrics {
 	return &metrics{
-		zoneSlots:    map[string]int{},
-		originSlots:  map[string]int{},
-		queriesDesc:  prometheus.NewDesc("anyctl_dns_queries_total", "DNS queries answered, by zone, query type and rcode.", []string{"zone", "type", "rcode"}, nil),
-		answersDesc:  prometheus.NewDesc("anyctl_dns_answers_total", "GSLB answers, by origin or PoP answered with.", []string{"origin"}, nil),
-		revisionDesc: prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
-		refusedDesc:  prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
-		rejectedDesc: prometheus.NewDesc("anyctl_dns_snapshot_rejected", "1 when the last snapshot the controller sent was rejected (the log says why): the server answers from an older one, anyctl_dns_snapshot_revision, until it accepts one.", nil, nil),
-		ageDesc:      prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
-		resignDesc:   prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
-		tcpOpenDesc:  prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
+		zoneSlots:        map[string]int{},
+		originSlots:      map[string]int{},
+		queriesDesc:      prometheus.NewDesc("anyctl_dns_queries_total", "DNS queries answered, by zone, query type and rcode.", []string{"zone", "type", "rcode"}, nil),
+		answersDesc:      prometheus.NewDesc("anyctl_dns_answers_total", "GSLB answers, by origin or PoP answered with.", []string{"origin"}, nil),
+		revisionDesc:     prometheus.NewDesc("anyctl_dns_snapshot_revision", "Revision of the GSLB snapshot being served.", nil, nil),
+		refusedDesc:      prometheus.NewDesc("anyctl_dns_persisted_snapshot_refused", "1 when the persisted snapshot was refused at start (damaged, or from an older version) and the controller has sent none since.", nil, nil),
+		rejectedDesc:     prometheus.NewDesc("anyctl_dns_snapshot_rejected", "1 when the last snapshot the controller sent was rejected (the log says why): the server answers from an older one, anyctl_dns_snapshot_revision, until it accepts one.", nil, nil),
+		notPersistedDesc: prometheus.NewDesc("anyctl_dns_snapshot_persist_failing", "1 when the snapshot served could not be written to the state directory (the log says why): a restart without a controller would answer from an older one.", nil, nil),
+		ageDesc:          prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
+		resignDesc:       prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
+		tcpOpenDesc:      prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
 		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
 			"TCP connections closed as soon as accepted: server_full at --tcp-max-connections open and none left to close, client_full at --tcp-max-per-client open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
 		tcpClosedIdleDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_closed_idle_total",
@@ -161,6 +165,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.ageDesc
 	ch <- m.refusedDesc
 	ch <- m.rejectedDesc
+	ch <- m.notPersistedDesc
 	ch <- m.resignDesc
 	ch <- m.tcpOpenDesc
 	ch <- m.tcpRefusedDesc
@@ -223,6 +228,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		rejected = 1
 	}
 	ch <- prometheus.MustNewConstMetric(m.rejectedDesc, prometheus.GaugeValue, rejected)
+	notPersisted := 0.0
+	if m.notPersisted.Load() {
+		notPersisted = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.notPersistedDesc, prometheus.GaugeValue, notPersisted)
 	if at := m.resignAt.Load(); at > 0 {
 		ch <- prometheus.MustNewConstMetric(m.resignDesc, prometheus.GaugeValue, float64(at))
 	}

@@ -240,10 +240,12 @@ func (s *Server) UpdateContext(ctx context.Context, snap *v1.GslbSnapshot) error
 	}
 	// Marshalled and written at the build's low priority too: thousands
 	// of records are a few MB.
-	if err := InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) }); err != nil {
-		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
+	err = InBackground(func() error { return saveSnapshot(s.cfg.StateDir, snap) })
+	if err == nil {
+		err = s.saveTableLocked()
 	}
-	if err := s.saveTableLocked(); err != nil {
+	s.metrics.notPersisted.Store(err != nil)
+	if err != nil {
 		return fmt.Errorf("snapshot revision %d: %w: %w", snap.GetRevision(), ErrNotPersisted, err)
 	}
 	return nil
