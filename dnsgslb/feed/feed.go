@@ -113,13 +113,19 @@ type client struct {
 
 func (c *client) run(ctx context.Context) {
 	bo := backoff.New(minWait, maxWait)
+	var target controlconn.Target
+	renew := false
 	for {
-		target := c.controllers.Next(ctx)
+		// A stream renewed to say the RRsets again stays on its replica:
+		// the next one may be down.
+		if !renew {
+			target = c.controllers.Next(ctx)
+		}
 		err := c.subscribe(ctx, bo, target)
 		if ctx.Err() != nil {
 			return
 		}
-		if errors.Is(err, errResubscribe) {
+		if renew = errors.Is(err, errResubscribe); renew {
 			c.log.Info("gslb feed: subscribing again to report the DNSKEY RRsets answered", "replica", target.String())
 			continue
 		}
