@@ -2,19 +2,14 @@ package daemon_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/controller/controllertest"
-	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/daemon"
-	"github.com/anyctl/anyctl/dnsgslb/feed"
-	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -24,11 +19,8 @@ import (
 // would answer from an older snapshot; the next snapshot written clears
 // it.
 func TestUnpersistedSnapshotShowsInMetrics(t *testing.T) {
-	ctl := controllertest.Start(t)
-	objs, err := manifest.LoadFS(examples.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stateDir := filepath.Join(t.TempDir(), "dns")
+	ctl, objs, d, logs := runWithExamples(t, dnsgslb.Config{StateDir: stateDir})
 	apply := func(objs ...*v1.Object) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -37,27 +29,6 @@ func TestUnpersistedSnapshotShowsInMetrics(t *testing.T) {
 			t.Fatalf("apply: %v", err)
 		}
 	}
-	apply(objs...)
-	stateDir := filepath.Join(t.TempDir(), "dns")
-	logs := &logLines{changed: make(chan struct{}, 1)}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	d, err := daemon.New(daemon.Config{
-		Server:        dnsgslb.Config{Listen: "127.0.0.1:0", StateDir: stateDir, Logger: log},
-		Feed:          feed.Config{Controller: ctl.Addr, Logger: log},
-		MetricsListen: "127.0.0.1:0",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
 	logs.await(t, "gslb snapshot applied")
 	metric := func(want string) {
 		t.Helper()

@@ -26,6 +26,27 @@ import (
 // connected to the feed and answers from what it had; its metrics say the
 // snapshot was rejected, so that the operator is told it is going stale.
 func TestRejectedSnapshotShowsInMetrics(t *testing.T) {
+	geoip := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := geotest.Write(geoip, geotest.Networks); err != nil {
+		t.Fatal(err)
+	}
+	damageTree(t, geoip)
+	_, _, d, logs := runWithExamples(t, dnsgslb.Config{GeoIPPath: geoip})
+	logs.await(t, "gslb snapshot rejected")
+	body := scrape(t, "http://"+d.MetricsAddr().String()+"/metrics")
+	for _, want := range []string{"anyctl_dns_feed_connected 1\n", "anyctl_dns_snapshot_rejected 1\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q after a rejected snapshot:\n%s", want, grepLines(body, "anyctl_dns_"))
+		}
+	}
+}
+
+// runWithExamples starts a controller holding the example deployment and
+// runs a daemon with the server configuration cfg (its listen address and
+// logger set here) streaming from it, with metrics; it returns the
+// controller, the objects applied, the daemon and its log.
+func runWithExamples(t *testing.T, cfg dnsgslb.Config) (*controllertest.Running, []*v1.Object, *daemon.Daemon, *logLines) {
+	t.Helper()
 	ctl := controllertest.Start(t)
 	objs, err := manifest.LoadFS(examples.FS)
 	if err != nil {
@@ -36,15 +57,11 @@ func TestRejectedSnapshotShowsInMetrics(t *testing.T) {
 	if _, err := ctl.Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	geoip := filepath.Join(t.TempDir(), "city.mmdb")
-	if err := geotest.Write(geoip, geotest.Networks); err != nil {
-		t.Fatal(err)
-	}
-	damageTree(t, geoip)
 	logs := &logLines{changed: make(chan struct{}, 1)}
 	log := slog.New(slog.NewTextHandler(logs, nil))
+	cfg.Listen, cfg.Logger = "127.0.0.1:0", log
 	d, err := daemon.New(daemon.Config{
-		Server:        dnsgslb.Config{Listen: "127.0.0.1:0", GeoIPPath: geoip, Logger: log},
+		Server:        cfg,
 		Feed:          feed.Config{Controller: ctl.Addr, Logger: log},
 		MetricsListen: "127.0.0.1:0",
 	})
@@ -60,13 +77,7 @@ func TestRejectedSnapshotShowsInMetrics(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	logs.await(t, "gslb snapshot rejected")
-	body := scrape(t, "http://"+d.MetricsAddr().String()+"/metrics")
-	for _, want := range []string{"anyctl_dns_feed_connected 1\n", "anyctl_dns_snapshot_rejected 1\n"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q after a rejected snapshot:\n%s", want, grepLines(body, "anyctl_dns_"))
-		}
-	}
+	return ctl, objs, d, logs
 }
 
 // damageTree overwrites the start of the GeoIP database's search tree,
