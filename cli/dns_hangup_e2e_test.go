@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/anyctl/anyctl/controller/controllertest"
 )
@@ -18,28 +15,8 @@ import (
 func TestDNSHangupWithoutGeoIP(t *testing.T) {
 	ctl := controllertest.Start(t)
 	applyExampleDeployment(t, ctl)
-	cmd := exec.Command(os.Args[0], "dns", "--controller", ctl.Addr, "--listen", "127.0.0.1:0", "--metrics-listen", "",
+	cmd, logs, _ := startDNSProcess(t, "--controller", ctl.Addr, "--listen", "127.0.0.1:0", "--metrics-listen", "",
 		"--state-dir", t.TempDir())
-	cmd.Env = append(os.Environ(), "ANYCTL_TEST_EXEC=1")
-	logs := &procLog{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(dnsWait):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("anyctl dns log:\n%s", logs)
-		}
-	})
 	awaitLog(t, logs, regexp.MustCompile(`msg="gslb snapshot applied"`))
 	// Reloads run one after the other: once the second has started, the
 	// first has said all it says. The second signal is sent after the

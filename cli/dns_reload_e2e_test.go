@@ -63,28 +63,8 @@ func TestDNSReloadsGeoIPOnHangup(t *testing.T) {
 	if err := geotest.Write(geoip, geotest.Networks); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "dns", "--controller", ctl.Addr, "--listen", "127.0.0.1:0", "--metrics-listen", "",
+	cmd, logs, exited := startDNSProcess(t, "--controller", ctl.Addr, "--listen", "127.0.0.1:0", "--metrics-listen", "",
 		"--geoip", geoip, "--geoip-reload-interval", "0", "--state-dir", t.TempDir())
-	cmd.Env = append(os.Environ(), "ANYCTL_TEST_EXEC=1")
-	logs := &procLog{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-done:
-		case <-time.After(dnsWait):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("anyctl dns log:\n%s", logs)
-		}
-	})
 	udp := awaitLog(t, logs, regexp.MustCompile(`msg="dns serving" udp=(\S+)`))[1]
 	london := func() string {
 		c := &dns.Client{Timeout: 5 * time.Second}
@@ -138,8 +118,41 @@ func TestDNSReloadsGeoIPOnHangup(t *testing.T) {
 		t.Errorf("after a bad file: London gets %q, want 203.0.113.10 from the database kept", got)
 	}
 	select {
-	case err := <-done:
-		t.Fatalf("anyctl dns exited after SIGHUP: %v", err)
+	case <-exited:
+		t.Fatalf("anyctl dns exited after SIGHUP: %v", cmd.ProcessState)
 	default:
 	}
+}
+
+// startDNSProcess runs `anyctl dns` with args as a process of its own,
+// stopped by SIGTERM when the test ends (killed if it has not exited
+// within dnsWait), and returns it with its log, which a failed test
+// prints, and a channel closed once it has exited.
+func startDNSProcess(t *testing.T, args ...string) (*exec.Cmd, *procLog, <-chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"dns"}, args...)...)
+	cmd.Env = append(os.Environ(), "ANYCTL_TEST_EXEC=1")
+	logs := &procLog{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(dnsWait):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("anyctl dns log:\n%s", logs)
+		}
+	})
+	return cmd, logs, exited
 }
