@@ -236,16 +236,7 @@ func TestTCPReplyNotHeldBehindPartialQuery(t *testing.T) {
 // by the first client is its own again.
 func TestTCPConnectionsPerClient(t *testing.T) {
 	ts := startServer(t)
-	dial := func(from string) net.Conn {
-		t.Helper()
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-		c, err := d.Dial("tcp", ts.tcp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
+	dial := func(from string) net.Conn { return ts.dialTCPFrom(t, from) }
 	// answered says whether c gets an answer to a query.
 	answered := func(c net.Conn) bool {
 		t.Helper()
@@ -292,4 +283,17 @@ func TestTCPConnectionsPerClient(t *testing.T) {
 	if !answered(dial("127.0.0.1")) {
 		t.Error("the first client's connection was not answered after it closed one of its 64")
 	}
+}
+
+// dialTCPFrom opens a TCP connection to the server from the loopback
+// address from, closed when the test ends.
+func (ts *testServer) dialTCPFrom(t *testing.T, from string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", ts.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -20,16 +20,7 @@ import (
 // make room (RFC 7766 section 10), rather than the new one refused.
 func TestTCPFullServerClosesIdlest(t *testing.T) {
 	ts := startServer(t)
-	dial := func(from string) net.Conn {
-		t.Helper()
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-		c, err := d.Dial("tcp", ts.tcp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
+	dial := func(from string) net.Conn { return ts.dialTCPFrom(t, from) }
 	var idle []net.Conn
 	for i := range 16 {
 		for range 64 {
@@ -96,12 +87,7 @@ func TestTCPConfigured(t *testing.T) {
 	dialAll := func(t *testing.T, ts *testServer, n int) []net.Conn {
 		var out []net.Conn
 		for range n {
-			c, err := net.Dial("tcp", ts.tcp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			out = append(out, c)
+			out = append(out, ts.dialTCPFrom(t, "127.0.0.1"))
 		}
 		return out
 	}
