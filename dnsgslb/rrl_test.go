@@ -409,6 +409,7 @@ func TestRRLSlipPerBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.SetReadBuffer(8 << 20) // fewer replies lost before they are read
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -434,11 +435,14 @@ func TestRRLSlipPerBudget(t *testing.T) {
 		}
 	}
 	<-done
-	for _, name := range names {
-		// About 900 of each name's 1000 replies are limited.
-		if truncated[name] < 300 {
-			t.Errorf("%s: %d truncated replies to 1000 queries, want about half of its limited ones (%v)", name, truncated[name], truncated)
-		}
+	// About 900 of each name's 1000 replies are limited, and about half
+	// of those slip. On a busy machine the client's socket drops some
+	// replies, as many of one name's as of the other's: the names are
+	// compared with each other. Counted per worker, the slips went to
+	// one name: 103 against 897.
+	a, b := truncated[names[0]], truncated[names[1]]
+	if min(a, b) < 100 || 3*min(a, b) < max(a, b) {
+		t.Errorf("truncated replies to 1000 queries of each name: %v, want about as many for each, about half of its limited ones", truncated)
 	}
 }
 
