@@ -232,3 +232,27 @@ func TestKeySetsDifferWhenServersSignWithOtherKeys(t *testing.T) {
 		t.Errorf("both servers report digest %s: AnyctlDnssecKeySetsDiffer cannot see that they sign with other keys", sets["a"].Digest)
 	}
 }
+
+// TestKeySetsOnlyOfZonesServed: keys for a zone the snapshot does not
+// hold (the key directory copied whole to every server, or a zone not
+// added yet) are not reported: the servers that have no keys for it would
+// otherwise show as disagreeing with this one in anyctl status.
+func TestKeySetsOnlyOfZonesServed(t *testing.T) {
+	dir := t.TempDir()
+	for _, zone := range []string{gslbtest.Zone, "other.example."} {
+		if _, err := dnssec.Generate(dir, zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	var zones []string
+	for _, set := range ts.KeySets() {
+		zones = append(zones, set.Zone)
+	}
+	if !slices.Equal(zones, []string{gslbtest.Zone}) {
+		t.Errorf("key sets reported for %q, want only the zone served, %s", zones, gslbtest.Zone)
+	}
+	if m := keySetMetric(t, ts); strings.Contains(m, "other.example.") {
+		t.Errorf("metric %q names a zone not served", m)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -325,7 +326,11 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		s.signing.mu.Lock()
 		s.signing.state = keyState
 		s.signing.mu.Unlock()
-		s.setPublished(published)
+		// Keys of zones the snapshot does not hold are not answered:
+		// reported, they would read as a disagreement with the servers
+		// without them.
+		signed := ix.SignedZones()
+		s.setPublished(slices.DeleteFunc(published, func(set KeySet) bool { return !slices.Contains(signed, set.Zone) }))
 		s.metrics.resignAt.Store(ix.ResignAt().Unix())
 	}
 	s.metrics.revision.Store(ix.Revision())

@@ -67,10 +67,16 @@ func (ix *Index) SignedAt() time.Time { return ix.signedAt }
 
 // UnsignedZones are the apexes of the zones the index answers unsigned,
 // sorted.
-func (ix *Index) UnsignedZones() []string {
+func (ix *Index) UnsignedZones() []string { return ix.zonesSigned(false) }
+
+// SignedZones are the apexes of the zones the index answers signed,
+// sorted.
+func (ix *Index) SignedZones() []string { return ix.zonesSigned(true) }
+
+func (ix *Index) zonesSigned(signed bool) []string {
 	var out []string
 	for _, z := range ix.zones {
-		if z.signing == nil {
+		if (z.signing != nil) == signed {
 			out = append(out, z.apex)
 		}
 	}
