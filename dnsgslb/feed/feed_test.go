@@ -112,20 +112,7 @@ func TestFeedSaysWhyTheControllerRefusedIt(t *testing.T) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
 	})
 	logs := newLogRecorder()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- feed.Run(ctx, feed.Config{Controller: ctl.Addr, TLS: ca.ClientTLS(t, "tokyo", authn.RoleAgent), Logger: slog.New(logs)},
-			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitLimit):
-			t.Error("feed.Run did not return after cancel")
-		}
-	}()
+	runFeed(t, feed.Config{Controller: ctl.Addr, TLS: ca.ClientTLS(t, "tokyo", authn.RoleAgent), Logger: slog.New(logs)}, nil, nil)
 	logs.await(t, "cannot reach the controller's gslb feed")
 	want := `code = PermissionDenied desc = /anycast.v1.GslbFeedService/Subscribe: caller "tokyo" has role agent`
 	if !logs.has(want) {
@@ -140,20 +127,7 @@ func TestFeedSaysWhenTheSnapshotIsTooLarge(t *testing.T) {
 	ctl := startController(t, t.TempDir())
 	applyObjects(t, ctl, exampleObjects(t)...)
 	logs := newLogRecorder()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- feed.Run(ctx, feed.Config{Controller: ctl.Addr, Logger: slog.New(logs), MaxSnapshotBytes: 512},
-			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitLimit):
-			t.Error("feed.Run did not return after cancel")
-		}
-	}()
+	runFeed(t, feed.Config{Controller: ctl.Addr, Logger: slog.New(logs), MaxSnapshotBytes: 512}, nil, nil)
 	const want = "the controller's GSLB snapshot is larger than this DNS server accepts (512 bytes at most)"
 	for range 2 {
 		logs.await(t, "ERROR gslb snapshot refused for its size")
@@ -257,25 +231,20 @@ func startFeed(t *testing.T, addr string) *runningFeed {
 	return startFeedWith(t, addr, func(*v1.GslbSnapshot) error { return nil })
 }
 
-// startFeedWith runs the feed until the test ends; every snapshot goes
-// through apply, and those it accepts to the test.
-func startFeedWith(t *testing.T, addr string, apply func(*v1.GslbSnapshot) error) *runningFeed {
+// runFeed runs feed.Run with cfg until the test ends, giving it apply and
+// held (nil: accept every snapshot, hold none), and fails the test if Run
+// errs or does not return once cancelled.
+func runFeed(t *testing.T, cfg feed.Config, apply func(context.Context, *v1.GslbSnapshot) error, held func() int64) {
 	t.Helper()
-	f := &runningFeed{snaps: make(chan *v1.GslbSnapshot, 1024), logs: newLogRecorder()}
-	var held atomic.Int64
+	if apply == nil {
+		apply = func(context.Context, *v1.GslbSnapshot) error { return nil }
+	}
+	if held == nil {
+		held = func() int64 { return 0 }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- feed.Run(ctx, feed.Config{Controller: addr, ServerName: t.Name(), Logger: slog.New(f.logs)},
-			func(_ context.Context, s *v1.GslbSnapshot) error {
-				if err := apply(s); err != nil {
-					return err
-				}
-				held.Store(s.GetRevision())
-				f.snaps <- proto.Clone(s).(*v1.GslbSnapshot)
-				return nil
-			}, held.Load)
-	}()
+	go func() { done <- feed.Run(ctx, cfg, apply, held) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -287,6 +256,23 @@ func startFeedWith(t *testing.T, addr string, apply func(*v1.GslbSnapshot) error
 			t.Error("feed.Run did not return after cancel")
 		}
 	})
+}
+
+// startFeedWith runs the feed until the test ends; every snapshot goes
+// through apply, and those it accepts to the test.
+func startFeedWith(t *testing.T, addr string, apply func(*v1.GslbSnapshot) error) *runningFeed {
+	t.Helper()
+	f := &runningFeed{snaps: make(chan *v1.GslbSnapshot, 1024), logs: newLogRecorder()}
+	var held atomic.Int64
+	runFeed(t, feed.Config{Controller: addr, ServerName: t.Name(), Logger: slog.New(f.logs)},
+		func(_ context.Context, s *v1.GslbSnapshot) error {
+			if err := apply(s); err != nil {
+				return err
+			}
+			held.Store(s.GetRevision())
+			f.snaps <- proto.Clone(s).(*v1.GslbSnapshot)
+			return nil
+		}, held.Load)
 	return f
 }
 

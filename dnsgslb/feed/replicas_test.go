@@ -14,7 +14,6 @@ import (
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestFeedSpreadsOverReplicasThroughARollingRestart restarts each of three
@@ -81,20 +80,7 @@ type replicaOf struct {
 func startReplicaOf(t *testing.T, controllers string) *replicaOf {
 	t.Helper()
 	r := &replicaOf{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- feed.Run(ctx, feed.Config{Controller: controllers, Logger: slog.New(r)},
-			func(context.Context, *v1.GslbSnapshot) error { return nil }, func() int64 { return 0 })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitLimit):
-			t.Error("feed.Run did not return after cancel")
-		}
-	})
+	runFeed(t, feed.Config{Controller: controllers, Logger: slog.New(r)}, nil, nil)
 	return r
 }
 

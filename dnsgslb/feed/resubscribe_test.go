@@ -23,20 +23,8 @@ func TestFeedResubscribesToTheSameReplica(t *testing.T) {
 	logs := newLogRecorder()
 	resubscribe := make(chan struct{}, 1)
 	snaps := make(chan struct{}, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- feed.Run(ctx, feed.Config{Controller: ctl.Addr + "," + down, Logger: slog.New(logs), Resubscribe: resubscribe},
-			func(context.Context, *v1.GslbSnapshot) error { snaps <- struct{}{}; return nil }, func() int64 { return 0 })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitLimit):
-			t.Error("feed.Run did not return after cancel")
-		}
-	})
+	runFeed(t, feed.Config{Controller: ctl.Addr + "," + down, Logger: slog.New(logs), Resubscribe: resubscribe},
+		func(context.Context, *v1.GslbSnapshot) error { snaps <- struct{}{}; return nil }, nil)
 	awaitSnapshot := func() {
 		t.Helper()
 		select {
