@@ -1,14 +1,12 @@
 package dnsgslb
 
 import (
-	"fmt"
 	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // realZoneResponder is a responder of a server serving gslbtest.RealZone,
@@ -110,12 +108,7 @@ func TestNSWithoutAddressesDoesNotAllocate(t *testing.T) {
 	s := testServerWith(t, Config{RRL: &RRLConfig{}})
 	snap := gslbtest.Snapshot()
 	spec := snap.Zones[0].Spec
-	for i := range 10 {
-		spec.NameServers = append(spec.NameServers, &v1.NameServer{
-			Name:      fmt.Sprintf("ns-extra%d", i),
-			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
-		})
-	}
+	gslbtest.AddNameServers(spec, 10)
 	if err := s.Update(snap); err != nil {
 		t.Fatal(err)
 	}

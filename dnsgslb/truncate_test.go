@@ -1,13 +1,11 @@
 package dnsgslb_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/miekg/dns"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestTruncatedReferralNotAuthoritative: a referral too large for the
@@ -36,12 +34,7 @@ func TestTruncatedReferralNotAuthoritative(t *testing.T) {
 func TestApexNSWithoutGlueFits(t *testing.T) {
 	snap := gslbtest.Snapshot()
 	spec := snap.Zones[0].Spec
-	for i := range 10 {
-		spec.NameServers = append(spec.NameServers, &v1.NameServer{
-			Name:      fmt.Sprintf("ns-extra%d", i),
-			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
-		})
-	}
+	gslbtest.AddNameServers(spec, 10)
 	ts := run(t, newServer(t, "", snap))
 	for _, size := range []uint16{0, 512, 600} {
 		m := msg(t, gslbtest.Zone, dns.TypeNS, "")

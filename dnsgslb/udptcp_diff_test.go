@@ -65,12 +65,7 @@ func diffZone() *v1.GslbSnapshot {
 			&v1.StaticRecord{Name: ns, Type: a, Values: []string{fmt.Sprintf("192.0.2.%d", 10+i)}},
 			&v1.StaticRecord{Name: ns, Type: aaaa, Values: []string{fmt.Sprintf("2001:db8::%x", 10+i)}})
 	}
-	for i := range 10 {
-		spec.NameServers = append(spec.NameServers, &v1.NameServer{
-			Name:      fmt.Sprintf("ns-extra%d", i),
-			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
-		})
-	}
+	gslbtest.AddNameServers(spec, 10)
 	many := &v1.StaticRecord{Name: "many", Type: a}
 	for i := range 40 {
 		many.Values = append(many.Values, fmt.Sprintf("192.0.2.%d", 100+i))

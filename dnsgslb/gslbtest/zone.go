@@ -1,6 +1,7 @@
 package gslbtest
 
 import (
+	"fmt"
 	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -56,3 +57,15 @@ func RealZone() *v1.GslbSnapshot {
 
 // CloudLB is the name of the name origin cloud-lb.
 const CloudLB = "lb-1.elb.example.net."
+
+// AddNameServers adds n name servers inside the zone, each with an IPv4
+// and an IPv6 address: an apex NS answer whose additional data outgrows
+// a small UDP reply.
+func AddNameServers(spec *v1.GslbZoneSpec, n int) {
+	for i := range n {
+		spec.NameServers = append(spec.NameServers, &v1.NameServer{
+			Name:      fmt.Sprintf("ns-extra%d", i),
+			Addresses: []string{fmt.Sprintf("192.0.2.%d", 200+i), fmt.Sprintf("2001:db8::%x", 0x200+i)},
+		})
+	}
+}
