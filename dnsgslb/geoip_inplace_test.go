@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,7 +77,7 @@ func TestGeoIPRewrittenInPlace(t *testing.T) {
 		t.Errorf("after the rewrites: London gets %q, want %q", got, want)
 	}
 	// Whole again, the file is read.
-	if err := ts.ReloadGeoIP(context.Background()); err != nil && !strings.Contains(err.Error(), path) {
+	if err := ts.ReloadGeoIP(context.Background()); err != nil {
 		t.Errorf("ReloadGeoIP of the whole file: %v", err)
 	}
 }
