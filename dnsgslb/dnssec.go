@@ -1,6 +1,7 @@
 package dnsgslb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,8 +31,13 @@ type signing struct {
 	// published are the DNSKEY RRsets the index served answers.
 	published []KeySet
 	// failing is set while the last reading of the keys, or signing
-	// with them, failed (see resignIfDue).
+	// with them, failed, or a zone is signed with held keys (see
+	// resignIfDue).
 	failing atomic.Bool
+	// held are, by zone, the signers of the zones the index served
+	// signs, holding the keys as they were when it was built (see
+	// dnssec.Hold).
+	held map[string]*dnssec.Signer
 }
 
 // resignCheck is how often the server looks for signatures to refresh and
@@ -45,7 +51,7 @@ func newSigning(dir string) (*signing, error) {
 	}
 	sg := &signing{dir: dir, keys: keys, reread: make(chan struct{}, 1)}
 	now := time.Now()
-	signers, _, _, err := sg.signers(now)
+	signers, _, _, _, err := sg.signers(now)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +63,14 @@ func newSigning(dir string) (*signing, error) {
 // A zone none of whose keys has reached its activation (keys published
 // ahead, for a zone to be signed or one not served here) is left
 // unsigned, without DNSKEY, RRSIG or NSEC, and does not keep the other
-// zones from being built: its error is in waiting. A zone whose keys all
-// stopped signing, or that the index served signs, is an error: answered
-// unsigned, it would fail every resolver holding its DS.
-func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state string, waiting []error, _ error) {
+// zones from being built: its error is in waiting. A zone the index
+// served signs whose keys all stopped signing, or wait (the signing key's
+// files removed during a rollover), would fail every resolver holding its
+// DS if answered unsigned: it goes on being signed with the keys it was
+// signed with, and its error is in held, so that the other zones' updates
+// (health changes) still reach answers. Any other zone with no key that
+// signs is an error.
+func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state string, waiting, held []error, _ error) {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
 	out := map[string]*dnssec.Signer{}
@@ -70,8 +80,16 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 		switch {
 		case errors.Is(err, dnssec.ErrNoKeys) && dnssec.Waiting(sg.keys[zone], now) && !sg.signsLocked(zone):
 			waiting = append(waiting, err)
+		case errors.Is(err, dnssec.ErrNoKeys) && sg.held[zone] != nil:
+			out[zone] = sg.held[zone]
+			var tags []string
+			for _, k := range out[zone].Keys {
+				tags = append(tags, fmt.Sprint(k.Tag()))
+			}
+			held = append(held, fmt.Errorf("DNSSEC key directory %q: %w; signing the zone with the keys it was signed with (%s) until one of its keys signs", sg.dir, err, strings.Join(tags, ", ")))
+			states = append(states, zone+"/held")
 		case err != nil:
-			return nil, "", nil, fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
+			return nil, "", nil, nil, fmt.Errorf("DNSSEC key directory %q: %w", sg.dir, err)
 		default:
 			out[zone] = s
 		}
@@ -79,7 +97,24 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 			states = append(states, fmt.Sprintf("%s/%d/%t/%t", zone, k.Tag(), k.Published(now), k.Active(now)))
 		}
 	}
-	return out, strings.Join(states, ","), waiting, nil
+	return out, strings.Join(states, ","), waiting, held, nil
+}
+
+// errKeysHeld wraps the errors of zones signed with held keys (signers).
+var errKeysHeld = errors.New("signed zones with no key that signs")
+
+// hold keeps the signers of the zones an index just served signs, as
+// they are at now, for signers.
+func (sg *signing) hold(signers map[string]*dnssec.Signer, signed []string, now time.Time) {
+	held := map[string]*dnssec.Signer{}
+	for _, zone := range signed {
+		if s := signers[zone]; s != nil {
+			held[zone] = dnssec.Hold(s, now)
+		}
+	}
+	sg.mu.Lock()
+	sg.held = held
+	sg.mu.Unlock()
 }
 
 // signsLocked says whether the index served signs zone. The caller holds
@@ -107,7 +142,10 @@ func (s *Server) resignLoop(ctx context.Context) {
 			continue
 		case <-t.C:
 		}
-		if err := s.resignIfDue(ctx, time.Now()); err != nil {
+		switch err := s.resignIfDue(ctx, time.Now()); {
+		case errors.Is(err, errKeysHeld):
+			s.log.Error("dns: a signed zone has no key that signs; it is signed with the keys it was signed with", "err", err)
+		case err != nil:
 			s.log.Error("dns: cannot sign again; serving the signatures made before until they expire", "err", err)
 		}
 	}
@@ -173,9 +211,12 @@ func (s *Server) resignIfDue(ctx context.Context, now time.Time) (err error) {
 	case sg.reread <- struct{}{}:
 	default:
 	}
-	_, state, _, err := sg.signers(now)
+	_, state, _, held, err := sg.signers(now)
 	if err != nil {
 		return err
+	}
+	if len(held) > 0 {
+		defer func() { err = cmp.Or(err, fmt.Errorf("%w: %w", errKeysHeld, errors.Join(held...))) }()
 	}
 	// Due at the refresh time, or when the clock is before the time the
 	// signatures were made at (set back): their inception may be ahead of

@@ -2,6 +2,9 @@ package dnsgslb_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +16,12 @@ import (
 )
 
 // TestKeysFailingMetric: when the only key of a signed zone stops signing
-// with no successor, the server cannot sign again: it keeps the
-// signatures it has, which expire, and refuses every snapshot. The log
-// says so every minute, and anyctl_dns_dnssec_keys_failing says it to the
-// alert; it goes back to 0 once the keys sign again.
+// with no successor, the server goes on signing the zone with the key it
+// was signed with: answered unsigned, the zone would fail every resolver
+// holding its DS. Snapshots still reach answers (a health change), signed
+// by that key. The log says so every minute, ReloadKeys returns the
+// error, and anyctl_dns_dnssec_keys_failing says it to the alert; it goes
+// back to 0 once the keys sign again.
 func TestKeysFailingMetric(t *testing.T) {
 	dir := t.TempDir()
 	k, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
@@ -41,11 +46,50 @@ func TestKeysFailingMetric(t *testing.T) {
 	if err := k.SetTiming(stopped); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.ReloadKeys(context.Background()); err == nil {
-		t.Fatal("ReloadKeys took a zone whose only key stopped signing")
+	if err := ts.ReloadKeys(context.Background()); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("signing the zone with the keys it was signed with (%d)", k.Tag())) {
+		t.Fatalf("ReloadKeys with a zone whose only key stopped signing: %v, want the zone held", err)
 	}
 	if f := failing(); f != 1 {
 		t.Errorf("keys_failing %v after the zone's only key stopped signing, want 1", f)
+	}
+	if err := ts.Update(gslbtest.SetHealthy(gslbtest.Snapshot(), "eu-west", false)); err != nil {
+		t.Fatalf("a health change with the zone's key stopped: %v", err)
+	}
+	q := msg(t, "nearest."+gslbtest.Zone, dns.TypeA, gslbtest.London)
+	q.IsEdns0().SetDo()
+	r := ts.exchange(t, "tcp", q)
+	var addrs []string
+	var rrset []dns.RR
+	var sigs []*dns.RRSIG
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			addrs = append(addrs, rr.A.String())
+			rrset = append(rrset, rr)
+		case *dns.RRSIG:
+			sigs = append(sigs, rr)
+		}
+	}
+	if !slices.Equal(addrs, []string{gslbtest.USEast4}) || len(sigs) != 1 || sigs[0].KeyTag != k.Tag() {
+		t.Fatalf("nearest A from London after eu-west went down: %v, want [%s] signed by key %d", rrs(r.Answer), gslbtest.USEast4, k.Tag())
+	}
+	// The key is still answered, and the signature is good and current.
+	kq := msg(t, gslbtest.Zone, dns.TypeDNSKEY, "")
+	kq.SetEdns0(4096, true)
+	var published *dns.DNSKEY
+	for _, rr := range ts.exchange(t, "tcp", kq).Answer {
+		if dk, ok := rr.(*dns.DNSKEY); ok && dk.KeyTag() == k.Tag() {
+			published = dk
+		}
+	}
+	if published == nil {
+		t.Fatalf("DNSKEY of the held zone lacks key %d", k.Tag())
+	}
+	if err := sigs[0].Verify(published, rrset); err != nil || !sigs[0].ValidityPeriod(time.Now()) {
+		t.Errorf("signature of the held zone's answer: %v, valid now %t", err, sigs[0].ValidityPeriod(time.Now()))
+	}
+	if f := failing(); f != 1 {
+		t.Errorf("keys_failing %v after an update with the zone held, want 1", f)
 	}
 	if err := k.SetTiming(good); err != nil {
 		t.Fatal(err)

@@ -103,8 +103,8 @@ func TestKeysNotYetSigningBlockNothing(t *testing.T) {
 // key published and waiting for its DS, the old key's files are removed
 // by mistake. The zone has a key, none signing, none activated by its
 // timing; but it is signed now, and answering it unsigned would fail
-// every resolver holding its DS: the server refuses the keys and keeps
-// the signed answers it has.
+// every resolver holding its DS: the server reports the keys failing and
+// goes on signing with the key the zone was signed with.
 func TestSignedZoneNotUnsignedByAWaitingKey(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()

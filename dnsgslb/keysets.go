@@ -113,7 +113,7 @@ var keySetDesc = prometheus.NewDesc("anyctl_dns_dnssec_keyset_info",
 	[]string{"zone", "digest", "keys"}, nil)
 
 var keysFailingDesc = prometheus.NewDesc("anyctl_dns_dnssec_keys_failing",
-	"1 when the last reading of the DNSSEC key directory, or signing with its keys, failed: the server answers with the signatures it has until they expire, and while a signed zone has no key that signs it refuses every snapshot. The log says why.",
+	"1 when the last reading of the DNSSEC key directory, or signing with its keys, failed: the server answers with the signatures it has until they expire, and a signed zone with no key that signs goes on being signed with the keys it was last signed with. The log says why.",
 	nil, nil)
 
 // unsignedDigest is the keyset digest of a zone answered unsigned.

@@ -258,7 +258,7 @@ var errNoGeoIP = errors.New("cannot read the GeoIP database")
 
 // swap compiles snap and serves it. table is a prefix table read from the
 // state directory, used if it is the one snap needs.
-func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Table) error {
+func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Table) (err error) {
 	prev := s.index.Load()
 	opts := index.Options{
 		Default:    s.cfg.DefaultLocation,
@@ -279,15 +279,23 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 	var published []KeySet
 	if s.signing != nil {
 		now := time.Now()
-		signers, state, waiting, err := s.signing.signers(now)
-		if err != nil {
-			return err
+		signers, state, waiting, held, serr := s.signing.signers(now)
+		if serr != nil {
+			return serr
 		}
 		if state != s.signing.currentState() {
 			for _, err := range waiting {
 				s.log.Warn("dns: answering a zone unsigned until one of its keys signs", "dir", s.signing.dir, "err", err)
 			}
+			for _, err := range held {
+				s.log.Error("dns: a signed zone has no key that signs; it is signed with the keys it was signed with", "err", err)
+			}
 		}
+		defer func() {
+			if err == nil {
+				s.signing.hold(signers, s.index.Load().SignedZones(), now)
+			}
+		}()
 		opts.Signers, opts.Now, keyState = signers, func() time.Time { return now }, state
 		published = keySets(signers, now)
 	}

@@ -39,6 +39,28 @@ func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
 	return s, nil
 }
 
+// Hold is a signer for the zone s signed at at, that goes on signing with
+// the keys it published and signed with then, whatever their timing says
+// after: for a zone whose keys all stopped signing, which answered
+// unsigned would fail every resolver holding its DS. The keys are copies;
+// their files are not changed.
+func Hold(s *Signer, at time.Time) *Signer {
+	h := *s
+	h.Keys = nil
+	for _, k := range s.Keys {
+		if !k.Published(at) {
+			continue
+		}
+		c := *k
+		c.Timing = Timing{Created: k.Created, Publish: time.Unix(1, 0)}
+		if k.Active(at) {
+			c.Activate = c.Publish
+		}
+		h.Keys = append(h.Keys, &c)
+	}
+	return &h
+}
+
 // Waiting says whether none of a zone's keys has reached its activation
 // at now (none signs, none signed by its timing): keys made ahead, for a
 // zone to be signed later. Such a zone is answered unsigned; one whose
