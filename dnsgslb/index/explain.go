@@ -151,7 +151,7 @@ func (ix *Index) traceRecord(ex *Explanation, rec *record, addr netip.Addr) {
 		bucket = Bucket(addr.Unmap())
 		ex.Bucket = bucket
 	}
-	rec.finish(p, bucket, tr)
+	rec.finish(p, bucket, tr, nil)
 	ex.Candidates, ex.Notes = tr.cands, append(ex.Notes, tr.notes...)
 }
 

@@ -164,10 +164,10 @@ func (b *builder) compileLive(rec *record) error {
 		return err
 	}
 	lv.head = head.msg
-	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, "", map[string]*answer{}); err != nil {
+	if lv.nodata, err = rec.answerFor(prep{nodata: true}, nil, "", nil, map[string]*answer{}); err != nil {
 		return err
 	}
-	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, "", map[string]*answer{}); err != nil {
+	if lv.servfail, err = rec.answerFor(prep{rcode: dns.RcodeServerFailure}, nil, "", nil, map[string]*answer{}); err != nil {
 		return err
 	}
 	if rec.node.zone.signing != nil {

@@ -100,6 +100,7 @@ func (b *builder) compileRecord(rec *record) error {
 	rec.prof = prof
 	rec.rcs = make([]recordClass, len(prof.preps))
 	answers := map[string]*answer{}
+	var answered []int
 	for i := range rec.rcs {
 		rc := &rec.rcs[i]
 		n := 1
@@ -108,8 +109,10 @@ func (b *builder) compileRecord(rec *record) error {
 		}
 		varies := false
 		for bucket := range n {
-			addrs, host := rec.finish(prof.preps[i], bucket, nil)
-			a, err := rec.answerFor(prof.preps[i], addrs, host, answers)
+			var addrs []netip.Addr
+			var host string
+			addrs, host, answered = rec.finish(prof.preps[i], bucket, nil, answered)
+			a, err := rec.answerFor(prof.preps[i], addrs, host, answered, answers)
 			if err != nil {
 				return err
 			}
@@ -156,10 +159,12 @@ func (b *builder) compileRecord(rec *record) error {
 }
 
 // answerFor packs (or reuses) the answer for a selection: addresses, or
-// the name of a name origin.
-func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[string]*answer) (*answer, error) {
+// the name of a name origin, from the candidates from (see finish).
+func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, from []int, seen map[string]*answer) (*answer, error) {
 	// The key: rcode, nodata, the number of addresses, each as 16
-	// bytes and its length in bits, then the host.
+	// bytes and its length in bits, the host, then the candidates: one
+	// address held by two candidates (a load balancer registered as two
+	// Origins) is counted for the one it was answered from.
 	var kb [128]byte
 	k := append(kb[:0], byte(p.rcode), 0)
 	if p.nodata {
@@ -171,6 +176,9 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 		k = append(append(k, a16[:]...), byte(ad.BitLen()))
 	}
 	k = append(k, host...)
+	for _, i := range from {
+		k = binaryAppendUvarint(k, uint64(i))
+	}
 	if a, ok := seen[string(k)]; ok {
 		return a, nil
 	}
@@ -190,11 +198,6 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 			return nil, err
 		}
 		a.cname = true
-		for _, c := range rec.cands {
-			if c.host == host && !slices.Contains(a.slots, c.slot) {
-				a.slots = append(a.slots, c.slot)
-			}
-		}
 	case p.nodata || len(addrs) == 0:
 		z := rec.node.zone
 		neg := *z.soa
@@ -220,16 +223,14 @@ func (rec *record) answerFor(p prep, addrs []netip.Addr, host string, seen map[s
 			return nil, err
 		}
 		a.addrs = addrs
-		for _, ad := range addrs {
-			for _, c := range rec.cands {
-				if slices.Contains(c.addrs, ad) && !slices.Contains(a.slots, c.slot) {
-					a.slots = append(a.slots, c.slot)
-				}
-			}
-		}
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, i := range from {
+		if s := rec.cands[i].slot; !slices.Contains(a.slots, s) {
+			a.slots = append(a.slots, s)
+		}
 	}
 	seen[key] = a
 	return a, nil

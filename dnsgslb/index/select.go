@@ -107,9 +107,12 @@ func (r *record) prepare(cl *client, tr *trace) prep {
 
 // finish applies the bucket-dependent steps (weights, traffic dial) and
 // takes the first N addresses, or the name of a name origin ranked first.
-func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
+// from are the candidates answered, in rank order, appended to buf[:0]:
+// those that added an address, or the name origin.
+func (r *record) finish(p prep, bucket int, tr *trace, buf []int) (_ []netip.Addr, host string, from []int) {
+	from = buf[:0]
 	if p.rcode != 0 || p.nodata {
-		return nil, ""
+		return nil, "", from
 	}
 	order := p.base
 	if r.policy == v1.Policy_POLICY_WEIGHTED {
@@ -117,12 +120,26 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 	}
 	order, spilled := applyDial(r.cands, order, bucket)
 	addrs, host := addrsOf(r.cands, order, r.answers, r.qtype == dns.TypeHTTPS)
+	// The answer's addresses are those of the first candidates in order,
+	// passing over name origins and addresses already taken (see
+	// addrsOf): a candidate is answered when it holds one no candidate
+	// ranked before it holds.
+	for k, i := range order {
+		c := &r.cands[i]
+		if host != "" {
+			if c.host == host {
+				from = append(from, i)
+				break
+			}
+			continue
+		}
+		if slices.ContainsFunc(c.addrs, func(a netip.Addr) bool {
+			return slices.Contains(addrs, a) && !slices.ContainsFunc(order[:k], func(e int) bool { return slices.Contains(r.cands[e].addrs, a) })
+		}) {
+			from = append(from, i)
+		}
+	}
 	if tr != nil {
-		// The answer's addresses are those of the first candidates in
-		// order, passing over name origins and addresses already taken
-		// (see addrsOf): a candidate is answered when it holds one no
-		// candidate ranked before it holds.
-		var before []netip.Addr
 		for rank, i := range order {
 			c := &tr.cands[i]
 			c.Rank = rank + 1
@@ -135,12 +152,8 @@ func (r *record) finish(p prep, bucket int, tr *trace) ([]netip.Addr, string) {
 					fmt.Sprintf("traffic dial %d%%: bucket %d spills to the next choice", r.cands[i].dial, bucket)},
 					func(s string) bool { return s == "" }), "; ")
 			}
-			for _, a := range r.cands[i].addrs {
-				c.Answered = c.Answered || slices.Contains(addrs, a) && !slices.Contains(before, a)
-			}
-			before = append(before, r.cands[i].addrs...)
-			c.Answered = c.Answered || host != "" && r.cands[i].host == host && rank == 0
+			c.Answered = slices.Contains(from, i)
 		}
 	}
-	return addrs, host
+	return addrs, host, from
 }

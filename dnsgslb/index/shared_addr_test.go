@@ -13,6 +13,7 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/geo/geotest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+	"github.com/anyctl/anyctl/dnsgslb/wire"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -119,4 +120,61 @@ func answeredAddrs(rrs []dns.RR) []string {
 		}
 	}
 	return out
+}
+
+// TestSharedAddressCountedOnce: the metrics of an answer whose address two
+// candidates hold (us-east and us-central, one load balancer registered
+// twice) count the candidate it was answered from, the one ranked first,
+// compiled per class as answered live: us-east for a New York client,
+// us-central for a San Francisco one.
+func TestSharedAddressCountedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "geo.mmdb")
+	if err := geotest.Write(path, geotest.Networks); err != nil {
+		t.Fatal(err)
+	}
+	db, err := geo.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"us-east", "eu-west", "ap-northeast", "us-central", "eu-paris"}
+	opts := Options{GeoIP: db, OriginSlot: func(name string) int { return slices.Index(names, name) }}
+	for _, live := range []bool{false, true} {
+		if live {
+			defer SetLiveBudget(SetLiveBudget(0))
+		}
+		ix, err := Compile(sharedSnapshot(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			client string
+			want   []string
+		}{
+			{gslbtest.NewYork, []string{"us-east", "eu-paris"}},
+			{gslbtest.SanFrancisco, []string{"us-central", "ap-northeast"}},
+		} {
+			m := new(dns.Msg)
+			m.SetQuestion("shared."+gslbtest.Zone, dns.TypeA)
+			client := netip.MustParsePrefix(tt.client)
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, ecsOption(client, client.Bits()))
+			pkt, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var q wire.Query
+			wire.Parse(pkt, &q)
+			_, out := ix.Respond(make([]byte, 0, 4096), &q, netip.MustParseAddr("192.0.2.1"), 4096)
+			var got []string
+			for _, s := range out.Slots {
+				got = append(got, names[s])
+			}
+			for _, s := range out.LiveSlots() {
+				got = append(got, names[s])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("live %v: shared A from %s counted for %q, want %q", live, tt.client, got, tt.want)
+			}
+		}
+	}
 }
