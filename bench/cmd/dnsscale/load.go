@@ -35,42 +35,12 @@ import (
 // latency percentiles of each kind (pooled over its windows, and each
 // window's p99), and how long each update took.
 func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
-	if _, err := exec.LookPath("dnsperf"); err != nil {
-		return fmt.Errorf("-load-qps needs dnsperf (apt-get install dnsperf)")
-	}
-	dir, err := os.MkdirTemp("", "dnsscale-load")
+	g, err := newLoadGen(o, srv, snap)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	queries := filepath.Join(dir, "queries.bin")
-	if err := os.WriteFile(queries, queryFile(snap, 20000, o.seed, o.dnssec), 0o644); err != nil {
-		return err
-	}
-	udp, _ := srv.s.Addr()
-	port := strconv.Itoa(int(udp.(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()))
-	// dnsperf writes a line for every answer (-v): into a file, not a
-	// pipe, so that no goroutine of this process (the server's) wakes
-	// for each of them and grows a buffer while latency is measured.
-	perf := func(d time.Duration) (string, error) {
-		f, err := os.CreateTemp(dir, "dnsperf-*.out")
-		if err != nil {
-			return "", err
-		}
-		defer f.Close()
-		cmd := exec.Command("dnsperf", "-s", "127.0.0.1", "-p", port, "-d", queries, "-B",
-			"-l", strconv.Itoa(int(d/time.Second)), "-Q", strconv.Itoa(o.loadQPS), "-v")
-		cmd.Stdout, cmd.Stderr = f, f
-		err = cmd.Run()
-		out, rerr := os.ReadFile(f.Name())
-		if err == nil {
-			err = rerr
-		}
-		if err != nil {
-			return "", fmt.Errorf("dnsperf: %w\n%s", err, out)
-		}
-		return string(out), nil
-	}
+	defer g.close()
+	perf := g.run
 	n := o.loadWindows
 	if n <= 0 {
 		n = max(int(o.loadFor/(5*time.Second)), 1)
@@ -88,14 +58,9 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 	// Scope tables left out by the start and the updates before are
 	// added by background builds: the load starts once there are none,
 	// so that the windows measure the updates, not that catching up.
-	settle := time.Now()
-	for ix := srv.s.Index(); ix.Quick() || ix.Unfinished(); ix = srv.s.Index() {
-		if time.Since(settle) > o.left() {
-			return unfinished()
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !settled(o, srv) {
+		return unfinished()
 	}
-	fmt.Printf("  %-24s %s\n", "index settled", dur(time.Since(settle)))
 	u := &updater{o: o, srv: srv, cur: snap}
 	defer func() { keepStarts(o, u.starts) }()
 	// The trace and profile cover the applying run, or every window.
@@ -169,6 +134,74 @@ func loadTest(o options, srv *server, snap *v1.GslbSnapshot) error {
 			idleRuns-idle0, runs-runs0)
 	}
 	return nil
+}
+
+// loadGen runs dnsperf against the server at -load-qps, with a query
+// file of 20,000 queries over every record of a snapshot.
+type loadGen struct {
+	o       options
+	dir     string
+	queries string
+	port    string
+}
+
+func newLoadGen(o options, srv *server, snap *v1.GslbSnapshot) (*loadGen, error) {
+	if _, err := exec.LookPath("dnsperf"); err != nil {
+		return nil, fmt.Errorf("-load-qps needs dnsperf (apt-get install dnsperf)")
+	}
+	dir, err := os.MkdirTemp("", "dnsscale-load")
+	if err != nil {
+		return nil, err
+	}
+	g := &loadGen{o: o, dir: dir, queries: filepath.Join(dir, "queries.bin")}
+	if err := os.WriteFile(g.queries, queryFile(snap, 20000, o.seed, o.dnssec), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	udp, _ := srv.s.Addr()
+	g.port = strconv.Itoa(int(udp.(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()))
+	return g, nil
+}
+
+func (g *loadGen) close() { os.RemoveAll(g.dir) }
+
+// run runs dnsperf for d and returns its output. dnsperf writes a line
+// for every answer (-v): into a file, not a pipe, so that no goroutine of
+// this process (the server's) wakes for each of them and grows a buffer
+// while latency is measured.
+func (g *loadGen) run(d time.Duration) (string, error) {
+	f, err := os.CreateTemp(g.dir, "dnsperf-*.out")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	cmd := exec.Command("dnsperf", "-s", "127.0.0.1", "-p", g.port, "-d", g.queries, "-B",
+		"-l", strconv.Itoa(int(d/time.Second)), "-Q", strconv.Itoa(g.o.loadQPS), "-v")
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	out, rerr := os.ReadFile(f.Name())
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("dnsperf: %w\n%s", err, out)
+	}
+	return string(out), nil
+}
+
+// settled waits until the server's index has every scope table (the
+// background builds after a start, an update or a reload are done), and
+// prints how long that took; false when the run's time ran out first.
+func settled(o options, srv *server) bool {
+	settle := time.Now()
+	for ix := srv.s.Index(); ix.Quick() || ix.Unfinished(); ix = srv.s.Index() {
+		if time.Since(settle) > o.left() {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Printf("  %-24s %s\n", "index settled", dur(time.Since(settle)))
+	return true
 }
 
 // observe starts the -load-trace and -load-cpuprofile of the server, if

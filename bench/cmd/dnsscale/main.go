@@ -34,6 +34,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -64,7 +65,7 @@ type options struct {
 	loadOut                               string
 	cpuProfile, memProfile                string
 	ecs                                   string
-	dnssec, example                       bool
+	dnssec, example, reload               bool
 	keyDir                                string
 }
 
@@ -88,6 +89,7 @@ func main() {
 	flag.StringVar(&o.loadTrace, "load-trace", "", "write a Go execution trace (runtime/trace) of the server while dnsperf runs (from the applying run on, or with -load-windows over every window) to this file, updates marked as regions")
 	flag.StringVar(&o.loadProfile, "load-cpuprofile", "", "write a CPU profile of the server while dnsperf runs (from the applying run on, or with -load-windows over every window) to this file")
 	flag.StringVar(&o.loadOut, "load-out", "", "write dnsperf's output of each load run (one line a query, in the order answered) to this directory")
+	flag.BoolVar(&o.reload, "geoip-reload", true, "with -serve, also replace the GeoIP database by another of the same size (-seed + 1), renamed over the path, and time its reload; with -load-qps, under load")
 	flag.BoolVar(&o.dnssec, "dnssec", false, "also sign the zones, with a key made for each, and ask with the DO bit")
 	flag.StringVar(&o.keyDir, "dnssec-keys", "", "sign with the keys in this directory (as anyctl dns --dnssec-keys); implies -dnssec")
 	flag.BoolVar(&o.example, "example", false, "measure the example deployment (deploy/examples) instead of a generated snapshot (-records, -origins unused)")
@@ -371,7 +373,16 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		return err
 	}
 	defer os.RemoveAll(stateDir)
-	srv, err := startServer(dbPath, stateDir, o.keyDir, snap, q, o.left())
+	// The server reads the database through a link that reloadTest
+	// replaces.
+	live := filepath.Join(stateDir, "geoip", "city.mmdb")
+	if err := os.Mkdir(filepath.Dir(live), 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(dbPath, live); err != nil {
+		return err
+	}
+	srv, err := startServer(live, stateDir, o.keyDir, snap, q, o.left())
 	if err != nil || srv == nil {
 		if err == nil {
 			return unfinished()
@@ -408,9 +419,14 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 			return err
 		}
 	}
+	if o.reload {
+		if err := reloadTest(o, srv, live, flip); err != nil {
+			return err
+		}
+	}
 	srv.close()
 	fmt.Printf("restart with the state persisted in %s, in a new process:\n", stateDir)
-	return restart(o, dbPath, stateDir)
+	return restart(o, live, stateDir)
 }
 
 // restart runs this program again to restart a server from stateDir, so
