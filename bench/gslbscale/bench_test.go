@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,6 +214,32 @@ func BenchmarkRecompileOriginDown(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			o.Healthy = !o.GetHealthy()
+			snap.Revision++
+			ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = ix
+		}
+	})
+}
+
+// BenchmarkRecompilePopNetwork compiles a generated snapshot with a /24
+// added to, then removed from, a PoP's cache networks, the previous index
+// given: the cost of an apply that changes the prefix table but not the
+// database.
+func BenchmarkRecompilePopNetwork(b *testing.B) {
+	s, snap, db, prev := recompileSetup(b)
+	p := snap.GetPops()[0]
+	base := p.CacheNetworks
+	b.Run(s.String(), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(p.CacheNetworks) == len(base) {
+				p.CacheNetworks = append(slices.Clip(base), "100.64.7.0/24")
+			} else {
+				p.CacheNetworks = base
+			}
 			snap.Revision++
 			ix, err := index.Compile(snap, index.Options{GeoIP: db, Previous: prev})
 			if err != nil {

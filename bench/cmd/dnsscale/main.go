@@ -286,6 +286,17 @@ func flipped(snap *v1.GslbSnapshot) (*v1.GslbSnapshot, string) {
 	return out, fmt.Sprintf("%s, in %d records", busiest.GetName(), uses[busiest.GetName()])
 }
 
+// popNetworkAdded is a copy of snap with a /24 added to the first PoP's
+// cache networks (as when a PoP takes on a new peer's customers), and the
+// revision bumped.
+func popNetworkAdded(snap *v1.GslbSnapshot) *v1.GslbSnapshot {
+	out := proto.Clone(snap).(*v1.GslbSnapshot)
+	out.Revision++
+	p := out.GetPops()[0]
+	p.CacheNetworks = append(p.CacheNetworks, "100.64.7.0/24")
+	return out
+}
+
 // firstName is the name of the snapshot's first A record.
 func firstName(snap *v1.GslbSnapshot) string {
 	for _, r := range snap.GetRecords() {
@@ -414,6 +425,18 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		fmt.Printf("  %-24s %s\n", "  new answer over UDP", reached)
 	}
 	fmt.Printf("  %s\n", measureMem())
+	// A PoP's cache networks change the prefix table, not the database.
+	pop := popNetworkAdded(flip)
+	t, err = srv.update(pop, o.left())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-24s %s: PoP %s\n", "Update, PoP network added", t, pop.GetPops()[0].GetName())
+	if !t.done {
+		return unfinished()
+	}
+	fmt.Printf("  %s\n", measureMem())
+	flip = pop
 	if o.loadQPS > 0 {
 		if err := loadTest(o, srv, flip); err != nil {
 			return err
