@@ -27,7 +27,8 @@ func BuildConcurrently(db *DB, pops []PopNetwork, def Location) *Table {
 }
 
 func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
-	key := TableKey(db.ID(), pops, def)
+	dbID := db.ID()
+	key := TableKey(dbID, pops, def)
 	if db == nil {
 		db = &DB{}
 	}
@@ -39,24 +40,15 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 	}
 	defClass := int32(len(t.classes))
 	t.classes = append(t.classes, Class{Location: def, Source: "default"})
-
-	popClass := map[string]int32{}
-	pops = slices.Clone(pops)
-	for i := range pops {
-		pops[i].Prefix = lookupPrefix(pops[i].Prefix)
-	}
-	slices.SortStableFunc(pops, func(a, b PopNetwork) int { return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()) })
+	pops, popClass, classes := popClasses(pops, defClass+1)
+	t.classes = append(t.classes, classes...)
+	t.built = &builtFrom{dbID: dbID, pops: pops, def: def}
 	// The PoP networks are laid over a tiling of their own first (few
 	// blocks), then over the database's in one pass.
 	layer4 := []span{{bits: 0, class: noClass}}
 	layer6 := []span{{bits: 0, class: noClass}}
 	for _, p := range pops {
-		c, ok := popClass[p.Pop]
-		if !ok {
-			c = int32(len(t.classes))
-			t.classes = append(t.classes, Class{Location: p.Location, Pop: p.Pop, Source: "pop"})
-			popClass[p.Pop] = c
-		}
+		c := popClass[p.Pop]
 		a := p.Prefix.Addr()
 		s := span{start: fromAddr(a), bits: p.Prefix.Bits(), class: c}
 		if a.Is4() {
@@ -81,6 +73,25 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 	buildFamily(&t.v4, db.v4, layer4, 32)
 	<-done
 	return t
+}
+
+// popClasses sorts the PoP networks as Build lays them, wider first (a
+// copy, each prefix as lookupPrefix has it), and numbers the PoPs' classes
+// from first, in the order their networks come.
+func popClasses(pops []PopNetwork, first int32) (sorted []PopNetwork, classOf map[string]int32, classes []Class) {
+	sorted = slices.Clone(pops)
+	for i := range sorted {
+		sorted[i].Prefix = lookupPrefix(sorted[i].Prefix)
+	}
+	slices.SortStableFunc(sorted, func(a, b PopNetwork) int { return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()) })
+	classOf = map[string]int32{}
+	for _, p := range sorted {
+		if _, ok := classOf[p.Pop]; !ok {
+			classOf[p.Pop] = first + int32(len(classes))
+			classes = append(classes, Class{Location: p.Location, Pop: p.Pop, Source: "pop"})
+		}
+	}
+	return sorted, classOf, classes
 }
 
 // lookupPrefix is p as Lookup sees its addresses: without host bits, and

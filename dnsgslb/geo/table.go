@@ -48,6 +48,17 @@ type Table struct {
 	inPlace bool
 	v4, v6  family
 	classes []Class
+	// built is what Build made the table from, for Patch; nil for a
+	// table read from a file.
+	built *builtFrom
+}
+
+// builtFrom is what a table was built from: its database (by ID), its
+// PoP networks (as popClasses sorts them) and its default location.
+type builtFrom struct {
+	dbID string
+	pops []PopNetwork
+	def  Location
 }
 
 // Key names what the table was built from: TableKey of its database, PoP

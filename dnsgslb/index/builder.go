@@ -73,6 +73,11 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		dbID = opts.GeoIPID
 	}
 	key := geo.TableKey(dbID, popNets, opts.Default)
+	// A change of the PoPs' networks alone patches the previous table.
+	var patched *geo.Table
+	if prev != nil && prev.table.Key() != key && (opts.Table == nil || opts.Table.Key() != key) {
+		patched, _ = geo.Patch(prev.table, opts.GeoIP, popNets, opts.Default)
+	}
 	switch {
 	case prev != nil && prev.table.Key() == key:
 		ix.table = prev.table
@@ -84,6 +89,8 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.sameTable = prev
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
+	case patched != nil:
+		ix.table = patched
 	case opts.GeoIP == nil && opts.GeoIPID != "":
 		return nil, ErrNeedGeoIP
 	case opts.Concurrent:
