@@ -172,3 +172,38 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// Rewrite puts src's certificate and key into dst's files in place, as a
+// renewer that rewrites them does: the certificate first, then the key.
+func Rewrite(t testing.TB, dst, src Pair) {
+	t.Helper()
+	for _, f := range []struct{ dst, src string }{{dst.Cert, src.Cert}, {dst.Key, src.Key}} {
+		b, err := os.ReadFile(f.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f.dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// RenameOver puts src's certificate and key in place of dst's by renaming
+// copies over them, as a renewer that writes new files and renames them
+// does: the certificate first, then the key.
+func RenameOver(t testing.TB, dst, src Pair) {
+	t.Helper()
+	for _, f := range []struct{ dst, src string }{{dst.Cert, src.Cert}, {dst.Key, src.Key}} {
+		b, err := os.ReadFile(f.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := f.dst + ".new"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, f.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
