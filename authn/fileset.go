@@ -42,13 +42,3 @@ func (s fileSet) same(o fileSet) bool {
 	}
 	return true
 }
-
-// err is the first stat error.
-func (s fileSet) err() error {
-	for _, f := range s {
-		if f.err != nil {
-			return f.err
-		}
-	}
-	return nil
-}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,9 +180,6 @@ func (r *Reloader) take(old, s *snapshot) {
 func (r *Reloader) read() (*snapshot, error) {
 	paths := r.files.paths()
 	before := statFiles(paths)
-	if err := before.err(); err != nil {
-		return nil, r.files.nameErr(err)
-	}
 	s := &snapshot{files: before}
 	if r.files.CA != "" {
 		pool, err := loadPool(r.files.Names.CA, r.files.CA)
@@ -223,19 +219,6 @@ func (f Files) paths() []string {
 		}
 	}
 	return ps
-}
-
-// nameErr puts the flag in front of a stat error on one of f's files.
-func (f Files) nameErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		for _, s := range []struct{ name, path string }{{f.Names.CA, f.CA}, {f.Names.Cert, f.Cert}, {f.Names.Key, f.Key}} {
-			if s.path != "" && s.path == pe.Path {
-				return fmt.Errorf("%s %q: %w", s.name, s.path, err)
-			}
-		}
-	}
-	return err
 }
 
 func serialText(n *big.Int) string { return n.Text(16) }

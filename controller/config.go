@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math"
@@ -181,40 +179,29 @@ func (c *Config) apiTLSFiles() authn.Files {
 	return authn.Files{CA: c.TLSClientCA, Cert: c.TLSCert, Key: c.TLSKey, Names: authn.ServerFlags}
 }
 
-// apiTLS builds the APIs' server TLS config, nil for plain text.
-func (c *Config) apiTLS() (*tls.Config, error) {
+// apiTLS reads the APIs' server TLS files, nil for plain text; they are
+// read again when they change.
+func (c *Config) apiTLS(log *slog.Logger) (*authn.Reloader, error) {
 	f := c.apiTLSFiles()
 	if !f.Enabled() {
 		return nil, nil
 	}
-	return authn.ServerConfig(f)
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	return authn.NewReloader(f, log)
 }
 
-// etcdTLS builds the client TLS config for an external etcd, nil for none.
-func (c *Config) etcdTLS() (*tls.Config, error) {
+// etcdTLSNames name the external etcd's TLS files in errors.
+var etcdTLSNames = authn.Names{CA: "--etcd-ca", Cert: "--etcd-cert", Key: "--etcd-key"}
+
+// etcdTLS reads the client TLS files for an external etcd, nil for none;
+// they are read again when they change.
+func (c *Config) etcdTLS(log *slog.Logger) (*authn.Reloader, error) {
 	if c.EtcdCA == "" && c.EtcdCert == "" {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.EtcdCA != "" {
-		pem, err := os.ReadFile(c.EtcdCA)
-		if err != nil {
-			return nil, fmt.Errorf("--etcd-ca %q: %w", c.EtcdCA, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--etcd-ca %q: no PEM certificates found", c.EtcdCA)
-		}
-		cfg.RootCAs = pool
-	}
-	if c.EtcdCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.EtcdCert, c.EtcdKey)
-		if err != nil {
-			return nil, fmt.Errorf("--etcd-cert %q / --etcd-key %q: %w", c.EtcdCert, c.EtcdKey, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
+	return authn.NewReloader(authn.Files{CA: c.EtcdCA, Cert: c.EtcdCert, Key: c.EtcdKey, Names: etcdTLSNames}, log)
 }
 
 // checkConnLimits fills the connection limits' defaults and refuses

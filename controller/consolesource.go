@@ -2,8 +2,10 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/compile"
 	"github.com/anyctl/anyctl/controller/console"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -77,9 +79,18 @@ func (c *Controller) listenConsole(admin *adminServer) (*console.Server, error) 
 	if c.cfg.ConsoleListen == "" {
 		return nil, nil
 	}
-	cs, err := console.Listen(console.Config{Listen: c.cfg.ConsoleListen, TLS: c.apiTLS, Source: consoleSource{admin: admin}, Logger: c.log})
+	cs, err := console.Listen(console.Config{Listen: c.cfg.ConsoleListen, TLS: consoleTLS(c.apiTLS), Source: consoleSource{admin: admin}, Logger: c.log})
 	if err != nil {
 		return nil, fmt.Errorf("--console-listen %q: %w", c.cfg.ConsoleListen, err)
 	}
 	return cs, nil
+}
+
+// consoleTLS is the console's server TLS over the APIs' files (HTTP/2 and
+// HTTP/1.1), nil for plain text.
+func consoleTLS(r *authn.Reloader) *tls.Config {
+	if r == nil {
+		return nil
+	}
+	return r.ServerConfig("h2", "http/1.1")
 }

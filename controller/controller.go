@@ -27,6 +27,7 @@ import (
 	"github.com/anyctl/anyctl/resource"
 	"github.com/anyctl/anyctl/validation"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -38,8 +39,11 @@ type Controller struct {
 	cfg   Config
 	log   *slog.Logger
 	ready chan struct{}
-	// apiTLS is the APIs' mutual TLS config; nil serves plain text.
-	apiTLS *tls.Config
+	// apiTLS holds the APIs' mutual TLS files, read again when they
+	// change; nil serves plain text.
+	apiTLS *authn.Reloader
+	// etcdTLS holds the external etcd's client TLS files; nil without.
+	etcdTLS *authn.Reloader
 
 	mu          sync.Mutex // guards addr, metricsAddr and consoleURL
 	addr        net.Addr
@@ -52,7 +56,7 @@ func New(cfg Config) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	apiTLS, err := cfg.apiTLS()
+	apiTLS, err := cfg.apiTLS(cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +143,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	dns := &dnsServers{}
 	admin := &adminServer{dns: dns, log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
 	v1.RegisterAdminServiceServer(gs, admin)
-	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS))
+	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS), authn.Collector(c.apiTLS, c.etcdTLS))
+	if c.apiTLS != nil {
+		go c.apiTLS.Watch(ctx)
+	}
 	cs, err := c.listenConsole(admin)
 	if err != nil {
 		lis.Close()
@@ -319,7 +326,7 @@ func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 		return opts
 	}
 	c.log.Info("the APIs require client certificates signed by --tls-client-ca; roles come from their OrganizationalUnit", "tls_client_ca", c.cfg.TLSClientCA)
-	return append(opts, authn.ServerOptions(c.apiTLS, c.log, func(reason string) { m.tlsRefused.WithLabelValues(reason).Inc() })...)
+	return append(opts, authn.ServerOptions(c.apiTLS.ServerConfig("h2"), c.log, func(reason string) { m.tlsRefused.WithLabelValues(reason).Inc() })...)
 }
 
 // connectEtcd starts the embedded etcd or connects to the external cluster.
@@ -327,19 +334,30 @@ func (c *Controller) serverOptions(m *metrics) []grpc.ServerOption {
 // for an external cluster, whose failures the client sees.
 func (c *Controller) connectEtcd(ctx context.Context) (st *store.Store, failed <-chan error, closeFn func(), err error) {
 	if len(c.cfg.EtcdEndpoints) > 0 {
-		tlsCfg, err := c.cfg.etcdTLS()
+		etcdTLS, err := c.cfg.etcdTLS(c.log)
 		if err != nil {
 			return nil, nil, nil, err
+		}
+		var tlsCfg *tls.Config
+		var creds credentials.TransportCredentials
+		if etcdTLS != nil {
+			c.etcdTLS = etcdTLS
+			go etcdTLS.Watch(ctx)
+			// The etcd client takes the files in use at each handshake;
+			// its own TLS config decides which endpoints get TLS.
+			current := func() *tls.Config { return etcdTLS.ClientConfig("") }
+			tlsCfg, creds = current(), authn.Credentials(current)
 		}
 		password, err := c.cfg.etcdPassword()
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		st, err := store.Dial(ctx, store.DialConfig{
-			Endpoints: c.cfg.EtcdEndpoints,
-			TLS:       tlsCfg,
-			Username:  c.cfg.EtcdUsername,
-			Password:  password,
+			Endpoints:      c.cfg.EtcdEndpoints,
+			TLS:            tlsCfg,
+			TLSCredentials: creds,
+			Username:       c.cfg.EtcdUsername,
+			Password:       password,
 			// Large applies are one transaction; match the embedded
 			// server's request limit (raise --max-request-bytes on the
 			// external cluster too).

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"crypto/tls"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
@@ -15,8 +14,8 @@ import (
 // series outlives the object or report it describes.
 type fleetCollector struct {
 	admin *adminServer
-	// certNotAfter is when the API's certificate expires; zero without TLS.
-	certNotAfter time.Time
+	// apiTLS holds the API's certificate in use; nil without TLS.
+	apiTLS *authn.Reloader
 }
 
 var (
@@ -35,17 +34,11 @@ var (
 	originRTTDesc = prometheus.NewDesc("anyctl_controller_origin_rtt_seconds",
 		"Round-trip time the PoP measures to the origin.", []string{"pop", "origin"}, nil)
 	certNotAfterDesc = prometheus.NewDesc("anyctl_controller_tls_cert_not_after_timestamp_seconds",
-		"When the API's (and console's) TLS certificate expires, in Unix seconds.", nil, nil)
+		"When the API's (and console's) TLS certificate in use expires, in Unix seconds (also anyctl_tls_certificate_expiry_timestamp_seconds).", nil, nil)
 )
 
-func newFleetCollector(admin *adminServer, apiTLS *tls.Config) fleetCollector {
-	c := fleetCollector{admin: admin}
-	if apiTLS != nil {
-		if leaf := authn.Leaf(apiTLS); leaf != nil {
-			c.certNotAfter = leaf.NotAfter
-		}
-	}
-	return c
+func newFleetCollector(admin *adminServer, apiTLS *authn.Reloader) fleetCollector {
+	return fleetCollector{admin: admin, apiTLS: apiTLS}
 }
 
 func (c fleetCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -94,8 +87,10 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(originRTTDesc, rtt.Seconds(), pop, origin)
 		}
 	}
-	if !c.certNotAfter.IsZero() {
-		gauge(certNotAfterDesc, float64(c.certNotAfter.Unix()))
+	if c.apiTLS != nil {
+		if leaf := c.apiTLS.Leaf(); leaf != nil {
+			gauge(certNotAfterDesc, float64(leaf.NotAfter.Unix()))
+		}
 	}
 }
 

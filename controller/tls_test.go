@@ -28,6 +28,8 @@ import (
 type tlsController struct {
 	*controllertest.Running
 	ca *authntest.CA
+	// server are the controller's TLS files.
+	server authn.Files
 }
 
 func startTLS(t *testing.T) *tlsController {
@@ -37,7 +39,7 @@ func startTLS(t *testing.T) *tlsController {
 	r := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
 	})
-	tc := &tlsController{Running: r, ca: ca}
+	tc := &tlsController{Running: r, ca: ca, server: server}
 	objs, err := manifest.LoadFS(examples.FS)
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // Store reads and writes desired state. It is safe for concurrent use.
@@ -73,6 +75,10 @@ type DialConfig struct {
 	Endpoints []string
 	// TLS is the client's TLS config; nil dials plain text.
 	TLS *tls.Config
+	// TLSCredentials, when set, make the handshakes in place of TLS's
+	// (which still decides that endpoints get TLS): ones that read the
+	// certificate files again when they change.
+	TLSCredentials credentials.TransportCredentials
 	// Username and Password authenticate to a cluster with auth enabled;
 	// empty for none.
 	Username, Password string
@@ -84,6 +90,11 @@ type DialConfig struct {
 // Dial connects to an external etcd cluster and returns a store over it;
 // Close closes the connection. ctx bounds the client's lifetime.
 func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, error) {
+	var dialOpts []grpc.DialOption
+	if cfg.TLSCredentials != nil {
+		// The client's options come after its own credentials: these win.
+		dialOpts = append(dialOpts, grpc.WithTransportCredentials(cfg.TLSCredentials))
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:          cfg.Endpoints,
 		DialTimeout:        5 * time.Second,
@@ -92,6 +103,7 @@ func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, err
 		Password:           cfg.Password,
 		Context:            ctx,
 		MaxCallSendMsgSize: cfg.MaxCallSendMsgSize,
+		DialOptions:        dialOpts,
 	})
 	if err != nil {
 		return nil, err

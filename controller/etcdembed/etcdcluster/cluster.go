@@ -44,6 +44,8 @@ type Options struct {
 type Cluster struct {
 	// CAFile, CertFile and KeyFile are a client's TLS files (with TLS).
 	CAFile, CertFile, KeyFile string
+	// CA signed the members' and the client's certificates (with TLS).
+	CA *authntest.CA
 	// Username and PasswordFile are the controller's etcd user (with
 	// Auth).
 	Username, PasswordFile string
@@ -125,7 +127,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		ca := authntest.NewCA(t, "etcd")
 		srv := ca.Issue(t, authntest.Subject{CommonName: "etcd", DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
 		cli := ca.Issue(t, authntest.Subject{CommonName: "anyctl-controller"})
-		c.CAFile, c.CertFile, c.KeyFile = ca.CertFile, cli.Cert, cli.Key
+		c.CAFile, c.CertFile, c.KeyFile, c.CA = ca.CertFile, cli.Cert, cli.Key, ca
 		tlsArgs = []string{
 			"--cert-file", srv.Cert, "--key-file", srv.Key, "--trusted-ca-file", ca.CertFile,
 			"--peer-cert-file", srv.Cert, "--peer-key-file", srv.Key, "--peer-trusted-ca-file", ca.CertFile,
