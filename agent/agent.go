@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker"
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/metricshttp"
@@ -48,11 +49,15 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := newMetrics()
+	if cfg.clientTLS != nil {
+		m.reg.MustRegister(authn.Collector(cfg.clientTLS))
+	}
 	return &Agent{
 		cfg:     cfg,
 		policy:  policy,
 		log:     cfg.Logger.With("pop", cfg.Pop),
-		metrics: newMetrics(),
+		metrics: m,
 		ready:   make(chan struct{}),
 	}, nil
 }
@@ -106,6 +111,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		defer ms.Close()
 	}
 
+	if a.cfg.clientTLS != nil {
+		go a.cfg.clientTLS.Watch(ctx)
+	}
 	l := newLoop(a)
 	if gr := a.cfg.GracefulRestart; gr.Enabled {
 		resumed, err := takeRestart(a.cfg.StateDir, time.Duration(gr.RestartTime))
@@ -197,7 +205,7 @@ func newLoop(a *Agent) *loop {
 		pop:         a.cfg.Pop,
 		instance:    newInstance(),
 		log:         a.log,
-		tls:         a.cfg.clientTLS,
+		tls:         a.cfg.tlsConfig(),
 		revision:    &a.revision,
 		configs:     l.configs,
 		connected:   l.conn,

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -56,8 +57,12 @@ type Config struct {
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
 
-	// clientTLS is built from TLS by Validate; nil for plain text.
-	clientTLS *tls.Config
+	// clientTLS holds the TLS files, read by Validate and again when they
+	// change; nil for plain text.
+	clientTLS *authn.Reloader
+	// serverName is the name the controller's certificate is checked
+	// against; empty for each replica's own.
+	serverName string
 	// controllers are Controller's and Controllers' addresses, set by
 	// Validate.
 	controllers []string
@@ -206,11 +211,25 @@ func (c *Config) buildTLS() error {
 	if len(c.controllers) == 1 {
 		serverName = authn.ServerName(c.controllers[0], serverName)
 	}
-	cfg, err := authn.ClientConfig(files, serverName)
+	if err := files.Check(); err != nil {
+		return err
+	}
+	r, err := authn.NewReloader(files, c.Logger)
 	if err != nil {
 		return err
 	}
-	id, err := authn.IdentityOf(authn.Leaf(cfg))
+	// A renewed certificate must be this PoP's agent's too.
+	if err := r.Require(c.agentCertificate); err != nil {
+		return err
+	}
+	c.clientTLS, c.serverName = r, serverName
+	return nil
+}
+
+// agentCertificate checks that cert is the agent's of this PoP, which is
+// all the controller will accept.
+func (c *Config) agentCertificate(cert *x509.Certificate) error {
+	id, err := authn.IdentityOf(cert)
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", tlsNames.Cert, c.TLS.Cert, err)
 	}
@@ -218,8 +237,17 @@ func (c *Config) buildTLS() error {
 		return fmt.Errorf("%s %q: the certificate is for %q with role %s; the agent of PoP %q needs one for %q with role agent (CommonName %q, OrganizationalUnit \"agent\")",
 			tlsNames.Cert, c.TLS.Cert, id.Name, id.Role, c.Pop, c.Pop, c.Pop)
 	}
-	c.clientTLS = cfg
 	return nil
+}
+
+// tlsConfig gives the TLS config of each connection to the controller,
+// from the files in use then; nil for plain text.
+func (c *Config) tlsConfig() func() *tls.Config {
+	if c.clientTLS == nil {
+		return nil
+	}
+	r, name := c.clientTLS, c.serverName
+	return func() *tls.Config { return r.ClientConfig(name) }
 }
 
 func (o Origination) policy() (*Policy, error) {

@@ -42,8 +42,9 @@ type session struct {
 	// stream the claim was for.
 	instance string
 	log      *slog.Logger
-	// tls is the client side of mutual TLS; nil speaks plain text.
-	tls *tls.Config
+	// tls gives the client side of mutual TLS for each connection; nil
+	// speaks plain text.
+	tls func() *tls.Config
 	// dialOpts are added to the connection's; tests use them.
 	dialOpts []grpc.DialOption
 
@@ -86,7 +87,7 @@ func (s *session) run(ctx context.Context) {
 
 // once runs one stream until it breaks.
 func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) error {
-	conn, err := controlconn.DialTarget(target, s.tls, append(controlconn.FixedWindows(), s.dialOpts...)...)
+	conn, err := controlconn.DialTargetTLS(target, s.tls, append(controlconn.FixedWindows(), s.dialOpts...)...)
 	if err != nil {
 		return err
 	}

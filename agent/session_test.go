@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"strings"
@@ -34,11 +35,12 @@ func TestSessionSaysWhyTheControllerRefusedIt(t *testing.T) {
 	ctl := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
 	})
+	viewer := ca.ClientTLS(t, "tokyo", authn.RoleViewer) // New refuses it; the controller too
 	s := &session{
 		controllers: controlconn.NewRotation([]string{ctl.Addr}),
 		pop:         "tokyo",
 		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		tls:         ca.ClientTLS(t, "tokyo", authn.RoleViewer), // New refuses it; the controller too
+		tls:         func() *tls.Config { return viewer },
 		dialOpts:    []grpc.DialOption{grpc.WithStreamInterceptor(answerFirst)},
 		revision:    new(atomic.Int64),
 		configs:     make(chan *v1.PopConfig),

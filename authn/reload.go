@@ -53,6 +53,8 @@ type Reloader struct {
 	failing bool
 	// reloads and failures count the sets of files taken and refused.
 	reloads, failures int
+	// require, when set, is a condition a renewed certificate must meet.
+	require func(*x509.Certificate) error
 }
 
 // snapshot is one reading of the files.
@@ -194,6 +196,11 @@ func (r *Reloader) read() (*snapshot, error) {
 			return nil, err
 		}
 		s.cert = &cert
+		if r.require != nil {
+			if err := r.require(cert.Leaf); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !statFiles(paths).same(before) {
 		return nil, errChanging
@@ -222,3 +229,18 @@ func (f Files) paths() []string {
 }
 
 func serialText(n *big.Int) string { return n.Text(16) }
+
+// Require makes check a condition of the certificate: the one in use must
+// pass it (its error is returned), and a renewed one that fails it is
+// refused like one that does not load.
+func (r *Reloader) Require(check func(*x509.Certificate) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.cur.Load().cert; c != nil {
+		if err := check(c.Leaf); err != nil {
+			return err
+		}
+	}
+	r.require = check
+	return nil
+}

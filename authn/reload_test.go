@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -409,4 +410,41 @@ func certNotAfter(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return c.NotAfter.Unix()
+}
+
+func TestRenewedCertificateMustMeetTheRequirement(t *testing.T) {
+	ca := authntest.NewCA(t, "test")
+	files := ca.ClientFiles(t, "tokyo", authn.RoleAgent)
+	logs := &syncBuffer{}
+	r, err := authn.NewReloader(files, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo := func(c *x509.Certificate) error {
+		if c.Subject.CommonName != "tokyo" {
+			return fmt.Errorf("the certificate is for %q, want tokyo", c.Subject.CommonName)
+		}
+		return nil
+	}
+	if err := r.Require(tokyo); err != nil {
+		t.Fatal(err)
+	}
+	first := r.Leaf().SerialNumber
+	authntest.Rewrite(t, authntest.Pair{Cert: files.Cert, Key: files.Key}, ca.Client(t, "london", authn.RoleAgent))
+	await(t, "the refused certificate to show in the metric", func() bool {
+		return metric(t, r, "anyctl_tls_reload_failing", "file", files.Cert) == 1
+	})
+	if r.Leaf().SerialNumber.Cmp(first) != 0 {
+		t.Fatal("london's certificate was taken")
+	}
+	if !strings.Contains(logs.String(), `the certificate is for \"london\", want tokyo`) {
+		t.Fatalf("log does not say why:\n%s", logs)
+	}
+	london, err := authn.NewReloader(files, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := london.Require(tokyo); err == nil {
+		t.Fatal("Require accepted london's certificate in use")
+	}
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
-	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -206,7 +208,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	if err != nil {
 		return daemon.Config{}, err
 	}
-	tlsCfg, id, err := f.feedTLS()
+	tlsFiles, tlsName, id, err := f.feedTLS(log)
 	if err != nil {
 		return daemon.Config{}, err
 	}
@@ -230,17 +232,19 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
 			DNSSECKeyDir: f.dnssecKeys,
 		},
-		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsCfg, Logger: log},
+		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsFiles, TLSServerName: tlsName, Logger: log},
 		MetricsListen: f.metricsListen,
 	}, nil
 }
 
-// feedTLS is the GSLB feed's mutual TLS, nil without the TLS flags, and
-// the identity of the certificate, which must carry the dns role.
-func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
+// feedTLS reads the GSLB feed's mutual TLS files, nil without the TLS
+// flags, and returns the name the controller's certificate is checked
+// against and the identity of the certificate, which must carry the dns
+// role (a renewed one too).
+func (f *dnsFlags) feedTLS(log *slog.Logger) (*authn.Reloader, string, authn.Identity, error) {
 	files := f.tls.files()
 	if !files.Enabled() {
-		return nil, authn.Identity{}, nil
+		return nil, "", authn.Identity{}, nil
 	}
 	// One controller: its certificate is checked against its host;
 	// several: against each replica's own name, unless --tls-server-name.
@@ -248,18 +252,29 @@ func (f *dnsFlags) feedTLS() (*tls.Config, authn.Identity, error) {
 	if list, _ := controlconn.ParseList(f.controller); len(list) == 1 {
 		serverName = authn.ServerName(list[0], serverName)
 	}
-	cfg, err := authn.ClientConfig(files, serverName)
+	if err := files.Check(); err != nil {
+		return nil, "", authn.Identity{}, UsageErrorf("%w", err)
+	}
+	r, err := authn.NewReloader(files, log)
 	if err != nil {
-		return nil, authn.Identity{}, UsageErrorf("%w", err)
+		return nil, "", authn.Identity{}, UsageErrorf("%w", err)
 	}
-	id, err := authn.IdentityOf(authn.Leaf(cfg))
+	var id authn.Identity
+	err = r.Require(func(cert *x509.Certificate) error {
+		got, err := authn.IdentityOf(cert)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %q: %w", f.tls.cert, err)
+		}
+		if got.Role != authn.RoleDNS {
+			return fmt.Errorf("--tls-cert %q: the certificate %q has role %s; a DNS server needs OrganizationalUnit dns", f.tls.cert, got.Name, got.Role)
+		}
+		id = got
+		return nil
+	})
 	if err != nil {
-		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: %w", f.tls.cert, err)
+		return nil, "", authn.Identity{}, UsageErrorf("%w", err)
 	}
-	if id.Role != authn.RoleDNS {
-		return nil, authn.Identity{}, UsageErrorf("--tls-cert %q: the certificate %q has role %s; a DNS server needs OrganizationalUnit dns", f.tls.cert, id.Name, id.Role)
-	}
-	return cfg, id, nil
+	return r, serverName, id, nil
 }
 
 // checkIdentity checks a CHAOS TXT text: one character-string, at most

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/anyctl/anyctl/authn"
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
@@ -33,8 +34,27 @@ var keepaliveParams = keepalive.ClientParameters{Time: 10 * time.Second, Timeout
 func Dial(addr string, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	creds := explainingCreds{TransportCredentials: insecure.NewCredentials()}
 	if tlsCfg != nil {
-		creds = explainingCreds{TransportCredentials: credentials.NewTLS(tlsCfg), tls: true, hasCert: len(tlsCfg.Certificates) > 0 || tlsCfg.GetClientCertificate != nil}
+		creds = explainingCreds{TransportCredentials: credentials.NewTLS(tlsCfg), tls: true, hasCert: hasCert(tlsCfg)}
 	}
+	return dial(addr, creds, opts)
+}
+
+// DialTLS is Dial with the TLS config tlsCfg gives at each handshake
+// (authn.Reloader's ClientConfig, say), so that a connection made after
+// the certificate files were renewed presents the renewed certificate and
+// trusts the renewed CA. A nil tlsCfg speaks plain text.
+func DialTLS(addr string, tlsCfg func() *tls.Config, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if tlsCfg == nil {
+		return Dial(addr, nil, opts...)
+	}
+	return dial(addr, explainingCreds{TransportCredentials: authn.Credentials(tlsCfg), tls: true, hasCert: hasCert(tlsCfg())}, opts)
+}
+
+func hasCert(cfg *tls.Config) bool {
+	return len(cfg.Certificates) > 0 || cfg.GetClientCertificate != nil
+}
+
+func dial(addr string, creds explainingCreds, opts []grpc.DialOption) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepaliveParams),
@@ -67,4 +87,13 @@ func DialTarget(t Target, tlsCfg *tls.Config, opts ...grpc.DialOption) (*grpc.Cl
 		opts = append([]grpc.DialOption{grpc.WithAuthority(t.Authority)}, opts...)
 	}
 	return Dial(t.Addr, tlsCfg, opts...)
+}
+
+// DialTargetTLS dials one target of a Rotation like DialTLS, with the name
+// it was resolved from as the authority.
+func DialTargetTLS(t Target, tlsCfg func() *tls.Config, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if t.Authority != "" {
+		opts = append([]grpc.DialOption{grpc.WithAuthority(t.Authority)}, opts...)
+	}
+	return DialTLS(t.Addr, tlsCfg, opts...)
 }

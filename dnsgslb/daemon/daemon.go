@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/feed"
 	"github.com/anyctl/anyctl/endpoint"
@@ -113,6 +114,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if d.cfg.Feed.TLS != nil {
+		go d.cfg.Feed.TLS.Watch(ctx)
+	}
 	served := make(chan error, 1)
 	go func() { served <- d.srv.Run(ctx) }()
 	select {
@@ -152,6 +156,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) metrics() prometheus.Gatherer {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(d.feedConnected, d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if d.cfg.Feed.TLS != nil {
+		reg.MustRegister(authn.Collector(d.cfg.Feed.TLS))
+	}
 	return reg
 }
 

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/backoff"
 	"github.com/anyctl/anyctl/controlconn"
 	"github.com/anyctl/anyctl/dnsgslb"
@@ -42,10 +43,14 @@ type Config struct {
 	Controller string
 	// ServerName names this DNS server in the controller's logs.
 	ServerName string
-	// TLS is the client side of mutual TLS with the controller (see
-	// authn.ClientConfig); nil speaks plain text.
-	TLS    *tls.Config
-	Logger *slog.Logger
+	// TLS holds the files of the client side of mutual TLS with the
+	// controller: each connection takes the ones in use then, so renewed
+	// files need no restart. nil speaks plain text.
+	TLS *authn.Reloader
+	// TLSServerName is the name the controller's certificate is checked
+	// against; empty for the host each replica was dialled by.
+	TLSServerName string
+	Logger        *slog.Logger
 	// Connected, when set, is told when a stream starts (true, at its
 	// first snapshot) and when it breaks (false).
 	Connected func(bool)
@@ -171,7 +176,11 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if limit == 0 {
 		limit = MaxSnapshotBytes
 	}
-	conn, err := controlconn.DialTarget(target, c.cfg.TLS, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(limit)))
+	var tlsCfg func() *tls.Config
+	if r := c.cfg.TLS; r != nil {
+		tlsCfg = func() *tls.Config { return r.ClientConfig(c.cfg.TLSServerName) }
+	}
+	conn, err := controlconn.DialTargetTLS(target, tlsCfg, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(limit)))
 	if err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ func TestFeedSaysWhyTheControllerRefusedIt(t *testing.T) {
 		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
 	})
 	logs := newLogRecorder()
-	runFeed(t, feed.Config{Controller: ctl.Addr, TLS: ca.ClientTLS(t, "tokyo", authn.RoleAgent), Logger: slog.New(logs)}, nil, nil)
+	runFeed(t, feed.Config{Controller: ctl.Addr, TLS: reloader(t, ca.ClientFiles(t, "tokyo", authn.RoleAgent)), TLSServerName: "127.0.0.1", Logger: slog.New(logs)}, nil, nil)
 	logs.await(t, "cannot reach the controller's gslb feed")
 	want := `code = PermissionDenied desc = /anycast.v1.GslbFeedService/Subscribe: caller "tokyo" has role agent`
 	if !logs.has(want) {
@@ -369,4 +369,14 @@ func (l *logRecorder) await(t *testing.T, substr string) {
 			t.Fatalf("nothing logged containing %q within %s; log:\n%s", substr, waitLimit, l.String())
 		}
 	}
+}
+
+// reloader reads files for a client's mutual TLS.
+func reloader(t *testing.T, files authn.Files) *authn.Reloader {
+	t.Helper()
+	r, err := authn.NewReloader(files, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
