@@ -5,6 +5,8 @@ import "github.com/prometheus/client_golang/prometheus"
 var (
 	certExpiryDesc = prometheus.NewDesc("anyctl_tls_certificate_expiry_timestamp_seconds",
 		"When the TLS certificate in use expires, in Unix seconds; file is the certificate's path.", []string{"file"}, nil)
+	certNotBeforeDesc = prometheus.NewDesc("anyctl_tls_certificate_not_before_timestamp_seconds",
+		"When the TLS certificate in use became valid, in Unix seconds: with the expiry, its lifetime. file is the certificate's path.", []string{"file"}, nil)
 	reloadFailingDesc = prometheus.NewDesc("anyctl_tls_reload_failing",
 		"1 while the TLS files changed but do not load (the ones in use stay; the log says why), else 0; file is the certificate's path (the CA's without one).", []string{"file"}, nil)
 	reloadsDesc = prometheus.NewDesc("anyctl_tls_reloads_total",
@@ -27,7 +29,7 @@ func Collector(rs ...*Reloader) prometheus.Collector {
 type reloaderCollector []*Reloader
 
 func (c reloaderCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{certExpiryDesc, reloadFailingDesc, reloadsDesc} {
+	for _, d := range []*prometheus.Desc{certExpiryDesc, certNotBeforeDesc, reloadFailingDesc, reloadsDesc} {
 		ch <- d
 	}
 }
@@ -41,6 +43,7 @@ func (c reloaderCollector) Collect(ch chan<- prometheus.Metric) {
 		name := r.name()
 		if s.cert != nil {
 			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(s.cert.Leaf.NotAfter.Unix()), name)
+			ch <- prometheus.MustNewConstMetric(certNotBeforeDesc, prometheus.GaugeValue, float64(s.cert.Leaf.NotBefore.Unix()), name)
 		}
 		f := 0.0
 		if failing {
