@@ -448,3 +448,24 @@ func TestRenewedCertificateMustMeetTheRequirement(t *testing.T) {
 		t.Fatal("Require accepted london's certificate in use")
 	}
 }
+
+// TestCollectorOneSeriesPerFile: a controller whose API and etcd client
+// share a certificate file exports it once; a registry refuses a scrape
+// with the same series twice.
+func TestCollectorOneSeriesPerFile(t *testing.T) {
+	ca := authntest.NewCA(t, "test")
+	files := ca.ServerFiles(t)
+	var rs []*authn.Reloader
+	for range 2 {
+		r, err := authn.NewReloader(files, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(authn.Collector(rs...))
+	if _, err := reg.Gather(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,10 @@
 package authn
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"crypto/tls"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 var (
 	certExpiryDesc = prometheus.NewDesc("anyctl_tls_certificate_expiry_timestamp_seconds",
@@ -15,7 +19,9 @@ var (
 
 // Collector exports the state of rs (nil ones are skipped): the expiry of
 // the certificate in use, whether changed files fail to load, and the
-// reloads. A scrape checks the files first, as a handshake does.
+// reloads. A scrape checks the files first, as a handshake does. Two
+// reloaders of the same certificate file (one certificate for a server
+// and a client) are exported once, failing when either fails.
 func Collector(rs ...*Reloader) prometheus.Collector {
 	var c reloaderCollector
 	for _, r := range rs {
@@ -24,6 +30,13 @@ func Collector(rs ...*Reloader) prometheus.Collector {
 		}
 	}
 	return c
+}
+
+// reloaderState is what one file's series say.
+type reloaderState struct {
+	cert              *tls.Certificate
+	failing           bool
+	reloads, failures int
 }
 
 type reloaderCollector []*Reloader
@@ -35,22 +48,38 @@ func (c reloaderCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c reloaderCollector) Collect(ch chan<- prometheus.Metric) {
+	var names []string
+	states := map[string]*reloaderState{}
 	for _, r := range c {
 		s := r.current()
-		r.mu.Lock()
-		failing, reloads, failures := r.failing, r.reloads, r.failures
-		r.mu.Unlock()
 		name := r.name()
-		if s.cert != nil {
-			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(s.cert.Leaf.NotAfter.Unix()), name)
-			ch <- prometheus.MustNewConstMetric(certNotBeforeDesc, prometheus.GaugeValue, float64(s.cert.Leaf.NotBefore.Unix()), name)
+		st, ok := states[name]
+		if !ok {
+			st = &reloaderState{}
+			states[name] = st
+			names = append(names, name)
+		}
+		if st.cert == nil {
+			st.cert = s.cert
+		}
+		r.mu.Lock()
+		st.failing = st.failing || r.failing
+		st.reloads += r.reloads
+		st.failures += r.failures
+		r.mu.Unlock()
+	}
+	for _, name := range names {
+		st := states[name]
+		if st.cert != nil {
+			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(st.cert.Leaf.NotAfter.Unix()), name)
+			ch <- prometheus.MustNewConstMetric(certNotBeforeDesc, prometheus.GaugeValue, float64(st.cert.Leaf.NotBefore.Unix()), name)
 		}
 		f := 0.0
-		if failing {
+		if st.failing {
 			f = 1
 		}
 		ch <- prometheus.MustNewConstMetric(reloadFailingDesc, prometheus.GaugeValue, f, name)
-		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(reloads), name, "ok")
-		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(failures), name, "failed")
+		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(st.reloads), name, "ok")
+		ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(st.failures), name, "failed")
 	}
 }
