@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -468,4 +469,57 @@ func TestCollectorOneSeriesPerFile(t *testing.T) {
 	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSecretVolumeLinkSwapped renews the files as Kubernetes updates a
+// mounted Secret: the files are links through ..data, a link to a
+// directory of the current files, which is swapped for a new directory.
+func TestSecretVolumeLinkSwapped(t *testing.T) {
+	ca := authntest.NewCA(t, "test")
+	vol := t.TempDir()
+	put := func(dir string, p authntest.Pair) {
+		t.Helper()
+		if err := os.Mkdir(filepath.Join(vol, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []struct{ name, src string }{{"tls.crt", p.Cert}, {"tls.key", p.Key}, {"ca.crt", ca.CertFile}} {
+			writeFile(t, filepath.Join(vol, dir, f.name), string(mustRead(t, f.src)))
+		}
+		tmp := filepath.Join(vol, "..data_tmp")
+		if err := os.Symlink(dir, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(vol, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("..2026_01", ca.Server(t))
+	for _, name := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(vol, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := authn.Files{CA: filepath.Join(vol, "ca.crt"), Cert: filepath.Join(vol, "tls.crt"), Key: filepath.Join(vol, "tls.key"), Names: authn.ServerFlags}
+	r, err := authn.NewReloader(files, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := echoServer(t, r.ServerConfig())
+	client := ca.ClientTLS(t, "alice", authn.RoleAdmin)
+	renewed := ca.Server(t)
+	put("..2026_02", renewed)
+	await(t, "the renewed certificate", func() bool {
+		s, c := serialOf(t, addr, client)
+		c.Close()
+		return s.Cmp(serialFile(t, renewed.Cert)) == 0
+	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
