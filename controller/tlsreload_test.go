@@ -3,13 +3,17 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/authn/authntest"
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/deploy/examples"
 	"github.com/anyctl/anyctl/manifest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -133,4 +137,51 @@ func TestTLSBadRewriteKeepsServing(t *testing.T) {
 	if s, err := serverSerial(t, tc.dialAs(t, "bob", authn.RoleViewer)); err != nil || s.Cmp(first) != 0 {
 		t.Fatalf("new connection after a bad rewrite: serial %x, %v; want the one in use %x", s, err, first)
 	}
+}
+
+// TestTLSConsoleServesRenewedCertificate: the console shares the API's
+// files; after a renewal a new HTTPS connection (HTTP/2 or HTTP/1.1) gets
+// the renewed certificate.
+func TestTLSConsoleServesRenewedCertificate(t *testing.T) {
+	ca := authntest.NewCA(t, "fleet")
+	server := ca.ServerFiles(t)
+	r := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
+		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
+		c.ConsoleListen = "127.0.0.1:0"
+	})
+	client := ca.ClientTLS(t, "bob", authn.RoleViewer)
+	get := func(proto string) (*big.Int, error) {
+		cfg := client.Clone()
+		cfg.NextProtos = []string{proto}
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: proto == "h2"}, Timeout: 10 * time.Second}
+		defer hc.CloseIdleConnections()
+		resp, err := hc.Get(r.Ctrl.ConsoleURL())
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", r.Ctrl.ConsoleURL(), resp.Status)
+		}
+		if resp.TLS.NegotiatedProtocol != proto {
+			return nil, fmt.Errorf("negotiated %q, want %q", resp.TLS.NegotiatedProtocol, proto)
+		}
+		return resp.TLS.PeerCertificates[0].SerialNumber, nil
+	}
+	first, err := get("http/1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get("h2"); err != nil {
+		t.Fatal(err)
+	}
+	authntest.Rewrite(t, authntest.Pair{Cert: server.Cert, Key: server.Key}, ca.Server(t))
+	awaitCond(t, "the console to serve the renewed certificate", func() bool {
+		s, err := get("h2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Cmp(first) != 0
+	})
 }
