@@ -43,11 +43,10 @@ type Reloader struct {
 	lastCheck atomic.Int64
 
 	mu sync.Mutex // guards the fields below
-	// bad is the changed set of files that does not load, firstBad when
-	// it was first seen, and badErr why it does not load.
+	// bad is the changed set of files that does not load, and firstBad
+	// when it was first seen.
 	bad      fileSet
 	firstBad time.Time
-	badErr   error
 	// failing is set once bad has been failing for settle: logged, and
 	// counted by the metrics.
 	failing bool
@@ -136,7 +135,7 @@ func (r *Reloader) checkLocked() {
 	cur := r.cur.Load()
 	files := statFiles(r.files.paths())
 	if files.same(cur.files) {
-		r.bad, r.badErr, r.failing = nil, nil, false
+		r.bad, r.failing = nil, false
 		return
 	}
 	s, err := r.read()
@@ -148,9 +147,8 @@ func (r *Reloader) checkLocked() {
 		return // read again at the next check
 	}
 	if r.bad == nil || !files.same(r.bad) {
-		r.bad, r.firstBad, r.badErr, r.failing = files, now, err, false
+		r.bad, r.firstBad, r.failing = files, now, false
 	}
-	r.badErr = err
 	if !r.failing && now.Sub(r.firstBad) >= settle {
 		r.failing = true
 		r.failures++
@@ -165,7 +163,7 @@ func (r *Reloader) checkLocked() {
 // take puts s in use in place of old, and says so.
 func (r *Reloader) take(old, s *snapshot) {
 	r.cur.Store(s)
-	r.bad, r.badErr, r.failing = nil, nil, false
+	r.bad, r.failing = nil, false
 	r.reloads++
 	args := []any{"file", r.name()}
 	if s.cert != nil {
