@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +185,46 @@ func TestTLSConsoleServesRenewedCertificate(t *testing.T) {
 		}
 		return s.Cmp(first) != 0
 	})
+}
+
+// TestTLSClientCABundleRenewed: a CA added to --tls-client-ca's bundle is
+// trusted for new connections without a restart, while clients of the
+// first CA go on.
+func TestTLSClientCABundleRenewed(t *testing.T) {
+	tc := startTLS(t)
+	next := authntest.NewCA(t, "fleet-next")
+	cfg := next.ClientTLS(t, "alice", authn.RoleAdmin)
+	cfg.RootCAs = tc.ca.ClientTLS(t, "probe", authn.RoleViewer).RootCAs // trusts the controller's certificate
+	list := func() error {
+		conn, err := grpc.NewClient(tc.Addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := callContext()
+		defer cancel()
+		return listRPC.call(ctx, conn)
+	}
+	if err := list(); err == nil {
+		t.Fatal("a client of a CA the controller does not trust yet was let in")
+	}
+	bundle := string(mustReadFile(t, tc.server.CA)) + string(mustReadFile(t, next.CertFile))
+	if err := os.WriteFile(tc.server.CA, []byte(bundle), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	awaitCond(t, "the controller to trust the added CA", func() bool { return list() == nil })
+	ctx, cancel := callContext()
+	defer cancel()
+	if err := listRPC.call(ctx, tc.dialAs(t, "bob", authn.RoleViewer)); err != nil {
+		t.Fatalf("a client of the first CA after the bundle changed: %v", err)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
