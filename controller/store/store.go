@@ -41,6 +41,8 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,9 +77,10 @@ type DialConfig struct {
 	Endpoints []string
 	// TLS is the client's TLS config; nil dials plain text.
 	TLS *tls.Config
-	// TLSCredentials, when set, make the handshakes in place of TLS's
-	// (which still decides that endpoints get TLS): ones that read the
-	// certificate files again when they change.
+	// TLSCredentials, when set, make the handshakes in place of TLS's:
+	// ones that read the certificate files again when they change. They
+	// are used only when every endpoint speaks TLS: the client sends
+	// http:// and unix:// endpoints plain text, TLS config or not.
 	TLSCredentials credentials.TransportCredentials
 	// Username and Password authenticate to a cluster with auth enabled;
 	// empty for none.
@@ -91,7 +94,7 @@ type DialConfig struct {
 // Close closes the connection. ctx bounds the client's lifetime.
 func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, error) {
 	var dialOpts []grpc.DialOption
-	if cfg.TLSCredentials != nil {
+	if cfg.TLSCredentials != nil && !slices.ContainsFunc(cfg.Endpoints, plainEndpoint) {
 		// The client's options come after its own credentials: these win.
 		dialOpts = append(dialOpts, grpc.WithTransportCredentials(cfg.TLSCredentials))
 	}
@@ -113,3 +116,10 @@ func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, err
 
 // Close closes the store's etcd client.
 func (s *Store) Close() error { return s.cli.Close() }
+
+// plainEndpoint reports whether the etcd client speaks plain text to ep
+// whatever its TLS config: an http:// or unix:// endpoint.
+func plainEndpoint(ep string) bool {
+	scheme, _, ok := strings.Cut(ep, ":")
+	return ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "unix"))
+}
