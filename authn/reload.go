@@ -140,7 +140,7 @@ func (r *Reloader) checkLocked() {
 	}
 	s, err := r.read()
 	if err == nil {
-		r.take(cur, s)
+		r.takeLocked(cur, s)
 		return
 	}
 	if errors.Is(err, errChanging) {
@@ -160,8 +160,8 @@ func (r *Reloader) checkLocked() {
 	}
 }
 
-// take puts s in use in place of old, and says so.
-func (r *Reloader) take(old, s *snapshot) {
+// takeLocked puts s in use in place of old, and says so.
+func (r *Reloader) takeLocked(old, s *snapshot) {
 	r.cur.Store(s)
 	r.bad, r.failing = nil, false
 	r.reloads++
