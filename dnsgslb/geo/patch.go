@@ -12,7 +12,8 @@ import (
 // again, from the database, the default and the PoP networks, and joined
 // with the leaves around them, so that a PoP's cache network added or
 // removed costs what it covers, not a pass over millions of networks. ok
-// is false when t cannot be patched: read from a file, made from another
+// is false when t cannot be patched: read from a file (unless Adopt said
+// what it was built from), made from another
 // database or default location, or the PoPs' classes differ (a PoP added
 // or gone, moved, or its networks now first in another order). Build it
 // then.
@@ -44,6 +45,18 @@ func Patch(t *Table, db *DB, pops []PopNetwork, def Location) (_ *Table, ok bool
 		*f = f.patched(span{start: fromAddr(p.Addr()), bits: p.Bits()}, spans, sorted, classOf, defClass, width)
 	}
 	return out, true
+}
+
+// Adopt tells t, read from a file, what it was built from, when its key
+// says it was built from them (TableKey(dbID, pops, def)): Patch can then
+// patch it. It reports whether the key matched; t must not be in use yet.
+func (t *Table) Adopt(dbID string, pops []PopNetwork, def Location) bool {
+	if t.built != nil || TableKey(dbID, pops, def) != t.key {
+		return t.built != nil
+	}
+	sorted, _, _ := popClasses(pops, 0)
+	t.built = &builtFrom{dbID: dbID, pops: sorted, def: def}
+	return true
 }
 
 // popCount is the number of PoPs the networks name.

@@ -89,6 +89,19 @@ func TestPatchRefuses(t *testing.T) {
 	if _, ok := geo.Patch(read, db, more, def); ok {
 		t.Error("a table read from a file: patched")
 	}
+	if read.Adopt(db.ID(), more, def) {
+		t.Error("Adopt took PoP networks the table was not built from")
+	}
+	if !read.Adopt(db.ID(), pops, def) {
+		t.Fatal("Adopt refused what the table was built from")
+	}
+	got, ok := geo.Patch(read, db, more, def)
+	if !ok {
+		t.Fatal("a table read from a file and adopted: not patched")
+	}
+	if err := sameTable(got, geo.Build(db, more, def)); err != nil {
+		t.Errorf("adopted table, patched: %v", err)
+	}
 }
 
 // mutatePops changes a few of the PoP networks: one removed, one added to

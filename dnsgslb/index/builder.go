@@ -89,6 +89,7 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		b.sameTable = prev
 	case opts.Table != nil && opts.Table.Key() == key:
 		ix.table = opts.Table
+		ix.table.Adopt(dbID, popNets, opts.Default)
 	case patched != nil:
 		ix.table = patched
 	case opts.GeoIP == nil && opts.GeoIPID != "":
