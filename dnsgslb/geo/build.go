@@ -2,6 +2,7 @@ package geo
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -77,19 +78,25 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 
 // popClasses sorts the PoP networks as Build lays them, wider first (a
 // copy, each prefix as lookupPrefix has it), and numbers the PoPs' classes
-// from first, in the order their networks come.
+// from first, by name: a PoP's networks added or removed leave the
+// numbers as they are (see Patch). A PoP is at the location of its widest
+// network given first.
 func popClasses(pops []PopNetwork, first int32) (sorted []PopNetwork, classOf map[string]int32, classes []Class) {
 	sorted = slices.Clone(pops)
 	for i := range sorted {
 		sorted[i].Prefix = lookupPrefix(sorted[i].Prefix)
 	}
 	slices.SortStableFunc(sorted, func(a, b PopNetwork) int { return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()) })
-	classOf = map[string]int32{}
+	at := map[string]Location{}
 	for _, p := range sorted {
-		if _, ok := classOf[p.Pop]; !ok {
-			classOf[p.Pop] = first + int32(len(classes))
-			classes = append(classes, Class{Location: p.Location, Pop: p.Pop, Source: "pop"})
+		if _, ok := at[p.Pop]; !ok {
+			at[p.Pop] = p.Location
 		}
+	}
+	classOf = map[string]int32{}
+	for _, name := range slices.Sorted(maps.Keys(at)) {
+		classOf[name] = first + int32(len(classes))
+		classes = append(classes, Class{Location: at[name], Pop: name, Source: "pop"})
 	}
 	return sorted, classOf, classes
 }

@@ -39,8 +39,9 @@ func identify(path string, r *maxminddb.Reader) (string, error) {
 // buildVersion changes when Build makes another table of the same inputs,
 // so that a table file a former Build persisted is not mapped in place of
 // the table this one makes. 2: IPv4-mapped PoP networks ordered by their
-// IPv4 length, records that say nowhere at the default location.
-const buildVersion = 2
+// IPv4 length, records that say nowhere at the default location. 3: the
+// PoPs' classes numbered by name.
+const buildVersion = 3
 
 func digest(s string) string {
 	sum := sha256.Sum256([]byte(s))

@@ -15,8 +15,7 @@ import (
 // is false when t cannot be patched: read from a file (unless Adopt said
 // what it was built from), made from another
 // database or default location, or the PoPs' classes differ (a PoP added
-// or gone, moved, or its networks now first in another order). Build it
-// then.
+// or gone, or moved). Build it then.
 func Patch(t *Table, db *DB, pops []PopNetwork, def Location) (_ *Table, ok bool) {
 	if t == nil || t.built == nil || t.built.dbID != db.ID() || t.built.def != def {
 		return nil, false

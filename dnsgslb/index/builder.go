@@ -92,6 +92,11 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		ix.table.Adopt(dbID, popNets, opts.Default)
 	case patched != nil:
 		ix.table = patched
+		// The classes are the previous table's: their rankings stand,
+		// their scopes, per leaf, are made again (rowsFor).
+		if r := prev.rows; r != nil {
+			b.prevRows = &rowTable{locs: r.locs, ids: r.ids, rows: r.rows, group: r.group}
+		}
 	case opts.GeoIP == nil && opts.GeoIPID != "":
 		return nil, ErrNeedGeoIP
 	case opts.Concurrent:
