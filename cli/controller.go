@@ -72,6 +72,7 @@ and the GSLB snapshot for DNS servers, and serves them over gRPC.`,
 	f.StringSliceVar(&allowed, "allowed-prefixes", prefixStrings(validation.DefaultAllowedPrefixes()), "address space anycast prefixes must fall inside (default: the documentation ranges, for labs)")
 	f.Float64Var(&cfg.OriginDownQuorum, "origin-down-quorum", controller.DefaultOriginDownQuorum, "an origin is down when more than this share of the PoPs reporting on it see it down")
 	f.DurationVar(&cfg.DrainPeriod, "drain-period", controller.DefaultDrainPeriod, "how long a drained PoP's announcements carry GRACEFUL_SHUTDOWN before they are withdrawn")
+	f.DurationVar(&cfg.FeedConfirmEvery, "feed-confirm-every", controller.DefaultFeedConfirmEvery, "how often the replica confirms to its DNS servers that their GSLB snapshot is current, after checking its view against etcd (100ms to 1m); a DNS server moves to another replica after --feed-stale-after without one")
 	f.DurationVar(&cfg.StatusTTL, "status-ttl", 15*time.Second, "how long a PoP's status outlives its agent's last report")
 	f.IntVar(&cfg.HistoryMaxEntries, "history-max-entries", controller.DefaultHistoryMaxEntries, "history records to keep (anyctl history, rollback); the leader prunes the oldest beyond it")
 	f.DurationVar(&cfg.HistoryMaxAge, "history-max-age", controller.DefaultHistoryMaxAge, "how long history records are kept; a rollback reaches back no further")

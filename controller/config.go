@@ -86,6 +86,10 @@ type Config struct {
 	// and the replica lease's TTL (StatusTTL) without one, not while etcd
 	// is merely slow. 0 means DefaultEtcdLossGrace.
 	EtcdLossGrace time.Duration
+	// FeedConfirmEvery is how often the replica confirms to its DNS
+	// servers that their snapshot is current (FeedFreshness), after
+	// checking its view against etcd. 0 means DefaultFeedConfirmEvery.
+	FeedConfirmEvery time.Duration
 	// EtcdUnsafeNoFsync skips fsync in the embedded etcd; for tests only.
 	EtcdUnsafeNoFsync bool
 	// OneProcAtRest runs the process on one processor while the
@@ -118,6 +122,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EtcdLossGrace < 0 {
 		return fmt.Errorf("EtcdLossGrace %s: must not be negative", c.EtcdLossGrace)
+	}
+	if c.FeedConfirmEvery == 0 {
+		c.FeedConfirmEvery = DefaultFeedConfirmEvery
+	}
+	if c.FeedConfirmEvery < 100*time.Millisecond || c.FeedConfirmEvery > time.Minute {
+		return fmt.Errorf("--feed-confirm-every %q: want between 100ms and 1m: DNS servers move to another replica after a few intervals without a confirmation", c.FeedConfirmEvery)
 	}
 	if c.StatusTTL == 0 {
 		c.StatusTTL = 15 * time.Second

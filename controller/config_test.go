@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLocalOnly(t *testing.T) {
@@ -35,5 +37,21 @@ func TestOriginDownQuorumRefusesNaN(t *testing.T) {
 	c := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), OriginDownQuorum: 0.3}
 	if err := c.Validate(); err != nil {
 		t.Errorf("OriginDownQuorum 0.3: %v", err)
+	}
+}
+
+// TestFeedConfirmEveryBounds: an interval outside 100ms to 1m is refused
+// naming the flag and the value.
+func TestFeedConfirmEveryBounds(t *testing.T) {
+	for _, d := range []time.Duration{-time.Second, time.Millisecond, 2 * time.Minute} {
+		c := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), FeedConfirmEvery: d}
+		want := fmt.Sprintf("--feed-confirm-every %q: want between 100ms and 1m", d)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("FeedConfirmEvery %v: %v; want an error containing %q", d, err, want)
+		}
+	}
+	c := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := c.Validate(); err != nil || c.FeedConfirmEvery != DefaultFeedConfirmEvery {
+		t.Errorf("FeedConfirmEvery unset: %v, %v; want %v", c.FeedConfirmEvery, err, DefaultFeedConfirmEvery)
 	}
 }

@@ -159,7 +159,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	rid := replicaID(endpoint.String(lis.Addr()))
 	held := st.HeldRevisions(rid, lease, func(error) { m.reportWriteFailures.Inc() })
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: rid, etcd: eh, silence: silence, held: held})
-	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns})
+	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.pending, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
+	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns, fresh: fresh})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
@@ -223,6 +224,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			retention: store.Retention{Count: c.cfg.HistoryMaxEntries, Age: c.cfg.HistoryMaxAge}, leading: &replica.leading}
 		wg.Go(func() { ld.run(ctx) })
 		wg.Go(func() { eh.run(ctx) })
+		wg.Go(func() { fresh.run(ctx) })
 		wg.Go(func() {
 			if err := gs.Serve(lis); err != nil {
 				errc <- fmt.Errorf("gRPC server: %w", err)

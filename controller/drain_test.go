@@ -171,6 +171,9 @@ func TestDrainWalksTheStepsAndUndrainReversesThem(t *testing.T) {
 			if err != nil {
 				return
 			}
+			if m.GetSnapshot() == nil {
+				continue // a freshness confirmation only
+			}
 			snaps <- m.GetSnapshot()
 		}
 	}()

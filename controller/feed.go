@@ -31,6 +31,9 @@ type feedServer struct {
 	etcd *etcdHealth
 	// dns records the subscribers, for anyctl status.
 	dns *dnsServers
+	// fresh confirms the replica's state current; nil sends no
+	// confirmations.
+	fresh *freshness
 }
 
 func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
@@ -76,23 +79,48 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		return status.Errorf(codes.Unavailable, "gslb feed: the DNS server holds revision %d, and %v: it keeps that snapshot; connect to another replica", req.GetRevision(), err)
 	}
 	var last *v1.GslbSnapshot
+	var sent confirmation
+	dirty := true // the state moved since the last compile
 	for {
+		// The confirmation is read before the state: the state compiled
+		// is then at least as new as what it confirms.
+		conf, confirmed := f.fresh.Current()
 		s, changed := f.cache.Current()
 		obs, obsChanged := f.observed.Current()
-		snap := compile.GslbSnapshot(s, obs)
-		if last == nil || !sameSnapshot(snap, last) {
-			snap.CompiledAt = timestamppb.New(time.Now())
-			err := sendWithin(f.sendStall, func() error { return stream.Send(&v1.SubscribeResponse{Snapshot: snap}) })
+		msg := &v1.SubscribeResponse{}
+		if dirty {
+			snap := compile.GslbSnapshot(s, obs)
+			if last == nil || !sameSnapshot(snap, last) {
+				snap.CompiledAt = timestamppb.New(time.Now())
+				msg.Snapshot = snap
+			}
+			dirty = false
+		}
+		// Every stream's first response says the replica confirms, so
+		// that the DNS server holds it to that even before the first
+		// confirmation; then each new confirmation is sent once.
+		if f.fresh != nil && (last == nil || conf.at.After(sent.at)) {
+			msg.Freshness = f.fresh.proto(conf)
+			sent = conf
+		}
+		if msg.Snapshot != nil || msg.Freshness != nil {
+			err := sendWithin(f.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
+				rev := msg.GetSnapshot().GetRevision()
+				if rev == 0 {
+					rev = last.GetRevision()
+				}
 				f.metrics.streamsDropped.WithLabelValues("gslb_feed").Inc()
 				f.log.Warn("dns server fell behind: ending its feed stream; it resubscribes and gets the current snapshot",
-					"server", req.GetServerName(), "revision", snap.GetRevision(), "peer", peerAddr(ctx))
-				return status.Errorf(codes.ResourceExhausted, "gslb feed fell behind: the snapshot of revision %d was not taken in time; resubscribe to get the current one", snap.GetRevision())
+					"server", req.GetServerName(), "revision", rev, "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "gslb feed fell behind: the message of revision %d was not taken in time; resubscribe to get the current snapshot", rev)
 			}
 			if err != nil {
 				return err
 			}
-			last = snap
+			if msg.Snapshot != nil {
+				last = msg.Snapshot
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -103,7 +131,10 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 			f.log.Warn("ending dns server's feed stream: this replica cannot reach etcd", "server", req.GetServerName())
 			return f.etcd.refusal()
 		case <-changed:
+			dirty = true
 		case <-obsChanged:
+			dirty = true
+		case <-confirmed:
 		}
 	}
 }

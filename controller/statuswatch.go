@@ -291,3 +291,11 @@ func sameProbes(a, b *v1.PopStatus) bool {
 	}
 	return true
 }
+
+// pending reports a change the mirror handed over that is not yet
+// published (within publishEvery).
+func (w *statusWatcher) pending() bool {
+	w.liveMu.Lock()
+	defer w.liveMu.Unlock()
+	return w.flushing
+}

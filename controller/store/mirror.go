@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/backoff"
@@ -25,6 +26,10 @@ type Mirror[K comparable, V any] struct {
 
 	ready     chan struct{} // closed after the first list
 	readyOnce sync.Once
+
+	// synced is the etcd revision up to which the sink has been handed
+	// everything (0 before the first list).
+	synced atomic.Int64
 }
 
 // Sink receives what a Mirror sees, on the goroutine running the mirror.
@@ -122,8 +127,9 @@ func (m *Mirror[K, V]) listAndWatch(ctx context.Context, bo *backoff.Backoff) er
 	}
 	m.sink.Reset(entries, rev)
 	m.readyOnce.Do(func() { close(m.ready) })
+	m.progressed(resp.Header.Revision)
 	bo.Reset()
-	return m.s.watchPrefix(ctx, m.codec.prefix, resp.Header.Revision+1, false, func(evs []*clientv3.Event) (bool, error) {
+	return m.s.watchPrefix(ctx, m.codec.prefix, resp.Header.Revision+1, false, m.progressed, func(evs []*clientv3.Event) (bool, error) {
 		changes := make([]Change[K, V], 0, len(evs))
 		for _, ev := range evs {
 			c, err := m.change(ev)
@@ -159,4 +165,19 @@ func (m *Mirror[K, V]) skipped(key []byte, err error) bool {
 		m.s.log.Warn("skipping unreadable "+m.codec.name, "key", string(key), "err", err)
 	}
 	return m.codec.skip
+}
+
+// Synced returns the etcd revision up to which the sink has been handed
+// every change: the list's, then the watch's progress (0 before the
+// first list). A watch that stalls stops it, though etcd answers reads.
+func (m *Mirror[K, V]) Synced() int64 { return m.synced.Load() }
+
+// progressed records that the sink has everything up to rev.
+func (m *Mirror[K, V]) progressed(rev int64) {
+	for {
+		cur := m.synced.Load()
+		if rev <= cur || m.synced.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
 }

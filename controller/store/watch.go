@@ -57,7 +57,7 @@ func (s *Store) Watch(ctx context.Context, kind v1.Kind, startRevision int64) <-
 // watch runs one etcd watch until it fails or ctx is done, handing each
 // event to send.
 func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, send func(WatchEvent) bool) error {
-	return s.watchPrefix(ctx, prefix, startRevision, true, func(evs []*clientv3.Event) (bool, error) {
+	return s.watchPrefix(ctx, prefix, startRevision, true, nil, func(evs []*clientv3.Event) (bool, error) {
 		for i, ev := range evs {
 			we, err := event(ev)
 			if err != nil {
@@ -79,7 +79,10 @@ func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, s
 // fails, when etcd ends the watch, or, wrapping ErrCompacted, when etcd has
 // compacted startRevision away: the caller lists again and watches from
 // the list's revision+1. prevKV asks for deleted keys' last values.
-func (s *Store) watchPrefix(ctx context.Context, prefix string, startRevision int64, prevKV bool, fn func(evs []*clientv3.Event) (bool, error)) error {
+// progress, when set, is called with a revision up to which every event
+// has been handed to fn: after each response's events, and on each
+// progress notification (RequestProgress).
+func (s *Store) watchPrefix(ctx context.Context, prefix string, startRevision int64, prevKV bool, progress func(rev int64), fn func(evs []*clientv3.Event) (bool, error)) error {
 	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel() // releases the etcd watcher
 	opts := []clientv3.OpOption{clientv3.WithPrefix()}
@@ -110,6 +113,16 @@ func (s *Store) watchPrefix(ctx context.Context, prefix string, startRevision in
 				return nil
 			}
 			evs = evs[n:]
+		}
+		if progress == nil {
+			continue
+		}
+		// A progress notification says every event up to its revision
+		// was sent; a response with events, up to its last event.
+		if wr.IsProgressNotify() {
+			progress(wr.Header.Revision)
+		} else if n := len(wr.Events); n > 0 {
+			progress(wr.Events[n-1].Kv.ModRevision)
 		}
 	}
 	if ctx.Err() != nil {

@@ -236,9 +236,16 @@ func (x *DnssecKeyId) GetSigning() bool {
 	return false
 }
 
+// A response carries a snapshot, a freshness confirmation, or both. A
+// response without a snapshot carries only a confirmation; DNS servers
+// from before confirmations skip it.
 type SubscribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Snapshot      *GslbSnapshot          `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot *GslbSnapshot          `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// freshness is set by every controller that confirms its state (unset
+	// by older ones): on the stream's first response, and on every
+	// confirmation after it.
+	Freshness     *FeedFreshness `protobuf:"bytes,2,opt,name=freshness,proto3" json:"freshness,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -280,6 +287,107 @@ func (x *SubscribeResponse) GetSnapshot() *GslbSnapshot {
 	return nil
 }
 
+func (x *SubscribeResponse) GetFreshness() *FeedFreshness {
+	if x != nil {
+		return x.Freshness
+	}
+	return nil
+}
+
+// FeedFreshness is a replica's word that what it has sent is current:
+// that the snapshot last sent was compiled from the whole of etcd's state
+// as of a time. The replica confirms only after a linearizable read of
+// etcd's revision, and after every watch its snapshot is compiled from
+// has been seen (a watch progress notification) to reach that revision:
+// a replica whose watch stalled, that lost the etcd quorum or whose
+// compile fell behind stops confirming, though its stream stays open.
+type FeedFreshness struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// interval is how often the replica confirms. A DNS server gives a
+	// replica that sends it some intervals (anyctl dns --feed-stale-after)
+	// without a confirmation before it moves to another one.
+	Interval *durationpb.Duration `protobuf:"bytes,1,opt,name=interval,proto3" json:"interval,omitempty"`
+	// confirmed says whether the fields below are set: false on a
+	// stream's first response when the replica has not confirmed yet.
+	Confirmed bool `protobuf:"varint,2,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
+	// confirmed_at is the time, on the replica's clock, as of which its
+	// state is confirmed current (for people: logs, status).
+	ConfirmedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=confirmed_at,json=confirmedAt,proto3" json:"confirmed_at,omitempty"`
+	// age is how old the confirmation was when sent. A DNS server dates
+	// the confirmation by its own clock, the time it received it less age,
+	// so that clocks that disagree do not make a replica look stale.
+	Age *durationpb.Duration `protobuf:"bytes,4,opt,name=age,proto3" json:"age,omitempty"`
+	// revision is the etcd revision confirmed.
+	Revision      int64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedFreshness) Reset() {
+	*x = FeedFreshness{}
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedFreshness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedFreshness) ProtoMessage() {}
+
+func (x *FeedFreshness) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedFreshness.ProtoReflect.Descriptor instead.
+func (*FeedFreshness) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FeedFreshness) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+func (x *FeedFreshness) GetConfirmed() bool {
+	if x != nil {
+		return x.Confirmed
+	}
+	return false
+}
+
+func (x *FeedFreshness) GetConfirmedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmedAt
+	}
+	return nil
+}
+
+func (x *FeedFreshness) GetAge() *durationpb.Duration {
+	if x != nil {
+		return x.Age
+	}
+	return nil
+}
+
+func (x *FeedFreshness) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 // GslbSnapshot is everything a DNS server needs to answer, compiled from the
 // desired state and the fleet's observed origin health.
 type GslbSnapshot struct {
@@ -296,7 +404,7 @@ type GslbSnapshot struct {
 
 func (x *GslbSnapshot) Reset() {
 	*x = GslbSnapshot{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -308,7 +416,7 @@ func (x *GslbSnapshot) String() string {
 func (*GslbSnapshot) ProtoMessage() {}
 
 func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -321,7 +429,7 @@ func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbSnapshot.ProtoReflect.Descriptor instead.
 func (*GslbSnapshot) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GslbSnapshot) GetRevision() int64 {
@@ -379,7 +487,7 @@ type SnapshotOrigin struct {
 
 func (x *SnapshotOrigin) Reset() {
 	*x = SnapshotOrigin{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -391,7 +499,7 @@ func (x *SnapshotOrigin) String() string {
 func (*SnapshotOrigin) ProtoMessage() {}
 
 func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -404,7 +512,7 @@ func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotOrigin.ProtoReflect.Descriptor instead.
 func (*SnapshotOrigin) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{5}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SnapshotOrigin) GetName() string {
@@ -452,7 +560,7 @@ type SnapshotPop struct {
 
 func (x *SnapshotPop) Reset() {
 	*x = SnapshotPop{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +572,7 @@ func (x *SnapshotPop) String() string {
 func (*SnapshotPop) ProtoMessage() {}
 
 func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +585,7 @@ func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotPop.ProtoReflect.Descriptor instead.
 func (*SnapshotPop) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{6}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SnapshotPop) GetName() string {
@@ -542,9 +650,16 @@ const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\akey_tag\x18\x01 \x01(\rR\x06keyTag\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\rR\talgorithm\x12\x14\n" +
 	"\x05flags\x18\x03 \x01(\rR\x05flags\x12\x18\n" +
-	"\asigning\x18\x04 \x01(\bR\asigning\"I\n" +
+	"\asigning\x18\x04 \x01(\bR\asigning\"\x82\x01\n" +
 	"\x11SubscribeResponse\x124\n" +
-	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\"\xa8\x02\n" +
+	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\x127\n" +
+	"\tfreshness\x18\x02 \x01(\v2\x19.anycast.v1.FeedFreshnessR\tfreshness\"\xec\x01\n" +
+	"\rFeedFreshness\x125\n" +
+	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x1c\n" +
+	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\x12=\n" +
+	"\fconfirmed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmedAt\x12+\n" +
+	"\x03age\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03age\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xa8\x02\n" +
 	"\fGslbSnapshot\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12;\n" +
 	"\vcompiled_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -584,43 +699,48 @@ func file_anycast_v1_gslb_proto_rawDescGZIP() []byte {
 	return file_anycast_v1_gslb_proto_rawDescData
 }
 
-var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_anycast_v1_gslb_proto_goTypes = []any{
 	(*SubscribeRequest)(nil),      // 0: anycast.v1.SubscribeRequest
 	(*DnssecKeySet)(nil),          // 1: anycast.v1.DnssecKeySet
 	(*DnssecKeyId)(nil),           // 2: anycast.v1.DnssecKeyId
 	(*SubscribeResponse)(nil),     // 3: anycast.v1.SubscribeResponse
-	(*GslbSnapshot)(nil),          // 4: anycast.v1.GslbSnapshot
-	(*SnapshotOrigin)(nil),        // 5: anycast.v1.SnapshotOrigin
-	(*SnapshotPop)(nil),           // 6: anycast.v1.SnapshotPop
-	nil,                           // 7: anycast.v1.SnapshotPop.RttEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*GslbZone)(nil),              // 9: anycast.v1.GslbZone
-	(*GslbRecord)(nil),            // 10: anycast.v1.GslbRecord
-	(*OriginSpec)(nil),            // 11: anycast.v1.OriginSpec
-	(*Location)(nil),              // 12: anycast.v1.Location
-	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*FeedFreshness)(nil),         // 4: anycast.v1.FeedFreshness
+	(*GslbSnapshot)(nil),          // 5: anycast.v1.GslbSnapshot
+	(*SnapshotOrigin)(nil),        // 6: anycast.v1.SnapshotOrigin
+	(*SnapshotPop)(nil),           // 7: anycast.v1.SnapshotPop
+	nil,                           // 8: anycast.v1.SnapshotPop.RttEntry
+	(*durationpb.Duration)(nil),   // 9: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*GslbZone)(nil),              // 11: anycast.v1.GslbZone
+	(*GslbRecord)(nil),            // 12: anycast.v1.GslbRecord
+	(*OriginSpec)(nil),            // 13: anycast.v1.OriginSpec
+	(*Location)(nil),              // 14: anycast.v1.Location
 }
 var file_anycast_v1_gslb_proto_depIdxs = []int32{
 	1,  // 0: anycast.v1.SubscribeRequest.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
 	2,  // 1: anycast.v1.DnssecKeySet.keys:type_name -> anycast.v1.DnssecKeyId
-	4,  // 2: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
-	8,  // 3: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
-	9,  // 4: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
-	10, // 5: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
-	5,  // 6: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
-	6,  // 7: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
-	11, // 8: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
-	12, // 9: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
-	7,  // 10: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
-	13, // 11: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
-	0,  // 12: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
-	3,  // 13: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
-	13, // [13:14] is the sub-list for method output_type
-	12, // [12:13] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	5,  // 2: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
+	4,  // 3: anycast.v1.SubscribeResponse.freshness:type_name -> anycast.v1.FeedFreshness
+	9,  // 4: anycast.v1.FeedFreshness.interval:type_name -> google.protobuf.Duration
+	10, // 5: anycast.v1.FeedFreshness.confirmed_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: anycast.v1.FeedFreshness.age:type_name -> google.protobuf.Duration
+	10, // 7: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
+	11, // 8: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
+	12, // 9: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
+	6,  // 10: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
+	7,  // 11: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
+	13, // 12: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
+	14, // 13: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
+	8,  // 14: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
+	9,  // 15: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
+	0,  // 16: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
+	3,  // 17: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
+	17, // [17:18] is the sub-list for method output_type
+	16, // [16:17] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_gslb_proto_init() }
@@ -635,7 +755,7 @@ func file_anycast_v1_gslb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_gslb_proto_rawDesc), len(file_anycast_v1_gslb_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,67 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
+	"github.com/anyctl/anyctl/controller/store"
+)
+
+// TestFreshnessConfirmsOnlyWhatTheWatchesSaw: a replica confirms its
+// state as of etcd's revision once its mirrors have seen that revision,
+// even when the writes since were to keys no mirror follows (the watches
+// learn of the revision from a progress notification); when one mirror's
+// watch stalls while etcd answers reads, it stops confirming, saying
+// which revision the state did not reach.
+func TestFreshnessConfirmsOnlyWhatTheWatchesSaw(t *testing.T) {
+	cli := etcdembedtest.Start(t)
+	st := store.New(cli, slog.Default())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cache := newStateCache(st)
+	cacheCtx, stallCache := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { cache.run(cacheCtx); close(done) }()
+	defer func() { stallCache(); <-done }()
+	sw := newStatusWatcher(st, newObserver(), 0.5)
+	swDone := make(chan struct{})
+	go func() { sw.run(ctx); close(swDone) }()
+	defer func() { cancel(); <-swDone }()
+	<-cache.Ready()
+	<-sw.Ready()
+
+	f := newFreshness(st, time.Second, slog.Default(), sw.pending, cache.mirror.Synced, sw.mirror.Synced)
+	for i := range 3 {
+		put, err := cli.Put(ctx, "/unwatched", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.confirm(ctx)
+		if err != nil {
+			t.Fatalf("confirmation %d after a write no mirror follows: %v", i, err)
+		}
+		if c.rev < put.Header.Revision {
+			t.Fatalf("confirmation %d at revision %d; want at least the write's %d", i, c.rev, put.Header.Revision)
+		}
+	}
+
+	stallCache() // the desired state's watch stops; etcd still answers
+	<-done
+	put, err := cli.Put(ctx, "/unwatched", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = f.confirm(ctx)
+	const want = "the state did not reach etcd's revision"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "1 of 2 watches behind") {
+		t.Fatalf("confirming with a stalled watch (etcd at revision %d): %v; want an error containing %q", put.Header.Revision, err, want)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("a confirmation that cannot be made took %s; want it bounded by the interval (1s)", took)
+	}
+}
