@@ -89,6 +89,7 @@ type dnsFlags struct {
 	listen          string
 	geoip           string
 	geoipReload     time.Duration
+	feedStaleAfter  time.Duration
 	stateDir        string
 	metricsListen   string
 	defaultLocation string
@@ -111,6 +112,7 @@ type dnsFlags struct {
 
 func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
+	fs.DurationVar(&f.feedStaleAfter, "feed-stale-after", feed.DefaultStaleAfter, "how long the controller replica streamed from may go without confirming its state current (it does every --feed-confirm-every, 5s by default) before the server moves to another replica, answering from its last snapshot meanwhile; at least 1s, and never less than three of the replica's intervals. Controllers from before confirmations are not held to it")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
 	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (at least 1s; 0: only on SIGHUP)")
@@ -144,6 +146,9 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	}
 	if _, err := controlconn.ParseList(f.controller); err != nil {
 		return daemon.Config{}, UsageErrorf("--controller %q: %v", f.controller, err)
+	}
+	if err := feed.CheckStaleAfter(f.feedStaleAfter); err != nil {
+		return daemon.Config{}, UsageErrorf("--feed-stale-after %v: %v", f.feedStaleAfter, err)
 	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
 		return daemon.Config{}, UsageErrorf("--listen %q: want host:port, e.g. \"[::]:53\": %v", f.listen, err)
@@ -232,7 +237,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
 			DNSSECKeyDir: f.dnssecKeys,
 		},
-		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsFiles, TLSServerName: tlsName, Logger: log},
+		Feed:          feed.Config{Controller: f.controller, ServerName: name, TLS: tlsFiles, TLSServerName: tlsName, Logger: log, StaleAfter: f.feedStaleAfter},
 		MetricsListen: f.metricsListen,
 	}, nil
 }

@@ -8,8 +8,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +42,11 @@ type Daemon struct {
 	// feedConnected is 1 while the GSLB feed stream is up: while it is 0
 	// the server answers from the last snapshot it holds.
 	feedConnected prometheus.Gauge
+	// feedConfirmed is the time, on this host's clock, as of which the
+	// feed's replica last confirmed its state current, in Unix
+	// nanoseconds; 0 before the first confirmation and while the
+	// replica does not confirm (an older controller).
+	feedConfirmed atomic.Int64
 
 	mu          sync.Mutex // guards metricsAddr
 	metricsAddr net.Addr
@@ -136,6 +144,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		d.feedConnected.Set(v)
 	}
+	fc.Confirmed = func(at time.Time) {
+		var ns int64
+		if !at.IsZero() {
+			ns = at.UnixNano()
+		}
+		d.feedConfirmed.Store(ns)
+	}
 	go func() { fed <- feed.Run(ctx, fc, d.srv.UpdateContext, d.Revision) }()
 	close(d.ready)
 	var feedErr error
@@ -155,7 +170,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 // process's.
 func (d *Daemon) metrics() prometheus.Gatherer {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(d.feedConnected, d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(d.feedConnected, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "anyctl_dns_feed_confirmed_age_seconds",
+		Help: "How long ago the controller replica the GSLB feed streams from last confirmed that its state is current (it checks its view against etcd every --feed-confirm-every); the server moves to another replica after --feed-stale-after. NaN before the first confirmation and while the replica does not confirm (a controller from before confirmations).",
+	}, d.feedConfirmedAge), d.srv.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if d.cfg.Feed.TLS != nil {
 		reg.MustRegister(authn.Collector(d.cfg.Feed.TLS))
 	}
@@ -174,4 +192,13 @@ func keySetsProto(sets []dnsgslb.KeySet) []*v1.DnssecKeySet {
 		out = append(out, p)
 	}
 	return out
+}
+
+// feedConfirmedAge is anyctl_dns_feed_confirmed_age_seconds.
+func (d *Daemon) feedConfirmedAge() float64 {
+	ns := d.feedConfirmed.Load()
+	if ns == 0 {
+		return math.NaN()
+	}
+	return time.Since(time.Unix(0, ns)).Seconds()
 }

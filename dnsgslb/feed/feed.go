@@ -66,7 +66,35 @@ type Config struct {
 	// MaxSnapshotBytes bounds one snapshot message; 0 means
 	// MaxSnapshotBytes.
 	MaxSnapshotBytes int
+	// StaleAfter is how long a stream from a replica that confirms its
+	// state (FeedFreshness) may go without a confirmation before the
+	// feed leaves it for the next replica, keeping its snapshot: at
+	// least three of the replica's intervals. A replica that never says
+	// it confirms (an older controller) is not held to it. 0 means
+	// DefaultStaleAfter.
+	StaleAfter time.Duration
+	// Confirmed, when set, is told the time (on this host's clock) as of
+	// which each confirmation received says the snapshot is current,
+	// and the zero time when a stream starts from a replica that does
+	// not confirm (an older controller).
+	Confirmed func(at time.Time)
 }
+
+// DefaultStaleAfter is Config.StaleAfter's default: four of a default
+// replica's confirmation intervals (controller.DefaultFeedConfirmEvery).
+const DefaultStaleAfter = 20 * time.Second
+
+// CheckStaleAfter says why d cannot be Config.StaleAfter.
+func CheckStaleAfter(d time.Duration) error {
+	if d < time.Second {
+		return fmt.Errorf("want at least 1s: the time a replica may go without confirming its state before the feed moves to another one")
+	}
+	return nil
+}
+
+// errStale ends a stream from a replica that stopped confirming its
+// state: it keeps the stream open, but cannot say its state is current.
+var errStale = errors.New("the replica has not confirmed that its state is current")
 
 // errTooLarge wraps a stream ended by a snapshot over the size the
 // server accepts: the controller is reachable, and sends it again on
@@ -91,6 +119,12 @@ func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSn
 	}
 	if apply == nil || revision == nil {
 		return errors.New("feed: apply and revision must not be nil")
+	}
+	if cfg.StaleAfter == 0 {
+		cfg.StaleAfter = DefaultStaleAfter
+	}
+	if err := CheckStaleAfter(cfg.StaleAfter); err != nil {
+		return fmt.Errorf("feed: StaleAfter %s: %w", cfg.StaleAfter, err)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -191,8 +225,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer func() {
-		if errors.Is(context.Cause(ctx), errResubscribe) {
-			err = errResubscribe
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errResubscribe), errors.Is(cause, errStale):
+			err = cause
 		}
 	}()
 	if c.cfg.Resubscribe != nil {
@@ -217,6 +252,8 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if err != nil {
 		return err
 	}
+	stale := c.staleness(time.Now(), cancel)
+	defer stale.stop()
 	type received struct {
 		msg *v1.SubscribeResponse
 		err error
@@ -239,6 +276,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		if err != nil {
 			return err
 		}
+		c.freshness(stale, msg, target)
 		snap := msg.GetSnapshot()
 		if snap == nil {
 			continue

@@ -1,0 +1,174 @@
+package feed_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
+	"github.com/anyctl/anyctl/dnsgslb/feed"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// confirmations counts Config.Confirmed calls and keeps the last time.
+type confirmations struct {
+	n    atomic.Int64
+	mu   sync.Mutex // guards last
+	last time.Time
+}
+
+func (c *confirmations) confirmed(at time.Time) {
+	c.n.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = at
+}
+
+func (c *confirmations) lastAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// startReplicasBehindProxies runs two replicas on one etcd, each reaching
+// it through its own cutProxy, confirming every 200ms.
+func startReplicasBehindProxies(t *testing.T) (socks []string, replicas []*controllertest.Running, proxies []*cutProxy) {
+	t.Helper()
+	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	dir := t.TempDir()
+	for i := range 2 {
+		p := startCutProxy(t, etcd.Endpoints()[0])
+		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
+		replicas = append(replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
+			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.url()}, sock, 200*time.Millisecond
+		}))
+		socks, proxies = append(socks, sock), append(proxies, p)
+	}
+	return socks, replicas, proxies
+}
+
+// TestFeedLeavesAReplicaThatStopsConfirming: a replica cut off from etcd
+// keeps its DNS servers' streams open for the replica lease's TTL (15 s);
+// it stops confirming its state at once, and a DNS server streaming from
+// it moves to the other replica within --feed-stale-after, and gets the
+// write made there meanwhile.
+func TestFeedLeavesAReplicaThatStopsConfirming(t *testing.T) {
+	socks, replicas, proxies := startReplicasBehindProxies(t)
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+
+	logs := newLogRecorder()
+	var conf confirmations
+	snaps := make(chan *v1.GslbSnapshot, 1024)
+	const staleAfter = 1500 * time.Millisecond
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed},
+		func(_ context.Context, s *v1.GslbSnapshot) error { snaps <- s; return nil }, nil)
+	logs.await(t, "gslb feed connected")
+	on := 0
+	if strings.Contains(logs.String(), socks[1]) {
+		on = 1
+	}
+	other := 1 - on
+	deadline := time.Now().Add(waitLimit)
+	for conf.n.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 3 confirmations within %s; log:\n%s", waitLimit, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if age := time.Since(conf.lastAt()); age > time.Second {
+		t.Errorf("the last confirmation from a healthy replica confirming every 200ms is %s old", age)
+	}
+
+	logs.reset()
+	cut := time.Now()
+	proxies[on].partition()
+	applyObjects(t, replicas[other], originWithWeight(t, "us-east", 7))
+	logs.await(t, "connected")
+	moved := time.Since(cut)
+	log := logs.String()
+	if !strings.Contains(log, "has not confirmed that its state is current") || !strings.Contains(log, "replica="+socks[other]) {
+		t.Fatalf("after cutting %s from etcd the feed did not move to %s for want of confirmations; log:\n%s", socks[on], socks[other], log)
+	}
+	// The replica itself ends its streams only after the lease's TTL.
+	if moved > 10*time.Second {
+		t.Errorf("the feed moved %s after its replica was cut off; want about --feed-stale-after (%s)", moved, staleAfter)
+	}
+	t.Logf("moved to the other replica %s after the cut (stale after %s)", moved.Round(time.Millisecond), staleAfter)
+	for s := range snaps {
+		if weightIs("us-east", 7)(s) {
+			break
+		}
+	}
+	if age := time.Since(conf.lastAt()); age > time.Second {
+		t.Errorf("the last confirmation is %s old after moving to a healthy replica", age)
+	}
+}
+
+// TestFeedStaysOnAQuietHealthyReplica: a replica with nothing to send
+// but its confirmations keeps its DNS servers, however long it is quiet.
+func TestFeedStaysOnAQuietHealthyReplica(t *testing.T) {
+	socks, replicas, _ := startReplicasBehindProxies(t)
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+	logs := newLogRecorder()
+	var conf confirmations
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: time.Second, Confirmed: conf.confirmed}, nil, nil)
+	logs.await(t, "gslb feed connected")
+	// Watch for five times --feed-stale-after: nothing may happen.
+	time.Sleep(5 * time.Second)
+	if logs.has("gslb feed lost") || strings.Count(logs.String(), "gslb feed connected") != 1 {
+		t.Errorf("the feed left a quiet healthy replica; log:\n%s", logs.String())
+	}
+	if n := conf.n.Load(); n < 15 {
+		t.Errorf("%d confirmations in 5s from a replica confirming every 200ms", n)
+	}
+}
+
+// olderController is a GSLB feed from before confirmations: a snapshot,
+// then nothing.
+type olderController struct {
+	v1.UnimplementedGslbFeedServiceServer
+}
+
+func (olderController) Subscribe(_ *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
+	if err := stream.Send(&v1.SubscribeResponse{Snapshot: &v1.GslbSnapshot{Revision: 1}}); err != nil {
+		return err
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+// TestFeedStaysOnAnOlderController: a controller that never says it
+// confirms is not held to confirmations, so that upgrading DNS servers
+// before controllers does not make them leave every replica in turn.
+func TestFeedStaysOnAnOlderController(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	v1.RegisterGslbFeedServiceServer(gs, olderController{})
+	go gs.Serve(l)
+	t.Cleanup(gs.Stop)
+	logs := newLogRecorder()
+	var conf confirmations
+	runFeed(t, feed.Config{Controller: l.Addr().String(), Logger: slog.New(logs), StaleAfter: time.Second, Confirmed: conf.confirmed}, nil, nil)
+	logs.await(t, "does not confirm that its state is current")
+	time.Sleep(3 * time.Second)
+	if logs.has("gslb feed lost") {
+		t.Errorf("the feed left a controller from before confirmations; log:\n%s", logs.String())
+	}
+	if n, at := conf.n.Load(), conf.lastAt(); n != 1 || !at.IsZero() {
+		t.Errorf("Confirmed called %d times, last with %v; want once, with the zero time", n, at)
+	}
+}
