@@ -369,13 +369,17 @@ func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
 
 // writeDNSServers counts the DNS servers streaming the GSLB feed from the
 // replica that answered, names each that refused its persisted snapshot
-// at start, and compares the DNSKEY RRsets they answer.
+// at start and each whose feed has gone unconfirmed (stale), and
+// compares the DNSKEY RRsets they answer.
 func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
 	servers := resp.GetDnsServers()
 	fmt.Fprintf(w, "DNS servers:   %d streaming the GSLB feed from this replica\n", len(servers))
 	for _, d := range servers {
 		if r := d.GetPersistedSnapshotRefused(); r != "" {
 			fmt.Fprintf(w, "  %s (%s) refused its persisted snapshot at start: %s\n", d.GetName(), d.GetAddress(), r)
+		}
+		if u := d.GetUnconfirmed(); u != "" {
+			fmt.Fprintf(w, "  %s (%s) feed STALE: %s\n", d.GetName(), d.GetAddress(), u)
 		}
 	}
 	writeDNSKEYSets(w, servers)

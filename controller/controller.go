@@ -139,8 +139,9 @@ func (c *Controller) Run(ctx context.Context) error {
 			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 		}
 	})
-	replica := &replicaState{etcd: eh}
-	dns := &dnsServers{}
+	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.pending, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
+	replica := &replicaState{etcd: eh, fresh: fresh}
+	dns := &dnsServers{every: c.cfg.FeedConfirmEvery}
 	admin := &adminServer{dns: dns, log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
 	v1.RegisterAdminServiceServer(gs, admin)
 	m.reg.MustRegister(newFleetCollector(admin, c.apiTLS), authn.Collector(c.apiTLS, c.etcdTLS))
@@ -159,7 +160,6 @@ func (c *Controller) Run(ctx context.Context) error {
 	rid := replicaID(endpoint.String(lis.Addr()))
 	held := st.HeldRevisions(rid, lease, func(error) { m.reportWriteFailures.Inc() })
 	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: rid, etcd: eh, silence: silence, held: held})
-	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.pending, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns, fresh: fresh})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)

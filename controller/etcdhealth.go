@@ -183,6 +183,8 @@ func checkWritable(ctx context.Context, st *store.Store, what string) error {
 // replicaState is what Status says about the replica that answers.
 type replicaState struct {
 	etcd *etcdHealth
+	// fresh says whether the replica confirms its state current.
+	fresh *freshness
 	// leading is true while this replica leads the fleet jobs.
 	leading atomic.Bool
 }
@@ -195,6 +197,8 @@ func (r *replicaState) proto() *v1.ControllerState {
 	st := &v1.ControllerState{Leader: r.leading.Load()}
 	if err := r.etcd.degradedErr(); err != nil {
 		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
+	} else if d := r.fresh.unconfirmed(time.Now()); d > 0 {
+		st.Degraded = fmt.Sprintf("its state has not been confirmed current against etcd for %s (a watch that stopped following etcd?): its DNS servers leave it for other replicas; see its log", d.Round(time.Second))
 	}
 	return st
 }

@@ -48,8 +48,10 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	if r := req.GetPersistedSnapshotRefused(); r != "" {
 		f.log.Warn("dns server refused its persisted snapshot at start", "server", req.GetServerName(), "peer", peerAddr(ctx), "reason", r)
 	}
+	var sub *dnsSub
 	if f.dns != nil {
-		defer f.dns.add(req, peerAddr(ctx).String(), time.Now())()
+		sub = f.dns.add(req, peerAddr(ctx).String(), time.Now())
+		defer sub.remove()
 	}
 	// A server that held a newer state (from another replica) must not be
 	// sent an older one: it would serve it, persist it and move its zones'
@@ -120,6 +122,9 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 			}
 			if msg.Snapshot != nil {
 				last = msg.Snapshot
+			}
+			if msg.GetFreshness().GetConfirmed() && sub != nil {
+				sub.sent(conf)
 			}
 		}
 		select {

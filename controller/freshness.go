@@ -53,7 +53,9 @@ type freshness struct {
 	pending func() bool
 	log     *slog.Logger
 
-	mu sync.Mutex // guards last and changed
+	mu sync.Mutex // guards started, last and changed
+	// started is when run started; zero before.
+	started time.Time
 	// last is the newest confirmation; zero before the first.
 	last confirmation
 	// changed is closed when last moves, and replaced.
@@ -77,6 +79,9 @@ func (f *freshness) Current() (confirmation, <-chan struct{}) {
 
 // run confirms every interval until ctx ends.
 func (f *freshness) run(ctx context.Context) {
+	f.mu.Lock()
+	f.started = time.Now()
+	f.mu.Unlock()
 	t := time.NewTicker(f.every)
 	defer t.Stop()
 	failing := false
@@ -177,4 +182,27 @@ func (f *freshness) proto(c confirmation) *v1.FeedFreshness {
 		p.Revision = c.rev
 	}
 	return p
+}
+
+// unconfirmed returns how long the replica has gone without confirming
+// (since it started, before the first confirmation) when that is over
+// three intervals, when its DNS servers start leaving it; 0 otherwise,
+// and for a nil freshness.
+func (f *freshness) unconfirmed(now time.Time) time.Duration {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	from := f.last.at
+	if from.IsZero() {
+		from = f.started
+	}
+	if from.IsZero() {
+		return 0
+	}
+	if d := now.Sub(from); d > 3*f.every {
+		return d
+	}
+	return 0
 }

@@ -104,7 +104,7 @@ func (a *adminServer) Status(ctx context.Context, req *v1.StatusRequest) (*v1.St
 	resp.Services = budgets(s, reports, a.fleet.Holds())
 	resp.Controller = a.replica.proto()
 	if a.dns != nil {
-		resp.DnsServers = a.dns.list()
+		resp.DnsServers = a.dns.list(time.Now())
 	}
 	actx, cancel := context.WithTimeout(ctx, alarmsTimeout)
 	defer cancel()

@@ -2629,6 +2629,14 @@ type DnsServerEntry struct {
 	// dnssec_key_sets are the DNSKEY RRsets it answers, as it said when it
 	// subscribed.
 	DnssecKeySets []*DnssecKeySet `protobuf:"bytes,5,rep,name=dnssec_key_sets,json=dnssecKeySets,proto3" json:"dnssec_key_sets,omitempty"`
+	// confirmed_at is the time as of which this replica last confirmed
+	// to it that its snapshot is current (FeedFreshness); unset before the
+	// first confirmation on its stream.
+	ConfirmedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=confirmed_at,json=confirmedAt,proto3" json:"confirmed_at,omitempty"`
+	// unconfirmed says, when the stream has gone without a confirmation
+	// for over three of the replica's intervals, for how long and what
+	// follows; empty otherwise.
+	Unconfirmed   string `protobuf:"bytes,7,opt,name=unconfirmed,proto3" json:"unconfirmed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2696,6 +2704,20 @@ func (x *DnsServerEntry) GetDnssecKeySets() []*DnssecKeySet {
 		return x.DnssecKeySets
 	}
 	return nil
+}
+
+func (x *DnsServerEntry) GetConfirmedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmedAt
+	}
+	return nil
+}
+
+func (x *DnsServerEntry) GetUnconfirmed() string {
+	if x != nil {
+		return x.Unconfirmed
+	}
+	return ""
 }
 
 var File_anycast_v1_admin_proto protoreflect.FileDescriptor
@@ -2882,13 +2904,15 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"renumbered\x18\x04 \x01(\x03R\n" +
 	"renumbered\x12\x1a\n" +
-	"\brevision\x18\x05 \x01(\x03R\brevision\"\xf0\x01\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xd1\x02\n" +
 	"\x0eDnsServerEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
 	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12<\n" +
 	"\x1apersisted_snapshot_refused\x18\x04 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
-	"\x0fdnssec_key_sets\x18\x05 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets*\x95\x01\n" +
+	"\x0fdnssec_key_sets\x18\x05 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\x12=\n" +
+	"\fconfirmed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmedAt\x12 \n" +
+	"\vunconfirmed\x18\a \x01(\tR\vunconfirmed*\x95\x01\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +
@@ -3031,35 +3055,36 @@ var file_anycast_v1_admin_proto_depIdxs = []int32{
 	30, // 45: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
 	45, // 46: anycast.v1.DnsServerEntry.since:type_name -> google.protobuf.Timestamp
 	46, // 47: anycast.v1.DnsServerEntry.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
-	3,  // 48: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 49: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 50: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 51: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 52: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 53: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	24, // 54: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	26, // 55: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	28, // 56: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	32, // 57: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	34, // 58: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	38, // 59: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 60: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 61: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 62: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 63: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 64: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 65: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	25, // 66: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	27, // 67: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	29, // 68: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	33, // 69: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	35, // 70: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	39, // 71: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	60, // [60:72] is the sub-list for method output_type
-	48, // [48:60] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	45, // 48: anycast.v1.DnsServerEntry.confirmed_at:type_name -> google.protobuf.Timestamp
+	3,  // 49: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 50: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 51: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 52: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 53: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 54: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	24, // 55: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	26, // 56: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	28, // 57: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	32, // 58: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	34, // 59: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	38, // 60: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 61: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 62: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 63: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 64: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 65: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 66: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	25, // 67: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	27, // 68: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	29, // 69: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	33, // 70: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	35, // 71: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	39, // 72: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	61, // [61:73] is the sub-list for method output_type
+	49, // [49:61] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
