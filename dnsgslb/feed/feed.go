@@ -82,7 +82,7 @@ type Config struct {
 
 // DefaultStaleAfter is Config.StaleAfter's default: four of a default
 // replica's confirmation intervals (controller.DefaultFeedConfirmEvery).
-const DefaultStaleAfter = 20 * time.Second
+const DefaultStaleAfter = controlconn.DefaultStaleAfter
 
 // CheckStaleAfter says why d cannot be Config.StaleAfter.
 func CheckStaleAfter(d time.Duration) error {
@@ -92,9 +92,6 @@ func CheckStaleAfter(d time.Duration) error {
 	return nil
 }
 
-// errStale ends a stream from a replica that stopped confirming its
-// state: it keeps the stream open, but cannot say its state is current.
-var errStale = errors.New("the replica has not confirmed that its state is current")
 
 // errTooLarge wraps a stream ended by a snapshot over the size the
 // server accepts: the controller is reachable, and sends it again on
@@ -226,7 +223,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	defer cancel(nil)
 	defer func() {
 		switch cause := context.Cause(ctx); {
-		case errors.Is(cause, errResubscribe), errors.Is(cause, errStale):
+		case errors.Is(cause, errResubscribe), errors.Is(cause, controlconn.ErrStale):
 			err = cause
 		}
 	}()
@@ -252,8 +249,8 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if err != nil {
 		return err
 	}
-	stale := c.staleness(time.Now(), cancel)
-	defer stale.stop()
+	watch := &stale{Staleness: controlconn.NewStaleness(c.cfg.StaleAfter, "--feed-stale-after", cancel)}
+	defer watch.Stop()
 	type received struct {
 		msg *v1.SubscribeResponse
 		err error
@@ -276,7 +273,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		if err != nil {
 			return err
 		}
-		c.freshness(stale, msg, target)
+		c.freshness(watch, msg, target)
 		snap := msg.GetSnapshot()
 		if snap == nil {
 			continue

@@ -1,0 +1,88 @@
+package controlconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrStale ends a stream whose controller replica stopped confirming that
+// its state is current: it keeps the stream open, but its view of etcd
+// is no longer known to advance.
+var ErrStale = errors.New("the replica has not confirmed that its state is current")
+
+// DefaultStaleAfter is how long a stream may go without a confirmation,
+// by default: four of a default replica's intervals (5 s).
+const DefaultStaleAfter = 20 * time.Second
+
+// Staleness ends one stream, through its context, when its replica goes
+// without confirming its state (the FeedFreshness of the GSLB feed and
+// the agent stream) for the stream's limit: Config's StaleAfter, or three
+// of the replica's intervals when longer. Until the replica first says it
+// confirms, it is not held to it: a controller from before confirmations
+// never says so. Only the stream's receiving goroutine calls it.
+type Staleness struct {
+	start      time.Time
+	staleAfter time.Duration
+	flag       string
+	cancel     context.CancelCauseFunc
+	// limit is 0 until the replica says it confirms.
+	limit time.Duration
+	// confirmed is the last confirmation on this host's clock; zero
+	// before the first.
+	confirmed time.Time
+	timer     *time.Timer
+}
+
+// NewStaleness watches a stream that started now, ending it with cancel
+// (the cause wraps ErrStale); flag names the setting of staleAfter in
+// the cause.
+func NewStaleness(staleAfter time.Duration, flag string, cancel context.CancelCauseFunc) *Staleness {
+	return &Staleness{start: time.Now(), staleAfter: staleAfter, flag: flag, cancel: cancel}
+}
+
+// Confirms reports whether the replica has said it confirms.
+func (s *Staleness) Confirms() bool { return s.limit > 0 }
+
+// Take takes a response's freshness: the replica's interval, and when
+// confirmed, the confirmation's age when sent. It returns the
+// confirmation's time on this host's clock (received less its age, so
+// that clocks that disagree do not matter), zero when there is none.
+func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Duration) time.Time {
+	now := time.Now()
+	if s.limit == 0 {
+		s.limit = max(s.staleAfter, 3*interval)
+	}
+	var at time.Time
+	if confirmed {
+		at = now.Add(-max(age, 0))
+		if at.After(s.confirmed) {
+			s.confirmed = at
+		}
+	}
+	from := s.start
+	if !s.confirmed.IsZero() {
+		from = s.confirmed
+	}
+	limit, last, flag := s.limit, s.confirmed, s.flag
+	fire := func() {
+		if last.IsZero() {
+			s.cancel(fmt.Errorf("%w: not once in the %s since the stream began (%s); moving to another replica", ErrStale, limit, flag))
+			return
+		}
+		s.cancel(fmt.Errorf("%w: its last confirmation is %s old (%s %s); moving to another replica", ErrStale, time.Since(last).Round(time.Millisecond), flag, limit))
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = time.AfterFunc(max(time.Until(from.Add(limit)), 0), fire)
+	return at
+}
+
+// Stop stops watching.
+func (s *Staleness) Stop() {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
