@@ -210,6 +210,7 @@ func newLoop(a *Agent) *loop {
 		configs:     l.configs,
 		connected:   l.conn,
 		reports:     make(chan *v1.PopStatus, 1),
+		staleAfter:  time.Duration(a.cfg.ControllerStaleAfter),
 	}
 	return l
 }

@@ -50,6 +50,13 @@ type Config struct {
 	BGPListenPort int32 `json:"bgpListenPort,omitempty"`
 	// StatusInterval is how often status is reported besides on change.
 	StatusInterval Duration `json:"statusInterval,omitempty"`
+	// ControllerStaleAfter is how long the controller replica streamed
+	// from may go without confirming that its state is current (it does
+	// every --feed-confirm-every) before the agent moves to another
+	// replica, announcing from its config meanwhile; at least 1s, and
+	// never less than three of the replica's intervals. Controllers from
+	// before confirmations are not held to it. Default 20s.
+	ControllerStaleAfter Duration `json:"controllerStaleAfter,omitempty"`
 	// TLS is the agent's client certificate for a controller that requires
 	// mutual TLS; empty speaks plain text.
 	TLS TLSFiles `json:"tls,omitzero"`
@@ -177,6 +184,12 @@ func (c *Config) Validate() (*Policy, error) {
 	}
 	if c.StatusInterval <= 0 {
 		c.StatusInterval = Duration(defaultStatusInterval)
+	}
+	if c.ControllerStaleAfter == 0 {
+		c.ControllerStaleAfter = Duration(controlconn.DefaultStaleAfter)
+	}
+	if time.Duration(c.ControllerStaleAfter) < time.Second {
+		return nil, fmt.Errorf("controllerStaleAfter %q: want at least 1s: the time a controller replica may go without confirming its state before the agent moves to another one", time.Duration(c.ControllerStaleAfter))
 	}
 	switch gr := &c.GracefulRestart; {
 	case gr.RestartTime == 0:

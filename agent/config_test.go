@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anyctl/anyctl/controlconn"
 )
 
 // validConfig is the smallest config that validates.
@@ -41,6 +43,10 @@ func TestConfigValidateErrors(t *testing.T) {
 		{"allowed prefix with host bits", func(c *Config) { c.Origination.AllowedPrefixes = []string{"192.0.2.1/24"} },
 			`origination.allowedPrefixes[0] "192.0.2.1/24": host bits set; did you mean "192.0.2.0/24"?`},
 		{"negative cap", func(c *Config) { c.Origination.MaxPrefixesPerPeer = -5 }, "origination.maxPrefixesPerPeer -5: must not be negative"},
+		{"controller stale after under a second", func(c *Config) { c.ControllerStaleAfter = Duration(500 * time.Millisecond) },
+			`controllerStaleAfter "500ms": want at least 1s`},
+		{"negative controller stale after", func(c *Config) { c.ControllerStaleAfter = Duration(-time.Second) },
+			`controllerStaleAfter "-1s": want at least 1s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +68,9 @@ func TestConfigValidateDefaults(t *testing.T) {
 	p, err := c.Validate()
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
+	}
+	if c.ControllerStaleAfter != Duration(controlconn.DefaultStaleAfter) {
+		t.Errorf("default controllerStaleAfter %v; want %v", time.Duration(c.ControllerStaleAfter), controlconn.DefaultStaleAfter)
 	}
 	if c.ShutdownGrace != Duration(defaultShutdownGrace) || c.StatusInterval != Duration(defaultStatusInterval) || c.BGPListenPort != -1 || c.Logger == nil {
 		t.Errorf("defaults: shutdownGrace %v, statusInterval %v, bgpListenPort %d, logger %v; want %v, %v, -1 and a logger",

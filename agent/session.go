@@ -57,6 +57,10 @@ type session struct {
 	connected chan<- bool
 	// reports carries status reports to send; the newest wins.
 	reports chan *v1.PopStatus
+	// staleAfter is how long a replica that confirms its state may go
+	// without a confirmation before the session moves to another one
+	// (0: controlconn.DefaultStaleAfter).
+	staleAfter time.Duration
 }
 
 func (s *session) run(ctx context.Context) {
@@ -92,16 +96,22 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stream, err := v1.NewAgentServiceClient(conn).Connect(ctx, grpc.WaitForReady(false))
 	if err != nil {
 		return err
 	}
+	staleAfter := s.staleAfter
+	if staleAfter == 0 {
+		staleAfter = controlconn.DefaultStaleAfter
+	}
+	stale := controlconn.NewStaleness(staleAfter, "controllerStaleAfter", cancel)
+	defer stale.Stop()
 	// A Send that returns io.EOF found the stream ended, say refused by
 	// the controller; gRPC gives the reason only to Recv, so the loop
 	// below returns it.
-	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version, Instance: s.instance}
+	hello := &v1.AgentHello{Pop: s.pop, Revision: s.revision.Load(), AgentVersion: Version, Instance: s.instance, TakesFreshness: true}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -157,7 +167,15 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 				return e
 			default:
 			}
+			if cause := context.Cause(ctx); errors.Is(cause, controlconn.ErrStale) {
+				return cause
+			}
 			return err
+		}
+		if f := msg.GetFreshness(); f != nil {
+			stale.Take(f.GetInterval().AsDuration(), f.GetConfirmed(), f.GetAge().AsDuration())
+		} else if first && !stale.Confirms() && msg.GetConfig() != nil {
+			s.log.Info("the controller replica does not confirm that its state is current (an older controller); only a broken stream moves the agent from it", "controller", target.String())
 		}
 		cfg := msg.GetConfig()
 		if cfg == nil {

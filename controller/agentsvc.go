@@ -51,6 +51,9 @@ type agentServer struct {
 	// held records the config revisions this replica's agents
 	// acknowledged beyond their stored reports.
 	held *store.HeldRevisions
+	// fresh confirms the replica's state current; nil sends no
+	// confirmations.
+	fresh *freshness
 }
 
 func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
@@ -131,20 +134,40 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 
 	cs := &configStream{pop: pop}
 	firstConfig := true
+	var sent confirmation
+	takesFreshness := a.fresh != nil && hello.GetTakesFreshness()
+	dirty := true // the state moved since the last compile
 	for {
+		// The confirmation is read before the state, as the feed does.
+		conf, confirmed := a.fresh.Current()
 		f, changed := a.configs.Current()
 		obs, obsChanged := a.observed.Current()
-		msg, err := cs.next(f, obs)
-		if errors.Is(err, compile.ErrUnknownPop) {
-			return status.Errorf(codes.NotFound, "agent stream: %v", err)
-		}
-		if err != nil {
-			return status.Errorf(codes.Internal, "agent stream: %v", err)
+		var msg *v1.ConnectResponse
+		if dirty {
+			if msg, err = cs.next(f, obs); errors.Is(err, compile.ErrUnknownPop) {
+				return status.Errorf(codes.NotFound, "agent stream: %v", err)
+			}
+			if err != nil {
+				return status.Errorf(codes.Internal, "agent stream: %v", err)
+			}
+			dirty = false
 		}
 		if msg != nil {
 			// The first config says the agent may send unchanged reports
 			// as such, and those naming another config revision.
 			msg.AcceptsUnchanged, msg.AcceptsRevisionOnly = firstConfig, firstConfig
+		}
+		hasConfig := msg != nil
+		// The first config says the replica confirms; then each new
+		// confirmation is sent once.
+		if takesFreshness && ((hasConfig && firstConfig) || (!firstConfig && conf.at.After(sent.at))) {
+			if msg == nil {
+				msg = &v1.ConnectResponse{}
+			}
+			msg.Freshness = a.fresh.proto(conf)
+			sent = conf
+		}
+		if msg != nil {
 			firstConfig = false
 			err := sendWithin(a.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
@@ -155,7 +178,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			if err != nil {
 				return err
 			}
-			log.Debug("sent config", "revision", f.Revision())
+			if hasConfig {
+				log.Debug("sent config", "revision", f.Revision())
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -178,7 +203,10 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			}
 			return err
 		case <-changed:
+			dirty = true
 		case <-obsChanged:
+			dirty = true
+		case <-confirmed:
 		}
 	}
 }

@@ -159,7 +159,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	silence := newSilenceWatch(c.cfg.StatusTTL)
 	rid := replicaID(endpoint.String(lis.Addr()))
 	held := st.HeldRevisions(rid, lease, func(error) { m.reportWriteFailures.Inc() })
-	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: rid, etcd: eh, silence: silence, held: held})
+	v1.RegisterAgentServiceServer(gs, &agentServer{mtls: c.apiTLS != nil, configs: newPopConfigs(cache), observed: obs, st: st, lease: lease, statusTTL: c.cfg.StatusTTL, log: c.log, metrics: m, stop: ctx.Done(), replica: rid, etcd: eh, silence: silence, held: held, fresh: fresh})
 	v1.RegisterGslbFeedServiceServer(gs, &feedServer{cache: cache, observed: obs, log: c.log, metrics: m, stop: ctx.Done(), etcd: eh, dns: dns, fresh: fresh})
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)

@@ -92,7 +92,6 @@ func CheckStaleAfter(d time.Duration) error {
 	return nil
 }
 
-
 // errTooLarge wraps a stream ended by a snapshot over the size the
 // server accepts: the controller is reachable, and sends it again on
 // every subscribe until the desired state shrinks.

@@ -43,15 +43,15 @@ func (c *confirmations) lastAt() time.Time {
 
 // startReplicasBehindProxies runs two replicas on one etcd, each reaching
 // it through its own cutProxy, confirming every 200ms.
-func startReplicasBehindProxies(t *testing.T) (socks []string, replicas []*controllertest.Running, proxies []*cutProxy) {
+func startReplicasBehindProxies(t *testing.T) (socks []string, replicas []*controllertest.Running, proxies []*etcdembedtest.CutProxy) {
 	t.Helper()
 	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
 	dir := t.TempDir()
 	for i := range 2 {
-		p := startCutProxy(t, etcd.Endpoints()[0])
+		p := etcdembedtest.StartCutProxy(t, etcd.Endpoints()[0])
 		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
 		replicas = append(replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
-			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.url()}, sock, 200*time.Millisecond
+			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.URL()}, sock, 200*time.Millisecond
 		}))
 		socks, proxies = append(socks, sock), append(proxies, p)
 	}
@@ -92,7 +92,7 @@ func TestFeedLeavesAReplicaThatStopsConfirming(t *testing.T) {
 
 	logs.reset()
 	cut := time.Now()
-	proxies[on].partition()
+	proxies[on].Partition()
 	applyObjects(t, replicas[other], originWithWeight(t, "us-east", 7))
 	logs.await(t, "connected")
 	moved := time.Since(cut)

@@ -250,8 +250,15 @@ type ConnectResponse struct {
 	// controller takes StatusUnchanged.config_revision. A controller that
 	// does not set it gets a full status when the revision moves.
 	AcceptsRevisionOnly bool `protobuf:"varint,3,opt,name=accepts_revision_only,json=acceptsRevisionOnly,proto3" json:"accepts_revision_only,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// freshness is the replica's word that the config last sent is
+	// current, as on the GSLB feed (gslb.proto), sent to an agent that
+	// asks (AgentHello.takes_freshness): set by every controller that
+	// confirms, on the stream's first response and with every
+	// confirmation after it; a response may carry it alone. An agent
+	// moves to another replica when one that confirms stops.
+	Freshness     *FeedFreshness `protobuf:"bytes,4,opt,name=freshness,proto3" json:"freshness,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConnectResponse) Reset() {
@@ -314,6 +321,13 @@ func (x *ConnectResponse) GetAcceptsRevisionOnly() bool {
 	return false
 }
 
+func (x *ConnectResponse) GetFreshness() *FeedFreshness {
+	if x != nil {
+		return x.Freshness
+	}
+	return nil
+}
+
 type isConnectResponse_Msg interface {
 	isConnectResponse_Msg()
 }
@@ -334,9 +348,13 @@ type AgentHello struct {
 	// hello with the instance of a PoP's claimed live agent is that agent
 	// moving from a replica whose stream it lost, so it takes the claim over
 	// at once instead of being refused as a second agent.
-	Instance      string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Instance string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
+	// takes_freshness asks for the replica's confirmations that its state
+	// is current (ConnectResponse.freshness). An agent that does not set
+	// it is sent none; a controller that does not know it sends none.
+	TakesFreshness bool `protobuf:"varint,5,opt,name=takes_freshness,json=takesFreshness,proto3" json:"takes_freshness,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AgentHello) Reset() {
@@ -395,6 +413,13 @@ func (x *AgentHello) GetInstance() string {
 		return x.Instance
 	}
 	return ""
+}
+
+func (x *AgentHello) GetTakesFreshness() bool {
+	if x != nil {
+		return x.TakesFreshness
+	}
+	return false
 }
 
 // PopConfig is everything one PoP must do, compiled from the desired state.
@@ -1292,25 +1317,27 @@ var File_anycast_v1_agent_proto protoreflect.FileDescriptor
 const file_anycast_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"\x16anycast/v1/agent.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
+	"anycast.v1\x1a\x15anycast/v1/gslb.proto\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
 	"\x0eConnectRequest\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.anycast.v1.AgentHelloH\x00R\x05hello\x12/\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusH\x00R\x06status\x12;\n" +
 	"\tunchanged\x18\x03 \x01(\v2\x1b.anycast.v1.StatusUnchangedH\x00R\tunchangedB\x05\n" +
 	"\x03msg\":\n" +
 	"\x0fStatusUnchanged\x12'\n" +
-	"\x0fconfig_revision\x18\x01 \x01(\x03R\x0econfigRevision\"\xaa\x01\n" +
+	"\x0fconfig_revision\x18\x01 \x01(\x03R\x0econfigRevision\"\xe3\x01\n" +
 	"\x0fConnectResponse\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x15.anycast.v1.PopConfigH\x00R\x06config\x12+\n" +
 	"\x11accepts_unchanged\x18\x02 \x01(\bR\x10acceptsUnchanged\x122\n" +
-	"\x15accepts_revision_only\x18\x03 \x01(\bR\x13acceptsRevisionOnlyB\x05\n" +
-	"\x03msg\"{\n" +
+	"\x15accepts_revision_only\x18\x03 \x01(\bR\x13acceptsRevisionOnly\x127\n" +
+	"\tfreshness\x18\x04 \x01(\v2\x19.anycast.v1.FeedFreshnessR\tfreshnessB\x05\n" +
+	"\x03msg\"\xa4\x01\n" +
 	"\n" +
 	"AgentHello\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12#\n" +
 	"\ragent_version\x18\x03 \x01(\tR\fagentVersion\x12\x1a\n" +
-	"\binstance\x18\x04 \x01(\tR\binstance\"\xdf\x02\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\x12'\n" +
+	"\x0ftakes_freshness\x18\x05 \x01(\bR\x0etakesFreshness\"\xdf\x02\n" +
 	"\tPopConfig\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1b\n" +
@@ -1430,48 +1457,50 @@ var file_anycast_v1_agent_proto_goTypes = []any{
 	(*OriginProbeResult)(nil),     // 12: anycast.v1.OriginProbeResult
 	(*HeldRevisions)(nil),         // 13: anycast.v1.HeldRevisions
 	(*HeldRevision)(nil),          // 14: anycast.v1.HeldRevision
-	(*BgpPeer)(nil),               // 15: anycast.v1.BgpPeer
-	(*HealthCheck)(nil),           // 16: anycast.v1.HealthCheck
-	(*AnnounceAttributes)(nil),    // 17: anycast.v1.AnnounceAttributes
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
-	(ControllerLossBehavior)(0),   // 19: anycast.v1.ControllerLossBehavior
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*FeedFreshness)(nil),         // 15: anycast.v1.FeedFreshness
+	(*BgpPeer)(nil),               // 16: anycast.v1.BgpPeer
+	(*HealthCheck)(nil),           // 17: anycast.v1.HealthCheck
+	(*AnnounceAttributes)(nil),    // 18: anycast.v1.AnnounceAttributes
+	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
+	(ControllerLossBehavior)(0),   // 20: anycast.v1.ControllerLossBehavior
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_anycast_v1_agent_proto_depIdxs = []int32{
 	4,  // 0: anycast.v1.ConnectRequest.hello:type_name -> anycast.v1.AgentHello
 	8,  // 1: anycast.v1.ConnectRequest.status:type_name -> anycast.v1.PopStatus
 	2,  // 2: anycast.v1.ConnectRequest.unchanged:type_name -> anycast.v1.StatusUnchanged
 	5,  // 3: anycast.v1.ConnectResponse.config:type_name -> anycast.v1.PopConfig
-	15, // 4: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
-	6,  // 5: anycast.v1.PopConfig.services:type_name -> anycast.v1.ServiceAssignment
-	7,  // 6: anycast.v1.PopConfig.origin_probes:type_name -> anycast.v1.OriginProbe
-	16, // 7: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
-	17, // 8: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
-	18, // 9: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
-	18, // 10: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
-	18, // 11: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
-	0,  // 12: anycast.v1.ServiceAssignment.mode:type_name -> anycast.v1.AnnounceMode
-	19, // 13: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
-	16, // 14: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
-	20, // 15: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
-	9,  // 16: anycast.v1.PopStatus.peers:type_name -> anycast.v1.PeerStatus
-	10, // 17: anycast.v1.PopStatus.prefixes:type_name -> anycast.v1.PrefixStatus
-	11, // 18: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
-	12, // 19: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
-	20, // 20: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
-	20, // 21: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
-	0,  // 22: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
-	18, // 23: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
-	18, // 24: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
-	18, // 25: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
-	14, // 26: anycast.v1.HeldRevisions.revisions:type_name -> anycast.v1.HeldRevision
-	1,  // 27: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
-	3,  // 28: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
-	28, // [28:29] is the sub-list for method output_type
-	27, // [27:28] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	15, // 4: anycast.v1.ConnectResponse.freshness:type_name -> anycast.v1.FeedFreshness
+	16, // 5: anycast.v1.PopConfig.peers:type_name -> anycast.v1.BgpPeer
+	6,  // 6: anycast.v1.PopConfig.services:type_name -> anycast.v1.ServiceAssignment
+	7,  // 7: anycast.v1.PopConfig.origin_probes:type_name -> anycast.v1.OriginProbe
+	17, // 8: anycast.v1.ServiceAssignment.health_check:type_name -> anycast.v1.HealthCheck
+	18, // 9: anycast.v1.ServiceAssignment.announce:type_name -> anycast.v1.AnnounceAttributes
+	19, // 10: anycast.v1.ServiceAssignment.hold_down:type_name -> google.protobuf.Duration
+	19, // 11: anycast.v1.ServiceAssignment.hold_down_max:type_name -> google.protobuf.Duration
+	19, // 12: anycast.v1.ServiceAssignment.flap_window:type_name -> google.protobuf.Duration
+	0,  // 13: anycast.v1.ServiceAssignment.mode:type_name -> anycast.v1.AnnounceMode
+	20, // 14: anycast.v1.ServiceAssignment.on_controller_loss:type_name -> anycast.v1.ControllerLossBehavior
+	17, // 15: anycast.v1.OriginProbe.health_check:type_name -> anycast.v1.HealthCheck
+	21, // 16: anycast.v1.PopStatus.reported_at:type_name -> google.protobuf.Timestamp
+	9,  // 17: anycast.v1.PopStatus.peers:type_name -> anycast.v1.PeerStatus
+	10, // 18: anycast.v1.PopStatus.prefixes:type_name -> anycast.v1.PrefixStatus
+	11, // 19: anycast.v1.PopStatus.checks:type_name -> anycast.v1.CheckStatus
+	12, // 20: anycast.v1.PopStatus.origin_probes:type_name -> anycast.v1.OriginProbeResult
+	21, // 21: anycast.v1.PeerStatus.up_since:type_name -> google.protobuf.Timestamp
+	21, // 22: anycast.v1.PeerStatus.last_problem_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: anycast.v1.PrefixStatus.mode:type_name -> anycast.v1.AnnounceMode
+	19, // 24: anycast.v1.CheckStatus.last_duration:type_name -> google.protobuf.Duration
+	19, // 25: anycast.v1.CheckStatus.hold_down_left:type_name -> google.protobuf.Duration
+	19, // 26: anycast.v1.OriginProbeResult.rtt:type_name -> google.protobuf.Duration
+	14, // 27: anycast.v1.HeldRevisions.revisions:type_name -> anycast.v1.HeldRevision
+	1,  // 28: anycast.v1.AgentService.Connect:input_type -> anycast.v1.ConnectRequest
+	3,  // 29: anycast.v1.AgentService.Connect:output_type -> anycast.v1.ConnectResponse
+	29, // [29:30] is the sub-list for method output_type
+	28, // [28:29] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_agent_proto_init() }
@@ -1479,6 +1508,7 @@ func file_anycast_v1_agent_proto_init() {
 	if File_anycast_v1_agent_proto != nil {
 		return
 	}
+	file_anycast_v1_gslb_proto_init()
 	file_anycast_v1_resources_proto_init()
 	file_anycast_v1_agent_proto_msgTypes[0].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),

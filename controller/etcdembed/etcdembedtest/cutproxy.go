@@ -1,4 +1,4 @@
-package feed_test
+package etcdembedtest
 
 import (
 	"io"
@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// cutProxy forwards TCP connections to one address (an etcd's client
-// port). cut partitions the path: from then on nothing passes either way
+// CutProxy forwards TCP connections to one address (an etcd's client
+// port). Partition cuts the path: from then on nothing passes either way
 // and the connections stay open, as behind a firewall that drops
 // packets; new connections are accepted and go nowhere.
-type cutProxy struct {
+type CutProxy struct {
 	l      net.Listener
 	target string
 
@@ -21,14 +21,14 @@ type cutProxy struct {
 	conns []net.Conn
 }
 
-// startCutProxy forwards to target, a URL (http://host:port) or host:port.
-func startCutProxy(t *testing.T, target string) *cutProxy {
+// StartCutProxy forwards to target, a URL (http://host:port) or host:port.
+func StartCutProxy(t testing.TB, target string) *CutProxy {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{l: l, target: strings.TrimPrefix(target, "http://")}
+	p := &CutProxy{l: l, target: strings.TrimPrefix(target, "http://")}
 	t.Cleanup(func() {
 		l.Close()
 		p.mu.Lock()
@@ -41,21 +41,23 @@ func startCutProxy(t *testing.T, target string) *cutProxy {
 	return p
 }
 
-func (p *cutProxy) url() string { return "http://" + p.l.Addr().String() }
+// URL is the proxy's address as an etcd endpoint.
+func (p *CutProxy) URL() string { return "http://" + p.l.Addr().String() }
 
-func (p *cutProxy) partition() {
+// Partition cuts the path for good.
+func (p *CutProxy) Partition() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
 }
 
-func (p *cutProxy) isCut() bool {
+func (p *CutProxy) isCut() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cut
 }
 
-func (p *cutProxy) serve() {
+func (p *CutProxy) serve() {
 	for {
 		c, err := p.l.Accept()
 		if err != nil {
@@ -65,7 +67,7 @@ func (p *cutProxy) serve() {
 	}
 }
 
-func (p *cutProxy) handle(c net.Conn) {
+func (p *CutProxy) handle(c net.Conn) {
 	p.mu.Lock()
 	p.conns = append(p.conns, c)
 	p.mu.Unlock()
@@ -86,7 +88,7 @@ func (p *cutProxy) handle(c net.Conn) {
 }
 
 // pipe copies src to dst, dropping what it reads while the path is cut.
-func (p *cutProxy) pipe(dst, src net.Conn) {
+func (p *CutProxy) pipe(dst, src net.Conn) {
 	defer src.Close()
 	defer dst.Close()
 	buf := make([]byte, 32<<10)

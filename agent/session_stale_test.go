@@ -1,0 +1,137 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/controlconn"
+	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
+	"github.com/anyctl/anyctl/deploy/examples"
+	"github.com/anyctl/anyctl/manifest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// TestSessionLeavesAReplicaThatStopsConfirming: an agent streaming from
+// a replica cut off from etcd moves to the other replica within
+// controllerStaleAfter, long before the cut replica ends its stream
+// (the lease's 15 s TTL), and gets the state written there meanwhile.
+func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
+	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	dir := t.TempDir()
+	var socks []string
+	var replicas []*controllertest.Running
+	var proxies []*etcdembedtest.CutProxy
+	for i := range 2 {
+		p := etcdembedtest.StartCutProxy(t, etcd.Endpoints()[0])
+		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
+		replicas = append(replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
+			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.URL()}, sock, 200*time.Millisecond
+		}))
+		socks, proxies = append(socks, sock), append(proxies, p)
+	}
+	objs, err := manifest.LoadFS(examples.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := replicas[0].Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &lockedBuffer{}
+	configs := make(chan *v1.PopConfig, 1024)
+	connected := make(chan bool, 1024)
+	const staleAfter = 1500 * time.Millisecond
+	s := &session{controllers: controlconn.NewRotation(socks), pop: "tokyo", instance: newInstance(), log: slog.New(slog.NewTextHandler(logs, nil)),
+		revision: new(atomic.Int64), configs: configs, connected: connected, reports: make(chan *v1.PopStatus, 1), staleAfter: staleAfter}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+
+	awaitLog := func(what string, ok func(string) bool) string {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			if l := logs.String(); ok(l) {
+				return l
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within a minute; log:\n%s", what, logs.String())
+			}
+		}
+	}
+	log := awaitLog("connected", func(l string) bool { return strings.Contains(l, "connected to controller") })
+	on := 0
+	if strings.Contains(log, "controller="+socks[1]) {
+		on = 1
+	}
+	other := 1 - on
+	// Let it confirm a few times: a confirming replica keeps the agent.
+	time.Sleep(4 * staleAfter / 3)
+	if strings.Contains(logs.String(), "controller stream ended") {
+		t.Fatalf("the agent left a replica that confirms; log:\n%s", logs.String())
+	}
+
+	cut := time.Now()
+	proxies[on].Partition()
+	for _, o := range objs {
+		if org := o.GetOrigin(); org != nil && org.GetMetadata().GetName() == "us-east" {
+			org.Spec.Weight = 7
+		}
+	}
+	resp, err := replicas[other].Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitLog("moved to the other replica", func(l string) bool {
+		return strings.Count(l, "connected to controller") >= 2
+	})
+	moved := time.Since(cut)
+	log = logs.String()
+	if !strings.Contains(log, "has not confirmed that its state is current") || !strings.Contains(log, "controllerStaleAfter") {
+		t.Errorf("the agent did not leave %s for want of confirmations; log:\n%s", socks[on], log)
+	}
+	if moved > 10*time.Second {
+		t.Errorf("the agent moved %s after its replica was cut off; want about controllerStaleAfter (%s)", moved, staleAfter)
+	}
+	t.Logf("moved to the other replica %s after the cut (stale after %s)", moved.Round(time.Millisecond), staleAfter)
+	for deadline := time.After(time.Minute); ; {
+		select {
+		case cfg := <-configs:
+			if cfg.GetRevision() >= resp.GetRevision() {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no config of revision %d or later; log:\n%s", resp.GetRevision(), logs.String())
+		}
+	}
+}
+
+// lockedBuffer is a log sink tests read while it is written.
+type lockedBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
