@@ -139,7 +139,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 		}
 	})
-	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.pending, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
+	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.published, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
 	replica := &replicaState{etcd: eh, fresh: fresh}
 	dns := &dnsServers{every: c.cfg.FeedConfirmEvery}
 	admin := &adminServer{dns: dns, log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}

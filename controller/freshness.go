@@ -49,9 +49,10 @@ type freshness struct {
 	every time.Duration
 	// synced are the revisions the snapshot's mirrors have seen.
 	synced []func() int64
-	// pending reports a change taken in but not yet published.
-	pending func() bool
-	log     *slog.Logger
+	// published reports whether every change up to a revision that the
+	// mirrors handed over is published (nil: all are, at once).
+	published func(rev int64) bool
+	log       *slog.Logger
 
 	mu sync.Mutex // guards started, last and changed
 	// started is when run started; zero before.
@@ -62,8 +63,8 @@ type freshness struct {
 	changed chan struct{}
 }
 
-func newFreshness(st *store.Store, every time.Duration, log *slog.Logger, pending func() bool, synced ...func() int64) *freshness {
-	return &freshness{st: st, every: every, synced: synced, pending: pending, log: log, changed: make(chan struct{})}
+func newFreshness(st *store.Store, every time.Duration, log *slog.Logger, published func(rev int64) bool, synced ...func() int64) *freshness {
+	return &freshness{st: st, every: every, synced: synced, published: published, log: log, changed: make(chan struct{})}
 }
 
 // Current returns the newest confirmation (zero before the first) and a
@@ -152,7 +153,7 @@ func (f *freshness) behind(rev int64) int {
 			n++
 		}
 	}
-	if n == 0 && f.pending != nil && f.pending() {
+	if n == 0 && f.published != nil && !f.published(rev) {
 		return 0
 	}
 	if n == 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/controller/store"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestFreshnessConfirmsOnlyWhatTheWatchesSaw: a replica confirms its
@@ -34,7 +35,7 @@ func TestFreshnessConfirmsOnlyWhatTheWatchesSaw(t *testing.T) {
 	<-cache.Ready()
 	<-sw.Ready()
 
-	f := newFreshness(st, time.Second, slog.Default(), sw.pending, cache.mirror.Synced, sw.mirror.Synced)
+	f := newFreshness(st, time.Second, slog.Default(), sw.published, cache.mirror.Synced, sw.mirror.Synced)
 	for i := range 3 {
 		put, err := cli.Put(ctx, "/unwatched", "x")
 		if err != nil {
@@ -63,5 +64,28 @@ func TestFreshnessConfirmsOnlyWhatTheWatchesSaw(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("a confirmation that cannot be made took %s; want it bounded by the interval (1s)", took)
+	}
+}
+
+// TestReportsPublishedUpToARevision: a publish scheduled for reports newer
+// than a revision does not hold back a confirmation of that revision, so
+// that a fleet whose reports keep a publish scheduled still confirms;
+// one holding reports at or below it does, until it is published.
+func TestReportsPublishedUpToARevision(t *testing.T) {
+	st := store.New(etcdembedtest.Start(t), slog.Default())
+	sw := newStatusWatcher(st, newObserver(), 0.5)
+	sw.Reset(map[string]*v1.PopStatus{}, 1)
+	report := []store.Change[string, *v1.PopStatus]{{Key: "tokyo", Value: &v1.PopStatus{Pop: "tokyo"}}}
+	if !sw.published(1) {
+		t.Fatal("nothing scheduled: revision 1 not published")
+	}
+	sw.Apply(report, 5)
+	if !sw.published(4) || sw.published(5) {
+		t.Fatalf("a publish scheduled from revision 5: published(4) %v, published(5) %v; want true, false", sw.published(4), sw.published(5))
+	}
+	sw.publish()
+	sw.Apply(report, 6)
+	if !sw.published(5) || sw.published(6) {
+		t.Fatalf("revision 5 published, a publish scheduled from 6: published(5) %v, published(6) %v; want true, false", sw.published(5), sw.published(6))
 	}
 }

@@ -41,6 +41,9 @@ type statusWatcher struct {
 	live map[string]*v1.PopStatus
 	// flushing is true while a publish is scheduled.
 	flushing bool
+	// pendingFrom is the revision of the first change the scheduled
+	// publish holds.
+	pendingFrom int64
 	// liveHeld are the held-revision records as the mirror last saw them.
 	liveHeld heldRevs
 	// healthMoved is set when a change since the last publish moved what
@@ -138,9 +141,12 @@ func (w *statusWatcher) Reset(reports map[string]*v1.PopStatus, _ int64) {
 
 // Apply takes a change (the mirror's sink) and publishes it within
 // publishEvery, with whatever else changes meanwhile.
-func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], _ int64) {
+func (w *statusWatcher) Apply(changes []store.Change[string, *v1.PopStatus], rev int64) {
 	w.liveMu.Lock()
 	defer w.liveMu.Unlock()
+	if !w.flushing {
+		w.pendingFrom = rev
+	}
 	for _, c := range changes {
 		prev, had := w.live[c.Key]
 		if c.Deleted {
@@ -292,10 +298,12 @@ func sameProbes(a, b *v1.PopStatus) bool {
 	return true
 }
 
-// pending reports a change the mirror handed over that is not yet
-// published (within publishEvery).
-func (w *statusWatcher) pending() bool {
+// published reports whether every change the mirror handed over up to
+// revision rev is published (a publish waits publishEvery). A busy
+// fleet, whose reports keep a publish scheduled, still settles: the
+// changes after rev are in the next publish.
+func (w *statusWatcher) published(rev int64) bool {
 	w.liveMu.Lock()
 	defer w.liveMu.Unlock()
-	return w.flushing
+	return !w.flushing || w.pendingFrom > rev
 }
