@@ -110,12 +110,15 @@ func (f *freshness) run(ctx context.Context) {
 	}
 }
 
-// confirm makes one confirmation within the interval.
+// confirm makes one confirmation within the interval, or the bound of
+// etcd's probes when longer (a short interval must not make a distant
+// etcd look lost).
 func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.every)
+	bound := max(f.every, etcdProbeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	at := time.Now()
-	rev, err := f.st.Revision(ctx, f.every)
+	rev, err := f.st.Revision(ctx, bound)
 	if err != nil {
 		return confirmation{}, err
 	}
@@ -137,7 +140,7 @@ func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return confirmation{}, fmt.Errorf("the state did not reach etcd's revision %d within %s: %d of %d watches behind, or their changes not yet published", rev, f.every, max(behind, 0), len(f.synced))
+			return confirmation{}, fmt.Errorf("the state did not reach etcd's revision %d within %s: %d of %d watches behind, or their changes not yet published", rev, bound, max(behind, 0), len(f.synced))
 		case <-poll.C:
 		}
 	}
