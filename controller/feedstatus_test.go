@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,25 @@ func TestStatusShowsAReplicaThatStoppedConfirming(t *testing.T) {
 		}
 		return st
 	}
+	age := func() float64 {
+		t.Helper()
+		body := scrape(t, "http://"+r.Ctrl.MetricsAddr().String()+"/metrics")
+		const name = "anyctl_controller_state_confirmed_age_seconds "
+		for _, l := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(l, name); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("no %s in the metrics", name)
+		return 0
+	}
+	if a := age(); a > 1 {
+		t.Errorf("anyctl_controller_state_confirmed_age_seconds %v while confirming every 200ms", a)
+	}
 	st := status()
 	if len(st.GetDnsServers()) != 1 || st.GetDnsServers()[0].GetUnconfirmed() != "" || st.GetDnsServers()[0].GetConfirmedAt() == nil || st.GetController().GetDegraded() != "" {
 		t.Fatalf("status of a confirming replica: controller %v, DNS servers %v", st.GetController(), st.GetDnsServers())
@@ -82,6 +102,9 @@ func TestStatusShowsAReplicaThatStoppedConfirming(t *testing.T) {
 				time.Since(cut), st.GetController(), st.GetDnsServers(), wantReplica, wantServer)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if a := age(); a < 0.6 {
+		t.Errorf("anyctl_controller_state_confirmed_age_seconds %v with etcd gone for %s", a, time.Since(cut))
 	}
 	t.Logf("status %s after etcd went: %s; ns1: %s", time.Since(cut).Round(time.Millisecond), st.GetController().GetDegraded(), st.GetDnsServers()[0].GetUnconfirmed())
 }

@@ -210,3 +210,18 @@ func (f *freshness) unconfirmed(now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// age is how old the newest confirmation is (since run started, before
+// the first; 0 before run), for anyctl_controller_state_confirmed_age_seconds.
+func (f *freshness) age() float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	from := f.last.at
+	if from.IsZero() {
+		from = f.started
+	}
+	if from.IsZero() {
+		return 0
+	}
+	return time.Since(from).Seconds()
+}

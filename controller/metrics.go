@@ -112,3 +112,12 @@ func newMetrics(cache *stateCache) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// exportConfirmedAge exports the age of the replica's newest confirmation
+// that its state is current (freshness.age).
+func (m *metrics) exportConfirmedAge(age func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "anyctl_controller_state_confirmed_age_seconds",
+		Help: "How long ago this replica last confirmed against etcd that its state is current (every --feed-confirm-every); DNS servers and agents leave a replica that stops.",
+	}, age))
+}
