@@ -15,7 +15,9 @@ set -euo pipefail
 # zone with it.
 # nsd: dnsgslb's TestNSDAgrees compares our answers with NSD's for the
 # zone's static records (it skips without it).
-pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz nsd)
+# knot: dnsgslb's TestJudgedEdges asks NSD and Knot DNS the protocol's edge
+# cases along with our server (it leaves out a judge that is missing).
+pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz nsd knot)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
