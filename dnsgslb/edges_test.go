@@ -137,9 +137,9 @@ func TestFormatErrors(t *testing.T) {
 				if r.Id != 0x4242 || r.Rcode != tc.rcode || !r.Response {
 					t.Errorf("%s: id %#x rcode %s QR %v, want 0x4242 %s QR", network, r.Id, rcodeName(r.Rcode), r.Response, rcodeName(tc.rcode))
 				}
-				// RD and CD are defined for QUERY only: not echoed
-				// for another opcode.
-				if r.Opcode != dns.OpcodeQuery && (r.RecursionDesired || r.CheckingDisabled) {
+				// RD is defined for QUERY only: not echoed for
+				// another opcode; CD is never echoed.
+				if r.Opcode != dns.OpcodeQuery && r.RecursionDesired || r.CheckingDisabled {
 					t.Errorf("%s: opcode %d reply with RD %v CD %v, want neither", network, r.Opcode, r.RecursionDesired, r.CheckingDisabled)
 				}
 			}

@@ -185,8 +185,15 @@ func judgedCases() []judgedCase {
 		{"AA set in a query", flags(q(www, dns.TypeA, 1), 0x04, 0), nil},
 		{"RA set in a query", flags(q(www, dns.TypeA, 1), 0, 0x80), nil},
 		{"RD", flags(q(www, dns.TypeA, 1), 0x01, 0), nil},
+		// RFC 4035 section 3.1.6: an authoritative server clears CD
+		// (a security-aware server SHOULD), and sets AD only for data
+		// it has validated.
+		{"CD", flags(q(www, dns.TypeA, 1), 0, 0x10), nil},
 		{"AD", flags(q(www, dns.TypeA, 1), 0, 0x20), nil},
 		{"Z", flags(q(www, dns.TypeA, 1), 0, 0x40), nil},
+		{"RD CD AD Z, NXDOMAIN", flags(q("missing."+apex, dns.TypeA, 1), 1, 0x70), nil},
+		{"RD CD, REFUSED", flags(q("www.example.org.", dns.TypeA, 1), 1, 0x10), nil},
+		{"RD CD, referral", flags(q("www.child."+apex, dns.TypeA, 1), 1, 0x10), nil},
 		// An rcode in a query: NSD answers FORMERR; RFC 1035 gives the
 		// field no meaning in a query, and Knot and ours ignore it.
 		{"rcode set in a query", flags(q(www, dns.TypeA, 1), 0, 0x03), ignore("nsd", all)},

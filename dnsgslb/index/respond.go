@@ -237,15 +237,14 @@ func patch(dst []byte, q *wire.Query, a *answer, z *zone, scope uint8, maxSize i
 }
 
 // makeReply turns b, a copied or assembled answer whose question is the
-// node's canonical name, into the reply to q: its ID, RD and CD, the
-// question as asked, and the OPT record.
+// node's canonical name, into the reply to q: its ID, RD (CD is left
+// clear, see wire.PutHeader), the question as asked, and the OPT record.
 func makeReply(b []byte, q *wire.Query, rcode int, scope uint8) []byte {
 	if q.ECS && q.ECSSource == 0 {
 		scope = 0
 	}
 	binary.BigEndian.PutUint16(b, q.ID)
 	b[2] |= byte(q.Flags>>8) & byte(wire.FlagRD>>8)
-	b[3] |= byte(q.Flags) & byte(wire.FlagCD)
 	copy(b[12:], q.QName())
 	binary.BigEndian.PutUint16(b[12+q.NameLen:], q.Qtype)
 	if q.EDNS {

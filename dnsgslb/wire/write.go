@@ -21,12 +21,13 @@ const (
 const AdvertisedUDPSize = 1232
 
 // PutHeader writes a reply header for q into b[:12]: the query's ID, QR,
-// the opcode, AA when aa, and the low four rcode bits; RD and CD copied for
-// a QUERY, the only opcode that defines them.
+// the opcode, AA when aa, and the low four rcode bits; RD copied for a
+// QUERY, the only opcode that defines it. CD is left clear, as an
+// authoritative server's (RFC 4035 section 3.1.6).
 func PutHeader(b []byte, q *Query, aa bool, rcode int, qd, an, ns, ar uint16) {
 	flags := uint16(FlagQR) | uint16(q.Opcode)<<11 | uint16(rcode&0xF)
 	if q.Opcode == 0 {
-		flags |= q.Flags & (FlagRD | FlagCD)
+		flags |= q.Flags & FlagRD
 	}
 	if aa {
 		flags |= FlagAA
