@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -167,6 +168,28 @@ func judgedCases() []judgedCase {
 		// (NSD, Knot) or a synthesised HINFO (ours).
 		{"ANY", q(www, dns.TypeANY, 1), ignore("nsd", []string{"answer"}, "knot", []string{"answer"})},
 
+		// RFC 8945 section 5.2.2: a key the server does not know is
+		// NOTAUTH with the TSIG error BADKEY, in an unsigned TSIG.
+		{"TSIG, unknown key", withTSIG(q(www, dns.TypeA, 1)), otherOpcode},
+		{"TSIG, unknown key, EDNS", withTSIG(edns(www, dns.TypeA, nil)), otherOpcode},
+		// Knot answers REFUSED, looking for the zone first; NSD and ours
+		// check the TSIG before the question (RFC 8945 section 5.2).
+		{"TSIG, unknown key, outside the zones", withTSIG(q("www.example.org.", dns.TypeA, 1)), ignore("nsd", []string{"question"}, "knot", all)},
+
+		{"TSIG, unknown key, opcode NOTIFY", withTSIG(opcode(q(apex, dns.TypeSOA, 1), 4)), ignore("nsd", []string{"question"}, "knot", all)},
+		// RFC 8945 section 5.1: the TSIG is the last record, and only
+		// one.
+		{"TSIG before the OPT", func() []byte {
+			b := withTSIG(q(www, dns.TypeA, 1))
+			b[11]++
+			return append(b, wireOPT(0)...)
+		}(), otherOpcode},
+		{"two TSIG records", func() []byte {
+			b := withTSIG(q(www, dns.TypeA, 1))
+			tsig := b[len(wireQuestion())+12:]
+			b[11]++
+			return append(b, tsig...)
+		}(), otherOpcode},
 		{"opcode IQUERY", opcode(q(www, dns.TypeA, 1), 1), otherOpcode},
 		{"opcode STATUS", opcode(q(www, dns.TypeA, 1), 2), otherOpcode},
 		{"opcode 3 (unassigned)", opcode(q(www, dns.TypeA, 1), 3), otherOpcode},
@@ -259,6 +282,25 @@ func judgedCases() []judgedCase {
 		// it.
 		{"class ANY", q(www, dns.TypeA, dns.ClassANY), ignore("nsd", all, "knot", all)},
 	}
+}
+
+// withTSIG appends a TSIG record (HMAC-SHA256, MAC of 32 bytes) for the
+// key "nokey.", which no server has, to a packed query.
+func withTSIG(b []byte) []byte {
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		panic(err)
+	}
+	m.Extra = append(m.Extra, &dns.TSIG{
+		Hdr:       dns.RR_Header{Name: "nokey.", Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm: dns.HmacSHA256, TimeSigned: uint64(time.Now().Unix()), Fudge: 300,
+		MACSize: 32, MAC: strings.Repeat("ab", 32), OrigId: m.Id,
+	})
+	out, err := m.Pack()
+	if err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // cookieOnly is a query with no question and a client cookie.

@@ -48,7 +48,11 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	out.ZoneSlot, out.Rcode, out.Slots, out.nlive, out.Referral = -1, 0, nil, 0, false
 	if rcode := Reject(q); rcode >= 0 {
 		out.Rcode = rcode
-		return errorReply(dst, q, rcode)
+		if b := errorReply(dst, q, rcode); len(b) <= maxSize {
+			return b
+		}
+		// A TSIG with long names, over UDP.
+		return truncated(dst, q, rcode)
 	}
 	if !q.HasQuestion {
 		// A query for a cookie alone (see Reject).
@@ -93,7 +97,8 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 }
 
 // Reject is the rcode of the error reply q gets whatever it asks, or -1:
-// NOTIMP for an opcode other than QUERY (even on a header alone) and for
+// NOTAUTH for a TSIG record first, as the server knows no key (RFC 8945
+// section 5.2.2; see wire.Query.BadKey); NOTIMP for an opcode other than QUERY (even on a header alone) and for
 // zone transfers, which this server does not serve (as gdnsd); FORMERR for
 // a malformed query, and one without a question unless it asks for a
 // server cookie (RFC 7873 section 5.4: NOERROR, or BADCOOKIE); BADVERS for an EDNS version other than 0; BADCOOKIE
@@ -102,8 +107,14 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 func Reject(q *wire.Query) int {
 	switch {
 	case q.Opcode != 0:
+		if q.BadKey {
+			return wire.RcodeNotAuth
+		}
 		return wire.RcodeNotImp
 	case q.FormErr, !q.HasQuestion && !q.Reply.Cookie:
+		if q.BadKey {
+			return wire.RcodeNotAuth
+		}
 		return wire.RcodeFormErr
 	case q.EDNS && q.Version > 0:
 		return wire.RcodeBadVers
@@ -269,15 +280,23 @@ func qdCount(q *wire.Query) uint16 {
 }
 
 // errorReply is a reply with no records: the header, the question if any,
-// and the OPT record if the query had one.
+// and the OPT record if the query had one; a NOTAUTH reply ends with the
+// unsigned TSIG record of the error BADKEY (see wire.Query.BadKey).
 func errorReply(dst []byte, q *wire.Query, rcode int) []byte {
 	b := dst[:12]
-	wire.PutHeader(b, q, false, rcode, qdCount(q), 0, 0, arCount(q))
+	ar := arCount(q)
+	if rcode == wire.RcodeNotAuth {
+		ar++
+	}
+	wire.PutHeader(b, q, false, rcode, qdCount(q), 0, 0, ar)
 	if q.HasQuestion {
 		b = wire.AppendQuestion(b, q)
 	}
 	if q.EDNS {
 		b = wire.AppendOPT(b, q, rcode, 0)
+	}
+	if rcode == wire.RcodeNotAuth {
+		b = wire.AppendTSIG(b, q)
 	}
 	return b
 }

@@ -21,6 +21,9 @@ type Query struct {
 	// A parse does not clear them: it writes the NameLen bytes it reads.
 	Name  [255]byte
 	lower [255]byte
+	// tsig is the TSIG record of the reply, valid up to tsigLen (see
+	// BadKey).
+	tsig [maxTSIGReply]byte
 }
 
 // head is the part of a Query that a parse resets; see Query.
@@ -64,8 +67,16 @@ type head struct {
 	KeepaliveLen uint16
 
 	// FormErr says the request is malformed in a way that is answered with
-	// FORMERR (a bad EDNS option, several questions, a bad record).
+	// FORMERR (a bad EDNS option, several questions, a bad record), or,
+	// with BadKey, that it is answered with NOTAUTH.
 	FormErr bool
+	// BadKey says the request carried a well-formed TSIG record, as the
+	// last record: the server knows no key, and the reply is NOTAUTH with
+	// the TSIG error BADKEY (RFC 8945 section 5.2.2; see AppendTSIG).
+	// ParseAny sets FormErr with it, so that the error is found on the
+	// rare path of a reply. tsigLen is the length of the reply's TSIG.
+	BadKey  bool
+	tsigLen uint16
 
 	// Reply holds what the server adds to the reply's OPT record.
 	Reply ReplyOptions

@@ -13,8 +13,9 @@ import (
 // but for a cookie (HasQuestion is false) or several, a question without
 // its type and class, a record running past
 // the end, an OPT record outside the additional section, with an owner
-// other than the root, or more than one. It allocates only for a
-// compressed question name.
+// other than the root, or more than one, or a TSIG record that is not the
+// last or does not parse; a TSIG record that does sets BadKey. It
+// allocates only for a compressed question name.
 func ParseAny(b []byte, q *Query) Result {
 	if len(b) < headerLen {
 		return Drop
@@ -62,6 +63,14 @@ func ParseAny(b []byte, q *Query) Result {
 		rdata := end + 10
 		if rdata+rdlen > len(b) {
 			q.FormErr = true
+			return OK
+		}
+		if rtype == typeTSIG {
+			// The last record, in the additional section (RFC 8945
+			// section 5.1).
+			last := i == int(an)+int(ns)+int(ar)-1
+			q.FormErr = true
+			q.BadKey = last && int(ar) > 0 && setTSIG(q, b, owner, rdata, rdlen)
 			return OK
 		}
 		if rtype == typeOPT {

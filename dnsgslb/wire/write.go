@@ -11,7 +11,10 @@ const (
 	RcodeNXDomain = 3
 	RcodeNotImp   = 4
 	RcodeRefused  = 5
-	RcodeBadVers  = 16
+	// RcodeNotAuth answers a TSIG record whose key the server does not
+	// know (see Query.BadKey).
+	RcodeNotAuth = 9
+	RcodeBadVers = 16
 	// RcodeBadCookie answers a stale or invalid server cookie (RFC 7873).
 	RcodeBadCookie = 23
 )
