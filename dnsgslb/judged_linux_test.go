@@ -272,6 +272,16 @@ func judgedCases() []judgedCase {
 		{"compression loop", join(wireHeader(0, 1, 0, 0, 0), []byte{0xc0, 12, 0, 1, 0, 1}), ignore("knot", all)},
 		{"name longer than 255 bytes", join(wireHeader(0, 1, 0, 0, 0), []byte(strings.Repeat("\x3f"+strings.Repeat("a", 63), 4)), []byte{0, 0, 1, 0, 1}), ignore("knot", all)},
 		{"label type 0x40", join(wireHeader(0, 1, 0, 0, 0), []byte{0x41, 0, 0, 1, 0, 1}), ignore("knot", all)},
+		// A pointer must point back to a prior name (RFC 1035 section
+		// 4.1.4): not into the header, not forward.
+		{"pointer into the header", func() []byte {
+			b := join(wireHeader(0, 1, 0, 0, 0), []byte{0xc0, 0, 0, 6, 0, 1})
+			b[0] = 0 // the ID's first byte reads as the root
+			return b
+		}(), ignore("knot", all)},
+		{"pointer forward", join(wireHeader(0, 1, 0, 0, 1), []byte{3, 'w', 'w', 'w', 0xc0, 22, 0, 1, 0, 1},
+			wwwName[4:], []byte{0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1}), ignore("knot", all)},
+
 		{"class CH", q(www, dns.TypeA, dns.ClassCHAOS), nil},
 		{"class HS", q(www, dns.TypeA, dns.ClassHESIOD), ignore("nsd", []string{"question"})},
 		{"class NONE", q(www, dns.TypeA, dns.ClassNONE), ignore("nsd", []string{"question"})},

@@ -212,9 +212,9 @@ func TestMalformedEDNS(t *testing.T) {
 			t.Errorf("rcode %s, want FORMERR", dns.RcodeToString[r.Rcode])
 		}
 	})
-	t.Run("compressed question name takes the fallback", func(t *testing.T) {
-		// Header, then "x" + pointer to offset 12 would loop; instead a
-		// name split across a pointer to a label later in the packet.
+	t.Run("compressed question name is a FORMERR", func(t *testing.T) {
+		// A pointer must point to a prior name (RFC 1035 section
+		// 4.1.4); this one points to a name later in the packet.
 		b := []byte{0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
 		b = append(b, 0xC0, 18) // pointer to the name below
 		b = binary.BigEndian.AppendUint16(b, dns.TypeA)
@@ -224,8 +224,8 @@ func TestMalformedEDNS(t *testing.T) {
 		if err := r.Unpack(ts.raw(t, b)); err != nil {
 			t.Fatal(err)
 		}
-		if r.Id != 9 {
-			t.Errorf("reply id %d, want 9", r.Id)
+		if r.Id != 9 || r.Rcode != dns.RcodeFormatError {
+			t.Errorf("reply id %d rcode %s, want 9 FORMERR", r.Id, dns.RcodeToString[r.Rcode])
 		}
 	})
 }

@@ -1,21 +1,17 @@
 package wire
 
-import (
-	"encoding/binary"
-
-	"github.com/miekg/dns"
-)
+import "encoding/binary"
 
 // ParseAny reads a query of any shape, for the packets Parse leaves to the
-// fallback: a compressed question name, records in the answer or authority
-// section, several additional records. It walks every record and sets
+// fallback: records in the answer or authority section, several additional
+// records, a malformed question. It walks every record and sets
 // FormErr for what RFC 1035 and RFC 6891 answer with FORMERR: no question
 // but for a cookie (HasQuestion is false) or several, a question without
-// its type and class, a record running past
+// its type and class or with a compression pointer, a record running past
 // the end, an OPT record outside the additional section, with an owner
 // other than the root, or more than one, or a TSIG record that is not the
-// last or does not parse; a TSIG record that does sets BadKey. It
-// allocates only for a compressed question name.
+// last or does not parse; a TSIG record that does sets BadKey. It does
+// not allocate.
 func ParseAny(b []byte, q *Query) Result {
 	if len(b) < headerLen {
 		return Drop
@@ -88,26 +84,16 @@ func ParseAny(b []byte, q *Query) Result {
 
 // question reads the question at offset 12 into q and returns the offset
 // after it; false when the name is malformed or the type and class are
-// missing.
+// missing. A compression pointer in the name is malformed: it must point
+// to a prior name (RFC 1035 section 4.1.4), and nothing but the header
+// comes before the question.
 func question(b []byte, q *Query) (int, bool) {
-	end, ok := skipName(b, headerLen)
+	var name [maxNameWire]byte
+	n, end, ok := readName(b, headerLen, name[:])
 	if !ok || end+4 > len(b) {
 		return 0, false
 	}
-	if n := end - headerLen; n > 0 && b[end-1] == 0 && n <= maxNameWire && !compressed(b[headerLen:end]) {
-		q.SetName(b[headerLen:end])
-	} else {
-		name, _, err := dns.UnpackDomainName(b, headerLen)
-		if err != nil {
-			return 0, false
-		}
-		var buf [maxNameWire]byte
-		n, err := dns.PackDomainName(name, buf[:], 0, nil, false)
-		if err != nil {
-			return 0, false
-		}
-		q.SetName(buf[:n])
-	}
+	q.SetName(name[:n])
 	q.HasQuestion = true
 	q.Qtype = binary.BigEndian.Uint16(b[end:])
 	q.Qclass = binary.BigEndian.Uint16(b[end+2:])
@@ -135,16 +121,6 @@ func skipName(b []byte, off int) (int, bool) {
 		}
 		off += 1 + l
 	}
-}
-
-// compressed says whether an uncompressed-looking name holds a pointer.
-func compressed(name []byte) bool {
-	for off := 0; off < len(name); off += int(name[off]) + 1 {
-		if name[off]&0xC0 != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // rootName says whether the name at off is the root: a zero byte, or a

@@ -45,7 +45,11 @@ func TestParseAny(t *testing.T) {
 		{"plain", cat(header(1, 0, 0, 0), question()), false, false},
 		{"OPT", cat(header(1, 0, 0, 1), question(), opt(0)), false, true},
 		{"OPT owned by a pointer to the root", cat(header(1, 0, 0, 1), question(), opt(0xC0, 24)), false, true},
-		{"compressed question", cat(header(1, 0, 0, 0), []byte{0xC0, 18, 0, 1, 0, 1}, exampleCom), false, false},
+		// A pointer must point to a prior name (RFC 1035 section 4.1.4):
+		// none comes before the question.
+		{"question pointing forward", cat(header(1, 0, 0, 0), []byte{0xC0, 18, 0, 1, 0, 1}, exampleCom), true, false},
+		{"question pointing into the header", cat([]byte{0, 0}, header(1, 0, 0, 0)[2:], []byte{0xC0, 0, 0, 1, 0, 1}), true, false},
+		{"question pointing to itself", cat(header(1, 0, 0, 0), []byte{1, 'x', 0xC0, 12, 0, 1, 0, 1}), true, false},
 		{"an A record in the answer section", cat(header(1, 1, 0, 0), question(), aRecord), false, false},
 		{"no question (a FORMERR unless it asks for a cookie)", header(0, 0, 0, 0), false, false},
 		{"no question, OPT", cat(header(0, 0, 0, 1), opt(0)), false, true},
