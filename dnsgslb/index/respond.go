@@ -87,6 +87,20 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 		out.Referral, out.CutOff = true, q.NameLen-n.cut.wlen
 		return refer(dst, q, n.cut, out.CutOff, maxSize)
 	}
+	if q.Qtype-dns.TypeRRSIG <= dns.TypeNSEC-dns.TypeRRSIG && n.nsec != nil {
+		// RRSIG or NSEC (one comparison) at an owner of a signed
+		// zone's NSEC chain: NODATA could only deny them with the
+		// NSEC, whose type bitmap lists both. NSEC is answered with
+		// itself; RRSIG is REFUSED, as from PowerDNS: the RRSIGs are
+		// made per answer, and a GslbRecord's answer is the client's,
+		// so there is no one RRSIG RRset to send.
+		if q.Qtype == dns.TypeNSEC {
+			out.Rcode = n.nsec.rcode
+			return patch(dst, q, n.nsec, n.zone, 0, maxSize)
+		}
+		out.Rcode = wire.RcodeRefused
+		return errorReply(dst, q, wire.RcodeRefused)
+	}
 	if rec := liveRecord(n, q); rec != nil {
 		return ix.respondLive(dst, q, rec, src, maxSize, out)
 	}
@@ -162,9 +176,6 @@ func (ix *Index) choose(n *node, q *wire.Query, src netip.Addr) (*answer, uint8)
 			return rs.static, 0
 		}
 		return n.any, 0
-	}
-	if q.Qtype == dns.TypeNSEC && n.nsec != nil {
-		return n.nsec, 0
 	}
 	rs := n.find(q.Qtype)
 	if rs == nil {
