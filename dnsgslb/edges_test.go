@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -275,5 +276,39 @@ func TestTCPStopClosesConnections(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("read on an idle connection after stop: %v, want EOF", err)
+	}
+}
+
+// TestTSIGLongNames: the BADKEY reply to a TSIG of 255-byte key and
+// algorithm names outgrows 512 bytes; over UDP without EDNS it is sent
+// without its TSIG and with TC, over TCP whole; with the question, or
+// without one as the query had none.
+func TestTSIGLongNames(t *testing.T) {
+	ts := startServer(t)
+	long := strings.Repeat(strings.Repeat("k", 63)+".", 3) + strings.Repeat("k", 61) + "."
+	for _, question := range []bool{true, false} {
+		m := new(dns.Msg)
+		if question {
+			m.SetQuestion("www.gslb.example.com.", dns.TypeA)
+		}
+		m.Extra = append(m.Extra, &dns.TSIG{
+			Hdr:       dns.RR_Header{Name: long, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+			Algorithm: long, TimeSigned: uint64(time.Now().Unix()), Fudge: 300, OrigId: m.Id,
+		})
+		b := pack(t, m)
+		for _, tc := range []struct {
+			network string
+			tc      bool
+			extra   int
+		}{{"udp", true, 0}, {"tcp", false, 1}} {
+			reply := ts.send(t, tc.network, b)
+			if reply.Rcode != dns.RcodeNotAuth || reply.Truncated != tc.tc || len(reply.Extra) != tc.extra || len(reply.Question) != len(m.Question) {
+				t.Errorf("%s, %d questions: rcode %s TC %v with %d questions and %d additional records, want NOTAUTH, TC %v, %d and %d",
+					tc.network, len(m.Question), rcodeName(reply.Rcode), reply.Truncated, len(reply.Question), len(reply.Extra), tc.tc, len(m.Question), tc.extra)
+			}
+			if tc.extra == 1 && (len(reply.Extra) != 1 || reply.Extra[0].(*dns.TSIG).Error != dns.RcodeBadKey) {
+				t.Errorf("%s: additional %v, want the TSIG of BADKEY", tc.network, reply.Extra)
+			}
+		}
 	}
 }

@@ -48,11 +48,15 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	out.ZoneSlot, out.Rcode, out.Slots, out.nlive, out.Referral = -1, 0, nil, 0, false
 	if rcode := Reject(q); rcode >= 0 {
 		out.Rcode = rcode
-		if b := errorReply(dst, q, rcode); len(b) <= maxSize {
-			return b
+		b := errorReply(dst, q, rcode)
+		if rcode == wire.RcodeNotAuth && len(b) > maxSize {
+			// A TSIG of long names, over UDP: sent without it and
+			// with TC, for the client to ask again over TCP.
+			b = b[:len(b)-q.TSIGLen()]
+			binary.BigEndian.PutUint16(b[10:], binary.BigEndian.Uint16(b[10:])-1)
+			b[2] |= byte(wire.FlagTC >> 8)
 		}
-		// A TSIG with long names, over UDP.
-		return truncated(dst, q, rcode)
+		return b
 	}
 	if !q.HasQuestion {
 		// A query for a cookie alone (see Reject).

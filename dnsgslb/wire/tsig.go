@@ -52,6 +52,9 @@ func setTSIG(q *Query, b []byte, owner, rdata, rdlen int) bool {
 	return true
 }
 
+// TSIGLen is the length of the TSIG record AppendTSIG appends.
+func (q *Query) TSIGLen() int { return int(q.tsigLen) }
+
 // AppendTSIG appends the TSIG record of the reply to a query that carried
 // one (see BadKey), or nothing.
 func AppendTSIG(b []byte, q *Query) []byte { return append(b, q.tsig[:q.tsigLen]...) }
