@@ -225,6 +225,27 @@ func judgedCases() []judgedCase {
 		{"EDNS DO", edns(www, dns.TypeA, func(o *dns.OPT) { o.SetDo() }), nil},
 		{"EDNS version 1", edns(www, dns.TypeA, func(o *dns.OPT) { o.SetVersion(1) }), nil},
 		{"EDNS version 1, outside the zones", edns("www.example.org.", dns.TypeA, func(o *dns.OPT) { o.SetVersion(1) }), nil},
+		// RFC 6891 section 6.1.3: a version the server does not speak
+		// MUST be answered BADVERS, before the opcode is looked at, as
+		// Knot (and BIND); NSD answers NOTIMP.
+		{"EDNS version 1, opcode STATUS", opcode(edns(www, dns.TypeA, func(o *dns.OPT) { o.SetVersion(1) }), 2), ignore("nsd", all)},
+		{"EDNS version 1, AXFR", edns(apex, dns.TypeAXFR, func(o *dns.OPT) { o.SetVersion(1) }), nil},
+		{"EDNS version 1, class CH", func() []byte {
+			b := edns(www, dns.TypeA, func(o *dns.OPT) { o.SetVersion(1) })
+			b[12+len(wwwName)+3] = byte(dns.ClassCHAOS)
+			return b
+		}(), nil},
+		{"EDNS version 1, RRSIG", edns(www, dns.TypeRRSIG, func(o *dns.OPT) { o.SetVersion(1) }), nil},
+		// A TSIG is checked first (RFC 8945 section 5.2): NOTAUTH and
+		// BADKEY, where Knot answers BADVERS first and NSD NOTAUTH with
+		// BADVERS's extended bits (rcode 25).
+		{"EDNS version 1, TSIG", withTSIG(edns(www, dns.TypeA, func(o *dns.OPT) { o.SetVersion(1) })), ignore("nsd", all, "knot", all)},
+		// No question is a FORMERR first, as Knot; NSD answers NOERROR.
+		{"EDNS version 1, no question", func() []byte {
+			b := join(wireHeader(0, 0, 0, 0, 1), wireOPT(0))
+			b[len(b)-6] = 1
+			return b
+		}(), ignore("nsd", []string{"rcode"})},
 		{"EDNS unknown option", edns(www, dns.TypeA, func(o *dns.OPT) {
 			o.Option = append(o.Option, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte{1, 2, 3}})
 		}), nil},
@@ -375,6 +396,9 @@ func judgedParts(b []byte, err error) map[string]string {
 	p["id"] = fmt.Sprintf("%#x", m.Id)
 	p["opcode"] = dns.OpcodeToString[m.Opcode]
 	p["rcode"] = rcodeName(m.Rcode)
+	if m.Rcode == dns.RcodeBadVers && m.IsEdns0() != nil {
+		p["rcode"] = "BADVERS" // not BADSIG, a TSIG's error
+	}
 	p["aa"] = fmt.Sprint(m.Authoritative)
 	var fl []string
 	for _, f := range []struct {

@@ -114,16 +114,20 @@ func (ix *Index) RespondTo(dst []byte, q *wire.Query, src netip.Addr, maxSize in
 	return patch(dst, q, a, n.zone, scope, maxSize)
 }
 
-// Reject is the rcode of the error reply q gets whatever it asks, or -1:
-// NOTAUTH for a TSIG record first, as the server knows no key (RFC 8945
-// section 5.2.2; see wire.Query.BadKey); NOTIMP for an opcode other than QUERY (even on a header alone) and for
-// zone transfers, which this server does not serve (as gdnsd); FORMERR for
-// a malformed query, and one without a question unless it asks for a
-// server cookie (RFC 7873 section 5.4: NOERROR, or BADCOOKIE); BADVERS for an EDNS version other than 0; BADCOOKIE
-// when the server judged the query's server cookie so (see
-// wire.ReplyOptions).
+// Reject is the rcode of the error reply q gets whatever it asks, or -1,
+// in this order: NOTAUTH for a TSIG record, as the server knows no key
+// (RFC 8945 section 5.2.2; see wire.Query.BadKey); BADVERS for an EDNS
+// version other than 0 in a well-formed query with a question, whatever
+// its opcode (RFC 6891 section 6.1.3); NOTIMP for an opcode other than
+// QUERY (even on a header alone); FORMERR for a malformed query, and one
+// without a question unless it asks for a server cookie (RFC 7873 section
+// 5.4: NOERROR, or BADCOOKIE); BADCOOKIE when the server judged the
+// query's server cookie so (see wire.ReplyOptions); NOTIMP for zone
+// transfers, which this server does not serve (as gdnsd).
 func Reject(q *wire.Query) int {
 	switch {
+	case q.EDNS && q.Version > 0 && !q.FormErr && q.HasQuestion:
+		return wire.RcodeBadVers
 	case q.Opcode != 0:
 		if q.BadKey {
 			return wire.RcodeNotAuth
@@ -134,8 +138,6 @@ func Reject(q *wire.Query) int {
 			return wire.RcodeNotAuth
 		}
 		return wire.RcodeFormErr
-	case q.EDNS && q.Version > 0:
-		return wire.RcodeBadVers
 	case q.Reply.BadCookie:
 		return wire.RcodeBadCookie
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
