@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
@@ -28,16 +29,17 @@ func TestJudgedEdges(t *testing.T) {
 	snap.Records = nil
 	zone := nsdZoneFile(snap.GetZones()[0].GetSpec())
 	judges := map[string]string{}
+	// The same identity and version, which CHAOS TXT queries ask for.
 	if bin := lookBinary("nsd"); bin != "" {
-		judges["nsd"] = startNSD(t, bin, zone)
+		judges["nsd"] = startNSD(t, bin, zone, `identity: "judge-id"`, `version: "v1"`)
 	}
 	if bin := lookBinary("knotd"); bin != "" {
-		judges["knot"] = startKnot(t, bin, zone)
+		judges["knot"] = startKnot(t, bin, zone, "identity: judge-id", "version: v1")
 	}
 	if len(judges) == 0 {
 		t.Skip("neither nsd nor knotd is installed (scripts/test-deps.sh installs the Debian packages nsd and knot)")
 	}
-	ours := run(t, newServer(t, "", snap))
+	ours := run(t, newServerWith(t, dnsgslb.Config{Identity: "judge-id", VersionBind: "v1"}, snap))
 
 	for _, tc := range judgedCases() {
 		for _, network := range []string{"udp", "tcp"} {
@@ -136,6 +138,7 @@ func judgedCases() []judgedCase {
 	// Opcodes other than QUERY: NSD leaves out the question, Knot echoes
 	// it, as ours; RFC 1035 requires neither.
 	otherOpcode := ignore("nsd", []string{"question"})
+	chaosAA := ignore("nsd", []string{"aa"}, "knot", []string{"aa"})
 	return []judgedCase{
 		{"A", q(www, dns.TypeA, 1), nil},
 		// Meta-types and obsolete QTYPEs asked at a name of the zone:
@@ -329,6 +332,33 @@ func judgedCases() []judgedCase {
 		{"MX", q(apex, dns.TypeMX, 1), ignore("knot", []string{"additional"})},
 		{"NS without EDNS", q(apex, dns.TypeNS, 1), nil},
 		{"class CH", q(www, dns.TypeA, dns.ClassCHAOS), nil},
+		// CHAOS TXT names that say which server answered (RFC 4892).
+		// Ours are authoritative, as BIND's; NSD and Knot leave AA
+		// clear. Either is allowed: no zone holds these names.
+		{"CH TXT id.server.", q("id.server.", dns.TypeTXT, dns.ClassCHAOS), chaosAA},
+		{"CH TXT ID.Server., EDNS", func() []byte {
+			b := edns("ID.Server.", dns.TypeTXT, nil)
+			b[12+11+3] = byte(dns.ClassCHAOS)
+			return b
+		}(), chaosAA},
+		{"CH TXT hostname.bind.", q("hostname.bind.", dns.TypeTXT, dns.ClassCHAOS), chaosAA},
+		{"CH TXT version.bind.", q("version.bind.", dns.TypeTXT, dns.ClassCHAOS), chaosAA},
+		// version.server is a name of NSD and Knot, in no RFC.
+		{"CH TXT version.server.", q("version.server.", dns.TypeTXT, dns.ClassCHAOS), ignore("nsd", all, "knot", all)},
+		{"CH TXT a name below id.server.", q("x.id.server.", dns.TypeTXT, dns.ClassCHAOS), nil},
+		{"IN TXT id.server.", q("id.server.", dns.TypeTXT, 1), nil},
+		// Another type at id.server.: NODATA, without SOA as no zone
+		// holds the name; NSD and Knot answer REFUSED.
+		{"CH A id.server.", q("id.server.", dns.TypeA, dns.ClassCHAOS), ignore("nsd", []string{"rcode", "aa"}, "knot", []string{"rcode", "aa"})},
+		// ANY: the TXT record, as NSD; Knot answers REFUSED.
+		{"CH ANY id.server.", q("id.server.", dns.TypeANY, dns.ClassCHAOS), ignore("nsd", []string{"aa"}, "knot", all)},
+		// NSD answers a zone transfer of id.server. REFUSED.
+		{"CH AXFR id.server.", q("id.server.", dns.TypeAXFR, dns.ClassCHAOS), ignore("nsd", []string{"rcode"})},
+		{"CH TXT id.server., opcode STATUS", opcode(q("id.server.", dns.TypeTXT, dns.ClassCHAOS), 2), otherOpcode},
+		// RD in a query of another opcode than QUERY: NSD and Knot
+		// echo it; ours does not, as RD is QUERY's (RFC 2136 section
+		// 2.2 gives UPDATE no RD).
+		{"opcode STATUS, RD", flags(opcode(q(www, dns.TypeA, 1), 2), 1, 0), ignore("nsd", []string{"question", "flags"}, "knot", []string{"flags"})},
 		{"class HS", q(www, dns.TypeA, dns.ClassHESIOD), ignore("nsd", []string{"question"})},
 		{"class NONE", q(www, dns.TypeA, dns.ClassNONE), ignore("nsd", []string{"question"})},
 		{"class 0", q(www, dns.TypeA, 0), ignore("nsd", []string{"question"})},

@@ -17,8 +17,9 @@ import (
 
 // startKnot runs Knot DNS serving the zone file for the test zone on a
 // free loopback port until the test ends, and returns its address once it
-// answers.
-func startKnot(t *testing.T, bin, zone string) string {
+// answers. Each of server is a line added to the server section of its
+// configuration.
+func startKnot(t *testing.T, bin, zone string, server ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	zonePath := filepath.Join(dir, "zone")
@@ -32,6 +33,7 @@ func startKnot(t *testing.T, bin, zone string) string {
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
+%s
 database:
     storage: %q
 log:
@@ -46,7 +48,7 @@ template:
 zone:
   - domain: %q
     file: %q
-`, port, dir, dir, dir, gslbtest.Zone, zonePath)
+`, port, dir, indent("    ", server), dir, dir, gslbtest.Zone, zonePath)
 	confPath := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -254,8 +254,9 @@ func quoteTXT(v string) string {
 
 // startNSD runs nsd serving the zone file for the test zone on a free
 // loopback port until the test ends, and returns its address once it
-// answers.
-func startNSD(t *testing.T, bin, zone string) string {
+// answers. Each of server is a line added to the server section of its
+// configuration.
+func startNSD(t *testing.T, bin, zone string, server ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	zonePath := filepath.Join(dir, "zone")
@@ -279,13 +280,14 @@ func startNSD(t *testing.T, bin, zone string) string {
 	logfile: %q
 	verbosity: 1
 	minimal-responses: yes
+%s
 remote-control:
 	control-enable: no
 zone:
 	name: %q
 	zonefile: %q
 `, port, port, dir, filepath.Join(dir, "zone.list"), filepath.Join(dir, "xfrd.state"), dir,
-		filepath.Join(dir, "nsd.pid"), filepath.Join(dir, "nsd.log"), gslbtest.Zone, zonePath)
+		filepath.Join(dir, "nsd.pid"), filepath.Join(dir, "nsd.log"), indent("\t", server), gslbtest.Zone, zonePath)
 	confPath := filepath.Join(dir, "nsd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -330,4 +332,13 @@ zone:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// indent joins lines, each after prefix.
+func indent(prefix string, lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(prefix + l + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
