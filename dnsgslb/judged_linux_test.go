@@ -466,18 +466,27 @@ func judgedParts(b []byte, err error) map[string]string {
 
 // exchangeBytes sends b to addr over "udp" or "tcp" and returns the
 // reply's bytes, or an error when none comes within a second or the
-// server closes the connection.
+// server closes the connection. A UDP query is sent twice before giving
+// up, so that a loaded machine does not pass for a server that drops it.
 func exchangeBytes(network, addr string, b []byte) ([]byte, error) {
-	c, err := net.Dial(network, addr)
-	if err != nil {
-		return nil, err
+	var err error
+	for range 2 {
+		var c net.Conn
+		if c, err = net.Dial(network, addr); err != nil {
+			return nil, err
+		}
+		var br *bufio.Reader
+		if network == "tcp" {
+			br = bufio.NewReader(c)
+		}
+		var reply []byte
+		reply, err = exchangeOn(c, br, b)
+		c.Close()
+		if err == nil || network == "tcp" {
+			return reply, err
+		}
 	}
-	defer c.Close()
-	var br *bufio.Reader
-	if network == "tcp" {
-		br = bufio.NewReader(c)
-	}
-	return exchangeOn(c, br, b)
+	return nil, err
 }
 
 // lookBinary returns the path of a program in PATH or /usr/sbin, or "".
