@@ -186,7 +186,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 				prev = pn
 			}
 		}
-		if err := n.finishAnswers(prev); err != nil {
+		if err := n.finishAnswers(prev, ix.names); err != nil {
 			return nil, err
 		}
 	}

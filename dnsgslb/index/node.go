@@ -67,8 +67,9 @@ func (n *node) aliasRecord() *rrset {
 // the node of the same name in the previous index when its zone answers
 // negatively alike (see sameNegatives): its NODATA and ANY answers are
 // taken, the NODATA as it is: it is served with the zone's SOA serial
-// (see answer.appendTo).
-func (n *node) finishAnswers(prev *node) error {
+// (see answer.appendTo). names are the index's nodes, cuts marked, where
+// the signed NS answer finds the RRsets of its name servers' addresses.
+func (n *node) finishAnswers(prev *node, names map[string]*node) error {
 	z := n.zone
 	var err error
 	if prev != nil {
@@ -114,6 +115,11 @@ func (n *node) finishAnswers(prev *node) error {
 		}
 		if rs.static, err = pack(n.name, dns.RcodeSuccess, rs.rrs, nil, extra); err != nil {
 			return err
+		}
+		if z.signing != nil && len(extra) > 0 {
+			if extra, err = z.signedAddresses(extra, names); err != nil {
+				return err
+			}
 		}
 		if err := z.signAnswer(rs.static, n.name, dns.RcodeSuccess, rs.rrs, nil, extra, nil); err != nil {
 			return err
