@@ -21,6 +21,19 @@ import (
 // configuration.
 func startKnot(t *testing.T, bin, zone string, server ...string) string {
 	t.Helper()
+	return startKnotWith(t, bin, zone, server, false)
+}
+
+// startKnotSigned is startKnot signing the zone with a key of its own
+// (ECDSA P-256, one key, NSEC, no CDS or CDNSKEY); it returns once the
+// zone's DNSKEY is served.
+func startKnotSigned(t *testing.T, bin, zone string) string {
+	t.Helper()
+	return startKnotWith(t, bin, zone, nil, true)
+}
+
+func startKnotWith(t *testing.T, bin, zone string, server []string, signed bool) string {
+	t.Helper()
 	dir := t.TempDir()
 	zonePath := filepath.Join(dir, "zone")
 	if err := os.WriteFile(zonePath, []byte(zone), 0o644); err != nil {
@@ -36,6 +49,13 @@ func startKnot(t *testing.T, bin, zone string, server ...string) string {
 %s
 database:
     storage: %q
+    kasp-db: %q
+policy:
+  - id: judge
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: off
+    cds-cdnskey-publish: none
 log:
   - target: stderr
     any: warning
@@ -45,10 +65,12 @@ template:
     zonefile-sync: -1
     zonefile-load: whole
     journal-content: none
+    dnssec-signing: %s
+    dnssec-policy: judge
 zone:
   - domain: %q
     file: %q
-`, port, dir, indent("    ", server), dir, dir, gslbtest.Zone, zonePath)
+`, port, dir, indent("    ", server), dir, filepath.Join(dir, "kasp"), dir, onOff(signed), gslbtest.Zone, zonePath)
 	confPath := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -79,9 +101,13 @@ zone:
 		default:
 		}
 		m := new(dns.Msg)
-		m.SetQuestion(gslbtest.Zone, dns.TypeSOA)
+		ready := dns.TypeSOA
+		if signed {
+			ready = dns.TypeDNSKEY
+		}
+		m.SetQuestion(gslbtest.Zone, ready)
 		c := &dns.Client{Timeout: 200 * time.Millisecond}
-		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative {
+		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative && len(r.Answer) > 0 {
 			return addr
 		}
 		if time.Now().After(deadline) {
@@ -89,4 +115,11 @@ zone:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
