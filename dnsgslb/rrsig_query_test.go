@@ -12,9 +12,11 @@ import (
 // that signs its answers as it sends them: the RRSIGs there are made per
 // answer, and a GslbRecord's answer is the client's, so there is no one
 // RRSIG RRset to send; NODATA would be a lie its own NSEC record (whose
-// type bitmap lists RRSIG) gives away, which delv rejects as bogus. Where
-// no RRSIG is, at an empty non-terminal or a missing name, the denial is
-// sent and validates; in an unsigned zone it is NODATA (TestJudgedEdges).
+// type bitmap lists RRSIG) gives away, which delv rejects as bogus. (Knot
+// DNS, whose answers are the same for every client, answers with the
+// RRSIGs of one RRset, as RFC 8482 does ANY.) Where no RRSIG is, at an
+// empty non-terminal or a missing name, the denial is sent and validates;
+// in an unsigned zone it is NODATA (TestJudgedEdges).
 func TestRRSIGQuery(t *testing.T) {
 	needDelv(t)
 	ts, anchor := signedServer(t)

@@ -16,7 +16,9 @@ set -euo pipefail
 # nsd: dnsgslb's TestNSDAgrees compares our answers with NSD's for the
 # zone's static records (it skips without it).
 # knot: dnsgslb's TestJudgedEdges asks NSD and Knot DNS the protocol's edge
-# cases along with our server (it leaves out a judge that is missing).
+# cases along with our server (it leaves out a judge that is missing), and
+# TestKnotSignedAgrees compares the signed zone with Knot's (it skips
+# without it).
 pkgs=(iproute2 frr bird2 tcpdump unbound chromium prometheus bind9-dnsutils bind9-utils dnsviz nsd knot)
 missing=()
 for p in "${pkgs[@]}"; do
