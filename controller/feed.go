@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
-	"github.com/anyctl/anyctl/compile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // feedServer streams the compiled GSLB snapshot to DNS servers: the current
@@ -34,6 +32,11 @@ type feedServer struct {
 	// fresh confirms the replica's state current; nil sends no
 	// confirmations.
 	fresh *freshness
+
+	// shareOnce makes shared, the snapshot compiled once per change for
+	// every stream.
+	shareOnce sync.Once
+	shared    *gslbSnapshots
 }
 
 func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
@@ -80,48 +83,42 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		f.log.Warn("dns server holds a newer snapshot than this replica can send: ending its feed stream", "server", req.GetServerName(), "held_revision", req.GetRevision(), "err", err)
 		return status.Errorf(codes.Unavailable, "gslb feed: the DNS server holds revision %d, and %v: it keeps that snapshot; connect to another replica", req.GetRevision(), err)
 	}
-	var last *v1.GslbSnapshot
-	var sent confirmation
-	dirty := true // the state moved since the last compile
+	var sent *sharedSnapshot
+	var sentConf confirmation
 	for {
 		// The confirmation is read before the state: the state compiled
 		// is then at least as new as what it confirms.
 		conf, confirmed := f.fresh.Current()
-		s, changed := f.cache.Current()
-		obs, obsChanged := f.observed.Current()
+		cur, err := f.snapshots().Current()
+		if err != nil {
+			return status.Errorf(codes.Internal, "gslb feed: %v", err)
+		}
+		// The snapshot goes as the bytes encoded once for every stream
+		// (encodedResponse), beside this stream's confirmation.
 		msg := &v1.SubscribeResponse{}
-		if dirty {
-			snap := compile.GslbSnapshot(s, obs)
-			if last == nil || !sameSnapshot(snap, last) {
-				snap.CompiledAt = timestamppb.New(time.Now())
-				msg.Snapshot = snap
-			}
-			dirty = false
+		if sent == nil || cur.content != sent.content {
+			msg.ProtoReflect().SetUnknown(cur.msg.ProtoReflect().GetUnknown())
 		}
 		// Every stream's first response says the replica confirms, so
 		// that the DNS server holds it to that even before the first
 		// confirmation; then each new confirmation is sent once.
-		if f.fresh != nil && (last == nil || conf.at.After(sent.at)) {
+		if f.fresh != nil && (sent == nil || conf.at.After(sentConf.at)) {
 			msg.Freshness = f.fresh.proto(conf)
-			sent = conf
 		}
-		if msg.Snapshot != nil || msg.Freshness != nil {
+		if len(msg.ProtoReflect().GetUnknown()) > 0 || msg.Freshness != nil {
 			err := sendWithin(f.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
-				rev := msg.GetSnapshot().GetRevision()
-				if rev == 0 {
-					rev = last.GetRevision()
-				}
 				f.metrics.streamsDropped.WithLabelValues("gslb_feed").Inc()
 				f.log.Warn("dns server fell behind: ending its feed stream; it resubscribes and gets the current snapshot",
-					"server", req.GetServerName(), "revision", rev, "peer", peerAddr(ctx))
-				return status.Errorf(codes.ResourceExhausted, "gslb feed fell behind: the message of revision %d was not taken in time; resubscribe to get the current snapshot", rev)
+					"server", req.GetServerName(), "revision", cur.snap.GetRevision(), "peer", peerAddr(ctx))
+				return status.Errorf(codes.ResourceExhausted, "gslb feed fell behind: the message of revision %d was not taken in time; resubscribe to get the current snapshot", cur.snap.GetRevision())
 			}
 			if err != nil {
 				return err
 			}
-			if msg.Snapshot != nil {
-				last = msg.Snapshot
+			sent = cur
+			if msg.Freshness != nil {
+				sentConf = conf
 			}
 			if msg.GetFreshness().GetConfirmed() && sub != nil {
 				sub.sent(conf)
@@ -135,19 +132,15 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		case <-etcdLost:
 			f.log.Warn("ending dns server's feed stream: this replica cannot reach etcd", "server", req.GetServerName())
 			return f.etcd.refusal()
-		case <-changed:
-			dirty = true
-		case <-obsChanged:
-			dirty = true
+		case <-cur.stateChanged:
+		case <-cur.observedChanged:
 		case <-confirmed:
 		}
 	}
 }
 
-// sameSnapshot compares snapshots ignoring revision and compile time.
-func sameSnapshot(a, b *v1.GslbSnapshot) bool {
-	ac, bc := proto.Clone(a).(*v1.GslbSnapshot), proto.Clone(b).(*v1.GslbSnapshot)
-	ac.Revision, bc.Revision = 0, 0
-	ac.CompiledAt, bc.CompiledAt = nil, nil
-	return proto.Equal(ac, bc)
+// snapshots is the snapshot source every stream of this server shares.
+func (f *feedServer) snapshots() *gslbSnapshots {
+	f.shareOnce.Do(func() { f.shared = &gslbSnapshots{cache: f.cache, observed: f.observed} })
+	return f.shared
 }

@@ -12,6 +12,7 @@ import (
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // requestCodec is the protobuf codec with two differences. A request that
@@ -35,12 +36,31 @@ func newRequestCodec() *requestCodec {
 func (c *requestCodec) Name() string { return c.base.Name() }
 
 // Marshal encodes v; a config response that carries its config already
-// encoded (configResponse), and nothing else, is sent as those bytes, not
-// copied once more for every agent.
+// encoded (configResponse), or a feed response its snapshot
+// (encodedResponse), and nothing else, is sent as those bytes, not copied
+// once more for every agent or DNS server.
 func (c *requestCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if m, ok := v.(*v1.ConnectResponse); ok && m.Msg == nil && !m.AcceptsUnchanged && !m.AcceptsRevisionOnly {
-		if b := m.ProtoReflect().GetUnknown(); len(b) > 0 {
-			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	switch m := v.(type) {
+	case *v1.ConnectResponse:
+		if m.Msg == nil && !m.AcceptsUnchanged && !m.AcceptsRevisionOnly {
+			if b := m.ProtoReflect().GetUnknown(); len(b) > 0 {
+				return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+			}
+		}
+	case *v1.SubscribeResponse:
+		if m.Snapshot == nil {
+			if b := m.ProtoReflect().GetUnknown(); len(b) > 0 {
+				if m.Freshness == nil {
+					return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+				}
+				// The stream's confirmation follows the shared bytes:
+				// fields of a message may come in any order.
+				fb, err := proto.Marshal(&v1.SubscribeResponse{Freshness: m.Freshness})
+				if err != nil {
+					return nil, err
+				}
+				return mem.BufferSlice{mem.SliceBuffer(b), mem.SliceBuffer(fb)}, nil
+			}
 		}
 	}
 	return c.base.Marshal(v)

@@ -104,3 +104,56 @@ func TestConfigResponseSentAsEncoded(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotResponseSentAsEncoded: a feed response built from a snapshot
+// encoded once goes out as those very bytes and decodes to the snapshot.
+func TestSnapshotResponseSentAsEncoded(t *testing.T) {
+	c := newRequestCodec()
+	msg, err := encodedResponse(&v1.GslbSnapshot{Revision: 42, Origins: []*v1.SnapshotOrigin{{Name: "fra", Healthy: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &v1.SubscribeResponse{}
+	if err := proto.Unmarshal(out.Materialize(), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.GetSnapshot().GetRevision() != 42 || got.GetSnapshot().GetOrigins()[0].GetName() != "fra" {
+		t.Fatalf("decoded %v", got)
+	}
+	unknown := msg.ProtoReflect().GetUnknown()
+	if len(out) != 1 || &out[0].ReadOnlyData()[0] != &unknown[0] {
+		t.Errorf("the encoded snapshot was copied for the stream")
+	}
+}
+
+// TestSnapshotResponseWithConfirmation: a stream's confirmation sent with
+// the shared encoded snapshot goes out after those bytes, uncopied, and
+// the response decodes to both.
+func TestSnapshotResponseWithConfirmation(t *testing.T) {
+	c := newRequestCodec()
+	shared, err := encodedResponse(&v1.GslbSnapshot{Revision: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &v1.SubscribeResponse{Freshness: &v1.FeedFreshness{Confirmed: true}}
+	msg.ProtoReflect().SetUnknown(shared.ProtoReflect().GetUnknown())
+	out, err := c.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &v1.SubscribeResponse{}
+	if err := proto.Unmarshal(out.Materialize(), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.GetSnapshot().GetRevision() != 42 || !got.GetFreshness().GetConfirmed() {
+		t.Fatalf("decoded %v, want the snapshot and the confirmation", got)
+	}
+	unknown := shared.ProtoReflect().GetUnknown()
+	if len(out) != 2 || &out[0].ReadOnlyData()[0] != &unknown[0] {
+		t.Errorf("the encoded snapshot was copied for the stream")
+	}
+}
