@@ -19,12 +19,12 @@ import (
 //     addresses);
 //   - an Origin changes the records choosing among it;
 //   - a GslbZone changes its records, and so the records sharing a name
-//     and type with them, and the records of other zones whose names are
-//     at or below its apex.
+//     and type with them, and the records and the zones (their static
+//     records) of other zones whose names are at or below its apex.
 //
 // Nothing else can give an existing object a problem it did not have: an
 // apply deletes nothing, a problem with an incoming object is reported on
-// that object, and Pops and GslbZones only lose problems by an apply.
+// that object, and Pops only lose problems by an apply.
 func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, mix *index) []resource.Ref {
 	if existing == nil {
 		return nil
@@ -84,6 +84,13 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 		}
 		key, ok := mix.recordKey(rec)
 		return ok && slices.ContainsFunc(apexes, func(apex string) bool { return inZone(key.owner, apex) })
+	}
+	for name, z := range existing.Zones {
+		apex, ok := mix.zones().zoneApex[name]
+		if ok && slices.ContainsFunc(apexes, func(below string) bool { return below != apex && inZone(below, apex) }) &&
+			len(z.GetSpec().GetRecords()) > 0 {
+			add(resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: name})
+		}
 	}
 	var records []string
 	for name, rec := range existing.Records {

@@ -131,7 +131,9 @@ func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 	}
 }
 
-// crossZone refuses two zones with the same apex.
+// crossZone refuses two zones with the same apex, and a static record at
+// the apex of another zone, a delegation (NS records) included: that zone
+// is served here and answers for its apex itself.
 func crossZone(r report, z *v1.GslbZone, ix *index) {
 	apex, ok := zoneApex(z.GetSpec())
 	if !ok {
@@ -141,6 +143,26 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 		if other != r.ref.Name && ix.zoneApex[other] == apex {
 			e := r.addf("spec.zone", z.GetSpec().GetZone(), "same apex as GslbZone %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
+		}
+	}
+	for i, rec := range z.GetSpec().GetRecords() {
+		if rec.GetName() == "" {
+			continue
+		}
+		owner, problem := ownerName(rec.GetName(), apex)
+		if problem != "" || owner == apex {
+			continue
+		}
+		inner, ok := ix.apexZone[owner]
+		if !ok || inner == r.ref.Name {
+			continue
+		}
+		if rec.GetType() == v1.RecordType_RECORD_TYPE_NS {
+			r.addf(idx("spec.records", i)+".name", rec.GetName(),
+				"%q is the apex of GslbZone %q, served here, which answers for it with its own name servers: remove the delegation", owner, inner)
+		} else {
+			r.addf(idx("spec.records", i)+".name", rec.GetName(),
+				"%q is the apex of GslbZone %q, served here, which answers for it: put the record in that zone", owner, inner)
 		}
 	}
 }

@@ -114,3 +114,48 @@ func TestZoneRules(t *testing.T) {
 			`GslbRecord "api": spec.name "api.gslb.example.com.": "api.gslb.example.com." is a static CNAME in GslbZone "gslb"`},
 	})
 }
+
+// TestZoneRecordsAtTheApexOfAZoneServedHere: a zone's NS records at the apex of
+// another GslbZone are refused, whichever of the two is applied: the DNS
+// server merged them into the served zone's own NS records, or turned
+// that whole zone into a referral and refused every snapshot with a
+// GslbRecord in it, depending on how the zones' object names sorted. So
+// are static records of other types at that apex, which made the zone
+// below a referral the same way; those reaching below its apex stay
+// allowed.
+func TestZoneRecordsAtTheApexOfAZoneServedHere(t *testing.T) {
+	eu := func() *v1.GslbZone {
+		z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+		z.Metadata.Name = "eu"
+		z.Spec.Zone = "eu.gslb.example.com."
+		z.Spec.Records = nil
+		return z
+	}
+	static := func(f *fixture, name string, typ v1.RecordType, values ...string) *v1.GslbZone {
+		f.zone.Spec.Records = append(f.zone.Spec.Records, &v1.StaticRecord{Name: name, Type: typ, Values: values})
+		return f.zone
+	}
+	runApplyCases(t, []applyCase{
+		{"zone below", func(f *fixture) []proto.Message { return []proto.Message{eu()} }, ``},
+		{"static record inside a zone below", func(f *fixture) []proto.Message {
+			return []proto.Message{eu(), static(f, "www.eu", v1.RecordType_RECORD_TYPE_A, "198.51.100.81")}
+		}, ``},
+		{"static record at the apex of a zone below", func(f *fixture) []proto.Message {
+			return []proto.Message{eu(), static(f, "eu", v1.RecordType_RECORD_TYPE_TXT, "v=spf1 -all")}
+		}, `GslbZone "gslb": spec.records[4].name "eu": "eu.gslb.example.com." is the apex of GslbZone "eu", served here, which answers for it: put the record in that zone`},
+		{"delegation to a zone served here", func(f *fixture) []proto.Message {
+			return []proto.Message{eu(), static(f, "eu", v1.RecordType_RECORD_TYPE_NS, "ns1.example.net.")}
+		}, `GslbZone "gslb": spec.records[4].name "eu": "eu.gslb.example.com." is the apex of GslbZone "eu", served here, which answers for it with its own name servers: remove the delegation`},
+		{"zone applied where a stored zone delegates", func(f *fixture) []proto.Message {
+			return []proto.Message{static(f, "eu", v1.RecordType_RECORD_TYPE_NS, "ns1.example.net.")}
+		}, ``},
+	})
+	// The zone applied at a stored delegation breaks the zone above.
+	f := newFixture()
+	static(f, "eu", v1.RecordType_RECORD_TYPE_NS, "ns1.example.net.")
+	got := errString(CheckApply(wrap(eu()), f.state(), testOpts))
+	want := `GslbZone "gslb": spec.records[4].name "eu": "eu.gslb.example.com." is the apex of GslbZone "eu", served here, which answers for it with its own name servers: remove the delegation`
+	if got != want {
+		t.Errorf("zone applied at a stored delegation:\n got: %s\nwant: %s", got, want)
+	}
+}
