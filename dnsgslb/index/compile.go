@@ -87,6 +87,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		now = opts.Now()
 	}
 	byObject := map[string]*zone{}
+	compiled := make([]*zone, 0, len(snap.GetZones()))
 	for _, z := range snap.GetZones() {
 		zn, err := compileZone(z, snap.GetRevision())
 		if err != nil {
@@ -102,7 +103,12 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 		zn.slot = opts.ZoneSlot(zn.apex)
 		ix.zones[key] = zn
 		byObject[zn.object] = zn
-		if err := ix.addZoneData(zn, z.GetSpec()); err != nil {
+		compiled = append(compiled, zn)
+	}
+	// Every zone is known before any data is added: a name belongs to
+	// the deepest zone it is in, whichever zone's data creates it.
+	for i, z := range snap.GetZones() {
+		if err := ix.addZoneData(compiled[i], z.GetSpec()); err != nil {
 			return nil, err
 		}
 	}
@@ -194,7 +200,9 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 }
 
 // node returns the node of a name inside zone z, creating it and the empty
-// non-terminals above it.
+// non-terminals above it. The node belongs to the deepest zone the name is
+// in, which is z or a zone below it: data of a zone that reaches into one
+// below (a name server, a static record) is that zone's name.
 func (ix *Index) node(name string, z *zone) *node {
 	return ix.nodeKeyed(name, wireKey(name), z)
 }
@@ -204,22 +212,33 @@ func (ix *Index) nodeKeyed(name, key string, z *zone) *node {
 	if n, ok := ix.names[key]; ok {
 		return n
 	}
+	owner := z
+	if at, ok := ix.zones[key]; ok {
+		owner = at
+	} else if name != z.apex {
+		if i := strings.IndexByte(name, '.'); i >= 0 {
+			var parent *node
+			if strings.IndexByte(name, '\\') < 0 && len(key) > int(key[0])+1 {
+				// The parent's key is the rest of this one.
+				parent = ix.nodeKeyed(name[i+1:], key[int(key[0])+1:], z)
+			} else {
+				parent = ix.node(name[i+1:], z)
+			}
+			owner = parent.zone
+		}
+	}
 	var n *node
 	if ix.alloc != nil {
 		n = ix.alloc.nodes.get()
-		*n = node{name: name, key: key, wlen: len(key), zone: z}
+		*n = node{name: name, key: key, wlen: len(key), zone: owner}
 	} else {
-		n = &node{name: name, key: key, wlen: len(key), zone: z}
+		n = &node{name: name, key: key, wlen: len(key), zone: owner}
 	}
 	ix.names[key] = n
-	if name != z.apex {
+	if owner != z && name == owner.apex {
+		// The apex of a zone below z: the names above it are z's.
 		if i := strings.IndexByte(name, '.'); i >= 0 {
-			if strings.IndexByte(name, '\\') < 0 && len(key) > int(key[0])+1 {
-				// The parent's key is the rest of this one.
-				ix.nodeKeyed(name[i+1:], key[int(key[0])+1:], z)
-			} else {
-				ix.node(name[i+1:], z)
-			}
+			ix.node(name[i+1:], z)
 		}
 	}
 	return n
