@@ -165,4 +165,59 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 				"%q is the apex of GslbZone %q, served here, which answers for it: put the record in that zone", owner, inner)
 		}
 	}
+	crossZoneCNAMEs(r, z, apex, ix)
+}
+
+// crossZoneCNAMEs refuses a static CNAME at a name where another zone (one
+// above this one, reaching into it, or one below) holds static records or
+// name server addresses, those of this zone where another holds a static
+// CNAME, and a name server with addresses at a static CNAME of any zone:
+// DNS servers answer a name's records of every zone together, and a CNAME
+// stands alone.
+func crossZoneCNAMEs(r report, z *v1.GslbZone, apex string, ix *index) {
+	for i, rec := range z.GetSpec().GetRecords() {
+		owner, problem := ownerName(rec.GetName(), apex)
+		if rec.GetName() == "" || problem != "" {
+			continue
+		}
+		path := idx("spec.records", i) + ".name"
+		if rec.GetType() != v1.RecordType_RECORD_TYPE_CNAME {
+			if other := otherZone(ix.staticZones[rrKey{owner, v1.RecordType_RECORD_TYPE_CNAME}], r.ref.Name); other != "" {
+				r.addf(path, rec.GetName(), "%q is a static CNAME in GslbZone %q: a CNAME must stand alone", owner, other)
+			}
+			continue
+		}
+		for t := v1.RecordType_RECORD_TYPE_A; t <= v1.RecordType_RECORD_TYPE_DS; t++ {
+			if t == v1.RecordType_RECORD_TYPE_CNAME {
+				continue
+			}
+			if other := otherZone(ix.staticZones[rrKey{owner, t}], r.ref.Name); other != "" {
+				r.addf(path, rec.GetName(), "CNAME beside the static %s records of GslbZone %q at %q: a CNAME must stand alone", strings.TrimPrefix(t.String(), "RECORD_TYPE_"), other, owner)
+				break
+			}
+			if other := otherZone(ix.glueZones[rrKey{owner, t}], r.ref.Name); other != "" {
+				r.addf(path, rec.GetName(), "CNAME at %q, a name server of GslbZone %q answered with its addresses: a CNAME must stand alone", owner, other)
+				break
+			}
+		}
+	}
+	for i, ns := range z.GetSpec().GetNameServers() {
+		n, problem := zoneName(ns.GetName(), apex)
+		if ns.GetName() == "" || problem != "" || !inZone(n, apex) || len(ns.GetAddresses()) == 0 {
+			continue
+		}
+		if zs := ix.staticZones[rrKey{n, v1.RecordType_RECORD_TYPE_CNAME}]; len(zs) > 0 {
+			r.addf(idx("spec.nameServers", i)+".name", ns.GetName(), "%q is a static CNAME in GslbZone %q: a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME", n, zs[0])
+		}
+	}
+}
+
+// otherZone returns the first of zones that is not zone, "" if none.
+func otherZone(zones []string, zone string) string {
+	for _, z := range zones {
+		if z != zone {
+			return z
+		}
+	}
+	return ""
 }

@@ -159,3 +159,40 @@ func TestZoneRecordsAtTheApexOfAZoneServedHere(t *testing.T) {
 		t.Errorf("zone applied at a stored delegation:\n got: %s\nwant: %s", got, want)
 	}
 }
+
+// TestZoneCNAMEsAcrossZones: a static CNAME stands alone at its name
+// whatever zone holds the other records there (a zone above reaching into
+// one below), and a name server with addresses is not at a CNAME: the DNS
+// server answers a name's records of every zone together and refused the
+// whole snapshot for a CNAME beside other records.
+func TestZoneCNAMEsAcrossZones(t *testing.T) {
+	outer := func(edit func(s *v1.GslbZoneSpec)) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+			z.Metadata.Name = "outer"
+			z.Spec.Zone = "example.com."
+			z.Spec.NameServers = []*v1.NameServer{{Name: "ns2.example.net."}}
+			z.Spec.Records = nil
+			edit(z.Spec)
+			return []proto.Message{z}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"static record of a zone above beside nothing", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "other.gslb", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"198.51.100.9"}}}
+		}), ``},
+		{"CNAME of a zone above beside a zone's records", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "static.gslb", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"elsewhere.example.net."}}}
+		}), `GslbZone "outer": spec.records[0].name "static.gslb": CNAME beside the static A records of GslbZone "gslb" at "static.gslb.example.com.": a CNAME must stand alone`},
+		{"record of a zone above beside a zone's CNAME", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "docs.gslb", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"hello"}}}
+		}), `GslbZone "outer": spec.records[0].name "docs.gslb": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": a CNAME must stand alone`},
+		{"name server of a zone above at a zone's CNAME", outer(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "docs.gslb.example.com.", Addresses: []string{"198.51.100.53"}})
+		}), `GslbZone "outer": spec.nameServers[1].name "docs.gslb.example.com.": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME`},
+		{"name server at the zone's own CNAME", func(f *fixture) []proto.Message {
+			f.zone.Spec.NameServers = append(f.zone.Spec.NameServers, &v1.NameServer{Name: "docs", Addresses: []string{"198.51.100.53"}})
+			return []proto.Message{f.zone}
+		}, `GslbZone "gslb": spec.nameServers[2].name "docs": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME`},
+	})
+}

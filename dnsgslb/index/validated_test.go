@@ -13,8 +13,9 @@ import (
 
 // validatedUniverse builds random objects over a few names each, so that
 // applies and deletes meet each other: PoPs changing region, origins
-// changing addresses, zones nested in one another, records moving between
-// zones and names, residency rules naming candidates.
+// changing addresses, zones nested in one another with static records,
+// delegations and name servers reaching into each other, records moving
+// between zones and names, residency rules naming candidates.
 type validatedUniverse struct{ r *rand.Rand }
 
 func (u validatedUniverse) pick(xs ...string) string { return xs[u.r.IntN(len(xs))] }
@@ -66,6 +67,18 @@ func (u validatedUniverse) object() *v1.Object {
 			NameServers: []*v1.NameServer{{Name: "ns1.example.net."}},
 			DefaultTtl:  60,
 		}
+		if u.r.IntN(3) == 0 {
+			spec.NameServers = append(spec.NameServers, &v1.NameServer{Name: u.pick("ns.a.example.com.", "ns.example.com.", "www.a.example.com."), Addresses: []string{"192.0.2.53"}})
+		}
+		switch u.r.IntN(6) {
+		case 3:
+			spec.Records = []*v1.StaticRecord{{Name: u.pick("www", "x", "a", "@"), Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"hello"}}}
+		case 4:
+			spec.Records = []*v1.StaticRecord{
+				{Name: "sub", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.sub." + apex}},
+				{Name: "ns.sub", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.54"}},
+			}
+		}
 		switch u.r.IntN(4) {
 		case 0:
 			spec.Records = []*v1.StaticRecord{{Name: u.pick("www", "x", "a"), Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.99"}}}
@@ -93,6 +106,11 @@ func (u validatedUniverse) object() *v1.Object {
 			names = []string{"p0", "p1", "p2"}
 		}
 	}
+	spec.Answers = uint32(u.r.IntN(3))
+	spec.WhenAllDown = v1.AllDownBehavior(u.r.IntN(4))
+	if spec.Type == v1.RecordType_RECORD_TYPE_HTTPS && u.r.IntN(2) == 0 {
+		spec.Https = &v1.ServiceBinding{Params: u.pick("alpn=h2,h3", "port=8443", "alpn=h3 port=443")}
+	}
 	if len(names) > 0 && u.r.IntN(3) == 0 {
 		spec.Residency = []*v1.ResidencyRule{{Continents: []string{"EU"}, Allowed: []string{u.pick(names...)}}}
 	}
@@ -101,12 +119,13 @@ func (u validatedUniverse) object() *v1.Object {
 
 // TestValidatedStatesBuild applies and deletes random objects as the
 // Admin API does, through validation: every state validation lets through
-// must compile to a snapshot the DNS server builds, since a snapshot it
-// refuses stops every update at that server.
+// must compile, with random origin verdicts and drains, to a snapshot the
+// DNS server builds, since a snapshot it refuses stops every update at
+// that server.
 func TestValidatedStatesBuild(t *testing.T) {
 	db := randomDB(t, 50, 10)
 	opts := validation.Options{AllowedPrefixes: validation.DefaultAllowedPrefixes()}
-	for seed := range uint64(40) {
+	for seed := range uint64(100) {
 		u := validatedUniverse{rand.New(rand.NewPCG(seed, 5))}
 		st := resource.NewState()
 		var accepted int
@@ -142,7 +161,16 @@ func TestValidatedStatesBuild(t *testing.T) {
 			}
 			accepted++
 			st.Revision = int64(step + 1)
-			snap := compile.GslbSnapshot(st, compile.Observed{})
+			obs := compile.Observed{OriginHealth: map[string]compile.OriginHealth{}, Drain: map[string]compile.DrainStep{}}
+			for _, o := range []string{"o0", "o1", "o2"} {
+				if u.r.IntN(3) == 0 {
+					obs.OriginHealth[o] = compile.OriginHealth{Healthy: false, Reason: "down"}
+				}
+			}
+			if u.r.IntN(4) == 0 {
+				obs.Drain[u.pick("p0", "p1", "p2")] = compile.DrainGslb
+			}
+			snap := compile.GslbSnapshot(st, obs)
 			if _, err := Compile(snap, Options{GeoIP: db}); err != nil {
 				t.Fatalf("seed %d step %d: validation accepted %s, and the DNS server refuses the snapshot: %v\nzones %v\nrecords %v", seed, step, what, err, st.Zones, st.Records)
 			}
