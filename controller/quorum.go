@@ -40,7 +40,7 @@ func originVerdicts(reports map[string]*v1.PopStatus, quorum float64) map[string
 	for origin, t := range tallies {
 		sort.Strings(t.down)
 		n := len(t.up) + len(t.down)
-		down := float64(len(t.down)) > quorum*float64(n)
+		down := moreThanShare(len(t.down), n, quorum)
 		var reason string
 		switch {
 		case down:
@@ -53,6 +53,19 @@ func originVerdicts(reports map[string]*v1.PopStatus, quorum float64) map[string
 		out[origin] = compile.OriginHealth{Healthy: !down, Reason: reason}
 	}
 	return out
+}
+
+// shareTolerance, times the count, absorbs the binary rounding of a share
+// times a count (under 2⁻⁵³ of it) and stays far below the smallest real
+// difference of a share given to six decimal places (10⁻⁶) up to a
+// million PoPs.
+const shareTolerance = 1e-12
+
+// moreThanShare reports whether k of n is more than share of n. 0.7 × 90
+// is 62.99999999999999 in floating point, so a plain comparison counted 63
+// of 90 (70%) as more than 70%.
+func moreThanShare(k, n int, share float64) bool {
+	return float64(k) > share*float64(n)+shareTolerance*float64(max(n, 1))
 }
 
 // rttMatrix collects each PoP's measured RTT to each origin it reaches.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,6 +61,35 @@ func TestRoundRTTKeepsTwoDigits(t *testing.T) {
 	} {
 		if got := roundRTT(c.in); got != c.want {
 			t.Errorf("roundRTT(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestOriginVerdictAtExactlyTheQuorum: an origin down at exactly the
+// quorum's share of the reporting PoPs is not down at more than it,
+// whatever the share's binary rounding: 0.7 × 90 is 62.99999999999999 in
+// floating point, so 63 of 90 PoPs (70%) were counted as more than 70%
+// and took the origin out.
+func TestOriginVerdictAtExactlyTheQuorum(t *testing.T) {
+	for _, c := range []struct {
+		quorum      float64
+		pops, down  int
+		wantHealthy bool
+	}{
+		{0.7, 90, 63, true},
+		{0.7, 90, 64, false},
+		{0.58, 50, 29, true},
+		{0.58, 50, 30, false},
+		{0.29, 100, 29, true},
+		{0.29, 100, 30, false},
+		{0.5, 2, 1, true},
+	} {
+		reports := map[string]*v1.PopStatus{}
+		for i := range c.pops {
+			reports[fmt.Sprintf("pop-%03d", i)] = &v1.PopStatus{OriginProbes: []*v1.OriginProbeResult{probe("o", i >= c.down, time.Millisecond)}}
+		}
+		if v := originVerdicts(reports, c.quorum)["o"]; v.Healthy != c.wantHealthy {
+			t.Errorf("quorum %v, down at %d of %d PoPs: healthy %v, want %v (%s)", c.quorum, c.down, c.pops, v.Healthy, c.wantHealthy, v.Reason)
 		}
 	}
 }
