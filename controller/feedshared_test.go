@@ -139,3 +139,50 @@ func TestFeedStreamsShareOneCompiledSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedIgnoresWhyAHealthyOriginIsUp changes only why an origin is up
+// (a PoP alone seeing it down, one more PoP reporting on it), as a flaky
+// path at one PoP or an agent reconnecting does all day: DNS servers read
+// a reason only for an unhealthy candidate, so the snapshot compiled for
+// them must stay the one they have, not be sent again to every server (at
+// 5,000 records, 0.5 MiB each, and a rebuild of every server's index).
+// A verdict, or why an origin is down, changes it.
+func TestFeedIgnoresWhyAHealthyOriginIsUp(t *testing.T) {
+	h := newHarness(t, resource.Wrap(validationtest.Origin(0)), resource.Wrap(validationtest.Zone(0)), resource.Wrap(validationtest.Record(0, 1, 1)))
+	h.runCache()
+	awaitClosed(t, "the desired state loaded", h.cache.Ready())
+	g := &gslbSnapshots{cache: h.cache, observed: h.obs}
+	current := func() *sharedSnapshot {
+		t.Helper()
+		s, err := g.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	origin := validationtest.OriginName(0)
+	setReason := func(healthy bool, reason string) {
+		h.obs.setHealth(map[string]compile.OriginHealth{origin: {Healthy: healthy, Reason: reason}}, nil)
+	}
+	first := current()
+	for i, reason := range []string{
+		"up at all 3 reporting PoPs",
+		"up: down at only 1 of 3 reporting PoPs (tokyo), not more than 50%",
+		"up at all 3 reporting PoPs",
+		"up at all 4 reporting PoPs",
+	} {
+		setReason(true, reason)
+		if got := current(); got.content != first.content {
+			t.Fatalf("change %d, %q: the snapshot for DNS servers changed (content %d, was %d)", i, reason, got.content, first.content)
+		}
+	}
+	setReason(false, "down at 2 of 3 reporting PoPs (london, tokyo): more than 50%")
+	down := current()
+	if down.content == first.content {
+		t.Fatal("the verdict went down and the snapshot for DNS servers stayed")
+	}
+	setReason(false, "down at 3 of 3 reporting PoPs (london, newyork, tokyo): more than 50%")
+	if got := current(); got.content == down.content || got.snap.GetOrigins()[0].GetHealthReason() == "" {
+		t.Fatalf("why the origin is down changed and the snapshot for DNS servers stayed: %v", got.snap.GetOrigins()[0])
+	}
+}

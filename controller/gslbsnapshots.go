@@ -65,6 +65,14 @@ func (g *gslbSnapshots) Current() (*sharedSnapshot, error) {
 	s, stateChanged := g.cache.Current()
 	obs, observedChanged := g.observed.Current()
 	snap := compile.GslbSnapshot(s, obs)
+	for _, o := range snap.GetOrigins() {
+		if o.GetHealthy() {
+			// DNS servers read a reason only for an unhealthy candidate:
+			// why an origin is up (one more PoP reporting, one PoP alone
+			// seeing it down) is not sent to every server again.
+			o.HealthReason = ""
+		}
+	}
 	next := &sharedSnapshot{stateChanged: stateChanged, observedChanged: observedChanged}
 	switch {
 	case prev != nil && snap.GetRevision() == prev.snap.GetRevision() && sameSnapshot(snap, prev.snap):
