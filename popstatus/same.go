@@ -19,7 +19,8 @@ import (
 // are ignored: when it was reported (the lease proves the agent lives),
 // how long a check's last probe took and its streak of identical results,
 // how much hold-down is left (whether it is held down is compared), and an
-// origin's RTT within the rounding the GSLB snapshot applies (RoundRTT).
+// origin's RTT within a step of the rounding the GSLB snapshot applies
+// (SameRTT).
 // Everything else is compared field by field, without copying: this runs
 // on every report of every agent.
 func Same(stored, next *v1.PopStatus) bool {
@@ -60,7 +61,29 @@ func sameCheck(a, b *v1.CheckStatus) bool {
 
 func sameOriginProbe(a, b *v1.OriginProbeResult) bool {
 	return a.GetOrigin() == b.GetOrigin() && a.GetHealthy() == b.GetHealthy() && a.GetLastResult() == b.GetLastResult() &&
-		(a.GetRtt() == nil) == (b.GetRtt() == nil) && RoundRTT(a.GetRtt().AsDuration()) == RoundRTT(b.GetRtt().AsDuration())
+		(a.GetRtt() == nil) == (b.GetRtt() == nil) && SameRTT(a.GetRtt().AsDuration(), b.GetRtt().AsDuration())
+}
+
+// SameRTT reports whether an RTT measured next says what the stored one
+// says: rounded (RoundRTT), at most one step of the stored one's last
+// digit apart. An RTT jittering across a rounding boundary (23.4 and
+// 23.6 ms, 23 and 24 once rounded) so does not make every report differ,
+// and with it the GSLB snapshot every DNS server is sent; one that moves
+// further (to 25 ms) does.
+func SameRTT(stored, next time.Duration) bool {
+	s, n := RoundRTT(stored), RoundRTT(next)
+	step := rttStep(s)
+	return n >= s-step && n <= s+step
+}
+
+// rttStep is the step of a rounded RTT's last kept digit.
+func rttStep(d time.Duration) time.Duration {
+	us := d.Microseconds()
+	scale := int64(1)
+	for us/scale >= 100 {
+		scale *= 10
+	}
+	return time.Duration(scale) * time.Microsecond
 }
 
 func sameTime(a, b *timestamppb.Timestamp) bool {

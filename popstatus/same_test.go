@@ -2,6 +2,7 @@ package popstatus
 
 import (
 	"testing"
+	"time"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/protobuf/proto"
@@ -35,5 +36,27 @@ func TestSameButRevision(t *testing.T) {
 	}
 	if SameButRevision(a, c) || Same(b, c) {
 		t.Error("reports differing in a check's health count as the same")
+	}
+}
+
+// TestSameRTT: an RTT within one step of the stored one's rounding says
+// the same, one further away does not.
+func TestSameRTT(t *testing.T) {
+	for _, c := range []struct {
+		stored, next time.Duration
+		want         bool
+	}{
+		{23400 * time.Microsecond, 23600 * time.Microsecond, true},  // 23 and 24 ms
+		{23600 * time.Microsecond, 23400 * time.Microsecond, true},  // 24 and 23 ms
+		{23400 * time.Microsecond, 24600 * time.Microsecond, false}, // 23 and 25 ms
+		{99 * time.Millisecond, 104 * time.Millisecond, true},       // 99 and 100 ms
+		{100 * time.Millisecond, 99 * time.Millisecond, true},
+		{100 * time.Millisecond, 120 * time.Millisecond, false},
+		{87 * time.Microsecond, 88 * time.Microsecond, true},
+		{87 * time.Microsecond, 89 * time.Microsecond, false},
+	} {
+		if got := SameRTT(c.stored, c.next); got != c.want {
+			t.Errorf("SameRTT(%v, %v) = %v, want %v", c.stored, c.next, got, c.want)
+		}
 	}
 }
