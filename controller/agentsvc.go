@@ -141,7 +141,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		// The confirmation is read before the state, as the feed does.
 		conf, confirmed := a.fresh.Current()
 		f, changed := a.configs.Current()
-		obs, obsChanged := a.observed.Current()
+		obs, obsChanged := a.observed.ConfigInputs()
 		var msg *v1.ConnectResponse
 		if dirty {
 			if msg, err = cs.next(f, obs); errors.Is(err, compile.ErrUnknownPop) {
