@@ -131,7 +131,18 @@ func TestValidatedStatesBuild(t *testing.T) {
 		var accepted int
 		for step := range 400 {
 			var what string
-			if u.r.IntN(4) == 0 {
+			if all := st.Objects(); len(all) > 0 && u.r.IntN(6) == 0 {
+				// An apply that prunes: deletes and puts in one change.
+				gone := []resource.Ref{resource.RefOf(all[u.r.IntN(len(all))])}
+				puts := []*v1.Object{u.object()}
+				if validation.CheckChange(puts, gone, st, opts) != nil {
+					continue
+				}
+				st = st.Clone()
+				st.Delete(gone[0])
+				st.Put(puts[0])
+				what = fmt.Sprintf("delete %s, apply %v", gone[0], puts)
+			} else if u.r.IntN(4) == 0 {
 				kinds := resource.Kinds()
 				k := kinds[u.r.IntN(len(kinds))]
 				objs := st.OfKind(k)
