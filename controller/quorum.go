@@ -2,12 +2,12 @@ package controller
 
 import (
 	"fmt"
-	"github.com/anyctl/anyctl/popstatus"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
+	"github.com/anyctl/anyctl/popstatus"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
