@@ -2,6 +2,7 @@ package compile
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,18 @@ func TestDrainStepString(t *testing.T) {
 		if got := step.String(); got != want {
 			t.Errorf("DrainStep(%d).String() = %q, want %q", int(step), got, want)
 		}
+	}
+}
+
+// TestGslbObservedIsTheSnapshotsPart: the origins and PoPs GslbObserved
+// compiles are those of GslbSnapshot, which a caller reusing the zones and
+// records of an earlier snapshot of the same state relies on.
+func TestGslbObservedIsTheSnapshotsPart(t *testing.T) {
+	s, obs := bigFleet(60, 10)
+	snap := GslbSnapshot(s, obs)
+	origins, pops := GslbObserved(s, obs)
+	if !slices.EqualFunc(origins, snap.GetOrigins(), func(a, b *v1.SnapshotOrigin) bool { return proto.Equal(a, b) }) ||
+		!slices.EqualFunc(pops, snap.GetPops(), func(a, b *v1.SnapshotPop) bool { return proto.Equal(a, b) }) {
+		t.Error("GslbObserved compiles other origins or PoPs than GslbSnapshot")
 	}
 }

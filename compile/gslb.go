@@ -29,13 +29,23 @@ func GslbSnapshot(s *resource.State, obs Observed) *v1.GslbSnapshot {
 	for _, name := range resource.SortedNames(s.Records) {
 		snap.Records = append(snap.Records, compileRecord(s, s.Records[name], zones))
 	}
-	for _, name := range resource.SortedNames(s.Origins) {
-		snap.Origins = append(snap.Origins, snapshotOrigin(name, s.Origins[name], obs))
-	}
-	for _, name := range resource.SortedNames(s.Pops) {
-		snap.Pops = append(snap.Pops, snapshotPop(s, name, s.Pops[name], obs))
-	}
+	snap.Origins, snap.Pops = GslbObserved(s, obs)
 	return snap
+}
+
+// GslbObserved compiles the parts of the GSLB snapshot the observed state
+// shapes, its origins and PoPs, as GslbSnapshot does: when only the
+// observed state changes, the zones and records compiled before stand.
+func GslbObserved(s *resource.State, obs Observed) ([]*v1.SnapshotOrigin, []*v1.SnapshotPop) {
+	var origins []*v1.SnapshotOrigin
+	for _, name := range resource.SortedNames(s.Origins) {
+		origins = append(origins, snapshotOrigin(name, s.Origins[name], obs))
+	}
+	var pops []*v1.SnapshotPop
+	for _, name := range resource.SortedNames(s.Pops) {
+		pops = append(pops, snapshotPop(s, name, s.Pops[name], obs))
+	}
+	return origins, pops
 }
 
 // snapshotOrigin copies an origin's spec, traffic dial filled in, with the

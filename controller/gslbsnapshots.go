@@ -2,11 +2,13 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/anyctl/anyctl/compile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -35,6 +37,8 @@ type sharedSnapshot struct {
 	// whose revision alone moved keeps its predecessor's, and a stream
 	// that sent that one sends nothing.
 	content uint64
+	// state is the desired state it was compiled from.
+	state *resource.State
 	// stateChanged and observedChanged are closed when the desired state
 	// or the observed state it was compiled from is replaced.
 	stateChanged, observedChanged <-chan struct{}
@@ -64,7 +68,17 @@ func (g *gslbSnapshots) Current() (*sharedSnapshot, error) {
 	}
 	s, stateChanged := g.cache.Current()
 	obs, observedChanged := g.observed.Current()
-	snap := compile.GslbSnapshot(s, obs)
+	var snap *v1.GslbSnapshot
+	sameState := prev != nil && prev.state == s
+	if sameState {
+		// Only the observed state changed: the zones and records, which
+		// it does not shape, are those compiled before (thousands of
+		// records, compiled and compared again at every health change).
+		snap = &v1.GslbSnapshot{Revision: s.Revision, Zones: prev.snap.Zones, Records: prev.snap.Records}
+		snap.Origins, snap.Pops = compile.GslbObserved(s, obs)
+	} else {
+		snap = compile.GslbSnapshot(s, obs)
+	}
 	for _, o := range snap.GetOrigins() {
 		if o.GetHealthy() {
 			// DNS servers read a reason only for an unhealthy candidate:
@@ -73,15 +87,21 @@ func (g *gslbSnapshots) Current() (*sharedSnapshot, error) {
 			o.HealthReason = ""
 		}
 	}
-	next := &sharedSnapshot{stateChanged: stateChanged, observedChanged: observedChanged}
+	next := &sharedSnapshot{state: s, stateChanged: stateChanged, observedChanged: observedChanged}
+	same := func() bool {
+		if sameState {
+			return sameObserved(snap, prev.snap)
+		}
+		return sameSnapshot(snap, prev.snap)
+	}
 	switch {
-	case prev != nil && snap.GetRevision() == prev.snap.GetRevision() && sameSnapshot(snap, prev.snap):
+	case prev != nil && snap.GetRevision() == prev.snap.GetRevision() && same():
 		next.snap, next.msg, next.content = prev.snap, prev.msg, prev.content
 	default:
 		next.content = 1
 		if prev != nil {
 			next.content = prev.content + 1
-			if sameSnapshot(snap, prev.snap) {
+			if same() {
 				next.content = prev.content
 			}
 		}
@@ -108,6 +128,13 @@ func encodedResponse(snap *v1.GslbSnapshot) (*v1.SubscribeResponse, error) {
 	m := &v1.SubscribeResponse{}
 	m.ProtoReflect().SetUnknown(b)
 	return m, nil
+}
+
+// sameObserved compares the origins and PoPs of two snapshots of one
+// desired state, whose zones and records are the same.
+func sameObserved(a, b *v1.GslbSnapshot) bool {
+	return slices.EqualFunc(a.GetOrigins(), b.GetOrigins(), func(x, y *v1.SnapshotOrigin) bool { return proto.Equal(x, y) }) &&
+		slices.EqualFunc(a.GetPops(), b.GetPops(), func(x, y *v1.SnapshotPop) bool { return proto.Equal(x, y) })
 }
 
 // sameSnapshot compares a freshly compiled snapshot with a published one,
