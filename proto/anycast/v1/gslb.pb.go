@@ -480,9 +480,10 @@ type SnapshotOrigin struct {
 	Spec  *OriginSpec            `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
 	// healthy is the fleet's quorum verdict.
 	Healthy bool `protobuf:"varint,3,opt,name=healthy,proto3" json:"healthy,omitempty"`
-	// health_reason says why an unhealthy origin is down. It is empty for a
-	// healthy one, so that why an origin is up (one more PoP reporting, one
-	// PoP alone seeing it down) does not send the snapshot again.
+	// health_reason says why the origin is down, or up. The feed leaves it
+	// empty for a healthy one, so that why an origin is up (one more PoP
+	// reporting, one PoP alone seeing it down) does not send the snapshot
+	// to DNS servers again.
 	HealthReason  string `protobuf:"bytes,4,opt,name=health_reason,json=healthReason,proto3" json:"health_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
