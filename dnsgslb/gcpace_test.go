@@ -2,6 +2,7 @@ package dnsgslb_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"runtime/debug"
 	"testing"
@@ -11,30 +12,31 @@ import (
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
-// TestGeoIPReloadRestoresGCPercent: a GeoIP reload runs the collector
-// tighter while it builds, then gives GOGC back as it was, whether the
-// reload took or was refused; a GOGC set lower stays.
-func TestGeoIPReloadRestoresGCPercent(t *testing.T) {
+// TestGeoIPReloadRestoresMemoryLimit: a GeoIP reload sets a soft memory
+// limit while it builds, then gives the limit back as it was, whether the
+// reload took or was refused; a lower limit set before (GOMEMLIMIT)
+// stays.
+func TestGeoIPReloadRestoresMemoryLimit(t *testing.T) {
 	path := geoDB(t)
 	s := newServerWith(t, dnsgslb.Config{GeoIPPath: path}, gslbtest.Snapshot())
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	for _, tt := range []struct {
 		name  string
-		gogc  int
+		limit int64
 		write func()
 	}{
-		{"reloaded", 100, func() { replaceFile(t, path, geotest.Networks[1:]) }},
-		{"refused", 100, func() { os.WriteFile(path, []byte("not a database"), 0o644) }},
-		{"lower already", 5, func() { replaceFile(t, path, geotest.Networks) }},
+		{"reloaded", math.MaxInt64, func() { replaceFile(t, path, geotest.Networks[1:]) }},
+		{"refused", math.MaxInt64, func() { os.WriteFile(path, []byte("not a database"), 0o644) }},
+		{"lower already", 64 << 20, func() { replaceFile(t, path, geotest.Networks) }},
 	} {
-		debug.SetGCPercent(tt.gogc)
+		debug.SetMemoryLimit(tt.limit)
 		tt.write()
 		err := s.ReloadGeoIP(context.Background())
 		if (err != nil) != (tt.name == "refused") {
 			t.Errorf("%s: ReloadGeoIP: %v", tt.name, err)
 		}
-		if got := debug.SetGCPercent(100); got != tt.gogc {
-			t.Errorf("%s: GOGC %d after the reload, want %d", tt.name, got, tt.gogc)
+		if got := debug.SetMemoryLimit(-1); got != tt.limit {
+			t.Errorf("%s: memory limit %d after the reload, want %d", tt.name, got, tt.limit)
 		}
 	}
 }
