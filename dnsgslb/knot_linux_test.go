@@ -3,10 +3,7 @@ package dnsgslb_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,46 +72,19 @@ zone:
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", confPath)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("knotd exited: %v\n%s", err, out)
-		default:
-		}
+	ready := dns.TypeSOA
+	if signed {
+		ready = dns.TypeDNSKEY
+	}
+	runJudge(t, "knotd", bin, []string{"-c", confPath}, func() bool {
 		m := new(dns.Msg)
-		ready := dns.TypeSOA
-		if signed {
-			ready = dns.TypeDNSKEY
-		}
 		m.SetQuestion(gslbtest.Zone, ready)
 		c := &dns.Client{Timeout: 200 * time.Millisecond}
-		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative && len(r.Answer) > 0 {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("knotd does not answer for %s on %s after 10 s\n%s", gslbtest.Zone, addr, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		r, _, err := c.Exchange(m, addr)
+		return err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative && len(r.Answer) > 0
+	}, nil)
+	return addr
 }
 
 func onOff(on bool) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -292,46 +293,82 @@ zone:
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-d", "-c", confPath)
-	out := &strings.Builder{}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	runJudge(t, "nsd", bin, []string{"-d", "-c", confPath}, func() bool {
+		m := new(dns.Msg)
+		m.SetQuestion(gslbtest.Zone, dns.TypeSOA)
+		c := &dns.Client{Timeout: 200 * time.Millisecond}
+		r, _, err := c.Exchange(m, addr)
+		return err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative
+	}, func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
+		return "nsd log:\n" + string(b)
+	})
+	return addr
+}
+
+// runJudge runs a judge server, bin with args in the foreground, until the
+// test ends (SIGTERM, then SIGKILL after 5 s), and waits until ready says
+// it answers. The test fails with the server's output, and what logs
+// adds (if not nil), when it exits or is not ready within 10 s.
+func runJudge(t *testing.T, name, bin string, args []string, ready func() bool, logs func() string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	out := &lockedBuilder{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	var exit error
+	go func() { exit = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-done:
 		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
-			<-exited
+			<-done
 		}
 	})
-	nsdLog := func() string {
-		b, _ := os.ReadFile(filepath.Join(dir, "nsd.log"))
-		return fmt.Sprintf("%s\nnsd log:\n%s", out, b)
+	report := func() string {
+		s := out.String()
+		if logs != nil {
+			s += "\n" + logs()
+		}
+		return s
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for !ready() {
 		select {
-		case err := <-exited:
-			t.Fatalf("nsd exited: %v\n%s", err, nsdLog())
+		case <-done:
+			t.Fatalf("%s exited: %v\n%s", name, exit, report())
 		default:
 		}
-		m := new(dns.Msg)
-		m.SetQuestion(gslbtest.Zone, dns.TypeSOA)
-		c := &dns.Client{Timeout: 200 * time.Millisecond}
-		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative {
-			return addr
-		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nsd does not answer for %s on %s after 10 s\n%s", gslbtest.Zone, addr, nsdLog())
+			t.Fatalf("%s does not answer on time (10 s)\n%s", name, report())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// lockedBuilder collects a process's output, which its copying goroutines
+// write while a test may read it.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // indent joins lines, each after prefix.
