@@ -3,6 +3,7 @@ package controller_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -105,7 +106,17 @@ func TestUnchangedReportsAreNotWritten(t *testing.T) {
 	await(t, "the changed report stored", func() bool { a, _, _ := stored(); return a })
 	_, lastMod, after := stored()
 	if after != before+1 || lastMod != after {
-		t.Fatalf("%d unchanged reports and one change moved etcd from revision %d to %d (report written at %d, first at %d), want exactly one write", n, before, after, lastMod, firstMod)
+		// Name the keys written meanwhile, for a write that is not the
+		// report's.
+		var written []string
+		if all, err := cli.Get(ctx, "\x00", clientv3.WithFromKey(), clientv3.WithKeysOnly()); err == nil {
+			for _, kv := range all.Kvs {
+				if kv.ModRevision > before {
+					written = append(written, fmt.Sprintf("%s@%d", kv.Key, kv.ModRevision))
+				}
+			}
+		}
+		t.Fatalf("%d unchanged reports and one change moved etcd from revision %d to %d (report written at %d, first at %d; keys written since: %v), want exactly one write", n, before, after, lastMod, firstMod, written)
 	}
 	await(t, "status showing the written report", func() bool {
 		resp, err := r.Admin.Status(ctx, &v1.StatusRequest{Pop: "tokyo"})

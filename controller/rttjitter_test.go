@@ -32,6 +32,9 @@ func TestRTTJitterAcrossARoundingBoundaryIsNotAChange(t *testing.T) {
 			if err != nil {
 				return
 			}
+			if m.GetSnapshot() == nil {
+				continue // a confirmation alone
+			}
 			snaps <- m.GetSnapshot()
 		}
 	}()

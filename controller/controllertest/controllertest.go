@@ -4,7 +4,6 @@ package controllertest
 
 import (
 	"context"
-	"github.com/anyctl/anyctl/endpoint"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/validation"
 	"google.golang.org/grpc"
