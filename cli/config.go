@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/anyctl/anyctl/endpoint"
 	"io"
 	"io/fs"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/anyctl/anyctl/endpoint"
 )
 
 // Environment variables the client commands read.
