@@ -28,10 +28,14 @@ const (
 
 // collectTightly sets the soft memory limit for a reload (see
 // reloadHeadroom) until the function it returns is called, unless a lower
-// one is set (GOMEMLIMIT).
+// one is set (GOMEMLIMIT), or no collection has measured the live heap
+// yet.
 func collectTightly() (restore func()) {
 	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	rtmetrics.Read(s)
+	if s[0].Value.Kind() != rtmetrics.KindUint64 || s[0].Value.Uint64() == 0 {
+		return func() {}
+	}
 	live := float64(s[0].Value.Uint64())
 	limit := int64(max(live*reloadHeadroom+reloadSlack, reloadFloor))
 	was := debug.SetMemoryLimit(math.MaxInt64)
