@@ -1,7 +1,6 @@
 package dnsgslb
 
 import (
-	"math"
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 )
@@ -38,9 +37,8 @@ func collectTightly() (restore func()) {
 	}
 	live := float64(s[0].Value.Uint64())
 	limit := int64(max(live*reloadHeadroom+reloadSlack, reloadFloor))
-	was := debug.SetMemoryLimit(math.MaxInt64)
+	was := debug.SetMemoryLimit(-1) // reads it
 	if was <= limit {
-		debug.SetMemoryLimit(was)
 		return func() {}
 	}
 	debug.SetMemoryLimit(limit)
