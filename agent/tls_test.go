@@ -41,7 +41,11 @@ func agentTLSFiles(t *testing.T, ca *authntest.CA, name string, role authn.Role)
 	return agent.TLSFiles{CA: ca.CertFile, Cert: p.Cert, Key: p.Key}
 }
 
-func TestTLSAgentConnectsAndReceivesItsConfig(t *testing.T) {
+// tlsControllerWithPop starts a controller that speaks mutual TLS with
+// certificates of a new CA, and applies the tokyo PoP (tlsPop) through an
+// admin's client.
+func tlsControllerWithPop(t *testing.T) (*authntest.CA, *controllertest.Running) {
+	t.Helper()
 	ca := authntest.NewCA(t, "fleet")
 	server := ca.ServerFiles(t)
 	ctl := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
@@ -61,6 +65,11 @@ func TestTLSAgentConnectsAndReceivesItsConfig(t *testing.T) {
 	if _, err := v1.NewAdminServiceClient(conn).Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
+	return ca, ctl
+}
+
+func TestTLSAgentConnectsAndReceivesItsConfig(t *testing.T) {
+	ca, ctl := tlsControllerWithPop(t)
 
 	a, err := agent.New(agent.Config{
 		Pop:         "tokyo",

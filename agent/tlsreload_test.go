@@ -15,12 +15,6 @@ import (
 	"github.com/anyctl/anyctl/agent"
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/authn/authntest"
-	"github.com/anyctl/anyctl/controller"
-	"github.com/anyctl/anyctl/controller/controllertest"
-	"github.com/anyctl/anyctl/manifest"
-	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 )
 
 // cutProxy forwards TCP connections to a backend until cut closes the
@@ -78,25 +72,7 @@ func (p *cutProxy) cut() {
 // to the controller breaks: the agent reconnects with the renewed
 // certificate, without a restart, and its metrics show the renewed one.
 func TestTLSAgentReconnectsWithRenewedCertificate(t *testing.T) {
-	ca := authntest.NewCA(t, "fleet")
-	server := ca.ServerFiles(t)
-	ctl := controllertest.StartAt(t, t.TempDir(), func(c *controller.Config) {
-		c.TLSCert, c.TLSKey, c.TLSClientCA = server.Cert, server.Key, server.CA
-	})
-	objs, err := manifest.Decode(strings.NewReader(tlsPop), "tokyo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(ctl.Addr, grpc.WithTransportCredentials(credentials.NewTLS(ca.ClientTLS(t, "alice", authn.RoleAdmin))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := v1.NewAdminServiceClient(conn).Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	ca, ctl := tlsControllerWithPop(t)
 
 	proxy := newCutProxy(t, ctl.Addr)
 	expires := time.Now().Add(4 * time.Second)
