@@ -99,19 +99,7 @@ func await(t *testing.T, what string, cond func() bool) {
 
 func serialFile(t *testing.T, path string) *big.Int {
 	t.Helper()
-	p, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := pem.Decode(p)
-	if b == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.SerialNumber
+	return authntest.ReadCert(t, path).SerialNumber
 }
 
 // metric is the value of the series of r's metric name whose labels

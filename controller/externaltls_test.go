@@ -2,8 +2,6 @@ package controller_test
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +96,7 @@ func TestExternalEtcdClientCertificateRenewed(t *testing.T) {
 	if err := apply("london"); err != nil {
 		t.Fatal(err)
 	}
-	expires := certExpiry(t, short.Cert)
+	expires := authntest.ReadCert(t, short.Cert).NotAfter
 	authntest.Rewrite(t, short, cl.CA.Issue(t, authntest.Subject{CommonName: "anyctl-controller"}))
 	time.Sleep(time.Until(expires.Add(time.Second))) // not synchronisation: the first certificate must have expired
 	cl.Kill(0)
@@ -119,23 +117,6 @@ func TestExternalEtcdClientCertificateRenewed(t *testing.T) {
 	if err != nil || len(resp.Kvs) != 1 {
 		t.Fatalf("etcd after the apply: %v, %v", resp, err)
 	}
-}
-
-func certExpiry(t *testing.T, path string) time.Time {
-	t.Helper()
-	p, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := pem.Decode(p)
-	if b == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.NotAfter
 }
 
 // TestExternalEtcdPlainEndpointWithCA: the etcd client speaks plain text

@@ -207,3 +207,21 @@ func RenameOver(t testing.TB, dst, src Pair) {
 		}
 	}
 }
+
+// ReadCert reads the certificate of a PEM file.
+func ReadCert(t testing.TB, path string) *x509.Certificate {
+	t.Helper()
+	p, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(p)
+	if b == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
