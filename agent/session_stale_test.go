@@ -1,13 +1,11 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,7 +47,7 @@ func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := &lockedBuffer{}
+	logs := &syncBuffer{}
 	configs := make(chan *v1.PopConfig, 1024)
 	connected := make(chan bool, 1024)
 	const staleAfter = 1500 * time.Millisecond
@@ -127,22 +125,4 @@ func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
 			t.Fatalf("no config of revision %d or later; log:\n%s", resp.GetRevision(), logs.String())
 		}
 	}
-}
-
-// lockedBuffer is a log sink tests read while it is written.
-type lockedBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
