@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -314,7 +313,7 @@ zone:
 func runJudge(t *testing.T, name, bin string, args []string, ready func() bool, logs func() string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	out := &lockedBuilder{}
+	out := &logBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -350,25 +349,6 @@ func runJudge(t *testing.T, name, bin string, args []string, ready func() bool, 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// lockedBuilder collects a process's output, which its copying goroutines
-// write while a test may read it.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // indent joins lines, each after prefix.
