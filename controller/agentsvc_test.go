@@ -20,10 +20,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// startWithExamples runs a controller with the example deployment applied.
+// startWithExamples runs a controller with the example deployment applied,
+// once it leads: its election writes land before the test's.
 func startWithExamples(t *testing.T, tweak func(*controller.Config)) *controllertest.Running {
 	t.Helper()
 	r := controllertest.StartAt(t, t.TempDir(), tweak)
+	r.WaitLeading(t)
 	objs, err := manifest.LoadFS(examples.FS)
 	if err != nil {
 		t.Fatal(err)

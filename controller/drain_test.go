@@ -63,10 +63,12 @@ func startFleet(t *testing.T) *controllertest.Running {
 	return startFleetAt(t, t.TempDir())
 }
 
-// startFleetAt runs a controller on dataDir with the fleet applied.
+// startFleetAt runs a controller on dataDir with the fleet applied, once
+// it leads: its election writes land before the test's, not among them.
 func startFleetAt(t *testing.T, dataDir string) *controllertest.Running {
 	t.Helper()
 	r := controllertest.StartAt(t, dataDir, func(c *controller.Config) { c.DrainPeriod = time.Second })
+	r.WaitLeading(t)
 	objs, err := manifest.Decode(strings.NewReader(fleetYAML), "fleet.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,8 @@ func startOnExternal(t *testing.T, tweak func(*controller.Config)) (*controllert
 			tweak(c)
 		}
 	})
+	// Its election writes land before the test's, not among them.
+	r.WaitLeading(t)
 	objs, err := manifest.LoadFS(examples.FS)
 	if err != nil {
 		t.Fatal(err)
