@@ -175,6 +175,9 @@ func (c *Config) Validate() error {
 	if len(c.EtcdEndpoints) == 0 && (c.EtcdCA != "" || c.EtcdCert != "") {
 		return fmt.Errorf("--etcd-ca/--etcd-cert apply only with --etcd-endpoints")
 	}
+	if err := c.checkEtcdTransport(); err != nil {
+		return err
+	}
 	if (c.EtcdUsername == "") != (c.EtcdPasswordFile == "") {
 		return fmt.Errorf("--etcd-username %q and --etcd-password-file %q: give both or neither", c.EtcdUsername, c.EtcdPasswordFile)
 	}
@@ -182,6 +185,61 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--etcd-username applies only with --etcd-endpoints: the embedded etcd has no users")
 	}
 	return nil
+}
+
+// checkEtcdTransport refuses external etcd endpoints that mix plain text
+// and TLS: the etcd client dials every endpoint with the credentials of
+// the first, so the others would fail their handshakes, unseen until the
+// first is down. It also refuses TLS files that no endpoint would use.
+func (c *Config) checkEtcdTransport() error {
+	if len(c.EtcdEndpoints) == 0 {
+		return nil
+	}
+	files := c.EtcdCA != "" || c.EtcdCert != ""
+	first, firstTLS := c.EtcdEndpoints[0], etcdEndpointTLS(c.EtcdEndpoints[0], files)
+	for _, ep := range c.EtcdEndpoints[1:] {
+		if etcdEndpointTLS(ep, files) != firstTLS {
+			return fmt.Errorf("--etcd-endpoints %q: %q is %s and %q %s: the etcd client dials every endpoint as it dials the first; give them one scheme",
+				c.EtcdEndpoints, first, etcdTransport(first, firstTLS, files), ep, etcdTransport(ep, !firstTLS, files))
+		}
+	}
+	if files && !firstTLS {
+		return fmt.Errorf("--etcd-ca/--etcd-cert given, but every endpoint in --etcd-endpoints %q is plain text: use https:// endpoints, or drop the TLS files", c.EtcdEndpoints)
+	}
+	return nil
+}
+
+// etcdEndpointTLS reports whether the etcd client speaks TLS to ep, as
+// the client decides: always to https:// and unixs://, never to http://,
+// and to any other endpoint (unix:, none) when TLS files are given.
+func etcdEndpointTLS(ep string, files bool) bool {
+	var scheme string
+	switch {
+	case strings.HasPrefix(ep, "unixs:"):
+		scheme = "unixs"
+	case strings.HasPrefix(ep, "unix:"):
+		scheme = "unix"
+	case strings.Contains(ep, "://"):
+		scheme, _, _ = strings.Cut(strings.ToLower(ep), "://")
+	}
+	switch scheme {
+	case "https", "unixs":
+		return true
+	case "http":
+		return false
+	}
+	return files
+}
+
+// etcdTransport names how the client speaks to ep, for errors.
+func etcdTransport(ep string, tls, files bool) string {
+	switch {
+	case !tls:
+		return "plain text"
+	case files && !etcdEndpointTLS(ep, false):
+		return "TLS (--etcd-ca or --etcd-cert given)"
+	}
+	return "TLS"
 }
 
 // apiTLSFiles are the files of the APIs' mutual TLS.

@@ -55,3 +55,38 @@ func TestFeedConfirmEveryBounds(t *testing.T) {
 		t.Errorf("FeedConfirmEvery unset: %v, %v; want %v", c.FeedConfirmEvery, err, DefaultFeedConfirmEvery)
 	}
 }
+
+// TestEtcdEndpointsOneTransport: the etcd client dials every endpoint the
+// way it dials the first, so endpoints that mix plain text and TLS, or TLS
+// files that no endpoint would use, are refused naming the endpoints.
+func TestEtcdEndpointsOneTransport(t *testing.T) {
+	for _, tc := range []struct {
+		endpoints []string
+		ca        string
+		want      string
+	}{
+		{[]string{"http://10.0.0.1:2379", "https://10.0.0.2:2379"}, "", `--etcd-endpoints ["http://10.0.0.1:2379" "https://10.0.0.2:2379"]: "http://10.0.0.1:2379" is plain text and "https://10.0.0.2:2379" TLS`},
+		{[]string{"https://10.0.0.1:2379", "unix:///run/etcd.sock"}, "", `"https://10.0.0.1:2379" is TLS and "unix:///run/etcd.sock" plain text`},
+		{[]string{"10.0.0.1:2379", "http://10.0.0.2:2379"}, "ca.pem", `"10.0.0.1:2379" is TLS (--etcd-ca or --etcd-cert given) and "http://10.0.0.2:2379" plain text`},
+		{[]string{"http://10.0.0.1:2379"}, "ca.pem", `--etcd-ca/--etcd-cert given, but every endpoint in --etcd-endpoints ["http://10.0.0.1:2379"] is plain text`},
+	} {
+		c := Config{Listen: "127.0.0.1:0", EtcdEndpoints: tc.endpoints, EtcdCA: tc.ca}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("endpoints %q, CA %q: %v; want an error containing %q", tc.endpoints, tc.ca, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		endpoints []string
+		ca        string
+	}{
+		{[]string{"http://10.0.0.1:2379", "10.0.0.2:2379", "unix:///run/etcd.sock"}, ""},
+		{[]string{"https://10.0.0.1:2379", "10.0.0.2:2379", "unix:///run/etcd.sock"}, "ca.pem"},
+		{[]string{"unixs:///run/etcd.sock", "https://10.0.0.2:2379"}, ""},
+		{[]string{"https://10.0.0.1:2379", "HTTPS://10.0.0.2:2379"}, ""},
+	} {
+		c := Config{Listen: "127.0.0.1:0", EtcdEndpoints: tc.endpoints, EtcdCA: tc.ca}
+		if err := c.Validate(); err != nil {
+			t.Errorf("endpoints %q, CA %q: %v", tc.endpoints, tc.ca, err)
+		}
+	}
+}

@@ -118,23 +118,3 @@ func TestExternalEtcdClientCertificateRenewed(t *testing.T) {
 		t.Fatalf("etcd after the apply: %v, %v", resp, err)
 	}
 }
-
-// TestExternalEtcdPlainEndpointWithCA: the etcd client speaks plain text
-// to http:// endpoints whatever --etcd-ca says, and the renewable TLS
-// must not turn that into a handshake the cluster cannot answer.
-func TestExternalEtcdPlainEndpointWithCA(t *testing.T) {
-	cl := etcdcluster.Start(t, etcdcluster.Options{Members: 1})
-	ca := authntest.NewCA(t, "unused")
-	r := controllertest.StartAt(t, "", func(c *controller.Config) {
-		c.EtcdEndpoints = cl.Endpoints()
-		c.EtcdCA = ca.CertFile
-	})
-	if !strings.HasPrefix(cl.Endpoints()[0], "http://") {
-		t.Fatalf("endpoint %q, want http://", cl.Endpoints()[0])
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := r.Admin.List(ctx, &v1.ListRequest{}); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -80,7 +80,7 @@ type DialConfig struct {
 	// TLSCredentials, when set, make the handshakes in place of TLS's:
 	// ones that read the certificate files again when they change. They
 	// are used only when every endpoint speaks TLS: the client sends
-	// http:// and unix:// endpoints plain text, TLS config or not.
+	// http:// endpoints plain text, TLS config or not.
 	TLSCredentials credentials.TransportCredentials
 	// Username and Password authenticate to a cluster with auth enabled;
 	// empty for none.
@@ -118,8 +118,9 @@ func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, err
 func (s *Store) Close() error { return s.cli.Close() }
 
 // plainEndpoint reports whether the etcd client speaks plain text to ep
-// whatever its TLS config: an http:// or unix:// endpoint.
+// whatever its TLS config: an http:// endpoint. (It speaks TLS to unix:
+// and scheme-less endpoints when given a TLS config.)
 func plainEndpoint(ep string) bool {
-	scheme, _, ok := strings.Cut(ep, ":")
-	return ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "unix"))
+	scheme, _, ok := strings.Cut(ep, "://")
+	return ok && strings.EqualFold(scheme, "http")
 }
