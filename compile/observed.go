@@ -34,6 +34,10 @@ type OriginHealth struct {
 	Healthy bool
 	// Reason says why, for status and explain output.
 	Reason string
+	// Verdict is the rule that decided an unhealthy verdict, without the
+	// tally Reason gives: what DNS servers are sent, so that the tally
+	// moving while the verdict stands sends them nothing.
+	Verdict string
 }
 
 // DrainStep is where a PoP stands in a graceful drain. A drain walks the

@@ -146,7 +146,10 @@ func TestFeedStreamsShareOneCompiledSnapshot(t *testing.T) {
 // a reason only for an unhealthy candidate, so the snapshot compiled for
 // them must stay the one they have, not be sent again to every server (at
 // 5,000 records, 0.5 MiB each, and a rebuild of every server's index).
-// A verdict, or why an origin is down, changes it.
+// Nor do they get which PoPs see a down origin down: at thousands of PoPs
+// that tally moves with every report while the origin is down, and it
+// would send the snapshot to every server each time. They get the verdict
+// and the rule that decided it; a verdict changes the snapshot.
 func TestFeedIgnoresWhyAHealthyOriginIsUp(t *testing.T) {
 	h := newHarness(t, resource.Wrap(validationtest.Origin(0)), resource.Wrap(validationtest.Zone(0)), resource.Wrap(validationtest.Record(0, 1, 1)))
 	h.runCache()
@@ -176,13 +179,23 @@ func TestFeedIgnoresWhyAHealthyOriginIsUp(t *testing.T) {
 			t.Fatalf("change %d, %q: the snapshot for DNS servers changed (content %d, was %d)", i, reason, got.content, first.content)
 		}
 	}
-	setReason(false, "down at 2 of 3 reporting PoPs (london, tokyo): more than 50%")
+	setDown := func(reason string) {
+		h.obs.setHealth(map[string]compile.OriginHealth{origin: {Reason: reason, Verdict: "down at more than 50% of reporting PoPs"}}, nil)
+	}
+	setDown("down at 2 of 3 reporting PoPs (london, tokyo): more than 50%")
 	down := current()
 	if down.content == first.content {
 		t.Fatal("the verdict went down and the snapshot for DNS servers stayed")
 	}
-	setReason(false, "down at 3 of 3 reporting PoPs (london, newyork, tokyo): more than 50%")
-	if got := current(); got.content == down.content || got.snap.GetOrigins()[0].GetHealthReason() == "" {
-		t.Fatalf("why the origin is down changed and the snapshot for DNS servers stayed: %v", got.snap.GetOrigins()[0])
+	if got := down.snap.GetOrigins()[0].GetHealthReason(); got != "down at more than 50% of reporting PoPs" {
+		t.Errorf("the down origin's reason for DNS servers is %q, want the verdict's rule", got)
+	}
+	setDown("down at 3 of 3 reporting PoPs (london, newyork, tokyo): more than 50%")
+	if got := current(); got.content != down.content {
+		t.Fatalf("only who sees the origin down changed, and the snapshot for DNS servers changed: %v", got.snap.GetOrigins()[0])
+	}
+	setReason(true, "up at all 3 reporting PoPs")
+	if got := current(); got.content == down.content {
+		t.Fatal("the verdict went up and the snapshot for DNS servers stayed")
 	}
 }

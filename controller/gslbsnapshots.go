@@ -80,11 +80,15 @@ func (g *gslbSnapshots) Current() (*sharedSnapshot, error) {
 		snap = compile.GslbSnapshot(s, obs)
 	}
 	for _, o := range snap.GetOrigins() {
+		// DNS servers read a reason only for an unhealthy candidate: why
+		// an origin is up (one more PoP reporting, one PoP alone seeing
+		// it down) is not sent to every server again, nor which PoPs see
+		// a down origin down, which moves with every report at thousands
+		// of PoPs. They get the rule that decided the verdict.
 		if o.GetHealthy() {
-			// DNS servers read a reason only for an unhealthy candidate:
-			// why an origin is up (one more PoP reporting, one PoP alone
-			// seeing it down) is not sent to every server again.
 			o.HealthReason = ""
+		} else {
+			o.HealthReason = obs.OriginHealth[o.GetName()].Verdict
 		}
 	}
 	next := &sharedSnapshot{state: s, stateChanged: stateChanged, observedChanged: observedChanged}

@@ -50,7 +50,11 @@ func originVerdicts(reports map[string]*v1.PopStatus, quorum float64) map[string
 		default:
 			reason = fmt.Sprintf("up at all %d reporting PoPs", n)
 		}
-		out[origin] = compile.OriginHealth{Healthy: !down, Reason: reason}
+		h := compile.OriginHealth{Healthy: !down, Reason: reason}
+		if down {
+			h.Verdict = fmt.Sprintf("down at more than %.0f%% of reporting PoPs", quorum*100)
+		}
+		out[origin] = h
 	}
 	return out
 }

@@ -24,7 +24,7 @@ func TestOriginVerdicts(t *testing.T) {
 	got := originVerdicts(reports, DefaultOriginDownQuorum)
 	want := map[string]compile.OriginHealth{
 		"us-east": {Healthy: true, Reason: "up: down at only 1 of 3 reporting PoPs (tokyo), not more than 50%"},
-		"eu-west": {Healthy: false, Reason: "down at 2 of 3 reporting PoPs (london, tokyo): more than 50%"},
+		"eu-west": {Healthy: false, Reason: "down at 2 of 3 reporting PoPs (london, tokyo): more than 50%", Verdict: "down at more than 50% of reporting PoPs"},
 		"ap":      {Healthy: true, Reason: "up at all 2 reporting PoPs"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
