@@ -2,11 +2,12 @@ package compile
 
 import (
 	"cmp"
-	"github.com/anyctl/anyctl/validation"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/anyctl/anyctl/validation"
 )
 
 // canonicalSet parses each string, drops duplicates, sorts the parsed values
