@@ -101,3 +101,45 @@ func TestKeysFailingMetric(t *testing.T) {
 		t.Errorf("keys_failing %v once the key signs again, want 0", f)
 	}
 }
+
+// TestNewAlgorithmPublishedAheadIsHeld: a key of a new algorithm published
+// ahead of its activation would put an algorithm in the DNSKEY RRset that
+// signs nothing (RFC 4035 §2.2). The zone goes on as it was signed, its
+// DNSKEY RRset without the key, and the error names the algorithm and
+// the key until the key signs.
+func TestNewAlgorithmPublishedAheadIsHeld(t *testing.T) {
+	dir := t.TempDir()
+	k, err := dnssec.Generate(dir, gslbtest.Zone, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, gslbtest.Snapshot()))
+	next, err := dnssec.Generate(dir, gslbtest.Zone, dns.ED25519, dnssec.CSK, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := next.Timing
+	ahead.Activate = time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	if err := next.SetTiming(ahead); err != nil {
+		t.Fatal(err)
+	}
+	err = ts.ReloadKeys(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("algorithm ED25519 is in the DNSKEY RRset (key %d)", next.Tag())) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("signing the zone with the keys it was signed with (%d)", k.Tag())) {
+		t.Fatalf("ReloadKeys with a new algorithm's key published ahead: %v, want the zone held, naming the key", err)
+	}
+	if v := gather(t, ts.Server)["anyctl_dns_dnssec_keys_failing{}"]; v != 1 {
+		t.Errorf("keys_failing %v, want 1", v)
+	}
+	kq := msg(t, gslbtest.Zone, dns.TypeDNSKEY, "")
+	kq.SetEdns0(4096, true)
+	var tags []uint16
+	for _, rr := range ts.exchange(t, "tcp", kq).Answer {
+		if dk, ok := rr.(*dns.DNSKEY); ok {
+			tags = append(tags, dk.KeyTag())
+		}
+	}
+	if !slices.Equal(tags, []uint16{k.Tag()}) {
+		t.Errorf("DNSKEY RRset %v, want the held key %d alone", tags, k.Tag())
+	}
+}

@@ -3,6 +3,7 @@ package dnssec
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -36,7 +37,50 @@ func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
 	if len(s.signers(dns.TypeSOA, now)) == 0 || len(s.signers(dns.TypeDNSKEY, now)) == 0 {
 		return nil, fmt.Errorf("zone %q: %w among its %d key(s): generate one with anyctl dnssec keygen", zone, ErrNoKeys, len(keys))
 	}
+	if err := s.everyAlgorithmSigns(now); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// everyAlgorithmSigns checks that every algorithm in the DNSKEY RRset at
+// now signs the DNSKEY RRset and the zone's data (RFC 4035 §2.2): a
+// validator may take a missing algorithm for a stripped signature. It
+// wraps ErrNoKeys, so a served zone goes on with the keys it was signed
+// with.
+func (s *Signer) everyAlgorithmSigns(now time.Time) error {
+	signs := func(t uint16, alg uint8) bool {
+		return slices.ContainsFunc(s.signers(t, now), func(k *Key) bool { return k.DNSKEY.Algorithm == alg })
+	}
+	var checked []uint8
+	for _, k := range s.Keys {
+		alg := k.DNSKEY.Algorithm
+		if !k.Published(now) || slices.Contains(checked, alg) {
+			continue
+		}
+		checked = append(checked, alg)
+		var what, fix string
+		dnskey, data := signs(dns.TypeDNSKEY, alg), signs(dns.TypeSOA, alg)
+		switch {
+		case !dnskey && !data:
+			what, fix = "signs neither the DNSKEY RRset nor the zone's data", "publish a key of a new algorithm no earlier than it signs"
+		case !data:
+			what, fix = "no ZSK or CSK of it signs the zone's data", "give it a ZSK, or make the KSK and ZSK of one algorithm"
+		case !dnskey:
+			what, fix = "no KSK or CSK of it signs the DNSKEY RRset", "give it a KSK, or make the KSK and ZSK of one algorithm"
+		default:
+			continue
+		}
+		var tags []string
+		for _, o := range s.Keys {
+			if o.DNSKEY.Algorithm == alg && o.Published(now) {
+				tags = append(tags, fmt.Sprint(o.Tag()))
+			}
+		}
+		return fmt.Errorf("zone %q: algorithm %s is in the DNSKEY RRset (key %s) but %s: %w of it there, and every algorithm in the DNSKEY RRset must sign every RRset (RFC 4035 §2.2); %s",
+			s.Zone, dns.AlgorithmToString[alg], strings.Join(tags, ", "), what, ErrNoKeys, fix)
+	}
+	return nil
 }
 
 // Hold is a signer for the zone s signed at at, that goes on signing with
@@ -90,29 +134,41 @@ func (s *Signer) Signs(k *Key, now time.Time) bool {
 	return slices.Contains(s.signers(dns.TypeDNSKEY, now), k) || slices.Contains(s.signers(dns.TypeSOA, now), k)
 }
 
-// signers are the keys that sign an RRset of type t at now: the DNSKEY
-// RRset is signed by the active keys with the SEP flag (CSK or KSK), the
-// others by the active ZSKs, or by the SEP keys when no ZSK is active.
+// signers are the keys that sign an RRset of type t at now, for each
+// algorithm of the active keys: the DNSKEY RRset is signed by its active
+// keys with the SEP flag (CSK or KSK), the others by its active ZSKs, or
+// by its CSKs when it has no active ZSK. During an algorithm rollover
+// each algorithm so signs with its own keys.
 func (s *Signer) signers(t uint16, now time.Time) []*Key {
-	var sep, zsk []*Key
+	var algs []uint8
+	var out []*Key
 	for _, k := range s.Keys {
-		if !k.Active(now) {
-			continue
-		}
-		if k.DNSKEY.Flags&dns.SEP != 0 {
-			sep = append(sep, k)
-		} else {
-			zsk = append(zsk, k)
+		if k.Active(now) && !slices.Contains(algs, k.DNSKEY.Algorithm) {
+			algs = append(algs, k.DNSKEY.Algorithm)
 		}
 	}
-	if t == dns.TypeDNSKEY || len(zsk) == 0 {
-		if t != dns.TypeDNSKEY {
+	for _, alg := range algs {
+		var sep, zsk []*Key
+		for _, k := range s.Keys {
+			switch {
+			case !k.Active(now) || k.DNSKEY.Algorithm != alg:
+			case k.DNSKEY.Flags&dns.SEP != 0:
+				sep = append(sep, k)
+			default:
+				zsk = append(zsk, k)
+			}
+		}
+		switch {
+		case t == dns.TypeDNSKEY:
+			out = append(out, sep...)
+		case len(zsk) > 0:
+			out = append(out, zsk...)
+		default:
 			// A KSK alone does not sign the zone's data.
-			return slices.DeleteFunc(sep, func(k *Key) bool { return k.Role == KSK })
+			out = append(out, slices.DeleteFunc(sep, func(k *Key) bool { return k.Role == KSK })...)
 		}
-		return sep
 	}
-	return zsk
+	return out
 }
 
 // Window is the validity of the signatures made at now.
