@@ -3,6 +3,8 @@ package index
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -22,7 +24,9 @@ type zone struct {
 	// type, class, TTL (the negative TTL), length and data.
 	negSOA []byte
 	ns     []dns.RR
-	glue   []dns.RR
+	// glue is the addresses of the name servers inside the zone, each
+	// name and type's records together (see rrsetsTogether).
+	glue []dns.RR
 	// signing is set when the zone is signed; dnskeys is then its DNSKEY
 	// RRset.
 	signing *zoneSigning
@@ -90,7 +94,33 @@ func compileZone(z *v1.GslbZone, revision int64) (*zone, error) {
 			}
 		}
 	}
+	zn.glue = rrsetsTogether(zn.glue)
 	return zn, nil
+}
+
+// rrsetsTogether orders rrs so that the records of each RRset (owner and
+// type) come together, the RRsets in the order they first appear, each
+// record once: an RRset is sent whole and holds no record twice (RFC 2181
+// section 5), however a name server lists its addresses.
+func rrsetsTogether(rrs []dns.RR) []dns.RR {
+	var out []dns.RR
+	for i, rr := range rrs {
+		h := rr.Header()
+		if slices.ContainsFunc(out, func(o dns.RR) bool { return sameRRset(o, h) }) {
+			continue // placed with the first of its RRset
+		}
+		for _, o := range rrs[i:] {
+			if sameRRset(o, h) && !slices.ContainsFunc(out, func(have dns.RR) bool { return dns.IsDuplicate(have, o) }) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// sameRRset says whether rr belongs to the RRset of h's owner and type.
+func sameRRset(rr dns.RR, h *dns.RR_Header) bool {
+	return rr.Header().Rrtype == h.Rrtype && strings.EqualFold(rr.Header().Name, h.Name)
 }
 
 // nameServerName resolves a name server name: absolute names may be outside
