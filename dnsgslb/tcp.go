@@ -37,9 +37,9 @@ func tcpClient(a net.Addr) netip.Prefix {
 // tcpServer serves DNS over TCP (RFC 7766) from the same responder code as
 // UDP. Each connection is read by a goroutine of its own, which answers
 // pipelined queries in order, as many as the client sends, until the
-// client closes, stays idle for TCPConfig.IdleTimeout, has waited
-// longest when a new connection finds the server full, or the server
-// stops.
+// client closes, sends a message shorter than a DNS header, stays idle
+// for TCPConfig.IdleTimeout, has waited longest when a new connection
+// finds the server full, or the server stops.
 type tcpServer struct {
 	s    *Server
 	ln   net.Listener
@@ -82,6 +82,10 @@ const (
 	tcpFlush    = 4096
 	keptReplies = 16 << 10
 )
+
+// dnsHeaderLen is the length of a DNS message header (RFC 1035 section
+// 4.1.1).
+const dnsHeaderLen = 12
 
 func (s *Server) newTCPServer(ln net.Listener) *tcpServer {
 	t := &tcpServer{s: s, ln: ln, sh: s.metrics.newShard(), done: make(chan struct{}), conns: map[net.Conn]*tcpConn{}, clients: map[netip.Prefix]int{}}
@@ -210,6 +214,17 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 	local := addrPort(c.LocalAddr())
 	br := bufio.NewReaderSize(c, 4096)
 	var replies []byte // length-prefixed, not yet written
+	flush := func() bool {
+		c.SetWriteDeadline(time.Now().Add(t.s.cfg.TCP.IdleTimeout))
+		if _, err := c.Write(replies); err != nil {
+			return false
+		}
+		replies = replies[:0]
+		if cap(replies) > keptReplies {
+			replies = nil
+		}
+		return true
+	}
 	var prefix [2]byte
 	for {
 		now := time.Now()
@@ -219,6 +234,17 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 			return // closed, idle or reset
 		}
 		n := int(binary.BigEndian.Uint16(prefix[:]))
+		if n < dnsHeaderLen {
+			// Nothing shorter than a header can be answered, not
+			// even with its ID: the client is not speaking DNS, or
+			// has lost its place in the stream. Close at once, as
+			// NSD and Knot DNS do, once the queries before it are
+			// answered.
+			if len(replies) > 0 {
+				flush()
+			}
+			return
+		}
 		pkt, err := br.Peek(n)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// Longer than br holds: a buffer that grows as the
@@ -239,15 +265,8 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 			replies = append(replies, reply...)
 		}
 		t.msgs.Put(m)
-		if len(replies) > 0 && (len(replies) >= tcpFlush || !nextBuffered(br)) {
-			c.SetWriteDeadline(time.Now().Add(t.s.cfg.TCP.IdleTimeout))
-			if _, err := c.Write(replies); err != nil {
-				return
-			}
-			replies = replies[:0]
-			if cap(replies) > keptReplies {
-				replies = nil
-			}
+		if len(replies) > 0 && (len(replies) >= tcpFlush || !nextBuffered(br)) && !flush() {
+			return
 		}
 	}
 }
