@@ -68,7 +68,7 @@ func (n *node) aliasRecord() *rrset {
 // negatively alike (see sameNegatives): its NODATA and ANY answers are
 // taken, the NODATA as it is: it is served with the zone's SOA serial
 // (see answer.appendTo). names are the index's nodes, cuts marked, where
-// the signed NS answer finds the RRsets of its name servers' addresses.
+// the NS answer finds the RRsets of its name servers' addresses.
 func (n *node) finishAnswers(prev *node, names map[string]*node) error {
 	z := n.zone
 	var err error
@@ -111,13 +111,15 @@ func (n *node) finishAnswers(prev *node, names map[string]*node) error {
 		}
 		var extra []dns.RR
 		if rs.qtype == dns.TypeNS {
-			extra = z.glue
+			if extra, err = z.nsAddresses(names, false); err != nil {
+				return err
+			}
 		}
 		if rs.static, err = pack(n.name, dns.RcodeSuccess, rs.rrs, nil, extra); err != nil {
 			return err
 		}
 		if z.signing != nil && len(extra) > 0 {
-			if extra, err = z.signedAddresses(extra, names); err != nil {
+			if extra, err = z.nsAddresses(names, true); err != nil {
 				return err
 			}
 		}

@@ -152,7 +152,7 @@ func (zs *zoneSigning) sign(rrset []dns.RR) ([]dns.RR, error) {
 }
 
 // withSigs is a section with the RRSIGs of each of its RRsets after it.
-// The additional section is the caller's to sign (see signedAddresses):
+// The additional section is the caller's to sign (see nsAddresses):
 // a referral's glue is not the zone's.
 func (zs *zoneSigning) withSigs(section []dns.RR) ([]dns.RR, error) {
 	var out []dns.RR
@@ -169,45 +169,6 @@ func (zs *zoneSigning) withSigs(section []dns.RR) ([]dns.RR, error) {
 		out = append(out, section[i:j]...)
 		out = append(out, sigs...)
 		i = j
-	}
-	return out, nil
-}
-
-// signedAddresses is the additional section of a signed zone's apex NS
-// answer, from glue, the addresses of its name servers inside the zone:
-// per name and type, in the order they first appear, the RRset the zone
-// serves there followed by its RRSIGs (RFC 4035 section 3.1.1: a signed
-// RRset placed in the additional section goes with its RRSIGs). Addresses
-// below a zone cut, or of a name whose RRset is a GslbRecord's, are not
-// the zone's to sign: they are sent as given, unsigned.
-func (z *zone) signedAddresses(glue []dns.RR, names map[string]*node) ([]dns.RR, error) {
-	var out []dns.RR
-	done := map[string]bool{}
-	for _, g := range glue {
-		h := g.Header()
-		k := wireKey(h.Name) + " " + typeName(h.Rrtype)
-		if done[k] {
-			continue
-		}
-		done[k] = true
-		n := names[wireKey(h.Name)]
-		var rs *rrset
-		if n != nil && n.cut == nil {
-			rs = n.find(h.Rrtype)
-		}
-		if rs == nil || rs.rec != nil {
-			for _, o := range glue {
-				if o.Header().Rrtype == h.Rrtype && strings.EqualFold(o.Header().Name, h.Name) {
-					out = append(out, o)
-				}
-			}
-			continue
-		}
-		sigs, err := z.signing.sign(rs.rrs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(out, rs.rrs...), sigs...)
 	}
 	return out, nil
 }

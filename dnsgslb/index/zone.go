@@ -131,3 +131,42 @@ func nameServerName(name, apex string) (string, error) {
 	}
 	return inZone(name, apex)
 }
+
+// nsAddresses is the additional section of the zone's apex NS answer,
+// from glue: per name and type, in the order they first appear, the
+// RRset the index serves there, so that the addresses sent with the NS
+// RRset are those a query at the name gets, a static record's included
+// (RFC 2181 section 5: one RRset per name and type). In the signed form
+// each such RRset is followed by its RRSIGs (RFC 4035 section 3.1.1: a
+// signed RRset placed in the additional section goes with its RRSIGs).
+// Addresses below a zone cut, or of a name whose RRset is a GslbRecord's,
+// are sent as the zone's name servers list them, unsigned.
+func (z *zone) nsAddresses(names map[string]*node, signed bool) ([]dns.RR, error) {
+	var out []dns.RR
+	for i := 0; i < len(z.glue); {
+		h := z.glue[i].Header()
+		j := i + 1
+		for j < len(z.glue) && sameRRset(z.glue[j], h) {
+			j++
+		}
+		listed := z.glue[i:j]
+		i = j
+		var rs *rrset
+		if n := names[wireKey(h.Name)]; n != nil && n.cut == nil {
+			rs = n.find(h.Rrtype)
+		}
+		if rs == nil || rs.rec != nil {
+			out = append(out, listed...)
+			continue
+		}
+		out = append(out, rs.rrs...)
+		if signed {
+			sigs, err := z.signing.sign(rs.rrs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sigs...)
+		}
+	}
+	return out, nil
+}
