@@ -261,6 +261,21 @@ func judgedCases() []judgedCase {
 			return append(b, 0, 10, 0)
 		}(), malformedOPT},
 		{"two OPT records", join(wireHeader(0, 1, 0, 0, 2), wireQuestion(), wireOPT(0), wireOPT(0)), malformedOPT},
+		{"EDNS option header cut short", withOptions(0, 10, 0), malformedOPT},
+		// NSD and Knot, serving without Client Subnet, ignore the
+		// option; ours reads it, and one that does not parse (RFC 7871
+		// section 6: here an unknown family) is a FORMERR.
+		{"ECS of an unknown family", withOptions(0, 8, 0, 7, 0, 3, 24, 0, 192, 0, 2), ignore("nsd", []string{"rcode", "aa", "answer"}, "knot", []string{"rcode", "aa", "answer"})},
+		// RFC 7828 section 3.2.1: over TCP an edns-tcp-keepalive
+		// option with a timeout in a query MUST be answered FORMERR,
+		// which ours does; NSD and Knot answer the question. Over UDP
+		// all three ignore the option.
+		{"edns-tcp-keepalive with a timeout", withOptions(0, 11, 0, 2, 0, 10), ignore("nsd", []string{"rcode", "aa", "answer"}, "knot", []string{"rcode", "aa", "answer"})},
+		// The OPT's owner written as a pointer to the question's root
+		// label: it names the root, as RFC 6891 section 6.1.2 asks,
+		// though not as the one zero byte it shows. Ours answers, as
+		// Knot; NSD answers FORMERR.
+		{"OPT owned by a pointer to the root", join(wireHeader(0, 1, 0, 0, 1), wireQuestion(), wireOPT(0xc0, byte(12+len(wwwName)-1))), ignore("nsd", all)},
 		// RFC 6891 section 6.1.2: the OPT's owner is the root. Knot
 		// ignores the owner.
 		{"OPT with a non-root owner", join(wireHeader(0, 1, 0, 0, 1), wireQuestion(), wireOPT(wwwName...)), ignore("nsd", []string{"question"}, "knot", all)},
@@ -372,6 +387,13 @@ func judgedCases() []judgedCase {
 		// it.
 		{"class ANY", q(www, dns.TypeA, dns.ClassANY), ignore("nsd", all, "knot", all)},
 	}
+}
+
+// withOptions is the query for www.gslb.example.com. A with an OPT record
+// whose RDATA is rdata, options as bytes.
+func withOptions(rdata ...byte) []byte {
+	opt := append(wireOPT(0)[:9], byte(len(rdata)>>8), byte(len(rdata)))
+	return join(wireHeader(0, 1, 0, 0, 1), wireQuestion(), opt, rdata)
 }
 
 // withTSIG appends a TSIG record (HMAC-SHA256, MAC of 32 bytes) for the
