@@ -139,8 +139,9 @@ func nameServerName(name, apex string) (string, error) {
 // (RFC 2181 section 5: one RRset per name and type). In the signed form
 // each such RRset is followed by its RRSIGs (RFC 4035 section 3.1.1: a
 // signed RRset placed in the additional section goes with its RRSIGs).
-// Addresses below a zone cut, or of a name whose RRset is a GslbRecord's,
-// are sent as the zone's name servers list them, unsigned.
+// A name in a zone nested in this one sends that zone's RRset and
+// signatures. Addresses below a zone cut, or of a name whose RRset is a
+// GslbRecord's, are sent as the zone's name servers list them, unsigned.
 func (z *zone) nsAddresses(names map[string]*node, signed bool) ([]dns.RR, error) {
 	var out []dns.RR
 	for i := 0; i < len(z.glue); {
@@ -152,7 +153,8 @@ func (z *zone) nsAddresses(names map[string]*node, signed bool) ([]dns.RR, error
 		listed := z.glue[i:j]
 		i = j
 		var rs *rrset
-		if n := names[wireKey(h.Name)]; n != nil && n.cut == nil {
+		n := names[wireKey(h.Name)]
+		if n != nil && n.cut == nil {
 			rs = n.find(h.Rrtype)
 		}
 		if rs == nil || rs.rec != nil {
@@ -160,8 +162,10 @@ func (z *zone) nsAddresses(names map[string]*node, signed bool) ([]dns.RR, error
 			continue
 		}
 		out = append(out, rs.rrs...)
-		if signed {
-			sigs, err := z.signing.sign(rs.rrs)
+		// A name in a zone nested in this one is that zone's to sign,
+		// or to leave unsigned.
+		if signed && n.zone.signing != nil {
+			sigs, err := n.zone.signing.sign(rs.rrs)
 			if err != nil {
 				return nil, err
 			}
