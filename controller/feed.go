@@ -13,7 +13,8 @@ import (
 )
 
 // feedServer streams the compiled GSLB snapshot to DNS servers: the current
-// one on subscribe, then a new one whenever its content changes.
+// one on subscribe (or word that the one the server holds is current),
+// then a new one whenever its content changes.
 type feedServer struct {
 	v1.UnimplementedGslbFeedServiceServer
 	cache    *stateCache
@@ -96,7 +97,15 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		// The snapshot goes as the bytes encoded once for every stream
 		// (encodedResponse), beside this stream's confirmation.
 		msg := &v1.SubscribeResponse{}
-		if sent == nil || cur.content != sent.content {
+		switch {
+		case sent == nil && holds(req, cur.snap):
+			// The server holds this very snapshot (a reconnection, a
+			// restart on its persisted one): it is told so, in a few
+			// bytes, instead of being sent megabytes it would build
+			// again.
+			msg.Current = &v1.SnapshotCurrent{Revision: cur.snap.GetRevision(), Digest: cur.snap.GetDigest()}
+			f.log.Info("dns server holds the current gslb snapshot: not sent again", "server", req.GetServerName(), "revision", cur.snap.GetRevision())
+		case sent == nil || cur.content != sent.content:
 			msg.ProtoReflect().SetUnknown(cur.msg.ProtoReflect().GetUnknown())
 		}
 		// Every stream's first response says the replica confirms, so
@@ -105,7 +114,7 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		if f.fresh != nil && (sent == nil || conf.at.After(sentConf.at)) {
 			msg.Freshness = f.fresh.proto(conf)
 		}
-		if len(msg.ProtoReflect().GetUnknown()) > 0 || msg.Freshness != nil {
+		if len(msg.ProtoReflect().GetUnknown()) > 0 || msg.Current != nil || msg.Freshness != nil {
 			err := sendWithin(f.sendStall, func() error { return stream.Send(msg) })
 			if errors.Is(err, errFellBehind) {
 				f.metrics.streamsDropped.WithLabelValues("gslb_feed").Inc()

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"github.com/anyctl/anyctl/compile"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -29,7 +32,7 @@ type gslbSnapshots struct {
 // sharedSnapshot is one compiled snapshot, shared by the streams and never
 // modified.
 type sharedSnapshot struct {
-	// snap is the snapshot, compiled_at set.
+	// snap is the snapshot, compiled_at and digest set.
 	snap *v1.GslbSnapshot
 	// msg is the response carrying snap, encoded once (encodedResponse).
 	msg *v1.SubscribeResponse
@@ -123,15 +126,50 @@ func (g *gslbSnapshots) Current() (*sharedSnapshot, error) {
 // encodedResponse is the SubscribeResponse carrying snap, encoded now and
 // held as the message's unknown fields, which encoding writes out as they
 // are: a DNS server decodes its snapshot field, and the snapshot is not
-// encoded again for every stream.
+// encoded again for every stream. It sets snap's digest.
+//
+// The snapshot's fields other than compiled_at and digest are encoded
+// deterministically (map order fixed), the digest is the SHA-256 of those
+// very bytes, and compiled_at and digest go before them (fields may come
+// in any order): the snapshot is encoded once, and hashed once, for its
+// digest and for every stream.
 func encodedResponse(snap *v1.GslbSnapshot) (*v1.SubscribeResponse, error) {
-	b, err := proto.Marshal(&v1.SubscribeResponse{Snapshot: snap})
+	at := snap.CompiledAt
+	snap.CompiledAt, snap.Digest = nil, nil
+	o := proto.MarshalOptions{Deterministic: true}
+	n := o.Size(snap)
+	// The digest is the head's last field: its last bytes are the sum's.
+	head, err := proto.Marshal(&v1.GslbSnapshot{CompiledAt: at, Digest: make([]byte, sha256.Size)})
+	if err != nil {
+		snap.CompiledAt = at
+		return nil, fmt.Errorf("encode the gslb snapshot of revision %d: %w", snap.GetRevision(), err)
+	}
+	b := make([]byte, 0, 1+protowire.SizeVarint(uint64(len(head)+n))+len(head)+n)
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(head)+n))
+	b = append(b, head...)
+	start := len(b)
+	o.UseCachedSize = true
+	b, err = o.MarshalAppend(b, snap)
+	snap.CompiledAt = at
+	if err == nil && len(b)-start != n {
+		err = fmt.Errorf("%d bytes encoded, %d expected", len(b)-start, n)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode the gslb snapshot of revision %d: %w", snap.GetRevision(), err)
 	}
+	sum := sha256.Sum256(b[start:])
+	copy(b[start-sha256.Size:start], sum[:])
+	snap.Digest = sum[:]
 	m := &v1.SubscribeResponse{}
 	m.ProtoReflect().SetUnknown(b)
 	return m, nil
+}
+
+// holds reports whether a DNS server that subscribed with req holds snap:
+// the same revision and a digest, the same.
+func holds(req *v1.SubscribeRequest, snap *v1.GslbSnapshot) bool {
+	return len(req.GetDigest()) > 0 && req.GetRevision() == snap.GetRevision() && bytes.Equal(req.GetDigest(), snap.GetDigest())
 }
 
 // sameObserved compares the origins and PoPs of two snapshots of one
@@ -142,12 +180,12 @@ func sameObserved(a, b *v1.GslbSnapshot) bool {
 }
 
 // sameSnapshot compares a freshly compiled snapshot with a published one,
-// ignoring revision and compile time. It sets fresh's revision and compile
-// time to published's while it compares, so fresh must not be shared yet.
+// ignoring revision, compile time and digest. It sets fresh's to
+// published's while it compares, so fresh must not be shared yet.
 func sameSnapshot(fresh, published *v1.GslbSnapshot) bool {
-	rev, at := fresh.Revision, fresh.CompiledAt
-	fresh.Revision, fresh.CompiledAt = published.Revision, published.CompiledAt
+	rev, at, digest := fresh.Revision, fresh.CompiledAt, fresh.Digest
+	fresh.Revision, fresh.CompiledAt, fresh.Digest = published.Revision, published.CompiledAt, published.Digest
 	same := proto.Equal(fresh, published)
-	fresh.Revision, fresh.CompiledAt = rev, at
+	fresh.Revision, fresh.CompiledAt, fresh.Digest = rev, at, digest
 	return same
 }

@@ -36,6 +36,12 @@ type SubscribeRequest struct {
 	// zone it has keys for; the server subscribes again when they change.
 	// anyctl status flags a zone whose servers disagree.
 	DnssecKeySets []*DnssecKeySet `protobuf:"bytes,4,rep,name=dnssec_key_sets,json=dnssecKeySets,proto3" json:"dnssec_key_sets,omitempty"`
+	// digest is GslbSnapshot.digest of the snapshot the server holds
+	// (revision): empty when it holds none, or one from a controller that
+	// sent no digest. When revision and digest are those of the replica's
+	// current snapshot, the replica sends SubscribeResponse.current instead
+	// of the snapshot. Controllers from before it ignore it.
+	Digest        []byte `protobuf:"bytes,5,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -94,6 +100,13 @@ func (x *SubscribeRequest) GetPersistedSnapshotRefused() string {
 func (x *SubscribeRequest) GetDnssecKeySets() []*DnssecKeySet {
 	if x != nil {
 		return x.DnssecKeySets
+	}
+	return nil
+}
+
+func (x *SubscribeRequest) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
 	}
 	return nil
 }
@@ -236,16 +249,23 @@ func (x *DnssecKeyId) GetSigning() bool {
 	return false
 }
 
-// A response carries a snapshot, a freshness confirmation, or both. A
-// response without a snapshot carries only a confirmation; DNS servers
-// from before confirmations skip it.
+// A response carries a snapshot, a freshness confirmation, or both; or,
+// as a stream's first response, current (with a confirmation) instead of
+// the snapshot. A response without a snapshot carries no new one; DNS
+// servers from before confirmations skip it.
 type SubscribeResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Snapshot *GslbSnapshot          `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
 	// freshness is set by every controller that confirms its state (unset
 	// by older ones): on the stream's first response, and on every
 	// confirmation after it.
-	Freshness     *FeedFreshness `protobuf:"bytes,2,opt,name=freshness,proto3" json:"freshness,omitempty"`
+	Freshness *FeedFreshness `protobuf:"bytes,2,opt,name=freshness,proto3" json:"freshness,omitempty"`
+	// current, on a stream's first response only, says that the snapshot
+	// the server said it holds (SubscribeRequest.revision and digest) is
+	// the replica's current one, which is therefore not sent; later
+	// changes come as snapshots. Sent only to a server that sent a digest,
+	// and never with snapshot.
+	Current       *SnapshotCurrent `protobuf:"bytes,3,opt,name=current,proto3" json:"current,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -294,6 +314,67 @@ func (x *SubscribeResponse) GetFreshness() *FeedFreshness {
 	return nil
 }
 
+func (x *SubscribeResponse) GetCurrent() *SnapshotCurrent {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+// SnapshotCurrent names the snapshot a DNS server holds and the replica
+// found to be its current one.
+type SnapshotCurrent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotCurrent) Reset() {
+	*x = SnapshotCurrent{}
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotCurrent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotCurrent) ProtoMessage() {}
+
+func (x *SnapshotCurrent) ProtoReflect() protoreflect.Message {
+	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotCurrent.ProtoReflect.Descriptor instead.
+func (*SnapshotCurrent) Descriptor() ([]byte, []int) {
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SnapshotCurrent) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SnapshotCurrent) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
 // FeedFreshness is a replica's word that what it has sent is current:
 // that the snapshot last sent was compiled from the whole of etcd's state
 // as of a time. The replica confirms only after a linearizable read of
@@ -325,7 +406,7 @@ type FeedFreshness struct {
 
 func (x *FeedFreshness) Reset() {
 	*x = FeedFreshness{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +418,7 @@ func (x *FeedFreshness) String() string {
 func (*FeedFreshness) ProtoMessage() {}
 
 func (x *FeedFreshness) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[4]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +431,7 @@ func (x *FeedFreshness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeedFreshness.ProtoReflect.Descriptor instead.
 func (*FeedFreshness) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{4}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *FeedFreshness) GetInterval() *durationpb.Duration {
@@ -391,20 +472,27 @@ func (x *FeedFreshness) GetRevision() int64 {
 // GslbSnapshot is everything a DNS server needs to answer, compiled from the
 // desired state and the fleet's observed origin health.
 type GslbSnapshot struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Revision      int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
-	CompiledAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=compiled_at,json=compiledAt,proto3" json:"compiled_at,omitempty"`
-	Zones         []*GslbZone            `protobuf:"bytes,3,rep,name=zones,proto3" json:"zones,omitempty"`
-	Records       []*GslbRecord          `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
-	Origins       []*SnapshotOrigin      `protobuf:"bytes,5,rep,name=origins,proto3" json:"origins,omitempty"`
-	Pops          []*SnapshotPop         `protobuf:"bytes,6,rep,name=pops,proto3" json:"pops,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Revision   int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	CompiledAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=compiled_at,json=compiledAt,proto3" json:"compiled_at,omitempty"`
+	Zones      []*GslbZone            `protobuf:"bytes,3,rep,name=zones,proto3" json:"zones,omitempty"`
+	Records    []*GslbRecord          `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
+	Origins    []*SnapshotOrigin      `protobuf:"bytes,5,rep,name=origins,proto3" json:"origins,omitempty"`
+	Pops       []*SnapshotPop         `protobuf:"bytes,6,rep,name=pops,proto3" json:"pops,omitempty"`
+	// digest is the SHA-256 of the snapshot's deterministic protobuf
+	// encoding without compiled_at and digest: replicas that compile the
+	// same state, at any time, give it the same digest. The DNS server
+	// keeps it with the snapshot (persisted with it) and sends it back on
+	// subscribe (SubscribeRequest.digest). Empty from controllers from
+	// before it.
+	Digest        []byte `protobuf:"bytes,7,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GslbSnapshot) Reset() {
 	*x = GslbSnapshot{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -416,7 +504,7 @@ func (x *GslbSnapshot) String() string {
 func (*GslbSnapshot) ProtoMessage() {}
 
 func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[5]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -429,7 +517,7 @@ func (x *GslbSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GslbSnapshot.ProtoReflect.Descriptor instead.
 func (*GslbSnapshot) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{5}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GslbSnapshot) GetRevision() int64 {
@@ -474,6 +562,13 @@ func (x *GslbSnapshot) GetPops() []*SnapshotPop {
 	return nil
 }
 
+func (x *GslbSnapshot) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
 type SnapshotOrigin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -491,7 +586,7 @@ type SnapshotOrigin struct {
 
 func (x *SnapshotOrigin) Reset() {
 	*x = SnapshotOrigin{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +598,7 @@ func (x *SnapshotOrigin) String() string {
 func (*SnapshotOrigin) ProtoMessage() {}
 
 func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[6]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +611,7 @@ func (x *SnapshotOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotOrigin.ProtoReflect.Descriptor instead.
 func (*SnapshotOrigin) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{6}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SnapshotOrigin) GetName() string {
@@ -564,7 +659,7 @@ type SnapshotPop struct {
 
 func (x *SnapshotPop) Reset() {
 	*x = SnapshotPop{}
-	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +671,7 @@ func (x *SnapshotPop) String() string {
 func (*SnapshotPop) ProtoMessage() {}
 
 func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
-	mi := &file_anycast_v1_gslb_proto_msgTypes[7]
+	mi := &file_anycast_v1_gslb_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +684,7 @@ func (x *SnapshotPop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotPop.ProtoReflect.Descriptor instead.
 func (*SnapshotPop) Descriptor() ([]byte, []int) {
-	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{7}
+	return file_anycast_v1_gslb_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SnapshotPop) GetName() string {
@@ -639,13 +734,14 @@ var File_anycast_v1_gslb_proto protoreflect.FileDescriptor
 const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\n" +
 	"\x15anycast/v1/gslb.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n" +
+	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x01\n" +
 	"\x10SubscribeRequest\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vserver_name\x18\x02 \x01(\tR\n" +
 	"serverName\x12<\n" +
 	"\x1apersisted_snapshot_refused\x18\x03 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
-	"\x0fdnssec_key_sets\x18\x04 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\"g\n" +
+	"\x0fdnssec_key_sets\x18\x04 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\x12\x16\n" +
+	"\x06digest\x18\x05 \x01(\fR\x06digest\"g\n" +
 	"\fDnssecKeySet\x12\x12\n" +
 	"\x04zone\x18\x01 \x01(\tR\x04zone\x12+\n" +
 	"\x04keys\x18\x02 \x03(\v2\x17.anycast.v1.DnssecKeyIdR\x04keys\x12\x16\n" +
@@ -654,16 +750,20 @@ const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\akey_tag\x18\x01 \x01(\rR\x06keyTag\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\rR\talgorithm\x12\x14\n" +
 	"\x05flags\x18\x03 \x01(\rR\x05flags\x12\x18\n" +
-	"\asigning\x18\x04 \x01(\bR\asigning\"\x82\x01\n" +
+	"\asigning\x18\x04 \x01(\bR\asigning\"\xb9\x01\n" +
 	"\x11SubscribeResponse\x124\n" +
 	"\bsnapshot\x18\x01 \x01(\v2\x18.anycast.v1.GslbSnapshotR\bsnapshot\x127\n" +
-	"\tfreshness\x18\x02 \x01(\v2\x19.anycast.v1.FeedFreshnessR\tfreshness\"\xec\x01\n" +
+	"\tfreshness\x18\x02 \x01(\v2\x19.anycast.v1.FeedFreshnessR\tfreshness\x125\n" +
+	"\acurrent\x18\x03 \x01(\v2\x1b.anycast.v1.SnapshotCurrentR\acurrent\"E\n" +
+	"\x0fSnapshotCurrent\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\"\xec\x01\n" +
 	"\rFeedFreshness\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x1c\n" +
 	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\x12=\n" +
 	"\fconfirmed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmedAt\x12+\n" +
 	"\x03age\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03age\x12\x1a\n" +
-	"\brevision\x18\x05 \x01(\x03R\brevision\"\xa8\x02\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xc0\x02\n" +
 	"\fGslbSnapshot\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12;\n" +
 	"\vcompiled_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -671,7 +771,8 @@ const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\x05zones\x18\x03 \x03(\v2\x14.anycast.v1.GslbZoneR\x05zones\x120\n" +
 	"\arecords\x18\x04 \x03(\v2\x16.anycast.v1.GslbRecordR\arecords\x124\n" +
 	"\aorigins\x18\x05 \x03(\v2\x1a.anycast.v1.SnapshotOriginR\aorigins\x12+\n" +
-	"\x04pops\x18\x06 \x03(\v2\x17.anycast.v1.SnapshotPopR\x04pops\"\x8f\x01\n" +
+	"\x04pops\x18\x06 \x03(\v2\x17.anycast.v1.SnapshotPopR\x04pops\x12\x16\n" +
+	"\x06digest\x18\a \x01(\fR\x06digest\"\x8f\x01\n" +
 	"\x0eSnapshotOrigin\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04spec\x18\x02 \x01(\v2\x16.anycast.v1.OriginSpecR\x04spec\x12\x18\n" +
@@ -703,48 +804,50 @@ func file_anycast_v1_gslb_proto_rawDescGZIP() []byte {
 	return file_anycast_v1_gslb_proto_rawDescData
 }
 
-var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_anycast_v1_gslb_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_anycast_v1_gslb_proto_goTypes = []any{
 	(*SubscribeRequest)(nil),      // 0: anycast.v1.SubscribeRequest
 	(*DnssecKeySet)(nil),          // 1: anycast.v1.DnssecKeySet
 	(*DnssecKeyId)(nil),           // 2: anycast.v1.DnssecKeyId
 	(*SubscribeResponse)(nil),     // 3: anycast.v1.SubscribeResponse
-	(*FeedFreshness)(nil),         // 4: anycast.v1.FeedFreshness
-	(*GslbSnapshot)(nil),          // 5: anycast.v1.GslbSnapshot
-	(*SnapshotOrigin)(nil),        // 6: anycast.v1.SnapshotOrigin
-	(*SnapshotPop)(nil),           // 7: anycast.v1.SnapshotPop
-	nil,                           // 8: anycast.v1.SnapshotPop.RttEntry
-	(*durationpb.Duration)(nil),   // 9: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*GslbZone)(nil),              // 11: anycast.v1.GslbZone
-	(*GslbRecord)(nil),            // 12: anycast.v1.GslbRecord
-	(*OriginSpec)(nil),            // 13: anycast.v1.OriginSpec
-	(*Location)(nil),              // 14: anycast.v1.Location
+	(*SnapshotCurrent)(nil),       // 4: anycast.v1.SnapshotCurrent
+	(*FeedFreshness)(nil),         // 5: anycast.v1.FeedFreshness
+	(*GslbSnapshot)(nil),          // 6: anycast.v1.GslbSnapshot
+	(*SnapshotOrigin)(nil),        // 7: anycast.v1.SnapshotOrigin
+	(*SnapshotPop)(nil),           // 8: anycast.v1.SnapshotPop
+	nil,                           // 9: anycast.v1.SnapshotPop.RttEntry
+	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*GslbZone)(nil),              // 12: anycast.v1.GslbZone
+	(*GslbRecord)(nil),            // 13: anycast.v1.GslbRecord
+	(*OriginSpec)(nil),            // 14: anycast.v1.OriginSpec
+	(*Location)(nil),              // 15: anycast.v1.Location
 }
 var file_anycast_v1_gslb_proto_depIdxs = []int32{
 	1,  // 0: anycast.v1.SubscribeRequest.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
 	2,  // 1: anycast.v1.DnssecKeySet.keys:type_name -> anycast.v1.DnssecKeyId
-	5,  // 2: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
-	4,  // 3: anycast.v1.SubscribeResponse.freshness:type_name -> anycast.v1.FeedFreshness
-	9,  // 4: anycast.v1.FeedFreshness.interval:type_name -> google.protobuf.Duration
-	10, // 5: anycast.v1.FeedFreshness.confirmed_at:type_name -> google.protobuf.Timestamp
-	9,  // 6: anycast.v1.FeedFreshness.age:type_name -> google.protobuf.Duration
-	10, // 7: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
-	11, // 8: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
-	12, // 9: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
-	6,  // 10: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
-	7,  // 11: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
-	13, // 12: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
-	14, // 13: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
-	8,  // 14: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
-	9,  // 15: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
-	0,  // 16: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
-	3,  // 17: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
-	17, // [17:18] is the sub-list for method output_type
-	16, // [16:17] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	6,  // 2: anycast.v1.SubscribeResponse.snapshot:type_name -> anycast.v1.GslbSnapshot
+	5,  // 3: anycast.v1.SubscribeResponse.freshness:type_name -> anycast.v1.FeedFreshness
+	4,  // 4: anycast.v1.SubscribeResponse.current:type_name -> anycast.v1.SnapshotCurrent
+	10, // 5: anycast.v1.FeedFreshness.interval:type_name -> google.protobuf.Duration
+	11, // 6: anycast.v1.FeedFreshness.confirmed_at:type_name -> google.protobuf.Timestamp
+	10, // 7: anycast.v1.FeedFreshness.age:type_name -> google.protobuf.Duration
+	11, // 8: anycast.v1.GslbSnapshot.compiled_at:type_name -> google.protobuf.Timestamp
+	12, // 9: anycast.v1.GslbSnapshot.zones:type_name -> anycast.v1.GslbZone
+	13, // 10: anycast.v1.GslbSnapshot.records:type_name -> anycast.v1.GslbRecord
+	7,  // 11: anycast.v1.GslbSnapshot.origins:type_name -> anycast.v1.SnapshotOrigin
+	8,  // 12: anycast.v1.GslbSnapshot.pops:type_name -> anycast.v1.SnapshotPop
+	14, // 13: anycast.v1.SnapshotOrigin.spec:type_name -> anycast.v1.OriginSpec
+	15, // 14: anycast.v1.SnapshotPop.location:type_name -> anycast.v1.Location
+	9,  // 15: anycast.v1.SnapshotPop.rtt:type_name -> anycast.v1.SnapshotPop.RttEntry
+	10, // 16: anycast.v1.SnapshotPop.RttEntry.value:type_name -> google.protobuf.Duration
+	0,  // 17: anycast.v1.GslbFeedService.Subscribe:input_type -> anycast.v1.SubscribeRequest
+	3,  // 18: anycast.v1.GslbFeedService.Subscribe:output_type -> anycast.v1.SubscribeResponse
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_gslb_proto_init() }
@@ -759,7 +862,7 @@ func file_anycast_v1_gslb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_anycast_v1_gslb_proto_rawDesc), len(file_anycast_v1_gslb_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
