@@ -391,6 +391,10 @@ func (s *Server) refine(ctx context.Context, snap *v1.GslbSnapshot, quick *Index
 // version); empty when there was none or it was read.
 func (s *Server) PersistedRefusal() string { return s.persistedRefusal }
 
+// Persisted reports whether the snapshot served is the one written to the
+// state directory, or there is none: false after writing it failed.
+func (s *Server) Persisted() bool { return !s.metrics.notPersisted.Load() }
+
 // Index returns the index being served; nil before the first snapshot.
 func (s *Server) Index() *Index { return s.index.Load() }
 

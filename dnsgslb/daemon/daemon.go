@@ -91,6 +91,17 @@ func (d *Daemon) Revision() int64 {
 	return 0
 }
 
+// Digest is the content digest of the snapshot the server answers from
+// (GslbSnapshot.digest), nil before it has one or when its controller
+// stated none. It is nil too while that snapshot is not persisted: the
+// controller then sends it whole, and writing it is tried again.
+func (d *Daemon) Digest() []byte {
+	if ix := d.srv.Index(); ix != nil && d.srv.Persisted() {
+		return ix.Digest()
+	}
+	return nil
+}
+
 // Run serves metrics and DNS, then follows the controller's GSLB feed,
 // until ctx is cancelled; then it returns nil. It returns early with an
 // error when a listener cannot be bound or the feed's configuration is
@@ -135,6 +146,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	fed := make(chan error, 1)
 	fc := d.cfg.Feed
 	fc.PersistedRefusal = d.srv.PersistedRefusal()
+	fc.Digest = d.Digest
 	fc.KeySets = func() []*v1.DnssecKeySet { return keySetsProto(d.srv.KeySets()) }
 	fc.Resubscribe = d.srv.KeySetsChanged()
 	fc.Connected = func(up bool) {

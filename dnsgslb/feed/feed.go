@@ -5,6 +5,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -54,6 +55,12 @@ type Config struct {
 	// Connected, when set, is told when a stream starts (true, at its
 	// first snapshot) and when it breaks (false).
 	Connected func(bool)
+	// Digest, when set, is called on each subscribe, after Run's
+	// revision: the content digest of the snapshot held
+	// (GslbSnapshot.digest). A replica whose current snapshot has that
+	// revision and digest says so (SubscribeResponse.current) instead of
+	// sending it, and apply is not called for it.
+	Digest func() []byte
 	// PersistedRefusal, sent on each subscribe, says why the server
 	// refused its persisted snapshot at start, for anyctl status.
 	PersistedRefusal string
@@ -200,6 +207,24 @@ func (c *client) lost(target controlconn.Target, err error) {
 	c.failures++
 }
 
+// connectedTo notes a stream's first snapshot, or its word that the
+// snapshot held is current (what says so): the feed is up.
+func (c *client) connectedTo(bo *backoff.Backoff, target controlconn.Target, held, revision int64, what string) {
+	if c.connected {
+		return
+	}
+	c.connected, c.failures = true, 0
+	bo.Reset()
+	if c.cfg.Connected != nil {
+		c.cfg.Connected(true)
+	}
+	args := []any{"replica", target.String(), "held_revision", held, "revision", revision}
+	if what != "" {
+		args = append(args, "snapshot", what)
+	}
+	c.log.Info("gslb feed connected", args...)
+}
+
 // subscribe runs one stream until it breaks or ctx ends.
 func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target controlconn.Target) (err error) {
 	limit := c.cfg.MaxSnapshotBytes
@@ -241,6 +266,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		}()
 	}
 	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal}
+	if c.cfg.Digest != nil && req.Revision > 0 {
+		req.Digest = c.cfg.Digest()
+	}
 	if c.cfg.KeySets != nil {
 		req.DnssecKeySets = c.cfg.KeySets()
 	}
@@ -273,18 +301,18 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			return err
 		}
 		c.freshness(watch, msg, target)
+		if cur := msg.GetCurrent(); cur != nil {
+			if cur.GetRevision() != req.GetRevision() || !bytes.Equal(cur.GetDigest(), req.GetDigest()) {
+				return fmt.Errorf("the replica said that revision %d (digest %x) is current, but this server holds revision %d (digest %x)", cur.GetRevision(), cur.GetDigest(), req.GetRevision(), req.GetDigest())
+			}
+			c.connectedTo(bo, target, req.GetRevision(), cur.GetRevision(), "the snapshot held is current: not sent again")
+			continue
+		}
 		snap := msg.GetSnapshot()
 		if snap == nil {
 			continue
 		}
-		if !c.connected {
-			c.connected, c.failures = true, 0
-			bo.Reset()
-			if c.cfg.Connected != nil {
-				c.cfg.Connected(true)
-			}
-			c.log.Info("gslb feed connected", "replica", target.String(), "held_revision", req.GetRevision(), "revision", snap.GetRevision())
-		}
+		c.connectedTo(bo, target, req.GetRevision(), snap.GetRevision(), "")
 		if err := c.apply(parent, snap); err != nil {
 			if parent.Err() != nil {
 				return parent.Err()

@@ -21,7 +21,7 @@ type stale struct {
 func (c *client) freshness(s *stale, msg *v1.SubscribeResponse, target controlconn.Target) {
 	f := msg.GetFreshness()
 	if f == nil {
-		if !s.Confirms() && !s.older && msg.GetSnapshot() != nil {
+		if !s.Confirms() && !s.older && (msg.GetSnapshot() != nil || msg.GetCurrent() != nil) {
 			// An older controller: its first response has a snapshot
 			// and says nothing of confirming.
 			s.older = true

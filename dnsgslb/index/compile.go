@@ -73,6 +73,7 @@ func CompileContext(ctx context.Context, snap *v1.GslbSnapshot, opts Options) (*
 	ix := &Index{
 		revision:    snap.GetRevision(),
 		compiledAt:  snap.GetCompiledAt().AsTime(),
+		digest:      snap.GetDigest(),
 		names:       make(map[string]*node, nrec+16),
 		zones:       map[string]*zone{},
 		profiles:    make(map[string]*profile, len(opts.Previous.profilesOrNil())),

@@ -11,7 +11,10 @@ import (
 type Index struct {
 	revision   int64
 	compiledAt time.Time
-	table      *geo.Table
+	// digest is the snapshot's (GslbSnapshot.digest); nil when the
+	// controller sent none.
+	digest []byte
+	table  *geo.Table
 	// clients describes each location class of table as a selection client.
 	clients []client
 	// popSig and rttSig are the PoP inputs of clients (popSignature) and
@@ -80,6 +83,11 @@ func (ix *Index) Quick() bool { return ix.quick }
 
 // Revision is the snapshot revision the index was compiled from.
 func (ix *Index) Revision() int64 { return ix.revision }
+
+// Digest is the snapshot's content digest as the controller stated it
+// (GslbSnapshot.digest), nil when it stated none. The caller must not
+// modify it.
+func (ix *Index) Digest() []byte { return ix.digest }
 
 // CompiledAt is when the controller compiled the snapshot.
 func (ix *Index) CompiledAt() time.Time { return ix.compiledAt }
