@@ -53,7 +53,8 @@ type Config struct {
 	TLSServerName string
 	Logger        *slog.Logger
 	// Connected, when set, is told when a stream starts (true, at its
-	// first snapshot) and when it breaks (false).
+	// first snapshot, or at the replica's word that the one held is
+	// current) and when it breaks (false).
 	Connected func(bool)
 	// Digest, when set, is called on each subscribe, after Run's
 	// revision: the content digest of the snapshot held
