@@ -17,10 +17,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// TestFeedSaysTheSnapshotHeldIsCurrent runs two replicas on one etcd. A
-// DNS server that subscribes holding the revision and digest of the
-// current snapshot, as either replica compiled it, is told so instead of
-// being sent it, with the replica's confirmation; the next change comes as
+// TestFeedSaysTheSnapshotHeldIsCurrent runs two replicas on one etcd, with
+// agents reporting through one of them. A DNS server that subscribes
+// holding the revision and digest of the current snapshot, as either
+// replica compiled it, is told so instead of being sent it, with the replica's confirmation; the next change comes as
 // a snapshot. A server that sends no digest (one from before digests), or
 // another digest at that revision (a restored backup, another cluster),
 // gets the whole snapshot as before.
@@ -56,7 +56,30 @@ func TestFeedSaysTheSnapshotHeldIsCurrent(t *testing.T) {
 		}
 		return m
 	}
-	// snapshotOf is the first snapshot of r at rev or later.
+	// Agents report through replica a: eu-west down everywhere, RTTs to
+	// the others, so that the snapshots hold health verdicts and RTT
+	// maps of several entries (encoded in a random order unless the
+	// encoding is deterministic).
+	pops := []string{"tokyo", "london", "newyork"}
+	for _, p := range pops {
+		stream, _ := agentStream(t, ctx, a, p)
+		report(t, stream, p, map[string]bool{"eu-west": false, "us-east": true, "ap-northeast": true})
+	}
+	reported := func(s *v1.GslbSnapshot) bool {
+		n := 0
+		for _, p := range s.GetPops() {
+			if len(p.GetRtt()) == 2 {
+				n++
+			}
+		}
+		for _, o := range s.GetOrigins() {
+			if o.GetName() == "eu-west" && o.GetHealthy() {
+				return false
+			}
+		}
+		return n == len(pops)
+	}
+	// snapshotOf is the first snapshot of r at rev with the reports.
 	snapshotOf := func(r *controllertest.Running) *v1.GslbSnapshot {
 		t.Helper()
 		sctx, scancel := context.WithCancel(ctx)
@@ -65,7 +88,11 @@ func TestFeedSaysTheSnapshotHeldIsCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("subscribe: %v", err)
 		}
-		return recv(stream).GetSnapshot()
+		for {
+			if s := recv(stream).GetSnapshot(); s != nil && reported(s) {
+				return s
+			}
+		}
 	}
 
 	snapA, snapB := snapshotOf(a), snapshotOf(b)
