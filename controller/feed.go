@@ -125,6 +125,13 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 			if err != nil {
 				return err
 			}
+			if sent == nil {
+				what := "snapshot"
+				if msg.Current != nil {
+					what = "current"
+				}
+				f.metrics.feedFirsts.WithLabelValues(what).Inc()
+			}
 			sent = cur
 			if msg.Freshness != nil {
 				sentConf = conf

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,13 @@ func TestFeedSaysTheSnapshotHeldIsCurrent(t *testing.T) {
 			t.Errorf("%s: first response %d bytes, current %v, want the whole snapshot", name, proto.Size(m), m.GetCurrent())
 		}
 	}
+
+	// Counted once sent: the count may follow the receipt.
+	await(t, "replica b to count its first responses", func() bool {
+		m := scrape(t, "http://"+b.Ctrl.MetricsAddr().String()+"/metrics")
+		return strings.Contains(m, `anyctl_controller_gslb_feed_first_responses_total{sent="current"} 1`+"\n") &&
+			strings.Contains(m, `anyctl_controller_gslb_feed_first_responses_total{sent="snapshot"} 4`+"\n")
+	})
 
 	for _, o := range objs {
 		if org := o.GetOrigin(); org != nil {

@@ -11,6 +11,9 @@ type metrics struct {
 	applies      *prometheus.CounterVec
 	agentStreams prometheus.Gauge
 	feedStreams  prometheus.Gauge
+	// feedFirsts counts feed streams by what their first response
+	// carried: the snapshot, or the word that the one held is current.
+	feedFirsts *prometheus.CounterVec
 	revision     prometheus.GaugeFunc
 	objects      *prometheus.GaugeVec
 	leader       prometheus.Gauge
@@ -52,10 +55,17 @@ func newMetrics(cache *stateCache) *metrics {
 			Name: "anyctl_controller_gslb_feed_streams",
 			Help: "DNS servers subscribed to this replica's GSLB feed.",
 		}),
+		feedFirsts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "anyctl_controller_gslb_feed_first_responses_total",
+			Help: "Feed streams by what their first response carried: sent=\"snapshot\" the whole snapshot, sent=\"current\" the word that the snapshot the DNS server holds (its revision and digest) is the current one.",
+		}, []string{"sent"}),
 		objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "anyctl_controller_objects",
 			Help: "Desired-state objects by kind.",
 		}, []string{"kind"}),
+	}
+	for _, sent := range []string{"snapshot", "current"} {
+		m.feedFirsts.WithLabelValues(sent)
 	}
 	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "anyctl_controller_leader",
@@ -108,7 +118,7 @@ func newMetrics(cache *stateCache) *metrics {
 		s, _ := cache.Current()
 		return float64(s.Revision)
 	})
-	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.idleCollections, m.processors, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.revision, m.objects,
+	m.reg.MustRegister(m.reports, m.reportWriteFailures, m.idleCollections, m.processors, m.leader, m.tlsRefused, m.connsRefused, m.held, m.watchQueued, m.streamsDropped, m.agentClaimWaits, m.applies, m.agentStreams, m.feedStreams, m.feedFirsts, m.revision, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
