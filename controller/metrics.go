@@ -11,9 +11,6 @@ type metrics struct {
 	applies      *prometheus.CounterVec
 	agentStreams prometheus.Gauge
 	feedStreams  prometheus.Gauge
-	// feedFirsts counts feed streams by what their first response
-	// carried: the snapshot, or the word that the one held is current.
-	feedFirsts *prometheus.CounterVec
 	revision     prometheus.GaugeFunc
 	objects      *prometheus.GaugeVec
 	leader       prometheus.Gauge
@@ -38,6 +35,9 @@ type metrics struct {
 	processors prometheus.Gauge
 	// connsRefused counts connections closed at accept for a limit.
 	connsRefused *prometheus.CounterVec
+	// feedFirsts counts feed streams by what their first response
+	// carried: the snapshot, or the word that the one held is current.
+	feedFirsts *prometheus.CounterVec
 }
 
 func newMetrics(cache *stateCache) *metrics {
