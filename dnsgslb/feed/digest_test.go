@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,5 +70,42 @@ func TestFeedFromAControllerBeforeDigests(t *testing.T) {
 	defer older.mu.Unlock()
 	if req := older.reqs[0]; req.GetRevision() != 7 || !bytes.Equal(req.GetDigest(), digest) {
 		t.Errorf("subscribed holding revision %d, digest %x; want 7, %x", req.GetRevision(), req.GetDigest(), digest)
+	}
+}
+
+// currentOfAnother says that a snapshot other than the one held is
+// current: what no controller should say.
+type currentOfAnother struct {
+	v1.UnimplementedGslbFeedServiceServer
+}
+
+func (currentOfAnother) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedService_SubscribeServer) error {
+	digest := append([]byte{0}, req.GetDigest()...)
+	if err := stream.Send(&v1.SubscribeResponse{Current: &v1.SnapshotCurrent{Revision: req.GetRevision(), Digest: digest}}); err != nil {
+		return err
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+// TestFeedRefusesTheWordThatAnotherSnapshotIsCurrent: a replica that
+// says that a snapshot other than the one held is current is not taken
+// at its word: the feed does not count as connected and tries again.
+func TestFeedRefusesTheWordThatAnotherSnapshotIsCurrent(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	v1.RegisterGslbFeedServiceServer(gs, currentOfAnother{})
+	go gs.Serve(l)
+	t.Cleanup(gs.Stop)
+	logs := newLogRecorder()
+	var connected atomic.Bool
+	runFeed(t, feed.Config{Controller: l.Addr().String(), Logger: slog.New(logs), Digest: func() []byte { return []byte{0xd1} },
+		Connected: func(up bool) { connected.Store(up) }}, nil, func() int64 { return 7 })
+	logs.await(t, "the replica said that revision 7 (digest 00d1) is current, but this server holds revision 7 (digest d1)")
+	if logs.has("gslb feed connected") || connected.Load() {
+		t.Errorf("the feed counted as connected; log:\n%s", logs.String())
 	}
 }
