@@ -482,9 +482,10 @@ type GslbSnapshot struct {
 	// digest is the SHA-256 of the snapshot's deterministic protobuf
 	// encoding without compiled_at and digest: replicas that compile the
 	// same state, at any time, give it the same digest. The DNS server
-	// keeps it with the snapshot (persisted with it) and sends it back on
-	// subscribe (SubscribeRequest.digest). Empty from controllers from
-	// before it.
+	// never computes it: it keeps the one received with the snapshot
+	// (persisted with it) and sends it back on subscribe
+	// (SubscribeRequest.digest), so only the controller's encoding
+	// defines it. Empty from controllers from before it.
 	Digest        []byte `protobuf:"bytes,7,opt,name=digest,proto3" json:"digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
