@@ -1,23 +1,28 @@
 package etcdembedtest
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // CutProxy forwards TCP connections to one address (an etcd's client
 // port). Partition cuts the path: from then on nothing passes either way
 // and the connections stay open, as behind a firewall that drops
-// packets; new connections are accepted and go nowhere.
+// packets; new connections are accepted and go nowhere. Delay makes the
+// path slow instead: every byte arrives late, in order, as over a long
+// or congested path to an etcd that still answers.
 type CutProxy struct {
 	l      net.Listener
 	target string
 
-	mu    sync.Mutex // guards cut and conns
+	mu    sync.Mutex // guards cut, delay and conns
 	cut   bool
+	delay time.Duration
 	conns []net.Conn
 }
 
@@ -51,10 +56,24 @@ func (p *CutProxy) Partition() {
 	p.cut = true
 }
 
+// Delay delays every byte on the path by d in each direction from now
+// on (0: none); bytes already on their way keep the delay they had.
+func (p *CutProxy) Delay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
 func (p *CutProxy) isCut() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cut
+}
+
+func (p *CutProxy) currentDelay() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delay
 }
 
 func (p *CutProxy) serve() {
@@ -87,19 +106,43 @@ func (p *CutProxy) handle(c net.Conn) {
 	p.pipe(c, up)
 }
 
-// pipe copies src to dst, dropping what it reads while the path is cut.
+// chunk is what one read took from a connection, and when it is due on
+// the other side.
+type chunk struct {
+	b   []byte
+	due time.Time
+}
+
+// pipe copies src to dst, dropping what it reads while the path is cut
+// and holding each read back for the delay, in order.
 func (p *CutProxy) pipe(dst, src net.Conn) {
 	defer src.Close()
 	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !p.isCut() {
-			if _, err := dst.Write(buf[:n]); err != nil {
+	chunks := make(chan chunk, 4096)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(chunks)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 && !p.isCut() {
+				select {
+				case chunks <- chunk{bytes.Clone(buf[:n]), time.Now().Add(p.currentDelay())}:
+				case <-done:
+					return
+				}
+			}
+			if err != nil {
 				return
 			}
 		}
-		if err != nil {
+	}()
+	for c := range chunks {
+		if d := time.Until(c.due); d > 0 {
+			time.Sleep(d) // the path's latency, not a synchronisation
+		}
+		if _, err := dst.Write(c.b); err != nil {
 			return
 		}
 	}
