@@ -129,7 +129,7 @@ func (m *Mirror[K, V]) listAndWatch(ctx context.Context, bo *backoff.Backoff) er
 	m.readyOnce.Do(func() { close(m.ready) })
 	m.progressed(resp.Header.Revision)
 	bo.Reset()
-	return m.s.watchPrefix(ctx, m.codec.prefix, resp.Header.Revision+1, false, m.progressed, func(evs []*clientv3.Event) (bool, error) {
+	return m.s.watchPrefix(mirrorStream(ctx), m.codec.prefix, resp.Header.Revision+1, false, m.progressed, func(evs []*clientv3.Event) (bool, error) {
 		changes := make([]Change[K, V], 0, len(evs))
 		for _, ev := range evs {
 			c, err := m.change(ev)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/metadata"
 )
 
 // Revision makes one linearizable read within timeout and returns etcd's
@@ -23,12 +24,26 @@ func (s *Store) Revision(ctx context.Context, timeout time.Duration) (int64, err
 }
 
 // RequestProgress asks etcd for a progress notification on the watches
-// the store's mirrors and Watch hold (they share one etcd watch stream):
-// each then learns that it has seen every event up to etcd's current
-// revision (Mirror.Synced). etcd answers only once every watch on the
-// stream is caught up, so a stalled watch holds the answer back.
+// the store's mirrors hold (they share one etcd watch stream, theirs
+// alone: mirrorStream): each then learns that it has seen every event up
+// to etcd's current revision (Mirror.Synced). etcd answers only once
+// every watch on the stream is caught up, so a stalled mirror holds the
+// answer back.
 func (s *Store) RequestProgress(ctx context.Context) error {
-	// The watches are opened with WithRequireLeader: the same metadata
-	// names the same stream.
-	return s.cli.RequestProgress(clientv3.WithRequireLeader(ctx))
+	return s.cli.RequestProgress(mirrorStream(ctx))
+}
+
+// mirrorStreamKey is the gRPC metadata that puts the mirrors' watches on
+// an etcd watch stream of their own (the etcd client shares one stream
+// among the watches whose contexts carry the same metadata).
+const mirrorStreamKey = "anyctl-watch-stream"
+
+// mirrorStream returns ctx for a mirror's watch or a progress request:
+// on the mirrors' stream, requiring a leader. etcd drops a progress
+// request while any watch on its stream is catching up, so another
+// watch there (an Admin API Watch from an old revision, with thousands
+// of revisions to send) would hold back the replica's confirmations
+// (freshness) for as long as it takes to catch up.
+func mirrorStream(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(clientv3.WithRequireLeader(ctx), mirrorStreamKey, "mirrors")
 }

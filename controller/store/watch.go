@@ -81,7 +81,8 @@ func (s *Store) watch(ctx context.Context, prefix string, startRevision int64, s
 // the list's revision+1. prevKV asks for deleted keys' last values.
 // progress, when set, is called with a revision up to which every event
 // has been handed to fn: after each response's events, and on each
-// progress notification (RequestProgress).
+// progress notification (RequestProgress), which reaches only the
+// watches on the mirrors' stream (ctx from mirrorStream).
 func (s *Store) watchPrefix(ctx context.Context, prefix string, startRevision int64, prevKV bool, progress func(rev int64), fn func(evs []*clientv3.Event) (bool, error)) error {
 	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel() // releases the etcd watcher
