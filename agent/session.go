@@ -61,6 +61,9 @@ type session struct {
 	// without a confirmation before the session moves to another one
 	// (0: controlconn.DefaultStaleAfter).
 	staleAfter time.Duration
+	// patience makes the streams wait longer on replicas that do not
+	// confirm while none does.
+	patience controlconn.Patience
 }
 
 func (s *session) run(ctx context.Context) {
@@ -106,7 +109,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 	if staleAfter == 0 {
 		staleAfter = controlconn.DefaultStaleAfter
 	}
-	stale := controlconn.NewStaleness(staleAfter, "controllerStaleAfter", cancel)
+	stale := controlconn.NewStaleness(staleAfter, "controllerStaleAfter", cancel).Patient(&s.patience, s.controllers.Len())
 	defer stale.Stop()
 	// A Send that returns io.EOF found the stream ended, say refused by
 	// the controller; gRPC gives the reason only to Recv, so the loop

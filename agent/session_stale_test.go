@@ -23,12 +23,13 @@ import (
 // a replica cut off from etcd moves to the other replica within
 // controllerStaleAfter, long before the cut replica ends its stream
 // (the lease's 15 s TTL), and gets the state written there meanwhile.
-func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
+// startReplicasBehindProxies runs two replicas on one etcd, each reaching
+// it through its own cut proxy, confirming every 200ms, with the example
+// deployment applied.
+func startReplicasBehindProxies(t *testing.T) (ctx context.Context, socks []string, replicas []*controllertest.Running, proxies []*etcdembedtest.CutProxy, objs []*v1.Object) {
+	t.Helper()
 	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
 	dir := t.TempDir()
-	var socks []string
-	var replicas []*controllertest.Running
-	var proxies []*etcdembedtest.CutProxy
 	for i := range 2 {
 		p := etcdembedtest.StartCutProxy(t, etcd.Endpoints()[0])
 		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
@@ -41,12 +42,16 @@ func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
 	if _, err := replicas[0].Admin.Apply(ctx, &v1.ApplyRequest{Objects: objs}); err != nil {
 		t.Fatal(err)
 	}
+	return ctx, socks, replicas, proxies, objs
+}
 
+func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
+	ctx, socks, replicas, proxies, objs := startReplicasBehindProxies(t)
 	logs := &syncBuffer{}
 	configs := make(chan *v1.PopConfig, 1024)
 	connected := make(chan bool, 1024)
@@ -124,5 +129,58 @@ func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("no config of revision %d or later; log:\n%s", resp.GetRevision(), logs.String())
 		}
+	}
+}
+
+// TestSessionBacksOffWhenNoReplicaConfirms: with every replica's etcd
+// slower than a confirmation allows, no replica confirms; the agent
+// moves once round the replicas, then stays longer on each (doubling,
+// jittered) rather than taking a new stream, claiming its PoP again and
+// taking a full config every controllerStaleAfter.
+func TestSessionBacksOffWhenNoReplicaConfirms(t *testing.T) {
+	ctx, socks, _, proxies, _ := startReplicasBehindProxies(t)
+	logs := &syncBuffer{}
+	configs := make(chan *v1.PopConfig, 1024)
+	connected := make(chan bool, 1024)
+	const staleAfter = time.Second
+	s := &session{controllers: controlconn.NewRotation(socks), pop: "tokyo", instance: newInstance(), log: slog.New(slog.NewTextHandler(logs, nil)),
+		revision: new(atomic.Int64), configs: configs, connected: connected, reports: make(chan *v1.PopStatus, 1), staleAfter: staleAfter}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	go func() { // the agent's loop takes every config
+		for {
+			select {
+			case <-configs:
+			case <-connected:
+			case <-runCtx.Done():
+				return
+			}
+		}
+	}()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(logs.String(), "connected to controller"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not connected within a minute; log:\n%s", logs.String())
+		}
+	}
+	// A round trip to etcd of 1.2s: a read and a progress notification
+	// take longer than a confirmation may (the 2s probe bound), while
+	// etcd's health probes and the replicas' leases still succeed.
+	for _, p := range proxies {
+		p.Delay(600 * time.Millisecond)
+	}
+	base := len(logs.String())
+	const watch = time.Minute
+	time.Sleep(watch) // counting what the agent does meanwhile
+	log := logs.String()[base:]
+	moves := strings.Count(log, "has not confirmed that its state is current")
+	connects := strings.Count(log, "connected to controller")
+	t.Logf("in %s with every replica's etcd slow: %d moves for want of confirmations, %d new streams (stale after %s)", watch, moves, connects, staleAfter)
+	if moves == 0 {
+		t.Fatalf("no move in %s: the replicas still confirm, so etcd is not slow enough for this test; log:\n%s", watch, log)
+	}
+	if connects > 12 {
+		t.Errorf("%d new streams in %s with no replica able to confirm; want the agent to back off (at most 12); log:\n%s", connects, watch, log)
 	}
 }

@@ -110,6 +110,17 @@ func (r *Rotation) Next(ctx context.Context) Target {
 	return t
 }
 
+// Len returns how many targets the current round has (the configured
+// addresses before the first Next).
+func (r *Rotation) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.round) == 0 {
+		return len(r.configured)
+	}
+	return len(r.round)
+}
+
 // resolveLocked expands the configured addresses into targets, keeping
 // their order and dropping duplicates.
 func (r *Rotation) resolveLocked(ctx context.Context) []Target {

@@ -21,7 +21,8 @@ const DefaultStaleAfter = 20 * time.Second
 // the agent stream) for the stream's limit: Config's StaleAfter, or three
 // of the replica's intervals when longer. Until the replica first says it
 // confirms, it is not held to it: a controller from before confirmations
-// never says so. Only the stream's receiving goroutine calls it.
+// never says so. With a Patience (Patient), the limit grows while no
+// replica confirms. Only the stream's receiving goroutine calls it.
 type Staleness struct {
 	start      time.Time
 	staleAfter time.Duration
@@ -29,6 +30,12 @@ type Staleness struct {
 	cancel     context.CancelCauseFunc
 	// limit is 0 until the replica says it confirms.
 	limit time.Duration
+	// patience is the client's across its streams (nil: none); replicas
+	// is how many it moves between; patient is this stream's limit while
+	// the client finds no replica confirming (0 until the first Take).
+	patience *Patience
+	replicas int
+	patient  time.Duration
 	// confirmed is the last confirmation on this host's clock; zero
 	// before the first.
 	confirmed time.Time
@@ -42,6 +49,13 @@ func NewStaleness(staleAfter time.Duration, flag string, cancel context.CancelCa
 	return &Staleness{start: time.Now(), staleAfter: staleAfter, flag: flag, cancel: cancel}
 }
 
+// Patient makes the stream's limit grow while the client, moving between
+// replicas replicas, finds none that confirms (Patience); it returns s.
+func (s *Staleness) Patient(p *Patience, replicas int) *Staleness {
+	s.patience, s.replicas = p, replicas
+	return s
+}
+
 // Confirms reports whether the replica has said it confirms.
 func (s *Staleness) Confirms() bool { return s.limit > 0 }
 
@@ -53,6 +67,7 @@ func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Durati
 	now := time.Now()
 	if s.limit == 0 {
 		s.limit = max(s.staleAfter, 3*interval)
+		s.patient = s.patience.limit(s.limit, s.replicas)
 	}
 	var at time.Time
 	if confirmed {
@@ -60,24 +75,46 @@ func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Durati
 		if at.After(s.confirmed) {
 			s.confirmed = at
 		}
+		s.patience.confirmed(at, s.limit)
 	}
-	from := s.start
-	if !s.confirmed.IsZero() {
-		from = s.confirmed
-	}
-	limit, last, flag := s.limit, s.confirmed, s.flag
-	fire := func() {
-		if last.IsZero() {
-			s.cancel(fmt.Errorf("%w: not once in the %s since the stream began (%s); moving to another replica", ErrStale, limit, flag))
-			return
-		}
-		s.cancel(fmt.Errorf("%w: its last confirmation is %s old (%s %s); moving to another replica", ErrStale, time.Since(last).Round(time.Millisecond), flag, limit))
-	}
+	s.arm()
+	return at
+}
+
+// arm sets the timer that ends the stream: its limit after the last
+// confirmation (after its start, before the first).
+func (s *Staleness) arm() {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	if s.limit == 0 {
+		return
+	}
+	from, limit, waiting := s.start, s.limit, ""
+	if s.patience.streak() {
+		// No replica confirmed since the client last moved: this one
+		// gets its (longer) limit from the stream's start, not from an
+		// old confirmation it sent first.
+		limit = s.patient
+		if s.confirmed.After(s.start) {
+			from = s.confirmed
+		}
+		if limit > s.limit {
+			waiting = fmt.Sprintf(", waited %s as no replica confirmed more recently", limit.Round(time.Millisecond))
+		}
+	} else if !s.confirmed.IsZero() {
+		from = s.confirmed
+	}
+	last, flag, p, base := s.confirmed, s.flag, s.patience, s.limit
+	fire := func() {
+		p.moved()
+		if last.IsZero() {
+			s.cancel(fmt.Errorf("%w: not once in the %s since the stream began (%s %s%s); moving to another replica", ErrStale, limit.Round(time.Millisecond), flag, base, waiting))
+			return
+		}
+		s.cancel(fmt.Errorf("%w: its last confirmation is %s old (%s %s%s); moving to another replica", ErrStale, time.Since(last).Round(time.Millisecond), flag, base, waiting))
+	}
 	s.timer = time.AfterFunc(max(time.Until(from.Add(limit)), 0), fire)
-	return at
 }
 
 // Stop stops watching.

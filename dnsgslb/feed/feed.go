@@ -152,6 +152,9 @@ type client struct {
 	connected bool
 	// failures counts attempts that failed since the last connection.
 	failures int
+	// patience makes the streams wait longer on replicas that do not
+	// confirm while none does.
+	patience controlconn.Patience
 }
 
 func (c *client) run(ctx context.Context) {
@@ -277,7 +280,7 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if err != nil {
 		return err
 	}
-	watch := &stale{Staleness: controlconn.NewStaleness(c.cfg.StaleAfter, "--feed-stale-after", cancel)}
+	watch := &stale{Staleness: controlconn.NewStaleness(c.cfg.StaleAfter, "--feed-stale-after", cancel).Patient(&c.patience, c.controllers.Len())}
 	defer watch.Stop()
 	type received struct {
 		msg *v1.SubscribeResponse

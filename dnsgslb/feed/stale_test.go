@@ -172,3 +172,47 @@ func TestFeedStaysOnAnOlderController(t *testing.T) {
 		t.Errorf("Confirmed called %d times, last with %v; want once, with the zero time", n, at)
 	}
 }
+
+// TestFeedBacksOffWhenNoReplicaConfirms: with every replica's etcd slower
+// than a confirmation allows (it answers, and the replicas keep their
+// leases and streams), no replica confirms. The feed moves once round
+// the replicas for want of confirmations, then, finding none fresher,
+// stays longer on each (doubling, jittered), rather than taking a new
+// stream and a full snapshot every --feed-stale-after.
+func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
+	socks, replicas, proxies := startReplicasBehindProxies(t)
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+	logs := newLogRecorder()
+	var conf confirmations
+	const staleAfter = time.Second
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
+	logs.await(t, "gslb feed connected")
+	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	// A round trip to etcd of 1.2s: a read and a progress notification
+	// take longer than a confirmation may (the 2s probe bound), while
+	// etcd's health probes and the replicas' leases still succeed.
+	for _, p := range proxies {
+		p.Delay(600 * time.Millisecond)
+	}
+	logs.reset()
+	const watch = time.Minute
+	time.Sleep(watch) // counting what the feed does meanwhile
+	log := logs.String()
+	moves := strings.Count(log, "has not confirmed that its state is current")
+	connects := strings.Count(log, "gslb feed connected")
+	t.Logf("in %s with every replica's etcd slow: %d moves for want of confirmations, %d new streams (stale after %s)", watch, moves, connects, staleAfter)
+	if moves == 0 {
+		t.Fatalf("no move in %s: the replicas still confirm, so etcd is not slow enough for this test; log:\n%s", watch, log)
+	}
+	// Leaving each replica at its limit, or at once when the first
+	// confirmation it sends is already older than the limit, is hundreds
+	// of streams a minute; doubling from the second round on (1+1+2+4+8+
+	// 16 s) is under ten.
+	if connects > 12 {
+		t.Errorf("%d new streams in %s with no replica able to confirm; want the feed to back off (at most 12); log:\n%s", connects, watch, log)
+	}
+}
