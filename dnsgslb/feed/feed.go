@@ -317,7 +317,12 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			continue
 		}
 		c.connectedTo(bo, target, req.GetRevision(), snap.GetRevision(), "")
-		if err := c.apply(parent, snap); err != nil {
+		// The replica's confirmations wait in the stream while the
+		// server builds: the build is not the replica's silence.
+		watch.Pause()
+		err = c.apply(parent, snap)
+		watch.Resume()
+		if err != nil {
 			if parent.Err() != nil {
 				return parent.Err()
 			}

@@ -216,3 +216,52 @@ func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
 		t.Errorf("%d new streams in %s with no replica able to confirm; want the feed to back off (at most 12); log:\n%s", connects, watch, log)
 	}
 }
+
+// TestFeedStaysWhileBuildingASnapshot: a snapshot whose build takes
+// longer than --feed-stale-after (a large GeoIP database) does not make
+// the feed leave a replica that keeps confirming: the confirmations wait
+// in the stream while the server builds, and the limit measures the
+// replica's silence, not the server's build.
+func TestFeedStaysWhileBuildingASnapshot(t *testing.T) {
+	socks, replicas, _ := startReplicasBehindProxies(t)
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+	logs := newLogRecorder()
+	var conf confirmations
+	const staleAfter = time.Second
+	var builds atomic.Int64
+	built := make(chan struct{}, 16)
+	build := func(ctx context.Context, s *v1.GslbSnapshot) error {
+		if builds.Add(1) == 2 {
+			// The build of the change takes three limits.
+			select {
+			case <-time.After(3 * staleAfter):
+			case <-ctx.Done():
+			}
+		}
+		built <- struct{}{}
+		return nil
+	}
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, build, nil)
+	logs.await(t, "gslb feed connected")
+	<-built
+	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 3 confirmations within %s; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	applyObjects(t, replicas[0], originWithWeight(t, "us-east", 7))
+	select {
+	case <-built:
+	case <-time.After(waitLimit):
+		t.Fatalf("the change was not built within %s; log:\n%s", waitLimit, logs.String())
+	}
+	// Confirmations after the build come from the same stream.
+	for n, deadline := conf.n.Load(), time.Now().Add(waitLimit); conf.n.Load() < n+3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmations after the build within %s; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	if logs.has("gslb feed lost") || strings.Count(logs.String(), "gslb feed connected") != 1 {
+		t.Errorf("the feed left a confirming replica while it built a snapshot for %s (--feed-stale-after %s); log:\n%s", 3*staleAfter, staleAfter, logs.String())
+	}
+}
