@@ -112,7 +112,7 @@ type dnsFlags struct {
 
 func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.controller, "controller", DefaultServer, "controller gRPC address (host:port or unix:PATH); several replicas separated by commas, or a DNS name with several addresses")
-	fs.DurationVar(&f.feedStaleAfter, "feed-stale-after", feed.DefaultStaleAfter, "how long the controller replica streamed from may go without confirming its state current (it does every --feed-confirm-every, 5s by default) before the server moves to another replica, answering from its last snapshot meanwhile; at least 1s, and never less than three of the replica's intervals. Controllers from before confirmations are not held to it")
+	fs.DurationVar(&f.feedStaleAfter, "feed-stale-after", feed.DefaultStaleAfter, "how long the controller replica streamed from may go without confirming its state current (it does every --feed-confirm-every, 5s by default) before the server moves to another replica, answering from its last snapshot meanwhile; at least 1s, and never less than three of the replica's intervals; once no replica has confirmed through a round of them, it waits twice as long on each next one, up to 16 times. Controllers from before confirmations are not held to it")
 	fs.StringVar(&f.listen, "listen", ":53", "UDP and TCP address to answer on")
 	fs.StringVar(&f.geoip, "geoip", "", "MaxMind City or Country database (mmdb); without it, clients outside PoP cache networks are placed at --default-location")
 	fs.DurationVar(&f.geoipReload, "geoip-reload-interval", DefaultGeoIPReloadInterval, "how often to check the --geoip file for a new database (at least 1s; 0: only on SIGHUP)")
