@@ -197,8 +197,12 @@ func (r *replicaState) proto() *v1.ControllerState {
 	st := &v1.ControllerState{Leader: r.leading.Load()}
 	if err := r.etcd.degradedErr(); err != nil {
 		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
-	} else if d := r.fresh.unconfirmed(time.Now()); d > 0 {
-		st.Degraded = fmt.Sprintf("its state has not been confirmed current against etcd for %s (a watch that stopped following etcd?): its DNS servers leave it for other replicas; see its log", d.Round(time.Second))
+	} else if d, why := r.fresh.unconfirmed(time.Now()); d > 0 {
+		cause := "etcd slower than a confirmation may take, or a watch that stopped following it"
+		if why != nil {
+			cause = why.Error()
+		}
+		st.Degraded = fmt.Sprintf("its state has not been confirmed current against etcd for %s (%s): its DNS servers and agents leave it for other replicas; see its log", d.Round(time.Second), cause)
 	}
 	return st
 }

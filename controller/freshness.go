@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyctl/anyctl/controller/store"
@@ -53,10 +54,15 @@ type freshness struct {
 	// mirrors handed over is published (nil: all are, at once).
 	published func(rev int64) bool
 	log       *slog.Logger
+	// requested is when a progress request was last sent (UnixNano).
+	requested atomic.Int64
 
-	mu sync.Mutex // guards started, last and changed
+	mu sync.Mutex // guards started, last, failed and changed
 	// started is when run started; zero before.
 	started time.Time
+	// failed is why the last confirmation to finish failed; nil after
+	// one that succeeded.
+	failed error
 	// last is the newest confirmation; zero before the first.
 	last confirmation
 	// changed is closed when last moves, and replaced.
@@ -78,65 +84,108 @@ func (f *freshness) Current() (confirmation, <-chan struct{}) {
 	return f.last, f.changed
 }
 
-// run confirms every interval until ctx ends.
+// maxConfirmsInFlight bounds the confirmations a replica makes at once:
+// a new one starts every interval, and one through a slow etcd takes
+// longer.
+const maxConfirmsInFlight = 4
+
+// confirmed is one confirmation's outcome, and how long it took.
+type confirmed struct {
+	c    confirmation
+	err  error
+	took time.Duration
+}
+
+// run starts a confirmation every interval until ctx ends. Each may take
+// up to its bound (confirm), so that an etcd slower than the interval,
+// but answering, still gives confirmations (as of when their reads
+// began): they overlap, and the newest made is the one held.
 func (f *freshness) run(ctx context.Context) {
 	f.mu.Lock()
 	f.started = time.Now()
 	f.mu.Unlock()
 	t := time.NewTicker(f.every)
 	defer t.Stop()
-	failing := false
-	for {
-		c, err := f.confirm(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		switch {
-		case err != nil && !failing:
-			failing = true
-			f.log.Warn("cannot confirm that this replica's state is current; its DNS servers move to another replica if it stays so", "err", err)
-		case err == nil:
-			if failing {
-				failing = false
-				f.log.Info("this replica's state is confirmed current again", "revision", c.rev)
+	results := make(chan confirmed)
+	inFlight := 0
+	start := func() {
+		inFlight++
+		go func() {
+			at := time.Now()
+			c, err := f.confirm(ctx)
+			select {
+			case results <- confirmed{c, err, time.Since(at)}:
+			case <-ctx.Done():
 			}
-			f.publish(c)
-		}
+		}()
+	}
+	start()
+	failing, slow := false, false
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if inFlight < maxConfirmsInFlight {
+				start()
+			}
+		case r := <-results:
+			inFlight--
+			f.mu.Lock()
+			f.failed = r.err
+			f.mu.Unlock()
+			switch {
+			case r.err != nil && !failing:
+				failing = true
+				f.log.Warn("cannot confirm that this replica's state is current; its DNS servers and agents move to another replica if it stays so", "err", r.err)
+			case r.err == nil:
+				if failing {
+					failing = false
+					f.log.Info("this replica's state is confirmed current again", "revision", r.c.rev)
+				}
+				if r.took > f.every && !slow {
+					slow = true
+					f.log.Warn("etcd is slow: confirming this replica's state current took longer than --feed-confirm-every; its streams are confirmed late", "took", r.took.Round(time.Millisecond), "feed_confirm_every", f.every)
+				} else if r.took <= f.every && slow {
+					slow = false
+					f.log.Info("confirming this replica's state current takes less than --feed-confirm-every again", "took", r.took.Round(time.Millisecond))
+				}
+				f.publish(r.c)
+			}
 		}
 	}
 }
 
-// confirm makes one confirmation within the interval, or the bound of
-// etcd's probes when longer (a short interval must not make a distant
-// etcd look lost).
+// confirmBound bounds one confirmation: three intervals (a DNS server or
+// agent waits at least that long for one), and no less than a read and a
+// progress notification that each take as long as etcd's probes may.
+func confirmBound(every time.Duration) time.Duration {
+	return max(3*every, 2*etcdProbeTimeout)
+}
+
+// confirm makes one confirmation within confirmBound.
 func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
-	bound := max(f.every, etcdProbeTimeout)
+	bound := confirmBound(f.every)
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	at := time.Now()
 	rev, err := f.st.Revision(ctx, bound)
 	if err != nil {
-		return confirmation{}, err
+		return confirmation{}, fmt.Errorf("reading etcd's revision: %w", err)
 	}
 	poll := time.NewTicker(freshnessPoll)
 	defer poll.Stop()
-	var requested time.Time
 	for {
 		behind := f.behind(rev)
 		if behind < 0 {
 			return confirmation{at: at, rev: rev}, nil
 		}
-		if behind > 0 && time.Since(requested) >= freshnessRequestEvery {
+		if behind > 0 && f.requestDue() {
 			// The mirrors' watches hear of a revision only through
 			// their keys' writes, or a progress notification.
 			if err := f.st.RequestProgress(ctx); err != nil && ctx.Err() == nil {
 				return confirmation{}, fmt.Errorf("requesting watch progress: %w", err)
 			}
-			requested = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -144,6 +193,15 @@ func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
 		case <-poll.C:
 		}
 	}
+}
+
+// requestDue reports whether a progress request is due, and if so
+// takes it: the confirmations under way share one every
+// freshnessRequestEvery (a notification answers them all).
+func (f *freshness) requestDue() bool {
+	now := time.Now().UnixNano()
+	last := f.requested.Load()
+	return now-last >= int64(freshnessRequestEvery) && f.requested.CompareAndSwap(last, now)
 }
 
 // behind returns how many mirrors have not seen rev; 0 when they have
@@ -190,11 +248,12 @@ func (f *freshness) proto(c confirmation) *v1.FeedFreshness {
 
 // unconfirmed returns how long the replica has gone without confirming
 // (since it started, before the first confirmation) when that is over
-// three intervals, when its DNS servers start leaving it; 0 otherwise,
-// and for a nil freshness.
-func (f *freshness) unconfirmed(now time.Time) time.Duration {
+// three intervals, when its DNS servers start leaving it, and why: the
+// last failure, or, when every confirmation in progress is still waiting
+// on etcd, nil; 0 otherwise, and for a nil freshness.
+func (f *freshness) unconfirmed(now time.Time) (time.Duration, error) {
 	if f == nil {
-		return 0
+		return 0, nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -203,12 +262,12 @@ func (f *freshness) unconfirmed(now time.Time) time.Duration {
 		from = f.started
 	}
 	if from.IsZero() {
-		return 0
+		return 0, nil
 	}
 	if d := now.Sub(from); d > 3*f.every {
-		return d
+		return d, f.failed
 	}
-	return 0
+	return 0, nil
 }
 
 // age is how old the newest confirmation is (since run started, before
