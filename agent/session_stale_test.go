@@ -133,7 +133,7 @@ func TestSessionLeavesAReplicaThatStopsConfirming(t *testing.T) {
 }
 
 // TestSessionBacksOffWhenNoReplicaConfirms: with every replica's etcd
-// slower than a confirmation allows, no replica confirms; the agent
+// slow, no replica confirms within controllerStaleAfter; the agent
 // moves once round the replicas, then stays longer on each (doubling,
 // jittered) rather than taking a new stream, claiming its PoP again and
 // taking a full config every controllerStaleAfter.
@@ -164,9 +164,9 @@ func TestSessionBacksOffWhenNoReplicaConfirms(t *testing.T) {
 			t.Fatalf("not connected within a minute; log:\n%s", logs.String())
 		}
 	}
-	// A round trip to etcd of 1.2s: a read and a progress notification
-	// take longer than a confirmation may (the 2s probe bound), while
-	// etcd's health probes and the replicas' leases still succeed.
+	// A round trip to etcd of 1.2s: a confirmation (a read, then a
+	// progress notification) is older than the limit when it is made,
+	// while etcd's health probes and the replicas' leases still succeed.
 	for _, p := range proxies {
 		p.Delay(600 * time.Millisecond)
 	}

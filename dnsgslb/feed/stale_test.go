@@ -173,9 +173,9 @@ func TestFeedStaysOnAnOlderController(t *testing.T) {
 	}
 }
 
-// TestFeedBacksOffWhenNoReplicaConfirms: with every replica's etcd slower
-// than a confirmation allows (it answers, and the replicas keep their
-// leases and streams), no replica confirms. The feed moves once round
+// TestFeedBacksOffWhenNoReplicaConfirms: with every replica's etcd slow
+// (it answers, and the replicas keep their leases and streams), no
+// replica confirms within --feed-stale-after. The feed moves once round
 // the replicas for want of confirmations, then, finding none fresher,
 // stays longer on each (doubling, jittered), rather than taking a new
 // stream and a full snapshot every --feed-stale-after.
@@ -192,9 +192,9 @@ func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
 			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
 		}
 	}
-	// A round trip to etcd of 1.2s: a read and a progress notification
-	// take longer than a confirmation may (the 2s probe bound), while
-	// etcd's health probes and the replicas' leases still succeed.
+	// A round trip to etcd of 1.2s: a confirmation (a read, then a
+	// progress notification) is older than the limit when it is made,
+	// while etcd's health probes and the replicas' leases still succeed.
 	for _, p := range proxies {
 		p.Delay(600 * time.Millisecond)
 	}
