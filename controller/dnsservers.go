@@ -82,7 +82,7 @@ func (d *dnsServers) list(now time.Time) []*v1.DnsServerEntry {
 			if !s.confirmed.IsZero() {
 				what = "its last confirmation that this replica's state is current"
 			}
-			e.Unconfirmed = fmt.Sprintf("%s for %s: it leaves this replica for another after its --feed-stale-after", what, age.Round(time.Second))
+			e.Unconfirmed = fmt.Sprintf("%s for %s: it leaves this replica for another after its --feed-stale-after, or later while no replica confirms", what, age.Round(time.Second))
 		}
 		out = append(out, e)
 	}
