@@ -173,6 +173,7 @@ func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
 	if err != nil {
 		return confirmation{}, fmt.Errorf("reading etcd's revision: %w", err)
 	}
+	read := time.Now()
 	poll := time.NewTicker(freshnessPoll)
 	defer poll.Stop()
 	for {
@@ -180,7 +181,7 @@ func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
 		if behind < 0 {
 			return confirmation{at: at, rev: rev}, nil
 		}
-		if behind > 0 && f.requestDue() {
+		if behind > 0 && f.requestDue(read) {
 			// The mirrors' watches hear of a revision only through
 			// their keys' writes, or a progress notification.
 			if err := f.st.RequestProgress(ctx); err != nil && ctx.Err() == nil {
@@ -195,13 +196,18 @@ func (f *freshness) confirm(ctx context.Context) (confirmation, error) {
 	}
 }
 
-// requestDue reports whether a progress request is due, and if so
-// takes it: the confirmations under way share one every
-// freshnessRequestEvery (a notification answers them all).
-func (f *freshness) requestDue() bool {
+// requestDue reports whether a confirmation whose read returned at read
+// should send a progress request, and if so takes the turn: not when one
+// was sent since the read (its notification carries a revision at least
+// the read's), less than freshnessRequestEvery ago, by a confirmation
+// under way beside it.
+func (f *freshness) requestDue(read time.Time) bool {
 	now := time.Now().UnixNano()
 	last := f.requested.Load()
-	return now-last >= int64(freshnessRequestEvery) && f.requested.CompareAndSwap(last, now)
+	if last >= read.UnixNano() && now-last < int64(freshnessRequestEvery) {
+		return false
+	}
+	return f.requested.CompareAndSwap(last, now)
 }
 
 // behind returns how many mirrors have not seen rev; 0 when they have
