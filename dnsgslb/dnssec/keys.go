@@ -76,12 +76,14 @@ func ParseAlgorithm(s string) (uint8, error) {
 // from Activate until Inactive. A zero time is "never", as in BIND: a key
 // without Activate does not sign, one without Publish is published from
 // Activate; a key with no timing at all, not even Created (an old file),
-// is published and signs. SyncPublish and SyncDelete are when its DS may be added to the
-// parent zone and when it must be removed from it (a KSK or CSK rollover;
-// see Rollover).
+// is published and signs. Revoke is when the key is revoked (RFC 5011):
+// from then, while published, it is published with the REVOKE flag and
+// signs the DNSKEY RRset only (see Revoked). SyncPublish and SyncDelete
+// are when its DS may be added to the parent zone and when it must be
+// removed from it (a KSK or CSK rollover; see Rollover).
 type Timing struct {
-	Created, Publish, Activate, Inactive, Delete time.Time
-	SyncPublish, SyncDelete                      time.Time
+	Created, Publish, Activate, Revoke, Inactive, Delete time.Time
+	SyncPublish, SyncDelete                              time.Time
 }
 
 // untimed says whether the timing sets nothing, not even a creation time:
@@ -102,8 +104,36 @@ type Key struct {
 	File string
 }
 
-// Tag is the key's key tag.
+// Tag is the key's key tag as its file has it, the one in the file's
+// name: that of the key as published before it is revoked, unless the
+// file holds the revoked key (BIND's dnssec-revoke). TagAt is the tag
+// served.
 func (k *Key) Tag() uint16 { return k.DNSKEY.KeyTag() }
+
+// Revoked says whether the key is revoked at t (RFC 5011): its file holds
+// the DNSKEY with the REVOKE flag, or its Revoke time has come. A revoked
+// key, while published, is published with the REVOKE flag and signs the
+// DNSKEY RRset that holds it, so that resolvers holding it as a trust
+// anchor see the revocation, and nothing else; it never counts as a key
+// that keeps the zone signed.
+func (k *Key) Revoked(t time.Time) bool {
+	return k.DNSKEY.Flags&dns.REVOKE != 0 || (!k.Revoke.IsZero() && !t.Before(k.Revoke))
+}
+
+// DNSKEYAt is the key's DNSKEY as published at t: with the REVOKE flag
+// once it is revoked.
+func (k *Key) DNSKEYAt(t time.Time) *dns.DNSKEY {
+	if !k.Revoked(t) || k.DNSKEY.Flags&dns.REVOKE != 0 {
+		return k.DNSKEY
+	}
+	c := *k.DNSKEY
+	c.Flags |= dns.REVOKE
+	return &c
+}
+
+// TagAt is the key tag of the key's DNSKEY as published at t: the tag
+// changes when the key is revoked (the flags are part of it).
+func (k *Key) TagAt(t time.Time) uint16 { return k.DNSKEYAt(t).KeyTag() }
 
 // Published says whether the key is in the DNSKEY RRset at t.
 func (k *Key) Published(t time.Time) bool {
@@ -117,19 +147,22 @@ func (k *Key) Published(t time.Time) bool {
 	return !t.Before(from) && (k.Delete.IsZero() || t.Before(k.Delete))
 }
 
-// Active says whether the key signs at t.
+// Active says whether the key signs the zone at t: published, activated,
+// not inactive and not revoked (a revoked key signs only the DNSKEY
+// RRset, see Revoked).
 func (k *Key) Active(t time.Time) bool {
 	if k.Activate.IsZero() && !k.untimed() {
 		return false
 	}
-	return k.Published(t) && !t.Before(k.Activate) && (k.Inactive.IsZero() || t.Before(k.Inactive))
+	return k.Published(t) && !t.Before(k.Activate) && (k.Inactive.IsZero() || t.Before(k.Inactive)) && !k.Revoked(t)
 }
 
 // NextEvent is the first time after now at which the key is published,
-// starts or stops signing, or is removed; zero when it has none left.
+// starts or stops signing, is revoked or is removed; zero when it has
+// none left.
 func (k *Key) NextEvent(now time.Time) time.Time {
 	var next time.Time
-	for _, t := range []time.Time{k.Publish, k.Activate, k.Inactive, k.Delete} {
+	for _, t := range []time.Time{k.Publish, k.Activate, k.Revoke, k.Inactive, k.Delete} {
 		if t.After(now) && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
@@ -137,8 +170,15 @@ func (k *Key) NextEvent(now time.Time) time.Time {
 	return next
 }
 
-// DS is the key's DS record (SHA-256), to give the parent zone.
-func (k *Key) DS() *dns.DS { return k.DNSKEY.ToDS(dns.SHA256) }
+// DS is the key's DS record (SHA-256), to give the parent zone: that of
+// the key without the REVOKE flag, the one a parent can have been given
+// (a revoked key's DS matches no DNSKEY served, and should leave the
+// parent: see DSStateAt).
+func (k *Key) DS() *dns.DS {
+	c := *k.DNSKEY
+	c.Flags &^= dns.REVOKE
+	return c.ToDS(dns.SHA256)
+}
 
 func (k *Key) String() string {
 	return fmt.Sprintf("%s %s %s key %d", k.Zone, k.Role, dns.AlgorithmToString[k.DNSKEY.Algorithm], k.Tag())
@@ -233,7 +273,7 @@ func (k *Key) write() error {
 	for _, f := range []struct {
 		name string
 		t    time.Time
-	}{{"Created", k.Created}, {"Publish", k.Publish}, {"Activate", k.Activate}, {"Inactive", k.Inactive}, {"Delete", k.Delete}, {"SyncPublish", k.SyncPublish}, {"SyncDelete", k.SyncDelete}} {
+	}{{"Created", k.Created}, {"Publish", k.Publish}, {"Activate", k.Activate}, {"Revoke", k.Revoke}, {"Inactive", k.Inactive}, {"Delete", k.Delete}, {"SyncPublish", k.SyncPublish}, {"SyncDelete", k.SyncDelete}} {
 		if !f.t.IsZero() {
 			fmt.Fprintf(&sb, "%s: %s\n", f.name, f.t.UTC().Format(timeLayout))
 		}
@@ -309,7 +349,32 @@ func LoadDir(dir string) (map[string][]*Key, error) {
 		}
 		out[k.Zone] = append(out[k.Zone], k)
 	}
+	for zone, keys := range out {
+		out[zone] = supersedeRevoked(keys)
+	}
 	return out, nil
+}
+
+// supersedeRevoked drops from a zone's keys each key whose revoked form
+// is there too: BIND's dnssec-revoke writes the revoked key (the REVOKE
+// flag set, so another tag) in new files and leaves the old ones unless
+// told to remove them. The revoked file stands for the key, as in BIND,
+// with the role the old file gave it.
+func supersedeRevoked(keys []*Key) []*Key {
+	superseded := map[*Key]bool{}
+	for _, r := range keys {
+		if r.DNSKEY.Flags&dns.REVOKE == 0 {
+			continue
+		}
+		for _, k := range keys {
+			if k.DNSKEY.Flags|dns.REVOKE == r.DNSKEY.Flags && k != r && k.DNSKEY.Algorithm == r.DNSKEY.Algorithm &&
+				k.DNSKEY.Protocol == r.DNSKEY.Protocol && k.DNSKEY.PublicKey == r.DNSKEY.PublicKey {
+				superseded[k] = true
+				r.Role = k.Role
+			}
+		}
+	}
+	return slices.DeleteFunc(keys, func(k *Key) bool { return superseded[k] })
 }
 
 func loadKey(file string) (*Key, error) {
@@ -396,6 +461,8 @@ func (k *Key) readMeta(text string) error {
 			dst = &k.Publish
 		case "Activate":
 			dst = &k.Activate
+		case "Revoke":
+			dst = &k.Revoke
 		case "Inactive":
 			dst = &k.Inactive
 		case "Delete":

@@ -82,10 +82,10 @@ func rolling(keys []*Key, role Role, now time.Time) []*Key {
 }
 
 // pending is the key of role in keys published for a rollover and not yet
-// given an activation time, if any.
+// given an activation time, if any; a key to be revoked is none.
 func pending(keys []*Key, role Role) *Key {
 	for _, k := range keys {
-		if k.Role == role && k.Activate.IsZero() && !k.Publish.IsZero() && k.Delete.IsZero() {
+		if k.Role == role && k.Activate.IsZero() && !k.Publish.IsZero() && k.Delete.IsZero() && k.Revoke.IsZero() && k.DNSKEY.Flags&dns.REVOKE == 0 {
 			return k
 		}
 	}
@@ -240,13 +240,14 @@ const (
 )
 
 // DSStateAt says what the parent should do with the key's DS at now: hold
-// it from its publication (or SyncPublish) until SyncDelete, or until the
-// key is deleted; remove it after.
+// it from its publication (or SyncPublish) until SyncDelete, until the
+// key is revoked (its DS then matches no DNSKEY served: the flags are in
+// the digest) or until it is deleted; remove it after.
 func (k *Key) DSStateAt(now time.Time) DSState {
 	switch {
 	case k.Role == ZSK:
 		return DSNone
-	case !k.SyncDelete.IsZero() && !now.Before(k.SyncDelete), !k.Delete.IsZero() && !now.Before(k.Delete):
+	case !k.SyncDelete.IsZero() && !now.Before(k.SyncDelete), !k.Delete.IsZero() && !now.Before(k.Delete), k.Revoked(now):
 		return DSRemove
 	case !k.SyncPublish.IsZero():
 		if now.Before(k.SyncPublish) {

@@ -31,11 +31,22 @@ type Signer struct {
 }
 
 // NewSigner checks that zone has keys that sign at now, and returns its
-// signer with the default timing.
+// signer with the default timing. A revoked key signs the DNSKEY RRset
+// but is not a key that signs the zone.
 func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
 	s := &Signer{Zone: dns.CanonicalName(zone), Keys: keys, Validity: DefaultValidity, Refresh: DefaultRefresh}
 	if len(s.signers(dns.TypeSOA, now)) == 0 || len(s.signers(dns.TypeDNSKEY, now)) == 0 {
-		return nil, fmt.Errorf("zone %q: %w among its %d key(s): generate one with anyctl dnssec keygen", zone, ErrNoKeys, len(keys))
+		var revoked []string
+		for _, k := range keys {
+			if k.Published(now) && k.Revoked(now) {
+				revoked = append(revoked, fmt.Sprint(k.TagAt(now)))
+			}
+		}
+		also := ""
+		if len(revoked) > 0 {
+			also = fmt.Sprintf(" (revoked, signing the DNSKEY RRset only: key %s)", strings.Join(revoked, ", "))
+		}
+		return nil, fmt.Errorf("zone %q: %w among its %d key(s)%s: generate one with anyctl dnssec keygen", zone, ErrNoKeys, len(keys), also)
 	}
 	if err := s.everyAlgorithmSigns(now); err != nil {
 		return nil, err
@@ -47,7 +58,11 @@ func NewSigner(zone string, keys []*Key, now time.Time) (*Signer, error) {
 // now signs the DNSKEY RRset and the zone's data (RFC 4035 §2.2): a
 // validator may take a missing algorithm for a stripped signature. It
 // wraps ErrNoKeys, so a served zone goes on with the keys it was signed
-// with.
+// with. A revoked key is in the DNSKEY RRset, so its algorithm needs
+// keys that are not revoked signing both: its own signature, over the
+// DNSKEY RRset only, is one no validator may use to validate (RFC 5011
+// §2.1). RFC 5011 revokes a key beside an active one of its algorithm;
+// revoking the last key of an algorithm is refused as no key signing.
 func (s *Signer) everyAlgorithmSigns(now time.Time) error {
 	signs := func(t uint16, alg uint8) bool {
 		return slices.ContainsFunc(s.signers(t, now), func(k *Key) bool { return k.DNSKEY.Algorithm == alg })
@@ -74,7 +89,12 @@ func (s *Signer) everyAlgorithmSigns(now time.Time) error {
 		var tags []string
 		for _, o := range s.Keys {
 			if o.DNSKEY.Algorithm == alg && o.Published(now) {
-				tags = append(tags, fmt.Sprint(o.Tag()))
+				tag := fmt.Sprint(o.TagAt(now))
+				if o.Revoked(now) {
+					tag += " revoked"
+					fix = "a revoked key signs only the DNSKEY RRset (RFC 5011): keep another key of its algorithm signing until the revoked key leaves the DNSKEY RRset (its Delete time)"
+				}
+				tags = append(tags, tag)
 			}
 		}
 		return fmt.Errorf("zone %q: algorithm %s is in the DNSKEY RRset (key %s) but %s: %w of it there, and every algorithm in the DNSKEY RRset must sign every RRset (RFC 4035 §2.2); %s",
@@ -100,6 +120,9 @@ func Hold(s *Signer, at time.Time) *Signer {
 		if k.Active(at) {
 			c.Activate = c.Publish
 		}
+		if k.Revoked(at) {
+			c.Revoke = c.Publish
+		}
 		h.Keys = append(h.Keys, &c)
 	}
 	return &h
@@ -115,12 +138,13 @@ func Waiting(keys []*Key, now time.Time) bool {
 	})
 }
 
-// DNSKEYs is the zone's DNSKEY RRset at now: every published key.
+// DNSKEYs is the zone's DNSKEY RRset at now: every published key, a
+// revoked one with the REVOKE flag.
 func (s *Signer) DNSKEYs(now time.Time, ttl uint32) []dns.RR {
 	var out []dns.RR
 	for _, k := range s.Keys {
 		if k.Published(now) {
-			c := *k.DNSKEY
+			c := *k.DNSKEYAt(now)
 			c.Hdr.Name, c.Hdr.Ttl = s.Zone, ttl
 			out = append(out, &c)
 		}
@@ -129,7 +153,8 @@ func (s *Signer) DNSKEYs(now time.Time, ttl uint32) []dns.RR {
 }
 
 // Signs says whether the key k, of the zone, signs at now: the DNSKEY
-// RRset or the zone's data.
+// RRset or the zone's data. A revoked key's signature over the DNSKEY
+// RRset (see Sign) is not signing: it says only that the key is revoked.
 func (s *Signer) Signs(k *Key, now time.Time) bool {
 	return slices.Contains(s.signers(dns.TypeDNSKEY, now), k) || slices.Contains(s.signers(dns.TypeSOA, now), k)
 }
@@ -183,6 +208,9 @@ func (s *Signer) RefreshAt(now time.Time) time.Time {
 
 // Sign returns the RRSIGs of an RRset (records of one name, type and
 // class) made at now, one per signing key. The RRSIG TTL is the RRset's.
+// The apex DNSKEY RRset is also signed by each published revoked key
+// (RFC 5011 §2.1: a resolver holding the key as a trust anchor accepts
+// the revocation only from the key itself), with its tag as revoked.
 func (s *Signer) Sign(rrset []dns.RR, now time.Time) ([]dns.RR, error) {
 	if len(rrset) == 0 {
 		return nil, nil
@@ -192,19 +220,26 @@ func (s *Signer) Sign(rrset []dns.RR, now time.Time) ([]dns.RR, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %q: sign %s %s: %w", s.Zone, h.Name, dns.TypeToString[h.Rrtype], ErrNoKeys)
 	}
+	if h.Rrtype == dns.TypeDNSKEY && dns.CanonicalName(h.Name) == s.Zone {
+		for _, k := range s.Keys {
+			if k.Published(now) && k.Revoked(now) {
+				keys = append(keys, k)
+			}
+		}
+	}
 	inception, expiration := s.Window(now)
 	out := make([]dns.RR, 0, len(keys))
 	for _, k := range keys {
 		sig := &dns.RRSIG{
 			Hdr:        dns.RR_Header{Name: h.Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: h.Ttl},
-			KeyTag:     k.Tag(),
+			KeyTag:     k.TagAt(now),
 			SignerName: s.Zone,
 			Algorithm:  k.DNSKEY.Algorithm,
 			Inception:  uint32(inception.Unix()),
 			Expiration: uint32(expiration.Unix()),
 		}
 		if err := sig.Sign(k.Signer, rrset); err != nil {
-			return nil, fmt.Errorf("zone %q: sign %s %s with key %d: %w", s.Zone, h.Name, dns.TypeToString[h.Rrtype], k.Tag(), err)
+			return nil, fmt.Errorf("zone %q: sign %s %s with key %d: %w", s.Zone, h.Name, dns.TypeToString[h.Rrtype], k.TagAt(now), err)
 		}
 		out = append(out, sig)
 	}

@@ -30,6 +30,9 @@ func TestTimingStates(t *testing.T) {
 		{"publish none, not yet activated", Timing{Activate: at(h)}, 0, false, false, h},
 		{"inactive, still published", Timing{Publish: at(-2 * h), Activate: at(-2 * h), Inactive: at(-h), Delete: at(h)}, 0, true, false, h},
 		{"deleted", Timing{Publish: at(-2 * h), Activate: at(-2 * h), Inactive: at(-h), Delete: at(-h)}, 0, false, false, 0},
+		{"revoke ahead", Timing{Publish: at(-h), Activate: at(-h), Revoke: at(h)}, 0, true, true, h},
+		{"revoked: published, signing the DNSKEY RRset only", Timing{Publish: at(-2 * h), Activate: at(-2 * h), Revoke: at(-h), Delete: at(h)}, 0, true, false, h},
+		{"revoked and deleted", Timing{Publish: at(-2 * h), Activate: at(-2 * h), Revoke: at(-h), Delete: at(-h)}, 0, false, false, 0},
 		{"at the inactive second", Timing{Publish: at(-h), Activate: at(-h), Inactive: at(0), Delete: at(h)}, 0, true, false, h},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +60,7 @@ func TestTimingFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Timing{Created: now, Publish: now, SyncPublish: now.Add(time.Hour), Inactive: now.Add(3 * time.Hour), Delete: now.Add(4 * time.Hour), SyncDelete: now.Add(5 * time.Hour)}
+	want := Timing{Created: now, Publish: now, SyncPublish: now.Add(time.Hour), Revoke: now.Add(2 * time.Hour), Inactive: now.Add(3 * time.Hour), Delete: now.Add(4 * time.Hour), SyncDelete: now.Add(5 * time.Hour)}
 	if err := k.SetTiming(want); err != nil {
 		t.Fatal(err)
 	}
