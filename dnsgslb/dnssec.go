@@ -94,7 +94,7 @@ func (sg *signing) signers(now time.Time) (_ map[string]*dnssec.Signer, state st
 			out[zone] = s
 		}
 		for _, k := range sg.keys[zone] {
-			states = append(states, fmt.Sprintf("%s/%d/%t/%t", zone, k.Tag(), k.Published(now), k.Active(now)))
+			states = append(states, fmt.Sprintf("%s/%d/%t/%t/%t", zone, k.TagAt(now), k.Published(now), k.Active(now), k.Revoked(now)))
 		}
 	}
 	return out, strings.Join(states, ","), waiting, held, nil
@@ -168,7 +168,7 @@ func (s *Server) nextResign(now time.Time) time.Time {
 }
 
 // nextEvent is the first time after now at which one of the keys changes
-// state; zero when none does.
+// state (its Revoke time included); zero when none does.
 func (sg *signing) nextEvent(now time.Time) time.Time {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()

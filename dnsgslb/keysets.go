@@ -29,13 +29,15 @@ type KeySet struct {
 	Digest string
 }
 
-// KeyID names a DNSKEY without its public key.
+// KeyID names a DNSKEY without its public key, as served: a revoked key
+// with the REVOKE flag in Flags and the tag that goes with it.
 type KeyID struct {
 	Tag       uint16
 	Algorithm uint8
 	Flags     uint16
 	// Signing says the key signs (it is active), as opposed to published
-	// only.
+	// only; a revoked key, which signs the DNSKEY RRset only to say it is
+	// revoked, does not.
 	Signing bool
 }
 
@@ -43,6 +45,9 @@ func (k KeyID) String() string {
 	role := "zsk"
 	if k.Flags&dns.SEP != 0 {
 		role = "ksk/csk"
+	}
+	if k.Flags&dns.REVOKE != 0 {
+		role += "/revoked"
 	}
 	if k.Signing {
 		role += "/signing"
@@ -61,7 +66,7 @@ func keySets(signers map[string]*dnssec.Signer, now time.Time) []KeySet {
 			if !key.Published(now) {
 				continue
 			}
-			k, signs := key.DNSKEY, sg.Signs(key, now)
+			k, signs := key.DNSKEYAt(now), sg.Signs(key, now)
 			set.Keys = append(set.Keys, KeyID{Tag: k.KeyTag(), Algorithm: k.Algorithm, Flags: k.Flags, Signing: signs})
 			rdata = append(rdata, fmt.Sprintf("%d %d %d %s %t", k.Flags, k.Protocol, k.Algorithm, k.PublicKey, signs))
 		}

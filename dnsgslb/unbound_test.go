@@ -212,9 +212,21 @@ func startUnboundWith(t *testing.T, bin string, stubs map[string]string, anchor 
 // scope the server returns.
 func startUnboundECS(t *testing.T, bin string, stubs map[string]string, anchor, ecsTo string) (addr, logPath string) {
 	t.Helper()
-	modules, extra := "iterator", ""
+	anchorConf := ""
 	if anchor != "" {
-		modules, extra = "validator iterator", fmt.Sprintf("\ttrust-anchor: %q\n\tval-log-level: 2\n", anchor)
+		anchorConf = fmt.Sprintf("\ttrust-anchor: %q\n", anchor)
+	}
+	return startUnboundConf(t, bin, stubs, anchorConf, ecsTo)
+}
+
+// startUnboundConf is startUnboundECS with the trust anchor given as
+// unbound configuration lines (anchorConf; none: no validation), such as
+// an auto-trust-anchor-file that unbound keeps by RFC 5011.
+func startUnboundConf(t *testing.T, bin string, stubs map[string]string, anchorConf, ecsTo string) (addr, logPath string) {
+	t.Helper()
+	modules, extra := "iterator", ""
+	if anchorConf != "" {
+		modules, extra = "validator iterator", anchorConf+"\tval-log-level: 2\n"
 	}
 	if ecsTo != "" {
 		modules = "subnetcache " + modules
@@ -282,7 +294,7 @@ func startUnboundECS(t *testing.T, bin string, stubs map[string]string, anchor, 
 		m.SetQuestion(gslbtest.Zone, dns.TypeSOA)
 		c := &dns.Client{Timeout: 500 * time.Millisecond}
 		// A validator that cannot validate answers SERVFAIL, but answers.
-		if r, _, err := c.Exchange(m, addr); err == nil && (r.Rcode == dns.RcodeSuccess || anchor != "") {
+		if r, _, err := c.Exchange(m, addr); err == nil && (r.Rcode == dns.RcodeSuccess || anchorConf != "") {
 			return addr, logPath
 		}
 		if time.Now().After(deadline) {

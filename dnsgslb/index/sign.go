@@ -100,7 +100,7 @@ func startSigning(z *zone, prev *Index, opts Options, now time.Time) error {
 	var tags []string
 	for _, k := range s.Keys {
 		if k.Published(now) {
-			tags = append(tags, fmt.Sprintf("%d:%t", k.Tag(), k.Active(now)))
+			tags = append(tags, fmt.Sprintf("%d:%t", k.TagAt(now), k.Active(now)))
 		}
 	}
 	slices.Sort(tags)
