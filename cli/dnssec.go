@@ -111,16 +111,27 @@ changes the set next (anyctl dnssec rollover).`,
 }
 
 func newDNSSECSettimeCommand(g *globals) *cobra.Command {
-	var publish, activate, inactive, del string
+	var publish, activate, revoke, inactive, del string
 	cmd := &cobra.Command{
 		Use:   "settime KEYFILE",
-		Short: "Change when a key is published, signs, stops signing and is removed",
+		Short: "Change when a key is published, signs, is revoked, stops signing and is removed",
 		Long: `Change a key's timing (KEYFILE is its .key or .private file, or the path
 without either). Each time is now, none (never: a key without an activation time does not sign),
 +DURATION or -DURATION from now (e.g. +2h, +7d), RFC 3339 or YYYYMMDDHHMMSS.
-DNS servers read the key directory again every minute, and at once on SIGHUP.`,
+DNS servers read the key directory again every minute, and at once on SIGHUP.
+
+--revoke revokes the key (RFC 5011, for resolvers that hold it as a trust
+anchor, as BIND's dnssec-settime -R does): from then, while published, it
+is served with the REVOKE flag (flags 385 for a KSK or CSK, and so another
+key tag), signs the DNSKEY RRset, so that those resolvers accept the
+revocation, and nothing else; its DS should leave the parent (anyctl dnssec
+ds). Another key of its algorithm must sign the zone by then. Keep it
+published (--delete) for the resolvers' hold-down, 30 days by RFC 5011, and
+at least the DNSKEY TTL.`,
 		Example: `  # Retire a key by hand (anyctl dnssec rollover times a whole rollover).
-  anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --inactive +2h --delete +4h`,
+  anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --inactive +2h --delete +4h
+  # Revoke a trust-anchor key once its successor signs, and remove it after the hold-down.
+  anyctl dnssec settime /etc/anyctl/dnssec/Kgslb.example.com.+013+01234 --revoke now --delete +31d`,
 		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			k, err := dnssec.Load(args[0])
@@ -131,7 +142,7 @@ DNS servers read the key directory again every minute, and at once on SIGHUP.`,
 			for _, f := range []struct {
 				flag, value string
 				dst         *time.Time
-			}{{"--publish", publish, &t.Publish}, {"--activate", activate, &t.Activate}, {"--inactive", inactive, &t.Inactive}, {"--delete", del, &t.Delete}} {
+			}{{"--publish", publish, &t.Publish}, {"--activate", activate, &t.Activate}, {"--revoke", revoke, &t.Revoke}, {"--inactive", inactive, &t.Inactive}, {"--delete", del, &t.Delete}} {
 				if f.value == "" {
 					continue
 				}
@@ -144,6 +155,12 @@ DNS servers read the key directory again every minute, and at once on SIGHUP.`,
 			if !t.Delete.IsZero() && !t.Inactive.IsZero() && t.Delete.Before(t.Inactive) {
 				return UsageErrorf("--delete %s is before --inactive %s: a key is removed only once it no longer signs", t.Delete.Format(time.RFC3339), t.Inactive.Format(time.RFC3339))
 			}
+			if !t.Delete.IsZero() && !t.Revoke.IsZero() && !t.Revoke.Before(t.Delete) {
+				return UsageErrorf("--revoke %s is not before --delete %s: resolvers see a revocation only while the key is published (RFC 5011: keep it for their 30-day hold-down)", t.Revoke.Format(time.RFC3339), t.Delete.Format(time.RFC3339))
+			}
+			if revoke != "" && !t.Revoke.IsZero() && k.Role == dnssec.ZSK {
+				fmt.Fprintf(g.stderr, "anyctl: warning: key %d is a ZSK: RFC 5011 revokes trust anchors, KSKs and CSKs; revoked, it signs only the DNSKEY RRset\n", k.Tag())
+			}
 			if err := k.SetTiming(t); err != nil {
 				return err
 			}
@@ -153,6 +170,7 @@ DNS servers read the key directory again every minute, and at once on SIGHUP.`,
 	}
 	cmd.Flags().StringVar(&publish, "publish", "", "when the key enters the DNSKEY RRset")
 	cmd.Flags().StringVar(&activate, "activate", "", "when the key starts signing")
+	cmd.Flags().StringVar(&revoke, "revoke", "", "when the key is revoked (RFC 5011): served with the REVOKE flag, signing the DNSKEY RRset only")
 	cmd.Flags().StringVar(&inactive, "inactive", "", "when the key stops signing (it stays published)")
 	cmd.Flags().StringVar(&del, "delete", "", "when the key leaves the DNSKEY RRset")
 	return cmd
@@ -187,6 +205,9 @@ func newDNSSECListCommand(g *globals) *cobra.Command {
 func describeKey(k *dnssec.Key, now time.Time) string {
 	state := "not published"
 	switch {
+	case k.Published(now) && k.Revoked(now):
+		served := k.DNSKEYAt(now)
+		state = fmt.Sprintf("revoked (served as key %d, flags %d; signs the DNSKEY RRset only)", served.KeyTag(), served.Flags)
 	case k.Active(now):
 		state = "signing"
 	case k.Published(now):
@@ -202,8 +223,12 @@ func describeKey(k *dnssec.Key, now time.Time) string {
 	if !k.SyncPublish.IsZero() || !k.SyncDelete.IsZero() {
 		ds = fmt.Sprintf("; DS at the parent from %s until %s", at(k.SyncPublish), at(k.SyncDelete))
 	}
-	return fmt.Sprintf("%s: %s; publish %s activate %s inactive %s delete %s%s (%s)",
-		k, state, at(k.Publish), at(k.Activate), at(k.Inactive), at(k.Delete), ds, k.File)
+	revoke := ""
+	if !k.Revoke.IsZero() {
+		revoke = " revoke " + at(k.Revoke)
+	}
+	return fmt.Sprintf("%s: %s; publish %s activate %s%s inactive %s delete %s%s (%s)",
+		k, state, at(k.Publish), at(k.Activate), revoke, at(k.Inactive), at(k.Delete), ds, k.File)
 }
 
 // loadKeyDir reads the keys in the key directory --dir names, by zone; an

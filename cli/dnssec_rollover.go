@@ -164,7 +164,14 @@ func dsReport(w io.Writer, keys []*dnssec.Key, now time.Time) (held int) {
 				notes = append(notes, fmt.Sprintf("; DS %d is the new key's: once the parent serves it, run anyctl dnssec checkds %s published --key %d (with --dir and the TTL flags of the rollover)", k.Tag(), k.Zone, k.Tag()))
 			}
 		case dnssec.DSRemove:
-			if k.Published(now) || now.Sub(k.Delete) < 7*24*time.Hour {
+			if k.Revoked(now) && k.Published(now) {
+				since := "by its file"
+				if !k.Revoke.IsZero() {
+					since = "since " + k.Revoke.Format(time.RFC3339)
+				}
+				ds := k.DS()
+				notes = append(notes, fmt.Sprintf("; remove from the parent (key %d, revoked %s, served as key %d with the REVOKE flag): %s", ds.KeyTag, since, k.TagAt(now), ds))
+			} else if k.Published(now) || now.Sub(k.Delete) < 7*24*time.Hour {
 				notes = append(notes, fmt.Sprintf("; remove from the parent (old key %d, since %s): %s", k.Tag(), dsRemoveSince(k).Format(time.RFC3339), k.DS()))
 			}
 		}

@@ -51,7 +51,8 @@ func writeDNSKEYSets(w io.Writer, servers []*v1.DnsServerEntry) {
 	}
 }
 
-// keyTags lists a DNSKEY RRset's keys: tag, algorithm and KSK/CSK or ZSK.
+// keyTags lists a DNSKEY RRset's keys: tag, algorithm, KSK/CSK or ZSK,
+// and whether revoked (RFC 5011) or signing.
 func keyTags(s *v1.DnssecKeySet) string {
 	var out []string
 	for _, k := range s.GetKeys() {
@@ -62,6 +63,9 @@ func keyTags(s *v1.DnssecKeySet) string {
 		alg := dns.AlgorithmToString[uint8(k.GetAlgorithm())]
 		if alg == "" {
 			alg = fmt.Sprint(k.GetAlgorithm())
+		}
+		if k.GetFlags()&dns.REVOKE != 0 {
+			role += " revoked"
 		}
 		if k.GetSigning() {
 			role += " signing"
