@@ -210,9 +210,13 @@ func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, erro
 		return nil, err
 	}
 	// A tag another key of the zone has would name its files: generate
-	// again, as dnssec-keygen does.
+	// again, as dnssec-keygen does. So would the tag the key takes once
+	// revoked (dnssec-revoke writes the revoked key under it), or
+	// another key's once revoked: the REVOKE flag adds 128 to the sum a
+	// key tag folds, so that tag is the key's plus 128, or 129 when the
+	// sum carries (both kept free).
 	var priv crypto.PrivateKey
-	for priv == nil || used[pub.KeyTag()] {
+	for priv == nil || used[pub.KeyTag()] || used[pub.KeyTag()-128] || used[pub.KeyTag()-129] || used[revokedTag(pub)] {
 		if priv, err = pub.Generate(256); err != nil {
 			return nil, fmt.Errorf("zone %q: generate %s key: %w", zone, dns.AlgorithmToString[alg], err)
 		}
@@ -231,6 +235,13 @@ func Generate(dir, zone string, alg uint8, role Role, now time.Time) (*Key, erro
 		return nil, err
 	}
 	return k, nil
+}
+
+// revokedTag is the key tag of k with the REVOKE flag.
+func revokedTag(k *dns.DNSKEY) uint16 {
+	c := *k
+	c.Flags |= dns.REVOKE
+	return c.KeyTag()
 }
 
 // usedTags are the key tags of zone's key files in dir, of any algorithm.
