@@ -293,9 +293,12 @@ func exampleKeys(dir string) (ds, anchor string, err error) {
 	return d.String(), anchor, nil
 }
 
+// firstSEP is the first of keys that signs the DNSKEY RRset, not revoked
+// (a revoked key's DS matches no DNSKEY served).
 func firstSEP(keys []*dnssec.Key) *dnssec.Key {
+	now := time.Now()
 	for _, k := range keys {
-		if k.Role != dnssec.ZSK {
+		if k.Role != dnssec.ZSK && !k.Revoked(now) {
 			return k
 		}
 	}
