@@ -49,39 +49,8 @@ func TestDNSVizJudgesSignedZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := gslbtest.RealZone()
-	z := snap.GetZones()[0].GetSpec()
-	// Name servers dnsviz can reach: none outside the namespace.
-	z.NameServers = z.NameServers[:1]
-	for _, sr := range z.GetRecords() {
-		if sr.GetName() == "child" {
-			sr.Values = []string{"ns1.child"}
-		}
-	}
-	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, snap))
-
-	// The child zone, served by a server of ours too: signed, with no DS
-	// in the parent, so insecure. (Unsigned, it would answer its DNSKEY
-	// query NODATA, which dnsviz 0.9.4's grok fails on with a KeyError
-	// when given trust anchors.)
+	ts, n := dnsvizServe(t, dir)
 	child := "child." + gslbtest.Zone
-	childKeys := t.TempDir()
-	if _, err := dnssec.Generate(childKeys, child, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	childServer := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: childKeys}, &v1.GslbSnapshot{Revision: 1, Zones: []*v1.GslbZone{{
-		Metadata: &v1.ObjectMeta{Name: "child"},
-		Spec: &v1.GslbZoneSpec{
-			Zone:        child,
-			Soa:         &v1.Soa{Mname: "ns1", Rname: "hostmaster", Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400, Minimum: 60},
-			NameServers: []*v1.NameServer{{Name: "ns1", Addresses: []string{gslbtest.ChildNS4, gslbtest.ChildNS6}}},
-			Records:     []*v1.StaticRecord{{Name: "www", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.201"}}},
-		},
-	}}}))
-
-	n := newIsolatedNet(t, vizNS4, vizNS6, gslbtest.ChildNS4, gslbtest.ChildNS6)
-	n.forward(t, port53(gslbtest.ChildNS4), childServer.udp, childServer.tcp, nil)
-	n.forward(t, port53(gslbtest.ChildNS6), childServer.udp, childServer.tcp, nil)
 
 	anchor := filepath.Join(t.TempDir(), "anchor.zone")
 	if err := os.WriteFile(anchor, []byte(k.DNSKEY.String()+"\n"), 0o644); err != nil {
@@ -152,6 +121,48 @@ func TestDNSVizJudgesSignedZone(t *testing.T) {
 			t.Logf("dnsviz through a proxy with %s: %d errors, %s among them", tc.what, len(errs), tc.code)
 		}
 	}
+}
+
+// dnsvizServe serves the signed test zone with the keys in dir, and a
+// child zone (its own server, signed, without a DS in the parent), at
+// their name servers' addresses in a network namespace of the test's
+// own, where dnsviz reaches them on port 53 and nothing else.
+func dnsvizServe(t *testing.T, dir string) (*testServer, *isolatedNet) {
+	t.Helper()
+	snap := gslbtest.RealZone()
+	z := snap.GetZones()[0].GetSpec()
+	// Name servers dnsviz can reach: none outside the namespace.
+	z.NameServers = z.NameServers[:1]
+	for _, sr := range z.GetRecords() {
+		if sr.GetName() == "child" {
+			sr.Values = []string{"ns1.child"}
+		}
+	}
+	ts := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, snap))
+
+	// The child zone, served by a server of ours too: signed, with no DS
+	// in the parent, so insecure. (Unsigned, it would answer its DNSKEY
+	// query NODATA, which dnsviz 0.9.4's grok fails on with a KeyError
+	// when given trust anchors.)
+	child := "child." + gslbtest.Zone
+	childKeys := t.TempDir()
+	if _, err := dnssec.Generate(childKeys, child, dns.ECDSAP256SHA256, dnssec.CSK, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	childServer := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: childKeys}, &v1.GslbSnapshot{Revision: 1, Zones: []*v1.GslbZone{{
+		Metadata: &v1.ObjectMeta{Name: "child"},
+		Spec: &v1.GslbZoneSpec{
+			Zone:        child,
+			Soa:         &v1.Soa{Mname: "ns1", Rname: "hostmaster", Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400, Minimum: 60},
+			NameServers: []*v1.NameServer{{Name: "ns1", Addresses: []string{gslbtest.ChildNS4, gslbtest.ChildNS6}}},
+			Records:     []*v1.StaticRecord{{Name: "www", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.201"}}},
+		},
+	}}}))
+
+	n := newIsolatedNet(t, vizNS4, vizNS6, gslbtest.ChildNS4, gslbtest.ChildNS6)
+	n.forward(t, port53(gslbtest.ChildNS4), childServer.udp, childServer.tcp, nil)
+	n.forward(t, port53(gslbtest.ChildNS6), childServer.udp, childServer.tcp, nil)
+	return ts, n
 }
 
 // port53 is addr's port 53.
