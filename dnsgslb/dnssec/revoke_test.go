@@ -240,3 +240,43 @@ func TestBINDReadsOurRevokeTime(t *testing.T) {
 		t.Errorf("dnssec-settime -p R: %q, want %q", out, want)
 	}
 }
+
+// TestHoldKeepsARevokedKeyRevoked: a zone held (its keys all stopped
+// signing) goes on with the DNSKEY RRset it had, a key revoked then
+// still revoked and self-signed, whatever its timing says after.
+func TestHoldKeepsARevokedKeyRevoked(t *testing.T) {
+	dir := t.TempDir()
+	active, err := Generate(dir, "example.com.", dns.ECDSAP256SHA256, CSK, now.Add(-48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := Generate(dir, "example.com.", dns.ECDSAP256SHA256, CSK, now.Add(-48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := old.Timing
+	tm.Revoke, tm.Delete = now.Add(-time.Hour), now.Add(time.Hour)
+	if err := old.SetTiming(tm); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner("example.com.", []*Key{active, old}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(24 * time.Hour)
+	h := Hold(s, now)
+	dnskeys := h.DNSKEYs(later, 3600)
+	var got []string
+	for _, rr := range dnskeys {
+		got = append(got, fmt.Sprintf("%d/%d", rr.(*dns.DNSKEY).KeyTag(), rr.(*dns.DNSKEY).Flags))
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values([]string{fmt.Sprintf("%d/257", active.Tag()), fmt.Sprintf("%d/385", revokedForm(old).KeyTag())}))
+	if !slices.Equal(got, want) {
+		t.Errorf("held DNSKEY RRset a day later %q, want %q", got, want)
+	}
+	sigs, err := h.Sign(dnskeys, later)
+	if err != nil || len(sigs) != 2 {
+		t.Errorf("held DNSKEY RRset signed by %v (%v), want the active key and the revoked one", sigs, err)
+	}
+}
