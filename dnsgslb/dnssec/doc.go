@@ -1,7 +1,8 @@
 // Package dnssec holds what signing a GSLB zone needs beside the index:
 // the zone's keys (BIND-format key files, so that dnssec-keygen and
-// dnssec-settime interoperate), the timing of key rollovers computed from
-// TTLs, RRSIGs over RRsets with a validity window and a refresh time, the
+// dnssec-settime interoperate) and their revocation (RFC 5011, as BIND's
+// dnssec-settime -R and dnssec-revoke do it), the timing of key rollovers
+// computed from TTLs, RRSIGs over RRsets with a validity window and a refresh time, the
 // DS records to give the parent, and the NSEC chain over a zone's finite
 // set of names.
 //
