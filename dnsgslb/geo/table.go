@@ -43,8 +43,8 @@ func (f *family) find(a u128) int {
 type Table struct {
 	// key names what the table was built from (see TableKey).
 	key string
-	// inPlace is set when the families are views of a mapped table file
-	// (ReadTableFile), which must not be written to.
+	// inPlace is set when the families are views of the read-only copy
+	// of a table file (ReadTableFile), which must not be written to.
 	inPlace bool
 	v4, v6  family
 	classes []Class

@@ -21,8 +21,9 @@ import (
 // the same database, PoP networks and default location answers without
 // reading the database or building the table again (seconds for a
 // City-sized database). The families are laid out as they are in memory,
-// so that reading the file is mapping it: a copy of a hundred megabytes
-// into fresh memory costs more in page faults than all the rest.
+// so that reading the file is one copy into memory of the process's own
+// (in huge pages where the kernel has them: a hundred megabytes in 4 KiB
+// pages costs more in page faults than all the rest), served in place.
 //
 // Layout, little-endian: tableMagic; the key; the classes (strings are a
 // uvarint length and bytes); then per family, from an offset that is a
@@ -112,7 +113,9 @@ func (t *Table) encode(w *bufio.Writer) {
 func pad16(off int) int { return (16 - off%16) % 16 }
 
 // ReadTableFile reads a table WriteFile wrote. A file that is cut short,
-// damaged or of another layout is an error, never a wrong table.
+// damaged or of another layout is an error, never a wrong table. The table
+// does not depend on the file once read: the file may then be removed,
+// replaced, cut short or written in place.
 func ReadTableFile(path string) (*Table, error) {
 	b, release, err := mapFile(path)
 	if err != nil {
@@ -124,7 +127,7 @@ func ReadTableFile(path string) (*Table, error) {
 		return nil, fmt.Errorf("read prefix table %q: %w", path, err)
 	}
 	if t.inPlace {
-		// The families live in the mapping: it goes with the table.
+		// The families live in the copy: it goes with the table.
 		runtime.AddCleanup(t, func(release func()) { release() }, release)
 	} else {
 		release()
