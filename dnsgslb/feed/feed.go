@@ -108,14 +108,17 @@ var errTooLarge = errors.New("the controller's GSLB snapshot is larger than this
 // errResubscribe ends a stream that Config.Resubscribe asked to renew.
 var errResubscribe = errors.New("resubscribing to send the DNSKEY RRsets again")
 
-// Run subscribes to the controller's GSLB feed and calls apply with every
-// snapshot it sends, in order, from one goroutine; apply is given a
-// context that ends with ctx, so that a build in progress stops with Run. revision reports the
-// snapshot revision the server holds, sent on each subscribe. A snapshot
-// apply rejects is logged and the stream goes on: the server keeps what it
-// had until the controller sends one it accepts. Run reconnects whenever the
-// stream breaks and returns nil when ctx is cancelled; it returns an error
-// only for a configuration it cannot use.
+// Run subscribes to the controller's GSLB feed and calls apply with the
+// snapshots it sends, in order, from one goroutine; apply is given a
+// context that ends with ctx, so that a build in progress stops with Run.
+// The stream is read while apply runs, and of the snapshots that arrive
+// meanwhile only the newest is applied next: each is the whole state, so
+// a burst of changes during a build costs one more build, not one each.
+// revision reports the snapshot revision the server holds, sent on each
+// subscribe. A snapshot apply rejects is logged and the stream goes on:
+// the server keeps what it had until the controller sends one it accepts.
+// Run reconnects whenever the stream breaks and returns nil when ctx is
+// cancelled; it returns an error only for a configuration it cannot use.
 func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSnapshot) error, revision func() int64) error {
 	controllers, err := controlconn.ParseList(cfg.Controller)
 	if err != nil {
@@ -140,7 +143,8 @@ func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSn
 	return nil
 }
 
-// client is one Run's state; only Run's goroutine touches it.
+// client is one Run's state; only Run's goroutine touches it, but for
+// cfg and log, which each stream's receiving goroutine reads too.
 type client struct {
 	cfg      Config
 	log      *slog.Logger
@@ -280,6 +284,56 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 	if err != nil {
 		return err
 	}
+	in := newInbox()
+	received := make(chan struct{})
+	go func() {
+		defer close(received)
+		c.receive(stream, target, limit, cancel, in)
+	}()
+	// The receiving goroutine ends with the stream.
+	defer func() {
+		cancel(nil)
+		<-received
+	}()
+	for {
+		cur, snap, superseded, err := in.take()
+		if cur != nil {
+			if cur.GetRevision() != req.GetRevision() || !bytes.Equal(cur.GetDigest(), req.GetDigest()) {
+				return fmt.Errorf("the replica said that revision %d (digest %x) is current, but this server holds revision %d (digest %x)", cur.GetRevision(), cur.GetDigest(), req.GetRevision(), req.GetDigest())
+			}
+			c.connectedTo(bo, target, req.GetRevision(), cur.GetRevision(), "the snapshot held is current: not sent again")
+		}
+		if snap != nil {
+			c.connectedTo(bo, target, req.GetRevision(), snap.GetRevision(), "")
+			if superseded > 0 {
+				c.log.Info("gslb feed: building the newest snapshot only; those sent while the last one built are superseded", "revision", snap.GetRevision(), "superseded", superseded)
+			}
+			if err := c.apply(parent, snap); err != nil {
+				if parent.Err() != nil {
+					return parent.Err()
+				}
+				if errors.Is(err, dnsgslb.ErrNotPersisted) {
+					c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)
+				} else {
+					c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", err)
+				}
+			} else {
+				c.log.Info("gslb snapshot applied", "revision", snap.GetRevision(), "zones", len(snap.GetZones()), "records", len(snap.GetRecords()))
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// receive reads the stream until it ends, while snapshots are applied:
+// it takes the replica's confirmations (a build longer than
+// --feed-stale-after must not make a replica that confirms look stale)
+// and puts the replica's word and the snapshots in in, and last the
+// error that ended the stream. cancel ends the stream when the replica
+// goes stale.
+func (c *client) receive(stream v1.GslbFeedService_SubscribeClient, target controlconn.Target, limit int, cancel context.CancelCauseFunc, in *inbox) {
 	watch := &stale{Staleness: controlconn.NewStaleness(c.cfg.StaleAfter, "--feed-stale-after", cancel).Patient(&c.patience, c.controllers.Len())}
 	defer watch.Stop()
 	type received struct {
@@ -299,40 +353,18 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		})
 		msg, err := r.msg, r.err
 		if st, ok := status.FromError(err); ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max") {
-			return fmt.Errorf("%w (%d bytes at most): %w; it keeps its last snapshot until the snapshot fits: fewer or smaller GslbRecords, Origins, Pops or GslbZones", errTooLarge, limit, err)
+			in.putErr(fmt.Errorf("%w (%d bytes at most): %w; it keeps its last snapshot until the snapshot fits: fewer or smaller GslbRecords, Origins, Pops or GslbZones", errTooLarge, limit, err))
+			return
 		}
 		if err != nil {
-			return err
+			in.putErr(err)
+			return
 		}
 		c.freshness(watch, msg, target)
 		if cur := msg.GetCurrent(); cur != nil {
-			if cur.GetRevision() != req.GetRevision() || !bytes.Equal(cur.GetDigest(), req.GetDigest()) {
-				return fmt.Errorf("the replica said that revision %d (digest %x) is current, but this server holds revision %d (digest %x)", cur.GetRevision(), cur.GetDigest(), req.GetRevision(), req.GetDigest())
-			}
-			c.connectedTo(bo, target, req.GetRevision(), cur.GetRevision(), "the snapshot held is current: not sent again")
-			continue
+			in.putCurrent(cur)
+		} else if snap := msg.GetSnapshot(); snap != nil {
+			in.putSnapshot(snap)
 		}
-		snap := msg.GetSnapshot()
-		if snap == nil {
-			continue
-		}
-		c.connectedTo(bo, target, req.GetRevision(), snap.GetRevision(), "")
-		// The replica's confirmations wait in the stream while the
-		// server builds: the build is not the replica's silence.
-		watch.Pause()
-		err = c.apply(parent, snap)
-		watch.Resume()
-		if err != nil {
-			if parent.Err() != nil {
-				return parent.Err()
-			}
-			if errors.Is(err, dnsgslb.ErrNotPersisted) {
-				c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)
-				continue
-			}
-			c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", err)
-			continue
-		}
-		c.log.Info("gslb snapshot applied", "revision", snap.GetRevision(), "zones", len(snap.GetZones()), "records", len(snap.GetRecords()))
 	}
 }
