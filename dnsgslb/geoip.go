@@ -49,6 +49,10 @@ func openGeoIP(path string, log *slog.Logger) (*geoIP, error) {
 	return &geoIP{path: path, id: id, log: log, done: make(chan struct{})}, nil
 }
 
+// geoIPNamed is called by New once it has named the GeoIP database; a
+// test replaces the file then.
+var geoIPNamed = func() {}
+
 // read starts reading the database, once.
 func (g *geoIP) read() { g.start.Do(func() { go g.readAll() }) }
 

@@ -148,12 +148,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dnsgslb: %w", err)
 	}
 	if cfg.GeoIPPath != "" {
+		// The file's state is taken before it is named: a file renamed
+		// over the path meanwhile (geoipupdate) then differs from it, and
+		// the watcher reads it, whether or not the first read refuses
+		// it as not the one named.
+		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 		g, err := openGeoIP(cfg.GeoIPPath, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
 		}
+		geoIPNamed()
 		s.geoip = g
-		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
 	}
 	if cfg.StateDir != "" {
 		removeTemporaries(cfg.StateDir, snapshotFile, tableFile)
