@@ -10,7 +10,18 @@ type family struct {
 	starts []u128
 	class  []int32
 	bits   []uint8
+	// held is the memory outside the heap that starts, class and bits
+	// are views of (a table read from a file, ReadTableFile), given back
+	// once no family refers to it; nil when they are the heap's. Every
+	// copy of the family carries it: a table patched from one read
+	// shares the family it did not patch, and outlives the table read.
+	held *heldMemory
 }
+
+// heldMemory is memory outside the heap that families are views of.
+// It is not a tiny allocation (pointer-free, under 16 bytes), whose
+// cleanup may never run.
+type heldMemory struct{ b []byte }
 
 func newFamily(tiling []span, width int) family {
 	f := family{

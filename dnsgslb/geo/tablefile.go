@@ -127,8 +127,11 @@ func ReadTableFile(path string) (*Table, error) {
 		return nil, fmt.Errorf("read prefix table %q: %w", path, err)
 	}
 	if t.inPlace {
-		// The families live in the copy: it goes with the table.
-		runtime.AddCleanup(t, func(release func()) { release() }, release)
+		// The families live in the copy: it goes with the last family
+		// that refers to it, which may be another table's (Patch).
+		held := &heldMemory{b}
+		t.v4.held, t.v6.held = held, held
+		runtime.AddCleanup(held, func(release func()) { release() }, release)
 	} else {
 		release()
 	}
