@@ -3,7 +3,9 @@ package dnsgslb_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -64,5 +66,36 @@ func TestPersistedTableRewrittenInPlace(t *testing.T) {
 				t.Errorf("table file %s: London over %s gets %q, want %q", step.what, network, got, want)
 			}
 		}
+	}
+}
+
+// TestPopNetworkChangeAfterRestart: after a restart from the persisted
+// prefix table, a PoP's IPv4 cache network added is patched into that
+// table; once the indexes served from the table read are replaced and
+// collected, IPv6 clients (whose family the patch shares with the table
+// read) are still answered.
+func TestPopNetworkChangeAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := dnsgslb.Config{StateDir: dir, GeoIPPath: geoDB(t)}
+	newServerWith(t, cfg, gslbtest.Snapshot())
+	ts := run(t, newServerWith(t, cfg, nil))
+	q := msg(t, "nearest.gslb.example.com.", dns.TypeA, "2001:db8:2::/48") // London
+	want := []string{a("nearest", gslbtest.EUWest4)}
+	if got := rrs(ts.exchange(t, "udp", q).Answer); !equal(got, want) {
+		t.Fatalf("before: London over IPv6 gets %q, want %q", got, want)
+	}
+	snap := gslbtest.Snapshot()
+	snap.Revision++
+	snap.Pops[0].CacheNetworks = append(snap.Pops[0].CacheNetworks, "198.19.0.0/24")
+	if err := ts.Update(snap); err != nil {
+		t.Fatal(err)
+	}
+	awaitFullIndex(t, ts.Server)
+	for range 20 {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := rrs(ts.exchange(t, "udp", q).Answer); !equal(got, want) {
+		t.Errorf("after the change: London over IPv6 gets %q, want %q", got, want)
 	}
 }
