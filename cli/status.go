@@ -369,7 +369,8 @@ func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
 
 // writeDNSServers counts the DNS servers streaming the GSLB feed from the
 // replica that answered, names each that refused its persisted snapshot
-// at start and each whose feed has gone unconfirmed (stale), and
+// at start, each that rejects the snapshot it was sent and each whose
+// feed has gone unconfirmed (stale), and
 // compares the DNSKEY RRsets they answer.
 func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
 	servers := resp.GetDnsServers()
@@ -377,6 +378,9 @@ func writeDNSServers(w io.Writer, resp *v1.StatusResponse) {
 	for _, d := range servers {
 		if r := d.GetPersistedSnapshotRefused(); r != "" {
 			fmt.Fprintf(w, "  %s (%s) refused its persisted snapshot at start: %s\n", d.GetName(), d.GetAddress(), r)
+		}
+		if r := d.GetSnapshotRejected(); r != "" {
+			fmt.Fprintf(w, "  %s (%s) REJECTED the GSLB snapshot, answering from an older one: %s\n", d.GetName(), d.GetAddress(), r)
 		}
 		if u := d.GetUnconfirmed(); u != "" {
 			fmt.Fprintf(w, "  %s (%s) feed STALE: %s\n", d.GetName(), d.GetAddress(), u)

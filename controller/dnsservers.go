@@ -14,7 +14,8 @@ import (
 
 // dnsServers are the DNS servers streaming this replica's GSLB feed, for
 // anyctl status: who they are, whether one refused its persisted
-// snapshot at start, the DNSKEY RRsets each answers, and when this
+// snapshot at start or rejects the snapshot it was sent, the DNSKEY
+// RRsets each answers, and when this
 // replica last confirmed its state to each. Each replica knows its own
 // subscribers only.
 type dnsServers struct {
@@ -40,7 +41,8 @@ type dnsSub struct {
 // add records a subscriber; remove forgets it.
 func (d *dnsServers) add(req *v1.SubscribeRequest, addr string, now time.Time) *dnsSub {
 	e := &v1.DnsServerEntry{Name: req.GetServerName(), Address: addr, Since: timestamppb.New(now),
-		PersistedSnapshotRefused: req.GetPersistedSnapshotRefused(), DnssecKeySets: req.GetDnssecKeySets()}
+		PersistedSnapshotRefused: req.GetPersistedSnapshotRefused(), DnssecKeySets: req.GetDnssecKeySets(),
+		SnapshotRejected: req.GetSnapshotRejected()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.subs == nil {
@@ -71,7 +73,8 @@ func (d *dnsServers) list(now time.Time) []*v1.DnsServerEntry {
 	out := make([]*v1.DnsServerEntry, 0, len(d.subs))
 	for _, s := range d.subs {
 		e := &v1.DnsServerEntry{Name: s.entry.Name, Address: s.entry.Address, Since: s.entry.Since,
-			PersistedSnapshotRefused: s.entry.PersistedSnapshotRefused, DnssecKeySets: s.entry.DnssecKeySets}
+			PersistedSnapshotRefused: s.entry.PersistedSnapshotRefused, DnssecKeySets: s.entry.DnssecKeySets,
+			SnapshotRejected: s.entry.SnapshotRejected}
 		from := s.since
 		if !s.confirmed.IsZero() {
 			e.ConfirmedAt = timestamppb.New(s.confirmed)

@@ -52,6 +52,9 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	if r := req.GetPersistedSnapshotRefused(); r != "" {
 		f.log.Warn("dns server refused its persisted snapshot at start", "server", req.GetServerName(), "peer", peerAddr(ctx), "reason", r)
 	}
+	if r := req.GetSnapshotRejected(); r != "" {
+		f.log.Warn("dns server rejected the gslb snapshot it was sent; it answers from an older one", "server", req.GetServerName(), "peer", peerAddr(ctx), "held_revision", req.GetRevision(), "reason", r)
+	}
 	var sub *dnsSub
 	if f.dns != nil {
 		sub = f.dns.add(req, peerAddr(ctx).String(), time.Now())

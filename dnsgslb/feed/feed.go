@@ -108,6 +108,11 @@ var errTooLarge = errors.New("the controller's GSLB snapshot is larger than this
 // errResubscribe ends a stream that Config.Resubscribe asked to renew.
 var errResubscribe = errors.New("resubscribing to send the DNSKEY RRsets again")
 
+// errReport ends a stream to subscribe again at once, saying that the
+// server rejected a snapshot, or serves one again after rejecting one
+// (SubscribeRequest.snapshot_rejected).
+var errReport = errors.New("resubscribing to say whether the server serves the snapshot it was sent")
+
 // Run subscribes to the controller's GSLB feed and calls apply with the
 // snapshots it sends, in order, from one goroutine; apply is given a
 // context that ends with ctx, so that a build in progress stops with Run.
@@ -115,8 +120,13 @@ var errResubscribe = errors.New("resubscribing to send the DNSKEY RRsets again")
 // meanwhile only the newest is applied next: each is the whole state, so
 // a burst of changes during a build costs one more build, not one each.
 // revision reports the snapshot revision the server holds, sent on each
-// subscribe. A snapshot apply rejects is logged and the stream goes on:
-// the server keeps what it had until the controller sends one it accepts.
+// subscribe. A snapshot apply rejects is logged and said to the
+// controller, which shows it in anyctl status: the stream is renewed on
+// the same replica with the revision and why
+// (SubscribeRequest.snapshot_rejected), once per revision rejected, and
+// once more when a snapshot is served again; a snapshot too large to
+// receive is said on the next subscribe. The server keeps what it had
+// until the controller sends one it accepts.
 // Run reconnects whenever the stream breaks and returns nil when ctx is
 // cancelled; it returns an error only for a configuration it cannot use.
 func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSnapshot) error, revision func() int64) error {
@@ -159,6 +169,12 @@ type client struct {
 	// patience makes the streams wait longer on replicas that do not
 	// confirm while none does.
 	patience controlconn.Patience
+	// rejected says why the server does not serve the last snapshot it
+	// was sent, "" when it does; sent on each subscribe
+	// (SubscribeRequest.snapshot_rejected). rejectedRev is that
+	// snapshot's revision, 0 for one too large to receive.
+	rejected    string
+	rejectedRev int64
 }
 
 func (c *client) run(ctx context.Context) {
@@ -175,8 +191,12 @@ func (c *client) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if renew = errors.Is(err, errResubscribe); renew {
-			c.log.Info("gslb feed: subscribing again to report the DNSKEY RRsets answered", "replica", target.String())
+		if renew = errors.Is(err, errResubscribe) || errors.Is(err, errReport); renew {
+			if errors.Is(err, errReport) {
+				c.log.Info("gslb feed: subscribing again to tell the controller whether the snapshot sent is served", "replica", target.String(), "rejected", c.rejected)
+			} else {
+				c.log.Info("gslb feed: subscribing again to report the DNSKEY RRsets answered", "replica", target.String())
+			}
 			continue
 		}
 		c.lost(target, err)
@@ -193,8 +213,10 @@ func (c *client) run(ctx context.Context) {
 func (c *client) lost(target controlconn.Target, err error) {
 	switch {
 	case errors.Is(err, errTooLarge):
-		// Not an outage: said at every attempt, whatever came before.
+		// Not an outage: said at every attempt, whatever came before,
+		// and to the controller on the next subscribe.
 		c.log.Error("gslb snapshot refused for its size; answering from the last snapshot and retrying", "replica", target.String(), "err", err)
+		c.rejected, c.rejectedRev = err.Error(), 0
 		if c.connected {
 			c.connected = false
 			if c.cfg.Connected != nil {
@@ -273,7 +295,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			}
 		}()
 	}
-	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal}
+	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal,
+		SnapshotRejected: c.rejected}
+	reportedRev := c.rejectedRev
 	if c.cfg.Digest != nil && req.Revision > 0 {
 		req.Digest = c.cfg.Digest()
 	}
@@ -308,17 +332,20 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			if superseded > 0 {
 				c.log.Info("gslb feed: building the newest snapshot only; those sent while the last one built are superseded", "revision", snap.GetRevision(), "superseded", superseded)
 			}
-			if err := c.apply(parent, snap); err != nil {
-				if parent.Err() != nil {
-					return parent.Err()
-				}
-				if errors.Is(err, dnsgslb.ErrNotPersisted) {
-					c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", err)
-				} else {
-					c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", err)
-				}
-			} else {
+			aerr := c.apply(parent, snap)
+			if aerr != nil && parent.Err() != nil {
+				return parent.Err()
+			}
+			switch {
+			case aerr == nil:
 				c.log.Info("gslb snapshot applied", "revision", snap.GetRevision(), "zones", len(snap.GetZones()), "records", len(snap.GetRecords()))
+			case errors.Is(aerr, dnsgslb.ErrNotPersisted):
+				c.log.Error("gslb snapshot applied but not persisted; a restart without a controller would serve an older one", "revision", snap.GetRevision(), "err", aerr)
+			default:
+				c.log.Error("gslb snapshot rejected; still answering from the previous one", "revision", snap.GetRevision(), "err", aerr)
+			}
+			if rerr := c.served(snap, aerr, req.GetSnapshotRejected() != "", reportedRev); rerr != nil {
+				return rerr
 			}
 		}
 		if err != nil {
@@ -367,4 +394,26 @@ func (c *client) receive(stream v1.GslbFeedService_SubscribeClient, target contr
 			in.putSnapshot(snap)
 		}
 	}
+}
+
+// served notes whether snap, applied with the error err, is served, and
+// returns errReport when the controller must be told: a snapshot of
+// another revision than the one this stream's subscribe said was
+// rejected (reported, reportedRev) is rejected, or one is served after
+// such a report. A rejection said already is not said again, so that the
+// snapshot the replica sends again on the renewed stream, rejected
+// again, does not renew it once more.
+func (c *client) served(snap *v1.GslbSnapshot, err error, reported bool, reportedRev int64) error {
+	if err == nil || errors.Is(err, dnsgslb.ErrNotPersisted) {
+		c.rejected, c.rejectedRev = "", 0
+		if reported {
+			return errReport
+		}
+		return nil
+	}
+	c.rejected, c.rejectedRev = fmt.Sprintf("revision %d: %v", snap.GetRevision(), err), snap.GetRevision()
+	if !reported || reportedRev != snap.GetRevision() {
+		return errReport
+	}
+	return nil
 }

@@ -2636,9 +2636,13 @@ type DnsServerEntry struct {
 	// unconfirmed says, when the stream has gone without a confirmation
 	// for over three of the replica's intervals, for how long and what
 	// follows; empty otherwise.
-	Unconfirmed   string `protobuf:"bytes,7,opt,name=unconfirmed,proto3" json:"unconfirmed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Unconfirmed string `protobuf:"bytes,7,opt,name=unconfirmed,proto3" json:"unconfirmed,omitempty"`
+	// snapshot_rejected says why it does not serve the last snapshot it
+	// was sent (SubscribeRequest.snapshot_rejected): it answers from an
+	// older one. Empty when it serves it.
+	SnapshotRejected string `protobuf:"bytes,8,opt,name=snapshot_rejected,json=snapshotRejected,proto3" json:"snapshot_rejected,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DnsServerEntry) Reset() {
@@ -2716,6 +2720,13 @@ func (x *DnsServerEntry) GetConfirmedAt() *timestamppb.Timestamp {
 func (x *DnsServerEntry) GetUnconfirmed() string {
 	if x != nil {
 		return x.Unconfirmed
+	}
+	return ""
+}
+
+func (x *DnsServerEntry) GetSnapshotRejected() string {
+	if x != nil {
+		return x.SnapshotRejected
 	}
 	return ""
 }
@@ -2904,7 +2915,7 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"renumbered\x18\x04 \x01(\x03R\n" +
 	"renumbered\x12\x1a\n" +
-	"\brevision\x18\x05 \x01(\x03R\brevision\"\xd1\x02\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"\xfe\x02\n" +
 	"\x0eDnsServerEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x120\n" +
@@ -2912,7 +2923,8 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\x1apersisted_snapshot_refused\x18\x04 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
 	"\x0fdnssec_key_sets\x18\x05 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\x12=\n" +
 	"\fconfirmed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmedAt\x12 \n" +
-	"\vunconfirmed\x18\a \x01(\tR\vunconfirmed*\x95\x01\n" +
+	"\vunconfirmed\x18\a \x01(\tR\vunconfirmed\x12+\n" +
+	"\x11snapshot_rejected\x18\b \x01(\tR\x10snapshotRejected*\x95\x01\n" +
 	"\vApplyAction\x12\x1c\n" +
 	"\x18APPLY_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14APPLY_ACTION_CREATED\x10\x01\x12\x18\n" +

@@ -41,9 +41,15 @@ type SubscribeRequest struct {
 	// sent no digest. When revision and digest are those of the replica's
 	// current snapshot, the replica sends SubscribeResponse.current instead
 	// of the snapshot. Controllers from before it ignore it.
-	Digest        []byte `protobuf:"bytes,5,opt,name=digest,proto3" json:"digest,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Digest []byte `protobuf:"bytes,5,opt,name=digest,proto3" json:"digest,omitempty"`
+	// snapshot_rejected says why the server does not serve the last
+	// snapshot it was sent (the revision and the error: one it cannot
+	// compile, or one larger than it accepts); empty when it serves it.
+	// The server subscribes again when the revision it rejected changes,
+	// and once it serves a snapshot after one. It shows in anyctl status.
+	SnapshotRejected string `protobuf:"bytes,6,opt,name=snapshot_rejected,json=snapshotRejected,proto3" json:"snapshot_rejected,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -109,6 +115,13 @@ func (x *SubscribeRequest) GetDigest() []byte {
 		return x.Digest
 	}
 	return nil
+}
+
+func (x *SubscribeRequest) GetSnapshotRejected() string {
+	if x != nil {
+		return x.SnapshotRejected
+	}
+	return ""
 }
 
 // DnssecKeySet is the DNSKEY RRset a DNS server answers for a signed zone.
@@ -735,14 +748,15 @@ var File_anycast_v1_gslb_proto protoreflect.FileDescriptor
 const file_anycast_v1_gslb_proto_rawDesc = "" +
 	"\n" +
 	"\x15anycast/v1/gslb.proto\x12\n" +
-	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x01\n" +
+	"anycast.v1\x1a\x1aanycast/v1/resources.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x02\n" +
 	"\x10SubscribeRequest\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vserver_name\x18\x02 \x01(\tR\n" +
 	"serverName\x12<\n" +
 	"\x1apersisted_snapshot_refused\x18\x03 \x01(\tR\x18persistedSnapshotRefused\x12@\n" +
 	"\x0fdnssec_key_sets\x18\x04 \x03(\v2\x18.anycast.v1.DnssecKeySetR\rdnssecKeySets\x12\x16\n" +
-	"\x06digest\x18\x05 \x01(\fR\x06digest\"g\n" +
+	"\x06digest\x18\x05 \x01(\fR\x06digest\x12+\n" +
+	"\x11snapshot_rejected\x18\x06 \x01(\tR\x10snapshotRejected\"g\n" +
 	"\fDnssecKeySet\x12\x12\n" +
 	"\x04zone\x18\x01 \x01(\tR\x04zone\x12+\n" +
 	"\x04keys\x18\x02 \x03(\v2\x17.anycast.v1.DnssecKeyIdR\x04keys\x12\x16\n" +
