@@ -117,6 +117,11 @@ func pad16(off int) int { return (16 - off%16) % 16 }
 // does not depend on the file once read: the file may then be removed,
 // replaced, cut short or written in place.
 func ReadTableFile(path string) (*Table, error) {
+	// A file that is no table (another tool's) is refused before it is
+	// read whole: it may be of any size.
+	if err := checkMagic(path); err != nil {
+		return nil, fmt.Errorf("read prefix table %q: %w", path, err)
+	}
 	b, release, err := mapFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read prefix table: %w", err)
@@ -140,9 +145,27 @@ func ReadTableFile(path string) (*Table, error) {
 
 var errDamaged = errors.New("damaged or cut short")
 
+// errNotTable refuses a file that does not start as a table file of this
+// version does.
+var errNotTable = errors.New("not a prefix table of this version")
+
+// checkMagic reads the start of the file at path: tableMagic.
+func checkMagic(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, len(tableMagic))
+	if _, err := io.ReadFull(f, b); err != nil || string(b) != tableMagic {
+		return errNotTable
+	}
+	return nil
+}
+
 func decodeTable(b []byte) (*Table, error) {
 	if len(b) < len(tableMagic)+4 || string(b[:len(tableMagic)]) != tableMagic {
-		return nil, errors.New("not a prefix table of this version")
+		return nil, errNotTable
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	// The checksum and the check of the classes' range run at once.
