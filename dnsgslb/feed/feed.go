@@ -124,8 +124,9 @@ var errReport = errors.New("resubscribing to say whether the server serves the s
 // controller, which shows it in anyctl status: the stream is renewed on
 // the same replica with the revision and why
 // (SubscribeRequest.snapshot_rejected), once per revision rejected, and
-// once more when a snapshot is served again; a snapshot too large to
-// receive is said on the next subscribe. The server keeps what it had
+// once more when a snapshot is served again (by apply, or otherwise: the
+// server's revision is looked at on each of the replica's confirmations);
+// a snapshot too large to receive is said on the next subscribe. The server keeps what it had
 // until the controller sends one it accepts.
 // Run reconnects whenever the stream breaks and returns nil when ctx is
 // cancelled; it returns an error only for a configuration it cannot use.
@@ -295,6 +296,9 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 			}
 		}()
 	}
+	if c.rejectedRev != 0 && c.revision() >= c.rejectedRev {
+		c.rejected, c.rejectedRev = "", 0 // served since (see below)
+	}
 	req := &v1.SubscribeRequest{Revision: c.revision(), ServerName: c.cfg.ServerName, PersistedSnapshotRefused: c.cfg.PersistedRefusal,
 		SnapshotRejected: c.rejected}
 	reportedRev := c.rejectedRev
@@ -351,6 +355,15 @@ func (c *client) subscribe(ctx context.Context, bo *backoff.Backoff, target cont
 		if err != nil {
 			return err
 		}
+		if c.rejectedRev != 0 && c.revision() >= c.rejectedRev {
+			// The server serves the snapshot it rejected, or a newer
+			// one, given it otherwise (a GeoIP reload serves the one
+			// that waited for the database): nothing to say any more.
+			c.rejected, c.rejectedRev = "", 0
+			if req.GetSnapshotRejected() != "" {
+				return errReport
+			}
+		}
 	}
 }
 
@@ -388,10 +401,15 @@ func (c *client) receive(stream v1.GslbFeedService_SubscribeClient, target contr
 			return
 		}
 		c.freshness(watch, msg, target)
-		if cur := msg.GetCurrent(); cur != nil {
+		switch cur, snap := msg.GetCurrent(), msg.GetSnapshot(); {
+		case cur != nil:
 			in.putCurrent(cur)
-		} else if snap := msg.GetSnapshot(); snap != nil {
+		case snap != nil:
 			in.putSnapshot(snap)
+		default:
+			// A confirmation: the applying goroutine looks again at
+			// what the server serves (see subscribe).
+			in.signal()
 		}
 	}
 }

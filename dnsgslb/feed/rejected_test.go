@@ -2,11 +2,16 @@ package feed_test
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
+	"github.com/anyctl/anyctl/dnsgslb/feed"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
@@ -65,4 +70,31 @@ func awaitDNSServer(t *testing.T, ctl *controllertest.Running, name, what string
 	}
 	t.Fatalf("status shows no DNS server %q with %s within %s: %v", name, what, limit, last)
 	return nil
+}
+
+// TestFeedClearsARejectionServedSince: a snapshot rejected and then
+// served without the feed (a GeoIP reload serves the snapshot that
+// waited for the database) no longer shows as rejected in the status,
+// once the replica next confirms its state.
+func TestFeedClearsARejectionServedSince(t *testing.T) {
+	ctl := controllertest.StartAt(t, filepath.Join(t.TempDir(), "controller"), func(c *controller.Config) { c.FeedConfirmEvery = 200 * time.Millisecond })
+	applyObjects(t, ctl, exampleObjects(t)...)
+	var held, waiting atomic.Int64
+	logs := newLogRecorder()
+	runFeed(t, feed.Config{Controller: ctl.Addr, ServerName: t.Name(), Logger: slog.New(logs)},
+		func(_ context.Context, s *v1.GslbSnapshot) error {
+			if weightIs("eu-west", 63)(s) {
+				waiting.Store(s.GetRevision())
+				return errTest
+			}
+			held.Store(s.GetRevision())
+			return nil
+		}, held.Load)
+	logs.await(t, "gslb snapshot applied")
+	applyObjects(t, ctl, originWithWeight(t, "eu-west", 63))
+	awaitDNSServer(t, ctl, t.Name(), "the rejection", func(e *v1.DnsServerEntry) bool { return e.GetSnapshotRejected() != "" })
+	// The server serves the snapshot it rejected, as a GeoIP reload
+	// does with the one that waited for the database.
+	held.Store(waiting.Load())
+	awaitDNSServer(t, ctl, t.Name(), "no rejection", func(e *v1.DnsServerEntry) bool { return e.GetSnapshotRejected() == "" })
 }
