@@ -126,8 +126,8 @@ var errReport = errors.New("resubscribing to say whether the server serves the s
 // (SubscribeRequest.snapshot_rejected), once per revision rejected, and
 // once more when a snapshot is served again (by apply, or otherwise: the
 // server's revision is looked at on each of the replica's confirmations);
-// a snapshot too large to receive is said on the next subscribe. The server keeps what it had
-// until the controller sends one it accepts.
+// a snapshot too large to receive is said on the next subscribe. The
+// server keeps what it had until the controller sends one it accepts.
 // Run reconnects whenever the stream breaks and returns nil when ctx is
 // cancelled; it returns an error only for a configuration it cannot use.
 func Run(ctx context.Context, cfg Config, apply func(context.Context, *v1.GslbSnapshot) error, revision func() int64) error {
