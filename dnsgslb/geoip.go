@@ -62,7 +62,7 @@ func (g *geoIP) readAll() {
 	id := g.id
 	g.mu.Unlock()
 	start := time.Now()
-	db, err := readGeoIP(g.path, id)
+	db, err := readGeoIP(context.Background(), g.path, id)
 	g.mu.Lock()
 	g.db, g.err = db, err
 	g.mu.Unlock()
@@ -78,15 +78,15 @@ func (g *geoIP) readAll() {
 }
 
 // readGeoIP reads the database at path, in the background at a low
-// priority; id is what geo.Identify named it before: a file replaced while
-// it was read is refused.
-func readGeoIP(path, id string) (*geo.DB, error) {
+// priority, until ctx ends; id is what geo.Identify named it before: a
+// file replaced while it was read is refused.
+func readGeoIP(ctx context.Context, path, id string) (*geo.DB, error) {
 	type read struct {
 		db  *geo.DB
 		err error
 	}
 	r := InBackground(func() read {
-		db, err := geo.OpenDB(path)
+		db, err := geo.OpenDBContext(ctx, path)
 		return read{db, err}
 	})
 	if r.err != nil {

@@ -75,7 +75,10 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := readGeoIP(g.path, id)
+	geoIPReading()
+	// Stopped with the server: a City-sized database takes seconds to
+	// read, and Run waits for the reload.
+	db, err := readGeoIP(ctx, g.path, id)
 	if err != nil {
 		return err
 	}
@@ -117,6 +120,10 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	}
 	return nil
 }
+
+// geoIPReading is called by a reload before it reads the database; a
+// test ends the reload's context then.
+var geoIPReading = func() {}
 
 // fileState is what tells a file changed: its size and modification time.
 type fileState struct {

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -52,8 +53,14 @@ var continentCentre = map[string][2]float64{
 // OpenDB reads every network of the mmdb file at path. A file that
 // changes while it is read (one written in place) is an error.
 func OpenDB(path string) (db *DB, err error) {
+	return OpenDBContext(context.Background(), path)
+}
+
+// OpenDBContext is OpenDB that stops reading, with ctx's error, once ctx
+// ends: a City-sized database takes seconds to read.
+func OpenDBContext(ctx context.Context, path string) (db *DB, err error) {
 	err = readMapped(path, func() error {
-		db, err = openDB(path)
+		db, err = openDB(ctx, path)
 		return err
 	})
 	if err != nil {
@@ -62,7 +69,7 @@ func OpenDB(path string) (db *DB, err error) {
 	return db, nil
 }
 
-func openDB(path string) (*DB, error) {
+func openDB(ctx context.Context, path string) (*DB, error) {
 	r, err := maxminddb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database %q: %w", path, err)
@@ -72,7 +79,7 @@ func openDB(path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := readDB(r)
+	db, err := readDB(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("read GeoIP database %q: %w", path, err)
 	}
@@ -93,7 +100,7 @@ func OpenDBBytes(b []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open GeoIP database: %w", err)
 	}
-	db, err := readDB(r)
+	db, err := readDB(context.Background(), r)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +109,11 @@ func OpenDBBytes(b []byte) (*DB, error) {
 	return db, nil
 }
 
-func readDB(r *maxminddb.Reader) (*DB, error) {
+// readDB reads every network of r, looking at ctx every
+// ctxEvery networks.
+func readDB(ctx context.Context, r *maxminddb.Reader) (*DB, error) {
 	db := &DB{}
+	n := 0
 	byOffset := map[uintptr]int32{}
 	type place struct {
 		loc    Location
@@ -115,6 +125,12 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
+		if n%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		n++
 		class, ok := byOffset[res.Offset()]
 		if !ok {
 			var rec mmdbRecord
@@ -154,6 +170,10 @@ func readDB(r *maxminddb.Reader) (*DB, error) {
 	slices.SortFunc(db.v6, byStart)
 	return db, nil
 }
+
+// ctxEvery is how many networks readDB reads between looks at its
+// context: a few milliseconds' worth.
+const ctxEvery = 1 << 12
 
 // chunks collects spans without regrowing one slice: a City database has
 // millions of networks, and copying a slice that large both costs time and
