@@ -190,8 +190,8 @@ type loop struct {
 func newLoop(a *Agent) *loop {
 	l := &loop{
 		a:            a,
-		configs:      make(chan *v1.PopConfig),
-		conn:         make(chan bool),
+		configs:      make(chan *v1.PopConfig, 1),
+		conn:         make(chan bool, 1),
 		health:       make(chan healthEvent, 64),
 		checks:       map[string]*runningCheck{},
 		origins:      map[string]*originProbe{},
@@ -291,6 +291,9 @@ const reportDelay = 20 * time.Millisecond
 // applyConfig starts or reconfigures the speaker and the checks for a
 // newly accepted config, then reconciles.
 func (l *loop) applyConfig(ctx context.Context, cfg *accepted) {
+	if l.a.cfg.applying != nil {
+		l.a.cfg.applying(cfg.revision())
+	}
 	l.prev, l.cfg = l.cfg, cfg
 	l.a.revision.Store(cfg.revision())
 	l.a.metrics.configRevision.Set(float64(cfg.revision()))

@@ -73,6 +73,9 @@ type Config struct {
 	// controllers are Controller's and Controllers' addresses, set by
 	// Validate.
 	controllers []string
+	// applying, when set, is called as each config starts to be applied
+	// (tests make an apply slow with it).
+	applying func(revision int64)
 }
 
 // GracefulRestart is the agent's RFC 4724 graceful restart as a

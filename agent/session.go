@@ -51,10 +51,15 @@ type session struct {
 	// revision is the config revision the agent holds, for the hello; the
 	// agent's loop stores it.
 	revision *atomic.Int64
-	// configs receives each config from the controller.
-	configs chan<- *v1.PopConfig
-	// connected receives true on each established stream, false on loss.
-	connected chan<- bool
+	// configs holds the newest config from the controller that the loop
+	// has not taken yet, connected whether a stream is established (true
+	// on each established stream, false on loss): the session puts each
+	// in place of the one not taken (offer) and never waits for the loop.
+	// So it reads the stream while the loop applies a config, taking the
+	// replica's confirmations as they come, and a loop busy with one
+	// config applies only the newest of those that came meanwhile.
+	configs   chan *v1.PopConfig
+	connected chan bool
 	// reports carries status reports to send; the newest wins.
 	reports chan *v1.PopStatus
 	// staleAfter is how long a replica that confirms its state may go
@@ -81,11 +86,7 @@ func (s *session) run(ctx context.Context) {
 		} else {
 			s.log.Warn("controller stream ended; reconnecting", "controller", target.String(), "err", err)
 		}
-		select {
-		case s.connected <- false:
-		case <-ctx.Done():
-			return
-		}
+		offer(s.connected, false)
 		if !bo.Wait(ctx) {
 			return
 		}
@@ -193,17 +194,9 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 			acceptsRevision.Store(msg.GetAcceptsUnchanged() && msg.GetAcceptsRevisionOnly())
 			bo.Reset()
 			s.log.Info("connected to controller", "controller", target.String(), "held_revision", hello.GetRevision(), "revision", cfg.GetRevision())
-			select {
-			case s.connected <- true:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			offer(s.connected, true)
 		}
-		select {
-		case s.configs <- cfg:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		offer(s.configs, cfg)
 	}
 }
 
@@ -211,15 +204,20 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 var unchangedMsg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}}
 
 // report queues a status report, replacing one not yet sent.
-func (s *session) report(st *v1.PopStatus) {
+func (s *session) report(st *v1.PopStatus) { offer(s.reports, st) }
+
+// offer puts v in ch, a buffered channel, taking out a value not yet
+// received when ch is full: the receiver gets the newest. It never waits,
+// and with one sender a newer value never goes before an older one.
+func offer[T any](ch chan T, v T) {
 	for {
 		select {
-		case s.reports <- st:
+		case ch <- v:
 			return
 		default:
 		}
 		select {
-		case <-s.reports:
+		case <-ch:
 		default:
 		}
 	}
