@@ -63,9 +63,9 @@ var (
 // applyLab is replicas of a controller on one etcd, confirming every
 // 200ms, a router the agent peers with and the services' health target.
 type applyLab struct {
-	ctx       context.Context
-	replicas  []*controllertest.Running
-	socks     []string
+	ctx      context.Context
+	replicas []*controllertest.Running
+	socks    []string
 	// stopped says which replicas the test stopped.
 	stopped   []bool
 	router    *speakertest.Router
