@@ -206,7 +206,7 @@ var unchangedMsg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{}
 // report queues a status report, replacing one not yet sent.
 func (s *session) report(st *v1.PopStatus) { offer(s.reports, st) }
 
-// offer puts v in ch, a buffered channel, taking out a value not yet
+// offer puts v in ch, which must be buffered, taking out a value not yet
 // received when ch is full: the receiver gets the newest. It never waits,
 // and with one sender a newer value never goes before an older one.
 func offer[T any](ch chan T, v T) {

@@ -30,7 +30,7 @@ func TestSecondAgentForPopSaysWhyAndTakesOver(t *testing.T) {
 	}
 	start := func(ctx context.Context, log *slog.Logger) <-chan bool {
 		connected := make(chan bool, 16)
-		configs := make(chan *v1.PopConfig)
+		configs := make(chan *v1.PopConfig, 1)
 		s := &session{controllers: controlconn.NewRotation([]string{ctl.Addr}), pop: "tokyo", log: log, revision: new(atomic.Int64),
 			configs: configs, connected: connected, reports: make(chan *v1.PopStatus, 1)}
 		go func() {

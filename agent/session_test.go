@@ -43,8 +43,8 @@ func TestSessionSaysWhyTheControllerRefusedIt(t *testing.T) {
 		tls:         func() *tls.Config { return viewer },
 		dialOpts:    []grpc.DialOption{grpc.WithStreamInterceptor(answerFirst)},
 		revision:    new(atomic.Int64),
-		configs:     make(chan *v1.PopConfig),
-		connected:   make(chan bool),
+		configs:     make(chan *v1.PopConfig, 1),
+		connected:   make(chan bool, 1),
 		reports:     make(chan *v1.PopStatus, 1),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

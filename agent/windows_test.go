@@ -91,7 +91,7 @@ func TestSessionDoesNotPingPerConfig(t *testing.T) {
 	defer cancel()
 	ctl := startExamples(t, ctx)
 	relay := newPingCounter(t, ctl.Addr)
-	configs := make(chan *v1.PopConfig)
+	configs := make(chan *v1.PopConfig, 1)
 	s := saopauloSession(relay.ln.Addr().String(), configs)
 	go s.once(ctx, backoff.New(time.Millisecond, time.Millisecond), controlconn.Target{Addr: relay.ln.Addr().String()})
 	recv := func() *v1.PopConfig {
