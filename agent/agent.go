@@ -174,11 +174,17 @@ type loop struct {
 	// originEvents wakes the loop when an origin's health changes.
 	originEvents chan struct{}
 	// reportC fires a pending status report; nil when none is pending.
-	reportC  <-chan time.Time
-	healthy  map[string]bool
-	lost     bool
-	shutting bool
-	states   []prefixState
+	reportC <-chan time.Time
+	healthy map[string]bool
+	// lost is true while the agent counts its controller unreachable:
+	// before the first stream, and once no stream has been established
+	// for lossGrace since the last one ended (lossC fires then; nil when
+	// no stream is down, or lost is already true).
+	lost      bool
+	lossC     <-chan time.Time
+	lossGrace time.Duration
+	shutting  bool
+	states    []prefixState
 	// resumed holds the services healthy when the agent exited for a
 	// restart, until the first config is applied; nil otherwise.
 	resumed map[string]bool
@@ -198,6 +204,7 @@ func newLoop(a *Agent) *loop {
 		originEvents: make(chan struct{}, 1),
 		healthy:      map[string]bool{},
 		lost:         true,
+		lossGrace:    controllerLossGrace,
 		spBackoff:    backoff.New(speakerRetryMin, speakerRetryMax),
 	}
 	l.sess = &session{
@@ -233,9 +240,19 @@ func (l *loop) run(ctx context.Context) {
 			}
 			l.applyConfig(ctx, accept(cfg))
 		case up := <-l.conn:
-			l.lost = !up
 			l.a.connected.Store(up)
 			l.a.metrics.controllerConnected.Set(boolFloat(up))
+			switch {
+			case up:
+				l.lost, l.lossC = false, nil
+			case !l.lost && l.lossC == nil:
+				l.lossC = time.After(l.lossGrace)
+			}
+			l.reconcile(ctx)
+		case <-l.lossC:
+			l.lossC = nil
+			l.lost = true
+			l.a.log.Warn("no controller stream for the loss grace: the controller counts as unreachable", "grace", l.lossGrace)
 			l.reconcile(ctx)
 		case ev := <-l.health:
 			l.noteHealth(ev)
@@ -287,6 +304,15 @@ func (l *loop) reportSoon() {
 
 // reportDelay is how long a change waits to be reported, gathering others.
 const reportDelay = 20 * time.Millisecond
+
+// controllerLossGrace is how long the agent goes without a controller
+// stream, after one ended, before it counts the controller unreachable
+// (and withdraws the services that say onControllerLoss: withdraw). A
+// stream that ends is most often a move to another replica (the replica
+// restarted, stopped confirming, or the path blinked), which takes a
+// connection attempt or two (5 s each at most): that is no loss of the
+// controller, and the routers must not see it.
+const controllerLossGrace = 10 * time.Second
 
 // applyConfig starts or reconfigures the speaker and the checks for a
 // newly accepted config, then reconciles.

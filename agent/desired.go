@@ -14,7 +14,9 @@ type view struct {
 	cfg *accepted
 	// healthy says, per service, whether its check is up (damped).
 	healthy map[string]bool
-	// controllerLost is true while no controller stream is established.
+	// controllerLost is true while the agent counts its controller
+	// unreachable: no stream yet, or none for controllerLossGrace since
+	// the last one ended.
 	controllerLost bool
 	// shuttingDown is true after SIGTERM: everything is tagged
 	// GRACEFUL_SHUTDOWN before the sessions close.

@@ -1,0 +1,91 @@
+package agent
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+)
+
+// TestSessionMoveIsInvisibleToRouters: the replica the agent streams
+// from stops and the agent moves to the other, which sends the same
+// config: the router's session stays up and neither service's prefix
+// is withdrawn or announced again, not even the one that withdraws on
+// controller loss, as the controller was never unreachable.
+func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
+	l := startApplyLab(t, 2)
+	l.apply(t, 10)
+	logs := &syncBuffer{}
+	a := l.startAgent(t, logs, 0, nil)
+	l.awaitMED(t, 10)
+	l.router.AwaitRoute(t, gonePrefix, nil)
+	router := netip.MustParseAddr("127.0.0.1")
+	speakertest.Await(t, "the agent's session with the router", func() bool { return l.router.Established(router) }, func() string { return "not established" })
+	sessions := l.router.SessionsEstablished(router)
+	keep, gone := l.router.WatchBest(t, keepPrefix), l.router.WatchBest(t, gonePrefix)
+
+	log := logs.String()
+	last := log[strings.LastIndex(log, `msg="connected to controller"`):]
+	last = last[:strings.IndexByte(last, '\n')]
+	on := 0
+	if strings.Contains(last, "controller="+l.socks[1]+" ") {
+		on = 1
+	}
+	base := len(log)
+	l.replicas[on].Stop(t)
+	l.stopped[on] = true
+	speakertest.Await(t, "the agent to move to the other replica", func() bool {
+		return strings.Contains(logs.String()[base:], "controller="+l.socks[1-on]+" held_revision")
+	}, func() string { return logs.String()[base:] })
+	speakertest.Await(t, "the agent's loop to take the new stream", a.ControllerConnected, func() string { return "not connected" })
+	// A change after the move: once the router has it, it has whatever
+	// the agent sent before.
+	l.apply(t, 11)
+	l.awaitMED(t, 11)
+	t.Logf("after the move: %s changed %d times (withdrawn %d), %s changed %d times (withdrawn %d)",
+		keepPrefix, keep.Updated(), keep.Withdrawn(), gonePrefix, gone.Updated(), gone.Withdrawn())
+	if gone.Withdrawn() != 0 || gone.Updated() != 0 {
+		t.Errorf("the move withdrew %s %d times and announced it %d times; want neither; log:\n%s", gonePrefix, gone.Withdrawn(), gone.Updated(), logs.String()[base:])
+	}
+	if keep.Withdrawn() != 0 || keep.Updated() != 1 {
+		t.Errorf("%s withdrawn %d times and changed %d times; want only the change after the move", keepPrefix, keep.Withdrawn(), keep.Updated())
+	}
+	if n := l.router.SessionsEstablished(router); n != sessions {
+		t.Errorf("the router's session with the agent came up %d times more during the move; want 0", n-sessions)
+	}
+}
+
+// TestSessionLossWithdrawsAfterTheGrace: with its only replica stopped,
+// the agent counts the controller unreachable once the loss grace has
+// passed without a stream: the service that withdraws on controller loss
+// is withdrawn then, not before, and the other stays announced.
+func TestSessionLossWithdrawsAfterTheGrace(t *testing.T) {
+	l := startApplyLab(t, 1)
+	l.apply(t, 10)
+	logs := &syncBuffer{}
+	l.startAgent(t, logs, 0, nil)
+	l.awaitMED(t, 10)
+	l.router.AwaitRoute(t, gonePrefix, nil)
+	gone := l.router.WatchBest(t, gonePrefix)
+
+	stopped := time.Now()
+	l.replicas[0].Stop(t)
+	l.stopped[0] = true
+	l.router.AwaitNoRoute(t, gonePrefix)
+	after := time.Since(stopped)
+	t.Logf("%s withdrawn %s after the replica stopped (grace %s)", gonePrefix, after.Round(time.Millisecond), controllerLossGrace)
+	if after < controllerLossGrace {
+		t.Errorf("%s withdrawn %s after the controller went; want the grace (%s) first", gonePrefix, after, controllerLossGrace)
+	}
+	if gone.Withdrawn() != 1 {
+		t.Errorf("%s withdrawn %d times; want once", gonePrefix, gone.Withdrawn())
+	}
+	if _, ok := l.router.Route(t, keepPrefix); !ok {
+		t.Errorf("%s (keep the last state) withdrawn on controller loss", keepPrefix)
+	}
+	if !strings.Contains(logs.String(), "controller counts as unreachable") {
+		t.Errorf("the agent did not say it counts the controller unreachable; log:\n%s", logs.String())
+	}
+}
