@@ -7,18 +7,23 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/agent/speaker/speakertest"
+	"github.com/anyctl/anyctl/manifest"
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
 
 // TestSessionMoveIsInvisibleToRouters: the replica the agent streams
 // from stops and the agent moves to the other, which sends the same
 // config: the router's session stays up and neither service's prefix
 // is withdrawn or announced again, not even the one that withdraws on
-// controller loss, as the controller was never unreachable.
+// controller loss, as the controller was never unreachable. The state
+// moved on meanwhile for another PoP only: the config is the same at a
+// newer revision, which the agent applies without a word to the router.
 func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
 	l := startApplyLab(t, 2)
 	l.apply(t, 10)
 	logs := &syncBuffer{}
-	a := l.startAgent(t, logs, 0, nil)
+	applies := newApplyLog()
+	a := l.startAgent(t, logs, 0, applies.applying)
 	l.awaitMED(t, 10)
 	l.router.AwaitRoute(t, gonePrefix, nil)
 	router := netip.MustParseAddr("127.0.0.1")
@@ -33,6 +38,14 @@ func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
 	if strings.Contains(last, "controller="+l.socks[1]+" ") {
 		on = 1
 	}
+	objs, err := manifest.Decode(strings.NewReader(londonPop), "london.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := l.replicas[on].Admin.Apply(l.ctx, &v1.ApplyRequest{Objects: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := len(log)
 	l.replicas[on].Stop(t)
 	l.stopped[on] = true
@@ -40,6 +53,7 @@ func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
 		return strings.Contains(logs.String()[base:], "controller="+l.socks[1-on]+" held_revision")
 	}, func() string { return logs.String()[base:] })
 	speakertest.Await(t, "the agent's loop to take the new stream", a.ControllerConnected, func() string { return "not connected" })
+	applies.awaitStart(t, resp.GetRevision())
 	// A change after the move: once the router has it, it has whatever
 	// the agent sent before.
 	l.apply(t, 11)
@@ -56,6 +70,19 @@ func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
 		t.Errorf("the router's session with the agent came up %d times more during the move; want 0", n-sessions)
 	}
 }
+
+// londonPop is a PoP the agent of tokyo gets nothing of.
+const londonPop = `
+apiVersion: anycast.anyctl.io/v1
+kind: Pop
+metadata: {name: london}
+spec:
+  location: {latitude: 51.5074, longitude: -0.1278, country: GB, continent: EU, region: emea, city: London}
+  localAsn: 64512
+  routerId: 192.0.2.253
+  peers:
+    - {address: 198.51.100.1, peerAsn: 64501}
+`
 
 // TestSessionLossWithdrawsAfterTheGrace: with its only replica stopped,
 // the agent counts the controller unreachable once the loss grace has
