@@ -60,14 +60,17 @@ var (
 	gonePrefix = netip.MustParsePrefix("198.51.100.0/24")
 )
 
-// applyLab is replicas of a controller on one etcd, confirming every
-// 200ms, a router the agent peers with and the services' health target.
+// applyLab is replicas of a controller on one etcd, each reaching it
+// through its own cut proxy, confirming every 200ms, a router the agent
+// peers with and the services' health target.
 type applyLab struct {
 	ctx      context.Context
 	replicas []*controllertest.Running
 	socks    []string
 	// stopped says which replicas the test stopped.
-	stopped   []bool
+	stopped []bool
+	// proxies are the replicas' paths to etcd, which the test may cut.
+	proxies   []*etcdembedtest.CutProxy
 	router    *speakertest.Router
 	checkPort int
 }
@@ -79,10 +82,11 @@ func startApplyLab(t *testing.T, replicas int) *applyLab {
 	dir := t.TempDir()
 	for i := range replicas {
 		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
+		p := etcdembedtest.StartCutProxy(t, etcd.Endpoints()[0])
 		l.replicas = append(l.replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
-			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = etcd.Endpoints(), sock, 200*time.Millisecond
+			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.URL()}, sock, 200*time.Millisecond
 		}))
-		l.socks, l.stopped = append(l.socks, sock), append(l.stopped, false)
+		l.socks, l.stopped, l.proxies = append(l.socks, sock), append(l.stopped, false), append(l.proxies, p)
 	}
 	l.router = speakertest.StartRouter(t, 64500)
 	l.router.AddNeighbor(t, netip.MustParseAddr("127.0.0.1"), 64512)
@@ -111,6 +115,18 @@ func startApplyLab(t *testing.T, replicas int) *applyLab {
 // first replica still running, and returns the revision written.
 func (l *applyLab) apply(t *testing.T, med int) int64 {
 	t.Helper()
+	for i := range l.replicas {
+		if !l.stopped[i] {
+			return l.applyVia(t, i, med)
+		}
+	}
+	t.Fatal("apply: no replica running")
+	return 0
+}
+
+// applyVia is apply through replica i.
+func (l *applyLab) applyVia(t *testing.T, i, med int) int64 {
+	t.Helper()
 	var buf bytes.Buffer
 	p := struct{ Port, CheckPort, MED int }{int(l.router.Port()), l.checkPort, med}
 	template.Must(template.New("state").Parse(applyLabState)).Execute(&buf, p)
@@ -118,18 +134,11 @@ func (l *applyLab) apply(t *testing.T, med int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range l.replicas {
-		if l.stopped[i] {
-			continue
-		}
-		resp, err := r.Admin.Apply(l.ctx, &v1.ApplyRequest{Objects: objs})
-		if err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-		return resp.GetRevision()
+	resp, err := l.replicas[i].Admin.Apply(l.ctx, &v1.ApplyRequest{Objects: objs})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
 	}
-	t.Fatal("apply: no replica running")
-	return 0
+	return resp.GetRevision()
 }
 
 // startAgent runs the agent of PoP tokyo against the lab's replicas until
@@ -160,6 +169,20 @@ func (l *applyLab) startAgent(t *testing.T, logs *syncBuffer, staleAfter time.Du
 		}
 	})
 	return a
+}
+
+// streamingFrom is the index of the replica the agent last connected to,
+// as its log says.
+func (l *applyLab) streamingFrom(logs *syncBuffer) int {
+	log := logs.String()
+	last := log[strings.LastIndex(log, `msg="connected to controller"`):]
+	last = last[:strings.IndexByte(last, '\n')]
+	for i, sock := range l.socks {
+		if strings.Contains(last, "controller="+sock+" ") {
+			return i
+		}
+	}
+	return -1
 }
 
 // awaitMED waits until the router's route for service keep's prefix has

@@ -32,12 +32,7 @@ func TestSessionMoveIsInvisibleToRouters(t *testing.T) {
 	keep, gone := l.router.WatchBest(t, keepPrefix), l.router.WatchBest(t, gonePrefix)
 
 	log := logs.String()
-	last := log[strings.LastIndex(log, `msg="connected to controller"`):]
-	last = last[:strings.IndexByte(last, '\n')]
-	on := 0
-	if strings.Contains(last, "controller="+l.socks[1]+" ") {
-		on = 1
-	}
+	on := l.streamingFrom(logs)
 	objs, err := manifest.Decode(strings.NewReader(londonPop), "london.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -75,6 +75,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	if etcdErr != nil {
 		return unreachableErr(etcdErr)
 	}
+	if err := a.catchUp(ctx, log, etcdLost, hello.GetRevision()); err != nil {
+		return err
+	}
 	addr, now := peerAddr(ctx).String(), time.Now()
 	// ctx ends when this agent's next stream takes this one's place.
 	ctx, replaced := context.WithCancel(ctx)
@@ -209,6 +212,40 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-confirmed:
 		}
 	}
+}
+
+// catchUp waits until this replica's state is at least as new as the
+// revision held by the agent (from another replica), as the GSLB feed
+// does: an agent sent an older config would apply it, undoing the
+// changes since (a drain, say), and persist it. A replica that cannot
+// catch up (cut off from etcd, its watch stalled) ends the stream with
+// Unavailable, and the agent keeps its config and tries the next one.
+func (a *agentServer) catchUp(ctx context.Context, log *slog.Logger, etcdLost <-chan struct{}, held int64) error {
+	catchCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-a.stop:
+		case <-etcdLost:
+		case <-catchCtx.Done():
+		}
+		cancel()
+	}()
+	err := a.configs.cache.CatchUp(catchCtx, held)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-a.stop:
+		return status.Error(codes.Unavailable, "controller shutting down")
+	case <-etcdLost:
+		return a.etcd.refusal()
+	default:
+	}
+	log.Warn("agent holds a newer config than this replica can send: ending its stream", "held_revision", held, "err", err)
+	return status.Errorf(codes.Unavailable, "agent stream: the agent holds revision %d, and %v: it keeps that config; connect to another replica", held, err)
 }
 
 // claimWaits bounds how many times one stream waits for a claim through
