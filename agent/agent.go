@@ -218,6 +218,11 @@ func newLoop(a *Agent) *loop {
 		connected:   l.conn,
 		reports:     make(chan *v1.PopStatus, 1),
 		staleAfter:  time.Duration(a.cfg.ControllerStaleAfter),
+		// The loop reports every StatusInterval: one and a half
+		// without a report, and it is busy. A report is so kept alive
+		// within two and a quarter intervals (11.25 s by default, under
+		// the controller's 15 s status TTL).
+		keepAlive: 3 * time.Duration(a.cfg.StatusInterval) / 2,
 	}
 	return l
 }

@@ -69,7 +69,16 @@ type session struct {
 	// patience makes the streams wait longer on replicas that do not
 	// confirm while none does.
 	patience controlconn.Patience
+	// keepAlive is how long the loop may go without a report before the
+	// session takes it to be busy and tells the controller that the
+	// agent lives, its status unchanged, every keepAlive/2 (0: never).
+	keepAlive time.Duration
 }
+
+// maxKeepAlive bounds how long the session speaks for a loop that does
+// not report: a loop quiet for longer is stuck, and the controller should
+// count the agent gone.
+const maxKeepAlive = time.Minute
 
 func (s *session) run(ctx context.Context) {
 	bo := backoff.New(200*time.Millisecond, 10*time.Second)
@@ -126,13 +135,47 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 	var acceptsUnchanged, acceptsRevision atomic.Bool
 	go func() {
 		// sent is the last report sent on this stream, as the controller
-		// holds it.
+		// holds it; heard is when the loop last queued one.
 		var sent *v1.PopStatus
+		heard := time.Now()
+		var quiet <-chan time.Time
+		if s.keepAlive > 0 {
+			t := time.NewTicker(s.keepAlive / 2)
+			defer t.Stop()
+			quiet = t.C
+		}
+		send := func(m *v1.ConnectRequest) bool {
+			if err := stream.Send(m); err != nil {
+				if !errors.Is(err, io.EOF) { // io.EOF: Recv returns why
+					sendErr <- err
+				}
+				return false
+			}
+			return true
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-quiet:
+				// The loop reports at least every status interval: one
+				// quiet for longer is busy, applying a config that takes
+				// long. Its report stays true meanwhile (the loop alone
+				// changes what it says), so the controller is told so,
+				// lest it count the agent gone; for maxKeepAlive at
+				// most, so that a loop that is stuck is not hidden.
+				if sent == nil || time.Since(heard) < s.keepAlive || time.Since(heard) > maxKeepAlive {
+					continue
+				}
+				m := &v1.ConnectRequest{Msg: unchangedMsg}
+				if !acceptsUnchanged.Load() {
+					m.Msg = &v1.ConnectRequest_Status{Status: sent}
+				}
+				if !send(m) {
+					return
+				}
 			case st := <-s.reports:
+				heard = time.Now()
 				if sent == nil {
 					// The stream's first report may have waited in the
 					// queue while the agent was cut off: stamped as sent,
@@ -150,10 +193,7 @@ func (s *session) once(ctx context.Context, bo *backoff.Backoff, target controlc
 				case acceptsRevision.Load() && popstatus.SameButRevision(sent, st):
 					m.Msg = &v1.ConnectRequest_Unchanged{Unchanged: &v1.StatusUnchanged{ConfigRevision: st.GetConfigRevision()}}
 				}
-				if err := stream.Send(m); err != nil {
-					if !errors.Is(err, io.EOF) { // io.EOF: Recv returns why
-						sendErr <- err
-					}
+				if !send(m) {
 					return
 				}
 				if m.Msg != unchangedMsg {

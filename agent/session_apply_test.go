@@ -75,7 +75,7 @@ type applyLab struct {
 	checkPort int
 }
 
-func startApplyLab(t *testing.T, replicas int) *applyLab {
+func startApplyLab(t *testing.T, replicas int, tweaks ...func(*controller.Config)) *applyLab {
 	t.Helper()
 	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
 	l := &applyLab{}
@@ -85,6 +85,9 @@ func startApplyLab(t *testing.T, replicas int) *applyLab {
 		p := etcdembedtest.StartCutProxy(t, etcd.Endpoints()[0])
 		l.replicas = append(l.replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
 			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.URL()}, sock, 200*time.Millisecond
+			for _, tweak := range tweaks {
+				tweak(c)
+			}
 		}))
 		l.socks, l.stopped, l.proxies = append(l.socks, sock), append(l.stopped, false), append(l.proxies, p)
 	}
@@ -201,11 +204,14 @@ type applyLog struct {
 	// only the next one slow.
 	slow     time.Duration
 	slowOnce bool
-	// started receives each revision as its apply starts.
-	started chan int64
+	// started receives each revision as its apply starts, finished as
+	// the hook returns.
+	started, finished chan int64
 }
 
-func newApplyLog() *applyLog { return &applyLog{started: make(chan int64, 1024)} }
+func newApplyLog() *applyLog {
+	return &applyLog{started: make(chan int64, 1024), finished: make(chan int64, 1024)}
+}
 
 // applying is the agent's hook.
 func (a *applyLog) applying(rev int64) {
@@ -219,6 +225,7 @@ func (a *applyLog) applying(rev int64) {
 	a.started <- rev
 	// The apply's own work: a slow GoBGP, many prefixes, checks stopped.
 	time.Sleep(slow)
+	a.finished <- rev
 }
 
 func (a *applyLog) makeSlow(d time.Duration, once bool) {
@@ -315,5 +322,41 @@ func TestConfigChurnAppliesOnlyTheNewest(t *testing.T) {
 	}
 	if log := logs.String(); strings.Contains(log, "controller stream ended") {
 		t.Errorf("the agent left its replica; log:\n%s", log)
+	}
+}
+
+// TestSessionKeepsItsReportAliveWhileApplying: while the agent applies a
+// config for longer than the controller's status TTL, the controller
+// keeps the PoP's report: the agent lives, and its loop reports again
+// once the apply is done.
+func TestSessionKeepsItsReportAliveWhileApplying(t *testing.T) {
+	l := startApplyLab(t, 1, func(c *controller.Config) { c.StatusTTL = 2 * time.Second })
+	l.apply(t, 10)
+	logs := &syncBuffer{}
+	applies := newApplyLog()
+	l.startAgent(t, logs, 0, applies.applying)
+	l.awaitMED(t, 10)
+	hasStatus := func() bool {
+		resp, err := l.replicas[0].Admin.Status(l.ctx, &v1.StatusRequest{Pop: "tokyo"})
+		return err == nil && resp.GetPops()[0].GetStatus() != nil
+	}
+	speakertest.Await(t, "tokyo's report stored", hasStatus, func() string { return "no report" })
+
+	applies.makeSlow(6*time.Second, true)
+	rev := l.apply(t, 20)
+	applies.awaitStart(t, rev)
+	start := time.Now()
+	for {
+		select {
+		case r := <-applies.finished:
+			if r >= rev {
+				l.awaitMED(t, 20)
+				return
+			}
+		case <-time.After(50 * time.Millisecond):
+		}
+		if !hasStatus() {
+			t.Fatalf("the controller dropped tokyo's report %s into an apply (status TTL 2s); log:\n%s", time.Since(start).Round(time.Millisecond), logs.String())
+		}
 	}
 }
