@@ -285,7 +285,7 @@ func TestSessionReadsWhileApplying(t *testing.T) {
 // second while the agent applies one; it then applies only the newest,
 // never an older one after a newer, and the router sees the prefix
 // change once for the config applied before and once for the newest,
-// with no withdrawal.
+// with no withdrawal, and nothing of the prefix no config changed.
 func TestConfigChurnAppliesOnlyTheNewest(t *testing.T) {
 	l := startApplyLab(t, 1)
 	l.apply(t, 10)
@@ -293,7 +293,7 @@ func TestConfigChurnAppliesOnlyTheNewest(t *testing.T) {
 	applies := newApplyLog()
 	l.startAgent(t, logs, 0, applies.applying)
 	l.awaitMED(t, 10)
-	changes := l.router.WatchBest(t, keepPrefix)
+	changes, other := l.router.WatchBest(t, keepPrefix), l.router.WatchBest(t, gonePrefix)
 	before := len(applies.applied())
 
 	applies.makeSlow(2*time.Second, true)
@@ -319,6 +319,9 @@ func TestConfigChurnAppliesOnlyTheNewest(t *testing.T) {
 	}
 	if u := changes.Updated(); u != 2 {
 		t.Errorf("the router's best path for %s changed %d times; want 2", keepPrefix, u)
+	}
+	if other.Updated() != 0 || other.Withdrawn() != 0 {
+		t.Errorf("the router's best path for %s, which no config changed, changed %d times and was withdrawn %d times; want neither", gonePrefix, other.Updated(), other.Withdrawn())
 	}
 	if log := logs.String(); strings.Contains(log, "controller stream ended") {
 		t.Errorf("the agent left its replica; log:\n%s", log)
