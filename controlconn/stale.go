@@ -39,12 +39,7 @@ type Staleness struct {
 	// confirmed is the last confirmation on this host's clock; zero
 	// before the first.
 	confirmed time.Time
-	// from is what the timer counts from; excused, the time paused since
-	// (Pause); paused, when the pause in progress began.
-	from    time.Time
-	excused time.Duration
-	paused  time.Time
-	timer   *time.Timer
+	timer     *time.Timer
 }
 
 // NewStaleness watches a stream that started now, ending it with cancel
@@ -87,8 +82,7 @@ func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Durati
 }
 
 // arm sets the timer that ends the stream: its limit after the last
-// confirmation (after its start, before the first), not counting the
-// time the receiver was paused since then.
+// confirmation (after its start, before the first).
 func (s *Staleness) arm() {
 	if s.timer != nil {
 		s.timer.Stop()
@@ -111,9 +105,6 @@ func (s *Staleness) arm() {
 	} else if !s.confirmed.IsZero() {
 		from = s.confirmed
 	}
-	if from != s.from {
-		s.from, s.excused = from, 0
-	}
 	last, flag, p, base := s.confirmed, s.flag, s.patience, s.limit
 	fire := func() {
 		p.moved()
@@ -123,28 +114,7 @@ func (s *Staleness) arm() {
 		}
 		s.cancel(fmt.Errorf("%w: its last confirmation is %s old (%s %s%s); moving to another replica", ErrStale, time.Since(last).Round(time.Millisecond), flag, base, waiting))
 	}
-	s.timer = time.AfterFunc(max(time.Until(from.Add(limit+s.excused)), 0), fire)
-}
-
-// Pause stops the watch while the stream's receiver is busy (a DNS
-// server building a snapshot), until Resume: the replica's
-// confirmations wait in the stream meanwhile, so its silence cannot be
-// measured, and the receiver's own time must not count as the replica's.
-func (s *Staleness) Pause() {
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	s.paused = time.Now()
-}
-
-// Resume counts the replica's silence again, less the time paused.
-func (s *Staleness) Resume() {
-	if s.paused.IsZero() {
-		return
-	}
-	s.excused += time.Since(s.paused)
-	s.paused = time.Time{}
-	s.arm()
+	s.timer = time.AfterFunc(max(time.Until(from.Add(limit)), 0), fire)
 }
 
 // Stop stops watching.

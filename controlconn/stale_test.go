@@ -65,32 +65,3 @@ func TestStalenessLimit(t *testing.T) {
 		}
 	})
 }
-
-// TestStalenessPaused: the time the receiver is paused (building what it
-// received) does not count as the replica's silence: a stream paused for
-// longer than its limit is not ended meanwhile, and ends its limit after
-// the confirmation plus the pause.
-func TestStalenessPaused(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	const limit, pause = 300 * time.Millisecond, time.Second
-	s := controlconn.NewStaleness(limit, "--test-stale-after", cancel)
-	defer s.Stop()
-	start := time.Now()
-	s.Take(50*time.Millisecond, true, 0)
-	s.Pause()
-	select {
-	case <-ctx.Done():
-		t.Fatalf("a paused stream ended: %v", context.Cause(ctx))
-	case <-time.After(pause):
-	}
-	s.Resume()
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the stream did not end after its pause")
-	}
-	if took := time.Since(start); took < pause+limit {
-		t.Errorf("ended %s after the confirmation; want no sooner than the pause and the limit (%s)", took, pause+limit)
-	}
-}
