@@ -51,5 +51,49 @@ func RecordData(typ v1.RecordType, owner string, ttl uint32, value, apex string)
 	if _, more := zp.Next(); more {
 		return nil, fmt.Errorf("more than one record: one value is one record")
 	}
+	if problem := packProblem(rr); problem != "" {
+		if strings.HasPrefix(problem, "its data is") {
+			return nil, fmt.Errorf("not %s data: %s", t, problem)
+		}
+		return nil, fmt.Errorf("not %s data: write %s (%s)", t, form, problem)
+	}
 	return rr, nil
+}
+
+// maxRdata is the most data a DNS record holds: its length is 16 bits.
+const maxRdata = 65535
+
+// packProblem says why a parsed record cannot be packed into a DNS
+// message, "" when it can: what the parser lets through but packing
+// refuses, such as a DS digest that is not hexadecimal or an SVCB key
+// given twice, would make a DNS server refuse the whole zone.
+func packProblem(rr dns.RR) string {
+	var params []dns.SVCBKeyValue
+	switch x := rr.(type) {
+	case *dns.SVCB:
+		params = x.Value
+	case *dns.HTTPS:
+		params = x.Value
+	}
+	seen := map[dns.SVCBKey]bool{}
+	for _, p := range params {
+		if seen[p.Key()] {
+			return fmt.Sprintf("key %q given twice", p.Key().String())
+		}
+		seen[p.Key()] = true
+	}
+	bare := dns.Copy(rr)
+	bare.Header().Name = "."
+	if n := dns.Len(bare) - 11; n > maxRdata {
+		return fmt.Sprintf("its data is %d bytes, more than the %d a DNS record holds", n, maxRdata)
+	}
+	buf := make([]byte, dns.Len(rr)+1)
+	if _, err := dns.PackRR(rr, buf, 0, nil, false); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "dns: ")
+		if hex, ok := strings.CutPrefix(msg, "encoding/hex: "); ok {
+			return "the digest is not hexadecimal: " + hex
+		}
+		return msg
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"strings"
 	"testing"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -53,6 +54,14 @@ func TestZoneDataRules(t *testing.T) {
 			`GslbZone "gslb": spec.records[4].type "RECORD_TYPE_DS": DS only at a delegation: add the child zone's NS records at other`},
 		{"DS malformed", add(child, glue, &rec{Name: "child", Type: ds, Values: []string{"12345 13 ABCD"}}),
 			`GslbZone "gslb": spec.records[6].values[0] "12345 13 ABCD": not DS data: write KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..." (bad DS DigestType: "ABCD")`},
+		{"DS digest not hexadecimal", add(child, glue, &rec{Name: "child", Type: ds, Values: []string{"12345 13 2 XY" + digest[2:]}}),
+			`GslbZone "gslb": spec.records[6].values[0] "12345 13 2 XY8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8"… (75 bytes): not DS data: write KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..." (the digest is not hexadecimal: invalid byte: U+0058 'X')`},
+		{"DS digest of odd length", add(child, glue, &rec{Name: "child", Type: ds, Values: []string{"12345 13 2 " + digest[1:]}}),
+			`GslbZone "gslb": spec.records[6].values[0] "12345 13 2 B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C"… (74 bytes): not DS data: write KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..." (the digest is not hexadecimal: odd length hex string)`},
+		{"SVCB key repeated", add(&rec{Name: "svc", Type: svcb, Values: []string{"1 . port=8443 alpn=h2 port=443"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . port=8443 alpn=h2 port=443": not SVCB data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "port" given twice)`},
+		{"HTTPS key repeated", add(&rec{Name: "@", Type: https, Values: []string{"1 . alpn=h2 alpn=h3"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . alpn=h2 alpn=h3": not HTTPS data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "alpn" given twice)`},
 		{"data below a cut", add(child, glue, &rec{Name: "www.child", Type: txt, Values: []string{"x"}}),
 			`GslbZone "gslb": spec.records[6].name "www.child": below the delegation at spec.records[4]: the child zone answers for it`},
 		{"address below a cut that is not glue", add(child, glue, &rec{Name: "www.child", Type: a, Values: []string{"198.51.100.9"}}),
@@ -81,6 +90,11 @@ func TestHTTPSRecordRules(t *testing.T) {
 			`GslbRecord "origin": spec.https.params "alpn=h2 ipv4hint=192.0.2.1": ipv4hint comes from the chosen origins or PoPs: leave it out`},
 		{"parameters malformed", nearest(func(s *v1.GslbRecordSpec) { s.Https = &v1.ServiceBinding{Params: "port=https"} }),
 			`GslbRecord "origin": spec.https.params "port=https": not HTTPS data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (bad value "port=https")`},
+		{"parameter repeated", nearest(func(s *v1.GslbRecordSpec) { s.Https = &v1.ServiceBinding{Params: "alpn=h2 port=8443 alpn=h3"} }),
+			`GslbRecord "origin": spec.https.params "alpn=h2 port=8443 alpn=h3": not HTTPS data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "alpn" given twice)`},
+		{"parameters longer than a record holds", nearest(func(s *v1.GslbRecordSpec) {
+			s.Https = &v1.ServiceBinding{Params: "alpn=" + strings.Repeat("h3-xyz,", 10000) + "h2"}
+		}), `GslbRecord "origin": spec.https.params "alpn=h3-xyz,h3-xyz,h3-xyz,h3-xyz,h3-xyz,h3-xyz,h3-xyz,h3-xyz,h3-"… (70007 bytes): not HTTPS data: its data is 70010 bytes, more than the 65535 a DNS record holds`},
 		{"https on an A record", func(f *fixture) []proto.Message {
 			f.nearest.Spec.Https = &v1.ServiceBinding{Params: "alpn=h2"}
 			return []proto.Message{f.nearest}

@@ -1,0 +1,77 @@
+package controller_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestGslbDataTheDNSServerCannotServeIsRefused applies zone data and
+// records that parse but that no DNS server can send: each is refused with
+// InvalidArgument naming the object, the field and the value, and the
+// stored state, which every DNS server compiles, is unchanged.
+func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
+	r := startFleet(t)
+	ctx := context.Background()
+	get := func(kind v1.Kind, name string) *v1.Object {
+		resp, err := r.Admin.Get(ctx, &v1.GetRequest{Kind: kind, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetObject()
+	}
+	zone := func(recs ...*v1.StaticRecord) func() *v1.Object {
+		return func() *v1.Object {
+			o := proto.Clone(get(v1.Kind_KIND_GSLB_ZONE, "gslb")).(*v1.Object)
+			o.GetGslbZone().Spec.Records = recs
+			return o
+		}
+	}
+	httpsRecord := func(params string) func() *v1.Object {
+		return func() *v1.Object {
+			return resource.Wrap(&v1.GslbRecord{Metadata: &v1.ObjectMeta{Name: "edge-https"}, Spec: &v1.GslbRecordSpec{
+				Zone: "gslb", Name: "edge", Type: v1.RecordType_RECORD_TYPE_HTTPS, Pops: &v1.PopSelector{All: true},
+				Policy: v1.Policy_POLICY_NEAREST, Https: &v1.ServiceBinding{Params: params},
+			}})
+		}
+	}
+	const digest = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
+	cases := []struct {
+		name string
+		obj  func() *v1.Object
+		want string
+	}{
+		{"DS digest not hexadecimal", zone(
+			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}},
+			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_DS, Values: []string{"12345 13 2 XY" + digest[2:]}},
+		), `GslbZone "gslb": spec.records[1].values[0] "12345 13 2 XY8B7C`},
+		{"SVCB key repeated", zone(&v1.StaticRecord{Name: "svc", Type: v1.RecordType_RECORD_TYPE_SVCB, Values: []string{"1 . port=8443 port=443"}}),
+			`GslbZone "gslb": spec.records[0].values[0] "1 . port=8443 port=443": not SVCB data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "port" given twice)`},
+		{"HTTPS parameters longer than a record holds", httpsRecord("alpn=" + strings.Repeat("h3-xyz,", 10000) + "h2"),
+			`GslbRecord "edge-https": spec.https.params "alpn=h3-xyz,`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := listAll(t, r)
+			_, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{tc.obj()}})
+			st := status.Convert(err)
+			t.Logf("%v: %.400s", st.Code(), st.Message())
+			if st.Code() != codes.InvalidArgument {
+				t.Errorf("code %v, want %v", st.Code(), codes.InvalidArgument)
+			}
+			if !strings.Contains(st.Message(), tc.want) {
+				t.Errorf("message %.400q does not contain %q", st.Message(), tc.want)
+			}
+			after := listAll(t, r)
+			if after.GetRevision() != before.GetRevision() || !proto.Equal(after, before) {
+				t.Errorf("stored state changed: revision %d → %d", before.GetRevision(), after.GetRevision())
+			}
+		})
+	}
+}
