@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,6 +42,10 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			}})
 		}
 	}
+	var txts []string
+	for i := range 20 {
+		txts = append(txts, fmt.Sprintf("%s%d", strings.Repeat("x", 4000), i))
+	}
 	const digest = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
 	cases := []struct {
 		name string
@@ -55,6 +60,18 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			`GslbZone "gslb": spec.records[0].values[0] "1 . port=8443 port=443": not SVCB data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "port" given twice)`},
 		{"HTTPS parameters longer than a record holds", httpsRecord("alpn=" + strings.Repeat("h3-xyz,", 10000) + "h2"),
 			`GslbRecord "edge-https": spec.https.params "alpn=h3-xyz,`},
+		{"TXT values too large for a message", zone(&v1.StaticRecord{Name: "big", Type: v1.RecordType_RECORD_TYPE_TXT, Values: txts}),
+			`GslbZone "gslb": spec.records[0].values: 20 values take 80628 bytes in the answer for "big.gslb.example.com.": more than 64000`},
+		{"PoP addresses that make an HTTPS answer too large", func() *v1.Object {
+			o := proto.Clone(get(v1.Kind_KIND_POP, "tokyo")).(*v1.Object)
+			for i := range 5000 {
+				o.GetPop().Spec.UnicastAddresses = append(o.GetPop().Spec.UnicastAddresses, fmt.Sprintf("2001:db8:ff::%x", i+1))
+			}
+			return o
+		}, `GslbRecord "edge-https": spec.pops: with the addresses of the candidate with the most as its hints`},
+	}
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{httpsRecord("alpn=h2")()}}); err != nil {
+		t.Fatalf("apply an HTTPS record: %v", err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

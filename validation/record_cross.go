@@ -35,6 +35,9 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 			r.addf("spec.type", t.String(), "no %s has an IPv6 address", what)
 		}
 	}
+	if spec.GetType() == v1.RecordType_RECORD_TYPE_HTTPS && ok && len(candidates) > 0 {
+		crossHTTPSSize(r, spec, kind, candidates, st, ix)
+	}
 	for i, rule := range spec.GetResidency() {
 		for j, name := range rule.GetAllowed() {
 			if name != "" && !candidates[name] {
@@ -187,4 +190,24 @@ func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 				owner, strings.Join(static, ", "), spec.GetZone())
 		}
 	}
+}
+
+// crossHTTPSSize refuses an HTTPS record whose answer, with its
+// candidates' addresses as hints, does not fit in a DNS message.
+func crossHTTPSSize(r report, spec *v1.GslbRecordSpec, kind v1.Kind, candidates map[string]bool, st *resource.State, ix *index) {
+	key, ok := ix.recordKey(&v1.GslbRecord{Spec: spec})
+	if !ok {
+		return
+	}
+	path := "spec.origins"
+	var addrs [][]string
+	for name := range candidates {
+		if kind == v1.Kind_KIND_POP {
+			path = "spec.pops"
+			addrs = append(addrs, st.Pops[name].GetSpec().GetUnicastAddresses())
+		} else {
+			addrs = append(addrs, st.Origins[name].GetSpec().GetAddresses())
+		}
+	}
+	checkHTTPSSize(r, spec, key.owner, path, addrs)
 }

@@ -43,6 +43,7 @@ func checkStaticRecords(r report, recs []*v1.StaticRecord, apex string) {
 		if !typeOK {
 			continue
 		}
+		checkStaticSize(r, path, owner, rec, apex)
 		key := rrKey{owner, rec.GetType()}
 		if j, dup := sets[key]; dup {
 			r.addf(path+".name", rec.GetName(), "same name and type as spec.records[%d]: list every value in one record", j)

@@ -97,6 +97,9 @@ func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 	if len(nss) == 0 {
 		r.add("spec.nameServers", "", "at least one name server required")
 	}
+	if apex != "" {
+		checkNameServersSize(r, nss, apex)
+	}
 	seen := map[string]int{}
 	for i, ns := range nss {
 		path := idx("spec.nameServers", i)
