@@ -146,7 +146,7 @@ func fleetState() *resource.State {
 			DefaultTtl: 30,
 			NameServers: []*v1.NameServer{
 				{Name: "ns1.gslb.example.com.", Addresses: []string{"198.18.99.1"}},
-				{Name: "NS2.Example.NET"},
+				{Name: "NS2.Example.NET."},
 			},
 			Records: []*v1.StaticRecord{
 				{Name: "@", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"v=anyctl"}},

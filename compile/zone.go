@@ -8,7 +8,9 @@ import (
 // compileZone copies a zone with its names made absolute and lower case and
 // every default filled in: the default TTL, each static record's TTL, and the
 // SOA (serial = revision when 0, timers, mname = first name server, rname =
-// hostmaster at the apex).
+// hostmaster at the apex). A name server's or the SOA's name without a
+// trailing dot is relative to the zone, as in a zone file and as validation
+// reads it: "ns1" is "ns1.<zone>.", and its glue is checked there.
 func compileZone(z *v1.GslbZone, revision int64) *v1.GslbZone {
 	out := proto.Clone(z).(*v1.GslbZone)
 	if out.Spec == nil {
@@ -20,7 +22,7 @@ func compileZone(z *v1.GslbZone, revision int64) *v1.GslbZone {
 		spec.DefaultTtl = DefaultZoneTTL
 	}
 	for _, ns := range spec.NameServers {
-		ns.Name = fqdn(ns.Name)
+		ns.Name = resolveName(ns.Name, spec.Zone)
 	}
 	for _, r := range spec.Records {
 		r.Name = resolveName(r.Name, spec.Zone)
@@ -37,12 +39,14 @@ func soaWithDefaults(spec *v1.GslbZoneSpec, revision int64) *v1.Soa {
 	if soa == nil {
 		soa = &v1.Soa{}
 	}
-	soa.Mname = fqdn(soa.Mname)
-	if soa.Mname == "" && len(spec.NameServers) > 0 {
+	if soa.Mname != "" {
+		soa.Mname = resolveName(soa.Mname, spec.Zone)
+	} else if len(spec.NameServers) > 0 {
 		soa.Mname = spec.NameServers[0].Name
 	}
-	soa.Rname = fqdn(soa.Rname)
-	if soa.Rname == "" && spec.Zone != "" {
+	if soa.Rname != "" {
+		soa.Rname = resolveName(soa.Rname, spec.Zone)
+	} else if spec.Zone != "" {
 		soa.Rname = resolveName(DefaultSoaRnameLabel, spec.Zone)
 	}
 	if soa.Serial == 0 {
