@@ -14,9 +14,10 @@ import (
 )
 
 // TestGslbDataTheDNSServerCannotServeIsRefused applies zone data and
-// records that parse but that no DNS server can send: each is refused with
-// InvalidArgument naming the object, the field and the value, and the
-// stored state, which every DNS server compiles, is unchanged.
+// records that parse but that no DNS server can send, or only against the
+// rules of DNS: each is refused with InvalidArgument naming the object,
+// the field and the value, and the stored state, which every DNS server
+// compiles, is unchanged.
 func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 	r := startFleet(t)
 	ctx := context.Background()
@@ -69,8 +70,20 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			}
 			return o
 		}, `GslbRecord "edge-https": spec.pops: with the addresses of the candidate with the most as its hints`},
+		{"name origin at the zone apex", func() *v1.Object {
+			o := httpsRecord("alpn=h2")()
+			o.GetGslbRecord().Metadata.Name = "apex"
+			o.GetGslbRecord().Spec.Name = "@"
+			o.GetGslbRecord().Spec.Pops = nil
+			o.GetGslbRecord().Spec.Origins = []string{"lb"}
+			return o
+		}, `GslbRecord "apex": spec.origins[0] "lb": a DNS name origin, answered with a CNAME, but "gslb.example.com." is the apex of GslbZone "gslb", which holds its SOA and NS records: a CNAME stands alone, and cannot be at a zone apex`},
 	}
-	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{httpsRecord("alpn=h2")()}}); err != nil {
+	lb := resource.Wrap(&v1.Origin{Metadata: &v1.ObjectMeta{Name: "lb"}, Spec: &v1.OriginSpec{
+		Location:  &v1.Location{Latitude: 50.1, Longitude: 8.7, Country: "DE", Continent: "EU"},
+		Addresses: []string{"lb-1.elb.example.net."},
+	}})
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{httpsRecord("alpn=h2")(), lb}}); err != nil {
 		t.Fatalf("apply an HTTPS record: %v", err)
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -164,7 +165,9 @@ func recordCandidates(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 }
 
 // crossNameOrigins refuses name origins (answered with a CNAME) at a name
-// that holds static records: a CNAME stands alone.
+// that holds other data: the zone apex (its SOA and NS records), static
+// records of any zone (one above this one may reach into it), or a name
+// server's addresses. A CNAME stands alone.
 func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix *index) {
 	apex, ok := ix.zones().zoneApex[spec.GetZone()]
 	if !ok || spec.GetName() == "" {
@@ -174,22 +177,46 @@ func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 	if problem != "" {
 		return
 	}
-	var static []string
-	for key := range ix.static[spec.GetZone()] {
-		if key.owner == owner {
-			static = append(static, key.typ.String())
+	var beside string
+	if owner == apex {
+		beside = fmt.Sprintf("%q is the apex of GslbZone %q, which holds its SOA and NS records: a CNAME stands alone, and cannot be at a zone apex", owner, spec.GetZone())
+	} else if zone := staticZoneAt(owner, spec.GetZone(), ix); zone != "" {
+		var static []string
+		for key := range ix.static[zone] {
+			if key.owner == owner {
+				static = append(static, key.typ.String())
+			}
 		}
+		slices.Sort(static)
+		beside = fmt.Sprintf("%q holds static %s records in GslbZone %q: a CNAME stands alone", owner, strings.Join(static, ", "), zone)
+	} else if zs := append(ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_A}], ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_AAAA}]...); len(zs) > 0 {
+		beside = fmt.Sprintf("%q is a name server of GslbZone %q, answered with its addresses: a CNAME stands alone", owner, zs[0])
 	}
-	if len(static) == 0 {
+	if beside == "" {
 		return
 	}
-	slices.Sort(static)
 	for i, name := range spec.GetOrigins() {
 		if as := st.Origins[name].GetSpec().GetAddresses(); len(as) == 1 && IsOriginName(as[0]) {
-			r.addf(idx("spec.origins", i), name, "a DNS name origin, answered with a CNAME, but %q holds static %s records in GslbZone %q: a CNAME stands alone",
-				owner, strings.Join(static, ", "), spec.GetZone())
+			r.addf(idx("spec.origins", i), name, "a DNS name origin, answered with a CNAME, but %s", beside)
 		}
 	}
+}
+
+// staticZoneAt returns the zone holding static records at owner: zone
+// itself when it does, else the first other zone that does, "" if none.
+func staticZoneAt(owner, zone string, ix *index) string {
+	other := ""
+	for t := v1.RecordType_RECORD_TYPE_A; t <= v1.RecordType_RECORD_TYPE_DS; t++ {
+		for _, z := range ix.staticZones[rrKey{owner, t}] {
+			if z == zone {
+				return zone
+			}
+			if other == "" || z < other {
+				other = z
+			}
+		}
+	}
+	return other
 }
 
 // crossHTTPSSize refuses an HTTPS record whose answer, with its

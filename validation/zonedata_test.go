@@ -105,6 +105,13 @@ func TestHTTPSRecordRules(t *testing.T) {
 // TestNameOriginRules: a name origin is answered with a CNAME, which stands
 // alone at its name.
 func TestNameOriginRules(t *testing.T) {
+	nameOrigin := func(f *fixture) {
+		f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
+		f.fra.Spec.HealthCheck = nil
+		// The record beside the one at "origin" answers the name
+		// origin's CNAME too: leave it one origin.
+		f.latency.Spec.Origins = []string{"iad"}
+	}
 	runApplyCases(t, []applyCase{
 		{"name origin", func(f *fixture) []proto.Message {
 			f.fra.Spec.Addresses = []string{"lb-1.elb.example.net."}
@@ -118,5 +125,27 @@ func TestNameOriginRules(t *testing.T) {
 			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
 			return []proto.Message{f.fra, f.nearest}
 		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "static.gslb.example.com." holds static RECORD_TYPE_A, RECORD_TYPE_AAAA records in GslbZone "gslb": a CNAME stands alone`},
+		{"name origin at the zone apex", func(f *fixture) []proto.Message {
+			nameOrigin(f)
+			f.zone.Spec.Records = f.zone.Spec.Records[1:] // the apex TXT record
+			f.nearest.Spec.Name = "@"
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			return []proto.Message{f.zone, f.fra, f.nearest}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "gslb.example.com." is the apex of GslbZone "gslb", which holds its SOA and NS records: a CNAME stands alone, and cannot be at a zone apex`},
+		{"name origin at a name server's name", func(f *fixture) []proto.Message {
+			nameOrigin(f)
+			f.nearest.Spec.Name = "ns1"
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			return []proto.Message{f.fra, f.nearest}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with its addresses: a CNAME stands alone`},
+		{"name origin at a static record of a zone above", func(f *fixture) []proto.Message {
+			nameOrigin(f)
+			outer := proto.Clone(f.zone).(*v1.GslbZone)
+			outer.Metadata.Name = "outer"
+			outer.Spec.Zone = "example.com."
+			outer.Spec.NameServers = []*v1.NameServer{{Name: "ns2.example.net."}}
+			outer.Spec.Records = []*v1.StaticRecord{{Name: "origin.gslb", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"x"}}}
+			return []proto.Message{f.fra, f.latency, outer}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "origin.gslb.example.com." holds static RECORD_TYPE_TXT records in GslbZone "outer": a CNAME stands alone`},
 	})
 }
