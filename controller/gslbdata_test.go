@@ -70,6 +70,12 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			}
 			return o
 		}, `GslbRecord "edge-https": spec.pops: with the addresses of the candidate with the most as its hints`},
+		{"MX empty, read as the null MX", zone(&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_MX, Values: []string{""}}),
+			`GslbZone "gslb": spec.records[0].values[0]: empty: write PREFERENCE EXCHANGE, such as "10 mx.example.com." ("0 ." is the null MX of RFC 7505)`},
+		{"DS digest shorter than its type's", zone(
+			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}},
+			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_DS, Values: []string{"12345 13 2 " + digest[:40]}},
+		), `GslbZone "gslb": spec.records[1].values[0] "12345 13 2 3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B": digest type 2 (SHA-256) has a digest of 32 bytes (64 hex digits), not 20`},
 		{"name origin at the zone apex", func() *v1.Object {
 			o := httpsRecord("alpn=h2")()
 			o.GetGslbRecord().Metadata.Name = "apex"

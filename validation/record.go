@@ -125,8 +125,10 @@ func checkServiceBinding(r report, spec *v1.GslbRecordSpec) {
 			return
 		}
 	}
-	if _, err := ServiceBindingRR("check.invalid.", 0, 1, ".", params); err != nil {
+	if rr, err := ServiceBindingRR("check.invalid.", 0, 1, ".", params); err != nil {
 		r.add("spec.https.params", params, err.Error())
+	} else if p := svcbProblem(rr.Value, true); p != "" {
+		r.add("spec.https.params", params, p)
 	}
 }
 

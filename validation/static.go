@@ -103,14 +103,22 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string)
 				r.add(vpath, v, "not an IPv6 address")
 			}
 		case v1.RecordType_RECORD_TYPE_CNAME:
+			if v != "" && isAddress(v) {
+				r.add(vpath, v, "an address where a name is wanted: a CNAME names another name; for an address, use an A or AAAA record")
+				continue
+			}
 			checkDomain(r, vpath, v)
 		case v1.RecordType_RECORD_TYPE_TXT:
 			if len(v) > maxTXTValue {
 				r.add(vpath, v, "longer than 4096 bytes")
 			}
 		default:
-			if _, err := RecordData(typ, apex, 0, v, apex); err != nil {
+			if emptyData(v) {
+				r.add(vpath, v, emptyMsg(typ))
+			} else if rr, err := RecordData(typ, apex, 0, v, apex); err != nil {
 				r.add(vpath, v, err.Error())
+			} else if p := dataProblem(typ, v, rr); p != "" {
+				r.add(vpath, v, p)
 			}
 		}
 	}

@@ -149,3 +149,65 @@ func TestNameOriginRules(t *testing.T) {
 		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "origin.gslb.example.com." holds static RECORD_TYPE_TXT records in GslbZone "outer": a CNAME stands alone`},
 	})
 }
+
+// TestStaticValuesServedAsMeant covers values that parse, but that DNS
+// servers would serve with another meaning, or as records clients must
+// ignore: empty data, a DS digest of the wrong length, SVCB parameters
+// that contradict each other, an address where a name is wanted.
+func TestStaticValuesServedAsMeant(t *testing.T) {
+	const (
+		mx, srv, ns, ds = v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV, v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_DS
+		svcb, https     = v1.RecordType_RECORD_TYPE_SVCB, v1.RecordType_RECORD_TYPE_HTTPS
+		cname, caa      = v1.RecordType_RECORD_TYPE_CNAME, v1.RecordType_RECORD_TYPE_CAA
+	)
+	type rec = v1.StaticRecord
+	add := func(recs ...*rec) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			f.zone.Spec.Records = append(f.zone.Spec.Records, recs...)
+			return []proto.Message{f.zone}
+		}
+	}
+	child := &rec{Name: "child", Type: ns, Values: []string{"ns.example.net."}}
+	const sha256 = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
+	nearest := func(params string) func(f *fixture) []proto.Message {
+		return func(f *fixture) []proto.Message {
+			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
+			f.nearest.Spec.Https = &v1.ServiceBinding{Params: params}
+			return []proto.Message{f.nearest}
+		}
+	}
+	runApplyCases(t, []applyCase{
+		{"MX empty", add(&rec{Name: "@", Type: mx, Values: []string{""}}),
+			`GslbZone "gslb": spec.records[4].values[0]: empty: write PREFERENCE EXCHANGE, such as "10 mx.example.com." ("0 ." is the null MX of RFC 7505)`},
+		{"DS blank", add(child, &rec{Name: "child", Type: ds, Values: []string{"  "}}),
+			`GslbZone "gslb": spec.records[5].values[0] "  ": empty: write KEYTAG ALGORITHM DIGESTTYPE DIGEST (the data anyctl dnssec ds prints), such as "12345 13 2 3B8B..."`},
+		{"CAA in parentheses only", add(&rec{Name: "@", Type: caa, Values: []string{"( )"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "( )": empty: write FLAGS TAG VALUE, such as "0 issue ca.example.net"`},
+		{"NS in the generic form, empty", add(&rec{Name: "child", Type: ns, Values: []string{`\# 0`}}),
+			`GslbZone "gslb": spec.records[4].values[0] "\\# 0": empty: write a name server's name, such as "ns1.child.example.com."`},
+		{"DS digest shorter than its type's", add(child, &rec{Name: "child", Type: ds, Values: []string{"12345 13 2 " + sha256[:40]}}),
+			`GslbZone "gslb": spec.records[5].values[0] "12345 13 2 3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B": digest type 2 (SHA-256) has a digest of 32 bytes (64 hex digits), not 20: validating resolvers would find the child zone bogus`},
+		{"DS digest type 0", add(child, &rec{Name: "child", Type: ds, Values: []string{"12345 13 0 " + sha256}}),
+			`GslbZone "gslb": spec.records[5].values[0] "12345 13 0 3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8"… (75 bytes): digest type 0 is reserved: use 2 (SHA-256), as anyctl dnssec ds prints`},
+		{"SVCB mandatory key missing", add(&rec{Name: "svc", Type: svcb, Values: []string{"1 . mandatory=alpn port=8443"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . mandatory=alpn port=8443": mandatory lists "alpn", which is not given: clients ignore such a record (RFC 9460 section 8)`},
+		{"SVCB mandatory lists itself", add(&rec{Name: "svc", Type: svcb, Values: []string{"1 . mandatory=mandatory,port port=8443"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . mandatory=mandatory,port port=8443": mandatory lists "mandatory", which it must not: clients ignore such a record (RFC 9460 section 8)`},
+		{"HTTPS no-default-alpn without alpn", add(&rec{Name: "@", Type: https, Values: []string{"1 . no-default-alpn port=8443"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "1 . no-default-alpn port=8443": no-default-alpn without alpn leaves no protocol to use: list them in alpn (RFC 9460 section 7.1.1)`},
+		{"MX exchange an address", add(&rec{Name: "@", Type: mx, Values: []string{"10 198.51.100.25"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "10 198.51.100.25": "198.51.100.25" is an address where a name is wanted, and would be served as the name "198.51.100.25.gslb.example.com.": name a host with that address`},
+		{"SRV target an address", add(&rec{Name: "_sip._tcp", Type: srv, Values: []string{"10 5 5060 198.51.100.26."}}),
+			`GslbZone "gslb": spec.records[4].values[0] "10 5 5060 198.51.100.26.": "198.51.100.26." is an address where a name is wanted, and would be served as the name "198.51.100.26.": name a host with that address`},
+		{"NS an address", add(&rec{Name: "child", Type: ns, Values: []string{"2001:db8::53"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "2001:db8::53": "2001:db8::53" is an address where a name is wanted, and would be served as the name "2001:db8::53.gslb.example.com.": name a host with that address`},
+		{"NS an IPv4 address", add(&rec{Name: "child", Type: ns, Values: []string{"198.51.100.53"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "198.51.100.53": "198.51.100.53" is an address where a name is wanted, and would be served as the name "198.51.100.53.gslb.example.com.": name a host with that address`},
+		{"CNAME an address", add(&rec{Name: "alias", Type: cname, Values: []string{"198.51.100.27"}}),
+			`GslbZone "gslb": spec.records[4].values[0] "198.51.100.27": an address where a name is wanted: a CNAME names another name; for an address, use an A or AAAA record`},
+		{"HTTPS record: mandatory key missing", nearest("mandatory=alpn port=8443"),
+			`GslbRecord "origin": spec.https.params "mandatory=alpn port=8443": mandatory lists "alpn", which is not given: clients ignore such a record (RFC 9460 section 8)`},
+		{"HTTPS record: mandatory hint", nearest("alpn=h2 mandatory=ipv6hint"),
+			`GslbRecord "origin": spec.https.params "alpn=h2 mandatory=ipv6hint": mandatory lists "ipv6hint", which comes from the chosen origins or PoPs, and is missing when they have no such address: leave it out`},
+	})
+}

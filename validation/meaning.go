@@ -1,0 +1,138 @@
+package validation
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+)
+
+// emptyData reports whether a zone-file value holds no data: blank, only
+// parentheses, or the generic form of empty data (RFC 3597). The parser
+// takes it for a record with zeroed fields: an MX of preference 0 to the
+// root (the null MX of RFC 7505, which says the domain takes no mail), a
+// DS without digest, an NS without name.
+func emptyData(v string) bool {
+	f := strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(v))
+	return len(f) == 0 || len(f) == 2 && f[0] == `\#` && f[1] == "0"
+}
+
+// emptyMsg is the message for an empty value of type typ.
+func emptyMsg(typ v1.RecordType) string {
+	msg := "empty: write " + rdataForms[typ]
+	if typ == v1.RecordType_RECORD_TYPE_MX {
+		msg += ` ("0 ." is the null MX of RFC 7505)`
+	}
+	return msg
+}
+
+// targetField is the position, in a value's fields, of the name a record
+// of each type points at.
+var targetField = map[v1.RecordType]int{
+	v1.RecordType_RECORD_TYPE_NS:    0,
+	v1.RecordType_RECORD_TYPE_MX:    1,
+	v1.RecordType_RECORD_TYPE_SRV:   3,
+	v1.RecordType_RECORD_TYPE_SVCB:  1,
+	v1.RecordType_RECORD_TYPE_HTTPS: 1,
+}
+
+// isAddress reports whether a name as written is an IP address, with or
+// without a trailing dot.
+func isAddress(name string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
+	return err == nil
+}
+
+// dataProblem says why a parsed static record, value v, would be served
+// with another meaning than written, or as a record clients must ignore;
+// "" when it would not.
+func dataProblem(typ v1.RecordType, v string, rr dns.RR) string {
+	if i, ok := targetField[typ]; ok {
+		if f := strings.Fields(v); i < len(f) && isAddress(f[i]) {
+			var name string
+			switch x := rr.(type) {
+			case *dns.NS:
+				name = x.Ns
+			case *dns.MX:
+				name = x.Mx
+			case *dns.SRV:
+				name = x.Target
+			case *dns.SVCB:
+				name = x.Target
+			case *dns.HTTPS:
+				name = x.Target
+			}
+			return fmt.Sprintf("%q is an address where a name is wanted, and would be served as the name %q: name a host with that address", f[i], name)
+		}
+	}
+	switch x := rr.(type) {
+	case *dns.DS:
+		return digestProblem(x)
+	case *dns.SVCB:
+		return svcbProblem(x.Value, false)
+	case *dns.HTTPS:
+		return svcbProblem(x.Value, false)
+	}
+	return ""
+}
+
+// digestLengths are the digest lengths in bytes of the DS digest types.
+var digestLengths = map[uint8]struct {
+	name string
+	n    int
+}{
+	dns.SHA1:   {"SHA-1", 20},
+	dns.SHA256: {"SHA-256", 32},
+	dns.GOST94: {"GOST R 34.11-94", 32},
+	dns.SHA384: {"SHA-384", 48},
+}
+
+// digestProblem refuses a DS record of the reserved digest type 0, or
+// whose digest is not as long as its type's: validating resolvers would
+// find the child zone bogus.
+func digestProblem(ds *dns.DS) string {
+	if ds.DigestType == 0 {
+		return "digest type 0 is reserved: use 2 (SHA-256), as anyctl dnssec ds prints"
+	}
+	d, ok := digestLengths[ds.DigestType]
+	if n := len(ds.Digest) / 2; ok && n != d.n {
+		return fmt.Sprintf("digest type %d (%s) has a digest of %d bytes (%d hex digits), not %d: validating resolvers would find the child zone bogus",
+			ds.DigestType, d.name, d.n, 2*d.n, n)
+	}
+	return ""
+}
+
+// svcbProblem refuses SVCB parameters that make the record malformed, which
+// clients ignore (RFC 9460 section 8): a mandatory key that is not given,
+// or mandatory listing itself; and no-default-alpn without alpn, which
+// leaves no protocol. hinted is set for a GslbRecord's parameters, whose
+// address hints come from its answers.
+func svcbProblem(params []dns.SVCBKeyValue, hinted bool) string {
+	given := map[dns.SVCBKey]bool{}
+	for _, p := range params {
+		given[p.Key()] = true
+	}
+	for _, p := range params {
+		m, ok := p.(*dns.SVCBMandatory)
+		if !ok {
+			continue
+		}
+		for _, k := range m.Code {
+			switch {
+			case k == dns.SVCB_MANDATORY:
+				return fmt.Sprintf("mandatory lists %q, which it must not: clients ignore such a record (RFC 9460 section 8)", k.String())
+			case hinted && (k == dns.SVCB_IPV4HINT || k == dns.SVCB_IPV6HINT):
+				return fmt.Sprintf("mandatory lists %q, which comes from the chosen origins or PoPs, and is missing when they have no such address: leave it out", k.String())
+			case !given[k]:
+				return fmt.Sprintf("mandatory lists %q, which is not given: clients ignore such a record (RFC 9460 section 8)", k.String())
+			}
+		}
+	}
+	if given[dns.SVCB_NO_DEFAULT_ALPN] && !given[dns.SVCB_ALPN] {
+		return "no-default-alpn without alpn leaves no protocol to use: list them in alpn (RFC 9460 section 7.1.1)"
+	}
+	return ""
+}
