@@ -42,6 +42,25 @@ func (u validatedUniverse) addrs(i int) []string {
 	return []string{"lb.example.net."}
 }
 
+// staticData is a static record of a type parsed from zone-file data,
+// its value one that parses: some that the DNS server cannot pack, or
+// serves with another meaning.
+func (u validatedUniverse) staticData() *v1.StaticRecord {
+	const digest = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
+	name := u.pick("www", "x", "svc", "@")
+	switch u.r.IntN(5) {
+	case 0:
+		return &v1.StaticRecord{Name: name, Type: v1.RecordType_RECORD_TYPE_MX, Values: []string{u.pick("10 mx", "10 mx.example.net.", "", "10 192.0.2.25")}}
+	case 1:
+		return &v1.StaticRecord{Name: name, Type: v1.RecordType_RECORD_TYPE_SVCB, Values: []string{u.pick("1 . alpn=h2", "1 . port=1 port=2", "1 . mandatory=port", "0 svc.example.net.")}}
+	case 2:
+		return &v1.StaticRecord{Name: name, Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{u.pick("1 . alpn=h2,h3", "1 . alpn=h2 alpn=h3", "1 . no-default-alpn")}}
+	case 3:
+		return &v1.StaticRecord{Name: name, Type: v1.RecordType_RECORD_TYPE_CAA, Values: []string{u.pick(`0 issue "ca.example.net"`, "")}}
+	}
+	return &v1.StaticRecord{Name: "sub", Type: v1.RecordType_RECORD_TYPE_DS, Values: []string{u.pick("12345 13 2 "+digest, "12345 13 2 XY"+digest[2:], "12345 13 2 "+digest[:40])}}
+}
+
 func (u validatedUniverse) object() *v1.Object {
 	i := u.r.IntN(3)
 	loc := &v1.Location{Latitude: float64(10 * i), Longitude: float64(20 * i), Country: u.pick("DE", "US", "JP"), Continent: u.pick("EU", "NA", "AS"), Region: u.pick("r0", "r1")}
@@ -79,6 +98,9 @@ func (u validatedUniverse) object() *v1.Object {
 				{Name: "ns.sub", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.54"}},
 			}
 		}
+		if u.r.IntN(4) == 0 {
+			spec.Records = append(spec.Records, u.staticData())
+		}
 		switch u.r.IntN(4) {
 		case 0:
 			spec.Records = []*v1.StaticRecord{{Name: u.pick("www", "x", "a"), Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.99"}}}
@@ -109,7 +131,7 @@ func (u validatedUniverse) object() *v1.Object {
 	spec.Answers = uint32(u.r.IntN(3))
 	spec.WhenAllDown = v1.AllDownBehavior(u.r.IntN(4))
 	if spec.Type == v1.RecordType_RECORD_TYPE_HTTPS && u.r.IntN(2) == 0 {
-		spec.Https = &v1.ServiceBinding{Params: u.pick("alpn=h2,h3", "port=8443", "alpn=h3 port=443")}
+		spec.Https = &v1.ServiceBinding{Params: u.pick("alpn=h2,h3", "port=8443", "alpn=h3 port=443", "alpn=h2 alpn=h3", "mandatory=alpn", "alpn=h2 mandatory=ipv6hint")}
 	}
 	if len(names) > 0 && u.r.IntN(3) == 0 {
 		spec.Residency = []*v1.ResidencyRule{{Continents: []string{"EU"}, Allowed: []string{u.pick(names...)}}}
