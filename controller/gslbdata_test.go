@@ -76,6 +76,8 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}},
 			&v1.StaticRecord{Name: "child", Type: v1.RecordType_RECORD_TYPE_DS, Values: []string{"12345 13 2 " + digest[:40]}},
 		), `GslbZone "gslb": spec.records[1].values[0] "12345 13 2 3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B": digest type 2 (SHA-256) has a digest of 32 bytes (64 hex digits), not 20`},
+		{"same name and type as a static record of a zone below", zone(&v1.StaticRecord{Name: "x", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.80"}}),
+			`GslbZone "gslb": spec.records[0].name "x": "x.gslb.example.com." A is a static record of GslbZone "outer" too: DNS servers would answer one RRset of both zones' values, with two TTLs; list every value in one record of one zone`},
 		{"name origin at the zone apex", func() *v1.Object {
 			o := httpsRecord("alpn=h2")()
 			o.GetGslbRecord().Metadata.Name = "apex"
@@ -89,7 +91,13 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 		Location:  &v1.Location{Latitude: 50.1, Longitude: 8.7, Country: "DE", Continent: "EU"},
 		Addresses: []string{"lb-1.elb.example.net."},
 	}})
-	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{httpsRecord("alpn=h2")(), lb}}); err != nil {
+	outer := resource.Wrap(&v1.GslbZone{Metadata: &v1.ObjectMeta{Name: "outer"}, Spec: &v1.GslbZoneSpec{
+		Zone: "example.com.", DefaultTtl: 300,
+		Soa:         &v1.Soa{Mname: "ns1.example.net.", Rname: "hostmaster.example.com."},
+		NameServers: []*v1.NameServer{{Name: "ns1.example.net."}},
+		Records:     []*v1.StaticRecord{{Name: "x.gslb", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"192.0.2.81"}}},
+	}})
+	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{httpsRecord("alpn=h2")(), lb, outer}}); err != nil {
 		t.Fatalf("apply an HTTPS record: %v", err)
 	}
 	for _, tc := range cases {

@@ -142,10 +142,12 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 	if !ok {
 		return
 	}
+	sameApex := false
 	for _, other := range ix.zones().zoneNames {
 		if other != r.ref.Name && ix.zoneApex[other] == apex {
 			e := r.addf("spec.zone", z.GetSpec().GetZone(), "same apex as GslbZone %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
+			sameApex = true
 		}
 	}
 	for i, rec := range z.GetSpec().GetRecords() {
@@ -169,6 +171,29 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 		}
 	}
 	crossZoneCNAMEs(r, z, apex, ix)
+	if !sameApex {
+		// Every record would be another zone's too: the apex says why.
+		crossZoneRRsets(r, z, apex, ix)
+	}
+}
+
+// crossZoneRRsets refuses a static record at the name and type of another
+// zone's static record (one above this one, reaching into it, or one
+// below): DNS servers answer a name's records of every zone together, as
+// one RRset, whose TTLs must agree (RFC 2181 section 5.2).
+func crossZoneRRsets(r report, z *v1.GslbZone, apex string, ix *index) {
+	for i, rec := range z.GetSpec().GetRecords() {
+		owner, problem := ownerName(rec.GetName(), apex)
+		if rec.GetName() == "" || problem != "" || rec.GetType() == v1.RecordType_RECORD_TYPE_CNAME {
+			continue
+		}
+		if other := otherZone(ix.staticZones[rrKey{owner, rec.GetType()}], r.ref.Name); other != "" {
+			e := r.addf(idx("spec.records", i)+".name", rec.GetName(),
+				"%q %s is a static record of GslbZone %q too: DNS servers would answer one RRset of both zones' values, with two TTLs; list every value in one record of one zone",
+				owner, strings.TrimPrefix(rec.GetType().String(), "RECORD_TYPE_"), other)
+			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
+		}
+	}
 }
 
 // crossZoneCNAMEs refuses a static CNAME at a name where another zone (one

@@ -190,6 +190,12 @@ func TestZoneCNAMEsAcrossZones(t *testing.T) {
 		{"name server of a zone above at a zone's CNAME", outer(func(s *v1.GslbZoneSpec) {
 			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "docs.gslb.example.com.", Addresses: []string{"198.51.100.53"}})
 		}), `GslbZone "outer": spec.nameServers[1].name "docs.gslb.example.com.": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME`},
+		{"same name and type as a zone's static record", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "static.gslb", Type: v1.RecordType_RECORD_TYPE_A, Ttl: 3600, Values: []string{"198.51.100.81"}}}
+		}), `GslbZone "outer": spec.records[0].name "static.gslb": "static.gslb.example.com." A is a static record of GslbZone "gslb" too: DNS servers would answer one RRset of both zones' values, with two TTLs; list every value in one record of one zone`},
+		{"same name and type, the other type beside", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "static.gslb", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"x"}}}
+		}), ``},
 		{"name server at the zone's own CNAME", func(f *fixture) []proto.Message {
 			f.zone.Spec.NameServers = append(f.zone.Spec.NameServers, &v1.NameServer{Name: "docs", Addresses: []string{"198.51.100.53"}})
 			return []proto.Message{f.zone}
