@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -108,6 +109,10 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string)
 				continue
 			}
 			checkDomain(r, vpath, v)
+			if v != "" && domainProblem(v) == "" && !strings.Contains(v, ".") {
+				r.addf(vpath, v, "a CNAME target is absolute, and %q would be served as the top-level name %q: write %q for the name in this zone, or %q if that is meant",
+					v, fqdn(v), fqdn(v)+apex, fqdn(v))
+			}
 		case v1.RecordType_RECORD_TYPE_TXT:
 			if len(v) > maxTXTValue {
 				r.add(vpath, v, "longer than 4096 bytes")
