@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // checkObjectName enforces the metadata.name rule: a DNS label.
@@ -74,7 +75,13 @@ func domainProblem(s string) string {
 		}
 		for _, c := range label {
 			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-			if !ok {
+			switch {
+			case ok:
+			case c == '*':
+				return fmt.Sprintf("label %q holds '*': wildcard names are not served; name each host", label)
+			case c > unicode.MaxASCII:
+				return fmt.Sprintf(`label %q holds %q: write an internationalised name in its ASCII form (IDNA, such as "xn--bcher-kva" for "bücher")`, label, c)
+			default:
 				return fmt.Sprintf("label %q holds %q: use letters, digits, '-' and '_'", label, c)
 			}
 		}
