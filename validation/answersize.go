@@ -149,3 +149,32 @@ func checkHTTPSSize(r report, spec *v1.GslbRecordSpec, owner, path string, addrs
 		r.addf(path, "", "%s takes %d bytes: %s; %s", what, size, tooLargeMsg, fix)
 	}
 }
+
+// checkGlueSize refuses a name server inside the zone whose addresses,
+// answered at its name, do not fit in a DNS message.
+func checkGlueSize(r report, path, name string, addrs []string) {
+	var v4, v6 []dns.RR
+	seen := map[netip.Addr]bool{}
+	h := func(t uint16) dns.RR_Header { return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET} }
+	for _, s := range addrs {
+		a, err := netip.ParseAddr(s)
+		if err != nil || seen[a.Unmap()] {
+			continue
+		}
+		a = a.Unmap()
+		seen[a] = true
+		if a.Is4() {
+			v4 = append(v4, &dns.A{Hdr: h(dns.TypeA), A: a.AsSlice()})
+		} else {
+			v6 = append(v6, &dns.AAAA{Hdr: h(dns.TypeAAAA), AAAA: a.AsSlice()})
+		}
+	}
+	for _, set := range []struct {
+		family string
+		rrs    []dns.RR
+	}{{"IPv4", v4}, {"IPv6", v6}} {
+		if n := answerSize(name, set.rrs); n > maxAnswer {
+			r.addf(path, "", "%d %s addresses take %d bytes in the answer for %q: %s; list fewer", len(set.rrs), set.family, n, name, tooLargeMsg)
+		}
+	}
+}

@@ -53,6 +53,10 @@ func TestAnswerSizeRules(t *testing.T) {
 			}
 			return []proto.Message{f.zone}
 		}, `GslbZone "gslb": spec.nameServers: 4002 name servers take 137861 bytes in the NS answer for "gslb.example.com.": more than 64000, the most left in a DNS message for them beside the OPT record and signatures; list fewer`},
+		{"name server addresses too many", func(f *fixture) []proto.Message {
+			f.zone.Spec.NameServers[0].Addresses = append(f.zone.Spec.NameServers[0].Addresses, numbered("2001:db8:53::%x", 5000)...)
+			return []proto.Message{f.zone}
+		}, `GslbZone "gslb": spec.nameServers[0].addresses: 5000 IPv6 addresses take 140038 bytes in the answer for "ns1.gslb.example.com.": more than 64000, the most left in a DNS message for them beside the OPT record and signatures; list fewer`},
 		{"HTTPS hints too large for a message", func(f *fixture) []proto.Message {
 			https(f)
 			f.fra.Spec.Addresses = numbered("2001:db8:100::%x", 5000)

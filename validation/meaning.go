@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/anyctl/anyctl/resource"
 )
 
 // emptyData reports whether a zone-file value holds no data: blank, only
@@ -51,21 +52,16 @@ func isAddress(name string) bool {
 // "" when it would not.
 func dataProblem(typ v1.RecordType, v string, rr dns.RR) string {
 	if i, ok := targetField[typ]; ok {
+		name := targetName(rr)
 		if f := strings.Fields(v); i < len(f) && isAddress(f[i]) {
-			var name string
-			switch x := rr.(type) {
-			case *dns.NS:
-				name = x.Ns
-			case *dns.MX:
-				name = x.Mx
-			case *dns.SRV:
-				name = x.Target
-			case *dns.SVCB:
-				name = x.Target
-			case *dns.HTTPS:
-				name = x.Target
-			}
 			return fmt.Sprintf("%q is an address where a name is wanted, and would be served as the name %q: name a host with that address", f[i], name)
+		}
+		if _, ok := dns.IsDomainName(name); !ok {
+			msg := fmt.Sprintf("%s is longer than a domain name may be (255 bytes on the wire): shorten it", resource.Quote(name))
+			if f := strings.Fields(v); i < len(f) && !strings.HasSuffix(f[i], ".") {
+				msg += " (a name without a trailing dot is relative to the zone)"
+			}
+			return msg
 		}
 	}
 	switch x := rr.(type) {
@@ -75,6 +71,23 @@ func dataProblem(typ v1.RecordType, v string, rr dns.RR) string {
 		return svcbProblem(x.Value, false)
 	case *dns.HTTPS:
 		return svcbProblem(x.Value, false)
+	}
+	return ""
+}
+
+// targetName is the name a record of a type in targetField points at.
+func targetName(rr dns.RR) string {
+	switch x := rr.(type) {
+	case *dns.NS:
+		return x.Ns
+	case *dns.MX:
+		return x.Mx
+	case *dns.SRV:
+		return x.Target
+	case *dns.SVCB:
+		return x.Target
+	case *dns.HTTPS:
+		return x.Target
 	}
 	return ""
 }

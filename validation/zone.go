@@ -124,6 +124,9 @@ func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 			continue
 		}
 		seen[n] = i
+		if inZone(n, apex) {
+			checkGlueSize(r, path+".addresses", n, ns.GetAddresses())
+		}
 		if inZone(n, apex) && len(ns.GetAddresses()) == 0 {
 			msg := fmt.Sprintf("glue required: %q is inside the zone", n)
 			if !strings.HasSuffix(name, ".") {
