@@ -60,6 +60,7 @@ func checkRecord(r report, rec *v1.GslbRecord) {
 	for i, rule := range spec.GetResidency() {
 		checkResidency(r, idx("spec.residency", i), rule)
 	}
+	checkResidencyOrder(r, spec.GetResidency())
 	switch b := spec.GetWhenAllDown(); b {
 	case v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_UNSPECIFIED, v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_FAIL_OPEN,
 		v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_NODATA, v1.AllDownBehavior_ALL_DOWN_BEHAVIOR_SERVFAIL:
@@ -143,4 +144,54 @@ func ServiceBindingRR(owner string, ttl, priority uint32, target, params string)
 		return nil, err
 	}
 	return rr.(*dns.HTTPS), nil
+}
+
+// checkResidencyOrder refuses a residency rule's country or continent that
+// an earlier rule always matches first: DNS servers apply the first rule
+// that matches a client, so the later one never applies there. A country
+// that may be placed in two continents is matched first only by a rule
+// listing it, or both continents.
+func checkResidencyOrder(r report, rules []*v1.ResidencyRule) {
+	countryRule, continentRule := map[string]int{}, map[string]int{}
+	const first = "never applies: spec.residency[%d] matches these clients first (the first rule that matches a client applies)"
+	for i, rule := range rules {
+		path := idx("spec.residency", i)
+		for j, c := range rule.GetContinents() {
+			if k, ok := continentRule[c]; ok && k < i {
+				r.addf(idx(path+".continents", j), c, first+"; merge the rules, or drop it", k)
+			}
+		}
+		for j, c := range rule.GetCountries() {
+			if k, ok := countryRule[c]; ok && k < i {
+				r.addf(idx(path+".countries", j), c, first+"; merge the rules, or drop it", k)
+				continue
+			}
+			conts, ok := countryContinents(c)
+			if !ok {
+				continue
+			}
+			k := -1
+			for _, cont := range strings.Fields(conts) {
+				at, ok := continentRule[cont]
+				if !ok || at >= i {
+					k = -1
+					break
+				}
+				k = max(k, at)
+			}
+			if k >= 0 {
+				r.addf(idx(path+".countries", j), c, first+", as %s is in %s; put the rule for %s first", k, c, strings.Join(strings.Fields(conts), " or "), c)
+			}
+		}
+		for _, c := range rule.GetContinents() {
+			if _, ok := continentRule[c]; !ok {
+				continentRule[c] = i
+			}
+		}
+		for _, c := range rule.GetCountries() {
+			if _, ok := countryRule[c]; !ok {
+				countryRule[c] = i
+			}
+		}
+	}
 }

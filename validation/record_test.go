@@ -100,6 +100,30 @@ func TestRecordRules(t *testing.T) {
 		{"residency unknown country", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Countries[1] = "UK" }),
 			`GslbRecord "origin": spec.residency[0].countries[1] "UK": unknown country code: want an ISO 3166-1 alpha-2 code such as "JP"`},
 		{"residency for Kosovo", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Countries[1] = "XK" }), ``},
+		{"residency rule after one matching the same country", nearest(func(s *v1.GslbRecordSpec) {
+			s.Residency = []*v1.ResidencyRule{
+				{Countries: []string{"DE"}, Allowed: []string{"fra"}},
+				{Countries: []string{"DE", "FR"}, Allowed: []string{"iad"}},
+			}
+		}), `GslbRecord "origin": spec.residency[1].countries[0] "DE": never applies: spec.residency[0] matches these clients first (the first rule that matches a client applies); merge the rules, or drop it`},
+		{"residency country after its continent", nearest(func(s *v1.GslbRecordSpec) {
+			s.Residency = []*v1.ResidencyRule{
+				{Continents: []string{"EU"}, Allowed: []string{"fra"}},
+				{Countries: []string{"DE"}, Allowed: []string{"iad"}},
+			}
+		}), `GslbRecord "origin": spec.residency[1].countries[0] "DE": never applies: spec.residency[0] matches these clients first (the first rule that matches a client applies), as DE is in EU; put the rule for DE first`},
+		{"residency country of two continents after one", nearest(func(s *v1.GslbRecordSpec) {
+			s.Residency = []*v1.ResidencyRule{
+				{Continents: []string{"EU"}, Allowed: []string{"fra"}},
+				{Countries: []string{"RU"}, Allowed: []string{"iad"}},
+			}
+		}), ``},
+		{"residency continent repeated", nearest(func(s *v1.GslbRecordSpec) {
+			s.Residency = []*v1.ResidencyRule{
+				{Continents: []string{"EU"}, Allowed: []string{"fra"}},
+				{Continents: []string{"AS", "EU"}, Allowed: []string{"sin"}},
+			}
+		}), `GslbRecord "origin": spec.residency[1].continents[1] "EU": never applies: spec.residency[0] matches these clients first (the first rule that matches a client applies); merge the rules, or drop it`},
 		{"residency matching nobody", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Continents, s.Residency[0].Countries = nil, nil }),
 			`GslbRecord "origin": spec.residency[0]: matches no client: list continents or countries`},
 		{"residency allowing nothing", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Allowed = nil }),
