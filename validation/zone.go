@@ -2,6 +2,8 @@ package validation
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -177,7 +179,109 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 	if !sameApex {
 		// Every record would be another zone's too: the apex says why.
 		crossZoneRRsets(r, z, apex, ix)
+		crossZoneGlue(r, z, apex, ix)
 	}
+}
+
+// glueClash is the end of the message for different addresses of two
+// zones at one name: DNS servers answer one zone's, which one depending
+// on the order of the zones.
+const glueClash = "which addresses DNS servers answer there would depend on the order of the zones; list the same addresses, or list them in one zone only"
+
+// crossZoneGlue refuses a name server's addresses where another zone holds
+// static records or name server addresses of the same type with other
+// values, and a static A or AAAA record where another zone's name server
+// is answered with other addresses. Within one zone a static record
+// answers instead of the addresses; across zones the answer would follow
+// the order the zones are compiled in.
+func crossZoneGlue(r report, z *v1.GslbZone, apex string, ix *index) {
+	clash := func(e *FieldError, other string) {
+		e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
+	}
+	for i, ns := range z.GetSpec().GetNameServers() {
+		n, problem := zoneName(ns.GetName(), apex)
+		if ns.GetName() == "" || problem != "" || !inZone(n, apex) {
+			continue
+		}
+		mine := addrSet(ns.GetAddresses())
+		for key := range nameServerGlue([]*v1.NameServer{ns}, apex) {
+			typ := strings.TrimPrefix(key.typ.String(), "RECORD_TYPE_")
+			path := idx("spec.nameServers", i) + ".addresses"
+			for _, other := range ix.staticZones[key] {
+				if other != r.ref.Name && !sameFamily(mine, zoneAddrs(ix.st.Zones[other], ix.zoneApex[other], key, false), key.typ) {
+					clash(r.addf(path, "", "%q holds static %s records of other addresses in GslbZone %q: %s", n, typ, other, glueClash), other)
+				}
+			}
+			for _, other := range ix.glueZones[key] {
+				if other != r.ref.Name && !sameFamily(mine, zoneAddrs(ix.st.Zones[other], ix.zoneApex[other], key, true), key.typ) {
+					clash(r.addf(path, "", "%q is a name server of GslbZone %q, answered with other %s addresses: %s", n, other, typ, glueClash), other)
+				}
+			}
+		}
+	}
+	for i, rec := range z.GetSpec().GetRecords() {
+		t := rec.GetType()
+		if rec.GetName() == "" || t != v1.RecordType_RECORD_TYPE_A && t != v1.RecordType_RECORD_TYPE_AAAA {
+			continue
+		}
+		owner, problem := ownerName(rec.GetName(), apex)
+		if problem != "" {
+			continue
+		}
+		key := rrKey{owner, t}
+		for _, other := range ix.glueZones[key] {
+			if other != r.ref.Name && !sameFamily(addrSet(rec.GetValues()), zoneAddrs(ix.st.Zones[other], ix.zoneApex[other], key, true), t) {
+				clash(r.addf(idx("spec.records", i)+".name", rec.GetName(), "%q is a name server of GslbZone %q, answered with other %s addresses: %s",
+					owner, other, strings.TrimPrefix(t.String(), "RECORD_TYPE_"), glueClash), other)
+			}
+		}
+	}
+}
+
+// addrSet is the set of the addresses that parse among ss.
+func addrSet(ss []string) map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	for _, s := range ss {
+		if a, err := netip.ParseAddr(s); err == nil {
+			out[a.Unmap()] = true
+		}
+	}
+	return out
+}
+
+// zoneAddrs is the set of addresses a zone answers at key's name and type
+// from its name servers (glue) or its static records.
+func zoneAddrs(z *v1.GslbZone, apex string, key rrKey, glue bool) map[netip.Addr]bool {
+	var ss []string
+	if glue {
+		for _, ns := range z.GetSpec().GetNameServers() {
+			if n, problem := zoneName(ns.GetName(), apex); ns.GetName() != "" && problem == "" && n == key.owner {
+				ss = append(ss, ns.GetAddresses()...)
+			}
+		}
+	} else {
+		for _, rec := range z.GetSpec().GetRecords() {
+			if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" && owner == key.owner && rec.GetType() == key.typ {
+				ss = append(ss, rec.GetValues()...)
+			}
+		}
+	}
+	return addrSet(ss)
+}
+
+// sameFamily reports whether a and b hold the same addresses of the family
+// of typ (A or AAAA).
+func sameFamily(a, b map[netip.Addr]bool, typ v1.RecordType) bool {
+	of := func(m map[netip.Addr]bool) map[netip.Addr]bool {
+		out := map[netip.Addr]bool{}
+		for x := range m {
+			if x.Is4() == (typ == v1.RecordType_RECORD_TYPE_A) {
+				out[x] = true
+			}
+		}
+		return out
+	}
+	return maps.Equal(of(a), of(b))
 }
 
 // crossZoneRRsets refuses a static record at the name and type of another

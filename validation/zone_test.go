@@ -202,6 +202,18 @@ func TestZoneCNAMEsAcrossZones(t *testing.T) {
 		{"same name and type, the other type beside", outer(func(s *v1.GslbZoneSpec) {
 			s.Records = []*v1.StaticRecord{{Name: "static.gslb", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"x"}}}
 		}), ``},
+		{"name server addresses at a zone's static record", outer(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "static.gslb.example.com.", Addresses: []string{"198.51.100.9"}})
+		}), `GslbZone "outer": spec.nameServers[1].addresses: "static.gslb.example.com." holds static A records of other addresses in GslbZone "gslb": which addresses DNS servers answer there would depend on the order of the zones; list the same addresses, or list them in one zone only`},
+		{"name server addresses at a zone's name server", outer(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "ns1.gslb.example.com.", Addresses: []string{"198.51.100.9"}})
+		}), `GslbZone "outer": spec.nameServers[1].addresses: "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with other A addresses: which addresses DNS servers answer there would depend on the order of the zones; list the same addresses, or list them in one zone only`},
+		{"name server of a zone above at a zone's name server, with the same addresses", outer(func(s *v1.GslbZoneSpec) {
+			s.NameServers = append(s.NameServers, &v1.NameServer{Name: "ns1.gslb.example.com.", Addresses: []string{"2001:db8:53::53", "198.51.100.53"}})
+		}), ``},
+		{"static record at a zone's name server", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "ns1.gslb", Type: v1.RecordType_RECORD_TYPE_AAAA, Values: []string{"2001:db8::9"}}}
+		}), `GslbZone "outer": spec.records[0].name "ns1.gslb": "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with other AAAA addresses: which addresses DNS servers answer there would depend on the order of the zones; list the same addresses, or list them in one zone only`},
 		{"name server at the zone's own CNAME", func(f *fixture) []proto.Message {
 			f.zone.Spec.NameServers = append(f.zone.Spec.NameServers, &v1.NameServer{Name: "docs", Addresses: []string{"198.51.100.53"}})
 			return []proto.Message{f.zone}
