@@ -177,6 +177,11 @@ func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 	if problem != "" {
 		return
 	}
+	for i, name := range spec.GetOrigins() {
+		if as := st.Origins[name].GetSpec().GetAddresses(); len(as) == 1 && IsOriginName(as[0]) && domainProblem(as[0]) == "" && fqdn(as[0]) == owner {
+			r.addf(idx("spec.origins", i), name, "a DNS name origin, answered with a CNAME to %q, the record's own name, which resolvers follow in a loop", owner)
+		}
+	}
 	var beside string
 	if owner == apex {
 		beside = fmt.Sprintf("%q is the apex of GslbZone %q, which holds its SOA and NS records: a CNAME stands alone, and cannot be at a zone apex", owner, spec.GetZone())

@@ -109,6 +109,9 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string)
 				continue
 			}
 			checkDomain(r, vpath, v)
+			if owner, problem := ownerName(rec.GetName(), apex); v != "" && domainProblem(v) == "" && rec.GetName() != "" && problem == "" && fqdn(v) == owner {
+				r.add(vpath, v, "a CNAME to its own name, which resolvers follow in a loop")
+			}
 			if v != "" && domainProblem(v) == "" && !strings.Contains(v, ".") {
 				r.addf(vpath, v, "a CNAME target is absolute, and %q would be served as the top-level name %q: write %q for the name in this zone, or %q if that is meant",
 					v, fqdn(v), fqdn(v)+apex, fqdn(v))

@@ -125,6 +125,12 @@ func TestNameOriginRules(t *testing.T) {
 			f.nearest.Spec.Type = v1.RecordType_RECORD_TYPE_HTTPS
 			return []proto.Message{f.fra, f.nearest}
 		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME, but "static.gslb.example.com." holds static RECORD_TYPE_A, RECORD_TYPE_AAAA records in GslbZone "gslb": a CNAME stands alone`},
+		{"name origin at its own name", func(f *fixture) []proto.Message {
+			nameOrigin(f)
+			f.fra.Spec.Addresses = []string{"origin.gslb.example.com"}
+			return []proto.Message{f.fra}
+		}, `GslbRecord "origin": spec.origins[0] "fra": a DNS name origin, answered with a CNAME to "origin.gslb.example.com.", the record's own name, which resolvers follow in a loop
+GslbRecord "origin-v6": spec.origins[0] "fra": a DNS name origin, answered with a CNAME to "origin.gslb.example.com.", the record's own name, which resolvers follow in a loop`},
 		{"name origin at the zone apex", func(f *fixture) []proto.Message {
 			nameOrigin(f)
 			f.zone.Spec.Records = f.zone.Spec.Records[1:] // the apex TXT record
@@ -209,6 +215,8 @@ func TestStaticValuesServedAsMeant(t *testing.T) {
 			`GslbZone "gslb": spec.records[4].values[0] "10 a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a"… (242 bytes): "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."… (257 bytes) is longer than a domain name may be (255 bytes on the wire): shorten it (a name without a trailing dot is relative to the zone)`},
 		{"NS target longer than a name, with the zone", add(&rec{Name: "child", Type: ns, Values: []string{strings.Repeat("a.", 120) + "xyz"}}),
 			`GslbZone "gslb": spec.records[4].values[0] "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."… (243 bytes): "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."… (261 bytes) is longer than a domain name may be (255 bytes on the wire): shorten it (a name without a trailing dot is relative to the zone)`},
+		{"CNAME to itself", add(&rec{Name: "alias", Type: cname, Values: []string{"Alias.gslb.example.com."}}),
+			`GslbZone "gslb": spec.records[4].values[0] "Alias.gslb.example.com.": a CNAME to its own name, which resolvers follow in a loop`},
 		{"CNAME to a single label", add(&rec{Name: "alias", Type: cname, Values: []string{"www"}}),
 			`GslbZone "gslb": spec.records[4].values[0] "www": a CNAME target is absolute, and "www" would be served as the top-level name "www.": write "www.gslb.example.com." for the name in this zone, or "www." if that is meant`},
 		{"CNAME to a name without its trailing dot", add(&rec{Name: "alias", Type: cname, Values: []string{"www.example.net"}}), ``},
