@@ -30,6 +30,25 @@ func emptyMsg(typ v1.RecordType) string {
 	return msg
 }
 
+// commentProblem refuses a ';' outside quotes in a zone-file value: it
+// starts a comment, and the parser drops what follows it.
+func commentProblem(v string) string {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			quoted = !quoted
+		case ';':
+			if !quoted {
+				return fmt.Sprintf("';' starts a comment in zone-file data, and %q would be dropped: leave it out, or quote the ';'", strings.TrimSpace(v[i:]))
+			}
+		}
+	}
+	return ""
+}
+
 // targetField is the position, in a value's fields, of the name a record
 // of each type points at.
 var targetField = map[v1.RecordType]int{
@@ -55,6 +74,9 @@ func dataProblem(typ v1.RecordType, v string, rr dns.RR) string {
 		name := targetName(rr)
 		if f := strings.Fields(v); i < len(f) && isAddress(f[i]) {
 			return fmt.Sprintf("%q is an address where a name is wanted, and would be served as the name %q: name a host with that address", f[i], name)
+		}
+		if p := domainProblem(name); name != "." && p != "" && !strings.HasPrefix(p, "longer than") {
+			return fmt.Sprintf("the name %s: %s", resource.Quote(name), p)
 		}
 		if _, ok := dns.IsDomainName(name); !ok {
 			msg := fmt.Sprintf("%s is longer than a domain name may be (255 bytes on the wire): shorten it", resource.Quote(name))

@@ -126,7 +126,9 @@ func checkServiceBinding(r report, spec *v1.GslbRecordSpec) {
 			return
 		}
 	}
-	if rr, err := ServiceBindingRR("check.invalid.", 0, 1, ".", params); err != nil {
+	if p := commentProblem(params); p != "" {
+		r.add("spec.https.params", params, p)
+	} else if rr, err := ServiceBindingRR("check.invalid.", 0, 1, ".", params); err != nil {
 		r.add("spec.https.params", params, err.Error())
 	} else if p := svcbProblem(rr.Value, true); p != "" {
 		r.add("spec.https.params", params, p)
