@@ -20,6 +20,10 @@ func crossRecord(r report, rec *v1.GslbRecord, st *resource.State, ix *index) {
 	}
 	crossRecordName(r, spec, st, ix)
 	crossNameOrigins(r, spec, st, ix)
+	// A default TTL past the zone's own bound is the zone's error.
+	if d := st.Zones[spec.GetZone()].GetSpec().GetDefaultTtl(); spec.GetTtl() == 0 && d > maxRecordTTL && d <= maxZoneTTL {
+		r.addf("spec.ttl", "0", "0 means the zone's defaultTtl, %d, outside 1..%d: set a TTL for the record", d, maxRecordTTL)
+	}
 	candidates, kind, has4, has6, ok := recordCandidates(r, spec, st, ix)
 	if candidates == nil {
 		return

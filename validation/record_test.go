@@ -93,6 +93,12 @@ func TestRecordRules(t *testing.T) {
 			`GslbRecord "origin": spec.answers "9": outside 1..8 (0 means 1)`},
 		{"TTL above a day", nearest(func(s *v1.GslbRecordSpec) { s.Ttl = 86401 }),
 			`GslbRecord "origin": spec.ttl "86401": outside 1..86400 (0 means the zone's defaultTtl)`},
+		{"TTL from a zone default above a day", func(f *fixture) []proto.Message {
+			f.zone.Spec.DefaultTtl = 604800
+			f.nearest.Spec.Ttl = 0
+			return []proto.Message{f.zone, f.nearest}
+		}, `GslbRecord "origin": spec.ttl "0": 0 means the zone's defaultTtl, 604800, outside 1..86400: set a TTL for the record
+GslbRecord "origin-v6": spec.ttl "0": 0 means the zone's defaultTtl, 604800, outside 1..86400: set a TTL for the record`},
 		{"when all down unknown", nearest(func(s *v1.GslbRecordSpec) { s.WhenAllDown = 4 }),
 			`GslbRecord "origin": spec.whenAllDown "4": unknown behaviour`},
 		{"residency unknown continent", nearest(func(s *v1.GslbRecordSpec) { s.Residency[0].Continents[0] = "eu" }),
