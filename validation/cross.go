@@ -26,6 +26,7 @@ type index struct {
 	cutZones     map[string]string          // the (first) zone delegating each delegated name
 	records      map[rrKey][]string         // GslbRecord names by owner and type
 	popsByRegion map[string][]string        // Pop names by region, regions not empty
+	cacheNets    map[netip.Prefix][]string  // Pop names by cache network, as DNS servers look it up, sorted
 }
 
 func newIndex(st *resource.State) *index { return &index{st: st} }
@@ -157,6 +158,39 @@ func (ix *index) regionPops(region string) []string {
 	return ix.popsByRegion[region]
 }
 
+// cacheNetworks returns the Pop names by cache network, each network as
+// DNS servers look it up (no host bits, an IPv4-mapped network as the IPv4
+// one), the names sorted.
+func (ix *index) cacheNetworks() map[netip.Prefix][]string {
+	if ix.cacheNets == nil {
+		ix.cacheNets = map[netip.Prefix][]string{}
+		for _, name := range resource.SortedNames(ix.st.Pops) {
+			seen := map[netip.Prefix]bool{}
+			for _, s := range ix.st.Pops[name].GetSpec().GetCacheNetworks() {
+				if p, ok := lookupNetwork(s); ok && !seen[p] {
+					seen[p] = true
+					ix.cacheNets[p] = append(ix.cacheNets[p], name)
+				}
+			}
+		}
+	}
+	return ix.cacheNets
+}
+
+// lookupNetwork is a cache network as DNS servers look it up: without host
+// bits, an IPv4-mapped network as the IPv4 network it maps.
+func lookupNetwork(s string) (netip.Prefix, bool) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	p = p.Masked()
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p, true
+}
+
 // recordKey returns a GslbRecord's canonical owner name and type, when its
 // zone is known and its name is valid.
 func (ix *index) recordKey(rec *v1.GslbRecord) (rrKey, bool) {
@@ -196,11 +230,31 @@ func crossCheckObject(r report, o *v1.Object, st *resource.State, ix *index) {
 	switch x := o.GetResource().(type) {
 	case *v1.Object_Pop:
 		crossPop(r, x.Pop, st)
+		crossCacheNetworks(r, x.Pop, ix)
 	case *v1.Object_AnycastService:
 		crossService(r, x.AnycastService, st, ix)
 	case *v1.Object_GslbZone:
 		crossZone(r, x.GslbZone, ix)
 	case *v1.Object_GslbRecord:
 		crossRecord(r, x.GslbRecord, st, ix)
+	}
+}
+
+// crossCacheNetworks refuses a cache network another Pop lists too: DNS
+// servers place a network's clients at one PoP, the one whose name sorts
+// last, which no one would guess.
+func crossCacheNetworks(r report, p *v1.Pop, ix *index) {
+	for i, s := range p.GetSpec().GetCacheNetworks() {
+		n, ok := lookupNetwork(s)
+		if !ok {
+			continue
+		}
+		for _, other := range ix.cacheNetworks()[n] {
+			if other != r.ref.Name {
+				e := r.addf(idx("spec.cacheNetworks", i), s, "a cache network of Pop %q too: DNS servers place a network's clients at one PoP, and would pick one by name; list it at one PoP", other)
+				e.other = resource.Ref{Kind: v1.Kind_KIND_POP, Name: other}
+				break
+			}
+		}
 	}
 }

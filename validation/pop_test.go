@@ -24,6 +24,9 @@ func TestPopRules(t *testing.T) {
 			f.tokyo.Spec = nil
 			return []proto.Message{f.tokyo}
 		}, `Pop "tokyo": spec: required`},
+		{"cache network of another PoP", tokyo(func(s *v1.PopSpec) { s.CacheNetworks = append(s.CacheNetworks, "198.51.100.12/32") }),
+			`Pop "tokyo": spec.cacheNetworks[1] "198.51.100.12/32": a cache network of Pop "london" too: DNS servers place a network's clients at one PoP, and would pick one by name; list it at one PoP`},
+		{"cache network inside another PoP's", tokyo(func(s *v1.PopSpec) { s.CacheNetworks = []string{"2001:db8:1::/64"} }), ``},
 		{"location missing", tokyo(func(s *v1.PopSpec) { s.Location = nil }),
 			`Pop "tokyo": spec.location: required`},
 		{"latitude out of range", tokyo(func(s *v1.PopSpec) { s.Location.Latitude = 91 }),
