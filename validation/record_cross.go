@@ -198,7 +198,7 @@ func crossNameOrigins(r report, spec *v1.GslbRecordSpec, st *resource.State, ix 
 		}
 		slices.Sort(static)
 		beside = fmt.Sprintf("%q holds static %s records in GslbZone %q: a CNAME stands alone", owner, strings.Join(static, ", "), zone)
-	} else if zs := append(ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_A}], ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_AAAA}]...); len(zs) > 0 {
+	} else if zs := slices.Concat(ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_A}], ix.glueZones[rrKey{owner, v1.RecordType_RECORD_TYPE_AAAA}]); len(zs) > 0 {
 		beside = fmt.Sprintf("%q is a name server of GslbZone %q, answered with its addresses: a CNAME stands alone", owner, zs[0])
 	}
 	if beside == "" {
