@@ -1,10 +1,14 @@
 package validation
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"strings"
+
+	"github.com/miekg/dns"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -180,7 +184,99 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 		// Every record would be another zone's too: the apex says why.
 		crossZoneRRsets(r, z, apex, ix)
 		crossZoneGlue(r, z, apex, ix)
+		crossZoneCuts(r, z, apex, ix)
 	}
+}
+
+// crossZoneCuts refuses static records one zone holds at or below another
+// zone's delegation (NS records below its apex, which may reach into a
+// zone nested in it), on either zone: DNS servers answer a referral there,
+// and never serve them. The A and AAAA records of the delegation's name
+// servers below it are its glue, and stay.
+func crossZoneCuts(r report, z *v1.GslbZone, apex string, ix *index) {
+	typeName := func(t v1.RecordType) string { return strings.TrimPrefix(t.String(), "RECORD_TYPE_") }
+	hidden := func(owner, cut string, t v1.RecordType, targets map[string]bool) bool {
+		switch {
+		case owner == cut:
+			return t != v1.RecordType_RECORD_TYPE_NS && t != v1.RecordType_RECORD_TYPE_DS
+		case t == v1.RecordType_RECORD_TYPE_A || t == v1.RecordType_RECORD_TYPE_AAAA:
+			return !targets[owner]
+		}
+		return true
+	}
+	recs := z.GetSpec().GetRecords()
+	for i, rec := range recs {
+		owner, problem := ownerName(rec.GetName(), apex)
+		if rec.GetName() == "" || problem != "" {
+			continue
+		}
+		path := idx("spec.records", i) + ".name"
+		// This zone's record under another zone's delegation.
+		isCut := func(n string) bool { zn, ok := ix.cutZones[n]; return ok && zn != r.ref.Name }
+		if cut, at := CutAbove(owner, apex, isCut); cut != "" {
+			other := ix.cutZones[cut]
+			if hidden(owner, cut, rec.GetType(), cutTargets(ix.st.Zones[other], ix.zoneApex[other], cut)) {
+				how := "below the delegation at %q of GslbZone %q: the child zone answers for it"
+				if at {
+					how = "at the delegation at %q of GslbZone %q: a zone cut holds only NS and DS records"
+				}
+				e := r.addf(path, rec.GetName(), how, cut, other)
+				e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
+			}
+		}
+		// Another zone's records under this zone's delegation.
+		if _, served := ix.apexZone[owner]; rec.GetType() != v1.RecordType_RECORD_TYPE_NS || owner == apex || served {
+			continue // crossZone refuses a delegation of another zone's apex
+		}
+		targets := cutTargets(z, apex, owner)
+		type found struct{ owner, zone string }
+		types := map[found][]string{}
+		for key, zones := range ix.staticZones {
+			if !inZone(key.owner, owner) || !hidden(key.owner, owner, key.typ, targets) {
+				continue
+			}
+			for _, zn := range zones {
+				if zn != r.ref.Name {
+					f := found{key.owner, zn}
+					types[f] = append(types[f], typeName(key.typ))
+				}
+			}
+		}
+		if len(types) == 0 {
+			continue
+		}
+		first := slices.MinFunc(slices.Collect(maps.Keys(types)), func(a, b found) int {
+			return cmp.Or(cmp.Compare(len(a.owner), len(b.owner)), cmp.Compare(a.owner, b.owner), cmp.Compare(a.zone, b.zone))
+		})
+		ts := types[first]
+		slices.Sort(ts)
+		var e *FieldError
+		if first.owner == owner {
+			e = r.addf(path, rec.GetName(), "the delegation of %q hides the static %s records of GslbZone %q there: a zone cut holds only NS and DS records; remove them or the delegation",
+				owner, strings.Join(ts, ", "), first.zone)
+		} else {
+			e = r.addf(path, rec.GetName(), "the delegation of %q hides the static %s records of GslbZone %q at %q: the child zone answers below it; remove them or the delegation",
+				owner, strings.Join(ts, ", "), first.zone, first.owner)
+		}
+		e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: first.zone}
+	}
+}
+
+// cutTargets returns the names of the name servers a zone's delegation at
+// cut names, canonical.
+func cutTargets(z *v1.GslbZone, apex, cut string) map[string]bool {
+	out := map[string]bool{}
+	for _, rec := range z.GetSpec().GetRecords() {
+		if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() == "" || problem != "" || owner != cut || rec.GetType() != v1.RecordType_RECORD_TYPE_NS {
+			continue
+		}
+		for _, v := range rec.GetValues() {
+			if rr, err := RecordData(v1.RecordType_RECORD_TYPE_NS, cut, 0, v, apex); err == nil {
+				out[strings.ToLower(rr.(*dns.NS).Ns)] = true
+			}
+		}
+	}
+	return out
 }
 
 // glueClash is the end of the message for different addresses of two

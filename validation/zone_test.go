@@ -214,6 +214,22 @@ func TestZoneCNAMEsAcrossZones(t *testing.T) {
 		{"static record at a zone's name server", outer(func(s *v1.GslbZoneSpec) {
 			s.Records = []*v1.StaticRecord{{Name: "ns1.gslb", Type: v1.RecordType_RECORD_TYPE_AAAA, Values: []string{"2001:db8::9"}}}
 		}), `GslbZone "outer": spec.records[0].name "ns1.gslb": "ns1.gslb.example.com." is a name server of GslbZone "gslb", answered with other AAAA addresses: which addresses DNS servers answer there would depend on the order of the zones; list the same addresses, or list them in one zone only`},
+		{"delegation of a zone above over a zone's static record", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "static.gslb", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}}}
+		}), `GslbZone "outer": spec.records[0].name "static.gslb": the delegation of "static.gslb.example.com." hides the static A, AAAA records of GslbZone "gslb" there: a zone cut holds only NS and DS records; remove them or the delegation`},
+		{"delegation of a zone above over a name below it", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "gslb", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}}}
+		}), `GslbZone "outer": spec.records[0].name "gslb": "gslb.example.com." is the apex of GslbZone "gslb", served here, which answers for it with its own name servers: remove the delegation`},
+		{"delegation of a zone above, then a zone's record below it", func(f *fixture) []proto.Message {
+			outer := proto.Clone(f.zone).(*v1.GslbZone)
+			outer.Metadata.Name = "outer"
+			outer.Spec.Zone = "example.com."
+			outer.Spec.NameServers = []*v1.NameServer{{Name: "ns2.example.net."}}
+			outer.Spec.Records = []*v1.StaticRecord{{Name: "child.gslb", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns.example.net."}}}
+			f.zone.Spec.Records = append(f.zone.Spec.Records, &v1.StaticRecord{Name: "www.child", Type: v1.RecordType_RECORD_TYPE_TXT, Values: []string{"x"}})
+			return []proto.Message{outer, f.zone}
+		}, `GslbZone "outer": spec.records[0].name "child.gslb": the delegation of "child.gslb.example.com." hides the static TXT records of GslbZone "gslb" at "www.child.gslb.example.com.": the child zone answers below it; remove them or the delegation
+GslbZone "gslb": spec.records[4].name "www.child": below the delegation at "child.gslb.example.com." of GslbZone "outer": the child zone answers for it`},
 		{"name server at the zone's own CNAME", func(f *fixture) []proto.Message {
 			f.zone.Spec.NameServers = append(f.zone.Spec.NameServers, &v1.NameServer{Name: "docs", Addresses: []string{"198.51.100.53"}})
 			return []proto.Message{f.zone}
