@@ -441,6 +441,28 @@ func crossZoneCNAMEs(r report, z *v1.GslbZone, apex string, ix *index) {
 			r.addf(idx("spec.nameServers", i)+".name", ns.GetName(), "%q is a static CNAME in GslbZone %q: a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME", n, zs[0])
 		}
 	}
+	// The targets of NS, MX and SRV records are not aliases either. Only
+	// targets inside the zone are looked at: a zone whose CNAME one of
+	// them is, at or below this one, has this zone checked again when it
+	// is applied.
+	for i, rec := range z.GetSpec().GetRecords() {
+		switch rec.GetType() {
+		case v1.RecordType_RECORD_TYPE_NS, v1.RecordType_RECORD_TYPE_MX, v1.RecordType_RECORD_TYPE_SRV:
+		default:
+			continue
+		}
+		for j, v := range rec.GetValues() {
+			rr, err := RecordData(rec.GetType(), apex, 0, v, apex)
+			if err != nil {
+				continue
+			}
+			target := strings.ToLower(targetName(rr))
+			if zs := ix.staticZones[rrKey{target, v1.RecordType_RECORD_TYPE_CNAME}]; len(zs) > 0 && inZone(target, apex) {
+				r.addf(idx(idx("spec.records", i)+".values", j), v, "%q is a static CNAME in GslbZone %q: the target of an %s record is not an alias (RFC 2181 section 10.3)",
+					target, zs[0], strings.TrimPrefix(rec.GetType().String(), "RECORD_TYPE_"))
+			}
+		}
+	}
 }
 
 // otherZone returns the first of zones that is not zone, "" if none.

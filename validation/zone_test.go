@@ -230,9 +230,39 @@ func TestZoneCNAMEsAcrossZones(t *testing.T) {
 			return []proto.Message{outer, f.zone}
 		}, `GslbZone "outer": spec.records[0].name "child.gslb": the delegation of "child.gslb.example.com." hides the static TXT records of GslbZone "gslb" at "www.child.gslb.example.com.": the child zone answers below it; remove them or the delegation
 GslbZone "gslb": spec.records[4].name "www.child": below the delegation at "child.gslb.example.com." of GslbZone "outer": the child zone answers for it`},
+		{"mail exchange at a zone's CNAME", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "@", Type: v1.RecordType_RECORD_TYPE_MX, Values: []string{"10 docs.gslb"}}}
+		}), `GslbZone "outer": spec.records[0].values[0] "10 docs.gslb": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": the target of an MX record is not an alias (RFC 2181 section 10.3)`},
+		{"delegation to a zone's CNAME", outer(func(s *v1.GslbZoneSpec) {
+			s.Records = []*v1.StaticRecord{{Name: "child", Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"docs.gslb.example.com."}}}
+		}), `GslbZone "outer": spec.records[0].values[0] "docs.gslb.example.com.": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": the target of an NS record is not an alias (RFC 2181 section 10.3)`},
+		{"mail exchange at the zone's own CNAME", func(f *fixture) []proto.Message {
+			f.zone.Spec.Records = append(f.zone.Spec.Records, &v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_MX, Values: []string{"10 docs"}})
+			return []proto.Message{f.zone}
+		}, `GslbZone "gslb": spec.records[4].values[0] "10 docs": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": the target of an MX record is not an alias (RFC 2181 section 10.3)`},
 		{"name server at the zone's own CNAME", func(f *fixture) []proto.Message {
 			f.zone.Spec.NameServers = append(f.zone.Spec.NameServers, &v1.NameServer{Name: "docs", Addresses: []string{"198.51.100.53"}})
 			return []proto.Message{f.zone}
 		}, `GslbZone "gslb": spec.nameServers[2].name "docs": "docs.gslb.example.com." is a static CNAME in GslbZone "gslb": a name server is not an alias (RFC 2181 section 10.3), and its addresses cannot stand beside a CNAME`},
 	})
+}
+
+// TestCNAMEAppliedAtATargetOfAZoneAbove applies a static CNAME at the name
+// a stored zone above names as a mail exchange: the zone above, checked
+// again, is refused its alias target.
+func TestCNAMEAppliedAtATargetOfAZoneAbove(t *testing.T) {
+	f := newFixture()
+	outer := proto.Clone(f.zone).(*v1.GslbZone)
+	outer.Metadata.Name = "outer"
+	outer.Spec.Zone = "example.com."
+	outer.Spec.NameServers = []*v1.NameServer{{Name: "ns2.example.net."}}
+	outer.Spec.Records = []*v1.StaticRecord{{Name: "@", Type: v1.RecordType_RECORD_TYPE_MX, Values: []string{"10 mail.gslb"}}}
+	st := newFixture().state()
+	st.Put(wrap(outer)[0])
+	f.zone.Spec.Records = append(f.zone.Spec.Records, &v1.StaticRecord{Name: "mail", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"mx.example.net."}})
+	got := errString(CheckApply(wrap(f.zone), st, testOpts))
+	want := `GslbZone "outer": spec.records[0].values[0] "10 mail.gslb": "mail.gslb.example.com." is a static CNAME in GslbZone "gslb": the target of an MX record is not an alias (RFC 2181 section 10.3)`
+	if got != want {
+		t.Errorf("CheckApply errors:\n got: %s\nwant: %s", got, want)
+	}
 }
