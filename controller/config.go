@@ -12,6 +12,7 @@ import (
 
 	"github.com/anyctl/anyctl/authn"
 	"github.com/anyctl/anyctl/controller/console"
+	"github.com/anyctl/anyctl/controller/store"
 	"github.com/anyctl/anyctl/endpoint"
 )
 
@@ -196,9 +197,9 @@ func (c *Config) checkEtcdTransport() error {
 		return nil
 	}
 	files := c.EtcdCA != "" || c.EtcdCert != ""
-	first, firstTLS := c.EtcdEndpoints[0], etcdEndpointTLS(c.EtcdEndpoints[0], files)
+	first, firstTLS := c.EtcdEndpoints[0], store.EndpointTLS(c.EtcdEndpoints[0], files)
 	for _, ep := range c.EtcdEndpoints[1:] {
-		if etcdEndpointTLS(ep, files) != firstTLS {
+		if store.EndpointTLS(ep, files) != firstTLS {
 			return fmt.Errorf("--etcd-endpoints %q: %q is %s and %q %s: the etcd client dials every endpoint as it dials the first; give them one scheme",
 				c.EtcdEndpoints, first, etcdTransport(first, firstTLS, files), ep, etcdTransport(ep, !firstTLS, files))
 		}
@@ -209,34 +210,12 @@ func (c *Config) checkEtcdTransport() error {
 	return nil
 }
 
-// etcdEndpointTLS reports whether the etcd client speaks TLS to ep, as
-// the client decides: always to https:// and unixs://, never to http://,
-// and to any other endpoint (unix:, none) when TLS files are given.
-func etcdEndpointTLS(ep string, files bool) bool {
-	var scheme string
-	switch {
-	case strings.HasPrefix(ep, "unixs:"):
-		scheme = "unixs"
-	case strings.HasPrefix(ep, "unix:"):
-		scheme = "unix"
-	case strings.Contains(ep, "://"):
-		scheme, _, _ = strings.Cut(strings.ToLower(ep), "://")
-	}
-	switch scheme {
-	case "https", "unixs":
-		return true
-	case "http":
-		return false
-	}
-	return files
-}
-
 // etcdTransport names how the client speaks to ep, for errors.
 func etcdTransport(ep string, tls, files bool) string {
 	switch {
 	case !tls:
 		return "plain text"
-	case files && !etcdEndpointTLS(ep, false):
+	case files && !store.EndpointTLS(ep, false):
 		return "TLS (--etcd-ca or --etcd-cert given)"
 	}
 	return "TLS"

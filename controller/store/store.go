@@ -94,7 +94,7 @@ type DialConfig struct {
 // Close closes the connection. ctx bounds the client's lifetime.
 func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, error) {
 	var dialOpts []grpc.DialOption
-	if cfg.TLSCredentials != nil && !slices.ContainsFunc(cfg.Endpoints, plainEndpoint) {
+	if cfg.TLSCredentials != nil && !slices.ContainsFunc(cfg.Endpoints, func(ep string) bool { return !EndpointTLS(ep, true) }) {
 		// The client's options come after its own credentials: these win.
 		dialOpts = append(dialOpts, grpc.WithTransportCredentials(cfg.TLSCredentials))
 	}
@@ -117,10 +117,24 @@ func Dial(ctx context.Context, cfg DialConfig, logger *slog.Logger) (*Store, err
 // Close closes the store's etcd client.
 func (s *Store) Close() error { return s.cli.Close() }
 
-// plainEndpoint reports whether the etcd client speaks plain text to ep
-// whatever its TLS config: an http:// endpoint. (It speaks TLS to unix:
-// and scheme-less endpoints when given a TLS config.)
-func plainEndpoint(ep string) bool {
-	scheme, _, ok := strings.Cut(ep, "://")
-	return ok && strings.EqualFold(scheme, "http")
+// EndpointTLS reports whether the etcd client speaks TLS to ep, as the
+// client decides: always to https:// and unixs://, never to http://, and
+// to any other endpoint (unix:, none) when it has a TLS config.
+func EndpointTLS(ep string, withTLS bool) bool {
+	var scheme string
+	switch {
+	case strings.HasPrefix(ep, "unixs:"):
+		scheme = "unixs"
+	case strings.HasPrefix(ep, "unix:"):
+		scheme = "unix"
+	case strings.Contains(ep, "://"):
+		scheme, _, _ = strings.Cut(strings.ToLower(ep), "://")
+	}
+	switch scheme {
+	case "https", "unixs":
+		return true
+	case "http":
+		return false
+	}
+	return withTLS
 }
