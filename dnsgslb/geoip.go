@@ -23,12 +23,18 @@ type geoIP struct {
 	start sync.Once
 	done  chan struct{} // closed once the first read ended
 
-	mu sync.Mutex // guards id, db, err
+	mu sync.Mutex // guards id, db, err, standIn
 	// id names the database served (geo.Identify); db is it once read, err
 	// why it could not be.
 	id  string
 	db  *geo.DB
 	err error
+	// standIn names the database a persisted prefix table was built
+	// from when the file now holds another, or none that can be named:
+	// until a database is read, snapshots are compiled with that table,
+	// so that a restart after the file changed answers at once, as
+	// placed before, and a file that cannot be read keeps that placement.
+	standIn string
 
 	// loaded is when the database served was read, in Unix nanoseconds;
 	// reloads counts Server.ReloadGeoIP's successes, failures the reads
@@ -49,15 +55,30 @@ func openGeoIP(path string, log *slog.Logger) (*geoIP, error) {
 	return &geoIP{path: path, id: id, log: log, done: make(chan struct{})}, nil
 }
 
+// unreadGeoIP is the database at path that could not be named: err says
+// why. Its first read has ended, refused; a reload reads the file again.
+func unreadGeoIP(path string, err error, log *slog.Logger) *geoIP {
+	g := &geoIP{path: path, log: log, err: err, done: make(chan struct{})}
+	g.start.Do(func() { close(g.done) })
+	g.failures.Add(1)
+	g.failing.Store(true)
+	return g
+}
+
 // geoIPNamed is called by New once it has named the GeoIP database; a
 // test replaces the file then.
 var geoIPNamed = func() {}
+
+// geoIPFirstRead is called as the first read of the database starts; a
+// test holds it there.
+var geoIPFirstRead = func() {}
 
 // read starts reading the database, once.
 func (g *geoIP) read() { g.start.Do(func() { go g.readAll() }) }
 
 func (g *geoIP) readAll() {
 	defer close(g.done)
+	geoIPFirstRead()
 	g.mu.Lock()
 	id := g.id
 	g.mu.Unlock()
@@ -101,11 +122,28 @@ func readGeoIP(ctx context.Context, path, id string) (*geo.DB, error) {
 	return r.db, nil
 }
 
-// current returns the database if it has been read (else nil) and its ID.
+// current returns the database if it has been read (else nil) and its ID:
+// while none is read and a persisted table stands in, that table's.
 func (g *geoIP) current() (*geo.DB, string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.db == nil && g.standIn != "" {
+		return nil, g.standIn
+	}
 	return g.db, g.id
+}
+
+// standInFor lets the persisted table t place clients while no database
+// is read, when it was built from a database other than the file's. It
+// reports whether it does.
+func (g *geoIP) standInFor(t *geo.Table) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t == nil || g.db != nil || t.DBID() == "" || t.DBID() == g.id {
+		return false
+	}
+	g.standIn = t.DBID()
+	return true
 }
 
 // geoIPState is what a geoIP serves.

@@ -85,6 +85,51 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
 	was := g.set(db, id)
+	if err := s.serveDatabaseLocked(ctx); err != nil {
+		g.restore(was)
+		return err
+	}
+	return nil
+}
+
+// adoptFirstRead waits for the first read of the database to end, and
+// when it read one while a persisted table of another placed clients
+// (geoIP.standIn), serves the snapshot compiled with it: its table is
+// built beside the one served, as a reload builds one.
+func (s *Server) adoptFirstRead(ctx context.Context) {
+	g := s.geoip
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
+	db, id := g.current()
+	ix := s.index.Load()
+	if db == nil || ix == nil || ix.Table().DBID() == id {
+		return
+	}
+	start := time.Now()
+	restoreGC := collectTightly()
+	err := s.serveDatabaseLocked(ctx)
+	restoreGC()
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Error("dns keeps placing clients by the persisted prefix table of the GeoIP database read before: the snapshot does not compile with the one read", "path", g.path, "err", err)
+	case err == nil:
+		s.log.Info("dns places clients by the GeoIP database read at start", "path", g.path, "took", time.Since(start).Round(time.Millisecond))
+		debug.FreeOSMemory()
+	}
+}
+
+// serveDatabaseLocked compiles the snapshot with the database geoIP
+// serves now, swaps it in and persists what changed. The caller holds
+// updateMu.
+func (s *Server) serveDatabaseLocked(ctx context.Context) error {
+	g := s.geoip
 	// A snapshot that waits for a database to be read is newer than the
 	// one served.
 	snap := s.snap
@@ -95,7 +140,6 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 		return nil
 	}
 	if err := s.swap(ctx, snap, nil); err != nil {
-		g.restore(was)
 		return fmt.Errorf("snapshot revision %d with GeoIP database %q: %w", snap.GetRevision(), g.path, err)
 	}
 	waited := snap == s.waiting

@@ -39,7 +39,7 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// londonIn is the test database with London's /24 moved to Tokyo.
+// londonInTokyo is the test database with London's /24 moved to Tokyo.
 func londonInTokyo() []geotest.Network {
 	nets := append([]geotest.Network(nil), geotest.Networks...)
 	for i, n := range nets {

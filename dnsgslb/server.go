@@ -147,27 +147,42 @@ func New(cfg Config) (*Server, error) {
 	if s.tap, err = newTap(cfg.Dnstap); err != nil {
 		return nil, fmt.Errorf("dnsgslb: %w", err)
 	}
+	var geoIPErr error
 	if cfg.GeoIPPath != "" {
 		// The file's state is taken before it is named: a file renamed
 		// over the path meanwhile (geoipupdate) then differs from it, and
 		// the watcher reads it, whether or not the first read refuses
 		// it as not the one named.
 		s.geoIPFile, _ = statFile(cfg.GeoIPPath)
-		g, err := openGeoIP(cfg.GeoIPPath, s.log)
-		if err != nil {
-			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", err)
-		}
+		s.geoip, geoIPErr = openGeoIP(cfg.GeoIPPath, s.log)
 		geoIPNamed()
-		s.geoip = g
 	}
+	var snap *v1.GslbSnapshot
+	var table *geo.Table
 	if cfg.StateDir != "" {
 		removeTemporaries(cfg.StateDir, snapshotFile, tableFile)
+		if snap, err = loadSnapshot(cfg.StateDir); err == nil && snap != nil {
+			table = s.loadTable()
+		}
+	}
+	if geoIPErr != nil {
+		// A file that cannot be named keeps a restart from answering
+		// only when nothing persisted places clients without it.
+		if table == nil || table.DBID() == "" {
+			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", geoIPErr)
+		}
+		s.log.Error("dns cannot open the GeoIP database; clients are placed by the persisted prefix table of the one read before until the file can be read", "path", cfg.GeoIPPath, "err", geoIPErr)
+		s.geoip = unreadGeoIP(cfg.GeoIPPath, geoIPErr, s.log)
+	}
+	if s.geoip != nil && s.geoip.standInFor(table) && geoIPErr == nil {
+		s.log.Info("dns places clients by the persisted prefix table of the GeoIP database read before until it has read the file, which holds another", "path", cfg.GeoIPPath)
+	}
+	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
 		// empty and the controller's next snapshot replaces the file.
 		s.updateMu.Lock()
-		snap, err := loadSnapshot(cfg.StateDir)
 		if err == nil && snap != nil {
-			err = s.swap(context.Background(), snap, s.loadTable())
+			err = s.swap(context.Background(), snap, table)
 			if err == nil {
 				if err := s.saveTableLocked(); err != nil {
 					s.log.Warn("dns: cannot persist the prefix table; the next start builds it again", "err", err)
@@ -495,6 +510,9 @@ func (s *Server) Run(ctx context.Context) error {
 	defer watchWG.Wait()
 	if s.geoip != nil && s.cfg.GeoIPReloadInterval > 0 {
 		watchWG.Go(func() { s.watchGeoIP(ctx, s.cfg.GeoIPReloadInterval) })
+	}
+	if s.geoip != nil {
+		watchWG.Go(func() { s.adoptFirstRead(ctx) })
 	}
 	s.rrl.logConfig(s.log)
 	close(s.ready)

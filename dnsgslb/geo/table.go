@@ -60,8 +60,11 @@ type Table struct {
 	v4, v6  family
 	classes []Class
 	// built is what Build made the table from, for Patch; nil for a
-	// table read from a file.
+	// table read from a file until Adopt.
 	built *builtFrom
+	// readDBID is the ID of the database a table read from a file was
+	// built from, as the file says.
+	readDBID string
 }
 
 // builtFrom is what a table was built from: its database (by ID), its
@@ -70,6 +73,15 @@ type builtFrom struct {
 	dbID string
 	pops []PopNetwork
 	def  Location
+}
+
+// DBID names the GeoIP database the table was built from (DB.ID), "" when
+// it is not known.
+func (t *Table) DBID() string {
+	if t.built != nil {
+		return t.built.dbID
+	}
+	return t.readDBID
 }
 
 // Key names what the table was built from: TableKey of its database, PoP

@@ -25,13 +25,15 @@ import (
 // (in huge pages where the kernel has them: a hundred megabytes in 4 KiB
 // pages costs more in page faults than all the rest), served in place.
 //
-// Layout, little-endian: tableMagic; the key; the classes (strings are a
+// Layout, little-endian: tableMagic; the key; the ID of the database the
+// table was built from (a server restarting with another version of the
+// database answers with this table until it has read that one); the classes (strings are a
 // uvarint length and bytes); then per family, from an offset that is a
 // multiple of 16: its leaf count (8 bytes) and 8 bytes of zeros, the
 // starts (16 bytes each: high, then low 64 bits), the classes (4 bytes
 // each) and the prefix lengths (1 byte each); last, the CRC-32C of
 // everything before it.
-const tableMagic = "anyctl geo table 2\n"
+const tableMagic = "anyctl geo table 3\n"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -80,6 +82,7 @@ func (t *Table) encode(w *bufio.Writer) {
 	}
 	b = append(b, tableMagic...)
 	str(t.key)
+	str(t.DBID())
 	b = binary.AppendUvarint(b, uint64(len(t.classes)))
 	for _, c := range t.classes {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.Location.Latitude))
@@ -174,6 +177,7 @@ func decodeTable(b []byte) (*Table, error) {
 	d := decoder{b: body}
 	d.take(len(tableMagic))
 	t := &Table{key: d.str(), inPlace: littleEndian}
+	t.readDBID = d.str()
 	n := d.count(8 + 8 + 5)
 	t.classes = make([]Class, n)
 	interned := map[string]string{}

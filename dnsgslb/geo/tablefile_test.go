@@ -44,6 +44,9 @@ func TestTableFileRoundTrip(t *testing.T) {
 	if got.Key() != tab.Key() || len(got.Classes()) != len(tab.Classes()) {
 		t.Fatalf("read key %s with %d classes, wrote %s with %d", got.Key(), len(got.Classes()), tab.Key(), len(tab.Classes()))
 	}
+	if got.DBID() == "" || got.DBID() != tab.DBID() {
+		t.Fatalf("read the database ID %q, wrote %q", got.DBID(), tab.DBID())
+	}
 	for _, v6 := range []bool{false, true} {
 		if got.Leaves(v6) != tab.Leaves(v6) {
 			t.Fatalf("v6=%v: read %d leaves, wrote %d", v6, got.Leaves(v6), tab.Leaves(v6))

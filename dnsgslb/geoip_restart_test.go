@@ -1,0 +1,125 @@
+package dnsgslb_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/dnsgslb"
+	"github.com/anyctl/anyctl/dnsgslb/geo"
+	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
+)
+
+// TestRestartWithAnotherGeoIPFile: a server restarting with its snapshot
+// and prefix table persisted answers at once when the GeoIP file changed
+// while it was down (geoipupdate between two runs): clients are placed by
+// the persisted table, as before, until the new file is read, then as the
+// new file says. A file that cannot be read, or not even opened, keeps
+// the persisted table's placement, snapshots of the same PoP networks
+// compile with it, and a reload of a good file replaces it.
+func TestRestartWithAnotherGeoIPFile(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		change   func(t *testing.T, path string)
+		readable bool
+	}{
+		{"another version", func(t *testing.T, path string) { replaceFile(t, path, londonInTokyo()) }, true},
+		{"tree damaged", damageTree, false},
+		{"another version, its tree damaged", func(t *testing.T, path string) {
+			replaceFile(t, path, londonInTokyo())
+			damageTree(t, path)
+		}, false},
+		{"removed", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"not a database", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("not a database\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path, dir := geoDB(t), t.TempDir()
+			newServerWith(t, dnsgslb.Config{GeoIPPath: path, StateDir: dir}, gslbtest.Snapshot())
+			tt.change(t, path)
+
+			release := dnsgslb.HoldFirstGeoIPRead(t)
+			made := make(chan *dnsgslb.Server, 1)
+			go func() {
+				s, err := dnsgslb.New(dnsgslb.Config{
+					Listen: "127.0.0.1:0", GeoIPPath: path, StateDir: dir,
+					DefaultLocation: defaultLocation, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				})
+				if err != nil {
+					t.Errorf("New: %v", err)
+				}
+				made <- s
+			}()
+			var s *dnsgslb.Server
+			select {
+			case s = <-made:
+			case <-time.After(10 * time.Second):
+				release()
+				t.Fatal("New still waits for the GeoIP file to be read 10 s later: the restart does not answer from its persisted table")
+			}
+			if s == nil {
+				return
+			}
+			ts := run(t, s)
+			q := msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+			before := []string{a("nearest", gslbtest.EUWest4)}
+			if r := ts.exchange(t, "udp", q); r.Rcode != dns.RcodeSuccess || !equal(rrs(r.Answer), before) {
+				t.Fatalf("before the file is read: rcode %s, answer %q; want %q, placed by the persisted table", dns.RcodeToString[r.Rcode], rrs(r.Answer), before)
+			}
+			release()
+
+			after := []string{a("nearest", gslbtest.APNortheast4)}
+			if tt.readable {
+				await(t, "placed by the new file", func() bool {
+					r := ts.exchange(t, "udp", q)
+					return r.Rcode == dns.RcodeSuccess && equal(rrs(r.Answer), after)
+				})
+				want, err := geo.Identify(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				await(t, "the new file's table persisted", func() bool {
+					tab, err := geo.ReadTableFile(filepath.Join(dir, "gslb-table.bin"))
+					return err == nil && tab.DBID() == want
+				})
+				return
+			}
+
+			await(t, "the file's read refused", func() bool { return gather(t, ts.Server)["anyctl_dns_geoip_reload_failing{}"] == 1 })
+			next := gslbtest.Snapshot()
+			next.Revision++
+			next.Records[0].Spec.Ttl = 60 // "nearest"
+			if err := ts.Update(next); err != nil {
+				t.Fatalf("an update while the file cannot be read: %v", err)
+			}
+			updated := []string{"nearest.gslb.example.com. 60 IN A " + gslbtest.EUWest4}
+			if r := ts.exchange(t, "udp", q); r.Rcode != dns.RcodeSuccess || !equal(rrs(r.Answer), updated) {
+				t.Fatalf("after an update while the file cannot be read: rcode %s, answer %q; want %q", dns.RcodeToString[r.Rcode], rrs(r.Answer), updated)
+			}
+			after = []string{"nearest.gslb.example.com. 60 IN A " + gslbtest.APNortheast4}
+			replaceFile(t, path, londonInTokyo())
+			if err := ts.ReloadGeoIP(context.Background()); err != nil {
+				t.Fatalf("ReloadGeoIP of a good file: %v", err)
+			}
+			if r := ts.exchange(t, "udp", q); r.Rcode != dns.RcodeSuccess || !equal(rrs(r.Answer), after) {
+				t.Errorf("after the reload: rcode %s, answer %q; want %q", dns.RcodeToString[r.Rcode], rrs(r.Answer), after)
+			}
+			if got := gather(t, ts.Server)["anyctl_dns_geoip_reload_failing{}"]; got != 0 {
+				t.Errorf("after the reload: reload_failing %v, want 0", got)
+			}
+		})
+	}
+}
