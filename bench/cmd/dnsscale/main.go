@@ -31,6 +31,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -449,7 +450,37 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	}
 	srv.close()
 	fmt.Printf("restart with the state persisted in %s, in a new process:\n", stateDir)
-	return restart(o, live, stateDir)
+	if err := restart(o, live, stateDir); err != nil {
+		return err
+	}
+	// The same networks in a file of another modification time are
+	// another database to the server (geo.Identify), as after a
+	// geoipupdate while it was down.
+	next := stateDir + ".mmdb"
+	if err := copyFile(live, next); err != nil {
+		return err
+	}
+	defer os.Remove(next)
+	fmt.Printf("restart after the GeoIP file changed (a copy of it: another modification time), in a new process:\n")
+	return restart(o, next, stateDir)
+}
+
+// copyFile copies the file at from to a new file at to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // restart runs this program again to restart a server from stateDir, so
@@ -490,6 +521,7 @@ func restartOnly(o options) error {
 		}
 		pprof.StartCPUProfile(f)
 	}
+	begun := time.Now()
 	srv, err := startServer(o.db, o.restartFrom, o.keyDir, nil, query(firstName(snap), ecs, o.dnssec), o.timeout)
 	pprof.StopCPUProfile()
 	if err != nil || srv == nil {
@@ -507,7 +539,23 @@ func restartOnly(o options) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	fmt.Printf("  %-24s %s later\n", "scope tables added", dur(time.Since(start)))
+	// A database other than the persisted table's is read in the
+	// background, and the snapshot compiled with it swapped in.
+	id, err := geo.Identify(o.db)
+	if err != nil {
+		return err
+	}
+	if srv.s.Index().Table().DBID() != id {
+		for srv.s.Index().Table().DBID() != id {
+			if time.Since(start) > o.timeout {
+				return unfinished()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		fmt.Printf("  %-24s %s after start\n", "the file's database served", dur(time.Since(begun)))
+	}
 	time.Sleep(3 * time.Second) // the GeoIP database is read meanwhile
-	fmt.Printf("  %-24s %s later\n  %s\n", "scope tables added", dur(time.Since(start)), measureMem())
+	fmt.Printf("  %s\n", measureMem())
 	return nil
 }
