@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -71,7 +72,10 @@ keeps the database served.`,
 			if err != nil {
 				return err
 			}
-			d, err := newDNS(cfg)
+			d, err := newDNS(cmd.Context(), cfg)
+			if cmd.Context().Err() != nil {
+				return nil // stopped while it started
+			}
 			if err != nil {
 				return err
 			}
@@ -337,8 +341,8 @@ func parseLocation(flag, s string) (dnsgslb.Location, error) {
 
 // newDNS opens the DNS daemon; an error, say a file that is no GeoIP
 // database, is a usage error.
-func newDNS(cfg daemon.Config) (*daemon.Daemon, error) {
-	d, err := daemon.New(cfg)
+func newDNS(ctx context.Context, cfg daemon.Config) (*daemon.Daemon, error) {
+	d, err := daemon.NewContext(ctx, cfg)
 	if err != nil {
 		return nil, UsageErrorf("%w", err)
 	}

@@ -169,7 +169,7 @@ func startDNS(t *testing.T, args ...string) *runningDNS {
 	if err != nil {
 		t.Fatalf("dns flags %q: %v", args, err)
 	}
-	dd, err := newDNS(opts)
+	dd, err := newDNS(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("anyctl dns %q: %v", args, err)
 	}

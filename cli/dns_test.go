@@ -193,7 +193,7 @@ func TestRunDNSFailsToStart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			d, err := newDNS(daemon.Config{Server: tc.cfg, Feed: feed.Config{Controller: DefaultServer, Logger: log}})
+			d, err := newDNS(context.Background(), daemon.Config{Server: tc.cfg, Feed: feed.Config{Controller: DefaultServer, Logger: log}})
 			if err == nil {
 				err = d.Run(context.Background())
 				select {

@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg Config, ready func(Info)) error {
 	if err != nil {
 		return err
 	}
-	dnsd, err := daemon.New(daemon.Config{
+	dnsd, err := daemon.NewContext(ctx, daemon.Config{
 		Server: dnsgslb.Config{
 			Listen:          cfg.DNSListen,
 			StateDir:        filepath.Join(cfg.DataDir, "dns"),

@@ -2,6 +2,7 @@ package dnsgslb_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -121,5 +122,40 @@ func TestRestartWithAnotherGeoIPFile(t *testing.T) {
 				t.Errorf("after the reload: reload_failing %v, want 0", got)
 			}
 		})
+	}
+}
+
+// TestStopDuringStart: a start that must read the GeoIP database before
+// it can answer (the persisted snapshot without its prefix table) ends
+// as soon as its context does, as on SIGTERM, rather than after the read
+// and the build of a table: seconds at City size.
+func TestStopDuringStart(t *testing.T) {
+	path, dir := geoDB(t), t.TempDir()
+	newServerWith(t, dnsgslb.Config{GeoIPPath: path, StateDir: dir}, gslbtest.Snapshot())
+	if err := os.Remove(filepath.Join(dir, "gslb-table.bin")); err != nil {
+		t.Fatal(err)
+	}
+	dnsgslb.HoldFirstGeoIPRead(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() {
+		_, err := dnsgslb.NewContext(ctx, dnsgslb.Config{
+			Listen: "127.0.0.1:0", GeoIPPath: path, StateDir: dir,
+			DefaultLocation: defaultLocation, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		ended <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("NewContext ended with %v, want %v", err, context.Canceled)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("NewContext still runs 10 s after its context ended")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gslb-snapshot.pb")); err != nil {
+		t.Errorf("the persisted snapshot after a start cut short: %v", err)
 	}
 }

@@ -74,12 +74,17 @@ type Server struct {
 	tcpAddr net.Addr // set before ready is closed
 }
 
-// New checks the configuration, starts reading the GeoIP database and loads
-// the persisted snapshot, if any, so the server answers from it as soon as
-// it runs. With the prefix table persisted beside the snapshot, that takes
-// neither the database nor the time to build a table from it. A persisted
-// snapshot that cannot be read is logged and ignored.
-func New(cfg Config) (*Server, error) {
+// New is NewContext with a context that never ends.
+func New(cfg Config) (*Server, error) { return NewContext(context.Background(), cfg) }
+
+// NewContext checks the configuration, starts reading the GeoIP database
+// and loads the persisted snapshot, if any, so the server answers from it
+// as soon as it runs. With the prefix table persisted beside the snapshot,
+// that takes neither the database nor the time to build a table from it.
+// A persisted snapshot that cannot be read is logged and ignored. When
+// ctx ends first (SIGTERM during a start that must read the database and
+// build a table), it returns ctx's error at once.
+func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		return nil, errors.New("dnsgslb: Listen is empty: want host:port, e.g. \"[::]:53\"")
 	}
@@ -182,7 +187,7 @@ func New(cfg Config) (*Server, error) {
 		// empty and the controller's next snapshot replaces the file.
 		s.updateMu.Lock()
 		if err == nil && snap != nil {
-			err = s.swap(context.Background(), snap, table)
+			err = s.swap(ctx, snap, table)
 			if err == nil {
 				if err := s.saveTableLocked(); err != nil {
 					s.log.Warn("dns: cannot persist the prefix table; the next start builds it again", "err", err)
@@ -193,6 +198,9 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 		s.updateMu.Unlock()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
 			s.log.Error("dns: refusing the persisted snapshot; answering SERVFAIL until the controller sends one", "file", filepath.Join(cfg.StateDir, snapshotFile), "err", err)
 			s.metrics.persistedRefused.Store(true)

@@ -52,13 +52,17 @@ type Daemon struct {
 	metricsAddr net.Addr
 }
 
-// New opens the server (its GeoIP database and persisted snapshot) and
-// returns a daemon ready to Run. An error is one of the configuration.
-func New(cfg Config) (*Daemon, error) {
+// New is NewContext with a context that never ends.
+func New(cfg Config) (*Daemon, error) { return NewContext(context.Background(), cfg) }
+
+// NewContext opens the server (its GeoIP database and persisted snapshot)
+// and returns a daemon ready to Run. An error is one of the configuration,
+// or ctx's when it ends first.
+func NewContext(ctx context.Context, cfg Config) (*Daemon, error) {
 	if cfg.Server.Logger == nil {
 		cfg.Server.Logger = slog.Default()
 	}
-	srv, err := dnsgslb.New(cfg.Server)
+	srv, err := dnsgslb.NewContext(ctx, cfg.Server)
 	if err != nil {
 		return nil, err
 	}
