@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,42 @@ func TestDNSSECRevokeCommands(t *testing.T) {
 	if code != ExitOK || lines[0] != active.DS().String() || strings.Count(out, "IN\tDS\t") != 2 ||
 		!strings.Contains(out, fmt.Sprintf("; remove from the parent (key %d, revoked", old.Tag())) || !strings.Contains(out, old.DS().String()) {
 		t.Errorf("ds with a revoked key: exit %d:\n%s\nwant %s to hold, and %s to remove", code, out, active.DS(), old.DS())
+	}
+}
+
+// TestDNSSECListRevokedKSK: a KSK revoked by BIND's dnssec-revoke -r
+// (the revoked key's files, BIND's comment in place of our role line,
+// the old files gone) is listed, and shown by settime, as the revoked KSK
+// it is, not as a CSK.
+func TestDNSSECListRevokedKSK(t *testing.T) {
+	if _, err := exec.LookPath("dnssec-revoke"); err != nil {
+		t.Fatal("dnssec-revoke is missing: make test-deps installs bind9-utils")
+	}
+	dir := t.TempDir()
+	from := time.Now().Add(-time.Hour)
+	for _, role := range []dnssec.Role{dnssec.KSK, dnssec.ZSK} {
+		if _, err := dnssec.Generate(dir, "gslb.example.com.", dns.ECDSAP256SHA256, role, from); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, err := dnssec.Generate(dir, "gslb.example.com.", dns.ECDSAP256SHA256, dnssec.KSK, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("dnssec-revoke", "-K", dir, "-r", filepath.Base(old.File)).CombinedOutput(); err != nil {
+		t.Fatalf("dnssec-revoke: %v\n%s", err, out)
+	}
+	revoked := *old.DNSKEY
+	revoked.Flags |= dns.REVOKE
+	code, out, errOut := runAnyctl([]string{"dnssec", "list", "--dir", dir}, "")
+	want := fmt.Sprintf("gslb.example.com. ksk ECDSAP256SHA256 key %d: revoked (served as key %d, flags 385", revoked.KeyTag(), revoked.KeyTag())
+	if code != ExitOK || !strings.Contains(out, want) {
+		t.Errorf("list after dnssec-revoke -r of a KSK: exit %d:\n%s%s\nwant a line with %q", code, out, errOut, want)
+	}
+	file := filepath.Join(dir, fmt.Sprintf("Kgslb.example.com.+013+%05d", revoked.KeyTag()))
+	code, out, errOut = runAnyctl([]string{"dnssec", "settime", file, "--delete", "+31d"}, "")
+	if code != ExitOK || !strings.HasPrefix(out, want) {
+		t.Errorf("settime of the revoked KSK: exit %d:\n%s%s\nwant %q", code, out, errOut, want)
 	}
 }
 

@@ -102,6 +102,9 @@ type Key struct {
 	Timing
 	// File is the key's path without .key or .private.
 	File string
+	// roleStated: a file said the role (our role line), rather than the
+	// DNSKEY flags alone.
+	roleStated bool
 }
 
 // Tag is the key's key tag as its file has it, the one in the file's
@@ -362,8 +365,30 @@ func LoadDir(dir string) (map[string][]*Key, error) {
 	}
 	for zone, keys := range out {
 		out[zone] = supersedeRevoked(keys)
+		revokedRoles(out[zone])
 	}
 	return out, nil
+}
+
+// revokedRoles gives a revoked key with the SEP flag whose role no file
+// says (BIND's dnssec-revoke -r writes it without our role line and
+// removes the file that had it) the role the zone's other keys imply: a
+// KSK when a ZSK of its algorithm is there, a CSK otherwise. A revoked
+// key signs only the DNSKEY RRset whatever its role; the role is what
+// dnssec list, settime and rollover say and count it as. Keys not
+// revoked keep the CSK a SEP key without a role line is read as: it
+// signs the zone's data when no ZSK of its algorithm does, as BIND's KSKs
+// do.
+func revokedRoles(keys []*Key) {
+	for _, r := range keys {
+		if r.roleStated || r.DNSKEY.Flags&dns.REVOKE == 0 || r.DNSKEY.Flags&dns.SEP == 0 {
+			continue
+		}
+		r.Role = CSK
+		if slices.ContainsFunc(keys, func(k *Key) bool { return k.Role == ZSK && k.DNSKEY.Algorithm == r.DNSKEY.Algorithm }) {
+			r.Role = KSK
+		}
+	}
 }
 
 // supersedeRevoked drops from a zone's keys each key whose revoked form
@@ -381,7 +406,7 @@ func supersedeRevoked(keys []*Key) []*Key {
 			if k.DNSKEY.Flags|dns.REVOKE == r.DNSKEY.Flags && k != r && k.DNSKEY.Algorithm == r.DNSKEY.Algorithm &&
 				k.DNSKEY.Protocol == r.DNSKEY.Protocol && k.DNSKEY.PublicKey == r.DNSKEY.PublicKey {
 				superseded[k] = true
-				r.Role = k.Role
+				r.Role, r.roleStated = k.Role, k.roleStated
 			}
 		}
 	}
@@ -450,7 +475,7 @@ func (k *Key) setRole(s string) error {
 	if (r == ZSK) != (k.DNSKEY.Flags&dns.SEP == 0) {
 		return fmt.Errorf("role %s does not match the DNSKEY flags %d", r, k.DNSKEY.Flags)
 	}
-	k.Role = r
+	k.Role, k.roleStated = r, true
 	return nil
 }
 
@@ -503,10 +528,26 @@ func (k *Key) readMeta(text string) error {
 var ErrNoKeys = errors.New("no active key")
 
 // Load reads one key pair; file is its path with or without .key or
-// .private.
+// .private. A revoked key whose file does not say its role (BIND's
+// dnssec-revoke wrote it) takes it from the other keys of its zone in its
+// directory, as LoadDir reads them; written again (SetTiming), its file
+// then says it.
 func Load(file string) (*Key, error) {
-	file = strings.TrimSuffix(strings.TrimSuffix(file, ".key"), ".private")
-	return loadKey(file)
+	file = filepath.Clean(strings.TrimSuffix(strings.TrimSuffix(file, ".key"), ".private"))
+	k, err := loadKey(file)
+	if err != nil || k.roleStated || k.DNSKEY.Flags&dns.REVOKE == 0 {
+		return k, err
+	}
+	keys, err := LoadDir(filepath.Dir(file))
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: revoked, its role is read from the other keys of %s: %w", file+".key", k.Zone, err)
+	}
+	for _, o := range keys[k.Zone] {
+		if o.File == file {
+			return o, nil
+		}
+	}
+	return k, nil
 }
 
 // ParseTime reads a key timing value: "now", "+DURATION" or "-DURATION"
