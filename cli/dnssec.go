@@ -86,27 +86,39 @@ func newDNSSECKeygenCommand(g *globals) *cobra.Command {
 
 func newDNSSECDSCommand(g *globals) *cobra.Command {
 	var dir string
+	var parents []string
 	cmd := &cobra.Command{
 		Use:   "ds ZONE",
 		Short: "Print the DS records the parent of ZONE should hold now, and those to remove",
 		Long: `Print the DS records the parent zone should hold now (those of ZONE's
 published key-signing keys, and of a rollover's new key), one a line; then,
 as comments, the DS records to remove from the parent and when a rollover
-changes the set next (anyctl dnssec rollover).`,
-		Args: exactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+changes the set next (anyctl dnssec rollover).
+
+--parent asks an authoritative server of the parent zone (host or
+host:port; repeat it for each of the parent's servers) for ZONE's DS
+RRset, without validating its reply, and says as comments what differs:
+a DS still served that should have left (a revoked key's, which matches
+no DNSKEY served, or an old key's), one the parent lacks, one that is no
+key's in --dir; and when no DS served is that of a key signing the
+DNSKEY RRset, that validating resolvers fail the zone. It exits 1 when
+the parent's DS RRset is not the one to hold.`,
+		Example: `  anyctl dnssec ds gslb.example.com --dir /etc/anyctl/dnssec --parent ns1.example.com --parent ns2.example.com`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := loadKeyDir(dir)
 			if err != nil {
 				return err
 			}
-			zone := dns.CanonicalName(args[0])
-			if n := dsReport(g.stdout, keys[zone], time.Now()); n == 0 {
+			zone, now := dns.CanonicalName(args[0]), time.Now()
+			if n := dsReport(g.stdout, keys[zone], now); n == 0 {
 				return fmt.Errorf("zone %q: no published key-signing key in %s (anyctl dnssec keygen %s --dir %s)", zone, dir, args[0], dir)
 			}
-			return nil
+			return parentDSReport(cmd.Context(), g.stdout, parents, zone, dir, keys[zone], now)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "key directory (required)")
+	cmd.Flags().StringArrayVar(&parents, "parent", nil, "an authoritative server of the parent zone to compare its DS RRset with (host or host:port; repeatable)")
 	return cmd
 }
 

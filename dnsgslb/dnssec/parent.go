@@ -1,0 +1,120 @@
+package dnssec
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ParentDS asks server (host:port, or a host for port 53), an
+// authoritative server of zone's parent zone, for zone's DS RRset, over
+// UDP and, for a truncated reply, TCP, without recursion. The reply is
+// not validated: it says what that one server serves. A reply that is
+// not an authoritative NOERROR (a server that does not serve the parent
+// zone), or one from the zone itself, is an error.
+func ParentDS(ctx context.Context, server, zone string) ([]*dns.DS, error) {
+	zone = dns.CanonicalName(zone)
+	if _, _, err := net.SplitHostPort(server); err != nil {
+		server = net.JoinHostPort(server, "53")
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(zone, dns.TypeDS)
+	m.RecursionDesired = false
+	m.SetEdns0(4096, true)
+	c := &dns.Client{Timeout: 5 * time.Second}
+	r, _, err := c.ExchangeContext(ctx, m, server)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.ExchangeContext(ctx, m, server)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parent server %q: DS %s: %w", server, zone, err)
+	}
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+		return nil, fmt.Errorf("parent server %q: DS %s: rcode %s, authoritative %v: want an authoritative NOERROR from a server of the parent zone", server, zone, dns.RcodeToString[r.Rcode], r.Authoritative)
+	}
+	var out []*dns.DS
+	for _, rr := range r.Answer {
+		if ds, ok := rr.(*dns.DS); ok && dns.CanonicalName(ds.Hdr.Name) == zone {
+			out = append(out, ds)
+		}
+	}
+	for _, rr := range r.Ns {
+		// No DS, and the zone's own SOA: the server answered as a
+		// server of the zone, which holds no DS for itself.
+		if soa, ok := rr.(*dns.SOA); ok && len(out) == 0 && dns.CanonicalName(soa.Hdr.Name) == zone {
+			return nil, fmt.Errorf("parent server %q: DS %s: answered from the zone itself (its SOA), as a server of %s, not of its parent: give a server of the parent zone", server, zone, zone)
+		}
+	}
+	return out, nil
+}
+
+// ParentDSCheck is how the DS RRset a parent serves compares with what
+// it should hold at a time (Key.DSStateAt).
+type ParentDSCheck struct {
+	// Stale are the keys whose DS the parent serves but should have
+	// removed: revoked keys (their DS matches no DNSKEY served) and old
+	// keys of a rollover.
+	Stale []*Key
+	// Missing are the keys whose DS the parent should serve and does
+	// not.
+	Missing []*Key
+	// Unknown are the DS the parent serves that are no key's of the zone.
+	Unknown []*dns.DS
+	// Validates says whether a DS served is that of a key that signs the
+	// DNSKEY RRset: without one, a validating resolver finds the zone
+	// bogus (or, when the parent serves no DS, unsigned).
+	Validates bool
+}
+
+// OK says whether the parent serves the DS RRset it should.
+func (c ParentDSCheck) OK() bool {
+	return len(c.Stale) == 0 && len(c.Missing) == 0 && len(c.Unknown) == 0
+}
+
+// CheckParentDS compares served, the DS RRset the parent serves for the
+// zone of keys, with the DS of keys at now.
+func CheckParentDS(keys []*Key, served []*dns.DS, now time.Time) ParentDSCheck {
+	var c ParentDSCheck
+	matched := map[*dns.DS]bool{}
+	for _, k := range keys {
+		var found bool
+		for _, ds := range served {
+			if !k.hasDS(ds) {
+				continue
+			}
+			found, matched[ds] = true, true
+			if k.Active(now) && k.DNSKEY.Flags&dns.SEP != 0 {
+				c.Validates = true
+			}
+		}
+		switch state := k.DSStateAt(now); {
+		case state == DSRemove && found:
+			c.Stale = append(c.Stale, k)
+		case state == DSHold && !found:
+			c.Missing = append(c.Missing, k)
+		}
+	}
+	for _, ds := range served {
+		if !matched[ds] {
+			c.Unknown = append(c.Unknown, ds)
+		}
+	}
+	return c
+}
+
+// hasDS says whether ds is the key's DS (of any digest type), that of
+// the key without the REVOKE flag, as given to a parent (see DS).
+func (k *Key) hasDS(ds *dns.DS) bool {
+	c := *k.DNSKEY
+	c.Flags &^= dns.REVOKE
+	if ds.Algorithm != c.Algorithm || ds.KeyTag != c.KeyTag() {
+		return false
+	}
+	own := c.ToDS(ds.DigestType)
+	return own != nil && strings.EqualFold(own.Digest, ds.Digest)
+}
