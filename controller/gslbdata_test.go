@@ -61,6 +61,8 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			`GslbZone "gslb": spec.records[0].values[0] "1 . port=8443 port=443": not SVCB data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "port" given twice)`},
 		{"HTTPS parameters longer than a record holds", httpsRecord("alpn=" + strings.Repeat("h3-xyz,", 10000) + "h2"),
 			`GslbRecord "edge-https": spec.https.params "alpn=h3-xyz,`},
+		{"HTTPS in alias mode with parameters", zone(&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{"0 www.example.net. alpn=h2"}}),
+			`GslbZone "gslb": spec.records[0].values[0] "0 www.example.net. alpn=h2": priority 0 is AliasMode, whose parameters clients ignore (RFC 9460 section 2.4.2)`},
 		{"TXT values too large for a message", zone(&v1.StaticRecord{Name: "big", Type: v1.RecordType_RECORD_TYPE_TXT, Values: txts}),
 			`GslbZone "gslb": spec.records[0].values: 20 values take 80628 bytes in the answer for "big.gslb.example.com.": more than 64000`},
 		{"PoP addresses that make an HTTPS answer too large", func() *v1.Object {

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -90,11 +91,22 @@ func dataProblem(typ v1.RecordType, v string, rr dns.RR) string {
 	case *dns.DS:
 		return digestProblem(x)
 	case *dns.SVCB:
-		return svcbProblem(x.Value, false)
+		return cmp.Or(aliasParamsProblem(x.Priority, x.Value), svcbProblem(x.Value, false))
 	case *dns.HTTPS:
-		return svcbProblem(x.Value, false)
+		return cmp.Or(aliasParamsProblem(x.Priority, x.Value), svcbProblem(x.Value, false))
 	}
 	return ""
+}
+
+// aliasParamsProblem refuses parameters on an SVCB or HTTPS record of
+// priority 0: such a record is in AliasMode, which only names another
+// name, and its parameters are ignored by every client (RFC 9460 section
+// 2.4.2), so what was written would never take effect.
+func aliasParamsProblem(priority uint16, params []dns.SVCBKeyValue) string {
+	if priority != 0 || len(params) == 0 {
+		return ""
+	}
+	return "priority 0 is AliasMode, whose parameters clients ignore (RFC 9460 section 2.4.2): leave them out, or give a priority of 1 or more for a ServiceMode record that carries them"
 }
 
 // targetName is the name a record of a type in targetField points at.
