@@ -47,6 +47,10 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 	for i := range 20 {
 		txts = append(txts, fmt.Sprintf("%s%d", strings.Repeat("x", 4000), i))
 	}
+	lb := resource.Wrap(&v1.Origin{Metadata: &v1.ObjectMeta{Name: "lb"}, Spec: &v1.OriginSpec{
+		Location:  &v1.Location{Latitude: 50.1, Longitude: 8.7, Country: "DE", Continent: "EU"},
+		Addresses: []string{"lb-1.elb.example.net."},
+	}})
 	const digest = "3B8B7C8F0A5E1A6E0B8F2D1C4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B"
 	cases := []struct {
 		name string
@@ -61,6 +65,11 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			`GslbZone "gslb": spec.records[0].values[0] "1 . port=8443 port=443": not SVCB data: write PRIORITY TARGET PARAMS, such as "1 . alpn=h2,h3" (key "port" given twice)`},
 		{"HTTPS parameters longer than a record holds", httpsRecord("alpn=" + strings.Repeat("h3-xyz,", 10000) + "h2"),
 			`GslbRecord "edge-https": spec.https.params "alpn=h3-xyz,`},
+		{"origin at the limited broadcast address", func() *v1.Object {
+			o := proto.Clone(lb).(*v1.Object)
+			o.GetOrigin().Spec.Addresses = []string{"255.255.255.255"}
+			return o
+		}, `Origin "lb": spec.addresses[0] "255.255.255.255": limited broadcast address`},
 		{"HTTPS in alias mode with parameters", zone(&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{"0 www.example.net. alpn=h2"}}),
 			`GslbZone "gslb": spec.records[0].values[0] "0 www.example.net. alpn=h2": priority 0 is AliasMode, whose parameters clients ignore (RFC 9460 section 2.4.2)`},
 		{"TXT values too large for a message", zone(&v1.StaticRecord{Name: "big", Type: v1.RecordType_RECORD_TYPE_TXT, Values: txts}),
@@ -89,10 +98,6 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			return o
 		}, `GslbRecord "apex": spec.origins[0] "lb": a DNS name origin, answered with a CNAME, but "gslb.example.com." is the apex of GslbZone "gslb", which holds its SOA and NS records: a CNAME stands alone, and cannot be at a zone apex`},
 	}
-	lb := resource.Wrap(&v1.Origin{Metadata: &v1.ObjectMeta{Name: "lb"}, Spec: &v1.OriginSpec{
-		Location:  &v1.Location{Latitude: 50.1, Longitude: 8.7, Country: "DE", Continent: "EU"},
-		Addresses: []string{"lb-1.elb.example.net."},
-	}})
 	outer := resource.Wrap(&v1.GslbZone{Metadata: &v1.ObjectMeta{Name: "outer"}, Spec: &v1.GslbZoneSpec{
 		Zone: "example.com.", DefaultTtl: 300,
 		Soa:         &v1.Soa{Mname: "ns1.example.net.", Rname: "hostmaster.example.com."},

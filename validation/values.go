@@ -8,8 +8,13 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
+// limitedBroadcast is 255.255.255.255, which reaches every host of the
+// sender's own link and is never routed (RFC 919, RFC 1812 section 4.2.3.1).
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
 // checkAddr checks a unicast IP address field and returns the address when
-// it is usable.
+// it is usable: not unspecified, multicast or the limited broadcast
+// address, which name no one host.
 func checkAddr(r report, path, s string) (netip.Addr, bool) {
 	if s == "" {
 		r.add(path, "", "required")
@@ -27,6 +32,8 @@ func checkAddr(r report, path, s string) (netip.Addr, bool) {
 		r.add(path, s, "unspecified address")
 	case a.IsMulticast():
 		r.add(path, s, "multicast address")
+	case a == limitedBroadcast:
+		r.add(path, s, "limited broadcast address")
 	default:
 		return a, true
 	}

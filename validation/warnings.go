@@ -42,5 +42,6 @@ func Warnings(incoming []*v1.Object, existing *resource.State) []string {
 			}
 		}
 	}
+	out = append(out, addressWarnings(incoming)...)
 	return append(out, aliasWarnings(incoming, existing)...)
 }

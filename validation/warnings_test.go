@@ -21,6 +21,43 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// TestAddressWarnings: addresses DNS answers hand to clients that only
+// the client's own host or link can reach (loopback, link-local) are
+// accepted with a warning, as a local test setup may mean them; static
+// A and AAAA data no client connects to (unspecified, multicast,
+// broadcast) too, as a zone may answer them on purpose; a localhost name
+// at 127.0.0.1 goes without one.
+func TestAddressWarnings(t *testing.T) {
+	f := newFixture()
+	f.fra.Spec.Addresses = []string{"127.0.0.1", "fe80::1"}
+	f.tokyo.Spec.UnicastAddresses = []string{"169.254.10.1", "2001:db8:1::11"}
+	f.tokyo.Spec.CacheNetworks = nil
+	f.zone.Spec.NameServers[0].Addresses = []string{"198.51.100.53", "::1"}
+	f.zone.Spec.Records = append(f.zone.Spec.Records,
+		&v1.StaticRecord{Name: "localhost", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"127.0.0.1"}},
+		&v1.StaticRecord{Name: "sink", Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"0.0.0.0", "224.0.0.1", "255.255.255.255"}},
+		&v1.StaticRecord{Name: "sink", Type: v1.RecordType_RECORD_TYPE_AAAA, Values: []string{"::", "ff02::1"}},
+	)
+	if err := CheckApply(wrap(f.tokyo, f.fra, f.zone), newFixture().state(), testOpts); err != nil {
+		t.Fatalf("CheckApply: %v", err)
+	}
+	got := Warnings(wrap(f.tokyo, f.fra, f.zone), nil)
+	want := []string{
+		`Pop "tokyo": spec.unicastAddresses[0] "169.254.10.1": a link-local address: DNS answers hand it to clients, which reach it only on their own link; use an address clients can reach`,
+		`Origin "fra": spec.addresses[0] "127.0.0.1": a loopback address: DNS answers hand it to clients, which reach it only on their own host; use an address clients can reach`,
+		`Origin "fra": spec.addresses[1] "fe80::1": a link-local address: DNS answers hand it to clients, which reach it only on their own link; use an address clients can reach`,
+		`GslbZone "gslb": spec.nameServers[0].addresses[1] "::1": a loopback address: DNS answers hand it to clients, which reach it only on their own host; use an address clients can reach`,
+		`GslbZone "gslb": spec.records[5].values[0] "0.0.0.0": the unspecified address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[5].values[1] "224.0.0.1": a multicast address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[5].values[2] "255.255.255.255": the limited broadcast address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[6].values[0] "::": the unspecified address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[6].values[1] "ff02::1": a multicast address: no client can connect to it`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Warnings:\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestAliasWarnings: GslbRecords at one name, among whose candidates is a
 // name origin (answered with a CNAME), are accepted with a warning when
 // one client can get a CNAME for one type and addresses for another; not
