@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,6 +67,39 @@ spec: {zone: gslb, name: cdn, type: AAAA, origins: [us-east, cloud-lb], policy: 
 	for _, args := range [][]string{{"apply", "--dry-run", "-f", "-"}, {"apply", "-f", "-"}} {
 		if r := mustAnyctl(t, c.Addr, aaaa, args...); !strings.Contains(r.stderr, want) {
 			t.Errorf("anyctl %s: standard error lacks\n%s\ngot:\n%s", strings.Join(args, " "), want, r.stderr)
+		}
+	}
+}
+
+// TestE2EApplyWarnsOfACNAMETargetWithoutItsDot: a static CNAME and a name
+// origin whose targets have more than one label and no trailing dot are
+// applied, with and without --dry-run, with a warning that they are served
+// as absolute names and what to write for each meaning.
+func TestE2EApplyWarnsOfACNAMETargetWithoutItsDot(t *testing.T) {
+	c := startWithExamples(t)
+	gslb, err := os.ReadFile(filepath.Join(examplesDir, "gslb.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := strings.Replace(string(gslb), "  records:\n", "  records:\n    - {name: docs, type: CNAME, values: [docs.example.net]}\n", 1) + `---
+apiVersion: anycast.anyctl.io/v1
+kind: Origin
+metadata: {name: cloud-lb}
+spec:
+  location: {latitude: 50.11, longitude: 8.68, country: DE, continent: EU, region: emea}
+  addresses: [lb-123.cloud.example.net]
+  weight: 10
+`
+	want := []string{
+		`Warning: GslbZone "gslb": spec.records[0].values[0] "docs.example.net": a CNAME target is served as the absolute name "docs.example.net.", though a name without a trailing dot is relative to the zone in NS and SOA data and in zone files: write "docs.example.net." for that name, or "docs.example.net.gslb.example.com." for the name in this zone`,
+		`Warning: Origin "cloud-lb": spec.addresses[0] "lb-123.cloud.example.net": a DNS name origin is served as the CNAME target "lb-123.cloud.example.net.", an absolute name`,
+	}
+	for _, args := range [][]string{{"apply", "--dry-run", "-f", "-"}, {"apply", "-f", "-"}} {
+		r := mustAnyctl(t, c.Addr, objs, args...)
+		for _, w := range want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("anyctl %s: standard error lacks\n%s\ngot:\n%s", strings.Join(args, " "), w, r.stderr)
+			}
 		}
 	}
 }

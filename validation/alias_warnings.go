@@ -23,13 +23,7 @@ import (
 // checked: those of incoming GslbRecords, and of records naming an
 // incoming Origin.
 func aliasWarnings(incoming []*v1.Object, existing *resource.State) []string {
-	merged := resource.NewState()
-	if existing != nil {
-		merged = existing.Clone()
-	}
-	for _, o := range incoming {
-		merged.Put(o)
-	}
+	merged := mergedState(incoming, existing)
 	ix := newIndex(merged)
 	byOwner := map[string][]string{}
 	for key, names := range ix.recordsByKey() {

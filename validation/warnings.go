@@ -43,5 +43,6 @@ func Warnings(incoming []*v1.Object, existing *resource.State) []string {
 		}
 	}
 	out = append(out, addressWarnings(incoming)...)
+	out = append(out, cnameTargetWarnings(incoming, existing)...)
 	return append(out, aliasWarnings(incoming, existing)...)
 }

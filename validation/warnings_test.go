@@ -58,6 +58,43 @@ func TestAddressWarnings(t *testing.T) {
 	}
 }
 
+// TestCNAMETargetWarnings: a CNAME target of more than one label without
+// a trailing dot, a static CNAME's or a name origin's, is served as the
+// absolute name, while NS and SOA names so written are relative to the
+// zone. It stays served so (changing it would change the answers of
+// states already stored), and apply warns, saying what to write for
+// either meaning. A target with the dot, one that ends in the zone's own
+// name (surely meant absolute), or a single label (refused), gets no
+// warning.
+func TestCNAMETargetWarnings(t *testing.T) {
+	f := newFixture()
+	f.zone.Spec.Records = append(f.zone.Spec.Records,
+		&v1.StaticRecord{Name: "alias", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"WWW.example.net"}},
+		&v1.StaticRecord{Name: "absolute", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"www.example.net."}},
+		&v1.StaticRecord{Name: "in-zone", Type: v1.RecordType_RECORD_TYPE_CNAME, Values: []string{"static.gslb.example.com"}},
+	)
+	lb := origin("lb", &v1.Location{Latitude: 48.85, Longitude: 2.35, Country: "FR", Continent: "EU"}, 10, "lb-1.elb.example.net")
+	lb.Spec.HealthCheck = nil
+	cloud := record("cloud", "cloud", v1.RecordType_RECORD_TYPE_A, v1.Policy_POLICY_NEAREST, "lb")
+	dotted := origin("dotted", &v1.Location{Latitude: 48.85, Longitude: 2.35, Country: "FR", Continent: "EU"}, 10, "lb-2.elb.example.net.")
+	dotted.Spec.HealthCheck = nil
+	unused := origin("unused", &v1.Location{Latitude: 48.85, Longitude: 2.35, Country: "FR", Continent: "EU"}, 10, "lb-3.elb.example.net")
+	unused.Spec.HealthCheck = nil
+	incoming := wrap(f.zone, lb, dotted, unused, cloud)
+	if err := CheckApply(incoming, newFixture().state(), testOpts); err != nil {
+		t.Fatalf("CheckApply: %v", err)
+	}
+	got := Warnings(incoming, newFixture().state())
+	want := []string{
+		`GslbZone "gslb": spec.records[4].values[0] "WWW.example.net": a CNAME target is served as the absolute name "www.example.net.", though a name without a trailing dot is relative to the zone in NS and SOA data and in zone files: write "WWW.example.net." for that name, or "WWW.example.net.gslb.example.com." for the name in this zone`,
+		`Origin "lb": spec.addresses[0] "lb-1.elb.example.net": a DNS name origin is served as the CNAME target "lb-1.elb.example.net.", an absolute name, though a name without a trailing dot is relative to the zone in NS and SOA data and in zone files: write "lb-1.elb.example.net." for that name, or "lb-1.elb.example.net.gslb.example.com." for the name in GslbZone "gslb", which GslbRecord "cloud" answers in`,
+		`Origin "unused": spec.addresses[0] "lb-3.elb.example.net": a DNS name origin is served as the CNAME target "lb-3.elb.example.net.", an absolute name, though a name without a trailing dot is relative to the zone in NS and SOA data and in zone files: write "lb-3.elb.example.net." for that name`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Warnings:\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestAliasWarnings: GslbRecords at one name, among whose candidates is a
 // name origin (answered with a CNAME), are accepted with a warning when
 // one client can get a CNAME for one type and addresses for another; not
