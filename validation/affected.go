@@ -20,7 +20,9 @@ import (
 //   - an Origin changes the records choosing among it;
 //   - a GslbZone changes its records, and so the records sharing a name
 //     and type with them, and the records and the zones (their static
-//     records) of other zones whose names are at or below its apex.
+//     records) of other zones whose names are at or below its apex; and
+//     the zones above or below it, where it was or is, whose name servers
+//     or delegations its data may answer (their glue).
 //
 // Nothing else can give an existing object a problem it did not have: an
 // apply deletes nothing, a problem with an incoming object is reported on
@@ -77,6 +79,10 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 		if apex, ok := mix.zones().zoneApex[z]; ok {
 			apexes = append(apexes, apex)
 		}
+		// Where the zone was: a zone there may have needed its data.
+		if apex, ok := zoneApex(existing.Zones[z].GetSpec()); ok {
+			apexes = append(apexes, apex)
+		}
 	}
 	under := func(rec *v1.GslbRecord) bool {
 		if len(apexes) == 0 {
@@ -87,8 +93,12 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 	}
 	for name, z := range existing.Zones {
 		apex, ok := mix.zones().zoneApex[name]
-		if ok && slices.ContainsFunc(apexes, func(below string) bool { return below != apex && inZone(below, apex) }) &&
-			len(z.GetSpec().GetRecords()) > 0 {
+		if !ok {
+			continue
+		}
+		above := slices.ContainsFunc(apexes, func(below string) bool { return below != apex && inZone(below, apex) })
+		below := slices.ContainsFunc(apexes, func(above string) bool { return above != apex && inZone(apex, above) })
+		if above && len(z.GetSpec().GetRecords()) > 0 || (above || below) && needsGlue(z, apex) {
 			add(resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: name})
 		}
 	}
@@ -123,4 +133,21 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 		return cmp.Or(cmp.Compare(rank[a.Kind], rank[b.Kind]), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// needsGlue reports whether a zone has a name server inside it listed
+// without addresses, or a delegation (an NS record below its apex): the
+// addresses these need may be another zone's.
+func needsGlue(z *v1.GslbZone, apex string) bool {
+	for _, ns := range z.GetSpec().GetNameServers() {
+		if n, problem := zoneName(ns.GetName(), apex); problem == "" && len(ns.GetAddresses()) == 0 && inZone(n, apex) {
+			return true
+		}
+	}
+	for _, rec := range z.GetSpec().GetRecords() {
+		if owner, problem := ownerName(rec.GetName(), apex); rec.GetType() == v1.RecordType_RECORD_TYPE_NS && problem == "" && owner != apex {
+			return true
+		}
+	}
+	return false
 }

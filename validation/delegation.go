@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -18,9 +17,10 @@ type staticOwner struct {
 
 // checkDelegations applies the rules of NS records, which delegate child
 // zones: not at the apex (spec.nameServers are the zone's own), only NS
-// and DS at a cut (DS nowhere else), below a cut only the A and AAAA glue
-// of its name servers, and glue for every name server inside the child
-// zone.
+// and DS at a cut (DS nowhere else), and below a cut only the A and AAAA
+// glue of its name servers. crossZoneGlueRequired requires glue for every
+// name server inside the child zone, which another zone served here may
+// hold.
 func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 	var all, ds []staticOwner
 	cuts := map[string]staticOwner{}
@@ -60,7 +60,6 @@ func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 			}
 		}
 	}
-	glued := map[string]bool{}
 	for _, so := range all {
 		path := idx("spec.records", so.i)
 		cut, at := CutAbove(so.owner, apex, func(n string) bool { _, ok := cuts[n]; return ok })
@@ -74,24 +73,10 @@ func checkDelegations(r report, recs []*v1.StaticRecord, apex string) {
 		case at:
 			r.addf(path+".name", so.rec.GetName(), "beside the delegation at spec.records[%d]: a zone cut holds only NS and DS records", c.i)
 		case (typ == v1.RecordType_RECORD_TYPE_A || typ == v1.RecordType_RECORD_TYPE_AAAA) && targets[cut][so.owner]:
-			glued[so.owner] = true
 		case typ == v1.RecordType_RECORD_TYPE_A || typ == v1.RecordType_RECORD_TYPE_AAAA:
 			r.addf(path+".name", so.rec.GetName(), "below the delegation at spec.records[%d] and not one of its name servers: only their glue may be here", c.i)
 		default:
 			r.addf(path+".name", so.rec.GetName(), "below the delegation at spec.records[%d]: the child zone answers for it", c.i)
-		}
-	}
-	for owner, cut := range cuts {
-		for j, v := range cut.rec.GetValues() {
-			rr, err := RecordData(v1.RecordType_RECORD_TYPE_NS, owner, 0, v, apex)
-			if err != nil {
-				continue
-			}
-			ns := strings.ToLower(rr.(*dns.NS).Ns)
-			if inZone(ns, owner) && !glued[ns] {
-				r.add(idx(idx("spec.records", cut.i)+".values", j), v,
-					fmt.Sprintf("glue required: %q is inside the delegated zone; add its A or AAAA record", ns))
-			}
 		}
 	}
 }

@@ -95,10 +95,11 @@ func checkDomain(r report, path, name string) {
 	}
 }
 
-// checkNameServers requires at least one name server, refuses repeats, and
-// requires glue for name servers inside the zone. Names are read as
-// zoneName reads them, as DNS servers serve them: "ns1" is
-// "ns1.<zone>.", "ns1.example.net." is outside the zone.
+// checkNameServers requires at least one name server and refuses repeats;
+// crossZoneGlueRequired requires glue for name servers inside the zone,
+// which another zone served here may answer. Names are read as zoneName
+// reads them, as DNS servers serve them: "ns1" is "ns1.<zone>.",
+// "ns1.example.net." is outside the zone.
 func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 	if len(nss) == 0 {
 		r.add("spec.nameServers", "", "at least one name server required")
@@ -132,13 +133,6 @@ func checkNameServers(r report, nss []*v1.NameServer, apex string) {
 		seen[n] = i
 		if inZone(n, apex) {
 			checkGlueSize(r, path+".addresses", n, ns.GetAddresses())
-		}
-		if inZone(n, apex) && len(ns.GetAddresses()) == 0 {
-			msg := fmt.Sprintf("glue required: %q is inside the zone", n)
-			if !strings.HasSuffix(name, ".") {
-				msg += fmt.Sprintf(" (a name without a trailing dot is relative to the zone; write %q for a name outside it)", strings.ToLower(name)+".")
-			}
-			r.add(path+".addresses", "", msg)
 		}
 	}
 }
@@ -180,6 +174,7 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 		}
 	}
 	crossZoneCNAMEs(r, z, apex, ix)
+	crossZoneGlueRequired(r, z, apex, ix)
 	if !sameApex {
 		// Every record would be another zone's too: the apex says why.
 		crossZoneRRsets(r, z, apex, ix)
