@@ -16,10 +16,12 @@ import (
 )
 
 // etcdProbeInterval is how often a replica checks that it reaches a
-// majority of etcd; etcdProbeTimeout bounds one check.
+// majority of etcd. etcdPromptRead is how long a read of an etcd that
+// keeps up may take: a check that has waited longer is late, but is not
+// given up (etcdHealth).
 const (
 	etcdProbeInterval = time.Second
-	etcdProbeTimeout  = 2 * time.Second
+	etcdPromptRead    = 2 * time.Second
 )
 
 // DefaultEtcdLossGrace is how long a replica may go without an answer
@@ -34,14 +36,17 @@ const DefaultEtcdLossGrace = 5 * time.Second
 // keep announcing and answering meanwhile.
 //
 // A slow etcd is not a lost one: an overloaded cluster can take longer
-// than a probe's timeout to answer a read while it still keeps leases
+// than etcdPromptRead to answer a read while it still keeps leases
 // alive, and ending every stream then would send a whole fleet
-// reconnecting into that same cluster. So etcd counts as answering while
-// either a probe or the replica lease's keepalive is answered; without
-// either for grace the replica says it is degraded (status); its streams
-// end only without either for endAfter (the replica lease's TTL, at
-// least grace), the span over which the lease, and with it the agents'
-// claims and reports, is lost anyway.
+// reconnecting into that same cluster. So a probe starts every
+// etcdProbeInterval and waits for its answer as long as the streams are
+// kept without one (endAfter), however many are under way, and etcd
+// counts as answering while probes or the replica lease's keepalive are
+// answered, however late; without either for grace the replica says it
+// is degraded (status); its streams end only without either for
+// endAfter (the replica lease's TTL, at least grace), the span over
+// which the lease, and with it the agents' claims and reports, is lost
+// anyway.
 type etcdHealth struct {
 	st    *store.Store
 	grace time.Duration
@@ -105,30 +110,46 @@ func (h *etcdHealth) degradedErr() error {
 }
 
 // run probes etcd until ctx ends: degraded after grace without an answer
-// (a successful probe or a lease keepalive), lost after endAfter, reached
-// again on the first answer.
+// (a successful probe, however late, or a lease keepalive), lost after
+// endAfter, reached again on the first answer.
 func (h *etcdHealth) run(ctx context.Context) {
 	lastOK := time.Now()
 	t := time.NewTicker(etcdProbeInterval)
 	defer t.Stop()
-	for {
-		err := h.st.Ping(ctx, etcdProbeTimeout)
-		if ctx.Err() != nil {
-			return
-		}
-		if err == nil {
-			lastOK = time.Now()
-		} else if h.leaseAck != nil {
-			if at := h.leaseAck(); at.After(lastOK) {
-				lastOK = at
+	results := make(chan error)
+	probe := func() {
+		go func() {
+			err := h.st.Ping(ctx, h.endAfter)
+			select {
+			case results <- err:
+			case <-ctx.Done():
 			}
-		}
-		h.update(err, time.Since(lastOK))
+		}()
+	}
+	probe()
+	var err error // the last probe's outcome
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			probe()
+		case err = <-results:
+			if err == nil {
+				lastOK = time.Now()
+			}
 		}
+		if h.leaseAck != nil {
+			if at := h.leaseAck(); at.After(lastOK) {
+				lastOK = at
+			}
+		}
+		since := time.Since(lastOK)
+		why := err
+		if why == nil && since >= etcdPromptRead {
+			why = fmt.Errorf("no answer for %s", since.Round(time.Millisecond))
+		}
+		h.update(why, since)
 	}
 }
 

@@ -158,9 +158,9 @@ func (f *freshness) run(ctx context.Context) {
 
 // confirmBound bounds one confirmation: three intervals (a DNS server or
 // agent waits at least that long for one), and no less than a read and a
-// progress notification that each take as long as etcd's probes may.
+// progress notification that each take as long as a prompt etcd may.
 func confirmBound(every time.Duration) time.Duration {
-	return max(3*every, 2*etcdProbeTimeout)
+	return max(3*every, 2*etcdPromptRead)
 }
 
 // confirm makes one confirmation within confirmBound.
