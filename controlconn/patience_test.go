@@ -1,6 +1,8 @@
 package controlconn
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +37,36 @@ func TestPatienceLimit(t *testing.T) {
 	none.moved()
 	if none.streak() || none.limit(base, replicas) != base {
 		t.Fatal("a nil Patience changed the limit")
+	}
+}
+
+// TestPatienceNotForASilentReplica: while a client waits longer on its
+// replicas (16 limits after six moves), a replica that says, after its
+// first response, that it cannot confirm is held to the plain limit from
+// the stream's start, and its move says why.
+func TestPatienceNotForASilentReplica(t *testing.T) {
+	const limit = 200 * time.Millisecond
+	var p Patience
+	for range 6 {
+		p.moved()
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	s := NewStaleness(limit, "--test-stale-after", cancel).Patient(&p, 2)
+	defer s.Stop()
+	start := time.Now()
+	s.Take(0, true, time.Hour) // its last confirmation, an old one
+	s.Take(0, false, 0)        // it cannot confirm
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end")
+	}
+	// The patient limit is at least 1.7 s (8.5 limits).
+	if took := time.Since(start); took < limit || took > 1500*time.Millisecond {
+		t.Errorf("left a replica that cannot confirm after %s; want the plain limit, %s", took.Round(time.Millisecond), limit)
+	}
+	if cause := context.Cause(ctx); !strings.Contains(cause.Error(), "the replica says etcd does not answer it") {
+		t.Errorf("cause %v; want it to say the replica cannot confirm", cause)
 	}
 }

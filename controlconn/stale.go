@@ -22,7 +22,10 @@ const DefaultStaleAfter = 20 * time.Second
 // of the replica's intervals when longer. Until the replica first says it
 // confirms, it is not held to it: a controller from before confirmations
 // never says so. With a Patience (Patient), the limit grows while no
-// replica confirms. Only the stream's receiving goroutine calls it.
+// replica confirms, but not for a replica that says, after its first
+// response, that it cannot confirm (an unconfirmed FeedFreshness: etcd
+// does not answer it, as when it is cut off from etcd), until it
+// confirms again. Only the stream's receiving goroutine calls it.
 type Staleness struct {
 	start      time.Time
 	staleAfter time.Duration
@@ -39,7 +42,9 @@ type Staleness struct {
 	// confirmed is the last confirmation on this host's clock; zero
 	// before the first.
 	confirmed time.Time
-	timer     *time.Timer
+	// silent is set while the replica says it cannot confirm.
+	silent bool
+	timer  *time.Timer
 }
 
 // NewStaleness watches a stream that started now, ending it with cancel
@@ -68,6 +73,10 @@ func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Durati
 	if s.limit == 0 {
 		s.limit = max(s.staleAfter, 3*interval)
 		s.patient = s.patience.limit(s.limit, s.replicas)
+	} else {
+		// After the first response, one without a confirmation says
+		// the replica cannot confirm.
+		s.silent = !confirmed
 	}
 	var at time.Time
 	if confirmed {
@@ -91,7 +100,19 @@ func (s *Staleness) arm() {
 		return
 	}
 	from, limit, waiting := s.start, s.limit, ""
-	if s.patience.streak() {
+	switch {
+	case s.silent:
+		// It cannot confirm: waiting longer for it, however long the
+		// client waits on replicas while none confirms, is waiting for
+		// a replica cut off from etcd. It gets its limit from its last
+		// confirmation, or the stream's start when later, so that
+		// replicas that all say so are not left as fast as they are
+		// reached.
+		if s.confirmed.After(s.start) {
+			from = s.confirmed
+		}
+		waiting = ", and the replica says etcd does not answer it"
+	case s.patience.streak():
 		// No replica confirmed since the client last moved: this one
 		// gets its (longer) limit from the stream's start, not from an
 		// old confirmation it sent first.
@@ -102,7 +123,7 @@ func (s *Staleness) arm() {
 		if limit > s.limit {
 			waiting = fmt.Sprintf(", waited %s as no replica confirmed more recently", limit.Round(time.Millisecond))
 		}
-	} else if !s.confirmed.IsZero() {
+	case !s.confirmed.IsZero():
 		from = s.confirmed
 	}
 	last, flag, p, base := s.confirmed, s.flag, s.patience, s.limit

@@ -138,11 +138,13 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 	cs := &configStream{pop: pop}
 	firstConfig := true
 	var sent confirmation
+	var told silenceTold
 	takesFreshness := a.fresh != nil && hello.GetTakesFreshness()
 	dirty := true // the state moved since the last compile
 	for {
 		// The confirmation is read before the state, as the feed does.
 		conf, confirmed := a.fresh.Current()
+		silent, silenceChanged := a.etcd.silence()
 		f, changed := a.configs.Current()
 		obs, obsChanged := a.observed.ConfigInputs()
 		var msg *v1.ConnectResponse
@@ -163,11 +165,20 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		hasConfig := msg != nil
 		// The first config says the replica confirms; then each new
 		// confirmation is sent once.
-		if takesFreshness && ((hasConfig && firstConfig) || (!firstConfig && conf.at.After(sent.at))) {
+		var tell *v1.FeedFreshness
+		switch {
+		case !takesFreshness:
+		case (hasConfig && firstConfig) || (!firstConfig && conf.at.After(sent.at)):
+			tell = a.fresh.proto(conf)
+		case !firstConfig:
+			tell = told.next(a.fresh, silent, conf)
+		}
+		if tell != nil {
 			if msg == nil {
 				msg = &v1.ConnectResponse{}
 			}
-			msg.Freshness = a.fresh.proto(conf)
+			msg.Freshness = tell
+			told.sent(tell, firstConfig)
 			sent = conf
 		}
 		if msg != nil {
@@ -184,6 +195,9 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 			if hasConfig {
 				log.Debug("sent config", "revision", f.Revision())
 			}
+		}
+		if takesFreshness && !firstConfig && told.next(a.fresh, silent, conf) != nil {
+			continue // the client is yet to hear whether etcd answers
 		}
 		select {
 		case <-ctx.Done():
@@ -210,6 +224,7 @@ func (a *agentServer) Connect(stream v1.AgentService_ConnectServer) error {
 		case <-obsChanged:
 			dirty = true
 		case <-confirmed:
+		case <-silenceChanged:
 		}
 	}
 }

@@ -68,10 +68,47 @@ type etcdHealth struct {
 	// degraded says why etcd has not answered for grace; nil while it
 	// does.
 	degraded error
+	// silent is set while etcd has not answered for etcdPromptRead;
+	// silentCh is closed when silent changes, and replaced.
+	silent   bool
+	silentCh chan struct{}
 }
 
 func newEtcdHealth(st *store.Store, grace, endAfter time.Duration, leaseAck func() time.Time, log *slog.Logger, onChange func(reached bool)) *etcdHealth {
-	return &etcdHealth{st: st, grace: grace, endAfter: max(grace, endAfter), leaseAck: leaseAck, log: log, onChange: onChange, lostCh: make(chan struct{})}
+	return &etcdHealth{st: st, grace: grace, endAfter: max(grace, endAfter), leaseAck: leaseAck, log: log, onChange: onChange, lostCh: make(chan struct{}), silentCh: make(chan struct{})}
+}
+
+// silence reports whether etcd has gone etcdPromptRead without answering
+// this replica, and returns a channel closed when that changes. A slow
+// etcd answers, late, about every etcdProbeInterval; a replica cut off
+// from it gets no answer at all, and its streams tell their clients at
+// once that it cannot confirm (silenceTold), long before it is lost. A
+// nil etcdHealth is never silent.
+func (h *etcdHealth) silence() (bool, <-chan struct{}) {
+	if h == nil {
+		return false, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.silent, h.silentCh
+}
+
+// setSilent records whether etcd has gone etcdPromptRead without an
+// answer.
+func (h *etcdHealth) setSilent(silent bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if silent == h.silent {
+		return
+	}
+	h.silent = silent
+	close(h.silentCh)
+	h.silentCh = make(chan struct{})
+	if silent {
+		h.log.Warn("etcd has not answered for a while: telling agents and DNS servers that this replica cannot confirm its state, so that they do not wait longer for it", "for", etcdPromptRead)
+	} else {
+		h.log.Info("etcd answers this replica again: its agents and DNS servers are told so with its last confirmation")
+	}
 }
 
 // refusal is the error a stream ends with, or is refused with, while this
@@ -127,6 +164,9 @@ func (h *etcdHealth) run(ctx context.Context) {
 		}()
 	}
 	probe()
+	// quiet fires when etcd has gone etcdPromptRead without answering.
+	quiet := time.NewTimer(etcdPromptRead)
+	defer quiet.Stop()
 	var err error // the last probe's outcome
 	for {
 		select {
@@ -134,6 +174,7 @@ func (h *etcdHealth) run(ctx context.Context) {
 			return
 		case <-t.C:
 			probe()
+		case <-quiet.C:
 		case err = <-results:
 			if err == nil {
 				lastOK = time.Now()
@@ -145,6 +186,10 @@ func (h *etcdHealth) run(ctx context.Context) {
 			}
 		}
 		since := time.Since(lastOK)
+		h.setSilent(since >= etcdPromptRead)
+		if since < etcdPromptRead {
+			quiet.Reset(etcdPromptRead - since)
+		}
 		why := err
 		if why == nil && since >= etcdPromptRead {
 			why = fmt.Errorf("no answer for %s", since.Round(time.Millisecond))

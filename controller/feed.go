@@ -89,10 +89,12 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 	}
 	var sent *sharedSnapshot
 	var sentConf confirmation
+	var told silenceTold
 	for {
 		// The confirmation is read before the state: the state compiled
 		// is then at least as new as what it confirms.
 		conf, confirmed := f.fresh.Current()
+		silent, silenceChanged := f.etcd.silence()
 		cur, err := f.snapshots().Current()
 		if err != nil {
 			return status.Errorf(codes.Internal, "gslb feed: %v", err)
@@ -116,6 +118,8 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		// confirmation; then each new confirmation is sent once.
 		if f.fresh != nil && (sent == nil || conf.at.After(sentConf.at)) {
 			msg.Freshness = f.fresh.proto(conf)
+		} else if f.fresh != nil {
+			msg.Freshness = told.next(f.fresh, silent, conf)
 		}
 		if len(msg.ProtoReflect().GetUnknown()) > 0 || msg.Current != nil || msg.Freshness != nil {
 			err := sendWithin(f.sendStall, func() error { return stream.Send(msg) })
@@ -135,13 +139,17 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 				}
 				f.metrics.feedFirsts.WithLabelValues(what).Inc()
 			}
-			sent = cur
 			if msg.Freshness != nil {
+				told.sent(msg.Freshness, sent == nil)
 				sentConf = conf
 			}
+			sent = cur
 			if msg.GetFreshness().GetConfirmed() && sub != nil {
 				sub.sent(conf)
 			}
+		}
+		if f.fresh != nil && told.next(f.fresh, silent, conf) != nil {
+			continue // the client is yet to hear whether etcd answers
 		}
 		select {
 		case <-ctx.Done():
@@ -154,6 +162,7 @@ func (f *feedServer) Subscribe(req *v1.SubscribeRequest, stream v1.GslbFeedServi
 		case <-cur.stateChanged:
 		case <-cur.observedChanged:
 		case <-confirmed:
+		case <-silenceChanged:
 		}
 	}
 }

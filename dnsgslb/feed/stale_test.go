@@ -265,3 +265,63 @@ func TestFeedStaysWhileBuildingASnapshot(t *testing.T) {
 		t.Errorf("the feed left a confirming replica while it built a snapshot for %s (--feed-stale-after %s); log:\n%s", 3*staleAfter, staleAfter, logs.String())
 	}
 }
+
+// TestFeedLeavesACutOffReplicaWhilePatient: once no replica confirms
+// (every replica's etcd so slow that a confirmation cannot be made) the
+// feed waits ever longer on each replica; when one replica's etcd then
+// recovers while the one it streams from is cut off from etcd, the feed
+// leaves the cut off one within about the limit after etcd stopped
+// answering it, not after the long wait (8.5 to 16 limits by then).
+func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
+	socks, replicas, proxies := startReplicasBehindProxies(t)
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+	logs := newLogRecorder()
+	var conf confirmations
+	const staleAfter = time.Second
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
+	logs.await(t, "gslb feed connected")
+	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	// A round trip to etcd of 4.4 s: a read takes longer than a
+	// confirmation may (4 s with a 200ms interval), so no replica
+	// confirms, while etcd still answers every read, late.
+	for _, p := range proxies {
+		p.Delay(2200 * time.Millisecond)
+	}
+	logs.reset()
+	// Five moves for want of confirmations: the next stream waits 8.5
+	// to 16 limits.
+	const moved = "has not confirmed that its state is current"
+	for deadline := time.Now().Add(waitLimit); strings.Count(logs.String(), moved) < 5; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 5 moves within %s with no replica confirming; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	logs.reset()
+	logs.await(t, "gslb feed connected")
+	on := 0
+	if strings.Contains(logs.String(), "replica="+socks[1]) {
+		on = 1
+	}
+	other := 1 - on
+
+	logs.reset()
+	cut := time.Now()
+	proxies[on].Partition()
+	proxies[other].Delay(0)
+	logs.await(t, "gslb feed connected")
+	took := time.Since(cut)
+	log := logs.String()
+	if !strings.Contains(log, "replica="+socks[other]) {
+		t.Fatalf("after cutting %s from etcd the feed did not move to %s; log:\n%s", socks[on], socks[other], log)
+	}
+	t.Logf("moved to the other replica %s after the cut (stale after %s)", took.Round(time.Millisecond), staleAfter)
+	// etcd's last answers reach the cut off replica up to 2.2 s after
+	// the cut; it is left about 2 s after them.
+	if took > 7*time.Second {
+		t.Errorf("the feed left a replica cut off from etcd %s after the cut; want within 7 s (etcd's last answer, 2.2 s, then about the limit); log:\n%s", took.Round(time.Millisecond), log)
+	}
+}

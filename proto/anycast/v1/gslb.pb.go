@@ -402,7 +402,10 @@ type FeedFreshness struct {
 	// without a confirmation before it moves to another one.
 	Interval *durationpb.Duration `protobuf:"bytes,1,opt,name=interval,proto3" json:"interval,omitempty"`
 	// confirmed says whether the fields below are set: false on a
-	// stream's first response when the replica has not confirmed yet.
+	// stream's first response when the replica has not confirmed yet,
+	// and on a later one when etcd does not answer the replica, which
+	// cannot confirm until it does (then it sends its last confirmation
+	// again); a client does not wait longer than its limit for it.
 	Confirmed bool `protobuf:"varint,2,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
 	// confirmed_at is the time, on the replica's clock, as of which its
 	// state is confirmed current (for people: logs, status).
