@@ -73,7 +73,32 @@ func main() {
 	flag.DurationVar(&o.interval, "report-every", 5*time.Second, "how often each simulated agent reports when nothing changes")
 	flag.DurationVar(&o.limit, "limit", time.Minute, "give up on a change whose answer has not come after this long")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, etcd data, the DNS server's state)")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `Usage: gslbe2e [flags]
+
+Runs anyctl controller (embedded etcd) and anyctl dns (GeoIP database, fed
+by the controller) as processes on loopback, applies a City-scale GSLB
+deployment, simulates one agent per PoP, then times, -reps times each, a
+record's TTL change and an origin's address change (from the Apply's
+return) and the origin going down and up by the agents' quorum (from the
+tipping report), to the first UDP answer showing it, with each process's
+CPU. Also the DNS server's cold start to its first answer.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
+	switch {
+	case o.reps < 1:
+		fmt.Fprintf(os.Stderr, "gslbe2e: -reps %d: want 1 or more\n", o.reps)
+		os.Exit(2)
+	case o.poll <= 0:
+		fmt.Fprintf(os.Stderr, "gslbe2e: -poll %v: want more than 0\n", o.poll)
+		os.Exit(2)
+	case o.records < 1 || o.origins < 2:
+		fmt.Fprintf(os.Stderr, "gslbe2e: -records %d -origins %d: want a record and two origins at least\n", o.records, o.origins)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
