@@ -32,3 +32,15 @@ func HoldFirstGeoIPRead(t testing.TB) (release func()) {
 	})
 	return release
 }
+
+// RefineAgain starts a refine of the index served, as a build that left
+// scope tables for later does (index.Index.Unfinished), and waits for it.
+func RefineAgain(s *Server) {
+	s.updateMu.Lock()
+	s.startRefineLocked(s.snap, s.index.Load())
+	s.updateMu.Unlock()
+	s.refining.Wait()
+}
+
+// AwaitRefines waits for the refines running.
+func AwaitRefines(s *Server) { s.refining.Wait() }

@@ -403,6 +403,15 @@ func (s *Server) refine(ctx context.Context, snap *v1.GslbSnapshot, quick *Index
 	if s.index.Load() != quick || ctx.Err() != nil || s.updating.Load() > 0 {
 		return // replaced, or an update waits: it refines if it fails
 	}
+	if s.geoip != nil {
+		if _, id := s.geoip.current(); quick.Table().DBID() != id {
+			// Placed by the persisted table of another database, now
+			// read: compiled now, the snapshot would move clients
+			// without persisting the new table. adoptFirstRead (or a
+			// reload) compiles it, with the scope tables.
+			return
+		}
+	}
 	start := time.Now()
 	if err := s.swap(ctx, snap, nil); err != nil {
 		if ctx.Err() != nil {
