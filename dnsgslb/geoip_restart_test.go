@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +158,44 @@ func TestStopDuringStart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gslb-snapshot.pb")); err != nil {
 		t.Errorf("the persisted snapshot after a start cut short: %v", err)
+	}
+}
+
+// TestUnopenableGeoIPFileAfterRunWithout: a server that ran without a
+// GeoIP database, restarted with one whose file cannot be opened (a
+// mistyped --geoip, a file not downloaded yet), refuses to start, as
+// without a persisted table: the table persisted places every client at
+// the default location, no placement of a database to keep.
+func TestUnopenableGeoIPFileAfterRunWithout(t *testing.T) {
+	dir := t.TempDir()
+	cfg := dnsgslb.Config{
+		Listen: "127.0.0.1:0", StateDir: dir,
+		DefaultLocation: defaultLocation, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	s, err := dnsgslb.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(gslbtest.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	awaitFullIndex(t, s)
+	for _, tt := range []struct {
+		name string
+		file func(path string) error
+	}{
+		{"missing", func(string) error { return nil }},
+		{"not a database", func(path string) error { return os.WriteFile(path, []byte("not a database\n"), 0o644) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := cfg
+			cfg.GeoIPPath = filepath.Join(t.TempDir(), "city.mmdb")
+			if err := tt.file(cfg.GeoIPPath); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dnsgslb.New(cfg); err == nil || !strings.Contains(err.Error(), "GeoIPPath") {
+				t.Errorf("New with a GeoIP file that cannot be opened, after a run without one: %v, want the GeoIPPath refused", err)
+			}
+		})
 	}
 }

@@ -172,8 +172,10 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if geoIPErr != nil {
 		// A file that cannot be named keeps a restart from answering
-		// only when nothing persisted places clients without it.
-		if table == nil || table.DBID() == "" {
+		// only when nothing persisted places clients without it: a
+		// table built without a database (a run without one) places
+		// them all at the default, no placement of a database to keep.
+		if table == nil || table.DBID() == "" || table.DBID() == (*geo.DB)(nil).ID() {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", geoIPErr)
 		}
 		s.log.Error("dns cannot open the GeoIP database; clients are placed by the persisted prefix table of the one read before until the file can be read", "path", cfg.GeoIPPath, "err", geoIPErr)
