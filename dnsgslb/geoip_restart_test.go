@@ -199,3 +199,47 @@ func TestUnopenableGeoIPFileAfterRunWithout(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartWithGeoIPAfterRunWithout: a server that ran without a GeoIP
+// database, restarted with one, answers at once as before (every client
+// at the default location) until the file is read, then as it says; the
+// log says which placement is served meanwhile, not that of a database
+// read before.
+func TestRestartWithGeoIPAfterRunWithout(t *testing.T) {
+	dir := t.TempDir()
+	var logs logBuffer
+	cfg := dnsgslb.Config{
+		Listen: "127.0.0.1:0", StateDir: dir,
+		DefaultLocation: defaultLocation, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	s, err := dnsgslb.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(gslbtest.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	awaitFullIndex(t, s)
+
+	release := dnsgslb.HoldFirstGeoIPRead(t)
+	cfg.GeoIPPath, cfg.Logger = geoDB(t), slog.New(slog.NewTextHandler(&logs, nil))
+	if s, err = dnsgslb.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	ts := run(t, s)
+	q := msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London)
+	before := []string{a("nearest", gslbtest.USEast4)}
+	if r := ts.exchange(t, "udp", q); r.Rcode != dns.RcodeSuccess || !equal(rrs(r.Answer), before) {
+		t.Fatalf("before the file is read: rcode %s, answer %q; want %q, at the default location", dns.RcodeToString[r.Rcode], rrs(r.Answer), before)
+	}
+	if l := logs.String(); strings.Contains(l, "read before") || !strings.Contains(l, "default location") {
+		t.Errorf("the log says clients are placed by a database read before, or not that they are at the default location:\n%s", l)
+	}
+	release()
+	after := []string{a("nearest", gslbtest.EUWest4)}
+	await(t, "placed by the file", func() bool {
+		r := ts.exchange(t, "udp", q)
+		return r.Rcode == dns.RcodeSuccess && equal(rrs(r.Answer), after)
+	})
+	awaitTableOf(t, dir, cfg.GeoIPPath)
+}

@@ -182,7 +182,11 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 		s.geoip = unreadGeoIP(cfg.GeoIPPath, geoIPErr, s.log)
 	}
 	if s.geoip != nil && s.geoip.standInFor(table) && geoIPErr == nil {
-		s.log.Info("dns places clients by the persisted prefix table of the GeoIP database read before until it has read the file, which holds another", "path", cfg.GeoIPPath)
+		if table.DBID() == (*geo.DB)(nil).ID() {
+			s.log.Info("dns places clients as the run before without a GeoIP database did, those outside PoP cache networks at the default location, until it has read the file", "path", cfg.GeoIPPath, "default_location", cfg.DefaultLocation)
+		} else {
+			s.log.Info("dns places clients by the persisted prefix table of the GeoIP database read before until it has read the file, which holds another", "path", cfg.GeoIPPath)
+		}
 	}
 	if cfg.StateDir != "" {
 		// An unreadable snapshot must not keep the server down: it starts
