@@ -243,3 +243,30 @@ func TestRestartWithGeoIPAfterRunWithout(t *testing.T) {
 	})
 	awaitTableOf(t, dir, cfg.GeoIPPath)
 }
+
+// TestUnopenableGeoIPFileWithTableOfOtherPlacement: a restart whose GeoIP
+// file cannot be opened refuses to start, as without a persisted table,
+// when the persisted table does not place the persisted snapshot (the
+// default location changed, or the PoPs' networks did and the table was
+// not written): started, it would answer SERVFAIL to every GSLB name.
+func TestUnopenableGeoIPFileWithTableOfOtherPlacement(t *testing.T) {
+	path, dir := geoDB(t), t.TempDir()
+	newServerWith(t, dnsgslb.Config{GeoIPPath: path, StateDir: dir}, gslbtest.Snapshot())
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := defaultLocation
+	elsewhere.Latitude, elsewhere.Longitude = 35.68, 139.69
+	s, err := dnsgslb.New(dnsgslb.Config{
+		Listen: "127.0.0.1:0", GeoIPPath: path, StateDir: dir,
+		DefaultLocation: elsewhere, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err == nil {
+		ts := run(t, s)
+		r := ts.exchange(t, "udp", msg(t, "nearest.gslb.example.com.", dns.TypeA, gslbtest.London))
+		t.Fatalf("New with a GeoIP file that cannot be opened and a table of another default location started, answering %s", dns.RcodeToString[r.Rcode])
+	}
+	if !strings.Contains(err.Error(), "GeoIPPath") {
+		t.Errorf("New: %v, want the GeoIPPath refused", err)
+	}
+}

@@ -178,7 +178,6 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 		if table == nil || table.DBID() == "" || table.DBID() == (*geo.DB)(nil).ID() {
 			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w", geoIPErr)
 		}
-		s.log.Error("dns cannot open the GeoIP database; clients are placed by the persisted prefix table of the one read before until the file can be read", "path", cfg.GeoIPPath, "err", geoIPErr)
 		s.geoip = unreadGeoIP(cfg.GeoIPPath, geoIPErr, s.log)
 	}
 	if s.geoip != nil && s.geoip.standInFor(table) && geoIPErr == nil {
@@ -207,11 +206,25 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if err != nil && geoIPErr != nil {
+			// The persisted table does not place the persisted
+			// snapshot (another default location, or PoP networks
+			// whose table was not written): started, the server would
+			// answer SERVFAIL to every name until the file is fixed.
+			why := err.Error()
+			if errors.Is(err, errNoGeoIP) {
+				why = "the persisted prefix table does not place it"
+			}
+			return nil, fmt.Errorf("dnsgslb: GeoIPPath: %w; the persisted snapshot cannot be served without it: %s", geoIPErr, why)
+		}
 		if err != nil {
 			s.log.Error("dns: refusing the persisted snapshot; answering SERVFAIL until the controller sends one", "file", filepath.Join(cfg.StateDir, snapshotFile), "err", err)
 			s.metrics.persistedRefused.Store(true)
 			s.persistedRefusal = err.Error()
 		}
+	}
+	if geoIPErr != nil {
+		s.log.Error("dns cannot open the GeoIP database; clients are placed by the persisted prefix table of the one read before until the file can be read", "path", cfg.GeoIPPath, "err", geoIPErr)
 	}
 	if s.geoip != nil {
 		// Read after the persisted state is served, so as not to slow it.
