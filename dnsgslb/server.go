@@ -306,6 +306,12 @@ var errNoGeoIP = errors.New("cannot read the GeoIP database")
 // swap compiles snap and serves it. table is a prefix table read from the
 // state directory, used if it is the one snap needs.
 func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Table) (err error) {
+	// A context that ended while the caller waited for updateMu (the
+	// server stopping) builds nothing: the compile checks it only after
+	// the prefix table is built, seconds from a City-sized database.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	prev := s.index.Load()
 	opts := index.Options{
 		Default:    s.cfg.DefaultLocation,
