@@ -73,17 +73,20 @@ var geoIPNamed = func() {}
 // test holds it there.
 var geoIPFirstRead = func() {}
 
-// read starts reading the database, once.
-func (g *geoIP) read() { g.start.Do(func() { go g.readAll() }) }
+// read starts reading the database, once: at the machine's normal
+// priority when urgent (the server answers from no index until it has the
+// database, so there is nothing for the read to give way to), else in the
+// background (InBackground).
+func (g *geoIP) read(urgent bool) { g.start.Do(func() { go g.readAll(urgent) }) }
 
-func (g *geoIP) readAll() {
+func (g *geoIP) readAll(urgent bool) {
 	defer close(g.done)
 	geoIPFirstRead()
 	g.mu.Lock()
 	id := g.id
 	g.mu.Unlock()
 	start := time.Now()
-	db, err := readGeoIP(context.Background(), g.path, id)
+	db, err := readGeoIP(context.Background(), g.path, id, urgent)
 	g.mu.Lock()
 	g.db, g.err = db, err
 	g.mu.Unlock()
@@ -98,15 +101,15 @@ func (g *geoIP) readAll() {
 	g.log.Info("dns read the GeoIP database", "path", g.path, "ipv4_networks", v4, "ipv6_networks", v6, "took", time.Since(start).Round(time.Millisecond))
 }
 
-// readGeoIP reads the database at path, in the background at a low
-// priority, until ctx ends; id is what geo.Identify named it before: a
-// file replaced while it was read is refused.
-func readGeoIP(ctx context.Context, path, id string) (*geo.DB, error) {
+// readGeoIP reads the database at path until ctx ends, in the background
+// at a low priority unless urgent; id is what geo.Identify named it
+// before: a file replaced while it was read is refused.
+func readGeoIP(ctx context.Context, path, id string, urgent bool) (*geo.DB, error) {
 	type read struct {
 		db  *geo.DB
 		err error
 	}
-	r := InBackground(func() read {
+	r := inBackgroundUnless(urgent, func() read {
 		db, err := geo.OpenDBContext(ctx, path)
 		return read{db, err}
 	})
@@ -169,9 +172,10 @@ func (g *geoIP) restore(st geoIPState) {
 	g.id, g.db, g.err = st.id, st.db, st.err
 }
 
-// wait starts reading the database if need be and returns it once read.
-func (g *geoIP) wait(ctx context.Context) (*geo.DB, error) {
-	g.read()
+// wait starts reading the database if need be (urgent as for read) and
+// returns it once read.
+func (g *geoIP) wait(ctx context.Context, urgent bool) (*geo.DB, error) {
+	g.read(urgent)
 	select {
 	case <-g.done:
 		g.mu.Lock()

@@ -67,7 +67,7 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	g := s.geoip
 	// The first read must have ended (its outcome does not matter), so
 	// that it cannot overwrite what this one serves.
-	if _, err := g.wait(ctx); err != nil && ctx.Err() != nil {
+	if _, err := g.wait(ctx, false); err != nil && ctx.Err() != nil {
 		return err
 	}
 	s.geoIPFile, _ = statFile(g.path)
@@ -78,7 +78,7 @@ func (s *Server) reloadGeoIPLocked(ctx context.Context) error {
 	geoIPReading()
 	// Stopped with the server: a City-sized database takes seconds to
 	// read, and Run waits for the reload.
-	db, err := readGeoIP(ctx, g.path, id)
+	db, err := readGeoIP(ctx, g.path, id, false)
 	if err != nil {
 		return err
 	}

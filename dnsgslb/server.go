@@ -228,7 +228,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.geoip != nil {
 		// Read after the persisted state is served, so as not to slow it.
-		s.geoip.read()
+		s.geoip.read(s.index.Load() == nil)
 	}
 	return s, nil
 }
@@ -356,15 +356,20 @@ func (s *Server) swap(ctx context.Context, snap *v1.GslbSnapshot, table *geo.Tab
 		ix  *Index
 		err error
 	}
+	// A first index is the server's only work: until it is built every
+	// query is refused, and a build that gives way to the machine's
+	// other processes leaves the server refusing for as long (34 s next
+	// to two busy loops at City size).
+	first := prev == nil
 	compile := func() built {
-		return InBackground(func() built {
+		return inBackgroundUnless(first, func() built {
 			ix, err := index.CompileContext(ctx, snap, opts)
 			return built{ix, err}
 		})
 	}
 	b := compile()
 	if errors.Is(b.err, index.ErrNeedGeoIP) {
-		db, err := s.geoip.wait(ctx)
+		db, err := s.geoip.wait(ctx, first)
 		if err != nil && ctx.Err() == nil {
 			return fmt.Errorf("%w %q: %w", errNoGeoIP, s.geoip.path, err)
 		}
