@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,7 +74,7 @@ keeps the database served.`,
 				return err
 			}
 			d, err := newDNS(cmd.Context(), cfg)
-			if cmd.Context().Err() != nil {
+			if ctx := cmd.Context(); err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				return nil // stopped while it started
 			}
 			if err != nil {
