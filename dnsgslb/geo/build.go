@@ -2,6 +2,7 @@ package geo
 
 import (
 	"cmp"
+	"context"
 	"maps"
 	"net/netip"
 	"slices"
@@ -18,16 +19,25 @@ type PopNetwork struct {
 // networks and the default location into a Table. A cache network wins over
 // the database; a more specific cache network wins over a wider one.
 func Build(db *DB, pops []PopNetwork, def Location) *Table {
-	return build(db, pops, def, false)
+	t, _ := build(context.Background(), db, pops, def, false)
+	return t
 }
 
 // BuildConcurrently is Build with the two address families built at once,
 // for when nothing else needs the CPU: a server's first build.
 func BuildConcurrently(db *DB, pops []PopNetwork, def Location) *Table {
-	return build(db, pops, def, true)
+	t, _ := build(context.Background(), db, pops, def, true)
+	return t
 }
 
-func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
+// BuildContext is Build, or BuildConcurrently when concurrently, that
+// ends with ctx's error soon after ctx does: between the passes over the
+// networks, a few hundred milliseconds apart at City size.
+func BuildContext(ctx context.Context, db *DB, pops []PopNetwork, def Location, concurrently bool) (*Table, error) {
+	return build(ctx, db, pops, def, concurrently)
+}
+
+func build(ctx context.Context, db *DB, pops []PopNetwork, def Location, concurrently bool) (*Table, error) {
 	dbID := db.ID()
 	key := TableKey(dbID, pops, def)
 	if db == nil {
@@ -58,22 +68,41 @@ func build(db *DB, pops []PopNetwork, def Location, concurrently bool) *Table {
 			layer6 = overlay(layer6, s, 128)
 		}
 	}
-	buildFamily := func(f *family, spans, layer []span, width int) {
-		*f = newFamily(mergeClasses(overlayLayer(fill(spans, width, defClass), layer, width), width), width)
+	buildFamily := func(f *family, spans, layer []span, width int) error {
+		tiling := fill(spans, width, defClass)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tiling = overlayLayer(tiling, layer, width)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tiling = mergeClasses(tiling, width)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		*f = newFamily(tiling, width)
+		return nil
 	}
 	if !concurrently {
-		buildFamily(&t.v4, db.v4, layer4, 32)
-		buildFamily(&t.v6, db.v6, layer6, 128)
-		return t
+		if err := buildFamily(&t.v4, db.v4, layer4, 32); err != nil {
+			return nil, err
+		}
+		if err := buildFamily(&t.v6, db.v6, layer6, 128); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buildFamily(&t.v6, db.v6, layer6, 128)
-	}()
-	buildFamily(&t.v4, db.v4, layer4, 32)
-	<-done
-	return t
+	v6err := make(chan error, 1)
+	go func() { v6err <- buildFamily(&t.v6, db.v6, layer6, 128) }()
+	err := buildFamily(&t.v4, db.v4, layer4, 32)
+	if err6 := <-v6err; err == nil {
+		err = err6
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // popClasses sorts the PoP networks as Build lays them, wider first (a

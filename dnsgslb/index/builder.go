@@ -99,10 +99,12 @@ func newBuilder(ctx context.Context, ix *Index, prev *Index, popNets []geo.PopNe
 		}
 	case opts.GeoIP == nil && opts.GeoIPID != "":
 		return nil, ErrNeedGeoIP
-	case opts.Concurrent:
-		ix.table = geo.BuildConcurrently(opts.GeoIP, popNets, opts.Default)
 	default:
-		ix.table = geo.Build(opts.GeoIP, popNets, opts.Default)
+		t, err := geo.BuildContext(ctx, opts.GeoIP, popNets, opts.Default, opts.Concurrent)
+		if err != nil {
+			return nil, err
+		}
+		ix.table = t
 	}
 	return b, nil
 }
