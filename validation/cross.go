@@ -21,6 +21,7 @@ type index struct {
 	apexZone     map[string]string          // zone name by apex
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
 	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
+	staticBelow  map[string][]rrKey         // the keys of staticZones by each delegated name at or above their owner
 	glueZones    map[rrKey][]string         // the zones answering each in-zone name server's address RRset, sorted
 	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
 	cutZones     map[string]string          // the (first) zone delegating each delegated name
@@ -130,6 +131,40 @@ func (ix *index) zoneInside(owner, apex string) string {
 		n = n[i+1:]
 	}
 	return ""
+}
+
+// staticAtOrBelow returns the keys of the static RRsets (of staticZones)
+// whose owner is cut or a name below it, in no particular order. It is
+// quick for a delegated name (a key of cutZones).
+func (ix *index) staticAtOrBelow(cut string) []rrKey {
+	ix.zones()
+	if _, ok := ix.cutZones[cut]; !ok {
+		var out []rrKey // not indexed: look through them all
+		for key := range ix.staticZones {
+			if inZone(key.owner, cut) {
+				out = append(out, key)
+			}
+		}
+		return out
+	}
+	if ix.staticBelow == nil {
+		ix.staticBelow = map[string][]rrKey{}
+		for key := range ix.staticZones {
+			// Every name inZone(key.owner, m) holds for but the root:
+			// the owner, and each suffix after one of its dots.
+			for m := key.owner; ; {
+				if _, ok := ix.cutZones[m]; ok {
+					ix.staticBelow[m] = append(ix.staticBelow[m], key)
+				}
+				i := strings.IndexByte(m, '.')
+				if i < 0 || i == len(m)-1 {
+					break
+				}
+				m = m[i+1:]
+			}
+		}
+	}
+	return ix.staticBelow[cut]
 }
 
 // recordsByKey returns the GslbRecord names by owner and type.

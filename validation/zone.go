@@ -226,11 +226,11 @@ func crossZoneCuts(r report, z *v1.GslbZone, apex string, ix *index) {
 		targets := cutTargets(z, apex, owner)
 		type found struct{ owner, zone string }
 		types := map[found][]string{}
-		for key, zones := range ix.staticZones {
-			if !inZone(key.owner, owner) || !hidden(key.owner, owner, key.typ, targets) {
+		for _, key := range ix.staticAtOrBelow(owner) {
+			if !hidden(key.owner, owner, key.typ, targets) {
 				continue
 			}
-			for _, zn := range zones {
+			for _, zn := range ix.staticZones[key] {
 				if zn != r.ref.Name {
 					f := found{key.owner, zn}
 					types[f] = append(types[f], typeName(key.typ))
