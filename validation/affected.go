@@ -3,6 +3,7 @@ package validation
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/resource"
@@ -74,30 +75,36 @@ func affectedBy(applied map[resource.Ref]int, existing, merged *resource.State, 
 			}
 		}
 	}
-	var apexes []string
+	// The apexes of the applied zones, and the names strictly above them
+	// (zoneApex is never the root, so inZone(n, apex) is n at or below
+	// apex by its dots).
+	apexes, aboveApexes := map[string]bool{}, map[string]bool{}
 	for z := range zones {
 		if apex, ok := mix.zones().zoneApex[z]; ok {
-			apexes = append(apexes, apex)
+			apexes[apex] = true
 		}
 		// Where the zone was: a zone there may have needed its data.
 		if apex, ok := zoneApex(existing.Zones[z].GetSpec()); ok {
-			apexes = append(apexes, apex)
+			apexes[apex] = true
 		}
+	}
+	for apex := range apexes {
+		forAncestors(apex, func(n string) bool { aboveApexes[n] = true; return false })
 	}
 	under := func(rec *v1.GslbRecord) bool {
 		if len(apexes) == 0 {
 			return false
 		}
 		key, ok := mix.recordKey(rec)
-		return ok && slices.ContainsFunc(apexes, func(apex string) bool { return inZone(key.owner, apex) })
+		return ok && (apexes[key.owner] || forAncestors(key.owner, func(n string) bool { return apexes[n] }))
 	}
 	for name, z := range existing.Zones {
 		apex, ok := mix.zones().zoneApex[name]
 		if !ok {
 			continue
 		}
-		above := slices.ContainsFunc(apexes, func(below string) bool { return below != apex && inZone(below, apex) })
-		below := slices.ContainsFunc(apexes, func(above string) bool { return above != apex && inZone(apex, above) })
+		above := aboveApexes[apex]
+		below := forAncestors(apex, func(n string) bool { return apexes[n] })
 		if above && len(z.GetSpec().GetRecords()) > 0 || (above || below) && needsGlue(z, apex) {
 			add(resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: name})
 		}
@@ -150,4 +157,20 @@ func needsGlue(z *v1.GslbZone, apex string) bool {
 		}
 	}
 	return false
+}
+
+// forAncestors calls f with each name strictly above n but the root (the
+// part after each of its dots), nearest first, until f returns true, and
+// reports whether it did.
+func forAncestors(n string, f func(string) bool) bool {
+	for {
+		i := strings.IndexByte(n, '.')
+		if i < 0 || i == len(n)-1 {
+			return false
+		}
+		n = n[i+1:]
+		if f(n) {
+			return true
+		}
+	}
 }
