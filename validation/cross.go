@@ -18,7 +18,8 @@ type index struct {
 	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
 	zoneApex     map[string]string          // by zone name
-	apexZone     map[string]string          // zone name by apex
+	apexZone     map[string]string          // zone name by apex (the last one, by name)
+	apexZones    map[string][]string        // every zone name by apex, sorted
 	static       map[string]map[rrKey]bool  // static RRsets by zone name
 	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
 	staticBelow  map[string][]rrKey         // the keys of staticZones by each delegated name at or above their owner
@@ -54,6 +55,7 @@ func (ix *index) zones() *index {
 		ix.zoneNames = resource.SortedNames(ix.st.Zones)
 		ix.zoneApex = map[string]string{}
 		ix.apexZone = map[string]string{}
+		ix.apexZones = map[string][]string{}
 		ix.static = map[string]map[rrKey]bool{}
 		ix.staticZones = map[rrKey][]string{}
 		ix.glueZones = map[rrKey][]string{}
@@ -67,6 +69,7 @@ func (ix *index) zones() *index {
 			}
 			ix.zoneApex[name] = apex
 			ix.apexZone[apex] = name
+			ix.apexZones[apex] = append(ix.apexZones[apex], name)
 			ix.static[name] = map[rrKey]bool{}
 			ix.cuts[name] = map[string]bool{}
 			for key := range nameServerGlue(z.GetSpec().GetNameServers(), apex) {

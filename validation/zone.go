@@ -146,8 +146,8 @@ func crossZone(r report, z *v1.GslbZone, ix *index) {
 		return
 	}
 	sameApex := false
-	for _, other := range ix.zones().zoneNames {
-		if other != r.ref.Name && ix.zoneApex[other] == apex {
+	for _, other := range ix.zones().apexZones[apex] {
+		if other != r.ref.Name {
 			e := r.addf("spec.zone", z.GetSpec().GetZone(), "same apex as GslbZone %q", other)
 			e.other = resource.Ref{Kind: v1.Kind_KIND_GSLB_ZONE, Name: other}
 			sameApex = true
