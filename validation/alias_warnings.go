@@ -23,6 +23,9 @@ import (
 // checked: those of incoming GslbRecords, and of records naming an
 // incoming Origin.
 func aliasWarnings(incoming []*v1.Object, existing *resource.State) []string {
+	if !slices.ContainsFunc(incoming, func(o *v1.Object) bool { return o.GetGslbRecord() != nil || o.GetOrigin() != nil }) {
+		return nil // no name touched: spare the index of every record
+	}
 	merged := mergedState(incoming, existing)
 	ix := newIndex(merged)
 	byOwner := map[string][]string{}
