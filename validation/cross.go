@@ -53,11 +53,15 @@ func (ix *index) prefixOwners() *prefixOwners {
 func (ix *index) zones() *index {
 	if ix.zoneApex == nil {
 		ix.zoneNames = resource.SortedNames(ix.st.Zones)
-		ix.zoneApex = map[string]string{}
-		ix.apexZone = map[string]string{}
-		ix.apexZones = map[string][]string{}
-		ix.static = map[string]map[rrKey]bool{}
-		ix.staticZones = map[rrKey][]string{}
+		n, records := len(ix.zoneNames), 0
+		for _, z := range ix.st.Zones {
+			records += len(z.GetSpec().GetRecords())
+		}
+		ix.zoneApex = make(map[string]string, n)
+		ix.apexZone = make(map[string]string, n)
+		ix.apexZones = make(map[string][]string, n)
+		ix.static = make(map[string]map[rrKey]bool, n)
+		ix.staticZones = make(map[rrKey][]string, records)
 		ix.glueZones = map[rrKey][]string{}
 		ix.cuts = map[string]map[string]bool{}
 		ix.cutZones = map[string]string{}
@@ -70,7 +74,8 @@ func (ix *index) zones() *index {
 			ix.zoneApex[name] = apex
 			ix.apexZone[apex] = name
 			ix.apexZones[apex] = append(ix.apexZones[apex], name)
-			ix.static[name] = map[rrKey]bool{}
+			static := make(map[rrKey]bool, len(z.GetSpec().GetRecords()))
+			ix.static[name] = static
 			ix.cuts[name] = map[string]bool{}
 			for key := range nameServerGlue(z.GetSpec().GetNameServers(), apex) {
 				ix.glueZones[key] = append(ix.glueZones[key], name)
@@ -78,10 +83,10 @@ func (ix *index) zones() *index {
 			for _, rec := range z.GetSpec().GetRecords() {
 				if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() != "" && problem == "" {
 					key := rrKey{owner, rec.GetType()}
-					if !ix.static[name][key] {
+					if !static[key] {
 						ix.staticZones[key] = append(ix.staticZones[key], name)
 					}
-					ix.static[name][key] = true
+					static[key] = true
 					if rec.GetType() == v1.RecordType_RECORD_TYPE_NS && owner != apex {
 						ix.cuts[name][owner] = true
 						if _, ok := ix.cutZones[owner]; !ok {
