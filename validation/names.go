@@ -66,7 +66,7 @@ func domainProblem(s string) string {
 	if len(name) > 253 {
 		return "longer than 253 characters"
 	}
-	for _, label := range strings.Split(name, ".") {
+	for label := range strings.SplitSeq(name, ".") {
 		if label == "" {
 			return "empty label"
 		}
@@ -142,7 +142,8 @@ func ownerName(name, apex string) (string, string) {
 
 // inZone reports whether canonical name n is the apex or below it.
 func inZone(n, apex string) bool {
-	return n == apex || apex == "." || strings.HasSuffix(n, "."+apex)
+	// n ends in "."+apex, without building that string.
+	return n == apex || apex == "." || len(n) > len(apex) && n[len(n)-len(apex)-1] == '.' && strings.HasSuffix(n, apex)
 }
 
 // unknownMsg says s is an unknown what: with the upper-case form of s as the
