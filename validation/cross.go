@@ -17,18 +17,19 @@ type index struct {
 
 	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
-	zoneApex     map[string]string          // by zone name
-	apexZone     map[string]string          // zone name by apex (the last one, by name)
-	apexZones    map[string][]string        // every zone name by apex, sorted
-	static       map[string]map[rrKey]bool  // static RRsets by zone name
-	staticZones  map[rrKey][]string         // the zones holding each static RRset, sorted
-	staticBelow  map[string][]rrKey         // the keys of staticZones by each delegated name at or above their owner
-	glueZones    map[rrKey][]string         // the zones answering each in-zone name server's address RRset, sorted
-	cuts         map[string]map[string]bool // delegated names (NS below the apex) by zone name
-	cutZones     map[string]string          // the (first) zone delegating each delegated name
-	records      map[rrKey][]string         // GslbRecord names by owner and type
-	popsByRegion map[string][]string        // Pop names by region, regions not empty
-	cacheNets    map[netip.Prefix][]string  // Pop names by cache network, as DNS servers look it up, sorted
+	zoneApex     map[string]string                           // by zone name
+	apexZone     map[string]string                           // zone name by apex (the last one, by name)
+	apexZones    map[string][]string                         // every zone name by apex, sorted
+	static       map[string]map[rrKey]bool                   // static RRsets by zone name
+	staticZones  map[rrKey][]string                          // the zones holding each static RRset, sorted
+	staticBelow  map[string][]rrKey                          // the keys of staticZones by each delegated name at or above their owner
+	glueZones    map[rrKey][]string                          // the zones answering each in-zone name server's address RRset, sorted
+	cuts         map[string]map[string]bool                  // delegated names (NS below the apex) by zone name
+	cutZones     map[string]string                           // the (first) zone delegating each delegated name
+	records      map[rrKey][]string                          // GslbRecord names by owner and type
+	targets      map[*v1.GslbZone]map[string]map[string]bool // by zone, its NS records' targets by owner, as cutTargets reads them
+	popsByRegion map[string][]string                         // Pop names by region, regions not empty
+	cacheNets    map[netip.Prefix][]string                   // Pop names by cache network, as DNS servers look it up, sorted
 }
 
 func newIndex(st *resource.State) *index { return &index{st: st} }

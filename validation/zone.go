@@ -210,7 +210,7 @@ func crossZoneCuts(r report, z *v1.GslbZone, apex string, ix *index) {
 		isCut := func(n string) bool { zn, ok := ix.cutZones[n]; return ok && zn != r.ref.Name }
 		if cut, at := CutAbove(owner, apex, isCut); cut != "" {
 			other := ix.cutZones[cut]
-			if hidden(owner, cut, rec.GetType(), cutTargets(ix.st.Zones[other], ix.zoneApex[other], cut)) {
+			if hidden(owner, cut, rec.GetType(), ix.cutTargets(ix.st.Zones[other], ix.zoneApex[other], cut)) {
 				how := "below the delegation at %q of GslbZone %q: the child zone answers for it"
 				if at {
 					how = "at the delegation at %q of GslbZone %q: a zone cut holds only NS and DS records"
@@ -223,7 +223,7 @@ func crossZoneCuts(r report, z *v1.GslbZone, apex string, ix *index) {
 		if _, served := ix.apexZone[owner]; rec.GetType() != v1.RecordType_RECORD_TYPE_NS || owner == apex || served {
 			continue // crossZone refuses a delegation of another zone's apex
 		}
-		targets := cutTargets(z, apex, owner)
+		targets := ix.cutTargets(z, apex, owner)
 		type found struct{ owner, zone string }
 		types := map[found][]string{}
 		for _, key := range ix.staticAtOrBelow(owner) {
@@ -258,16 +258,35 @@ func crossZoneCuts(r report, z *v1.GslbZone, apex string, ix *index) {
 }
 
 // cutTargets returns the names of the name servers a zone's delegation at
-// cut names, canonical.
-func cutTargets(z *v1.GslbZone, apex, cut string) map[string]bool {
-	out := map[string]bool{}
+// cut names, canonical. The zone's NS records are read once per index,
+// for all its delegations; the map returned is not to be changed.
+func (ix *index) cutTargets(z *v1.GslbZone, apex, cut string) map[string]bool {
+	if ix.targets == nil {
+		ix.targets = map[*v1.GslbZone]map[string]map[string]bool{}
+	}
+	byCut, ok := ix.targets[z]
+	if !ok {
+		byCut = nsTargets(z, apex)
+		ix.targets[z] = byCut
+	}
+	return byCut[cut]
+}
+
+// nsTargets returns the names of the name servers a zone's NS records
+// name, canonical, by their owner.
+func nsTargets(z *v1.GslbZone, apex string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
 	for _, rec := range z.GetSpec().GetRecords() {
-		if owner, problem := ownerName(rec.GetName(), apex); rec.GetName() == "" || problem != "" || owner != cut || rec.GetType() != v1.RecordType_RECORD_TYPE_NS {
+		owner, problem := ownerName(rec.GetName(), apex)
+		if rec.GetName() == "" || problem != "" || rec.GetType() != v1.RecordType_RECORD_TYPE_NS {
 			continue
 		}
+		if out[owner] == nil {
+			out[owner] = map[string]bool{}
+		}
 		for _, v := range rec.GetValues() {
-			if rr, err := RecordData(v1.RecordType_RECORD_TYPE_NS, cut, 0, v, apex); err == nil {
-				out[strings.ToLower(rr.(*dns.NS).Ns)] = true
+			if rr, err := RecordData(v1.RecordType_RECORD_TYPE_NS, owner, 0, v, apex); err == nil {
+				out[owner][strings.ToLower(rr.(*dns.NS).Ns)] = true
 			}
 		}
 	}
