@@ -33,6 +33,7 @@ func aliasWarnings(incoming []*v1.Object, existing *resource.State) []string {
 		byOwner[key.owner] = append(byOwner[key.owner], names...)
 	}
 	touched := map[string]bool{}
+	var byOrigin map[string][]string // the owners of the records naming each origin
 	for _, o := range incoming {
 		switch {
 		case o.GetGslbRecord() != nil:
@@ -40,13 +41,18 @@ func aliasWarnings(incoming []*v1.Object, existing *resource.State) []string {
 				touched[key.owner] = true
 			}
 		case o.GetOrigin() != nil:
-			name := o.GetOrigin().GetMetadata().GetName()
-			for owner, recs := range byOwner {
-				for _, r := range recs {
-					if slices.Contains(merged.Records[r].GetSpec().GetOrigins(), name) {
-						touched[owner] = true
+			if byOrigin == nil {
+				byOrigin = map[string][]string{}
+				for owner, recs := range byOwner {
+					for _, r := range recs {
+						for _, name := range merged.Records[r].GetSpec().GetOrigins() {
+							byOrigin[name] = append(byOrigin[name], owner)
+						}
 					}
 				}
+			}
+			for _, owner := range byOrigin[o.GetOrigin().GetMetadata().GetName()] {
+				touched[owner] = true
 			}
 		}
 	}
