@@ -13,11 +13,12 @@ import (
 	"github.com/anyctl/anyctl/validation/validationtest"
 )
 
+// zoneScaleZones is how many nested zones zoneScale holds.
+const zoneScaleZones = 1000
+
 // zoneScale is the state of the zone scale benchmarks: gslbe2e's 5,000
 // GslbRecords over 50 origins, and 1,000 nested zones of 20 static
 // records each.
-const zoneScaleZones = 1000
-
 func zoneScale() []*v1.Object { return validationtest.ZoneScale(5000, 50, zoneScaleZones) }
 
 // zoneScaleAdmin is an Admin API over a harness whose etcd holds objs,
