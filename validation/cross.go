@@ -18,6 +18,7 @@ type index struct {
 	owners       *prefixOwners // announceable prefixes by owning service
 	zoneNames    []string
 	zoneApex     map[string]string                           // by zone name
+	apexes       map[string]string                           // apexOf's answers before zoneApex is built, "" for none
 	apexZone     map[string]string                           // zone name by apex (the last one, by name)
 	apexZones    map[string][]string                         // every zone name by apex, sorted
 	static       map[string]map[rrKey]bool                   // static RRsets by zone name
@@ -235,11 +236,29 @@ func lookupNetwork(s string) (netip.Prefix, bool) {
 	return p, true
 }
 
+// apexOf returns the apex of the zone named zone, as zones() indexes it,
+// without indexing every zone's records when nothing else asked for them.
+func (ix *index) apexOf(zone string) (string, bool) {
+	if ix.zoneApex != nil {
+		apex, ok := ix.zoneApex[zone]
+		return apex, ok
+	}
+	if ix.apexes == nil {
+		ix.apexes = map[string]string{}
+	}
+	if apex, ok := ix.apexes[zone]; ok {
+		return apex, apex != ""
+	}
+	apex, _ := zoneApex(ix.st.Zones[zone].GetSpec())
+	ix.apexes[zone] = apex
+	return apex, apex != ""
+}
+
 // recordKey returns a GslbRecord's canonical owner name and type, when its
 // zone is known and its name is valid.
 func (ix *index) recordKey(rec *v1.GslbRecord) (rrKey, bool) {
 	spec := rec.GetSpec()
-	apex, ok := ix.zones().zoneApex[spec.GetZone()]
+	apex, ok := ix.apexOf(spec.GetZone())
 	if !ok || spec.GetName() == "" {
 		return rrKey{}, false
 	}
