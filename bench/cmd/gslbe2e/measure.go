@@ -103,7 +103,7 @@ func (b *bench) addressChanges(ctx context.Context) error {
 		return fmt.Errorf("the answer %s gives none of the origins", a)
 	}
 	users := 0
-	for _, r := range b.decl.records {
+	for _, r := range b.decl.Records {
 		if slices.Contains(r.GetSpec().GetOrigins(), o.GetMetadata().GetName()) {
 			users++
 		}
@@ -185,7 +185,7 @@ func (b *bench) healthChanges(ctx context.Context) error {
 }
 
 func (b *bench) origin(name string) *v1.Origin {
-	for _, o := range b.decl.origins {
+	for _, o := range b.decl.Origins {
 		if o.GetMetadata().GetName() == name {
 			return o
 		}

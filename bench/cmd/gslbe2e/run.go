@@ -74,7 +74,7 @@ func run(ctx context.Context, o options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	b := &bench{o: o, decl: declare(o.records, o.origins, o.seed), tap: &tap{}, cancel: cancel}
-	if b.record = pick(b.decl.records); b.record == nil {
+	if b.record = pick(b.decl.Records); b.record == nil {
 		return fmt.Errorf("no nearest A record of origins among the %d records", o.records)
 	}
 	defer b.stop()
@@ -146,7 +146,7 @@ func (b *bench) start(ctx context.Context, bin, work, db string, ecs netip.Prefi
 		return err
 	}
 	fmt.Printf("controller serving in %s (%s)\n", ms(time.Since(start)), b.ctl.addr)
-	objs := b.decl.objects()
+	objs := b.decl.Objects()
 	start = time.Now()
 	for len(objs) > 0 {
 		batch := objs[:min(1000, len(objs))]
@@ -159,9 +159,9 @@ func (b *bench) start(ctx context.Context, bin, work, db string, ecs netip.Prefi
 		}
 	}
 	fmt.Printf("applied %d PoPs, %d origins, 1 zone, %d records in %s\n",
-		len(b.decl.pops), len(b.decl.origins), len(b.decl.records), ms(time.Since(start)))
+		len(b.decl.Pops), len(b.decl.Origins), len(b.decl.Records), ms(time.Since(start)))
 
-	for _, p := range b.decl.snap.GetPops() {
+	for _, p := range b.decl.Snapshot.GetPops() {
 		a := newAgent(p)
 		b.agents = append(b.agents, a)
 		go func() {
@@ -197,7 +197,7 @@ func (b *bench) start(ctx context.Context, bin, work, db string, ecs netip.Prefi
 	if err != nil {
 		return err
 	}
-	name := b.record.GetSpec().GetName() + "." + b.decl.zone.GetSpec().GetZone()
+	name := b.record.GetSpec().GetName() + "." + b.decl.Zone.GetSpec().GetZone()
 	b.res = newResolver(addr, name, ecs)
 	state := filepath.Join(work, "dns-state")
 	if b.dns, err = startDNS(bin, work, b.ctl.addr, addr, db, state); err != nil {
@@ -244,7 +244,7 @@ func dnsAddr() (string, error) {
 
 // originOf names the origin an answer gives ("" when none).
 func (b *bench) originOf(a answer) string {
-	for _, o := range b.decl.origins {
+	for _, o := range b.decl.Origins {
 		for _, addr := range o.GetSpec().GetAddresses() {
 			if slices.Contains(a.addrs, addr) {
 				return o.GetMetadata().GetName()
