@@ -21,11 +21,12 @@ const maxPatience = 16
 // from the stream's start. A confirmation more recent than any it had, and
 // young enough for the limit, ends the streak: the next stale replica is
 // left at the limit again, so a replica cut off from etcd is still left
-// quickly. A replica that says it cannot confirm (Staleness) is held to
-// the limit however long the streak: the replica the client streams
-// from may be cut off from etcd just when the others recover, and the
-// client, which hears from no other, would otherwise wait the longer
-// time on it. The zero value is ready; a nil Patience never waits longer.
+// quickly. A replica that says it cannot confirm (Staleness) is left
+// the limit after it says so, however long the streak: the replica the
+// client streams from may be cut off from etcd just when the others
+// recover, and the client, which hears from no other, would otherwise
+// wait the longer time on it. The zero value is ready; a nil Patience
+// never waits longer.
 type Patience struct {
 	mu sync.Mutex // guards the fields below
 	// moves counts the moves for staleness since the last fresh

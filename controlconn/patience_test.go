@@ -42,8 +42,8 @@ func TestPatienceLimit(t *testing.T) {
 
 // TestPatienceNotForASilentReplica: while a client waits longer on its
 // replicas (16 limits after six moves), a replica that says, after its
-// first response, that it cannot confirm is held to the plain limit from
-// the stream's start, and its move says why.
+// first response, that it cannot confirm is left the plain limit after
+// it says so, and its move says why.
 func TestPatienceNotForASilentReplica(t *testing.T) {
 	const limit = 200 * time.Millisecond
 	var p Patience

@@ -24,8 +24,9 @@ const DefaultStaleAfter = 20 * time.Second
 // never says so. With a Patience (Patient), the limit grows while no
 // replica confirms, but not for a replica that says, after its first
 // response, that it cannot confirm (an unconfirmed FeedFreshness: etcd
-// does not answer it, as when it is cut off from etcd), until it
-// confirms again. Only the stream's receiving goroutine calls it.
+// does not answer it, as when it is cut off from etcd): it is left the
+// limit after it said so, unless it confirms again. Only the stream's
+// receiving goroutine calls it.
 type Staleness struct {
 	start      time.Time
 	staleAfter time.Duration
@@ -42,9 +43,10 @@ type Staleness struct {
 	// confirmed is the last confirmation on this host's clock; zero
 	// before the first.
 	confirmed time.Time
-	// silent is set while the replica says it cannot confirm.
-	silent bool
-	timer  *time.Timer
+	// silentAt is when, on this host's clock, the replica said it
+	// cannot confirm; zero while it does not say so.
+	silentAt time.Time
+	timer    *time.Timer
 }
 
 // NewStaleness watches a stream that started now, ending it with cancel
@@ -76,7 +78,11 @@ func (s *Staleness) Take(interval time.Duration, confirmed bool, age time.Durati
 	} else {
 		// After the first response, one without a confirmation says
 		// the replica cannot confirm.
-		s.silent = !confirmed
+		if !confirmed && s.silentAt.IsZero() {
+			s.silentAt = now
+		} else if confirmed {
+			s.silentAt = time.Time{}
+		}
 	}
 	var at time.Time
 	if confirmed {
@@ -101,17 +107,6 @@ func (s *Staleness) arm() {
 	}
 	from, limit, waiting := s.start, s.limit, ""
 	switch {
-	case s.silent:
-		// It cannot confirm: waiting longer for it, however long the
-		// client waits on replicas while none confirms, is waiting for
-		// a replica cut off from etcd. It gets its limit from its last
-		// confirmation, or the stream's start when later, so that
-		// replicas that all say so are not left as fast as they are
-		// reached.
-		if s.confirmed.After(s.start) {
-			from = s.confirmed
-		}
-		waiting = ", and the replica says etcd does not answer it"
 	case s.patience.streak():
 		// No replica confirmed since the client last moved: this one
 		// gets its (longer) limit from the stream's start, not from an
@@ -125,6 +120,17 @@ func (s *Staleness) arm() {
 		}
 	case !s.confirmed.IsZero():
 		from = s.confirmed
+	}
+	if !s.silentAt.IsZero() && s.silentAt.Add(s.limit).Before(from.Add(limit)) {
+		// It cannot confirm: waiting longer for it, however long the
+		// client waits on replicas while none confirms, is waiting for
+		// a replica cut off from etcd. It gets the limit from when it
+		// said so, as a confirming replica gets it from its last
+		// confirmation: etcd that stalls for a moment makes every
+		// replica say so at once, and clients that left at once would
+		// all move together, the storm waiting longer avoids.
+		from, limit = s.silentAt, s.limit
+		waiting = ", and the replica says etcd does not answer it"
 	}
 	last, flag, p, base := s.confirmed, s.flag, s.patience, s.limit
 	fire := func() {

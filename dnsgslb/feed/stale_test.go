@@ -42,8 +42,9 @@ func (c *confirmations) lastAt() time.Time {
 }
 
 // startReplicasBehindProxies runs two replicas on one etcd, each reaching
-// it through its own cutProxy, confirming every 200ms.
-func startReplicasBehindProxies(t *testing.T) (socks []string, replicas []*controllertest.Running, proxies []*etcdembedtest.CutProxy) {
+// it through its own cutProxy, confirming every 200ms; tweaks change
+// both replicas' configs.
+func startReplicasBehindProxies(t *testing.T, tweaks ...func(*controller.Config)) (socks []string, replicas []*controllertest.Running, proxies []*etcdembedtest.CutProxy) {
 	t.Helper()
 	etcd := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
 	dir := t.TempDir()
@@ -52,6 +53,9 @@ func startReplicasBehindProxies(t *testing.T) (socks []string, replicas []*contr
 		sock := "unix:" + filepath.Join(dir, fmt.Sprintf("ctl%d.sock", i))
 		replicas = append(replicas, controllertest.StartAt(t, "", func(c *controller.Config) {
 			c.EtcdEndpoints, c.Listen, c.FeedConfirmEvery = []string{p.URL()}, sock, 200*time.Millisecond
+			for _, tweak := range tweaks {
+				tweak(c)
+			}
 		}))
 		socks, proxies = append(socks, sock), append(proxies, p)
 	}
@@ -324,4 +328,68 @@ func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
 	if took > 7*time.Second {
 		t.Errorf("the feed left a replica cut off from etcd %s after the cut; want within 7 s (etcd's last answer, 2.2 s, then about the limit); log:\n%s", took.Round(time.Millisecond), log)
 	}
+}
+
+// TestFeedStaysPatientThroughAnEtcdStall: while no replica confirms
+// (every replica's etcd slow, answering late), etcd stalling for a
+// moment (answers 2.5 to 3 s apart instead of every second, as when
+// etcd elects a leader or syncs a slow disk) makes a replica say, for
+// a moment, that etcd does not answer it. A patient feed must not leave
+// it for that: the same stall reaches every replica, and every DNS
+// server and agent would leave its replica at once, the storm waiting
+// longer is for. Only a replica still silent after the limit is left.
+func TestFeedStaysPatientThroughAnEtcdStall(t *testing.T) {
+	ctlLogs := newLogRecorder()
+	socks, replicas, proxies := startReplicasBehindProxies(t, func(c *controller.Config) { c.Logger = slog.New(ctlLogs) })
+	applyObjects(t, replicas[0], exampleObjects(t)...)
+	logs := newLogRecorder()
+	var conf confirmations
+	const staleAfter = 1500 * time.Millisecond
+	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
+	logs.await(t, "gslb feed connected")
+	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	// A 4.4 s round trip: no replica confirms (4 s allowed), etcd
+	// answers every read, late.
+	const slow = 2200 * time.Millisecond
+	for _, p := range proxies {
+		p.Delay(slow)
+	}
+	logs.reset()
+	// Four moves for want of confirmations: the next stream waits 4.5
+	// to 8 limits (6.75 to 12 s).
+	const moved = "has not confirmed that its state is current"
+	for deadline := time.Now().Add(waitLimit); strings.Count(logs.String(), moved) < 4; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 4 moves within %s with no replica confirming; log:\n%s", waitLimit, logs.String())
+		}
+	}
+	logs.reset()
+	logs.await(t, "gslb feed connected")
+	connected := time.Now()
+	ctlLogs.reset()
+	// The stall: what passes for half a second is held 1.5 s longer,
+	// and what follows waits behind it.
+	for _, p := range proxies {
+		p.Delay(slow + 1500*time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // the stall's length, not a synchronisation
+	for _, p := range proxies {
+		p.Delay(slow)
+	}
+	logs.await(t, moved)
+	took := time.Since(connected)
+	log := logs.String()
+	if !ctlLogs.has("etcd has not answered for a while") {
+		t.Fatalf("the stall did not make the replicas say that etcd does not answer them before the feed moved %s after the stream began; replicas' log:\n%s", took.Round(time.Millisecond), ctlLogs.String())
+	}
+	t.Logf("left the replica %s after the stream began (stale after %s)", took.Round(time.Millisecond), staleAfter)
+	if strings.Contains(log, "the replica says etcd does not answer it") {
+		t.Errorf("the feed left a replica %s after the stream began for a stall of etcd of a few seconds, while waiting longer as no replica confirms; log:\n%s", took.Round(time.Millisecond), log)
+	}
+	// A stall, not a cut: etcd answers the replicas again.
+	ctlLogs.await(t, "etcd answers this replica again")
 }
