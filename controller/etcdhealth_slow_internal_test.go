@@ -28,9 +28,9 @@ func TestEtcdHealthSlowIsNotLost(t *testing.T) {
 	t.Cleanup(func() { cli.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Streams end after 6 s without an answer (the replica lease's TTL
+	// Streams end after 4 s without an answer (the replica lease's TTL
 	// in a small test), and status says degraded as soon.
-	const endAfter = 6 * time.Second
+	const endAfter = 4 * time.Second
 	st := store.New(cli, slog.Default())
 	if err := st.Ping(ctx, 10*time.Second); err != nil {
 		t.Fatal(err)
