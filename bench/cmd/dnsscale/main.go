@@ -68,6 +68,7 @@ type options struct {
 	ecs                                   string
 	dnssec, example, reload               bool
 	keyDir                                string
+	keepState                             string
 }
 
 func main() {
@@ -95,6 +96,7 @@ func main() {
 	flag.StringVar(&o.keyDir, "dnssec-keys", "", "sign with the keys in this directory (as anyctl dns --dnssec-keys); implies -dnssec")
 	flag.BoolVar(&o.example, "example", false, "measure the example deployment (deploy/examples) instead of a generated snapshot (-records, -origins unused)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only generate the database into the cache (what the child process does)")
+	flag.StringVar(&o.keepState, "keep-state", "", "at the end, copy the state the server persisted (its snapshot and prefix table) into this directory, for bench/cmd/startstop")
 	flag.StringVar(&o.restartFrom, "restart-from", "", "only restart a server from this state directory and time it (what the child process does)")
 	flag.Parse()
 	o.dnssec = o.dnssec || o.keyDir != ""
@@ -462,7 +464,22 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	}
 	defer os.Remove(next)
 	fmt.Printf("restart after the GeoIP file changed (a copy of it: another modification time), in a new process:\n")
-	return restart(o, next, stateDir)
+	if err := restart(o, next, stateDir); err != nil {
+		return err
+	}
+	if o.keepState == "" {
+		return nil
+	}
+	if err := os.MkdirAll(o.keepState, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"gslb-snapshot.pb", "gslb-table.bin"} {
+		if err := copyFile(filepath.Join(stateDir, f), filepath.Join(o.keepState, f)); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("state kept in %s\n", o.keepState)
+	return nil
 }
 
 // copyFile copies the file at from to a new file at to.
