@@ -266,3 +266,24 @@ func TestCNAMEAppliedAtATargetOfAZoneAbove(t *testing.T) {
 		t.Errorf("CheckApply errors:\n got: %s\nwant: %s", got, want)
 	}
 }
+
+// TestSameApexZonesInNameOrder applies a zone at an apex two stored zones
+// serve: it is refused once for each, in the order of their names.
+func TestSameApexZonesInNameOrder(t *testing.T) {
+	st := newFixture().state()
+	for _, name := range []string{"z-copy", "a-copy"} {
+		z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+		z.Metadata.Name = name
+		st.Put(wrap(z)[0])
+	}
+	z := proto.Clone(newFixture().zone).(*v1.GslbZone)
+	z.Metadata.Name = "m-copy"
+	z.Spec.Zone = "GSLB.example.com"
+	got := errString(CheckApply(wrap(z), st, testOpts))
+	want := `GslbZone "m-copy": spec.zone "GSLB.example.com": same apex as GslbZone "a-copy"
+GslbZone "m-copy": spec.zone "GSLB.example.com": same apex as GslbZone "gslb"
+GslbZone "m-copy": spec.zone "GSLB.example.com": same apex as GslbZone "z-copy"`
+	if got != want {
+		t.Errorf("CheckApply errors:\n got: %s\nwant: %s", got, want)
+	}
+}
