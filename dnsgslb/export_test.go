@@ -4,17 +4,26 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
-// firstReadHeld is what the first read of a GeoIP database waits on, nil
-// when it does not wait. The hook is set once, before any test runs: a read
-// left running by a start cut short calls it after its test has ended.
-var firstReadHeld atomic.Pointer[chan struct{}]
+// readHold is what the first read of a GeoIP database waits on: held is
+// closed to release it, reached once a read waits on it.
+type readHold struct {
+	held, reached chan struct{}
+	once          sync.Once
+}
+
+// firstReadHeld is the hold of the first read, nil when it does not wait.
+// The hook is set once, before any test runs: a read left running by a
+// start cut short calls it after its test has ended.
+var firstReadHeld atomic.Pointer[readHold]
 
 func init() {
 	geoIPFirstRead = func() {
-		if held := firstReadHeld.Load(); held != nil {
-			<-*held
+		if h := firstReadHeld.Load(); h != nil {
+			h.once.Do(func() { close(h.reached) })
+			<-h.held
 		}
 	}
 }
@@ -22,15 +31,30 @@ func init() {
 // HoldFirstGeoIPRead makes the first read of a GeoIP database wait until
 // release is called or the test ends.
 func HoldFirstGeoIPRead(t testing.TB) (release func()) {
-	held := make(chan struct{})
+	h := &readHold{held: make(chan struct{}), reached: make(chan struct{})}
 	var once sync.Once
-	release = func() { once.Do(func() { close(held) }) }
-	firstReadHeld.Store(&held)
+	release = func() { once.Do(func() { close(h.held) }) }
+	firstReadHeld.Store(h)
 	t.Cleanup(func() {
-		firstReadHeld.CompareAndSwap(&held, nil)
+		firstReadHeld.CompareAndSwap(h, nil)
 		release()
 	})
 	return release
+}
+
+// AwaitFirstGeoIPReadHeld waits, up to 10 s, until a first read waits on
+// the hold HoldFirstGeoIPRead made.
+func AwaitFirstGeoIPReadHeld(t testing.TB) {
+	t.Helper()
+	h := firstReadHeld.Load()
+	if h == nil {
+		t.Fatal("no first GeoIP read is held")
+	}
+	select {
+	case <-h.reached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first GeoIP read waits on its hold 10 s later")
+	}
 }
 
 // RefineAgain starts a refine of the index served, as a build that left

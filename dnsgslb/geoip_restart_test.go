@@ -146,7 +146,7 @@ func TestStopDuringStart(t *testing.T) {
 		})
 		ended <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	dnsgslb.AwaitFirstGeoIPReadHeld(t) // the start waits for the database
 	cancel()
 	select {
 	case err := <-ended:
