@@ -15,7 +15,8 @@ import (
 // and the connections stay open, as behind a firewall that drops
 // packets; new connections are accepted and go nowhere. Delay makes the
 // path slow instead: every byte arrives late, in order, as over a long
-// or congested path to an etcd that still answers.
+// or congested path to an etcd that still answers. Heal ends a
+// partition.
 type CutProxy struct {
 	l      net.Listener
 	target string
@@ -49,11 +50,23 @@ func StartCutProxy(t testing.TB, target string) *CutProxy {
 // URL is the proxy's address as an etcd endpoint.
 func (p *CutProxy) URL() string { return "http://" + p.l.Addr().String() }
 
-// Partition cuts the path for good.
+// Partition cuts the path until Heal.
 func (p *CutProxy) Partition() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
+}
+
+// Heal ends a partition: it closes every connection, whose bytes were
+// dropped, so that clients dial again, and forwards the new ones.
+func (p *CutProxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
 
 // Delay delays every byte on the path by d in each direction from now
