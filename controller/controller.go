@@ -142,6 +142,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	fresh := newFreshness(st, c.cfg.FeedConfirmEvery, c.log, sw.published, cache.mirror.Synced, sw.mirror.Synced, fleet.mirror.Synced)
 	replica := &replicaState{etcd: eh, fresh: fresh}
 	m.exportConfirmedAge(fresh.age)
+	m.exportEtcdAnswers(eh)
 	dns := &dnsServers{every: c.cfg.FeedConfirmEvery}
 	admin := &adminServer{dns: dns, log: c.log, st: st, opts: validation.Options{AllowedPrefixes: c.cfg.AllowedPrefixes}, metrics: m, cache: cache, observed: obs, fleet: fleet, reports: sw, drainPeriod: c.cfg.DrainPeriod, replica: replica}
 	v1.RegisterAdminServiceServer(gs, admin)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyctl/anyctl/controller/store"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -59,6 +60,12 @@ type etcdHealth struct {
 	// onChange is called, under mu, with whether etcd is reached.
 	onChange func(reached bool)
 
+	// started is when the replica began to track etcd.
+	started time.Time
+	// roundTrips observes each answered probe's round trip; set before
+	// run, if at all.
+	roundTrips prometheus.Observer
+
 	mu sync.Mutex // guards the fields below
 	// lostCh is closed when etcd is declared lost; a new one replaces it
 	// when etcd is back.
@@ -72,10 +79,14 @@ type etcdHealth struct {
 	// silentCh is closed when silent changes, and replaced.
 	silent   bool
 	silentCh chan struct{}
+	// answered is when a probe was last answered (zero before the
+	// first); roundTrip is how long that probe waited.
+	answered  time.Time
+	roundTrip time.Duration
 }
 
 func newEtcdHealth(st *store.Store, grace, endAfter time.Duration, leaseAck func() time.Time, log *slog.Logger, onChange func(reached bool)) *etcdHealth {
-	return &etcdHealth{st: st, grace: grace, endAfter: max(grace, endAfter), leaseAck: leaseAck, log: log, onChange: onChange, lostCh: make(chan struct{}), silentCh: make(chan struct{})}
+	return &etcdHealth{st: st, grace: grace, endAfter: max(grace, endAfter), leaseAck: leaseAck, log: log, onChange: onChange, lostCh: make(chan struct{}), silentCh: make(chan struct{}), started: time.Now()}
 }
 
 // silence reports whether etcd has gone etcdPromptRead without answering
@@ -153,12 +164,13 @@ func (h *etcdHealth) run(ctx context.Context) {
 	lastOK := time.Now()
 	t := time.NewTicker(etcdProbeInterval)
 	defer t.Stop()
-	results := make(chan error)
+	results := make(chan probeResult)
 	probe := func() {
 		go func() {
+			start := time.Now()
 			err := h.st.Ping(ctx, h.endAfter)
 			select {
-			case results <- err:
+			case results <- probeResult{err: err, roundTrip: time.Since(start)}:
 			case <-ctx.Done():
 			}
 		}()
@@ -175,9 +187,10 @@ func (h *etcdHealth) run(ctx context.Context) {
 		case <-t.C:
 			probe()
 		case <-quiet.C:
-		case err = <-results:
-			if err == nil {
+		case r := <-results:
+			if err = r.err; err == nil {
 				lastOK = time.Now()
+				h.answeredProbe(lastOK, r.roundTrip)
 			}
 		}
 		if h.leaseAck != nil {
