@@ -360,11 +360,12 @@ func roundAge(d time.Duration) time.Duration {
 
 // writeDegraded warns first when the replica that answered is degraded:
 // it cannot reach a majority of etcd, so its state may be stale and it
-// refuses writes.
+// refuses writes; or when etcd answers it slowly or not at all.
 func writeDegraded(w io.Writer, resp *v1.StatusResponse) {
 	if d := resp.GetController().GetDegraded(); d != "" {
 		fmt.Fprintf(w, "CONTROLLER DEGRADED: %s\n\n", d)
 	}
+	writeEtcdAnswers(w, resp.GetController())
 }
 
 // writeDNSServers counts the DNS servers streaming the GSLB feed from the

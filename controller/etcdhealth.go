@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // etcdProbeInterval is how often a replica checks that it reaches a
@@ -273,7 +274,11 @@ func (r *replicaState) proto() *v1.ControllerState {
 	if r == nil {
 		return nil
 	}
-	st := &v1.ControllerState{Leader: r.leading.Load()}
+	a := r.etcd.answers(time.Now())
+	st := &v1.ControllerState{Leader: r.leading.Load(), EtcdAnswerAge: durationpb.New(a.age), EtcdSilent: a.silent}
+	if a.roundTrip > 0 {
+		st.EtcdRoundTrip = durationpb.New(a.roundTrip)
+	}
 	if err := r.etcd.degradedErr(); err != nil {
 		st.Degraded = fmt.Sprintf("cannot reach etcd (%v): serving from a state that may be stale, refusing writes, agent and DNS streams sent to other replicas", err)
 	} else if d, why := r.fresh.unconfirmed(time.Now()); d > 0 {

@@ -1256,7 +1256,18 @@ type ControllerState struct {
 	Degraded string `protobuf:"bytes,1,opt,name=degraded,proto3" json:"degraded,omitempty"`
 	// leader is true while this replica runs the fleet jobs (drain steps,
 	// the withdrawal budget).
-	Leader        bool `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	Leader bool `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	// etcd_answer_age is the time since etcd last answered the replica (a
+	// probe, every second, or its lease's keepalive); unset from replicas
+	// from before it.
+	EtcdAnswerAge *durationpb.Duration `protobuf:"bytes,3,opt,name=etcd_answer_age,json=etcdAnswerAge,proto3" json:"etcd_answer_age,omitempty"`
+	// etcd_round_trip is how long the replica's last answered etcd probe
+	// took; unset before the first.
+	EtcdRoundTrip *durationpb.Duration `protobuf:"bytes,4,opt,name=etcd_round_trip,json=etcdRoundTrip,proto3" json:"etcd_round_trip,omitempty"`
+	// etcd_silent is true while etcd has not answered the replica for 2 s
+	// and the replica tells its agents and DNS servers, on their streams,
+	// that it cannot confirm its state.
+	EtcdSilent    bool `protobuf:"varint,5,opt,name=etcd_silent,json=etcdSilent,proto3" json:"etcd_silent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1301,6 +1312,27 @@ func (x *ControllerState) GetDegraded() string {
 func (x *ControllerState) GetLeader() bool {
 	if x != nil {
 		return x.Leader
+	}
+	return false
+}
+
+func (x *ControllerState) GetEtcdAnswerAge() *durationpb.Duration {
+	if x != nil {
+		return x.EtcdAnswerAge
+	}
+	return nil
+}
+
+func (x *ControllerState) GetEtcdRoundTrip() *durationpb.Duration {
+	if x != nil {
+		return x.EtcdRoundTrip
+	}
+	return nil
+}
+
+func (x *ControllerState) GetEtcdSilent() bool {
+	if x != nil {
+		return x.EtcdSilent
 	}
 	return false
 }
@@ -2815,10 +2847,14 @@ const file_anycast_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"PopProblem\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12\x18\n" +
-	"\aproblem\x18\x02 \x01(\tR\aproblem\"E\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xec\x01\n" +
 	"\x0fControllerState\x12\x1a\n" +
 	"\bdegraded\x18\x01 \x01(\tR\bdegraded\x12\x16\n" +
-	"\x06leader\x18\x02 \x01(\bR\x06leader\"\xa5\x02\n" +
+	"\x06leader\x18\x02 \x01(\bR\x06leader\x12A\n" +
+	"\x0fetcd_answer_age\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\retcdAnswerAge\x12A\n" +
+	"\x0fetcd_round_trip\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\retcdRoundTrip\x12\x1f\n" +
+	"\vetcd_silent\x18\x05 \x01(\bR\n" +
+	"etcdSilent\"\xa5\x02\n" +
 	"\x0ePopStatusEntry\x12\x10\n" +
 	"\x03pop\x18\x01 \x01(\tR\x03pop\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x15.anycast.v1.PopStatusR\x06status\x128\n" +
@@ -3013,8 +3049,8 @@ var file_anycast_v1_admin_proto_goTypes = []any{
 	(*DnsServerEntry)(nil),        // 40: anycast.v1.DnsServerEntry
 	(*Object)(nil),                // 41: anycast.v1.Object
 	(Kind)(0),                     // 42: anycast.v1.Kind
-	(*PopStatus)(nil),             // 43: anycast.v1.PopStatus
-	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
+	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
+	(*PopStatus)(nil),             // 44: anycast.v1.PopStatus
 	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
 	(*DnssecKeySet)(nil),          // 46: anycast.v1.DnssecKeySet
 }
@@ -3040,63 +3076,65 @@ var file_anycast_v1_admin_proto_depIdxs = []int32{
 	17, // 18: anycast.v1.StatusSummary.steps:type_name -> anycast.v1.StepCount
 	18, // 19: anycast.v1.StatusSummary.problems:type_name -> anycast.v1.PopProblem
 	2,  // 20: anycast.v1.StepCount.step:type_name -> anycast.v1.DrainStep
-	43, // 21: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
-	44, // 22: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
-	22, // 23: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
-	21, // 24: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
-	45, // 25: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
-	45, // 26: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
-	2,  // 27: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
-	45, // 28: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
-	44, // 29: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
-	22, // 30: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
-	22, // 31: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
-	42, // 32: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
-	30, // 33: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
-	45, // 34: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
-	31, // 35: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
-	42, // 36: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
-	0,  // 37: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
-	41, // 38: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
-	41, // 39: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
-	42, // 40: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
-	4,  // 41: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
-	45, // 42: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
-	41, // 43: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
-	37, // 44: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
-	30, // 45: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
-	45, // 46: anycast.v1.DnsServerEntry.since:type_name -> google.protobuf.Timestamp
-	46, // 47: anycast.v1.DnsServerEntry.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
-	45, // 48: anycast.v1.DnsServerEntry.confirmed_at:type_name -> google.protobuf.Timestamp
-	3,  // 49: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
-	6,  // 50: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
-	8,  // 51: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
-	10, // 52: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
-	12, // 53: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
-	14, // 54: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
-	24, // 55: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
-	26, // 56: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
-	28, // 57: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
-	32, // 58: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
-	34, // 59: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
-	38, // 60: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
-	5,  // 61: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
-	7,  // 62: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
-	9,  // 63: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
-	11, // 64: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
-	13, // 65: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
-	15, // 66: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
-	25, // 67: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
-	27, // 68: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
-	29, // 69: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
-	33, // 70: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
-	35, // 71: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
-	39, // 72: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
-	61, // [61:73] is the sub-list for method output_type
-	49, // [49:61] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	43, // 21: anycast.v1.ControllerState.etcd_answer_age:type_name -> google.protobuf.Duration
+	43, // 22: anycast.v1.ControllerState.etcd_round_trip:type_name -> google.protobuf.Duration
+	44, // 23: anycast.v1.PopStatusEntry.status:type_name -> anycast.v1.PopStatus
+	43, // 24: anycast.v1.PopStatusEntry.report_age:type_name -> google.protobuf.Duration
+	22, // 25: anycast.v1.PopStatusEntry.drain:type_name -> anycast.v1.DrainState
+	21, // 26: anycast.v1.PopStatusEntry.refused_agent:type_name -> anycast.v1.AgentRefusal
+	45, // 27: anycast.v1.AgentRefusal.at:type_name -> google.protobuf.Timestamp
+	45, // 28: anycast.v1.AgentRefusal.live_agent_since:type_name -> google.protobuf.Timestamp
+	2,  // 29: anycast.v1.DrainState.step:type_name -> anycast.v1.DrainStep
+	45, // 30: anycast.v1.DrainState.since:type_name -> google.protobuf.Timestamp
+	43, // 31: anycast.v1.DrainRequest.drain_period:type_name -> google.protobuf.Duration
+	22, // 32: anycast.v1.DrainResponse.state:type_name -> anycast.v1.DrainState
+	22, // 33: anycast.v1.UndrainResponse.state:type_name -> anycast.v1.DrainState
+	42, // 34: anycast.v1.HistoryRequest.kind:type_name -> anycast.v1.Kind
+	30, // 35: anycast.v1.HistoryResponse.entries:type_name -> anycast.v1.HistoryEntry
+	45, // 36: anycast.v1.HistoryEntry.time:type_name -> google.protobuf.Timestamp
+	31, // 37: anycast.v1.HistoryEntry.changes:type_name -> anycast.v1.HistoryChange
+	42, // 38: anycast.v1.HistoryChange.kind:type_name -> anycast.v1.Kind
+	0,  // 39: anycast.v1.HistoryChange.action:type_name -> anycast.v1.ApplyAction
+	41, // 40: anycast.v1.HistoryChange.before:type_name -> anycast.v1.Object
+	41, // 41: anycast.v1.HistoryChange.after:type_name -> anycast.v1.Object
+	42, // 42: anycast.v1.RollbackRequest.kind:type_name -> anycast.v1.Kind
+	4,  // 43: anycast.v1.RollbackResponse.results:type_name -> anycast.v1.ApplyResult
+	45, // 44: anycast.v1.Backup.taken_at:type_name -> google.protobuf.Timestamp
+	41, // 45: anycast.v1.Backup.objects:type_name -> anycast.v1.Object
+	37, // 46: anycast.v1.Backup.fleet:type_name -> anycast.v1.BackupKeyValue
+	30, // 47: anycast.v1.Backup.history:type_name -> anycast.v1.HistoryEntry
+	45, // 48: anycast.v1.DnsServerEntry.since:type_name -> google.protobuf.Timestamp
+	46, // 49: anycast.v1.DnsServerEntry.dnssec_key_sets:type_name -> anycast.v1.DnssecKeySet
+	45, // 50: anycast.v1.DnsServerEntry.confirmed_at:type_name -> google.protobuf.Timestamp
+	3,  // 51: anycast.v1.AdminService.Apply:input_type -> anycast.v1.ApplyRequest
+	6,  // 52: anycast.v1.AdminService.Get:input_type -> anycast.v1.GetRequest
+	8,  // 53: anycast.v1.AdminService.List:input_type -> anycast.v1.ListRequest
+	10, // 54: anycast.v1.AdminService.Delete:input_type -> anycast.v1.DeleteRequest
+	12, // 55: anycast.v1.AdminService.Watch:input_type -> anycast.v1.WatchRequest
+	14, // 56: anycast.v1.AdminService.Status:input_type -> anycast.v1.StatusRequest
+	24, // 57: anycast.v1.AdminService.Drain:input_type -> anycast.v1.DrainRequest
+	26, // 58: anycast.v1.AdminService.Undrain:input_type -> anycast.v1.UndrainRequest
+	28, // 59: anycast.v1.AdminService.History:input_type -> anycast.v1.HistoryRequest
+	32, // 60: anycast.v1.AdminService.Rollback:input_type -> anycast.v1.RollbackRequest
+	34, // 61: anycast.v1.AdminService.Backup:input_type -> anycast.v1.BackupRequest
+	38, // 62: anycast.v1.AdminService.Restore:input_type -> anycast.v1.RestoreRequest
+	5,  // 63: anycast.v1.AdminService.Apply:output_type -> anycast.v1.ApplyResponse
+	7,  // 64: anycast.v1.AdminService.Get:output_type -> anycast.v1.GetResponse
+	9,  // 65: anycast.v1.AdminService.List:output_type -> anycast.v1.ListResponse
+	11, // 66: anycast.v1.AdminService.Delete:output_type -> anycast.v1.DeleteResponse
+	13, // 67: anycast.v1.AdminService.Watch:output_type -> anycast.v1.WatchResponse
+	15, // 68: anycast.v1.AdminService.Status:output_type -> anycast.v1.StatusResponse
+	25, // 69: anycast.v1.AdminService.Drain:output_type -> anycast.v1.DrainResponse
+	27, // 70: anycast.v1.AdminService.Undrain:output_type -> anycast.v1.UndrainResponse
+	29, // 71: anycast.v1.AdminService.History:output_type -> anycast.v1.HistoryResponse
+	33, // 72: anycast.v1.AdminService.Rollback:output_type -> anycast.v1.RollbackResponse
+	35, // 73: anycast.v1.AdminService.Backup:output_type -> anycast.v1.BackupResponse
+	39, // 74: anycast.v1.AdminService.Restore:output_type -> anycast.v1.RestoreResponse
+	63, // [63:75] is the sub-list for method output_type
+	51, // [51:63] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_anycast_v1_admin_proto_init() }
