@@ -177,18 +177,15 @@ func TestFeedStaysOnAnOlderController(t *testing.T) {
 	}
 }
 
-// TestFeedBacksOffWhenNoReplicaConfirms: with every replica's etcd slow
-// (it answers, and the replicas keep their leases and streams), no
-// replica confirms within --feed-stale-after. The feed moves once round
-// the replicas for want of confirmations, then, finding none fresher,
-// stays longer on each (doubling, jittered), rather than taking a new
-// stream and a full snapshot every --feed-stale-after.
-func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
-	socks, replicas, proxies := startReplicasBehindProxies(t)
+// startConfirmedFeed starts replicas behind proxies to one etcd (tweaks
+// apply to both replicas' configs) with the example objects, and a feed
+// on them with staleAfter, once it is connected and has seen two
+// confirmations: what a test then slows or cuts.
+func startConfirmedFeed(t *testing.T, staleAfter time.Duration, tweaks ...func(*controller.Config)) (socks []string, proxies []*etcdembedtest.CutProxy, logs *logRecorder, conf *confirmations) {
+	t.Helper()
+	socks, replicas, proxies := startReplicasBehindProxies(t, tweaks...)
 	applyObjects(t, replicas[0], exampleObjects(t)...)
-	logs := newLogRecorder()
-	var conf confirmations
-	const staleAfter = time.Second
+	logs, conf = newLogRecorder(), &confirmations{}
 	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
 	logs.await(t, "gslb feed connected")
 	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
@@ -196,6 +193,18 @@ func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
 			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
 		}
 	}
+	return socks, proxies, logs, conf
+}
+
+// TestFeedBacksOffWhenNoReplicaConfirms: with every replica's etcd slow
+// (it answers, and the replicas keep their leases and streams), no
+// replica confirms within --feed-stale-after. The feed moves once round
+// the replicas for want of confirmations, then, finding none fresher,
+// stays longer on each (doubling, jittered), rather than taking a new
+// stream and a full snapshot every --feed-stale-after.
+func TestFeedBacksOffWhenNoReplicaConfirms(t *testing.T) {
+	const staleAfter = time.Second
+	_, proxies, logs, _ := startConfirmedFeed(t, staleAfter)
 	// A round trip to etcd of 1.2s: a confirmation (a read, then a
 	// progress notification) is older than the limit when it is made,
 	// while etcd's health probes and the replicas' leases still succeed.
@@ -277,18 +286,8 @@ func TestFeedStaysWhileBuildingASnapshot(t *testing.T) {
 // leaves the cut off one within about the limit after etcd stopped
 // answering it, not after the long wait (8.5 to 16 limits by then).
 func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
-	socks, replicas, proxies := startReplicasBehindProxies(t)
-	applyObjects(t, replicas[0], exampleObjects(t)...)
-	logs := newLogRecorder()
-	var conf confirmations
 	const staleAfter = time.Second
-	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
-	logs.await(t, "gslb feed connected")
-	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
-		}
-	}
+	socks, proxies, logs, _ := startConfirmedFeed(t, staleAfter)
 	// A round trip to etcd of 4.4 s: a read takes longer than a
 	// confirmation may (4 s with a 200ms interval), so no replica
 	// confirms, while etcd still answers every read, late.
@@ -340,18 +339,8 @@ func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
 // longer is for. Only a replica still silent after the limit is left.
 func TestFeedStaysPatientThroughAnEtcdStall(t *testing.T) {
 	ctlLogs := newLogRecorder()
-	socks, replicas, proxies := startReplicasBehindProxies(t, func(c *controller.Config) { c.Logger = slog.New(ctlLogs) })
-	applyObjects(t, replicas[0], exampleObjects(t)...)
-	logs := newLogRecorder()
-	var conf confirmations
 	const staleAfter = 1500 * time.Millisecond
-	runFeed(t, feed.Config{Controller: strings.Join(socks, ","), Logger: slog.New(logs), StaleAfter: staleAfter, Confirmed: conf.confirmed}, nil, nil)
-	logs.await(t, "gslb feed connected")
-	for deadline := time.Now().Add(waitLimit); conf.n.Load() < 2; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("fewer than 2 confirmations within %s; log:\n%s", waitLimit, logs.String())
-		}
-	}
+	_, proxies, logs, _ := startConfirmedFeed(t, staleAfter, func(c *controller.Config) { c.Logger = slog.New(ctlLogs) })
 	// A 4.4 s round trip: no replica confirms (4 s allowed), etcd
 	// answers every read, late.
 	const slow = 2200 * time.Millisecond
