@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/anyctl/anyctl/bench/gslbscale"
 )
 
 type options struct {
@@ -37,9 +39,9 @@ type options struct {
 func main() {
 	var o options
 	var at string
-	home, _ := os.UserCacheDir()
+	db, _ := gslbscale.GeoDBPath(3_000_000, 100_000, 1) // what dnsscale generates by default
 	flag.StringVar(&o.state, "state", "", "state directory persisted by a server (dnsscale -keep-state): gslb-snapshot.pb and gslb-table.bin (required)")
-	flag.StringVar(&o.db, "db", filepath.Join(home, "anyctl-bench", "city-v1-n3000000-l100000-s1.mmdb"), "GeoIP database; each start gets a copy of it, so another modification time: another database to the server than the one its table was built from")
+	flag.StringVar(&o.db, "db", db, "GeoIP database; each start gets a copy of it, so another modification time: another database to the server than the one its table was built from")
 	flag.StringVar(&o.name, "name", "svc00001.scale.example.com.", "name queried (A) for the first answer")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every binary once per measurement")
 	flag.StringVar(&at, "sigterm-at", "1s,2.2s,2.6s,3s", "times after the start to send SIGTERM, comma-separated")
