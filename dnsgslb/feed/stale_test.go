@@ -331,7 +331,7 @@ func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
 
 // TestFeedStaysPatientThroughAnEtcdStall: while no replica confirms
 // (every replica's etcd slow, answering late), etcd stalling for a
-// moment (answers 2.5 to 3 s apart instead of every second, as when
+// moment (answers 3 to 3.5 s apart instead of every second, as when
 // etcd elects a leader or syncs a slow disk) makes a replica say, for
 // a moment, that etcd does not answer it. A patient feed must not leave
 // it for that: the same stall reaches every replica, and every DNS
@@ -339,7 +339,9 @@ func TestFeedLeavesACutOffReplicaWhilePatient(t *testing.T) {
 // longer is for. Only a replica still silent after the limit is left.
 func TestFeedStaysPatientThroughAnEtcdStall(t *testing.T) {
 	ctlLogs := newLogRecorder()
-	const staleAfter = 1500 * time.Millisecond
+	// The limit leaves room for the stall below: etcd silent (2 s
+	// without an answer) for about a second, well within the limit.
+	const staleAfter = 2500 * time.Millisecond
 	_, proxies, logs, _ := startConfirmedFeed(t, staleAfter, func(c *controller.Config) { c.Logger = slog.New(ctlLogs) })
 	// A 4.4 s round trip: no replica confirms (4 s allowed), etcd
 	// answers every read, late.
@@ -349,7 +351,7 @@ func TestFeedStaysPatientThroughAnEtcdStall(t *testing.T) {
 	}
 	logs.reset()
 	// Four moves for want of confirmations: the next stream waits 4.5
-	// to 8 limits (6.75 to 12 s).
+	// to 8 limits (11 to 20 s).
 	const moved = "has not confirmed that its state is current"
 	for deadline := time.Now().Add(waitLimit); strings.Count(logs.String(), moved) < 4; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -359,11 +361,16 @@ func TestFeedStaysPatientThroughAnEtcdStall(t *testing.T) {
 	logs.reset()
 	logs.await(t, "gslb feed connected")
 	connected := time.Now()
+	// The stall comes once the limit from the stream's start has passed
+	// too: the limit is then counted from the replica's word alone.
+	time.Sleep(staleAfter + time.Second) // when the stall comes, not a synchronisation
 	ctlLogs.reset()
-	// The stall: what passes for half a second is held 1.5 s longer,
-	// and what follows waits behind it.
+	// The stall: what passes for half a second is held 2.5 s longer,
+	// and what follows waits behind it: answers, a second apart, stop
+	// for 3 to 3.5 s, clearly longer than the 2 s that make a replica
+	// say etcd is silent, on a loaded machine too.
 	for _, p := range proxies {
-		p.Delay(slow + 1500*time.Millisecond)
+		p.Delay(slow + 2500*time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // the stall's length, not a synchronisation
 	for _, p := range proxies {
