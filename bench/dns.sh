@@ -25,6 +25,10 @@
 #                                           # -udp-mode listed
 #   SPREAD=1 NETPOLLER=0 bench/dns.sh       # every server and dnsperf on
 #                                           # every CPU (below)
+#   RATES="20000 60000 100000" NETPOLLER=0 bench/dns.sh
+#                                           # then CPU per query, p50 and p99
+#                                           # at each offered rate (dnsperf -Q,
+#                                           # 2,000 outstanding), ROUNDS each
 #
 # With SPREAD=1 the servers run as they run on a machine of many cores:
 # on every CPU, the Go server with GOMAXPROCS unset (so a UDP worker and a
@@ -41,6 +45,7 @@ BASELINE=${BASELINE:-}
 FIXED_QPS=${FIXED_QPS:-20000}
 ROUNDS=${ROUNDS:-3}
 SPREAD=${SPREAD:-0}
+RATES=${RATES:-}
 NAME=dns.sh
 CPUS=$(nproc)
 SERVER_CPUS=0
@@ -139,4 +144,27 @@ echo
 for srv in "${SERVERS[@]}"; do
   read -r name _ <<<"$srv"
   [ "$name" = gdnsd ] || ratio "$(median "$name")" "$ref"
+done
+
+# RATES: CPU per query and latency at each offered rate, open loop.
+[ -n "$RATES" ] || exit 0
+: >"$WORK/rates"
+for round in $(seq 1 "$ROUNDS"); do
+  for qps in $RATES; do
+    for srv in "${SERVERS[@]}"; do
+      read -r name port pid <<<"$srv"
+      line=$(measure_rate "$name" "$port" "$pid" "$qps")
+      echo "dns.sh: round $round: $line" >&2
+      read -r name qps rest <<<"$line"
+      echo "$name@$qps $rest" >>"$WORK/rates"
+    done
+  done
+done
+printf '\n| server | offered QPS | CPU µs/query | p50 µs | p99 µs | lost %% |\n|---|---:|---:|---:|---:|---:|\n'
+for qps in $RATES; do
+  for srv in "${SERVERS[@]}"; do
+    read -r name _ <<<"$srv"
+    read -r _ us p50 p99 lost <<<"$(median "$name@$qps" "$WORK/rates")"
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$qps" "$us" "$p50" "$p99" "$lost"
+  done
 done

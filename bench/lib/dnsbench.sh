@@ -117,6 +117,24 @@ measure() {
   echo "$name $qps $lost $share $us $p50 $p99 $qpc"
 }
 
+# measure_rate NAME PORT PID QPS prints one line for a fixed offered rate
+# (dnsperf -Q, up to 2,000 queries outstanding):
+# name qps us_per_query p50_us p99_us lost%
+measure_rate() {
+  local name=$1 port=$2 pid=$3 qps=$4 out="$WORK/$1.rate" k0 k1 done lost us n p50 p99
+  k0=$(ticks "$pid")
+  perf "$port" "$WORK/queries.bin" -q 2000 -Q "$qps" -v >"$out" 2>&1
+  k1=$(ticks "$pid")
+  done=$(awk '/Queries completed/ {print $3}' "$out")
+  lost=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$out")
+  us=$(awk -v k="$((k1 - k0))" -v hz="$HZ" -v n="$done" 'BEGIN {printf "%.1f", k * 1e6 / hz / n}')
+  awk '/^> / {print $NF * 1e6}' "$out" | sort -n >"$out.lat"
+  n=$(wc -l <"$out.lat")
+  p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 {printf "%.0f", $1; exit}' "$out.lat")
+  p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 {printf "%.0f", $1; exit}' "$out.lat")
+  echo "$name $qps $us $p50 $p99 $lost"
+}
+
 # measure_rounds "NAME PORT PID [QUERIES]"... measures the servers in turn,
 # ROUNDS times, into $WORK/rounds, saying each line on stderr.
 measure_rounds() {
@@ -132,9 +150,10 @@ measure_rounds() {
   done
 }
 
-# median NAME prints NAME and the median of each figure over the rounds.
+# median NAME [FILE] prints NAME and the median of each figure over the
+# rounds in FILE ($WORK/rounds).
 median() {
-  awk -v n="$1" '$1 == n' "$WORK/rounds" | awk -v n="$1" '
+  awk -v n="$1" '$1 == n' "${2:-$WORK/rounds}" | awk -v n="$1" '
     { for (f = 2; f <= NF; f++) v[f, NR] = $f; nf = NF; rows = NR }
     END {
       printf "%s", n
