@@ -100,6 +100,7 @@ type dnsFlags struct {
 	defaultLocation string
 	udpWorkers      int
 	udpMode         string
+	udpCoalesce     time.Duration
 	tcpConns        int
 	tcpPerClient    int
 	tcpIdle         time.Duration
@@ -126,6 +127,7 @@ func (f *dnsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.defaultLocation, "default-location", "", "LAT,LON[,COUNTRY[,CONTINENT]] where clients nothing else locates are placed (default 0,0 with no country)")
 	fs.IntVar(&f.udpWorkers, "udp-workers", 0, "UDP sockets sharing the port (SO_REUSEPORT), each with its own reader; 0: one per processor (GOMAXPROCS)")
 	fs.StringVar(&f.udpMode, "udp-mode", "auto", "how UDP workers wait: blocking (in recvmmsg on their own OS threads; GOMAXPROCS is raised to workers+1), netpoller, or auto (blocking on Linux amd64/arm64)")
+	fs.DurationVar(&f.udpCoalesce, "udp-coalesce", dnsgslb.DefaultUDPCoalesce, "how long a busy blocking UDP worker (over 40% of a CPU) waits after answering a batch, so that its next read takes several datagrams: 15–30% less CPU per query at high rates, at most this much more latency; a lightly loaded worker never waits (0: never; at most 1ms)")
 	fs.IntVar(&f.tcpConns, "tcp-max-connections", 1024, "TCP connections served at once; past it the one waiting longest for its next query is closed to make room")
 	fs.IntVar(&f.tcpPerClient, "tcp-max-per-client", 64, "TCP connections from one client (an IPv4 address, an IPv6 /64); 0: no limit (a load balancer in front)")
 	fs.DurationVar(&f.tcpIdle, "tcp-idle-timeout", 10*time.Second, "how long a TCP connection may wait for its next query; also the edns-tcp-keepalive timeout offered")
@@ -181,6 +183,13 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	udpMode, err := dnsgslb.ParseUDPMode(f.udpMode)
 	if err != nil {
 		return daemon.Config{}, UsageErrorf("--udp-mode: %v", err)
+	}
+	udpCoalesce := f.udpCoalesce
+	switch {
+	case udpCoalesce < 0 || udpCoalesce > dnsgslb.MaxUDPCoalesce:
+		return daemon.Config{}, UsageErrorf("--udp-coalesce %v: want 0 (never) to %v", f.udpCoalesce, dnsgslb.MaxUDPCoalesce)
+	case udpCoalesce == 0:
+		udpCoalesce = -1 // never
 	}
 	if f.geoip != "" {
 		if _, err := os.Stat(f.geoip); err != nil {
@@ -238,7 +247,7 @@ func (f *dnsFlags) options(stderr io.Writer) (daemon.Config, error) {
 	return daemon.Config{
 		Server: dnsgslb.Config{
 			Listen: f.listen, StateDir: f.stateDir, GeoIPPath: f.geoip, GeoIPReloadInterval: f.geoipReload, DefaultLocation: loc,
-			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, TCP: tcp, RRL: rrl, Dnstap: tap,
+			Logger: log, UDPWorkers: f.udpWorkers, UDPMode: udpMode, UDPCoalesce: udpCoalesce, TCP: tcp, RRL: rrl, Dnstap: tap,
 			Identity: f.identity, VersionBind: f.versionBind, Cookies: jar, NoCookies: !f.cookies,
 			DNSSECKeyDir: f.dnssecKeys,
 		},

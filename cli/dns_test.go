@@ -112,6 +112,18 @@ func TestDNSOptions(t *testing.T) {
 		{desc: "negative TCP per client", args: []string{"--tcp-max-per-client", "-2"}, wantErr: `--tcp-max-per-client -2: want 1 or more (0: no limit)`},
 		{desc: "TCP idle timeout too long", args: []string{"--tcp-idle-timeout", "2h"}, wantErr: `--tcp-idle-timeout 2h0m0s: want 100ms to 1h`},
 		{desc: "bad UDP mode", args: []string{"--udp-mode", "fast"}, wantErr: `--udp-mode: UDP mode "fast": want auto, blocking or netpoller`},
+		{desc: "UDP coalescing by default", check: func(t *testing.T, o daemon.Config) {
+			if o.Server.UDPCoalesce != 50*time.Microsecond {
+				t.Errorf("UDPCoalesce %v, want 50µs", o.Server.UDPCoalesce)
+			}
+		}},
+		{desc: "UDP coalescing off", args: []string{"--udp-coalesce", "0"}, check: func(t *testing.T, o daemon.Config) {
+			if o.Server.UDPCoalesce >= 0 {
+				t.Errorf("UDPCoalesce %v, want negative (never)", o.Server.UDPCoalesce)
+			}
+		}},
+		{desc: "UDP coalescing too long", args: []string{"--udp-coalesce", "2ms"}, wantErr: `--udp-coalesce 2ms: want 0 (never) to 1ms`},
+		{desc: "negative UDP coalescing", args: []string{"--udp-coalesce", "-5us"}, wantErr: `--udp-coalesce -5µs: want 0 (never) to 1ms`},
 		{desc: "missing GeoIP database", args: []string{"--geoip", missing},
 			wantErr: `--geoip "` + missing + `": stat ` + missing + `: no such file or directory`},
 		{desc: "bad default location", args: []string{"--default-location", "39.04"},

@@ -45,6 +45,11 @@ func rcodeSlot(r int) int {
 type shard struct {
 	queries [maxZones + 1][8][8]atomic.Uint64
 	answers [maxOrigins]atomic.Uint64
+
+	// A UDP worker's batches after which it waited (coalescer), and
+	// whether it is coalescing now.
+	coalesced  atomic.Uint64
+	coalescing atomic.Bool
 }
 
 func (sh *shard) count(zone, qtype, rcode int, origins []int) {
@@ -89,6 +94,7 @@ type metrics struct {
 
 	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, rejectedDesc, notPersistedDesc, resignDesc *prometheus.Desc
 	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                                                           *prometheus.Desc
+	coalescedDesc, coalescingDesc                                                                            *prometheus.Desc
 }
 
 // Reasons a TCP connection is refused, and their label values.
@@ -112,6 +118,10 @@ func newMetrics() *metrics {
 		ageDesc:          prometheus.NewDesc("anyctl_dns_snapshot_age_seconds", "Time since the controller compiled the snapshot being served.", nil, nil),
 		resignDesc:       prometheus.NewDesc("anyctl_dns_dnssec_resign_timestamp_seconds", "When the signatures being served are due to be made again (they stay valid for the refresh period after it); absent when no zone is signed.", nil, nil),
 		tcpOpenDesc:      prometheus.NewDesc("anyctl_dns_tcp_connections", "TCP connections open.", nil, nil),
+		coalescedDesc: prometheus.NewDesc("anyctl_dns_udp_coalesced_batches_total",
+			"UDP batches after which a busy worker waited --udp-coalesce before reading again, to read more datagrams at once.", nil, nil),
+		coalescingDesc: prometheus.NewDesc("anyctl_dns_udp_workers_coalescing",
+			"UDP workers busy enough to wait --udp-coalesce between batches.", nil, nil),
 		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
 			"TCP connections closed as soon as accepted: server_full at --tcp-max-connections open and none left to close, client_full at --tcp-max-per-client open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
 		tcpClosedIdleDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_closed_idle_total",
@@ -170,6 +180,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.tcpOpenDesc
 	ch <- m.tcpRefusedDesc
 	ch <- m.tcpClosedIdleDesc
+	ch <- m.coalescedDesc
+	ch <- m.coalescingDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -244,4 +256,14 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.tcpRefusedDesc, prometheus.CounterValue, float64(m.tcpRefused[reason].Load()), name)
 	}
 	ch <- prometheus.MustNewConstMetric(m.tcpClosedIdleDesc, prometheus.CounterValue, float64(m.tcpClosedIdle.Load()))
+	var coalesced uint64
+	coalescing := 0
+	for _, sh := range shards {
+		coalesced += sh.coalesced.Load()
+		if sh.coalescing.Load() {
+			coalescing++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(m.coalescedDesc, prometheus.CounterValue, float64(coalesced))
+	ch <- prometheus.MustNewConstMetric(m.coalescingDesc, prometheus.GaugeValue, float64(coalescing))
 }

@@ -28,6 +28,9 @@ type Server struct {
 	geoip   *geoIP // nil without a GeoIP database
 	index   atomic.Pointer[index.Index]
 	metrics *metrics
+	// coalesceBusy is the CPU share at which a UDP worker starts to
+	// coalesce (coalescer); tests lower it.
+	coalesceBusy float64
 	// persistedRefusal says why the persisted snapshot was refused at
 	// start; set in New only.
 	persistedRefusal string
@@ -103,6 +106,12 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	case cfg.UDPMode == UDPBlocking && !blockingSupported:
 		return nil, errors.New("dnsgslb: UDPBlocking needs Linux on amd64 or arm64")
 	}
+	if cfg.UDPCoalesce > MaxUDPCoalesce {
+		return nil, fmt.Errorf("dnsgslb: UDPCoalesce %v: want at most %v (0 for %v, negative for none)", cfg.UDPCoalesce, MaxUDPCoalesce, DefaultUDPCoalesce)
+	}
+	if cfg.UDPCoalesce == 0 {
+		cfg.UDPCoalesce = DefaultUDPCoalesce
+	}
 	if len(cfg.Identity) > maxIdentity {
 		return nil, fmt.Errorf("dnsgslb: Identity %q: %d bytes, want at most %d", cfg.Identity, len(cfg.Identity), maxIdentity)
 	}
@@ -120,7 +129,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{}), keySetsChanged: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), ready: make(chan struct{}), keySetsChanged: make(chan struct{}, 1), coalesceBusy: coalesceBusy}
 	s.refines, s.endRefines = context.WithCancel(context.Background())
 	if cfg.DNSSECKeyDir != "" {
 		sg, err := newSigning(cfg.DNSSECKeyDir)

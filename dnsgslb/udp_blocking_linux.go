@@ -113,12 +113,27 @@ func (r *rawUDP) waitIdle() {
 // the monitor thread stay out of the wake-up path, as in a C server. While
 // blocked the worker keeps its processor; after a receive timeout it waits
 // for the next datagram through the runtime (waitIdle), as gdnsd moves
-// from recvmmsg to ppoll when idle.
+// from recvmmsg to ppoll when idle. A busy worker sleeps
+// Config.UDPCoalesce after answering a batch (coalescer), keeping its
+// processor too: the sleep is shorter than a receive's timeout.
 func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	fd := uintptr(r.fd)
+	co := newCoalescer(s.cfg.UDPCoalesce)
+	co.busy = s.coalesceBusy
+	wait := unix.NsecToTimespec(int64(s.cfg.UDPCoalesce))
+	sh := w.r.shard
+	defer sh.coalescing.Store(false)
 	for !stop.Load() {
+		was := co.on
+		if co.after(w.got, monotonic(), threadCPU) {
+			unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&wait)), 0, 0)
+			sh.coalesced.Add(1)
+		}
+		if co.on != was {
+			sh.coalescing.Store(co.on)
+		}
 		w.rearm()
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])), batch, unix.MSG_WAITFORONE, 0, 0)
 		if e != 0 {

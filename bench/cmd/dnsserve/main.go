@@ -24,6 +24,7 @@ func main() {
 	geoip := flag.String("geoip", "", "MaxMind City or Country database")
 	workers := flag.Int("workers", 0, "UDP sockets, each with its own reader (0: one per processor, as anyctl dns)")
 	udpMode := flag.String("udp-mode", "auto", "auto (the default of anyctl dns), blocking or netpoller")
+	coalesce := flag.Duration("udp-coalesce", dnsgslb.DefaultUDPCoalesce, "how long a busy blocking worker waits between batches, as anyctl dns --udp-coalesce (0: never)")
 	lat := flag.Float64("default-lat", 39, "latitude of clients nothing locates")
 	lon := flag.Float64("default-lon", -77, "longitude of clients nothing locates")
 	identity := flag.String("identity", "", "NSID and CHAOS id.server. answer (empty: none)")
@@ -41,8 +42,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dnsserve: -udp-mode:", err)
 		os.Exit(2)
 	}
+	if *coalesce == 0 {
+		*coalesce = -1 // never
+	}
 	cfg := dnsgslb.Config{Listen: *listen, GeoIPPath: *geoip, DefaultLocation: dnsgslb.Location{Latitude: *lat, Longitude: *lon},
-		UDPWorkers: *workers, UDPMode: mode, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap,
+		UDPWorkers: *workers, UDPMode: mode, UDPCoalesce: *coalesce, Identity: *identity, NoCookies: *noCookies, RRL: &opts.rrl, Dnstap: opts.tap,
 		DNSSECKeyDir: *keyDir}
 	if err := run(cfg, *snapPath); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsserve:", err)
