@@ -19,6 +19,10 @@ type readHold struct {
 // start cut short calls it after its test has ended.
 var firstReadHeld atomic.Pointer[readHold]
 
+// firstReadEnded receives how the first reads of GeoIP databases end,
+// while a test watches them (FirstGeoIPReadEnds).
+var firstReadEnded atomic.Pointer[chan error]
+
 func init() {
 	geoIPFirstRead = func() {
 		if h := firstReadHeld.Load(); h != nil {
@@ -26,6 +30,23 @@ func init() {
 			<-h.held
 		}
 	}
+	geoIPFirstReadEnded = func(err error) {
+		if c := firstReadEnded.Load(); c != nil {
+			select {
+			case *c <- err:
+			default:
+			}
+		}
+	}
+}
+
+// FirstGeoIPReadEnds returns what the next first read of a GeoIP database
+// ends with (nil once read), until the test ends.
+func FirstGeoIPReadEnds(t testing.TB) <-chan error {
+	c := make(chan error, 1)
+	firstReadEnded.Store(&c)
+	t.Cleanup(func() { firstReadEnded.CompareAndSwap(&c, nil) })
+	return c
 }
 
 // HoldFirstGeoIPRead makes the first read of a GeoIP database wait until

@@ -22,6 +22,10 @@ type geoIP struct {
 	log   *slog.Logger
 	start sync.Once
 	done  chan struct{} // closed once the first read ended
+	// reading is the first read's context; stop ends it, when the server
+	// it is read for will not serve (a start cut short, Run ended).
+	reading context.Context
+	stop    context.CancelFunc
 
 	mu sync.Mutex // guards id, db, err, standIn
 	// id names the database served (geo.Identify); db is it once read, err
@@ -52,13 +56,14 @@ func openGeoIP(path string, log *slog.Logger) (*geoIP, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &geoIP{path: path, id: id, log: log, done: make(chan struct{})}, nil
+	reading, stop := context.WithCancel(context.Background())
+	return &geoIP{path: path, id: id, log: log, done: make(chan struct{}), reading: reading, stop: stop}, nil
 }
 
 // unreadGeoIP is the database at path that could not be named: err says
 // why. Its first read has ended, refused; a reload reads the file again.
 func unreadGeoIP(path string, err error, log *slog.Logger) *geoIP {
-	g := &geoIP{path: path, log: log, err: err, done: make(chan struct{})}
+	g := &geoIP{path: path, log: log, err: err, done: make(chan struct{}), reading: context.Background(), stop: func() {}}
 	g.start.Do(func() { close(g.done) })
 	g.failures.Add(1)
 	g.failing.Store(true)
@@ -70,8 +75,11 @@ func unreadGeoIP(path string, err error, log *slog.Logger) *geoIP {
 var geoIPNamed = func() {}
 
 // geoIPFirstRead is called as the first read of the database starts; a
-// test holds it there.
-var geoIPFirstRead = func() {}
+// test holds it there. geoIPFirstReadEnded is called with how it ended.
+var (
+	geoIPFirstRead      = func() {}
+	geoIPFirstReadEnded = func(error) {}
+)
 
 // read starts reading the database, once: at the machine's normal
 // priority when urgent (the server answers from no index until it has the
@@ -86,10 +94,15 @@ func (g *geoIP) readAll(urgent bool) {
 	id := g.id
 	g.mu.Unlock()
 	start := time.Now()
-	db, err := readGeoIP(context.Background(), g.path, id, urgent)
+	db, err := readGeoIP(g.reading, g.path, id, urgent)
+	defer geoIPFirstReadEnded(err)
 	g.mu.Lock()
 	g.db, g.err = db, err
 	g.mu.Unlock()
+	if err != nil && g.reading.Err() != nil {
+		g.log.Info("dns stopped reading the GeoIP database: the server stopped", "path", g.path)
+		return
+	}
 	if err != nil {
 		g.failures.Add(1)
 		g.failing.Store(true)

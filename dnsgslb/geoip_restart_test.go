@@ -136,7 +136,8 @@ func TestStopDuringStart(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "gslb-table.bin")); err != nil {
 		t.Fatal(err)
 	}
-	dnsgslb.HoldFirstGeoIPRead(t)
+	release := dnsgslb.HoldFirstGeoIPRead(t)
+	read := dnsgslb.FirstGeoIPReadEnds(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
 	go func() {
@@ -158,6 +159,50 @@ func TestStopDuringStart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gslb-snapshot.pb")); err != nil {
 		t.Errorf("the persisted snapshot after a start cut short: %v", err)
+	}
+	// The read the start waited for ends with it rather than read a
+	// database nothing will use.
+	release()
+	select {
+	case err := <-read:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the first GeoIP read of a start cut short ended with %v, want %v", err, context.Canceled)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first GeoIP read of a start cut short still runs 10 s after it was let go")
+	}
+}
+
+// TestRunEndStopsFirstGeoIPRead: a server stopped before it read its GeoIP
+// database stops the read, which would otherwise take seconds of CPU at
+// City size for nothing: Run is called once.
+func TestRunEndStopsFirstGeoIPRead(t *testing.T) {
+	release := dnsgslb.HoldFirstGeoIPRead(t)
+	read := dnsgslb.FirstGeoIPReadEnds(t)
+	s, err := dnsgslb.New(dnsgslb.Config{
+		Listen: "127.0.0.1:0", GeoIPPath: geoDB(t),
+		DefaultLocation: defaultLocation, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsgslb.AwaitFirstGeoIPReadHeld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	<-s.Ready()
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	release()
+	select {
+	case err := <-read:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the first GeoIP read of a server stopped ended with %v, want %v", err, context.Canceled)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first GeoIP read of a server stopped still runs 10 s after it was let go")
 	}
 }
 

@@ -213,6 +213,9 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.updateMu.Unlock()
 		if ctx.Err() != nil {
+			if s.geoip != nil {
+				s.geoip.stop() // the read a compile waited for
+			}
 			return nil, ctx.Err()
 		}
 		if err != nil && geoIPErr != nil {
@@ -575,6 +578,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()
 	s.endRefines() // a reload waiting behind a refine need not wait out its build
+	if s.geoip != nil {
+		s.geoip.stop() // a first read not done yet
+	}
 	stopUDP()
 	tcpSrv.close()
 	tcpWG.Wait()
