@@ -70,6 +70,8 @@ func TestGslbDataTheDNSServerCannotServeIsRefused(t *testing.T) {
 			o.GetOrigin().Spec.Addresses = []string{"255.255.255.255"}
 			return o
 		}, `Origin "lb": spec.addresses[0] "255.255.255.255": limited broadcast address`},
+		{"HTTPS ipv6hint an IPv4-mapped address", zone(&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{"1 . alpn=h2 ipv6hint=::ffff:192.0.2.1"}}),
+			`GslbZone "gslb": spec.records[0].values[0] "1 . alpn=h2 ipv6hint=::ffff:192.0.2.1": ipv6hint "::ffff:192.0.2.1": not an IPv6 address`},
 		{"HTTPS in alias mode with parameters", zone(&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{"0 www.example.net. alpn=h2"}}),
 			`GslbZone "gslb": spec.records[0].values[0] "0 www.example.net. alpn=h2": priority 0 is AliasMode, whose parameters clients ignore (RFC 9460 section 2.4.2)`},
 		{"TXT values too large for a message", zone(&v1.StaticRecord{Name: "big", Type: v1.RecordType_RECORD_TYPE_TXT, Values: txts}),

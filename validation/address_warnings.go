@@ -17,7 +17,10 @@ import (
 // address is no host to connect to, but a zone may answer it on purpose
 // (a sinkhole answering 0.0.0.0), so that is a warning too; loopback
 // there is common and meant (localhost names, DNSBL answers in
-// 127.0.0.0/8), and goes without one.
+// 127.0.0.0/8), and goes without one. The ipv4hint and ipv6hint
+// addresses of static HTTPS and SVCB data are what clients connect to
+// when they skip the A and AAAA lookup, and are warned of as the same
+// address in static A and AAAA data is.
 func addressWarnings(incoming []*v1.Object) []string {
 	var out []string
 	unreachable := func(ref resource.Ref, path, s string) {
@@ -54,13 +57,23 @@ func addressWarnings(incoming []*v1.Object) []string {
 					unreachable(ref, idx(idx("spec.nameServers", i)+".addresses", j), s)
 				}
 			}
+			apex, apexOK := zoneApex(spec)
 			for i, rec := range spec.GetRecords() {
-				if t := rec.GetType(); t != v1.RecordType_RECORD_TYPE_A && t != v1.RecordType_RECORD_TYPE_AAAA {
-					continue
-				}
-				for j, s := range rec.GetValues() {
-					if w := noHost(s); w != "" {
-						out = append(out, fmt.Sprintf("%s: %s %s: %s: no client can connect to it", ref, idx(idx("spec.records", i)+".values", j), resource.Quote(s), w))
+				switch rec.GetType() {
+				case v1.RecordType_RECORD_TYPE_A, v1.RecordType_RECORD_TYPE_AAAA:
+					for j, s := range rec.GetValues() {
+						if w := noHost(s); w != "" {
+							out = append(out, fmt.Sprintf("%s: %s %s: %s: no client can connect to it", ref, idx(idx("spec.records", i)+".values", j), resource.Quote(s), w))
+						}
+					}
+				case v1.RecordType_RECORD_TYPE_HTTPS, v1.RecordType_RECORD_TYPE_SVCB:
+					if !apexOK {
+						continue // an error of CheckApply's
+					}
+					for j, s := range rec.GetValues() {
+						for _, w := range hintNoHost(rec.GetType(), s, apex) {
+							out = append(out, fmt.Sprintf("%s: %s %s: %s: no client can connect to it", ref, idx(idx("spec.records", i)+".values", j), resource.Quote(s), w))
+						}
 					}
 				}
 			}

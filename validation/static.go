@@ -125,6 +125,8 @@ func checkStaticValues(r report, path string, rec *v1.StaticRecord, apex string)
 				r.add(vpath, v, emptyMsg(typ))
 			} else if p := commentProblem(v); p != "" {
 				r.add(vpath, v, p)
+			} else if p := hintProblem(typ, v); p != "" {
+				r.add(vpath, v, p)
 			} else if rr, err := RecordData(typ, apex, 0, v, apex); err != nil {
 				r.add(vpath, v, err.Error())
 			} else if p := dataProblem(typ, v, rr); p != "" {

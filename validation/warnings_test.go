@@ -58,6 +58,38 @@ func TestAddressWarnings(t *testing.T) {
 	}
 }
 
+// TestServiceBindingHintWarnings: an ipv4hint or ipv6hint address of a
+// static HTTPS or SVCB record is what clients connect to when they skip
+// the A and AAAA lookup, so it is warned of as the same address in a
+// static A or AAAA record is: unspecified, multicast and the limited
+// broadcast address, each hint by itself; a loopback or link-local hint
+// goes without one, as it does there.
+func TestServiceBindingHintWarnings(t *testing.T) {
+	f := newFixture()
+	f.zone.Spec.Records = append(f.zone.Spec.Records,
+		&v1.StaticRecord{Name: "@", Type: v1.RecordType_RECORD_TYPE_HTTPS, Values: []string{
+			"1 . alpn=h2 ipv4hint=192.0.2.1,0.0.0.0 ipv6hint=2001:db8::1",
+			"2 . ipv4hint=255.255.255.255 ipv6hint=::,ff02::1",
+			"3 . ipv4hint=127.0.0.1 ipv6hint=fe80::1",
+		}},
+		&v1.StaticRecord{Name: "svc", Type: v1.RecordType_RECORD_TYPE_SVCB, Values: []string{`1 svc.example.net. ipv4hint="224.0.0.1"`}},
+	)
+	if err := CheckApply(wrap(f.zone), newFixture().state(), testOpts); err != nil {
+		t.Fatalf("CheckApply: %v", err)
+	}
+	got := Warnings(wrap(f.zone), nil)
+	want := []string{
+		`GslbZone "gslb": spec.records[4].values[0] "1 . alpn=h2 ipv4hint=192.0.2.1,0.0.0.0 ipv6hint=2001:db8::1": ipv4hint "0.0.0.0": the unspecified address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[4].values[1] "2 . ipv4hint=255.255.255.255 ipv6hint=::,ff02::1": ipv4hint "255.255.255.255": the limited broadcast address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[4].values[1] "2 . ipv4hint=255.255.255.255 ipv6hint=::,ff02::1": ipv6hint "::": the unspecified address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[4].values[1] "2 . ipv4hint=255.255.255.255 ipv6hint=::,ff02::1": ipv6hint "ff02::1": a multicast address: no client can connect to it`,
+		`GslbZone "gslb": spec.records[5].values[0] "1 svc.example.net. ipv4hint=\"224.0.0.1\"": ipv4hint "224.0.0.1": a multicast address: no client can connect to it`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Warnings:\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestCNAMETargetWarnings: a CNAME target of more than one label without
 // a trailing dot, a static CNAME's or a name origin's, is served as the
 // absolute name, while NS and SOA names so written are relative to the
