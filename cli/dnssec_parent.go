@@ -13,10 +13,11 @@ import (
 // parentDSReport asks each of servers, authoritative servers of zone's
 // parent zone, for zone's DS RRset and says, as comments, how it differs
 // from the one the parent should hold at now (dsReport): a DS still
-// served that should have left (a revoked key's, an old key's), one the
-// parent lacks, one that is no key's in dir, and whether any DS served
-// leads a validating resolver to a key that signs the DNSKEY RRset. It
-// returns an error naming the servers whose DS RRset differs.
+// served that should have left (a revoked key's, made before the
+// revocation or from the revoked key, an old key's), one the parent
+// lacks, one that is no key's in dir, and whether any DS served leads a
+// validating resolver to a key that signs the DNSKEY RRset. It returns
+// an error naming the servers whose DS RRset differs.
 func parentDSReport(ctx context.Context, w io.Writer, servers []string, zone, dir string, keys []*dnssec.Key, now time.Time) error {
 	var differ []string
 	for _, server := range servers {
@@ -25,12 +26,21 @@ func parentDSReport(ctx context.Context, w io.Writer, servers []string, zone, di
 			return fmt.Errorf("--parent: %w", err)
 		}
 		c := dnssec.CheckParentDS(keys, served, now)
-		for _, k := range c.Stale {
-			ds, why := k.DS(), "old key"
-			if k.Revoked(now) {
+		for _, s := range c.Stale {
+			k, why := s.Key, "old key"
+			switch {
+			case k.Revoked(now):
 				why = fmt.Sprintf("revoked, served as key %d with the REVOKE flag", k.TagAt(now))
+				switch {
+				case s.OfRevoked && k.Published(now):
+					why += "; this DS is of the revoked DNSKEY, through which validating resolvers reach the zone only until the key is deleted"
+				case s.OfRevoked:
+					why += "; this DS is of the revoked DNSKEY"
+				}
+			case s.OfRevoked:
+				why = fmt.Sprintf("not revoked; this DS is of its DNSKEY with the REVOKE flag, as key %d, which the zone does not serve", s.DS.KeyTag)
 			}
-			fmt.Fprintf(w, "; parent %s still serves the DS of key %d (%s): remove it: %s\n", server, ds.KeyTag, why, ds)
+			fmt.Fprintf(w, "; parent %s still serves the DS of key %d (%s): remove it: %s\n", server, k.DS().KeyTag, why, s.DS)
 		}
 		for _, k := range c.Missing {
 			fmt.Fprintf(w, "; parent %s does not serve the DS of key %d: add it: %s\n", server, k.DS().KeyTag, k.DS())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,13 @@ import (
 // revoked by BIND's dnssec-revoke -r, it says so and exits 1; when the
 // revoked key's DS is the only one, it says too that validating resolvers
 // fail the zone; once the parent serves the active KSK's DS alone, it
-// says so and exits 0.
+// says so and exits 0. The DS of the revoked key is the revoked key's
+// whether made before the revocation or from the revoked key file
+// (its tag and digest over the REVOKE flag):
+// either is named as the revoked key's DS to remove, as served. The one
+// from the revoked key file leads resolvers to the revoked DNSKEY, which
+// signs the DNSKEY RRset while published: alone, it is not said to fail
+// the zone, but to hold only until the key is deleted.
 func TestDNSSECDSParentCheck(t *testing.T) {
 	if _, err := exec.LookPath("dnssec-revoke"); err != nil {
 		t.Fatal("dnssec-revoke is missing: make test-deps installs bind9-utils")
@@ -47,19 +54,51 @@ func TestDNSSECDSParentCheck(t *testing.T) {
 	}
 	revoked := *old.DNSKEY
 	revoked.Flags |= dns.REVOKE
+	// BIND's dnssec-dsfromkey prints no DS of a revoked key; tools that
+	// make one from the DNSKEY as served (ldns-key2ds, a registry reading
+	// the zone's DNSKEY RRset) digest the key file dnssec-revoke wrote.
+	revokedFile := filepath.Join(dir, fmt.Sprintf("K%s+%03d+%05d.key", child, revoked.Algorithm, revoked.KeyTag()))
+	text, err := os.ReadFile(revokedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revokedDS *dns.DS
+	for line := range strings.Lines(string(text)) {
+		if rr, err := dns.NewRR(line); err == nil && rr != nil {
+			revokedDS = rr.(*dns.DNSKEY).ToDS(dns.SHA256)
+		}
+	}
+	if revokedDS == nil || revokedDS.KeyTag != revoked.KeyTag() {
+		t.Fatalf("the DS of the revoked key file %s: %v, want tag %d", revokedFile, revokedDS, revoked.KeyTag())
+	}
 	parent := serveDSParent(t, child)
+	staleRevoked := func(ds *dns.DS) string {
+		return fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), ds)
+	}
+	staleRevokedDS := fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag; this DS is of the revoked DNSKEY, through which validating resolvers reach the zone only until the key is deleted): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), revokedDS)
 
 	for _, tc := range []struct {
 		desc    string
 		ds      []*dnssec.Key
+		served  []*dns.DS // beside those of ds
 		code    int
 		want    []string
 		wantNot []string
 		wantErr string
 	}{
 		{desc: "active and revoked", ds: []*dnssec.Key{active, old}, code: ExitFailure,
-			want:    []string{fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), old.DS())},
-			wantNot: []string{"validating resolvers fail"}, wantErr: "parent " + parent.addr},
+			want:    []string{staleRevoked(old.DS())},
+			wantNot: []string{"validating resolvers fail", "no key's"}, wantErr: "parent " + parent.addr},
+		{desc: "active and the revoked key file's", ds: []*dnssec.Key{active}, served: []*dns.DS{revokedDS}, code: ExitFailure,
+			want:    []string{staleRevokedDS},
+			wantNot: []string{"validating resolvers fail", "no key's", "add it"}, wantErr: "parent " + parent.addr},
+		{desc: "revoked key file's alone", served: []*dns.DS{revokedDS}, code: ExitFailure,
+			want: []string{staleRevokedDS,
+				fmt.Sprintf("; parent %s does not serve the DS of key %d: add it: %s", parent.addr, active.Tag(), active.DS())},
+			wantNot: []string{"no key's", "validating resolvers fail"}, wantErr: "parent " + parent.addr},
+		{desc: "revoked, before and after the revocation", ds: []*dnssec.Key{active, old}, served: []*dns.DS{revokedDS}, code: ExitFailure,
+			want:    []string{staleRevoked(old.DS()), staleRevokedDS},
+			wantNot: []string{"validating resolvers fail", "no key's", "add it"}, wantErr: "parent " + parent.addr},
 		{desc: "revoked alone", ds: []*dnssec.Key{old}, code: ExitFailure,
 			want: []string{fmt.Sprintf("; parent %s still serves the DS of key %d", parent.addr, old.Tag()),
 				fmt.Sprintf("; parent %s does not serve the DS of key %d: add it: %s", parent.addr, active.Tag(), active.DS()),
@@ -68,7 +107,11 @@ func TestDNSSECDSParentCheck(t *testing.T) {
 			want: []string{fmt.Sprintf("; parent %s serves the DS RRset above", parent.addr)}, wantNot: []string{"remove it", "add it"}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			parent.setDS(t, tc.ds...)
+			var served []*dns.DS
+			for _, k := range tc.ds {
+				served = append(served, k.DS())
+			}
+			parent.setDSRecords(t, append(served, tc.served...)...)
 			code, out, errOut := runAnyctl([]string{"dnssec", "ds", child, "--dir", dir, "--parent", parent.addr}, "")
 			if code != tc.code || !strings.HasPrefix(out, active.DS().String()+"\n") || !strings.Contains(errOut, tc.wantErr) {
 				t.Errorf("exit %d, want %d:\n%s%s", code, tc.code, out, errOut)
@@ -133,20 +176,29 @@ func serveDSParent(t *testing.T, child string) *dsParent {
 // setDS serves the child's DS RRset with the DS of keys.
 func (p *dsParent) setDS(t *testing.T, keys ...*dnssec.Key) {
 	t.Helper()
+	var ds []*dns.DS
+	for _, k := range keys {
+		ds = append(ds, k.DS())
+	}
+	p.setDSRecords(t, ds...)
+}
+
+// setDSRecords serves the child's DS RRset with the records dss.
+func (p *dsParent) setDSRecords(t *testing.T, dss ...*dns.DS) {
+	t.Helper()
 	p.rev++
 	snap := gslbtest.Snapshot()
 	snap.Revision = p.rev
 	label := strings.TrimSuffix(p.child, "."+gslbtest.Zone)
 	ds := &v1.StaticRecord{Name: label, Type: v1.RecordType_RECORD_TYPE_DS}
-	for _, k := range keys {
-		d := k.DS()
+	for _, d := range dss {
 		ds.Values = append(ds.Values, fmt.Sprintf("%d %d %d %s", d.KeyTag, d.Algorithm, d.DigestType, d.Digest))
 	}
 	z := snap.GetZones()[0].GetSpec()
 	z.Records = append(z.Records,
 		&v1.StaticRecord{Name: label, Type: v1.RecordType_RECORD_TYPE_NS, Values: []string{"ns1." + label}},
 		&v1.StaticRecord{Name: "ns1." + label, Type: v1.RecordType_RECORD_TYPE_A, Values: []string{"127.0.0.1"}})
-	if len(keys) > 0 {
+	if len(dss) > 0 {
 		z.Records = append(z.Records, ds)
 	}
 	if err := p.server.Update(snap); err != nil {

@@ -28,7 +28,13 @@ import (
 // child only through the parent, with a new cache for each DS RRset, is
 // the judge of that: it validates while the active KSK's DS is there,
 // the revoked key's beside it or not, and fails the zone (SERVFAIL) when
-// the revoked key's DS is the only one.
+// the revoked key's DS is the only one. The revoked key's DS is that of
+// the key before the revocation, or one made from the revoked key file
+// (its tag and digest over the REVOKE flag, which BIND's dnssec-dsfromkey
+// does not print but tools digesting the DNSKEY as served do): the check
+// reports either as the revoked key's, never as a DS of no key. The one
+// of the revoked key file leads to the revoked DNSKEY, which signs the
+// DNSKEY RRset while published: unbound validates through it alone.
 func TestParentDSOfRevokedKey(t *testing.T) {
 	bin, err := exec.LookPath("unbound")
 	if err != nil {
@@ -55,6 +61,20 @@ func TestParentDSOfRevokedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	revokedFile := filepath.Join(dir, fmt.Sprintf("K%s+%03d+%05d.key", walkZone, revoked.Algorithm, revoked.KeyTag()))
+	text, err := os.ReadFile(revokedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revokedDS *dns.DS
+	for line := range strings.Lines(string(text)) {
+		if rr, err := dns.NewRR(line); err == nil && rr != nil {
+			revokedDS = rr.(*dns.DNSKEY).ToDS(dns.SHA256)
+		}
+	}
+	if revokedDS == nil || revokedDS.KeyTag != revoked.KeyTag() {
+		t.Fatalf("the DS of the revoked key file %s: %v, want tag %d", revokedFile, revokedDS, revoked.KeyTag())
+	}
 	child := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, shortSnapshot()))
 	parent := serveParent(t, walkZone, dsTTL, active, old)
 	if _, err := dnssec.ParentDS(context.Background(), child.udp, walkZone); err == nil || !strings.Contains(err.Error(), "not of its parent") {
@@ -64,23 +84,33 @@ func TestParentDSOfRevokedKey(t *testing.T) {
 	for _, tc := range []struct {
 		desc           string
 		ds             []*dnssec.Key
+		served         []*dns.DS // beside those of ds
 		stale, missing []uint16
+		ofRevoked      []bool // of each stale DS
 		validates      bool
 	}{
-		{desc: "the active KSK's DS and the revoked key's", ds: []*dnssec.Key{active, old}, stale: []uint16{revoked.KeyTag()}, validates: true},
-		{desc: "the revoked key's DS alone", ds: []*dnssec.Key{old}, stale: []uint16{revoked.KeyTag()}, missing: []uint16{active.Tag()}},
+		{desc: "the active KSK's DS and the revoked key's", ds: []*dnssec.Key{active, old}, stale: []uint16{revoked.KeyTag()}, ofRevoked: []bool{false}, validates: true},
+		{desc: "the revoked key's DS alone", ds: []*dnssec.Key{old}, stale: []uint16{revoked.KeyTag()}, ofRevoked: []bool{false}, missing: []uint16{active.Tag()}},
+		{desc: "the active KSK's DS and the revoked key file's", ds: []*dnssec.Key{active}, served: []*dns.DS{revokedDS},
+			stale: []uint16{revoked.KeyTag()}, ofRevoked: []bool{true}, validates: true},
+		{desc: "the revoked key file's DS alone", served: []*dns.DS{revokedDS},
+			stale: []uint16{revoked.KeyTag()}, ofRevoked: []bool{true}, missing: []uint16{active.Tag()}, validates: true},
 		{desc: "the active KSK's DS alone", ds: []*dnssec.Key{active}, validates: true},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			parent.setDS(tc.ds...)
+			dss := tc.served
+			for _, k := range tc.ds {
+				dss = append(dss, k.DS())
+			}
+			parent.setDSRecords(dss...)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			served, err := dnssec.ParentDS(ctx, parent.server.udp, walkZone)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(served) != len(tc.ds) {
-				t.Fatalf("the parent serves %d DS, want %d: %v", len(served), len(tc.ds), served)
+			if len(served) != len(dss) {
+				t.Fatalf("the parent serves %d DS, want %d: %v", len(served), len(dss), served)
 			}
 			check := dnssec.CheckParentDS(keys[walkZone], served, time.Now())
 			tags := func(ks []*dnssec.Key) []uint16 {
@@ -90,8 +120,14 @@ func TestParentDSOfRevokedKey(t *testing.T) {
 				}
 				return out
 			}
-			if got := tags(check.Stale); !slices.Equal(got, tc.stale) {
-				t.Errorf("DS to remove still at the parent: keys %v, want %v", got, tc.stale)
+			var stale []*dnssec.Key
+			var ofRevoked []bool
+			for _, s := range check.Stale {
+				stale = append(stale, s.Key)
+				ofRevoked = append(ofRevoked, s.OfRevoked)
+			}
+			if got := tags(stale); !slices.Equal(got, tc.stale) || !slices.Equal(ofRevoked, tc.ofRevoked) {
+				t.Errorf("DS to remove still at the parent: keys %v, of the revoked DNSKEY %v; want %v, %v", got, ofRevoked, tc.stale, tc.ofRevoked)
 			}
 			if got := tags(check.Missing); !slices.Equal(got, tc.missing) {
 				t.Errorf("DS the parent lacks: keys %v, want %v", got, tc.missing)

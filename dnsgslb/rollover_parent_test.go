@@ -41,19 +41,27 @@ func serveParent(t *testing.T, child string, dsTTL uint32, keys ...*dnssec.Key) 
 		t.Fatal(err)
 	}
 	p := &parentZone{t: t, key: k, child: child, dsTTL: dsTTL, rev: 100}
-	p.server = run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, p.snapshot(keys)))
+	p.server = run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, p.snapshot(keyDS(keys))))
 	return p
 }
 
+// keyDS is the DS of each of keys.
+func keyDS(keys []*dnssec.Key) []*dns.DS {
+	var out []*dns.DS
+	for _, k := range keys {
+		out = append(out, k.DS())
+	}
+	return out
+}
+
 // snapshot is the parent zone with the delegation to the child and the
-// DS of keys.
-func (p *parentZone) snapshot(keys []*dnssec.Key) *v1.GslbSnapshot {
+// DS records dss.
+func (p *parentZone) snapshot(dss []*dns.DS) *v1.GslbSnapshot {
 	snap := gslbtest.Snapshot()
 	snap.Revision = p.rev
 	label := strings.TrimSuffix(p.child, "."+gslbtest.Zone)
 	ds := &v1.StaticRecord{Name: label, Type: v1.RecordType_RECORD_TYPE_DS, Ttl: p.dsTTL}
-	for _, k := range keys {
-		d := k.DS()
+	for _, d := range dss {
 		ds.Values = append(ds.Values, fmt.Sprintf("%d %d %d %s", d.KeyTag, d.Algorithm, d.DigestType, d.Digest))
 	}
 	z := snap.GetZones()[0].GetSpec()
@@ -68,9 +76,15 @@ func (p *parentZone) snapshot(keys []*dnssec.Key) *v1.GslbSnapshot {
 // operator applies the zone with those DS values.
 func (p *parentZone) setDS(keys ...*dnssec.Key) {
 	p.t.Helper()
+	p.setDSRecords(keyDS(keys)...)
+}
+
+// setDSRecords serves the DS records dss at the delegation.
+func (p *parentZone) setDSRecords(dss ...*dns.DS) {
+	p.t.Helper()
 	p.mu.Lock()
 	p.rev++
-	snap := p.snapshot(keys)
+	snap := p.snapshot(dss)
 	p.mu.Unlock()
 	if err := p.server.Update(snap); err != nil {
 		p.t.Fatal(err)

@@ -56,19 +56,36 @@ func ParentDS(ctx context.Context, server, zone string) ([]*dns.DS, error) {
 // ParentDSCheck is how the DS RRset a parent serves compares with what
 // it should hold at a time (Key.DSStateAt).
 type ParentDSCheck struct {
-	// Stale are the keys whose DS the parent serves but should have
-	// removed: revoked keys (their DS matches no DNSKEY served) and old
-	// keys of a rollover.
-	Stale []*Key
+	// Stale are the DS the parent serves but should have removed, with
+	// their keys: those of revoked keys, made before the revocation (it
+	// matches no DNSKEY served) or from the revoked key (OfRevoked), and
+	// those of old keys of a rollover.
+	Stale []StaleDS
 	// Missing are the keys whose DS the parent should serve and does
 	// not.
 	Missing []*Key
 	// Unknown are the DS the parent serves that are no key's of the zone.
 	Unknown []*dns.DS
 	// Validates says whether a DS served is that of a key that signs the
-	// DNSKEY RRset: without one, a validating resolver finds the zone
+	// DNSKEY RRset, as served (a revoked key's with the REVOKE flag, while
+	// it is published): without one, a validating resolver finds the zone
 	// bogus (or, when the parent serves no DS, unsigned).
 	Validates bool
+}
+
+// StaleDS is a DS a parent serves and should not, and the key it is of.
+type StaleDS struct {
+	Key *Key
+	// DS is the DS served, as the key makes it (with the key file's TTL).
+	DS *dns.DS
+	// OfRevoked says the DS is of the key's DNSKEY with the REVOKE flag
+	// (and so its tag), as made from a key file dnssec-revoke wrote or
+	// from the revoked key as served, not of the key as given to the
+	// parent before (see DS). No such DS is ever one to hold: before the
+	// revocation it matches no DNSKEY served, and after it the revoked
+	// key, which signs the DNSKEY RRset while published, leads resolvers
+	// to the zone only until it is deleted.
+	OfRevoked bool
 }
 
 // OK says whether the parent serves the DS RRset it should.
@@ -82,20 +99,33 @@ func CheckParentDS(keys []*Key, served []*dns.DS, now time.Time) ParentDSCheck {
 	var c ParentDSCheck
 	matched := map[*dns.DS]bool{}
 	for _, k := range keys {
-		var found bool
+		var own []*dns.DS
 		for _, ds := range served {
-			if !k.hasDS(ds) {
+			if revoked := k.revokedDS(ds); revoked != nil {
+				matched[ds] = true
+				c.Stale = append(c.Stale, StaleDS{Key: k, DS: revoked, OfRevoked: true})
+				if k.Published(now) && k.Revoked(now) {
+					// Served with the REVOKE flag, the key signs the
+					// DNSKEY RRset, and resolvers (unbound) validate
+					// through this DS until the key is deleted.
+					c.Validates = true
+				}
 				continue
 			}
-			found, matched[ds] = true, true
-			if k.Active(now) && k.DNSKEY.Flags&dns.SEP != 0 {
-				c.Validates = true
+			if mine := k.ownDS(ds); mine != nil {
+				matched[ds] = true
+				own = append(own, mine)
+				if k.Active(now) && k.DNSKEY.Flags&dns.SEP != 0 {
+					c.Validates = true
+				}
 			}
 		}
 		switch state := k.DSStateAt(now); {
-		case state == DSRemove && found:
-			c.Stale = append(c.Stale, k)
-		case state == DSHold && !found:
+		case state == DSRemove:
+			for _, ds := range own {
+				c.Stale = append(c.Stale, StaleDS{Key: k, DS: ds})
+			}
+		case state == DSHold && len(own) == 0:
 			c.Missing = append(c.Missing, k)
 		}
 	}
@@ -107,14 +137,31 @@ func CheckParentDS(keys []*Key, served []*dns.DS, now time.Time) ParentDSCheck {
 	return c
 }
 
-// hasDS says whether ds is the key's DS (of any digest type), that of
-// the key without the REVOKE flag, as given to a parent (see DS).
-func (k *Key) hasDS(ds *dns.DS) bool {
+// ownDS is the key's DS that ds is, of the key without the REVOKE flag
+// as given to a parent (see DS), in ds's digest type; nil when ds is not
+// that.
+func (k *Key) ownDS(ds *dns.DS) *dns.DS {
 	c := *k.DNSKEY
 	c.Flags &^= dns.REVOKE
-	if ds.Algorithm != c.Algorithm || ds.KeyTag != c.KeyTag() {
-		return false
+	return sameDS(&c, ds)
+}
+
+// revokedDS is the DS of the key's DNSKEY with the REVOKE flag that ds
+// is, in ds's digest type; nil when ds is not that.
+func (k *Key) revokedDS(ds *dns.DS) *dns.DS {
+	c := *k.DNSKEY
+	c.Flags |= dns.REVOKE
+	return sameDS(&c, ds)
+}
+
+// sameDS is key's DS in ds's digest type when it is ds, nil otherwise.
+func sameDS(key *dns.DNSKEY, ds *dns.DS) *dns.DS {
+	if ds.Algorithm != key.Algorithm || ds.KeyTag != key.KeyTag() {
+		return nil
 	}
-	own := c.ToDS(ds.DigestType)
-	return own != nil && strings.EqualFold(own.Digest, ds.Digest)
+	own := key.ToDS(ds.DigestType)
+	if own == nil || !strings.EqualFold(own.Digest, ds.Digest) {
+		return nil
+	}
+	return own
 }
