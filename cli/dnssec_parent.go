@@ -33,7 +33,7 @@ func parentDSReport(ctx context.Context, w io.Writer, servers []string, zone, di
 				why = fmt.Sprintf("revoked, served as key %d with the REVOKE flag", k.TagAt(now))
 				switch {
 				case s.OfRevoked && k.Published(now):
-					why += "; this DS is of the revoked DNSKEY, through which validating resolvers reach the zone only until the key is deleted"
+					why += "; this DS is of the revoked DNSKEY, which some validating resolvers accept until the key is deleted and others never"
 				case s.OfRevoked:
 					why += "; this DS is of the revoked DNSKEY"
 				}
@@ -51,6 +51,8 @@ func parentDSReport(ctx context.Context, w io.Writer, servers []string, zone, di
 		switch {
 		case len(served) == 0:
 			fmt.Fprintf(w, "; parent %s serves no DS for %s: validating resolvers take the zone as unsigned\n", server, zone)
+		case !c.Validates && c.ThroughRevoked:
+			fmt.Fprintf(w, "; parent %s: only the revoked key's own DS leads to a key signing the DNSKEY RRset: validating resolvers that use no revoked key (RFC 5011) fail the zone (SERVFAIL), and all do once the key is deleted\n", server)
 		case !c.Validates:
 			fmt.Fprintf(w, "; parent %s: none of its DS records is that of a key signing the DNSKEY RRset: validating resolvers fail the zone (SERVFAIL)\n", server)
 		case c.OK():

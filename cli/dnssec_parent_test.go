@@ -30,9 +30,9 @@ import (
 // whether made before the revocation or from the revoked key file
 // (its tag and digest over the REVOKE flag):
 // either is named as the revoked key's DS to remove, as served. The one
-// from the revoked key file leads resolvers to the revoked DNSKEY, which
-// signs the DNSKEY RRset while published: alone, it is not said to fail
-// the zone, but to hold only until the key is deleted.
+// from the revoked key file leads to the revoked DNSKEY, which signs the
+// DNSKEY RRset while published: alone, it is said to fail the zone for
+// resolvers that use no revoked key, and for all once the key is deleted.
 func TestDNSSECDSParentCheck(t *testing.T) {
 	if _, err := exec.LookPath("dnssec-revoke"); err != nil {
 		t.Fatal("dnssec-revoke is missing: make test-deps installs bind9-utils")
@@ -75,7 +75,7 @@ func TestDNSSECDSParentCheck(t *testing.T) {
 	staleRevoked := func(ds *dns.DS) string {
 		return fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), ds)
 	}
-	staleRevokedDS := fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag; this DS is of the revoked DNSKEY, through which validating resolvers reach the zone only until the key is deleted): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), revokedDS)
+	staleRevokedDS := fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag; this DS is of the revoked DNSKEY, which some validating resolvers accept until the key is deleted and others never): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), revokedDS)
 
 	for _, tc := range []struct {
 		desc    string
@@ -94,8 +94,9 @@ func TestDNSSECDSParentCheck(t *testing.T) {
 			wantNot: []string{"validating resolvers fail", "no key's", "add it"}, wantErr: "parent " + parent.addr},
 		{desc: "revoked key file's alone", served: []*dns.DS{revokedDS}, code: ExitFailure,
 			want: []string{staleRevokedDS,
-				fmt.Sprintf("; parent %s does not serve the DS of key %d: add it: %s", parent.addr, active.Tag(), active.DS())},
-			wantNot: []string{"no key's", "validating resolvers fail"}, wantErr: "parent " + parent.addr},
+				fmt.Sprintf("; parent %s does not serve the DS of key %d: add it: %s", parent.addr, active.Tag(), active.DS()),
+				fmt.Sprintf("; parent %s: only the revoked key's own DS leads to a key signing the DNSKEY RRset: validating resolvers that use no revoked key (RFC 5011) fail the zone (SERVFAIL), and all do once the key is deleted", parent.addr)},
+			wantNot: []string{"no key's", "none of its DS records"}, wantErr: "parent " + parent.addr},
 		{desc: "revoked, before and after the revocation", ds: []*dnssec.Key{active, old}, served: []*dns.DS{revokedDS}, code: ExitFailure,
 			want:    []string{staleRevoked(old.DS()), staleRevokedDS},
 			wantNot: []string{"validating resolvers fail", "no key's", "add it"}, wantErr: "parent " + parent.addr},

@@ -66,11 +66,17 @@ type ParentDSCheck struct {
 	Missing []*Key
 	// Unknown are the DS the parent serves that are no key's of the zone.
 	Unknown []*dns.DS
-	// Validates says whether a DS served is that of a key that signs the
-	// DNSKEY RRset, as served (a revoked key's with the REVOKE flag, while
-	// it is published): without one, a validating resolver finds the zone
-	// bogus (or, when the parent serves no DS, unsigned).
+	// Validates says whether a DS served is that of an active key that
+	// signs the DNSKEY RRset: without one, a validating resolver finds the
+	// zone bogus (or, when the parent serves no DS, unsigned).
 	Validates bool
+	// ThroughRevoked says whether a DS served is that of a revoked key's
+	// DNSKEY as served, with the REVOKE flag, while the key is published:
+	// the key signs the DNSKEY RRset, and some validating resolvers
+	// (unbound) reach the zone through that DS, though RFC 5011 (section
+	// 2.1) uses a revoked key for nothing but its revocation; none do once
+	// the key is deleted.
+	ThroughRevoked bool
 }
 
 // StaleDS is a DS a parent serves and should not, and the key it is of.
@@ -105,10 +111,7 @@ func CheckParentDS(keys []*Key, served []*dns.DS, now time.Time) ParentDSCheck {
 				matched[ds] = true
 				c.Stale = append(c.Stale, StaleDS{Key: k, DS: revoked, OfRevoked: true})
 				if k.Published(now) && k.Revoked(now) {
-					// Served with the REVOKE flag, the key signs the
-					// DNSKEY RRset, and resolvers (unbound) validate
-					// through this DS until the key is deleted.
-					c.Validates = true
+					c.ThroughRevoked = true
 				}
 				continue
 			}
