@@ -13,8 +13,9 @@ import "time"
 // coalesceBusy of the last window's time, and datagrams came fast enough
 // for the wait to gather two or more. It stops when either falls to half
 // (a rate of one datagram a wait), so that the CPU that coalescing saves
-// does not end it at once. A lightly loaded worker answers each datagram
-// as it comes.
+// does not end it at once, or when a read finds the socket empty for a
+// whole receive timeout (idle). A lightly loaded worker answers each
+// datagram as it comes.
 const (
 	// DefaultUDPCoalesce is Config.UDPCoalesce's default, MaxUDPCoalesce
 	// its largest value.
@@ -71,3 +72,10 @@ func (c *coalescer) after(got int, now time.Duration, cpu func() time.Duration) 
 	}
 	return c.on && got > 0 && got < batch
 }
+
+// idle is called when a read found the socket empty for a whole receive
+// timeout: no datagram for longer than many waits, so the worker is not
+// busy, and it may now wait for the next datagram for as long as it takes,
+// with no read to end the window. The next window starts at the next
+// call of after.
+func (c *coalescer) idle() { c.on, c.start, c.arrived = false, 0, 0 }

@@ -68,6 +68,17 @@ func TestCoalescerDecides(t *testing.T) {
 		t.Error("does not wait after a batch short of full")
 	}
 
+	// A receive that times out (no datagram for 5 ms) ends it at once;
+	// the next window is measured from the next read, an hour later.
+	c.idle()
+	now += time.Hour
+	if c.on || c.after(4, now, readCPU) {
+		t.Error("coalescing after an idle receive")
+	}
+	if !window(200, 4, 0.9) {
+		t.Error("not coalescing after a busy window that followed an idle receive")
+	}
+
 	off := newCoalescer(-1)
 	off.busy = 0
 	for i := range 1000 {

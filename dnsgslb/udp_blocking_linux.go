@@ -141,6 +141,10 @@ func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 				return
 			}
 			if e == unix.EAGAIN {
+				if co.on {
+					sh.coalescing.Store(false)
+				}
+				co.idle()
 				r.waitIdle()
 			}
 			continue
