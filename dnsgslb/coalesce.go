@@ -36,6 +36,7 @@ func monotonic() time.Duration { return time.Since(monoStart) }
 // by that worker's thread only.
 type coalescer struct {
 	wait    time.Duration // 0: never
+	full    int           // the most datagrams a read returns
 	busy    float64       // the share of CPU that starts coalescing
 	on      bool
 	start   time.Duration // the window's start, monotonic
@@ -44,8 +45,9 @@ type coalescer struct {
 }
 
 // newCoalescer waits wait between batches when busy; wait ≤ 0 never.
-func newCoalescer(wait time.Duration) coalescer {
-	return coalescer{wait: max(wait, 0), busy: coalesceBusy}
+// full is the most datagrams one of the worker's reads returns.
+func newCoalescer(wait time.Duration, full int) coalescer {
+	return coalescer{wait: max(wait, 0), full: full, busy: coalesceBusy}
 }
 
 // after is called with the datagrams a read returned (0 for none) and the
@@ -70,7 +72,7 @@ func (c *coalescer) after(got int, now time.Duration, cpu func() time.Duration) 
 		}
 		c.start, c.cpu0, c.arrived = now, t, 0
 	}
-	return c.on && got > 0 && got < batch
+	return c.on && got > 0 && got < c.full
 }
 
 // idle is called when a read found the socket empty for a whole receive

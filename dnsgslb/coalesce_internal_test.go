@@ -10,8 +10,8 @@ import (
 // enough for a wait to gather two, keeps waiting until either halves,
 // and never waits after an empty read or a full batch.
 func TestCoalescerDecides(t *testing.T) {
-	const wait = 50 * time.Microsecond
-	c := newCoalescer(wait)
+	const wait, full = 50 * time.Microsecond, 32
+	c := newCoalescer(wait, full)
 	var now, cpu time.Duration
 	readCPU := func() time.Duration { return cpu }
 	// window runs one coalesceWindow in which the worker reads datagrams
@@ -61,10 +61,10 @@ func TestCoalescerDecides(t *testing.T) {
 	if c.after(0, now+time.Microsecond, readCPU) {
 		t.Error("waits after a read that returned nothing")
 	}
-	if c.after(batch, now+2*time.Microsecond, readCPU) {
+	if c.after(full, now+2*time.Microsecond, readCPU) {
 		t.Error("waits after a full batch, with more datagrams queued")
 	}
-	if !c.after(batch-1, now+3*time.Microsecond, readCPU) {
+	if !c.after(full-1, now+3*time.Microsecond, readCPU) {
 		t.Error("does not wait after a batch short of full")
 	}
 
@@ -79,7 +79,7 @@ func TestCoalescerDecides(t *testing.T) {
 		t.Error("not coalescing after a busy window that followed an idle receive")
 	}
 
-	off := newCoalescer(-1)
+	off := newCoalescer(-1, full)
 	off.busy = 0
 	for i := range 1000 {
 		if off.after(8, time.Duration(i)*time.Microsecond, readCPU) {

@@ -120,7 +120,7 @@ func (s *Server) serveUDPBlocking(r *rawUDP, w *udpWorker, stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	fd := uintptr(r.fd)
-	co := newCoalescer(s.cfg.UDPCoalesce)
+	co := newCoalescer(s.cfg.UDPCoalesce, batch)
 	co.busy = s.coalesceBusy
 	wait := unix.NsecToTimespec(int64(s.cfg.UDPCoalesce))
 	sh := w.r.shard
