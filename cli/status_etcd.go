@@ -15,13 +15,13 @@ const etcdSlowRoundTrip = time.Second
 
 // writeEtcdAnswers warns when etcd answers the replica that answered
 // slowly, or not at all: its confirmations come late, or it tells its
-// agents and DNS servers that it cannot confirm its state, before it is
-// degraded.
+// agents and DNS servers that it cannot confirm its state, and refuses
+// writes, before it is degraded.
 func writeEtcdAnswers(w io.Writer, c *v1.ControllerState) {
 	rtt := c.GetEtcdRoundTrip().AsDuration()
 	switch {
 	case c.GetEtcdSilent():
-		fmt.Fprintf(w, "CONTROLLER ETCD SILENT: etcd silent for %s: this replica's agents and DNS servers are told that it cannot confirm its state\n\n",
+		fmt.Fprintf(w, "CONTROLLER ETCD SILENT: etcd silent for %s: this replica's agents and DNS servers are told that it cannot confirm its state, and it refuses writes\n\n",
 			c.GetEtcdAnswerAge().AsDuration().Round(time.Second))
 	case rtt >= etcdSlowRoundTrip:
 		fmt.Fprintf(w, "CONTROLLER ETCD SLOW: etcd answers this replica in %s (slow): its confirmations come late, and agents and DNS servers may leave it\n\n",

@@ -52,6 +52,14 @@ type adminServer struct {
 	replica *replicaState
 }
 
+// etcd is how this replica's etcd answers it; nil without a replica.
+func (a *adminServer) etcd() *etcdHealth {
+	if a.replica == nil {
+		return nil
+	}
+	return a.replica.etcd
+}
+
 func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.ApplyResponse, error) {
 	if len(req.GetObjects()) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "apply: no objects given")
@@ -61,7 +69,7 @@ func (a *adminServer) Apply(ctx context.Context, req *v1.ApplyRequest) (*v1.Appl
 			"apply: %d objects in one request, but one apply is one etcd transaction and takes at most %d objects: split the manifests into files of at most %d objects and apply them one at a time (each apply is all or nothing by itself)",
 			n, maxApplyObjects, maxApplyObjects)
 	}
-	if err := checkWritable(ctx, a.st, "apply"); err != nil {
+	if err := checkWritable(ctx, a.st, a.etcd(), "apply"); err != nil {
 		return nil, err
 	}
 	// Checked against this replica's cache, not a fresh read of the whole
@@ -126,7 +134,7 @@ func (a *adminServer) Delete(ctx context.Context, req *v1.DeleteRequest) (*v1.De
 	if err := requireKindName(req.GetKind(), req.GetName()); err != nil {
 		return nil, err
 	}
-	if err := checkWritable(ctx, a.st, "delete"); err != nil {
+	if err := checkWritable(ctx, a.st, a.etcd(), "delete"); err != nil {
 		return nil, err
 	}
 	rev, err := a.st.Delete(withAuthor(ctx), resource.Ref{Kind: req.GetKind(), Name: req.GetName()}, req.GetResourceVersion(), validation.CheckDelete)

@@ -64,7 +64,7 @@ func (a *adminServer) Drain(ctx context.Context, req *v1.DrainRequest) (*v1.Drai
 	if _, err := drainPeriodOf(req); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "drain of Pop %s: %v", resource.Quote(req.GetPop()), err)
 	}
-	if err := checkWritable(ctx, a.st, "drain"); err != nil {
+	if err := checkWritable(ctx, a.st, a.etcd(), "drain"); err != nil {
 		return nil, err
 	}
 	resp, rev, err := a.drain(ctx, req)
@@ -145,7 +145,7 @@ func (a *adminServer) Undrain(ctx context.Context, req *v1.UndrainRequest) (*v1.
 	if _, ok := s.Pops[pop]; !ok {
 		return nil, status.Errorf(codes.NotFound, "Pop %s not found", resource.Quote(pop))
 	}
-	if err := checkWritable(ctx, a.st, "undrain"); err != nil {
+	if err := checkWritable(ctx, a.st, a.etcd(), "undrain"); err != nil {
 		return nil, err
 	}
 	rec, ok := a.fleet.Drains()[pop]

@@ -83,7 +83,7 @@ func (m *metrics) exportEtcdAnswers(h *etcdHealth) {
 		}, func() float64 { return h.answers(time.Now()).roundTrip.Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "anyctl_controller_etcd_silent",
-			Help: "1 while etcd has not answered this replica for 2 s and the replica tells its agents' and DNS servers' streams that it cannot confirm its state.",
+			Help: "1 while etcd has not answered this replica for 2 s: the replica tells its agents' and DNS servers' streams that it cannot confirm its state, and refuses writes at once.",
 		}, func() float64 {
 			if h.answers(time.Now()).silent {
 				return 1

@@ -94,8 +94,9 @@ func newEtcdHealth(st *store.Store, grace, endAfter time.Duration, leaseAck func
 // this replica, and returns a channel closed when that changes. A slow
 // etcd answers, late, about every etcdProbeInterval; a replica cut off
 // from it gets no answer at all, and its streams tell their clients at
-// once that it cannot confirm (silenceTold), long before it is lost. A
-// nil etcdHealth is never silent.
+// once that it cannot confirm (silenceTold), long before it is lost, as
+// writes are refused at once (checkWritable). A nil etcdHealth is never
+// silent.
 func (h *etcdHealth) silence() (bool, <-chan struct{}) {
 	if h == nil {
 		return false, nil
@@ -117,7 +118,7 @@ func (h *etcdHealth) setSilent(silent bool) {
 	close(h.silentCh)
 	h.silentCh = make(chan struct{})
 	if silent {
-		h.log.Warn("etcd has not answered for a while: telling agents and DNS servers that this replica cannot confirm its state, so that they do not wait longer for it", "for", etcdPromptRead)
+		h.log.Warn("etcd has not answered for a while: telling agents and DNS servers that this replica cannot confirm its state, so that they do not wait longer for it, and refusing writes", "for", etcdPromptRead)
 	} else {
 		h.log.Info("etcd answers this replica again: its agents and DNS servers are told so with its last confirmation")
 	}
@@ -242,22 +243,6 @@ func (h *etcdHealth) update(err error, since time.Duration) {
 		h.degraded = err
 		h.log.Warn("etcd not answering: status says degraded; agent and DNS streams are kept unless it stays so", "for", since.Round(time.Millisecond), "streams_end_after", h.endAfter, "err", err)
 	}
-}
-
-// writeCheckTimeout bounds the read a write makes first to see that etcd
-// has a majority.
-const writeCheckTimeout = 2 * time.Second
-
-// checkWritable makes one linearizable read before a write: without a
-// majority of etcd the write is refused within writeCheckTimeout, with
-// the cause and the certainty that nothing was written, instead of
-// running into etcd's own request timeout with an unknown outcome.
-func checkWritable(ctx context.Context, st *store.Store, what string) error {
-	err := st.Ping(ctx, writeCheckTimeout)
-	if err == nil || ctx.Err() != nil {
-		return nil // the write itself reports a cancelled caller
-	}
-	return status.Errorf(codes.FailedPrecondition, "%s refused, nothing was written: %v", what, err)
 }
 
 // replicaState is what Status says about the replica that answers.
