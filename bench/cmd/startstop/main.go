@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command startstop times how an `anyctl dns` binary starts from a state
 // directory and how fast it stops when signalled during a start: the
 // first answer after a restart whose GeoIP file changed since the state
