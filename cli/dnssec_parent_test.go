@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec/dnssectest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 )
@@ -54,23 +54,7 @@ func TestDNSSECDSParentCheck(t *testing.T) {
 	}
 	revoked := *old.DNSKEY
 	revoked.Flags |= dns.REVOKE
-	// BIND's dnssec-dsfromkey prints no DS of a revoked key; tools that
-	// make one from the DNSKEY as served (ldns-key2ds, a registry reading
-	// the zone's DNSKEY RRset) digest the key file dnssec-revoke wrote.
-	revokedFile := filepath.Join(dir, fmt.Sprintf("K%s+%03d+%05d.key", child, revoked.Algorithm, revoked.KeyTag()))
-	text, err := os.ReadFile(revokedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var revokedDS *dns.DS
-	for line := range strings.Lines(string(text)) {
-		if rr, err := dns.NewRR(line); err == nil && rr != nil {
-			revokedDS = rr.(*dns.DNSKEY).ToDS(dns.SHA256)
-		}
-	}
-	if revokedDS == nil || revokedDS.KeyTag != revoked.KeyTag() {
-		t.Fatalf("the DS of the revoked key file %s: %v, want tag %d", revokedFile, revokedDS, revoked.KeyTag())
-	}
+	revokedDS := dnssectest.KeyFileDS(t, dir, child, &revoked)
 	parent := serveDSParent(t, child)
 	staleRevoked := func(ds *dns.DS) string {
 		return fmt.Sprintf("; parent %s still serves the DS of key %d (revoked, served as key %d with the REVOKE flag): remove it: %s", parent.addr, old.Tag(), revoked.KeyTag(), ds)

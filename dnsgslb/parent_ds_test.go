@@ -15,6 +15,7 @@ import (
 
 	"github.com/anyctl/anyctl/dnsgslb"
 	"github.com/anyctl/anyctl/dnsgslb/dnssec"
+	"github.com/anyctl/anyctl/dnsgslb/dnssec/dnssectest"
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
 
@@ -63,20 +64,7 @@ func TestParentDSOfRevokedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	revokedFile := filepath.Join(dir, fmt.Sprintf("K%s+%03d+%05d.key", walkZone, revoked.Algorithm, revoked.KeyTag()))
-	text, err := os.ReadFile(revokedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var revokedDS *dns.DS
-	for line := range strings.Lines(string(text)) {
-		if rr, err := dns.NewRR(line); err == nil && rr != nil {
-			revokedDS = rr.(*dns.DNSKEY).ToDS(dns.SHA256)
-		}
-	}
-	if revokedDS == nil || revokedDS.KeyTag != revoked.KeyTag() {
-		t.Fatalf("the DS of the revoked key file %s: %v, want tag %d", revokedFile, revokedDS, revoked.KeyTag())
-	}
+	revokedDS := dnssectest.KeyFileDS(t, dir, walkZone, &revoked)
 	child := run(t, newServerWith(t, dnsgslb.Config{DNSSECKeyDir: dir}, shortSnapshot()))
 	parent := serveParent(t, walkZone, dsTTL, active, old)
 	if _, err := dnssec.ParentDS(context.Background(), child.udp, walkZone); err == nil || !strings.Contains(err.Error(), "not of its parent") {
