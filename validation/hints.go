@@ -46,15 +46,8 @@ func hintNoHost(typ v1.RecordType, s, apex string) []string {
 	if err != nil {
 		return nil // an error of CheckApply's
 	}
-	var params []dns.SVCBKeyValue
-	switch x := rr.(type) {
-	case *dns.SVCB:
-		params = x.Value
-	case *dns.HTTPS:
-		params = x.Value
-	}
 	var out []string
-	for _, p := range params {
+	for _, p := range svcbParams(rr) {
 		var hints []net.IP
 		switch h := p.(type) {
 		case *dns.SVCBIPv4Hint:
@@ -76,4 +69,16 @@ func hintNoHost(typ v1.RecordType, s, apex string) []string {
 		}
 	}
 	return out
+}
+
+// svcbParams is the SvcParams of an SVCB or HTTPS record, nil for any
+// other.
+func svcbParams(rr dns.RR) []dns.SVCBKeyValue {
+	switch x := rr.(type) {
+	case *dns.SVCB:
+		return x.Value
+	case *dns.HTTPS:
+		return x.Value
+	}
+	return nil
 }

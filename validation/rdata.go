@@ -68,15 +68,8 @@ const maxRdata = 65535
 // refuses, such as a DS digest that is not hexadecimal or an SVCB key
 // given twice, would make a DNS server refuse the whole zone.
 func packProblem(rr dns.RR) string {
-	var params []dns.SVCBKeyValue
-	switch x := rr.(type) {
-	case *dns.SVCB:
-		params = x.Value
-	case *dns.HTTPS:
-		params = x.Value
-	}
 	seen := map[dns.SVCBKey]bool{}
-	for _, p := range params {
+	for _, p := range svcbParams(rr) {
 		if seen[p.Key()] {
 			return fmt.Sprintf("key %q given twice", p.Key().String())
 		}
