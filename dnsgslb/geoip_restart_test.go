@@ -163,13 +163,20 @@ func TestStopDuringStart(t *testing.T) {
 	// The read the start waited for ends with it rather than read a
 	// database nothing will use.
 	release()
+	awaitReadStopped(t, read, "a start cut short")
+}
+
+// awaitReadStopped waits, up to 10 s, for the first GeoIP read of what
+// to end, and checks that it was stopped, not read to its end.
+func awaitReadStopped(t *testing.T, read <-chan error, what string) {
+	t.Helper()
 	select {
 	case err := <-read:
 		if !errors.Is(err, context.Canceled) {
-			t.Errorf("the first GeoIP read of a start cut short ended with %v, want %v", err, context.Canceled)
+			t.Errorf("the first GeoIP read of %s ended with %v, want %v", what, err, context.Canceled)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the first GeoIP read of a start cut short still runs 10 s after it was let go")
+		t.Fatalf("the first GeoIP read of %s still runs 10 s after it was let go", what)
 	}
 }
 
@@ -196,14 +203,7 @@ func TestRunEndStopsFirstGeoIPRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
-	select {
-	case err := <-read:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("the first GeoIP read of a server stopped ended with %v, want %v", err, context.Canceled)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first GeoIP read of a server stopped still runs 10 s after it was let go")
-	}
+	awaitReadStopped(t, read, "a server stopped")
 }
 
 // TestUnopenableGeoIPFileAfterRunWithout: a server that ran without a
