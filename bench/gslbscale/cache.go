@@ -3,6 +3,7 @@ package gslbscale
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,4 +61,24 @@ func CachedGeoDB(networks, locations int, seed uint64) (path string, generated b
 		return "", false, err
 	}
 	return path, true, nil
+}
+
+// CopyFile copies the file at from to a new file at to: a state file, or
+// a database given another modification time, as a restart after the
+// GeoIP file changed sees it.
+func CopyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

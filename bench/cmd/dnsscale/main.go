@@ -31,7 +31,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -46,6 +45,7 @@ import (
 	"github.com/miekg/dns"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/anyctl/anyctl/bench/gslbscale"
 	"github.com/anyctl/anyctl/dnsgslb/geo"
 	"github.com/anyctl/anyctl/dnsgslb/index"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
@@ -459,7 +459,7 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 	// another database to the server (geo.Identify), as after a
 	// geoipupdate while it was down.
 	next := stateDir + ".mmdb"
-	if err := copyFile(live, next); err != nil {
+	if err := gslbscale.CopyFile(live, next); err != nil {
 		return err
 	}
 	defer os.Remove(next)
@@ -474,30 +474,12 @@ func serve(o options, dbPath string, snap, ttl, flip *v1.GslbSnapshot, q *dns.Ms
 		return err
 	}
 	for _, f := range []string{"gslb-snapshot.pb", "gslb-table.bin"} {
-		if err := copyFile(filepath.Join(stateDir, f), filepath.Join(o.keepState, f)); err != nil {
+		if err := gslbscale.CopyFile(filepath.Join(stateDir, f), filepath.Join(o.keepState, f)); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("state kept in %s\n", o.keepState)
 	return nil
-}
-
-// copyFile copies the file at from to a new file at to.
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // restart runs this program again to restart a server from stateDir, so

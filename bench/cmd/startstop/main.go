@@ -110,12 +110,12 @@ func prepare(o options, bin, work string, table bool) (*exec.Cmd, string, error)
 		files = append(files, "gslb-table.bin")
 	}
 	for _, f := range files {
-		if err := copyFile(filepath.Join(o.state, f), filepath.Join(dir, f)); err != nil {
+		if err := gslbscale.CopyFile(filepath.Join(o.state, f), filepath.Join(dir, f)); err != nil {
 			return nil, "", err
 		}
 	}
 	db := filepath.Join(dir, "city.mmdb")
-	if err := copyFile(o.db, db); err != nil {
+	if err := gslbscale.CopyFile(o.db, db); err != nil {
 		return nil, "", err
 	}
 	addr, err := freeAddr()
@@ -214,23 +214,6 @@ func freeAddr() (string, error) {
 	}
 	u.Close()
 	return l.Addr().String(), nil
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
