@@ -101,6 +101,9 @@ func TestSessionLossWithdrawsAfterTheGrace(t *testing.T) {
 	if after < controllerLossGrace {
 		t.Errorf("%s withdrawn %s after the controller went; want the grace (%s) first", gonePrefix, after, controllerLossGrace)
 	}
+	// The router's watch reports the withdrawal after its table has it.
+	speakertest.Await(t, "the router to report the withdrawal", func() bool { return gone.Withdrawn() > 0 },
+		func() string { return "no withdrawal reported" })
 	if gone.Withdrawn() != 1 {
 		t.Errorf("%s withdrawn %d times; want once", gonePrefix, gone.Withdrawn())
 	}
