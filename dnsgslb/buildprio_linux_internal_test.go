@@ -36,6 +36,8 @@ func TestIdleShare(t *testing.T) {
 // when it has not, as idleClass decides, and that work which may wait
 // long (InBackgroundWaiting) is never in SCHED_IDLE.
 func TestInBackgroundPriority(t *testing.T) {
+	noIdleClass.Store(false)
+	defer noIdleClass.Store(true)
 	all0, idle0 := BackgroundRuns()
 	for _, spare := range []bool{true, false} {
 		idleDecision.Lock()
