@@ -1,12 +1,10 @@
 package cli_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
 	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 )
@@ -16,12 +14,7 @@ import (
 // etcd while it answers promptly.
 func startBehindProxy(t *testing.T) (*controllertest.Running, *etcdembedtest.CutProxy) {
 	t.Helper()
-	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
-	proxy := etcdembedtest.StartCutProxy(t, srv.Endpoints()[0])
-	c := controllertest.StartAt(t, "", func(cfg *controller.Config) {
-		cfg.EtcdEndpoints = []string{proxy.URL()}
-	})
-	c.WaitLeading(t)
+	c, proxy := controllertest.StartBehindProxy(t)
 	if out := anyctl(t, c.Addr, "", "status").stdout; strings.Contains(out, "CONTROLLER") {
 		t.Fatalf("anyctl status while etcd answers promptly:\n%s", out)
 	}

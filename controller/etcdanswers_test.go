@@ -2,15 +2,12 @@ package controller_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anyctl/anyctl/controller"
 	"github.com/anyctl/anyctl/controller/controllertest"
-	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 )
 
 // etcdAnswerSeries are the series that say how etcd answers a replica.
@@ -19,19 +16,6 @@ var etcdAnswerSeries = []string{
 	"anyctl_controller_etcd_probe_last_duration_seconds",
 	"anyctl_controller_etcd_probe_duration_seconds_count",
 	"anyctl_controller_etcd_silent",
-}
-
-// startBehindProxy runs a replica whose etcd is reached through a proxy
-// that can slow or cut the path.
-func startBehindProxy(t *testing.T) (*controllertest.Running, *etcdembedtest.CutProxy) {
-	t.Helper()
-	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
-	proxy := etcdembedtest.StartCutProxy(t, srv.Endpoints()[0])
-	r := controllertest.StartAt(t, "", func(c *controller.Config) {
-		c.EtcdEndpoints = []string{proxy.URL()}
-	})
-	r.WaitLeading(t)
-	return r, proxy
 }
 
 // etcdAnswerMetrics scrapes the replica's etcdAnswerSeries.
@@ -89,7 +73,7 @@ func formatSeries(m map[string]float64) string {
 // the replica is not silent; when it is fast again, so is the round
 // trip.
 func TestEtcdSlowAnswersShowInMetrics(t *testing.T) {
-	r, proxy := startBehindProxy(t)
+	r, proxy := controllertest.StartBehindProxy(t)
 	m, _ := awaitEtcdAnswerMetrics(t, r, "answering promptly", func(m map[string]float64) bool {
 		return m["anyctl_controller_etcd_probe_duration_seconds_count"] > 0 &&
 			m["anyctl_controller_etcd_probe_last_duration_seconds"] < 1 &&
@@ -117,7 +101,7 @@ func TestEtcdSlowAnswersShowInMetrics(t *testing.T) {
 // that it tells its streams etcd is silent, and for how long etcd has
 // not answered; once etcd answers again, it is no longer silent.
 func TestEtcdSilenceShowsInMetrics(t *testing.T) {
-	r, proxy := startBehindProxy(t)
+	r, proxy := controllertest.StartBehindProxy(t)
 	awaitEtcdAnswerMetrics(t, r, "answering", func(m map[string]float64) bool {
 		return m["anyctl_controller_etcd_probe_duration_seconds_count"] > 0 &&
 			m["anyctl_controller_etcd_answer_age_seconds"] < 2 &&

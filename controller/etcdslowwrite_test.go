@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyctl/anyctl/controller/controllertest"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -25,7 +26,7 @@ func wantRefused(t *testing.T, what string, err error, want string) {
 // an apply and a drain made through the Admin API, late, instead of
 // having them refused as if it had lost quorum.
 func TestWritesGoThroughSlowEtcd(t *testing.T) {
-	r, proxy := startBehindProxy(t)
+	r, proxy := controllertest.StartBehindProxy(t)
 	awaitEtcdAnswerMetrics(t, r, "answering promptly", func(m map[string]float64) bool {
 		return m["anyctl_controller_etcd_probe_duration_seconds_count"] > 0 &&
 			m["anyctl_controller_etcd_probe_last_duration_seconds"] < 1
@@ -76,7 +77,7 @@ func TestWritesGoThroughSlowEtcd(t *testing.T) {
 // silent, saying that nothing was written; after the cut heals, nothing
 // of either write is stored.
 func TestWritesRefusedWhileEtcdIsCutOff(t *testing.T) {
-	r, proxy := startBehindProxy(t)
+	r, proxy := controllertest.StartBehindProxy(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := r.Admin.Apply(ctx, &v1.ApplyRequest{Objects: []*v1.Object{testPop("london")}}); err != nil {
@@ -124,7 +125,7 @@ func TestWritesRefusedWhileEtcdIsCutOff(t *testing.T) {
 // happened: no answer in time from an etcd that answers slowly, not a
 // lost quorum. Nothing is written.
 func TestWriteRefusedBySlowEtcdSaysSo(t *testing.T) {
-	r, proxy := startBehindProxy(t)
+	r, proxy := controllertest.StartBehindProxy(t)
 	proxy.Delay(2600 * time.Millisecond)
 	awaitEtcdAnswerMetrics(t, r, "answering in 5.2 s", func(m map[string]float64) bool {
 		return m["anyctl_controller_etcd_probe_last_duration_seconds"] >= 5 &&

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anyctl/anyctl/controller"
+	"github.com/anyctl/anyctl/controller/etcdembed/etcdembedtest"
 	"github.com/anyctl/anyctl/endpoint"
 	v1 "github.com/anyctl/anyctl/proto/anycast/v1"
 	"github.com/anyctl/anyctl/validation"
@@ -133,4 +134,17 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// StartBehindProxy runs a controller whose etcd, a server of its own, is
+// reached through a proxy that can slow or cut the path.
+func StartBehindProxy(t *testing.T) (*Running, *etcdembedtest.CutProxy) {
+	t.Helper()
+	srv := etcdembedtest.StartServer(t, filepath.Join(t.TempDir(), "etcd"))
+	proxy := etcdembedtest.StartCutProxy(t, srv.Endpoints()[0])
+	r := StartAt(t, "", func(c *controller.Config) {
+		c.EtcdEndpoints = []string{proxy.URL()}
+	})
+	r.WaitLeading(t)
+	return r, proxy
 }
