@@ -3,7 +3,6 @@
 package dnsgslb
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"testing"
@@ -24,16 +23,7 @@ func TestIdleWorkerStopsCoalescing(t *testing.T) {
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	<-s.Ready()
+	serveUntilEnd(t, s)
 	udp, _ := s.Addr()
 	c, err := net.DialUDP("udp", nil, udp.(*net.UDPAddr))
 	if err != nil {

@@ -1,7 +1,6 @@
 package dnsgslb
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -24,20 +23,7 @@ func TestTCPRespondersKeepNoRRLCounters(t *testing.T) {
 	if err := s.Update(gslbtest.Snapshot()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
+	serveUntilEnd(t, s)
 	counters := func() int {
 		s.rrl.mu.Lock()
 		defer s.rrl.mu.Unlock()
