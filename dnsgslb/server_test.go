@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,13 +24,28 @@ import (
 // defaultLocation is near Ashburn, so unlocated clients go to us-east.
 var defaultLocation = dnsgslb.Location{Latitude: 39, Longitude: -77, Country: "US", Continent: "NA", City: "default"}
 
-// geoDB writes the test GeoIP database once per test.
+// geoDBs holds the GeoIP database file geoDB wrote for each test.
+var geoDBs sync.Map // testing.TB → string
+
+// geoDB writes the test GeoIP database once per test and names that file
+// to every server of the test: a server restarted in a test reads the
+// database the one before it read, as a restart with the same file does.
+// Each file written is another database (geo.Identify counts its
+// modification time); a restart given one places clients by the
+// persisted table until Run adopts the file read (adoptFirstRead), so a
+// server that is not run would answer from its quick index for ever.
+// Tests of that restart write their own file.
 func geoDB(t testing.TB) string {
 	t.Helper()
+	if path, ok := geoDBs.Load(t); ok {
+		return path.(string)
+	}
 	path := filepath.Join(t.TempDir(), "city.mmdb")
 	if err := geotest.Write(path, geotest.Networks); err != nil {
 		t.Fatal(err)
 	}
+	geoDBs.Store(t, path)
+	t.Cleanup(func() { geoDBs.Delete(t) })
 	return path
 }
 
