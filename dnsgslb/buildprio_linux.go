@@ -53,13 +53,16 @@ func inBackground[T any](f func() T, idle bool) T {
 	go func() {
 		runtime.LockOSThread()
 		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), buildNice)
+		unwatch := func() {}
 		if idle && unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE, Nice: buildNice}, 0) == nil {
 			backgroundIdle.Add(1)
+			unwatch = watchStarving()
 		}
 		backgroundRuns.Add(1)
 		start := threadCPU()
 		v := f()
 		backgroundCPU.Add(int64(threadCPU() - start))
+		unwatch()
 		out <- v
 	}()
 	return <-out
@@ -93,11 +96,12 @@ var idleDecision struct {
 var noIdleClass atomic.Bool
 
 // idleClass says whether background work may run in SCHED_IDLE: whether
-// at least spareShare of the machine's CPU time was idle since the last
+// a thread starved there can be moved out (CanRescueIdle), and at least
+// spareShare of the machine's CPU time was idle since the last
 // measurement, if that is between 100 ms and 10 s old, or else over
 // idleWindow now.
 func idleClass() bool {
-	if noIdleClass.Load() {
+	if noIdleClass.Load() || !CanRescueIdle() {
 		return false
 	}
 	d := &idleDecision

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/anyctl/anyctl/dnsgslb/gslbtest"
 )
@@ -121,27 +120,4 @@ func TestCoalescingWorkerAnswersEveryQuery(t *testing.T) {
 			t.Errorf("wait %v: %v workers still say they coalesce after the server stopped", tc.wait, n)
 		}
 	}
-}
-
-// exported is the value of the server's metric name, without labels.
-func exported(t *testing.T, s *Server, name string) float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(s.Collector())
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		m := f.GetMetric()[0]
-		if c := m.GetCounter(); c != nil {
-			return c.GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }

@@ -94,7 +94,7 @@ type metrics struct {
 
 	queriesDesc, answersDesc, revisionDesc, ageDesc, refusedDesc, rejectedDesc, notPersistedDesc, resignDesc *prometheus.Desc
 	tcpOpenDesc, tcpRefusedDesc, tcpClosedIdleDesc                                                           *prometheus.Desc
-	coalescedDesc, coalescingDesc                                                                            *prometheus.Desc
+	coalescedDesc, coalescingDesc, starvedDesc                                                               *prometheus.Desc
 }
 
 // Reasons a TCP connection is refused, and their label values.
@@ -122,6 +122,8 @@ func newMetrics() *metrics {
 			"UDP batches after which a busy worker waited --udp-coalesce before reading again, to read more datagrams at once.", nil, nil),
 		coalescingDesc: prometheus.NewDesc("anyctl_dns_udp_workers_coalescing",
 			"UDP workers busy enough to wait --udp-coalesce between batches.", nil, nil),
+		starvedDesc: prometheus.NewDesc("anyctl_dns_background_starved_total",
+			"Background builds, reads and writes begun in SCHED_IDLE, with CPU to spare, that the machine's load then starved of CPU, moved to niceness 10 in the normal class (counted for the process).", nil, nil),
 		tcpRefusedDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_refused_total",
 			"TCP connections closed as soon as accepted: server_full at --tcp-max-connections open and none left to close, client_full at --tcp-max-per-client open from one client (an IPv4 address, an IPv6 /64).", []string{"reason"}, nil),
 		tcpClosedIdleDesc: prometheus.NewDesc("anyctl_dns_tcp_connections_closed_idle_total",
@@ -182,6 +184,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.tcpClosedIdleDesc
 	ch <- m.coalescedDesc
 	ch <- m.coalescingDesc
+	ch <- m.starvedDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -266,4 +269,5 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(m.coalescedDesc, prometheus.CounterValue, float64(coalesced))
 	ch <- prometheus.MustNewConstMetric(m.coalescingDesc, prometheus.GaugeValue, float64(coalescing))
+	ch <- prometheus.MustNewConstMetric(m.starvedDesc, prometheus.CounterValue, float64(BackgroundStarved()))
 }

@@ -574,6 +574,7 @@ func (s *Server) Run(ctx context.Context) error {
 		watchWG.Go(func() { s.adoptFirstRead(ctx) })
 	}
 	s.rrl.logConfig(s.log)
+	logBackgroundClass(s.log)
 	close(s.ready)
 	s.log.Info("dns serving", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "udp_workers", len(udp), "udp_mode", s.cfg.UDPMode.String(), "udp_blocking", blocking)
 	<-ctx.Done()

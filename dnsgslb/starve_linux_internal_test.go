@@ -1,0 +1,146 @@
+package dnsgslb
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestStarved: a thread is starved when it waited runnable for most of an
+// interval and ran little of it; one that ran, or was blocked (neither ran
+// nor waited), is not.
+func TestStarved(t *testing.T) {
+	span := 100 * time.Millisecond
+	for _, tt := range []struct {
+		run, wait time.Duration
+		want      bool
+	}{
+		{300 * time.Microsecond, 99 * time.Millisecond, true}, // SCHED_IDLE beside busy threads
+		{9 * time.Millisecond, 60 * time.Millisecond, true},
+		{50 * time.Millisecond, 50 * time.Millisecond, false}, // shares its CPU
+		{100 * time.Millisecond, 0, false},                    // runs
+		{0, 0, false},                                         // blocked
+		{0, 40 * time.Millisecond, false},                     // blocked for most of it
+	} {
+		if got := starved(uint64(tt.run), uint64(tt.wait), span); got != tt.want {
+			t.Errorf("ran %v, waited %v of %v: starved %v, want %v", tt.run, tt.wait, span, got, tt.want)
+		}
+	}
+	if starved(0, 1, 0) {
+		t.Error("starved over no time")
+	}
+	if run, wait, ok := parseSchedStat("3301408 25 1\n"); !ok || run != 3301408 || wait != 25 {
+		t.Errorf("parsed %d, %d (%v)", run, wait, ok)
+	}
+	for _, bad := range []string{"", "12", "x 1 2"} {
+		if _, _, ok := parseSchedStat(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// TestStarvedIdleWorkIsRescued: background work that started in SCHED_IDLE
+// with CPU to spare, on a machine that then fills up with busy processes,
+// is moved to buildNice in the normal class and ends, where in SCHED_IDLE
+// it would get about 0.3% of a CPU beside each busy thread.
+func TestStarvedIdleWorkIsRescued(t *testing.T) {
+	if !CanRescueIdle() {
+		t.Skip("this process cannot move a thread out of SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE under 10)")
+	}
+	noIdleClass.Store(false)
+	defer noIdleClass.Store(true)
+	for range runtime.NumCPU() + 1 {
+		busy := exec.Command("sh", "-c", "while :; do :; done")
+		if err := busy.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = busy.Process.Kill()
+			_ = busy.Wait()
+		})
+	}
+	idleDecision.Lock()
+	idleDecision.at, idleDecision.spare = time.Now(), true
+	idleDecision.Unlock()
+	defer func() {
+		idleDecision.Lock()
+		idleDecision.at = time.Time{}
+		idleDecision.Unlock()
+	}()
+	starved0 := BackgroundStarved()
+	type result struct {
+		start, end *unix.SchedAttr
+	}
+	done := make(chan result, 1)
+	go func() {
+		done <- InBackground(func() result {
+			start, _ := unix.SchedGetAttr(0, 0)
+			// 50 ms of CPU: about 15 s in SCHED_IDLE beside the busy
+			// processes, under a second at buildNice.
+			for t0 := threadCPU(); threadCPU()-t0 < 50*time.Millisecond; {
+			}
+			end, _ := unix.SchedGetAttr(0, 0)
+			return result{start, end}
+		})
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("starved background work did not end in 2 minutes")
+	}
+	if r.start == nil || r.end == nil {
+		t.Fatal("cannot read the thread's scheduling attributes")
+	}
+	if r.start.Policy != unix.SCHED_IDLE {
+		t.Fatalf("the work started in policy %d, want SCHED_IDLE (%d)", r.start.Policy, unix.SCHED_IDLE)
+	}
+	if r.end.Policy != unix.SCHED_NORMAL || r.end.Nice != buildNice {
+		t.Errorf("the work ended in policy %d at niceness %d, want SCHED_NORMAL (%d) at %d", r.end.Policy, r.end.Nice, unix.SCHED_NORMAL, buildNice)
+	}
+	if n := BackgroundStarved() - starved0; n != 1 {
+		t.Errorf("counted %d starved threads, want 1", n)
+	}
+	if got := collected(t, newMetrics(), "anyctl_dns_background_starved_total"); got != float64(BackgroundStarved()) {
+		t.Errorf("anyctl_dns_background_starved_total %v, want %d", got, BackgroundStarved())
+	}
+}
+
+// TestNoIdleClassWithoutRescue: a process that cannot move a thread out of
+// SCHED_IDLE (here: root without CAP_SYS_NICE, RLIMIT_NICE 0) never puts
+// background work there, spare CPU or not.
+func TestNoIdleClassWithoutRescue(t *testing.T) {
+	if os.Getenv("DNSGSLB_PROBE_IDLE") == "1" {
+		noIdleClass.Store(false)
+		idleDecision.Lock()
+		idleDecision.at, idleDecision.spare = time.Now(), true
+		idleDecision.Unlock()
+		attr := InBackground(func() *unix.SchedAttr { a, _ := unix.SchedGetAttr(0, 0); return a })
+		fmt.Printf("probe: rescue=%v policy=%d nice=%d\n", CanRescueIdle(), attr.Policy, attr.Nice)
+		return
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and setpriv (util-linux) to run without CAP_SYS_NICE")
+	}
+	var limit unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NICE, &limit); err != nil || limit.Cur != 0 {
+		t.Skipf("RLIMIT_NICE is %d (%v): the process could leave SCHED_IDLE without CAP_SYS_NICE", limit.Cur, err)
+	}
+	cmd := exec.Command(setpriv, "--bounding-set=-sys_nice", os.Args[0], "-test.run=^TestNoIdleClassWithoutRescue$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "DNSGSLB_PROBE_IDLE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", cmd, err, out)
+	}
+	want := fmt.Sprintf("probe: rescue=false policy=%d nice=%d", unix.SCHED_NORMAL, buildNice)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("without CAP_SYS_NICE: %s\nwant %q", out, want)
+	}
+}
