@@ -24,7 +24,6 @@ var firstReadHeld atomic.Pointer[readHold]
 var firstReadEnded atomic.Pointer[chan error]
 
 func init() {
-	noIdleClass.Store(true)
 	geoIPFirstRead = func() {
 		if h := firstReadHeld.Load(); h != nil {
 			h.once.Do(func() { close(h.reached) })

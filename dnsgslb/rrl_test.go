@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,10 +101,7 @@ func floodEach(t testing.TB, ts *testServer, local string, query func(i int) []b
 	}
 	defer c.Close()
 	// Hold every reply: 20,000 full answers outrun one reader.
-	c.SetReadBuffer(64 << 20)
-	if rc, err := c.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 64<<20) })
-	}
+	forceReadBuffer(c, 64<<20)
 	res := flooded{sent: n}
 	done := make(chan struct{})
 	go func() {

@@ -13,8 +13,10 @@ go vet ./... || fail=1
 
 # Operators run the client from their own machines, and the DNS server
 # has code for platforms without the blocking UDP worker: everything but
-# the Linux-only tools builds for macOS.
+# the Linux-only tools builds for macOS, and so do the tests, which a
+# developer there runs (vet type-checks them with the code).
 GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build ./... || { echo "verify: does not build for darwin/arm64"; fail=1; }
+GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go vet ./... || { echo "verify: the tests do not build for darwin/arm64"; fail=1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
