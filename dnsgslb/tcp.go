@@ -83,6 +83,16 @@ const (
 	keptReplies = 16 << 10
 )
 
+// tcpDrainTime and tcpDrainBytes bound how long, and how much of the
+// client's input, a connection closed after a message shorter than a
+// header reads once its replies are written (see drain), so that a
+// client that goes on sending holds its connection a second at most, and
+// less if it sends fast.
+const (
+	tcpDrainTime  = time.Second
+	tcpDrainBytes = 64 << 10
+)
+
 // dnsHeaderLen is the length of a DNS message header (RFC 1035 section
 // 4.1.1).
 const dnsHeaderLen = 12
@@ -214,11 +224,13 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 	local := addrPort(c.LocalAddr())
 	br := bufio.NewReaderSize(c, 4096)
 	var replies []byte // length-prefixed, not yet written
+	wrote := false     // some replies were written
 	flush := func() bool {
 		c.SetWriteDeadline(time.Now().Add(t.s.cfg.TCP.IdleTimeout))
 		if _, err := c.Write(replies); err != nil {
 			return false
 		}
+		wrote = true
 		replies = replies[:0]
 		if cap(replies) > keptReplies {
 			replies = nil
@@ -239,9 +251,12 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 			// even with its ID: the client is not speaking DNS, or
 			// has lost its place in the stream. Close at once, as
 			// NSD and Knot DNS do, once the queries before it are
-			// answered.
-			if len(replies) > 0 {
-				flush()
+			// answered, and so that those replies reach the client.
+			if len(replies) > 0 && !flush() {
+				return
+			}
+			if wrote {
+				t.drain(c, tc)
 			}
 			return
 		}
@@ -269,6 +284,28 @@ func (t *tcpServer) conn(c net.Conn, tc *tcpConn) {
 			return
 		}
 	}
+}
+
+// drain shuts the write side of a connection the server is about to close
+// while the client may still be sending, after replies were written. A
+// socket closed with input unread, or sent input once closed, is reset
+// (on Linux) rather than closed: replies not yet sent are dropped, and
+// the client may lose those it has received but not read (SO_LINGER
+// changes neither). Shut for writing, the connection ends its replies
+// with a FIN, so the client reads them and then EOF; what it goes on
+// sending is read and discarded until it closes as well, or for
+// tcpDrainTime (the idle timeout, if shorter) and tcpDrainBytes at most,
+// after which the connection is closed regardless. Meanwhile it is the
+// first closed to make room (its wait the longest), and the server's
+// close ends it at once.
+func (t *tcpServer) drain(c net.Conn, tc *tcpConn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	tc.waiting.Store(0)
+	c.SetReadDeadline(time.Now().Add(min(tcpDrainTime, t.s.cfg.TCP.IdleTimeout)))
+	io.CopyN(io.Discard, c, tcpDrainBytes)
 }
 
 // nextBuffered says whether the next query, length prefix and message, is
