@@ -23,8 +23,13 @@ import (
 // waited runnable for a CPU), and moves one that was starved (ran under
 // starvedRun of the interval and waited over starvedWait of it) to
 // buildNice in the normal class, where a busy machine would have put it.
-// A thread blocked on a lock, a read or a channel neither runs nor waits
-// for a CPU, so it is left alone.
+// The kernel adds a wait to schedstat only when it ends, as the thread
+// gets a CPU or moves to another's queue, which in SCHED_IDLE can be a
+// second or more later; so a thread that was runnable at both ends of the
+// interval and never blocked in it (/proc/self/task/TID/stat's state R,
+// status's voluntary_ctxt_switches unchanged) waited for all of it that
+// it did not run. A thread blocked on a lock, a read or a channel neither
+// runs nor waits for a CPU, so it is left alone.
 const (
 	starveCheck = 100 * time.Millisecond
 	starvedRun  = 0.10
@@ -35,6 +40,8 @@ const (
 type idleThread struct {
 	at        time.Time
 	run, wait uint64 // nanoseconds run, and waited runnable
+	runnable  bool   // running or waiting for a CPU
+	blocked   uint64 // times it gave up its CPU: to sleep, wait or read
 }
 
 // idleThreads are the threads the watchdog watches, by thread ID;
@@ -60,7 +67,7 @@ func BackgroundStarved() int64 { return backgroundStarved.Load() }
 // reused its ID.
 func watchStarving() (unwatch func()) {
 	tid := unix.Gettid()
-	run, wait, ok := schedStat(tid)
+	last, ok := readThread(tid)
 	if !ok {
 		return func() {}
 	}
@@ -70,7 +77,7 @@ func watchStarving() (unwatch func()) {
 	if w.m == nil {
 		w.m = map[int]idleThread{}
 	}
-	w.m[tid] = idleThread{time.Now(), run, wait}
+	w.m[tid] = last
 	if !w.watching {
 		w.watching = true
 		go rescueStarved()
@@ -95,41 +102,60 @@ func rescueStarved() {
 			return
 		}
 		for tid, last := range w.m {
-			now := time.Now()
-			run, wait, ok := schedStat(tid)
+			now, ok := readThread(tid)
 			switch {
 			case !ok:
 				delete(w.m, tid)
-			case starved(run-last.run, wait-last.wait, now.Sub(last.at)):
+			case starved(last, now):
 				if unix.SchedSetAttr(tid, &unix.SchedAttr{Policy: unix.SCHED_NORMAL, Nice: buildNice}, 0) == nil {
 					backgroundStarved.Add(1)
 				}
 				delete(w.m, tid)
 			default:
-				w.m[tid] = idleThread{now, run, wait}
+				w.m[tid] = now
 			}
 		}
 		w.Unlock()
 	}
 }
 
-// starved says whether a thread that ran run and waited runnable wait
-// (nanoseconds) over span was starved of CPU.
-func starved(run, wait uint64, span time.Duration) bool {
+// starved says whether a thread read as last and then now was starved of
+// CPU in between: it ran under starvedRun of the time, and waited
+// runnable over starvedWait of it, as schedstat says or because it was
+// runnable all along.
+func starved(last, now idleThread) bool {
+	span := float64(now.at.Sub(last.at))
 	if span <= 0 {
 		return false
 	}
-	return float64(run) < starvedRun*float64(span) && float64(wait) > starvedWait*float64(span)
+	run, wait := float64(now.run-last.run), float64(now.wait-last.wait)
+	waiting := last.runnable && now.runnable && now.blocked == last.blocked
+	return run < starvedRun*span && (wait > starvedWait*span || waiting)
 }
 
-// schedStat reads the time the thread tid of this process ran and waited
-// runnable for a CPU, in nanoseconds.
-func schedStat(tid int) (run, wait uint64, ok bool) {
-	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/schedstat")
+// readThread reads how the thread tid of this process fares: its
+// schedstat, whether it is runnable, and how often it blocked.
+func readThread(tid int) (t idleThread, ok bool) {
+	dir := "/proc/self/task/" + strconv.Itoa(tid) + "/"
+	t.at = time.Now()
+	b, err := os.ReadFile(dir + "schedstat")
 	if err != nil {
-		return 0, 0, false
+		return t, false
 	}
-	return parseSchedStat(string(b))
+	if t.run, t.wait, ok = parseSchedStat(string(b)); !ok {
+		return t, false
+	}
+	if b, err = os.ReadFile(dir + "stat"); err != nil {
+		return t, false
+	}
+	if t.runnable, ok = parseRunnable(string(b)); !ok {
+		return t, false
+	}
+	if b, err = os.ReadFile(dir + "status"); err != nil {
+		return t, false
+	}
+	t.blocked, ok = parseVoluntarySwitches(string(b))
+	return t, ok
 }
 
 // parseSchedStat reads a schedstat file: the time run, the time waited on
@@ -144,21 +170,44 @@ func parseSchedStat(s string) (run, wait uint64, ok bool) {
 	return run, wait, err1 == nil && err2 == nil
 }
 
+// parseRunnable reads a stat file's state, after the command name in
+// parentheses (which may hold any character): R is running or runnable.
+func parseRunnable(s string) (runnable, ok bool) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || len(s) < i+3 {
+		return false, false
+	}
+	return s[i+2] == 'R', true
+}
+
+// parseVoluntarySwitches reads a status file's voluntary_ctxt_switches:
+// how often the thread gave up its CPU rather than was preempted.
+func parseVoluntarySwitches(s string) (n uint64, ok bool) {
+	for line := range strings.Lines(s) {
+		if v, found := strings.CutPrefix(line, "voluntary_ctxt_switches:"); found {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // CanRescueIdle reports whether this process can move a starved thread out
 // of SCHED_IDLE: the kernel allows it only to a niceness the process may
 // lower itself to, buildNice, which takes CAP_SYS_NICE or an RLIMIT_NICE
 // of at least 20-buildNice (systemd's LimitNICE=10), and the watchdog
-// needs the threads' schedstat files. A process that cannot never puts
-// background work in SCHED_IDLE: it runs at buildNice in the normal
-// class, as on a busy machine. It is found out once, by lowering a
-// thread's niceness from buildNice+1 to buildNice (the check the kernel
-// makes on leaving SCHED_IDLE) on a thread that ends with the probe.
+// needs the threads' files in /proc/self/task. A process that cannot
+// never puts background work in SCHED_IDLE: it runs at buildNice in the
+// normal class, as on a busy machine. It is found out once, by lowering
+// a thread's niceness from buildNice+1 to buildNice (the check the
+// kernel makes on leaving SCHED_IDLE) on a thread that ends with the
+// probe.
 var CanRescueIdle = sync.OnceValue(func() bool {
 	ok := make(chan bool)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends here
 		tid := unix.Gettid()
-		if _, _, read := schedStat(tid); !read {
+		if _, read := readThread(tid); !read {
 			ok <- false
 			return
 		}

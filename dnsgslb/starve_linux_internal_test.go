@@ -16,25 +16,38 @@ import (
 
 // TestStarved: a thread is starved when it waited runnable for most of an
 // interval and ran little of it; one that ran, or was blocked (neither ran
-// nor waited), is not.
+// nor waited), is not. One that was runnable at both ends of the interval
+// and never blocked waited for all of it that it did not run, whatever
+// schedstat says yet.
 func TestStarved(t *testing.T) {
 	span := 100 * time.Millisecond
+	at := time.Now()
 	for _, tt := range []struct {
-		run, wait time.Duration
-		want      bool
+		run, wait         time.Duration
+		runnable, blocked bool
+		want              bool
 	}{
-		{300 * time.Microsecond, 99 * time.Millisecond, true}, // SCHED_IDLE beside busy threads
-		{9 * time.Millisecond, 60 * time.Millisecond, true},
-		{50 * time.Millisecond, 50 * time.Millisecond, false}, // shares its CPU
-		{100 * time.Millisecond, 0, false},                    // runs
-		{0, 0, false},                                         // blocked
-		{0, 40 * time.Millisecond, false},                     // blocked for most of it
+		{300 * time.Microsecond, 99 * time.Millisecond, false, true, true}, // SCHED_IDLE beside busy threads
+		{9 * time.Millisecond, 60 * time.Millisecond, false, true, true},
+		{50 * time.Millisecond, 50 * time.Millisecond, false, true, false}, // shares its CPU
+		{100 * time.Millisecond, 0, true, false, false},                    // runs
+		{0, 0, false, true, false},                                         // blocked
+		{0, 40 * time.Millisecond, false, true, false},                     // blocked for most of it
+		{0, 0, true, false, true},                                          // waits, not counted yet
+		{2 * time.Millisecond, 0, true, false, true},
+		{20 * time.Millisecond, 0, true, false, false},
+		{0, 0, true, true, false}, // blocked between
 	} {
-		if got := starved(uint64(tt.run), uint64(tt.wait), span); got != tt.want {
-			t.Errorf("ran %v, waited %v of %v: starved %v, want %v", tt.run, tt.wait, span, got, tt.want)
+		last := idleThread{at: at, runnable: true, blocked: 7}
+		now := idleThread{at: at.Add(span), run: uint64(tt.run), wait: uint64(tt.wait), runnable: tt.runnable, blocked: 7}
+		if tt.blocked {
+			now.blocked++
+		}
+		if got := starved(last, now); got != tt.want {
+			t.Errorf("ran %v, waited %v of %v, runnable %v, blocked %v: starved %v, want %v", tt.run, tt.wait, span, tt.runnable, tt.blocked, got, tt.want)
 		}
 	}
-	if starved(0, 1, 0) {
+	if starved(idleThread{at: at, runnable: true}, idleThread{at: at, wait: 1, runnable: true}) {
 		t.Error("starved over no time")
 	}
 	if run, wait, ok := parseSchedStat("3301408 25 1\n"); !ok || run != 3301408 || wait != 25 {
@@ -44,6 +57,21 @@ func TestStarved(t *testing.T) {
 		if _, _, ok := parseSchedStat(bad); ok {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+	if r, ok := parseRunnable("4242 (a (b) c) R 1 2 3\n"); !ok || !r {
+		t.Errorf("state R parsed as runnable %v (%v)", r, ok)
+	}
+	if r, ok := parseRunnable("4242 (anyctl) S 1 2 3\n"); !ok || r {
+		t.Errorf("state S parsed as runnable %v (%v)", r, ok)
+	}
+	if _, ok := parseRunnable("4242 (anyctl"); ok {
+		t.Error("a stat without a state parsed")
+	}
+	if n, ok := parseVoluntarySwitches("Name:\tanyctl\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n"); !ok || n != 12 {
+		t.Errorf("voluntary switches parsed as %d (%v), want 12", n, ok)
+	}
+	if _, ok := parseVoluntarySwitches("nonvoluntary_ctxt_switches:\t3\n"); ok {
+		t.Error("a status without voluntary switches parsed")
 	}
 }
 
@@ -144,5 +172,75 @@ func TestNoIdleClassWithoutRescue(t *testing.T) {
 	want := fmt.Sprintf("probe: rescue=false policy=%d nice=%d", unix.SCHED_NORMAL, buildNice)
 	if !strings.Contains(string(out), want) {
 		t.Errorf("without CAP_SYS_NICE: %s\nwant %q", out, want)
+	}
+}
+
+// TestStarvedWhileWaiting: a thread in SCHED_IDLE that shares its CPU with
+// a busy thread waits runnable for most of every interval, and is found
+// starved in each, although schedstat adds a wait to the thread's total
+// only when it ends (the thread gets a CPU or moves to another's queue),
+// which in SCHED_IDLE beside a busy thread can be a second or more later.
+func TestStarvedWhileWaiting(t *testing.T) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	cpu := 0
+	for !set.IsSet(cpu) {
+		cpu++
+	}
+	set.Zero()
+	set.Set(cpu)
+	busy := exec.Command("sh", "-c", "while kill -0 $PPID 2>/dev/null; do :; done")
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = busy.Process.Kill()
+		_ = busy.Wait()
+	}()
+	if err := unix.SchedSetaffinity(busy.Process.Pid, &set); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	tids := make(chan int)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends here
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			t.Error(err)
+		}
+		if err := unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE}, 0); err != nil {
+			t.Error(err)
+		}
+		tids <- unix.Gettid()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	tid := <-tids
+	last, ok := readThread(tid)
+	if !ok {
+		t.Skip("cannot read the thread's schedstat")
+	}
+	n := 0
+	for range 5 {
+		time.Sleep(starveCheck)
+		now, ok := readThread(tid)
+		if !ok {
+			t.Fatal("cannot read the thread's schedstat")
+		}
+		if starved(last, now) {
+			n++
+		}
+		t.Logf("ran %v, waited %v of %v", time.Duration(now.run-last.run), time.Duration(now.wait-last.wait), now.at.Sub(last.at))
+		last = now
+	}
+	if n < 4 {
+		t.Errorf("found starved in %d of 5 intervals, want at least 4", n)
 	}
 }
