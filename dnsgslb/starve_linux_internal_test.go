@@ -104,35 +104,43 @@ func TestStarvedIdleWorkIsRescued(t *testing.T) {
 		idleDecision.Unlock()
 	}()
 	starved0 := BackgroundStarved()
-	type result struct {
-		start, end *unix.SchedAttr
-	}
-	done := make(chan result, 1)
+	_, idle0 := BackgroundRuns()
+	done := make(chan *unix.SchedAttr, 1)
 	go func() {
-		done <- InBackground(func() result {
-			start, _ := unix.SchedGetAttr(0, 0)
-			// 50 ms of CPU: about 15 s in SCHED_IDLE beside the busy
-			// processes, under a second at buildNice.
+		done <- InBackground(func() *unix.SchedAttr {
+			// The work runs until it is moved out of SCHED_IDLE, which
+			// the busy processes, still starting, may not yet fill, and
+			// then 50 ms of CPU: about 15 s in SCHED_IDLE beside them,
+			// under a second at buildNice. The watchdog may move it
+			// before it first reads its class.
+			for {
+				a, err := unix.SchedGetAttr(0, 0)
+				if err != nil || a.Policy != unix.SCHED_IDLE {
+					break
+				}
+				for t0 := threadCPU(); threadCPU()-t0 < time.Millisecond; {
+				}
+			}
 			for t0 := threadCPU(); threadCPU()-t0 < 50*time.Millisecond; {
 			}
 			end, _ := unix.SchedGetAttr(0, 0)
-			return result{start, end}
+			return end
 		})
 	}()
-	var r result
+	var end *unix.SchedAttr
 	select {
-	case r = <-done:
+	case end = <-done:
 	case <-time.After(2 * time.Minute):
 		t.Fatal("starved background work did not end in 2 minutes")
 	}
-	if r.start == nil || r.end == nil {
+	if _, idle := BackgroundRuns(); idle-idle0 != 1 {
+		t.Fatalf("%d runs in SCHED_IDLE, want 1", idle-idle0)
+	}
+	if end == nil {
 		t.Fatal("cannot read the thread's scheduling attributes")
 	}
-	if r.start.Policy != unix.SCHED_IDLE {
-		t.Fatalf("the work started in policy %d, want SCHED_IDLE (%d)", r.start.Policy, unix.SCHED_IDLE)
-	}
-	if r.end.Policy != unix.SCHED_NORMAL || r.end.Nice != buildNice {
-		t.Errorf("the work ended in policy %d at niceness %d, want SCHED_NORMAL (%d) at %d", r.end.Policy, r.end.Nice, unix.SCHED_NORMAL, buildNice)
+	if end.Policy != unix.SCHED_NORMAL || end.Nice != buildNice {
+		t.Errorf("the work ended in policy %d at niceness %d, want SCHED_NORMAL (%d) at %d", end.Policy, end.Nice, unix.SCHED_NORMAL, buildNice)
 	}
 	if n := BackgroundStarved() - starved0; n != 1 {
 		t.Errorf("counted %d starved threads, want 1", n)
