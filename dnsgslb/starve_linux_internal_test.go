@@ -86,7 +86,9 @@ func TestStarvedIdleWorkIsRescued(t *testing.T) {
 	noIdleClass.Store(false)
 	defer noIdleClass.Store(true)
 	for range runtime.NumCPU() + 1 {
-		busy := exec.Command("sh", "-c", "while :; do :; done")
+		// Each loop ends with the test's process: one that times out
+		// or is killed runs no cleanup, and would leave them spinning.
+		busy := exec.Command("sh", "-c", "while kill -0 $PPID 2>/dev/null; do :; done")
 		if err := busy.Start(); err != nil {
 			t.Fatal(err)
 		}
