@@ -89,3 +89,12 @@ func RefineAgain(s *Server) {
 
 // AwaitRefines waits for the refines running.
 func AwaitRefines(s *Server) { s.refining.Wait() }
+
+// SetTCPDrainTime sets how long a connection closed after a message
+// shorter than a header reads the client's input, until the test ends.
+// Set it before the test's servers start.
+func SetTCPDrainTime(t testing.TB, d time.Duration) {
+	was := tcpDrainTime
+	tcpDrainTime = d
+	t.Cleanup(func() { tcpDrainTime = was })
+}

@@ -88,10 +88,9 @@ const (
 // header reads once its replies are written (see drain), so that a
 // client that goes on sending holds its connection a second at most, and
 // less if it sends fast.
-const (
-	tcpDrainTime  = time.Second
-	tcpDrainBytes = 64 << 10
-)
+var tcpDrainTime = time.Second
+
+const tcpDrainBytes = 64 << 10
 
 // dnsHeaderLen is the length of a DNS message header (RFC 1035 section
 // 4.1.1).
